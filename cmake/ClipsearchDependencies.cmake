@@ -1,0 +1,13 @@
+# Third-party libraries, all from Debian 12's archive (scripts/setup.sh installs them).
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+
+# OpenBLAS: the project drives its own threads and keeps OpenBLAS single-threaded per call.
+find_path(OPENBLAS_INCLUDE_DIR cblas.h PATH_SUFFIXES openblas openblas-pthread
+          x86_64-linux-gnu/openblas-pthread REQUIRED)
+find_library(OPENBLAS_LIBRARY NAMES openblas REQUIRED)
+add_library(clipsearch_blas INTERFACE)
+target_include_directories(clipsearch_blas SYSTEM INTERFACE ${OPENBLAS_INCLUDE_DIR})
+target_link_libraries(clipsearch_blas INTERFACE ${OPENBLAS_LIBRARY})

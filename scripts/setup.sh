@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything clipsearch needs on a fresh Debian 12 machine: the build dependencies
+# (apt) and the Python reference environment used by the tests (.venv, Debian's python3).
+# Safe to run again: it only adds what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  libopenblas-dev nlohmann-json3-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libvips-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev
+  clang libclang-rt-14-dev clang-format
+  python3 python3-venv python3-torch python3-torchvision python3-numpy python3-pil
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Debian's python3-* packages belong to /usr/bin/python3, not to a pyenv python first on PATH.
+if [[ ! -x .venv/bin/python ]]; then
+  /usr/bin/python3 -m venv --system-site-packages .venv
+fi
+if ! .venv/bin/python -c "import transformers, open_clip, safetensors" 2>/dev/null; then
+  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-reference.txt
+fi
+.venv/bin/python -W ignore -c "import torch, transformers; print('setup: reference torch', torch.__version__, 'transformers', transformers.__version__)"

@@ -1,0 +1,13 @@
+// Subcommands of the `clipsearch` binary. Each add_*_command registers one subcommand on the
+// app; its callback stores the process exit code in *exit_code. Commands print results to
+// stdout and errors (naming the file and the problem) to stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace clipsearch::cli {
+
+
+
+
+}  // namespace clipsearch::cli

@@ -1,0 +1,22 @@
+// clipsearch: the command-line entry point. Only main() decides how the process ends.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"clipsearch: semantic image search with CLIP, no Python, no GPU"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "clipsearch 0.1.0");
+  int exit_code = 0;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "clipsearch: " << e.what() << "\n";
+    return 1;
+  }
+  return exit_code;
+}
