@@ -1,7 +1,27 @@
 find_package(GTest REQUIRED)
 include(GoogleTest)
 
-# clipsearch_add_test(NAME SOURCES... [LABELS l...] [LIBS lib...])
+# The Python reference (transformers, open_clip, Pillow) that differential tests run to make
+# their golden data at test time; scripts/setup.sh creates it.
+set(CLIPSEARCH_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH
+    "Python interpreter with the reference packages")
+# Where reference fixtures write generated models and golden outputs.
+set(CLIPSEARCH_REFERENCE_DIR "${PROJECT_BINARY_DIR}/reference")
+
+# clipsearch_add_reference_fixture(NAME SCRIPT [ARGS...]): a ctest fixture that runs a Python
+# reference script (with CLIPSEARCH_REFERENCE_DIR as its output root) before the tests that
+# name NAME in FIXTURES.
+function(clipsearch_add_reference_fixture name script)
+  add_test(NAME ${name}
+           COMMAND ${CLIPSEARCH_PYTHON} -W ignore ${script} ${ARGN}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(${name} PROPERTIES FIXTURES_SETUP ${name} LABELS "reference;sanitize"
+                       TIMEOUT 1200
+                       ENVIRONMENT "CLIPSEARCH_REFERENCE_DIR=${CLIPSEARCH_REFERENCE_DIR};PYTHONHASHSEED=0")
+endfunction()
+
+# clipsearch_add_test(NAME SOURCES... [LABELS l...] [LIBS lib...] [FIXTURES f...])
+# Tests see CLIPSEARCH_REFERENCE_DIR and CLIPSEARCH_BINARY (the CLI) in their environment.
 # One gtest binary; each test case becomes a ctest test carrying LABELS ("unit;sanitize" by
 # default: the ASan+UBSan build runs the tests labelled "sanitize").
 function(clipsearch_add_test name)
@@ -13,7 +33,8 @@ function(clipsearch_add_test name)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit sanitize)
   endif()
-  set(props LABELS "${ARG_LABELS}" TIMEOUT 900)
+  set(props LABELS "${ARG_LABELS}" TIMEOUT 900 ENVIRONMENT
+      "CLIPSEARCH_REFERENCE_DIR=${CLIPSEARCH_REFERENCE_DIR};CLIPSEARCH_BINARY=$<TARGET_FILE:clipsearch>")
   if(ARG_FIXTURES)
     list(APPEND props FIXTURES_REQUIRED "${ARG_FIXTURES}")
   endif()
