@@ -1,5 +1,4 @@
 find_package(GTest REQUIRED)
-include(GoogleTest)
 
 # The Python reference (transformers, open_clip, Pillow) that differential tests run to make
 # their golden data at test time; scripts/setup.sh creates it.
@@ -21,9 +20,9 @@ function(clipsearch_add_reference_fixture name script)
 endfunction()
 
 # clipsearch_add_test(NAME SOURCES... [LABELS l...] [LIBS lib...] [FIXTURES f...])
-# Tests see CLIPSEARCH_REFERENCE_DIR and CLIPSEARCH_BINARY (the CLI) in their environment.
-# One gtest binary; each test case becomes a ctest test carrying LABELS ("unit;sanitize" by
-# default: the ASan+UBSan build runs the tests labelled "sanitize").
+# One gtest binary, run as one ctest test carrying LABELS ("unit;sanitize" by default: the
+# ASan+UBSan build runs the tests labelled "sanitize"). Tests see CLIPSEARCH_REFERENCE_DIR and
+# CLIPSEARCH_BINARY (the CLI) in their environment.
 function(clipsearch_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LABELS;LIBS;FIXTURES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
@@ -33,10 +32,12 @@ function(clipsearch_add_test name)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit sanitize)
   endif()
-  set(props LABELS "${ARG_LABELS}" TIMEOUT 900 ENVIRONMENT
-      "CLIPSEARCH_REFERENCE_DIR=${CLIPSEARCH_REFERENCE_DIR};CLIPSEARCH_BINARY=$<TARGET_FILE:clipsearch>")
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES
+    LABELS "${ARG_LABELS}"
+    TIMEOUT 900
+    ENVIRONMENT "CLIPSEARCH_REFERENCE_DIR=${CLIPSEARCH_REFERENCE_DIR};CLIPSEARCH_BINARY=$<TARGET_FILE:clipsearch>")
   if(ARG_FIXTURES)
-    list(APPEND props FIXTURES_REQUIRED "${ARG_FIXTURES}")
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED "${ARG_FIXTURES}")
   endif()
-  gtest_discover_tests(${name} PROPERTIES ${props} DISCOVERY_TIMEOUT 60)
 endfunction()
