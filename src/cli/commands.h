@@ -7,7 +7,7 @@
 
 namespace clipsearch::cli {
 
-
-
+// clipsearch tokenize --model DIR TEXT...
+void add_tokenize_command(CLI::App* app, int* exit_code);
 
 }  // namespace clipsearch::cli
