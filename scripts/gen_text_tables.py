@@ -74,11 +74,16 @@ def unicode_tables():
     regex_letters = []     # \p{L} in the regex module but not L in utf8proc
     regex_numbers = []     # \p{N} in the regex module but not N in utf8proc
     regex_not_ln = []      # L or N in utf8proc but neither \p{L} nor \p{N} in the regex module
+    regex_unmatched = []   # matched by no class of open_clip's pattern: dropped like spaces
     case_ignorable = []    # skipped by str.lower()'s Final_Sigma rule
     cased = []             # cased, not case-ignorable, for str.lower()'s Final_Sigma rule
     lower_exceptions = []  # str.lower() differs from utf8proc_tolower (besides Final_Sigma)
-    is_l = regex.compile(r"\p{L}")
-    is_n = regex.compile(r"\p{N}")
+    # open_clip's pattern is compiled with re.IGNORECASE, which changes the classes of a few
+    # characters (U+0345 folds to a letter, so [^\s\p{L}\p{N}] no longer matches it).
+    is_l = regex.compile(r"[\p{L}]", regex.IGNORECASE)
+    is_n = regex.compile(r"[\p{N}]", regex.IGNORECASE)
+    is_o = regex.compile(r"[^\s\p{L}\p{N}]", regex.IGNORECASE)
+    is_s = regex.compile(r"\s", regex.IGNORECASE)
     for c in chars():
         ch = chr(c)
         cat = u8p_cat(c)
@@ -91,6 +96,8 @@ def unicode_tables():
             regex_numbers.append(c)
         if cat[0] in "LN" and not rl and not rn:
             regex_not_ln.append(c)
+        if not rl and not rn and not is_o.match(ch) and not is_s.match(ch):
+            regex_unmatched.append(c)
         a = ("A\u03a3" + ch).lower()[1]
         b = ("A\u03a3" + ch + "B").lower()[1]
         if a == "\u03c2" and b == "\u03c3":
@@ -111,6 +118,9 @@ def unicode_tables():
          regex_numbers, lines)
     emit("kPythonRegexNotLetterOrNumber",
          "L or N for utf8proc, neither \\p{L} nor \\p{N} for the regex module", regex_not_ln, lines)
+    emit("kPythonRegexUnmatched",
+         "matched by none of [\\p{L}], [\\p{N}], [^\\s\\p{L}\\p{N}], \\s under IGNORECASE",
+         regex_unmatched, lines)
     emit("kPythonCaseIgnorable", "Case_Ignorable as Python's str.lower() sees it",
          case_ignorable, lines)
     emit("kPythonCased", "Cased and not Case_Ignorable as Python's str.lower() sees it", cased,

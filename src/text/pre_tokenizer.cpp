@@ -3,8 +3,8 @@
 namespace clipsearch::text {
 namespace {
 
-// Simple case folding, enough for the ASCII literals of the pattern (U+017F LONG S folds to
-// 's', U+212A KELVIN SIGN to 'k'); the text is lowercase already.
+// Simple case folding, enough for the ASCII literals of the pattern under re.IGNORECASE:
+// U+017F LONG S folds to 's', U+212A KELVIN SIGN to 'k'. The text is lowercase already.
 char32_t fold(char32_t c) {
   if (c >= 'A' && c <= 'Z') return c + 0x20;
   if (c == 0x17F) return 's';
@@ -62,7 +62,7 @@ void clip_pre_tokenize(std::u32string_view text, UnicodeFlavor flavor,
   const size_t n = text.size();
   while (i < n) {
     CharClass cls = char_class(text[i], flavor);
-    if (cls == CharClass::kSpace) {
+    if (cls == CharClass::kSpace || cls == CharClass::kUnmatched) {  // dropped by findall
       ++i;
       continue;
     }
@@ -81,8 +81,11 @@ void clip_pre_tokenize(std::u32string_view text, UnicodeFlavor flavor,
         }
       }
       if (match != nullptr) {
+        // ref: open_clip looks the match up in its cache of special tokens, exactly: a
+        // spelling that only matched by case folding ("<\u017ftart_of_text>") goes to BPE.
+        bool exact = text.substr(i, match->content.size()) == match->content;
         i += match->content.size();
-        out->push_back({offset + uint32_t(begin), offset + uint32_t(i), match->id});
+        out->push_back({offset + uint32_t(begin), offset + uint32_t(i), exact ? match->id : -1});
         continue;
       }
     }

@@ -54,6 +54,7 @@ CharClass char_class(char32_t c, UnicodeFlavor flavor) {
     if (in_ranges(kPythonRegexExtraLetters, c)) return CharClass::kLetter;
     if (in_ranges(kPythonRegexExtraNumbers, c)) return CharClass::kNumber;
     if (in_ranges(kPythonRegexNotLetterOrNumber, c)) return CharClass::kOther;
+    if (in_ranges(kPythonRegexUnmatched, c)) return CharClass::kUnmatched;
   }
   switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
     case UTF8PROC_CATEGORY_LU:

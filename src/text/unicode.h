@@ -18,8 +18,9 @@ enum class UnicodeFlavor : uint8_t {
   kPythonRegex,  // Python 3.11 + the regex module (open_clip)
 };
 
-// The classes of the CLIP pre-tokenizer pattern: \s, \p{L}, \p{N}, everything else.
-enum class CharClass : uint8_t { kSpace, kLetter, kNumber, kOther };
+// The classes of the CLIP pre-tokenizer pattern: \s, \p{L}, \p{N}, everything else, and
+// kUnmatched for what open_clip's case-insensitive pattern matches with none of them (U+0345).
+enum class CharClass : uint8_t { kSpace, kLetter, kNumber, kOther, kUnmatched };
 
 CharClass char_class(char32_t c, UnicodeFlavor flavor);
 
