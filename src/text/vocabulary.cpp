@@ -250,7 +250,11 @@ Result<Vocabulary> load_open_clip(const fs::path& gz_path) {
   for (size_t i = 1; i < end; ++i) {
     std::string_view line = lines[i];
     size_t sp = line.find(' ');
-    if (line.empty() || sp == std::string_view::npos) {
+    if (line.empty()) {  // ref: an empty line is an empty merge, and an (unusable) empty token
+      add("");
+      continue;
+    }
+    if (sp == std::string_view::npos || line.find(' ', sp + 1) != std::string_view::npos) {
       return Status::error(v.source + ": line " + std::to_string(i + 1) +
                            ": expected two symbols separated by one space");
     }
