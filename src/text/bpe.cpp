@@ -7,11 +7,8 @@ namespace clipsearch::text {
 
 void BpeEncoder::merge(std::vector<int32_t>* symbols) const {
   std::vector<int32_t>& w = *symbols;
-  const auto& merges = vocab_->merges;
-  auto rule = [&](int32_t a, int32_t b) -> const MergeRule* {
-    auto it = merges.find((uint64_t(uint32_t(a)) << 32) | uint32_t(b));
-    return it == merges.end() ? nullptr : &it->second;
-  };
+  const MergeTable& merges = vocab_->merges;
+  auto rule = [&](int32_t a, int32_t b) { return merges.find(a, b); };
   while (w.size() > 1) {
     // The pair with the lowest rank (ref: min(pairs, key=bpe_ranks.get)).
     int32_t best_rank = std::numeric_limits<int32_t>::max();

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "text/utf8.h"
+#include "text/vocab_json.h"
 
 namespace clipsearch::text {
 namespace {
@@ -29,16 +30,23 @@ Result<std::string> read_file(const fs::path& path) {
   return ss.str();
 }
 
-Result<std::string> read_gzip(const fs::path& path) {
+// Reads a gzip file up to its first `max_lines` lines (or all of it).
+Result<std::string> read_gzip(const fs::path& path, size_t max_lines) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (f == nullptr) return Status::error(path.string() + ": cannot open");
   std::string data;
   char buf[1 << 16];
   int n;
-  while ((n = gzread(f, buf, sizeof(buf))) > 0) data.append(buf, static_cast<size_t>(n));
+  size_t lines = 0;
+  while ((n = gzread(f, buf, sizeof(buf))) > 0) {
+    data.append(buf, static_cast<size_t>(n));
+    for (int k = 0; k < n; ++k) lines += buf[k] == '\n';
+    if (lines >= max_lines) break;
+  }
   int err = 0;
   const char* msg = gzerror(f, &err);
   std::string error = (n < 0 || err < 0) ? std::string(msg ? msg : "gzip error") : "";
+  if (error.empty() && data.empty()) error = "empty";
   gzclose(f);
   if (!error.empty())
     return Status::error(path.string() + ": not a valid gzip file (" + error + ")");
@@ -70,14 +78,14 @@ Status index_bytes(Vocabulary* v) {
   for (int b = 0; b < 256; ++b) {
     std::string sym;
     utf8_append(byte_to_unicode(static_cast<uint8_t>(b)), &sym);
-    auto it = v->token_to_id.find(sym);
-    auto it_end = v->token_to_id.find(sym + kEndOfWord);
-    if (it == v->token_to_id.end() || it_end == v->token_to_id.end()) {
+    int32_t id = v->token_to_id.find(sym);
+    int32_t id_end = v->token_to_id.find(sym + kEndOfWord);
+    if (id < 0 || id_end < 0) {
       return Status::error(v->source + ": the byte-level symbol of byte " + std::to_string(b) +
                            " (\"" + sym + "\") is missing");
     }
-    v->byte_ids[b] = it->second;
-    v->byte_end_ids[b] = it_end->second;
+    v->byte_ids[b] = id;
+    v->byte_end_ids[b] = id_end;
   }
   return Status();
 }
@@ -86,6 +94,8 @@ Status index_bytes(Vocabulary* v) {
 Status add_merges(const std::vector<std::string_view>& lines, size_t first, size_t count,
                   const std::string& file, Vocabulary* v) {
   int32_t rank = 0;
+  std::string merged;
+  v->merges.reserve(std::min(count, lines.size()));
   for (size_t i = first; i < lines.size() && static_cast<size_t>(rank) < count; ++i) {
     std::string_view line = lines[i];
     if (line.empty()) continue;
@@ -94,15 +104,16 @@ Status add_merges(const std::vector<std::string_view>& lines, size_t first, size
       return Status::error(file + ": line " + std::to_string(i + 1) +
                            ": expected two symbols separated by one space");
     }
-    std::string left(line.substr(0, sp)), right(line.substr(sp + 1));
-    auto l = v->token_to_id.find(left), r = v->token_to_id.find(right);
-    auto m = v->token_to_id.find(left + right);
-    if (l == v->token_to_id.end() || r == v->token_to_id.end() || m == v->token_to_id.end()) {
+    std::string_view left = line.substr(0, sp), right = line.substr(sp + 1);
+    merged.assign(left);
+    merged.append(right);
+    int32_t l = v->token_to_id.find(left), r = v->token_to_id.find(right);
+    int32_t m = v->token_to_id.find(merged);
+    if (l < 0 || r < 0 || m < 0) {
       return Status::error(file + ": line " + std::to_string(i + 1) + ": merge \"" +
                            std::string(line) + "\" uses a token missing from the vocabulary");
     }
-    uint64_t key = (uint64_t(uint32_t(l->second)) << 32) | uint32_t(r->second);
-    v->merges[key] = MergeRule{rank++, m->second};  // a repeated pair keeps its last rank
+    v->merges.set(l, r, MergeRule{rank++, m});  // a repeated pair keeps its last rank
   }
   return Status();
 }
@@ -139,12 +150,12 @@ Status load_special_tokens_hf(const fs::path& dir, Vocabulary* v) {
     }
   }
   auto id_of = [&](const std::string& name, const char* role) -> Result<int32_t> {
-    auto it = v->token_to_id.find(name);
-    if (it == v->token_to_id.end()) {
+    int32_t id = v->token_to_id.find(name);
+    if (id < 0) {
       return Status::error(v->source + ": the " + std::string(role) + " token \"" + name +
                            "\" is not in the vocabulary");
     }
-    return it->second;
+    return id;
   };
   CLIPSEARCH_ASSIGN_OR_RETURN(v->start_id, id_of(bos, "start-of-text (bos)"));
   CLIPSEARCH_ASSIGN_OR_RETURN(v->end_id, id_of(eos, "end-of-text (eos)"));
@@ -153,9 +164,15 @@ Status load_special_tokens_hf(const fs::path& dir, Vocabulary* v) {
   if (fs::exists(tj)) {
     // ref: a tokenizer.json decides which tokens are matched literally, and whether in the raw
     // or the normalized text (added_tokens[].normalized).
-    CLIPSEARCH_ASSIGN_OR_RETURN(json j, read_json(tj));
-    if (j.is_object() && j.contains("added_tokens") && j["added_tokens"].is_array()) {
-      for (const json& t : j["added_tokens"]) {
+    // Only its "added_tokens" array is parsed: the rest repeats vocab.json and merges.txt.
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(tj));
+    std::string_view array = find_json_array(text, "added_tokens");
+    json j = array.empty() ? json() : json::parse(array, nullptr, /*allow_exceptions=*/false);
+    if (!array.empty() && j.is_discarded()) {
+      return Status::error(tj.string() + ": added_tokens is not valid JSON");
+    }
+    if (j.is_array()) {
+      for (const json& t : j) {
         if (!t.is_object() || !t.contains("content") || !t["content"].is_string() ||
             !t.contains("id") || !t["id"].is_number_integer()) {
           return Status::error(tj.string() + ": malformed entry in added_tokens");
@@ -186,29 +203,20 @@ Result<Vocabulary> load_hf(const fs::path& dir) {
   v.layout = Vocabulary::Layout::kHuggingFace;
   fs::path vocab_path = dir / "vocab.json", merges_path = dir / "merges.txt";
   v.source = vocab_path.string();
-  CLIPSEARCH_ASSIGN_OR_RETURN(json j, read_json(vocab_path));
-  if (!j.is_object() || j.empty()) {
-    return Status::error(vocab_path.string() + ": expected an object of token -> id");
-  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(vocab_path));
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto entries, parse_vocab_json(text, vocab_path.string()));
+  if (entries.empty()) return Status::error(vocab_path.string() + ": no tokens");
   int64_t max_id = -1;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
-        it.value().get<int64_t>() > INT32_MAX) {
-      return Status::error(vocab_path.string() + ": token \"" + it.key() +
-                           "\" has an id that is not a non-negative integer");
-    }
-    max_id = std::max<int64_t>(max_id, it.value().get<int64_t>());
-  }
-  if (max_id >= static_cast<int64_t>(j.size()) * 4 + 1024) {
+  for (const auto& e : entries) max_id = std::max(max_id, e.second);
+  if (max_id >= static_cast<int64_t>(entries.size()) * 4 + 1024) {
     return Status::error(vocab_path.string() + ": ids go up to " + std::to_string(max_id) +
-                         " for " + std::to_string(j.size()) + " tokens");
+                         " for " + std::to_string(entries.size()) + " tokens");
   }
   v.id_to_token.resize(static_cast<size_t>(max_id) + 1);
-  v.token_to_id.reserve(j.size());
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    int32_t id = it.value().get<int32_t>();
-    v.token_to_id[it.key()] = id;
-    v.id_to_token[static_cast<size_t>(id)] = it.key();
+  v.token_to_id.reserve(entries.size());
+  for (auto& [token, id] : entries) {
+    v.token_to_id.set(token, static_cast<int32_t>(id));
+    v.id_to_token[static_cast<size_t>(id)] = std::move(token);
   }
   CLIPSEARCH_RETURN_IF_ERROR(index_bytes(&v));
   CLIPSEARCH_ASSIGN_OR_RETURN(std::string merges_text, read_file(merges_path));
@@ -223,13 +231,13 @@ Result<Vocabulary> load_open_clip(const fs::path& gz_path) {
   Vocabulary v;
   v.layout = Vocabulary::Layout::kOpenClip;
   v.source = gz_path.string();
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_gzip(gz_path));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_gzip(gz_path, kMaxMerges + 2));
   std::vector<std::string_view> lines = split_lines(text);
   // ref: open_clip SimpleTokenizer.__init__: the 256 byte symbols, the same with "</w>", one
   // token per merge (line 1 onwards), then the special tokens.
   auto add = [&](std::string token) {
     int32_t id = static_cast<int32_t>(v.id_to_token.size());
-    v.token_to_id[token] = id;  // ref: dict(zip(vocab, ...)): a repeated token keeps its last id
+    v.token_to_id.set(token, id);  // ref: dict(zip(vocab, ...)): a repeated token keeps its last id
     v.id_to_token.push_back(std::move(token));
   };
   std::vector<std::string> symbols;
@@ -266,8 +274,8 @@ Result<Vocabulary> load_open_clip(const fs::path& gz_path) {
   add("<end_of_text>");
   CLIPSEARCH_RETURN_IF_ERROR(index_bytes(&v));
   CLIPSEARCH_RETURN_IF_ERROR(add_merges(lines, 1, kMaxMerges, v.source, &v));
-  v.start_id = v.token_to_id.at("<start_of_text>");
-  v.end_id = v.token_to_id.at("<end_of_text>");
+  v.start_id = v.token_to_id.find("<start_of_text>");
+  v.end_id = v.token_to_id.find("<end_of_text>");
   v.specials.push_back({to_u32("<start_of_text>"), v.start_id, true});
   v.specials.push_back({to_u32("<end_of_text>"), v.end_id, true});
   return v;

@@ -10,10 +10,10 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "clipsearch/status.h"
+#include "text/hash_tables.h"
 
 namespace clipsearch::text {
 
@@ -26,20 +26,14 @@ struct SpecialToken {
   bool normalized = true;
 };
 
-struct MergeRule {
-  int32_t rank = 0;    // position in the merge list: lower merges first
-  int32_t result = 0;  // id of the merged symbol
-};
-
 struct Vocabulary {
   enum class Layout { kHuggingFace, kOpenClip };
   Layout layout = Layout::kHuggingFace;
   std::string source;  // the file the tokens came from, for messages
 
-  std::unordered_map<std::string, int32_t> token_to_id;
+  TokenIndex token_to_id;
   std::vector<std::string> id_to_token;
-  // (left id << 32 | right id) -> rule.
-  std::unordered_map<uint64_t, MergeRule> merges;
+  MergeTable merges;
   // Id of the byte-level symbol of each byte, alone and with the end-of-word suffix "</w>".
   std::array<int32_t, 256> byte_ids{};
   std::array<int32_t, 256> byte_end_ids{};
