@@ -167,7 +167,11 @@ TEST(Tokenizer, ErrorsNameTheFile) {
   expect_error("merges.txt: missing");  // the message names the file
   write(m.dir / "merges.txt", "#version: 0.2\n");
   write(m.dir / "vocab.json", "{\"a\": ");
-  expect_error("vocab.json: not valid JSON");
+  expect_error("vocab.json: expected a non-negative integer id at byte 6");
+  write(m.dir / "vocab.json", R"({"a": 1} x)");
+  expect_error("vocab.json: unexpected data after the object");
+  write(m.dir / "vocab.json", R"({"\u00e9\ud83d\ude00": 1, "b": -1})");
+  expect_error("vocab.json: expected a non-negative integer id at byte 31");
   write(m.dir / "vocab.json", R"({"a": 0})");
   write(m.dir / "merges.txt", "");
   expect_error("vocab.json: the byte-level symbol of byte 0");

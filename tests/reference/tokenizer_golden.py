@@ -49,7 +49,8 @@ def write_models():
     vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m.split()) for m in merges]
     vocab += ["<|startoftext|>", "<|endoftext|>"]
     with open(os.path.join(hf, "vocab.json"), "w", encoding="utf-8") as f:
-        json.dump({t: i for i, t in enumerate(vocab)}, f, ensure_ascii=False)
+        # \u escapes here; save_pretrained writes hf_published/vocab.json with raw UTF-8.
+        json.dump({t: i for i, t in enumerate(vocab)}, f, ensure_ascii=True)
     with open(os.path.join(hf, "merges.txt"), "w", encoding="utf-8") as f:
         f.write("#version: 0.2\n" + "\n".join(merges) + "\n")
     tok = CLIPTokenizerFast.from_pretrained(hf)
