@@ -7,7 +7,7 @@
 
 namespace clipsearch::cli {
 
-
-
+void add_embed_command(CLI::App& app, int* exit_code);
+void add_bench_command(CLI::App& app, int* exit_code);
 
 }  // namespace clipsearch::cli
