@@ -42,9 +42,9 @@ int run_tokenize(const TokenizeArgs& args) {
 
 }  // namespace
 
-void add_tokenize_command(CLI::App* app, int* exit_code) {
+void add_tokenize_command(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<TokenizeArgs>();
-  CLI::App* cmd = app->add_subcommand(
+  CLI::App* cmd = app.add_subcommand(
       "tokenize", "Print the CLIP token ids of each TEXT as JSON Lines {\"text\", \"ids\"}");
   cmd->add_option("--model", args->model,
                   "Model folder (vocab.json + merges.txt, or "

@@ -7,7 +7,8 @@
 
 namespace clipsearch::cli {
 
-// clipsearch tokenize --model DIR TEXT...
-void add_tokenize_command(CLI::App* app, int* exit_code);
+void add_embed_command(CLI::App& app, int* exit_code);
+void add_bench_command(CLI::App& app, int* exit_code);
+void add_tokenize_command(CLI::App& app, int* exit_code);
 
 }  // namespace clipsearch::cli
