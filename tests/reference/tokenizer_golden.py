@@ -33,6 +33,24 @@ PER_CATEGORY = 750
 # ---------------------------------------------------------------------------------------------
 # Vocabulary files (derived at test time from the BPE file inside the open_clip package).
 
+def derive_hf_vocab(out_dir, ensure_ascii=True):
+    """Writes vocab.json + merges.txt as transformers publishes them for CLIP, derived from the
+    BPE file inside the open_clip package (the same tokens, with the Hugging Face names of the
+    special tokens). With ensure_ascii, vocab.json uses \\u escapes."""
+    import open_clip.tokenizer as oct
+
+    os.makedirs(out_dir, exist_ok=True)
+    lines = gzip.open(oct.default_bpe()).read().decode("utf-8").split("\n")
+    merges = lines[1:49152 - 256 - 2 + 1]
+    symbols = list(oct.bytes_to_unicode().values())
+    vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m.split()) for m in merges]
+    vocab += ["<|startoftext|>", "<|endoftext|>"]
+    with open(os.path.join(out_dir, "vocab.json"), "w", encoding="utf-8") as f:
+        json.dump({t: i for i, t in enumerate(vocab)}, f, ensure_ascii=ensure_ascii)
+    with open(os.path.join(out_dir, "merges.txt"), "w", encoding="utf-8") as f:
+        f.write("#version: 0.2\n" + "\n".join(merges) + "\n")
+
+
 def write_models():
     import open_clip.tokenizer as oct
     from transformers import CLIPTokenizerFast
@@ -43,16 +61,8 @@ def write_models():
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
     shutil.copy(oct.default_bpe(), os.path.join(oc, "bpe_simple_vocab_16e6.txt.gz"))
-    lines = gzip.open(oct.default_bpe()).read().decode("utf-8").split("\n")
-    merges = lines[1:49152 - 256 - 2 + 1]
-    symbols = list(oct.bytes_to_unicode().values())
-    vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m.split()) for m in merges]
-    vocab += ["<|startoftext|>", "<|endoftext|>"]
-    with open(os.path.join(hf, "vocab.json"), "w", encoding="utf-8") as f:
-        # \u escapes here; save_pretrained writes hf_published/vocab.json with raw UTF-8.
-        json.dump({t: i for i, t in enumerate(vocab)}, f, ensure_ascii=True)
-    with open(os.path.join(hf, "merges.txt"), "w", encoding="utf-8") as f:
-        f.write("#version: 0.2\n" + "\n".join(merges) + "\n")
+    # \u escapes here; save_pretrained writes hf_published/vocab.json with raw UTF-8.
+    derive_hf_vocab(hf, ensure_ascii=True)
     tok = CLIPTokenizerFast.from_pretrained(hf)
     tok.save_pretrained(published)
     with open(os.path.join(published, "config.json"), "w") as f:
