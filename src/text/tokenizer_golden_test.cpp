@@ -93,6 +93,33 @@ void expect_identical(const std::string& model, const std::string& golden, Token
             << (mismatches ? " (NOT all)" : "") << ", " << skipped << " skipped\n";
 }
 
+// Random bytes (mostly ill-formed UTF-8) through both flavours: never a crash (the sanitizer
+// build runs this), always [start, ids in the vocabulary..., end] within the context length.
+TEST(TokenizerGolden, RandomBytesNeverBreakIt) {
+  for (const char* model : {"hf", "open_clip"}) {
+    auto tokenizer = Tokenizer::load(reference_dir() + "/models/" + model);
+    ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
+    uint64_t state = 0x9E3779B97F4A7C15ULL;
+    auto next = [&] {
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      return state;
+    };
+    for (int i = 0; i < 3000; ++i) {
+      std::string bytes(next() % 64, '\0');
+      for (char& c : bytes) c = static_cast<char>(next() % 4 ? next() : "&<# '\n"[next() % 6]);
+      Encoding enc = tokenizer->encode(bytes);
+      ASSERT_GE(enc.ids.size(), 2u);
+      ASSERT_LE(enc.ids.size(), static_cast<size_t>(tokenizer->context_length()));
+      EXPECT_EQ(enc.ids.front(), tokenizer->start_token_id());
+      EXPECT_EQ(enc.ids.back(), tokenizer->end_token_id());
+      for (int32_t id : enc.ids) {
+        ASSERT_GE(id, 0);
+        ASSERT_LT(static_cast<size_t>(id), tokenizer->vocab_size());
+      }
+    }
+  }
+}
+
 TEST(TokenizerGolden, TransformersFromVocabAndMerges) {
   expect_identical("hf", "transformers", TokenizerFlavor::kAuto, 10000);
 }
