@@ -91,8 +91,8 @@ Status run_bench(const BenchArgs& args) {
       {"load_s", load_s},
       {"images_per_s", args.batch / median(image_runs)},
       {"images_per_s_best", args.batch / *std::min_element(image_runs.begin(), image_runs.end())},
-      {"texts_per_s_ctx" + std::to_string(info.context_length),
-       args.text_batch / median(text_runs)},
+      {"texts_per_s_ctx" + std::to_string(tokens), args.text_batch / median(text_runs)},
+      {"blas_core", blas_core_name()},
       {"image_batch_s", image_runs},
       {"text_batch_s", text_runs},
   };

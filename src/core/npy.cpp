@@ -20,7 +20,8 @@ std::string value_after(const std::string& header, const std::string& key) {
 }
 
 // The header is a Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
-Status parse_header(const std::string& header, const std::string& name, std::vector<int64_t>* shape) {
+Status parse_header(const std::string& header, const std::string& name,
+                    std::vector<int64_t>* shape) {
   std::string descr = value_after(header, "descr");
   if (descr.size() < 2 || descr[0] != '\'' || descr.find('\'', 1) == std::string::npos) {
     return Status::error(name + ": .npy header has no 'descr'");
