@@ -86,6 +86,72 @@ void attention(const TransformerConfig& c, const PackedSequences& seqs, bool cau
       (tasks + slots - 1) / slots);  // at most `slots` chunks, one scratch slot each
 }
 
+// The last layer's attention for one query row per sequence: context[s] (compact, [count,
+// width]) = softmax(q[pooled_rows[s]] k^T / sqrt(head_dim)) v over the keys that row may see.
+void attention_pooled(const TransformerConfig& c, const PackedSequences& seqs, bool causal,
+                      const std::vector<int64_t>& pooled_rows, const float* qkv, float* context,
+                      std::vector<float>& scores) {
+  const int64_t width = c.width;
+  const int64_t head_dim = c.head_dim();
+  const int64_t ld = 3 * width;
+  const int64_t max_len = seqs.max_length();
+  const int64_t tasks = seqs.count() * c.heads;
+  const int64_t slots = std::min<int64_t>(num_threads(), tasks);
+  grow(scores, slots * max_len);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  std::atomic<int64_t> next_slot{0};
+  parallel_for(
+      tasks,
+      [&](int64_t begin, int64_t end) {
+        float* s = scores.data() + next_slot.fetch_add(1) * max_len;
+        for (int64_t task = begin; task < end; ++task) {
+          const int64_t seq = task / c.heads;
+          const int64_t head = task % c.heads;
+          const int64_t first = seqs.offsets[seq];
+          const int64_t row = pooled_rows[static_cast<size_t>(seq)];
+          const int64_t keys = causal ? row - first + 1 : seqs.length(seq);
+          const float* q = qkv + row * ld + head * head_dim;            // [1, head_dim]
+          const float* k = qkv + first * ld + width + head * head_dim;  // [keys, head_dim]
+          const float* v = k + width;
+          gemm_single(1, keys, head_dim, scale, q, ld, k, ld, true, 0.0f, s, keys);
+          softmax_row(s, keys);
+          gemm_single(1, head_dim, keys, 1.0f, s, keys, v, ld, false, 0.0f,
+                      context + seq * width + head * head_dim, width);
+        }
+      },
+      (tasks + slots - 1) / slots);
+}
+
+// Out-projection and MLP of the last layer for the pooled rows only; writes their final
+// output back into `hidden`.
+void last_layer_pooled(const TransformerConfig& c, const EncoderLayerWeights& l,
+                       const PackedSequences& seqs, bool causal,
+                       const std::vector<int64_t>& pooled_rows, float* hidden,
+                       EncoderWorkspace& ws) {
+  const int64_t w = c.width, count = seqs.count();
+  grow(ws.pooled, count * w);
+  float* residual = ws.pooled.data();  // [count, width]
+  float* normed = ws.normed.data();    // [count, width], reused
+  for (int64_t s = 0; s < count; ++s) {
+    const float* src = hidden + pooled_rows[static_cast<size_t>(s)] * w;
+    std::copy(src, src + w, residual + s * w);
+  }
+  attention_pooled(c, seqs, causal, pooled_rows, ws.qkv.data(), ws.context.data(), ws.scores);
+  linear(count, w, w, ws.context.data(), w, l.out.weight, l.out.layout, 1.0f, residual, w);
+  add_bias_layer_norm(residual, count, w, w, l.out.bias, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps,
+                      normed, w);
+  linear(count, c.mlp_width, w, normed, w, l.fc1.weight, l.fc1.layout, 0.0f, ws.mlp.data(),
+         c.mlp_width);
+  bias_activation(ws.mlp.data(), count, c.mlp_width, c.mlp_width, l.fc1.bias, c.activation);
+  linear(count, w, c.mlp_width, ws.mlp.data(), c.mlp_width, l.fc2.weight, l.fc2.layout, 1.0f,
+         residual, w);
+  add_bias(residual, count, w, w, l.fc2.bias);
+  for (int64_t s = 0; s < count; ++s) {
+    std::copy(residual + s * w, residual + (s + 1) * w,
+              hidden + pooled_rows[static_cast<size_t>(s)] * w);
+  }
+}
+
 }  // namespace
 
 int64_t PackedSequences::max_length() const {
@@ -111,6 +177,10 @@ void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerW
     const EncoderLayerWeights& l = layers[i];
     const int layer = static_cast<int>(i);
     qkv_projection(l, rows, w, normed, ws.qkv.data());
+    if (pooled_rows != nullptr && i + 1 == layers.size()) {
+      last_layer_pooled(c, l, seqs, causal, *pooled_rows, hidden, ws);
+      return;
+    }
     attention(c, seqs, causal, ws.qkv.data(), ws.context.data(), ws.scores);
     dump(hook, "attention_context", layer, ws.context.data(), rows, w);
     // hidden += context @ Wo^T; then hidden += bo fused with layer_norm2.
