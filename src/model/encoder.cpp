@@ -86,6 +86,20 @@ void attention(const TransformerConfig& c, const PackedSequences& seqs, bool cau
       (tasks + slots - 1) / slots);  // at most `slots` chunks, one scratch slot each
 }
 
+// The second half of a layer, on `rows` rows: residual += context @ Wo^T + bo; normed =
+// layer_norm2(residual); residual += act(normed @ W1^T + b1) @ W2^T. fc2's bias is left for the
+// caller to fuse with whatever reads the residual next.
+void output_and_mlp(const TransformerConfig& c, const EncoderLayerWeights& l, int64_t rows,
+                    const float* context, float* residual, float* normed, float* mlp) {
+  const int64_t w = c.width;
+  linear(rows, w, w, context, w, l.out.weight, l.out.layout, 1.0f, residual, w);
+  add_bias_layer_norm(residual, rows, w, w, l.out.bias, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps,
+                      normed, w);
+  linear(rows, c.mlp_width, w, normed, w, l.fc1.weight, l.fc1.layout, 0.0f, mlp, c.mlp_width);
+  bias_activation(mlp, rows, c.mlp_width, c.mlp_width, l.fc1.bias, c.activation);
+  linear(rows, w, c.mlp_width, mlp, c.mlp_width, l.fc2.weight, l.fc2.layout, 1.0f, residual, w);
+}
+
 // The last layer's attention for one query row per sequence: context[s] (compact, [count,
 // width]) = softmax(q[pooled_rows[s]] k^T / sqrt(head_dim)) v over the keys that row may see.
 void attention_pooled(const TransformerConfig& c, const PackedSequences& seqs, bool causal,
@@ -137,14 +151,7 @@ void last_layer_pooled(const TransformerConfig& c, const EncoderLayerWeights& l,
     std::copy(src, src + w, residual + s * w);
   }
   attention_pooled(c, seqs, causal, pooled_rows, ws.qkv.data(), ws.context.data(), ws.scores);
-  linear(count, w, w, ws.context.data(), w, l.out.weight, l.out.layout, 1.0f, residual, w);
-  add_bias_layer_norm(residual, count, w, w, l.out.bias, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps,
-                      normed, w);
-  linear(count, c.mlp_width, w, normed, w, l.fc1.weight, l.fc1.layout, 0.0f, ws.mlp.data(),
-         c.mlp_width);
-  bias_activation(ws.mlp.data(), count, c.mlp_width, c.mlp_width, l.fc1.bias, c.activation);
-  linear(count, w, c.mlp_width, ws.mlp.data(), c.mlp_width, l.fc2.weight, l.fc2.layout, 1.0f,
-         residual, w);
+  output_and_mlp(c, l, count, ws.context.data(), residual, normed, ws.mlp.data());
   add_bias(residual, count, w, w, l.fc2.bias);
   for (int64_t s = 0; s < count; ++s) {
     std::copy(residual + s * w, residual + (s + 1) * w,
@@ -183,16 +190,7 @@ void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerW
     }
     attention(c, seqs, causal, ws.qkv.data(), ws.context.data(), ws.scores);
     dump(hook, "attention_context", layer, ws.context.data(), rows, w);
-    // hidden += context @ Wo^T; then hidden += bo fused with layer_norm2.
-    linear(rows, w, w, ws.context.data(), w, l.out.weight, l.out.layout, 1.0f, hidden, w);
-    add_bias_layer_norm(hidden, rows, w, w, l.out.bias, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps,
-                        normed, w);
-    // mlp = act(normed @ W1^T + b1); hidden += mlp @ W2^T.
-    linear(rows, c.mlp_width, w, normed, w, l.fc1.weight, l.fc1.layout, 0.0f, ws.mlp.data(),
-           c.mlp_width);
-    bias_activation(ws.mlp.data(), rows, c.mlp_width, c.mlp_width, l.fc1.bias, c.activation);
-    linear(rows, w, c.mlp_width, ws.mlp.data(), c.mlp_width, l.fc2.weight, l.fc2.layout, 1.0f,
-           hidden, w);
+    output_and_mlp(c, l, rows, ws.context.data(), hidden, normed, ws.mlp.data());
     if (i + 1 < layers.size()) {
       const EncoderLayerWeights& next = layers[i + 1];
       add_bias_layer_norm(hidden, rows, w, w, l.fc2.bias, next.ln1.gamma, next.ln1.beta,

@@ -65,6 +65,7 @@ float gelu_tanh(float x) {
 }
 
 void activation_span(float* x, int64_t n, Activation act) {
+  if (act == Activation::kIdentity) return;
   int64_t i = 0;
 #if defined(__AVX2__)
   if (act == Activation::kQuickGelu) {
@@ -100,6 +101,8 @@ void activation_span(float* x, int64_t n, Activation act) {
       case Activation::kRelu:
         x[i] = std::max(0.0f, x[i]);
         break;
+      case Activation::kIdentity:
+        return;
     }
   }
 }
@@ -136,15 +139,7 @@ void add_bias_layer_norm(float* x, int64_t rows, int64_t width, int64_t ldx, con
 }
 
 void add_bias(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias) {
-  parallel_for(
-      rows,
-      [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-          float* row = x + r * ldx;
-          for (int64_t i = 0; i < width; ++i) row[i] += bias[i];
-        }
-      },
-      kRowsPerChunk);
+  bias_activation(x, rows, width, ldx, bias, Activation::kIdentity);
 }
 
 void bias_activation(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias,

@@ -132,6 +132,9 @@ TEST(Activation, MatchesScalarDefinitions) {
         case Activation::kRelu:
           expected = std::max(0.0, v);
           break;
+        case Activation::kIdentity:
+          expected = v;
+          break;
       }
       ASSERT_NEAR(y[i], expected, 2e-6 * std::max(1.0, std::fabs(expected))) << i;
     }
