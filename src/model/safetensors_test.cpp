@@ -26,11 +26,7 @@ Result<std::map<std::string, TensorView>> parse(const std::string& bytes) {
 }
 
 std::string with_header(const std::string& header, const std::string& data) {
-  std::string out(8, '\0');
-  uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i)
-    out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
-  return out + header + data;
+  return testing::safetensors_with_header(header, data);
 }
 
 void expect_error(const std::string& bytes, const std::string& fragment) {
