@@ -169,7 +169,7 @@ int64_t PackedSequences::max_length() const {
 
 void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerWeights>& layers,
                      const PackedSequences& seqs, bool causal, float* hidden, EncoderWorkspace& ws,
-                     const DebugHook* hook) {
+                     const DebugHook* hook, const std::vector<int64_t>* pooled_rows) {
   const int64_t rows = seqs.rows();
   const int64_t w = c.width;
   grow(ws.normed, rows * w);
