@@ -46,6 +46,51 @@ void dot_block(int64_t k, const float* x, int64_t ldx, const float* w, float out
 }
 #endif
 
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// AVX-512: 16 lanes, 32 registers, so 4 input rows x 4 weight rows of accumulators fit; the
+// tail of k is read with a mask instead of a scalar loop.
+template <int ROWS>
+void dot_block16(int64_t k, const float* x, int64_t ldx, const float* w, float out[ROWS][4]) {
+  __m512 acc[ROWS][4];
+  for (int r = 0; r < ROWS; ++r) {
+    for (int j = 0; j < 4; ++j) acc[r][j] = _mm512_setzero_ps();
+  }
+  for (int64_t i = 0; i < k; i += 16) {
+    const int64_t left = k - i;
+    const __mmask16 mask = left >= 16 ? 0xffff : static_cast<__mmask16>((1u << left) - 1);
+    __m512 w0 = _mm512_maskz_loadu_ps(mask, w + i);
+    __m512 w1 = _mm512_maskz_loadu_ps(mask, w + k + i);
+    __m512 w2 = _mm512_maskz_loadu_ps(mask, w + 2 * k + i);
+    __m512 w3 = _mm512_maskz_loadu_ps(mask, w + 3 * k + i);
+    for (int r = 0; r < ROWS; ++r) {
+      __m512 xv = _mm512_maskz_loadu_ps(mask, x + r * ldx + i);
+      acc[r][0] = _mm512_fmadd_ps(xv, w0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(xv, w1, acc[r][1]);
+      acc[r][2] = _mm512_fmadd_ps(xv, w2, acc[r][2]);
+      acc[r][3] = _mm512_fmadd_ps(xv, w3, acc[r][3]);
+    }
+  }
+  for (int r = 0; r < ROWS; ++r) {
+    for (int j = 0; j < 4; ++j) {
+      // Through memory: GCC 12's 512-bit extract intrinsics trip -Wuninitialized.
+      alignas(64) float lanes[16];
+      _mm512_store_ps(lanes, acc[r][j]);
+      out[r][j] = horizontal_sum(_mm256_add_ps(_mm256_load_ps(lanes), _mm256_load_ps(lanes + 8)));
+    }
+  }
+}
+
+template <int ROWS>
+void rows_block16(int64_t row, int64_t col, int64_t k, const float* x, int64_t ldx, const float* wb,
+                  float beta, float* y, int64_t ldy) {
+  float out[ROWS][4];
+  dot_block16<ROWS>(k, x + row * ldx, ldx, wb, out);
+  for (int r = 0; r < ROWS; ++r) {
+    for (int j = 0; j < 4; ++j) store(y + (row + r) * ldy + col + j, out[r][j], beta);
+  }
+}
+#endif
+
 float dot(int64_t k, const float* a, const float* b) {
   float s = 0;
   for (int64_t i = 0; i < k; ++i) s += a[i] * b[i];
@@ -57,7 +102,15 @@ float dot(int64_t k, const float* a, const float* b) {
 void skinny_gemm(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, const float* w,
                  float beta, float* y, int64_t ldy) {
   int64_t col = 0;
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+  for (; col + 4 <= n; col += 4) {
+    const float* wb = w + col * k;  // 4 weight rows, kept in L1 across all input rows
+    int64_t row = 0;
+    for (; row + 4 <= m; row += 4) rows_block16<4>(row, col, k, x, ldx, wb, beta, y, ldy);
+    for (; row + 2 <= m; row += 2) rows_block16<2>(row, col, k, x, ldx, wb, beta, y, ldy);
+    if (row < m) rows_block16<1>(row, col, k, x, ldx, wb, beta, y, ldy);
+  }
+#elif defined(__AVX2__) && defined(__FMA__)
   for (; col + 4 <= n; col += 4) {
     const float* wb = w + col * k;  // 4 weight rows, kept in L1 across all input rows
     int64_t row = 0;
