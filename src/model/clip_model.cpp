@@ -12,8 +12,10 @@
 namespace clipsearch {
 namespace {
 
-// Inputs are processed in chunks so that scratch memory stays bounded whatever the batch size.
-constexpr int64_t kImagesPerChunk = 64;
+// Inputs are processed in chunks of about this many token rows, so that scratch memory stays
+// bounded (and mostly in cache) whatever the batch size, while every matrix product still has
+// enough rows to run at full speed.
+constexpr int64_t kRowsPerChunk = 2048;
 constexpr int64_t kTextsPerChunk = 256;
 
 ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeights& w) {
@@ -69,8 +71,9 @@ Status Model::encode_images(const float* pixels, int64_t count, float* out, bool
   const int64_t dim = impl_->config.projection_dim;
   const int64_t image_floats = v.channels * v.image_size * v.image_size;
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  for (int64_t first = 0; first < count; first += kImagesPerChunk) {
-    const int64_t n = std::min(kImagesPerChunk, count - first);
+  const int64_t per_chunk = std::max<int64_t>(1, kRowsPerChunk / v.tokens());
+  for (int64_t first = 0; first < count; first += per_chunk) {
+    const int64_t n = std::min(per_chunk, count - first);
     vision_forward(v, impl_->weights.vision, dim, pixels + first * image_floats, n,
                    out + first * dim, impl_->workspace, nullptr);
   }

@@ -153,3 +153,32 @@ TEST(ClipReferenceManifest, FixtureProducedEveryModel) {
 
 }  // namespace
 }  // namespace clipsearch
+
+namespace clipsearch {
+namespace {
+
+// A batch larger than one internal chunk (about 2048 token rows) gives the same embeddings as
+// the images one at a time.
+TEST(ClipBatching, ChunkedBatchEqualsImagesOneByOne) {
+  auto model = Model::load(testing::reference_dir() + "/clip_models/tiny_quick_gelu");
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  const ModelInfo& info = (*model)->info();
+  const int64_t count = 130;  // 17 tokens per image: 120 images per chunk
+  const int64_t floats = 3 * info.image_size * info.image_size;
+  std::vector<float> pixels(static_cast<size_t>(count * floats));
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::sin(0.37f * static_cast<float>(i));
+  std::vector<float> batch(static_cast<size_t>(count * info.embed_dim));
+  ASSERT_TRUE((*model)->encode_images(pixels.data(), count, batch.data()).ok());
+  for (int64_t n : {int64_t{0}, int64_t{119}, int64_t{120}, count - 1}) {
+    std::vector<float> one(static_cast<size_t>(info.embed_dim));
+    ASSERT_TRUE((*model)->encode_images(pixels.data() + n * floats, 1, one.data()).ok());
+    for (int64_t i = 0; i < info.embed_dim; ++i) {
+      EXPECT_NEAR(one[static_cast<size_t>(i)], batch[static_cast<size_t>(n * info.embed_dim + i)],
+                  1e-5)
+          << "image " << n;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace clipsearch
