@@ -108,8 +108,7 @@ RgbImage image_resize(const RgbImage& in, int width, int height, ResampleFilter 
 
 // (width, height) after the reference's shortest-edge resize: short side = shortest_edge,
 // long side = int(shortest_edge * long / short).
-void image_resized_size(int width, int height, int shortest_edge, int* out_width,
-                        int* out_height);
+void image_resized_size(int width, int height, int shortest_edge, int* out_width, int* out_height);
 
 // Resize and centre crop: the uint8 image the reference normalizes. Only the cropped part of
 // the resized image is computed; the pixels are those of the full resize followed by the crop.
@@ -130,15 +129,14 @@ ImageTensor image_normalize(const RgbImage& cropped, const PreprocessConfig& con
 Result<ImageTensor> image_preprocess_file(const std::string& path, const PreprocessConfig& config,
                                           const DecodeOptions& options = {});
 Result<ImageTensor> image_preprocess_memory(const uint8_t* data, size_t size,
-                                            const std::string& name,
-                                            const PreprocessConfig& config,
+                                            const std::string& name, const PreprocessConfig& config,
                                             const DecodeOptions& options = {});
 
 // Preprocesses many files on the process-wide thread pool into one [N, 3, H, W] buffer
 // (`out`, resized to N * 3 * H * W). Returns the first failure, naming its file; `statuses`,
 // when given, receives one Status per file so a caller can skip bad files instead.
-Status image_preprocess_batch(const std::vector<std::string>& paths,
-                              const PreprocessConfig& config, const DecodeOptions& options,
-                              std::vector<float>* out, std::vector<Status>* statuses = nullptr);
+Status image_preprocess_batch(const std::vector<std::string>& paths, const PreprocessConfig& config,
+                              const DecodeOptions& options, std::vector<float>* out,
+                              std::vector<Status>* statuses = nullptr);
 
 }  // namespace clipsearch

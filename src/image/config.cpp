@@ -90,8 +90,10 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
       } else if (s.is_object() && s.contains("shortest_edge")) {
         c.shortest_edge = s["shortest_edge"].get<int>();
       } else {
-        return Status::error(name + ": \"size\" must be an integer or {\"shortest_edge\": N} "
-                             "(CLIP resizes the shortest edge), got " + s.dump());
+        return Status::error(name +
+                             ": \"size\" must be an integer or {\"shortest_edge\": N} "
+                             "(CLIP resizes the shortest edge), got " +
+                             s.dump());
       }
     }
     if (j.contains("crop_size")) {
@@ -102,8 +104,10 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
         c.crop_height = s["height"].get<int>();
         c.crop_width = s["width"].get<int>();
       } else {
-        return Status::error(name + ": \"crop_size\" must be an integer or {\"height\": H, "
-                             "\"width\": W}, got " + s.dump());
+        return Status::error(name +
+                             ": \"crop_size\" must be an integer or {\"height\": H, "
+                             "\"width\": W}, got " +
+                             s.dump());
       }
     }
   } catch (const json::exception& e) {
@@ -175,8 +179,8 @@ Result<PreprocessConfig> preprocess_config_load(const std::string& model_dir) {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_text(oc));
     return preprocess_config_parse_open_clip(text, oc);
   }
-  return Status::error(model_dir +
-                       ": no preprocessor_config.json or open_clip_config.json in the model folder");
+  return Status::error(
+      model_dir + ": no preprocessor_config.json or open_clip_config.json in the model folder");
 }
 
 }  // namespace clipsearch

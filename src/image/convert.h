@@ -17,7 +17,7 @@ struct DecodedSamples {
   int width = 0;
   int height = 0;
   SampleLayout layout = SampleLayout::kRgb;
-  bool sixteen_bit = false;  // samples are native-endian uint16
+  bool sixteen_bit = false;    // samples are native-endian uint16
   const void* data = nullptr;  // [height, width, bands]
 };
 

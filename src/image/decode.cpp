@@ -34,8 +34,8 @@ ImageFormat image_sniff_format(const uint8_t* d, size_t n) {
   if (starts("BM", 2) && n >= 26) return ImageFormat::kBmp;
   if (starts("ftyp", 4, 4) && n >= 12) {
     // ISO base media: HEIF/AVIF brands only.
-    static const char* kBrands[] = {"heic", "heix", "hevc", "hevx", "heim", "heis",
-                                    "mif1", "msf1", "avif", "avis"};
+    static const char* kBrands[] = {"heic", "heix", "hevc", "hevx", "heim",
+                                    "heis", "mif1", "msf1", "avif", "avis"};
     for (const char* b : kBrands) {
       if (starts(b, 4, 8)) return ImageFormat::kHeif;
     }
@@ -45,14 +45,22 @@ ImageFormat image_sniff_format(const uint8_t* d, size_t n) {
 
 const char* image_format_name(ImageFormat f) {
   switch (f) {
-    case ImageFormat::kJpeg: return "JPEG";
-    case ImageFormat::kPng: return "PNG";
-    case ImageFormat::kGif: return "GIF";
-    case ImageFormat::kWebp: return "WebP";
-    case ImageFormat::kTiff: return "TIFF";
-    case ImageFormat::kBmp: return "BMP";
-    case ImageFormat::kHeif: return "HEIF";
-    case ImageFormat::kUnknown: break;
+    case ImageFormat::kJpeg:
+      return "JPEG";
+    case ImageFormat::kPng:
+      return "PNG";
+    case ImageFormat::kGif:
+      return "GIF";
+    case ImageFormat::kWebp:
+      return "WebP";
+    case ImageFormat::kTiff:
+      return "TIFF";
+    case ImageFormat::kBmp:
+      return "BMP";
+    case ImageFormat::kHeif:
+      return "HEIF";
+    case ImageFormat::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -105,8 +113,8 @@ int open_image(ImageFormat f, const uint8_t* data, size_t size, int shrink, Vips
       return vips_jpegload_buffer(buf, size, out, "fail_on", fail, "shrink", shrink, "access",
                                   VIPS_ACCESS_SEQUENTIAL, nullptr);
     case ImageFormat::kPng:
-      return vips_pngload_buffer(buf, size, out, "fail_on", fail, "access",
-                                 VIPS_ACCESS_SEQUENTIAL, nullptr);
+      return vips_pngload_buffer(buf, size, out, "fail_on", fail, "access", VIPS_ACCESS_SEQUENTIAL,
+                                 nullptr);
     case ImageFormat::kGif:
       return vips_gifload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0, "access",
                                  VIPS_ACCESS_SEQUENTIAL, nullptr);
@@ -117,8 +125,8 @@ int open_image(ImageFormat f, const uint8_t* data, size_t size, int shrink, Vips
       return vips_tiffload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0, "access",
                                   VIPS_ACCESS_SEQUENTIAL, nullptr);
     case ImageFormat::kHeif:
-      return vips_heifload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0,
-                                  "access", VIPS_ACCESS_SEQUENTIAL, nullptr);
+      return vips_heifload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0, "access",
+                                  VIPS_ACCESS_SEQUENTIAL, nullptr);
     case ImageFormat::kBmp:
     case ImageFormat::kUnknown:
       break;
@@ -145,10 +153,14 @@ Result<SampleLayout> layout_of(VipsImage* im, const std::string& name) {
   const int bands = vips_image_get_bands(im);
   const bool cmyk = vips_image_get_interpretation(im) == VIPS_INTERPRETATION_CMYK;
   switch (bands) {
-    case 1: return SampleLayout::kGray;
-    case 2: return SampleLayout::kGrayAlpha;
-    case 3: return SampleLayout::kRgb;
-    case 4: return cmyk ? SampleLayout::kCmyk : SampleLayout::kRgba;
+    case 1:
+      return SampleLayout::kGray;
+    case 2:
+      return SampleLayout::kGrayAlpha;
+    case 3:
+      return SampleLayout::kRgb;
+    case 4:
+      return cmyk ? SampleLayout::kCmyk : SampleLayout::kRgba;
     case 5:
       if (cmyk) return SampleLayout::kCmykAlpha;
       break;
@@ -182,8 +194,7 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
   if (w * h > options.max_pixels) {
     return Status::error(name + ": " + std::to_string(w) + "x" + std::to_string(h) + " = " +
                          std::to_string(w * h) + " pixels exceeds the limit of " +
-                         std::to_string(options.max_pixels) +
-                         " (a possible decompression bomb)");
+                         std::to_string(options.max_pixels) + " (a possible decompression bomb)");
   }
   if (options.mode == DecodeMode::kFast &&
       (format == ImageFormat::kJpeg || format == ImageFormat::kWebp)) {

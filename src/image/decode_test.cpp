@@ -26,10 +26,9 @@ std::vector<uint8_t> encode(int w, int h, int bands, bool sixteen, const char* s
     px16[i] = static_cast<uint16_t>(i * 2654435761u >> 16);
     px8[i] = static_cast<uint8_t>((i * 7) ^ (i / 13));
   }
-  VipsImage* im = sixteen ? vips_image_new_from_memory(px16.data(), n * 2, w, h, bands,
-                                                       VIPS_FORMAT_USHORT)
-                          : vips_image_new_from_memory(px8.data(), n, w, h, bands,
-                                                       VIPS_FORMAT_UCHAR);
+  VipsImage* im =
+      sixteen ? vips_image_new_from_memory(px16.data(), n * 2, w, h, bands, VIPS_FORMAT_USHORT)
+              : vips_image_new_from_memory(px8.data(), n, w, h, bands, VIPS_FORMAT_UCHAR);
   if (sixteen) {
     im->Type = bands <= 2 ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_RGB16;
   }
@@ -109,8 +108,8 @@ TEST(Decode, BadFilesGiveErrorsNamingTheFile) {
 TEST(Decode, WrongExtensionIsIgnored) {
   auto png = encode(5, 3, 3, false, ".png");
   std::string path = testing::TempDir() + "/really_a_png.jpg";
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()),
-                                              static_cast<std::streamsize>(png.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
   auto im = image_decode_file(path);
   ASSERT_TRUE(im.ok()) << im.status().message();
   EXPECT_EQ(im->width, 5);
@@ -119,8 +118,8 @@ TEST(Decode, WrongExtensionIsIgnored) {
 
 // A PNG whose header claims 30000 x 30000 pixels, followed by no data.
 std::vector<uint8_t> png_bomb_header() {
-  std::vector<uint8_t> p = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0, 0, 0, 13,
-                            'I',  'H', 'D', 'R'};
+  std::vector<uint8_t> p = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n',
+                            0,    0,   0,   13,  'I',  'H',  'D',  'R'};
   auto be32 = [&](uint32_t v) {
     for (int s = 24; s >= 0; s -= 8) p.push_back(static_cast<uint8_t>(v >> s));
   };
@@ -134,6 +133,8 @@ std::vector<uint8_t> png_bomb_header() {
     for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
   }
   be32(static_cast<uint32_t>(~crc));
+  // A token IDAT: libpng reads the header up to the first IDAT.
+  p.insert(p.end(), {0, 0, 0, 4, 'I', 'D', 'A', 'T', 1, 2, 3, 4, 0, 0, 0, 0});
   p.insert(p.end(), {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82});
   return p;
 }

@@ -9,16 +9,15 @@ namespace clipsearch {
 namespace {
 
 DecodeOptions with_target(DecodeOptions options, const PreprocessConfig& config) {
-  options.fast_min_side = config.do_resize ? config.shortest_edge
-                                           : std::max(config.crop_height, config.crop_width);
+  options.fast_min_side =
+      config.do_resize ? config.shortest_edge : std::max(config.crop_height, config.crop_width);
   return options;
 }
 
 }  // namespace
 
 Result<ImageTensor> image_preprocess_memory(const uint8_t* data, size_t size,
-                                            const std::string& name,
-                                            const PreprocessConfig& config,
+                                            const std::string& name, const PreprocessConfig& config,
                                             const DecodeOptions& options) {
   CLIPSEARCH_ASSIGN_OR_RETURN(RgbImage rgb,
                               image_decode_memory(data, size, name, with_target(options, config)));
@@ -31,9 +30,9 @@ Result<ImageTensor> image_preprocess_file(const std::string& path, const Preproc
   return image_preprocess_memory(file.data(), file.size(), path, config, options);
 }
 
-Status image_preprocess_batch(const std::vector<std::string>& paths,
-                              const PreprocessConfig& config, const DecodeOptions& options,
-                              std::vector<float>* out, std::vector<Status>* statuses) {
+Status image_preprocess_batch(const std::vector<std::string>& paths, const PreprocessConfig& config,
+                              const DecodeOptions& options, std::vector<float>* out,
+                              std::vector<Status>* statuses) {
   const int h = config.do_center_crop ? config.crop_height : 0;
   const int w = config.do_center_crop ? config.crop_width : 0;
   if (h == 0 || w == 0) {

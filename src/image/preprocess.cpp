@@ -8,8 +8,7 @@
 
 namespace clipsearch {
 
-void image_resized_size(int width, int height, int shortest_edge, int* out_width,
-                        int* out_height) {
+void image_resized_size(int width, int height, int shortest_edge, int* out_width, int* out_height) {
   // ref: transformers 4.25.1 get_resize_output_image_size(default_to_square=False), also
   // torchvision's _compute_resized_output_size: new_long = int(size * long / short), the
   // division in double precision and truncated.
