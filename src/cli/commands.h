@@ -7,7 +7,7 @@
 
 namespace clipsearch::cli {
 
-
-
+// `preprocess`: an image to the model's float32 input tensor, as .npy (src/cli/cmd_preprocess.cpp).
+void add_preprocess_command(CLI::App& app, int* exit_code);
 
 }  // namespace clipsearch::cli
