@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libvips-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev
   clang libclang-rt-14-dev clang-format
   python3 python3-venv python3-torch python3-torchvision python3-numpy python3-pil
+  python3-skimage
 )
 
 missing=()

@@ -276,9 +276,40 @@ def format_cases():
         add_case(cid + "_ignore", path, ["clip224"], exif="ignore")
 
 
+def photo_cases():
+    """The photographs bundled with scikit-image (Debian's python3-skimage), as they are and
+    re-encoded as JPEG; skipped with a note where scikit-image is not installed."""
+    import importlib.util
+    import shutil
+    spec = importlib.util.find_spec("skimage")
+    if spec is None:
+        print("image reference: scikit-image not installed, no photograph cases")
+        return
+    data = os.path.join(os.path.dirname(spec.origin), "data")
+    names = ["astronaut.png", "chelsea.png", "coffee.png", "camera.png", "rocket.jpg",
+             "retina.jpg", "hubble_deep_field.jpg", "motorcycle_left.png", "logo.png",
+             "palette_color.png", "palette_gray.png", "color.png", "page.png", "horse.png",
+             "no_time_for_that_tiny.gif", "brick.png", "grass.png"]
+    for name in names:
+        src = os.path.join(data, name)
+        if not os.path.exists(src):
+            continue
+        stem, ext = os.path.splitext(name)
+        cid = "photo_" + stem
+        dst = os.path.join(CASES, cid + ext)
+        shutil.copyfile(src, dst)
+        add_case(cid, dst, ["clip224", "openclip", "clip336"], tensors=True)
+        rgb = Image.open(src).convert("RGB")
+        for q, sub in [(92, 2), (80, 0)]:
+            jid = f"{cid}_q{q}"
+            add_case(jid, save(jid, rgb, "jpg", quality=q, subsampling=sub), ["clip224"],
+                     tensors=True)
+
+
 write_models()
 resize_cases()
 format_cases()
+photo_cases()
 with open(os.path.join(OUT, "manifest.json"), "w") as f:
     json.dump({"cases": manifest}, f, indent=1)
 print(f"image reference: {len(manifest)} cases in {OUT}")
