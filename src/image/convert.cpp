@@ -1,6 +1,7 @@
 #include "image/convert.h"
 
 #include <cassert>
+#include <cstring>
 
 namespace clipsearch {
 namespace {
@@ -43,6 +44,16 @@ RgbImage image_samples_to_rgb(const DecodedSamples& in, const DecodeOptions& opt
   out.width = in.width;
   out.height = in.height;
   out.pixels.resize(n * 3);
+  if (!in.sixteen_bit && in.layout == SampleLayout::kRgb) {  // the common case: a copy
+    std::memcpy(out.pixels.data(), in.data, n * 3);
+    return out;
+  }
+  if (!in.sixteen_bit && in.layout == SampleLayout::kGray) {
+    const uint8_t* g = static_cast<const uint8_t*>(in.data);
+    for (size_t p = 0; p < n; ++p)
+      out.pixels[p * 3] = out.pixels[p * 3 + 1] = out.pixels[p * 3 + 2] = g[p];
+    return out;
+  }
   const bool clip_gray16 = options.sixteen_bit == SixteenBit::kClip;
   const bool gray = in.layout == SampleLayout::kGray || in.layout == SampleLayout::kGrayAlpha;
   // Sample i of pixel p as 8 bits.
