@@ -16,3 +16,9 @@ CMAKE_BUILD_TYPE=RelWithDebInfo scripts/build.sh build-asan -DCLIPSEARCH_SANITIZ
   -DCLIPSEARCH_BUILD_BENCH=OFF
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs" -L sanitize)
+
+# Bounded fuzzing (ctest label "fuzz"): the libFuzzer targets, built with clang, ASan+UBSan.
+CC=clang CXX=clang++ CMAKE_BUILD_TYPE=RelWithDebInfo cmake -S . -B build-fuzz \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLIPSEARCH_FUZZ=ON -DCLIPSEARCH_BUILD_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs" --target image_fuzz image_fuzz_seeds
+(cd build-fuzz && ctest --output-on-failure -L fuzz)
