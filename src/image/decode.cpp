@@ -18,6 +18,7 @@
 #include "clipsearch/image.h"
 #include "core/mapped_file.h"
 #include "image/convert.h"
+#include "image/gif_fill.h"
 #include "image/orient.h"
 
 namespace clipsearch {
@@ -232,6 +233,19 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
                            std::to_string(options.timeout_seconds) + " s");
     }
     return Status::error(what + ": " + msg);
+  }
+  uint8_t fill[3];
+  if (format == ImageFormat::kGif && layout == SampleLayout::kRgba &&
+      options.alpha == AlphaMode::kDrop && gif_first_frame_fill(data, size, fill)) {
+    // Pillow parity: transparent or uncovered pixels show the fill index's palette colour.
+    uint8_t* px = static_cast<uint8_t*>(pixels);
+    for (size_t i = 0; i + 3 < bytes; i += 4) {
+      if (px[i + 3] == 0) {
+        px[i] = fill[0];
+        px[i + 1] = fill[1];
+        px[i + 2] = fill[2];
+      }
+    }
   }
   DecodedSamples samples;
   samples.width = vips_image_get_width(img.p);

@@ -256,6 +256,27 @@ def format_cases():
     p = os.path.join(CASES, "gif_anim.gif")
     frames[0].save(p, save_all=True, append_images=frames[1:], duration=100, loop=0)
     cases.append(("gif_anim", p))
+    # Transparency, and a first frame smaller than the canvas (header patched): Pillow shows
+    # the transparency index's (else index 0's) palette colour there, libvips transparent black.
+    for cid, trns in [("gif_trns", 3), ("gif_offset_trns", 3), ("gif_offset", None)]:
+        b = io.BytesIO()
+        kw = {"transparency": trns} if trns is not None else {}
+        Image.fromarray(content(20, 10)).quantize(16).save(b, "GIF", **kw)
+        g = bytearray(b.getvalue())
+        if "offset" in cid:
+            g[6:10] = struct.pack("<HH", 40, 30)  # logical screen 40x30
+            i = 13 + ((3 << ((g[10] & 7) + 1)) if g[10] & 0x80 else 0)  # after the global palette
+            while g[i] == 0x21:  # skip extensions
+                i += 2
+                while g[i]:
+                    i += g[i] + 1
+                i += 1
+            assert g[i] == 0x2C
+            g[i + 1:i + 5] = struct.pack("<HH", 5, 7)  # frame at (5, 7)
+        p = os.path.join(CASES, cid + ".gif")
+        with open(p, "wb") as f:
+            f.write(g)
+        cases.append((cid, p))
     cases.append(("tiff_rgb", save("tiff_rgb", rgb, "tiff")))
     cases.append(("tiff_lzw", save("tiff_lzw", rgb, "tiff", compression="tiff_lzw")))
     cases.append(("tiff_rgba", save("tiff_rgba", rgba, "tiff", compression="tiff_deflate")))

@@ -1,0 +1,17 @@
+// What Pillow shows where the first frame of a GIF is transparent or does not cover the
+// canvas. libvips (libnsgif) leaves those pixels transparent black; Pillow 9.4 opens the frame
+// in palette mode on a canvas filled with the transparency index (or index 0 without one), and
+// convert("RGB") then shows that index's palette colour. The first frame's palette (local, else
+// global) and Graphic Control Extension are read from the file here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace clipsearch {
+
+// The RGB colour Pillow shows in the transparent/uncovered parts of the first frame; false for
+// a file too malformed to tell (the decoder then reports its own error or keeps libvips' black).
+bool gif_first_frame_fill(const uint8_t* data, size_t size, uint8_t rgb[3]);
+
+}  // namespace clipsearch
