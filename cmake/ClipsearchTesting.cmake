@@ -26,7 +26,8 @@ endfunction()
 function(clipsearch_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LABELS;LIBS;FIXTURES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE clipsearch_lib clipsearch_flags GTest::gtest_main
+  target_link_libraries(${name} PRIVATE clipsearch_lib clipsearch_test_support clipsearch_flags
+                                        GTest::gtest_main
                                         ${ARG_LIBS})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   if(NOT ARG_LABELS)

@@ -38,8 +38,10 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}                          // NOLINT: implicit
-  Result(Status status) : state_(std::move(status)) { assert(!std::get<Status>(state_).ok()); }  // NOLINT
+  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit
+  Result(Status status) : state_(std::move(status)) {
+    assert(!std::get<Status>(state_).ok());
+  }  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(state_); }
   const Status& status() const {
@@ -69,9 +71,9 @@ class [[nodiscard]] Result {
 }  // namespace clipsearch
 
 // Propagates a failed Status from an expression returning Status.
-#define CLIPSEARCH_RETURN_IF_ERROR(expr)            \
-  do {                                              \
-    ::clipsearch::Status _clipsearch_st = (expr);   \
+#define CLIPSEARCH_RETURN_IF_ERROR(expr)             \
+  do {                                               \
+    ::clipsearch::Status _clipsearch_st = (expr);    \
     if (!_clipsearch_st.ok()) return _clipsearch_st; \
   } while (0)
 

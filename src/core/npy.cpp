@@ -11,20 +11,24 @@ namespace clipsearch {
 namespace {
 
 // The header is a Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
-Status parse_header(const std::string& header, const std::string& name, std::vector<int64_t>* shape) {
+Status parse_header(const std::string& header, const std::string& name,
+                    std::vector<int64_t>* shape) {
   static const std::regex descr_re(R"('descr'\s*:\s*'([^']*)')");
   static const std::regex order_re(R"('fortran_order'\s*:\s*(True|False))");
   static const std::regex shape_re(R"('shape'\s*:\s*\(([^)]*)\))");
   std::smatch m;
-  if (!std::regex_search(header, m, descr_re)) return Status::error(name + ": .npy header has no 'descr'");
+  if (!std::regex_search(header, m, descr_re))
+    return Status::error(name + ": .npy header has no 'descr'");
   if (m[1] != "<f4") {
     return Status::error(name + ": .npy dtype is '" + m[1].str() + "', expected float32 ('<f4')");
   }
   if (!std::regex_search(header, m, order_re)) {
     return Status::error(name + ": .npy header has no 'fortran_order'");
   }
-  if (m[1] == "True") return Status::error(name + ": .npy array is in Fortran order, expected C order");
-  if (!std::regex_search(header, m, shape_re)) return Status::error(name + ": .npy header has no 'shape'");
+  if (m[1] == "True")
+    return Status::error(name + ": .npy array is in Fortran order, expected C order");
+  if (!std::regex_search(header, m, shape_re))
+    return Status::error(name + ": .npy header has no 'shape'");
   std::stringstream dims(m[1].str());
   std::string item;
   shape->clear();
@@ -107,7 +111,8 @@ Status npy_write(const std::string& path, const std::vector<int64_t>& shape, con
   char len_bytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
   out.write(len_bytes, 2);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(float)));
+  out.write(reinterpret_cast<const char*>(data),
+            static_cast<std::streamsize>(count * sizeof(float)));
   out.flush();
   if (!out) return Status::error(path + ": write failed");
   return Status();

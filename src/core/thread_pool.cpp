@@ -164,8 +164,8 @@ void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end
                   int64_t min_chunk) {
   if (n <= 0) return;
   min_chunk = std::max<int64_t>(1, min_chunk);
-  int64_t chunks = std::min<int64_t>(t_inside_pool_task ? 1 : num_threads(),
-                                     (n + min_chunk - 1) / min_chunk);
+  int64_t chunks =
+      std::min<int64_t>(t_inside_pool_task ? 1 : num_threads(), (n + min_chunk - 1) / min_chunk);
   if (chunks <= 1) {
     fn(0, n);
     return;

@@ -35,7 +35,8 @@ TEST(ThreadPool, TasksRunEachOnceAcrossManyJobs) {
 TEST(ThreadPool, NestedCallsRunInline) {
   set_num_threads(4);
   std::atomic<int> count{0};
-  parallel_tasks(4, [&](int64_t) { parallel_for(10, [&](int64_t b, int64_t e) { count += e - b; }); });
+  parallel_tasks(4,
+                 [&](int64_t) { parallel_for(10, [&](int64_t b, int64_t e) { count += e - b; }); });
   EXPECT_EQ(count.load(), 40);
   set_num_threads(0);
 }
@@ -43,7 +44,8 @@ TEST(ThreadPool, NestedCallsRunInline) {
 TEST(ThreadPool, MinChunkLimitsSplitting) {
   set_num_threads(4);
   std::atomic<int> chunks{0};
-  parallel_for(10, [&](int64_t, int64_t) { chunks++; }, 10);
+  parallel_for(
+      10, [&](int64_t, int64_t) { chunks++; }, 10);
   EXPECT_EQ(chunks.load(), 1);
   set_num_threads(0);
 }

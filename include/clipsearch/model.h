@@ -1,0 +1,60 @@
+// clipsearch::Model: a CLIP model loaded from a folder, computing image and text embeddings
+// identical (within float rounding) to Hugging Face transformers' CLIPModel and open_clip.
+//
+// Loading maps the weights file (no copy for float32 checkpoints) and checks every tensor's name
+// and shape against the configuration; any problem is a returned error naming the file and the
+// tensor. A Model may be shared between threads: encode calls are serialized internally (each
+// call already uses every thread of the pool, see clipsearch/threads.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clipsearch/status.h"
+
+namespace clipsearch {
+
+struct ModelInfo {
+  std::string path;          // the model folder
+  std::string layout;        // "huggingface" or "open_clip"
+  std::string config_file;   // the file the sizes came from
+  std::string weights_file;  // .safetensors or .safetensors.index.json
+  int64_t image_size = 0;    // the image tower's input is [3, image_size, image_size]
+  int64_t patch_size = 0;
+  int64_t context_length = 0;  // maximum token ids per text
+  int64_t vocab_size = 0;
+  int64_t embed_dim = 0;  // length of every embedding
+  int64_t vision_width = 0, vision_layers = 0, vision_heads = 0;
+  int64_t text_width = 0, text_layers = 0, text_heads = 0;
+  float logit_scale = 0;  // log temperature as stored; similarity logits use exp(logit_scale)
+};
+
+class Model {
+ public:
+  static Result<std::unique_ptr<Model>> load(const std::string& model_dir);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelInfo& info() const;
+
+  // pixels: float32 [count, 3, image_size, image_size] (already normalized, as the image
+  // processor produces). out: [count, embed_dim]. normalize: divide each by its L2 norm.
+  Status encode_images(const float* pixels, int64_t count, float* out, bool normalize = true);
+
+  // One token-id sequence per text, as the tokenizer produces (start and end tokens included,
+  // no padding needed). Each is pooled at its highest id (the end-of-text token), as
+  // transformers 4.25 and open_clip do, and nothing past that position is computed.
+  // out: [texts.size(), embed_dim].
+  Status encode_texts(const std::vector<std::vector<int32_t>>& texts, float* out,
+                      bool normalize = true);
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace clipsearch

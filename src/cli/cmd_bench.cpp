@@ -1,0 +1,114 @@
+// `clipsearch bench`: throughput of both towers on random inputs, one JSON line.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "clipsearch/model.h"
+#include "clipsearch/threads.h"
+
+#include <nlohmann/json.hpp>
+
+namespace clipsearch::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  int batch = 32;
+  int iters = 5;
+  int threads = 0;
+  int text_batch = 32;
+};
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Runs `fn` once to warm up, then `iters` times; returns the seconds of each timed run.
+template <class Fn>
+Result<std::vector<double>> time_runs(int iters, Fn fn) {
+  CLIPSEARCH_RETURN_IF_ERROR(fn());
+  std::vector<double> runs;
+  for (int i = 0; i < iters; ++i) {
+    auto start = Clock::now();
+    CLIPSEARCH_RETURN_IF_ERROR(fn());
+    runs.push_back(seconds_since(start));
+  }
+  return runs;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+Status run_bench(const BenchArgs& args) {
+  apply_threads(args.threads);
+  auto load_start = Clock::now();
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model));
+  const double load_s = seconds_since(load_start);
+  const ModelInfo& info = model->info();
+  std::mt19937 rng(1234);
+  std::normal_distribution<float> normal;
+  std::vector<float> pixels(static_cast<size_t>(args.batch) * 3 * info.image_size *
+                            info.image_size);
+  for (float& p : pixels) p = normal(rng);
+  std::vector<float> out(static_cast<size_t>(std::max(args.batch, args.text_batch)) *
+                         info.embed_dim);
+  // Full-length texts: start token, random ids, end token last (the highest id).
+  std::uniform_int_distribution<int32_t> id(1, static_cast<int32_t>(info.vocab_size) - 3);
+  std::vector<std::vector<int32_t>> texts(static_cast<size_t>(args.text_batch));
+  for (auto& t : texts) {
+    t.push_back(static_cast<int32_t>(info.vocab_size) - 2);
+    while (static_cast<int64_t>(t.size()) < info.context_length - 1) t.push_back(id(rng));
+    t.push_back(static_cast<int32_t>(info.vocab_size) - 1);
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<double> image_runs, time_runs(args.iters, [&] {
+                                return model->encode_images(pixels.data(), args.batch, out.data());
+                              }));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<double> text_runs, time_runs(args.iters, [&] {
+                                return model->encode_texts(texts, out.data());
+                              }));
+  nlohmann::json result = {
+      {"model", info.path},
+      {"threads", num_threads()},
+      {"batch", args.batch},
+      {"text_batch", args.text_batch},
+      {"iters", args.iters},
+      {"load_s", load_s},
+      {"images_per_s", args.batch / median(image_runs)},
+      {"images_per_s_best", args.batch / *std::min_element(image_runs.begin(), image_runs.end())},
+      {"texts_per_s_ctx" + std::to_string(info.context_length),
+       args.text_batch / median(text_runs)},
+      {"image_batch_s", image_runs},
+      {"text_batch_s", text_runs},
+  };
+  std::cout << result.dump() << "\n";
+  return Status();
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Measure image and text embedding throughput on random inputs (one JSON line)");
+  cmd->add_option("--model", args->model, "Model folder")->required();
+  cmd->add_option("--batch", args->batch, "Images per batch")->check(CLI::Range(1, 4096));
+  cmd->add_option("--text-batch", args->text_batch, "Texts per batch")->check(CLI::Range(1, 4096));
+  cmd->add_option("--iters", args->iters, "Timed repetitions (after one warm-up)")
+      ->check(CLI::Range(1, 100000));
+  add_threads_option(cmd, &args->threads);
+  cmd->callback([args, exit_code] {
+    Status status = run_bench(*args);
+    *exit_code = status.ok() ? 0 : report_error(status);
+  });
+}
+
+}  // namespace clipsearch::cli

@@ -1,0 +1,114 @@
+// End-to-end tests of `clipsearch embed` and `clipsearch bench` on the reference fixture's
+// models: the output format, agreement with the reference, and the errors a user can cause.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/npy.h"
+#include "testing/test_util.h"
+
+namespace clipsearch {
+namespace {
+
+using nlohmann::json;
+using testing::run_command;
+
+std::string model_dir(const std::string& name) {
+  return testing::reference_dir() + "/clip_models/" + name;
+}
+
+std::vector<json> json_lines(const std::string& text) {
+  std::vector<json> lines;
+  std::stringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(json::parse(line));
+  return lines;
+}
+
+TEST(EmbedCommand, PrintsOneLinePerInputInOrder) {
+  const std::string dir = model_dir("tiny_quick_gelu");
+  auto r = run_command({testing::cli_binary(), "embed", "--model", dir, "--token-ids",
+                        "49406,320,49407", "--pixels", dir + "/pixels.npy", "--token-ids",
+                        "49406, 1, 2, 49407", "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 5u);  // 3 images from the [3,3,32,32] array, then 2 texts
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(lines[i]["kind"], "image");
+    EXPECT_EQ(lines[i]["input"], dir + "/pixels.npy");
+    EXPECT_EQ(lines[i]["index"], i);
+  }
+  EXPECT_EQ(lines[3]["kind"], "text");
+  EXPECT_EQ(lines[3]["input"], "49406,320,49407");
+  EXPECT_EQ(lines[4]["input"], "49406, 1, 2, 49407");
+  for (const auto& line : lines) {
+    auto e = line["embedding"].get<std::vector<double>>();
+    ASSERT_EQ(e.size(), 32u);
+    double sq = 0;
+    for (double v : e) sq += v * v;
+    EXPECT_NEAR(std::sqrt(sq), 1.0, 1e-5);  // normalized by default
+  }
+}
+
+TEST(EmbedCommand, RawOutputMatchesTheReference) {
+  const std::string dir = model_dir("open_clip_small");
+  auto pixels = npy_read(dir + "/pixels.npy");
+  ASSERT_TRUE(pixels.ok());
+  // A single [3,H,W] image, written from the first of the batch.
+  testing::TempDir tmp;
+  const size_t per_image = pixels->data.size() / static_cast<size_t>(pixels->shape[0]);
+  ASSERT_TRUE(npy_write(tmp.file("one.npy"), {3, pixels->shape[2], pixels->shape[3]},
+                        pixels->data.data())
+                  .ok());
+  (void)per_image;
+  auto r = run_command({testing::cli_binary(), "embed", "--model", dir, "--pixels",
+                        tmp.file("one.npy"), "--raw"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_FALSE(lines[0].contains("index"));
+  auto got = lines[0]["embedding"].get<std::vector<float>>();
+  auto ref = npy_read(dir + "/image_raw.npy");
+  ASSERT_TRUE(ref.ok());
+  ASSERT_EQ(got.size(), static_cast<size_t>(ref->shape[1]));
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], ref->data[i], 1e-4);
+}
+
+void expect_failure(const std::vector<std::string>& args, const std::string& fragment) {
+  std::vector<std::string> full = {testing::cli_binary()};
+  full.insert(full.end(), args.begin(), args.end());
+  auto r = run_command(full);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
+}
+
+TEST(EmbedCommand, ErrorsNameTheProblem) {
+  const std::string dir = model_dir("tiny_quick_gelu");
+  expect_failure({"embed", "--model", "/no/such/model", "--token-ids", "1,2"}, "/no/such/model");
+  expect_failure({"embed", "--model", dir}, "nothing to embed");
+  expect_failure({"embed", "--model", dir, "--token-ids", "1,x,3"}, "expected comma-separated");
+  expect_failure({"embed", "--model", dir, "--token-ids", "49406,99999"}, "outside the vocabulary");
+  expect_failure({"embed", "--model", dir, "--pixels", "/no/such.npy"}, "/no/such.npy");
+  const std::string other = model_dir("small_gelu_eps") + "/pixels.npy";  // 64x64 images
+  expect_failure({"embed", "--model", dir, "--pixels", other}, "the model expects [3, 32, 32]");
+  expect_failure({"embed", "--model", dir, "--pixels", dir + "/config.json"}, "not a .npy file");
+  expect_failure({"embed", "--token-ids", "1"}, "--model is required");
+}
+
+TEST(BenchCommand, PrintsThroughput) {
+  auto r = run_command({testing::cli_binary(), "bench", "--model", model_dir("tiny_quick_gelu"),
+                        "--batch", "2", "--text-batch", "2", "--iters", "2", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto result = json::parse(r.out);
+  EXPECT_GT(result["images_per_s"].get<double>(), 0);
+  EXPECT_GT(result["texts_per_s_ctx77"].get<double>(), 0);
+  EXPECT_EQ(result["threads"], 1);
+  EXPECT_EQ(result["image_batch_s"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace clipsearch

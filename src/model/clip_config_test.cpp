@@ -1,0 +1,122 @@
+#include "model/clip_config.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/test_util.h"
+
+namespace clipsearch {
+namespace {
+
+TEST(ClipConfig, HuggingFaceDefaultsAreViTB32) {
+  auto c = parse_hf_config("{}", "config.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->vision.width, 768);
+  EXPECT_EQ(c->vision.patch_size, 32);
+  EXPECT_EQ(c->vision.tokens(), 50);
+  EXPECT_EQ(c->text.width, 512);
+  EXPECT_EQ(c->text.context_length, 77);
+  EXPECT_EQ(c->projection_dim, 512);
+  EXPECT_EQ(c->text.activation, Activation::kQuickGelu);
+}
+
+TEST(ClipConfig, HuggingFaceReadsEverySize) {
+  auto c = parse_hf_config(R"({"projection_dim": 64,
+      "text_config": {"hidden_size": 40, "num_attention_heads": 5, "num_hidden_layers": 3,
+                      "intermediate_size": 100, "max_position_embeddings": 32, "hidden_act": "gelu"},
+      "vision_config": {"hidden_size": 80, "num_attention_heads": 4, "num_hidden_layers": 2,
+                        "intermediate_size": 90, "image_size": 42, "patch_size": 14}})",
+                           "config.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->projection_dim, 64);
+  EXPECT_EQ(c->text.heads, 5);
+  EXPECT_EQ(c->text.head_dim(), 8);
+  EXPECT_EQ(c->text.mlp_width, 100);
+  EXPECT_EQ(c->text.context_length, 32);
+  EXPECT_EQ(c->text.activation, Activation::kGelu);
+  EXPECT_EQ(c->vision.grid(), 3);
+  EXPECT_EQ(c->vision.mlp_width, 90);
+}
+
+TEST(ClipConfig, LegacyConfigDictWins) {
+  auto c = parse_hf_config(R"({"text_config": {"hidden_size": 64},
+                               "text_config_dict": {"hidden_size": 32, "num_attention_heads": 4}})",
+                           "config.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->text.width, 32);
+}
+
+void expect_error(const Result<ClipConfig>& c, const std::string& fragment) {
+  ASSERT_FALSE(c.ok()) << "expected: " << fragment;
+  EXPECT_NE(c.status().message().find(fragment), std::string::npos) << c.status().message();
+}
+
+TEST(ClipConfig, HuggingFaceErrorsNameTheField) {
+  expect_error(parse_hf_config("{", "config.json"), "config.json: not valid JSON");
+  expect_error(parse_hf_config("[]", "config.json"), "not a JSON object");
+  expect_error(parse_hf_config(R"({"text_config": {"hidden_act": "swish"}})", "config.json"),
+               "text_config.hidden_act is 'swish'");
+  expect_error(parse_hf_config(R"({"vision_config": {"hidden_size": "big"}})", "config.json"),
+               "vision_config.hidden_size is not an integer");
+  expect_error(parse_hf_config(R"({"vision_config": {"hidden_size": 0}})", "config.json"),
+               "vision_config.hidden_size is 0");
+  expect_error(parse_hf_config(R"({"vision_config": {"hidden_size": 100, "num_attention_heads": 3}})",
+                               "config.json"),
+               "not divisible");
+  expect_error(parse_hf_config(R"({"vision_config": {"image_size": 16, "patch_size": 32}})",
+                               "config.json"),
+               "patch_size is larger");
+  expect_error(parse_hf_config(R"({"projection_dim": 99999999})", "config.json"),
+               "projection_dim is 99999999");
+}
+
+TEST(ClipConfig, OpenClip) {
+  auto c = parse_open_clip_config(R"({"model_cfg": {"embed_dim": 512, "quick_gelu": true,
+      "vision_cfg": {"image_size": 224, "layers": 12, "width": 768, "patch_size": 32},
+      "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 512, "heads": 8,
+                   "layers": 12}}, "preprocess_cfg": {}})",
+                                  "open_clip_config.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->layout, ModelLayout::kOpenClip);
+  EXPECT_EQ(c->vision.heads, 12);
+  EXPECT_EQ(c->vision.mlp_width, 3072);
+  EXPECT_EQ(c->text.mlp_width, 2048);
+  EXPECT_EQ(c->vision.activation, Activation::kQuickGelu);
+  auto gelu = parse_open_clip_config(R"({"model_cfg": {}})", "x.json");
+  ASSERT_TRUE(gelu.ok());
+  EXPECT_EQ(gelu->text.activation, Activation::kGelu);
+}
+
+TEST(ClipConfig, OpenClipRefusesWhatTheEngineDoesNotCompute) {
+  expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"layers": [3, 4, 6, 3]}}})",
+                                      "oc.json"),
+               "ModifiedResNet");
+  expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"ls_init_value": 0.1}}})",
+                                      "oc.json"),
+               "vision_cfg.ls_init_value");
+  expect_error(parse_open_clip_config(R"({"model_cfg": {"text_cfg": {"pool_type": "last"}}})",
+                                      "oc.json"),
+               "text_cfg.pool_type");
+  expect_error(
+      parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"timm_model_name": "x"}}})", "oc.json"),
+      "timm_model_name");
+  expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"image_size": [224, 192]}}})",
+                                      "oc.json"),
+               "not square");
+}
+
+TEST(ClipConfig, FolderErrors) {
+  testing::TempDir dir;
+  expect_error(load_clip_config(dir.file("nope")), "no such directory");
+  expect_error(load_clip_config(dir.path().string()), "no config.json");
+  testing::write_file(dir.file("config.json"), R"({"model_type": "clip"})");
+  expect_error(load_clip_config(dir.path().string()), "no model.safetensors");
+  testing::write_file(dir.file("pytorch_model.bin"), "x");
+  expect_error(load_clip_config(dir.path().string()), "only pytorch_model.bin");
+  testing::write_file(dir.file("config.json"), R"({"architectures": ["vit_base_patch32"]})");
+  expect_error(load_clip_config(dir.path().string()), "not a CLIP configuration");
+  testing::write_file(dir.file("open_clip_config.json"), R"({"model_cfg": {}})");
+  expect_error(load_clip_config(dir.path().string()), "no open_clip_model.safetensors");
+}
+
+}  // namespace
+}  // namespace clipsearch

@@ -1,0 +1,116 @@
+// The public Model facade: configuration + weights + workspace, one encode at a time.
+#include <algorithm>
+#include <mutex>
+
+#include "clipsearch/model.h"
+#include "model/clip_config.h"
+#include "model/clip_weights.h"
+#include "model/towers.h"
+#include "tensor/gemm.h"
+#include "tensor/ops.h"
+
+namespace clipsearch {
+namespace {
+
+// Inputs are processed in chunks so that scratch memory stays bounded whatever the batch size.
+constexpr int64_t kImagesPerChunk = 64;
+constexpr int64_t kTextsPerChunk = 256;
+
+ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeights& w) {
+  ModelInfo info;
+  info.path = dir;
+  info.layout = c.layout == ModelLayout::kHuggingFace ? "huggingface" : "open_clip";
+  info.config_file = c.config_path;
+  info.weights_file = c.weights_path;
+  info.image_size = c.vision.image_size;
+  info.patch_size = c.vision.patch_size;
+  info.context_length = c.text.context_length;
+  info.vocab_size = c.text.vocab_size;
+  info.embed_dim = c.projection_dim;
+  info.vision_width = c.vision.width;
+  info.vision_layers = c.vision.layers;
+  info.vision_heads = c.vision.heads;
+  info.text_width = c.text.width;
+  info.text_layers = c.text.layers;
+  info.text_heads = c.text.heads;
+  info.logit_scale = w.logit_scale;
+  return info;
+}
+
+}  // namespace
+
+struct Model::Impl {
+  ClipConfig config;
+  ClipWeights weights;
+  ModelInfo info;
+  std::mutex mutex;  // one forward pass at a time: the workspace is shared
+  TowerWorkspace workspace;
+};
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir) {
+  gemm_init();
+  auto impl = std::make_unique<Impl>();
+  CLIPSEARCH_ASSIGN_OR_RETURN(impl->config, load_clip_config(model_dir));
+  CLIPSEARCH_ASSIGN_OR_RETURN(impl->weights, load_clip_weights(impl->config));
+  impl->info = make_info(model_dir, impl->config, impl->weights);
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+const ModelInfo& Model::info() const { return impl_->info; }
+
+Status Model::encode_images(const float* pixels, int64_t count, float* out, bool normalize) {
+  if (count < 0) return Status::error("encode_images: negative image count");
+  if (count == 0) return Status();
+  if (pixels == nullptr || out == nullptr) return Status::error("encode_images: null buffer");
+  const VisionConfig& v = impl_->config.vision;
+  const int64_t dim = impl_->config.projection_dim;
+  const int64_t image_floats = v.channels * v.image_size * v.image_size;
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  for (int64_t first = 0; first < count; first += kImagesPerChunk) {
+    const int64_t n = std::min(kImagesPerChunk, count - first);
+    vision_forward(v, impl_->weights.vision, dim, pixels + first * image_floats, n,
+                   out + first * dim, impl_->workspace, nullptr);
+  }
+  if (normalize) l2_normalize_rows(out, count, dim);
+  return Status();
+}
+
+Status Model::encode_texts(const std::vector<std::vector<int32_t>>& texts, float* out,
+                           bool normalize) {
+  if (texts.empty()) return Status();
+  if (out == nullptr) return Status::error("encode_texts: null buffer");
+  const TextConfig& t = impl_->config.text;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto& ids = texts[i];
+    const std::string which = "text " + std::to_string(i);
+    if (ids.empty()) return Status::error(which + ": no token ids");
+    if (static_cast<int64_t>(ids.size()) > t.context_length) {
+      return Status::error(which + ": " + std::to_string(ids.size()) +
+                           " token ids, the model's context length is " +
+                           std::to_string(t.context_length));
+    }
+    for (int32_t id : ids) {
+      if (id < 0 || id >= t.vocab_size) {
+        return Status::error(which + ": token id " + std::to_string(id) +
+                             " is outside the vocabulary [0, " + std::to_string(t.vocab_size) +
+                             ")");
+      }
+    }
+  }
+  const int64_t dim = impl_->config.projection_dim;
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  for (size_t first = 0; first < texts.size(); first += kTextsPerChunk) {
+    const size_t last = std::min(texts.size(), first + kTextsPerChunk);
+    std::vector<std::vector<int32_t>> chunk(texts.begin() + static_cast<std::ptrdiff_t>(first),
+                                            texts.begin() + static_cast<std::ptrdiff_t>(last));
+    text_forward(t, impl_->weights.text, dim, chunk, out + static_cast<int64_t>(first) * dim,
+                 impl_->workspace, nullptr);
+  }
+  if (normalize) l2_normalize_rows(out, static_cast<int64_t>(texts.size()), dim);
+  return Status();
+}
+
+}  // namespace clipsearch

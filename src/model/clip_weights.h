@@ -1,0 +1,74 @@
+// The weights of a CLIP model as float32 pointers, bound by name from a WeightStore for one of
+// the two published layouts, with every shape checked against the config.
+//
+// Pointers point into the store (the mapped files, or its converted copies); the store is owned
+// by ClipWeights so they live as long as it does.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "clipsearch/status.h"
+#include "model/clip_config.h"
+#include "model/weight_store.h"
+#include "tensor/gemm.h"
+
+namespace clipsearch {
+
+struct LinearWeights {
+  const float* weight = nullptr;  // [out, in] (kOutIn) or [in, out] (kInOut)
+  const float* bias = nullptr;    // [out] or null
+  WeightLayout layout = WeightLayout::kOutIn;
+};
+
+struct LayerNormWeights {
+  const float* gamma = nullptr;  // [width]
+  const float* beta = nullptr;   // [width]
+};
+
+struct EncoderLayerWeights {
+  LayerNormWeights ln1;  // before attention
+  LayerNormWeights ln2;  // before the MLP
+  // q, k, v projections, each [width, width] with bias [width]. When qkv_fused, q_weight points
+  // at one [3*width, width] matrix (open_clip's in_proj_weight) and q_bias at [3*width].
+  const float* q_weight = nullptr;
+  const float* k_weight = nullptr;
+  const float* v_weight = nullptr;
+  const float* q_bias = nullptr;
+  const float* k_bias = nullptr;
+  const float* v_bias = nullptr;
+  bool qkv_fused = false;
+  LinearWeights out;  // [width, width]
+  LinearWeights fc1;  // [mlp_width, width]
+  LinearWeights fc2;  // [width, mlp_width]
+};
+
+struct VisionWeights {
+  const float* patch_weight = nullptr;        // [width, channels, patch, patch] (conv, no bias)
+  const float* class_embedding = nullptr;     // [width]
+  const float* position_embedding = nullptr;  // [tokens, width]
+  LayerNormWeights pre_ln;
+  std::vector<EncoderLayerWeights> layers;
+  LayerNormWeights post_ln;
+  LinearWeights projection;  // to [projection_dim], no bias
+};
+
+struct TextWeights {
+  const float* token_embedding = nullptr;     // [vocab, width]
+  const float* position_embedding = nullptr;  // [context_length, width]
+  std::vector<EncoderLayerWeights> layers;
+  LayerNormWeights final_ln;
+  LinearWeights projection;  // to [projection_dim], no bias
+};
+
+struct ClipWeights {
+  std::unique_ptr<WeightStore> store;
+  VisionWeights vision;
+  TextWeights text;
+  float logit_scale = 0;  // log of the temperature, as stored
+};
+
+// Opens the config's weights and binds every tensor the forward pass uses.
+Result<ClipWeights> load_clip_weights(const ClipConfig& config);
+
+}  // namespace clipsearch

@@ -1,0 +1,137 @@
+#include "model/encoder.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
+#include "core/thread_pool.h"
+#include "tensor/gemm.h"
+#include "tensor/ops.h"
+
+namespace clipsearch {
+namespace {
+
+template <class T>
+void grow(std::vector<T>& buffer, int64_t size) {
+  if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
+}
+
+void dump(const DebugHook* hook, const char* name, int layer, const float* data, int64_t rows,
+          int64_t cols) {
+  if (hook != nullptr && *hook) (*hook)(name, layer, data, rows, cols);
+}
+
+// qkv[r] = normed[r] @ [Wq; Wk; Wv]^T + [bq; bk; bv]   -> [rows, 3 * width]
+void qkv_projection(const EncoderLayerWeights& l, int64_t rows, int64_t width, const float* normed,
+                    float* qkv) {
+  const int64_t ld = 3 * width;
+  parallel_for(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          float* row = qkv + r * ld;
+          std::copy(l.q_bias, l.q_bias + width, row);
+          std::copy(l.k_bias, l.k_bias + width, row + width);
+          std::copy(l.v_bias, l.v_bias + width, row + 2 * width);
+        }
+      },
+      16);
+  if (l.qkv_fused) {
+    linear(rows, 3 * width, width, normed, width, l.q_weight, WeightLayout::kOutIn, 1.0f, qkv, ld);
+  } else {
+    linear(rows, width, width, normed, width, l.q_weight, WeightLayout::kOutIn, 1.0f, qkv, ld);
+    linear(rows, width, width, normed, width, l.k_weight, WeightLayout::kOutIn, 1.0f, qkv + width,
+           ld);
+    linear(rows, width, width, normed, width, l.v_weight, WeightLayout::kOutIn, 1.0f,
+           qkv + 2 * width, ld);
+  }
+}
+
+// context[s, h] = softmax(q k^T / sqrt(head_dim) [+ causal mask]) v, for every sequence s and
+// head h, one (s, h) pair per task.
+// ref: CLIPAttention.forward (q scaled by head_dim^-0.5, causal mask of -inf above the diagonal).
+void attention(const TransformerConfig& c, const PackedSequences& seqs, bool causal,
+               const float* qkv, float* context, std::vector<float>& scores) {
+  const int64_t width = c.width;
+  const int64_t head_dim = c.head_dim();
+  const int64_t ld = 3 * width;
+  const int64_t max_len = seqs.max_length();
+  const int64_t tasks = seqs.count() * c.heads;
+  const int64_t slots = std::min<int64_t>(num_threads(), tasks);
+  grow(scores, slots * max_len * max_len);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  std::atomic<int64_t> next_slot{0};
+  parallel_for(
+      tasks,
+      [&](int64_t begin, int64_t end) {
+        float* s = scores.data() + next_slot.fetch_add(1) * max_len * max_len;
+        for (int64_t task = begin; task < end; ++task) {
+          const int64_t seq = task / c.heads;
+          const int64_t head = task % c.heads;
+          const int64_t len = seqs.length(seq);
+          const float* q = qkv + seqs.offsets[seq] * ld + head * head_dim;  // [len, head_dim]
+          const float* k = q + width;
+          const float* v = q + 2 * width;
+          gemm_single(len, len, head_dim, scale, q, ld, k, ld, true, 0.0f, s, len);  // [len, len]
+          for (int64_t i = 0; i < len; ++i) {
+            float* row = s + i * len;
+            const int64_t visible = causal ? i + 1 : len;
+            softmax_row(row, visible);
+            std::fill(row + visible, row + len, 0.0f);
+          }
+          float* out = context + seqs.offsets[seq] * width + head * head_dim;
+          gemm_single(len, head_dim, len, 1.0f, s, len, v, ld, false, 0.0f, out, width);
+        }
+      },
+      (tasks + slots - 1) / slots);  // at most `slots` chunks, one scratch slot each
+}
+
+}  // namespace
+
+int64_t PackedSequences::max_length() const {
+  int64_t m = 0;
+  for (int64_t s = 0; s < count(); ++s) m = std::max(m, length(s));
+  return m;
+}
+
+void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerWeights>& layers,
+                     const PackedSequences& seqs, bool causal, float* hidden, EncoderWorkspace& ws,
+                     const DebugHook* hook) {
+  const int64_t rows = seqs.rows();
+  const int64_t w = c.width;
+  grow(ws.normed, rows * w);
+  grow(ws.qkv, rows * 3 * w);
+  grow(ws.context, rows * w);
+  grow(ws.mlp, rows * c.mlp_width);
+  float* normed = ws.normed.data();
+  if (layers.empty()) return;
+  layer_norm(hidden, rows, w, w, layers[0].ln1.gamma, layers[0].ln1.beta, c.layer_norm_eps, normed,
+             w);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const EncoderLayerWeights& l = layers[i];
+    const int layer = static_cast<int>(i);
+    qkv_projection(l, rows, w, normed, ws.qkv.data());
+    attention(c, seqs, causal, ws.qkv.data(), ws.context.data(), ws.scores);
+    dump(hook, "attention_context", layer, ws.context.data(), rows, w);
+    // hidden += context @ Wo^T; then hidden += bo fused with layer_norm2.
+    linear(rows, w, w, ws.context.data(), w, l.out.weight, l.out.layout, 1.0f, hidden, w);
+    add_bias_layer_norm(hidden, rows, w, w, l.out.bias, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps,
+                        normed, w);
+    // mlp = act(normed @ W1^T + b1); hidden += mlp @ W2^T.
+    linear(rows, c.mlp_width, w, normed, w, l.fc1.weight, l.fc1.layout, 0.0f, ws.mlp.data(),
+           c.mlp_width);
+    bias_activation(ws.mlp.data(), rows, c.mlp_width, c.mlp_width, l.fc1.bias, c.activation);
+    linear(rows, w, c.mlp_width, ws.mlp.data(), c.mlp_width, l.fc2.weight, l.fc2.layout, 1.0f,
+           hidden, w);
+    if (i + 1 < layers.size()) {
+      const EncoderLayerWeights& next = layers[i + 1];
+      add_bias_layer_norm(hidden, rows, w, w, l.fc2.bias, next.ln1.gamma, next.ln1.beta,
+                          c.layer_norm_eps, normed, w);
+    } else {
+      add_bias(hidden, rows, w, w, l.fc2.bias);
+    }
+    dump(hook, "layer_out", layer, hidden, rows, w);
+  }
+}
+
+}  // namespace clipsearch

@@ -1,0 +1,51 @@
+// The transformer encoder shared by both CLIP towers: pre-norm residual blocks of multi-head
+// self-attention and an MLP, run over a batch of sequences packed row after row.
+//
+// ref: transformers CLIPEncoderLayer / open_clip ResidualAttentionBlock:
+//   h = h + out_proj(attention(layer_norm1(h)));  h = h + fc2(act(fc1(layer_norm2(h))))
+// Biases, residual adds and layer norms are fused: out_proj and fc2 accumulate straight into
+// the residual stream (sgemm beta = 1), and their bias is added in the same pass as the next
+// layer norm.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "model/clip_config.h"
+#include "model/clip_weights.h"
+
+namespace clipsearch {
+
+// Called with named intermediate results ("embeddings", "layer_out", ...) so that any layer can
+// be compared with PyTorch's. layer is -1 outside the encoder layers.
+using DebugHook =
+    std::function<void(const char* name, int layer, const float* data, int64_t rows, int64_t cols)>;
+
+// Scratch memory for one forward pass, grown on demand and kept between passes. Owned by the
+// model; one pass at a time.
+struct EncoderWorkspace {
+  std::vector<float> normed;   // [rows, width]      layer-norm output
+  std::vector<float> qkv;      // [rows, 3 * width]  q | k | v
+  std::vector<float> context;  // [rows, width]      attention output, heads side by side
+  std::vector<float> mlp;      // [rows, mlp_width]
+  std::vector<float> scores;   // [threads, max_len, max_len] attention probabilities
+};
+
+// A batch of sequences stored back to back: sequence s owns rows [offsets[s], offsets[s+1]).
+struct PackedSequences {
+  std::vector<int64_t> offsets;  // size = count + 1
+  int64_t count() const { return static_cast<int64_t>(offsets.size()) - 1; }
+  int64_t rows() const { return offsets.back(); }
+  int64_t length(int64_t s) const { return offsets[s + 1] - offsets[s]; }
+  int64_t max_length() const;
+};
+
+// Runs every layer over hidden [rows, width] in place. `causal`: each token attends only to
+// itself and earlier tokens of its sequence (the text tower).
+void encoder_forward(const TransformerConfig& config,
+                     const std::vector<EncoderLayerWeights>& layers,
+                     const PackedSequences& sequences, bool causal, float* hidden,
+                     EncoderWorkspace& ws, const DebugHook* hook);
+
+}  // namespace clipsearch

@@ -1,0 +1,145 @@
+// Broken model folders and bad inputs: every one is a returned error that names the file, the
+// tensor and what was expected; none crashes. Built from the reference fixture's tiny model.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "clipsearch/model.h"
+#include "model/safetensors.h"
+#include "testing/test_util.h"
+
+namespace clipsearch {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ModelErrors : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    source_ = testing::reference_dir() + "/clip_models/tiny_quick_gelu";
+    ASSERT_TRUE(fs::exists(source_ + "/model.safetensors")) << "fixture missing: " << source_;
+    fs::copy_file(source_ + "/config.json", dir_.file("config.json"));
+    fs::copy_file(source_ + "/model.safetensors", dir_.file("model.safetensors"));
+  }
+
+  // Rewrites model.safetensors through `edit`, which may change or drop tensors.
+  template <class Edit>
+  void rewrite_weights(Edit edit) {
+    std::string bytes = testing::read_file(source_ + "/model.safetensors");
+    auto parsed = SafetensorsFile::parse(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                         bytes.size(), "source");
+    ASSERT_TRUE(parsed.ok());
+    std::map<std::string, testing::RawTensor> tensors;
+    for (const auto& [name, view] : *parsed) {
+      tensors[name] = {dtype_name(view.dtype), view.shape,
+                       std::string(reinterpret_cast<const char*>(view.data), view.nbytes)};
+    }
+    edit(tensors);
+    testing::write_file(dir_.file("model.safetensors"), testing::safetensors_bytes(tensors));
+  }
+
+  std::string load_error() {
+    auto model = Model::load(dir_.path().string());
+    EXPECT_FALSE(model.ok());
+    return model.ok() ? "" : model.status().message();
+  }
+
+  std::string source_;
+  testing::TempDir dir_;
+};
+
+TEST_F(ModelErrors, ValidCopyLoads) {
+  auto model = Model::load(dir_.path().string());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_EQ((*model)->info().embed_dim, 32);
+  EXPECT_EQ((*model)->info().image_size, 32);
+  EXPECT_EQ((*model)->info().context_length, 77);
+}
+
+TEST_F(ModelErrors, TruncatedWeights) {
+  fs::resize_file(dir_.file("model.safetensors"), fs::file_size(dir_.file("model.safetensors")) / 2);
+  std::string error = load_error();
+  EXPECT_NE(error.find(dir_.file("model.safetensors")), std::string::npos) << error;
+  EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+}
+
+TEST_F(ModelErrors, EmptyWeightsFile) {
+  testing::write_file(dir_.file("model.safetensors"), "");
+  EXPECT_NE(load_error().find("not a safetensors file"), std::string::npos);
+}
+
+TEST_F(ModelErrors, MissingWeightsFile) {
+  fs::remove(dir_.file("model.safetensors"));
+  EXPECT_NE(load_error().find("no model.safetensors"), std::string::npos);
+}
+
+TEST_F(ModelErrors, MissingTensor) {
+  rewrite_weights([](auto& t) { t.erase("text_model.final_layer_norm.weight"); });
+  std::string error = load_error();
+  EXPECT_NE(error.find("tensor text_model.final_layer_norm.weight is missing"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("model.safetensors"), std::string::npos) << error;
+}
+
+TEST_F(ModelErrors, TensorOfWrongShape) {
+  rewrite_weights([](auto& t) {
+    auto& w = t["text_model.final_layer_norm.weight"];
+    w.shape = {2, 24};
+  });
+  std::string error = load_error();
+  EXPECT_NE(error.find("tensor text_model.final_layer_norm.weight has shape [2, 24], config says "
+                       "[48]"),
+            std::string::npos)
+      << error;
+}
+
+TEST_F(ModelErrors, ConfigDisagreesWithWeights) {
+  std::string config = testing::read_file(dir_.file("config.json"));
+  auto pos = config.find("\"projection_dim\": 32");
+  ASSERT_NE(pos, std::string::npos);
+  config.replace(pos, 20, "\"projection_dim\": 31");
+  testing::write_file(dir_.file("config.json"), config);
+  std::string error = load_error();
+  EXPECT_NE(error.find("has shape [32, 64], config says [31, 64]"), std::string::npos) << error;
+}
+
+TEST_F(ModelErrors, UnknownDtype) {
+  rewrite_weights([](auto& t) { t["logit_scale"].dtype = "F128"; });
+  EXPECT_NE(load_error().find("unknown dtype 'F128'"), std::string::npos);
+}
+
+TEST_F(ModelErrors, IntegerTensorWhereFloatsAreNeeded) {
+  rewrite_weights([](auto& t) {
+    auto& w = t["text_model.final_layer_norm.weight"];
+    w.dtype = "I32";
+  });
+  EXPECT_NE(load_error().find("has dtype I32, expected F32, F16 or BF16"), std::string::npos);
+}
+
+TEST_F(ModelErrors, BrokenConfig) {
+  testing::write_file(dir_.file("config.json"), "{\"model_type\": \"clip\", ");
+  std::string error = load_error();
+  EXPECT_NE(error.find("config.json"), std::string::npos) << error;
+}
+
+TEST_F(ModelErrors, BadTokenIds) {
+  auto model = Model::load(dir_.path().string());
+  ASSERT_TRUE(model.ok());
+  std::vector<float> out(64);
+  auto too_long = (*model)->encode_texts({std::vector<int32_t>(78, 5)}, out.data());
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.message().find("78 token ids, the model's context length is 77"),
+            std::string::npos);
+  auto outside = (*model)->encode_texts({{49406, 50000}}, out.data());
+  ASSERT_FALSE(outside.ok());
+  EXPECT_NE(outside.message().find("token id 50000 is outside"), std::string::npos);
+  auto negative = (*model)->encode_texts({{1, 2}, {-1}}, out.data());
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.message().find("text 1"), std::string::npos);
+  EXPECT_FALSE((*model)->encode_texts({{}}, out.data()).ok());
+  EXPECT_TRUE((*model)->encode_texts({}, out.data()).ok());
+  EXPECT_TRUE((*model)->encode_images(nullptr, 0, out.data()).ok());
+}
+
+}  // namespace
+}  // namespace clipsearch

@@ -1,0 +1,54 @@
+#include <algorithm>
+
+#include "core/thread_pool.h"
+#include "model/towers.h"
+#include "tensor/gemm.h"
+#include "tensor/ops.h"
+
+namespace clipsearch {
+
+int64_t pooled_position(const std::vector<int32_t>& ids) {
+  // ref: transformers 4.25 CLIPTextTransformer pools at input_ids.argmax(-1), the first
+  // occurrence of the highest id (<|endoftext|> is the highest id of the CLIP vocabulary).
+  return std::max_element(ids.begin(), ids.end()) - ids.begin();
+}
+
+void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
+                  const std::vector<std::vector<int32_t>>& texts, float* out, TowerWorkspace& ws,
+                  const DebugHook* hook) {
+  const int64_t width = c.width;
+  const int64_t count = static_cast<int64_t>(texts.size());
+  // Each text keeps only the tokens up to its pooled position: with the causal mask, later
+  // tokens cannot change it, so the batch is packed without padding.
+  PackedSequences seqs;
+  seqs.offsets.push_back(0);
+  for (const auto& ids : texts)
+    seqs.offsets.push_back(seqs.offsets.back() + pooled_position(ids) + 1);
+  const int64_t rows = seqs.rows();
+  if (ws.hidden.size() < static_cast<size_t>(rows * width)) ws.hidden.resize(rows * width);
+  if (ws.pooled.size() < static_cast<size_t>(count * width)) ws.pooled.resize(count * width);
+  float* hidden = ws.hidden.data();  // [rows, width]
+
+  parallel_for(count, [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      for (int64_t t = 0; t < seqs.length(s); ++t) {
+        const float* tok = w.token_embedding + static_cast<int64_t>(texts[s][t]) * width;
+        const float* pos = w.position_embedding + t * width;
+        float* dst = hidden + (seqs.offsets[s] + t) * width;
+        for (int64_t i = 0; i < width; ++i) dst[i] = tok[i] + pos[i];
+      }
+    }
+  });
+  if (hook != nullptr && *hook) (*hook)("embeddings", -1, hidden, rows, width);
+  encoder_forward(c, w.layers, seqs, /*causal=*/true, hidden, ws.encoder, hook);
+
+  // The last row of each packed sequence is its pooled token -> final layer norm -> projection.
+  for (int64_t s = 0; s < count; ++s) {
+    layer_norm(hidden + (seqs.offsets[s + 1] - 1) * width, 1, width, width, w.final_ln.gamma,
+               w.final_ln.beta, c.layer_norm_eps, ws.pooled.data() + s * width, width);
+  }
+  linear(count, proj_dim, width, ws.pooled.data(), width, w.projection.weight, w.projection.layout,
+         0.0f, out, proj_dim);
+}
+
+}  // namespace clipsearch

@@ -1,0 +1,119 @@
+#include "model/weight_store.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tensor/half.h"
+
+namespace clipsearch {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Result<std::vector<std::string>> shard_names(const std::string& index_path) {
+  std::ifstream in(index_path);
+  if (!in) return Status::error(index_path + ": cannot open");
+  auto index = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (index.is_discarded() || !index.is_object()) {
+    return Status::error(index_path + ": not a JSON object");
+  }
+  auto map = index.find("weight_map");
+  if (map == index.end() || !map->is_object()) {
+    return Status::error(index_path + ": no \"weight_map\" object");
+  }
+  std::set<std::string> shards;
+  for (const auto& [tensor, shard] : map->items()) {
+    if (!shard.is_string()) {
+      return Status::error(index_path + ": weight_map entry for " + tensor + " is not a file name");
+    }
+    std::string file = shard.get<std::string>();
+    if (file.empty() || file.find('/') != std::string::npos || file == "..") {
+      return Status::error(index_path + ": weight_map names '" + file +
+                           "', expected a file name in the same folder");
+    }
+    shards.insert(file);
+  }
+  if (shards.empty()) return Status::error(index_path + ": weight_map is empty");
+  return std::vector<std::string>(shards.begin(), shards.end());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WeightStore>> WeightStore::open(const std::string& path) {
+  auto store = std::make_unique<WeightStore>();
+  store->path_ = path;
+  std::vector<std::string> files;
+  if (ends_with(path, ".index.json")) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> shards, shard_names(path));
+    auto folder = std::filesystem::path(path).parent_path();
+    for (const auto& shard : shards) files.push_back((folder / shard).string());
+  } else {
+    files.push_back(path);
+  }
+  for (const auto& file : files) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(SafetensorsFile opened, SafetensorsFile::open(file));
+    for (const auto& [name, view] : opened.tensors()) {
+      for (const auto& earlier : store->files_) {
+        if (earlier.find(name) != nullptr) {
+          return Status::error(file + ": tensor " + name + " is also in " + earlier.path());
+        }
+      }
+    }
+    store->files_.push_back(std::move(opened));
+  }
+  return store;
+}
+
+Result<WeightStore::Located> WeightStore::locate(const std::string& name) const {
+  for (const auto& file : files_) {
+    if (const TensorView* view = file.find(name)) return Located{&file, view};
+  }
+  return Status::error(path_ + ": tensor " + name + " is missing");
+}
+
+bool WeightStore::contains(const std::string& name) const { return locate(name).ok(); }
+
+Result<std::vector<int64_t>> WeightStore::shape(const std::string& name) const {
+  CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name));
+  return found.view->shape;
+}
+
+Result<const float*> WeightStore::f32(const std::string& name, const std::vector<int64_t>& shape) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name));
+  const TensorView& view = *found.view;
+  if (view.shape != shape) {
+    return Status::error(found.file->path() + ": tensor " + name + " has shape " +
+                         shape_string(view.shape) + ", config says " + shape_string(shape));
+  }
+  const size_t count = view.nbytes / dtype_size(view.dtype);
+  if (view.dtype == DType::kF32 && reinterpret_cast<uintptr_t>(view.data) % alignof(float) == 0) {
+    return reinterpret_cast<const float*>(view.data);
+  }
+  std::vector<float> out(count);
+  switch (view.dtype) {
+    case DType::kF32:
+      std::memcpy(out.data(), view.data, view.nbytes);
+      break;
+    case DType::kF16:
+    case DType::kBF16:
+      for (size_t i = 0; i < count; ++i) {
+        uint16_t h = static_cast<uint16_t>(view.data[2 * i] | (view.data[2 * i + 1] << 8));
+        out[i] = view.dtype == DType::kF16 ? f16_to_f32(h) : bf16_to_f32(h);
+      }
+      break;
+    default:
+      return Status::error(found.file->path() + ": tensor " + name + " has dtype " +
+                           dtype_name(view.dtype) + ", expected F32, F16 or BF16");
+  }
+  converted_bytes_ += out.size() * sizeof(float);
+  converted_.push_back(std::move(out));
+  return static_cast<const float*>(converted_.back().data());
+}
+
+}  // namespace clipsearch

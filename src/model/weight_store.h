@@ -1,0 +1,49 @@
+// WeightStore: the tensors of one checkpoint, from one safetensors file or from the shards that
+// a `*.safetensors.index.json` lists, looked up by name and handed out as float32.
+//
+// F32 tensors are used in place, straight from the map (no copy) when aligned. F16 and BF16
+// tensors are converted once into buffers the store owns. Every lookup checks the shape the
+// config implies and names the file, the tensor and both shapes when they differ. Pointers stay
+// valid while the store lives. Not thread-safe while loading; const use is.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clipsearch/status.h"
+#include "model/safetensors.h"
+
+namespace clipsearch {
+
+class WeightStore {
+ public:
+  // Opens `path`: a .safetensors file, or a .safetensors.index.json listing shards (in the same
+  // folder) in its "weight_map".
+  static Result<std::unique_ptr<WeightStore>> open(const std::string& path);
+
+  bool contains(const std::string& name) const;
+  // The tensor as float32 with exactly `shape`, or an error naming file, tensor and shapes.
+  Result<const float*> f32(const std::string& name, const std::vector<int64_t>& shape);
+  // The tensor's shape, or an error if it is missing.
+  Result<std::vector<int64_t>> shape(const std::string& name) const;
+  // What a lookup error should name: the index or the single file.
+  const std::string& path() const { return path_; }
+  // Bytes of float32 copies made for F16/BF16/unaligned tensors.
+  size_t converted_bytes() const { return converted_bytes_; }
+
+ private:
+  struct Located {
+    const SafetensorsFile* file;
+    const TensorView* view;
+  };
+  Result<Located> locate(const std::string& name) const;
+
+  std::string path_;
+  std::vector<SafetensorsFile> files_;
+  std::deque<std::vector<float>> converted_;
+  size_t converted_bytes_ = 0;
+};
+
+}  // namespace clipsearch

@@ -1,0 +1,165 @@
+#include "tensor/ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/thread_pool.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+// glibc's libmvec: vectorized expf/erff, accurate to a few ulp (the scalar libm calls are the
+// same functions, one lane at a time). Called directly so that no -ffast-math is needed.
+extern "C" __m256 _ZGVdN8v_expf(__m256 x);
+extern "C" __m256 _ZGVdN8v_erff(__m256 x);
+#endif
+
+namespace clipsearch {
+namespace {
+
+constexpr int64_t kRowsPerChunk = 4;
+
+void layer_norm_row(const float* x, int64_t width, const float* gamma, const float* beta, float eps,
+                    float* out) {
+  double sum = 0;
+  for (int64_t i = 0; i < width; ++i) sum += x[i];
+  const double mean = sum / static_cast<double>(width);
+  double sq = 0;
+  for (int64_t i = 0; i < width; ++i) {
+    double d = x[i] - mean;
+    sq += d * d;
+  }
+  const float rstd = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(width) + eps));
+  const float mean_f = static_cast<float>(mean);
+  for (int64_t i = 0; i < width; ++i) out[i] = (x[i] - mean_f) * rstd * gamma[i] + beta[i];
+}
+
+float quick_gelu(float x) { return x / (1.0f + std::exp(-1.702f * x)); }
+float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752440f)); }
+float gelu_tanh(float x) {
+  const float kBeta = 0.79788456080286535588f;  // sqrt(2/pi)
+  return 0.5f * x * (1.0f + std::tanh(kBeta * (x + 0.044715f * x * x * x)));
+}
+
+void activation_span(float* x, int64_t n, Activation act) {
+  int64_t i = 0;
+#if defined(__AVX2__)
+  if (act == Activation::kQuickGelu) {
+    const __m256 scale = _mm256_set1_ps(-1.702f);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= n; i += 8) {
+      __m256 v = _mm256_loadu_ps(x + i);
+      __m256 e = _ZGVdN8v_expf(_mm256_mul_ps(v, scale));
+      _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
+    }
+  } else if (act == Activation::kGelu) {
+    const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 rsqrt2 = _mm256_set1_ps(0.70710678118654752440f);
+    for (; i + 8 <= n; i += 8) {
+      __m256 v = _mm256_loadu_ps(x + i);
+      __m256 e = _ZGVdN8v_erff(_mm256_mul_ps(v, rsqrt2));
+      _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, e)));
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    switch (act) {
+      case Activation::kQuickGelu:
+        x[i] = quick_gelu(x[i]);
+        break;
+      case Activation::kGelu:
+        x[i] = gelu(x[i]);
+        break;
+      case Activation::kGeluTanh:
+        x[i] = gelu_tanh(x[i]);
+        break;
+      case Activation::kRelu:
+        x[i] = std::max(0.0f, x[i]);
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void layer_norm(const float* x, int64_t rows, int64_t width, int64_t ldx, const float* gamma,
+                const float* beta, float eps, float* out, int64_t ldout) {
+  parallel_for(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          layer_norm_row(x + r * ldx, width, gamma, beta, eps, out + r * ldout);
+        }
+      },
+      kRowsPerChunk);
+}
+
+void add_bias_layer_norm(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias,
+                         const float* gamma, const float* beta, float eps, float* out,
+                         int64_t ldout) {
+  parallel_for(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          float* row = x + r * ldx;
+          if (bias != nullptr) {
+            for (int64_t i = 0; i < width; ++i) row[i] += bias[i];
+          }
+          layer_norm_row(row, width, gamma, beta, eps, out + r * ldout);
+        }
+      },
+      kRowsPerChunk);
+}
+
+void add_bias(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias) {
+  parallel_for(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          float* row = x + r * ldx;
+          for (int64_t i = 0; i < width; ++i) row[i] += bias[i];
+        }
+      },
+      kRowsPerChunk);
+}
+
+void bias_activation(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias,
+                     Activation act) {
+  parallel_for(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          float* row = x + r * ldx;
+          if (bias != nullptr) {
+            for (int64_t i = 0; i < width; ++i) row[i] += bias[i];
+          }
+          activation_span(row, width, act);
+        }
+      },
+      1);
+}
+
+void softmax_row(float* x, int64_t n) {
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void l2_normalize_rows(float* x, int64_t rows, int64_t width) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = x + r * width;
+    double sq = 0;
+    for (int64_t i = 0; i < width; ++i) sq += static_cast<double>(row[i]) * row[i];
+    if (sq == 0) continue;
+    const float inv = static_cast<float>(1.0 / std::sqrt(sq));
+    for (int64_t i = 0; i < width; ++i) row[i] *= inv;
+  }
+}
+
+}  // namespace clipsearch

@@ -1,0 +1,204 @@
+"""Builds random-weight CLIP models with the reference (transformers 4.25.1 CLIPModel and
+open_clip), saves them in the published layouts, and writes the reference embeddings that the
+C++ engine must reproduce.
+
+Output, under $CLIPSEARCH_REFERENCE_DIR/clip_models (or --out):
+  manifest.json                       one entry per model, read by src/model/clip_reference_test.cpp
+  <name>/config.json + model.safetensors            Hugging Face CLIPModel layout
+  <name>/open_clip_config.json + open_clip_model.safetensors   open_clip layout
+  <name>/pixels.npy        float32 [N,3,H,W] random pixels
+  <name>/token_ids.json    list of token-id lists (unpadded, as clipsearch receives them)
+  <name>/image_raw.npy     float32 [N,P] get_image_features / encode_image
+  <name>/text_raw.npy      float32 [T,P] get_text_features / encode_text
+
+Layer-norm weights, biases and embeddings are perturbed away from their initial values so a
+skipped bias or norm cannot pass. Nothing is downloaded.
+"""
+import argparse
+import copy
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+BOS, EOS = 49406, 49407
+
+
+def perturb(model, generator):
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.ndim == 1 or name.endswith("bias") or "embedding" in name:
+                p.add_(torch.randn(p.shape, generator=generator) * 0.1)
+
+
+def random_texts(rng, context_length, vocab_size):
+    """Token-id lists of varied lengths: short, medium, full context, and one with no EOS
+    (pooling then falls on the highest id, wherever it is)."""
+    top = min(vocab_size, BOS) - 1
+    lengths = [2, 5, 11, context_length]
+    texts = []
+    for n in lengths:
+        body = rng.integers(1, top, size=n - 2).tolist()
+        texts.append([BOS] + body + [EOS] if vocab_size > EOS else [top + 1] + body + [top])
+    no_eos = rng.integers(1, top, size=9).tolist()
+    no_eos[4] = top  # highest id in the middle: pooled there, later tokens ignored
+    texts.append(no_eos)
+    return texts
+
+
+def pad(texts, length, value):
+    return torch.tensor([t + [value] * (length - len(t)) for t in texts], dtype=torch.long)
+
+
+def save_hf(model, out_dir, dtype=torch.float32, shard_bytes=None):
+    """Saves config.json + model.safetensors (or shards with an index) as save_pretrained does."""
+    os.makedirs(out_dir, exist_ok=True)
+    # A copy: converting in place would round the float32 model's own weights.
+    model = copy.deepcopy(model).to(dtype)
+    if shard_bytes:
+        model.save_pretrained(out_dir, safe_serialization=True, max_shard_size=shard_bytes)
+    else:
+        model.save_pretrained(out_dir, safe_serialization=True)
+
+
+def hf_model(name, out_root, rng, vision, text, projection_dim, variants=()):
+    from transformers import CLIPConfig, CLIPModel
+
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    config = CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection_dim)
+    model = CLIPModel(config).eval()
+    g = torch.Generator().manual_seed(int(rng.integers(1 << 30)))
+    perturb(model, g)
+    out_dir = os.path.join(out_root, name)
+    save_hf(model, out_dir)
+    vc, tc = config.vision_config, config.text_config
+    pixels = rng.standard_normal((3, 3, vc.image_size, vc.image_size)).astype(np.float32)
+    texts = random_texts(rng, tc.max_position_embeddings, tc.vocab_size)
+    with torch.no_grad():
+        image = model.get_image_features(pixel_values=torch.from_numpy(pixels)).numpy()
+        # Each text alone, unpadded: pooling at the highest id is then what the model defines
+        # for every case, the text without <|endoftext|> included.
+        text = np.concatenate([
+            model.get_text_features(input_ids=torch.tensor([t])).numpy() for t in texts])
+        # The recipe's padded batch (CLIPTokenizer pads with <|endoftext|>, with an attention
+        # mask) must agree for every text that ends with <|endoftext|>.
+        with_eos = [i for i, t in enumerate(texts) if t[-1] == max(t)]
+        length = max(len(texts[i]) for i in with_eos)
+        ids = pad([texts[i] for i in with_eos], length, EOS)
+        mask = pad([[1] * len(texts[i]) for i in with_eos], length, 0)
+        padded = model.get_text_features(input_ids=ids, attention_mask=mask).numpy()
+        assert np.allclose(padded, text[with_eos], rtol=1e-4, atol=1e-5), name
+    entries = [write_case(out_root, name, "huggingface", pixels, texts, image, text, "f32")]
+    for variant in variants:
+        vdir = os.path.join(out_root, name + "_" + variant)
+        if variant == "f16":
+            save_hf(model, vdir, dtype=torch.float16)
+        elif variant == "bf16":
+            save_hf(model, vdir, dtype=torch.bfloat16)
+        elif variant == "sharded":
+            save_hf(model, vdir, shard_bytes="200KB")
+        entries.append(
+            write_case(out_root, name + "_" + variant, "huggingface", pixels, texts, image, text,
+                       variant))
+    return entries
+
+
+def open_clip_model(name, out_root, rng, vision, text, embed_dim, quick_gelu):
+    import open_clip
+
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    model = open_clip.model.CLIP(embed_dim=embed_dim, vision_cfg=vision, text_cfg=text,
+                                 quick_gelu=quick_gelu).eval()
+    g = torch.Generator().manual_seed(int(rng.integers(1 << 30)))
+    perturb(model, g)
+    out_dir = os.path.join(out_root, name)
+    os.makedirs(out_dir, exist_ok=True)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, os.path.join(out_dir, "open_clip_model.safetensors"))
+    cfg = {"model_cfg": {"embed_dim": embed_dim, "quick_gelu": quick_gelu, "vision_cfg": vision,
+                         "text_cfg": text},
+           "preprocess_cfg": {"mean": [0.48145466, 0.4578275, 0.40821073],
+                              "std": [0.26862954, 0.26130258, 0.27577711]}}
+    with open(os.path.join(out_dir, "open_clip_config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    size = vision["image_size"]
+    context = text.get("context_length", 77)
+    vocab = text.get("vocab_size", 49408)
+    pixels = rng.standard_normal((2, 3, size, size)).astype(np.float32)
+    texts = random_texts(rng, context, vocab)
+    with torch.no_grad():
+        image = model.encode_image(torch.from_numpy(pixels)).numpy()
+        text_out = model.encode_text(pad(texts, context, 0)).numpy()
+    return [write_case(out_root, name, "open_clip", pixels, texts, image, text_out, "f32")]
+
+
+def write_case(out_root, name, layout, pixels, texts, image, text, dtype):
+    out_dir = os.path.join(out_root, name)
+    np.save(os.path.join(out_dir, "pixels.npy"), pixels)
+    with open(os.path.join(out_dir, "token_ids.json"), "w") as f:
+        json.dump(texts, f)
+    np.save(os.path.join(out_dir, "image_raw.npy"), image.astype(np.float32))
+    np.save(os.path.join(out_dir, "text_raw.npy"), text.astype(np.float32))
+    return {"name": name, "dir": out_dir, "layout": layout, "dtype": dtype}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(
+        os.environ.get("CLIPSEARCH_REFERENCE_DIR", "build/reference"), "clip_models"))
+    parser.add_argument("--no-full-size", action="store_true",
+                        help="skip the full-size ViT-B/32 model (about 600 MB)")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    rng = np.random.default_rng(20261126)
+    entries = []
+    entries += hf_model(
+        "tiny_quick_gelu", args.out, rng,
+        vision=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                    num_attention_heads=4, image_size=32, patch_size=8, hidden_act="quick_gelu"),
+        text=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                  num_attention_heads=4, max_position_embeddings=77, hidden_act="quick_gelu"),
+        projection_dim=32, variants=("f16", "bf16", "sharded"))
+    entries += hf_model(
+        "small_gelu_eps", args.out, rng,
+        vision=dict(hidden_size=96, intermediate_size=200, num_hidden_layers=3,
+                    num_attention_heads=6, image_size=64, patch_size=16, hidden_act="gelu",
+                    layer_norm_eps=1e-6),
+        text=dict(hidden_size=64, intermediate_size=160, num_hidden_layers=3,
+                  num_attention_heads=2, max_position_embeddings=77, hidden_act="gelu",
+                  layer_norm_eps=1e-6),
+        projection_dim=48)
+    entries += hf_model(
+        "odd_patch14_ctx32", args.out, rng,
+        vision=dict(hidden_size=80, intermediate_size=320, num_hidden_layers=2,
+                    num_attention_heads=5, image_size=42, patch_size=14, hidden_act="quick_gelu"),
+        text=dict(hidden_size=40, intermediate_size=100, num_hidden_layers=4,
+                  num_attention_heads=5, max_position_embeddings=32, vocab_size=49408,
+                  hidden_act="quick_gelu"),
+        projection_dim=24)
+    entries += open_clip_model(
+        "open_clip_small", args.out, rng,
+        vision=dict(image_size=48, layers=2, width=128, head_width=32, patch_size=16),
+        text=dict(context_length=77, vocab_size=49408, width=64, heads=4, layers=2),
+        embed_dim=40, quick_gelu=True)
+    entries += open_clip_model(
+        "open_clip_gelu", args.out, rng,
+        vision=dict(image_size=32, layers=3, width=64, head_width=16, patch_size=8,
+                    mlp_ratio=2.5),
+        text=dict(context_length=20, vocab_size=49408, width=32, heads=2, layers=2),
+        embed_dim=16, quick_gelu=False)
+    if not args.no_full_size:
+        entries += hf_model("vit_b32_full", args.out, rng, vision=dict(hidden_act="quick_gelu"),
+                            text=dict(hidden_act="quick_gelu"), projection_dim=512,
+                            variants=("f16",))
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(entries, f, indent=2)
+    print(f"wrote {len(entries)} reference models to {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
