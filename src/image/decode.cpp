@@ -135,6 +135,8 @@ int open_image(ImageFormat f, const uint8_t* data, size_t size, int shrink, Vips
   return -1;
 }
 
+bool samples_are_16bit(VipsBandFormat f) { return f == VIPS_FORMAT_USHORT; }
+
 struct Deadline {
   std::chrono::steady_clock::time_point at;
   bool expired = false;
@@ -234,16 +236,21 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
     }
     return Status::error(what + ": " + msg);
   }
-  uint8_t fill[3];
-  if (format == ImageFormat::kGif && layout == SampleLayout::kRgba &&
-      options.alpha == AlphaMode::kDrop && gif_first_frame_fill(data, size, fill)) {
-    // Pillow parity: transparent or uncovered pixels show the fill index's palette colour.
+  GifFirstFrame gif;
+  if (format == ImageFormat::kGif && !samples_are_16bit(band_format) &&
+      (layout == SampleLayout::kRgba || layout == SampleLayout::kRgb) &&
+      options.alpha == AlphaMode::kDrop && gif_first_frame(data, size, &gif)) {
+    // Pillow parity: outside the first frame's rectangle, and where it is transparent, Pillow
+    // shows the fill index's palette colour; libvips leaves transparent black there.
+    const int bands = layout == SampleLayout::kRgba ? 4 : 3;
+    const int iw = vips_image_get_width(img.p), ih = vips_image_get_height(img.p);
     uint8_t* px = static_cast<uint8_t*>(pixels);
-    for (size_t i = 0; i + 3 < bytes; i += 4) {
-      if (px[i + 3] == 0) {
-        px[i] = fill[0];
-        px[i + 1] = fill[1];
-        px[i + 2] = fill[2];
+    for (int y = 0; y < ih; ++y) {
+      for (int x = 0; x < iw; ++x) {
+        uint8_t* p = px + (static_cast<size_t>(y) * iw + x) * bands;
+        const bool outside =
+            x < gif.left || x >= gif.left + gif.width || y < gif.top || y >= gif.top + gif.height;
+        if (outside || (bands == 4 && p[3] == 0)) std::memcpy(p, gif.fill, 3);
       }
     }
   }

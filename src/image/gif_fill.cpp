@@ -2,7 +2,7 @@
 
 namespace clipsearch {
 
-bool gif_first_frame_fill(const uint8_t* d, size_t n, uint8_t rgb[3]) {
+bool gif_first_frame(const uint8_t* d, size_t n, GifFirstFrame* frame) {
   // Header (6) + logical screen descriptor (7).
   if (n < 13) return false;
   size_t pos = 13;
@@ -36,7 +36,13 @@ bool gif_first_frame_fill(const uint8_t* d, size_t n, uint8_t rgb[3]) {
         if (pos + 9 + 3 * entries > n) return false;
         palette = d + pos + 9;
       }
+      auto le16 = [&](size_t at) { return d[at] | (d[at + 1] << 8); };
+      frame->left = le16(pos);
+      frame->top = le16(pos + 2);
+      frame->width = le16(pos + 4);
+      frame->height = le16(pos + 6);
       const int index = transparency >= 0 ? transparency : 0;
+      uint8_t* rgb = frame->fill;
       rgb[0] = rgb[1] = rgb[2] = 0;  // an index past the palette shows black
       if (palette && static_cast<size_t>(index) < entries) {
         rgb[0] = palette[3 * index];

@@ -10,8 +10,13 @@
 
 namespace clipsearch {
 
-// The RGB colour Pillow shows in the transparent/uncovered parts of the first frame; false for
-// a file too malformed to tell (the decoder then reports its own error or keeps libvips' black).
-bool gif_first_frame_fill(const uint8_t* data, size_t size, uint8_t rgb[3]);
+struct GifFirstFrame {
+  int left = 0, top = 0, width = 0, height = 0;  // the frame's rectangle on the canvas
+  uint8_t fill[3] = {0, 0, 0};  // the colour Pillow shows where the frame is transparent or absent
+};
+
+// Reads the first frame's rectangle and fill colour; false for a file too malformed to tell
+// (the decoder then reports its own error or keeps libvips' black).
+bool gif_first_frame(const uint8_t* data, size_t size, GifFirstFrame* frame);
 
 }  // namespace clipsearch

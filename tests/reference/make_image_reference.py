@@ -327,10 +327,50 @@ def photo_cases():
                      tensors=True)
 
 
+def embed_cases():
+    """A random-weight CLIPModel taking 64x64 images, with a preprocessor_config.json, and
+    transformers' get_image_features for some case files: `embed --image` must agree."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+    torch.manual_seed(4)
+    config = CLIPConfig(
+        vision_config=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                           num_attention_heads=4, image_size=64, patch_size=16),
+        text_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, max_position_embeddings=77),
+        projection_dim=24)
+    model = CLIPModel(config).eval()
+    with torch.no_grad():  # random weights with some spread, so images embed differently
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    d = os.path.join(OUT, "models", "embed64")
+    model.save_pretrained(d, safe_serialization=True)
+    pcfg = {"size": 64, "crop_size": 64, "resample": 3, "do_center_crop": True,
+            "image_mean": OPENAI_MEAN, "image_std": OPENAI_STD}
+    with open(os.path.join(d, "preprocessor_config.json"), "w") as f:
+        json.dump(pcfg, f)
+    proc = hf_processor(pcfg)
+    entries = []
+    for name, exif in [("jpeg_q85_s2_prog.jpg", "ignore"), ("png_rgba.png", "ignore"),
+                       ("exif6.jpg", "apply"), ("exif6.jpg", "ignore"), ("gif_anim.gif", "ignore")]:
+        im = Image.open(os.path.join(CASES, name))
+        if exif == "apply":
+            im = ImageOps.exif_transpose(im)
+        pixels = proc(im.convert("RGB"), return_tensors="pt")["pixel_values"]
+        with torch.no_grad():
+            e = model.get_image_features(pixel_values=pixels)[0]
+        e = (e / e.norm()).numpy().astype(np.float32)
+        out = f"embed64.{os.path.splitext(name)[0]}.{exif}.npy"
+        np.save(os.path.join(CASES, out), e)
+        entries.append({"file": name, "exif": exif, "embedding": out})
+    return entries
+
+
 write_models()
 resize_cases()
 format_cases()
 photo_cases()
+embed = embed_cases()
 with open(os.path.join(OUT, "manifest.json"), "w") as f:
-    json.dump({"cases": manifest}, f, indent=1)
+    json.dump({"cases": manifest, "embed": embed}, f, indent=1)
 print(f"image reference: {len(manifest)} cases in {OUT}")
