@@ -39,6 +39,19 @@ int main(int argc, char** argv) {
     }
     g_object_unref(im);
   }
+  // BMP (libvips cannot write it): 3x2, 24-bit, bottom-up, rows padded to 4 bytes.
+  const uint8_t bmp[] = {'B', 'M', 78, 0, 0, 0, 0, 0, 0,  0, 54, 0, 0, 0, 40, 0, 0, 0, 3, 0,
+                         0,   0,   2,  0, 0, 0, 1, 0, 24, 0, 0,  0, 0, 0, 24, 0, 0, 0, 0, 0,
+                         0,   0,   0,  0, 0, 0, 0, 0, 0,  0, 0,  0, 0, 0, 1,  2, 3, 4, 5, 6,
+                         7,   8,   9,  0, 0, 0, 9, 8, 7,  6, 5,  4, 3, 2, 1,  0, 0, 0};
+  FILE* f = std::fopen((dir + "/seed_bmp.bin").c_str(), "wb");
+  if (f) {
+    const uint8_t sel = 0;
+    std::fwrite(&sel, 1, 1, f);
+    std::fwrite(bmp, 1, sizeof bmp, f);
+    std::fclose(f);
+    ++n;
+  }
   std::printf("%d seeds in %s\n", n, dir.c_str());
   return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "clipsearch/image.h"
 #include "core/mapped_file.h"
+#include "image/bmp.h"
 #include "image/convert.h"
 #include "image/gif_fill.h"
 #include "image/orient.h"
@@ -180,12 +181,10 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
   const ImageFormat format = image_sniff_format(data, size);
   if (format == ImageFormat::kUnknown) {
     return Status::error(name +
-                         ": not a supported image (JPEG, PNG, GIF, WebP, TIFF, HEIF), "
+                         ": not a supported image (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIF), "
                          "judged by its first bytes");
   }
-  if (format == ImageFormat::kBmp) {
-    return Status::error(name + ": BMP is not supported (libvips has no BMP loader of its own)");
-  }
+  if (format == ImageFormat::kBmp) return bmp_decode(data, size, name, options);
   const std::string what = name + ": " + image_format_name(format);
 
   ImageRef img;

@@ -282,6 +282,19 @@ def format_cases():
     cases.append(("tiff_rgba", save("tiff_rgba", rgba, "tiff", compression="tiff_deflate")))
     cases.append(("tiff_l", save("tiff_l", rgb.convert("L"), "tiff")))
     cases.append(("tiff_1bit", save("tiff_1bit", rgb.convert("1"), "tiff")))
+    cases.append(("bmp_rgb", save("bmp_rgb", rgb, "bmp")))
+    cases.append(("bmp_l", save("bmp_l", rgb.convert("L"), "bmp")))
+    cases.append(("bmp_p", save("bmp_p", rgb.quantize(77), "bmp")))
+    cases.append(("bmp_1bit", save("bmp_1bit", rgb.convert("1"), "bmp")))
+    cases.append(("bmp_rgba", save("bmp_rgba", rgba, "bmp")))
+    # Top-down 32-bit BGRX with a BITMAPINFOHEADER (Pillow writes bottom-up only).
+    h, w = base.shape[:2]
+    bgrx = np.concatenate([base[..., ::-1], np.full((h, w, 1), 7, np.uint8)], axis=-1)
+    hdr = struct.pack("<2sIHHI", b"BM", 54 + bgrx.size, 0, 0, 54)
+    hdr += struct.pack("<IiiHHIIiiII", 40, w, -h, 1, 32, 0, bgrx.size, 2835, 2835, 0, 0)
+    with open(os.path.join(CASES, "bmp_topdown32.bmp"), "wb") as f:
+        f.write(hdr + bgrx.tobytes())
+    cases.append(("bmp_topdown32", os.path.join(CASES, "bmp_topdown32.bmp")))
     for cid, path in cases:
         exact = True  # lossy WebP and every JPEG included: libvips and Pillow share libjpeg-turbo/libwebp
         add_case(cid, path, ["clip224", "openclip"] if cid == "png_rgb" else ["clip224"],
