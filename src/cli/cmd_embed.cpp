@@ -156,7 +156,7 @@ void add_embed_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--pixels", args->pixels,
                   "float32 .npy of shape [3,H,W] or [N,3,H,W], already normalized (repeatable)");
   cmd->add_option("--image", args->images,
-                  "Image file (JPEG, PNG, WebP, GIF, TIFF, HEIF), preprocessed as the model "
+                  "Image file (JPEG, PNG, WebP, GIF, TIFF, BMP, HEIF), preprocessed as the model "
                   "folder's preprocessor_config.json says (repeatable; after --pixels inputs)");
   cmd->add_option("--token-ids", args->token_ids,
                   "Comma-separated token ids of one text, e.g. 49406,320,49407 (repeatable)");
