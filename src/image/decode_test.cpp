@@ -60,6 +60,17 @@ TEST(Decode, SniffsFormatsByContent) {
   EXPECT_EQ(image_sniff_format(svg, sizeof svg), ImageFormat::kUnknown);
 }
 
+TEST(Decode, HeifAndAvifThroughLibheif) {
+  for (const char* suffix : {".avif", ".heic"}) {
+    auto file = encode(32, 24, 3, false, suffix);
+    ASSERT_EQ(image_sniff_format(file.data(), file.size()), ImageFormat::kHeif) << suffix;
+    auto im = image_decode_memory(file.data(), file.size(), std::string("x") + suffix);
+    ASSERT_TRUE(im.ok()) << im.status().message();
+    EXPECT_EQ(im->width, 32);
+    EXPECT_EQ(im->height, 24);
+  }
+}
+
 TEST(Decode, DecodesEveryBandLayout) {
   for (int bands : {1, 2, 3, 4}) {
     auto png = encode(9, 7, bands, false, ".png");

@@ -308,6 +308,12 @@ def format_cases():
         add_case(cid + "_apply", path, ["clip224"], exif="apply", tensors=True)
         manifest[-1]["file"] = os.path.basename(path)
         add_case(cid + "_ignore", path, ["clip224"], exif="ignore")
+    # Main image (IFD0) says 6, the embedded thumbnail's IFD1 says 3: IFD0 decides.
+    tiff = b"II*\x00" + struct.pack("<I", 8)
+    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x0112, 3, 1, 6) + struct.pack("<I", 26)
+    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x0112, 3, 1, 3) + struct.pack("<I", 0)
+    path = save("exif_thumb_disagree", small, "jpg", quality=95, exif=b"Exif\x00\x00" + tiff)
+    add_case("exif_thumb_disagree", path, ["clip224"], exif="apply", tensors=True)
 
 
 def photo_cases():
