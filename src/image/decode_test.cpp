@@ -167,6 +167,29 @@ TEST(Decode, PixelLimitIsCheckedOnTheHeader) {
   EXPECT_TRUE(image_decode_memory(png.data(), png.size(), "s.png", opt).ok());
 }
 
+TEST(Decode, GifFrameOffsetThatEnlargesTheCanvasIsRefused) {
+  auto gif = encode(20, 10, 3, false, ".gif");
+  ASSERT_GT(gif.size(), 13u);
+  // Find the first image descriptor (after the global palette and any extensions) and move
+  // the frame to (60000, 50000): libvips, like Pillow, enlarges the canvas to hold it.
+  size_t i = 13 + ((gif[10] & 0x80) ? 3u << ((gif[10] & 7) + 1) : 0);
+  while (i < gif.size() && gif[i] == 0x21) {
+    i += 2;
+    while (i < gif.size() && gif[i] != 0) i += gif[i] + 1;
+    ++i;
+  }
+  ASSERT_LT(i + 5, gif.size());
+  ASSERT_EQ(gif[i], 0x2C);
+  gif[i + 1] = 60000 & 0xFF;
+  gif[i + 2] = 60000 >> 8;
+  gif[i + 3] = 50000 & 0xFF;
+  gif[i + 4] = 50000 >> 8;
+  auto r = image_decode_memory(gif.data(), gif.size(), "enlarge.gif");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(has(r.status(), "enlarge.gif: 60020x50010 = 3001600200 pixels exceeds the limit"))
+      << r.status().message();
+}
+
 TEST(Decode, TimeLimitStopsDecoding) {
   auto png = encode(2000, 1500, 3, false, ".png");
   DecodeOptions opt;
