@@ -45,6 +45,30 @@ ImageFormat image_sniff_format(const uint8_t* d, size_t n) {
   return ImageFormat::kUnknown;
 }
 
+int image_jpeg_scan_count(const uint8_t* d, size_t n) {
+  int scans = 0;
+  size_t i = 2;  // after SOI
+  while (i + 1 < n) {
+    if (d[i] != 0xFF) {  // entropy-coded data
+      ++i;
+      continue;
+    }
+    const uint8_t m = d[i + 1];
+    if (m == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {  // stuffed byte, TEM, RSTn
+      i += 2;
+      continue;
+    }
+    if (m == 0xD9 || i + 3 >= n) break;  // EOI, or no room for a segment length
+    if (m == 0xDA) ++scans;
+    i += 2 + ((static_cast<size_t>(d[i + 2]) << 8) | d[i + 3]);
+  }
+  return scans;
+}
+
 const char* image_format_name(ImageFormat f) {
   switch (f) {
     case ImageFormat::kJpeg:
@@ -186,6 +210,13 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
   }
   if (format == ImageFormat::kBmp) return bmp_decode(data, size, name, options);
   const std::string what = name + ": " + image_format_name(format);
+  if (format == ImageFormat::kJpeg) {
+    const int scans = image_jpeg_scan_count(data, size);
+    if (scans > kMaxJpegScans) {
+      return Status::error(what + ": " + std::to_string(scans) + " scans, more than the limit of " +
+                           std::to_string(kMaxJpegScans) + " (a possible decoding bomb)");
+    }
+  }
 
   ImageRef img;
   if (open_image(format, data, size, 1, &img.p) != 0) {

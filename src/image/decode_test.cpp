@@ -190,6 +190,22 @@ TEST(Decode, GifFrameOffsetThatEnlargesTheCanvasIsRefused) {
       << r.status().message();
 }
 
+TEST(Decode, JpegScanCountAndLimit) {
+  auto baseline = encode(32, 32, 3, false, ".jpg");
+  EXPECT_EQ(image_jpeg_scan_count(baseline.data(), baseline.size()), 1);
+  auto progressive = encode(32, 32, 3, false, ".jpg[interlace]");
+  EXPECT_GT(image_jpeg_scan_count(progressive.data(), progressive.size()), 4);
+  // A JPEG header followed by 300 (empty) scans.
+  std::vector<uint8_t> bomb(baseline.begin(), baseline.end() - 2);  // without EOI
+  for (int k = 0; k < 300; ++k) bomb.insert(bomb.end(), {0xFF, 0xDA, 0x00, 0x02});
+  bomb.insert(bomb.end(), {0xFF, 0xD9});
+  EXPECT_EQ(image_jpeg_scan_count(bomb.data(), bomb.size()), 301);
+  auto r = image_decode_memory(bomb.data(), bomb.size(), "scans.jpg");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(has(r.status(), "scans.jpg: JPEG: 301 scans, more than the limit of 256"))
+      << r.status().message();
+}
+
 TEST(Decode, TimeLimitStopsDecoding) {
   auto png = encode(2000, 1500, 3, false, ".png");
   DecodeOptions opt;
