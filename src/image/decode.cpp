@@ -10,6 +10,7 @@
 
 #include <vips/vips.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <mutex>

@@ -1,4 +1,5 @@
 // The whole path from encoded bytes to the model's input tensor, one image or a batch.
+#include <algorithm>
 #include <cstring>
 
 #include "clipsearch/image.h"
