@@ -281,6 +281,16 @@ TEST(Decode, FastModeShrinksOnLoadButNotBelowTwiceTheTarget) {
   auto im8 = image_decode_memory(jpg.data(), jpg.size(), "big.jpg", opt);
   ASSERT_TRUE(im8.ok());
   EXPECT_EQ(im8->height, 200);  // shrink 8: 200 >= 2 * 100
+  auto webp = encode(2000, 1600, 3, false, ".webp");
+  opt.fast_min_side = 224;
+  auto w = image_decode_memory(webp.data(), webp.size(), "big.webp", opt);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->width, 1000);
+  EXPECT_EQ(w->height, 800);
+  auto png = encode(2000, 1600, 3, false, ".png");  // no shrink-on-load for other formats
+  auto p = image_decode_memory(png.data(), png.size(), "big.png", opt);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->width, 2000);
 }
 
 }  // namespace
