@@ -16,3 +16,9 @@ if(CLIPSEARCH_SANITIZE)
                                                     -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(clipsearch_flags INTERFACE -fsanitize=address,undefined)
 endif()
+
+if(CLIPSEARCH_FUZZ)
+  # Coverage instrumentation for the library; the fuzz targets link libFuzzer's main.
+  target_compile_options(clipsearch_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined)
+  target_link_options(clipsearch_flags INTERFACE -fsanitize=address,undefined)
+endif()

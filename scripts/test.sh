@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# Builds and runs the whole default test suite: the Release build (unit, reference and
-# end-to-end tests), then the ASan+UBSan build. The reference tests generate random-weight
-# models with transformers/open_clip into the build folder (nothing is downloaded).
-# Slow suites are opt-in: CLIPSEARCH_SLOW_TESTS=1 adds the label "slow".
+# Builds and runs the whole default test suite:
+#   1. Release build: unit, reference (differential against transformers/open_clip) and
+#      end-to-end tests. Reference fixtures generate random-weight models into the build folder
+#      with the Python reference (.venv); nothing is downloaded.
+#   2. ASan+UBSan build: the tests labelled "sanitize".
+#   3. clang libFuzzer build: each fuzz target for a bounded time (CLIPSEARCH_FUZZ_SECONDS).
+# Slow suites are opt-in: CLIPSEARCH_SLOW_TESTS=1 adds the tests labelled "slow".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-labels='-LE slow'
-[[ "${CLIPSEARCH_SLOW_TESTS:-0}" == 1 ]] && labels=''
+exclude='slow|fuzz'
+[[ "${CLIPSEARCH_SLOW_TESTS:-0}" == 1 ]] && exclude='fuzz'
 
+echo "== release build and tests"
 scripts/build.sh build
-(cd build && ctest --output-on-failure -j"$jobs" $labels)
+(cd build && ctest --output-on-failure -j"$jobs" -LE "$exclude")
 
+echo "== ASan+UBSan build and tests"
 CMAKE_BUILD_TYPE=RelWithDebInfo scripts/build.sh build-asan -DCLIPSEARCH_SANITIZE=ON \
   -DCLIPSEARCH_BUILD_BENCH=OFF
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs" -L sanitize)
 
-# Bounded fuzzing (ctest label "fuzz"): the libFuzzer targets, built with clang, ASan+UBSan.
-CC=clang CXX=clang++ CMAKE_BUILD_TYPE=RelWithDebInfo cmake -S . -B build-fuzz \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLIPSEARCH_FUZZ=ON -DCLIPSEARCH_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" --target image_fuzz image_fuzz_seeds
+echo "== libFuzzer targets"
+CC=clang CXX=clang++ CMAKE_BUILD_TYPE=RelWithDebInfo scripts/build.sh build-fuzz \
+  -DCLIPSEARCH_FUZZ=ON -DCLIPSEARCH_BUILD_TESTS=OFF -DCLIPSEARCH_BUILD_BENCH=OFF \
+  -DCLIPSEARCH_FUZZ_SECONDS="${CLIPSEARCH_FUZZ_SECONDS:-30}"
 (cd build-fuzz && ctest --output-on-failure -L fuzz)

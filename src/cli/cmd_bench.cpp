@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "clipsearch/model.h"
 #include "clipsearch/threads.h"
+#include "tensor/blas_core.h"
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,7 @@ struct BenchArgs {
   int iters = 5;
   int threads = 0;
   int text_batch = 32;
+  int text_tokens = 0;  // 0: the model's context length
 };
 
 using Clock = std::chrono::steady_clock;
@@ -61,12 +63,17 @@ Status run_bench(const BenchArgs& args) {
   for (float& p : pixels) p = normal(rng);
   std::vector<float> out(static_cast<size_t>(std::max(args.batch, args.text_batch)) *
                          info.embed_dim);
-  // Full-length texts: start token, random ids, end token last (the highest id).
+  // Texts of `tokens` ids: start token, random ids, end token last (the highest id).
+  const int64_t tokens = args.text_tokens > 0 ? args.text_tokens : info.context_length;
+  if (tokens < 2 || tokens > info.context_length) {
+    return Status::error("bench: --text-tokens must be in [2, " +
+                         std::to_string(info.context_length) + "]");
+  }
   std::uniform_int_distribution<int32_t> id(1, static_cast<int32_t>(info.vocab_size) - 3);
   std::vector<std::vector<int32_t>> texts(static_cast<size_t>(args.text_batch));
   for (auto& t : texts) {
     t.push_back(static_cast<int32_t>(info.vocab_size) - 2);
-    while (static_cast<int64_t>(t.size()) < info.context_length - 1) t.push_back(id(rng));
+    while (static_cast<int64_t>(t.size()) < tokens - 1) t.push_back(id(rng));
     t.push_back(static_cast<int32_t>(info.vocab_size) - 1);
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<double> image_runs, time_runs(args.iters, [&] {
@@ -84,8 +91,8 @@ Status run_bench(const BenchArgs& args) {
       {"load_s", load_s},
       {"images_per_s", args.batch / median(image_runs)},
       {"images_per_s_best", args.batch / *std::min_element(image_runs.begin(), image_runs.end())},
-      {"texts_per_s_ctx" + std::to_string(info.context_length),
-       args.text_batch / median(text_runs)},
+      {"texts_per_s_ctx" + std::to_string(tokens), args.text_batch / median(text_runs)},
+      {"blas_core", blas_core_name()},
       {"image_batch_s", image_runs},
       {"text_batch_s", text_runs},
   };
@@ -104,6 +111,8 @@ void add_bench_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--text-batch", args->text_batch, "Texts per batch")->check(CLI::Range(1, 4096));
   cmd->add_option("--iters", args->iters, "Timed repetitions (after one warm-up)")
       ->check(CLI::Range(1, 100000));
+  cmd->add_option("--text-tokens", args->text_tokens,
+                  "Token ids per text, start and end tokens included (default: context length)");
   add_threads_option(cmd, &args->threads);
   cmd->callback([args, exit_code] {
     Status status = run_bench(*args);

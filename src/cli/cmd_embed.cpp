@@ -12,6 +12,7 @@
 #include "cli/json_out.h"
 #include "clipsearch/image.h"
 #include "clipsearch/model.h"
+#include "clipsearch/tokenizer.h"
 #include "core/npy.h"
 
 namespace clipsearch::cli {
@@ -23,6 +24,7 @@ struct EmbedArgs {
   std::vector<std::string> token_ids;
   std::vector<std::string> images;
   ImageCliOptions image_options;
+  std::vector<std::string> texts;  // --text: tokenized with the model folder's vocabulary
   bool raw = false;
   int threads = 0;
 };
@@ -107,14 +109,28 @@ Status embed_images(Model& model, const EmbedArgs& args, std::vector<Embedded>* 
 
 Status run_embed(const EmbedArgs& args) {
   apply_threads(args.threads);
-  if (args.pixels.empty() && args.images.empty() && args.token_ids.empty()) {
+  if (args.pixels.empty() && args.images.empty() && args.token_ids.empty() && args.texts.empty()) {
     return Status::error(
-        "embed: nothing to embed; give --pixels FILE.npy, --image FILE or --token-ids IDS");
+        "embed: nothing to embed; give --pixels FILE.npy, --image FILE, --token-ids IDS or "
+        "--text TEXT");
   }
   std::vector<std::vector<int32_t>> texts;
   for (const auto& text : args.token_ids) {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<int32_t> ids, parse_token_ids(text));
     texts.push_back(std::move(ids));
+  }
+  std::vector<std::string> inputs = args.token_ids;  // the "input" of each text line
+  if (!args.texts.empty()) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::load(args.model));
+    for (size_t i = 0; i < args.texts.size(); ++i) {
+      Encoding enc = tokenizer.encode(args.texts[i]);
+      if (!enc.warning.empty()) {
+        std::cerr << "clipsearch: warning: --text " << json_string(args.texts[i]) << ": "
+                  << enc.warning << "\n";
+      }
+      texts.push_back(std::move(enc.ids));
+      inputs.push_back(args.texts[i]);
+    }
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model));
   std::vector<Embedded> results;
@@ -128,7 +144,7 @@ Status run_embed(const EmbedArgs& args) {
     CLIPSEARCH_RETURN_IF_ERROR(model->encode_texts(texts, out.data(), !args.raw));
     for (size_t i = 0; i < texts.size(); ++i) {
       const float* e = out.data() + static_cast<int64_t>(i) * dim;
-      results.push_back({"text", args.token_ids[i], -1, std::vector<float>(e, e + dim)});
+      results.push_back({"text", inputs[i], -1, std::vector<float>(e, e + dim)});
     }
   }
   for (const auto& r : results) {
@@ -160,6 +176,9 @@ void add_embed_command(CLI::App& app, int* exit_code) {
                   "folder's preprocessor_config.json says (repeatable; after --pixels inputs)");
   cmd->add_option("--token-ids", args->token_ids,
                   "Comma-separated token ids of one text, e.g. 49406,320,49407 (repeatable)");
+  cmd->add_option("--text", args->texts,
+                  "A text, tokenized with the model folder's vocabulary (repeatable); texts "
+                  "come after --token-ids inputs");
   cmd->add_flag("--raw", args->raw, "Print projected embeddings without L2 normalization");
   add_threads_option(cmd, &args->threads);
   add_image_options(cmd, &args->image_options);

@@ -60,12 +60,12 @@ TEST(EmbedCommand, RawOutputMatchesTheReference) {
   // A single [3,H,W] image, written from the first of the batch.
   testing::TempDir tmp;
   const size_t per_image = pixels->data.size() / static_cast<size_t>(pixels->shape[0]);
-  ASSERT_TRUE(npy_write(tmp.file("one.npy"), {3, pixels->shape[2], pixels->shape[3]},
-                        pixels->data.data())
-                  .ok());
+  ASSERT_TRUE(
+      npy_write(tmp.file("one.npy"), {3, pixels->shape[2], pixels->shape[3]}, pixels->data.data())
+          .ok());
   (void)per_image;
-  auto r = run_command({testing::cli_binary(), "embed", "--model", dir, "--pixels",
-                        tmp.file("one.npy"), "--raw"});
+  auto r = run_command(
+      {testing::cli_binary(), "embed", "--model", dir, "--pixels", tmp.file("one.npy"), "--raw"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto lines = json_lines(r.out);
   ASSERT_EQ(lines.size(), 1u);

@@ -28,6 +28,11 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Tells the kernel the pages wholly inside [begin, begin + size) will not be read again, so
+  // they leave this process's resident memory (used after converting F16 weights to F32).
+  // Reading them later is still valid: they are read back from the file.
+  void release(const uint8_t* begin, size_t size) const;
+
  private:
   void reset();
   const uint8_t* data_ = nullptr;

@@ -2,7 +2,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "core/mapped_file.h"
@@ -10,26 +9,40 @@
 namespace clipsearch {
 namespace {
 
+// The text after `'key':` in the header dict, with leading spaces skipped; "" if absent.
+std::string value_after(const std::string& header, const std::string& key) {
+  size_t pos = header.find("'" + key + "'");
+  if (pos == std::string::npos) return "";
+  pos = header.find(':', pos);
+  if (pos == std::string::npos) return "";
+  pos = header.find_first_not_of(" \t", pos + 1);
+  return pos == std::string::npos ? "" : header.substr(pos);
+}
+
 // The header is a Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
 Status parse_header(const std::string& header, const std::string& name,
                     std::vector<int64_t>* shape) {
-  static const std::regex descr_re(R"('descr'\s*:\s*'([^']*)')");
-  static const std::regex order_re(R"('fortran_order'\s*:\s*(True|False))");
-  static const std::regex shape_re(R"('shape'\s*:\s*\(([^)]*)\))");
-  std::smatch m;
-  if (!std::regex_search(header, m, descr_re))
+  std::string descr = value_after(header, "descr");
+  if (descr.size() < 2 || descr[0] != '\'' || descr.find('\'', 1) == std::string::npos) {
     return Status::error(name + ": .npy header has no 'descr'");
-  if (m[1] != "<f4") {
-    return Status::error(name + ": .npy dtype is '" + m[1].str() + "', expected float32 ('<f4')");
   }
-  if (!std::regex_search(header, m, order_re)) {
+  descr = descr.substr(1, descr.find('\'', 1) - 1);
+  if (descr != "<f4") {
+    return Status::error(name + ": .npy dtype is '" + descr + "', expected float32 ('<f4')");
+  }
+  const std::string order = value_after(header, "fortran_order");
+  if (order.rfind("False", 0) != 0) {
+    if (order.rfind("True", 0) == 0) {
+      return Status::error(name + ": .npy array is in Fortran order, expected C order");
+    }
     return Status::error(name + ": .npy header has no 'fortran_order'");
   }
-  if (m[1] == "True")
-    return Status::error(name + ": .npy array is in Fortran order, expected C order");
-  if (!std::regex_search(header, m, shape_re))
+  const std::string dims_text = value_after(header, "shape");
+  const size_t close = dims_text.find(')');
+  if (dims_text.empty() || dims_text[0] != '(' || close == std::string::npos) {
     return Status::error(name + ": .npy header has no 'shape'");
-  std::stringstream dims(m[1].str());
+  }
+  std::stringstream dims(dims_text.substr(1, close - 1));
   std::string item;
   shape->clear();
   while (std::getline(dims, item, ',')) {

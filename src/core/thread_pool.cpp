@@ -56,16 +56,15 @@ class ThreadPool {
     work_on(fn, tasks);
     // Every task is claimed now; wait for the workers still running one. A worker joins a job
     // only under mutex_ while job_ is set, so clearing job_ under the lock with no active worker
-    // guarantees no late worker can touch `fn` after we return.
+    // guarantees no late worker can touch `fn` after we return. Spin on the atomic first so the
+    // lock is taken once, not on every turn.
     for (;;) {
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (active_workers_ == 0) {
-          job_ = nullptr;
-          return;
-        }
+      while (active_workers_.load(std::memory_order_acquire) != 0) cpu_relax();
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (active_workers_.load(std::memory_order_acquire) == 0) {
+        job_ = nullptr;
+        return;
       }
-      cpu_relax();
     }
   }
 
@@ -97,12 +96,11 @@ class ThreadPool {
         if (stop_) return;
         job = job_;
         tasks = job_tasks_;
-        if (job != nullptr) ++active_workers_;
+        if (job != nullptr) active_workers_.fetch_add(1, std::memory_order_acq_rel);
       }
       if (job != nullptr) {
         work_on(*job, tasks);
-        std::lock_guard<std::mutex> lock(mutex_);
-        --active_workers_;
+        active_workers_.fetch_sub(1, std::memory_order_acq_rel);
       }
     }
   }
@@ -117,7 +115,7 @@ class ThreadPool {
   const std::function<void(int64_t)>* job_ = nullptr;
   int64_t job_tasks_ = 0;
   std::atomic<int64_t> next_task_{0};
-  int active_workers_ = 0;  // guarded by mutex_
+  std::atomic<int> active_workers_{0};  // incremented under mutex_ only
 };
 
 std::mutex g_pool_mutex;

@@ -59,12 +59,13 @@ TEST(ClipConfig, HuggingFaceErrorsNameTheField) {
                "vision_config.hidden_size is not an integer");
   expect_error(parse_hf_config(R"({"vision_config": {"hidden_size": 0}})", "config.json"),
                "vision_config.hidden_size is 0");
-  expect_error(parse_hf_config(R"({"vision_config": {"hidden_size": 100, "num_attention_heads": 3}})",
-                               "config.json"),
-               "not divisible");
-  expect_error(parse_hf_config(R"({"vision_config": {"image_size": 16, "patch_size": 32}})",
-                               "config.json"),
-               "patch_size is larger");
+  expect_error(
+      parse_hf_config(R"({"vision_config": {"hidden_size": 100, "num_attention_heads": 3}})",
+                      "config.json"),
+      "not divisible");
+  expect_error(
+      parse_hf_config(R"({"vision_config": {"image_size": 16, "patch_size": 32}})", "config.json"),
+      "patch_size is larger");
   expect_error(parse_hf_config(R"({"projection_dim": 99999999})", "config.json"),
                "projection_dim is 99999999");
 }
@@ -90,17 +91,17 @@ TEST(ClipConfig, OpenClipRefusesWhatTheEngineDoesNotCompute) {
   expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"layers": [3, 4, 6, 3]}}})",
                                       "oc.json"),
                "ModifiedResNet");
-  expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"ls_init_value": 0.1}}})",
-                                      "oc.json"),
-               "vision_cfg.ls_init_value");
-  expect_error(parse_open_clip_config(R"({"model_cfg": {"text_cfg": {"pool_type": "last"}}})",
-                                      "oc.json"),
-               "text_cfg.pool_type");
   expect_error(
-      parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"timm_model_name": "x"}}})", "oc.json"),
-      "timm_model_name");
-  expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"image_size": [224, 192]}}})",
+      parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"ls_init_value": 0.1}}})", "oc.json"),
+      "vision_cfg.ls_init_value");
+  expect_error(
+      parse_open_clip_config(R"({"model_cfg": {"text_cfg": {"pool_type": "last"}}})", "oc.json"),
+      "text_cfg.pool_type");
+  expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"timm_model_name": "x"}}})",
                                       "oc.json"),
+               "timm_model_name");
+  expect_error(parse_open_clip_config(
+                   R"({"model_cfg": {"vision_cfg": {"image_size": [224, 192]}}})", "oc.json"),
                "not square");
 }
 

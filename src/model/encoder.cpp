@@ -86,6 +86,79 @@ void attention(const TransformerConfig& c, const PackedSequences& seqs, bool cau
       (tasks + slots - 1) / slots);  // at most `slots` chunks, one scratch slot each
 }
 
+// The second half of a layer, on `rows` rows: residual += context @ Wo^T + bo; normed =
+// layer_norm2(residual); residual += act(normed @ W1^T + b1) @ W2^T. fc2's bias is left for the
+// caller to fuse with whatever reads the residual next.
+void output_and_mlp(const TransformerConfig& c, const EncoderLayerWeights& l, int64_t rows,
+                    const float* context, float* residual, float* normed, float* mlp) {
+  const int64_t w = c.width;
+  linear(rows, w, w, context, w, l.out.weight, l.out.layout, 1.0f, residual, w);
+  add_bias_layer_norm(residual, rows, w, w, l.out.bias, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps,
+                      normed, w);
+  linear(rows, c.mlp_width, w, normed, w, l.fc1.weight, l.fc1.layout, 0.0f, mlp, c.mlp_width);
+  bias_activation(mlp, rows, c.mlp_width, c.mlp_width, l.fc1.bias, c.activation);
+  linear(rows, w, c.mlp_width, mlp, c.mlp_width, l.fc2.weight, l.fc2.layout, 1.0f, residual, w);
+}
+
+// The last layer's attention for one query row per sequence: context[s] (compact, [count,
+// width]) = softmax(q[pooled_rows[s]] k^T / sqrt(head_dim)) v over the keys that row may see.
+void attention_pooled(const TransformerConfig& c, const PackedSequences& seqs, bool causal,
+                      const std::vector<int64_t>& pooled_rows, const float* qkv, float* context,
+                      std::vector<float>& scores) {
+  const int64_t width = c.width;
+  const int64_t head_dim = c.head_dim();
+  const int64_t ld = 3 * width;
+  const int64_t max_len = seqs.max_length();
+  const int64_t tasks = seqs.count() * c.heads;
+  const int64_t slots = std::min<int64_t>(num_threads(), tasks);
+  grow(scores, slots * max_len);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  std::atomic<int64_t> next_slot{0};
+  parallel_for(
+      tasks,
+      [&](int64_t begin, int64_t end) {
+        float* s = scores.data() + next_slot.fetch_add(1) * max_len;
+        for (int64_t task = begin; task < end; ++task) {
+          const int64_t seq = task / c.heads;
+          const int64_t head = task % c.heads;
+          const int64_t first = seqs.offsets[seq];
+          const int64_t row = pooled_rows[static_cast<size_t>(seq)];
+          const int64_t keys = causal ? row - first + 1 : seqs.length(seq);
+          const float* q = qkv + row * ld + head * head_dim;            // [1, head_dim]
+          const float* k = qkv + first * ld + width + head * head_dim;  // [keys, head_dim]
+          const float* v = k + width;
+          gemm_single(1, keys, head_dim, scale, q, ld, k, ld, true, 0.0f, s, keys);
+          softmax_row(s, keys);
+          gemm_single(1, head_dim, keys, 1.0f, s, keys, v, ld, false, 0.0f,
+                      context + seq * width + head * head_dim, width);
+        }
+      },
+      (tasks + slots - 1) / slots);
+}
+
+// Out-projection and MLP of the last layer for the pooled rows only; writes their final
+// output back into `hidden`.
+void last_layer_pooled(const TransformerConfig& c, const EncoderLayerWeights& l,
+                       const PackedSequences& seqs, bool causal,
+                       const std::vector<int64_t>& pooled_rows, float* hidden,
+                       EncoderWorkspace& ws) {
+  const int64_t w = c.width, count = seqs.count();
+  grow(ws.pooled, count * w);
+  float* residual = ws.pooled.data();  // [count, width]
+  float* normed = ws.normed.data();    // [count, width], reused
+  for (int64_t s = 0; s < count; ++s) {
+    const float* src = hidden + pooled_rows[static_cast<size_t>(s)] * w;
+    std::copy(src, src + w, residual + s * w);
+  }
+  attention_pooled(c, seqs, causal, pooled_rows, ws.qkv.data(), ws.context.data(), ws.scores);
+  output_and_mlp(c, l, count, ws.context.data(), residual, normed, ws.mlp.data());
+  add_bias(residual, count, w, w, l.fc2.bias);
+  for (int64_t s = 0; s < count; ++s) {
+    std::copy(residual + s * w, residual + (s + 1) * w,
+              hidden + pooled_rows[static_cast<size_t>(s)] * w);
+  }
+}
+
 }  // namespace
 
 int64_t PackedSequences::max_length() const {
@@ -96,7 +169,7 @@ int64_t PackedSequences::max_length() const {
 
 void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerWeights>& layers,
                      const PackedSequences& seqs, bool causal, float* hidden, EncoderWorkspace& ws,
-                     const DebugHook* hook) {
+                     const DebugHook* hook, const std::vector<int64_t>* pooled_rows) {
   const int64_t rows = seqs.rows();
   const int64_t w = c.width;
   grow(ws.normed, rows * w);
@@ -111,18 +184,13 @@ void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerW
     const EncoderLayerWeights& l = layers[i];
     const int layer = static_cast<int>(i);
     qkv_projection(l, rows, w, normed, ws.qkv.data());
+    if (pooled_rows != nullptr && i + 1 == layers.size()) {
+      last_layer_pooled(c, l, seqs, causal, *pooled_rows, hidden, ws);
+      return;
+    }
     attention(c, seqs, causal, ws.qkv.data(), ws.context.data(), ws.scores);
     dump(hook, "attention_context", layer, ws.context.data(), rows, w);
-    // hidden += context @ Wo^T; then hidden += bo fused with layer_norm2.
-    linear(rows, w, w, ws.context.data(), w, l.out.weight, l.out.layout, 1.0f, hidden, w);
-    add_bias_layer_norm(hidden, rows, w, w, l.out.bias, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps,
-                        normed, w);
-    // mlp = act(normed @ W1^T + b1); hidden += mlp @ W2^T.
-    linear(rows, c.mlp_width, w, normed, w, l.fc1.weight, l.fc1.layout, 0.0f, ws.mlp.data(),
-           c.mlp_width);
-    bias_activation(ws.mlp.data(), rows, c.mlp_width, c.mlp_width, l.fc1.bias, c.activation);
-    linear(rows, w, c.mlp_width, ws.mlp.data(), c.mlp_width, l.fc2.weight, l.fc2.layout, 1.0f,
-           hidden, w);
+    output_and_mlp(c, l, rows, ws.context.data(), hidden, normed, ws.mlp.data());
     if (i + 1 < layers.size()) {
       const EncoderLayerWeights& next = layers[i + 1];
       add_bias_layer_norm(hidden, rows, w, w, l.fc2.bias, next.ln1.gamma, next.ln1.beta,

@@ -30,6 +30,7 @@ struct EncoderWorkspace {
   std::vector<float> context;  // [rows, width]      attention output, heads side by side
   std::vector<float> mlp;      // [rows, mlp_width]
   std::vector<float> scores;   // [threads, max_len, max_len] attention probabilities
+  std::vector<float> pooled;   // [sequences, width] residual of the pooled rows (last layer)
 };
 
 // A batch of sequences stored back to back: sequence s owns rows [offsets[s], offsets[s+1]).
@@ -43,9 +44,14 @@ struct PackedSequences {
 
 // Runs every layer over hidden [rows, width] in place. `causal`: each token attends only to
 // itself and earlier tokens of its sequence (the text tower).
+// pooled_rows (one absolute row per sequence, or null for all rows): the only rows whose final
+// output the caller reads. The last layer then computes keys and values for every row but
+// queries, out-projection and MLP for those rows alone; the other rows of `hidden` keep the
+// previous layer's output.
 void encoder_forward(const TransformerConfig& config,
                      const std::vector<EncoderLayerWeights>& layers,
                      const PackedSequences& sequences, bool causal, float* hidden,
-                     EncoderWorkspace& ws, const DebugHook* hook);
+                     EncoderWorkspace& ws, const DebugHook* hook,
+                     const std::vector<int64_t>* pooled_rows = nullptr);
 
 }  // namespace clipsearch

@@ -57,7 +57,8 @@ TEST_F(ModelErrors, ValidCopyLoads) {
 }
 
 TEST_F(ModelErrors, TruncatedWeights) {
-  fs::resize_file(dir_.file("model.safetensors"), fs::file_size(dir_.file("model.safetensors")) / 2);
+  fs::resize_file(dir_.file("model.safetensors"),
+                  fs::file_size(dir_.file("model.safetensors")) / 2);
   std::string error = load_error();
   EXPECT_NE(error.find(dir_.file("model.safetensors")), std::string::npos) << error;
   EXPECT_NE(error.find("truncated"), std::string::npos) << error;

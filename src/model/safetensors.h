@@ -63,6 +63,8 @@ class SafetensorsFile {
   const std::string& path() const { return file_.path(); }
   const TensorView* find(const std::string& tensor) const;
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
+  // Drops the tensor's pages from resident memory (after a converted copy was made).
+  void release(const TensorView& view) const { file_.release(view.data, view.nbytes); }
 
  private:
   MappedFile file_;

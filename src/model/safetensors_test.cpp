@@ -26,10 +26,7 @@ Result<std::map<std::string, TensorView>> parse(const std::string& bytes) {
 }
 
 std::string with_header(const std::string& header, const std::string& data) {
-  std::string out(8, '\0');
-  uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
-  return out + header + data;
+  return testing::safetensors_with_header(header, data);
 }
 
 void expect_error(const std::string& bytes, const std::string& fragment) {
@@ -41,8 +38,8 @@ void expect_error(const std::string& bytes, const std::string& fragment) {
 }
 
 TEST(Safetensors, ParsesTensorsAndMetadata) {
-  std::string bytes = safetensors_bytes({{"a", {"F32", {2}, floats({1, 2})}},
-                                         {"b", {"F16", {1, 2}, std::string(4, '\0')}}});
+  std::string bytes = safetensors_bytes(
+      {{"a", {"F32", {2}, floats({1, 2})}}, {"b", {"F16", {1, 2}, std::string(4, '\0')}}});
   auto r = parse(bytes);
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_EQ(r->size(), 2u);
@@ -55,8 +52,8 @@ TEST(Safetensors, ParsesTensorsAndMetadata) {
 }
 
 TEST(Safetensors, ScalarAndEmptyTensors) {
-  std::string bytes = safetensors_bytes(
-      {{"scalar", {"F32", {}, floats({3})}}, {"empty", {"F32", {0, 4}, ""}}});
+  std::string bytes =
+      safetensors_bytes({{"scalar", {"F32", {}, floats({3})}}, {"empty", {"F32", {0, 4}, ""}}});
   auto r = parse(bytes);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->at("scalar").nbytes, 4u);
@@ -88,9 +85,8 @@ TEST(Safetensors, RejectsShapeNotMatchingByteSpan) {
 }
 
 TEST(Safetensors, RejectsOverlappingTensors) {
-  std::string header =
-      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-      R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})";
+  std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                       R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})";
   expect_error(with_header(header, std::string(12, '\0')), "overlap");
 }
 
@@ -110,10 +106,10 @@ TEST(Safetensors, RejectsMalformedHeaders) {
 }
 
 TEST(Safetensors, RejectsHugeShapes) {
-  expect_error(with_header(
-                   R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})",
-                   "0000"),
-               "too large");
+  expect_error(
+      with_header(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})",
+                  "0000"),
+      "too large");
 }
 
 TEST(WeightStore, ConvertsHalfPrecisionAndChecksShapes) {
@@ -150,10 +146,13 @@ TEST(WeightStore, ConvertsHalfPrecisionAndChecksShapes) {
 
 TEST(WeightStore, ShardedIndex) {
   testing::TempDir dir;
-  testing::write_file(dir.file("a.safetensors"), safetensors_bytes({{"x", {"F32", {1}, floats({5})}}}));
-  testing::write_file(dir.file("b.safetensors"), safetensors_bytes({{"y", {"F32", {1}, floats({7})}}}));
-  testing::write_file(dir.file("model.safetensors.index.json"),
-                      R"({"metadata": {}, "weight_map": {"x": "a.safetensors", "y": "b.safetensors"}})");
+  testing::write_file(dir.file("a.safetensors"),
+                      safetensors_bytes({{"x", {"F32", {1}, floats({5})}}}));
+  testing::write_file(dir.file("b.safetensors"),
+                      safetensors_bytes({{"y", {"F32", {1}, floats({7})}}}));
+  testing::write_file(
+      dir.file("model.safetensors.index.json"),
+      R"({"metadata": {}, "weight_map": {"x": "a.safetensors", "y": "b.safetensors"}})");
   auto store = WeightStore::open(dir.file("model.safetensors.index.json"));
   ASSERT_TRUE(store.ok()) << store.status().message();
   EXPECT_EQ(*(*store)->f32("y", {1}).value(), 7.0f);

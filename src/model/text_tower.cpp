@@ -40,7 +40,9 @@ void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
     }
   });
   if (hook != nullptr && *hook) (*hook)("embeddings", -1, hidden, rows, width);
-  encoder_forward(c, w.layers, seqs, /*causal=*/true, hidden, ws.encoder, hook);
+  std::vector<int64_t> pooled_rows;  // the last token of each packed text is its pooled one
+  for (int64_t s = 0; s < count; ++s) pooled_rows.push_back(seqs.offsets[s + 1] - 1);
+  encoder_forward(c, w.layers, seqs, /*causal=*/true, hidden, ws.encoder, hook, &pooled_rows);
 
   // The last row of each packed sequence is its pooled token -> final layer norm -> projection.
   for (int64_t s = 0; s < count; ++s) {

@@ -80,7 +80,9 @@ void vision_forward(const VisionConfig& c, const VisionWeights& w, int64_t proj_
              hidden, width);
   PackedSequences seqs;
   for (int64_t n = 0; n <= count; ++n) seqs.offsets.push_back(n * tokens);
-  encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, ws.encoder, hook);
+  std::vector<int64_t> class_rows;  // only the class token of each image is read afterwards
+  for (int64_t n = 0; n < count; ++n) class_rows.push_back(n * tokens);
+  encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, ws.encoder, hook, &class_rows);
 
   // Class token of each image -> post layer norm -> projection.
   layer_norm(hidden, count, width, tokens * width, w.post_ln.gamma, w.post_ln.beta,

@@ -111,6 +111,7 @@ Result<const float*> WeightStore::f32(const std::string& name, const std::vector
       return Status::error(found.file->path() + ": tensor " + name + " has dtype " +
                            dtype_name(view.dtype) + ", expected F32, F16 or BF16");
   }
+  found.file->release(view);  // the float32 copy is what will be read from now on
   converted_bytes_ += out.size() * sizeof(float);
   converted_.push_back(std::move(out));
   return static_cast<const float*>(converted_.back().data());

@@ -18,4 +18,9 @@ std::string blas_core_name();
 // current choice is fine (or the CPU has no AVX2/FMA).
 std::string blas_better_coretype();
 
+// For a program's main(): if OpenBLAS fell back to generic kernels and OPENBLAS_CORETYPE is
+// unset, executes /proc/self/exe again with OPENBLAS_CORETYPE set to blas_better_coretype().
+// Returns (doing nothing) when no better choice exists or exec fails.
+void reexec_with_better_blas(char** argv);
+
 }  // namespace clipsearch

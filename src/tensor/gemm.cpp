@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/thread_pool.h"
+#include "tensor/skinny_gemm.h"
 
 namespace clipsearch {
 
@@ -33,7 +34,17 @@ void linear(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, const 
   // Split rows when there are plenty (each thread then streams the whole weight once, as a
   // single-threaded call would); otherwise split output columns in multiples of 16 so every
   // thread keeps full SIMD tiles and reads only its share of the weight.
-  if (threads == 1) {
+  if (transposed && m <= kSkinnyMaxRows) {
+    // Few rows: weight-streaming kernel, output columns split across the pool in blocks of 16.
+    const int64_t blocks = (n + 15) / 16;
+    parallel_for(
+        blocks,
+        [&](int64_t begin, int64_t end) {
+          const int64_t col0 = begin * 16, col1 = std::min(n, end * 16);
+          skinny_gemm(m, col1 - col0, k, x, ldx, weight + col0 * k, beta, y + col0, ldy);
+        },
+        4);
+  } else if (threads == 1) {
     gemm_single(m, n, k, 1.0f, x, ldx, weight, ldw, transposed, beta, y, ldy);
   } else if (m >= 32 * threads) {
     parallel_for(

@@ -18,19 +18,43 @@ namespace {
 
 constexpr int64_t kRowsPerChunk = 4;
 
+// Sums with 16 independent partial sums so the loop vectorizes without -ffast-math; the error
+// stays far below float32 rounding of the result for any layer width.
+template <class Term>
+float partial_sum(int64_t n, Term term) {
+  constexpr int kLanes = 16;
+  float partial[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) partial[j] += term(i + j);
+  }
+  float sum = 0;
+  for (; i < n; ++i) sum += term(i);
+  for (int j = 0; j < kLanes; ++j) sum += partial[j];
+  return sum;
+}
+
 void layer_norm_row(const float* x, int64_t width, const float* gamma, const float* beta, float eps,
                     float* out) {
-  double sum = 0;
-  for (int64_t i = 0; i < width; ++i) sum += x[i];
-  const double mean = sum / static_cast<double>(width);
-  double sq = 0;
-  for (int64_t i = 0; i < width; ++i) {
-    double d = x[i] - mean;
-    sq += d * d;
-  }
-  const float rstd = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(width) + eps));
-  const float mean_f = static_cast<float>(mean);
-  for (int64_t i = 0; i < width; ++i) out[i] = (x[i] - mean_f) * rstd * gamma[i] + beta[i];
+  const float inv_width = 1.0f / static_cast<float>(width);
+  const float mean = partial_sum(width, [x](int64_t i) { return x[i]; }) * inv_width;
+  const float var = partial_sum(width,
+                                [x, mean](int64_t i) {
+                                  const float d = x[i] - mean;
+                                  return d * d;
+                                }) *
+                    inv_width;
+  const float rstd = 1.0f / std::sqrt(var + eps);
+  for (int64_t i = 0; i < width; ++i) out[i] = (x[i] - mean) * rstd * gamma[i] + beta[i];
+}
+
+// x[i] = exp(x[i]).
+void exp_inplace(float* x, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX2__)
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _ZGVdN8v_expf(_mm256_loadu_ps(x + i)));
+#endif
+  for (; i < n; ++i) x[i] = std::exp(x[i]);
 }
 
 float quick_gelu(float x) { return x / (1.0f + std::exp(-1.702f * x)); }
@@ -41,6 +65,7 @@ float gelu_tanh(float x) {
 }
 
 void activation_span(float* x, int64_t n, Activation act) {
+  if (act == Activation::kIdentity) return;
   int64_t i = 0;
 #if defined(__AVX2__)
   if (act == Activation::kQuickGelu) {
@@ -76,6 +101,8 @@ void activation_span(float* x, int64_t n, Activation act) {
       case Activation::kRelu:
         x[i] = std::max(0.0f, x[i]);
         break;
+      case Activation::kIdentity:
+        return;
     }
   }
 }
@@ -112,15 +139,7 @@ void add_bias_layer_norm(float* x, int64_t rows, int64_t width, int64_t ldx, con
 }
 
 void add_bias(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias) {
-  parallel_for(
-      rows,
-      [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-          float* row = x + r * ldx;
-          for (int64_t i = 0; i < width; ++i) row[i] += bias[i];
-        }
-      },
-      kRowsPerChunk);
+  bias_activation(x, rows, width, ldx, bias, Activation::kIdentity);
 }
 
 void bias_activation(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias,
@@ -142,12 +161,9 @@ void bias_activation(float* x, int64_t rows, int64_t width, int64_t ldx, const f
 void softmax_row(float* x, int64_t n) {
   float max = x[0];
   for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);
-  float sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) x[i] -= max;
+  exp_inplace(x, n);
+  const float inv = 1.0f / partial_sum(n, [x](int64_t i) { return x[i]; });
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 

@@ -7,7 +7,7 @@
 
 namespace clipsearch {
 
-enum class Activation { kQuickGelu, kGelu, kGeluTanh, kRelu };
+enum class Activation { kQuickGelu, kGelu, kGeluTanh, kRelu, kIdentity };
 
 // ref: torch.nn.LayerNorm (biased variance, eps inside the square root).
 // out[r] = (x[r] - mean) / sqrt(var + eps) * gamma + beta.

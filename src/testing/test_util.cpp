@@ -98,11 +98,16 @@ std::string safetensors_bytes(const std::map<std::string, RawTensor>& tensors) {
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
+  return safetensors_with_header(text, data);
+}
+
+std::string safetensors_with_header(const std::string& header, const std::string& data) {
   std::string out(8, '\0');
-  uint64_t n = text.size();
-  for (int i = 0; i < 8; ++i)
+  const uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) {
     out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
-  return out + text + data;
+  }
+  return out + header + data;
 }
 
 void write_file(const std::string& path, const std::string& bytes) {

@@ -44,6 +44,8 @@ struct RawTensor {
 };
 // Serializes tensors as a safetensors file (header padded to 8 bytes, data in name order).
 std::string safetensors_bytes(const std::map<std::string, RawTensor>& tensors);
+// The 8-byte length, then `header` as given (valid or not), then `data`.
+std::string safetensors_with_header(const std::string& header, const std::string& data);
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 

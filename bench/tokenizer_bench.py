@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Tokenizer benchmark: clipsearch against the Rust `tokenizers` library, same run, same machine.
+
+  scripts/build.sh build && .venv/bin/python bench/tokenizer_bench.py [--build build] [--repeats 7]
+
+Makes 10,000 seeded captions (words drawn from the CLIP vocabulary with a Zipf-like law, so
+that there are many distinct words, with capitals, digits and punctuation), the vocabulary
+files (derived from open_clip's BPE file, as the tests do), then measures single-thread
+throughput and load time of:
+  - transformers CLIPTokenizerFast (tokenizers 0.13.3, Rust), TOKENIZERS_PARALLELISM=false:
+    one call per caption, and one batch call for all captions;
+  - clipsearch's Tokenizer (build/bench/bench_tokenizer), pinned to one thread as well.
+Both produce the same ids (checked by a checksum). Prints a Markdown table for bench/RESULTS.md.
+"""
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+
+
+def captions(vocab, n=10000, seed=7):
+    rng = random.Random(seed)
+    words = [t[:-4] for t in vocab if t.endswith("</w>") and t[:-4].isalpha() and len(t) > 6]
+    weights = [1.0 / (i + 10) for i in range(len(words))]
+    out = []
+    for _ in range(n):
+        ws = rng.choices(words, weights, k=rng.randint(5, 20))
+        if rng.random() < 0.2:
+            ws.insert(rng.randrange(len(ws)), str(rng.randint(2, 2025)))
+        s = " ".join(ws)
+        s = s[0].upper() + s[1:]
+        if rng.random() < 0.3:
+            s = s.replace(" ", ", ", 1)
+        out.append(s + rng.choice(["", ".", "!", " #photo"]))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--repeats", type=int, default=7)
+    args = ap.parse_args()
+
+    os.environ["CLIPSEARCH_REFERENCE_DIR"] = os.path.join(args.build, "reference")
+    import tokenizer_golden
+    hf, published, _ = tokenizer_golden.write_models()
+    with open(os.path.join(hf, "vocab.json")) as f:
+        vocab = list(json.load(f))
+    caps = captions(vocab)
+    tmp = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+    tmp.write("\n".join(caps) + "\n")
+    tmp.close()
+
+    import tokenizers
+    import transformers
+    from transformers import CLIPTokenizerFast
+    load, single, batch = [], [], []
+    checksum = 0
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        tok = CLIPTokenizerFast.from_pretrained(hf)
+        load.append((time.perf_counter() - t0) * 1e3)
+        t0 = time.perf_counter()
+        ids = [tok(c)["input_ids"] for c in caps]
+        single.append(len(caps) / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        ids_batch = tok(caps)["input_ids"]
+        batch.append(len(caps) / (time.perf_counter() - t0))
+        assert ids == ids_batch
+        checksum = sum(sum(x) for x in ids)
+    # The backend alone (no transformers wrapper): tokenizers.Tokenizer.encode_batch.
+    backend = tok.backend_tokenizer
+    raw, raw_load = [], []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        tokenizers.Tokenizer.from_file(os.path.join(published, "tokenizer.json"))
+        raw_load.append((time.perf_counter() - t0) * 1e3)
+        t0 = time.perf_counter()
+        backend.encode_batch(caps)
+        raw.append(len(caps) / (time.perf_counter() - t0))
+
+    exe = os.path.join(args.build, "bench", "bench_tokenizer")
+    out = subprocess.run(["taskset", "-c", "0", exe, hf, tmp.name, str(args.repeats)],
+                         check=True, capture_output=True, text=True).stdout
+    cs = json.loads(out)
+    os.unlink(tmp.name)
+    assert cs["checksum"] == checksum, (cs["checksum"], checksum)
+
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    med = statistics.median
+    rows = [
+        ("transformers CLIPTokenizerFast, one call per caption", max(single), med(single),
+         min(load), med(load)),
+        ("transformers CLIPTokenizerFast, one batch call", max(batch), med(batch), None, None),
+        ("tokenizers (Rust) backend, encode_batch; load from tokenizer.json", max(raw), med(raw),
+         min(raw_load), med(raw_load)),
+        ("clipsearch Tokenizer, cold word cache", cs["cold_captions_per_s_max"],
+         cs["cold_captions_per_s_median"], cs["load_ms_min"], cs["load_ms_median"]),
+        ("clipsearch Tokenizer, warm word cache", cs["warm_captions_per_s_max"],
+         cs["warm_captions_per_s_median"], None, None),
+    ]
+    print(f"Machine: {cpu}, {os.cpu_count()} cores visible, {platform.platform()}; "
+          f"transformers {transformers.__version__}, tokenizers {tokenizers.__version__}; "
+          f"{len(caps)} captions, {args.repeats} repeats, single thread "
+          f"(TOKENIZERS_PARALLELISM=false; clipsearch pinned with taskset).\n")
+    print("| tokenizer | captions/s best | captions/s median | load ms min | load ms median |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, best, m, lmin, lmed in rows:
+        lm = f"{lmin:.1f}" if lmin is not None else ""
+        ld = f"{lmed:.1f}" if lmed is not None else ""
+        print(f"| {name} | {best:,.0f} | {m:,.0f} | {lm} | {ld} |")
+    print(f"\nclipsearch / fastest Rust path (median): "
+          f"{cs['cold_captions_per_s_median'] / max(med(batch), med(raw), med(single)):.2f}x cold, "
+          f"{cs['warm_captions_per_s_median'] / max(med(batch), med(raw), med(single)):.2f}x warm")
+
+
+if __name__ == "__main__":
+    main()

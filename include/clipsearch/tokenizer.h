@@ -1,0 +1,76 @@
+// Tokenizer: CLIP's byte-level BPE tokenizer, giving the same token ids as the Python
+// reference for every input string.
+//
+// Two reference behaviours are reproduced (docs/TOKENIZER.md lists their differences):
+//  - kTransformers: transformers' CLIPTokenizerFast (tokenizers 0.13): NFC, whitespace runs to
+//    one space, lowercase, the CLIP pre-tokenizer pattern, byte-level BPE.
+//  - kOpenClip: open_clip's SimpleTokenizer: ftfy-style text fixes, HTML entities unescaped,
+//    whitespace cleaned, Python lowercase, the same pattern and BPE.
+// Every text becomes [start-of-text, tokens..., end-of-text], truncated to the context length
+// with end-of-text kept last; no padding. Special tokens are looked up in the vocabulary.
+//
+// Invalid UTF-8 never fails: ill-formed sequences become U+FFFD and the Encoding carries a
+// warning for the caller to show. A Tokenizer owns its vocabulary and a cache of the words it
+// has seen; encode() mutates the cache, so one Tokenizer must not be used by two threads at
+// once (load one per thread, or guard it). Movable, not copyable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clipsearch/status.h"
+
+namespace clipsearch {
+
+enum class TokenizerFlavor {
+  kAuto,          // kOpenClip for an open_clip model folder (open_clip_config.json or only
+                  // bpe_simple_vocab_16e6.txt.gz), kTransformers otherwise
+  kTransformers,  // transformers CLIPTokenizerFast
+  kOpenClip,      // open_clip SimpleTokenizer (its text cleaning on)
+};
+
+struct TokenizerOptions {
+  TokenizerFlavor flavor = TokenizerFlavor::kAuto;
+  // Maximum ids per text, start and end tokens included; >= 2. 0: the model folder's
+  // config.json text_config.max_position_embeddings (or open_clip_config.json
+  // model_cfg.text_cfg.context_length), else 77.
+  int context_length = 0;
+};
+
+struct Encoding {
+  std::vector<int32_t> ids;  // start token, text tokens, end token
+  size_t invalid_utf8 = 0;   // ill-formed UTF-8 sequences replaced with U+FFFD
+  std::string warning;       // empty, or a message about the replaced sequences
+};
+
+class Tokenizer {
+ public:
+  // Loads the vocabulary of a model folder (vocab.json + merges.txt, or
+  // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file).
+  static Result<Tokenizer> load(const std::string& model_dir, const TokenizerOptions& options = {});
+
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+  ~Tokenizer();
+
+  Encoding encode(std::string_view text);
+  std::vector<Encoding> encode_batch(const std::vector<std::string>& texts);
+
+  TokenizerFlavor flavor() const;  // kTransformers or kOpenClip, never kAuto
+  int context_length() const;
+  int32_t start_token_id() const;
+  int32_t end_token_id() const;
+  size_t vocab_size() const;
+
+ private:
+  struct Impl;
+  explicit Tokenizer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace clipsearch

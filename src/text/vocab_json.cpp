@@ -1,0 +1,180 @@
+#include "text/vocab_json.h"
+
+#include "text/utf8.h"
+
+namespace clipsearch::text {
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : s_(s) {}
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t'))
+      ++i_;
+  }
+  bool eat(char c) {
+    skip_ws();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool at_end() {
+    skip_ws();
+    return i_ == s_.size();
+  }
+  size_t pos() const { return i_; }
+
+  bool hex4(uint32_t* v) {
+    if (i_ + 4 > s_.size()) return false;
+    *v = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = s_[i_++];
+      int d = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
+      if (d < 0) return false;
+      *v = *v * 16 + static_cast<uint32_t>(d);
+    }
+    return true;
+  }
+
+  // A JSON string, unescaped into *out.
+  bool string(std::string* out) {
+    out->clear();
+    if (!eat('"')) return false;
+    while (i_ < s_.size()) {
+      char c = s_[i_++];
+      if (c == '"') return true;
+      if (c != '\\') {
+        out->push_back(c);
+        continue;
+      }
+      if (i_ >= s_.size()) return false;
+      char e = s_[i_++];
+      switch (e) {
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'u': {
+          uint32_t cp;
+          if (!hex4(&cp)) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF && i_ + 6 <= s_.size() && s_[i_] == '\\' &&
+              s_[i_ + 1] == 'u') {
+            size_t save = i_;
+            i_ += 2;
+            uint32_t lo;
+            if (hex4(&lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else {
+              i_ = save;
+            }
+          }
+          if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a lone surrogate
+          utf8_append(cp, out);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    return false;
+  }
+
+  bool integer(int64_t* v) {
+    skip_ws();
+    size_t start = i_;
+    *v = 0;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
+      *v = *v * 10 + (s_[i_++] - '0');
+      if (*v > INT32_MAX) return false;
+    }
+    return i_ > start;
+  }
+
+ private:
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+Result<std::vector<std::pair<std::string, int64_t>>> parse_vocab_json(std::string_view text,
+                                                                      const std::string& path) {
+  std::vector<std::pair<std::string, int64_t>> entries;
+  Reader r(text);
+  auto fail = [&](const char* what) {
+    return Status::error(path + ": " + what + " at byte " + std::to_string(r.pos()));
+  };
+  if (!r.eat('{')) return fail("expected an object of token -> id");
+  if (r.eat('}')) return entries;
+  std::string key;
+  do {
+    if (!r.string(&key)) return fail("expected a token string");
+    if (!r.eat(':')) return fail("expected ':'");
+    int64_t id;
+    if (!r.integer(&id)) return fail("expected a non-negative integer id");
+    entries.emplace_back(key, id);
+  } while (r.eat(','));
+  if (!r.eat('}')) return fail("expected ',' or '}'");
+  if (!r.at_end()) return fail("unexpected data after the object");
+  return entries;
+}
+
+std::string_view find_json_array(std::string_view text, std::string_view key) {
+  std::string quoted(1, '"');
+  quoted.append(key);
+  quoted.push_back('"');
+  size_t k = text.find(quoted);
+  if (k == std::string_view::npos) return {};
+  size_t i = k + quoted.size();
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' ||
+                             text[i] == '\t' || text[i] == ':')) {
+    ++i;
+  }
+  if (i >= text.size() || text[i] != '[') return {};
+  int depth = 0;
+  bool in_string = false;
+  for (size_t j = i; j < text.size(); ++j) {
+    char c = text[j];
+    if (in_string) {
+      if (c == '\\') {
+        ++j;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      if (--depth == 0) return text.substr(i, j + 1 - i);
+    }
+  }
+  return {};
+}
+
+}  // namespace clipsearch::text
