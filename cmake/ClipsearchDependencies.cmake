@@ -11,3 +11,7 @@ find_library(OPENBLAS_LIBRARY NAMES openblas REQUIRED)
 add_library(clipsearch_blas INTERFACE)
 target_include_directories(clipsearch_blas SYSTEM INTERFACE ${OPENBLAS_INCLUDE_DIR})
 target_link_libraries(clipsearch_blas INTERFACE ${OPENBLAS_LIBRARY})
+
+# libvips (C API) decodes images: JPEG, PNG, WebP, GIF, TIFF, HEIF. Only its decoders are used;
+# resampling is the project's own Pillow-exact code (src/image/resample.cpp).
+pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips>=8.13)

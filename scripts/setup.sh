@@ -13,6 +13,7 @@ APT_PACKAGES=(
   zlib1g-dev
   clang libclang-rt-14-dev clang-format
   python3 python3-venv python3-torch python3-torchvision python3-numpy python3-pil
+  python3-skimage
 )
 
 missing=()

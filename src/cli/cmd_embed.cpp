@@ -1,4 +1,5 @@
-// `clipsearch embed`: embeddings of pixel tensors (.npy) and token-id lists as JSON Lines.
+// `clipsearch embed`: embeddings of pixel tensors (.npy), image files and token-id lists as JSON
+// Lines.
 #include <charconv>
 #include <iostream>
 #include <memory>
@@ -7,7 +8,9 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/image_options.h"
 #include "cli/json_out.h"
+#include "clipsearch/image.h"
 #include "clipsearch/model.h"
 #include "clipsearch/tokenizer.h"
 #include "core/npy.h"
@@ -19,6 +22,8 @@ struct EmbedArgs {
   std::string model;
   std::vector<std::string> pixels;
   std::vector<std::string> token_ids;
+  std::vector<std::string> images;
+  ImageCliOptions image_options;
   std::vector<std::string> texts;  // --text: tokenized with the model folder's vocabulary
   bool raw = false;
   int threads = 0;
@@ -78,11 +83,36 @@ Status embed_pixels(Model& model, const std::string& path, bool normalize,
   return Status();
 }
 
+// Image files through the model folder's preprocessing (src/image), then the image tower.
+Status embed_images(Model& model, const EmbedArgs& args, std::vector<Embedded>* results) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(PreprocessConfig config, preprocess_config_load(args.model));
+  CLIPSEARCH_ASSIGN_OR_RETURN(DecodeOptions options, image_decode_options(args.image_options));
+  const ModelInfo& info = model.info();
+  if (!config.do_center_crop || config.crop_height != info.image_size ||
+      config.crop_width != info.image_size) {
+    return Status::error(args.model + ": the preprocessing crops to " +
+                         std::to_string(config.crop_height) + "x" +
+                         std::to_string(config.crop_width) + ", the model takes " +
+                         std::to_string(info.image_size) + "x" + std::to_string(info.image_size));
+  }
+  std::vector<float> pixels;  // [N, 3, image_size, image_size]
+  CLIPSEARCH_RETURN_IF_ERROR(image_preprocess_batch(args.images, config, options, &pixels));
+  const int64_t count = static_cast<int64_t>(args.images.size());
+  std::vector<float> out(static_cast<size_t>(count * info.embed_dim));
+  CLIPSEARCH_RETURN_IF_ERROR(model.encode_images(pixels.data(), count, out.data(), !args.raw));
+  for (int64_t n = 0; n < count; ++n) {
+    const float* e = out.data() + n * info.embed_dim;
+    results->push_back({"image", args.images[n], -1, std::vector<float>(e, e + info.embed_dim)});
+  }
+  return Status();
+}
+
 Status run_embed(const EmbedArgs& args) {
   apply_threads(args.threads);
-  if (args.pixels.empty() && args.token_ids.empty() && args.texts.empty()) {
+  if (args.pixels.empty() && args.images.empty() && args.token_ids.empty() && args.texts.empty()) {
     return Status::error(
-        "embed: nothing to embed; give --pixels FILE.npy, --token-ids IDS or --text TEXT");
+        "embed: nothing to embed; give --pixels FILE.npy, --image FILE, --token-ids IDS or "
+        "--text TEXT");
   }
   std::vector<std::vector<int32_t>> texts;
   for (const auto& text : args.token_ids) {
@@ -107,6 +137,7 @@ Status run_embed(const EmbedArgs& args) {
   for (const auto& path : args.pixels) {
     CLIPSEARCH_RETURN_IF_ERROR(embed_pixels(*model, path, !args.raw, &results));
   }
+  if (!args.images.empty()) CLIPSEARCH_RETURN_IF_ERROR(embed_images(*model, args, &results));
   if (!texts.empty()) {
     const int64_t dim = model->info().embed_dim;
     std::vector<float> out(texts.size() * static_cast<size_t>(dim));
@@ -134,11 +165,15 @@ Status run_embed(const EmbedArgs& args) {
 void add_embed_command(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<EmbedArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "embed", "Print CLIP embeddings of pixel tensors and token-id lists as JSON Lines");
+      "embed",
+      "Print CLIP embeddings of pixel tensors, image files and token-id lists as JSON Lines");
   cmd->add_option("--model", args->model, "Model folder (Hugging Face or open_clip layout)")
       ->required();
   cmd->add_option("--pixels", args->pixels,
                   "float32 .npy of shape [3,H,W] or [N,3,H,W], already normalized (repeatable)");
+  cmd->add_option("--image", args->images,
+                  "Image file (JPEG, PNG, WebP, GIF, TIFF, BMP, HEIF), preprocessed as the model "
+                  "folder's preprocessor_config.json says (repeatable; after --pixels inputs)");
   cmd->add_option("--token-ids", args->token_ids,
                   "Comma-separated token ids of one text, e.g. 49406,320,49407 (repeatable)");
   cmd->add_option("--text", args->texts,
@@ -146,6 +181,7 @@ void add_embed_command(CLI::App& app, int* exit_code) {
                   "come after --token-ids inputs");
   cmd->add_flag("--raw", args->raw, "Print projected embeddings without L2 normalization");
   add_threads_option(cmd, &args->threads);
+  add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code] {
     Status status = run_embed(*args);
     *exit_code = status.ok() ? 0 : report_error(status);

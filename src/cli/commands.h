@@ -10,5 +10,7 @@ namespace clipsearch::cli {
 void add_embed_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);
 void add_tokenize_command(CLI::App& app, int* exit_code);
+// `preprocess`: an image to the model's float32 input tensor, as .npy (src/cli/cmd_preprocess.cpp).
+void add_preprocess_command(CLI::App& app, int* exit_code);
 
 }  // namespace clipsearch::cli

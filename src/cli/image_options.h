@@ -1,0 +1,28 @@
+// Command-line options of the image pipeline, shared by `preprocess` and `embed --image`:
+// --exif, --decode, --sixteen-bit, --alpha, --background, --max-pixels, --decode-timeout.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "clipsearch/image.h"
+
+namespace clipsearch::cli {
+
+struct ImageCliOptions {
+  std::string exif = "apply";
+  std::string decode = "exact";
+  std::string sixteen_bit = "scale";
+  std::string alpha = "drop";
+  std::string background = "255,255,255";
+  int64_t max_pixels = kDefaultMaxPixels;
+  double timeout_seconds = 10.0;
+};
+
+void add_image_options(CLI::App* cmd, ImageCliOptions* options);
+
+// The DecodeOptions the flags describe (flag values are validated by CLI11 already, except
+// --background, which is checked here).
+Result<DecodeOptions> image_decode_options(const ImageCliOptions& options);
+
+}  // namespace clipsearch::cli

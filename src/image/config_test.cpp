@@ -1,0 +1,70 @@
+#include <gtest/gtest.h>
+
+#include "clipsearch/image.h"
+
+namespace clipsearch {
+namespace {
+
+TEST(PreprocessConfig, OldFeatureExtractorLayout) {
+  auto c = preprocess_config_parse_hf(
+      R"({"crop_size": 224, "do_center_crop": true, "do_normalize": true, "do_resize": true,
+          "feature_extractor_type": "CLIPFeatureExtractor", "image_mean": [0.5, 0.25, 0.125],
+          "image_std": [1, 2, 3], "resample": 3, "size": 224})",
+      "p.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->shortest_edge, 224);
+  EXPECT_EQ(c->crop_height, 224);
+  EXPECT_EQ(c->resample, ResampleFilter::kBicubic);
+  EXPECT_EQ(c->mean[2], 0.125f);
+  EXPECT_EQ(c->std[1], 2.0f);
+  EXPECT_FALSE(c->crop_round_half_even);
+}
+
+TEST(PreprocessConfig, ImageProcessorLayout) {
+  auto c = preprocess_config_parse_hf(
+      R"({"size": {"shortest_edge": 336}, "crop_size": {"height": 300, "width": 320},
+          "resample": 2})",
+      "p.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->shortest_edge, 336);
+  EXPECT_EQ(c->crop_height, 300);
+  EXPECT_EQ(c->crop_width, 320);
+  EXPECT_EQ(c->resample, ResampleFilter::kBilinear);
+  EXPECT_EQ(c->mean[0], 0.48145466f);  // CLIPImageProcessor's defaults
+}
+
+TEST(PreprocessConfig, ErrorsNameTheFile) {
+  auto bad = preprocess_config_parse_hf(R"({"size": {"height": 3, "width": 4}})", "p.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("p.json"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("shortest_edge"), std::string::npos);
+  EXPECT_FALSE(preprocess_config_parse_hf(R"({"resample": 0})", "p.json").ok());
+  EXPECT_FALSE(preprocess_config_parse_hf("not json", "p.json").ok());
+  EXPECT_FALSE(preprocess_config_parse_hf(R"({"size": -3})", "p.json").ok());
+  EXPECT_FALSE(preprocess_config_parse_hf(R"({"image_mean": [1, 2]})", "p.json").ok());
+  auto missing = preprocess_config_load("/nonexistent-model");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("/nonexistent-model"), std::string::npos);
+}
+
+TEST(PreprocessConfig, OpenClip) {
+  auto c = preprocess_config_parse_open_clip(
+      R"({"model_cfg": {"vision_cfg": {"image_size": 240}},
+          "preprocess_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}})",
+      "o.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->shortest_edge, 240);
+  EXPECT_EQ(c->crop_width, 240);
+  EXPECT_TRUE(c->crop_round_half_even);
+  EXPECT_TRUE(c->rescale_in_float32);
+  EXPECT_EQ(c->mean[1], 0.5f);
+  EXPECT_FALSE(preprocess_config_parse_open_clip(
+                   R"({"model_cfg": {"vision_cfg": {"image_size": 224}},
+                       "preprocess_cfg": {"resize_mode": "squash"}})",
+                   "o.json")
+                   .ok());
+  EXPECT_FALSE(preprocess_config_parse_open_clip(R"({"model_cfg": {}})", "o.json").ok());
+}
+
+}  // namespace
+}  // namespace clipsearch

@@ -1,0 +1,297 @@
+// Decoder tests: formats by magic bytes, every bad-file class with its error message, the
+// safety limits, 16-bit and alpha options, EXIF orientation, fast (shrink-on-load) mode.
+// Test images are encoded here with libvips.
+#include "image/decode.h"
+
+#include <gtest/gtest.h>
+#include <vips/vips.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "clipsearch/image.h"
+
+namespace clipsearch {
+namespace {
+
+// Encodes a w x h image with `bands` bands (8 or 16 bits) with the saver "suffix" (".png"...).
+std::vector<uint8_t> encode(int w, int h, int bands, bool sixteen, const char* suffix,
+                            int orientation = 0) {
+  EXPECT_EQ(vips_init("test"), 0);
+  const size_t n = static_cast<size_t>(w) * h * bands;
+  std::vector<uint16_t> px16(n);
+  std::vector<uint8_t> px8(n);
+  for (size_t i = 0; i < n; ++i) {
+    px16[i] = static_cast<uint16_t>(i * 2654435761u >> 16);
+    px8[i] = static_cast<uint8_t>((i * 7) ^ (i / 13));
+  }
+  VipsImage* im =
+      sixteen ? vips_image_new_from_memory(px16.data(), n * 2, w, h, bands, VIPS_FORMAT_USHORT)
+              : vips_image_new_from_memory(px8.data(), n, w, h, bands, VIPS_FORMAT_UCHAR);
+  if (sixteen) {
+    im->Type = bands <= 2 ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_RGB16;
+  }
+  if (orientation) vips_image_set_int(im, "orientation", orientation);
+  void* buf = nullptr;
+  size_t len = 0;
+  EXPECT_EQ(vips_image_write_to_buffer(im, suffix, &buf, &len, nullptr), 0) << vips_error_buffer();
+  std::vector<uint8_t> out(static_cast<uint8_t*>(buf), static_cast<uint8_t*>(buf) + len);
+  g_free(buf);
+  g_object_unref(im);
+  return out;
+}
+
+bool has(const Status& s, const std::string& text) {
+  return s.message().find(text) != std::string::npos;
+}
+
+TEST(Decode, SniffsFormatsByContent) {
+  EXPECT_EQ(image_sniff_format(encode(4, 4, 3, false, ".png").data(), 40), ImageFormat::kPng);
+  auto jpg = encode(4, 4, 3, false, ".jpg");
+  EXPECT_EQ(image_sniff_format(jpg.data(), jpg.size()), ImageFormat::kJpeg);
+  auto webp = encode(4, 4, 3, false, ".webp");
+  EXPECT_EQ(image_sniff_format(webp.data(), webp.size()), ImageFormat::kWebp);
+  auto tif = encode(4, 4, 3, false, ".tif");
+  EXPECT_EQ(image_sniff_format(tif.data(), tif.size()), ImageFormat::kTiff);
+  const uint8_t gif[] = "GIF89a....";
+  EXPECT_EQ(image_sniff_format(gif, sizeof gif), ImageFormat::kGif);
+  const uint8_t svg[] = "<svg xmlns='http://www.w3.org/2000/svg'/>";
+  EXPECT_EQ(image_sniff_format(svg, sizeof svg), ImageFormat::kUnknown);
+}
+
+TEST(Decode, HeifAndAvifThroughLibheif) {
+  for (const char* suffix : {".avif", ".heic"}) {
+    auto file = encode(32, 24, 3, false, suffix);
+    ASSERT_EQ(image_sniff_format(file.data(), file.size()), ImageFormat::kHeif) << suffix;
+    auto im = image_decode_memory(file.data(), file.size(), std::string("x") + suffix);
+    ASSERT_TRUE(im.ok()) << im.status().message();
+    EXPECT_EQ(im->width, 32);
+    EXPECT_EQ(im->height, 24);
+  }
+}
+
+TEST(Decode, DecodesEveryBandLayout) {
+  for (int bands : {1, 2, 3, 4}) {
+    auto png = encode(9, 7, bands, false, ".png");
+    auto im = image_decode_memory(png.data(), png.size(), "t.png");
+    ASSERT_TRUE(im.ok()) << im.status().message();
+    EXPECT_EQ(im->width, 9);
+    EXPECT_EQ(im->height, 7);
+    EXPECT_EQ(im->pixels.size(), 9u * 7 * 3);
+  }
+}
+
+TEST(Decode, BadFilesGiveErrorsNamingTheFile) {
+  auto empty = image_decode_memory(nullptr, 0, "empty.jpg");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_TRUE(has(empty.status(), "empty.jpg: empty file")) << empty.status().message();
+
+  const uint8_t garbage[] = "this is not an image at all, just some text";
+  auto g = image_decode_memory(garbage, sizeof garbage, "notes.png");
+  ASSERT_FALSE(g.ok());
+  EXPECT_TRUE(has(g.status(), "notes.png: not a supported image")) << g.status().message();
+
+  for (const char* suffix : {".jpg", ".png", ".webp", ".tif"}) {
+    auto full = encode(64, 48, 3, false, suffix);
+    std::vector<uint8_t> cut(full.begin(), full.begin() + full.size() / 2);
+    auto t = image_decode_memory(cut.data(), cut.size(), std::string("cut") + suffix);
+    ASSERT_FALSE(t.ok()) << suffix << " truncated file decoded";
+    EXPECT_TRUE(has(t.status(), std::string("cut") + suffix)) << t.status().message();
+    // Magic bytes followed by garbage.
+    std::vector<uint8_t> bad(full.begin(), full.begin() + 12);
+    bad.resize(300, 0x5A);
+    auto b = image_decode_memory(bad.data(), bad.size(), std::string("bad") + suffix);
+    ASSERT_FALSE(b.ok()) << suffix;
+    EXPECT_TRUE(has(b.status(), std::string("bad") + suffix)) << b.status().message();
+  }
+
+  const uint8_t bmp[64] = {'B', 'M'};
+  auto bm = image_decode_memory(bmp, sizeof bmp, "old.bmp");
+  ASSERT_FALSE(bm.ok());
+  EXPECT_TRUE(has(bm.status(), "old.bmp: BMP: unsupported header size 0")) << bm.status().message();
+
+  auto missing = image_decode_file("/nonexistent/photo.jpg");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(has(missing.status(), "/nonexistent/photo.jpg")) << missing.status().message();
+}
+
+TEST(Decode, WrongExtensionIsIgnored) {
+  auto png = encode(5, 3, 3, false, ".png");
+  std::string path = testing::TempDir() + "/really_a_png.jpg";
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  auto im = image_decode_file(path);
+  ASSERT_TRUE(im.ok()) << im.status().message();
+  EXPECT_EQ(im->width, 5);
+  std::remove(path.c_str());
+}
+
+// A PNG whose header claims 30000 x 30000 pixels, followed by no data.
+std::vector<uint8_t> png_bomb_header() {
+  std::vector<uint8_t> p = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n',
+                            0,    0,   0,   13,  'I',  'H',  'D',  'R'};
+  auto be32 = [&](uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) p.push_back(static_cast<uint8_t>(v >> s));
+  };
+  be32(30000);
+  be32(30000);
+  p.insert(p.end(), {8, 2, 0, 0, 0});
+  uint32_t crc = 0;  // CRC-32 of type + data, computed bitwise
+  crc = ~crc;
+  for (size_t i = 12; i < p.size(); ++i) {
+    crc ^= p[i];
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
+  }
+  be32(static_cast<uint32_t>(~crc));
+  // A token IDAT: libpng reads the header up to the first IDAT.
+  p.insert(p.end(), {0, 0, 0, 4, 'I', 'D', 'A', 'T', 1, 2, 3, 4, 0, 0, 0, 0});
+  p.insert(p.end(), {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82});
+  return p;
+}
+
+TEST(Decode, PixelLimitIsCheckedOnTheHeader) {
+  auto bomb = png_bomb_header();
+  auto b = image_decode_memory(bomb.data(), bomb.size(), "bomb.png");
+  ASSERT_FALSE(b.ok());
+  EXPECT_TRUE(has(b.status(), "bomb.png: 30000x30000 = 900000000 pixels exceeds the limit"))
+      << b.status().message();
+
+  auto png = encode(10, 10, 3, false, ".png");
+  DecodeOptions opt;
+  opt.max_pixels = 99;
+  auto small = image_decode_memory(png.data(), png.size(), "s.png", opt);
+  ASSERT_FALSE(small.ok());
+  EXPECT_TRUE(has(small.status(), "exceeds the limit of 99")) << small.status().message();
+  opt.max_pixels = 100;
+  EXPECT_TRUE(image_decode_memory(png.data(), png.size(), "s.png", opt).ok());
+}
+
+TEST(Decode, GifFrameOffsetThatEnlargesTheCanvasIsRefused) {
+  auto gif = encode(20, 10, 3, false, ".gif");
+  ASSERT_GT(gif.size(), 13u);
+  // Find the first image descriptor (after the global palette and any extensions) and move
+  // the frame to (60000, 50000): libvips, like Pillow, enlarges the canvas to hold it.
+  size_t i = 13 + ((gif[10] & 0x80) ? 3u << ((gif[10] & 7) + 1) : 0);
+  while (i < gif.size() && gif[i] == 0x21) {
+    i += 2;
+    while (i < gif.size() && gif[i] != 0) i += gif[i] + 1;
+    ++i;
+  }
+  ASSERT_LT(i + 5, gif.size());
+  ASSERT_EQ(gif[i], 0x2C);
+  gif[i + 1] = 60000 & 0xFF;
+  gif[i + 2] = 60000 >> 8;
+  gif[i + 3] = 50000 & 0xFF;
+  gif[i + 4] = 50000 >> 8;
+  auto r = image_decode_memory(gif.data(), gif.size(), "enlarge.gif");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(has(r.status(), "enlarge.gif: 60020x50010 = 3001600200 pixels exceeds the limit"))
+      << r.status().message();
+}
+
+TEST(Decode, JpegScanCountAndLimit) {
+  auto baseline = encode(32, 32, 3, false, ".jpg");
+  EXPECT_EQ(image_jpeg_scan_count(baseline.data(), baseline.size()), 1);
+  auto progressive = encode(32, 32, 3, false, ".jpg[interlace]");
+  EXPECT_GT(image_jpeg_scan_count(progressive.data(), progressive.size()), 4);
+  // A JPEG header followed by 300 (empty) scans.
+  std::vector<uint8_t> bomb(baseline.begin(), baseline.end() - 2);  // without EOI
+  for (int k = 0; k < 300; ++k) bomb.insert(bomb.end(), {0xFF, 0xDA, 0x00, 0x02});
+  bomb.insert(bomb.end(), {0xFF, 0xD9});
+  EXPECT_EQ(image_jpeg_scan_count(bomb.data(), bomb.size()), 301);
+  auto r = image_decode_memory(bomb.data(), bomb.size(), "scans.jpg");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(has(r.status(), "scans.jpg: JPEG: 301 scans, more than the limit of 256"))
+      << r.status().message();
+}
+
+TEST(Decode, TimeLimitStopsDecoding) {
+  auto png = encode(2000, 1500, 3, false, ".png");
+  DecodeOptions opt;
+  opt.timeout_seconds = 1e-6;
+  auto t = image_decode_memory(png.data(), png.size(), "slow.png", opt);
+  ASSERT_FALSE(t.ok());
+  EXPECT_TRUE(has(t.status(), "slow.png: decoding took longer than the limit"))
+      << t.status().message();
+}
+
+TEST(Decode, SixteenBitScaledOrClipped) {
+  auto gray = encode(8, 8, 1, true, ".png");
+  auto scaled = image_decode_memory(gray.data(), gray.size(), "g16.png");
+  DecodeOptions clip;
+  clip.sixteen_bit = SixteenBit::kClip;
+  auto clipped = image_decode_memory(gray.data(), gray.size(), "g16.png", clip);
+  ASSERT_TRUE(scaled.ok() && clipped.ok());
+  bool differ = false;
+  for (size_t i = 0; i < scaled->pixels.size(); ++i) {
+    differ |= scaled->pixels[i] != clipped->pixels[i];
+  }
+  EXPECT_TRUE(differ);
+  int saturated = 0;  // clipping saturates most 16-bit values at 255
+  for (uint8_t v : clipped->pixels) saturated += v == 255;
+  EXPECT_GT(saturated, static_cast<int>(clipped->pixels.size() / 2));
+}
+
+TEST(Decode, AlphaDroppedOrComposited) {
+  // One pixel, RGBA (10, 20, 30, 0): fully transparent.
+  std::vector<uint8_t> px = {10, 20, 30, 0};
+  ASSERT_EQ(vips_init("test"), 0);
+  VipsImage* im = vips_image_new_from_memory(px.data(), 4, 1, 1, 4, VIPS_FORMAT_UCHAR);
+  void* buf = nullptr;
+  size_t len = 0;
+  ASSERT_EQ(vips_pngsave_buffer(im, &buf, &len, nullptr), 0);
+  g_object_unref(im);
+  auto dropped = image_decode_memory(static_cast<uint8_t*>(buf), len, "a.png");
+  DecodeOptions opt;
+  opt.alpha = AlphaMode::kComposite;
+  opt.background[0] = 255;
+  opt.background[1] = 0;
+  opt.background[2] = 128;
+  auto composited = image_decode_memory(static_cast<uint8_t*>(buf), len, "a.png", opt);
+  g_free(buf);
+  ASSERT_TRUE(dropped.ok() && composited.ok());
+  EXPECT_EQ(dropped->pixels, (std::vector<uint8_t>{10, 20, 30}));
+  EXPECT_EQ(composited->pixels, (std::vector<uint8_t>{255, 0, 128}));
+}
+
+TEST(Decode, ExifOrientationAppliedOrIgnored) {
+  auto jpg = encode(40, 20, 3, false, ".jpg", 6);
+  auto applied = image_decode_memory(jpg.data(), jpg.size(), "o.jpg");
+  ASSERT_TRUE(applied.ok()) << applied.status().message();
+  EXPECT_EQ(applied->width, 20);
+  EXPECT_EQ(applied->height, 40);
+  DecodeOptions opt;
+  opt.exif = ExifMode::kIgnore;
+  auto ignored = image_decode_memory(jpg.data(), jpg.size(), "o.jpg", opt);
+  ASSERT_TRUE(ignored.ok());
+  EXPECT_EQ(ignored->width, 40);
+}
+
+TEST(Decode, FastModeShrinksOnLoadButNotBelowTwiceTheTarget) {
+  auto jpg = encode(2000, 1600, 3, false, ".jpg");
+  DecodeOptions opt;
+  opt.mode = DecodeMode::kFast;
+  opt.fast_min_side = 224;
+  auto im = image_decode_memory(jpg.data(), jpg.size(), "big.jpg", opt);
+  ASSERT_TRUE(im.ok()) << im.status().message();
+  EXPECT_EQ(im->width, 1000);  // shrink 2: 800 >= 448, shrink 4 would give 400 < 448
+  EXPECT_EQ(im->height, 800);
+  opt.fast_min_side = 100;
+  auto im8 = image_decode_memory(jpg.data(), jpg.size(), "big.jpg", opt);
+  ASSERT_TRUE(im8.ok());
+  EXPECT_EQ(im8->height, 200);  // shrink 8: 200 >= 2 * 100
+  auto webp = encode(2000, 1600, 3, false, ".webp");
+  opt.fast_min_side = 224;
+  auto w = image_decode_memory(webp.data(), webp.size(), "big.webp", opt);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->width, 1000);
+  EXPECT_EQ(w->height, 800);
+  auto png = encode(2000, 1600, 3, false, ".png");  // no shrink-on-load for other formats
+  auto p = image_decode_memory(png.data(), png.size(), "big.png", opt);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->width, 2000);
+}
+
+}  // namespace
+}  // namespace clipsearch

@@ -1,0 +1,114 @@
+// Differential test against the Python reference (tests/reference/make_image_reference.py):
+// Pillow decoding, and transformers' CLIPImageProcessor / open_clip's transform on Pillow.
+// - decoded RGB identical to Pillow's convert("RGB") (lossy WebP: within a small tolerance);
+// - uint8 pixels after resize + centre crop identical to Pillow's, for every case and config;
+// - normalized float32 tensors within 1e-6 of the reference.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "clipsearch/image.h"
+#include "core/npy.h"
+
+namespace clipsearch {
+namespace {
+
+std::string ref_dir() {
+  const char* d = std::getenv("CLIPSEARCH_REFERENCE_DIR");
+  return std::string(d ? d : "reference") + "/image";
+}
+
+std::vector<uint8_t> read_raw(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+
+// Number of differing samples and the largest difference.
+std::pair<size_t, int> diff(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  size_t n = 0;
+  int m = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    int d = std::abs(int(a[i]) - int(b[i]));
+    n += d != 0;
+    m = std::max(m, d);
+  }
+  return {n, m};
+}
+
+TEST(ImageReference, MatchesPillowAndClipImageProcessor) {
+  std::ifstream mf(ref_dir() + "/manifest.json");
+  ASSERT_TRUE(mf.good()) << "missing " << ref_dir() << "/manifest.json (fixture not run?)";
+  nlohmann::json manifest = nlohmann::json::parse(mf);
+  std::map<std::string, PreprocessConfig> configs;
+  int decoded_checked = 0, crops_checked = 0, tensors_checked = 0;
+  for (const auto& c : manifest["cases"]) {
+    const std::string id = c["id"];
+    const std::string file = ref_dir() + "/cases/" + c["file"].get<std::string>();
+    SCOPED_TRACE("case " + id);
+    DecodeOptions opt;
+    opt.exif = c["exif"] == "apply" ? ExifMode::kApply : ExifMode::kIgnore;
+    opt.sixteen_bit = SixteenBit::kClip;  // the reference's behaviour, for parity
+    Result<RgbImage> ours = image_decode_file(file, opt);
+    ASSERT_TRUE(ours.ok()) << ours.status().message();
+    ASSERT_EQ(ours->width, c["width"].get<int>());
+    ASSERT_EQ(ours->height, c["height"].get<int>());
+    RgbImage ref = *ours;  // a lossless RGB PNG decodes to itself
+    if (c.contains("decoded")) {
+      ref.pixels = read_raw(ref_dir() + "/cases/" + c["decoded"].get<std::string>());
+      ASSERT_EQ(ref.pixels.size(), ours->pixels.size());
+      auto [n, m] = diff(ours->pixels, ref.pixels);
+      if (c["decode_exact"].get<bool>()) {
+        EXPECT_EQ(n, 0u) << "decoded pixels differ from Pillow's: " << n << " samples, max " << m;
+      } else {
+        EXPECT_LE(m, 8) << "lossy decode differs from Pillow's by more than 8";
+        std::cout << "[ info ] " << id << ": " << n << " of " << ref.pixels.size()
+                  << " samples differ from Pillow's decode, max " << m << "\n";
+      }
+      ++decoded_checked;
+    }
+    for (const auto& m : c["models"]) {
+      const std::string model = m["model"];
+      if (!configs.count(model)) {
+        Result<PreprocessConfig> cfg = preprocess_config_load(ref_dir() + "/models/" + model);
+        ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+        configs[model] = *cfg;
+      }
+      const PreprocessConfig& cfg = configs[model];
+      // Resize + crop from the reference's own decoded pixels: the resampler alone.
+      RgbImage crop = image_resize_crop(ref, cfg);
+      std::vector<uint8_t> want = read_raw(ref_dir() + "/cases/" + m["crop"].get<std::string>());
+      ASSERT_EQ(crop.height, m["crop_height"].get<int>()) << model;
+      ASSERT_EQ(crop.width, m["crop_width"].get<int>()) << model;
+      auto [n, mx] = diff(crop.pixels, want);
+      EXPECT_EQ(n, 0u) << model << ": resized pixels differ from Pillow's: " << n
+                       << " samples, max " << mx;
+      ++crops_checked;
+      if (m.contains("tensor") && c["decode_exact"].get<bool>()) {
+        // The whole pipeline from the file.
+        Result<ImageTensor> t = image_preprocess_file(file, cfg, opt);
+        ASSERT_TRUE(t.ok()) << t.status().message();
+        Result<NpyArray> r = npy_read(ref_dir() + "/cases/" + m["tensor"].get<std::string>());
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        ASSERT_EQ(r->data.size(), t->data.size());
+        float worst = 0;
+        for (size_t i = 0; i < t->data.size(); ++i) {
+          worst = std::max(worst, std::fabs(t->data[i] - r->data[i]));
+        }
+        EXPECT_LE(worst, 1e-6f) << model << ": tensor differs from the reference";
+        ++tensors_checked;
+      }
+    }
+  }
+  std::cout << "[ info ] " << manifest["cases"].size() << " cases: " << decoded_checked
+            << " decodes, " << crops_checked << " resize+crop, " << tensors_checked
+            << " tensors compared\n";
+  EXPECT_GE(crops_checked, 300);
+}
+
+}  // namespace
+}  // namespace clipsearch

@@ -1,0 +1,395 @@
+"""Golden data for the image pipeline (src/image): Pillow decoding and the reference
+preprocessing (transformers 4.25.1 CLIPImageProcessor, open_clip 2.23 image_transform).
+
+Writes into $CLIPSEARCH_REFERENCE_DIR/image/:
+  models/<name>/preprocessor_config.json | open_clip_config.json   preprocessing configs
+  cases/<id>.<ext>            generated images (every file is generated here, nothing is bundled)
+  cases/<id>.decoded.u8       Pillow's convert("RGB") pixels, raw [h, w, 3] (format cases)
+  cases/<id>.<model>.crop.u8  uint8 pixels after resize + centre crop, raw [h, w, 3]
+  cases/<id>.<model>.npy      float32 [3, H, W] pixel_values (some cases)
+  manifest.json               one entry per case
+
+The uint8 reference pixels are computed with Pillow directly, following CLIPImageProcessor's
+steps; wherever CLIPImageProcessor itself can run on the image, its float output is used and is
+checked here against the direct computation. (CLIPImageProcessor 4.25 mistakes images 1 or 3
+pixels high for channels-first arrays, so for those only the direct computation exists.)
+"""
+import io
+import json
+import os
+import struct
+import zlib
+
+import numpy as np
+from PIL import Image, ImageOps
+
+import open_clip
+from transformers import CLIPImageProcessor
+
+OUT = os.path.join(os.environ["CLIPSEARCH_REFERENCE_DIR"], "image")
+CASES = os.path.join(OUT, "cases")
+os.makedirs(CASES, exist_ok=True)
+rng = np.random.default_rng(1234)
+
+OPENAI_MEAN = [0.48145466, 0.4578275, 0.40821073]
+OPENAI_STD = [0.26862954, 0.26130258, 0.27577711]
+
+# name -> (kind, config). kind "hf": preprocessor_config.json; "oc": open_clip_config.json.
+MODELS = {
+    "clip224": ("hf", {"crop_size": 224, "do_center_crop": True, "do_normalize": True,
+                       "do_resize": True, "feature_extractor_type": "CLIPFeatureExtractor",
+                       "image_mean": OPENAI_MEAN, "image_std": OPENAI_STD, "resample": 3,
+                       "size": 224}),
+    "clip336": ("hf", {"crop_size": {"height": 336, "width": 336}, "do_convert_rgb": True,
+                       "image_processor_type": "CLIPImageProcessor", "resample": 3,
+                       "size": {"shortest_edge": 336}, "rescale_factor": 1 / 255,
+                       "image_mean": OPENAI_MEAN, "image_std": OPENAI_STD}),
+    "bilinear": ("hf", {"size": {"shortest_edge": 160}, "crop_size": {"height": 128, "width": 144},
+                        "resample": 2, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}),
+    "bigcrop": ("hf", {"size": 64, "crop_size": {"height": 80, "width": 96}, "resample": 3}),
+    "openclip": ("oc", {"model_cfg": {"embed_dim": 512, "vision_cfg": {"image_size": 224}},
+                        "preprocess_cfg": {"mean": [0.48145466, 0.4578275, 0.40821073],
+                                           "std": [0.26862954, 0.26130258, 0.27577711]}}),
+}
+
+
+def write_models():
+    for name, (kind, cfg) in MODELS.items():
+        d = os.path.join(OUT, "models", name)
+        os.makedirs(d, exist_ok=True)
+        fn = "preprocessor_config.json" if kind == "hf" else "open_clip_config.json"
+        with open(os.path.join(d, fn), "w") as f:
+            json.dump(cfg, f, indent=1)
+
+
+def hf_processor(cfg):
+    args = {k: v for k, v in cfg.items() if k not in ("feature_extractor_type", "image_processor_type")}
+    return CLIPImageProcessor(**args)
+
+
+def direct_crop(rgb, kind, cfg):
+    """uint8 HWC after resize + centre crop, computed with Pillow as the reference does."""
+    w, h = rgb.size
+    if kind == "hf":
+        size = cfg["size"] if isinstance(cfg["size"], int) else cfg["size"]["shortest_edge"]
+        crop = cfg["crop_size"]
+        ch, cw = (crop, crop) if isinstance(crop, int) else (crop["height"], crop["width"])
+        resample = cfg.get("resample", 3)
+    else:
+        size = ch = cw = cfg["model_cfg"]["vision_cfg"]["image_size"]
+        resample = Image.BICUBIC
+    short, long = (w, h) if w <= h else (h, w)
+    if short == size:
+        nw, nh = w, h
+    else:
+        new_long = int(size * long / short)
+        nw, nh = (size, new_long) if w <= h else (new_long, size)
+    a = np.array(rgb.resize((nw, nh), resample=resample))
+    out = np.zeros((ch, cw, 3), np.uint8)
+
+    def offs(n, c):
+        if c > n:
+            return -((c - n) // 2)
+        return (n - c) // 2 if kind == "hf" else int(round((n - c) / 2.0))
+
+    oy, ox = offs(nh, ch), offs(nw, cw)
+    for y in range(ch):
+        sy = y + oy
+        if 0 <= sy < nh:
+            for x0 in (0,):
+                xs = np.arange(cw) + ox
+                ok = (xs >= 0) & (xs < nw)
+                out[y, ok] = a[sy, xs[ok]]
+    return out
+
+
+def direct_tensor(crop, kind, cfg):
+    if kind == "hf":
+        mean = np.array(cfg.get("image_mean", OPENAI_MEAN), np.float32)
+        std = np.array(cfg.get("image_std", OPENAI_STD), np.float32)
+        x = (crop * cfg.get("rescale_factor", 1 / 255)).astype(np.float32)
+    else:
+        mean = np.array(cfg["preprocess_cfg"]["mean"], np.float32)
+        std = np.array(cfg["preprocess_cfg"]["std"], np.float32)
+        x = crop.astype(np.float32) / np.float32(255)
+    return ((x - mean) / std).transpose(2, 0, 1).astype(np.float32)
+
+
+def reference_tensor(rgb, crop, kind, cfg):
+    direct = direct_tensor(crop, kind, cfg)
+    if kind == "hf":
+        if rgb.size[1] in (1, 3) or crop.shape[0] in (1, 3):
+            return direct  # CLIPImageProcessor mistakes these for channels-first arrays
+        ref = hf_processor(cfg)(rgb, return_tensors="np")["pixel_values"][0]
+        size = cfg["size"] if isinstance(cfg["size"], int) else cfg["size"]["shortest_edge"]
+        if ref.shape != direct.shape and size < max(cfg_crop(cfg)):
+            # Its zero-padding path returns a crop one pixel short where the padding is odd
+            # (see docs/IMAGE_PIPELINE.md); clipsearch pads to the full crop size.
+            return direct
+    else:
+        t = open_clip.image_transform(cfg["model_cfg"]["vision_cfg"]["image_size"], is_train=False,
+                                      mean=cfg["preprocess_cfg"]["mean"], std=cfg["preprocess_cfg"]["std"])
+        ref = t(rgb).numpy()
+    assert ref.shape == direct.shape and np.array_equal(ref, direct), (
+        f"direct computation != reference: {rgb.size} {kind} {ref.shape} {direct.shape} "
+        f"{np.abs(ref - direct).max() if ref.shape == direct.shape else None}")
+    return ref
+
+
+def cfg_crop(cfg):
+    crop = cfg["crop_size"]
+    return (crop, crop) if isinstance(crop, int) else (crop["height"], crop["width"])
+
+
+def content(w, h):
+    """Smooth structure plus sharp edges plus noise: exercises every tap of the filters."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack([
+        128 + 100 * np.sin(xx / (3 + w / 20) + yy / 7),
+        128 + 100 * np.cos(yy / (2 + h / 15)),
+        (xx * 255 / max(w - 1, 1) + yy * 3) % 256,
+    ], axis=-1)
+    base += rng.normal(0, 25, base.shape)
+    base[(xx.astype(int) // 5 + yy.astype(int) // 7) % 9 == 0] = 255  # hard edges
+    base[(xx.astype(int) * 3 + yy.astype(int)) % 23 == 0] = 0
+    return np.clip(base, 0, 255).astype(np.uint8)
+
+
+def png16(path, arr16, color_type):
+    """A 16-bit PNG (Pillow cannot write 16-bit colour PNGs)."""
+    h, w = arr16.shape[:2]
+    raw = b"".join(b"\x00" + arr16[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(raw, 6)))
+        f.write(chunk(b"IEND", b""))
+
+
+manifest = []
+
+
+def add_case(cid, path, models, exif="ignore", decode_exact=True, tensors=False):
+    """Decodes `path` with Pillow and writes reference outputs for each model."""
+    im = Image.open(path)
+    im.load()
+    if exif == "apply":
+        im = ImageOps.exif_transpose(im)
+    rgb = im.convert("RGB")
+    entry = {"id": cid, "file": os.path.basename(path), "width": rgb.size[0], "height": rgb.size[1],
+             "exif": exif, "decode_exact": decode_exact, "models": []}
+    if not path.endswith(".png") or im.mode != "RGB":
+        np.array(rgb).tofile(os.path.join(CASES, cid + ".decoded.u8"))
+        entry["decoded"] = cid + ".decoded.u8"
+    for m in models:
+        kind, cfg = MODELS[m]
+        crop = direct_crop(rgb, kind, cfg)
+        crop.tofile(os.path.join(CASES, f"{cid}.{m}.crop.u8"))
+        e = {"model": m, "crop": f"{cid}.{m}.crop.u8", "crop_height": crop.shape[0],
+             "crop_width": crop.shape[1]}
+        if tensors:
+            np.save(os.path.join(CASES, f"{cid}.{m}.npy"), reference_tensor(rgb, crop, kind, cfg))
+            e["tensor"] = f"{cid}.{m}.npy"
+        entry["models"].append(e)
+    manifest.append(entry)
+
+
+def save(cid, img, ext, **kw):
+    path = os.path.join(CASES, cid + "." + ext)
+    img.save(path, **kw)
+    return path
+
+
+def resize_cases():
+    sizes = [(1, 1), (1, 2), (2, 1), (1, 500), (500, 1), (2, 3), (3, 2), (3, 700), (700, 3), (7, 13),
+             (13, 7), (223, 223), (224, 224), (225, 225), (224, 300), (300, 224), (223, 225),
+             (225, 223), (336, 336), (335, 337), (448, 448), (1000, 10), (10, 1000), (2000, 17),
+             (17, 2000), (640, 480), (480, 640), (1023, 767), (97, 89), (89, 97), (113, 449),
+             (160, 160), (159, 161), (64, 64), (63, 65), (1600, 1200), (1201, 1601), (4, 4096)]
+    for _ in range(150):
+        w, h = np.exp(rng.uniform(0, np.log(1100), 2)).astype(int) + 1
+        sizes.append((int(w), int(h)))
+    names = list(MODELS)
+    for i, (w, h) in enumerate(sizes):
+        cid = f"resize{i:03d}_{w}x{h}"
+        path = save(cid, Image.fromarray(content(w, h)), "png", compress_level=1)
+        models = sorted({"clip224", names[i % len(names)]})
+        add_case(cid, path, models, tensors=(i % 4 == 0))
+
+
+def format_cases():
+    base = content(317, 251)
+    rgb = Image.fromarray(base)
+    alpha = Image.fromarray(((np.arange(317)[None, :] + np.arange(251)[:, None]) % 256).astype(np.uint8))
+    cases = []
+    cases.append(("png_rgb", save("png_rgb", rgb, "png")))
+    cases.append(("png_l", save("png_l", rgb.convert("L"), "png")))
+    la = rgb.convert("L"); la.putalpha(alpha)
+    cases.append(("png_la", save("png_la", la, "png")))
+    rgba = rgb.copy(); rgba.putalpha(alpha)
+    cases.append(("png_rgba", save("png_rgba", rgba, "png")))
+    cases.append(("png_p", save("png_p", rgb.quantize(200), "png")))
+    pt = rgb.quantize(64); pt.info["transparency"] = 3
+    cases.append(("png_p_trns", save("png_p_trns", pt, "png", transparency=3)))
+    cases.append(("png_1bit", save("png_1bit", rgb.convert("1"), "png")))
+    g16 = (base[..., 0].astype(np.uint16) * 257 + rng.integers(0, 256, base.shape[:2])).astype(np.uint16)
+    png16(os.path.join(CASES, "png_gray16.png"), g16, 0); cases.append(("png_gray16", os.path.join(CASES, "png_gray16.png")))
+    c16 = base.astype(np.uint16) * 257 + rng.integers(0, 256, base.shape).astype(np.uint16)
+    png16(os.path.join(CASES, "png_rgb16.png"), c16, 2); cases.append(("png_rgb16", os.path.join(CASES, "png_rgb16.png")))
+    c16a = np.concatenate([c16, (g16[..., None])], axis=-1)
+    png16(os.path.join(CASES, "png_rgba16.png"), c16a, 6); cases.append(("png_rgba16", os.path.join(CASES, "png_rgba16.png")))
+    for q, sub, prog in [(90, 2, False), (75, 0, False), (95, 1, False), (85, 2, True), (60, 0, True)]:
+        cid = f"jpeg_q{q}_s{sub}{'_prog' if prog else ''}"
+        cases.append((cid, save(cid, rgb, "jpg", quality=q, subsampling=sub, progressive=prog)))
+    cases.append(("jpeg_gray", save("jpeg_gray", rgb.convert("L"), "jpg", quality=90)))
+    cases.append(("jpeg_cmyk", save("jpeg_cmyk", rgb.convert("CMYK"), "jpg", quality=90)))
+    cases.append(("jpeg_odd", save("jpeg_odd", Image.fromarray(content(37, 1)), "jpg", quality=90)))
+    cases.append(("webp_lossless", save("webp_lossless", rgb, "webp", lossless=True)))
+    cases.append(("webp_lossy", save("webp_lossy", rgb, "webp", quality=80)))
+    cases.append(("webp_alpha", save("webp_alpha", rgba, "webp", lossless=True)))
+    cases.append(("gif", save("gif", rgb.quantize(128), "gif")))
+    frames = [rgb.quantize(64), Image.fromarray(255 - base).quantize(64)]
+    p = os.path.join(CASES, "gif_anim.gif")
+    frames[0].save(p, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    cases.append(("gif_anim", p))
+    # Transparency, and a first frame smaller than the canvas (header patched): Pillow shows
+    # the transparency index's (else index 0's) palette colour there, libvips transparent black.
+    for cid, trns in [("gif_trns", 3), ("gif_offset_trns", 3), ("gif_offset", None)]:
+        b = io.BytesIO()
+        kw = {"transparency": trns} if trns is not None else {}
+        Image.fromarray(content(20, 10)).quantize(16).save(b, "GIF", **kw)
+        g = bytearray(b.getvalue())
+        if "offset" in cid:
+            g[6:10] = struct.pack("<HH", 40, 30)  # logical screen 40x30
+            i = 13 + ((3 << ((g[10] & 7) + 1)) if g[10] & 0x80 else 0)  # after the global palette
+            while g[i] == 0x21:  # skip extensions
+                i += 2
+                while g[i]:
+                    i += g[i] + 1
+                i += 1
+            assert g[i] == 0x2C
+            g[i + 1:i + 5] = struct.pack("<HH", 5, 7)  # frame at (5, 7)
+        p = os.path.join(CASES, cid + ".gif")
+        with open(p, "wb") as f:
+            f.write(g)
+        cases.append((cid, p))
+    cases.append(("tiff_rgb", save("tiff_rgb", rgb, "tiff")))
+    cases.append(("tiff_lzw", save("tiff_lzw", rgb, "tiff", compression="tiff_lzw")))
+    cases.append(("tiff_rgba", save("tiff_rgba", rgba, "tiff", compression="tiff_deflate")))
+    cases.append(("tiff_l", save("tiff_l", rgb.convert("L"), "tiff")))
+    cases.append(("tiff_1bit", save("tiff_1bit", rgb.convert("1"), "tiff")))
+    cases.append(("bmp_rgb", save("bmp_rgb", rgb, "bmp")))
+    cases.append(("bmp_l", save("bmp_l", rgb.convert("L"), "bmp")))
+    cases.append(("bmp_p", save("bmp_p", rgb.quantize(77), "bmp")))
+    cases.append(("bmp_1bit", save("bmp_1bit", rgb.convert("1"), "bmp")))
+    cases.append(("bmp_rgba", save("bmp_rgba", rgba, "bmp")))
+    # Top-down 32-bit BGRX with a BITMAPINFOHEADER (Pillow writes bottom-up only).
+    h, w = base.shape[:2]
+    bgrx = np.concatenate([base[..., ::-1], np.full((h, w, 1), 7, np.uint8)], axis=-1)
+    hdr = struct.pack("<2sIHHI", b"BM", 54 + bgrx.size, 0, 0, 54)
+    hdr += struct.pack("<IiiHHIIiiII", 40, w, -h, 1, 32, 0, bgrx.size, 2835, 2835, 0, 0)
+    with open(os.path.join(CASES, "bmp_topdown32.bmp"), "wb") as f:
+        f.write(hdr + bgrx.tobytes())
+    cases.append(("bmp_topdown32", os.path.join(CASES, "bmp_topdown32.bmp")))
+    for cid, path in cases:
+        exact = True  # lossy WebP and every JPEG included: libvips and Pillow share libjpeg-turbo/libwebp
+        add_case(cid, path, ["clip224", "openclip"] if cid == "png_rgb" else ["clip224"],
+                 decode_exact=exact, tensors=True)
+    # EXIF orientation 1-8, applied (the default) and ignored (parity).
+    small = Image.fromarray(content(61, 43))
+    for o in range(1, 9):
+        ex = Image.Exif(); ex[0x0112] = o
+        cid = f"exif{o}"
+        path = save(cid, small, "jpg", quality=95, exif=ex.tobytes())
+        add_case(cid + "_apply", path, ["clip224"], exif="apply", tensors=True)
+        manifest[-1]["file"] = os.path.basename(path)
+        add_case(cid + "_ignore", path, ["clip224"], exif="ignore")
+    # Main image (IFD0) says 6, the embedded thumbnail's IFD1 says 3: IFD0 decides.
+    tiff = b"II*\x00" + struct.pack("<I", 8)
+    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x0112, 3, 1, 6) + struct.pack("<I", 26)
+    tiff += struct.pack("<H", 1) + struct.pack("<HHII", 0x0112, 3, 1, 3) + struct.pack("<I", 0)
+    path = save("exif_thumb_disagree", small, "jpg", quality=95, exif=b"Exif\x00\x00" + tiff)
+    add_case("exif_thumb_disagree", path, ["clip224"], exif="apply", tensors=True)
+
+
+def photo_cases():
+    """The photographs bundled with scikit-image (Debian's python3-skimage), as they are and
+    re-encoded as JPEG; skipped with a note where scikit-image is not installed."""
+    import importlib.util
+    import shutil
+    spec = importlib.util.find_spec("skimage")
+    if spec is None:
+        print("image reference: scikit-image not installed, no photograph cases")
+        return
+    data = os.path.join(os.path.dirname(spec.origin), "data")
+    names = ["astronaut.png", "chelsea.png", "coffee.png", "camera.png", "rocket.jpg",
+             "retina.jpg", "hubble_deep_field.jpg", "motorcycle_left.png", "logo.png",
+             "palette_color.png", "palette_gray.png", "color.png", "page.png", "horse.png",
+             "no_time_for_that_tiny.gif", "brick.png", "grass.png"]
+    for name in names:
+        src = os.path.join(data, name)
+        if not os.path.exists(src):
+            continue
+        stem, ext = os.path.splitext(name)
+        cid = "photo_" + stem
+        dst = os.path.join(CASES, cid + ext)
+        shutil.copyfile(src, dst)
+        add_case(cid, dst, ["clip224", "openclip", "clip336"], tensors=True)
+        rgb = Image.open(src).convert("RGB")
+        for q, sub in [(92, 2), (80, 0)]:
+            jid = f"{cid}_q{q}"
+            add_case(jid, save(jid, rgb, "jpg", quality=q, subsampling=sub), ["clip224"],
+                     tensors=True)
+
+
+def embed_cases():
+    """A random-weight CLIPModel taking 64x64 images, with a preprocessor_config.json, and
+    transformers' get_image_features for some case files: `embed --image` must agree."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+    torch.manual_seed(4)
+    config = CLIPConfig(
+        vision_config=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                           num_attention_heads=4, image_size=64, patch_size=16),
+        text_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, max_position_embeddings=77),
+        projection_dim=24)
+    model = CLIPModel(config).eval()
+    with torch.no_grad():  # random weights with some spread, so images embed differently
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    d = os.path.join(OUT, "models", "embed64")
+    model.save_pretrained(d, safe_serialization=True)
+    pcfg = {"size": 64, "crop_size": 64, "resample": 3, "do_center_crop": True,
+            "image_mean": OPENAI_MEAN, "image_std": OPENAI_STD}
+    with open(os.path.join(d, "preprocessor_config.json"), "w") as f:
+        json.dump(pcfg, f)
+    proc = hf_processor(pcfg)
+    entries = []
+    for name, exif in [("jpeg_q85_s2_prog.jpg", "ignore"), ("png_rgba.png", "ignore"),
+                       ("exif6.jpg", "apply"), ("exif6.jpg", "ignore"), ("gif_anim.gif", "ignore")]:
+        im = Image.open(os.path.join(CASES, name))
+        if exif == "apply":
+            im = ImageOps.exif_transpose(im)
+        pixels = proc(im.convert("RGB"), return_tensors="pt")["pixel_values"]
+        with torch.no_grad():
+            e = model.get_image_features(pixel_values=pixels)[0]
+        e = (e / e.norm()).numpy().astype(np.float32)
+        out = f"embed64.{os.path.splitext(name)[0]}.{exif}.npy"
+        np.save(os.path.join(CASES, out), e)
+        entries.append({"file": name, "exif": exif, "embedding": out})
+    return entries
+
+
+write_models()
+resize_cases()
+format_cases()
+photo_cases()
+embed = embed_cases()
+with open(os.path.join(OUT, "manifest.json"), "w") as f:
+    json.dump({"cases": manifest, "embed": embed}, f, indent=1)
+print(f"image reference: {len(manifest)} cases in {OUT}")
