@@ -18,7 +18,8 @@ template <size_t N>
 const char32_t* find_entity(const HtmlEntity (&table)[N], std::string_view name) {
   const HtmlEntity* end = table + N;
   const HtmlEntity* it = std::lower_bound(
-      table, end, name, [](const HtmlEntity& e, std::string_view n) { return e.name < n; });
+      table, end, name,
+      [](const HtmlEntity& e, std::string_view n) { return std::string_view(e.name) < n; });
   return (it != end && std::string_view(it->name) == name) ? it->value : nullptr;
 }
 
