@@ -48,6 +48,12 @@ void layer_norm_row(const float* x, int64_t width, const float* gamma, const flo
   for (int64_t i = 0; i < width; ++i) out[i] = (x[i] - mean) * rstd * gamma[i] + beta[i];
 }
 
+// row[i] += bias[i]; nothing when bias is null.
+void add_row_bias(float* row, int64_t width, const float* bias) {
+  if (bias == nullptr) return;
+  for (int64_t i = 0; i < width; ++i) row[i] += bias[i];
+}
+
 // x[i] = exp(x[i]).
 void exp_inplace(float* x, int64_t n) {
   int64_t i = 0;
@@ -129,9 +135,7 @@ void add_bias_layer_norm(float* x, int64_t rows, int64_t width, int64_t ldx, con
       [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
           float* row = x + r * ldx;
-          if (bias != nullptr) {
-            for (int64_t i = 0; i < width; ++i) row[i] += bias[i];
-          }
+          add_row_bias(row, width, bias);
           layer_norm_row(row, width, gamma, beta, eps, out + r * ldout);
         }
       },
@@ -149,9 +153,7 @@ void bias_activation(float* x, int64_t rows, int64_t width, int64_t ldx, const f
       [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
           float* row = x + r * ldx;
-          if (bias != nullptr) {
-            for (int64_t i = 0; i < width; ++i) row[i] += bias[i];
-          }
+          add_row_bias(row, width, bias);
           activation_span(row, width, act);
         }
       },
