@@ -11,11 +11,6 @@
 namespace clipsearch {
 namespace {
 
-template <class T>
-void grow(std::vector<T>& buffer, int64_t size) {
-  if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
-}
-
 void dump(const DebugHook* hook, const char* name, int layer, const float* data, int64_t rows,
           int64_t cols) {
   if (hook != nullptr && *hook) (*hook)(name, layer, data, rows, cols);
@@ -47,43 +42,52 @@ void qkv_projection(const EncoderLayerWeights& l, int64_t rows, int64_t width, c
   }
 }
 
+// Calls fn(seq, head, scratch) for every (sequence, head) pair of the batch, spread over the
+// pool in at most one chunk per thread; each chunk gets its own `slot_floats` of `scores`.
+template <class Fn>
+void for_each_sequence_head(const TransformerConfig& c, const PackedSequences& seqs,
+                            int64_t slot_floats, std::vector<float>& scores, Fn fn) {
+  const int64_t tasks = seqs.count() * c.heads;
+  const int64_t slots = std::min<int64_t>(num_threads(), tasks);
+  grow_buffer(scores, slots * slot_floats);
+  std::atomic<int64_t> next_slot{0};
+  parallel_for(
+      tasks,
+      [&](int64_t begin, int64_t end) {
+        float* scratch = scores.data() + next_slot.fetch_add(1) * slot_floats;
+        for (int64_t task = begin; task < end; ++task) fn(task / c.heads, task % c.heads, scratch);
+      },
+      (tasks + slots - 1) / slots);  // at most `slots` chunks, one scratch slot each
+}
+
+float attention_scale(const TransformerConfig& c) {
+  return 1.0f / std::sqrt(static_cast<float>(c.head_dim()));
+}
+
 // context[s, h] = softmax(q k^T / sqrt(head_dim) [+ causal mask]) v, for every sequence s and
 // head h, one (s, h) pair per task.
 // ref: CLIPAttention.forward (q scaled by head_dim^-0.5, causal mask of -inf above the diagonal).
 void attention(const TransformerConfig& c, const PackedSequences& seqs, bool causal,
                const float* qkv, float* context, std::vector<float>& scores) {
-  const int64_t width = c.width;
-  const int64_t head_dim = c.head_dim();
-  const int64_t ld = 3 * width;
+  const int64_t width = c.width, head_dim = c.head_dim(), ld = 3 * width;
   const int64_t max_len = seqs.max_length();
-  const int64_t tasks = seqs.count() * c.heads;
-  const int64_t slots = std::min<int64_t>(num_threads(), tasks);
-  grow(scores, slots * max_len * max_len);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  std::atomic<int64_t> next_slot{0};
-  parallel_for(
-      tasks,
-      [&](int64_t begin, int64_t end) {
-        float* s = scores.data() + next_slot.fetch_add(1) * max_len * max_len;
-        for (int64_t task = begin; task < end; ++task) {
-          const int64_t seq = task / c.heads;
-          const int64_t head = task % c.heads;
-          const int64_t len = seqs.length(seq);
-          const float* q = qkv + seqs.offsets[seq] * ld + head * head_dim;  // [len, head_dim]
-          const float* k = q + width;
-          const float* v = q + 2 * width;
-          gemm_single(len, len, head_dim, scale, q, ld, k, ld, true, 0.0f, s, len);  // [len, len]
-          for (int64_t i = 0; i < len; ++i) {
-            float* row = s + i * len;
-            const int64_t visible = causal ? i + 1 : len;
-            softmax_row(row, visible);
-            std::fill(row + visible, row + len, 0.0f);
-          }
-          float* out = context + seqs.offsets[seq] * width + head * head_dim;
-          gemm_single(len, head_dim, len, 1.0f, s, len, v, ld, false, 0.0f, out, width);
+  const float scale = attention_scale(c);
+  for_each_sequence_head(
+      c, seqs, max_len * max_len, scores, [&](int64_t seq, int64_t head, float* s) {
+        const int64_t len = seqs.length(seq);
+        const float* q = qkv + seqs.offsets[seq] * ld + head * head_dim;  // [len, head_dim]
+        const float* k = q + width;
+        const float* v = q + 2 * width;
+        gemm_single(len, len, head_dim, scale, q, ld, k, ld, true, 0.0f, s, len);  // [len, len]
+        for (int64_t i = 0; i < len; ++i) {
+          float* row = s + i * len;
+          const int64_t visible = causal ? i + 1 : len;
+          softmax_row(row, visible);
+          std::fill(row + visible, row + len, 0.0f);
         }
-      },
-      (tasks + slots - 1) / slots);  // at most `slots` chunks, one scratch slot each
+        float* out = context + seqs.offsets[seq] * width + head * head_dim;
+        gemm_single(len, head_dim, len, 1.0f, s, len, v, ld, false, 0.0f, out, width);
+      });
 }
 
 // The second half of a layer, on `rows` rows: residual += context @ Wo^T + bo; normed =
@@ -105,35 +109,21 @@ void output_and_mlp(const TransformerConfig& c, const EncoderLayerWeights& l, in
 void attention_pooled(const TransformerConfig& c, const PackedSequences& seqs, bool causal,
                       const std::vector<int64_t>& pooled_rows, const float* qkv, float* context,
                       std::vector<float>& scores) {
-  const int64_t width = c.width;
-  const int64_t head_dim = c.head_dim();
-  const int64_t ld = 3 * width;
-  const int64_t max_len = seqs.max_length();
-  const int64_t tasks = seqs.count() * c.heads;
-  const int64_t slots = std::min<int64_t>(num_threads(), tasks);
-  grow(scores, slots * max_len);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  std::atomic<int64_t> next_slot{0};
-  parallel_for(
-      tasks,
-      [&](int64_t begin, int64_t end) {
-        float* s = scores.data() + next_slot.fetch_add(1) * max_len;
-        for (int64_t task = begin; task < end; ++task) {
-          const int64_t seq = task / c.heads;
-          const int64_t head = task % c.heads;
-          const int64_t first = seqs.offsets[seq];
-          const int64_t row = pooled_rows[static_cast<size_t>(seq)];
-          const int64_t keys = causal ? row - first + 1 : seqs.length(seq);
-          const float* q = qkv + row * ld + head * head_dim;            // [1, head_dim]
-          const float* k = qkv + first * ld + width + head * head_dim;  // [keys, head_dim]
-          const float* v = k + width;
-          gemm_single(1, keys, head_dim, scale, q, ld, k, ld, true, 0.0f, s, keys);
-          softmax_row(s, keys);
-          gemm_single(1, head_dim, keys, 1.0f, s, keys, v, ld, false, 0.0f,
-                      context + seq * width + head * head_dim, width);
-        }
-      },
-      (tasks + slots - 1) / slots);
+  const int64_t width = c.width, head_dim = c.head_dim(), ld = 3 * width;
+  const float scale = attention_scale(c);
+  for_each_sequence_head(
+      c, seqs, seqs.max_length(), scores, [&](int64_t seq, int64_t head, float* s) {
+        const int64_t first = seqs.offsets[seq];
+        const int64_t row = pooled_rows[static_cast<size_t>(seq)];
+        const int64_t keys = causal ? row - first + 1 : seqs.length(seq);
+        const float* q = qkv + row * ld + head * head_dim;            // [1, head_dim]
+        const float* k = qkv + first * ld + width + head * head_dim;  // [keys, head_dim]
+        const float* v = k + width;
+        gemm_single(1, keys, head_dim, scale, q, ld, k, ld, true, 0.0f, s, keys);
+        softmax_row(s, keys);
+        gemm_single(1, head_dim, keys, 1.0f, s, keys, v, ld, false, 0.0f,
+                    context + seq * width + head * head_dim, width);
+      });
 }
 
 // Out-projection and MLP of the last layer for the pooled rows only; writes their final
@@ -143,7 +133,7 @@ void last_layer_pooled(const TransformerConfig& c, const EncoderLayerWeights& l,
                        const std::vector<int64_t>& pooled_rows, float* hidden,
                        EncoderWorkspace& ws) {
   const int64_t w = c.width, count = seqs.count();
-  grow(ws.pooled, count * w);
+  grow_buffer(ws.pooled, count * w);
   float* residual = ws.pooled.data();  // [count, width]
   float* normed = ws.normed.data();    // [count, width], reused
   for (int64_t s = 0; s < count; ++s) {
@@ -172,10 +162,10 @@ void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerW
                      const DebugHook* hook, const std::vector<int64_t>* pooled_rows) {
   const int64_t rows = seqs.rows();
   const int64_t w = c.width;
-  grow(ws.normed, rows * w);
-  grow(ws.qkv, rows * 3 * w);
-  grow(ws.context, rows * w);
-  grow(ws.mlp, rows * c.mlp_width);
+  grow_buffer(ws.normed, rows * w);
+  grow_buffer(ws.qkv, rows * 3 * w);
+  grow_buffer(ws.context, rows * w);
+  grow_buffer(ws.mlp, rows * c.mlp_width);
   float* normed = ws.normed.data();
   if (layers.empty()) return;
   layer_norm(hidden, rows, w, w, layers[0].ln1.gamma, layers[0].ln1.beta, c.layer_norm_eps, normed,

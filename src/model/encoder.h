@@ -22,6 +22,11 @@ namespace clipsearch {
 using DebugHook =
     std::function<void(const char* name, int layer, const float* data, int64_t rows, int64_t cols)>;
 
+// Enlarges a scratch buffer to at least `size` elements; never shrinks it.
+inline void grow_buffer(std::vector<float>& buffer, int64_t size) {
+  if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
+}
+
 // Scratch memory for one forward pass, grown on demand and kept between passes. Owned by the
 // model; one pass at a time.
 struct EncoderWorkspace {

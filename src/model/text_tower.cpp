@@ -25,8 +25,8 @@ void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
   for (const auto& ids : texts)
     seqs.offsets.push_back(seqs.offsets.back() + pooled_position(ids) + 1);
   const int64_t rows = seqs.rows();
-  if (ws.hidden.size() < static_cast<size_t>(rows * width)) ws.hidden.resize(rows * width);
-  if (ws.pooled.size() < static_cast<size_t>(count * width)) ws.pooled.resize(count * width);
+  grow_buffer(ws.hidden, rows * width);
+  grow_buffer(ws.pooled, count * width);
   float* hidden = ws.hidden.data();  // [rows, width]
 
   parallel_for(count, [&](int64_t begin, int64_t end) {

@@ -8,11 +8,6 @@
 namespace clipsearch {
 namespace {
 
-template <class T>
-void grow(std::vector<T>& buffer, int64_t size) {
-  if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
-}
-
 // Unfolds non-overlapping patches so that the patch conv (stride = kernel, no bias) becomes one
 // matrix product. patches[n * P + gy * grid + gx][c * p * p + ky * p + kx] =
 // pixels[n][c][gy * p + ky][gx * p + kx], matching the conv weight's [out, c, ky, kx] order.
@@ -41,9 +36,9 @@ void vision_forward(const VisionConfig& c, const VisionWeights& w, int64_t proj_
                     const DebugHook* hook) {
   const int64_t width = c.width, tokens = c.tokens(), patches = tokens - 1;
   const int64_t cols = c.channels * c.patch_size * c.patch_size;
-  grow(ws.patches, count * patches * cols);
-  grow(ws.hidden, count * tokens * width);
-  grow(ws.pooled, count * width);
+  grow_buffer(ws.patches, count * patches * cols);
+  grow_buffer(ws.hidden, count * tokens * width);
+  grow_buffer(ws.pooled, count * width);
   float* hidden = ws.hidden.data();  // [count * tokens, width]
   unfold_patches(c, pixels, count, ws.patches.data());
 
