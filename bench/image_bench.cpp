@@ -111,8 +111,10 @@ int main(int argc, char** argv) {
         f = stats(fast_total);
   std::printf("images %zu, repeats %d, ms per image (min / median over repeats)\n", files.size(),
               repeats);
-  std::printf("clipsearch exact      %8.2f / %8.2f  (decode %.2f / %.2f, resize+crop+normalize %.2f / %.2f)\n",
-              e.min, e.median, d.min, d.median, z.min, z.median);
+  std::printf(
+      "clipsearch exact      %8.2f / %8.2f  (decode %.2f / %.2f, resize+crop+normalize %.2f / "
+      "%.2f)\n",
+      e.min, e.median, d.min, d.median, z.min, z.median);
   std::printf("clipsearch fast       %8.2f / %8.2f\n", f.min, f.median);
   std::printf("fast vs exact: uint8 mean abs error %.3f, max %.0f; float max abs error %.4f\n",
               sum_err / std::max<size_t>(n_err, 1), max_err, max_ferr);

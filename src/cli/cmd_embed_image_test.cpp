@@ -27,8 +27,8 @@ TEST(EmbedImage, MatchesTransformersGetImageFeatures) {
     const std::string exif = e["exif"];
     SCOPED_TRACE(file + " --exif " + exif);
     auto r = testing::run_command({testing::cli_binary(), "embed", "--model",
-                                   image_ref() + "/models/embed64", "--image", file, "--exif",
-                                   exif, "--threads", "2"});
+                                   image_ref() + "/models/embed64", "--image", file, "--exif", exif,
+                                   "--threads", "2"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     json line = json::parse(r.out);
     EXPECT_EQ(line["kind"], "image");
@@ -69,8 +69,8 @@ TEST(EmbedImage, BadImageIsNamed) {
   testing::TempDir tmp;
   const std::string bad = tmp.file("broken.jpg");
   std::ofstream(bad) << "\xFF\xD8\xFF garbage";
-  auto r = testing::run_command({testing::cli_binary(), "embed", "--model",
-                                 image_ref() + "/models/embed64", "--image", bad});
+  auto r = testing::run_command(
+      {testing::cli_binary(), "embed", "--model", image_ref() + "/models/embed64", "--image", bad});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
 }
