@@ -1,0 +1,95 @@
+#include "search/query_embedder.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace clipsearch::search {
+namespace {
+
+bool is_blank(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<QueryEmbedder>> QueryEmbedder::load(const std::string& model_dir,
+                                                           const DecodeOptions& decode,
+                                                           size_t cache_capacity) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_dir));
+  CLIPSEARCH_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::load(model_dir));
+  CLIPSEARCH_ASSIGN_OR_RETURN(PreprocessConfig preprocess, preprocess_config_load(model_dir));
+  return std::make_unique<QueryEmbedder>(std::shared_ptr<Model>(std::move(model)),
+                                         std::move(tokenizer), preprocess, decode, cache_capacity);
+}
+
+QueryEmbedder::QueryEmbedder(std::shared_ptr<Model> model, Tokenizer tokenizer,
+                             PreprocessConfig preprocess, DecodeOptions decode,
+                             size_t cache_capacity)
+    : model_(std::move(model)),
+      tokenizer_(std::move(tokenizer)),
+      preprocess_(preprocess),
+      decode_(decode),
+      cache_(cache_capacity) {}
+
+Result<std::vector<float>> QueryEmbedder::embed_text(const std::string& text) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto embeddings, embed_texts({text}));
+  return std::move(embeddings[0]);
+}
+
+Result<std::vector<std::vector<float>>> QueryEmbedder::embed_texts(
+    const std::vector<std::string>& texts) {
+  std::vector<std::vector<float>> out(texts.size());
+  std::vector<size_t> missing;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (is_blank(texts[i])) return Status::error("query: the query text is empty");
+    if (!cache_.get(texts[i], &out[i])) missing.push_back(i);
+  }
+  if (missing.empty()) return out;
+  std::vector<std::vector<int32_t>> ids;
+  {
+    std::lock_guard<std::mutex> lock(tokenizer_mutex_);
+    for (size_t i : missing) ids.push_back(tokenizer_.encode(texts[i]).ids);
+  }
+  const auto dim = static_cast<size_t>(model_->info().embed_dim);
+  std::vector<float> embedded(missing.size() * dim);
+  CLIPSEARCH_RETURN_IF_ERROR(model_->encode_texts(ids, embedded.data()));
+  for (size_t m = 0; m < missing.size(); ++m) {
+    const auto first = embedded.begin() + static_cast<std::ptrdiff_t>(m * dim);
+    out[missing[m]].assign(first, first + static_cast<std::ptrdiff_t>(dim));
+    cache_.put(texts[missing[m]], out[missing[m]]);
+  }
+  return out;
+}
+
+Result<std::vector<float>> QueryEmbedder::embed_image_file(const std::string& path) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(ImageTensor tensor,
+                              image_preprocess_file(path, preprocess_, decode_));
+  return embed_tensor(tensor, path);
+}
+
+Result<std::vector<float>> QueryEmbedder::embed_image_memory(const uint8_t* data, size_t size,
+                                                             const std::string& name) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(ImageTensor tensor,
+                              image_preprocess_memory(data, size, name, preprocess_, decode_));
+  return embed_tensor(tensor, name);
+}
+
+Result<std::vector<float>> QueryEmbedder::embed_tensor(const ImageTensor& tensor,
+                                                       const std::string& name) {
+  const int64_t size = model_->info().image_size;
+  if (tensor.height != size || tensor.width != size) {
+    return Status::error(name + ": preprocessing gives " + std::to_string(tensor.width) + "x" +
+                         std::to_string(tensor.height) + " pixels, the model expects " +
+                         std::to_string(size) + "x" + std::to_string(size) +
+                         " (preprocessor config and model config disagree)");
+  }
+  std::vector<float> out(static_cast<size_t>(model_->info().embed_dim));
+  CLIPSEARCH_RETURN_IF_ERROR(
+      model_->encode_images(tensor.data.data(), 1, out.data()).with_context(name));
+  return out;
+}
+
+}  // namespace clipsearch::search

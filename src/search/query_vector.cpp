@@ -1,0 +1,85 @@
+#include "search/query_vector.h"
+
+#include <cmath>
+#include <string>
+
+namespace clipsearch::search {
+namespace {
+
+Status check_dims(const std::vector<Embedding>& parts, size_t dim, const char* what) {
+  for (const Embedding& e : parts) {
+    if (e.size() != dim) {
+      return Status::error(std::string("query: a ") + what + " embedding has " +
+                           std::to_string(e.size()) + " values, expected " + std::to_string(dim));
+    }
+  }
+  return Status();
+}
+
+// Normalized mean of `parts` (all of length dim); empty parts give an empty vector.
+Result<Embedding> normalized_mean(const std::vector<Embedding>& parts, size_t dim) {
+  if (parts.empty()) return Embedding();
+  Embedding mean(dim, 0.0f);
+  for (const Embedding& e : parts) {
+    for (size_t i = 0; i < dim; ++i) mean[i] += e[i];
+  }
+  CLIPSEARCH_RETURN_IF_ERROR(query_vector_normalize(&mean));
+  return mean;
+}
+
+}  // namespace
+
+Status query_vector_normalize(Embedding* x) {
+  double sum = 0;
+  for (float v : *x) sum += static_cast<double>(v) * v;
+  if (!(sum > 0) || !std::isfinite(sum)) {
+    return Status::error("query: the combined query vector is zero (its parts cancel out)");
+  }
+  const float inv = static_cast<float>(1.0 / std::sqrt(sum));
+  for (float& v : *x) v *= inv;
+  return Status();
+}
+
+Result<Embedding> query_vector_combine(const std::vector<Embedding>& texts,
+                                       const std::vector<Embedding>& images,
+                                       const std::vector<Embedding>& negatives,
+                                       const QueryWeights& weights) {
+  if (texts.empty() && images.empty()) {
+    return Status::error(
+        "query: nothing to search for (give a text, an image or an image to "
+        "find more like)");
+  }
+  const size_t dim = texts.empty() ? images[0].size() : texts[0].size();
+  CLIPSEARCH_RETURN_IF_ERROR(check_dims(texts, dim, "text"));
+  CLIPSEARCH_RETURN_IF_ERROR(check_dims(images, dim, "image"));
+  CLIPSEARCH_RETURN_IF_ERROR(check_dims(negatives, dim, "negative"));
+  if (!(weights.image_weight >= 0 && weights.image_weight <= 1)) {
+    return Status::error("query: the image weight must be between 0 and 1, got " +
+                         std::to_string(weights.image_weight));
+  }
+  if (!(weights.negative_weight >= 0 && std::isfinite(weights.negative_weight))) {
+    return Status::error("query: the negative weight must be >= 0, got " +
+                         std::to_string(weights.negative_weight));
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(Embedding t, normalized_mean(texts, dim));
+  CLIPSEARCH_ASSIGN_OR_RETURN(Embedding im, normalized_mean(images, dim));
+  Embedding q;
+  if (t.empty()) {
+    q = std::move(im);
+  } else if (im.empty()) {
+    q = std::move(t);
+  } else {
+    q.resize(dim);
+    const float w = weights.image_weight;
+    for (size_t i = 0; i < dim; ++i) q[i] = (1 - w) * t[i] + w * im[i];
+    CLIPSEARCH_RETURN_IF_ERROR(query_vector_normalize(&q));
+  }
+  if (!negatives.empty()) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(Embedding n, normalized_mean(negatives, dim));
+    for (size_t i = 0; i < dim; ++i) q[i] -= weights.negative_weight * n[i];
+  }
+  CLIPSEARCH_RETURN_IF_ERROR(query_vector_normalize(&q));
+  return q;
+}
+
+}  // namespace clipsearch::search

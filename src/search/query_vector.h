@@ -1,0 +1,33 @@
+// How a search query becomes one vector: texts, pictures and negative prompts combined.
+//
+// Every part is an L2-normalized embedding. Positive texts are averaged into T and positive
+// pictures (uploaded images, or indexed images for "more like this") into I, each renormalized.
+// With both, q = (1 - image_weight) * T + image_weight * I; with one, q is that one. Negative
+// prompts are averaged into N and subtracted: q = normalize(q) - negative_weight * N. The result
+// is normalized, so its inner product with an image embedding is a cosine similarity.
+//
+// Pure functions, thread-safe.
+#pragma once
+
+#include <vector>
+
+#include "clipsearch/status.h"
+
+namespace clipsearch::search {
+
+struct QueryWeights {
+  float image_weight = 0.5f;     // share of the pictures when texts and pictures are combined
+  float negative_weight = 0.5f;  // how much of the negative prompts' direction is removed
+};
+
+using Embedding = std::vector<float>;
+
+Result<Embedding> query_vector_combine(const std::vector<Embedding>& texts,
+                                       const std::vector<Embedding>& images,
+                                       const std::vector<Embedding>& negatives,
+                                       const QueryWeights& weights = {});
+
+// x / |x|; an error when x is all zeros (nothing left to search for).
+Status query_vector_normalize(Embedding* x);
+
+}  // namespace clipsearch::search

@@ -1,0 +1,55 @@
+#include "search/text_cache.h"
+
+#include <cassert>
+
+namespace clipsearch::search {
+
+TextEmbeddingCache::TextEmbeddingCache(size_t capacity) : capacity_(capacity) {
+  assert(capacity > 0);
+}
+
+bool TextEmbeddingCache::get(const std::string& text, std::vector<float>* out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = by_text_.find(text);
+  if (it == by_text_.end()) {
+    ++misses_;
+    return false;
+  }
+  ++hits_;
+  entries_.splice(entries_.begin(), entries_, it->second);
+  *out = it->second->second;
+  return true;
+}
+
+void TextEmbeddingCache::put(const std::string& text, std::vector<float> embedding) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = by_text_.find(text);
+  if (it != by_text_.end()) {
+    it->second->second = std::move(embedding);
+    entries_.splice(entries_.begin(), entries_, it->second);
+    return;
+  }
+  entries_.emplace_front(text, std::move(embedding));
+  by_text_.emplace(text, entries_.begin());
+  if (entries_.size() > capacity_) {
+    by_text_.erase(entries_.back().first);
+    entries_.pop_back();
+  }
+}
+
+size_t TextEmbeddingCache::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.size();
+}
+
+uint64_t TextEmbeddingCache::hits() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return hits_;
+}
+
+uint64_t TextEmbeddingCache::misses() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return misses_;
+}
+
+}  // namespace clipsearch::search
