@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Reference for `clipsearch index` + `clipsearch search`: a small random-weight CLIPModel with a
+CLIP vocabulary and the published preprocessing settings, a small photo library, and the
+rankings that numpy computes from the reference's own embeddings (Pillow + CLIPImageProcessor +
+get_image_features; CLIPTokenizerFast + get_text_features), for a list of queries.
+
+Writes under $CLIPSEARCH_REFERENCE_DIR/search/:
+  model/          config.json, model.safetensors, vocab.json, merges.txt, preprocessor_config.json
+  library/        the photos (PNG and JPEG, several sizes, one sub-folder) and two broken files
+  queries.json    [{"args": [search CLI arguments...], "results": [[relative path, score], ...]}]
+                  each "results" is the full ranking (every indexed image), best first
+  embeddings.json {relative path: normalized image embedding} for every good photo
+
+The query vector follows docs/SEARCH.md: texts and pictures averaged and renormalized,
+q = (1 - w) t + w i, minus negative_weight times the negatives' normalized mean, normalized.
+"""
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tokenizer_golden import derive_hf_vocab  # noqa: E402
+
+ROOT = os.path.join(os.environ.get("CLIPSEARCH_REFERENCE_DIR", "build/reference"), "search")
+
+
+def build_model(model_dir):
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+    torch.manual_seed(20261127)
+    config = CLIPConfig(
+        text_config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                         num_attention_heads=4, max_position_embeddings=77),
+        vision_config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                           num_attention_heads=4, image_size=64, patch_size=16),
+        projection_dim=32)
+    model = CLIPModel(config).eval()
+    with torch.no_grad():  # move norms and biases off their identity/zero initialization
+        g = torch.Generator().manual_seed(11)
+        for name, p in model.named_parameters():
+            if p.ndim == 1 or name.endswith("bias") or "embedding" in name:
+                p.add_(torch.randn(p.shape, generator=g) * 0.1)
+    model.save_pretrained(model_dir, safe_serialization=True)
+    CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}) \
+        .save_pretrained(model_dir)
+    derive_hf_vocab(model_dir)
+    return model
+
+
+def draw_library(lib):
+    """Photos of coloured shapes on coloured grounds, seeded; sizes odd and even."""
+    from PIL import Image, ImageDraw
+    rng = np.random.default_rng(5)
+    os.makedirs(os.path.join(lib, "beach trip"), exist_ok=True)
+    paths = []
+    for i in range(36):
+        w, h = int(rng.integers(40, 300)), int(rng.integers(40, 300))
+        im = Image.new("RGB", (w, h), tuple(int(v) for v in rng.integers(0, 256, 3)))
+        d = ImageDraw.Draw(im)
+        for _ in range(int(rng.integers(1, 5))):
+            x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
+            box = [x0, y0, x0 + int(rng.integers(5, w)), y0 + int(rng.integers(5, h))]
+            colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+            (d.ellipse if rng.random() < 0.5 else d.rectangle)(box, fill=colour)
+        folder = "beach trip" if i % 3 == 0 else ""
+        name = f"photo_{i:02d}." + ("jpg" if i % 2 else "png")
+        rel = os.path.join(folder, name) if folder else name
+        im.save(os.path.join(lib, rel), **({"quality": 92} if name.endswith("jpg") else {}))
+        paths.append(rel)
+    with open(os.path.join(lib, "truncated.jpg"), "wb") as f:
+        f.write(open(os.path.join(lib, paths[1]), "rb").read()[:200])
+    with open(os.path.join(lib, "not_an_image.png"), "wb") as f:
+        f.write(b"this is text, not a PNG\n" * 10)
+    return paths
+
+
+def normalize(x):
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def main():
+    from PIL import Image
+    from transformers import CLIPImageProcessor, CLIPTokenizerFast
+
+    shutil.rmtree(ROOT, ignore_errors=True)
+    model_dir, lib = os.path.join(ROOT, "model"), os.path.join(ROOT, "library")
+    os.makedirs(model_dir)
+    model = build_model(model_dir)
+    paths = draw_library(lib)
+    processor = CLIPImageProcessor.from_pretrained(model_dir)
+    tokenizer = CLIPTokenizerFast.from_pretrained(model_dir)
+
+    def embed_images(files):
+        images = [Image.open(f).convert("RGB") for f in files]
+        with torch.no_grad():
+            pixels = processor(images=images, return_tensors="pt")["pixel_values"]
+            return normalize(model.get_image_features(pixel_values=pixels).double().numpy())
+
+    def embed_texts(texts):
+        with torch.no_grad():
+            ids = tokenizer(texts, padding=True, truncation=True, max_length=77,
+                            return_tensors="pt")
+            return normalize(model.get_text_features(**ids).double().numpy())
+
+    library = embed_images([os.path.join(lib, p) for p in paths])
+    by_path = dict(zip(paths, library))
+    query_image = os.path.join(ROOT, "query.png")
+    Image.new("RGB", (80, 60), (200, 40, 30)).save(query_image)
+    query_image_vec = embed_images([query_image])[0]
+
+    def combine(texts=(), images=(), negatives=(), image_weight=0.5, negative_weight=0.5):
+        t = normalize(np.mean(embed_texts(list(texts)), axis=0)) if texts else None
+        i = normalize(np.mean(np.stack(images), axis=0)) if images else None
+        q = t if i is None else i if t is None else (1 - image_weight) * t + image_weight * i
+        q = normalize(q)
+        if negatives:
+            q = q - negative_weight * normalize(np.mean(embed_texts(list(negatives)), axis=0))
+        return normalize(q)
+
+    def ranking(q, folder=None):
+        rows = [(p, float(by_path[p] @ q)) for p in paths
+                if folder is None or p.startswith(folder + os.sep)]
+        return sorted(rows, key=lambda r: -r[1])
+
+    like = paths[4]
+    queries = [
+        (["a dog on a summer beach"], combine(["a dog on a summer beach"]), None),
+        (["RED square, bright!"], combine(["RED square, bright!"]), None),
+        (["--image", query_image], combine(images=[query_image_vec]), None),
+        (["--like", os.path.join(lib, like)], combine(images=[by_path[like]]), None),
+        (["a red thing", "--image", query_image, "--image-weight", "0.3"],
+         combine(["a red thing"], [query_image_vec], image_weight=0.3), None),
+        (["a photo of the sea", "--not", "sand", "--not", "people", "--not-weight", "0.7"],
+         combine(["a photo of the sea"], negatives=["sand", "people"], negative_weight=0.7),
+         None),
+        (["a blue circle", "--folder", os.path.join(lib, "beach trip")],
+         combine(["a blue circle"]), "beach trip"),
+    ]
+    out = []
+    for args, q, folder in queries:
+        out.append({"args": args, "results": ranking(q, folder)})
+    with open(os.path.join(ROOT, "queries.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+    with open(os.path.join(ROOT, "embeddings.json"), "w", encoding="utf-8") as f:
+        json.dump({p: [float(v) for v in e] for p, e in by_path.items()}, f)
+    print(f"search reference: {len(paths)} photos, {len(queries)} queries in {ROOT}",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
