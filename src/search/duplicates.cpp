@@ -1,0 +1,94 @@
+#include "search/duplicates.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "tensor/gemm.h"
+
+namespace clipsearch::search {
+namespace {
+
+// Rows per block: a [kBlock, kBlock] float score tile is 4 MB.
+constexpr int64_t kBlock = 1024;
+
+class UnionFind {
+ public:
+  explicit UnionFind(int64_t n) : parent_(static_cast<size_t>(n)) {
+    std::iota(parent_.begin(), parent_.end(), 0);
+  }
+  int64_t find(int64_t x) {
+    while (at(x) != x) {
+      at(x) = at(at(x));  // path halving
+      x = at(x);
+    }
+    return x;
+  }
+  void unite(int64_t a, int64_t b) {
+    a = find(a);
+    b = find(b);
+    if (a != b) at(std::max(a, b)) = std::min(a, b);
+  }
+
+ private:
+  int64_t& at(int64_t x) { return parent_[static_cast<size_t>(x)]; }
+  std::vector<int64_t> parent_;
+};
+
+struct Link {
+  int64_t a, b;
+  float score;
+};
+
+// Pairs (i in block_a, j in block_b, i < j) scoring at least the threshold.
+void scan_block_pair(const float* vectors, int64_t dim, int64_t a0, int64_t a1, int64_t b0,
+                     int64_t b1, float threshold, std::vector<float>* tile,
+                     std::vector<Link>* links) {
+  const int64_t rows = a1 - a0, cols = b1 - b0;
+  tile->assign(static_cast<size_t>(rows * cols), 0.0f);
+  // tile[rows, cols] = A [rows, dim] x B^T, B stored [cols, dim] (the kOutIn layout)
+  linear(rows, cols, dim, vectors + a0 * dim, dim, vectors + b0 * dim, WeightLayout::kOutIn, 0.0f,
+         tile->data(), cols);
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; ++j) {
+      const float s = (*tile)[static_cast<size_t>(i * cols + j)];
+      if (a0 + i < b0 + j && s >= threshold) links->push_back({a0 + i, b0 + j, s});
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<DuplicateGroup> duplicate_groups(const float* vectors, const int64_t* ids, int64_t n,
+                                             int64_t dim, float threshold) {
+  std::vector<Link> links;
+  std::vector<float> tile;
+  for (int64_t a0 = 0; a0 < n; a0 += kBlock) {
+    const int64_t a1 = std::min(n, a0 + kBlock);
+    for (int64_t b0 = a0; b0 < n; b0 += kBlock) {
+      scan_block_pair(vectors, dim, a0, a1, b0, std::min(n, b0 + kBlock), threshold, &tile, &links);
+    }
+  }
+  UnionFind sets(n);
+  for (const Link& l : links) sets.unite(l.a, l.b);
+  std::map<int64_t, DuplicateGroup> by_root;
+  for (const Link& l : links) {
+    DuplicateGroup& g = by_root[sets.find(l.a)];
+    g.min_similarity = std::min(g.min_similarity, l.score);
+  }
+  for (int64_t r = 0; r < n; ++r) {
+    auto it = by_root.find(sets.find(r));
+    if (it != by_root.end()) it->second.ids.push_back(ids[r]);
+  }
+  std::vector<DuplicateGroup> groups;
+  for (auto& [root, g] : by_root) {
+    std::sort(g.ids.begin(), g.ids.end());
+    groups.push_back(std::move(g));
+  }
+  std::sort(groups.begin(), groups.end(), [](const DuplicateGroup& a, const DuplicateGroup& b) {
+    return a.ids.front() < b.ids.front();
+  });
+  return groups;
+}
+
+}  // namespace clipsearch::search

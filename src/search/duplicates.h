@@ -1,0 +1,27 @@
+// Near-duplicate groups: images whose embeddings are nearly identical (resized copies,
+// re-encodes, bursts of the same scene).
+//
+// Two images are near-duplicates when their cosine similarity is at least the threshold; a
+// group is a connected component of that relation (so a chain of bursts is one group). Every
+// pair is compared exactly, by blocks of rows through sgemm on the thread pool: n^2 * dim
+// multiply-adds (100,000 512-d vectors: about 5e12, a minute or two on two cores). Nothing is
+// ever deleted; the caller prints the groups.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace clipsearch::search {
+
+inline constexpr float kDefaultDuplicateThreshold = 0.95f;
+
+struct DuplicateGroup {
+  std::vector<int64_t> ids;  // ascending
+  float min_similarity = 1;  // the lowest similarity among the group's linked pairs
+};
+
+// vectors: [n, dim] normalized rows, ids[n]. Groups of two or more, ordered by their first id.
+std::vector<DuplicateGroup> duplicate_groups(const float* vectors, const int64_t* ids, int64_t n,
+                                             int64_t dim, float threshold);
+
+}  // namespace clipsearch::search

@@ -1,0 +1,108 @@
+#include "search/zero_shot.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace clipsearch::search {
+namespace {
+
+float dot(const Embedding& a, const Embedding& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  return static_cast<float>(s);
+}
+
+// ref: torch softmax over exp(logit_scale) * cosine, computed in double here.
+std::vector<float> softmax_of_logits(const std::vector<float>& cosine, float logit_scale) {
+  const double scale = std::exp(static_cast<double>(logit_scale));
+  double max_logit = -INFINITY;
+  for (float c : cosine) max_logit = std::max(max_logit, scale * c);
+  std::vector<double> e(cosine.size());
+  double sum = 0;
+  for (size_t i = 0; i < cosine.size(); ++i) sum += e[i] = std::exp(scale * cosine[i] - max_logit);
+  std::vector<float> p(cosine.size());
+  for (size_t i = 0; i < cosine.size(); ++i) p[i] = static_cast<float>(e[i] / sum);
+  return p;
+}
+
+std::string trim(const std::string& s) {
+  const size_t first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+}  // namespace
+
+Similarity zero_shot_similarity(const Embedding& image, const std::vector<Embedding>& texts,
+                                float logit_scale) {
+  Similarity out;
+  for (const Embedding& t : texts) out.cosine.push_back(dot(image, t));
+  out.probability = softmax_of_logits(out.cosine, logit_scale);
+  return out;
+}
+
+Result<std::vector<std::string>> zero_shot_prompts(const std::vector<std::string>& labels,
+                                                   const std::vector<std::string>& templates) {
+  for (const std::string& t : templates) {
+    const size_t at = t.find("{}");
+    if (at == std::string::npos || t.find("{}", at + 2) != std::string::npos) {
+      return Status::error("template '" + t + "' must contain \"{}\" exactly once");
+    }
+  }
+  if (templates.empty()) return Status::error("no prompt templates");
+  std::vector<std::string> prompts;
+  for (const std::string& label : labels) {
+    for (const std::string& t : templates) {
+      const size_t at = t.find("{}");
+      prompts.push_back(t.substr(0, at) + label + t.substr(at + 2));
+    }
+  }
+  return prompts;
+}
+
+Result<std::vector<Embedding>> zero_shot_label_vectors(
+    const std::vector<Embedding>& prompt_embeddings, size_t labels, size_t templates) {
+  if (prompt_embeddings.size() != labels * templates) {
+    return Status::error("zero-shot: " + std::to_string(prompt_embeddings.size()) +
+                         " prompt embeddings for " + std::to_string(labels) + " labels x " +
+                         std::to_string(templates) + " templates");
+  }
+  std::vector<Embedding> out;
+  for (size_t l = 0; l < labels; ++l) {
+    const auto first = prompt_embeddings.begin() + static_cast<std::ptrdiff_t>(l * templates);
+    CLIPSEARCH_ASSIGN_OR_RETURN(
+        Embedding v,
+        query_vector_combine(
+            std::vector<Embedding>(first, first + static_cast<std::ptrdiff_t>(templates)), {}, {}));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<LabelScore> zero_shot_classify(const Embedding& image,
+                                           const std::vector<Embedding>& label_vectors,
+                                           float logit_scale) {
+  const Similarity sim = zero_shot_similarity(image, label_vectors, logit_scale);
+  std::vector<LabelScore> out;
+  for (size_t l = 0; l < label_vectors.size(); ++l) {
+    out.push_back({l, sim.cosine[l], sim.probability[l]});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const LabelScore& a, const LabelScore& b) { return a.cosine > b.cosine; });
+  return out;
+}
+
+Result<std::vector<std::string>> zero_shot_parse_labels(const std::string& text) {
+  std::vector<std::string> labels;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    std::string label = trim(text.substr(start, comma - start));
+    if (!label.empty()) labels.push_back(std::move(label));
+    start = comma + 1;
+  }
+  if (labels.empty()) return Status::error("--labels: no labels in '" + text + "'");
+  return labels;
+}
+
+}  // namespace clipsearch::search

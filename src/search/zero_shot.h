@@ -1,0 +1,54 @@
+// Zero-shot uses of CLIP embeddings: image/text similarity, classification against labels with
+// prompt ensembling, and theme albums. Pure functions over L2-normalized embeddings; the caller
+// embeds the texts and images (QueryEmbedder) and stores the results (the catalog).
+//
+// ref: CLIPModel.forward: logits_per_image = exp(logit_scale) * cosine; probabilities are the
+// softmax of those logits over the texts. ref: the CLIP paper's prompt ensembling (section 3.1.4):
+// a label's vector is the normalized mean of the normalized embeddings of its prompts.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "clipsearch/status.h"
+#include "search/query_vector.h"
+
+namespace clipsearch::search {
+
+// The templates of zero_shot_prompts when the user gives none.
+inline const std::vector<std::string> kDefaultTemplates = {"a photo of a {}."};
+
+struct Similarity {
+  std::vector<float> cosine;       // one per text
+  std::vector<float> probability;  // softmax(exp(logit_scale) * cosine) over the texts
+};
+
+// `image` and every text embedding have the same length and are normalized.
+Similarity zero_shot_similarity(const Embedding& image, const std::vector<Embedding>& texts,
+                                float logit_scale);
+
+// Every template with "{}" replaced by every label, label-major: prompts[l * templates + t].
+// A template without "{}" (or with two) is an error naming it.
+Result<std::vector<std::string>> zero_shot_prompts(const std::vector<std::string>& labels,
+                                                   const std::vector<std::string>& templates);
+
+// The label vectors from the prompts' embeddings (in zero_shot_prompts' order).
+Result<std::vector<Embedding>> zero_shot_label_vectors(
+    const std::vector<Embedding>& prompt_embeddings, size_t labels, size_t templates);
+
+struct LabelScore {
+  size_t label = 0;
+  float cosine = 0;
+  float probability = 0;
+};
+
+// Every label's cosine and probability for one image, best first (ties: lower label index).
+std::vector<LabelScore> zero_shot_classify(const Embedding& image,
+                                           const std::vector<Embedding>& label_vectors,
+                                           float logit_scale);
+
+// Parses "cat,dog, sports car" into trimmed, non-empty labels; an empty list is an error.
+Result<std::vector<std::string>> zero_shot_parse_labels(const std::string& text);
+
+}  // namespace clipsearch::search

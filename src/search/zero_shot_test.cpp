@@ -1,0 +1,63 @@
+#include "search/zero_shot.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace clipsearch::search {
+namespace {
+
+TEST(ZeroShot, SimilarityIsCosineAndSoftmaxOfScaledLogits) {
+  const Embedding image = {1, 0};
+  const std::vector<Embedding> texts = {{1, 0}, {0, 1}, {-1, 0}};
+  const float logit_scale = std::log(10.0f);
+  const Similarity s = zero_shot_similarity(image, texts, logit_scale);
+  ASSERT_EQ(s.cosine.size(), 3u);
+  EXPECT_FLOAT_EQ(s.cosine[0], 1);
+  EXPECT_FLOAT_EQ(s.cosine[1], 0);
+  EXPECT_FLOAT_EQ(s.cosine[2], -1);
+  const double z = std::exp(10.0) + 1 + std::exp(-10.0);
+  EXPECT_NEAR(s.probability[0], std::exp(10.0) / z, 1e-6);
+  EXPECT_NEAR(s.probability[1], 1 / z, 1e-6);
+  EXPECT_NEAR(s.probability[0] + s.probability[1] + s.probability[2], 1.0, 1e-6);
+}
+
+TEST(ZeroShot, PromptsAreLabelMajor) {
+  auto p = zero_shot_prompts({"cat", "dog"}, {"a photo of a {}.", "{} art"});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p, (std::vector<std::string>{"a photo of a cat.", "cat art", "a photo of a dog.",
+                                          "dog art"}));
+  EXPECT_NE(zero_shot_prompts({"cat"}, {"no placeholder"}).status().message().find("{}"),
+            std::string::npos);
+  EXPECT_FALSE(zero_shot_prompts({"cat"}, {"{} and {}"}).ok());
+  EXPECT_FALSE(zero_shot_prompts({"cat"}, {}).ok());
+}
+
+TEST(ZeroShot, LabelVectorsEnsembleTemplates) {
+  // label 0: prompts (1,0) and (0,1) -> (1,1)/sqrt2; label 1: (0,1) twice -> (0,1)
+  auto v = zero_shot_label_vectors({{1, 0}, {0, 1}, {0, 1}, {0, 1}}, 2, 2);
+  ASSERT_TRUE(v.ok());
+  EXPECT_NEAR((*v)[0][0], std::sqrt(0.5), 1e-6);
+  EXPECT_NEAR((*v)[0][1], std::sqrt(0.5), 1e-6);
+  EXPECT_NEAR((*v)[1][1], 1, 1e-6);
+  EXPECT_FALSE(zero_shot_label_vectors({{1, 0}}, 2, 2).ok());
+}
+
+TEST(ZeroShot, ClassifyOrdersBestFirst) {
+  const auto scores = zero_shot_classify({0.6f, 0.8f}, {{1, 0}, {0, 1}, {0.6f, 0.8f}}, 4.6f);
+  ASSERT_EQ(scores.size(), 3u);
+  EXPECT_EQ(scores[0].label, 2u);
+  EXPECT_EQ(scores[1].label, 1u);
+  EXPECT_EQ(scores[2].label, 0u);
+  EXPECT_GT(scores[0].probability, scores[1].probability);
+}
+
+TEST(ZeroShot, ParseLabels) {
+  auto labels = zero_shot_parse_labels(" cat,dog , sports car,,");
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(*labels, (std::vector<std::string>{"cat", "dog", "sports car"}));
+  EXPECT_FALSE(zero_shot_parse_labels(" , ").ok());
+}
+
+}  // namespace
+}  // namespace clipsearch::search
