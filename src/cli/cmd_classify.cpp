@@ -1,0 +1,181 @@
+// `clipsearch classify`: zero-shot labels for images (files, or every indexed image with --all),
+// with prompt ensembling over templates; --store keeps the top labels in the catalog for
+// `search --tag`.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "cli/image_options.h"
+#include "cli/index_session.h"
+#include "core/path_json.h"
+#include "index/annotations.h"
+#include "search/zero_shot.h"
+
+namespace clipsearch::cli {
+namespace {
+
+struct ClassifyArgs {
+  std::string labels;
+  std::vector<std::string> templates;
+  std::vector<std::string> images;
+  bool all = false;
+  int64_t top = 5;
+  bool store = false;
+  bool json = false;
+  std::string db;
+  std::string model;
+  int threads = 0;
+  ImageCliOptions image_options;
+};
+
+struct Classifier {
+  std::vector<std::string> labels;
+  std::vector<search::Embedding> label_vectors;
+  float logit_scale = 0;
+};
+
+Result<Classifier> make_classifier(const ClassifyArgs& a, search::QueryEmbedder& embedder) {
+  Classifier c;
+  CLIPSEARCH_ASSIGN_OR_RETURN(c.labels, search::zero_shot_parse_labels(a.labels));
+  const auto& templates = a.templates.empty() ? search::kDefaultTemplates : a.templates;
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> prompts,
+                              search::zero_shot_prompts(c.labels, templates));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> prompt_vectors,
+                              embedder.embed_texts(prompts));
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      c.label_vectors,
+      search::zero_shot_label_vectors(prompt_vectors, c.labels.size(), templates.size()));
+  c.logit_scale = embedder.model().info().logit_scale;
+  return c;
+}
+
+void print_labels(const std::string& path, int64_t id, const Classifier& c,
+                  const std::vector<search::LabelScore>& scores, size_t top, bool json) {
+  const size_t n = std::min(top, scores.size());
+  if (json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (size_t i = 0; i < n; ++i) {
+      rows.push_back({{"label", c.labels[scores[i].label]},
+                      {"probability", scores[i].probability},
+                      {"cosine", scores[i].cosine}});
+    }
+    std::cout << "{\"path\": " << path_json(path);
+    if (id >= 0) std::cout << ", \"id\": " << id;
+    std::cout << ", \"labels\": " << rows.dump() << "}\n";
+    return;
+  }
+  std::cout << path_json(path) << "\n";
+  for (size_t i = 0; i < n; ++i) {
+    char line[64];
+    std::snprintf(line, sizeof line, "  %6.2f%%  ", 100.0 * scores[i].probability);
+    std::cout << line << c.labels[scores[i].label] << "\n";
+  }
+}
+
+int classify_files(const ClassifyArgs& a, search::QueryEmbedder& embedder, const Classifier& c) {
+  int exit = 0;
+  for (const std::string& image : a.images) {
+    auto e = embedder.embed_image_file(image);
+    if (!e.ok()) {
+      exit = report_error(e.status());
+      continue;
+    }
+    print_labels(image, -1, c, search::zero_shot_classify(*e, c.label_vectors, c.logit_scale),
+                 static_cast<size_t>(a.top), a.json);
+  }
+  return exit;
+}
+
+int classify_index(const ClassifyArgs& a, IndexSession& session, const Classifier& c) {
+  std::vector<ImageLabel> stored;
+  std::vector<std::pair<int64_t, std::vector<search::LabelScore>>> results;
+  Status st = session.searcher->with_rows([&](const VectorView& rows) {
+    for (int64_t r = 0; r < rows.count; ++r) {
+      const float* v = rows.vectors + r * rows.dim;
+      const search::Embedding e(v, v + rows.dim);
+      results.emplace_back(rows.ids[r],
+                           search::zero_shot_classify(e, c.label_vectors, c.logit_scale));
+    }
+    return Status();
+  });
+  if (!st.ok()) return report_error(st);
+  std::vector<int64_t> ids;
+  for (const auto& r : results) ids.push_back(r.first);
+  auto records = session.searcher->images(ids);
+  if (!records.ok()) return report_error(records.status());
+  std::unordered_map<int64_t, std::string> path_of;
+  for (const ImageRecord& r : *records) path_of[r.id] = r.path;
+  for (auto& [id, scores] : results) {
+    auto path = path_of.find(id);
+    if (path == path_of.end()) continue;  // removed since the rows were read
+    print_labels(path->second, id, c, scores, static_cast<size_t>(a.top), a.json);
+    for (size_t i = 0; i < std::min(static_cast<size_t>(a.top), scores.size()); ++i) {
+      stored.push_back({id, c.labels[scores[i].label], scores[i].probability});
+    }
+  }
+  if (a.store) {
+    auto annotations = Annotations::open(session.db);
+    if (!annotations.ok()) return report_error(annotations.status());
+    if (Status put = (*annotations)->put_labels(stored); !put.ok()) return report_error(put);
+    std::cerr << "clipsearch: stored the top " << a.top << " labels of " << results.size()
+              << " images (search with --tag LABEL)\n";
+  }
+  return 0;
+}
+
+int run_classify(ClassifyArgs a) {
+  apply_threads(a.threads);
+  if (a.all == !a.images.empty()) {
+    return report_error(Status::error("classify: give image files or --all, not both"));
+  }
+  if (a.store && !a.all) return report_error(Status::error("classify: --store needs --all"));
+  auto decode = image_decode_options(a.image_options);
+  if (!decode.ok()) return report_error(decode.status());
+  if (a.all) {
+    IndexSessionOptions options{a.db, a.model, true, search::IndexChoice::kExact, *decode};
+    auto session = open_index_session(options);
+    if (!session.ok()) return report_error(session.status());
+    auto c = make_classifier(a, *session->embedder);
+    if (!c.ok()) return report_error(c.status());
+    return classify_index(a, *session, *c);
+  }
+  if (Status st = resolve_model_arg(&a.model); !st.ok()) return report_error(st);
+  auto embedder = search::QueryEmbedder::load(a.model, *decode);
+  if (!embedder.ok()) return report_error(embedder.status());
+  auto c = make_classifier(a, **embedder);
+  if (!c.ok()) return report_error(c.status());
+  return classify_files(a, **embedder, *c);
+}
+
+}  // namespace
+
+void add_classify_command(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<ClassifyArgs>();
+  CLI::App* cmd = app.add_subcommand("classify", "Zero-shot labels for images");
+  cmd->add_option("--labels", args->labels, "Comma-separated labels, e.g. \"cat,dog,car\"")
+      ->required();
+  cmd->add_option("--template", args->templates,
+                  "Prompt template with {} for the label (repeatable; averaged). Default: \"a "
+                  "photo of a {}.\"");
+  cmd->add_option("images", args->images, "Image files");
+  cmd->add_flag("--all", args->all, "Classify every indexed image");
+  cmd->add_option("--top", args->top, "Labels shown (and stored) per image")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--store", args->store, "With --all: keep the labels for `search --tag`");
+  cmd->add_flag("--json", args->json, "JSON Lines");
+  add_db_option(cmd, &args->db);
+  cmd->add_option("--model", args->model,
+                  "Model (files: default clip-vit-base-patch32; --all: the index's model)");
+  add_threads_option(cmd, &args->threads);
+  add_image_options(cmd, &args->image_options);
+  cmd->callback([args, exit_code] { *exit_code = run_classify(*args); });
+}
+
+}  // namespace clipsearch::cli

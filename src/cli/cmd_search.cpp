@@ -1,0 +1,326 @@
+// `clipsearch search`: query the catalog by text, by picture, by an indexed picture ("more like
+// this"), or a mix, with negative prompts, filters, a score cutoff and date ordering.
+// Exit codes: 0 results printed (or "nothing matches" above --min-score); 1 errors.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "cli/image_options.h"
+#include "cli/index_session.h"
+#include "core/path_json.h"
+#include "index/annotations.h"
+#include "index/catalog.h"
+#include "search/query_embedder.h"
+#include "search/searcher.h"
+
+namespace clipsearch::cli {
+namespace {
+
+struct SearchArgs {
+  std::string query;
+  std::vector<std::string> texts;
+  std::vector<std::string> images;
+  std::vector<std::string> like;
+  std::vector<int64_t> like_ids;
+  std::vector<std::string> negatives;
+  float image_weight = 0.5f;
+  float negative_weight = 0.5f;
+  int64_t k = 10;
+  int64_t offset = 0;
+  double min_score = -std::numeric_limits<double>::infinity();
+  std::vector<std::string> folders;
+  bool all = false;
+  std::string since, until;
+  std::string min_size, max_size;
+  std::vector<std::string> types;
+  std::string tag;
+  double tag_min = 0;
+  std::string album;
+  std::string sort = "score";
+  bool json = false;
+  std::string db;
+  std::string model;
+  std::string index = "auto";
+  int threads = 0;
+  ImageCliOptions image_options;
+};
+
+// "2024-06-01" or "2024-06-01T13:45:00" as a naive wall-clock time (as date_taken is stored).
+Result<int64_t> parse_date(const std::string& text, bool end_of_day) {
+  std::tm tm{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%d", &tm);
+  if (rest == nullptr) return Status::error("date '" + text + "': expected YYYY-MM-DD");
+  bool has_time = false;
+  if (*rest == 'T' || *rest == ' ') {
+    rest = strptime(rest + 1, "%H:%M:%S", &tm);
+    if (rest == nullptr) return Status::error("date '" + text + "': expected YYYY-MM-DDTHH:MM:SS");
+    has_time = true;
+  }
+  if (*rest != '\0') return Status::error("date '" + text + "': unexpected '" + rest + "'");
+  int64_t seconds = timegm(&tm);
+  if (end_of_day && !has_time) seconds += 86400 - 1;
+  return seconds * 1000000000 + (end_of_day && !has_time ? 999999999 : 0);
+}
+
+// "2000000", "500K", "2.5M", "1G" (powers of 1024).
+Result<int64_t> parse_size(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (...) {
+    return Status::error("size '" + text + "': expected a number of bytes, e.g. 500K or 2M");
+  }
+  const std::string unit = text.substr(used);
+  double scale = 1;
+  if (unit == "K" || unit == "k" || unit == "KB")
+    scale = 1024;
+  else if (unit == "M" || unit == "MB")
+    scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GB")
+    scale = 1024.0 * 1024 * 1024;
+  else if (!unit.empty() && unit != "B")
+    return Status::error("size '" + text + "': unknown unit");
+  if (!(value >= 0)) return Status::error("size '" + text + "': must not be negative");
+  return static_cast<int64_t>(value * scale);
+}
+
+std::string absolute(const std::string& path) {
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
+
+bool is_under(const std::string& path, const std::string& folder) {
+  if (path == folder) return true;
+  const std::string prefix = folder.back() == '/' ? folder : folder + "/";
+  return path.compare(0, prefix.size(), prefix) == 0;
+}
+
+// As rclip does: run from inside an indexed library, search that folder; elsewhere, search all.
+Result<std::vector<std::string>> default_folders(search::Searcher& searcher) {
+  std::error_code ec;
+  const std::string cwd = std::filesystem::current_path(ec).lexically_normal().string();
+  if (ec) return std::vector<std::string>{};
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<CatalogRoot> roots, searcher.roots());
+  for (const CatalogRoot& root : roots) {
+    if (is_under(cwd, root.path)) return std::vector<std::string>{cwd};
+  }
+  return std::vector<std::string>{};
+}
+
+Result<search::SearchRequest> make_request(const SearchArgs& a, search::Searcher& searcher) {
+  search::SearchRequest r;
+  r.k = a.k;
+  r.offset = a.offset;
+  r.min_score = static_cast<float>(a.min_score);
+  for (const std::string& f : a.folders) r.filter.folders.push_back(absolute(f));
+  if (a.folders.empty() && !a.all) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(r.filter.folders, default_folders(searcher));
+  }
+  if (!a.since.empty()) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(int64_t since, parse_date(a.since, false));
+    r.filter.date_min_ns = since;
+  }
+  if (!a.until.empty()) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(int64_t until, parse_date(a.until, true));
+    r.filter.date_max_ns = until;
+  }
+  if (!a.min_size.empty()) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(int64_t s, parse_size(a.min_size));
+    r.filter.size_min = s;
+  }
+  if (!a.max_size.empty()) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(int64_t s, parse_size(a.max_size));
+    r.filter.size_max = s;
+  }
+  for (const std::string& t : a.types) r.filter.formats.push_back(t == "jpg" ? "jpeg" : t);
+  r.sort = a.sort == "date"          ? search::SortOrder::kDateNewest
+           : a.sort == "date-oldest" ? search::SortOrder::kDateOldest
+                                     : search::SortOrder::kScore;
+  return r;
+}
+
+// --tag and --album: only the images carrying the label / in the album.
+Status restrict_to_annotations(const SearchArgs& a, const std::string& db,
+                               search::SearchRequest* request) {
+  if (a.tag.empty() && a.album.empty()) return Status();
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Annotations> annotations, Annotations::open(db));
+  std::optional<std::vector<int64_t>> only;
+  if (!a.tag.empty()) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(
+        std::vector<int64_t> ids,
+        annotations->images_with_label(a.tag, static_cast<float>(a.tag_min)));
+    only = std::move(ids);
+  }
+  if (!a.album.empty()) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<AlbumMember> members, annotations->album(a.album));
+    std::vector<int64_t> ids;
+    for (const AlbumMember& m : members) ids.push_back(m.image_id);
+    std::sort(ids.begin(), ids.end());
+    if (only) {
+      std::vector<int64_t> both;
+      std::set_intersection(only->begin(), only->end(), ids.begin(), ids.end(),
+                            std::back_inserter(both));
+      ids = std::move(both);
+    }
+    only = std::move(ids);
+  }
+  request->only_ids = std::move(only);
+  return Status();
+}
+
+// The query's parts as embeddings; indexed images ("--like") are left out of the results.
+Result<search::Embedding> query_vector(const SearchArgs& a, search::QueryEmbedder& embedder,
+                                       search::Searcher& searcher, std::vector<int64_t>* exclude) {
+  std::vector<std::string> texts = a.texts;
+  if (!a.query.empty()) texts.insert(texts.begin(), a.query);
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> text_vectors,
+                              embedder.embed_texts(texts));
+  std::vector<search::Embedding> pictures;
+  for (const std::string& image : a.images) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(search::Embedding e, embedder.embed_image_file(image));
+    pictures.push_back(std::move(e));
+  }
+  for (const std::string& path : a.like) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher.indexed_image(absolute(path)));
+    exclude->push_back(found.first.id);
+    pictures.push_back(std::move(found.second));
+  }
+  for (int64_t id : a.like_ids) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher.indexed_image(id));
+    exclude->push_back(id);
+    pictures.push_back(std::move(found.second));
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> negatives,
+                              embedder.embed_texts(a.negatives));
+  return search::query_vector_combine(text_vectors, pictures, negatives,
+                                      {a.image_weight, a.negative_weight});
+}
+
+void print_results(const search::SearchPage& page, const search::SearchRequest& request,
+                   bool json) {
+  if (json) {
+    for (const search::SearchResult& r : page.results) {
+      // path_json is already a JSON string literal (paths are bytes).
+      std::cout << "{\"id\": " << r.image.id << ", \"path\": " << path_json(r.image.path)
+                << ", \"score\": " << nlohmann::json(r.score).dump()
+                << ", \"size\": " << r.image.size << ", \"width\": " << r.image.width
+                << ", \"height\": " << r.image.height << ", \"format\": \"" << r.image.format
+                << "\", \"date\": " << r.image.date_taken_ns / 1000000000 << "}\n";
+    }
+  } else {
+    for (const search::SearchResult& r : page.results) {
+      char score[32];
+      std::snprintf(score, sizeof score, "%.4f", r.score);
+      std::cout << score << "  " << path_json(r.image.path) << "\n";
+    }
+  }
+  if (page.results.empty()) {
+    if (page.candidates == 0) {
+      std::cerr << "clipsearch: nothing to search (no indexed image passes the filters)\n";
+    } else if (std::isfinite(page.best_score) && page.best_score < request.min_score) {
+      char line[160];
+      std::snprintf(line, sizeof line,
+                    "clipsearch: nothing matches: the best score is %.4f, below --min-score %.4f\n",
+                    page.best_score, request.min_score);
+      std::cerr << line;
+    }
+  }
+}
+
+int run_search(const SearchArgs& a) {
+  apply_threads(a.threads);
+  IndexSessionOptions options;
+  options.db = a.db;
+  options.model = a.model;
+  options.index = a.index == "exact"  ? search::IndexChoice::kExact
+                  : a.index == "hnsw" ? search::IndexChoice::kHnsw
+                                      : search::IndexChoice::kAuto;
+  auto decode = image_decode_options(a.image_options);
+  if (!decode.ok()) return report_error(decode.status());
+  options.decode = *decode;
+  auto session = open_index_session(options);
+  if (!session.ok()) return report_error(session.status());
+  search::Searcher& searcher = *session->searcher;
+  auto request = make_request(a, searcher);
+  if (!request.ok()) return report_error(request.status());
+  if (Status st = restrict_to_annotations(a, session->db, &*request); !st.ok()) {
+    return report_error(st);
+  }
+  auto query = query_vector(a, *session->embedder, searcher, &request->exclude_ids);
+  if (!query.ok()) return report_error(query.status());
+  auto page = searcher.search(*query, *request);
+  if (!page.ok()) return report_error(page.status());
+  print_results(*page, *request, a.json);
+  return 0;
+}
+
+}  // namespace
+
+void add_search_command(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<SearchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "search", "Find indexed images by text, by picture or like an indexed one");
+  cmd->add_option("query", args->query, "What to look for, in words");
+  cmd->add_option("--text", args->texts, "Another text to search for (repeatable; averaged)");
+  cmd->add_option("--image", args->images, "Search by a picture file (repeatable)");
+  cmd->add_option("--like", args->like, "More like this indexed image (path; repeatable)");
+  cmd->add_option("--like-id", args->like_ids, "More like the indexed image with this id");
+  cmd->add_option("--image-weight", args->image_weight,
+                  "Share of the pictures when combined with text (0..1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--not", args->negatives, "Push results away from this text (repeatable)");
+  cmd->add_option("--not-weight", args->negative_weight, "How strongly --not texts are subtracted")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("-k,--top", args->k, "Number of results")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--offset", args->offset, "Skip this many results (paging)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--min-score", args->min_score,
+                  "Only results scoring at least this (cosine similarity); prints \"nothing "
+                  "matches\" when none does");
+  cmd->add_option("--folder", args->folders,
+                  "Only images under this folder (repeatable; default: the current folder when "
+                  "it lies inside an indexed library)");
+  cmd->add_flag("--all", args->all, "Search the whole index, wherever it is run from");
+  cmd->add_option("--since", args->since, "Taken on or after this date (YYYY-MM-DD)");
+  cmd->add_option("--until", args->until, "Taken on or before this date (YYYY-MM-DD)");
+  cmd->add_option("--min-size", args->min_size, "File size at least (bytes, or 500K, 2M, 1G)");
+  cmd->add_option("--max-size", args->max_size, "File size at most");
+  cmd->add_option("--type", args->types, "Only these formats (jpeg, png, webp, gif, tiff, ...)")
+      ->delimiter(',');
+  cmd->add_option("--tag", args->tag, "Only images labelled so by `clipsearch classify --store`");
+  cmd->add_option("--tag-min", args->tag_min, "With --tag: the label's probability at least");
+  cmd->add_option("--album", args->album, "Only images in this album (`clipsearch albums`)");
+  cmd->add_option("--sort", args->sort, "Order: score, date (newest first) or date-oldest")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"score", "date", "date-oldest"}));
+  cmd->add_flag("--json", args->json, "JSON Lines: id, path, score, size, width, height, ...");
+  add_db_option(cmd, &args->db);
+  cmd->add_option("--model", args->model, "Model (default: the one the index was built with)");
+  cmd->add_option("--index", args->index, "Vector index: auto, exact or hnsw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "exact", "hnsw"}));
+  add_threads_option(cmd, &args->threads);
+  add_image_options(cmd, &args->image_options);
+  cmd->callback([args, exit_code] { *exit_code = run_search(*args); });
+}
+
+}  // namespace clipsearch::cli

@@ -1,0 +1,192 @@
+// End to end: `clipsearch index` then `clipsearch search` give the ranking numpy computes from
+// the reference's own embeddings (tests/reference/make_search_reference.py), for text, picture,
+// "more like this", mixed and negative queries and a folder filter; plus the CLI's answers to
+// bad queries and the relevance cutoff.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/path_json.h"
+#include "testing/test_util.h"
+
+namespace clipsearch {
+namespace {
+
+using nlohmann::json;
+
+std::string ref() { return testing::reference_dir() + "/search"; }
+std::string library() { return ref() + "/library"; }
+std::string model() { return ref() + "/model"; }
+
+class SearchCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    db_ = dir_->file("index.db");
+    auto r = testing::run_command({testing::cli_binary(), "index", library(), "--db", db_,
+                                   "--model", model(), "--threads", "2", "--quiet"});
+    index_exit_ = r.exit_code;
+    index_err_ = r.err;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  static testing::CommandResult search(std::vector<std::string> args) {
+    std::vector<std::string> cmd = {testing::cli_binary(), "search", "--db", db_, "--threads", "2"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    return testing::run_command(cmd);
+  }
+
+  static std::vector<std::pair<std::string, double>> parse(const std::string& out) {
+    std::vector<std::pair<std::string, double>> rows;
+    std::stringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+      const json j = json::parse(line);
+      std::string path;
+      EXPECT_TRUE(path_from_json(j["path"].dump(), &path));
+      rows.emplace_back(path, j["score"].get<double>());
+    }
+    return rows;
+  }
+
+  static testing::TempDir* dir_;
+  static std::string db_;
+  static int index_exit_;
+  static std::string index_err_;
+};
+
+testing::TempDir* SearchCli::dir_ = nullptr;
+std::string SearchCli::db_;
+int SearchCli::index_exit_ = -1;
+std::string SearchCli::index_err_;
+
+TEST_F(SearchCli, IndexReportsTheTwoBrokenFilesAndKeepsTheRest) {
+  EXPECT_EQ(index_exit_, 3) << index_err_;  // some files failed, the rest indexed
+  EXPECT_NE(index_err_.find("truncated.jpg"), std::string::npos) << index_err_;
+}
+
+TEST_F(SearchCli, RankingsEqualNumpyOnTheReferenceEmbeddings) {
+  std::ifstream f(ref() + "/queries.json");
+  ASSERT_TRUE(f.good());
+  const json queries = json::parse(f);
+  ASSERT_GE(queries.size(), 7u);
+  for (const json& q : queries) {
+    std::vector<std::string> args = q["args"].get<std::vector<std::string>>();
+    SCOPED_TRACE(q["args"].dump());
+    const bool has_folder = std::find(args.begin(), args.end(), "--folder") != args.end();
+    if (!has_folder) args.push_back("--all");
+    args.insert(args.end(), {"--json", "-k", "100"});
+    auto r = search(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto got = parse(r.out);
+    const json& want = q["results"];
+    bool like = std::find(args.begin(), args.end(), "--like") != args.end();
+    // "more like this" leaves the image itself out; the reference ranks it first (score 1).
+    const size_t skip = like ? 1 : 0;
+    ASSERT_EQ(got.size() + skip, want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      const std::string want_path = library() + "/" + want[i + skip][0].get<std::string>();
+      const double want_score = want[i + skip][1].get<double>();
+      EXPECT_NEAR(got[i].second, want_score, 2e-4) << "rank " << i;
+      if (got[i].first != want_path) {
+        // Only a near-tie may swap places.
+        double other = 0;
+        for (const auto& w : want) {
+          if (library() + "/" + w[0].get<std::string>() == got[i].first) other = w[1];
+        }
+        EXPECT_NEAR(other, want_score, 2e-4)
+            << "rank " << i << ": " << got[i].first << " instead of " << want_path;
+      }
+    }
+  }
+}
+
+TEST_F(SearchCli, HumanOutputHasScoreAndPath) {
+  auto r = search({"a red square", "--all", "-k", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::stringstream in(r.out);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    EXPECT_NE(line.find("  \"" + library()), std::string::npos) << line;
+    EXPECT_NO_THROW(std::stod(line.substr(0, line.find(' '))));
+  }
+  EXPECT_EQ(lines, 3);
+}
+
+TEST_F(SearchCli, MinScoreCanAnswerNothingMatches) {
+  auto r = search({"a red square", "--all", "--min-score", "0.99"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("nothing matches"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("0.99"), std::string::npos) << r.err;
+  auto low = search({"a red square", "--all", "--min-score", "-1", "--json", "-k", "1000"});
+  EXPECT_EQ(parse(low.out).size(), 36u);
+}
+
+TEST_F(SearchCli, PagingAndSortingByDate) {
+  const auto all = parse(search({"sea", "--all", "--json", "-k", "10"}).out);
+  const auto page = parse(search({"sea", "--all", "--json", "-k", "4", "--offset", "3"}).out);
+  ASSERT_EQ(all.size(), 10u);
+  ASSERT_EQ(page.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(page[i].first, all[i + 3].first);
+  auto by_date = search({"sea", "--all", "--json", "-k", "36", "--sort", "date"});
+  ASSERT_EQ(by_date.exit_code, 0) << by_date.err;
+  std::stringstream in(by_date.out);
+  std::string line;
+  int64_t previous = INT64_MAX;
+  while (std::getline(in, line)) {
+    const int64_t date = json::parse(line)["date"];
+    EXPECT_LE(date, previous);
+    previous = date;
+  }
+}
+
+TEST_F(SearchCli, RunFromInsideALibraryFolderSearchesThatFolder) {
+  const std::string folder = library() + "/beach trip";
+  auto r = testing::run_command({"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", folder,
+                                 testing::cli_binary(), "search", "a boat", "--db", db_, "--json",
+                                 "-k", "100"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto got = parse(r.out);
+  EXPECT_EQ(got.size(), 12u);
+  for (const auto& row : got) EXPECT_EQ(row.first.rfind(folder + "/", 0), 0u) << row.first;
+}
+
+TEST_F(SearchCli, BadQueriesAreClearErrors) {
+  auto empty = search({"   ", "--all"});
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.err.find("empty"), std::string::npos) << empty.err;
+  auto nothing = search({"--all"});
+  EXPECT_EQ(nothing.exit_code, 1);
+  EXPECT_NE(nothing.err.find("nothing to search for"), std::string::npos) << nothing.err;
+  auto unknown = search({"--like", "/no/such/photo.jpg"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("/no/such/photo.jpg: not in the index"), std::string::npos)
+      << unknown.err;
+  auto broken = search({"--like", library() + "/truncated.jpg"});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.err.find("truncated.jpg: not indexed"), std::string::npos) << broken.err;
+  auto missing_image = search({"--image", "/no/such/query.png"});
+  EXPECT_EQ(missing_image.exit_code, 1);
+  EXPECT_NE(missing_image.err.find("/no/such/query.png"), std::string::npos);
+  auto no_db = testing::run_command(
+      {testing::cli_binary(), "search", "x", "--db", dir_->file("missing.db")});
+  EXPECT_EQ(no_db.exit_code, 1);
+  EXPECT_NE(no_db.err.find("missing.db"), std::string::npos) << no_db.err;
+}
+
+TEST_F(SearchCli, AnotherModelIsRefused) {
+  // Same shapes, other weights: the fingerprint differs.
+  const std::string other = testing::reference_dir() + "/text_embed/model";
+  auto r = search({"x", "--model", other});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("model"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace clipsearch

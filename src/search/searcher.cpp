@@ -1,0 +1,250 @@
+#include "search/searcher.h"
+
+#include <algorithm>
+#include <iterator>
+#include <unordered_map>
+#include <utility>
+
+#include "index/exact_index.h"
+#include "index/hnsw_index.h"
+#include "index/vector_file.h"
+
+namespace clipsearch::search {
+namespace {
+
+bool filter_is_empty(const ImageFilter& f) {
+  return f.folders.empty() && !f.date_min_ns && !f.date_max_ns && !f.size_min && !f.size_max &&
+         f.formats.empty();
+}
+
+std::string vector_file_path(const std::string& db) { return db + ".vectors"; }
+std::string hnsw_file_path(const std::string& db) { return db + ".hnsw"; }
+
+}  // namespace
+
+// The rows being searched, and the index over them, for one catalog generation.
+struct Searcher::Rows {
+  VectorFileInfo info;             // model fingerprint + generation the rows belong to
+  std::optional<VectorFile> file;  // rows mapped from the vector file, or
+  EmbeddingSnapshot snapshot;      // rows read from the catalog
+  VectorView view;
+  std::optional<HnswIndex> hnsw;  // set when the HNSW graph answers queries
+};
+
+Searcher::Searcher(std::unique_ptr<Catalog> catalog, SearcherOptions options)
+    : catalog_(std::move(catalog)), options_(options) {}
+
+Searcher::~Searcher() = default;
+
+Result<std::unique_ptr<Searcher>> Searcher::open(const std::string& db_path,
+                                                 const SearcherOptions& options) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
+                              Catalog::open(db_path, Catalog::Mode::kReadOnly));
+  std::unique_ptr<Searcher> searcher(new Searcher(std::move(catalog), options));
+  CLIPSEARCH_RETURN_IF_ERROR(searcher->load_rows());
+  return searcher;
+}
+
+Status Searcher::load_rows() {
+  auto rows = std::make_unique<Rows>();
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ModelIdentity> model, catalog_->model());
+  CLIPSEARCH_ASSIGN_OR_RETURN(int64_t generation, catalog_->generation());
+  rows->info.model_id = model ? model->fingerprint : "";
+  rows->info.generation = static_cast<uint64_t>(generation);
+  const int64_t dim = model ? model->embed_dim : 0;
+  const std::string& db = catalog_->path();
+
+  Result<VectorFile> file = VectorFile::open(vector_file_path(db), rows->info, dim);
+  if (file.ok()) {
+    rows->file = std::move(file).value();
+    rows->view = rows->file->view();
+  } else {
+    // The catalog is the record of truth; the file is only a faster way to read it.
+    CLIPSEARCH_ASSIGN_OR_RETURN(rows->snapshot, catalog_->read_snapshot());
+    rows->info.generation = static_cast<uint64_t>(rows->snapshot.generation);
+    rows->view = VectorView{rows->snapshot.ids.data(), rows->snapshot.vectors.data(),
+                            static_cast<int64_t>(rows->snapshot.ids.size()), rows->snapshot.dim};
+    if (options_.write_index_files && model) {
+      const Status written = write_vector_file(vector_file_path(db), rows->info, rows->view);
+      notes_.push_back(written.ok() ? "vector file rebuilt from the catalog (" +
+                                          file.status().message() + ")"
+                                    : "vector file not rewritten: " + written.message());
+    }
+  }
+
+  const bool want_hnsw = options_.index == IndexChoice::kHnsw ||
+                         (options_.index == IndexChoice::kAuto &&
+                          choose_index_kind(rows->view.count) == IndexKind::kHnsw);
+  if (want_hnsw && rows->view.count > 0) {
+    Result<HnswIndex> hnsw = HnswIndex::open(hnsw_file_path(db), rows->info, rows->view.dim);
+    if (hnsw.ok()) {
+      rows->hnsw = std::move(hnsw).value();
+    } else if (options_.index == IndexChoice::kHnsw || options_.write_index_files) {
+      // Building takes a while (bench/RESULTS.md); the indexer does it after each run.
+      CLIPSEARCH_ASSIGN_OR_RETURN(HnswIndex built, HnswIndex::build(rows->view));
+      if (options_.write_index_files) {
+        const Status saved = built.save(hnsw_file_path(db), rows->info);
+        if (!saved.ok()) notes_.push_back("HNSW file not written: " + saved.message());
+      }
+      rows->hnsw = std::move(built);
+    } else {
+      notes_.push_back("HNSW file unusable (" + hnsw.status().message() +
+                       "); searching exactly instead");
+    }
+  }
+  rows_ = std::move(rows);
+  return Status();
+}
+
+Status Searcher::check_model(const ModelIdentity& model) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return catalog_->check_model(model);
+}
+
+Result<bool> Searcher::refresh() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  CLIPSEARCH_ASSIGN_OR_RETURN(int64_t generation, catalog_->generation());
+  if (static_cast<uint64_t>(generation) == rows_->info.generation) return false;
+  CLIPSEARCH_RETURN_IF_ERROR(load_rows());
+  return true;
+}
+
+Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest& request) {
+  if (request.k < 0 || request.offset < 0) {
+    return Status::error("search: k and offset must not be negative");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  SearchPage page;
+  const VectorView& view = rows_->view;
+  if (view.count == 0 || request.k == 0) return page;
+  if (static_cast<int64_t>(query.size()) != view.dim) {
+    return Status::error("search: the query has " + std::to_string(query.size()) +
+                         " values, the index holds " + std::to_string(view.dim) +
+                         "-value embeddings");
+  }
+
+  std::optional<IdFilter> filter;
+  page.candidates = view.count;
+  if (!filter_is_empty(request.filter) || !request.exclude_ids.empty() || request.only_ids) {
+    std::vector<int64_t> allowed;
+    if (filter_is_empty(request.filter)) {
+      allowed.assign(view.ids, view.ids + view.count);
+      std::sort(allowed.begin(), allowed.end());
+    } else {
+      CLIPSEARCH_ASSIGN_OR_RETURN(allowed, catalog_->filter_ids(request.filter));
+    }
+    if (request.only_ids) {
+      std::vector<int64_t> both;
+      std::set_intersection(allowed.begin(), allowed.end(), request.only_ids->begin(),
+                            request.only_ids->end(), std::back_inserter(both));
+      allowed = std::move(both);
+    }
+    std::vector<int64_t> excluded = request.exclude_ids;
+    std::sort(excluded.begin(), excluded.end());
+    std::erase_if(allowed, [&](int64_t id) {
+      return std::binary_search(excluded.begin(), excluded.end(), id);
+    });
+    filter = IdFilter::allow(allowed);
+    page.candidates = static_cast<int64_t>(allowed.size());
+  }
+
+  SearchOptions options;
+  options.filter = filter ? &*filter : nullptr;
+  // Sorting by date ranks everything above the score cutoff; otherwise only one page is needed.
+  const bool all_above_cutoff = request.sort != SortOrder::kScore &&
+                                request.min_score > -std::numeric_limits<float>::infinity();
+  options.k = all_above_cutoff ? view.count : request.offset + request.k;
+  std::vector<SearchHit> hits = rows_->hnsw ? rows_->hnsw->search(query.data(), options)
+                                            : exact_search(view, query.data(), options);
+  if (!hits.empty()) page.best_score = hits.front().score;
+  std::erase_if(hits, [&](const SearchHit& h) { return h.score < request.min_score; });
+
+  std::vector<int64_t> ids;
+  for (const SearchHit& h : hits) ids.push_back(h.id);
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, catalog_->get_images(ids));
+  std::unordered_map<int64_t, ImageRecord*> by_id;
+  for (ImageRecord& r : records) by_id[r.id] = &r;
+  std::vector<SearchResult> results;
+  for (const SearchHit& h : hits) {
+    auto it = by_id.find(h.id);
+    if (it != by_id.end()) results.push_back({std::move(*it->second), h.score});
+  }
+  if (request.sort != SortOrder::kScore) {
+    const bool newest = request.sort == SortOrder::kDateNewest;
+    std::stable_sort(results.begin(), results.end(), [&](const auto& a, const auto& b) {
+      return newest ? a.image.date_taken_ns > b.image.date_taken_ns
+                    : a.image.date_taken_ns < b.image.date_taken_ns;
+    });
+  }
+  const auto first = std::min<size_t>(results.size(), static_cast<size_t>(request.offset));
+  const auto last = std::min<size_t>(results.size(), first + static_cast<size_t>(request.k));
+  page.results.assign(std::make_move_iterator(results.begin() + static_cast<std::ptrdiff_t>(first)),
+                      std::make_move_iterator(results.begin() + static_cast<std::ptrdiff_t>(last)));
+  return page;
+}
+
+Result<std::pair<ImageRecord, Embedding>> Searcher::indexed_image(const std::string& path) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ImageRecord> record, catalog_->find_by_path(path));
+  if (!record) return Status::error(path + ": not in the index");
+  lock.unlock();
+  return indexed_image(record->id);
+}
+
+Result<std::pair<ImageRecord, Embedding>> Searcher::indexed_image(int64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, catalog_->get_images({id}));
+  if (records.empty()) return Status::error("image " + std::to_string(id) + ": not in the index");
+  if (records[0].status != ImageStatus::kOk) {
+    return Status::error(records[0].path + ": not indexed (" + records[0].error + ")");
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(Embedding embedding, catalog_->get_embedding(id));
+  return std::make_pair(std::move(records[0]), std::move(embedding));
+}
+
+Result<std::vector<ImageRecord>> Searcher::images(const std::vector<int64_t>& ids) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return catalog_->get_images(ids);
+}
+
+Status Searcher::with_rows(const std::function<Status(const VectorView&)>& fn) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return fn(rows_->view);
+}
+
+int64_t Searcher::generation() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int64_t>(rows_->info.generation);
+}
+
+int64_t Searcher::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return rows_->view.count;
+}
+
+IndexKind Searcher::index_kind() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return rows_->hnsw ? IndexKind::kHnsw : IndexKind::kExact;
+}
+
+std::vector<std::string> Searcher::notes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return notes_;
+}
+
+Result<std::vector<CatalogRoot>> Searcher::roots() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return catalog_->roots();
+}
+
+Result<CatalogStats> Searcher::stats() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return catalog_->stats();
+}
+
+Result<std::optional<ModelIdentity>> Searcher::model() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return catalog_->model();
+}
+
+}  // namespace clipsearch::search

@@ -1,0 +1,109 @@
+// Searcher: answers queries over one catalog. It owns the catalog connection and the vector
+// index, and keeps them in step with the catalog's generation counter.
+//
+// Opening: the rows come from the vector file beside the catalog (`<db>.vectors`, mapped, never
+// copied) when it carries the catalog's generation and model; otherwise they are read from the
+// catalog (the record of truth) and the file is rewritten atomically, when the folder is
+// writable, for the next start. Above kExactMaxRows rows (or on request) an HNSW graph is used,
+// from `<db>.hnsw` under the same rule. A stale, foreign or corrupt file is never trusted: it is
+// rebuilt, and the reason is kept in notes() for the caller to show.
+//
+// refresh() re-checks the generation (a server calls it before each query so that search sees
+// what a running indexer has committed). All methods are thread-safe (one mutex: the catalog
+// connection is single-threaded; the vector scan itself runs on the thread pool).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clipsearch/status.h"
+#include "index/catalog.h"
+#include "index/vector_index.h"
+#include "search/query_vector.h"
+
+namespace clipsearch::search {
+
+enum class IndexChoice { kAuto, kExact, kHnsw };
+
+struct SearcherOptions {
+  IndexChoice index = IndexChoice::kAuto;
+  bool write_index_files = true;  // rewrite a stale vector/HNSW file beside the catalog
+};
+
+enum class SortOrder { kScore, kDateNewest, kDateOldest };
+
+struct SearchRequest {
+  int64_t k = 10;
+  int64_t offset = 0;
+  float min_score = -std::numeric_limits<float>::infinity();
+  ImageFilter filter;                // folders, dates, sizes, formats
+  std::vector<int64_t> exclude_ids;  // never returned (e.g. the "more like this" image itself)
+  // When set, only these ids (e.g. the images carrying a label or in an album), ascending.
+  std::optional<std::vector<int64_t>> only_ids;
+  SortOrder sort = SortOrder::kScore;
+};
+
+struct SearchResult {
+  ImageRecord image;
+  float score = 0;
+};
+
+struct SearchPage {
+  std::vector<SearchResult> results;
+  int64_t candidates = 0;  // images the query was compared with (after filters)
+  float best_score = -std::numeric_limits<float>::infinity();  // before min_score (none: -inf)
+};
+
+class Searcher {
+ public:
+  static Result<std::unique_ptr<Searcher>> open(const std::string& db_path,
+                                                const SearcherOptions& options = {});
+  ~Searcher();
+
+  // The catalog's model must be `model` (same fingerprint): text and image queries have to be
+  // embedded by the model that embedded the library.
+  Status check_model(const ModelIdentity& model);
+
+  Result<SearchPage> search(const Embedding& query, const SearchRequest& request);
+
+  // The stored embedding of an indexed image, by path or id ("more like this").
+  Result<std::pair<ImageRecord, Embedding>> indexed_image(const std::string& path);
+  Result<std::pair<ImageRecord, Embedding>> indexed_image(int64_t id);
+
+  // Catalog rows by id, in the order given; unknown ids are left out.
+  Result<std::vector<ImageRecord>> images(const std::vector<int64_t>& ids);
+
+  // Calls fn with the rows being searched (ids and vectors), under the searcher's lock.
+  Status with_rows(const std::function<Status(const VectorView&)>& fn);
+
+  // Reloads the rows when the catalog's generation moved on. Returns whether it did.
+  Result<bool> refresh();
+
+  int64_t generation() const;
+  int64_t size() const;  // rows searched (images with an embedding)
+  IndexKind index_kind() const;
+  // What happened at open/refresh worth telling the user ("vector file rebuilt: ...").
+  std::vector<std::string> notes() const;
+  Result<std::vector<CatalogRoot>> roots();
+  Result<CatalogStats> stats();
+  Result<std::optional<ModelIdentity>> model();
+
+ private:
+  struct Rows;
+  Searcher(std::unique_ptr<Catalog> catalog, SearcherOptions options);
+  Status load_rows();
+
+  mutable std::mutex mutex_;
+  std::unique_ptr<Catalog> catalog_;
+  SearcherOptions options_;
+  std::unique_ptr<Rows> rows_;
+  std::vector<std::string> notes_;
+};
+
+}  // namespace clipsearch::search
