@@ -106,9 +106,9 @@ Result<VectorFile> VectorFile::open(const std::string& path, const VectorFileInf
     return Status::error(path + ": vector file format version " + std::to_string(h.version) +
                          ", this build reads version " + std::to_string(kVectorFileVersion));
   }
-  // Bounds that keep every offset computation below from overflowing: a count or a dim that
-  // large could not have a file of `size` bytes anyway.
-  if (h.dim == 0 || h.dim > 65536 || h.count > size / sizeof(int64_t) ||
+  // Bounds that keep every offset computation below from overflowing (2^40 rows of 2^16
+  // floats is 2^58 bytes).
+  if (h.dim == 0 || h.dim > 65536 || h.count > (uint64_t{1} << 40) ||
       h.model_id_size > kMaxModelIdBytes) {
     return Status::error(path + ": corrupt header (dim " + std::to_string(h.dim) + ", count " +
                          std::to_string(h.count) + ", model id size " +
