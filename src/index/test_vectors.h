@@ -1,12 +1,17 @@
-// Synthetic embeddings for the index tests and the benchmark: pure random directions, and a
-// mixture of gaussians around random centres (closer to real CLIP embeddings, which cluster by
-// subject), all L2-normalized. Deterministic for a seed.
+// Synthetic embeddings for the index tests and the benchmark, all L2-normalized and
+// deterministic for a seed: pure random directions (the worst case for a graph index: every
+// neighbour is about as far as any other), a mixture of gaussians around random centres, and
+// "embedding-like" vectors: a mixture of gaussians in a 64-d latent space projected to `dim`
+// plus a little isotropic noise, since real CLIP embeddings cluster by subject and vary along
+// far fewer directions than their dimension.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include "tensor/gemm.h"
 
 namespace clipsearch::testing {
 
@@ -44,6 +49,30 @@ inline std::vector<float> clustered_unit_vectors(int64_t n, int64_t dim, int64_t
     const float* c = centres.data() + pick(rng) * dim;
     for (int64_t i = 0; i < dim; ++i) v[r * dim + i] = c[i] + spread * normal(rng);
   }
+  normalize_rows(v, dim);
+  return v;
+}
+
+// [n, dim] embedding-like unit vectors (see the top of the file).
+inline std::vector<float> embedding_like_vectors(int64_t n, int64_t dim, int64_t clusters,
+                                                 uint64_t seed) {
+  constexpr int64_t kLatent = 64;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> centres(static_cast<size_t>(clusters * kLatent));
+  for (float& x : centres) x = normal(rng);
+  std::vector<float> latent(static_cast<size_t>(n * kLatent));  // [n, 64]
+  std::uniform_int_distribution<int64_t> pick(0, clusters - 1);
+  for (int64_t r = 0; r < n; ++r) {
+    const float* c = centres.data() + pick(rng) * kLatent;
+    for (int64_t i = 0; i < kLatent; ++i) latent[r * kLatent + i] = c[i] + 0.6f * normal(rng);
+  }
+  std::vector<float> projection(static_cast<size_t>(kLatent * dim));  // [64, dim]
+  for (float& x : projection) x = normal(rng);
+  std::vector<float> v(static_cast<size_t>(n * dim));  // [n, dim]
+  for (float& x : v) x = 1.5f * normal(rng);           // isotropic noise, ~15% of the norm
+  linear(n, dim, kLatent, latent.data(), kLatent, projection.data(), WeightLayout::kInOut, 1.0f,
+         v.data(), dim);
   normalize_rows(v, dim);
   return v;
 }
