@@ -114,6 +114,7 @@ std::vector<int> parse_list(const char* s) {
 
 int main(int argc, char** argv) {
   reexec_with_better_blas(argv);  // Debian's OpenBLAS falls back to SSE3 kernels on new Xeons
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress visible when redirected to a file
   int64_t rows = 1000000, dim = 512, queries = 50, file_rows = 100000;
   double random_share = 0;
   int repeats = 5;

@@ -50,10 +50,11 @@ void scan(const VectorView& rows, const float* query, int64_t begin, int64_t end
 std::vector<SearchHit> exact_search(const VectorView& rows, const float* query,
                                     const SearchOptions& options) {
   if (options.k <= 0 || rows.count <= 0) return {};
+  const int64_t k = std::min(options.k, rows.count);
   // A few tasks per thread, handed out dynamically, so a thread slowed by other work on the
   // machine does not hold up the query.
   const int64_t tasks = std::clamp<int64_t>(rows.count / kMinRowsPerTask, 1, 4 * num_threads());
-  std::vector<TopK> tops(static_cast<size_t>(tasks), TopK(options.k));
+  std::vector<TopK> tops(static_cast<size_t>(tasks), TopK(k));
   parallel_tasks(tasks, [&](int64_t t) {
     const int64_t begin = rows.count * t / tasks, end = rows.count * (t + 1) / tasks;
     scan(rows, query, begin, end, options, tops[static_cast<size_t>(t)]);
@@ -70,7 +71,7 @@ std::vector<std::vector<SearchHit>> exact_search_batch(const VectorView& rows, c
   if (options.k <= 0 || rows.count <= 0 || query_count <= 0) return results;
   // A [queries, rows] block of scores: 256 x 4096 floats = 4 MiB, within L2+L3 of a core pair.
   constexpr int64_t kQueryBlock = 256, kRowBlock = 4096;
-  std::vector<TopK> tops(static_cast<size_t>(query_count), TopK(options.k));
+  std::vector<TopK> tops(static_cast<size_t>(query_count), TopK(std::min(options.k, rows.count)));
   std::vector<float> scores(static_cast<size_t>(kQueryBlock * kRowBlock));  // [qn, rn]
   for (int64_t q0 = 0; q0 < query_count; q0 += kQueryBlock) {
     const int64_t qn = std::min(kQueryBlock, query_count - q0);

@@ -249,7 +249,7 @@ double HnswIndex::Impl::allowed_fraction(const IdFilter& filter) const {
 std::vector<SearchHit> HnswIndex::Impl::exact(const float* query,
                                               const SearchOptions& options) const {
   const int64_t tasks = std::clamp<int64_t>(rows() / 4096, 1, 4 * num_threads());
-  std::vector<TopK> tops(static_cast<size_t>(tasks), TopK(options.k));
+  std::vector<TopK> tops(static_cast<size_t>(tasks), TopK(std::min(options.k, rows())));
   parallel_tasks(tasks, [&](int64_t t) {
     TopK& top = tops[static_cast<size_t>(t)];
     for (int64_t r = rows() * t / tasks; r < rows() * (t + 1) / tasks; ++r) {
@@ -282,11 +282,13 @@ std::vector<SearchHit> HnswIndex::search(const float* query, const SearchOptions
   }
   // hnswlib searches with max(ef_, k) candidates; ef_ stays at its minimum so the candidate
   // count is per call (and search() stays const and thread-safe).
-  const int64_t wanted = static_cast<int64_t>(std::ceil(options.k / fraction));
+  const int64_t k = std::min(options.k, impl.rows());
+  const int64_t wanted = static_cast<int64_t>(std::min<double>(
+      std::ceil(static_cast<double>(k) / fraction), static_cast<double>(impl.rows())));
   const size_t candidates =
       static_cast<size_t>(std::min<int64_t>(std::max<int64_t>(wanted, ef), impl.rows()));
   auto queue = impl.graph->searchKnn(query, candidates);
-  TopK top(options.k);
+  TopK top(k);
   // hnswlib's distance is 1 - dot: the largest distance is the lowest candidate score.
   const float lowest_candidate = queue.empty() ? 0.0f : 1.0f - queue.top().first;
   while (!queue.empty()) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "core/atomic_file.h"
 #include "core/crc32c.h"
@@ -151,6 +152,21 @@ TEST_F(HnswTest, SelectiveFiltersFallBackToExactAndBroadOnesStayApproximate) {
     common += std::find(exact.begin(), exact.end(), h) != exact.end();
   }
   EXPECT_GE(common, 8);
+}
+
+TEST_F(HnswTest, ConcurrentSearchesAgree) {
+  const std::vector<float> queries = make_queries(*rows_, 40, 11);
+  std::vector<std::vector<SearchHit>> want(40), got(40);
+  for (int q = 0; q < 40; ++q) want[q] = index_->search(queries.data() + q * 128, SearchOptions{});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int q = t; q < 40; q += 4)
+        got[q] = index_->search(queries.data() + q * 128, SearchOptions{});
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(got, want);
 }
 
 const VectorFileInfo kInfo{"openai/clip-vit-base-patch32", 7};
