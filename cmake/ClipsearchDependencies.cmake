@@ -15,3 +15,9 @@ target_link_libraries(clipsearch_blas INTERFACE ${OPENBLAS_LIBRARY})
 # libvips (C API) decodes images: JPEG, PNG, WebP, GIF, TIFF, HEIF. Only its decoders are used;
 # resampling is the project's own Pillow-exact code (src/image/resample.cpp).
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips>=8.13)
+
+# hnswlib 0.6.2 (header-only, libhnswlib-dev): the HNSW graph of src/index/hnsw_index.cpp, compiled
+# inside that one file with the project's flags (-march=native picks its AVX-512 inner product).
+find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
+add_library(clipsearch_hnswlib INTERFACE)
+target_include_directories(clipsearch_hnswlib SYSTEM INTERFACE ${HNSWLIB_INCLUDE_DIR})

@@ -1,0 +1,158 @@
+#include "index/vector_file.h"
+
+#include <cstring>
+
+#include "core/atomic_file.h"
+#include "index/file_checksum.h"
+
+namespace clipsearch {
+namespace {
+
+constexpr char kMagic[8] = {'C', 'L', 'I', 'P', 'V', 'E', 'C', 'S'};
+constexpr uint64_t kHeaderSize = 256;
+constexpr uint64_t kAlign = 64;
+
+// The header as laid out on disk (little-endian); docs/FORMATS.md.
+struct Header {
+  char magic[8];
+  uint32_t version;
+  uint32_t dim;
+  uint64_t count;
+  uint64_t generation;
+  uint32_t checksum;
+  uint32_t model_id_size;
+  uint64_t ids_offset;
+  uint64_t vectors_offset;
+  uint64_t file_size;
+  char model_id[kMaxModelIdBytes];
+};
+static_assert(sizeof(Header) == kHeaderSize);
+static_assert(offsetof(Header, checksum) == 32 && offsetof(Header, model_id) == 64);
+
+uint64_t align_up(uint64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+
+// Offsets of the sections for `count` rows of `dim` floats.
+void layout(uint64_t count, uint64_t dim, Header& h) {
+  h.ids_offset = kHeaderSize;
+  h.vectors_offset = align_up(kHeaderSize + count * sizeof(int64_t));
+  h.file_size = h.vectors_offset + count * dim * sizeof(float);
+}
+
+Status check_info(const std::string& path, const VectorFileInfo& found,
+                  const VectorFileInfo& expected) {
+  if (found.generation != expected.generation) {
+    return Status::error(path + ": built for catalog generation " +
+                         std::to_string(found.generation) + ", expected " +
+                         std::to_string(expected.generation));
+  }
+  if (found.model_id != expected.model_id) {
+    return Status::error(path + ": built with model '" + found.model_id + "', expected '" +
+                         expected.model_id + "'");
+  }
+  return Status();
+}
+
+}  // namespace
+
+Status write_vector_file(const std::string& path, const VectorFileInfo& info,
+                         const VectorView& rows) {
+  if (info.model_id.size() > kMaxModelIdBytes) {
+    return Status::error(path + ": model id longer than " + std::to_string(kMaxModelIdBytes) +
+                         " bytes: " + info.model_id);
+  }
+  if (rows.dim <= 0 || rows.dim > UINT32_MAX || rows.count < 0) {
+    return Status::error(path + ": bad shape [" + std::to_string(rows.count) + ", " +
+                         std::to_string(rows.dim) + "]");
+  }
+  Header h{};
+  std::memcpy(h.magic, kMagic, sizeof kMagic);
+  h.version = kVectorFileVersion;
+  h.dim = static_cast<uint32_t>(rows.dim);
+  h.count = static_cast<uint64_t>(rows.count);
+  h.generation = info.generation;
+  h.model_id_size = static_cast<uint32_t>(info.model_id.size());
+  std::memcpy(h.model_id, info.model_id.data(), info.model_id.size());
+  layout(h.count, h.dim, h);
+
+  const uint64_t ids_bytes = h.count * sizeof(int64_t);
+  const uint64_t vector_bytes = h.count * h.dim * sizeof(float);
+  h.checksum =
+      checksum_sections({{&h, kHeaderSize}, {rows.ids, ids_bytes}, {rows.vectors, vector_bytes}});
+
+  CLIPSEARCH_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::create(path));
+  CLIPSEARCH_RETURN_IF_ERROR(file.append(&h, kHeaderSize));
+  CLIPSEARCH_RETURN_IF_ERROR(file.append(rows.ids, ids_bytes));
+  CLIPSEARCH_RETURN_IF_ERROR(file.pad_to(kAlign));
+  CLIPSEARCH_RETURN_IF_ERROR(file.append(rows.vectors, vector_bytes));
+  assert(file.size() == h.file_size);
+  return file.commit();
+}
+
+Result<VectorFile> VectorFile::open(const std::string& path, const VectorFileInfo& expected,
+                                    int64_t expected_dim) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(MappedFile map, MappedFile::open(path));
+  const uint64_t size = map.size();
+  if (size < kHeaderSize) {
+    return Status::error(path + ": truncated: " + std::to_string(size) +
+                         " bytes, shorter than the " + std::to_string(kHeaderSize) +
+                         "-byte header");
+  }
+  Header h;
+  std::memcpy(&h, map.data(), kHeaderSize);
+  if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) {
+    return Status::error(path + ": not a clipsearch vector file (bad magic)");
+  }
+  if (h.version != kVectorFileVersion) {
+    return Status::error(path + ": vector file format version " + std::to_string(h.version) +
+                         ", this build reads version " + std::to_string(kVectorFileVersion));
+  }
+  // Bounds that keep every offset computation below from overflowing (2^40 rows of 2^16
+  // floats is 2^58 bytes).
+  if (h.dim == 0 || h.dim > 65536 || h.count > (uint64_t{1} << 40) ||
+      h.model_id_size > kMaxModelIdBytes) {
+    return Status::error(path + ": corrupt header (dim " + std::to_string(h.dim) + ", count " +
+                         std::to_string(h.count) + ", model id size " +
+                         std::to_string(h.model_id_size) + ")");
+  }
+  Header expected_layout{};
+  layout(h.count, h.dim, expected_layout);
+  if (h.ids_offset != expected_layout.ids_offset ||
+      h.vectors_offset != expected_layout.vectors_offset ||
+      h.file_size != expected_layout.file_size) {
+    return Status::error(path + ": corrupt header (section offsets do not match dim " +
+                         std::to_string(h.dim) + " and count " + std::to_string(h.count) + ")");
+  }
+  if (size != h.file_size) {
+    return Status::error(path + ": truncated or extended: header says " +
+                         std::to_string(h.file_size) + " bytes for " + std::to_string(h.count) +
+                         " vectors of dim " + std::to_string(h.dim) + ", file has " +
+                         std::to_string(size));
+  }
+  VectorFile file;
+  file.info_.generation = h.generation;
+  file.info_.model_id.assign(h.model_id, h.model_id_size);
+  // Cheap mismatches first: a stale file is refused without reading its data.
+  CLIPSEARCH_RETURN_IF_ERROR(check_info(path, file.info_, expected));
+  if (expected_dim != 0 && expected_dim != static_cast<int64_t>(h.dim)) {
+    return Status::error(path + ": vectors of dim " + std::to_string(h.dim) + ", expected " +
+                         std::to_string(expected_dim));
+  }
+  Header zeroed = h;
+  zeroed.checksum = 0;
+  const uint8_t* base = map.data();
+  const uint32_t sum = checksum_sections({{&zeroed, kHeaderSize},
+                                          {base + h.ids_offset, h.count * sizeof(int64_t)},
+                                          {base + h.vectors_offset, size - h.vectors_offset}});
+  if (sum != h.checksum) {
+    return Status::error(path + ": checksum mismatch (file corrupted): stored " +
+                         std::to_string(h.checksum) + ", computed " + std::to_string(sum));
+  }
+  file.view_.ids = reinterpret_cast<const int64_t*>(base + h.ids_offset);
+  file.view_.vectors = reinterpret_cast<const float*>(base + h.vectors_offset);
+  file.view_.count = static_cast<int64_t>(h.count);
+  file.view_.dim = h.dim;
+  file.map_ = std::move(map);
+  return file;
+}
+
+}  // namespace clipsearch
