@@ -15,3 +15,8 @@ target_link_libraries(clipsearch_blas INTERFACE ${OPENBLAS_LIBRARY})
 # libvips (C API) decodes images: JPEG, PNG, WebP, GIF, TIFF, HEIF. Only its decoders are used;
 # resampling is the project's own Pillow-exact code (src/image/resample.cpp).
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips>=8.13)
+
+# The catalog (src/index/catalog.cpp) is a SQLite database; file hashes and the model
+# fingerprint are SHA-256 from OpenSSL's libcrypto.
+find_package(SQLite3 REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
