@@ -108,6 +108,7 @@ TEST_F(IndexerTest, IncrementalRuns) {
   put("img0.png", testing::make_image(40, 30, 1000));
   const auto t = fs::last_write_time(path("img1.png"));
   fs::last_write_time(path("img1.png"), t + std::chrono::seconds(5));
+  fs::create_directories(lib_ / "renamed");
   fs::rename(path("img2.png"), path("renamed/img2-moved.png"));
   fs::copy_file(path("img3.png"), path("copy-of-3.png"));
   fs::remove(path("img4.png"));
@@ -134,8 +135,12 @@ TEST_F(IndexerTest, IncrementalRuns) {
 }
 
 TEST_F(IndexerTest, EmbeddingsEqualTheModelsOnTheSameFile) {
-  for (int i = 0; i < 5; ++i)
-    put("x" + std::to_string(i) + ".png", testing::make_image(33 + i, 47, i));
+  for (int i = 0; i < 5; ++i) {
+    std::string name = "x";
+    name += std::to_string(i);
+    name += ".png";
+    put(name, testing::make_image(33 + i, 47, i));
+  }
   put("y.jpg", testing::make_image(64, 40, 7, "jpeg"));
   index({}, 3);
   for (const std::string rel : {"x0.png", "x3.png", "y.jpg"}) {
