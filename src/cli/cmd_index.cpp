@@ -221,13 +221,15 @@ Result<int> run_reindex(const IndexArgs& args) {
   }  // closing the last connection checkpoints and removes the -wal file
   if (!in_place) return code;
   // Swap: the old catalog stays whole until the new one is complete.
-  std::error_code ec;
-  if (std::filesystem::exists(db + "-wal", ec)) {
-    return Status::error(db + " is open in another process (" + db +
-                         "-wal exists); the re-embedded catalog is complete at " + out +
-                         ": move it over " + db + " when nothing uses the catalog");
+  {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> old,
+                                Catalog::open(db, Catalog::Mode::kReadWrite));
+    Status st = old->detach_wal();
+    if (!st.ok()) {
+      return Status::error(st.message() + "; the re-embedded catalog is complete at " + out +
+                           ": move it over " + db + " when nothing uses the catalog");
+    }
   }
-  ::unlink((db + "-shm").c_str());
   if (std::rename(out.c_str(), db.c_str()) != 0) {
     return Status::error(out + ": cannot rename over " + db + ": " + std::strerror(errno));
   }

@@ -105,7 +105,9 @@ TEST(IndexKill, KilledAtRandomMomentsStaysConsistent) {
     EXPECT_EQ(query_text(db + "", "PRAGMA integrity_check"), "ok");
     EXPECT_EQ(query_text(db, "SELECT count(*) = count(DISTINCT path) FROM images"), "1");
     auto c = Catalog::open(db, Catalog::Mode::kReadOnly);
-    if (fs::exists(db)) EXPECT_TRUE(c.ok()) << c.status().message();
+    if (fs::exists(db)) {
+      EXPECT_TRUE(c.ok()) << c.status().message();
+    }
     // The library changes under the indexer: rewritten, removed, renamed and new files.
     for (int k = 0; k < 6; ++k) {
       const int i = std::uniform_int_distribution<int>(0, kFiles - 1)(rng);

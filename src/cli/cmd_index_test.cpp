@@ -28,9 +28,11 @@ std::string model(const std::string& name = "open_clip_gelu") {
 }
 
 testing::CommandResult cli(std::vector<std::string> args) {
+  if (args[0] != "status") {
+    args.push_back("--threads");
+    args.push_back("2");
+  }
   args.insert(args.begin(), testing::cli_binary());
-  args.push_back("--threads");
-  args.push_back("2");
   return testing::run_command(args);
 }
 
@@ -195,8 +197,12 @@ std::string integrity(const std::string& db) {
 }
 
 TEST_F(IndexCli, AFullDiskIsAClearErrorAndDamagesNothing) {
-  for (int i = 0; i < 150; ++i)
-    put("f" + std::to_string(i) + ".png", testing::make_image(12, 12, i));
+  for (int i = 0; i < 150; ++i) {
+    std::string name = "f";
+    name += std::to_string(i);
+    name += ".png";
+    put(name, testing::make_image(12, 12, i));
+  }
   // Files this process's children write may not grow past 96 KiB; SIGXFSZ ignored, so a write
   // past it fails with EFBIG as on a full disk.
   struct rlimit old;

@@ -700,6 +700,23 @@ Status Catalog::remove_image(int64_t id) {
   return Status();
 }
 
+Status Catalog::detach_wal() {
+  assert(!in_write_);
+  for (auto& [sql, stmt] : st_->cache) sqlite3_finalize(stmt);
+  st_->cache.clear();  // no statement may stay prepared across the journal mode change
+  Status st = exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (st.ok()) {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db_, "PRAGMA journal_mode = DELETE", -1, &s, nullptr);
+    const bool done = s && sqlite3_step(s) == SQLITE_ROW &&
+                      std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) ==
+                          "delete";
+    sqlite3_finalize(s);
+    if (!done) st = Status::error(path_ + ": is open in another process");
+  }
+  return st;
+}
+
 std::string catalog_default_path() {
   const char* data = std::getenv("XDG_DATA_HOME");
   std::string base;

@@ -163,6 +163,10 @@ class Catalog {
   Status move_image(int64_t id, const ImageRecord& facts);
   Status remove_image(int64_t id);
 
+  // Folds the WAL into the main file and leaves WAL mode, so the file stands alone and can be
+  // renamed or replaced; fails while another connection has the catalog open. (reindex)
+  Status detach_wal();
+
  private:
   Catalog(std::string path, sqlite3* db);
   Status exec(const char* sql);
