@@ -171,6 +171,11 @@ Result<int> run_indexer(Catalog& catalog, LoadedModel& m, const IndexArgs& args,
 
 Result<int> run_index(const IndexArgs& args) {
   apply_threads(args.threads);
+  if (args.paths.empty() && !args.excludes.empty()) {
+    return Status::error(
+        "index: --exclude applies to the PATHs given with it (the catalog's "
+        "roots keep the excludes they were indexed with)");
+  }
   const std::string db = db_path(args.db);
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,

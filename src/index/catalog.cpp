@@ -226,7 +226,7 @@ Status Catalog::setup(Mode mode) {
     sqlite3_finalize(s);
     if (step_failed) {
       Status st = error("not a clipsearch catalog");
-      exec("ROLLBACK").message();
+      static_cast<void>(exec("ROLLBACK"));
       return st;
     }
     if (!has_schema) {
@@ -237,7 +237,7 @@ Status Catalog::setup(Mode mode) {
                       .c_str());
       }
       if (!st.ok()) {
-        exec("ROLLBACK").message();
+        static_cast<void>(exec("ROLLBACK"));
         return st;
       }
     }
@@ -321,7 +321,7 @@ Status Catalog::bind_model(const ModelIdentity& model) {
   if (st.ok()) st = set_meta("embed_dim", std::to_string(model.embed_dim));
   if (st.ok()) st = set_meta("pipeline", model.pipeline);
   if (!st.ok()) {
-    exec("ROLLBACK").message();
+    static_cast<void>(exec("ROLLBACK"));
     return st;
   }
   CLIPSEARCH_RETURN_IF_ERROR(exec("COMMIT"));
@@ -501,7 +501,7 @@ Result<EmbeddingSnapshot> Catalog::read_snapshot() {
       return true;
     });
   }
-  exec("COMMIT").message();
+  static_cast<void>(exec("COMMIT"));
   if (!st.ok()) return st;
   return snap;
 }
@@ -708,9 +708,9 @@ Status Catalog::detach_wal() {
   if (st.ok()) {
     sqlite3_stmt* s = nullptr;
     sqlite3_prepare_v2(db_, "PRAGMA journal_mode = DELETE", -1, &s, nullptr);
-    const bool done = s && sqlite3_step(s) == SQLITE_ROW &&
-                      std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) ==
-                          "delete";
+    const bool done =
+        s && sqlite3_step(s) == SQLITE_ROW &&
+        std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) == "delete";
     sqlite3_finalize(s);
     if (!done) st = Status::error(path_ + ": is open in another process");
   }
