@@ -21,3 +21,8 @@ pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips>=8.13)
 find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
 add_library(clipsearch_hnswlib INTERFACE)
 target_include_directories(clipsearch_hnswlib SYSTEM INTERFACE ${HNSWLIB_INCLUDE_DIR})
+
+# The catalog (src/index/catalog.cpp) is a SQLite database; file hashes and the model
+# fingerprint are SHA-256 from OpenSSL's libcrypto.
+find_package(SQLite3 REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)

@@ -63,6 +63,7 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  T operator*() && { return std::move(*this).value(); }  // by value: safe on a temporary
 
  private:
   std::variant<T, Status> state_;

@@ -12,5 +12,7 @@ void add_bench_command(CLI::App& app, int* exit_code);
 void add_tokenize_command(CLI::App& app, int* exit_code);
 // `preprocess`: an image to the model's float32 input tensor, as .npy (src/cli/cmd_preprocess.cpp).
 void add_preprocess_command(CLI::App& app, int* exit_code);
+// `index`, `reindex` and `status`: the catalog (src/cli/cmd_index.cpp).
+void add_index_commands(CLI::App& app, int* exit_code);
 
 }  // namespace clipsearch::cli

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -299,6 +300,41 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
 Result<RgbImage> image_decode_file(const std::string& path, const DecodeOptions& options) {
   CLIPSEARCH_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(path));
   return image_decode_memory(file.data(), file.size(), path, options);
+}
+
+Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const std::string& name) {
+  CLIPSEARCH_RETURN_IF_ERROR(init_vips());
+  ImageHeader h;
+  h.format = image_sniff_format(data, size);
+  if (h.format == ImageFormat::kUnknown) {
+    return Status::error(name + ": not a supported image, judged by its first bytes");
+  }
+  if (h.format == ImageFormat::kBmp) {  // BITMAPCOREHEADER (12 bytes) or a later header
+    auto le = [&](size_t at, int bytes) {
+      uint32_t v = 0;
+      for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | data[at + i];
+      return v;
+    };
+    const bool core = le(14, 4) == 12;
+    h.width = core ? static_cast<int16_t>(le(18, 2)) : static_cast<int32_t>(le(18, 4));
+    h.height = core ? static_cast<int16_t>(le(20, 2)) : static_cast<int32_t>(le(22, 4));
+    h.height = std::abs(h.height);
+    return h;
+  }
+  ImageRef img;
+  if (open_image(h.format, data, size, 1, &img.p) != 0) {
+    return Status::error(name + ": " + image_format_name(h.format) + " header: " + vips_message());
+  }
+  h.width = vips_image_get_width(img.p);
+  h.height = vips_image_get_height(img.p);
+  h.orientation = vips_image_get_orientation(img.p);
+  const char* value = nullptr;
+  // libvips renders EXIF fields as "2019:05:01 10:00:00 (2019:05:01 10:00:00, ASCII, ...)".
+  if (vips_image_get_typeof(img.p, "exif-ifd2-DateTimeOriginal") &&
+      vips_image_get_string(img.p, "exif-ifd2-DateTimeOriginal", &value) == 0 && value) {
+    h.date_original = std::string(value).substr(0, 19);
+  }
+  return h;
 }
 
 }  // namespace clipsearch

@@ -3,6 +3,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+
+#include "clipsearch/status.h"
 
 namespace clipsearch {
 
@@ -16,5 +19,16 @@ ImageFormat image_sniff_format(const uint8_t* data, size_t size);
 int image_jpeg_scan_count(const uint8_t* data, size_t size);
 constexpr int kMaxJpegScans = 256;
 const char* image_format_name(ImageFormat format);
+
+// What the header says, without decoding pixels (for the catalog).
+struct ImageHeader {
+  ImageFormat format = ImageFormat::kUnknown;
+  int width = 0;  // as stored, before EXIF orientation
+  int height = 0;
+  int orientation = 1;        // EXIF orientation, 1 when absent
+  std::string date_original;  // EXIF DateTimeOriginal "YYYY:MM:DD HH:MM:SS", empty when absent
+};
+// Fails (naming `name`) for data that is not an allow-listed image or whose header is corrupt.
+Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const std::string& name);
 
 }  // namespace clipsearch

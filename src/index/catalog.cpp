@@ -1,0 +1,758 @@
+// The catalog on SQLite. Choices (docs/FORMATS.md has the schema):
+// - WAL journal: readers (search) never block the indexer and always see a committed state,
+//   also right after a kill -9 (the next opener replays or discards the WAL).
+// - synchronous = NORMAL: in WAL mode a crash of the process loses nothing that was committed;
+//   a power cut can lose the last few transactions but never corrupts the file. Those are
+//   batches the next `clipsearch index` embeds again, so the fsync per batch that FULL costs
+//   buys nothing here.
+// - busy_timeout: a reader that meets a checkpoint waits instead of failing.
+// - AUTOINCREMENT ids: an id is never reused after its row is removed, so an id held by a stale
+//   vector index can never name another image.
+#include "index/catalog.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+namespace clipsearch {
+
+static_assert(std::endian::native == std::endian::little, "embeddings are stored little-endian");
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value NOT NULL);
+CREATE TABLE roots(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  path BLOB NOT NULL UNIQUE,
+  excludes BLOB NOT NULL DEFAULT x'',
+  added_at_ns INTEGER NOT NULL);
+CREATE TABLE images(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  path BLOB NOT NULL UNIQUE,
+  root_id INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  hash BLOB,
+  width INTEGER NOT NULL DEFAULT 0,
+  height INTEGER NOT NULL DEFAULT 0,
+  format TEXT NOT NULL DEFAULT '',
+  date_taken_ns INTEGER NOT NULL DEFAULT 0,
+  date_source TEXT NOT NULL DEFAULT 'mtime',
+  status INTEGER NOT NULL,
+  error TEXT,
+  embedding BLOB,
+  indexed_at_ns INTEGER NOT NULL);
+CREATE INDEX images_hash ON images(hash);
+CREATE INDEX images_date ON images(date_taken_ns);
+)sql";
+
+constexpr const char* kImageColumns =
+    "id, path, root_id, size, mtime_ns, hash, width, height, format, date_taken_ns, date_source, "
+    "status, error, indexed_at_ns";
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string column_bytes(sqlite3_stmt* s, int i) {
+  const void* p = sqlite3_column_blob(s, i);
+  const int n = sqlite3_column_bytes(s, i);
+  return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
+}
+
+ImageRecord read_record(sqlite3_stmt* s) {
+  ImageRecord r;
+  r.id = sqlite3_column_int64(s, 0);
+  r.path = column_bytes(s, 1);
+  r.root_id = sqlite3_column_int64(s, 2);
+  r.size = sqlite3_column_int64(s, 3);
+  r.mtime_ns = sqlite3_column_int64(s, 4);
+  r.hash = column_bytes(s, 5);
+  r.width = sqlite3_column_int(s, 6);
+  r.height = sqlite3_column_int(s, 7);
+  r.format = column_bytes(s, 8);
+  r.date_taken_ns = sqlite3_column_int64(s, 9);
+  r.date_from_exif = column_bytes(s, 10) == "exif";
+  r.status = sqlite3_column_int(s, 11) == 0 ? ImageStatus::kOk : ImageStatus::kError;
+  r.error = column_bytes(s, 12);
+  r.indexed_at_ns = sqlite3_column_int64(s, 13);
+  return r;
+}
+
+// Paths under `folder`: the BLOB range [folder + "/", folder + "0") ('0' follows '/').
+std::pair<std::string, std::string> folder_range(std::string folder) {
+  while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+  if (folder == "/") folder.clear();
+  return {folder + "/", folder + "0"};
+}
+
+void bind_bytes(sqlite3_stmt* s, int i, const std::string& bytes) {
+  sqlite3_bind_blob64(s, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+}
+
+std::string join_excludes(const std::vector<std::string>& excludes) {
+  std::string out;
+  for (const auto& e : excludes) out += e + '\0';
+  return out;
+}
+
+std::vector<std::string> split_excludes(const std::string& bytes) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == '\0') {
+      out.push_back(bytes.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// Prepared statements, kept for the connection's life and reset after each use.
+struct Catalog::Statements {
+  std::map<const char*, sqlite3_stmt*> cache;
+  ~Statements() {
+    for (auto& [sql, stmt] : cache) sqlite3_finalize(stmt);
+  }
+};
+
+// Resets a cached statement when a scope ends, whatever path leaves it.
+class StmtGuard {
+ public:
+  explicit StmtGuard(sqlite3_stmt* s) : s_(s) {}
+  ~StmtGuard() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  StmtGuard(const StmtGuard&) = delete;
+  StmtGuard& operator=(const StmtGuard&) = delete;
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+Catalog::Catalog(std::string path, sqlite3* db)
+    : path_(std::move(path)), db_(db), st_(std::make_unique<Statements>()) {}
+
+Catalog::~Catalog() {
+  if (in_write_) rollback();
+  st_.reset();
+  sqlite3_close_v2(db_);
+}
+
+Status Catalog::error(const char* what) const {
+  const int code = sqlite3_extended_errcode(db_);
+  std::string msg = path_ + ": " + what + ": " + sqlite3_errmsg(db_);
+  if ((code & 0xff) == SQLITE_FULL || code == SQLITE_IOERR_WRITE || code == SQLITE_IOERR_FSYNC) {
+    msg += " (is the disk full? the catalog is unchanged since the last completed batch)";
+  }
+  return Status::error(msg);
+}
+
+Status Catalog::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = path_ + ": " + (err ? err : sqlite3_errmsg(db_));
+    sqlite3_free(err);
+    const int code = sqlite3_extended_errcode(db_) & 0xff;
+    if (code == SQLITE_FULL || code == SQLITE_IOERR) msg += " (is the disk full?)";
+    return Status::error(msg);
+  }
+  return Status();
+}
+
+Result<sqlite3_stmt*> Catalog::prepare(const char* sql) {
+  auto it = st_->cache.find(sql);
+  if (it != st_->cache.end()) return it->second;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+    return error("preparing a query");
+  }
+  st_->cache[sql] = s;
+  return s;
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path, Mode mode) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (mode == Mode::kReadOnly && !fs::exists(path, ec)) {
+    return Status::error(path + ": no catalog here (`clipsearch index PATH...` creates one)");
+  }
+  if (mode == Mode::kReadWrite) {
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec) return Status::error(parent.string() + ": cannot create folder: " + ec.message());
+  }
+  sqlite3* db = nullptr;
+  const int flags =
+      mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg =
+        path + ": cannot open the catalog: " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close_v2(db);
+    return Status::error(msg);
+  }
+  std::unique_ptr<Catalog> catalog(new Catalog(path, db));
+  CLIPSEARCH_RETURN_IF_ERROR(catalog->setup(mode));
+  return catalog;
+}
+
+Status Catalog::setup(Mode mode) {
+  sqlite3_busy_timeout(db_, 10000);
+  if (mode == Mode::kReadWrite) {
+    CLIPSEARCH_RETURN_IF_ERROR(exec("PRAGMA journal_mode = WAL"));
+    CLIPSEARCH_RETURN_IF_ERROR(exec("PRAGMA synchronous = NORMAL"));
+    CLIPSEARCH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'", -1, &s,
+                       nullptr);
+    const bool has_schema = s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+    const bool step_failed = !s || sqlite3_errcode(db_) == SQLITE_NOTADB;
+    sqlite3_finalize(s);
+    if (step_failed) {
+      Status st = error("not a clipsearch catalog");
+      static_cast<void>(exec("ROLLBACK"));
+      return st;
+    }
+    if (!has_schema) {
+      Status st = exec(kSchema);
+      if (st.ok()) {
+        st = exec(("INSERT INTO meta VALUES ('schema_version', " +
+                   std::to_string(kCatalogSchemaVersion) + "), ('generation', 0)")
+                      .c_str());
+      }
+      if (!st.ok()) {
+        static_cast<void>(exec("ROLLBACK"));
+        return st;
+      }
+    }
+    CLIPSEARCH_RETURN_IF_ERROR(exec("COMMIT"));
+  }
+  auto version = get_meta("schema_version");
+  if (!version.ok()) return Status::error(path_ + ": not a clipsearch catalog");
+  if (!version->has_value()) return Status::error(path_ + ": not a clipsearch catalog");
+  if (**version != std::to_string(kCatalogSchemaVersion)) {
+    return Status::error(path_ + ": catalog schema version " + **version +
+                         ", this clipsearch reads version " +
+                         std::to_string(kCatalogSchemaVersion));
+  }
+  auto dim = get_meta("embed_dim");
+  if (dim.ok() && dim->has_value()) embed_dim_ = std::atoll((*dim)->c_str());
+  return Status();
+}
+
+Result<std::optional<std::string>> Catalog::get_meta(const std::string& key) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare("SELECT value FROM meta WHERE key = ?"));
+  StmtGuard guard(s);
+  sqlite3_bind_text(s, 1, key.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) return std::optional<std::string>(column_bytes(s, 0));
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  return error("reading meta");
+}
+
+Status Catalog::set_meta(const std::string& key, const std::string& value) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                              prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"));
+  StmtGuard guard(s);
+  sqlite3_bind_text(s, 1, key.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(s) != SQLITE_DONE) return error("writing meta");
+  return Status();
+}
+
+Result<std::optional<ModelIdentity>> Catalog::model() {
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto fingerprint, get_meta("model_fingerprint"));
+  if (!fingerprint) return std::optional<ModelIdentity>();
+  ModelIdentity m;
+  m.fingerprint = *fingerprint;
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto name, get_meta("model_name"));
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto pipeline, get_meta("pipeline"));
+  m.name = name.value_or("");
+  m.pipeline = pipeline.value_or("");
+  m.embed_dim = embed_dim_;
+  return std::optional<ModelIdentity>(m);
+}
+
+Status Catalog::check_model(const ModelIdentity& model) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto stored, this->model());
+  if (!stored) return Status();
+  if (stored->fingerprint != model.fingerprint) {
+    return Status::error(
+        path_ + ": this catalog was made with model '" + stored->name + "' (fingerprint " +
+        stored->fingerprint.substr(0, 16) + ", " + std::to_string(stored->embed_dim) +
+        " dimensions), not with '" + model.name + "' (fingerprint " +
+        model.fingerprint.substr(0, 16) + ", " + std::to_string(model.embed_dim) +
+        " dimensions); use the catalog's model, or re-embed it with `clipsearch reindex --model " +
+        model.name + " --db " + path_ + "`, or give another catalog with --db");
+  }
+  return Status();
+}
+
+Status Catalog::bind_model(const ModelIdentity& model) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto stored, this->model());
+  if (stored) {
+    CLIPSEARCH_RETURN_IF_ERROR(check_model(model));
+    if (stored->pipeline != model.pipeline) {
+      return Status::error(path_ + ": this catalog's images were decoded with '" +
+                           stored->pipeline + "', not '" + model.pipeline +
+                           "'; give the same options, or re-embed with `clipsearch reindex`");
+    }
+    return Status();
+  }
+  CLIPSEARCH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  Status st = set_meta("model_name", model.name);
+  if (st.ok()) st = set_meta("model_fingerprint", model.fingerprint);
+  if (st.ok()) st = set_meta("embed_dim", std::to_string(model.embed_dim));
+  if (st.ok()) st = set_meta("pipeline", model.pipeline);
+  if (!st.ok()) {
+    static_cast<void>(exec("ROLLBACK"));
+    return st;
+  }
+  CLIPSEARCH_RETURN_IF_ERROR(exec("COMMIT"));
+  embed_dim_ = model.embed_dim;
+  return Status();
+}
+
+Result<int64_t> Catalog::generation() {
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto g, get_meta("generation"));
+  return g ? std::atoll(g->c_str()) : int64_t{0};
+}
+
+Result<CatalogStats> Catalog::stats() {
+  CatalogStats out;
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                              prepare("SELECT status, count(*) FROM images GROUP BY status"));
+  {
+    StmtGuard guard(s);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      (sqlite3_column_int(s, 0) == 0 ? out.images : out.errors) = sqlite3_column_int64(s, 1);
+    }
+    if (rc != SQLITE_DONE) return error("counting images");
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(out.generation, generation());
+  return out;
+}
+
+Result<std::vector<CatalogRoot>> Catalog::roots() {
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                              prepare("SELECT id, path, excludes FROM roots ORDER BY id"));
+  StmtGuard guard(s);
+  std::vector<CatalogRoot> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    out.push_back(
+        {sqlite3_column_int64(s, 0), column_bytes(s, 1), split_excludes(column_bytes(s, 2))});
+  }
+  if (rc != SQLITE_DONE) return error("reading roots");
+  return out;
+}
+
+Status Catalog::for_each_file_under(const std::string& folder,
+                                    const std::function<void(const FileState&)>& fn) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s, prepare("SELECT id, path, size, mtime_ns, status, hash FROM images "
+                                "WHERE path = ?1 OR (path >= ?2 AND path < ?3) ORDER BY path"));
+  StmtGuard guard(s);
+  auto [lo, hi] = folder_range(folder);
+  bind_bytes(s, 1, folder);
+  bind_bytes(s, 2, lo);
+  bind_bytes(s, 3, hi);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    FileState f;
+    f.id = sqlite3_column_int64(s, 0);
+    f.path = column_bytes(s, 1);
+    f.size = sqlite3_column_int64(s, 2);
+    f.mtime_ns = sqlite3_column_int64(s, 3);
+    f.status = sqlite3_column_int(s, 4) == 0 ? ImageStatus::kOk : ImageStatus::kError;
+    f.hash = column_bytes(s, 5);
+    fn(f);
+  }
+  if (rc != SQLITE_DONE) return error("reading images");
+  return Status();
+}
+
+Result<std::vector<std::string>> Catalog::embedded_hashes() {
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s,
+      prepare("SELECT hash FROM images WHERE status = 0 AND embedding IS NOT NULL"));
+  StmtGuard guard(s);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(column_bytes(s, 0));
+  if (rc != SQLITE_DONE) return error("reading hashes");
+  return out;
+}
+
+Result<std::optional<std::pair<ImageRecord, std::vector<float>>>> Catalog::find_by_hash(
+    const std::string& hash) {
+  static const std::string sql = std::string("SELECT ") + kImageColumns +
+                                 ", embedding FROM images WHERE hash = ? AND status = 0 "
+                                 "AND embedding IS NOT NULL LIMIT 1";
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  StmtGuard guard(s);
+  bind_bytes(s, 1, hash);
+  using Found = std::optional<std::pair<ImageRecord, std::vector<float>>>;
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return Found();
+  if (rc != SQLITE_ROW) return error("looking up a hash");
+  ImageRecord r = read_record(s);
+  const std::string bytes = column_bytes(s, 14);
+  std::vector<float> e(bytes.size() / sizeof(float));
+  std::memcpy(e.data(), bytes.data(), e.size() * sizeof(float));
+  return Found(std::make_pair(std::move(r), std::move(e)));
+}
+
+Result<std::optional<ImageRecord>> Catalog::find_by_path(const std::string& path) {
+  static const std::string sql =
+      std::string("SELECT ") + kImageColumns + " FROM images WHERE path = ?";
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  StmtGuard guard(s);
+  bind_bytes(s, 1, path);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::optional<ImageRecord>();
+  if (rc != SQLITE_ROW) return error("looking up a path");
+  return std::optional<ImageRecord>(read_record(s));
+}
+
+Result<std::vector<ImageRecord>> Catalog::get_images(const std::vector<int64_t>& ids) {
+  static const std::string sql =
+      std::string("SELECT ") + kImageColumns + " FROM images WHERE id = ?";
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  std::vector<ImageRecord> out;
+  out.reserve(ids.size());
+  for (int64_t id : ids) {
+    StmtGuard guard(s);
+    sqlite3_bind_int64(s, 1, id);
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      out.push_back(read_record(s));
+    } else if (rc != SQLITE_DONE) {
+      return error("reading images");
+    }
+  }
+  return out;
+}
+
+Result<std::vector<float>> Catalog::get_embedding(int64_t id) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                              prepare("SELECT embedding FROM images WHERE id = ?"));
+  StmtGuard guard(s);
+  sqlite3_bind_int64(s, 1, id);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return Status::error(path_ + ": no image with id " + std::to_string(id));
+  if (rc != SQLITE_ROW) return error("reading an embedding");
+  const std::string bytes = column_bytes(s, 0);
+  std::vector<float> e(bytes.size() / sizeof(float));
+  std::memcpy(e.data(), bytes.data(), e.size() * sizeof(float));
+  return e;
+}
+
+Status Catalog::for_each_embedding(
+    const std::function<bool(int64_t id, const float* embedding)>& fn) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                              prepare("SELECT id, embedding FROM images WHERE status = 0 AND "
+                                      "embedding IS NOT NULL ORDER BY id"));
+  StmtGuard guard(s);
+  const size_t bytes = static_cast<size_t>(embed_dim_) * sizeof(float);
+  std::vector<float> aligned(static_cast<size_t>(embed_dim_));
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (static_cast<size_t>(sqlite3_column_bytes(s, 1)) != bytes) {
+      return Status::error(path_ + ": image " + std::to_string(sqlite3_column_int64(s, 0)) +
+                           " has an embedding of " + std::to_string(sqlite3_column_bytes(s, 1)) +
+                           " bytes, expected " + std::to_string(bytes));
+    }
+    std::memcpy(aligned.data(), sqlite3_column_blob(s, 1), bytes);
+    if (!fn(sqlite3_column_int64(s, 0), aligned.data())) break;
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return error("reading embeddings");
+  return Status();
+}
+
+Result<EmbeddingSnapshot> Catalog::read_snapshot() {
+  CLIPSEARCH_RETURN_IF_ERROR(exec("BEGIN"));
+  EmbeddingSnapshot snap;
+  snap.dim = embed_dim_;
+  auto gen = generation();
+  Status st = gen.status();
+  if (st.ok()) {
+    snap.generation = *gen;
+    st = for_each_embedding([&](int64_t id, const float* e) {
+      snap.ids.push_back(id);
+      snap.vectors.insert(snap.vectors.end(), e, e + embed_dim_);
+      return true;
+    });
+  }
+  static_cast<void>(exec("COMMIT"));
+  if (!st.ok()) return st;
+  return snap;
+}
+
+Result<std::vector<int64_t>> Catalog::filter_ids(const ImageFilter& f) {
+  // Built per call (filters vary); values are always bound, never spliced into the SQL.
+  std::string sql = "SELECT id FROM images WHERE status = 0";
+  if (!f.folders.empty()) {
+    sql += " AND (";
+    for (size_t i = 0; i < f.folders.size(); ++i) {
+      sql += (i ? " OR " : "") + std::string("(path >= ? AND path < ?)");
+    }
+    sql += ")";
+  }
+  if (f.date_min_ns) sql += " AND date_taken_ns >= ?";
+  if (f.date_max_ns) sql += " AND date_taken_ns <= ?";
+  if (f.size_min) sql += " AND size >= ?";
+  if (f.size_max) sql += " AND size <= ?";
+  if (!f.formats.empty()) {
+    sql += " AND format IN (";
+    for (size_t i = 0; i < f.formats.size(); ++i) sql += i ? ", ?" : "?";
+    sql += ")";
+  }
+  sql += " ORDER BY id";
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    return error("preparing a filter");
+  }
+  int i = 1;
+  for (const auto& folder : f.folders) {
+    auto [lo, hi] = folder_range(folder);
+    bind_bytes(s, i++, lo);
+    bind_bytes(s, i++, hi);
+  }
+  if (f.date_min_ns) sqlite3_bind_int64(s, i++, *f.date_min_ns);
+  if (f.date_max_ns) sqlite3_bind_int64(s, i++, *f.date_max_ns);
+  if (f.size_min) sqlite3_bind_int64(s, i++, *f.size_min);
+  if (f.size_max) sqlite3_bind_int64(s, i++, *f.size_max);
+  for (const auto& format : f.formats) {
+    sqlite3_bind_text(s, i++, format.c_str(), -1, SQLITE_TRANSIENT);
+  }
+  std::vector<int64_t> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s, 0));
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return error("filtering images");
+  return out;
+}
+
+Status Catalog::for_each_image(const std::function<bool(const ImageRecord&)>& fn) {
+  static const std::string sql =
+      std::string("SELECT ") + kImageColumns + " FROM images ORDER BY id";
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  StmtGuard guard(s);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (!fn(read_record(s))) return Status();
+  }
+  if (rc != SQLITE_DONE) return error("reading images");
+  return Status();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Catalog::failures(int64_t limit) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s,
+      prepare("SELECT path, error FROM images WHERE status != 0 ORDER BY path LIMIT ?"));
+  StmtGuard guard(s);
+  sqlite3_bind_int64(s, 1, limit);
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    out.emplace_back(column_bytes(s, 0), column_bytes(s, 1));
+  }
+  if (rc != SQLITE_DONE) return error("reading failures");
+  return out;
+}
+
+Status Catalog::begin_write() {
+  assert(!in_write_);
+  CLIPSEARCH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  in_write_ = true;
+  changed_ = false;
+  return Status();
+}
+
+Status Catalog::commit() {
+  assert(in_write_);
+  if (changed_) {
+    Status st = exec("UPDATE meta SET value = value + 1 WHERE key = 'generation'");
+    if (!st.ok()) {
+      rollback();
+      return st;
+    }
+  }
+  Status st = exec("COMMIT");
+  if (!st.ok()) {
+    rollback();
+    return st;
+  }
+  in_write_ = false;
+  return Status();
+}
+
+void Catalog::rollback() {
+  if (!in_write_) return;
+  in_write_ = false;
+  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Result<int64_t> Catalog::add_root(const std::string& path,
+                                  const std::vector<std::string>& excludes) {
+  assert(in_write_);
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s,
+      prepare("INSERT INTO roots(path, excludes, added_at_ns) VALUES (?, ?, ?) "
+              "ON CONFLICT(path) DO UPDATE SET excludes = excluded.excludes RETURNING id"));
+  StmtGuard guard(s);
+  bind_bytes(s, 1, path);
+  bind_bytes(s, 2, join_excludes(excludes));
+  sqlite3_bind_int64(s, 3, now_ns());
+  if (sqlite3_step(s) != SQLITE_ROW) return error("adding a root");
+  return sqlite3_column_int64(s, 0);
+}
+
+Result<int64_t> Catalog::put_image(const ImageRecord& r, const float* embedding) {
+  assert(in_write_);
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s,
+      prepare("INSERT INTO images(path, root_id, size, mtime_ns, hash, width, height, format, "
+              "date_taken_ns, date_source, status, error, embedding, indexed_at_ns) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+              "ON CONFLICT(path) DO UPDATE SET root_id = ?2, size = ?3, mtime_ns = ?4, "
+              "hash = ?5, width = ?6, height = ?7, format = ?8, date_taken_ns = ?9, "
+              "date_source = ?10, status = ?11, error = ?12, embedding = ?13, "
+              "indexed_at_ns = ?14 RETURNING id"));
+  StmtGuard guard(s);
+  bind_bytes(s, 1, r.path);
+  sqlite3_bind_int64(s, 2, r.root_id);
+  sqlite3_bind_int64(s, 3, r.size);
+  sqlite3_bind_int64(s, 4, r.mtime_ns);
+  if (r.hash.empty()) {
+    sqlite3_bind_null(s, 5);
+  } else {
+    bind_bytes(s, 5, r.hash);
+  }
+  sqlite3_bind_int(s, 6, r.width);
+  sqlite3_bind_int(s, 7, r.height);
+  sqlite3_bind_text(s, 8, r.format.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 9, r.date_taken_ns);
+  sqlite3_bind_text(s, 10, r.date_from_exif ? "exif" : "mtime", -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 11, r.status == ImageStatus::kOk ? 0 : 1);
+  if (r.error.empty()) {
+    sqlite3_bind_null(s, 12);
+  } else {
+    sqlite3_bind_text(s, 12, r.error.c_str(), -1, SQLITE_TRANSIENT);
+  }
+  if (embedding) {
+    sqlite3_bind_blob64(s, 13, embedding, static_cast<uint64_t>(embed_dim_) * sizeof(float),
+                        SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_null(s, 13);
+  }
+  sqlite3_bind_int64(s, 14, r.indexed_at_ns ? r.indexed_at_ns : now_ns());
+  if (sqlite3_step(s) != SQLITE_ROW) return error("writing an image");
+  changed_ = true;
+  return sqlite3_column_int64(s, 0);
+}
+
+Status Catalog::move_image(int64_t id, const ImageRecord& r) {
+  assert(in_write_);
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s,
+      prepare("UPDATE images SET path = ?2, root_id = ?3, size = ?4, mtime_ns = ?5, "
+              "date_taken_ns = ?6, date_source = ?7, indexed_at_ns = ?8 WHERE id = ?1"));
+  StmtGuard guard(s);
+  sqlite3_bind_int64(s, 1, id);
+  bind_bytes(s, 2, r.path);
+  sqlite3_bind_int64(s, 3, r.root_id);
+  sqlite3_bind_int64(s, 4, r.size);
+  sqlite3_bind_int64(s, 5, r.mtime_ns);
+  sqlite3_bind_int64(s, 6, r.date_taken_ns);
+  sqlite3_bind_text(s, 7, r.date_from_exif ? "exif" : "mtime", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 8, now_ns());
+  if (sqlite3_step(s) != SQLITE_DONE) return error("moving an image");
+  changed_ = true;
+  return Status();
+}
+
+Status Catalog::remove_image(int64_t id) {
+  assert(in_write_);
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare("DELETE FROM images WHERE id = ?"));
+  StmtGuard guard(s);
+  sqlite3_bind_int64(s, 1, id);
+  if (sqlite3_step(s) != SQLITE_DONE) return error("removing an image");
+  changed_ = true;
+  return Status();
+}
+
+Status Catalog::detach_wal() {
+  assert(!in_write_);
+  for (auto& [sql, stmt] : st_->cache) sqlite3_finalize(stmt);
+  st_->cache.clear();  // no statement may stay prepared across the journal mode change
+  Status st = exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (st.ok()) {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db_, "PRAGMA journal_mode = DELETE", -1, &s, nullptr);
+    const bool done =
+        s && sqlite3_step(s) == SQLITE_ROW &&
+        std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) == "delete";
+    sqlite3_finalize(s);
+    if (!done) st = Status::error(path_ + ": is open in another process");
+  }
+  return st;
+}
+
+std::string catalog_default_path() {
+  const char* data = std::getenv("XDG_DATA_HOME");
+  std::string base;
+  if (data && data[0] == '/') {
+    base = data;
+  } else {
+    const char* home = std::getenv("HOME");
+    base = std::string(home && *home ? home : ".") + "/.local/share";
+  }
+  return base + "/clipsearch/index.db";
+}
+
+Result<CatalogLock> CatalogLock::acquire(const std::string& catalog_path) {
+  const std::string lock_path = catalog_path + ".lock";
+  std::error_code ec;
+  const auto parent = std::filesystem::path(lock_path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::error(lock_path + ": cannot open the lock file: " + std::strerror(errno));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK) {
+      return Status::error(catalog_path +
+                           ": another clipsearch is indexing this catalog (it holds " + lock_path +
+                           "); wait for it to finish, or give another --db");
+    }
+    return Status::error(lock_path + ": cannot lock: " + std::strerror(e));
+  }
+  return CatalogLock(fd);
+}
+
+CatalogLock::~CatalogLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace clipsearch

@@ -1,0 +1,280 @@
+// The catalog: schema, transactions and the generation counter, paths as bytes, the search-side
+// API (embeddings in id order, rows by id, filters), the model identity check and the lock.
+#include "index/catalog.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+
+#include "testing/test_util.h"
+
+namespace clipsearch {
+namespace {
+
+constexpr int64_t kDim = 4;
+
+ModelIdentity test_model(const std::string& name = "tiny", const std::string& fp = "ab12") {
+  return {name, fp, kDim, "decode=exact exif=apply sixteen_bit=scale alpha=drop"};
+}
+
+std::unique_ptr<Catalog> open_bound(const std::string& path) {
+  auto c = Catalog::open(path, Catalog::Mode::kReadWrite);
+  EXPECT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE((*c)->bind_model(test_model()).ok());
+  return std::move(c).value();
+}
+
+ImageRecord record(const std::string& path, int64_t size = 100, int64_t date = 0,
+                   const std::string& format = "png") {
+  ImageRecord r;
+  r.path = path;
+  r.root_id = 1;
+  r.size = size;
+  r.mtime_ns = 1700000000LL * 1000000000;
+  r.hash = std::string(32, static_cast<char>(path.size()));
+  r.width = 10;
+  r.height = 20;
+  r.format = format;
+  r.date_taken_ns = date;
+  return r;
+}
+
+std::vector<float> vec(float v) { return {v, v + 1, v + 2, v + 3}; }
+
+TEST(Catalog, CreatesSchemaAndCountsGenerations) {
+  testing::TempDir tmp;
+  const std::string db = tmp.file("sub/dir/index.db");  // folders are created
+  auto c = open_bound(db);
+  EXPECT_EQ(*c->generation(), 0);
+  ASSERT_TRUE(c->begin_write().ok());
+  auto id = c->put_image(record("/lib/a.png"), vec(1).data());
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  ASSERT_TRUE(c->commit().ok());
+  EXPECT_EQ(*c->generation(), 1);
+  // A transaction that changes nothing leaves the generation alone.
+  ASSERT_TRUE(c->begin_write().ok());
+  ASSERT_TRUE(c->commit().ok());
+  EXPECT_EQ(*c->generation(), 1);
+  // Rolled back: nothing written, generation unchanged.
+  ASSERT_TRUE(c->begin_write().ok());
+  ASSERT_TRUE(c->put_image(record("/lib/b.png"), vec(2).data()).ok());
+  c->rollback();
+  EXPECT_EQ(*c->generation(), 1);
+  EXPECT_FALSE(c->find_by_path("/lib/b.png")->has_value());
+  c.reset();
+
+  auto ro = Catalog::open(db, Catalog::Mode::kReadOnly);
+  ASSERT_TRUE(ro.ok()) << ro.status().message();
+  auto found = (*ro)->find_by_path("/lib/a.png");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->width, 10);
+  EXPECT_EQ((*found)->format, "png");
+  EXPECT_EQ(*(*ro)->get_embedding(*id), vec(1));
+  auto stats = (*ro)->stats();
+  EXPECT_EQ(stats->images, 1);
+  EXPECT_EQ(stats->generation, 1);
+}
+
+TEST(Catalog, OnePathOneRowAndIdsNeverReused) {
+  testing::TempDir tmp;
+  auto c = open_bound(tmp.file("index.db"));
+  ASSERT_TRUE(c->begin_write().ok());
+  const int64_t a = *c->put_image(record("/lib/a.png"), vec(1).data());
+  const int64_t b = *c->put_image(record("/lib/b.png"), vec(2).data());
+  const int64_t a2 = *c->put_image(record("/lib/a.png", 555), vec(3).data());  // same path
+  ASSERT_TRUE(c->commit().ok());
+  EXPECT_EQ(a, a2);
+  EXPECT_EQ((*c->find_by_path("/lib/a.png"))->size, 555);
+  EXPECT_EQ(c->stats()->images, 2);
+  ASSERT_TRUE(c->begin_write().ok());
+  ASSERT_TRUE(c->remove_image(b).ok());
+  const int64_t d = *c->put_image(record("/lib/d.png"), vec(4).data());
+  ASSERT_TRUE(c->commit().ok());
+  EXPECT_GT(d, b);  // AUTOINCREMENT: the removed id is not handed out again
+}
+
+TEST(Catalog, PathsAreBytes) {
+  testing::TempDir tmp;
+  auto c = open_bound(tmp.file("index.db"));
+  const std::vector<std::string> paths = {"/lib/100%/a.png",        "/lib/1000/x.png",
+                                          "/lib/a_b/c.png",         "/lib/axb/c.png",
+                                          "/lib/back\\slash/c.png", "/lib/backXslash/c.png",
+                                          "/lib/new\nline.png",     "/lib/\xFF\xFEnot-utf8.png",
+                                          "/lib/quote'\"s.png",     "/lib/a b/space.png"};
+  ASSERT_TRUE(c->begin_write().ok());
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    ids.push_back(*c->put_image(record(paths[i]), vec(static_cast<float>(i)).data()));
+  }
+  ASSERT_TRUE(c->commit().ok());
+  auto rows = c->get_images(ids);
+  ASSERT_EQ(rows->size(), paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) EXPECT_EQ((*rows)[i].path, paths[i]);
+
+  auto under = [&](const std::string& folder) {
+    ImageFilter f;
+    f.folders = {folder};
+    std::vector<std::string> out;
+    for (const auto& r : *c->get_images(*c->filter_ids(f))) out.push_back(r.path);
+    return out;
+  };
+  EXPECT_EQ(under("/lib/100%"), std::vector<std::string>{"/lib/100%/a.png"});
+  EXPECT_EQ(under("/lib/a_b"), std::vector<std::string>{"/lib/a_b/c.png"});
+  EXPECT_EQ(under("/lib/back\\slash/"), std::vector<std::string>{"/lib/back\\slash/c.png"});
+  EXPECT_EQ(under("/lib/a"), std::vector<std::string>{});  // "/lib/a b" is not under "/lib/a"
+  EXPECT_EQ(under("/lib").size(), paths.size());
+  EXPECT_EQ(under("/").size(), paths.size());
+}
+
+TEST(Catalog, SearchSideApi) {
+  testing::TempDir tmp;
+  auto c = open_bound(tmp.file("index.db"));
+  ASSERT_TRUE(c->begin_write().ok());
+  const int64_t a = *c->put_image(record("/p/a.png", 10, 1000, "png"), vec(1).data());
+  const int64_t b = *c->put_image(record("/p/b.jpg", 20, 2000, "jpeg"), vec(2).data());
+  ImageRecord bad = record("/p/bad.jpg", 30, 3000, "jpeg");
+  bad.status = ImageStatus::kError;
+  bad.error = "truncated";
+  ASSERT_TRUE(c->put_image(bad, nullptr).ok());
+  const int64_t d = *c->put_image(record("/q/d.png", 40, 4000, "png"), vec(4).data());
+  ASSERT_TRUE(c->commit().ok());
+
+  std::vector<int64_t> seen;
+  ASSERT_TRUE(c->for_each_embedding([&](int64_t id, const float* e) {
+                 seen.push_back(id);
+                 EXPECT_EQ(e[1], e[0] + 1);
+                 return true;
+               }).ok());
+  EXPECT_EQ(seen, (std::vector<int64_t>{a, b, d}));  // ok rows only, id order
+  auto snap = c->read_snapshot();
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->ids, seen);
+  EXPECT_EQ(snap->dim, kDim);
+  EXPECT_EQ(snap->generation, 1);
+  EXPECT_EQ(snap->vectors.size(), 3 * kDim);
+  EXPECT_EQ(snap->vectors[kDim], 2.0f);
+
+  // Rows by id keep the order asked for and leave out unknown ids.
+  auto rows = c->get_images({d, 999, a});
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].path, "/q/d.png");
+  EXPECT_EQ((*rows)[1].date_taken_ns, 1000);
+
+  ImageFilter f;
+  f.date_min_ns = 1500;
+  f.date_max_ns = 4000;
+  EXPECT_EQ(*c->filter_ids(f), (std::vector<int64_t>{b, d}));
+  f = {};
+  f.size_max = 20;
+  EXPECT_EQ(*c->filter_ids(f), (std::vector<int64_t>{a, b}));
+  f = {};
+  f.formats = {"jpeg"};
+  EXPECT_EQ(*c->filter_ids(f), (std::vector<int64_t>{b}));
+  f = {};
+  f.folders = {"/q", "/p"};
+  f.formats = {"png"};
+  EXPECT_EQ(*c->filter_ids(f), (std::vector<int64_t>{a, d}));
+  auto failures = c->failures(10);
+  ASSERT_EQ(failures->size(), 1u);
+  EXPECT_EQ((*failures)[0].second, "truncated");
+  EXPECT_EQ(c->stats()->errors, 1);
+}
+
+TEST(Catalog, AnotherModelIsAClearError) {
+  testing::TempDir tmp;
+  const std::string db = tmp.file("index.db");
+  open_bound(db).reset();
+  auto c = Catalog::open(db, Catalog::Mode::kReadWrite);
+  ASSERT_TRUE(c.ok());
+  Status st = (*c)->bind_model(test_model("ViT-L-14", "ffee"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("'tiny'"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("'ViT-L-14'"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("clipsearch reindex --model ViT-L-14"), std::string::npos);
+  EXPECT_FALSE((*c)->check_model(test_model("x", "ffee")).ok());
+  EXPECT_TRUE((*c)->check_model(test_model("renamed", "ab12")).ok());  // fingerprint decides
+  ModelIdentity other_pipeline = test_model();
+  other_pipeline.pipeline = "decode=fast";
+  EXPECT_FALSE((*c)->bind_model(other_pipeline).ok());
+}
+
+TEST(Catalog, RefusesFilesThatAreNotCatalogs) {
+  testing::TempDir tmp;
+  testing::write_file(tmp.file("junk.db"), std::string(4096, 'x'));
+  auto c = Catalog::open(tmp.file("junk.db"), Catalog::Mode::kReadWrite);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("junk.db"), std::string::npos) << c.status().message();
+  auto missing = Catalog::open(tmp.file("none.db"), Catalog::Mode::kReadOnly);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("clipsearch index"), std::string::npos);
+  // Another SQLite database is not a catalog either.
+  sqlite3* db = nullptr;
+  sqlite3_open(tmp.file("other.db").c_str(), &db);
+  sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto other = Catalog::open(tmp.file("other.db"), Catalog::Mode::kReadOnly);
+  EXPECT_FALSE(other.ok());
+}
+
+TEST(Catalog, RootsKeepTheirExcludes) {
+  testing::TempDir tmp;
+  auto c = open_bound(tmp.file("index.db"));
+  ASSERT_TRUE(c->begin_write().ok());
+  const int64_t r = *c->add_root("/photos\xFF", {"*.tmp", "raw/*"});
+  EXPECT_EQ(*c->add_root("/photos\xFF", {"*.x"}), r);
+  ASSERT_TRUE(c->commit().ok());
+  auto roots = c->roots();
+  ASSERT_EQ(roots->size(), 1u);
+  EXPECT_EQ((*roots)[0].path, "/photos\xFF");
+  EXPECT_EQ((*roots)[0].excludes, std::vector<std::string>{"*.x"});
+}
+
+TEST(CatalogLock, OneHolderAndReleasedWhenTheProcessDies) {
+  testing::TempDir tmp;
+  const std::string db = tmp.file("index.db");
+  {
+    auto first = CatalogLock::acquire(db);
+    ASSERT_TRUE(first.ok()) << first.status().message();
+    auto second = CatalogLock::acquire(db);
+    ASSERT_FALSE(second.ok());
+    EXPECT_NE(second.status().message().find("another clipsearch is indexing"), std::string::npos);
+  }
+  EXPECT_TRUE(CatalogLock::acquire(db).ok());
+  // A child takes the lock and dies without releasing it: the kernel drops it.
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    auto held = CatalogLock::acquire(db);
+    char c = held.ok() ? 'y' : 'n';
+    (void)!write(pipefd[1], &c, 1);
+    pause();
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(pipefd[0], &c, 1), 1);
+  EXPECT_EQ(c, 'y');
+  EXPECT_FALSE(CatalogLock::acquire(db).ok());
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  EXPECT_TRUE(CatalogLock::acquire(db).ok());
+}
+
+TEST(Catalog, DefaultPathFollowsXdg) {
+  const char* old = getenv("XDG_DATA_HOME");
+  const char* old_home = getenv("HOME");
+  std::string saved = old ? old : "", saved_home = old_home ? old_home : "";
+  setenv("XDG_DATA_HOME", "/data/x", 1);
+  EXPECT_EQ(catalog_default_path(), "/data/x/clipsearch/index.db");
+  unsetenv("XDG_DATA_HOME");
+  setenv("HOME", "/home/u", 1);
+  EXPECT_EQ(catalog_default_path(), "/home/u/.local/share/clipsearch/index.db");
+  if (old) setenv("XDG_DATA_HOME", saved.c_str(), 1);
+  if (old_home) setenv("HOME", saved_home.c_str(), 1);
+}
+
+}  // namespace
+}  // namespace clipsearch

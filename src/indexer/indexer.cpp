@@ -1,0 +1,466 @@
+#include "indexer/indexer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "clipsearch/threads.h"
+#include "image/decode.h"
+#include "indexer/model_identity.h"
+
+namespace clipsearch {
+namespace {
+
+// A file that needs work: new, or its size or mtime changed.
+struct WorkItem {
+  std::string path;
+  int64_t root_id = 0;
+  int64_t existing_id = 0;  // the row with this path; 0 for a new file
+  bool existing_ok = false;
+  std::string existing_hash;
+};
+
+enum class Outcome {
+  kTensor,    // decoded and preprocessed: `pixels` is the model's input
+  kReuse,     // content already embedded under another path
+  kTouch,     // same content as this path's row: only the file facts changed
+  kNotImage,  // first bytes are no allow-listed format
+  kFailed,
+};
+
+struct Prepared {
+  size_t item = 0;
+  Outcome outcome = Outcome::kFailed;
+  ImageRecord record;
+  std::vector<float> pixels;  // [3, H, W] for kTensor
+};
+
+struct Shared {
+  const std::vector<WorkItem>& work;
+  const std::unordered_set<std::string>* known_hashes;  // embedded content (null: decode all)
+  const PreprocessConfig& config;
+  const IndexOptions& options;
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> bytes_read{0};
+  std::atomic<int64_t> decoded{0};
+  std::atomic<bool> stop{false};
+
+  // Prepared items waiting for the writer; bounded so memory stays at about two batches.
+  std::mutex mu;
+  std::condition_variable can_push, can_pop;
+  std::deque<Prepared> queue;
+  size_t capacity = 64;
+  int producers = 0;
+};
+
+Status read_whole(int fd, int64_t size, std::vector<uint8_t>* buf) {
+  buf->resize(static_cast<size_t>(size));
+  size_t done = 0;
+  while (done < buf->size()) {
+    const ssize_t n = ::read(fd, buf->data() + done, buf->size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::error(std::string("cannot read: ") + std::strerror(errno));
+    if (n == 0) return Status::error("the file shrank while being read");
+    done += static_cast<size_t>(n);
+  }
+  return Status();
+}
+
+Prepared prepare(size_t index, Shared& sh) {
+  const WorkItem& w = sh.work[index];
+  Prepared p;
+  p.item = index;
+  ImageRecord& r = p.record;
+  r.path = w.path;
+  r.root_id = w.root_id;
+  r.status = ImageStatus::kError;
+  auto fail = [&](const std::string& message) {
+    p.outcome = Outcome::kFailed;
+    r.error = message;
+    return std::move(p);
+  };
+  const int fd = ::open(w.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return fail(std::string("cannot open: ") + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail("not a regular file any more");
+  }
+  r.size = st.st_size;
+  r.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  r.date_taken_ns = mtime_to_local_ns(r.mtime_ns);
+  if (r.size > sh.options.max_file_bytes) {
+    ::close(fd);
+    return fail("a file of " + std::to_string(r.size) + " bytes is larger than the limit of " +
+                std::to_string(sh.options.max_file_bytes));
+  }
+  // Sniff the first bytes before reading the rest: a large video is not read whole.
+  uint8_t head[32];
+  const ssize_t head_n = ::pread(fd, head, sizeof head, 0);
+  if (head_n <= 0 ||
+      image_sniff_format(head, static_cast<size_t>(head_n)) == ImageFormat::kUnknown) {
+    ::close(fd);
+    p.outcome = Outcome::kNotImage;
+    return p;
+  }
+  std::vector<uint8_t> buf;
+  Status st_read = read_whole(fd, r.size, &buf);
+  ::close(fd);
+  if (!st_read.ok()) return fail(st_read.message());
+  sh.bytes_read += r.size;
+  r.hash = sha256_bytes(buf.data(), buf.size());
+
+  Result<ImageHeader> header = image_read_header(buf.data(), buf.size(), w.path);
+  if (!header.ok()) return fail(header.status().message());
+  r.format = image_format_name(header->format);
+  std::transform(r.format.begin(), r.format.end(), r.format.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const bool swap = sh.options.decode.exif == ExifMode::kApply && header->orientation >= 5 &&
+                    header->orientation <= 8;
+  r.width = swap ? header->height : header->width;
+  r.height = swap ? header->width : header->height;
+  int64_t exif_ns = 0;
+  if (exif_date_to_ns(header->date_original, &exif_ns)) {
+    r.date_taken_ns = exif_ns;
+    r.date_from_exif = true;
+  }
+  if (w.existing_ok && r.hash == w.existing_hash) {
+    p.outcome = Outcome::kTouch;
+    r.status = ImageStatus::kOk;
+    return p;
+  }
+  if (sh.known_hashes && sh.known_hashes->count(r.hash)) {
+    p.outcome = Outcome::kReuse;
+    r.status = ImageStatus::kOk;
+    return p;
+  }
+  ++sh.decoded;
+  Result<ImageTensor> t =
+      image_preprocess_memory(buf.data(), buf.size(), w.path, sh.config, sh.options.decode);
+  if (!t.ok()) return fail(t.status().message());
+  p.outcome = Outcome::kTensor;
+  r.status = ImageStatus::kOk;
+  p.pixels = std::move(t->data);
+  return p;
+}
+
+void worker(Shared& sh) {
+  for (;;) {
+    const size_t i = sh.next++;
+    if (i >= sh.work.size() || sh.stop) break;
+    Prepared p = prepare(i, sh);
+    std::unique_lock<std::mutex> lock(sh.mu);
+    sh.can_push.wait(lock, [&] { return sh.queue.size() < sh.capacity || sh.stop; });
+    if (sh.stop) break;
+    sh.queue.push_back(std::move(p));
+    sh.can_pop.notify_one();
+  }
+  std::lock_guard<std::mutex> lock(sh.mu);
+  --sh.producers;
+  sh.can_pop.notify_one();
+}
+
+// The writer's state across batches and pipeline passes.
+struct Writer {
+  Catalog& catalog;
+  Model& model;
+  const PreprocessConfig& config;
+  const IndexOptions& options;
+  IndexStats& stats;
+  // Rows of files seen missing, by content hash: a new file with that content is a move.
+  std::unordered_map<std::string, std::vector<int64_t>> missing_by_hash;
+  std::set<int64_t> missing;    // ids still to remove at the end
+  std::vector<WorkItem> retry;  // reuse candidates whose source row vanished: decode them
+  int64_t done = 0;
+  int64_t total = 0;
+
+  Status flush(const std::vector<WorkItem>& work, std::vector<Prepared>& batch) {
+    if (batch.empty()) return Status();
+    const int64_t dim = model.info().embed_dim;
+    std::vector<size_t> tensor_items;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].outcome == Outcome::kTensor) tensor_items.push_back(i);
+    }
+    std::vector<float> embeddings(tensor_items.size() * static_cast<size_t>(dim));
+    if (!tensor_items.empty()) {
+      const size_t per = batch[tensor_items[0]].pixels.size();
+      std::vector<float> pixels(tensor_items.size() * per);  // [n, 3, H, W]
+      for (size_t k = 0; k < tensor_items.size(); ++k) {
+        std::copy(batch[tensor_items[k]].pixels.begin(), batch[tensor_items[k]].pixels.end(),
+                  pixels.begin() + static_cast<std::ptrdiff_t>(k * per));
+      }
+      CLIPSEARCH_RETURN_IF_ERROR(model.encode_images(
+          pixels.data(), static_cast<int64_t>(tensor_items.size()), embeddings.data(), true));
+    }
+    CLIPSEARCH_RETURN_IF_ERROR(catalog.begin_write());
+    Status st = apply(work, batch, tensor_items, embeddings, dim);
+    if (!st.ok()) {
+      catalog.rollback();
+      return st;
+    }
+    CLIPSEARCH_RETURN_IF_ERROR(catalog.commit());
+    ++stats.batches;
+    done += static_cast<int64_t>(batch.size());
+    batch.clear();
+    if (options.on_progress) options.on_progress({done, total, stats.failed});
+    return Status();
+  }
+
+  Status apply(const std::vector<WorkItem>& work, std::vector<Prepared>& batch,
+               const std::vector<size_t>& tensor_items, const std::vector<float>& embeddings,
+               int64_t dim) {
+    size_t k = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Prepared& p = batch[i];
+      const WorkItem& w = work[p.item];
+      switch (p.outcome) {
+        case Outcome::kTensor: {
+          assert(tensor_items[k] == i);
+          const float* e = embeddings.data() + static_cast<int64_t>(k++) * dim;
+          CLIPSEARCH_RETURN_IF_ERROR(catalog.put_image(p.record, e).status());
+          ++stats.embedded;
+          break;
+        }
+        case Outcome::kTouch: {
+          CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<float> e, catalog.get_embedding(w.existing_id));
+          CLIPSEARCH_RETURN_IF_ERROR(catalog.put_image(p.record, e.data()).status());
+          ++stats.touched;
+          break;
+        }
+        case Outcome::kReuse: {
+          auto it = missing_by_hash.find(p.record.hash);
+          if (w.existing_id == 0 && it != missing_by_hash.end() && !it->second.empty()) {
+            const int64_t id = it->second.back();
+            it->second.pop_back();
+            missing.erase(id);
+            CLIPSEARCH_RETURN_IF_ERROR(catalog.move_image(id, p.record));
+            ++stats.moved;
+            break;
+          }
+          CLIPSEARCH_ASSIGN_OR_RETURN(auto source, catalog.find_by_hash(p.record.hash));
+          if (!source) {
+            retry.push_back(w);
+            --done;  // counted again when the retry pass writes it
+            break;
+          }
+          CLIPSEARCH_RETURN_IF_ERROR(catalog.put_image(p.record, source->second.data()).status());
+          ++stats.reused;
+          break;
+        }
+        case Outcome::kNotImage:
+          ++stats.not_images;
+          if (w.existing_id) {
+            CLIPSEARCH_RETURN_IF_ERROR(catalog.remove_image(w.existing_id));
+            ++stats.removed;
+          }
+          break;
+        case Outcome::kFailed:
+          CLIPSEARCH_RETURN_IF_ERROR(catalog.put_image(p.record, nullptr).status());
+          ++stats.failed;
+          stats.failures.push_back({p.record.path, p.record.error});
+          break;
+      }
+    }
+    return Status();
+  }
+
+  // Prepares `work` on worker threads and writes it batch by batch.
+  Status run(const std::vector<WorkItem>& work, const std::unordered_set<std::string>* known) {
+    if (work.empty()) return Status();
+    Shared sh{work, known, config, options};
+    const int batch_size = std::max(1, options.batch_size);
+    sh.capacity = static_cast<size_t>(2 * batch_size);
+    int n = options.workers > 0 ? options.workers : num_threads();
+    n = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(1, n)), work.size()));
+    sh.producers = n;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) threads.emplace_back(worker, std::ref(sh));
+    Status status;
+    std::vector<Prepared> batch;
+    for (;;) {
+      Prepared p;
+      {
+        std::unique_lock<std::mutex> lock(sh.mu);
+        sh.can_pop.wait(lock, [&] { return !sh.queue.empty() || sh.producers == 0; });
+        if (sh.queue.empty()) break;
+        p = std::move(sh.queue.front());
+        sh.queue.pop_front();
+        sh.can_push.notify_one();
+      }
+      batch.push_back(std::move(p));
+      if (static_cast<int>(batch.size()) >= batch_size) {
+        status = flush(work, batch);
+        if (!status.ok()) break;
+      }
+    }
+    if (status.ok()) status = flush(work, batch);
+    if (!status.ok()) {
+      std::lock_guard<std::mutex> lock(sh.mu);
+      sh.stop = true;
+      sh.can_push.notify_all();
+    }
+    for (auto& t : threads) t.join();
+    stats.bytes_read += sh.bytes_read;
+    stats.decoded += sh.decoded;
+    return status;
+  }
+};
+
+bool under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+}  // namespace
+
+bool exif_date_to_ns(const std::string& text, int64_t* ns) {
+  int y, mo, d, h, mi, s;
+  char tail;
+  if (text.size() < 19 ||
+      std::sscanf(text.c_str(), "%4d:%2d:%2d %2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail) < 6) {
+    return false;
+  }
+  if (y < 1800 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || h < 0 ||
+      mi < 0 || s < 0) {
+    return false;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  *ns = static_cast<int64_t>(timegm(&tm)) * 1000000000;
+  return true;
+}
+
+int64_t mtime_to_local_ns(int64_t mtime_ns) {
+  const time_t secs = static_cast<time_t>(mtime_ns / 1000000000);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  return static_cast<int64_t>(timegm(&tm)) * 1000000000 + mtime_ns % 1000000000;
+}
+
+Result<IndexStats> index_library(Catalog& catalog, Model& model, const PreprocessConfig& config,
+                                 const IndexOptions& options) {
+  IndexStats stats;
+  // The roots: those given (stored for later runs), else the catalog's.
+  std::vector<CatalogRoot> roots;
+  if (!options.roots.empty()) {
+    CLIPSEARCH_RETURN_IF_ERROR(catalog.begin_write());
+    for (const CatalogRoot& given : options.roots) {
+      CatalogRoot r{0, absolute_path(given.path), given.excludes};
+      auto id = catalog.add_root(r.path, r.excludes);
+      if (!id.ok()) {
+        catalog.rollback();
+        return id.status();
+      }
+      r.id = *id;
+      roots.push_back(std::move(r));
+    }
+    CLIPSEARCH_RETURN_IF_ERROR(catalog.commit());
+  } else {
+    CLIPSEARCH_ASSIGN_OR_RETURN(roots, catalog.roots());
+    if (roots.empty()) {
+      return Status::error(catalog.path() + ": no library roots yet; give PATH... to index");
+    }
+  }
+
+  // Crawl every root (stat only) and compare with the catalog.
+  std::vector<WorkItem> work;
+  std::set<std::string> queued;  // paths already in `work` (overlapping roots)
+  std::set<std::string> seen;    // every file found
+  Writer writer{catalog, model, config, options, stats, {}, {}, {}, 0, 0};
+  std::vector<FileState> candidates_missing;
+  for (const CatalogRoot& root : roots) {
+    CrawlOptions crawl_options;
+    crawl_options.excludes = root.excludes;
+    crawl_options.sniff = false;  // the workers sniff, so unchanged files are never opened
+    RootScan scan = crawl_root(root.path, crawl_options);
+    std::map<std::string, FileState> known;
+    CLIPSEARCH_RETURN_IF_ERROR(catalog.for_each_file_under(
+        scan.root, [&](const FileState& f) { known.emplace(f.path, f); }));
+    if (scan.state != RootState::kOk) {
+      stats.skipped_roots.push_back(
+          {scan.root, scan.state, scan.message, static_cast<int64_t>(known.size())});
+      continue;
+    }
+    for (const CrawledFile& f : scan.files) {
+      seen.insert(f.path);
+      ++stats.files;
+      auto it = known.find(f.path);
+      if (it != known.end() && it->second.size == f.size && it->second.mtime_ns == f.mtime_ns) {
+        ++stats.unchanged;
+        continue;
+      }
+      if (!queued.insert(f.path).second) continue;
+      WorkItem w;
+      w.path = f.path;
+      w.root_id = root.id;
+      if (it != known.end()) {
+        w.existing_id = it->second.id;
+        w.existing_ok = it->second.status == ImageStatus::kOk;
+        w.existing_hash = it->second.hash;
+      }
+      work.push_back(std::move(w));
+    }
+    for (auto& [path, f] : known) {
+      const bool kept =
+          std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
+                      [&](const std::string& d) { return d == path || under(path, d); });
+      if (!kept) candidates_missing.push_back(f);
+    }
+  }
+  for (const FileState& f : candidates_missing) {
+    if (seen.count(f.path) || writer.missing.count(f.id)) continue;
+    writer.missing.insert(f.id);
+    if (f.status == ImageStatus::kOk && !f.hash.empty())
+      writer.missing_by_hash[f.hash].push_back(f.id);
+  }
+
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> hashes, catalog.embedded_hashes());
+  const std::unordered_set<std::string> known_hashes(hashes.begin(), hashes.end());
+  writer.total = static_cast<int64_t>(work.size());
+  if (options.on_progress) options.on_progress({0, writer.total, 0});
+  CLIPSEARCH_RETURN_IF_ERROR(writer.run(work, &known_hashes));
+  if (!writer.retry.empty()) {
+    std::vector<WorkItem> retry = std::move(writer.retry);
+    writer.retry.clear();
+    CLIPSEARCH_RETURN_IF_ERROR(writer.run(retry, nullptr));
+  }
+
+  // Files gone from readable roots, removed last so a move found above keeps its row.
+  std::vector<int64_t> gone(writer.missing.begin(), writer.missing.end());
+  for (size_t i = 0; i < gone.size(); i += 1000) {
+    CLIPSEARCH_RETURN_IF_ERROR(catalog.begin_write());
+    for (size_t j = i; j < std::min(gone.size(), i + 1000); ++j) {
+      Status st = catalog.remove_image(gone[j]);
+      if (!st.ok()) {
+        catalog.rollback();
+        return st;
+      }
+      ++stats.removed;
+    }
+    CLIPSEARCH_RETURN_IF_ERROR(catalog.commit());
+    ++stats.batches;
+  }
+  return stats;
+}
+
+}  // namespace clipsearch

@@ -1,0 +1,14 @@
+// Small generated images for indexing tests, encoded by libvips.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace clipsearch::testing {
+
+// A width x height RGB image whose pixels depend on `seed`, encoded as "png" or "jpeg". A
+// non-empty `exif_date` ("YYYY:MM:DD HH:MM:SS", JPEG only) is stored as EXIF DateTimeOriginal.
+std::string make_image(int width, int height, uint32_t seed, const std::string& format = "png",
+                       const std::string& exif_date = "");
+
+}  // namespace clipsearch::testing
