@@ -15,3 +15,7 @@ target_link_libraries(clipsearch_blas INTERFACE ${OPENBLAS_LIBRARY})
 # libvips (C API) decodes images: JPEG, PNG, WebP, GIF, TIFF, HEIF. Only its decoders are used;
 # resampling is the project's own Pillow-exact code (src/image/resample.cpp).
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips>=8.13)
+
+# src/hub: downloads over libcurl, sha256/sha1 checksums from OpenSSL's libcrypto.
+find_package(CURL REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)

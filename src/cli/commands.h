@@ -12,5 +12,8 @@ void add_bench_command(CLI::App& app, int* exit_code);
 void add_tokenize_command(CLI::App& app, int* exit_code);
 // `preprocess`: an image to the model's float32 input tensor, as .npy (src/cli/cmd_preprocess.cpp).
 void add_preprocess_command(CLI::App& app, int* exit_code);
+// `models` and `pull`: presets, the Hugging Face cache, downloads (src/cli/cmd_models.cpp).
+void add_models_command(CLI::App& app, int* exit_code);
+void add_pull_command(CLI::App& app, int* exit_code);
 
 }  // namespace clipsearch::cli

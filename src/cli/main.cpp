@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   clipsearch::cli::add_bench_command(app, &exit_code);
   clipsearch::cli::add_tokenize_command(app, &exit_code);
   clipsearch::cli::add_preprocess_command(app, &exit_code);
+  clipsearch::cli::add_models_command(app, &exit_code);
+  clipsearch::cli::add_pull_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
