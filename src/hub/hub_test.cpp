@@ -30,6 +30,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The developer's own Hugging Face settings must not leak into the tests.
+[[maybe_unused]] const bool kEnvironmentCleared = [] {
+  for (const char* name : {"HF_ENDPOINT", "HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE",
+                           "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE"}) {
+    unsetenv(name);
+  }
+  return true;
+}();
+
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v == nullptr ? fallback : v;
