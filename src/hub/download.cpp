@@ -83,18 +83,22 @@ std::vector<std::string> auth_headers(const HubOptions& options) {
   return headers;
 }
 
-// HEAD, following only relative redirects (a renamed repository), as huggingface_hub does; an
-// absolute redirect (to the CDN) carries the metadata itself.
-Result<HttpResponse> head_metadata(const std::string& url, const HubOptions& options) {
+// HEAD, following only relative redirects (a renamed repository, the hub's resolve cache), as
+// huggingface_hub does; an absolute redirect (to the CDN) carries the metadata itself.
+// `*final_url` receives the URL that answered.
+Result<HttpResponse> head_metadata(const std::string& url, const HubOptions& options,
+                                   std::string* final_url) {
   std::string current = url;
-  for (int hop = 0; hop < 5; ++hop) {
+  for (int hop = 0; hop < 10; ++hop) {
     CLIPSEARCH_ASSIGN_OR_RETURN(HttpResponse r, http_head(current, auth_headers(options)));
     const std::string location = r.header("location");
     if (r.status >= 300 && r.status < 400 && !location.empty() && location[0] == '/' &&
-        r.header("x-repo-commit").empty()) {
-      current = origin(current) + location;
+        (location.size() < 2 || location[1] != '/')) {
+      // ref: huggingface_hub _request_wrapper: urlparse(url)._replace(path=target.path)
+      current = origin(current) + location.substr(0, location.find('?'));
       continue;
     }
+    *final_url = current;
     return r;
   }
   return Status::error(url + ": too many redirects");
@@ -253,7 +257,8 @@ Result<Fetched> hub_fetch(const HubOptions& options, const std::string& repo,
   }
   const std::string url =
       options.endpoint + "/" + repo + "/resolve/" + percent_encode(revision) + "/" + file;
-  auto head = head_metadata(url, options);
+  std::string answered;
+  auto head = head_metadata(url, options, &answered);
   if (!head.ok()) return head.status().with_context(at + ": " + file);
   const HttpResponse& r = *head;
   Fetched fetched;
@@ -272,7 +277,9 @@ Result<Fetched> hub_fetch(const HubOptions& options, const std::string& repo,
   meta.etag = normalize_etag(!r.header("x-linked-etag").empty() ? r.header("x-linked-etag")
                                                                 : r.header("etag"));
   const std::string location = r.header("location");
-  meta.location = location.empty() ? url : location[0] == '/' ? origin(url) + location : location;
+  meta.location = location.empty()     ? answered
+                  : location[0] == '/' ? origin(answered) + location
+                                       : location;
   const std::string size =
       !r.header("x-linked-size").empty() ? r.header("x-linked-size") : r.header("content-length");
   meta.size = size.empty() ? 0 : std::strtoull(size.c_str(), nullptr, 10);

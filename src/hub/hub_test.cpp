@@ -292,6 +292,18 @@ TEST(Hub, MirrorUnderAPathPrefix) {
   EXPECT_TRUE(mirrored);
 }
 
+TEST(Hub, FollowsTheRelativeRedirectOfARenamedRepository) {
+  FakeHub hub({"--renamed", "test/old-name=test/clip-tiny"});
+  testing::TempDir cache;
+  auto r = resolve_model("test/old-name", options_for(hub, cache), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  // Stored under the name asked for, as huggingface_hub does.
+  EXPECT_NE(r->find("models--test--old-name/snapshots/" + commit_of("test/clip-tiny")),
+            std::string::npos)
+      << *r;
+  EXPECT_TRUE(Model::load(*r).ok());
+}
+
 TEST(Hub, RepositoryWithOnlyPytorchModelBinEmbedsLikeSafetensors) {
   FakeHub hub;
   testing::TempDir cache;

@@ -12,7 +12,8 @@ It answers as huggingface.co does for what clipsearch and huggingface_hub ask:
 Options: --repo OWNER/NAME=DIR (repeatable), --token T (required as "Authorization: Bearer T"
 on /resolve/), --drop-once FILE (the first CDN GET of FILE sends half the body and closes the
 connection), --corrupt FILE (serve FILE with one byte changed, headers unchanged), --prefix P
-(serve under /P too, as a mirror would). Each request is logged as a JSON line to --log.
+(serve under /P too, as a mirror would), --renamed OLD=NEW (a relative 307 from OLD's URLs to
+NEW's, as for a renamed repository). Each request is logged as a JSON line to --log.
 The chosen port is written to --port-file once the server listens.
 """
 import argparse
@@ -40,6 +41,7 @@ def main():
     parser.add_argument("--drop-once")
     parser.add_argument("--corrupt")
     parser.add_argument("--prefix", default="")
+    parser.add_argument("--renamed", action="append", default=[])
     parser.add_argument("--log", required=True)
     parser.add_argument("--port-file", required=True)
     args = parser.parse_args()
@@ -47,6 +49,7 @@ def main():
     for spec in args.repo:
         name, folder = spec.split("=", 1)
         repos[name] = Repo(name, folder)
+    renamed = dict(spec.split("=", 1) for spec in args.renamed)
     blobs = {}  # sha256 -> (file name, bytes)
     lock = threading.Lock()
     state = {"dropped": False}
@@ -97,7 +100,11 @@ def main():
             parts = path.lstrip("/").split("/", 4)
             if len(parts) != 5 or parts[2] != "resolve":
                 return self.reply(404, {})
-            repo = repos.get(parts[0] + "/" + parts[1])
+            old = parts[0] + "/" + parts[1]
+            if old in renamed:  # the hub answers a renamed repository with a relative redirect
+                new_path = "/" + renamed[old] + "/" + "/".join(parts[2:])
+                return self.reply(307, {"Location": new_path + "?renamed=1"})
+            repo = repos.get(old)
             revision, file = parts[3], parts[4]
             if args.token and self.headers.get("Authorization") != "Bearer " + args.token:
                 return self.reply(401, {"X-Error-Code": "RepoNotFound"})
