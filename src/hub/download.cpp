@@ -177,6 +177,8 @@ Status download_blob(const HubOptions& options, const Metadata& meta, const std:
                              std::to_string(options.retries + 1) + " attempts");
   }
   if (meta.size != 0 && got != meta.size) {
+    std::error_code ec;
+    if (got > meta.size) fs::remove(incomplete, ec);  // cannot be resumed
     return Status::error(file + ": downloaded " + std::to_string(got) + " bytes, the hub says " +
                          std::to_string(meta.size));
   }

@@ -45,21 +45,21 @@ void materialize(const uint8_t* storage, const PickledTensor& t, size_t elem, ui
   }
 }
 
-}  // namespace
+// ref: torch/serialization.py _legacy_load: the legacy format is five things back to back: the
+// magic number 0x1950a86a20f9469cfc6c pickled (below, byte for byte), the protocol version 1001
+// pickled, a dict of system information, the state dict (persistent ids with a sixth field,
+// view_metadata), the list of storage keys pickled; then for each key in that order, an 8-byte
+// little-endian element count and the storage's bytes.
+constexpr uint8_t kLegacyMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
+                                    0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'};
+constexpr uint8_t kLegacyProtocol[] = {0x80, 0x02, 'M', 0xe9, 0x03, '.'};
 
-Result<std::map<std::string, TensorView>> PytorchCheckpoint::parse(
-    const uint8_t* bytes, size_t size, const std::string& name,
-    std::deque<std::vector<uint8_t>>* owned) {
-  // ref: torch/serialization.py _is_zipfile / _legacy_load: the legacy format is a bare pickle
-  // (protocol 2, starting 0x80 0x02) or a tar archive.
-  if (size >= 2 && bytes[0] == 0x80 && bytes[1] == 0x02) {
-    return Status::error(name +
-                         ": a legacy (PyTorch < 1.6) checkpoint; only the zip format is "
-                         "read (re-save it with torch.save, or use model.safetensors)");
-  }
-  if (size < 4 || std::memcmp(bytes, "PK\x03\x04", 4) != 0) {
-    return Status::error(name + ": not a PyTorch zip checkpoint (no zip signature)");
-  }
+struct Parsed {
+  std::vector<PickledTensor> tensors;
+  std::map<std::string, ZipEntry> storages;  // storage key -> its bytes
+};
+
+Result<Parsed> parse_zip(const uint8_t* bytes, size_t size, const std::string& name) {
   CLIPSEARCH_ASSIGN_OR_RETURN(auto entries, zip_read_entries(bytes, size, name));
   CLIPSEARCH_ASSIGN_OR_RETURN(std::string prefix, archive_prefix(entries, name));
   auto byteorder = entries.find(prefix + "byteorder");
@@ -69,14 +69,85 @@ Result<std::map<std::string, TensorView>> PytorchCheckpoint::parse(
     return Status::error(name + ": storages are not little-endian");
   }
   const ZipEntry& pickle = entries.at(prefix + "data.pkl");
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<PickledTensor> tensors,
+  Parsed parsed;
+  CLIPSEARCH_ASSIGN_OR_RETURN(parsed.tensors,
                               unpickle_state_dict(pickle.data, pickle.size, name + ": data.pkl"));
+  const std::string data = prefix + "data/";
+  for (const auto& [entry, bytes_of] : entries) {
+    if (entry.compare(0, data.size(), data) == 0)
+      parsed.storages[entry.substr(data.size())] = bytes_of;
+  }
+  return parsed;
+}
+
+Result<Parsed> parse_legacy(const uint8_t* bytes, size_t size, const std::string& name) {
+  size_t pos = sizeof kLegacyMagic;
+  if (size < pos + sizeof kLegacyProtocol ||
+      std::memcmp(bytes + pos, kLegacyProtocol, sizeof kLegacyProtocol) != 0) {
+    return Status::error(name + ": legacy checkpoint with an unknown protocol version");
+  }
+  pos += sizeof kLegacyProtocol;
+  size_t used = 0;
+  CLIPSEARCH_ASSIGN_OR_RETURN(bool little,
+                              unpickle_legacy_little_endian(bytes + pos, size - pos, name, &used));
+  if (!little) return Status::error(name + ": storages are not little-endian");
+  pos += used;
+  Parsed parsed;
+  CLIPSEARCH_ASSIGN_OR_RETURN(parsed.tensors,
+                              unpickle_state_dict(bytes + pos, size - pos, name, &used));
+  pos += used;
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                              unpickle_string_list(bytes + pos, size - pos, name, &used));
+  pos += used;
+  std::map<std::string, size_t> element_size;
+  for (const auto& t : parsed.tensors) element_size[t.storage_key] = dtype_size(t.dtype);
+  for (const auto& key : keys) {
+    auto elem = element_size.find(key);
+    if (elem == element_size.end()) {
+      return Status::error(name + ": storage " + key + " is not used by any tensor");
+    }
+    if (size - pos < 8) return Status::error(name + ": truncated before storage " + key);
+    uint64_t count = 0;
+    for (int i = 0; i < 8; ++i) count |= static_cast<uint64_t>(bytes[pos + i]) << (8 * i);
+    pos += 8;
+    if (count > static_cast<uint64_t>(kMaxElements) || count * elem->second > size - pos) {
+      return Status::error(name + ": storage " + key + " (" + std::to_string(count) +
+                           " elements) runs past the end of the file");
+    }
+    if (!parsed.storages.emplace(key, ZipEntry{bytes + pos, count * elem->second}).second) {
+      return Status::error(name + ": storage " + key + " appears twice");
+    }
+    pos += count * elem->second;
+  }
+  return parsed;
+}
+
+}  // namespace
+
+Result<std::map<std::string, TensorView>> PytorchCheckpoint::parse(
+    const uint8_t* bytes, size_t size, const std::string& name,
+    std::deque<std::vector<uint8_t>>* owned) {
+  Parsed parsed;
+  if (size >= sizeof kLegacyMagic && std::memcmp(bytes, kLegacyMagic, sizeof kLegacyMagic) == 0) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(parsed, parse_legacy(bytes, size, name));
+  } else if (size >= 262 && std::memcmp(bytes + 257, "ustar", 5) == 0) {
+    return Status::error(name +
+                         ": a tar-format checkpoint (PyTorch < 0.4) is not read; re-save it "
+                         "with torch.save, or use model.safetensors");
+  } else if (size >= 4 && std::memcmp(bytes, "PK\x03\x04", 4) == 0) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(parsed, parse_zip(bytes, size, name));
+  } else {
+    return Status::error(name +
+                         ": not a PyTorch checkpoint (neither a zip archive nor the legacy "
+                         "format)");
+  }
+  const std::vector<PickledTensor>& tensors = parsed.tensors;
   std::map<std::string, TensorView> views;
   for (const PickledTensor& t : tensors) {
     const std::string where = name + ": tensor " + t.name;
-    auto storage = entries.find(prefix + "data/" + t.storage_key);
-    if (storage == entries.end()) {
-      return Status::error(where + ": storage " + t.storage_key + " is not in the archive");
+    auto storage = parsed.storages.find(t.storage_key);
+    if (storage == parsed.storages.end()) {
+      return Status::error(where + ": storage " + t.storage_key + " is not in the file");
     }
     const size_t elem = dtype_size(t.dtype);
     if (t.storage_numel > kMaxElements ||

@@ -9,9 +9,9 @@
 // Each tensor is a view (offset, shape, strides) into a storage, possibly shared with other
 // tensors. Contiguous views point into the map; others (transposes, slices with gaps) are
 // copied into row-major buffers the checkpoint owns. Offsets and strides are checked against
-// the storage's size before anything is read. The legacy pre-1.6 format (a bare pickle or a tar)
-// is refused with a clear message. Views are valid while the checkpoint lives; const methods are
-// thread-safe.
+// the storage's size before anything is read. The legacy format (PyTorch 1.0-1.5: pickles back
+// to back, then the storages) is read too; the tar format of PyTorch < 0.4 is refused. Views are
+// valid while the checkpoint lives; const methods are thread-safe.
 #pragma once
 
 #include <deque>

@@ -173,6 +173,33 @@ TEST(PytorchCheckpoint, WeightStoreReadsHalfPrecisionBin) {
       << wrong.status().message();
 }
 
+// The legacy (PyTorch < 1.6) layout: magic, protocol, sys_info, state dict (6-field persistent
+// ids), storage keys, then each storage as an 8-byte count and its bytes.
+std::string legacy_checkpoint(const std::vector<float>& storage) {
+  std::string out("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+  out += std::string("\x80\x02M\xe9\x03.", 6);
+  out += std::string("\x80\x02}(") + str("little_endian") + "\x88" + "u.";
+  std::string dict = std::string("\x80\x02}(") + str("wt");
+  dict += "ctorch._utils\n_rebuild_tensor_v2\n((" + str("storage") + "ctorch\nFloatStorage\n" +
+          str("140") + str("cpu") + num(static_cast<int64_t>(storage.size())) + "NtQ" + num(0) +
+          ints({2, 2}) + ints({1, 2}) + "\x89" + "ccollections\nOrderedDict\n)RtR";
+  out += dict + "u.";
+  out += std::string("\x80\x02](") + str("140") + "e.";
+  out += le(storage.size(), 8) + floats(storage);
+  return out;
+}
+
+TEST(PytorchCheckpoint, ReadsTheLegacyFormat) {
+  const std::string legacy = legacy_checkpoint({1, 2, 3, 4});
+  std::deque<std::vector<uint8_t>> owned;
+  auto views = parse(legacy, &owned);
+  ASSERT_TRUE(views.ok()) << views.status().message();
+  EXPECT_EQ(values(views->at("wt")), (std::vector<float>{1, 3, 2, 4}));  // transposed
+  for (size_t n = 0; n < legacy.size(); ++n) {
+    EXPECT_NE(parse_error(legacy.substr(0, n)), "(no error)") << n;
+  }
+}
+
 // --- hostile pickles -------------------------------------------------------------------
 
 void expect_contains(const std::string& message, const std::string& part) {
@@ -244,7 +271,7 @@ TEST(PytorchCheckpoint, RefusesViewsOutsideTheirStorage) {
       "storage 0 holds 24 bytes, the pickle says 8 elements of 4 bytes");
   expect_contains(
       parse_error(checkpoint({{"w", "FloatStorage", "9", 6, 0, {2}, {1}}}, {{"0", six}})),
-      "storage 9 is not in the archive");
+      "storage 9 is not in the file");
   expect_contains(
       parse_error(checkpoint({{"w", "FloatStorage", "0", 6, 0, {1 << 30, 1 << 30}, {1 << 30, 1}}},
                              {{"0", six}})),
@@ -277,7 +304,7 @@ TEST(ZipReader, RefusesCompressedOverlappingAndOutOfRangeEntries) {
   expect_contains(parse_error("PK\x03\x04 not really a zip archive, only its signature"),
                   "no zip end-of-central-directory");
   expect_contains(parse_error(zip_bytes({{"archive/other", "x"}})), "without <archive>/data.pkl");
-  expect_contains(parse_error("\x80\x02\x8a\x0alegacy magic"), "legacy (PyTorch < 1.6) checkpoint");
+  expect_contains(parse_error("\x80\x02\x8a\x0alegacy magic"), "not a PyTorch checkpoint");
   // Every truncation of a valid archive is an error, never a crash.
   const std::string valid =
       checkpoint({{"w", "FloatStorage", "0", 2, 0, {2}, {1}}}, {{"0", floats({1, 2})}});

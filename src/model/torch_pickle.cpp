@@ -101,6 +101,8 @@ class Unpickler {
       : p_(bytes), end_(bytes + size), name_(name) {}
 
   Result<std::vector<PickledTensor>> run();
+  Result<const Value*> run_value();  // any value (the legacy format's side pickles)
+  size_t consumed() const { return consumed_; }
 
  private:
   Status error(const std::string& what) const {
@@ -203,6 +205,7 @@ class Unpickler {
   std::vector<Value*> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, Value*> memo_;
+  size_t consumed_ = 0;
 };
 
 Status Unpickler::global(const std::string& module, const std::string& name) {
@@ -231,9 +234,13 @@ Status Unpickler::persistent_id() {
   Value* pid = nullptr;
   CLIPSEARCH_RETURN_IF_ERROR(pop(&pid));
   const auto& t = pid->items;
-  if (pid->kind != Value::kTuple || t.size() != 5 || t[0]->kind != Value::kString ||
-      t[0]->s != "storage" || t[1]->kind != Value::kGlobal || t[1]->i != 1 ||
-      t[2]->kind != Value::kString || t[4]->kind != Value::kInt) {
+  // Zip format: 5 fields; legacy format: a sixth, view_metadata, None for whole storages.
+  if (pid->kind == Value::kTuple && t.size() == 6 && t[5]->kind != Value::kNone) {
+    return error("persistent id with a storage view (PyTorch < 1.0) is not supported");
+  }
+  if (pid->kind != Value::kTuple || (t.size() != 5 && t.size() != 6) ||
+      t[0]->kind != Value::kString || t[0]->s != "storage" || t[1]->kind != Value::kGlobal ||
+      t[1]->i != 1 || t[2]->kind != Value::kString || t[4]->kind != Value::kInt) {
     return error("persistent id is not ('storage', torch.*Storage, key, location, numel)");
   }
   if (t[4]->i < 0) return error("storage " + t[2]->s + " has a negative size");
@@ -463,7 +470,7 @@ Status Unpickler::step(uint8_t op, bool* done) {
   }
 }
 
-Result<std::vector<PickledTensor>> Unpickler::run() {
+Result<const Value*> Unpickler::run_value() {
   const uint8_t* begin = p_;
   bool done = false;
   while (!done) {
@@ -472,8 +479,13 @@ Result<std::vector<PickledTensor>> Unpickler::run() {
     const uint8_t op = *p_++;
     CLIPSEARCH_RETURN_IF_ERROR(step(op, &done));
   }
+  consumed_ = static_cast<size_t>(p_ - begin);
   if (stack_.size() != 1 || !marks_.empty()) return error("pickle ends with a malformed stack");
-  const Value* top = stack_.back();
+  return static_cast<const Value*>(stack_.back());
+}
+
+Result<std::vector<PickledTensor>> Unpickler::run() {
+  CLIPSEARCH_ASSIGN_OR_RETURN(const Value* top, run_value());
   if (top->kind != Value::kDict) {
     return error(std::string("pickle holds a ") + kind_name(top->kind) + ", not a state dict");
   }
@@ -499,8 +511,40 @@ Result<std::vector<PickledTensor>> Unpickler::run() {
 }  // namespace
 
 Result<std::vector<PickledTensor>> unpickle_state_dict(const uint8_t* bytes, size_t size,
-                                                       const std::string& name) {
-  return Unpickler(bytes, size, name).run();
+                                                       const std::string& name, size_t* consumed) {
+  Unpickler unpickler(bytes, size, name);
+  auto result = unpickler.run();
+  if (consumed != nullptr) *consumed = unpickler.consumed();
+  return result;
+}
+
+Result<bool> unpickle_legacy_little_endian(const uint8_t* bytes, size_t size,
+                                           const std::string& name, size_t* consumed) {
+  Unpickler unpickler(bytes, size, name);
+  CLIPSEARCH_ASSIGN_OR_RETURN(const Value* top, unpickler.run_value());
+  *consumed = unpickler.consumed();
+  if (top->kind == Value::kDict) {
+    for (const auto& [key, value] : top->entries) {
+      if (key->kind == Value::kString && key->s == "little_endian" && value->kind == Value::kBool) {
+        return value->i != 0;
+      }
+    }
+  }
+  return Status::error(name + ": the system-information dict has no little_endian flag");
+}
+
+Result<std::vector<std::string>> unpickle_string_list(const uint8_t* bytes, size_t size,
+                                                      const std::string& name, size_t* consumed) {
+  Unpickler unpickler(bytes, size, name);
+  CLIPSEARCH_ASSIGN_OR_RETURN(const Value* top, unpickler.run_value());
+  *consumed = unpickler.consumed();
+  std::vector<std::string> out;
+  if (top->kind != Value::kList) return Status::error(name + ": not a list of storage keys");
+  for (const Value* item : top->items) {
+    if (item->kind != Value::kString) return Status::error(name + ": a storage key is not a str");
+    out.push_back(item->s);
+  }
+  return out;
 }
 
 }  // namespace clipsearch

@@ -1,5 +1,6 @@
-// A restricted unpickler for the `data.pkl` of a PyTorch checkpoint (torch.save of a state
-// dict): it reads the pickle as data and never executes anything.
+// A restricted unpickler for the pickles of a PyTorch checkpoint (torch.save of a state dict:
+// the zip format's `data.pkl`, or the legacy format's pickles): it reads them as data and never
+// executes anything.
 //
 // It understands the opcodes of pickle protocols 2-4 that a state dict uses (containers, ints,
 // strings, memo, BINPERSID for storages, REDUCE, BUILD) and accepts only these globals:
@@ -32,7 +33,16 @@ struct PickledTensor {
 };
 
 // Unpickles a state dict (a dict or OrderedDict of name -> tensor). `name` is used in messages.
+// `*consumed` (optional) receives the pickle's length in bytes, up to and including STOP.
 Result<std::vector<PickledTensor>> unpickle_state_dict(const uint8_t* bytes, size_t size,
-                                                       const std::string& name);
+                                                       const std::string& name,
+                                                       size_t* consumed = nullptr);
+
+// The side pickles of the legacy (PyTorch < 1.6) format, with the same restrictions: the
+// system-information dict (its little_endian flag) and the list of storage keys.
+Result<bool> unpickle_legacy_little_endian(const uint8_t* bytes, size_t size,
+                                           const std::string& name, size_t* consumed);
+Result<std::vector<std::string>> unpickle_string_list(const uint8_t* bytes, size_t size,
+                                                      const std::string& name, size_t* consumed);
 
 }  // namespace clipsearch

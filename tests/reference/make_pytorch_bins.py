@@ -11,6 +11,7 @@ Output, under $CLIPSEARCH_REFERENCE_DIR/pytorch_bins:
   <name>_bin_views/    torch.save of a state dict made of views: weights stored transposed
                        (non-contiguous strides), q/k/v as slices of one shared fused storage
                        (storage offsets), a bias as a strided slice
+  <name>_bin_legacy/   the same views in the legacy (PyTorch < 1.6) format
 """
 import json
 import os
@@ -81,6 +82,15 @@ def main():
         torch.save(views_state_dict(model), os.path.join(out, "pytorch_model.bin"))
         copy_reference(src, out)
         entries.append({"name": name + "_bin_views", "dir": out, "layout": "huggingface",
+                        "dtype": "f32"})
+        out = os.path.join(out_root, name + "_bin_legacy")
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+        shutil.copy(os.path.join(src, "config.json"), out)
+        torch.save(views_state_dict(model), os.path.join(out, "pytorch_model.bin"),
+                   _use_new_zipfile_serialization=False)
+        copy_reference(src, out)
+        entries.append({"name": name + "_bin_legacy", "dir": out, "layout": "huggingface",
                         "dtype": "f32"})
     with open(os.path.join(out_root, "manifest.json"), "w") as f:
         json.dump(entries, f, indent=2)
