@@ -238,8 +238,9 @@ Result<Fetched> hub_fetch(const HubOptions& options, const std::string& repo,
   if (options.offline) {
     auto commit = cached_commit(cache, revision);
     if (!commit.ok()) {
-      return Status::error("offline (HF_HUB_OFFLINE=1) and " + at + " is not in the cache " +
-                           options.cache_dir + ": " + commit.status().message());
+      return Status::error("offline (HF_HUB_OFFLINE=1) and " + at + " is not in the cache (no " +
+                           cache.ref(revision) + "); download it first: clipsearch pull " + repo +
+                           (revision == "main" ? "" : "@" + revision));
     }
     Fetched fetched{false, cache.pointer(*commit, file), *commit};
     if (fs::exists(fetched.path)) {
