@@ -25,4 +25,6 @@ target_include_directories(clipsearch_hnswlib SYSTEM INTERFACE ${HNSWLIB_INCLUDE
 # The catalog (src/index/catalog.cpp) is a SQLite database; file hashes and the model
 # fingerprint are SHA-256 from OpenSSL's libcrypto.
 find_package(SQLite3 REQUIRED)
+# src/hub: downloads over libcurl, sha256/sha1 checksums from OpenSSL's libcrypto.
+find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "clipsearch/hub.h"
 #include "clipsearch/threads.h"
 
 namespace clipsearch::cli {
@@ -17,5 +18,20 @@ void add_threads_option(CLI::App* cmd, int* threads) {
 }
 
 void apply_threads(int threads) { clipsearch::set_num_threads(threads); }
+
+void add_model_option(CLI::App* cmd, std::string* model, const std::string& what) {
+  *model = kDefaultModel;
+  cmd->add_option("--model", *model,
+                  "Model: a folder (" + what +
+                      "), a preset (clipsearch models) or a Hugging Face repo id "
+                      "owner/name[@revision]")
+      ->capture_default_str();
+}
+
+Status resolve_model_arg(std::string* model) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      *model, resolve_model(*model, HubOptions::from_environment(), terminal_progress()));
+  return Status();
+}
 
 }  // namespace clipsearch::cli

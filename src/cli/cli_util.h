@@ -1,4 +1,4 @@
-// Helpers shared by the subcommands: error reporting and the --threads option.
+// Helpers shared by the subcommands: error reporting, the --threads and --model options.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,5 +16,13 @@ void add_threads_option(CLI::App* cmd, int* threads);
 
 // Applies --threads to the whole process (the engine's pool and OpenBLAS).
 void apply_threads(int threads);
+
+// Adds `--model SPEC` (default: the preset clip-vit-base-patch32). `what` says which files the
+// command reads from the model.
+void add_model_option(CLI::App* cmd, std::string* model, const std::string& what);
+
+// Turns a --model value (folder, preset or Hugging Face repo id) into a local folder, in place,
+// downloading what is missing (src/hub, with the HF_* environment; a progress bar on a terminal).
+Status resolve_model_arg(std::string* model);
 
 }  // namespace clipsearch::cli

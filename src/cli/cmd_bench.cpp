@@ -106,7 +106,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand(
       "bench", "Measure image and text embedding throughput on random inputs (one JSON line)");
-  cmd->add_option("--model", args->model, "Model folder")->required();
+  add_model_option(cmd, &args->model, "Hugging Face or open_clip layout");
   cmd->add_option("--batch", args->batch, "Images per batch")->check(CLI::Range(1, 4096));
   cmd->add_option("--text-batch", args->text_batch, "Texts per batch")->check(CLI::Range(1, 4096));
   cmd->add_option("--iters", args->iters, "Timed repetitions (after one warm-up)")
@@ -115,7 +115,8 @@ void add_bench_command(CLI::App& app, int* exit_code) {
                   "Token ids per text, start and end tokens included (default: context length)");
   add_threads_option(cmd, &args->threads);
   cmd->callback([args, exit_code] {
-    Status status = run_bench(*args);
+    Status status = resolve_model_arg(&args->model);
+    if (status.ok()) status = run_bench(*args);
     *exit_code = status.ok() ? 0 : report_error(status);
   });
 }

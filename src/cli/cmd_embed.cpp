@@ -167,8 +167,7 @@ void add_embed_command(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "embed",
       "Print CLIP embeddings of pixel tensors, image files and token-id lists as JSON Lines");
-  cmd->add_option("--model", args->model, "Model folder (Hugging Face or open_clip layout)")
-      ->required();
+  add_model_option(cmd, &args->model, "Hugging Face or open_clip layout");
   cmd->add_option("--pixels", args->pixels,
                   "float32 .npy of shape [3,H,W] or [N,3,H,W], already normalized (repeatable)");
   cmd->add_option("--image", args->images,
@@ -183,7 +182,8 @@ void add_embed_command(CLI::App& app, int* exit_code) {
   add_threads_option(cmd, &args->threads);
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code] {
-    Status status = run_embed(*args);
+    Status status = resolve_model_arg(&args->model);
+    if (status.ok()) status = run_embed(*args);
     *exit_code = status.ok() ? 0 : report_error(status);
   });
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -96,7 +97,15 @@ TEST(EmbedCommand, ErrorsNameTheProblem) {
   const std::string other = model_dir("small_gelu_eps") + "/pixels.npy";  // 64x64 images
   expect_failure({"embed", "--model", dir, "--pixels", other}, "the model expects [3, 32, 32]");
   expect_failure({"embed", "--model", dir, "--pixels", dir + "/config.json"}, "not a .npy file");
-  expect_failure({"embed", "--token-ids", "1"}, "--model is required");
+  // Without --model: the default preset, here from an empty cache and offline (no network).
+  testing::TempDir cache;
+  setenv("HF_HUB_CACHE", cache.path().c_str(), 1);
+  setenv("HF_HUB_OFFLINE", "1", 1);
+  expect_failure({"embed", "--token-ids", "1"},
+                 "offline (HF_HUB_OFFLINE=1) and openai/clip-vit-base-patch32@main is not in the "
+                 "cache");
+  unsetenv("HF_HUB_OFFLINE");
+  unsetenv("HF_HUB_CACHE");
 }
 
 TEST(BenchCommand, PrintsThroughput) {

@@ -34,12 +34,13 @@ void add_preprocess_command(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<PreprocessArgs>();
   CLI::App* cmd = app.add_subcommand(
       "preprocess", "Write the float32 [3,H,W] tensor the model sees for an image, as .npy");
-  cmd->add_option("--model", args->model, "Model folder (preprocessor_config.json)")->required();
+  add_model_option(cmd, &args->model, "preprocessor_config.json");
   cmd->add_option("image", args->image, "Image file")->required();
   cmd->add_option("--output,-o", args->output, "Output .npy file")->required();
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code] {
-    Status st = run_preprocess(*args);
+    Status st = resolve_model_arg(&args->model);
+    if (st.ok()) st = run_preprocess(*args);
     *exit_code = st.ok() ? 0 : report_error(st);
   });
 }

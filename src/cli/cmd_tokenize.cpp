@@ -46,10 +46,7 @@ void add_tokenize_command(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "tokenize", "Print the CLIP token ids of each TEXT as JSON Lines {\"text\", \"ids\"}");
-  cmd->add_option("--model", args->model,
-                  "Model folder (vocab.json + merges.txt, or "
-                  "bpe_simple_vocab_16e6.txt.gz)")
-      ->required();
+  add_model_option(cmd, &args->model, "vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz");
   cmd->add_option("--flavor", args->flavor,
                   "Reference to reproduce: auto (by the model folder), transformers "
                   "(CLIPTokenizerFast) or open_clip (SimpleTokenizer, with its text cleaning)")
@@ -58,7 +55,10 @@ void add_tokenize_command(CLI::App& app, int* exit_code) {
                   "Maximum ids per text, start and end included (default: the model's, else 77)")
       ->check(CLI::Range(2, 1 << 20));
   cmd->add_option("texts", args->texts, "Texts to tokenize")->required();
-  cmd->callback([args, exit_code] { *exit_code = run_tokenize(*args); });
+  cmd->callback([args, exit_code] {
+    Status st = resolve_model_arg(&args->model);
+    *exit_code = st.ok() ? run_tokenize(*args) : report_error(st);
+  });
 }
 
 }  // namespace clipsearch::cli

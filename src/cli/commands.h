@@ -14,5 +14,18 @@ void add_tokenize_command(CLI::App& app, int* exit_code);
 void add_preprocess_command(CLI::App& app, int* exit_code);
 // `index`, `reindex` and `status`: the catalog (src/cli/cmd_index.cpp).
 void add_index_commands(CLI::App& app, int* exit_code);
+// `models` and `pull`: presets, the Hugging Face cache, downloads (src/cli/cmd_models.cpp).
+void add_models_command(CLI::App& app, int* exit_code);
+void add_pull_command(CLI::App& app, int* exit_code);
+// `search`: text / picture / more-like-this queries over the catalog (src/cli/cmd_search.cpp).
+void add_search_command(CLI::App& app, int* exit_code);
+// The zero-shot features (docs/SEARCH.md): `similarity`, `classify`, `albums`, `click` and
+// `recommend`, `duplicates`.
+void add_similarity_command(CLI::App& app, int* exit_code);
+void add_classify_command(CLI::App& app, int* exit_code);
+void add_albums_command(CLI::App& app, int* exit_code);
+void add_click_command(CLI::App& app, int* exit_code);
+void add_recommend_command(CLI::App& app, int* exit_code);
+void add_duplicates_command(CLI::App& app, int* exit_code);
 
 }  // namespace clipsearch::cli

@@ -17,6 +17,15 @@ int main(int argc, char** argv) {
   clipsearch::cli::add_tokenize_command(app, &exit_code);
   clipsearch::cli::add_preprocess_command(app, &exit_code);
   clipsearch::cli::add_index_commands(app, &exit_code);
+  clipsearch::cli::add_models_command(app, &exit_code);
+  clipsearch::cli::add_pull_command(app, &exit_code);
+  clipsearch::cli::add_search_command(app, &exit_code);
+  clipsearch::cli::add_similarity_command(app, &exit_code);
+  clipsearch::cli::add_classify_command(app, &exit_code);
+  clipsearch::cli::add_albums_command(app, &exit_code);
+  clipsearch::cli::add_click_command(app, &exit_code);
+  clipsearch::cli::add_recommend_command(app, &exit_code);
+  clipsearch::cli::add_duplicates_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -281,12 +281,12 @@ Result<ClipConfig> load_clip_config(const std::string& model_dir) {
     } else if (fs::exists(dir / "model.safetensors.index.json")) {
       config.weights_path = (dir / "model.safetensors.index.json").string();
     } else if (fs::exists(dir / "pytorch_model.bin")) {
-      return Status::error(model_dir +
-                           ": has only pytorch_model.bin; clipsearch reads "
-                           "model.safetensors (convert it, or fetch the safetensors revision)");
+      config.weights_path = (dir / "pytorch_model.bin").string();
+    } else if (fs::exists(dir / "pytorch_model.bin.index.json")) {
+      config.weights_path = (dir / "pytorch_model.bin.index.json").string();
     } else {
       return Status::error(model_dir +
-                           ": no model.safetensors or model.safetensors.index.json "
+                           ": no model.safetensors, pytorch_model.bin or their .index.json "
                            "beside config.json");
     }
   } else if (fs::exists(oc_config)) {

@@ -48,7 +48,7 @@ struct ClipConfig {
   TextConfig text;
   int64_t projection_dim = 0;
   std::string config_path;   // the file the sizes came from
-  std::string weights_path;  // a .safetensors file or a .safetensors.index.json
+  std::string weights_path;  // .safetensors, pytorch_model.bin, or an .index.json of shards
 };
 
 // Finds the layout in `model_dir`, parses its configuration and locates its weights.

@@ -18,13 +18,17 @@ struct Case {
   std::string name, dir, layout, dtype;
 };
 
+// clip_models: the reference's safetensors models; pytorch_bins: the same models re-saved as
+// pytorch_model.bin (tests/reference/make_pytorch_bins.py).
 std::vector<Case> load_manifest() {
-  std::ifstream in(testing::reference_dir() + "/clip_models/manifest.json");
   std::vector<Case> cases;
-  if (!in) return cases;
-  auto manifest = nlohmann::json::parse(in);
-  for (const auto& e : manifest) {
-    cases.push_back({e["name"], e["dir"], e["layout"], e["dtype"]});
+  for (const char* set : {"/clip_models/manifest.json", "/pytorch_bins/manifest.json"}) {
+    std::ifstream in(testing::reference_dir() + set);
+    if (!in) continue;
+    auto manifest = nlohmann::json::parse(in);
+    for (const auto& e : manifest) {
+      cases.push_back({e["name"], e["dir"], e["layout"], e["dtype"]});
+    }
   }
   return cases;
 }

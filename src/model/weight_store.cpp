@@ -57,22 +57,33 @@ Result<std::unique_ptr<WeightStore>> WeightStore::open(const std::string& path) 
     files.push_back(path);
   }
   for (const auto& file : files) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(SafetensorsFile opened, SafetensorsFile::open(file));
-    for (const auto& [name, view] : opened.tensors()) {
-      for (const auto& earlier : store->files_) {
-        if (earlier.find(name) != nullptr) {
-          return Status::error(file + ": tensor " + name + " is also in " + earlier.path());
-        }
+    const std::map<std::string, TensorView>* tensors = nullptr;
+    if (ends_with(file, ".bin")) {
+      CLIPSEARCH_ASSIGN_OR_RETURN(PytorchCheckpoint opened, PytorchCheckpoint::open(file));
+      store->torch_files_.push_back(std::move(opened));
+      tensors = &store->torch_files_.back().tensors();
+    } else {
+      CLIPSEARCH_ASSIGN_OR_RETURN(SafetensorsFile opened, SafetensorsFile::open(file));
+      store->files_.push_back(std::move(opened));
+      tensors = &store->files_.back().tensors();
+    }
+    for (const auto& [name, view] : *tensors) {
+      if (!store->names_.emplace(name, file).second) {
+        return Status::error(file + ": tensor " + name + " is also in " + store->names_[name]);
       }
     }
-    store->files_.push_back(std::move(opened));
   }
   return store;
 }
 
 Result<WeightStore::Located> WeightStore::locate(const std::string& name) const {
   for (const auto& file : files_) {
-    if (const TensorView* view = file.find(name)) return Located{&file, view};
+    if (const TensorView* view = file.find(name))
+      return Located{&file.path(), view, &file, nullptr};
+  }
+  for (const auto& file : torch_files_) {
+    if (const TensorView* view = file.find(name))
+      return Located{&file.path(), view, nullptr, &file};
   }
   return Status::error(path_ + ": tensor " + name + " is missing");
 }
@@ -88,7 +99,7 @@ Result<const float*> WeightStore::f32(const std::string& name, const std::vector
   CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name));
   const TensorView& view = *found.view;
   if (view.shape != shape) {
-    return Status::error(found.file->path() + ": tensor " + name + " has shape " +
+    return Status::error(*found.path + ": tensor " + name + " has shape " +
                          shape_string(view.shape) + ", config says " + shape_string(shape));
   }
   const size_t count = view.nbytes / dtype_size(view.dtype);
@@ -108,10 +119,12 @@ Result<const float*> WeightStore::f32(const std::string& name, const std::vector
       }
       break;
     default:
-      return Status::error(found.file->path() + ": tensor " + name + " has dtype " +
+      return Status::error(*found.path + ": tensor " + name + " has dtype " +
                            dtype_name(view.dtype) + ", expected F32, F16 or BF16");
   }
-  found.file->release(view);  // the float32 copy is what will be read from now on
+  if (found.file != nullptr) found.file->release(view);
+  if (found.torch != nullptr)
+    found.torch->release(view);  // the float32 copy is what will be read from now on
   converted_bytes_ += out.size() * sizeof(float);
   converted_.push_back(std::move(out));
   return static_cast<const float*>(converted_.back().data());

@@ -1,5 +1,6 @@
-// WeightStore: the tensors of one checkpoint, from one safetensors file or from the shards that
-// a `*.safetensors.index.json` lists, looked up by name and handed out as float32.
+// WeightStore: the tensors of one checkpoint, from one safetensors file, a PyTorch
+// `pytorch_model.bin`, or the shards that a `*.index.json` lists, looked up by name and handed
+// out as float32.
 //
 // F32 tensors are used in place, straight from the map (no copy) when aligned. F16 and BF16
 // tensors are converted once into buffers the store owns. Every lookup checks the shape the
@@ -8,19 +9,21 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "clipsearch/status.h"
+#include "model/pytorch_checkpoint.h"
 #include "model/safetensors.h"
 
 namespace clipsearch {
 
 class WeightStore {
  public:
-  // Opens `path`: a .safetensors file, or a .safetensors.index.json listing shards (in the same
-  // folder) in its "weight_map".
+  // Opens `path`: a .safetensors file, a PyTorch zip checkpoint (.bin), or an .index.json listing
+  // shards of either kind (in the same folder) in its "weight_map".
   static Result<std::unique_ptr<WeightStore>> open(const std::string& path);
 
   bool contains(const std::string& name) const;
@@ -35,13 +38,17 @@ class WeightStore {
 
  private:
   struct Located {
-    const SafetensorsFile* file;
+    const std::string* path;  // the file holding the tensor
     const TensorView* view;
+    const SafetensorsFile* file;     // one of these two is set
+    const PytorchCheckpoint* torch;  // (release() after conversion)
   };
   Result<Located> locate(const std::string& name) const;
 
   std::string path_;
   std::vector<SafetensorsFile> files_;
+  std::vector<PytorchCheckpoint> torch_files_;
+  std::map<std::string, std::string> names_;  // tensor -> file, to refuse duplicates
   std::deque<std::vector<float>> converted_;
   size_t converted_bytes_ = 0;
 };
