@@ -373,8 +373,8 @@ Result<HnswIndex> HnswIndex::open(const std::string& path, const VectorFileInfo&
   impl.dim = h.dim;
   impl.params.m = static_cast<int>(h.m);
   impl.params.ef_construction = static_cast<int>(h.ef_construction);
-  impl.ids.resize(h.count);
-  std::memcpy(impl.ids.data(), base + h.ids_offset, h.count * sizeof(int64_t));
+  impl.ids.assign(reinterpret_cast<const int64_t*>(base + h.ids_offset),
+                  reinterpret_cast<const int64_t*>(base + h.ids_offset) + h.count);
   impl.space = std::make_unique<hnswlib::InnerProductSpace>(h.dim);
   if (h.count == 0) {
     if (h.graph_size != 0) return corrupt("graph data for an empty index");
