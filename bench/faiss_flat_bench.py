@@ -2,7 +2,9 @@
 """FAISS comparison for bench/RESULTS.md ("Vector index"): Debian python3-faiss 1.7.3 IndexFlatIP
 on the same kind of 200,000 x 512 embedding-like vectors as vector_bench, wall and CPU time.
 Run with /usr/bin/python3 (the Debian package belongs to the system python)."""
-import time, sys, os
+import os
+import time
+
 import numpy as np
 import faiss
 n, d, nq = 200000, 512, 30
@@ -12,7 +14,8 @@ cent = rng.standard_normal((n // 500, 64)).astype(np.float32)
 lat = cent[rng.integers(0, n // 500, n)] + 0.6 * rng.standard_normal((n, 64)).astype(np.float32)
 x = lat @ rng.standard_normal((64, d)).astype(np.float32) + 1.5 * rng.standard_normal((n, d)).astype(np.float32)
 x /= np.linalg.norm(x, axis=1, keepdims=True)
-q = x[rng.integers(0, n, nq)] + 0.5 * rng.standard_normal((nq, d)).astype(np.float32) / np.sqrt(d) * np.sqrt(d)
+g = rng.standard_normal((nq, d)).astype(np.float32)
+q = x[rng.integers(0, n, nq)] + 0.5 * g / np.linalg.norm(g, axis=1, keepdims=True)
 q = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
 for threads in (1, 2):
     faiss.omp_set_num_threads(threads)

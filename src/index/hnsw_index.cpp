@@ -263,9 +263,8 @@ std::vector<SearchHit> HnswIndex::Impl::exact(const float* query,
   return tops[0].take_sorted();
 }
 
-bool HnswIndex::filter_uses_exact(const IdFilter& filter, int64_t k) const {
+bool HnswIndex::filter_uses_exact(const IdFilter& filter) const {
   if (!impl_ || impl_->rows() == 0) return true;
-  (void)k;
   const double f = impl_->allowed_fraction(filter);
   return f * impl_->rows() <= kFilterExactMaxRows || f < kFilterMinFraction;
 }
@@ -277,7 +276,7 @@ std::vector<SearchHit> HnswIndex::search(const float* query, const SearchOptions
   if (ef <= 0) ef = kDefaultEfSearch;
   double fraction = 1;
   if (options.filter != nullptr) {
-    if (filter_uses_exact(*options.filter, options.k)) return impl.exact(query, options);
+    if (filter_uses_exact(*options.filter)) return impl.exact(query, options);
     fraction = impl.allowed_fraction(*options.filter);
   }
   // hnswlib searches with max(ef_, k) candidates; ef_ stays at its minimum so the candidate
