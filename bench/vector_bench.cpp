@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <numeric>
 #include <random>
@@ -29,6 +30,15 @@
 using namespace clipsearch;
 
 namespace {
+
+// CPU time of the whole process: on a machine shared with other work the wall time of a
+// memory-bound scan mostly measures waiting for a core; the CPU time is closer to what an idle
+// machine gives (for 1 thread, wall = CPU when idle).
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 double now_ms() {
   return std::chrono::duration<double, std::milli>(
@@ -88,15 +98,19 @@ std::vector<float> make_queries(const Data& d, int64_t count, int64_t rows) {
   return q;
 }
 
-// Per-query latency over all queries, repeated; returns min/median of the per-query mean.
+// Per-query latency over all queries, repeated; returns min/median of the per-query mean, wall
+// and CPU.
+Stats g_cpu;  // CPU ms per query of the last time_queries()
 template <class Fn>
 Stats time_queries(int64_t queries, int repeats, Fn&& fn) {
-  std::vector<double> per_query;
+  std::vector<double> per_query, cpu;
   for (int r = 0; r < repeats; ++r) {
-    const double t0 = now_ms();
+    const double t0 = now_ms(), c0 = cpu_ms();
     for (int64_t q = 0; q < queries; ++q) fn(q);
     per_query.push_back((now_ms() - t0) / static_cast<double>(queries));
+    cpu.push_back((cpu_ms() - c0) / static_cast<double>(queries));
   }
+  g_cpu = stats(cpu);
   return stats(per_query);
 }
 
@@ -171,20 +185,26 @@ int main(int argc, char** argv) {
     Stats s = time_queries(queries, repeats, [&](int64_t i) {
       truth[i] = exact_search(data.view(), q.data() + i * dim, SearchOptions{});
     });
-    std::printf("  exact, 1 query, %d thread(s): %.1f / %.1f ms\n", threads, s.min, s.median);
+    std::printf("  exact, 1 query, %d thread(s): %.1f / %.1f ms (CPU %.1f / %.1f ms)\n", threads,
+                s.min, s.median, g_cpu.min, g_cpu.median);
   }
   // Exact, batched.
   for (int threads : {1, 2}) {
     set_num_threads(threads);
-    std::vector<double> qps;
+    std::vector<double> qps, cpu_qps;
     for (int r = 0; r < std::min(repeats, 3); ++r) {
-      const double t = now_ms();
+      const double t = now_ms(), c = cpu_ms();
       auto res = exact_search_batch(data.view(), q.data(), queries, SearchOptions{});
       qps.push_back(static_cast<double>(queries) / ((now_ms() - t) / 1000));
+      cpu_qps.push_back(static_cast<double>(queries) * threads / ((cpu_ms() - c) / 1000));
     }
     std::sort(qps.begin(), qps.end());
-    std::printf("  exact, batch of %lld, %d thread(s): %.1f queries/s best, %.1f median\n",
-                static_cast<long long>(queries), threads, qps.back(), qps[qps.size() / 2]);
+    std::sort(cpu_qps.begin(), cpu_qps.end());
+    std::printf(
+        "  exact, batch of %lld, %d thread(s): %.1f queries/s best, %.1f median (per "
+        "%d thread(s) of CPU time: %.1f best)\n",
+        static_cast<long long>(queries), threads, qps.back(), qps[qps.size() / 2], threads,
+        cpu_qps.back());
   }
   set_num_threads(0);
 
@@ -200,18 +220,22 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", st.message().c_str());
       return 1;
     }
-    std::vector<double> open_ms;
+    std::vector<double> open_ms, open_cpu;
     for (int r = 0; r < repeats; ++r) {
       t0 = now_ms();
+      const double c0 = cpu_ms();
       auto file = VectorFile::open(path, info, dim);
       open_ms.push_back(now_ms() - t0);
+      open_cpu.push_back(cpu_ms() - c0);
       if (!file.ok()) return 1;
     }
     Stats s = stats(open_ms);
+    const Stats c = stats(open_cpu);
     std::printf(
         "  vector file, %lld rows (%.0f MB): write+fsync %.0f ms, open+verify %.1f / %.1f "
-        "ms (page cache warm)\n",
-        static_cast<long long>(n), n * (dim * 4.0 + 8) / 1e6, write_ms, s.min, s.median);
+        "ms (CPU of all threads %.1f / %.1f ms; page cache warm)\n",
+        static_cast<long long>(n), n * (dim * 4.0 + 8) / 1e6, write_ms, s.min, s.median, c.min,
+        c.median);
     std::filesystem::remove(path);
   }
 
@@ -225,22 +249,28 @@ int main(int argc, char** argv) {
       Stats e = time_queries(queries, repeats, [&](int64_t i) {
         (void)exact_search(data.view(n), qn.data() + i * dim, SearchOptions{});
       });
+      const Stats e_cpu = g_cpu;
       Stats h = time_queries(queries, repeats, [&](int64_t i) {
         (void)index->search(qn.data() + i * dim, SearchOptions{});
       });
-      std::printf("  crossover n=%lld: exact %.2f / %.2f ms, hnsw(ef %d) %.3f / %.3f ms\n",
-                  static_cast<long long>(n), e.min, e.median, kDefaultEfSearch, h.min, h.median);
+      std::printf(
+          "  crossover n=%lld: exact %.2f / %.2f ms (CPU %.2f / %.2f), hnsw(ef %d) %.3f / "
+          "%.3f ms (CPU %.3f / %.3f)\n",
+          static_cast<long long>(n), e.min, e.median, e_cpu.min, e_cpu.median, kDefaultEfSearch,
+          h.min, h.median, g_cpu.min, g_cpu.median);
     }
   }
 
   if (hnsw) {
     set_num_threads(0);
     t0 = now_ms();
+    const double c0 = cpu_ms();
     auto index = HnswIndex::build(data.view(), params);
     if (!index.ok()) return 1;
-    std::printf("  hnsw build (M %d, ef_construction %d, %d threads): %.1f s, %.0f MB\n", params.m,
-                params.ef_construction, num_threads(), (now_ms() - t0) / 1000,
-                index->memory_bytes() / 1e6);
+    std::printf(
+        "  hnsw build (M %d, ef_construction %d, %d threads): %.1f s (CPU %.1f s), %.0f MB\n",
+        params.m, params.ef_construction, num_threads(), (now_ms() - t0) / 1000,
+        (cpu_ms() - c0) / 1000, index->memory_bytes() / 1e6);
     for (int ef : efs) {
       int64_t found = 0, total = 0;
       for (int64_t i = 0; i < queries; ++i) {
@@ -252,8 +282,8 @@ int main(int argc, char** argv) {
       Stats s = time_queries(queries, repeats, [&](int64_t i) {
         (void)index->search(q.data() + i * dim, SearchOptions{}, ef);
       });
-      std::printf("  hnsw ef %d: recall@10 %.3f, %.3f / %.3f ms per query\n", ef,
-                  static_cast<double>(found) / total, s.min, s.median);
+      std::printf("  hnsw ef %d: recall@10 %.3f, %.3f / %.3f ms per query (CPU %.3f / %.3f)\n", ef,
+                  static_cast<double>(found) / total, s.min, s.median, g_cpu.min, g_cpu.median);
     }
     const std::string path = dir + "/vector_bench.hnsw";
     t0 = now_ms();

@@ -263,9 +263,8 @@ std::vector<SearchHit> HnswIndex::Impl::exact(const float* query,
   return tops[0].take_sorted();
 }
 
-bool HnswIndex::filter_uses_exact(const IdFilter& filter, int64_t k) const {
+bool HnswIndex::filter_uses_exact(const IdFilter& filter) const {
   if (!impl_ || impl_->rows() == 0) return true;
-  (void)k;
   const double f = impl_->allowed_fraction(filter);
   return f * impl_->rows() <= kFilterExactMaxRows || f < kFilterMinFraction;
 }
@@ -277,7 +276,7 @@ std::vector<SearchHit> HnswIndex::search(const float* query, const SearchOptions
   if (ef <= 0) ef = kDefaultEfSearch;
   double fraction = 1;
   if (options.filter != nullptr) {
-    if (filter_uses_exact(*options.filter, options.k)) return impl.exact(query, options);
+    if (filter_uses_exact(*options.filter)) return impl.exact(query, options);
     fraction = impl.allowed_fraction(*options.filter);
   }
   // hnswlib searches with max(ef_, k) candidates; ef_ stays at its minimum so the candidate
@@ -373,8 +372,8 @@ Result<HnswIndex> HnswIndex::open(const std::string& path, const VectorFileInfo&
   impl.dim = h.dim;
   impl.params.m = static_cast<int>(h.m);
   impl.params.ef_construction = static_cast<int>(h.ef_construction);
-  impl.ids.resize(h.count);
-  std::memcpy(impl.ids.data(), base + h.ids_offset, h.count * sizeof(int64_t));
+  impl.ids.assign(reinterpret_cast<const int64_t*>(base + h.ids_offset),
+                  reinterpret_cast<const int64_t*>(base + h.ids_offset) + h.count);
   impl.space = std::make_unique<hnswlib::InnerProductSpace>(h.dim);
   if (h.count == 0) {
     if (h.graph_size != 0) return corrupt("graph data for an empty index");

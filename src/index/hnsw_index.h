@@ -64,7 +64,7 @@ class HnswIndex {
   // Top options.k rows for `query` (dim() floats); ef <= 0 means kDefaultEfSearch.
   std::vector<SearchHit> search(const float* query, const SearchOptions& options, int ef = 0) const;
   // Whether search() answers this filter with the exact scan (see the header comment).
-  bool filter_uses_exact(const IdFilter& filter, int64_t k) const;
+  bool filter_uses_exact(const IdFilter& filter) const;
 
   int64_t size() const;
   int64_t dim() const;
