@@ -250,6 +250,9 @@ TEST(Hub, NotFoundErrorsNameTheRepositoryRevisionOrFile) {
                "test/clip-tiny: revision v9 not found");
   expect_error(resolve_model("test/no-weights", o, nullptr),
                "test/no-weights@main has no model.safetensors or pytorch_model.bin");
+  expect_error(resolve_model("/no/such/folder", o, nullptr),
+               "/no/such/folder: no such model folder");
+  expect_error(resolve_model("./models/clip", o, nullptr), "./models/clip: no such model folder");
   expect_error(resolve_model("no-such-preset", o, nullptr),
                "'no-such-preset' is not a folder, a preset (clip-vit-base-patch32");
 }

@@ -1,5 +1,6 @@
 // Presets, model specs (folder / preset / repository id) and the files of a CLIP model: what
 // `--model` and `clipsearch pull` go through. Listing the cache for `clipsearch models`.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -166,6 +167,10 @@ Result<std::string> resolve_model(const std::string& spec, const HubOptions& opt
                                   ProgressSink* progress) {
   std::error_code ec;
   if (fs::exists(spec, ec)) return spec;  // an existing path always wins
+  // What can only be a path (a repository id is owner/name): say it is missing.
+  const bool path_like = spec.empty() || spec[0] == '/' || spec[0] == '.' || spec[0] == '~' ||
+                         std::count(spec.begin(), spec.end(), '/') > 1;
+  if (path_like) return Status::error(spec + ": no such model folder");
   CLIPSEARCH_ASSIGN_OR_RETURN(RepoSpec repo, parse_spec(spec));
   if (options.cache_dir.empty()) return Status::error("no Hugging Face cache folder (set HF_HOME)");
   return fetch_model(options, repo, progress);

@@ -141,7 +141,8 @@ TEST(PytorchCheckpoint, ViewsOfSharedStoragesAreMaterializedInRowMajorOrder) {
       {"empty", "FloatStorage", "0", 12, 0, {0, 4}, {4, 1}},
   };
   std::deque<std::vector<uint8_t>> owned;
-  auto views = parse(checkpoint(tensors, {{"0", floats(storage)}}), &owned);
+  const std::string bytes = checkpoint(tensors, {{"0", floats(storage)}});  // the views point here
+  auto views = parse(bytes, &owned);
   ASSERT_TRUE(views.ok()) << views.status().message();
   EXPECT_EQ(values(views->at("whole")), storage);
   EXPECT_EQ(values(views->at("transposed")),
