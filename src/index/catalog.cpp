@@ -169,7 +169,9 @@ Status Catalog::exec(const char* sql) {
     std::string msg = path_ + ": " + (err ? err : sqlite3_errmsg(db_));
     sqlite3_free(err);
     const int code = sqlite3_extended_errcode(db_) & 0xff;
-    if (code == SQLITE_FULL || code == SQLITE_IOERR) msg += " (is the disk full?)";
+    if (code == SQLITE_FULL || code == SQLITE_IOERR) {
+      msg += " (is the disk full? every batch committed before this one is kept)";
+    }
     return Status::error(msg);
   }
   return Status();
