@@ -112,8 +112,11 @@ Result<int> run_indexer(Catalog& catalog, LoadedModel& m, const IndexArgs& args,
   options.decode = m.decode;
   options.on_progress = [&](const IndexProgress& p) { progress.update(p.done, p.total, p.failed); };
   Result<IndexStats> result = index_library(catalog, *m.model, m.config, options);
+  if (!result.ok()) {
+    progress.stop();
+    return result.status();
+  }
   progress.finish();
-  if (!result.ok()) return result.status();
   const IndexStats& s = *result;
   for (const SkippedRoot& r : s.skipped_roots) {
     std::cerr << "clipsearch: root " << path_json(r.root) << " " << r.message

@@ -52,6 +52,13 @@ void Progress::finish() {
   std::fflush(out_);
 }
 
+void Progress::stop() {
+  if (finished_) return;
+  finished_ = true;
+  if (style_ == ProgressStyle::kBar && drawn_) std::fputc('\n', out_);
+  std::fflush(out_);
+}
+
 void Progress::draw(bool final) {
   drawn_ = true;
   const double seconds =

@@ -24,6 +24,8 @@ class Progress {
   void update(int64_t done, int64_t total, int64_t errors);
   // Draws the final state and ends the bar's line.
   void finish();
+  // Ends the bar's line without a final report (the work failed).
+  void stop();
 
  private:
   void draw(bool final);

@@ -10,6 +10,8 @@
 //   vector index can never name another image.
 #include "index/catalog.h"
 
+#include "index/catalog_internal.h"
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
@@ -56,94 +58,9 @@ CREATE INDEX images_hash ON images(hash);
 CREATE INDEX images_date ON images(date_taken_ns);
 )sql";
 
-constexpr const char* kImageColumns =
-    "id, path, root_id, size, mtime_ns, hash, width, height, format, date_taken_ns, date_source, "
-    "status, error, indexed_at_ns";
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string column_bytes(sqlite3_stmt* s, int i) {
-  const void* p = sqlite3_column_blob(s, i);
-  const int n = sqlite3_column_bytes(s, i);
-  return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
-}
-
-ImageRecord read_record(sqlite3_stmt* s) {
-  ImageRecord r;
-  r.id = sqlite3_column_int64(s, 0);
-  r.path = column_bytes(s, 1);
-  r.root_id = sqlite3_column_int64(s, 2);
-  r.size = sqlite3_column_int64(s, 3);
-  r.mtime_ns = sqlite3_column_int64(s, 4);
-  r.hash = column_bytes(s, 5);
-  r.width = sqlite3_column_int(s, 6);
-  r.height = sqlite3_column_int(s, 7);
-  r.format = column_bytes(s, 8);
-  r.date_taken_ns = sqlite3_column_int64(s, 9);
-  r.date_from_exif = column_bytes(s, 10) == "exif";
-  r.status = sqlite3_column_int(s, 11) == 0 ? ImageStatus::kOk : ImageStatus::kError;
-  r.error = column_bytes(s, 12);
-  r.indexed_at_ns = sqlite3_column_int64(s, 13);
-  return r;
-}
-
-// Paths under `folder`: the BLOB range [folder + "/", folder + "0") ('0' follows '/').
-std::pair<std::string, std::string> folder_range(std::string folder) {
-  while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
-  if (folder == "/") folder.clear();
-  return {folder + "/", folder + "0"};
-}
-
-void bind_bytes(sqlite3_stmt* s, int i, const std::string& bytes) {
-  sqlite3_bind_blob64(s, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
-}
-
-std::string join_excludes(const std::vector<std::string>& excludes) {
-  std::string out;
-  for (const auto& e : excludes) out += e + '\0';
-  return out;
-}
-
-std::vector<std::string> split_excludes(const std::string& bytes) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (bytes[i] == '\0') {
-      out.push_back(bytes.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
-// Prepared statements, kept for the connection's life and reset after each use.
-struct Catalog::Statements {
-  std::map<const char*, sqlite3_stmt*> cache;
-  ~Statements() {
-    for (auto& [sql, stmt] : cache) sqlite3_finalize(stmt);
-  }
-};
-
-// Resets a cached statement when a scope ends, whatever path leaves it.
-class StmtGuard {
- public:
-  explicit StmtGuard(sqlite3_stmt* s) : s_(s) {}
-  ~StmtGuard() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  StmtGuard(const StmtGuard&) = delete;
-  StmtGuard& operator=(const StmtGuard&) = delete;
-
- private:
-  sqlite3_stmt* s_;
-};
+using namespace catalog_detail;
 
 Catalog::Catalog(std::string path, sqlite3* db)
     : path_(std::move(path)), db_(db), st_(std::make_unique<Statements>()) {}
@@ -169,7 +86,9 @@ Status Catalog::exec(const char* sql) {
     std::string msg = path_ + ": " + (err ? err : sqlite3_errmsg(db_));
     sqlite3_free(err);
     const int code = sqlite3_extended_errcode(db_) & 0xff;
-    if (code == SQLITE_FULL || code == SQLITE_IOERR) msg += " (is the disk full?)";
+    if (code == SQLITE_FULL || code == SQLITE_IOERR) {
+      msg += " (is the disk full? every batch committed before this one is kept)";
+    }
     return Status::error(msg);
   }
   return Status();
@@ -293,13 +212,14 @@ Status Catalog::check_model(const ModelIdentity& model) {
   CLIPSEARCH_ASSIGN_OR_RETURN(auto stored, this->model());
   if (!stored) return Status();
   if (stored->fingerprint != model.fingerprint) {
-    return Status::error(
-        path_ + ": this catalog was made with model '" + stored->name + "' (fingerprint " +
-        stored->fingerprint.substr(0, 16) + ", " + std::to_string(stored->embed_dim) +
-        " dimensions), not with '" + model.name + "' (fingerprint " +
-        model.fingerprint.substr(0, 16) + ", " + std::to_string(model.embed_dim) +
-        " dimensions); use the catalog's model, or re-embed it with `clipsearch reindex --model " +
-        model.name + " --db " + path_ + "`, or give another catalog with --db");
+    return Status::error(path_ + ": this catalog was made with model '" + stored->name +
+                         "' (fingerprint " + stored->fingerprint.substr(0, 16) + ", " +
+                         std::to_string(stored->embed_dim) + " dimensions), not with '" +
+                         model.name + "' (fingerprint " + model.fingerprint.substr(0, 16) + ", " +
+                         std::to_string(model.embed_dim) +
+                         " dimensions); use the catalog's model, or re-embed it with `clipsearch "
+                         "reindex --model " +
+                         model.name + " --db " + path_ + "`, or give another catalog with --db");
   }
   return Status();
 }
@@ -333,252 +253,6 @@ Result<int64_t> Catalog::generation() {
   CLIPSEARCH_ASSIGN_OR_RETURN(auto g, get_meta("generation"));
   return g ? std::atoll(g->c_str()) : int64_t{0};
 }
-
-Result<CatalogStats> Catalog::stats() {
-  CatalogStats out;
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                              prepare("SELECT status, count(*) FROM images GROUP BY status"));
-  {
-    StmtGuard guard(s);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      (sqlite3_column_int(s, 0) == 0 ? out.images : out.errors) = sqlite3_column_int64(s, 1);
-    }
-    if (rc != SQLITE_DONE) return error("counting images");
-  }
-  CLIPSEARCH_ASSIGN_OR_RETURN(out.generation, generation());
-  return out;
-}
-
-Result<std::vector<CatalogRoot>> Catalog::roots() {
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                              prepare("SELECT id, path, excludes FROM roots ORDER BY id"));
-  StmtGuard guard(s);
-  std::vector<CatalogRoot> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    out.push_back(
-        {sqlite3_column_int64(s, 0), column_bytes(s, 1), split_excludes(column_bytes(s, 2))});
-  }
-  if (rc != SQLITE_DONE) return error("reading roots");
-  return out;
-}
-
-Status Catalog::for_each_file_under(const std::string& folder,
-                                    const std::function<void(const FileState&)>& fn) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(
-      sqlite3_stmt * s, prepare("SELECT id, path, size, mtime_ns, status, hash FROM images "
-                                "WHERE path = ?1 OR (path >= ?2 AND path < ?3) ORDER BY path"));
-  StmtGuard guard(s);
-  auto [lo, hi] = folder_range(folder);
-  bind_bytes(s, 1, folder);
-  bind_bytes(s, 2, lo);
-  bind_bytes(s, 3, hi);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    FileState f;
-    f.id = sqlite3_column_int64(s, 0);
-    f.path = column_bytes(s, 1);
-    f.size = sqlite3_column_int64(s, 2);
-    f.mtime_ns = sqlite3_column_int64(s, 3);
-    f.status = sqlite3_column_int(s, 4) == 0 ? ImageStatus::kOk : ImageStatus::kError;
-    f.hash = column_bytes(s, 5);
-    fn(f);
-  }
-  if (rc != SQLITE_DONE) return error("reading images");
-  return Status();
-}
-
-Result<std::vector<std::string>> Catalog::embedded_hashes() {
-  CLIPSEARCH_ASSIGN_OR_RETURN(
-      sqlite3_stmt * s,
-      prepare("SELECT hash FROM images WHERE status = 0 AND embedding IS NOT NULL"));
-  StmtGuard guard(s);
-  std::vector<std::string> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(column_bytes(s, 0));
-  if (rc != SQLITE_DONE) return error("reading hashes");
-  return out;
-}
-
-Result<std::optional<std::pair<ImageRecord, std::vector<float>>>> Catalog::find_by_hash(
-    const std::string& hash) {
-  static const std::string sql = std::string("SELECT ") + kImageColumns +
-                                 ", embedding FROM images WHERE hash = ? AND status = 0 "
-                                 "AND embedding IS NOT NULL LIMIT 1";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
-  StmtGuard guard(s);
-  bind_bytes(s, 1, hash);
-  using Found = std::optional<std::pair<ImageRecord, std::vector<float>>>;
-  const int rc = sqlite3_step(s);
-  if (rc == SQLITE_DONE) return Found();
-  if (rc != SQLITE_ROW) return error("looking up a hash");
-  ImageRecord r = read_record(s);
-  const std::string bytes = column_bytes(s, 14);
-  std::vector<float> e(bytes.size() / sizeof(float));
-  std::memcpy(e.data(), bytes.data(), e.size() * sizeof(float));
-  return Found(std::make_pair(std::move(r), std::move(e)));
-}
-
-Result<std::optional<ImageRecord>> Catalog::find_by_path(const std::string& path) {
-  static const std::string sql =
-      std::string("SELECT ") + kImageColumns + " FROM images WHERE path = ?";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
-  StmtGuard guard(s);
-  bind_bytes(s, 1, path);
-  const int rc = sqlite3_step(s);
-  if (rc == SQLITE_DONE) return std::optional<ImageRecord>();
-  if (rc != SQLITE_ROW) return error("looking up a path");
-  return std::optional<ImageRecord>(read_record(s));
-}
-
-Result<std::vector<ImageRecord>> Catalog::get_images(const std::vector<int64_t>& ids) {
-  static const std::string sql =
-      std::string("SELECT ") + kImageColumns + " FROM images WHERE id = ?";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
-  std::vector<ImageRecord> out;
-  out.reserve(ids.size());
-  for (int64_t id : ids) {
-    StmtGuard guard(s);
-    sqlite3_bind_int64(s, 1, id);
-    const int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      out.push_back(read_record(s));
-    } else if (rc != SQLITE_DONE) {
-      return error("reading images");
-    }
-  }
-  return out;
-}
-
-Result<std::vector<float>> Catalog::get_embedding(int64_t id) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                              prepare("SELECT embedding FROM images WHERE id = ?"));
-  StmtGuard guard(s);
-  sqlite3_bind_int64(s, 1, id);
-  const int rc = sqlite3_step(s);
-  if (rc == SQLITE_DONE) return Status::error(path_ + ": no image with id " + std::to_string(id));
-  if (rc != SQLITE_ROW) return error("reading an embedding");
-  const std::string bytes = column_bytes(s, 0);
-  std::vector<float> e(bytes.size() / sizeof(float));
-  std::memcpy(e.data(), bytes.data(), e.size() * sizeof(float));
-  return e;
-}
-
-Status Catalog::for_each_embedding(
-    const std::function<bool(int64_t id, const float* embedding)>& fn) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                              prepare("SELECT id, embedding FROM images WHERE status = 0 AND "
-                                      "embedding IS NOT NULL ORDER BY id"));
-  StmtGuard guard(s);
-  const size_t bytes = static_cast<size_t>(embed_dim_) * sizeof(float);
-  std::vector<float> aligned(static_cast<size_t>(embed_dim_));
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (static_cast<size_t>(sqlite3_column_bytes(s, 1)) != bytes) {
-      return Status::error(path_ + ": image " + std::to_string(sqlite3_column_int64(s, 0)) +
-                           " has an embedding of " + std::to_string(sqlite3_column_bytes(s, 1)) +
-                           " bytes, expected " + std::to_string(bytes));
-    }
-    std::memcpy(aligned.data(), sqlite3_column_blob(s, 1), bytes);
-    if (!fn(sqlite3_column_int64(s, 0), aligned.data())) break;
-  }
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return error("reading embeddings");
-  return Status();
-}
-
-Result<EmbeddingSnapshot> Catalog::read_snapshot() {
-  CLIPSEARCH_RETURN_IF_ERROR(exec("BEGIN"));
-  EmbeddingSnapshot snap;
-  snap.dim = embed_dim_;
-  auto gen = generation();
-  Status st = gen.status();
-  if (st.ok()) {
-    snap.generation = *gen;
-    st = for_each_embedding([&](int64_t id, const float* e) {
-      snap.ids.push_back(id);
-      snap.vectors.insert(snap.vectors.end(), e, e + embed_dim_);
-      return true;
-    });
-  }
-  static_cast<void>(exec("COMMIT"));
-  if (!st.ok()) return st;
-  return snap;
-}
-
-Result<std::vector<int64_t>> Catalog::filter_ids(const ImageFilter& f) {
-  // Built per call (filters vary); values are always bound, never spliced into the SQL.
-  std::string sql = "SELECT id FROM images WHERE status = 0";
-  if (!f.folders.empty()) {
-    sql += " AND (";
-    for (size_t i = 0; i < f.folders.size(); ++i) {
-      sql += (i ? " OR " : "") + std::string("(path >= ? AND path < ?)");
-    }
-    sql += ")";
-  }
-  if (f.date_min_ns) sql += " AND date_taken_ns >= ?";
-  if (f.date_max_ns) sql += " AND date_taken_ns <= ?";
-  if (f.size_min) sql += " AND size >= ?";
-  if (f.size_max) sql += " AND size <= ?";
-  if (!f.formats.empty()) {
-    sql += " AND format IN (";
-    for (size_t i = 0; i < f.formats.size(); ++i) sql += i ? ", ?" : "?";
-    sql += ")";
-  }
-  sql += " ORDER BY id";
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-    return error("preparing a filter");
-  }
-  int i = 1;
-  for (const auto& folder : f.folders) {
-    auto [lo, hi] = folder_range(folder);
-    bind_bytes(s, i++, lo);
-    bind_bytes(s, i++, hi);
-  }
-  if (f.date_min_ns) sqlite3_bind_int64(s, i++, *f.date_min_ns);
-  if (f.date_max_ns) sqlite3_bind_int64(s, i++, *f.date_max_ns);
-  if (f.size_min) sqlite3_bind_int64(s, i++, *f.size_min);
-  if (f.size_max) sqlite3_bind_int64(s, i++, *f.size_max);
-  for (const auto& format : f.formats) {
-    sqlite3_bind_text(s, i++, format.c_str(), -1, SQLITE_TRANSIENT);
-  }
-  std::vector<int64_t> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s, 0));
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return error("filtering images");
-  return out;
-}
-
-Status Catalog::for_each_image(const std::function<bool(const ImageRecord&)>& fn) {
-  static const std::string sql =
-      std::string("SELECT ") + kImageColumns + " FROM images ORDER BY id";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
-  StmtGuard guard(s);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (!fn(read_record(s))) return Status();
-  }
-  if (rc != SQLITE_DONE) return error("reading images");
-  return Status();
-}
-
-Result<std::vector<std::pair<std::string, std::string>>> Catalog::failures(int64_t limit) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(
-      sqlite3_stmt * s,
-      prepare("SELECT path, error FROM images WHERE status != 0 ORDER BY path LIMIT ?"));
-  StmtGuard guard(s);
-  sqlite3_bind_int64(s, 1, limit);
-  std::vector<std::pair<std::string, std::string>> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    out.emplace_back(column_bytes(s, 0), column_bytes(s, 1));
-  }
-  if (rc != SQLITE_DONE) return error("reading failures");
-  return out;
-}
-
 Status Catalog::begin_write() {
   assert(!in_write_);
   CLIPSEARCH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));

@@ -388,6 +388,7 @@ Result<IndexStats> index_library(Catalog& catalog, Model& model, const Preproces
   std::set<std::string> seen;    // every file found
   Writer writer{catalog, model, config, options, stats, {}, {}, {}, 0, 0};
   std::vector<FileState> candidates_missing;
+  std::vector<std::string> protected_dirs;
   for (const CatalogRoot& root : roots) {
     CrawlOptions crawl_options;
     crawl_options.excludes = root.excludes;
@@ -420,15 +421,18 @@ Result<IndexStats> index_library(Catalog& catalog, Model& model, const Preproces
       }
       work.push_back(std::move(w));
     }
-    for (auto& [path, f] : known) {
-      const bool kept =
-          std::any_of(scan.unreadable_dirs.begin(), scan.unreadable_dirs.end(),
-                      [&](const std::string& d) { return d == path || under(path, d); });
-      if (!kept) candidates_missing.push_back(f);
-    }
+    protected_dirs.insert(protected_dirs.end(), scan.unreadable_dirs.begin(),
+                          scan.unreadable_dirs.end());
+    for (auto& [path, f] : known) candidates_missing.push_back(f);
   }
+  // Entries under a root that could not be scanned, or a folder that could not be read, stay,
+  // also when another root above it was read (/media read, /media/usb not mounted).
+  for (const SkippedRoot& r : stats.skipped_roots) protected_dirs.push_back(r.root);
   for (const FileState& f : candidates_missing) {
     if (seen.count(f.path) || writer.missing.count(f.id)) continue;
+    const bool kept = std::any_of(protected_dirs.begin(), protected_dirs.end(),
+                                  [&](const auto& d) { return d == f.path || under(f.path, d); });
+    if (kept) continue;
     writer.missing.insert(f.id);
     if (f.status == ImageStatus::kOk && !f.hash.empty())
       writer.missing_by_hash[f.hash].push_back(f.id);

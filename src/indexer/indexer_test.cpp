@@ -237,6 +237,24 @@ TEST_F(IndexerTest, BadRootsKeepTheirEntries) {
   EXPECT_EQ(catalog_->stats()->images, 1);
 }
 
+TEST_F(IndexerTest, AnUnmountedRootInsideAnotherKeepsItsEntries) {
+  put("a.png", testing::make_image(20, 20, 1));
+  put("usb/b.png", testing::make_image(20, 20, 2));
+  put("usb/c.png", testing::make_image(20, 20, 3));
+  index({lib_.string(), path("usb")});
+  ASSERT_EQ(catalog_->stats()->images, 3);
+  // The drive goes away; its mount point stays as an empty folder inside the other root.
+  fs::rename(path("usb"), tmp_.path() / "usb-away");
+  fs::create_directories(path("usb"));
+  IndexOptions o;  // both stored roots
+  auto s = index_library(*catalog_, *model_, config_, o);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->skipped_roots.size(), 1u);
+  EXPECT_EQ(s->skipped_roots[0].state, RootState::kEmpty);
+  EXPECT_EQ(s->removed, 0);
+  EXPECT_EQ(catalog_->stats()->images, 3);
+}
+
 TEST_F(IndexerTest, StoredRootsAreRescanned) {
   put("a.png", testing::make_image(20, 20, 1));
   index();
