@@ -276,7 +276,28 @@ def mojibake_once(rng, text):
     return raw.decode(codec, errors=errors)
 
 
+_FTFY_CHARS = []
+
+
+def ftfy_class_chars():
+    """The characters of ftfy's mojibake classes (and of its literal rules), for random runs that
+    reach every rule of its heuristic."""
+    if not _FTFY_CHARS:
+        import re
+        import ftfy.badness
+        import ftfy.chardata
+        chars = set("ÂÃÎÐ×ØÙà√≈‚Äâóв ЂВГРСўβΆΒΓΞΟāŒœ°²³µabcXYZ .,?!_1\n\x1a?\ufffd")
+        for v in list(ftfy.badness.MOJIBAKE_CATEGORIES.values()) + \
+                list(ftfy.chardata.UTF8_CLUES.values()):
+            r = re.compile("[" + v + "]")
+            chars |= {chr(c) for c in range(0x3000) if r.match(chr(c))}
+        _FTFY_CHARS.extend(sorted(chars))
+    return _FTFY_CHARS
+
+
 def gen_mojibake(rng):
+    if rng.random() < 0.2:
+        return "".join(rng.choice(ftfy_class_chars()) for _ in range(rng.randint(1, 12)))
     base = rng.choice(MOJIBAKE_SOURCES)
     if rng.random() < 0.4:
         base = caption(rng, rng.randint(1, 4)) + " " + base
