@@ -2,18 +2,14 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
+
+#include "text/ftfy_encoding.h"
 #include "text/html_unescape.h"
 #include "text/unicode.h"
 
 namespace clipsearch::text {
 namespace {
-
-// ref: ftfy fix_c1_controls: U+0080..U+009F read as Windows-1252 bytes ("sloppy": the five
-// unassigned bytes stay as they are).
-constexpr char32_t kWindows1252High[32] = {
-    0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
 
 // ref: ftfy fix_latin_ligatures: Latin ligatures and digraphs taken apart.
 struct Ligature {
@@ -41,13 +37,10 @@ bool is_decimal_digit(char32_t c) {  // Python re's \d
 
 // The character-level fixes of one pass, in ftfy's order (fix_and_explain).
 std::u32string fix_once(const std::u32string& in, bool unescape) {
-  std::u32string s = unescape ? ftfy_unescape_html(in) : in;
-  std::u32string t;
-  t.reserve(s.size());
-  for (char32_t c : s) {  // fix_c1_controls
-    t.push_back(c >= 0x80 && c <= 0x9F ? kWindows1252High[c - 0x80] : c);
-  }
-  s.clear();
+  std::u32string t = ftfy_fix_encoding(unescape ? ftfy_unescape_html(in) : in);
+  ftfy_fix_c1_controls(&t);
+  std::u32string s;
+  s.reserve(t.size());
   for (char32_t c : t) {  // fix_latin_ligatures
     const Ligature* lig = nullptr;
     if ((c >= 0x132 && c <= 0x1F3) || (c >= 0xFB00 && c <= 0xFB06)) {
@@ -111,14 +104,16 @@ std::u32string python_strip(const std::u32string& s) {
 }  // namespace
 
 std::u32string ftfy_fix_text(const std::u32string& text) {
-  // ref: ftfy.fix_text: segments end after each '\n'; once a segment holds '<', HTML unescaping
-  // stays off for the rest of the text.
+  // ref: ftfy.fix_text: segments end after each '\n' (or after max_decode_length characters);
+  // once a segment holds '<', HTML unescaping stays off for the rest of the text.
+  constexpr size_t kMaxDecodeLength = 1000000;
   std::u32string out;
   bool unescape = true;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find(U'\n', pos);
     size_t end = nl == std::u32string::npos ? text.size() : nl + 1;
+    end = std::min(end, pos + kMaxDecodeLength);
     std::u32string seg = text.substr(pos, end - pos);
     if (seg.find(U'<') != std::u32string::npos) unescape = false;
     while (true) {

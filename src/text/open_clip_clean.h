@@ -1,12 +1,12 @@
 // open_clip's text cleaning, for the open_clip flavour of the tokenizer.
 //
 // ref: open_clip 2.23 tokenizer._clean_lower = whitespace_clean(basic_clean(text)).lower(), with
-// basic_clean = ftfy.fix_text, html.unescape twice, strip. Of ftfy.fix_text this reproduces the
-// character-level fixes, segment by segment and repeated until nothing changes, as ftfy does:
-// HTML entities (unless the text has a '<'), C1 controls as Windows-1252, Latin ligatures,
-// full-width forms, curly quotes, line breaks, terminal escapes, control characters, NFC.
-// It does not reproduce ftfy's mojibake repair (fix_encoding), which guesses at text that was
-// decoded with the wrong codec (docs/TOKENIZER.md). Pure function, thread-safe.
+// basic_clean = ftfy.fix_text, html.unescape twice, strip. ftfy.fix_text (6.3.1, default
+// config) is reproduced whole, segment by segment and repeated until nothing changes, as ftfy
+// does: HTML entities (unless the text has a '<'), the mojibake repair of text decoded with the
+// wrong codec (fix_encoding, ftfy_encoding.h), C1 controls as Windows-1252, Latin ligatures,
+// full-width forms, curly quotes, line breaks, terminal escapes, control characters, NFC
+// (docs/TOKENIZER.md). Pure function, thread-safe.
 #pragma once
 
 #include <string>

@@ -7,12 +7,17 @@ Writes under $CLIPSEARCH_REFERENCE_DIR/tokenizer/ (the build folder; nothing is 
                           special_tokens_map.json, tokenizer_config.json) + a config.json
   models/open_clip/       bpe_simple_vocab_16e6.txt.gz as open_clip ships it
   golden_<name>.jsonl     one line per text: {"hex": UTF-8 bytes in hex, "ids": [...],
-                          "category": ..., "skip": reason or absent}
+                          "category": ..., "valid_utf8": ...}
+  golden_ftfy.jsonl       one line per text: {"hex": the text given to the references, in
+                          UTF-8, "fixed": ftfy.fix_text of it, in UTF-8} (open_clip's ftfy step
+                          alone, compared before lowercasing and tokenization hide differences)
 
-The corpus comes from a seeded generator (>= 10,000 texts) covering the categories of issue 3.
+The corpus comes from a seeded generator (>= 10,000 texts) covering the categories of issue 3,
+and deliberate mojibake (UTF-8 text decoded with the wrong codecs) for ftfy's encoding repair.
 References: transformers 4.25.1 CLIPTokenizerFast (tokenizers 0.13.3), loaded from the local
 folders, and open_clip 2.23.0 SimpleTokenizer (its default 'lower' cleaning, ftfy included).
 Invalid UTF-8 inputs are given to the references decoded with errors="replace".
+With --models-only, writes the model folders and nothing else.
 """
 import gzip
 import json
@@ -247,6 +252,79 @@ CATEGORIES = ["ascii", "latin", "scripts", "emoji", "numbers", "punctuation", "u
               "ftfy", "combining"]
 
 
+# Mojibake: UTF-8 text of many scripts decoded with a wrong single-byte codec, as ftfy's
+# fix_encoding expects to find it (and as it should leave it alone when it is not sure).
+MOJIBAKE_SOURCES = [
+    "café crème brûlée", "naïve façade", "Ångström", "São Paulo à noite", "Ærøskøbing",
+    "Łódź Gdańsk Kraków", "Český Krumlov", "İstanbul'da güzel", "Übergrößenträger",
+    "Москва зимой", "Київ", "Ελληνικά νησιά", "日本語のテキスト", "北京烤鸭", "한국어 문장",
+    "עברית", "العربية", "हिन्दी", "ภาษาไทย", "“smart quotes” and ‘single’", "en – dash — em",
+    "ellipsis…", "price: 10 €", "© ® ™ ° ± µ ½", "no\u00a0break\u00a0space", "😀 emoji 🐶 ❤️",
+    "👩‍💻 at work", "Ça va? Très bien!", "résumé", "piñata señor", "fà cil", "à quelle heure",
+    "Ã  quelque", "ça à ça", "œuvre", "Straße", "ĳsselmeer", "x² + y³", "a × b", "•bullet",
+]
+MOJIBAKE_CODECS = ["latin-1", "windows-1252", "sloppy-windows-1252", "windows-1251",
+                   "sloppy-windows-1251", "windows-1250", "windows-1253", "windows-1254",
+                   "windows-1257", "iso-8859-2", "mac-roman", "cp437", "cp850", "koi8-r"]
+
+
+def mojibake_once(rng, text):
+    codec = rng.choice(MOJIBAKE_CODECS)
+    raw = text.encode("utf-8")
+    errors = rng.choice(["replace", "replace", "ignore"]) if not codec.startswith("sloppy") \
+        and codec not in ("latin-1", "mac-roman", "cp437", "cp850", "koi8-r") else "strict"
+    return raw.decode(codec, errors=errors)
+
+
+_FTFY_CHARS = []
+
+
+def ftfy_class_chars():
+    """The characters of ftfy's mojibake classes (and of its literal rules), for random runs that
+    reach every rule of its heuristic."""
+    if not _FTFY_CHARS:
+        import re
+        import ftfy.badness
+        import ftfy.chardata
+        chars = set("ÂÃÎÐ×ØÙà√≈‚Äâóв ЂВГРСўβΆΒΓΞΟāŒœ°²³µabcXYZ .,?!_1\n\x1a?\ufffd")
+        for v in list(ftfy.badness.MOJIBAKE_CATEGORIES.values()) + \
+                list(ftfy.chardata.UTF8_CLUES.values()):
+            r = re.compile("[" + v + "]")
+            chars |= {chr(c) for c in range(0x3000) if r.match(chr(c))}
+        _FTFY_CHARS.extend(sorted(chars))
+    return _FTFY_CHARS
+
+
+def gen_mojibake(rng):
+    if rng.random() < 0.2:
+        return "".join(rng.choice(ftfy_class_chars()) for _ in range(rng.randint(1, 12)))
+    base = rng.choice(MOJIBAKE_SOURCES)
+    if rng.random() < 0.4:
+        base = caption(rng, rng.randint(1, 4)) + " " + base
+    if rng.random() < 0.3:
+        base += " " + rand_script(rng, rng.choice(list(SCRIPTS)), rng.randint(1, 4))
+    r = rng.random()
+    if r < 0.55:
+        bad = mojibake_once(rng, base)
+    elif r < 0.7:  # doubled mojibake
+        bad = mojibake_once(rng, mojibake_once(rng, base))
+    elif r < 0.85:  # mixed good and bad segments
+        bad = rng.choice([base + " ", ""]) + mojibake_once(rng, base) + \
+            rng.choice(["", " " + base, " " + caption(rng, 2)])
+    else:
+        bad = base.encode("utf-8").decode(rng.choice(["latin-1", "sloppy-windows-1252"]))
+    t = rng.random()
+    if t < 0.25:  # a process that turned U+00A0 into a space
+        bad = bad.replace("\xa0", " ")
+    elif t < 0.35:  # lost bytes
+        bad = "".join(rng.choice(["?", "\ufffd"]) if c >= "\x80" and rng.random() < 0.15 else c
+                      for c in bad)
+    elif t < 0.45:
+        bad = rng.choice(["\n", "<b>", "&amp; ", "\x85", "\x93", "\u2028"]).join(
+            [bad, mojibake_once(rng, caption(rng, 2) + " é")])
+    return bad
+
+
 def corpus():
     rng = random.Random(SEED)
     items = []  # (category, bytes)
@@ -255,6 +333,8 @@ def corpus():
             items.append((cat, gen_category(rng, cat).encode("utf-8")))
     for _ in range(PER_CATEGORY):
         items.append(("invalid_utf8", gen_invalid(rng)))
+    for _ in range(PER_CATEGORY):
+        items.append(("mojibake", gen_mojibake(rng).encode("utf-8")))
     # Mixtures of everything.
     for _ in range(PER_CATEGORY):
         text = " ".join(gen_category(rng, rng.choice(CATEGORIES)) for _ in range(rng.randint(2, 4)))
@@ -287,9 +367,7 @@ def open_clip_ids(model_dir, texts):
     return out
 
 
-def mojibake_repaired(text):
-    # ftfy's encoding repair (a heuristic guess at mis-decoded text) is not reproduced; such
-    # texts are reported, not compared.
+def encoding_repaired(text):
     return ftfy.fix_text(text) != ftfy.fix_text(text, fix_encoding=False)
 
 
@@ -301,28 +379,37 @@ def valid_utf8(raw):
         return False
 
 
-def write_golden(name, items, texts, ids, skips=None):
+def write_golden(name, items, texts, ids):
     path = os.path.join(ROOT, f"golden_{name}.jsonl")
     with open(path, "w") as f:
-        for i, ((cat, raw), t) in enumerate(zip(items, ids)):
+        for (cat, raw), t in zip(items, ids):
             row = {"hex": raw.hex(), "ids": t, "category": cat, "valid_utf8": valid_utf8(raw)}
-            if skips and skips[i]:
-                row["skip"] = skips[i]
             f.write(json.dumps(row) + "\n")
     return path
+
+
+def write_ftfy_golden(items, texts):
+    with open(os.path.join(ROOT, "golden_ftfy.jsonl"), "w") as f:
+        for (cat, _), t in zip(items, texts):
+            row = {"hex": t.encode("utf-8").hex(), "fixed": ftfy.fix_text(t).encode("utf-8").hex(),
+                   "category": cat}
+            f.write(json.dumps(row) + "\n")
 
 
 def main():
     os.makedirs(ROOT, exist_ok=True)
     hf, published, oc = write_models()
+    if "--models-only" in sys.argv[1:]:  # the vocabularies alone (fuzz/CMakeLists.txt)
+        return
     items = corpus()
     texts = [raw.decode("utf-8", errors="replace") for _, raw in items]
     write_golden("transformers", items, texts, transformers_ids(hf, texts))
     write_golden("transformers_published", items, texts, transformers_ids(published, texts))
-    skips = ["ftfy mojibake repair" if mojibake_repaired(t) else None for t in texts]
-    write_golden("open_clip", items, texts, open_clip_ids(oc, texts), skips)
-    print(f"tokenizer_golden: {len(items)} texts, {sum(1 for s in skips if s)} open_clip texts "
-          f"changed by ftfy's mojibake repair, in {ROOT}", file=sys.stderr)
+    write_golden("open_clip", items, texts, open_clip_ids(oc, texts))
+    write_ftfy_golden(items, texts)
+    repaired = sum(1 for t in texts if encoding_repaired(t))
+    print(f"tokenizer_golden: {len(items)} texts, {repaired} of them changed by ftfy's encoding "
+          f"repair, in {ROOT}", file=sys.stderr)
 
 
 if __name__ == "__main__":
