@@ -21,6 +21,7 @@
 #include "image/bmp.h"
 #include "image/convert.h"
 #include "image/gif_fill.h"
+#include "image/jpeg.h"
 #include "image/orient.h"
 
 namespace clipsearch {
@@ -90,6 +91,27 @@ const char* image_format_name(ImageFormat f) {
       break;
   }
   return "unknown";
+}
+
+Status image_check_pixel_limit(int64_t w, int64_t h, const std::string& name,
+                               const DecodeOptions& options) {
+  if (w * h <= options.max_pixels) return Status();
+  return Status::error(name + ": " + std::to_string(w) + "x" + std::to_string(h) + " = " +
+                       std::to_string(w * h) + " pixels exceeds the limit of " +
+                       std::to_string(options.max_pixels) + " (a possible decompression bomb)");
+}
+
+Status image_timeout_error(const std::string& name, const DecodeOptions& options) {
+  return Status::error(name + ": decoding took longer than the limit of " +
+                       std::to_string(options.timeout_seconds) + " s");
+}
+
+int image_fast_shrink(int64_t w, int64_t h, const DecodeOptions& options) {
+  if (options.mode != DecodeMode::kFast) return 1;
+  const int64_t short_side = std::min(w, h);
+  int shrink = 1;
+  while (shrink < 8 && short_side / (shrink * 2) >= 2LL * options.fast_min_side) shrink *= 2;
+  return shrink;
 }
 
 namespace {
@@ -217,6 +239,7 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
       return Status::error(what + ": " + std::to_string(scans) + " scans, more than the limit of " +
                            std::to_string(kMaxJpegScans) + " (a possible decoding bomb)");
     }
+    return jpeg_decode(data, size, name, options);
   }
 
   ImageRef img;
@@ -225,17 +248,10 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
   }
   const int64_t w = vips_image_get_width(img.p), h = vips_image_get_height(img.p);
   if (w <= 0 || h <= 0) return Status::error(what + ": empty image");
-  if (w * h > options.max_pixels) {
-    return Status::error(name + ": " + std::to_string(w) + "x" + std::to_string(h) + " = " +
-                         std::to_string(w * h) + " pixels exceeds the limit of " +
-                         std::to_string(options.max_pixels) + " (a possible decompression bomb)");
-  }
-  if (options.mode == DecodeMode::kFast &&
-      (format == ImageFormat::kJpeg || format == ImageFormat::kWebp)) {
+  CLIPSEARCH_RETURN_IF_ERROR(image_check_pixel_limit(w, h, name, options));
+  if (format == ImageFormat::kWebp) {
     // Shrink on load by 2, 4 or 8, never below twice the target short side.
-    const int64_t short_side = std::min(w, h);
-    int shrink = 1;
-    while (shrink < 8 && short_side / (shrink * 2) >= 2LL * options.fast_min_side) shrink *= 2;
+    const int shrink = image_fast_shrink(w, h, options);
     if (shrink > 1) {
       ImageRef shrunk;
       if (open_image(format, data, size, shrink, &shrunk.p) != 0) {
@@ -262,8 +278,7 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
   if (!pixels) {
     std::string msg = vips_message();
     if (deadline.expired) {
-      return Status::error(name + ": decoding took longer than the limit of " +
-                           std::to_string(options.timeout_seconds) + " s");
+      return image_timeout_error(name, options);
     }
     return Status::error(what + ": " + msg);
   }

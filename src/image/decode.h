@@ -3,6 +3,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+
+#include "clipsearch/image.h"
 
 namespace clipsearch {
 
@@ -16,5 +19,14 @@ ImageFormat image_sniff_format(const uint8_t* data, size_t size);
 int image_jpeg_scan_count(const uint8_t* data, size_t size);
 constexpr int kMaxJpegScans = 256;
 const char* image_format_name(ImageFormat format);
+
+// The checks every decoder shares, with the same messages for every format.
+// Pixel limit on the header's size, before any pixel is decoded.
+Status image_check_pixel_limit(int64_t width, int64_t height, const std::string& name,
+                               const DecodeOptions& options);
+Status image_timeout_error(const std::string& name, const DecodeOptions& options);
+// DecodeMode::kFast: the shrink-on-load factor (1, 2, 4 or 8) for a width x height image, the
+// largest that keeps the short side at least 2 * options.fast_min_side.
+int image_fast_shrink(int64_t width, int64_t height, const DecodeOptions& options);
 
 }  // namespace clipsearch
