@@ -51,8 +51,10 @@ int image_jpeg_scan_count(const uint8_t* d, size_t n) {
   int scans = 0;
   size_t i = 2;  // after SOI
   while (i + 1 < n) {
-    if (d[i] != 0xFF) {  // entropy-coded data
-      ++i;
+    if (d[i] != 0xFF) {  // entropy-coded data: on to the next 0xFF
+      const void* ff = std::memchr(d + i, 0xFF, n - i);
+      if (!ff) break;
+      i = static_cast<size_t>(static_cast<const uint8_t*>(ff) - d);
       continue;
     }
     const uint8_t m = d[i + 1];
