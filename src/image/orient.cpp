@@ -23,11 +23,15 @@ int image_exif_orientation(const uint8_t* t, size_t n) {
     const size_t at = ifd + 2 + e * 12;
     if (at > n || n - at < 12) break;
     if (u16(at) != 0x0112) continue;
+    // Pillow reads the first value (TiffTags knows the tag as a single value); values that
+    // do not fit in the entry's 4 bytes are stored at an offset.
     const uint32_t type = u16(at + 2), count = u32(at + 4);
-    if (count != 1) return 1;
-    if (type == 3 || type == 8) return static_cast<int>(u16(at + 8));  // (S)SHORT
-    if (type == 4 || type == 9) return static_cast<int>(u32(at + 8));  // (S)LONG
-    return 1;
+    const bool is_short = type == 3 || type == 8, is_long = type == 4 || type == 9;
+    if (count == 0 || (!is_short && !is_long)) return 1;
+    const uint64_t bytes = uint64_t{count} * (is_short ? 2 : 4);
+    const size_t value_at = bytes <= 4 ? at + 8 : u32(at + 8);
+    if (value_at > n || n - value_at < (is_short ? 2u : 4u)) return 1;
+    return static_cast<int>(is_short ? u16(value_at) : u32(value_at));
   }
   return 1;
 }
