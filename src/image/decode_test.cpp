@@ -274,6 +274,41 @@ TEST(Decode, TimeLimitStopsDecoding) {
       << t.status().message();
 }
 
+// JPEG goes through libjpeg-turbo directly: its progress hook enforces the time limit (also
+// inside a progressive file's scans), running out of data is an error naming the file, corrupt
+// entropy data is not (Pillow decodes it too).
+TEST(Decode, JpegLimitsAndDamage) {
+  auto progressive = encode(1600, 1200, 3, false, ".jpg[interlace]");
+  DecodeOptions opt;
+  opt.timeout_seconds = 1e-6;
+  auto slow = image_decode_memory(progressive.data(), progressive.size(), "slow.jpg", opt);
+  ASSERT_FALSE(slow.ok());
+  EXPECT_TRUE(has(slow.status(), "slow.jpg: decoding took longer than the limit"))
+      << slow.status().message();
+
+  auto jpg = encode(320, 240, 3, false, ".jpg");
+  for (size_t cut : {jpg.size() / 4, jpg.size() / 2, jpg.size() - 40}) {
+    auto t = image_decode_memory(jpg.data(), cut, "cut.jpg");
+    ASSERT_FALSE(t.ok()) << cut;
+    EXPECT_TRUE(has(t.status(), "cut.jpg: JPEG: Premature end of JPEG file"))
+        << t.status().message();
+  }
+  std::vector<uint8_t> corrupt = jpg;
+  for (size_t i = corrupt.size() / 2; i < corrupt.size() / 2 + 30; ++i) {
+    if (corrupt[i] != 0xFF && corrupt[i] != 0x00) corrupt[i] ^= 0x55;
+  }
+  auto c = image_decode_memory(corrupt.data(), corrupt.size(), "corrupt.jpg");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->width, 320);
+
+  DecodeOptions small;
+  small.max_pixels = 320 * 240 - 1;
+  auto big = image_decode_memory(jpg.data(), jpg.size(), "big.jpg", small);
+  ASSERT_FALSE(big.ok());
+  EXPECT_TRUE(has(big.status(), "big.jpg: 320x240 = 76800 pixels exceeds the limit"))
+      << big.status().message();
+}
+
 TEST(Decode, SixteenBitScaledOrClipped) {
   auto gray = encode(8, 8, 1, true, ".png");
   auto scaled = image_decode_memory(gray.data(), gray.size(), "g16.png");
