@@ -12,7 +12,7 @@ add_library(clipsearch_blas INTERFACE)
 target_include_directories(clipsearch_blas SYSTEM INTERFACE ${OPENBLAS_INCLUDE_DIR})
 target_link_libraries(clipsearch_blas INTERFACE ${OPENBLAS_LIBRARY})
 
-# libvips (C API) decodes images: JPEG, PNG, WebP, GIF, TIFF, HEIF. Only its decoders are used;
+# libvips (C API) decodes images: PNG, WebP, GIF, TIFF, HEIF. Only its decoders are used;
 # resampling is the project's own Pillow-exact code (src/image/resample.cpp).
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips>=8.13)
 
@@ -28,3 +28,6 @@ find_package(SQLite3 REQUIRED)
 # src/hub: downloads over libcurl, sha256/sha1 checksums from OpenSSL's libcrypto.
 find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+
+# JPEG is decoded with libjpeg-turbo directly (src/image/jpeg.cpp); the same library Pillow uses.
+pkg_check_modules(JPEG REQUIRED IMPORTED_TARGET libjpeg)

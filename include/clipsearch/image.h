@@ -2,8 +2,9 @@
 // the float32 [3, H, W] tensor a CLIP image tower sees, exactly as the reference does
 // (transformers' CLIPImageProcessor, or open_clip's torchvision transform, on Pillow).
 //
-// Decoding uses libvips, restricted to an allow-list of formats recognised by their magic bytes
-// (JPEG, PNG, WebP, GIF, TIFF, BMP, HEIF/AVIF where libvips has the loader), with a pixel limit
+// Decoding is restricted to an allow-list of formats recognised by their magic bytes: JPEG with
+// libjpeg-turbo (the library Pillow uses, same samples), BMP with the project's own reader, PNG,
+// WebP, GIF, TIFF and HEIF/AVIF (where libvips has the loader) with libvips; with a pixel limit
 // checked from the header before any pixel is decoded, a wall-clock limit per image, and only
 // the first frame of animations. Resampling is the project's own reimplementation of Pillow's
 // (separable, fixed point), so the resized uint8 pixels are identical to Pillow's.

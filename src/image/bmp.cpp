@@ -3,6 +3,8 @@
 #include <cstring>
 #include <vector>
 
+#include "image/decode.h"
+
 namespace clipsearch {
 namespace {
 
@@ -49,11 +51,7 @@ Result<RgbImage> bmp_decode(const uint8_t* d, size_t n, const std::string& name,
   const bool top_down = height < 0;
   if (top_down) height = -height;
   if (width <= 0 || height <= 0) return Status::error(what + ": empty image");
-  if (width * height > options.max_pixels) {
-    return Status::error(name + ": " + std::to_string(width) + "x" + std::to_string(height) +
-                         " = " + std::to_string(width * height) + " pixels exceeds the limit of " +
-                         std::to_string(options.max_pixels) + " (a possible decompression bomb)");
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(image_check_pixel_limit(width, height, name, options));
   // Channel shifts for 32-bit pixels (little-endian BGRX by default).
   int rs = 16, gs = 8, bs = 0;
   if (compression == 3 || compression == 6) {

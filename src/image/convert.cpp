@@ -37,6 +37,16 @@ inline uint8_t blend(int c, int a, int bg) {
 
 }  // namespace
 
+void image_cmyk_row_to_rgb(const uint8_t* cmyk, size_t n, bool inverted, uint8_t* rgb) {
+  const int flip = inverted ? 255 : 0;  // v ^ 255 == 255 - v
+  for (size_t p = 0; p < n; ++p, cmyk += 4, rgb += 3) {
+    const int nk = 255 - (cmyk[3] ^ flip);
+    rgb[0] = clip8(nk - muldiv255(cmyk[0] ^ flip, nk));
+    rgb[1] = clip8(nk - muldiv255(cmyk[1] ^ flip, nk));
+    rgb[2] = clip8(nk - muldiv255(cmyk[2] ^ flip, nk));
+  }
+}
+
 RgbImage image_samples_to_rgb(const DecodedSamples& in, const DecodeOptions& options) {
   const int bands = bands_of(in.layout);
   const size_t n = static_cast<size_t>(in.width) * in.height;

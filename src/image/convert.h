@@ -21,6 +21,10 @@ struct DecodedSamples {
   const void* data = nullptr;  // [height, width, bands]
 };
 
+// One row of n CMYK pixels to RGB with Pillow's cmyk2rgb(); `inverted`: the samples are
+// Adobe's inverted inks (Pillow's "CMYK;I" raw mode, which it assumes for every CMYK JPEG).
+void image_cmyk_row_to_rgb(const uint8_t* cmyk, size_t n, bool inverted, uint8_t* rgb);
+
 RgbImage image_samples_to_rgb(const DecodedSamples& in, const DecodeOptions& options);
 
 }  // namespace clipsearch

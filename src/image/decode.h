@@ -6,6 +6,7 @@
 #include <string>
 
 #include "clipsearch/status.h"
+#include "clipsearch/image.h"
 
 namespace clipsearch {
 
@@ -30,5 +31,14 @@ struct ImageHeader {
 };
 // Fails (naming `name`) for data that is not an allow-listed image or whose header is corrupt.
 Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const std::string& name);
+
+// The checks every decoder shares, with the same messages for every format.
+// Pixel limit on the header's size, before any pixel is decoded.
+Status image_check_pixel_limit(int64_t width, int64_t height, const std::string& name,
+                               const DecodeOptions& options);
+Status image_timeout_error(const std::string& name, const DecodeOptions& options);
+// DecodeMode::kFast: the shrink-on-load factor (1, 2, 4 or 8) for a width x height image, the
+// largest that keeps the short side at least 2 * options.fast_min_side.
+int image_fast_shrink(int64_t width, int64_t height, const DecodeOptions& options);
 
 }  // namespace clipsearch

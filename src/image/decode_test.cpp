@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "clipsearch/image.h"
 
@@ -116,6 +118,62 @@ TEST(Decode, BadFilesGiveErrorsNamingTheFile) {
   EXPECT_TRUE(has(missing.status(), "/nonexistent/photo.jpg")) << missing.status().message();
 }
 
+// libvips' error buffer is process-wide: decodes failing at the same time must still each get
+// their own message. Bad files of several formats and sizes (so libvips' texts differ), decoded
+// one at a time for the expected messages, then from 8 threads at once, many times over.
+TEST(Decode, ConcurrentFailuresKeepTheirOwnMessages) {
+  struct Bad {
+    std::string name;
+    std::vector<uint8_t> bytes;
+    std::string expected;
+  };
+  std::vector<Bad> bad;
+  int k = 0;
+  for (const char* suffix : {".png", ".webp", ".tif", ".gif"}) {
+    for (int w : {40, 97, 160}) {
+      auto full = encode(w, w / 2 + 3, 3, false, suffix);
+      for (size_t cut : {full.size() / 3, full.size() * 3 / 4}) {
+        Bad b;
+        b.name = "bad" + std::to_string(k++) + suffix;
+        b.bytes.assign(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(cut));
+        auto r = image_decode_memory(b.bytes.data(), b.bytes.size(), b.name);
+        if (r.ok()) continue;  // some cuts still decode (GIF)
+        b.expected = r.status().message();
+        bad.push_back(std::move(b));
+      }
+    }
+  }
+  ASSERT_GT(bad.size(), 12u);
+  std::vector<std::vector<std::string>> got(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 6; ++round) {
+        for (size_t i = 0; i < bad.size(); ++i) {
+          const Bad& b = bad[(i * 7 + t * 5 + round) % bad.size()];
+          auto r = image_decode_memory(b.bytes.data(), b.bytes.size(), b.name);
+          got[t].push_back(r.ok() ? b.name + " decoded" : r.status().message());
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 8; ++t) {
+    size_t j = 0;
+    for (int round = 0; round < 6; ++round) {
+      for (size_t i = 0; i < bad.size(); ++i) {
+        const Bad& b = bad[(i * 7 + t * 5 + round) % bad.size()];
+        EXPECT_EQ(got[t][j++], b.expected);
+      }
+    }
+  }
+  // Each expected message names its file and carries libvips' own text after the format.
+  for (const Bad& b : bad) {
+    EXPECT_EQ(b.expected.rfind(b.name + ": ", 0), 0u) << b.expected;
+    EXPECT_GT(b.expected.size(), b.name.size() + 12) << b.expected;
+  }
+}
+
 TEST(Decode, WrongExtensionIsIgnored) {
   auto png = encode(5, 3, 3, false, ".png");
   std::string path = testing::TempDir() + "/really_a_png.jpg";
@@ -214,6 +272,41 @@ TEST(Decode, TimeLimitStopsDecoding) {
   ASSERT_FALSE(t.ok());
   EXPECT_TRUE(has(t.status(), "slow.png: decoding took longer than the limit"))
       << t.status().message();
+}
+
+// JPEG goes through libjpeg-turbo directly: its progress hook enforces the time limit (also
+// inside a progressive file's scans), running out of data is an error naming the file, corrupt
+// entropy data is not (Pillow decodes it too).
+TEST(Decode, JpegLimitsAndDamage) {
+  auto progressive = encode(1600, 1200, 3, false, ".jpg[interlace]");
+  DecodeOptions opt;
+  opt.timeout_seconds = 1e-6;
+  auto slow = image_decode_memory(progressive.data(), progressive.size(), "slow.jpg", opt);
+  ASSERT_FALSE(slow.ok());
+  EXPECT_TRUE(has(slow.status(), "slow.jpg: decoding took longer than the limit"))
+      << slow.status().message();
+
+  auto jpg = encode(320, 240, 3, false, ".jpg");
+  for (size_t cut : {jpg.size() / 4, jpg.size() / 2, jpg.size() - 40}) {
+    auto t = image_decode_memory(jpg.data(), cut, "cut.jpg");
+    ASSERT_FALSE(t.ok()) << cut;
+    EXPECT_TRUE(has(t.status(), "cut.jpg: JPEG: Premature end of JPEG file"))
+        << t.status().message();
+  }
+  std::vector<uint8_t> corrupt = jpg;
+  for (size_t i = corrupt.size() / 2; i < corrupt.size() / 2 + 30; ++i) {
+    if (corrupt[i] != 0xFF && corrupt[i] != 0x00) corrupt[i] ^= 0x55;
+  }
+  auto c = image_decode_memory(corrupt.data(), corrupt.size(), "corrupt.jpg");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->width, 320);
+
+  DecodeOptions small;
+  small.max_pixels = 320 * 240 - 1;
+  auto big = image_decode_memory(jpg.data(), jpg.size(), "big.jpg", small);
+  ASSERT_FALSE(big.ok());
+  EXPECT_TRUE(has(big.status(), "big.jpg: 320x240 = 76800 pixels exceeds the limit"))
+      << big.status().message();
 }
 
 TEST(Decode, SixteenBitScaledOrClipped) {

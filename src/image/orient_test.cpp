@@ -36,5 +36,30 @@ TEST(Orient, AllEightOrientations) {
   EXPECT_EQ(values(image_orient(grid(), 9)), values(grid()));  // invalid: unchanged
 }
 
+// EXIF parsing: both byte orders, SHORT and LONG, and every truncation of a valid block reads
+// nothing out of bounds (ASan) and falls back to 1.
+TEST(Orient, ExifOrientationFromIfd0) {
+  const std::vector<uint8_t> le = {'I',  'I',  42, 0, 8, 0, 0, 0,  // header, IFD0 at 8
+                                   1,    0,                        // one entry
+                                   0x12, 0x01, 3,  0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(image_exif_orientation(le.data(), le.size()), 6);
+  const std::vector<uint8_t> be = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0,
+                                   4,   0,   0, 0,  1, 0, 0, 0, 8, 0, 0,    0,    0};
+  EXPECT_EQ(image_exif_orientation(be.data(), be.size()), 8);
+  for (size_t n = 0; n < le.size(); ++n) {
+    std::vector<uint8_t> cut(le.begin(), le.begin() + static_cast<std::ptrdiff_t>(n));
+    const int o = image_exif_orientation(cut.data(), cut.size());
+    EXPECT_TRUE(o == 1 || o == 6) << n;
+  }
+  std::vector<uint8_t> far = le;
+  far[4] = 0xF0;  // IFD0 offset past the end
+  EXPECT_EQ(image_exif_orientation(far.data(), far.size()), 1);
+  std::vector<uint8_t> offset = le;  // LONG with count 2: values at an offset past the end
+  offset[12] = 4;
+  offset[14] = 2;
+  offset[18] = 0xFF;
+  EXPECT_EQ(image_exif_orientation(offset.data(), offset.size()), 1);
+}
+
 }  // namespace
 }  // namespace clipsearch

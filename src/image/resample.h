@@ -11,9 +11,14 @@
 
 namespace clipsearch {
 
+// kSimd: the vectorized loops where the CPU has them (AVX2), else the portable ones; kScalar:
+// the portable loops only, for tests (both give the same bytes).
+enum class ResampleKernels { kSimd, kScalar };
+
 // Pixels [x0, x1) x [y0, y1) of `in` resized to out_width x out_height. The window must lie
 // inside the output (asserted).
 RgbImage image_resize_window(const RgbImage& in, int out_width, int out_height, int x0, int y0,
-                             int x1, int y1, ResampleFilter filter);
+                             int x1, int y1, ResampleFilter filter,
+                             ResampleKernels kernels = ResampleKernels::kSimd);
 
 }  // namespace clipsearch

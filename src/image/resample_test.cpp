@@ -60,5 +60,29 @@ TEST(Resample, WindowEqualsCropOfFullResize) {
   }
 }
 
+// The vectorized passes must give the scalar (Pillow's loop order) bytes: every filter, down and
+// up, windows touching the right edge (where the SIMD loads would leave the row), 1-pixel rows.
+TEST(Resample, SimdEqualsScalar) {
+  const ResampleFilter filters[] = {ResampleFilter::kBox, ResampleFilter::kBilinear,
+                                    ResampleFilter::kHamming, ResampleFilter::kBicubic,
+                                    ResampleFilter::kLanczos};
+  const std::pair<int, int> sizes[] = {{1, 1},   {2, 5},    {5, 3},   {7, 9},
+                                       {61, 37}, {300, 20}, {17, 250}};
+  unsigned seed = 10;
+  for (auto [iw, ih] : sizes) {
+    RgbImage im = random_image(iw, ih, ++seed);
+    for (auto [w, h] : {std::pair{1, 1}, {3, 2}, {13, 11}, {64, 40}, {iw + 3, ih}, {iw, ih + 2}}) {
+      for (ResampleFilter f : filters) {
+        for (int x0 : {0, w / 3}) {
+          RgbImage simd = image_resize_window(im, w, h, x0, 0, w, h, f, ResampleKernels::kSimd);
+          RgbImage scalar = image_resize_window(im, w, h, x0, 0, w, h, f, ResampleKernels::kScalar);
+          ASSERT_EQ(simd.pixels, scalar.pixels)
+              << iw << "x" << ih << " -> " << w << "x" << h << " filter " << static_cast<int>(f);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace clipsearch

@@ -316,6 +316,179 @@ def format_cases():
     add_case("exif_thumb_disagree", path, ["clip224"], exif="apply", tensors=True)
 
 
+def jpeg_segments(data):
+    """(marker, start, end) of each marker segment between SOI and SOS."""
+    out, i = [], 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        end = i + 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+        out.append((marker, i, end))
+        if marker == 0xDA:
+            break
+        i = end
+    return out
+
+
+def jpeg_patch_sampling(data, width, height, hv):
+    """Rewrites a baseline JPEG's frame header: new size and luma sampling factors. With the same
+    number of blocks per MCU and of MCUs, the entropy-coded data stays valid (and decodes to a
+    scrambled but well-defined image): how 4:4:0 and 4:1:1 files are made here, which Pillow
+    cannot write."""
+    d = bytearray(data)
+    (_, sof, _), = [seg for seg in jpeg_segments(d) if seg[0] == 0xC0]
+    d[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    d[sof + 11] = hv
+    return bytes(d)
+
+
+def jpeg_without(data, marker):
+    for m, a, b in jpeg_segments(data):
+        if m == marker:
+            return data[:a] + data[b:]
+    raise ValueError(f"no marker {marker:#x}")
+
+
+def exif_block(order, entries, ifd1=None):
+    """An APP1 EXIF payload: a TIFF header and IFD0 with `entries` [(tag, type, count, value)],
+    optionally followed by IFD1 (the thumbnail's)."""
+    e = "<" if order == b"II" else ">"
+    def ifd(ents, next_at):
+        b = struct.pack(e + "H", len(ents))
+        for tag, typ, count, value in ents:
+            v = struct.pack(e + "H", value) + b"\0\0" if typ in (3, 8) else struct.pack(e + "I", value)
+            b += struct.pack(e + "HHI", tag, typ, count) + v
+        return b + struct.pack(e + "I", next_at)
+    first = ifd(entries, 0)
+    if ifd1 is not None:
+        first = ifd(entries, 8 + len(first))
+    body = order + (b"*\0" if order == b"II" else b"\0*") + struct.pack(e + "I", 8) + first
+    if ifd1 is not None:
+        body += ifd(ifd1, 0)
+    return b"Exif\0\0" + body
+
+
+def app_segment(marker, payload):
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def jpeg_cases():
+    """JPEG variants for the libjpeg-turbo decoder (src/image/jpeg.cpp): every chroma
+    subsampling at sizes that end mid-MCU, progressive and optimized files, gray, CMYK with and
+    without the Adobe marker, YCCK, restart markers, and EXIF orientation in every form Pillow
+    reads. Decoded pixels must equal Pillow's."""
+    def jpeg_bytes(img, **kw):
+        b = io.BytesIO()
+        img.save(b, "JPEG", **kw)
+        return b.getvalue()
+
+    def write(cid, data, **kw):
+        path = os.path.join(CASES, cid + ".jpg")
+        with open(path, "wb") as f:
+            f.write(data)
+        add_case(cid, path, ["clip224"], **kw)
+
+    sizes = [(1, 1), (7, 5), (8, 8), (9, 17), (15, 16), (17, 15), (31, 33), (33, 1), (1, 33),
+             (127, 129), (200, 3), (3, 200)]
+    for i, (w, h) in enumerate(sizes):
+        img = Image.fromarray(content(w, h))
+        for sub in (0, 1, 2):
+            write(f"jpeg_mcu_{w}x{h}_s{sub}", jpeg_bytes(img, quality=88, subsampling=sub),
+                  tensors=(i % 4 == sub))
+    img = Image.fromarray(content(173, 141))
+    gray = img.convert("L")
+    for cid, im, kw in [
+            ("jpeg_gray_prog", gray, dict(quality=85, progressive=True)),
+            ("jpeg_gray_odd", Image.fromarray(content(13, 250)).convert("L"), dict(quality=70)),
+            ("jpeg_prog_s0", img, dict(quality=90, subsampling=0, progressive=True)),
+            ("jpeg_prog_s1", img, dict(quality=90, subsampling=1, progressive=True)),
+            ("jpeg_prog_odd", Image.fromarray(content(251, 9)), dict(quality=75, progressive=True)),
+            ("jpeg_optimized", img, dict(quality=80, optimize=True)),
+            ("jpeg_q100_s0", img, dict(quality=100, subsampling=0)),
+            ("jpeg_q5", img, dict(quality=5)),
+            ("jpeg_large_prog", Image.fromarray(content(1601, 1203)), dict(quality=85, progressive=True)),
+            ("jpeg_large_s1", Image.fromarray(content(1203, 1601)), dict(quality=85, subsampling=1))]:
+        write(cid, jpeg_bytes(im, **kw), tensors=True)
+    # 4:4:0 (luma 1x2) from a 4:2:2 file, 4:1:1 (luma 4x1) from a 4:2:0 file.
+    for w, h in [(64, 48), (160, 96)]:
+        src = jpeg_bytes(Image.fromarray(content(w, h)), quality=90, subsampling=1)
+        write(f"jpeg_440_{w // 2}x{h * 2}", jpeg_patch_sampling(src, w // 2, h * 2, 0x12), tensors=True)
+        src = jpeg_bytes(Image.fromarray(content(w, h)), quality=90, subsampling=2)
+        write(f"jpeg_411_{w * 2}x{h // 2}", jpeg_patch_sampling(src, w * 2, h // 2, 0x41), tensors=True)
+    # CMYK: Pillow writes an Adobe marker (transform 0) and reads every CMYK JPEG as inverted
+    # inks; without the marker, libjpeg still sees CMYK; transform 2 makes it YCCK.
+    cmyk = img.convert("CMYK")
+    for cid, kw in [("cmyk_q90", dict(quality=90)), ("cmyk_prog", dict(quality=80, progressive=True)),
+                    ("cmyk_odd", dict(quality=85))]:
+        im = cmyk if cid != "cmyk_odd" else Image.fromarray(content(19, 23)).convert("CMYK")
+        data = jpeg_bytes(im, **kw)
+        write(f"jpeg_{cid}_adobe", data, tensors=True)
+        write(f"jpeg_{cid}_noadobe", jpeg_without(data, 0xEE), tensors=True)
+        d = bytearray(data)
+        (_, a, _), = [seg for seg in jpeg_segments(d) if seg[0] == 0xEE]
+        assert d[a + 4:a + 9] == b"Adobe"
+        d[a + 4 + 11] = 2
+        write(f"jpeg_{cid}_ycck", bytes(d), tensors=True)
+    # Restart markers (Pillow 9.4 cannot write them): libvips' command-line tool, when installed.
+    import shutil
+    import subprocess
+    if shutil.which("vips"):
+        src = os.path.join(CASES, "restart_src.png")
+        Image.fromarray(content(203, 157)).save(src)
+        for interval, extra in [(1, []), (3, []), (7, ["--subsample-mode", "off"]),
+                                (2, ["--interlace"]), (5, ["--optimize-coding"])]:
+            cid = f"jpeg_restart{interval}"
+            out = os.path.join(CASES, cid + ".jpg")
+            subprocess.run(["vips", "jpegsave", src, out, "--Q", "85", "--restart-interval",
+                            str(interval)] + extra, check=True)
+            with open(out, "rb") as f:
+                assert b"\xff\xdd" in f.read()  # DRI
+            add_case(cid, out, ["clip224"], tensors=True)
+        os.remove(src)
+    else:
+        print("image reference: libvips' vips tool not installed, no restart-marker cases")
+    # EXIF orientation: big-endian, LONG, invalid values, a second (ignored) EXIF block, XMP
+    # before the EXIF block, a count of 2 (Pillow ignores it).
+    small = Image.fromarray(content(47, 29))
+    plain = jpeg_bytes(small, quality=92)
+
+    def with_app1(*payloads):
+        return plain[:2] + b"".join(app_segment(0xE1, p) for p in payloads) + plain[2:]
+
+    exif_variants = [("mm3", [exif_block(b"MM", [(0x0112, 3, 1, 3)])]),
+                     ("mm6", [exif_block(b"MM", [(0x0112, 3, 1, 6)])]),
+                     ("mm8", [exif_block(b"MM", [(0x0112, 3, 1, 8)])]),
+                     ("long5", [exif_block(b"II", [(0x0112, 4, 1, 5)])]),
+                     ("mm_long7", [exif_block(b"MM", [(0x0112, 4, 1, 7)])]),
+                     ("value9", [exif_block(b"II", [(0x0112, 3, 1, 9)])]),
+                     ("value0", [exif_block(b"II", [(0x0112, 3, 1, 0)])]),
+                     ("count2", [exif_block(b"II", [(0x0112, 3, 2, 6)])]),
+                     ("other_tags", [exif_block(b"II", [(0x010F, 3, 1, 1), (0x0112, 3, 1, 2),
+                                                        (0x0131, 4, 1, 9)])]),
+                     ("two_blocks", [exif_block(b"II", [(0x0112, 3, 1, 6)]),
+                                     exif_block(b"II", [(0x0112, 3, 1, 3)])]),
+                     ("xmp_first", [b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>",
+                                    exif_block(b"MM", [(0x0112, 3, 1, 8)])]),
+                     ("thumb_mm", [exif_block(b"MM", [(0x0112, 3, 1, 4)], ifd1=[(0x0112, 3, 1, 6)])])]
+    for name, payloads in exif_variants:
+        cid = f"exif_{name}"
+        path = os.path.join(CASES, cid + ".jpg")
+        with open(path, "wb") as f:
+            f.write(with_app1(*payloads))
+        add_case(cid + "_apply", path, ["clip224"], exif="apply", tensors=True)
+    # Progressive and 4:2:2 photographs.
+    import importlib.util
+    spec = importlib.util.find_spec("skimage")
+    if spec is not None:
+        data = os.path.join(os.path.dirname(spec.origin), "data")
+        for name in ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg"]:
+            if not os.path.exists(os.path.join(data, name)):
+                continue
+            rgb = Image.open(os.path.join(data, name)).convert("RGB")
+            stem = os.path.splitext(name)[0]
+            write(f"photo_{stem}_prog", jpeg_bytes(rgb, quality=88, progressive=True), tensors=True)
+            write(f"photo_{stem}_s1", jpeg_bytes(rgb, quality=85, subsampling=1))
+
+
 def photo_cases():
     """The photographs bundled with scikit-image (Debian's python3-skimage), as they are and
     re-encoded as JPEG; skipped with a note where scikit-image is not installed."""
@@ -388,6 +561,7 @@ def embed_cases():
 write_models()
 resize_cases()
 format_cases()
+jpeg_cases()
 photo_cases()
 embed = embed_cases()
 with open(os.path.join(OUT, "manifest.json"), "w") as f:

@@ -1,0 +1,282 @@
+// The formats libvips decodes here: PNG, GIF, WebP, TIFF, HEIF/AVIF. Policy
+// (docs/IMAGE_PIPELINE.md): each format's own loader (never the generic sniffing loader, never
+// ImageMagick or any other delegate); untrusted loaders blocked process-wide
+// (vips_block_untrusted_set); fail_on = VIPS_FAIL_ON_ERROR: truncated or corrupt data is an
+// error, mere warnings are not; the pixel limit on the header; a wall-clock limit per image,
+// enforced by killing the libvips evaluation; only the first frame (page 0).
+#include "image/vips_load.h"
+
+#include <vips/vips.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "image/convert.h"
+#include "image/gif_fill.h"
+#include "image/orient.h"
+
+namespace clipsearch {
+namespace {
+
+Status init_vips() {
+  static std::once_flag once;
+  static bool ok = false;
+  std::call_once(once, [] {
+    if (vips_init("clipsearch") != 0) return;
+    vips_block_untrusted_set(TRUE);  // no ImageMagick, PDF, SVG, FITS, ... loaders
+    vips_cache_set_max(0);           // every decode is used once: nothing to cache
+    vips_concurrency_set(1);         // parallelism comes from decoding many images at once
+    ok = true;
+  });
+  if (!ok) return Status::error("libvips failed to initialise");
+  return Status();
+}
+
+// The libvips error buffer's first line; the buffer is cleared. Only valid under an exclusive
+// hold of the gate below (the buffer is process-wide).
+std::string vips_message() {
+  char* buf = vips_error_buffer_copy();
+  std::string msg = buf ? buf : "";
+  g_free(buf);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  size_t nl = msg.find('\n');
+  if (nl != std::string::npos) msg = msg.substr(0, nl);
+  return msg.empty() ? "unknown libvips error" : msg;
+}
+
+// Unrefs a VipsImage when it goes out of scope.
+struct ImageRef {
+  VipsImage* p = nullptr;
+  ImageRef() = default;
+  ImageRef(const ImageRef&) = delete;
+  ImageRef& operator=(const ImageRef&) = delete;
+  ~ImageRef() {
+    if (p) g_object_unref(p);
+  }
+};
+
+// Opens the header only (libvips loaders are lazy); `shrink` is WebP's shrink-on-load factor
+// (1 = none).
+int open_image(ImageFormat f, const uint8_t* data, size_t size, int shrink, VipsImage** out) {
+  void* buf = const_cast<uint8_t*>(data);  // libvips reads, never writes, a load buffer
+  const VipsFailOn fail = VIPS_FAIL_ON_ERROR;
+  switch (f) {
+    case ImageFormat::kPng:
+      return vips_pngload_buffer(buf, size, out, "fail_on", fail, "access", VIPS_ACCESS_SEQUENTIAL,
+                                 nullptr);
+    case ImageFormat::kGif:
+      return vips_gifload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0, "access",
+                                 VIPS_ACCESS_SEQUENTIAL, nullptr);
+    case ImageFormat::kWebp:
+      return vips_webpload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0, "scale",
+                                  1.0 / shrink, "access", VIPS_ACCESS_SEQUENTIAL, nullptr);
+    case ImageFormat::kTiff:
+      return vips_tiffload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0, "access",
+                                  VIPS_ACCESS_SEQUENTIAL, nullptr);
+    case ImageFormat::kHeif:
+      return vips_heifload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0, "access",
+                                  VIPS_ACCESS_SEQUENTIAL, nullptr);
+    case ImageFormat::kJpeg:  // jpeg.cpp
+    case ImageFormat::kBmp:   // bmp.cpp
+    case ImageFormat::kUnknown:
+      break;
+  }
+  return -1;
+}
+
+// libvips keeps one error buffer for the whole process: with decodes running concurrently, the
+// text read after a failure may be another decode's, or already taken by it. So every libvips
+// decode runs under a shared hold of this gate, and never reads the buffer; after a failure, the
+// decode takes the gate exclusively (no other libvips work is running then), clears the buffer,
+// runs the failing steps again and reads the buffer, which now holds its own messages only. Bad
+// files are rare: the price is decoding one of them twice while other decodes wait. Waiting
+// exclusive holders go first, so a stream of decodes cannot starve them.
+class VipsErrorGate {
+ public:
+  void lock_shared() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !exclusive_ && exclusive_waiting_ == 0; });
+    ++shared_;
+  }
+  void unlock_shared() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--shared_ == 0) changed_.notify_all();
+  }
+  void lock() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++exclusive_waiting_;
+    changed_.wait(lock, [&] { return !exclusive_ && shared_ == 0; });
+    --exclusive_waiting_;
+    exclusive_ = true;
+  }
+  void unlock() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    exclusive_ = false;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int shared_ = 0;
+  int exclusive_waiting_ = 0;
+  bool exclusive_ = false;
+};
+
+VipsErrorGate& error_gate() {
+  static VipsErrorGate gate;
+  return gate;
+}
+
+// Where a libvips decode failed: opening (the header) or computing the pixels.
+enum class VipsStep { kNone, kOpen, kPixels };
+
+// Runs the failed decode's libvips steps again alone, and returns libvips' message for it.
+std::string replay_failure(ImageFormat f, const uint8_t* data, size_t size, int shrink,
+                           VipsStep step) {
+  std::lock_guard<VipsErrorGate> alone(error_gate());
+  vips_error_clear();
+  ImageRef img;
+  bool failed = open_image(f, data, size, shrink, &img.p) != 0;
+  if (!failed && step == VipsStep::kPixels) {
+    size_t bytes = 0;
+    void* pixels = vips_image_write_to_memory(img.p, &bytes);
+    failed = pixels == nullptr;
+    g_free(pixels);
+  }
+  std::string msg = failed ? vips_message() : "failed once, then decoded on a second try";
+  vips_error_clear();
+  return msg;
+}
+
+bool samples_are_16bit(VipsBandFormat f) { return f == VIPS_FORMAT_USHORT; }
+
+struct Deadline {
+  std::chrono::steady_clock::time_point at;
+  bool expired = false;
+};
+
+// "eval" signal handler: libvips calls it as pixels are computed; past the deadline it kills
+// the evaluation, which then fails.
+void on_eval(VipsImage* image, VipsProgress* /*progress*/, void* user) {
+  auto* d = static_cast<Deadline*>(user);
+  if (std::chrono::steady_clock::now() > d->at) {
+    d->expired = true;
+    vips_image_set_kill(image, TRUE);
+  }
+}
+
+Result<SampleLayout> layout_of(VipsImage* im, const std::string& name) {
+  const int bands = vips_image_get_bands(im);
+  const bool cmyk = vips_image_get_interpretation(im) == VIPS_INTERPRETATION_CMYK;
+  switch (bands) {
+    case 1:
+      return SampleLayout::kGray;
+    case 2:
+      return SampleLayout::kGrayAlpha;
+    case 3:
+      return SampleLayout::kRgb;
+    case 4:
+      return cmyk ? SampleLayout::kCmyk : SampleLayout::kRgba;
+    case 5:
+      if (cmyk) return SampleLayout::kCmykAlpha;
+      break;
+  }
+  return Status::error(name + ": unsupported image with " + std::to_string(bands) + " bands");
+}
+
+// The decode itself, under a shared hold of the error gate. A libvips failure sets `failed`
+// (and returns a bare error): the caller gets the message once the hold is gone.
+Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t size,
+                             const std::string& name, const DecodeOptions& options, int* shrink,
+                             VipsStep* failed) {
+  std::shared_lock<VipsErrorGate> hold(error_gate());
+  const std::string what = name + ": " + image_format_name(format);
+  ImageRef img;
+  if (open_image(format, data, size, 1, &img.p) != 0) {
+    *failed = VipsStep::kOpen;
+    return Status::error(what);
+  }
+  const int64_t w = vips_image_get_width(img.p), h = vips_image_get_height(img.p);
+  if (w <= 0 || h <= 0) return Status::error(what + ": empty image");
+  CLIPSEARCH_RETURN_IF_ERROR(image_check_pixel_limit(w, h, name, options));
+  if (format == ImageFormat::kWebp) {
+    // Shrink on load by 2, 4 or 8, never below twice the target short side.
+    *shrink = image_fast_shrink(w, h, options);
+    if (*shrink > 1) {
+      ImageRef shrunk;
+      if (open_image(format, data, size, *shrink, &shrunk.p) != 0) {
+        *failed = VipsStep::kOpen;
+        return Status::error(what);
+      }
+      std::swap(img.p, shrunk.p);
+    }
+  }
+
+  const VipsBandFormat band_format = vips_image_get_format(img.p);
+  if (band_format != VIPS_FORMAT_UCHAR && band_format != VIPS_FORMAT_USHORT) {
+    return Status::error(what + ": unsupported sample format (only 8- and 16-bit integer)");
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(SampleLayout layout, layout_of(img.p, name));
+  const int orientation = options.exif == ExifMode::kApply ? vips_image_get_orientation(img.p) : 1;
+
+  Deadline deadline{std::chrono::steady_clock::now() +
+                    std::chrono::microseconds(static_cast<int64_t>(options.timeout_seconds * 1e6))};
+  vips_image_set_progress(img.p, TRUE);
+  g_signal_connect(img.p, "eval", G_CALLBACK(on_eval), &deadline);
+
+  size_t bytes = 0;
+  void* pixels = vips_image_write_to_memory(img.p, &bytes);
+  if (!pixels) {
+    if (deadline.expired) return image_timeout_error(name, options);
+    *failed = VipsStep::kPixels;
+    return Status::error(what);
+  }
+  GifFirstFrame gif;
+  if (format == ImageFormat::kGif && !samples_are_16bit(band_format) &&
+      (layout == SampleLayout::kRgba || layout == SampleLayout::kRgb) &&
+      options.alpha == AlphaMode::kDrop && gif_first_frame(data, size, &gif)) {
+    // Pillow parity: outside the first frame's rectangle, and where it is transparent, Pillow
+    // shows the fill index's palette colour; libvips leaves transparent black there.
+    const int bands = layout == SampleLayout::kRgba ? 4 : 3;
+    const int iw = vips_image_get_width(img.p), ih = vips_image_get_height(img.p);
+    uint8_t* px = static_cast<uint8_t*>(pixels);
+    for (int y = 0; y < ih; ++y) {
+      for (int x = 0; x < iw; ++x) {
+        uint8_t* p = px + (static_cast<size_t>(y) * iw + x) * bands;
+        const bool outside =
+            x < gif.left || x >= gif.left + gif.width || y < gif.top || y >= gif.top + gif.height;
+        if (outside || (bands == 4 && p[3] == 0)) std::memcpy(p, gif.fill, 3);
+      }
+    }
+  }
+  DecodedSamples samples;
+  samples.width = vips_image_get_width(img.p);
+  samples.height = vips_image_get_height(img.p);
+  samples.layout = layout;
+  samples.sixteen_bit = band_format == VIPS_FORMAT_USHORT;
+  samples.data = pixels;
+  RgbImage rgb = image_samples_to_rgb(samples, options);
+  g_free(pixels);
+  return image_orient(std::move(rgb), orientation);
+}
+
+}  // namespace
+
+Result<RgbImage> vips_decode(ImageFormat format, const uint8_t* data, size_t size,
+                             const std::string& name, const DecodeOptions& options) {
+  CLIPSEARCH_RETURN_IF_ERROR(init_vips());
+  int shrink = 1;
+  VipsStep failed = VipsStep::kNone;
+  Result<RgbImage> image = decode_held(format, data, size, name, options, &shrink, &failed);
+  if (failed == VipsStep::kNone) return image;
+  const std::string what = name + ": " + image_format_name(format);
+  return Status::error(what + (failed == VipsStep::kOpen ? " header: " : ": ") +
+                       replay_failure(format, data, size, shrink, failed));
+}
+
+}  // namespace clipsearch
