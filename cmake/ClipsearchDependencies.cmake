@@ -15,3 +15,7 @@ target_link_libraries(clipsearch_blas INTERFACE ${OPENBLAS_LIBRARY})
 # libvips (C API) decodes images: JPEG, PNG, WebP, GIF, TIFF, HEIF. Only its decoders are used;
 # resampling is the project's own Pillow-exact code (src/image/resample.cpp).
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips>=8.13)
+
+# libmicrohttpd serves HTTP (src/server): it bounds the request head by a per-connection memory
+# pool and hands the body over in pieces, so the server can enforce its limits while receiving.
+pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.71)

@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libopenblas-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libvips-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libvips-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev libmicrohttpd-dev
   zlib1g-dev
   clang libclang-rt-14-dev clang-format
   python3 python3-venv python3-torch python3-torchvision python3-numpy python3-pil
