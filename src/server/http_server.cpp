@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -222,13 +223,25 @@ Response HttpServer::Impl::run_handler(RequestContext* ctx) const {
   }
 }
 
+namespace {
+// The method as a metrics label: clients choose the method token, so anything outside the
+// standard set is "other" (an unbounded label set would grow memory without bound).
+const char* method_label(const std::string& method) {
+  for (const char* m : {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"}) {
+    if (method == m) return m;
+  }
+  return "other";
+}
+}  // namespace
+
 void HttpServer::Impl::record(const RequestContext* ctx, int status) const {
   if (metrics == nullptr) return;
   const std::string route = ctx->route ? ctx->route->pattern : "(unmatched)";
   metrics
-      ->counter(
-          "clipsearch_http_requests_total", "HTTP requests by route, method and status",
-          {{"route", route}, {"method", ctx->request.method}, {"status", std::to_string(status)}})
+      ->counter("clipsearch_http_requests_total", "HTTP requests by route, method and status",
+                {{"route", route},
+                 {"method", method_label(ctx->request.method)},
+                 {"status", std::to_string(status)}})
       .add();
   const double seconds = std::chrono::duration<double>(Clock::now() - ctx->started).count();
   metrics

@@ -357,7 +357,10 @@ TEST(HttpServer, RecordsRequestMetrics) {
   ASSERT_NE(server, nullptr);
   exchange(server->port(), get_request("/api/images/7"));
   exchange(server->port(), get_request("/nope"));
+  exchange(server->port(), "MADEUP1 /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  exchange(server->port(), "MADEUP2 /nope HTTP/1.1\r\nHost: x\r\n\r\n");
   const std::string text = metrics.render();
+  EXPECT_EQ(text.find("MADEUP"), std::string::npos) << "client-chosen methods are not labels";
   EXPECT_NE(text.find("clipsearch_http_requests_total{route=\"/api/images/{id}\",method=\"GET\","
                       "status=\"200\"} 1"),
             std::string::npos)

@@ -57,6 +57,12 @@ Response Response::file(const std::string& path, const std::string& content_type
   return r;
 }
 
+Response Response::overloaded(const std::string& message, int retry_after_seconds) {
+  Response r = error(503, message);
+  r.set_header("Retry-After", std::to_string(retry_after_seconds));
+  return r;
+}
+
 const char* http_status_text(int status) {
   switch (status) {
     case 200:

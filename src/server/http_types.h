@@ -47,6 +47,8 @@ struct Response {
   static Response error(int status, const std::string& message);
   static Response bytes(int status, std::string body, const std::string& content_type);
   static Response file(const std::string& path, const std::string& content_type);
+  // 503 with Retry-After: the answer when a batcher's queue is full or it is shutting down.
+  static Response overloaded(const std::string& message, int retry_after_seconds = 1);
 };
 
 using Handler = std::function<Response(const Request&)>;

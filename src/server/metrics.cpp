@@ -1,5 +1,7 @@
 #include "server/metrics.h"
 
+#include "server/http_types.h"
+
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -115,6 +117,10 @@ uint64_t Histogram::cumulative_count(size_t i) const {
 
 double Histogram::sum() const { return bits_double(sum_bits_.load(std::memory_order_relaxed)); }
 
+Response metrics_response(const Metrics& metrics) {
+  return Response::bytes(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
 std::vector<double> latency_buckets_seconds() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
@@ -192,7 +198,9 @@ std::string Metrics::render() const {
                std::to_string(h->cumulative_count(i)) + "\n";
       }
       out += name + "_sum" + render_labels(labels) + " " + format_value(h->sum()) + "\n";
-      out += name + "_count" + render_labels(labels) + " " + std::to_string(h->count()) + "\n";
+      // The +Inf bucket, read once more: _count must equal it even while observations land.
+      out += name + "_count" + render_labels(labels) + " " +
+             std::to_string(h->cumulative_count(bounds.size())) + "\n";
     }
     if (f.kind == Kind::kCallback) out += name + " " + format_value(f.read()) + "\n";
   }

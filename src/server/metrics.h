@@ -102,6 +102,10 @@ class Metrics {
   std::map<std::string, Family> families_;
 };
 
+// GET /metrics: the rendered text as "text/plain; version=0.0.4".
+struct Response;
+Response metrics_response(const Metrics& metrics);
+
 // A label value escaped for the exposition format (backslash, double quote, newline).
 std::string metrics_escape_label(const std::string& value);
 

@@ -5,6 +5,8 @@
 #include <thread>
 #include <vector>
 
+#include "server/http_types.h"
+
 namespace clipsearch::server {
 namespace {
 
@@ -68,6 +70,25 @@ TEST(Metrics, ConcurrentUpdatesAreAllCounted) {
             80000u);
   EXPECT_EQ(m.histogram("h", "h", {10}).count(), 80000u);
   EXPECT_DOUBLE_EQ(m.histogram("h", "h", {10}).sum(), 80000.0);
+}
+
+}  // namespace
+}  // namespace clipsearch::server
+
+namespace clipsearch::server {
+namespace {
+
+TEST(Metrics, ResponseAndOverloadedHelpers) {
+  Metrics m;
+  m.counter("x_total", "x").add();
+  Response r = metrics_response(m);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(*r.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(r.body.find("x_total 1\n"), std::string::npos);
+  Response busy = Response::overloaded("queue full", 2);
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(*busy.header("Retry-After"), "2");
+  EXPECT_EQ(busy.body, "{\"error\":\"queue full\"}");
 }
 
 }  // namespace
