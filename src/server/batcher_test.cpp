@@ -103,7 +103,7 @@ TEST(Batcher, FullBatchesFormWhileTheWorkerIsBusy) {
   const auto t0 = Clock::now();
   gate.release();
   for (int i = 0; i < 12; ++i) EXPECT_EQ(futures[i].get().value(), i);
-  EXPECT_LT(Clock::now() - t0, 500ms);
+  EXPECT_LT(Clock::now() - t0, 2s);  // generous: the machine may be loaded
   EXPECT_EQ(sizes, (std::vector<size_t>{4, 4, 4}));
   EXPECT_EQ(batcher.batches_run(), 3u);
   EXPECT_NE(metrics.render().find("batch_size_bucket{le=\"4\"} 3"), std::string::npos);
@@ -122,7 +122,7 @@ TEST(Batcher, MaxWaitBoundsTheWaitOfALoneItem) {
   EXPECT_EQ(f->get().value(), 7);
   const auto waited = Clock::now() - t0;
   EXPECT_GE(waited, 55ms);
-  EXPECT_LT(waited, 400ms);
+  EXPECT_LT(waited, 1s);
 }
 
 TEST(Batcher, FullQueueRejectsImmediately) {

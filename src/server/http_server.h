@@ -3,9 +3,9 @@
 // It owns the listening socket and one thread per connection (libmicrohttpd's
 // MHD_USE_THREAD_PER_CONNECTION; docs/SERVER.md says why): a handler may block (waiting for a
 // batched model call, reading a file) without stalling other clients, and max_connections bounds
-// the threads. Before a handler runs, the server has checked, in this order: the route (404,
-// 405), CORS preflight, the Bearer token (401), Content-Encoding (415: bodies are never
-// inflated), the declared Content-Length (413) and, while the body arrives, its actual size
+// the threads. Before a handler runs, the server has checked, in this order: CORS preflight
+// (answered here), the route (404, 405), the Bearer token (401), Content-Encoding (415: bodies are
+// never inflated), the declared Content-Length (413) and, while the body arrives, its actual size
 // (413, chunked bodies included). libmicrohttpd itself bounds the request head
 // (max_header_bytes) and the idle time; a ConnectionWatchdog bounds the time to send the head
 // and the body. Every error the server produces has a JSON body {"error": "..."}; every response
@@ -16,7 +16,11 @@
 // waits for running handlers to return.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "clipsearch/status.h"
 #include "server/metrics.h"

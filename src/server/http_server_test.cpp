@@ -336,14 +336,17 @@ TEST(HttpServer, CorsHeadersOnlyWhenConfigured) {
 TEST(HttpServer, PerIpConnectionLimit) {
   ServerConfig config = test_config();
   config.max_connections_per_ip = 3;
+  config.header_timeout_seconds = 30;  // so that only the limit can close the extra connection
   auto server = start(config);
   ASSERT_NE(server, nullptr);
   std::vector<int> held;
   for (int i = 0; i < 3; ++i) {
     held.push_back(testing::connect_loopback(server->port()));
     ASSERT_GE(held.back(), 0);
+    // A served request proves the server accepted (and counts) this connection.
+    ASSERT_TRUE(testing::send_all(held.back(), get_request("/api/images/1")));
+    ASSERT_EQ(testing::read_response(held.back()).status, 200);
   }
-  std::this_thread::sleep_for(100ms);  // let the server accept them
   const int extra = testing::connect_loopback(server->port());
   ASSERT_GE(extra, 0);  // the kernel completes the handshake; the server then closes it
   EXPECT_TRUE(testing::wait_closed(extra, 2.0));
