@@ -31,3 +31,7 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 # JPEG is decoded with libjpeg-turbo directly (src/image/jpeg.cpp); the same library Pillow uses.
 pkg_check_modules(JPEG REQUIRED IMPORTED_TARGET libjpeg)
+
+# libmicrohttpd serves HTTP (src/server): it bounds the request head by a per-connection memory
+# pool and hands the body over in pieces, so the server can enforce its limits while receiving.
+pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.71)
