@@ -139,7 +139,6 @@ Result<RgbImage> image_decode_file(const std::string& path, const DecodeOptions&
 }
 
 Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const std::string& name) {
-  CLIPSEARCH_RETURN_IF_ERROR(init_vips());
   ImageHeader h;
   h.format = image_sniff_format(data, size);
   if (h.format == ImageFormat::kUnknown) {
@@ -157,19 +156,7 @@ Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const st
     h.height = std::abs(h.height);
     return h;
   }
-  ImageRef img;
-  if (open_image(h.format, data, size, 1, &img.p) != 0) {
-    return Status::error(name + ": " + image_format_name(h.format) + " header: " + vips_message());
-  }
-  h.width = vips_image_get_width(img.p);
-  h.height = vips_image_get_height(img.p);
-  h.orientation = vips_image_get_orientation(img.p);
-  const char* value = nullptr;
-  // libvips renders EXIF fields as "2019:05:01 10:00:00 (2019:05:01 10:00:00, ASCII, ...)".
-  if (vips_image_get_typeof(img.p, "exif-ifd2-DateTimeOriginal") &&
-      vips_image_get_string(img.p, "exif-ifd2-DateTimeOriginal", &value) == 0 && value) {
-    h.date_original = std::string(value).substr(0, 19);
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(vips_read_header(data, size, name, &h));
   return h;
 }
 

@@ -279,4 +279,42 @@ Result<RgbImage> vips_decode(ImageFormat format, const uint8_t* data, size_t siz
                        replay_failure(format, data, size, shrink, failed));
 }
 
+Status vips_read_header(const uint8_t* data, size_t size, const std::string& name,
+                        ImageHeader* header) {
+  CLIPSEARCH_RETURN_IF_ERROR(init_vips());
+  const ImageFormat format = header->format;
+  auto open_header = [&](VipsImage** out) {
+    if (format != ImageFormat::kJpeg) return open_image(format, data, size, 1, out);
+    return vips_jpegload_buffer(const_cast<uint8_t*>(data), size, out, "fail_on",
+                                VIPS_FAIL_ON_ERROR, nullptr);
+  };
+  bool failed = false;
+  {
+    std::shared_lock<VipsErrorGate> hold(error_gate());
+    ImageRef img;
+    if (open_header(&img.p) != 0) {
+      failed = true;
+    } else {
+      header->width = vips_image_get_width(img.p);
+      header->height = vips_image_get_height(img.p);
+      header->orientation = vips_image_get_orientation(img.p);
+      const char* value = nullptr;
+      // libvips renders EXIF fields as "2019:05:01 10:00:00 (2019:05:01 10:00:00, ASCII, ...)".
+      if (vips_image_get_typeof(img.p, "exif-ifd2-DateTimeOriginal") &&
+          vips_image_get_string(img.p, "exif-ifd2-DateTimeOriginal", &value) == 0 && value) {
+        header->date_original = std::string(value).substr(0, 19);
+      }
+    }
+  }
+  if (!failed) return Status();
+  // As replay_failure: read libvips' message while no other libvips work runs.
+  std::lock_guard<VipsErrorGate> alone(error_gate());
+  vips_error_clear();
+  ImageRef img;
+  const std::string message =
+      open_header(&img.p) != 0 ? vips_message() : "failed once, then read on a second try";
+  vips_error_clear();
+  return Status::error(name + ": " + image_format_name(format) + " header: " + message);
+}
+
 }  // namespace clipsearch

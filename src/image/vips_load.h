@@ -15,4 +15,9 @@ namespace clipsearch {
 Result<RgbImage> vips_decode(ImageFormat format, const uint8_t* data, size_t size,
                              const std::string& name, const DecodeOptions& options);
 
+// Size, EXIF orientation and DateTimeOriginal of any libvips-readable format (JPEG included:
+// libvips reads its header lazily, without decoding), into *header (format already set).
+Status vips_read_header(const uint8_t* data, size_t size, const std::string& name,
+                        ImageHeader* header);
+
 }  // namespace clipsearch
