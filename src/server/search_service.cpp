@@ -1,0 +1,434 @@
+#include "server/search_service.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <variant>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "clipsearch/image.h"
+#include "core/path_json.h"
+#include "search/query_vector.h"
+#include "search/zero_shot.h"
+#include "server/image_responses.h"
+#include "server/multipart.h"
+
+namespace clipsearch::server {
+namespace {
+
+using nlohmann::json;
+using search::Embedding;
+
+// A Status that knows the HTTP status it should become.
+struct ApiError {
+  int status;
+  std::string message;
+};
+
+template <class T>
+using ApiResult = std::variant<T, ApiError>;
+
+// What a search request asks for, whichever way it came.
+struct ApiQuery {
+  std::vector<std::string> texts;
+  std::vector<std::string> negatives;
+  std::vector<int64_t> like_ids;
+  std::optional<std::string> image;  // uploaded file bytes
+  float image_weight = 0.5f;
+  float negative_weight = 0.5f;
+  int64_t k = 20;
+  int64_t offset = 0;
+  float min_score = -std::numeric_limits<float>::infinity();
+  std::string folder;
+};
+
+std::optional<ApiError> parse_number(const std::string& name, const std::string& text,
+                                     double lo, double hi, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) {
+    return ApiError{400, "'" + name + "' must be a number, got '" + text + "'"};
+  }
+  if (v < lo || v > hi) {
+    return ApiError{400, "'" + name + "' must be between " + std::to_string(lo) + " and " +
+                             std::to_string(hi)};
+  }
+  *out = v;
+  return std::nullopt;
+}
+
+// Sets one field of the query from a text value (query string or multipart field).
+std::optional<ApiError> set_field(ApiQuery* q, const std::string& name, const std::string& value,
+                                  int64_t max_k) {
+  double v = 0;
+  if (name == "q" || name == "text") {
+    q->texts.push_back(value);
+  } else if (name == "not") {
+    q->negatives.push_back(value);
+  } else if (name == "folder") {
+    q->folder = value;
+  } else if (name == "k" || name == "offset" || name == "like") {
+    const double hi = name == "k" ? static_cast<double>(max_k) : 1e15;
+    if (auto e = parse_number(name, value, name == "k" ? 1 : 0, hi, &v)) return e;
+    if (v != std::floor(v)) return ApiError{400, "'" + name + "' must be an integer"};
+    (name == "k" ? q->k : name == "offset" ? q->offset : q->like_ids.emplace_back()) =
+        static_cast<int64_t>(v);
+  } else if (name == "image_weight" || name == "not_weight" || name == "min_score") {
+    const double lo = name == "min_score" ? -1 : 0;
+    const double hi = name == "image_weight" ? 1 : name == "min_score" ? 1 : 10;
+    if (auto e = parse_number(name, value, lo, hi, &v)) return e;
+    (name == "image_weight" ? q->image_weight
+     : name == "not_weight" ? q->negative_weight
+                            : q->min_score) = static_cast<float>(v);
+  }
+  return std::nullopt;  // unknown query parameters are ignored, as browsers add their own
+}
+
+ApiResult<ApiQuery> query_from_url(const Request& r, int64_t max_k) {
+  ApiQuery q;
+  for (const auto& [name, value] : r.query) {
+    if (auto e = set_field(&q, name, value, max_k)) return *e;
+  }
+  return q;
+}
+
+std::optional<ApiError> json_strings(const json& j, const char* key, std::vector<std::string>* out) {
+  if (!j.contains(key)) return std::nullopt;
+  const json& v = j[key];
+  if (v.is_string()) {
+    out->push_back(v.get<std::string>());
+    return std::nullopt;
+  }
+  if (!v.is_array()) return ApiError{400, std::string("'") + key + "' must be a string or a list"};
+  for (const json& s : v) {
+    if (!s.is_string()) return ApiError{400, std::string("'") + key + "' must hold strings"};
+    out->push_back(s.get<std::string>());
+  }
+  return std::nullopt;
+}
+
+ApiResult<ApiQuery> query_from_json(const std::string& body, int64_t max_k) {
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return ApiError{400, "the request body is not valid JSON"};
+  if (!j.is_object()) return ApiError{400, "the request body must be a JSON object"};
+  ApiQuery q;
+  if (auto e = json_strings(j, "q", &q.texts)) return *e;
+  if (auto e = json_strings(j, "texts", &q.texts)) return *e;
+  if (auto e = json_strings(j, "not", &q.negatives)) return *e;
+  if (j.contains("folder")) {
+    if (!j["folder"].is_string()) return ApiError{400, "'folder' must be a string"};
+    q.folder = j["folder"].get<std::string>();
+  }
+  if (j.contains("like")) {
+    const json& like = j["like"];
+    if (like.is_number_integer()) {
+      q.like_ids.push_back(like.get<int64_t>());
+    } else if (like.is_array()) {
+      for (const json& id : like) {
+        if (!id.is_number_integer()) return ApiError{400, "'like' must hold image ids"};
+        q.like_ids.push_back(id.get<int64_t>());
+      }
+    } else {
+      return ApiError{400, "'like' must be an image id or a list of ids"};
+    }
+  }
+  for (const char* key : {"k", "offset", "image_weight", "not_weight", "min_score"}) {
+    if (!j.contains(key)) continue;
+    if (!j[key].is_number()) return ApiError{400, std::string("'") + key + "' must be a number"};
+    if (auto e = set_field(&q, key, j[key].dump(), max_k)) return *e;
+  }
+  return q;
+}
+
+ApiResult<ApiQuery> query_from_multipart(const Request& r, const std::string& content_type,
+                                         int64_t max_k) {
+  auto boundary = multipart_boundary(content_type);
+  if (!boundary.ok()) return ApiError{400, boundary.status().message()};
+  auto parts = multipart_parse(r.body, *boundary);
+  if (!parts.ok()) return ApiError{400, parts.status().message()};
+  ApiQuery q;
+  for (const MultipartPart& p : *parts) {
+    if (p.name == "image") {
+      if (p.data.empty()) return ApiError{400, "the 'image' part is empty"};
+      q.image = p.data;
+    } else if (auto e = set_field(&q, p.name, p.data, max_k)) {
+      return *e;
+    }
+  }
+  return q;
+}
+
+ApiResult<ApiQuery> query_from_post(const Request& r, int64_t max_k) {
+  const std::string* type = r.header("content-type");
+  if (type && type->rfind("multipart/form-data", 0) == 0) {
+    return query_from_multipart(r, *type, max_k);
+  }
+  if (type && type->rfind("application/json", 0) != 0) {
+    return ApiError{415, "send application/json or multipart/form-data"};
+  }
+  return query_from_json(r.body, max_k);
+}
+
+Response error_response(const ApiError& e) {
+  if (e.status == 503) return Response::overloaded(e.message);
+  return Response::error(e.status, e.message);
+}
+
+std::string result_json(const search::SearchResult& r) {
+  return "{\"id\": " + std::to_string(r.image.id) + ", \"path\": " + path_json(r.image.path) +
+         ", \"score\": " + json(r.score).dump() + ", \"width\": " + std::to_string(r.image.width) +
+         ", \"height\": " + std::to_string(r.image.height) + ", \"size\": " +
+         std::to_string(r.image.size) + ", \"format\": " + json(r.image.format).dump() +
+         ", \"date\": " + std::to_string(r.image.date_taken_ns / 1000000000) + "}";
+}
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+      .count();
+}
+
+}  // namespace
+
+struct SearchService::Impl {
+  std::unique_ptr<search::Searcher> searcher;
+  std::unique_ptr<search::QueryEmbedder> embedder;
+  Metrics* metrics;
+  SearchServiceOptions options;
+  ThumbnailCache thumbnails;
+  std::unique_ptr<Batcher<ImageTensor, Embedding>> image_batcher;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  Impl(std::unique_ptr<search::Searcher> s, std::unique_ptr<search::QueryEmbedder> e,
+       Metrics* m, SearchServiceOptions o)
+      : searcher(std::move(s)),
+        embedder(std::move(e)),
+        metrics(m),
+        options(std::move(o)),
+        thumbnails(options.thumbnail_dir) {
+    BatcherOptions batching = options.image_batching;
+    batching.name = "image queries";
+    if (metrics) {
+      batching.batch_sizes = &metrics->histogram("clipsearch_image_batch_size",
+                                                 "Images per forward pass of uploaded pictures",
+                                                 linear_buckets(1, 1, 32));
+      batching.queue_depth = &metrics->gauge("clipsearch_image_queue_depth",
+                                             "Uploaded pictures waiting for a forward pass");
+      metrics->add_callback("clipsearch_text_cache_hits_total", "Text embeddings from the cache",
+                            "counter", [this] { return double(embedder->cache().hits()); });
+      metrics->add_callback("clipsearch_text_cache_misses_total",
+                            "Text embeddings computed", "counter",
+                            [this] { return double(embedder->cache().misses()); });
+      metrics->add_callback("clipsearch_thumbnail_cache_hits_total", "Thumbnails from disk",
+                            "counter", [this] { return double(thumbnails.hits()); });
+    }
+    image_batcher = std::make_unique<Batcher<ImageTensor, Embedding>>(
+        [this](std::vector<ImageTensor>& items) { return embed_batch(items); }, batching);
+  }
+
+  // One forward pass for every queued picture.
+  std::vector<Result<Embedding>> embed_batch(std::vector<ImageTensor>& items) {
+    const size_t floats = items[0].data.size();
+    const auto dim = static_cast<size_t>(embedder->model().info().embed_dim);
+    std::vector<float> pixels(items.size() * floats);
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::copy(items[i].data.begin(), items[i].data.end(), pixels.begin() + i * floats);
+    }
+    std::vector<float> out(items.size() * dim);
+    const Status st = embedder->model().encode_images(
+        pixels.data(), static_cast<int64_t>(items.size()), out.data());
+    std::vector<Result<Embedding>> results;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!st.ok()) {
+        results.emplace_back(st);
+      } else {
+        results.emplace_back(Embedding(out.begin() + i * dim, out.begin() + (i + 1) * dim));
+      }
+    }
+    return results;
+  }
+
+  ApiResult<Embedding> embed_upload(const std::string& bytes) {
+    const int64_t size = embedder->model().info().image_size;
+    auto tensor = image_preprocess_memory(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                          bytes.size(), "uploaded image",
+                                          embedder->preprocess_config(),
+                                          embedder->decode_options());
+    if (!tensor.ok()) return ApiError{422, tensor.status().message()};
+    if (tensor->height != size || tensor->width != size) {
+      return ApiError{500, "the model's preprocessing does not match its image size"};
+    }
+    auto future = image_batcher->submit(std::move(tensor).value());
+    if (!future.ok()) return ApiError{503, future.status().message()};
+    Result<Embedding> e = future->get();
+    if (!e.ok()) return ApiError{500, e.status().message()};
+    return std::move(e).value();
+  }
+
+  ApiResult<Embedding> query_vector(const ApiQuery& q, std::vector<int64_t>* exclude) {
+    auto texts = embedder->embed_texts(q.texts);
+    if (!texts.ok()) return ApiError{400, texts.status().message()};
+    auto negatives = embedder->embed_texts(q.negatives);
+    if (!negatives.ok()) return ApiError{400, negatives.status().message()};
+    std::vector<Embedding> pictures;
+    if (q.image) {
+      ApiResult<Embedding> e = embed_upload(*q.image);
+      if (auto* err = std::get_if<ApiError>(&e)) return *err;
+      pictures.push_back(std::get<Embedding>(std::move(e)));
+    }
+    for (int64_t id : q.like_ids) {
+      auto found = searcher->indexed_image(id);
+      if (!found.ok()) return ApiError{404, found.status().message()};
+      exclude->push_back(id);
+      pictures.push_back(std::move(found->second));
+    }
+    auto v = search::query_vector_combine(*texts, pictures, *negatives,
+                                          {q.image_weight, q.negative_weight});
+    if (!v.ok()) return ApiError{400, v.status().message()};
+    return std::move(v).value();
+  }
+
+  Response run_search(const ApiResult<ApiQuery>& parsed) {
+    const auto start = std::chrono::steady_clock::now();
+    if (auto* e = std::get_if<ApiError>(&parsed)) return error_response(*e);
+    const ApiQuery& q = std::get<ApiQuery>(parsed);
+    if (auto refreshed = searcher->refresh(); !refreshed.ok()) {
+      return Response::error(500, refreshed.status().message());
+    }
+    search::SearchRequest request;
+    request.k = q.k;
+    request.offset = q.offset;
+    request.min_score = q.min_score;
+    if (!q.folder.empty()) request.filter.folders.push_back(q.folder);
+    ApiResult<Embedding> v = query_vector(q, &request.exclude_ids);
+    if (auto* e = std::get_if<ApiError>(&v)) return error_response(*e);
+    auto page = searcher->search(std::get<Embedding>(v), request);
+    if (!page.ok()) return Response::error(500, page.status().message());
+    std::string body = "{\"results\": [";
+    for (size_t i = 0; i < page->results.size(); ++i) {
+      body += (i ? ", " : "") + result_json(page->results[i]);
+    }
+    body += "], \"total\": " + std::to_string(page->candidates) +
+            ", \"query_ms\": " + json(elapsed_ms(start)).dump() + "}";
+    return Response::bytes(200, std::move(body), "application/json");
+  }
+
+  Response similarity(const Request& r) {
+    std::vector<std::string> texts;
+    std::optional<int64_t> id;
+    std::optional<std::string> image;
+    const std::string* type = r.header("content-type");
+    if (type && type->rfind("multipart/form-data", 0) == 0) {
+      auto q = query_from_multipart(r, *type, options.max_k);
+      if (auto* e = std::get_if<ApiError>(&q)) return error_response(*e);
+      texts = std::get<ApiQuery>(q).texts;
+      image = std::get<ApiQuery>(q).image;
+    } else {
+      const json j = json::parse(r.body, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) return Response::error(400, "expected a JSON object");
+      if (auto e = json_strings(j, "texts", &texts)) return error_response(*e);
+      if (!j.contains("id") || !j["id"].is_number_integer()) {
+        return Response::error(400, "'id' (an indexed image) is required");
+      }
+      id = j["id"].get<int64_t>();
+    }
+    if (texts.empty()) return Response::error(400, "'texts' must list at least one text");
+    Embedding picture;
+    if (image) {
+      ApiResult<Embedding> e = embed_upload(*image);
+      if (auto* err = std::get_if<ApiError>(&e)) return error_response(*err);
+      picture = std::get<Embedding>(std::move(e));
+    } else if (id) {
+      auto found = searcher->indexed_image(*id);
+      if (!found.ok()) return Response::error(404, found.status().message());
+      picture = std::move(found->second);
+    } else {
+      return Response::error(400, "send an 'image' part or an indexed image 'id'");
+    }
+    auto embedded = embedder->embed_texts(texts);
+    if (!embedded.ok()) return Response::error(400, embedded.status().message());
+    const auto sim = search::zero_shot_similarity(picture, *embedded,
+                                                  embedder->model().info().logit_scale);
+    json rows = json::array();
+    for (size_t t = 0; t < texts.size(); ++t) {
+      rows.push_back({{"text", texts[t]}, {"cosine", sim.cosine[t]},
+                      {"probability", sim.probability[t]}});
+    }
+    return Response::json(200, {{"texts", rows}});
+  }
+
+  // The catalog row of /api/.../{id}, or the response to send instead.
+  std::variant<ImageRecord, Response> image_of(const Request& r) {
+    const auto it = r.path_params.find("id");
+    const std::optional<int64_t> id =
+        it == r.path_params.end() ? std::nullopt : parse_image_id(it->second);
+    if (!id) return Response::error(400, "the image id must be a non-negative integer");
+    auto images = searcher->images({*id});
+    if (!images.ok()) return Response::error(500, images.status().message());
+    if (images->empty() || (*images)[0].status != ImageStatus::kOk) {
+      return Response::error(404, "image " + std::to_string(*id) + ": not in the index");
+    }
+    return std::move((*images)[0]);
+  }
+
+  Response status() {
+    auto stats = searcher->stats();
+    if (!stats.ok()) return Response::error(500, stats.status().message());
+    return Response::json(
+        200, {{"model", options.model_name},
+              {"images", stats->images},
+              {"errors", stats->errors},
+              {"generation", stats->generation},
+              {"index", searcher->index_kind() == IndexKind::kHnsw ? "hnsw" : "exact"},
+              {"uptime_seconds", elapsed_ms(started) / 1000},
+              {"indexing", {{"running", false}}},
+              {"text_cache", {{"hits", embedder->cache().hits()},
+                              {"misses", embedder->cache().misses()},
+                              {"size", embedder->cache().size()}}}});
+  }
+};
+
+SearchService::SearchService(std::unique_ptr<search::Searcher> searcher,
+                             std::unique_ptr<search::QueryEmbedder> embedder, Metrics* metrics,
+                             SearchServiceOptions options)
+    : impl_(std::make_unique<Impl>(std::move(searcher), std::move(embedder), metrics,
+                                   std::move(options))) {}
+
+SearchService::~SearchService() = default;
+
+void SearchService::add_routes(Router* router) {
+  Impl* impl = impl_.get();
+  router->add("GET", "/api/search", [impl](const Request& r) {
+    return impl->run_search(query_from_url(r, impl->options.max_k));
+  });
+  router->add("POST", "/api/search", [impl](const Request& r) {
+    return impl->run_search(query_from_post(r, impl->options.max_k));
+  });
+  router->add("POST", "/api/similarity", [impl](const Request& r) { return impl->similarity(r); });
+  router->add("GET", "/api/images/{id}", [impl](const Request& r) {
+    auto image = impl->image_of(r);
+    if (auto* response = std::get_if<Response>(&image)) return std::move(*response);
+    return image_file_response(std::get<ImageRecord>(image).path);
+  });
+  router->add("GET", "/api/thumbnails/{id}", [impl](const Request& r) {
+    auto image = impl->image_of(r);
+    if (auto* response = std::get_if<Response>(&image)) return std::move(*response);
+    const ImageRecord& record = std::get<ImageRecord>(image);
+    return thumbnail_response(impl->thumbnails, record.id, record.path, r);
+  });
+  router->add("GET", "/api/status", [impl](const Request&) { return impl->status(); });
+  router->add("GET", "/healthz", [](const Request&) {
+    return Response::json(200, {{"status", "ok"}});
+  }, RouteOptions{true, 0});
+  Metrics* metrics = impl->metrics;
+  if (metrics) {
+    router->add("GET", "/metrics", [metrics](const Request&) { return metrics_response(*metrics); });
+  }
+}
+
+}  // namespace clipsearch::server

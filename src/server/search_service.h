@@ -1,0 +1,52 @@
+// SearchService: the API routes of `clipsearch serve` over one catalog and its model.
+//
+//   GET  /api/search?q=TEXT&k=N&offset=O&min_score=S&folder=DIR
+//   POST /api/search   JSON {"q", "texts", "like", "image_weight", "not", "not_weight", "k",
+//                      "offset", "min_score", "folder"} or multipart with an `image` file part
+//                      and optional `q`, `k`, `offset`, `image_weight`, `min_score` fields
+//   POST /api/similarity  JSON {"id", "texts"} or multipart `image` + repeated `text` fields
+//   GET  /api/images/{id}, GET /api/thumbnails/{id}?size=S, GET /api/status, GET /healthz
+//
+// Uploaded pictures are decoded and preprocessed on the request's thread, then embedded through
+// a Batcher: concurrent uploads share one forward pass. Texts go through the QueryEmbedder's
+// LRU cache. Before each query the Searcher re-reads the catalog's generation, so results
+// include what a running indexer has committed. Every failure is a JSON error with a 4xx
+// status for what the client sent (400 malformed, 404 unknown id, 422 undecodable picture) and
+// 503 + Retry-After when the batch queue is full.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "search/query_embedder.h"
+#include "search/searcher.h"
+#include "server/batcher.h"
+#include "server/metrics.h"
+#include "server/router.h"
+#include "server/thumbnails.h"
+
+namespace clipsearch::server {
+
+struct SearchServiceOptions {
+  BatcherOptions image_batching;  // max_batch, max_wait, max_queue
+  std::string thumbnail_dir;
+  int64_t max_k = 1000;
+  std::string model_name;  // shown by /api/status
+};
+
+class SearchService {
+ public:
+  SearchService(std::unique_ptr<search::Searcher> searcher,
+                std::unique_ptr<search::QueryEmbedder> embedder, Metrics* metrics,
+                SearchServiceOptions options);
+  ~SearchService();
+
+  void add_routes(Router* router);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace clipsearch::server
