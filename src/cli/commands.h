@@ -27,5 +27,7 @@ void add_albums_command(CLI::App& app, int* exit_code);
 void add_click_command(CLI::App& app, int* exit_code);
 void add_recommend_command(CLI::App& app, int* exit_code);
 void add_duplicates_command(CLI::App& app, int* exit_code);
+// `serve`: the HTTP API and web page (src/cli/cmd_serve.cpp, src/server).
+void add_serve_command(CLI::App& app, int* exit_code);
 
 }  // namespace clipsearch::cli

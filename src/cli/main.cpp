@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   clipsearch::cli::add_click_command(app, &exit_code);
   clipsearch::cli::add_recommend_command(app, &exit_code);
   clipsearch::cli::add_duplicates_command(app, &exit_code);
+  clipsearch::cli::add_serve_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

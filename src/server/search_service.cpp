@@ -7,9 +7,9 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <variant>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "clipsearch/image.h"
@@ -48,16 +48,16 @@ struct ApiQuery {
   std::string folder;
 };
 
-std::optional<ApiError> parse_number(const std::string& name, const std::string& text,
-                                     double lo, double hi, double* out) {
+std::optional<ApiError> parse_number(const std::string& name, const std::string& text, double lo,
+                                     double hi, double* out) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) {
     return ApiError{400, "'" + name + "' must be a number, got '" + text + "'"};
   }
   if (v < lo || v > hi) {
-    return ApiError{400, "'" + name + "' must be between " + std::to_string(lo) + " and " +
-                             std::to_string(hi)};
+    return ApiError{
+        400, "'" + name + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi)};
   }
   *out = v;
   return std::nullopt;
@@ -77,8 +77,9 @@ std::optional<ApiError> set_field(ApiQuery* q, const std::string& name, const st
     const double hi = name == "k" ? static_cast<double>(max_k) : 1e15;
     if (auto e = parse_number(name, value, name == "k" ? 1 : 0, hi, &v)) return e;
     if (v != std::floor(v)) return ApiError{400, "'" + name + "' must be an integer"};
-    (name == "k" ? q->k : name == "offset" ? q->offset : q->like_ids.emplace_back()) =
-        static_cast<int64_t>(v);
+    (name == "k"        ? q->k
+     : name == "offset" ? q->offset
+                        : q->like_ids.emplace_back()) = static_cast<int64_t>(v);
   } else if (name == "image_weight" || name == "not_weight" || name == "min_score") {
     const double lo = name == "min_score" ? -1 : 0;
     const double hi = name == "image_weight" ? 1 : name == "min_score" ? 1 : 10;
@@ -98,7 +99,8 @@ ApiResult<ApiQuery> query_from_url(const Request& r, int64_t max_k) {
   return q;
 }
 
-std::optional<ApiError> json_strings(const json& j, const char* key, std::vector<std::string>* out) {
+std::optional<ApiError> json_strings(const json& j, const char* key,
+                                     std::vector<std::string>* out) {
   if (!j.contains(key)) return std::nullopt;
   const json& v = j[key];
   if (v.is_string()) {
@@ -183,8 +185,9 @@ Response error_response(const ApiError& e) {
 std::string result_json(const search::SearchResult& r) {
   return "{\"id\": " + std::to_string(r.image.id) + ", \"path\": " + path_json(r.image.path) +
          ", \"score\": " + json(r.score).dump() + ", \"width\": " + std::to_string(r.image.width) +
-         ", \"height\": " + std::to_string(r.image.height) + ", \"size\": " +
-         std::to_string(r.image.size) + ", \"format\": " + json(r.image.format).dump() +
+         ", \"height\": " + std::to_string(r.image.height) +
+         ", \"size\": " + std::to_string(r.image.size) +
+         ", \"format\": " + json(r.image.format).dump() +
          ", \"date\": " + std::to_string(r.image.date_taken_ns / 1000000000) + "}";
 }
 
@@ -204,8 +207,8 @@ struct SearchService::Impl {
   std::unique_ptr<Batcher<ImageTensor, Embedding>> image_batcher;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  Impl(std::unique_ptr<search::Searcher> s, std::unique_ptr<search::QueryEmbedder> e,
-       Metrics* m, SearchServiceOptions o)
+  Impl(std::unique_ptr<search::Searcher> s, std::unique_ptr<search::QueryEmbedder> e, Metrics* m,
+       SearchServiceOptions o)
       : searcher(std::move(s)),
         embedder(std::move(e)),
         metrics(m),
@@ -221,9 +224,8 @@ struct SearchService::Impl {
                                              "Uploaded pictures waiting for a forward pass");
       metrics->add_callback("clipsearch_text_cache_hits_total", "Text embeddings from the cache",
                             "counter", [this] { return double(embedder->cache().hits()); });
-      metrics->add_callback("clipsearch_text_cache_misses_total",
-                            "Text embeddings computed", "counter",
-                            [this] { return double(embedder->cache().misses()); });
+      metrics->add_callback("clipsearch_text_cache_misses_total", "Text embeddings computed",
+                            "counter", [this] { return double(embedder->cache().misses()); });
       metrics->add_callback("clipsearch_thumbnail_cache_hits_total", "Thumbnails from disk",
                             "counter", [this] { return double(thumbnails.hits()); });
     }
@@ -255,10 +257,9 @@ struct SearchService::Impl {
 
   ApiResult<Embedding> embed_upload(const std::string& bytes) {
     const int64_t size = embedder->model().info().image_size;
-    auto tensor = image_preprocess_memory(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                          bytes.size(), "uploaded image",
-                                          embedder->preprocess_config(),
-                                          embedder->decode_options());
+    auto tensor = image_preprocess_memory(
+        reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "uploaded image",
+        embedder->preprocess_config(), embedder->decode_options());
     if (!tensor.ok()) return ApiError{422, tensor.status().message()};
     if (tensor->height != size || tensor->width != size) {
       return ApiError{500, "the model's preprocessing does not match its image size"};
@@ -352,12 +353,12 @@ struct SearchService::Impl {
     }
     auto embedded = embedder->embed_texts(texts);
     if (!embedded.ok()) return Response::error(400, embedded.status().message());
-    const auto sim = search::zero_shot_similarity(picture, *embedded,
-                                                  embedder->model().info().logit_scale);
+    const auto sim =
+        search::zero_shot_similarity(picture, *embedded, embedder->model().info().logit_scale);
     json rows = json::array();
     for (size_t t = 0; t < texts.size(); ++t) {
-      rows.push_back({{"text", texts[t]}, {"cosine", sim.cosine[t]},
-                      {"probability", sim.probability[t]}});
+      rows.push_back(
+          {{"text", texts[t]}, {"cosine", sim.cosine[t]}, {"probability", sim.probability[t]}});
     }
     return Response::json(200, {{"texts", rows}});
   }
@@ -379,17 +380,18 @@ struct SearchService::Impl {
   Response status() {
     auto stats = searcher->stats();
     if (!stats.ok()) return Response::error(500, stats.status().message());
-    return Response::json(
-        200, {{"model", options.model_name},
-              {"images", stats->images},
-              {"errors", stats->errors},
-              {"generation", stats->generation},
-              {"index", searcher->index_kind() == IndexKind::kHnsw ? "hnsw" : "exact"},
-              {"uptime_seconds", elapsed_ms(started) / 1000},
-              {"indexing", {{"running", false}}},
-              {"text_cache", {{"hits", embedder->cache().hits()},
-                              {"misses", embedder->cache().misses()},
-                              {"size", embedder->cache().size()}}}});
+    return Response::json(200,
+                          {{"model", options.model_name},
+                           {"images", stats->images},
+                           {"errors", stats->errors},
+                           {"generation", stats->generation},
+                           {"index", searcher->index_kind() == IndexKind::kHnsw ? "hnsw" : "exact"},
+                           {"uptime_seconds", elapsed_ms(started) / 1000},
+                           {"indexing", {{"running", false}}},
+                           {"text_cache",
+                            {{"hits", embedder->cache().hits()},
+                             {"misses", embedder->cache().misses()},
+                             {"size", embedder->cache().size()}}}});
   }
 };
 
@@ -422,12 +424,16 @@ void SearchService::add_routes(Router* router) {
     return thumbnail_response(impl->thumbnails, record.id, record.path, r);
   });
   router->add("GET", "/api/status", [impl](const Request&) { return impl->status(); });
-  router->add("GET", "/healthz", [](const Request&) {
-    return Response::json(200, {{"status", "ok"}});
-  }, RouteOptions{true, 0});
+  router->add(
+      "GET", "/healthz",
+      [](const Request&) {
+        return Response::json(200, {{"status", "ok"}});
+      },
+      RouteOptions{true, 0});
   Metrics* metrics = impl->metrics;
   if (metrics) {
-    router->add("GET", "/metrics", [metrics](const Request&) { return metrics_response(*metrics); });
+    router->add("GET", "/metrics",
+                [metrics](const Request&) { return metrics_response(*metrics); });
   }
 }
 

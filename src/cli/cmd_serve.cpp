@@ -1,0 +1,145 @@
+// `clipsearch serve`: the HTTP API and the web page over one catalog (src/server). Runs until
+// SIGINT or SIGTERM.
+#include <pthread.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "cli/index_session.h"
+#include "server/http_server.h"
+#include "server/search_service.h"
+#include "server/static_assets.h"
+
+namespace clipsearch::cli {
+namespace {
+
+struct ServeArgs {
+  std::string db;
+  std::string model;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string token;
+  std::string token_file;
+  bool no_auth = false;
+  std::vector<std::string> cors;
+  double max_upload_mb = 20;
+  std::string thumbnail_dir;
+  int max_batch = 16;
+  double max_wait_ms = 5;
+  int max_queue = 256;
+  int threads = 0;
+};
+
+Result<std::string> read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::error(path + ": cannot read the token file");
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) return Status::error(path + ": the token file is empty");
+  return token;
+}
+
+int run_serve(const ServeArgs& a) {
+  apply_threads(a.threads);
+  server::ServerConfig config;
+  config.bind_address = a.host;
+  config.port = a.port;
+  config.auth_token = a.token;
+  config.no_auth = a.no_auth;
+  config.cors_origins = a.cors;
+  config.max_body_bytes = static_cast<size_t>(a.max_upload_mb * 1024 * 1024);
+  if (!a.token_file.empty()) {
+    auto token = read_token(a.token_file);
+    if (!token.ok()) return report_error(token.status());
+    config.auth_token = *token;
+  }
+  if (Status st = config.validate(); !st.ok()) return report_error(st);
+
+  IndexSessionOptions options;
+  options.db = a.db;
+  options.model = a.model;
+  auto session = open_index_session(options);
+  if (!session.ok()) return report_error(session.status());
+  auto stored = session->searcher->model();
+  if (!stored.ok()) return report_error(stored.status());
+
+  server::SearchServiceOptions service_options;
+  service_options.image_batching.max_batch = static_cast<size_t>(a.max_batch);
+  service_options.image_batching.max_wait =
+      std::chrono::microseconds(static_cast<int64_t>(a.max_wait_ms * 1000));
+  service_options.image_batching.max_queue = static_cast<size_t>(a.max_queue);
+  service_options.thumbnail_dir =
+      a.thumbnail_dir.empty() ? session->db + ".thumbnails" : a.thumbnail_dir;
+  service_options.model_name = (*stored)->name;
+  server::Metrics metrics;
+  server::SearchService service(std::move(session->searcher), std::move(session->embedder),
+                                &metrics, service_options);
+  server::Router router;
+  server::add_static_routes(&router);
+  service.add_routes(&router);
+
+  // Block the stop signals in every thread; this one waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  auto http = server::HttpServer::start(config, std::move(router), &metrics);
+  if (!http.ok()) return report_error(http.status());
+  std::cerr << "clipsearch: serving " << session->db << " on http://"
+            << (a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host) << ":"
+            << (*http)->port() << "/" << std::endl;
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  std::cerr << "clipsearch: stopping\n";
+  (*http)->stop();
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "HTTP API and web page for searching the index");
+  add_db_option(cmd, &args->db);
+  cmd->add_option("--model", args->model, "Model (default: the one the index was built with)");
+  cmd->add_option("--host", args->host,
+                  "Address to listen on (anything but loopback needs --token or --no-auth)")
+      ->capture_default_str();
+  cmd->add_option("--port", args->port, "Port (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--token", args->token, "Require \"Authorization: Bearer TOKEN\"");
+  cmd->add_option("--token-file", args->token_file, "Read the token from this file");
+  cmd->add_flag("--no-auth", args->no_auth, "Allow a non-loopback address without a token");
+  cmd->add_option("--cors-origin", args->cors, "Origin allowed to call the API (repeatable)");
+  cmd->add_option("--max-upload-mb", args->max_upload_mb, "Largest request body")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--thumbnail-dir", args->thumbnail_dir,
+                  "Thumbnail cache (default: <db>.thumbnails)");
+  cmd->add_option("--max-batch", args->max_batch, "Uploaded pictures per forward pass")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-wait-ms", args->max_wait_ms,
+                  "How long the first picture of a batch waits for others")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-queue", args->max_queue,
+                  "Pictures waiting before requests get 503 + Retry-After")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  add_threads_option(cmd, &args->threads);
+  cmd->callback([args, exit_code] { *exit_code = run_serve(*args); });
+}
+
+}  // namespace clipsearch::cli
