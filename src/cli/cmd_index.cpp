@@ -25,6 +25,7 @@
 #include "index/crawler.h"
 #include "indexer/indexer.h"
 #include "indexer/model_identity.h"
+#include "search/searcher.h"
 
 namespace clipsearch::cli {
 namespace {
@@ -117,6 +118,12 @@ Result<int> run_indexer(Catalog& catalog, LoadedModel& m, const IndexArgs& args,
     return result.status();
   }
   progress.finish();
+  // The vector file (and the HNSW graph of a large library) for the next searches: written now
+  // so that the first search maps them instead of reading the catalog.
+  if (auto searcher = search::Searcher::open(catalog.path()); !searcher.ok()) {
+    std::cerr << "clipsearch: warning: index files not written: " << searcher.status().message()
+              << "\n";
+  }
   const IndexStats& s = *result;
   for (const SkippedRoot& r : s.skipped_roots) {
     std::cerr << "clipsearch: root " << path_json(r.root) << " " << r.message

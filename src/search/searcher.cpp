@@ -1,6 +1,7 @@
 #include "search/searcher.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <iterator>
 #include <unordered_map>
 #include <utility>
@@ -65,10 +66,14 @@ Status Searcher::load_rows() {
     rows->view = VectorView{rows->snapshot.ids.data(), rows->snapshot.vectors.data(),
                             static_cast<int64_t>(rows->snapshot.ids.size()), rows->snapshot.dim};
     if (options_.write_index_files && model) {
+      // A missing file (a catalog never searched yet) is not worth a note; a stale one is.
+      const bool existed = std::filesystem::exists(vector_file_path(db));
       const Status written = write_vector_file(vector_file_path(db), rows->info, rows->view);
-      notes_.push_back(written.ok() ? "vector file rebuilt from the catalog (" +
-                                          file.status().message() + ")"
-                                    : "vector file not rewritten: " + written.message());
+      if (!written.ok()) {
+        notes_.push_back("vector file not rewritten: " + written.message());
+      } else if (existed) {
+        notes_.push_back("vector file rebuilt from the catalog (" + file.status().message() + ")");
+      }
     }
   }
 

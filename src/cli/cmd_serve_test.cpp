@@ -1,0 +1,259 @@
+// End to end: `clipsearch serve` over an index of the search reference library, every API
+// route and every error class, through raw HTTP from a test client.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/test_http_client.h"
+#include "testing/test_util.h"
+
+namespace clipsearch {
+namespace {
+
+using nlohmann::json;
+using server::testing::exchange;
+using server::testing::RawResponse;
+
+std::string ref() { return testing::reference_dir() + "/search"; }
+
+// A `clipsearch serve` child on an ephemeral port, stopped with SIGTERM.
+class ServeProcess {
+ public:
+  // The child's stderr goes to a file (a pipe closed by the test would kill it with SIGPIPE).
+  explicit ServeProcess(std::vector<std::string> args) : log_path_(log_dir_.file("serve.log")) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const std::string log = testing::read_file(log_path_);
+      const size_t at = log.find("http://127.0.0.1:");
+      const size_t end = at == std::string::npos ? at : log.find('/', at + 17);
+      if (end != std::string::npos) port_ = std::stoi(log.substr(at + 17, end - at - 17));
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;  // exited: the log says why
+        break;
+      }
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  int port() const { return port_; }
+  std::string log() const { return testing::read_file(log_path_); }
+
+ private:
+  testing::TempDir log_dir_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+std::string post(const std::string& path, const std::string& type, const std::string& body,
+                 const std::string& extra = "") {
+  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nContent-Type: " + type +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
+}
+
+std::string multipart(const std::vector<std::pair<std::string, std::string>>& fields,
+                      const std::string& image) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    body +=
+        "--XyZ\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+  }
+  if (!image.empty()) {
+    body +=
+        "--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"q.png\"\r\n"
+        "Content-Type: image/png\r\n\r\n" +
+        image + "\r\n";
+  }
+  return body + "--XyZ--\r\n";
+}
+
+class ServeApi : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    db_ = dir_->file("index.db");
+    auto r = testing::run_command({testing::cli_binary(), "index", ref() + "/library", "--db", db_,
+                                   "--model", ref() + "/model", "--quiet"});
+    ASSERT_EQ(r.exit_code, 3) << r.err;
+    server_ = new ServeProcess(
+        {testing::cli_binary(), "serve", "--db", db_, "--port", "0", "--threads", "2"});
+    ASSERT_GT(server_->port(), 0) << server_->log();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+  static RawResponse get(const std::string& path) {
+    return exchange(server_->port(), server::testing::get_request(path), 30);
+  }
+  static RawResponse send(const std::string& request) {
+    return exchange(server_->port(), request, 30);
+  }
+  static json body(const RawResponse& r) { return json::parse(r.body); }
+
+  static testing::TempDir* dir_;
+  static std::string db_;
+  static ServeProcess* server_;
+};
+
+testing::TempDir* ServeApi::dir_ = nullptr;
+std::string ServeApi::db_;
+ServeProcess* ServeApi::server_ = nullptr;
+
+TEST_F(ServeApi, TextSearchEqualsTheCli) {
+  auto r = get("/api/search?q=a%20dog%20on%20a%20summer%20beach&k=5");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  const json j = body(r);
+  ASSERT_EQ(j["results"].size(), 5u);
+  EXPECT_EQ(j["total"], 36);
+  auto cli = testing::run_command({testing::cli_binary(), "search", "a dog on a summer beach",
+                                   "--db", db_, "--all", "--json", "-k", "5"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  std::stringstream lines(cli.out);
+  std::string line;
+  for (const json& result : j["results"]) {
+    ASSERT_TRUE(std::getline(lines, line));
+    const json want = json::parse(line);
+    EXPECT_EQ(result["id"], want["id"]);
+    EXPECT_NEAR(result["score"].get<double>(), want["score"].get<double>(), 1e-6);
+    for (const char* key : {"path", "width", "height", "size"}) EXPECT_TRUE(result.contains(key));
+  }
+  auto page = body(get("/api/search?q=a%20dog%20on%20a%20summer%20beach&k=2&offset=3"));
+  ASSERT_EQ(page["results"].size(), 2u);
+  EXPECT_EQ(page["results"][0]["id"], j["results"][3]["id"]);
+}
+
+TEST_F(ServeApi, MoreLikeThisNegativesAndFolder) {
+  auto r = send(post("/api/search", "application/json",
+                     R"({"like": 5, "k": 40, "not": ["sand"], "not_weight": 0.3})"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = body(r);
+  EXPECT_EQ(j["results"].size(), 35u);  // everything but the image itself
+  for (const json& x : j["results"]) EXPECT_NE(x["id"], 5);
+  auto folder = body(get("/api/search?q=x&k=100&folder=" + ref() + "/library/beach%20trip"));
+  EXPECT_EQ(folder["results"].size(), 12u);
+  auto min = body(get("/api/search?q=x&min_score=0.99"));
+  EXPECT_TRUE(min["results"].empty());
+}
+
+TEST_F(ServeApi, PictureUploadAndSimilarity) {
+  const std::string png = testing::read_file(ref() + "/query.png");
+  auto r = send(post("/api/search", "multipart/form-data; boundary=XyZ",
+                     multipart({{"q", "red"}, {"k", "3"}}, png)));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["results"].size(), 3u);
+  auto sim = send(post("/api/similarity", "multipart/form-data; boundary=XyZ",
+                       multipart({{"text", "a cat"}, {"text", "a red square"}}, png)));
+  ASSERT_EQ(sim.status, 200) << sim.body;
+  const json s = body(sim);
+  ASSERT_EQ(s["texts"].size(), 2u);
+  EXPECT_NEAR(
+      s["texts"][0]["probability"].get<double>() + s["texts"][1]["probability"].get<double>(), 1.0,
+      1e-5);
+  auto by_id = send(post("/api/similarity", "application/json", R"({"id": 1, "texts": "a"})"));
+  EXPECT_EQ(by_id.status, 200) << by_id.body;
+}
+
+TEST_F(ServeApi, ImagesThumbnailsStatusHealthMetricsPage) {
+  auto image = get("/api/images/1");
+  EXPECT_EQ(image.status, 200);
+  EXPECT_FALSE(image.body.empty());
+  auto thumb = get("/api/thumbnails/1?size=128");
+  EXPECT_EQ(thumb.status, 200) << thumb.body;
+  EXPECT_EQ(thumb.headers["content-type"], "image/jpeg");
+  auto status = body(get("/api/status"));
+  EXPECT_EQ(status["images"], 36);
+  EXPECT_EQ(status["index"], "exact");
+  EXPECT_EQ(get("/healthz").status, 200);
+  auto metrics = get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("clipsearch_http_requests_total"), std::string::npos);
+  EXPECT_NE(metrics.body.find("clipsearch_text_cache_hits_total"), std::string::npos);
+  auto page = get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.headers["content-security-policy"].find("default-src 'self'"), std::string::npos);
+}
+
+TEST_F(ServeApi, ErrorsAreJsonWithTheRightStatus) {
+  auto expect = [](const RawResponse& r, int status, const std::string& words) {
+    EXPECT_EQ(r.status, status) << r.body;
+    const json j = json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r.body;
+    EXPECT_NE(j.value("error", "").find(words), std::string::npos) << r.body;
+  };
+  expect(get("/api/images/999999"), 404, "not in the index");
+  expect(get("/api/images/abc"), 400, "image id");
+  expect(get("/api/thumbnails/1?size=77"), 400, "");
+  expect(get("/api/search?q=x&k=abc"), 400, "'k'");
+  expect(get("/api/search?q=x&k=0"), 400, "'k'");
+  expect(get("/api/search"), 400, "nothing to search for");
+  expect(get("/api/search?q=%20%20"), 400, "empty");
+  expect(send(post("/api/search", "application/json", "{bad")), 400, "not valid JSON");
+  expect(send(post("/api/search", "application/json", "[1]")), 400, "JSON object");
+  expect(send(post("/api/search", "application/json", R"({"q": 5})")), 400, "'q'");
+  expect(send(post("/api/search", "application/json", R"({"q": "x", "k": "7"})")), 400, "'k'");
+  expect(send(post("/api/search", "application/json", R"({"like": 999999})")), 404,
+         "not in the index");
+  expect(send(post("/api/search", "text/plain", "q")), 415, "");
+  expect(send(post("/api/search", "multipart/form-data; boundary=XyZ",
+                   multipart({}, "this is not an image"))),
+         422, "uploaded image");
+  expect(send(post("/api/search", "multipart/form-data; boundary=XyZ", "garbage")), 400, "");
+  expect(send(post("/api/similarity", "application/json", R"({"texts": ["a"]})")), 400, "'id'");
+  expect(get("/api/nope"), 404, "");
+}
+
+TEST(Serve, RefusesAnOpenAddressWithoutAToken) {
+  testing::TempDir dir;
+  auto r = testing::run_command(
+      {testing::cli_binary(), "serve", "--db", dir.file("x.db"), "--host", "0.0.0.0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("token"), std::string::npos) << r.err;
+}
+
+TEST(Serve, TokenIsRequiredWhenSet) {
+  testing::TempDir dir;
+  const std::string db = dir.file("index.db");
+  ASSERT_EQ(testing::run_command({testing::cli_binary(), "index", ref() + "/library", "--db", db,
+                                  "--model", ref() + "/model", "--quiet"})
+                .exit_code,
+            3);
+  ServeProcess server(
+      {testing::cli_binary(), "serve", "--db", db, "--port", "0", "--token", "s3cret"});
+  ASSERT_GT(server.port(), 0) << server.log();
+  EXPECT_EQ(exchange(server.port(), server::testing::get_request("/api/status"), 30).status, 401);
+  EXPECT_EQ(
+      exchange(server.port(),
+               server::testing::get_request("/api/status", "Authorization: Bearer s3cret\r\n"), 30)
+          .status,
+      200);
+}
+
+}  // namespace
+}  // namespace clipsearch
