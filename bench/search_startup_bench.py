@@ -1,0 +1,83 @@
+"""Benchmark: `clipsearch search "text"` from process start to printed results on a large
+index, with the model the index was built with (random-weight ViT-B/32).
+
+The index is made by `clipsearch index` on a few photos, then grown to --images rows with
+synthetic normalized 512-d embeddings written straight into the catalog (the search side cannot
+tell them from real ones), and the generation bumped as the indexer would. The first search
+after that rebuilds the vector file from the catalog; the following ones map it. Each figure is
+min / median of --repeats runs of the whole process.
+
+Usage: .venv/bin/python bench/search_startup_bench.py [--images 100000] [--repeats 5]
+"""
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLI = os.path.join(ROOT, "build", "src", "cli", "clipsearch")
+WORK = os.path.join(ROOT, "build", "bench-search")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from index_bench import make_model, make_photos  # noqa: E402
+
+
+def grow(db, count):
+    con = sqlite3.connect(db)
+    have = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    root = con.execute("SELECT id FROM roots LIMIT 1").fetchone()[0]
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(have, count):
+        v = rng.standard_normal(512).astype(np.float32)
+        v /= np.linalg.norm(v)
+        rows.append((f"/synthetic/{i:07d}.jpg".encode(), root, 1000, 0, os.urandom(32), 640, 480,
+                     "jpeg", 0, "mtime", 0, None, v.tobytes(), 0))
+    con.executemany(
+        "INSERT INTO images(path, root_id, size, mtime_ns, hash, width, height, format, "
+        "date_taken_ns, date_source, status, error, embedding, indexed_at_ns) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    con.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+    con.commit()
+    con.close()
+
+
+def timed(args):
+    start = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--images", type=int, default=100000)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    model = make_model(os.path.join(ROOT, "build", "bench-index", "model"))
+    photos = os.path.join(WORK, "photos")
+    make_photos(photos, 4)
+    db = os.path.join(WORK, f"index-{a.images}.db")
+    for suffix in ("", "-wal", "-shm", ".vectors", ".hnsw"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    subprocess.run([CLI, "index", photos, "--db", db, "--model", model, "--quiet"], check=True)
+    grow(db, a.images)
+    search = [CLI, "search", "a dog on a summer beach", "--db", db, "--all", "-k", "10",
+              "--threads", str(a.threads)]
+    first = timed(search)
+    runs = [timed(search) for _ in range(a.repeats)]
+    print(f"### `clipsearch search` from process start, {time.strftime('%Y-%m-%d')}, "
+          f"{os.cpu_count()} cores, {a.threads} threads, load {os.getloadavg()[0]:.1f}\n")
+    print(f"{a.images:,} images (512-d), random-weight ViT-B/32 (F32 safetensors, 578 MB). "
+          f"First search after the index changed (vector file rebuilt from the catalog): "
+          f"{first:.2f} s. Then, vector file mapped: {min(runs):.2f} / "
+          f"{statistics.median(runs):.2f} s (min / median of {a.repeats}).")
+
+
+if __name__ == "__main__":
+    main()
