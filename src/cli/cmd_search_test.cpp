@@ -157,6 +157,14 @@ TEST_F(SearchCli, RunFromInsideALibraryFolderSearchesThatFolder) {
   for (const auto& row : got) EXPECT_EQ(row.first.rfind(folder + "/", 0), 0u) << row.first;
 }
 
+TEST_F(SearchCli, RepeatableOptionsTakeOneValueEach) {
+  // "--not sand" must not swallow the query that follows it.
+  auto r =
+      search({"--not", "sand", "--type", "png,jpg", "a red square", "--all", "--json", "-k", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(parse(r.out).size(), 3u);
+}
+
 TEST_F(SearchCli, BadQueriesAreClearErrors) {
   auto empty = search({"   ", "--all"});
   EXPECT_EQ(empty.exit_code, 1);

@@ -27,6 +27,13 @@ int main(int argc, char** argv) {
   clipsearch::cli::add_recommend_command(app, &exit_code);
   clipsearch::cli::add_duplicates_command(app, &exit_code);
   clipsearch::cli::add_serve_command(app, &exit_code);
+  // A repeatable option takes one value per use ("--not sand QUERY" leaves QUERY positional);
+  // CLI11's default lets a vector option swallow every following word.
+  for (CLI::App* cmd : app.get_subcommands({})) {
+    for (CLI::Option* opt : cmd->get_options()) {
+      if (!opt->get_positional()) opt->allow_extra_args(false);
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -81,6 +81,61 @@ def normalize(x):
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
+def write_zero_shot(model, embed_texts, library, paths, query_image, query_image_vec):
+    """zero_shot.json: what classify, albums and recommend must answer, from numpy on the
+    reference's embeddings."""
+    scale = float(model.logit_scale.exp())
+
+    def label_vectors(labels, templates):
+        out = []
+        for label in labels:
+            prompts = [t.replace("{}", label) for t in templates]
+            out.append(normalize(np.mean(embed_texts(prompts), axis=0)))
+        return np.stack(out)
+
+    def softmax(x):
+        e = np.exp(x - x.max())
+        return e / e.sum()
+
+    labels, templates = ["red", "blue", "green thing"], ["a photo of a {}.", "{} art"]
+    lv = label_vectors(labels, templates)
+    cos = lv @ query_image_vec
+    classify = {"labels": ",".join(labels), "templates": templates, "image": query_image,
+                "probabilities": dict(zip(labels, softmax(scale * cos).tolist())),
+                "top1": {p: labels[int(np.argmax(lv @ library[i]))] for i, p in enumerate(paths)}}
+
+    themes = {"warm": ["red", "orange", "fire"], "cool": ["blue", "the sea"]}
+    tv = {name: normalize(np.mean(label_vectors(words, ["a photo of {}."]), axis=0))
+          for name, words in themes.items()}
+    scores = {name: library @ v for name, v in tv.items()}
+    # Thresholds in the widest gap between scores near each theme's median, so that albums are
+    # neither empty nor full and float rounding cannot move an image across a threshold.
+    def split(sc):
+        s = np.sort(sc)
+        k = max(range(len(s) // 3, 2 * len(s) // 3), key=lambda i: s[i + 1] - s[i])
+        return float((s[k] + s[k + 1]) / 2)
+    thresholds = {name: split(sc) for name, sc in scores.items()}
+    theme_file = {"templates": ["a photo of {}."], "themes": [
+        {"name": n, "keywords": themes[n], "threshold": thresholds[n]} for n in themes]}
+    albums = {n: sorted(p for i, p in enumerate(paths) if scores[n][i] >= thresholds[n])
+              for n in themes}
+    exclusive = {n: [] for n in themes}
+    for i, p in enumerate(paths):
+        passing = [n for n in themes if scores[n][i] >= thresholds[n]]
+        if passing:
+            exclusive[max(passing, key=lambda n: scores[n][i])].append(p)
+
+    clicks = [paths[3], paths[10], paths[3], paths[20]]  # oldest first; a repeat counts twice
+    taste = normalize(np.mean([library[paths.index(c)] for c in clicks], axis=0))
+    ranked = sorted(((p, float(library[i] @ taste)) for i, p in enumerate(paths)
+                     if p not in clicks), key=lambda r: -r[1])
+    out = {"classify": classify, "themes": theme_file, "albums": albums,
+           "albums_exclusive": {n: sorted(v) for n, v in exclusive.items()},
+           "clicks": clicks, "recommend": ranked[:5]}
+    with open(os.path.join(ROOT, "zero_shot.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=1)
+
+
 def main():
     from PIL import Image
     from transformers import CLIPImageProcessor, CLIPTokenizerFast
@@ -105,7 +160,7 @@ def main():
                             return_tensors="pt")
             return normalize(model.get_text_features(**ids).double().numpy())
 
-    library = embed_images([os.path.join(lib, p) for p in paths])
+    library = embed_images([os.path.join(lib, p) for p in paths])  # [N, P], float64, normalized
     by_path = dict(zip(paths, library))
     query_image = os.path.join(ROOT, "query.png")
     Image.new("RGB", (80, 60), (200, 40, 30)).save(query_image)
@@ -146,6 +201,7 @@ def main():
         json.dump(out, f, ensure_ascii=False, indent=1)
     with open(os.path.join(ROOT, "embeddings.json"), "w", encoding="utf-8") as f:
         json.dump({p: [float(v) for v in e] for p, e in by_path.items()}, f)
+    write_zero_shot(model, embed_texts, library, paths, query_image, query_image_vec)
     print(f"search reference: {len(paths)} photos, {len(queries)} queries in {ROOT}",
           file=sys.stderr)
 
