@@ -4,6 +4,7 @@
 // bad queries and the relevance cutoff.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -155,6 +156,31 @@ TEST_F(SearchCli, RunFromInsideALibraryFolderSearchesThatFolder) {
   const auto got = parse(r.out);
   EXPECT_EQ(got.size(), 12u);
   for (const auto& row : got) EXPECT_EQ(row.first.rfind(folder + "/", 0), 0u) << row.first;
+}
+
+TEST_F(SearchCli, FiltersByTypeSizeAndDate) {
+  const auto png = parse(search({"x", "--all", "--json", "-k", "100", "--type", "png"}).out);
+  EXPECT_EQ(png.size(), 18u);
+  for (const auto& row : png) EXPECT_EQ(row.first.substr(row.first.size() - 4), ".png");
+  auto all = search({"x", "--all", "--json", "-k", "100"});
+  std::vector<int64_t> sizes;
+  std::stringstream in(all.out);
+  std::string line;
+  while (std::getline(in, line)) sizes.push_back(json::parse(line)["size"]);
+  std::sort(sizes.begin(), sizes.end());
+  const int64_t median = sizes[sizes.size() / 2];
+  auto big = search({"x", "--all", "--json", "-k", "100", "--min-size", std::to_string(median)});
+  EXPECT_EQ(
+      parse(big.out).size(),
+      static_cast<size_t>(sizes.end() - std::lower_bound(sizes.begin(), sizes.end(), median)));
+  EXPECT_EQ(
+      parse(search({"x", "--all", "--json", "-k", "100", "--since", "2000-01-01"}).out).size(),
+      36u);
+  auto old = search({"x", "--all", "--until", "2000-01-01"});
+  EXPECT_EQ(old.exit_code, 0);
+  EXPECT_TRUE(old.out.empty());
+  EXPECT_NE(old.err.find("no indexed image passes the filters"), std::string::npos) << old.err;
+  EXPECT_EQ(search({"x", "--all", "--since", "yesterday"}).exit_code, 1);
 }
 
 TEST_F(SearchCli, RepeatableOptionsTakeOneValueEach) {
