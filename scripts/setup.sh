@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libopenblas-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libvips-dev libvips-tools libjpeg-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev
-  libcpp-httplib-dev libmicrohttpd-dev zlib1g-dev libhnswlib-dev libssl-dev
+  libmicrohttpd-dev zlib1g-dev libhnswlib-dev libssl-dev
   clang libclang-rt-14-dev clang-format
   python3 python3-venv python3-torch python3-torchvision python3-numpy python3-pil
   python3-skimage
