@@ -14,6 +14,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/index_session.h"
+#include "indexer/model_identity.h"
 #include "server/http_server.h"
 #include "server/search_service.h"
 #include "server/static_assets.h"
@@ -80,6 +81,10 @@ int run_serve(const ServeArgs& a) {
   service_options.thumbnail_dir =
       a.thumbnail_dir.empty() ? session->db + ".thumbnails" : a.thumbnail_dir;
   service_options.model_name = (*stored)->name;
+  service_options.db = session->db;
+  auto identity = model_identity(session->embedder->model(), (*stored)->name, options.decode);
+  if (!identity.ok()) return report_error(identity.status());
+  service_options.identity = *identity;
   server::Metrics metrics;
   server::SearchService service(std::move(session->searcher), std::move(session->embedder),
                                 &metrics, service_options);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -253,6 +254,38 @@ TEST(Serve, TokenIsRequiredWhenSet) {
                server::testing::get_request("/api/status", "Authorization: Bearer s3cret\r\n"), 30)
           .status,
       200);
+}
+
+TEST(Serve, RescanInTheBackgroundFindsNewImages) {
+  testing::TempDir dir;
+  const std::string library = dir.file("library");
+  std::filesystem::copy(ref() + "/library", library, std::filesystem::copy_options::recursive);
+  const std::string db = dir.file("index.db");
+  ASSERT_EQ(testing::run_command({testing::cli_binary(), "index", library, "--db", db, "--model",
+                                  ref() + "/model", "--quiet"})
+                .exit_code,
+            3);
+  ServeProcess server({testing::cli_binary(), "serve", "--db", db, "--port", "0"});
+  ASSERT_GT(server.port(), 0) << server.log();
+  auto total = [&] {
+    auto r = exchange(server.port(), server::testing::get_request("/api/search?q=x&k=1"), 30);
+    return json::parse(r.body)["total"].get<int64_t>();
+  };
+  EXPECT_EQ(total(), 36);
+  std::filesystem::copy_file(ref() + "/query.png", library + "/new photo.png");
+  auto started = exchange(server.port(), post("/api/index", "application/json", "{}"), 30);
+  ASSERT_EQ(started.status, 202) << started.body;
+  json status;
+  for (int i = 0; i < 300; ++i) {
+    status = json::parse(
+        exchange(server.port(), server::testing::get_request("/api/status"), 30).body)["indexing"];
+    if (status["runs"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(status["runs"], 1) << status.dump();
+  EXPECT_EQ(status["last_result"].get<std::string>().rfind("ok: 1 embedded", 0), 0u)
+      << status.dump();
+  EXPECT_EQ(total(), 37);
 }
 
 }  // namespace

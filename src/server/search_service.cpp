@@ -205,6 +205,7 @@ struct SearchService::Impl {
   SearchServiceOptions options;
   ThumbnailCache thumbnails;
   std::unique_ptr<Batcher<ImageTensor, Embedding>> image_batcher;
+  std::unique_ptr<BackgroundRescan> rescan;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Impl(std::unique_ptr<search::Searcher> s, std::unique_ptr<search::QueryEmbedder> e, Metrics* m,
@@ -228,6 +229,11 @@ struct SearchService::Impl {
                             "counter", [this] { return double(embedder->cache().misses()); });
       metrics->add_callback("clipsearch_thumbnail_cache_hits_total", "Thumbnails from disk",
                             "counter", [this] { return double(thumbnails.hits()); });
+    }
+    if (!options.db.empty()) {
+      rescan = std::make_unique<BackgroundRescan>(options.db, embedder->shared_model(),
+                                                  embedder->preprocess_config(),
+                                                  embedder->decode_options(), options.identity);
     }
     image_batcher = std::make_unique<Batcher<ImageTensor, Embedding>>(
         [this](std::vector<ImageTensor>& items) { return embed_batch(items); }, batching);
@@ -377,6 +383,20 @@ struct SearchService::Impl {
     return std::move((*images)[0]);
   }
 
+  json indexing_status() const {
+    if (!rescan) return {{"running", false}};
+    const RescanState st = rescan->state();
+    return {{"running", st.running}, {"done", st.done}, {"total", st.total},
+            {"failed", st.failed},   {"runs", st.runs}, {"last_result", st.last_result}};
+  }
+
+  Response start_rescan() {
+    if (!rescan) return Response::error(404, "rescanning is not enabled on this server");
+    const Status st = rescan->start();
+    if (!st.ok()) return Response::error(409, st.message());
+    return Response::json(202, {{"started", true}});
+  }
+
   Response status() {
     auto stats = searcher->stats();
     if (!stats.ok()) return Response::error(500, stats.status().message());
@@ -387,7 +407,7 @@ struct SearchService::Impl {
                            {"generation", stats->generation},
                            {"index", searcher->index_kind() == IndexKind::kHnsw ? "hnsw" : "exact"},
                            {"uptime_seconds", elapsed_ms(started) / 1000},
-                           {"indexing", {{"running", false}}},
+                           {"indexing", indexing_status()},
                            {"text_cache",
                             {{"hits", embedder->cache().hits()},
                              {"misses", embedder->cache().misses()},
@@ -424,6 +444,7 @@ void SearchService::add_routes(Router* router) {
     return thumbnail_response(impl->thumbnails, record.id, record.path, r);
   });
   router->add("GET", "/api/status", [impl](const Request&) { return impl->status(); });
+  router->add("POST", "/api/index", [impl](const Request&) { return impl->start_rescan(); });
   router->add(
       "GET", "/healthz",
       [](const Request&) {

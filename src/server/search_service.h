@@ -6,6 +6,7 @@
 //                      and optional `q`, `k`, `offset`, `image_weight`, `min_score` fields
 //   POST /api/similarity  JSON {"id", "texts"} or multipart `image` + repeated `text` fields
 //   GET  /api/images/{id}, GET /api/thumbnails/{id}?size=S, GET /api/status, GET /healthz
+//   POST /api/index    rescan the library in the background (202; 409 when one runs)
 //
 // Uploaded pictures are decoded and preprocessed on the request's thread, then embedded through
 // a Batcher: concurrent uploads share one forward pass. Texts go through the QueryEmbedder's
@@ -23,6 +24,7 @@
 #include "search/searcher.h"
 #include "server/batcher.h"
 #include "server/metrics.h"
+#include "server/rescan.h"
 #include "server/router.h"
 #include "server/thumbnails.h"
 
@@ -33,6 +35,9 @@ struct SearchServiceOptions {
   std::string thumbnail_dir;
   int64_t max_k = 1000;
   std::string model_name;  // shown by /api/status
+  // POST /api/index (a background rescan of the catalog's roots) when `db` is set.
+  std::string db;
+  ModelIdentity identity;
 };
 
 class SearchService {
