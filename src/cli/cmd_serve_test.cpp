@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -228,6 +229,36 @@ TEST_F(ServeApi, ErrorsAreJsonWithTheRightStatus) {
   expect(send(post("/api/search", "multipart/form-data; boundary=XyZ", "garbage")), 400, "");
   expect(send(post("/api/similarity", "application/json", R"({"texts": ["a"]})")), 400, "'id'");
   expect(get("/api/nope"), 404, "");
+}
+
+// The curl examples of README.md, run as they are against this server (host, port and the
+// picture file swapped for the test's).
+TEST_F(ServeApi, ReadmeCurlExamplesWork) {
+  std::ifstream readme(std::string(CLIPSEARCH_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(readme.good());
+  std::string line;
+  int ran = 0;
+  while (std::getline(readme, line)) {
+    if (line.rfind("curl ", 0) != 0) continue;
+    auto replace = [&](const std::string& from, const std::string& to) {
+      for (size_t at = line.find(from); at != std::string::npos;
+           at = line.find(from, at + to.size())) {
+        line.replace(at, from.size(), to);
+      }
+    };
+    const std::string host = "127.0.0.1:" + std::to_string(server_->port());
+    const std::string picture = ref().insert(0, 1, '@').append("/query.png");
+    replace("127.0.0.1:8080", host);
+    replace("@query.jpg", picture);
+    SCOPED_TRACE(line);
+    auto r = testing::run_command({"/bin/sh", "-c", line.replace(0, 5, "curl -sS --fail ")});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r.out;
+    EXPECT_FALSE(j["results"].empty());
+    ++ran;
+  }
+  EXPECT_GE(ran, 3);
 }
 
 TEST(Serve, RefusesAnOpenAddressWithoutAToken) {
