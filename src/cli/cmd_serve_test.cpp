@@ -202,6 +202,24 @@ TEST_F(ServeApi, ImagesThumbnailsStatusHealthMetricsPage) {
   EXPECT_NE(page.headers["content-security-policy"].find("default-src 'self'"), std::string::npos);
 }
 
+TEST_F(ServeApi, RepeatedQueriesComeFromTheResultCache) {
+  auto hits = [] {
+    const std::string m = get("/metrics").body;
+    const std::string name = "clipsearch_result_cache_hits_total ";
+    const size_t at = m.find("\n" + name);
+    return at == std::string::npos ? -1.0 : std::stod(m.substr(at + 1 + name.size()));
+  };
+  const double before = hits();
+  ASSERT_GE(before, 0);
+  const auto first = get("/api/search?q=a%20cached%20query&k=4");
+  const auto second = get("/api/search?q=a%20cached%20query&k=4");
+  ASSERT_EQ(second.status, 200);
+  EXPECT_EQ(first.body, second.body);
+  EXPECT_EQ(hits(), before + 1);
+  get("/api/search?q=a%20cached%20query&k=5");  // another page size: another entry
+  EXPECT_EQ(hits(), before + 1);
+}
+
 TEST_F(ServeApi, ErrorsAreJsonWithTheRightStatus) {
   auto expect = [](const RawResponse& r, int status, const std::string& words) {
     EXPECT_EQ(r.status, status) << r.body;

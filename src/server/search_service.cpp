@@ -18,6 +18,7 @@
 #include "search/zero_shot.h"
 #include "server/image_responses.h"
 #include "server/multipart.h"
+#include "server/result_cache.h"
 
 namespace clipsearch::server {
 namespace {
@@ -206,6 +207,7 @@ struct SearchService::Impl {
   ThumbnailCache thumbnails;
   std::unique_ptr<Batcher<ImageTensor, Embedding>> image_batcher;
   std::unique_ptr<BackgroundRescan> rescan;
+  ResultCache results;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Impl(std::unique_ptr<search::Searcher> s, std::unique_ptr<search::QueryEmbedder> e, Metrics* m,
@@ -227,6 +229,8 @@ struct SearchService::Impl {
                             "counter", [this] { return double(embedder->cache().hits()); });
       metrics->add_callback("clipsearch_text_cache_misses_total", "Text embeddings computed",
                             "counter", [this] { return double(embedder->cache().misses()); });
+      metrics->add_callback("clipsearch_result_cache_hits_total", "Searches answered from cache",
+                            "counter", [this] { return double(results.hits()); });
       metrics->add_callback("clipsearch_thumbnail_cache_hits_total", "Thumbnails from disk",
                             "counter", [this] { return double(thumbnails.hits()); });
     }
@@ -300,12 +304,28 @@ struct SearchService::Impl {
     return std::move(v).value();
   }
 
+  // The query's canonical form; uploads are not cached (their bytes would be the key).
+  static std::optional<std::string> cache_key(const ApiQuery& q, int64_t generation) {
+    if (q.image) return std::nullopt;
+    json j = {{"g", generation}, {"t", q.texts},        {"n", q.negatives},
+              {"l", q.like_ids}, {"w", q.image_weight}, {"nw", q.negative_weight},
+              {"k", q.k},        {"o", q.offset},       {"m", q.min_score},
+              {"f", q.folder}};
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+
   Response run_search(const ApiResult<ApiQuery>& parsed) {
     const auto start = std::chrono::steady_clock::now();
     if (auto* e = std::get_if<ApiError>(&parsed)) return error_response(*e);
     const ApiQuery& q = std::get<ApiQuery>(parsed);
     if (auto refreshed = searcher->refresh(); !refreshed.ok()) {
       return Response::error(500, refreshed.status().message());
+    }
+    const std::optional<std::string> key = cache_key(q, searcher->generation());
+    if (key) {
+      if (std::optional<std::string> body = results.get(*key)) {
+        return Response::bytes(200, std::move(*body), "application/json");
+      }
     }
     search::SearchRequest request;
     request.k = q.k;
@@ -322,6 +342,7 @@ struct SearchService::Impl {
     }
     body += "], \"total\": " + std::to_string(page->candidates) +
             ", \"query_ms\": " + json(elapsed_ms(start)).dump() + "}";
+    if (key) results.put(*key, body);
     return Response::bytes(200, std::move(body), "application/json");
   }
 
