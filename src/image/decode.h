@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "clipsearch/status.h"
 #include "clipsearch/image.h"
+#include "clipsearch/status.h"
 
 namespace clipsearch {
 
