@@ -11,7 +11,8 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libvips-dev libvips-tools libjpeg-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev
   libmicrohttpd-dev zlib1g-dev libhnswlib-dev libssl-dev
-  clang libclang-rt-14-dev clang-format
+  clang libclang-rt-14-dev clang-format ccache
+  libhiredis-dev redis-server chromium chromium-driver python3-selenium
   python3 python3-venv python3-torch python3-torchvision python3-numpy python3-pil
   python3-skimage
 )
