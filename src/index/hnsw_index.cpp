@@ -14,6 +14,7 @@
 #include "index/dot.h"
 #include "index/exact_index.h"
 #include "index/file_checksum.h"
+#include "index/index_file_header.h"
 #include "index/top_k.h"
 
 namespace clipsearch {
@@ -25,6 +26,7 @@ using hnswlib::tableint;
 constexpr char kMagic[8] = {'C', 'L', 'I', 'P', 'H', 'N', 'S', 'W'};
 constexpr uint32_t kVersion = 1;
 constexpr uint64_t kHeaderSize = 320;
+constexpr IndexFileKind kKind{kMagic, kVersion, "HNSW index"};
 
 // The header as laid out on disk (little-endian); docs/FORMATS.md.
 struct Header {
@@ -315,20 +317,7 @@ Result<HnswIndex> HnswIndex::open(const std::string& path, const VectorFileInfo&
   auto corrupt = [&](const std::string& what) {
     return Status::error(path + ": corrupt HNSW index: " + what);
   };
-  if (size < kHeaderSize) {
-    return Status::error(path + ": truncated: " + std::to_string(size) +
-                         " bytes, shorter than the " + std::to_string(kHeaderSize) +
-                         "-byte header");
-  }
-  Header h;
-  std::memcpy(&h, map.data(), kHeaderSize);
-  if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) {
-    return Status::error(path + ": not a clipsearch HNSW index (bad magic)");
-  }
-  if (h.version != kVersion) {
-    return Status::error(path + ": HNSW index format version " + std::to_string(h.version) +
-                         ", this build reads version " + std::to_string(kVersion));
-  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(const Header h, read_index_header<Header>(map, path, kKind));
   if (h.file_size != size) {
     return Status::error(path + ": truncated or extended: header says " +
                          std::to_string(h.file_size) + " bytes, file has " + std::to_string(size));
@@ -341,30 +330,12 @@ Result<HnswIndex> HnswIndex::open(const std::string& path, const VectorFileInfo&
       (size - h.ids_offset) / sizeof(int64_t) != h.count) {
     return corrupt("header fields do not fit together or the file size");
   }
-  const VectorFileInfo found{std::string(h.model_id, h.model_id_size), h.generation};
-  if (found.generation != expected.generation) {
-    return Status::error(path + ": built for catalog generation " +
-                         std::to_string(found.generation) + ", expected " +
-                         std::to_string(expected.generation));
-  }
-  if (found.model_id != expected.model_id) {
-    return Status::error(path + ": built with model '" + found.model_id + "', expected '" +
-                         expected.model_id + "'");
-  }
-  if (expected_dim != 0 && expected_dim != static_cast<int64_t>(h.dim)) {
-    return Status::error(path + ": vectors of dim " + std::to_string(h.dim) + ", expected " +
-                         std::to_string(expected_dim));
-  }
-  Header zeroed = h;
-  zeroed.checksum = 0;
+  CLIPSEARCH_RETURN_IF_ERROR(
+      check_index_identity(path, index_identity(h), h.dim, expected, expected_dim));
   const uint8_t* base = map.data();
-  const uint32_t sum = checksum_sections({{&zeroed, kHeaderSize},
-                                          {base + h.graph_offset, h.graph_size},
-                                          {base + h.ids_offset, h.count * sizeof(int64_t)}});
-  if (sum != h.checksum) {
-    return Status::error(path + ": checksum mismatch (file corrupted): stored " +
-                         std::to_string(h.checksum) + ", computed " + std::to_string(sum));
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(verify_index_checksum(
+      path, h,
+      {{base + h.graph_offset, h.graph_size}, {base + h.ids_offset, h.count * sizeof(int64_t)}}));
 
   HnswIndex index;
   index.impl_ = std::make_unique<Impl>();

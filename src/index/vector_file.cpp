@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.h"
 #include "index/file_checksum.h"
+#include "index/index_file_header.h"
 
 namespace clipsearch {
 namespace {
@@ -11,6 +12,7 @@ namespace {
 constexpr char kMagic[8] = {'C', 'L', 'I', 'P', 'V', 'E', 'C', 'S'};
 constexpr uint64_t kHeaderSize = 256;
 constexpr uint64_t kAlign = 64;
+constexpr IndexFileKind kKind{kMagic, kVectorFileVersion, "vector file"};
 
 // The header as laid out on disk (little-endian); docs/FORMATS.md.
 struct Header {
@@ -36,20 +38,6 @@ void layout(uint64_t count, uint64_t dim, Header& h) {
   h.ids_offset = kHeaderSize;
   h.vectors_offset = align_up(kHeaderSize + count * sizeof(int64_t));
   h.file_size = h.vectors_offset + count * dim * sizeof(float);
-}
-
-Status check_info(const std::string& path, const VectorFileInfo& found,
-                  const VectorFileInfo& expected) {
-  if (found.generation != expected.generation) {
-    return Status::error(path + ": built for catalog generation " +
-                         std::to_string(found.generation) + ", expected " +
-                         std::to_string(expected.generation));
-  }
-  if (found.model_id != expected.model_id) {
-    return Status::error(path + ": built with model '" + found.model_id + "', expected '" +
-                         expected.model_id + "'");
-  }
-  return Status();
 }
 
 }  // namespace
@@ -92,20 +80,7 @@ Result<VectorFile> VectorFile::open(const std::string& path, const VectorFileInf
                                     int64_t expected_dim) {
   CLIPSEARCH_ASSIGN_OR_RETURN(MappedFile map, MappedFile::open(path));
   const uint64_t size = map.size();
-  if (size < kHeaderSize) {
-    return Status::error(path + ": truncated: " + std::to_string(size) +
-                         " bytes, shorter than the " + std::to_string(kHeaderSize) +
-                         "-byte header");
-  }
-  Header h;
-  std::memcpy(&h, map.data(), kHeaderSize);
-  if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) {
-    return Status::error(path + ": not a clipsearch vector file (bad magic)");
-  }
-  if (h.version != kVectorFileVersion) {
-    return Status::error(path + ": vector file format version " + std::to_string(h.version) +
-                         ", this build reads version " + std::to_string(kVectorFileVersion));
-  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(const Header h, read_index_header<Header>(map, path, kKind));
   // Bounds that keep every offset computation below from overflowing (2^40 rows of 2^16
   // floats is 2^58 bytes).
   if (h.dim == 0 || h.dim > 65536 || h.count > (uint64_t{1} << 40) ||
@@ -129,24 +104,14 @@ Result<VectorFile> VectorFile::open(const std::string& path, const VectorFileInf
                          std::to_string(size));
   }
   VectorFile file;
-  file.info_.generation = h.generation;
-  file.info_.model_id.assign(h.model_id, h.model_id_size);
+  file.info_ = index_identity(h);
   // Cheap mismatches first: a stale file is refused without reading its data.
-  CLIPSEARCH_RETURN_IF_ERROR(check_info(path, file.info_, expected));
-  if (expected_dim != 0 && expected_dim != static_cast<int64_t>(h.dim)) {
-    return Status::error(path + ": vectors of dim " + std::to_string(h.dim) + ", expected " +
-                         std::to_string(expected_dim));
-  }
-  Header zeroed = h;
-  zeroed.checksum = 0;
+  CLIPSEARCH_RETURN_IF_ERROR(check_index_identity(path, file.info_, h.dim, expected, expected_dim));
   const uint8_t* base = map.data();
-  const uint32_t sum = checksum_sections({{&zeroed, kHeaderSize},
-                                          {base + h.ids_offset, h.count * sizeof(int64_t)},
-                                          {base + h.vectors_offset, size - h.vectors_offset}});
-  if (sum != h.checksum) {
-    return Status::error(path + ": checksum mismatch (file corrupted): stored " +
-                         std::to_string(h.checksum) + ", computed " + std::to_string(sum));
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(
+      verify_index_checksum(path, h,
+                            {{base + h.ids_offset, h.count * sizeof(int64_t)},
+                             {base + h.vectors_offset, size - h.vectors_offset}}));
   file.view_.ids = reinterpret_cast<const int64_t*>(base + h.ids_offset);
   file.view_.vectors = reinterpret_cast<const float*>(base + h.vectors_offset);
   file.view_.count = static_cast<int64_t>(h.count);

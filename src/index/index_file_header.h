@@ -1,0 +1,77 @@
+// What the two index files (vector_file.h, hnsw_index.h) share when they are opened: a
+// fixed-size little-endian header that starts with magic, version, dim, count, generation,
+// checksum and model id size, and is followed by data sections covered by one checksum
+// (file_checksum.h). Each file keeps its own Header struct; these helpers read and check the
+// common fields so both refuse a bad file with the same words (docs/FORMATS.md).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "clipsearch/status.h"
+#include "core/mapped_file.h"
+#include "index/file_checksum.h"
+#include "index/vector_file.h"
+
+namespace clipsearch {
+
+// One kind of index file: its magic, the format version this build reads, and its name in
+// error messages ("vector file", "HNSW index").
+struct IndexFileKind {
+  const char (&magic)[8];
+  uint32_t version;
+  const char* name;
+};
+
+// Copies the header out of `map` after checking the size, the magic and the version.
+template <class Header>
+Result<Header> read_index_header(const MappedFile& map, const std::string& path,
+                                 const IndexFileKind& kind) {
+  if (map.size() < sizeof(Header)) {
+    return Status::error(path + ": truncated: " + std::to_string(map.size()) +
+                         " bytes, shorter than the " + std::to_string(sizeof(Header)) +
+                         "-byte header");
+  }
+  Header h;
+  std::memcpy(&h, map.data(), sizeof(Header));
+  if (std::memcmp(h.magic, kind.magic, sizeof kind.magic) != 0) {
+    return Status::error(path + ": not a clipsearch " + kind.name + " (bad magic)");
+  }
+  if (h.version != kind.version) {
+    return Status::error(path + ": " + kind.name + " format version " + std::to_string(h.version) +
+                         ", this build reads version " + std::to_string(kind.version));
+  }
+  return h;
+}
+
+// Refuses a file built for another catalog generation, model or dimension (`expected_dim` 0
+// accepts any). Cheap, so it runs before the checksum reads the data.
+Status check_index_identity(const std::string& path, const VectorFileInfo& found,
+                            uint32_t found_dim, const VectorFileInfo& expected,
+                            int64_t expected_dim);
+
+// The identity stored in a header (its model id bytes must already be bounds-checked).
+template <class Header>
+VectorFileInfo index_identity(const Header& h) {
+  return VectorFileInfo{std::string(h.model_id, h.model_id_size), h.generation};
+}
+
+// Verifies the stored checksum over the header (checksum field zeroed) and `data` sections.
+template <class Header>
+Status verify_index_checksum(const std::string& path, const Header& h,
+                             const std::vector<ChecksumSection>& data) {
+  Header zeroed = h;
+  zeroed.checksum = 0;
+  std::vector<ChecksumSection> sections{{&zeroed, sizeof(Header)}};
+  sections.insert(sections.end(), data.begin(), data.end());
+  const uint32_t sum = checksum_sections(sections);
+  if (sum != h.checksum) {
+    return Status::error(path + ": checksum mismatch (file corrupted): stored " +
+                         std::to_string(h.checksum) + ", computed " + std::to_string(sum));
+  }
+  return Status();
+}
+
+}  // namespace clipsearch
