@@ -1,7 +1,8 @@
 // Crash safety: `clipsearch index` killed with SIGKILL at random moments while the library
 // changes between runs. After every kill the catalog passes PRAGMA integrity_check, opens, and
 // holds each path at most once; a final run then gives exactly the files of the library, each
-// with the embedding a clean run computes. Label e2e only (slow under ASan).
+// with the embedding a clean run computes. And `search` while `index` runs: every search
+// answers from a consistent snapshot that only grows. Label e2e only (slow under ASan).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -29,6 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string model() { return testing::reference_dir() + "/clip_models/open_clip_gelu"; }
+// A model with its tokenizer, for the searches.
+std::string search_model() { return testing::reference_dir() + "/search/model"; }
 
 pid_t spawn_quiet(const std::vector<std::string>& args) {
   posix_spawn_file_actions_t actions;
@@ -163,6 +167,52 @@ TEST(IndexKill, KilledAtRandomMomentsStaysConsistent) {
     ASSERT_EQ(it->second.size(), embedding.size());
     for (size_t i = 0; i < embedding.size(); ++i) EXPECT_NEAR(it->second[i], embedding[i], 1e-5);
   }
+}
+
+// Result rows of `search --json` (JSON Lines), -1 when the search failed.
+int search_rows(const std::string& db) {
+  auto r =
+      testing::run_command({testing::cli_binary(), "search", "a photo", "--db", db, "--model",
+                            search_model(), "--all", "-k", "100000", "--json", "--threads", "1"});
+  if (r.exit_code != 0) {
+    ADD_FAILURE() << "search during indexing failed: " << r.err;
+    return -1;
+  }
+  return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
+}
+
+TEST(IndexConcurrent, SearchWhileIndexingSeesAGrowingConsistentSnapshot) {
+  testing::TempDir tmp;
+  const std::string lib = tmp.file("lib");
+  const std::string db = tmp.file("index.db");
+  constexpr int kFiles = 240;
+  auto add_file = [&](int i) {
+    testing::write_file(lib + "/img" + std::to_string(i) + ".png",
+                        testing::make_image(16 + i % 17, 16 + i % 13, i));
+  };
+  const std::vector<std::string> index = {
+      testing::cli_binary(), "index",        lib, "--db",      db,  "--model",
+      search_model(),        "--batch-size", "4", "--threads", "1", "--quiet"};
+  // One image indexed first, so the catalog exists and search has something to open.
+  fs::create_directories(lib);
+  add_file(0);
+  ASSERT_EQ(testing::run_command(index).exit_code, 0);
+  for (int i = 1; i < kFiles; ++i) add_file(i);
+  const pid_t pid = spawn_quiet(index);
+  ASSERT_GT(pid, 0);
+  int searches = 0, last = 0, status = 0;
+  bool running = true;
+  while (running) {
+    running = waitpid(pid, &status, WNOHANG) == 0;
+    const int rows = search_rows(db);
+    ASSERT_GE(rows, last) << "a later search saw fewer images";
+    last = rows;
+    ++searches;
+  }
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(search_rows(db), kFiles);
+  EXPECT_GE(searches, 2);
+  std::printf("%d searches while indexing\n", searches);
 }
 
 }  // namespace
