@@ -16,14 +16,18 @@ echo "== release build and tests"
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j"$jobs" -LE "$exclude")
 
+# The sanitized builds use -O1 with line tables only (what the sanitizers' docs advise): they
+# compile about twice as fast as -O2 -g and still report file:line in every stack.
+sanitize_flags=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1")
+
 echo "== ASan+UBSan build and tests"
 CMAKE_BUILD_TYPE=RelWithDebInfo scripts/build.sh build-asan -DCLIPSEARCH_SANITIZE=ON \
-  -DCLIPSEARCH_BUILD_BENCH=OFF
+  -DCLIPSEARCH_BUILD_BENCH=OFF "${sanitize_flags[@]}"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs" -L sanitize)
 
 echo "== libFuzzer targets"
 CC=clang CXX=clang++ CMAKE_BUILD_TYPE=RelWithDebInfo scripts/build.sh build-fuzz \
-  -DCLIPSEARCH_FUZZ=ON -DCLIPSEARCH_BUILD_TESTS=OFF -DCLIPSEARCH_BUILD_BENCH=OFF \
+  -DCLIPSEARCH_FUZZ=ON -DCLIPSEARCH_BUILD_TESTS=OFF -DCLIPSEARCH_BUILD_BENCH=OFF "${sanitize_flags[@]}" \
   -DCLIPSEARCH_FUZZ_SECONDS="${CLIPSEARCH_FUZZ_SECONDS:-30}"
 (cd build-fuzz && ctest --output-on-failure -L fuzz)
