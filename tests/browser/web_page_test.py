@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""The web page in a real browser: headless Chromium (Debian's chromium + chromedriver, driven by
+Selenium) against `clipsearch serve` over an index of the search reference library.
+
+Each step drives the page as a person would (typing, the file picker, a dropped and a pasted
+picture, clicks, the keyboard, a phone-sized screen) and checks what the page shows against the
+server's own API answer for the same query, fetched here independently. The browser log must
+hold no errors (a Content-Security-Policy violation is one) beyond the failed requests that a
+step provokes on purpose. Screenshots go to $CLIPSEARCH_ARTIFACTS_DIR (build/test-artifacts/).
+
+Environment: CLIPSEARCH_BINARY (the CLI), CLIPSEARCH_REFERENCE_DIR (the search_reference fixture),
+CLIPSEARCH_ARTIFACTS_DIR. A missing chromium or chromedriver is a failure, not a skip.
+"""
+import base64
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_session import Browser, StepFailed, check, wait_until  # noqa: E402
+from serve_process import ServeProcess, index_library  # noqa: E402
+
+PAGE = 48  # results per page, as web/app.js asks
+REF = os.path.join(os.environ.get("CLIPSEARCH_REFERENCE_DIR", "build/reference"), "search")
+LIBRARY = os.path.join(REF, "library")
+ARTIFACTS = os.environ.get("CLIPSEARCH_ARTIFACTS_DIR", "build/test-artifacts")
+
+
+# ---- the server's own answers, asked directly ----
+
+def api_get(server, path):
+    with urllib.request.urlopen(server.url + path, timeout=30) as r:
+        return json.load(r)
+
+
+def api_post(server, body, content_type):
+    req = urllib.request.Request(server.url + "/api/search", data=body,
+                                 headers={"Content-Type": content_type})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def api_text(server, text):
+    return api_get(server, "/api/search?" + urllib.parse.urlencode({"q": text, "k": PAGE}))
+
+
+def api_like(server, image_id):
+    return api_post(server, json.dumps({"like": image_id, "k": PAGE}).encode(), "application/json")
+
+
+def api_image(server, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n%d\r\n" % PAGE +
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"q\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--XyZ--\r\n")
+    return api_post(server, body, "multipart/form-data; boundary=XyZ")
+
+
+def ids(answer):
+    return [r["id"] for r in answer["results"]]
+
+
+def format_bytes(n):
+    """The viewer's size text, computed here from the API's byte count."""
+    units, i, v = ["bytes", "KB", "MB", "GB"], 0, float(n)
+    while v >= 1024 and i < len(units) - 1:
+        v, i = v / 1024, i + 1
+    return f"{v:.1f} {units[i]}" if i else f"{int(v)} bytes"
+
+
+# ---- steps ----
+
+def expect_results(b, answer, what):
+    """Waits for the grid to show `answer` (same ids in the same order, same scores)."""
+    want = ids(answer)
+    check(want, f"{what}: the API found nothing to compare with")
+    b.wait_state("results", what)
+    wait_until(lambda: b.grid_ids() == want, 30,
+               lambda: f"{what}: grid shows ids {b.grid_ids()}, the API answers {want}")
+    scores = b.js("return [...document.querySelectorAll('#results .score')]"
+                  ".map(s => s.textContent)")
+    check(scores == [f"{r['score']:.3f}" for r in answer["results"]],
+          f"{what}: scores shown {scores[:5]}... differ from the API's")
+    b.wait_thumbnails_loaded(what)
+
+
+def step_idle(b, server, n_images):
+    b.open(server.url + "/")
+    wait_until(lambda: f"{n_images} images" in b.text("#status"), 30,
+               lambda: f"status line says {b.text('#status')!r}, expected {n_images} images")
+    check(b.state() == "idle", f"a fresh page is in state {b.state()!r}, not idle")
+    check(b.active_id() == "q", "the search box has the focus on load")
+    b.screenshot("desktop-idle")
+
+
+def step_text_search(b, server):
+    text = "a red circle on a blue ground"
+    b.record_states()
+    b.find("#q").send_keys(text)
+    expect_results(b, api_text(server, text), "typed query")
+    requests = b.search_requests()
+    check(requests, "typing sent no search request")
+    check(len(requests) < len(text) / 2,
+          f"as-you-type search is not debounced: {len(requests)} requests for {len(text)} keys")
+    last = urllib.parse.parse_qs(urllib.parse.urlparse(requests[-1]).query)
+    check(last.get("q") == [text], f"the last request asked {last}, not the whole text")
+    states = b.recorded_states()
+    check("loading" in states and states.index("loading") < states.index("results"),
+          f"no loading state before the results: {states}")
+    check(b.js("return location.hash") == "#" + urllib.parse.urlencode({"q": text}),
+          "the address does not keep the query")
+    b.screenshot("desktop-results")
+
+
+def step_keyboard_and_viewer(b, server):
+    answer = api_text(server, b.find("#q").get_attribute("value"))
+    results = answer["results"]
+    b.find("#q").click()
+    b.keys("ARROW_DOWN")
+    check(b.focused_card() == 0, f"ArrowDown from the search box focused card {b.focused_card()}")
+    b.keys("ARROW_RIGHT")
+    check(b.focused_card() == 1, f"ArrowRight focused card {b.focused_card()}, not 1")
+    cols = b.js("const c = [...document.querySelectorAll('#results .card')];"
+                "return c.filter(x => x.offsetTop === c[0].offsetTop).length")
+    b.keys("ARROW_DOWN")
+    check(b.focused_card() == 1 + cols, f"ArrowDown with {cols} columns focused "
+                                        f"card {b.focused_card()}, not {1 + cols}")
+    b.keys("ARROW_LEFT")
+    at = cols
+    b.keys("ENTER")
+    b.expect_viewer(results[at], format_bytes(results[at]["size"]))
+    b.screenshot("desktop-viewer")
+    b.keys("ARROW_RIGHT")
+    b.expect_viewer(results[at + 1], format_bytes(results[at + 1]["size"]))
+    b.keys("ESCAPE")
+    wait_until(lambda: not b.js("return document.getElementById('viewer').open"), 10,
+               "Escape did not close the viewer")
+    check(b.focused_card() == at + 1, f"after Escape card {b.focused_card()} has the focus, "
+                                      f"not the one last viewed ({at + 1})")
+    b.keys("/")
+    check(b.active_id() == "q", "'/' does not focus the search box")
+
+
+def step_more_like_this(b, server):
+    first = b.grid_ids()
+    card = 2
+    like_id = first[card]
+    b.find(f"#results .card:nth-child({card + 1}) .like").click()
+    answer = api_like(server, like_id)
+    check(like_id not in ids(answer), "the API's 'like' answer holds the image itself")
+    expect_results(b, answer, f"more like image {like_id}")
+    check(b.grid_ids() != first, "'more like this' left the results unchanged")
+    check(b.js("return location.hash") == f"#like={like_id}", "the address does not keep 'like'")
+    check(b.visible("#query-image"), "the query bar does not show the 'like' picture")
+    check(b.find("#q").get_attribute("value") == "", "the search box keeps the old text")
+
+
+def step_file_picker(b, server):
+    path = os.path.join(LIBRARY, "photo_02.png")
+    b.find("#file").send_keys(os.path.abspath(path))
+    expect_results(b, api_image(server, path), "picture from the file picker")
+    wait_until(lambda: "photo_02.png" in b.text("#query-label"), 10,
+               lambda: f"the query bar says {b.text('#query-label')!r}")
+
+
+def dispatch_file(b, path, event):
+    """A synthetic drop or paste of the file's bytes (what a real drag or Ctrl+V delivers)."""
+    with open(path, "rb") as f:
+        data = base64.b64encode(f.read()).decode()
+    mime = "image/jpeg" if path.endswith(".jpg") else "image/png"
+    b.js("""
+      const [data, name, mime, kind] = arguments;
+      const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, {type: mime}));
+      if (kind === 'paste') {
+        document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true}));
+      } else {
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+          document.body.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true,
+                                                           cancelable: true}));
+        }
+      }""", data, os.path.basename(path), mime, event)
+
+
+def step_drop_and_paste(b, server):
+    dropped = os.path.join(LIBRARY, "beach trip", "photo_03.jpg")
+    dispatch_file(b, dropped, "drop")
+    expect_results(b, api_image(server, dropped), "dropped picture")
+    check(not b.visible("#drop"), "the drop overlay stays after the drop")
+    pasted = os.path.join(LIBRARY, "photo_10.png")
+    dispatch_file(b, pasted, "paste")
+    expect_results(b, api_image(server, pasted), "pasted picture")
+
+
+def step_error(b):
+    b.find("#file").send_keys(os.path.abspath(os.path.join(LIBRARY, "not_an_image.png")))
+    b.wait_state("error", "a broken upload")
+    message = b.text("#message-text")
+    check("uploaded image" in message, f"the error does not say what failed: {message!r}")
+    check(b.visible("#retry"), "the error state offers no retry")
+    b.screenshot("desktop-error")
+    b.expect_console_errors_only("422")
+    b.find("#clear-image").click()
+
+
+def step_phone(b, server):
+    b.phone()
+    text = "a green square"
+    b.open(server.url + "/#" + urllib.parse.urlencode({"q": text}))
+    expect_results(b, api_text(server, text), "phone, query from the address")
+    b.expect_no_horizontal_overflow("phone results")
+    b.screenshot("phone-results")
+    b.find("#results .card:nth-child(1) .thumb").click()
+    b.expect_viewer(api_text(server, text)["results"][0], None)
+    b.expect_no_horizontal_overflow("phone viewer")
+    b.screenshot("phone-viewer")
+    b.find("#viewer-close").click()
+
+
+def step_empty_library(b, empty_server):
+    b.open(empty_server.url + "/")
+    wait_until(lambda: "0 images" in b.text("#status"), 30,
+               lambda: f"status line says {b.text('#status')!r} for an empty library")
+    b.wait_state("empty", "an empty library")
+    check("library is empty" in b.text("#message-text"), "the empty state does not say why")
+    b.record_states()
+    b.find("#q").send_keys("anything")
+    wait_until(lambda: "loading" in b.recorded_states(), 30,
+               "a search in an empty library: it never started")
+    b.wait_state("empty", "a search in an empty library")
+    check(b.grid_ids() == [], "an empty library shows results")
+    b.screenshot("phone-empty")
+
+
+def main():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    binary = os.environ.get("CLIPSEARCH_BINARY", "build/src/cli/clipsearch")
+    n_images = len(json.load(open(os.path.join(REF, "embeddings.json"))))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = index_library(binary, LIBRARY, os.path.join(tmp, "index.db"), REF + "/model")
+        os.makedirs(os.path.join(tmp, "empty"))
+        empty_db = index_library(binary, os.path.join(tmp, "empty"),
+                                 os.path.join(tmp, "empty.db"), REF + "/model")
+        with ServeProcess(binary, db, tmp) as server, \
+                ServeProcess(binary, empty_db, tmp) as empty_server, \
+                Browser(ARTIFACTS) as b:
+            steps = [
+                ("idle page", lambda: step_idle(b, server, n_images)),
+                ("text search", lambda: step_text_search(b, server)),
+                ("keyboard and viewer", lambda: step_keyboard_and_viewer(b, server)),
+                ("more like this", lambda: step_more_like_this(b, server)),
+                ("file picker", lambda: step_file_picker(b, server)),
+                ("drop and paste", lambda: step_drop_and_paste(b, server)),
+                ("error state", lambda: step_error(b)),
+                ("phone", lambda: step_phone(b, server)),
+                ("empty library", lambda: step_empty_library(b, empty_server)),
+            ]
+            for name, run in steps:
+                t = time.monotonic()
+                try:
+                    run()
+                    b.expect_no_console_errors()
+                except StepFailed as e:
+                    b.screenshot("failure")
+                    print(f"FAIL {name}: {e}\nserver log:\n{server.log()}", file=sys.stderr)
+                    return 1
+                print(f"ok   {name} ({time.monotonic() - t:.1f} s)")
+    print(f"all steps passed in {time.monotonic() - started:.1f} s; screenshots in {ARTIFACTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
