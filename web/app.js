@@ -235,8 +235,8 @@
     name.textContent = baseName(r.path);
     const details = document.createElement("span");
     details.className = "details";
-    details.textContent = [r.width && r.height ? `${r.width}×${r.height}` : "",
-                           formatBytes(r.size)].filter(Boolean).join(" · ");
+    details.textContent = r.width && r.height ? `${r.width}×${r.height}` : "";
+    details.title = formatBytes(r.size);
     const like = document.createElement("button");
     like.type = "button";
     like.className = "like";

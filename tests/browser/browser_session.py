@@ -14,12 +14,19 @@ from selenium.webdriver.common.keys import Keys
 
 WAIT_S = 30
 
-# Runs in every page before its own scripts (outside the page's CSP): records CSP violations,
-# which the console also shows, so that the failure names the blocked thing.
-RECORD_CSP = """
+# Runs in every page before its own scripts (outside the page's CSP): records CSP violations
+# (the console shows them too; this names the blocked thing) and every fetch() the page starts,
+# aborted ones included (the Resource Timing list leaves those out).
+RECORD_PAGE = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation',
   e => window.__csp.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline code')));
+window.__fetches = [];
+const pageFetch = window.fetch;
+window.fetch = function (input, init) {
+  window.__fetches.push(String(input instanceof Request ? input.url : input));
+  return pageFetch.apply(this, arguments);
+};
 """
 
 
@@ -69,7 +76,7 @@ class Browser:
         self.driver.set_page_load_timeout(WAIT_S)
         self.driver.set_script_timeout(WAIT_S)
         self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
-                                    {"source": RECORD_CSP})
+                                    {"source": RECORD_PAGE})
 
     def __enter__(self):
         return self
@@ -105,9 +112,12 @@ class Browser:
                        "const c = a && a.classList.contains('thumb') && a.closest('.card');"
                        "return c ? Number(c.dataset.index) : null")
 
+    def wait_focused_card(self, index, after):
+        wait_until(lambda: self.focused_card() == index, 10,
+                   lambda: f"after {after} card {self.focused_card()} has the focus, not {index}")
+
     def search_requests(self):
-        return self.js("return performance.getEntriesByType('resource')"
-                       ".map(e => e.name).filter(n => n.includes('/api/search?'))")
+        return self.js("return window.__fetches.filter(u => u.includes('/api/search?'))")
 
     # ---- acting ----
     def open(self, url):
@@ -134,7 +144,7 @@ class Browser:
     def record_states(self):
         """From now on, every data-state the page passes through is kept (window.__states)."""
         self.js("""
-          performance.clearResourceTimings();
+          window.__fetches = [];
           window.__states = [];
           new MutationObserver(() => window.__states.push(
               document.getElementById('main').dataset.state))
