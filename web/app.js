@@ -15,6 +15,8 @@
 (() => {
   const PAGE = 48;
   const DEBOUNCE_MS = 250;
+  const EMPTY_LIBRARY = "The library is empty. Index a folder with “clipsearch index PATH”, " +
+                        "then search here.";
   const $ = (id) => document.getElementById(id);
   const els = {
     main: $("main"), q: $("q"), form: $("search-form"), file: $("file"), status: $("status"),
@@ -132,8 +134,7 @@
 
   function showIdle() {
     if (libraryEmpty) {
-      setState("empty", "The library is empty. Index a folder with “clipsearch index PATH”, " +
-                        "then search here.");
+      setState("empty", EMPTY_LIBRARY);
     } else {
       setState("idle", "Type to search, or drop, paste or pick a picture.");
     }
@@ -198,8 +199,7 @@
     const more = page.length === PAGE && (total === null || results.length < total);
     els.more.classList.toggle("hidden", !more);
     if (results.length === 0) {
-      setState("empty", libraryEmpty ? "The library is empty: nothing to search yet."
-                                     : "No pictures match this search.");
+      setState("empty", libraryEmpty ? EMPTY_LIBRARY : "No pictures match this search.");
       return;
     }
     const ms = typeof body.query_ms === "number" ? ` in ${Math.round(body.query_ms)} ms` : "";
@@ -367,6 +367,16 @@
     return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
   }
 
+  // The path as text nodes with a line-break opportunity after each "/" (long paths on phones).
+  function breakablePath(path) {
+    const nodes = [];
+    path.split("/").forEach((part, i, parts) => {
+      nodes.push(document.createTextNode(part + (i < parts.length - 1 ? "/" : "")));
+      if (i < parts.length - 1) nodes.push(document.createElement("wbr"));
+    });
+    return nodes;
+  }
+
   function openViewer(index) {
     const r = results[index];
     if (!r) return;
@@ -375,7 +385,7 @@
     els.viewerImg.removeAttribute("src");
     els.viewerImg.alt = baseName(r.path);
     setImage(els.viewerImg, imageUrl(r.id));
-    els.viewerPath.textContent = r.path || "";
+    els.viewerPath.replaceChildren(...breakablePath(r.path || ""));
     const dims = r.width && r.height ? `${r.width} × ${r.height} px` : "";
     const score = typeof r.score === "number" ? `score ${r.score.toFixed(3)}` : "";
     els.viewerInfo.textContent = [dims, formatBytes(r.size), score].filter(Boolean).join(" · ");

@@ -171,33 +171,35 @@ def step_file_picker(b, server):
                lambda: f"the query bar says {b.text('#query-label')!r}")
 
 
-def dispatch_file(b, path, event):
-    """A synthetic drop or paste of the file's bytes (what a real drag or Ctrl+V delivers)."""
+def dispatch_file(b, path, events):
+    """Synthetic drag events or a paste carrying the file's bytes (what a real drag or Ctrl+V
+    delivers)."""
     with open(path, "rb") as f:
         data = base64.b64encode(f.read()).decode()
     mime = "image/jpeg" if path.endswith(".jpg") else "image/png"
     b.js("""
-      const [data, name, mime, kind] = arguments;
+      const [data, name, mime, events] = arguments;
       const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
       const dt = new DataTransfer();
       dt.items.add(new File([bytes], name, {type: mime}));
-      if (kind === 'paste') {
-        document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true}));
-      } else {
-        for (const type of ['dragenter', 'dragover', 'drop']) {
-          document.body.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true,
-                                                           cancelable: true}));
-        }
-      }""", data, os.path.basename(path), mime, event)
+      for (const type of events) {
+        const init = {bubbles: true, cancelable: true};
+        document.body.dispatchEvent(type === 'paste'
+            ? new ClipboardEvent(type, {...init, clipboardData: dt})
+            : new DragEvent(type, {...init, dataTransfer: dt}));
+      }""", data, os.path.basename(path), mime, events)
 
 
 def step_drop_and_paste(b, server):
     dropped = os.path.join(LIBRARY, "beach trip", "photo_03.jpg")
-    dispatch_file(b, dropped, "drop")
+    dispatch_file(b, dropped, ["dragenter", "dragover"])
+    check(b.visible("#drop"), "dragging a file over the page shows no drop target")
+    b.screenshot("desktop-drop")
+    dispatch_file(b, dropped, ["drop"])
     expect_results(b, api_image(server, dropped), "dropped picture")
     check(not b.visible("#drop"), "the drop overlay stays after the drop")
     pasted = os.path.join(LIBRARY, "photo_10.png")
-    dispatch_file(b, pasted, "paste")
+    dispatch_file(b, pasted, ["paste"])
     expect_results(b, api_image(server, pasted), "pasted picture")
 
 
