@@ -70,9 +70,10 @@ Response static_file_response(const EmbeddedFile& file, const Request& request) 
 }
 
 void add_static_routes(Router* router) {
-  const std::pair<const char*, const char*> kRoutes[] = {
-      {"/", "index.html"}, {"/app.js", "app.js"}, {"/app.css", "app.css"},
-      {"/favicon.svg", "favicon.svg"}};
+  const std::pair<const char*, const char*> kRoutes[] = {{"/", "index.html"},
+                                                         {"/app.js", "app.js"},
+                                                         {"/app.css", "app.css"},
+                                                         {"/favicon.svg", "favicon.svg"}};
   for (const auto& [path, name] : kRoutes) {
     const EmbeddedFile* file = embedded_web_file(name);
     assert(file != nullptr && "web/ file missing from the build");

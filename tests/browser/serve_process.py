@@ -18,15 +18,17 @@ def index_library(binary, library, db, model):
 
 
 class ServeProcess:
-    def __init__(self, binary, db, log_dir, timeout=60):
-        self.log_path = os.path.join(log_dir, f"serve-{os.path.basename(db)}.log")
+    def __init__(self, binary, db, log_dir, extra_args=(), timeout=60):
+        self.log_path = os.path.join(log_dir, f"serve-{len(os.listdir(log_dir))}.log")
         self.binary, self.db, self.timeout = binary, db, timeout
+        self.extra_args = list(extra_args)
         self.proc, self.url = None, None
 
     def __enter__(self):
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [self.binary, "serve", "--db", self.db, "--port", "0", "--threads", "2"],
+                [self.binary, "serve", "--db", self.db, "--port", "0", "--threads", "2"] +
+                self.extra_args,
                 stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:

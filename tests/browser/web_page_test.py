@@ -32,8 +32,9 @@ ARTIFACTS = os.environ.get("CLIPSEARCH_ARTIFACTS_DIR", "build/test-artifacts")
 
 # ---- the server's own answers, asked directly ----
 
-def api_get(server, path):
-    with urllib.request.urlopen(server.url + path, timeout=30) as r:
+def api_get(server, path, headers=None):
+    req = urllib.request.Request(server.url + path, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=30) as r:
         return json.load(r)
 
 
@@ -228,6 +229,22 @@ def step_phone(b, server):
     b.find("#viewer-close").click()
 
 
+def step_token(b, server, token):
+    """A server with a token: the page asks for it, then sends it (pictures come as blobs)."""
+    text = "a yellow triangle"
+    b.open(server.url + "/#" + urllib.parse.urlencode({"q": text}))
+    wait_until(lambda: b.visible("#token-form"), 30, "the page does not ask for the token")
+    b.wait_state("error", "a search without the token")
+    b.expect_console_errors_only("401")
+    b.find("#token").send_keys(token + "\n")
+    answer = api_get(server, "/api/search?" + urllib.parse.urlencode({"q": text, "k": PAGE}),
+                     {"Authorization": "Bearer " + token})
+    expect_results(b, answer, "search with the token")
+    check(not b.visible("#token-form"), "the token form stays")
+    srcs = b.js("return [...document.querySelectorAll('#results .thumb img')].map(i => i.src)")
+    check(all(s.startswith("blob:") for s in srcs if s), f"thumbnails not fetched as blobs: {srcs[:3]}")
+
+
 def step_empty_library(b, empty_server):
     b.open(empty_server.url + "/")
     wait_until(lambda: "0 images" in b.text("#status"), 30,
@@ -253,8 +270,10 @@ def main():
         os.makedirs(os.path.join(tmp, "empty"))
         empty_db = index_library(binary, os.path.join(tmp, "empty"),
                                  os.path.join(tmp, "empty.db"), REF + "/model")
+        token = "browser-test-token"
         with ServeProcess(binary, db, tmp) as server, \
                 ServeProcess(binary, empty_db, tmp) as empty_server, \
+                ServeProcess(binary, db, tmp, ["--token", token]) as token_server, \
                 Browser(ARTIFACTS) as b:
             steps = [
                 ("idle page", lambda: step_idle(b, server, n_images)),
@@ -266,6 +285,7 @@ def main():
                 ("error state", lambda: step_error(b)),
                 ("phone", lambda: step_phone(b, server)),
                 ("empty library", lambda: step_empty_library(b, empty_server)),
+                ("access token", lambda: step_token(b, token_server, token)),
             ]
             for name, run in steps:
                 t = time.monotonic()
