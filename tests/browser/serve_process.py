@@ -1,5 +1,6 @@
 """`clipsearch index` and `clipsearch serve` for the browser test: an index in a temporary folder,
 and a server child on a free loopback port (port 0; the port is read from its log line)."""
+import itertools
 import os
 import re
 import subprocess
@@ -18,8 +19,10 @@ def index_library(binary, library, db, model):
 
 
 class ServeProcess:
+    _serial = itertools.count()
+
     def __init__(self, binary, db, log_dir, extra_args=(), timeout=60):
-        self.log_path = os.path.join(log_dir, f"serve-{len(os.listdir(log_dir))}.log")
+        self.log_path = os.path.join(log_dir, f"serve-{next(ServeProcess._serial)}.log")
         self.binary, self.db, self.timeout = binary, db, timeout
         self.extra_args = list(extra_args)
         self.proc, self.url = None, None

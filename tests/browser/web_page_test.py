@@ -14,6 +14,7 @@ CLIPSEARCH_ARTIFACTS_DIR. A missing chromium or chromedriver is a failure, not a
 import base64
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -45,8 +46,9 @@ def api_post(server, body, content_type):
         return json.load(r)
 
 
-def api_text(server, text):
-    return api_get(server, "/api/search?" + urllib.parse.urlencode({"q": text, "k": PAGE}))
+def api_text(server, text, offset=0):
+    query = urllib.parse.urlencode({"q": text, "k": PAGE, "offset": offset})
+    return api_get(server, "/api/search?" + query)
 
 
 def api_like(server, image_id):
@@ -120,6 +122,13 @@ def step_text_search(b, server):
     check(b.js("return location.hash") == "#" + urllib.parse.urlencode({"q": text}),
           "the address does not keep the query")
     b.screenshot("desktop-results")
+    # The library holds more than a page: the rest comes with "More results".
+    b.find("#more").click()
+    rest = api_text(server, text, offset=PAGE)
+    want = ids(api_text(server, text)) + ids(rest)
+    wait_until(lambda: b.grid_ids() == want, 30,
+               lambda: f"'More results': grid shows {len(b.grid_ids())} ids, expected {len(want)}")
+    check(not b.visible("#more"), "'More results' stays after the last page")
 
 
 def step_keyboard_and_viewer(b, server):
@@ -263,10 +272,14 @@ def step_empty_library(b, empty_server):
 def main():
     os.makedirs(ARTIFACTS, exist_ok=True)
     binary = os.environ.get("CLIPSEARCH_BINARY", "build/src/cli/clipsearch")
-    n_images = len(json.load(open(os.path.join(REF, "embeddings.json"))))
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        db = index_library(binary, LIBRARY, os.path.join(tmp, "index.db"), REF + "/model")
+        # Two copies of the reference library: more than a page of results.
+        library = os.path.join(tmp, "library")
+        for copy in ("a", "b"):
+            shutil.copytree(LIBRARY, os.path.join(library, copy))
+        n_images = 2 * len(json.load(open(os.path.join(REF, "embeddings.json"))))
+        db = index_library(binary, library, os.path.join(tmp, "index.db"), REF + "/model")
         os.makedirs(os.path.join(tmp, "empty"))
         empty_db = index_library(binary, os.path.join(tmp, "empty"),
                                  os.path.join(tmp, "empty.db"), REF + "/model")
