@@ -194,6 +194,16 @@ class Browser:
         check(width[0] <= width[1] and not offenders,
               f"{what}: the page is wider than the screen {width}: {offenders}")
 
+    def expect_accessible_names(self, what):
+        """Every picture has alt text, every button and field a name a screen reader can say."""
+        missing = self.js("""
+          const named = e => (e.textContent.trim() || e.getAttribute('aria-label') ||
+                              (e.labels && e.labels.length));
+          return [...document.images].filter(i => !i.hasAttribute('alt'))
+              .concat([...document.querySelectorAll('button, input, a')].filter(e => !named(e)))
+              .map(e => e.outerHTML.slice(0, 80));""")
+        check(not missing, f"{what}: without alt text or a name: {missing}")
+
     def console_errors(self):
         errors = [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
         return errors + [f"CSP: {v}" for v in self.js("return window.__csp || []")]

@@ -122,6 +122,7 @@ def step_text_search(b, server):
     check(b.js("return location.hash") == "#" + urllib.parse.urlencode({"q": text}),
           "the address does not keep the query")
     b.screenshot("desktop-results")
+    b.expect_accessible_names("results")
     # The library holds more than a page: the rest comes with "More results".
     b.find("#more").click()
     rest = api_text(server, text, offset=PAGE)
