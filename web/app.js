@@ -3,21 +3,27 @@
 // inline code (the server's Content-Security-Policy forbids it).
 //
 // API: GET /api/search?q=&k=&offset=, POST /api/search (multipart: image [+ q], or JSON
-// {"like": id}) -> {"results": [{id, path, score, width, height, size}], "total"?, "query_ms"};
+// {"like": id}) -> {"results": [{id, path, score, width, height, size}], "total", "query_ms"};
 // GET /api/status -> {model, images, indexing}; GET /api/thumbnails/{id}?size=256;
 // GET /api/images/{id}. With a server token (#token=... in the address, or typed when asked),
 // every call sends "Authorization: Bearer"; pictures are then fetched as blobs.
+//
+// The page's state is on <main data-state="idle|loading|results|empty|error">, which the CSS
+// styles and the browser test (tests/browser/web_page_test.py) waits on.
 "use strict";
 
 (() => {
   const PAGE = 48;
   const DEBOUNCE_MS = 250;
+  const EMPTY_LIBRARY = "The library is empty. Index a folder with “clipsearch index PATH”, " +
+                        "then search here.";
   const $ = (id) => document.getElementById(id);
   const els = {
-    q: $("q"), form: $("search-form"), file: $("file"), status: $("status"),
-    message: $("message"), results: $("results"), more: $("more"), drop: $("drop"),
-    viewer: $("viewer"), viewerImg: $("viewer-img"), viewerPath: $("viewer-path"),
-    viewerInfo: $("viewer-info"), viewerLike: $("viewer-like"), viewerClose: $("viewer-close"),
+    main: $("main"), q: $("q"), form: $("search-form"), file: $("file"), status: $("status"),
+    messageText: $("message-text"), retry: $("retry"), results: $("results"), more: $("more"),
+    drop: $("drop"), viewer: $("viewer"), viewerImg: $("viewer-img"), viewerPath: $("viewer-path"),
+    viewerInfo: $("viewer-info"), viewerLike: $("viewer-like"), viewerOpen: $("viewer-open"),
+    viewerClose: $("viewer-close"), viewerPrev: $("viewer-prev"), viewerNext: $("viewer-next"),
     tokenForm: $("token-form"), token: $("token"), queryImage: $("query-image"),
     queryThumb: $("query-thumb"), queryLabel: $("query-label"), clearImage: $("clear-image"),
   };
@@ -27,28 +33,38 @@
   let results = [];      // what the grid shows
   let total = null;
   let selected = -1;     // index of the selected card
-  let query = null;      // {kind: "text", q} | {kind: "image", file, q} | {kind: "like", id}
+  let viewing = -1;      // index shown in the viewer
+  let query = null;      // {kind: "text", q} | {kind: "image", file, q} | {kind: "like", id, path}
   let inflight = null;   // AbortController of the running search
   let generation = 0;    // ignores answers to superseded searches
   let debounceTimer = 0;
+  let libraryEmpty = false;
   const blobUrls = new Set();
 
-  const hashToken = new URLSearchParams(location.hash.slice(1)).get("token");
-  if (hashToken) {
-    token = hashToken;
+  const hashParams = new URLSearchParams(location.hash.slice(1));
+  if (hashParams.get("token")) {
+    token = hashParams.get("token");
     sessionStorage.setItem("clipsearch-token", token);
-    history.replaceState(null, "", location.pathname + location.search);
+    hashParams.delete("token");
+    history.replaceState(null, "", location.pathname + location.search +
+                         (hashParams.toString() ? "#" + hashParams : ""));
   }
 
   // ---- HTTP ----
   async function api(url, options = {}) {
     const headers = new Headers(options.headers || {});
     if (token) headers.set("Authorization", "Bearer " + token);
-    const response = await fetch(url, { ...options, headers });
+    let response;
+    try {
+      response = await fetch(url, { ...options, headers });
+    } catch (e) {
+      if (e.name === "AbortError") throw e;
+      throw new Error("Cannot reach the server. Is clipsearch serve still running?");
+    }
     if (response.status === 401) {
       els.tokenForm.classList.remove("hidden");
       els.token.focus();
-      throw new Error("an access token is required");
+      throw new Error("This server needs an access token.");
     }
     if (!response.ok) {
       let message = response.status + " " + response.statusText;
@@ -83,26 +99,74 @@
     blobUrls.clear();
   }
 
+  const thumbUrl = (id) => `/api/thumbnails/${encodeURIComponent(id)}?size=256`;
+  const imageUrl = (id) => `/api/images/${encodeURIComponent(id)}`;
+  const baseName = (path) => (path || "").split("/").pop();
+
   // ---- status line ----
   async function loadStatus() {
     try {
       const s = await (await api("/api/status")).json();
-      let text = `${s.images ?? "?"} images · ${s.model ?? ""}`;
+      const n = typeof s.images === "number" ? s.images.toLocaleString("en") : "?";
+      const model = baseName(String(s.model ?? "").replace(/\/+$/, ""));
+      let text = `${n} images · ${model}`;
+      els.status.title = `model: ${s.model ?? "?"}`;
       const ix = s.indexing;
       if (ix && ix.running) {
         text += ` · indexing ${ix.done ?? 0}/${ix.total ?? "?"}`;
         setTimeout(loadStatus, 3000);
       }
       els.status.textContent = text;
+      libraryEmpty = s.images === 0;
+      if (!query) showIdle();
     } catch (e) {
       els.status.textContent = "";
     }
   }
 
+  // ---- page states ----
+  function setState(state, text, retry = false) {
+    els.main.dataset.state = state;
+    els.messageText.textContent = text;
+    els.retry.classList.toggle("hidden", !retry);
+    els.results.setAttribute("aria-busy", state === "loading" ? "true" : "false");
+  }
+
+  function showIdle() {
+    if (libraryEmpty) {
+      setState("empty", EMPTY_LIBRARY);
+    } else {
+      setState("idle", "Type to search, or drop, paste or pick a picture.");
+    }
+  }
+
+  function clearResults() {
+    releaseBlobs();
+    results = [];
+    total = null;
+    selected = -1;
+    els.results.replaceChildren();
+    els.more.classList.add("hidden");
+  }
+
   // ---- searching ----
-  function setMessage(text, kind = "") {
-    els.message.textContent = text;
-    els.message.className = "message" + (kind ? " " + kind : "");
+  function request(offset, signal) {
+    if (query.kind === "text") {
+      const params = new URLSearchParams({ q: query.q, k: PAGE, offset });
+      return api("/api/search?" + params, { signal });
+    }
+    if (query.kind === "image") {
+      const form = new FormData();
+      form.append("image", query.file, query.file.name || "pasted-image");
+      if (query.q) form.append("q", query.q);
+      form.append("k", String(PAGE));
+      form.append("offset", String(offset));
+      return api("/api/search", { method: "POST", body: form, signal });
+    }
+    return api("/api/search", {
+      method: "POST", signal, headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ like: query.id, k: PAGE, offset }),
+    });
   }
 
   async function runSearch(append = false) {
@@ -110,130 +174,166 @@
     if (inflight) inflight.abort();
     inflight = new AbortController();
     const mine = ++generation;
-    const offset = append ? results.length : 0;
-    setMessage(append ? "Loading more" : "Searching", "loading");
+    setState("loading", append ? "Loading more…" : "Searching…");
     try {
-      let response;
-      if (query.kind === "text") {
-        const params = new URLSearchParams({ q: query.q, k: PAGE, offset });
-        response = await api("/api/search?" + params, { signal: inflight.signal });
-      } else if (query.kind === "image") {
-        const form = new FormData();
-        form.append("image", query.file, query.file.name || "pasted-image");
-        if (query.q) form.append("q", query.q);
-        form.append("k", String(PAGE));
-        form.append("offset", String(offset));
-        response = await api("/api/search", { method: "POST", body: form, signal: inflight.signal });
-      } else {
-        response = await api("/api/search", {
-          method: "POST", signal: inflight.signal,
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ like: query.id, k: PAGE, offset }),
-        });
-      }
+      const response = await request(append ? results.length : 0, inflight.signal);
       const body = await response.json();
       if (mine !== generation) return;
-      const page = body.results || [];
-      if (!append) {
-        releaseBlobs();
-        results = [];
-        els.results.replaceChildren();
-        selected = -1;
-      }
-      const start = results.length;
-      results = results.concat(page);
-      total = typeof body.total === "number" ? body.total : null;
-      page.forEach((r, i) => els.results.appendChild(card(r, start + i)));
-      const more = page.length === PAGE && (total === null || results.length < total);
-      els.more.classList.toggle("hidden", !more);
-      if (results.length === 0) {
-        setMessage("No results.");
-      } else {
-        const ms = typeof body.query_ms === "number" ? ` in ${body.query_ms.toFixed(0)} ms` : "";
-        const of = total !== null ? ` of ${total}` : "";
-        setMessage(`${results.length}${of} results${ms}`);
-      }
+      showPage(body, append);
     } catch (e) {
-      if (e.name === "AbortError") return;
-      if (mine === generation) setMessage(e.message, "error");
+      if (e.name === "AbortError" || mine !== generation) return;
+      if (!append) clearResults();  // old results under a failed search would mislead
+      setState("error", e.message, true);
     }
+  }
+
+  function showPage(body, append) {
+    if (!append) clearResults();
+    const page = body.results || [];
+    const start = results.length;
+    results = results.concat(page);
+    total = typeof body.total === "number" ? body.total : null;
+    const cards = document.createDocumentFragment();
+    page.forEach((r, i) => cards.appendChild(card(r, start + i)));
+    els.results.appendChild(cards);
+    const more = page.length === PAGE && (total === null || results.length < total);
+    els.more.classList.toggle("hidden", !more);
+    if (results.length === 0) {
+      setState("empty", libraryEmpty ? EMPTY_LIBRARY : "No pictures match this search.");
+      return;
+    }
+    const ms = typeof body.query_ms === "number" ? ` in ${Math.round(body.query_ms)} ms` : "";
+    const of = total !== null && total > results.length ? ` of ${total}` : "";
+    setState("results", `${results.length}${of} results${ms}`);
   }
 
   function card(r, index) {
     const li = document.createElement("li");
     li.className = "card";
-    li.tabIndex = 0;
     li.dataset.index = index;
+    li.dataset.id = r.id;
+    const thumb = document.createElement("button");
+    thumb.type = "button";
+    thumb.className = "thumb";
+    thumb.title = r.path || "";
     const img = document.createElement("img");
     img.loading = "lazy";
-    img.alt = r.path || "";
-    img.title = r.path || "";
-    setImage(img, `/api/thumbnails/${encodeURIComponent(r.id)}?size=256`);
-    img.addEventListener("click", () => openViewer(index));
-    const meta = document.createElement("div");
-    meta.className = "meta";
+    img.decoding = "async";
+    img.alt = baseName(r.path);
+    setImage(img, thumbUrl(r.id));
     const score = document.createElement("span");
     score.className = "score";
     score.textContent = typeof r.score === "number" ? r.score.toFixed(3) : "";
+    score.title = "similarity score";
+    thumb.append(img, score);
+    thumb.addEventListener("click", () => openViewer(index));
+    thumb.addEventListener("focus", () => select(index, false));
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = baseName(r.path);
+    const details = document.createElement("span");
+    details.className = "details";
+    details.textContent = r.width && r.height ? `${r.width}×${r.height}` : "";
+    details.title = formatBytes(r.size);
     const like = document.createElement("button");
     like.type = "button";
-    like.className = "link";
-    like.textContent = "more like this";
-    like.addEventListener("click", () => searchLike(r.id));
-    meta.append(score, like);
-    li.append(img, meta);
-    li.addEventListener("focus", () => select(index, false));
+    like.className = "like";
+    like.textContent = "More like this";
+    like.setAttribute("aria-label", "More like " + baseName(r.path));
+    like.addEventListener("click", () => searchLike(r));
+    meta.append(name, details, like);
+    li.append(thumb, meta);
     return li;
   }
 
   function searchText(text) {
     text = text.trim();
-    if (!text) {
-      if (query && query.kind === "image") return;
-      query = null;
-      if (inflight) inflight.abort();
-      releaseBlobs();
-      results = [];
-      els.results.replaceChildren();
-      els.more.classList.add("hidden");
-      setMessage("Type to search, or drop a picture.");
-      return;
-    }
+    if (query && query.kind === "like") hideQueryImage();
     if (query && query.kind === "image") {
       query.q = text;
-    } else {
-      query = { kind: "text", q: text };
+      runSearch();
+      return;
     }
+    if (!text) {
+      query = null;
+      generation++;
+      if (inflight) inflight.abort();
+      clearResults();
+      showIdle();
+      remember();
+      return;
+    }
+    query = { kind: "text", q: text };
+    remember();
     runSearch();
+  }
+
+  function showQueryImage(src, label, strong) {
+    if (els.queryThumb.src.startsWith("blob:")) URL.revokeObjectURL(els.queryThumb.src);
+    els.queryThumb.classList.remove("hidden");
+    els.queryThumb.alt = strong;
+    if (src.startsWith("blob:")) els.queryThumb.src = src;
+    else setImage(els.queryThumb, src);
+    const name = document.createElement("strong");
+    name.textContent = strong;
+    els.queryLabel.replaceChildren(label, name);
+    els.queryImage.classList.remove("hidden");
   }
 
   function searchImage(file) {
     if (!file || !file.type.startsWith("image/")) {
-      setMessage("That is not a picture.", "error");
+      setState("error", "That is not a picture: drop, paste or pick an image file.");
       return;
     }
     query = { kind: "image", file, q: els.q.value.trim() };
-    els.queryThumb.src = URL.createObjectURL(file);
-    els.queryLabel.textContent = file.name || "pasted picture";
-    els.queryImage.classList.remove("hidden");
+    showQueryImage(URL.createObjectURL(file), "Pictures like ", file.name || "the pasted picture");
+    remember();
     runSearch();
+  }
+
+  function searchLike(r) {
+    closeViewer(false);
+    query = { kind: "like", id: r.id, path: r.path };
+    els.q.value = "";
+    showQueryImage(thumbUrl(r.id), "Pictures like ", baseName(r.path));
+    remember();
+    runSearch();
+    window.scrollTo(0, 0);
+  }
+
+  function hideQueryImage() {
+    els.queryImage.classList.add("hidden");
+    if (els.queryThumb.src.startsWith("blob:")) URL.revokeObjectURL(els.queryThumb.src);
+    els.queryThumb.removeAttribute("src");
   }
 
   function clearImage() {
-    els.queryImage.classList.add("hidden");
-    if (els.queryThumb.src) URL.revokeObjectURL(els.queryThumb.src);
-    els.queryThumb.removeAttribute("src");
+    hideQueryImage();
     query = null;
     searchText(els.q.value);
+    els.q.focus();
   }
 
-  function searchLike(id) {
-    closeViewer();
-    els.queryImage.classList.add("hidden");
-    query = { kind: "like", id };
-    els.q.value = "";
-    runSearch();
-    window.scrollTo(0, 0);
+  // The text or "like" query in the address (#q=... / #like=ID), so a reload or a shared link
+  // shows the same results. Uploaded pictures are not kept.
+  function remember() {
+    const params = new URLSearchParams();
+    if (query && query.kind === "text") params.set("q", query.q);
+    if (query && query.kind === "like") params.set("like", query.id);
+    const hash = params.toString();
+    history.replaceState(null, "", location.pathname + location.search + (hash ? "#" + hash : ""));
+  }
+
+  function restore() {
+    const like = Number(hashParams.get("like"));
+    if (hashParams.has("like") && Number.isInteger(like) && like >= 0) {
+      searchLike({ id: like, path: `image ${like}` });
+    } else if (hashParams.get("q")) {
+      els.q.value = hashParams.get("q");
+      searchText(els.q.value);
+    }
   }
 
   // ---- selection, viewer, keyboard ----
@@ -244,8 +344,9 @@
     selected = index;
     cards[index].classList.add("selected");
     if (focus) {
-      cards[index].focus({ preventScroll: true });
-      cards[index].scrollIntoView({ block: "nearest" });
+      const thumb = cards[index].querySelector(".thumb");
+      thumb.focus({ preventScroll: true });
+      thumb.scrollIntoView({ block: "nearest" });
     }
   }
 
@@ -260,63 +361,96 @@
 
   function formatBytes(n) {
     if (typeof n !== "number") return "";
-    const units = ["B", "KB", "MB", "GB"];
+    const units = ["bytes", "KB", "MB", "GB"];
     let i = 0;
     while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
     return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
   }
 
+  // The path as text nodes with a line-break opportunity after each "/" (long paths on phones).
+  function breakablePath(path) {
+    const nodes = [];
+    path.split("/").forEach((part, i, parts) => {
+      nodes.push(document.createTextNode(part + (i < parts.length - 1 ? "/" : "")));
+      if (i < parts.length - 1) nodes.push(document.createElement("wbr"));
+    });
+    return nodes;
+  }
+
   function openViewer(index) {
     const r = results[index];
     if (!r) return;
+    viewing = index;
     select(index, false);
     els.viewerImg.removeAttribute("src");
-    els.viewerImg.alt = r.path || "";
-    setImage(els.viewerImg, `/api/images/${encodeURIComponent(r.id)}`);
-    els.viewerPath.textContent = r.path || "";
-    const dims = r.width && r.height ? `${r.width} × ${r.height}` : "";
-    els.viewerInfo.textContent = [dims, formatBytes(r.size)].filter(Boolean).join(" · ");
-    els.viewerLike.onclick = () => searchLike(r.id);
-    els.viewer.classList.remove("hidden");
+    els.viewerImg.alt = baseName(r.path);
+    setImage(els.viewerImg, imageUrl(r.id));
+    els.viewerPath.replaceChildren(...breakablePath(r.path || ""));
+    const dims = r.width && r.height ? `${r.width} × ${r.height} px` : "";
+    const score = typeof r.score === "number" ? `score ${r.score.toFixed(3)}` : "";
+    els.viewerInfo.textContent = [dims, formatBytes(r.size), score].filter(Boolean).join(" · ");
+    els.viewerOpen.href = imageUrl(r.id);
+    els.viewerOpen.classList.toggle("hidden", Boolean(token));
+    els.viewerPrev.disabled = index === 0;
+    els.viewerNext.disabled = index === results.length - 1;
+    if (!els.viewer.open) els.viewer.showModal();
     els.viewerClose.focus();
   }
 
-  function closeViewer() {
-    if (els.viewer.classList.contains("hidden")) return;
-    els.viewer.classList.add("hidden");
-    if (selected >= 0) select(selected);
+  function closeViewer(refocus = true) {
+    if (!refocus) viewing = -1;
+    if (els.viewer.open) els.viewer.close();
   }
 
-  const viewerOpen = () => !els.viewer.classList.contains("hidden");
+  function step(delta) {
+    const next = viewing + delta;
+    if (next >= 0 && next < results.length) openViewer(next);
+  }
 
-  document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") {
-      if (viewerOpen()) closeViewer();
-      else if (document.activeElement !== els.q) els.q.focus();
-      return;
+  function onViewerKey(e) {
+    if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+      e.preventDefault();
+      step(e.key === "ArrowRight" ? 1 : -1);
+    } else if (e.key === "m" || e.key === "M") {
+      searchLike(results[viewing]);
     }
-    const inInput = document.activeElement === els.q || document.activeElement === els.token;
-    if (viewerOpen()) {
-      if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
-        const next = selected + (e.key === "ArrowRight" ? 1 : -1);
-        if (next >= 0 && next < results.length) openViewer(next);
+  }
+
+  function onGridKey(e) {
+    const inSearch = document.activeElement === els.q;
+    if (inSearch) {
+      if (e.key === "ArrowDown" && results.length) {
         e.preventDefault();
+        select(0);
       }
       return;
     }
-    if (!results.length) return;
-    if (inInput && e.key !== "ArrowDown") return;
     const cols = columns();
     const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols };
     if (e.key in moves) {
       e.preventDefault();
-      if (inInput || selected < 0) { select(0); return; }
+      if (selected < 0) { select(0); return; }
       const next = selected + moves[e.key];
       if (next < 0) els.q.focus();
       else select(Math.min(next, results.length - 1));
-    } else if (e.key === "Enter" && selected >= 0 && !inInput) {
+    } else if ((e.key === "m" || e.key === "M") && selected >= 0) {
+      searchLike(results[selected]);
+    }
+  }
+
+  document.addEventListener("keydown", (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (els.viewer.open) { onViewerKey(e); return; }  // Escape: the dialog closes itself
+    const typing = document.activeElement && document.activeElement.matches("input, textarea");
+    if (e.key === "/" && !typing) {
       e.preventDefault();
-      openViewer(selected);
+      els.q.focus();
+      els.q.select();
+    } else if (e.key === "Escape") {
+      if (typing && els.q.value) return;  // the search box clears itself
+      els.q.focus();
+    } else if (results.length && (!typing || document.activeElement === els.q)) {
+      onGridKey(e);
     }
   });
 
@@ -335,9 +469,19 @@
     els.file.value = "";
   });
   els.clearImage.addEventListener("click", clearImage);
+  // A file the browser cannot show (the server will say why) leaves no broken-image icon.
+  els.queryThumb.addEventListener("error", () => els.queryThumb.classList.add("hidden"));
+  els.retry.addEventListener("click", () => runSearch());
   els.more.addEventListener("click", () => runSearch(true));
-  els.viewerClose.addEventListener("click", closeViewer);
-  els.viewer.addEventListener("click", (e) => { if (e.target === els.viewer) closeViewer(); });
+  els.viewerClose.addEventListener("click", () => closeViewer());
+  els.viewerPrev.addEventListener("click", () => step(-1));
+  els.viewerNext.addEventListener("click", () => step(1));
+  els.viewerLike.addEventListener("click", () => searchLike(results[viewing]));
+  // The dialog gives the focus back to the card it was opened from; move it to the last one shown.
+  els.viewer.addEventListener("close", () => { if (viewing >= 0) select(viewing); });
+  els.viewer.addEventListener("click", (e) => {
+    if (e.target === els.viewer || e.target.tagName === "FIGURE") closeViewer();
+  });
   els.tokenForm.addEventListener("submit", (e) => {
     e.preventDefault();
     token = els.token.value.trim();
@@ -347,9 +491,12 @@
     if (query) runSearch();
   });
 
+  // Dropped and pasted pictures. dragenter/dragleave fire for every child element crossed,
+  // hence the depth count.
   let dragDepth = 0;
+  const dragsFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files");
   window.addEventListener("dragenter", (e) => {
-    if (!e.dataTransfer || !Array.from(e.dataTransfer.types).includes("Files")) return;
+    if (!dragsFiles(e)) return;
     dragDepth++;
     els.drop.classList.remove("hidden");
   });
@@ -375,6 +522,7 @@
     }
   });
 
-  setMessage("Type to search, or drop a picture.");
+  showIdle();
   loadStatus();
+  restore();
 })();

@@ -17,6 +17,7 @@ const char* content_type_for(const std::string& name) {
   if (ends(".html")) return "text/html; charset=utf-8";
   if (ends(".js")) return "text/javascript; charset=utf-8";
   if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
   return "application/octet-stream";
 }
 
@@ -69,8 +70,10 @@ Response static_file_response(const EmbeddedFile& file, const Request& request) 
 }
 
 void add_static_routes(Router* router) {
-  const std::pair<const char*, const char*> kRoutes[] = {
-      {"/", "index.html"}, {"/app.js", "app.js"}, {"/app.css", "app.css"}};
+  const std::pair<const char*, const char*> kRoutes[] = {{"/", "index.html"},
+                                                         {"/app.js", "app.js"},
+                                                         {"/app.css", "app.css"},
+                                                         {"/favicon.svg", "favicon.svg"}};
   for (const auto& [path, name] : kRoutes) {
     const EmbeddedFile* file = embedded_web_file(name);
     assert(file != nullptr && "web/ file missing from the build");

@@ -18,7 +18,7 @@ std::string file_text(const char* name) {
 }
 
 TEST(StaticAssets, EmbeddedFilesArePresent) {
-  for (const char* name : {"index.html", "app.js", "app.css"}) {
+  for (const char* name : {"index.html", "app.js", "app.css", "favicon.svg"}) {
     const EmbeddedFile* f = embedded_web_file(name);
     ASSERT_NE(f, nullptr) << name;
     EXPECT_GT(f->size, 100u) << name;
@@ -84,6 +84,9 @@ TEST(StaticAssets, ServedWithTypesEtagsAndCsp) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.headers["content-type"], "text/css; charset=utf-8");
   EXPECT_NE(r.headers["etag"], etag);
+  r = testing::exchange(port, get_request("/favicon.svg"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "image/svg+xml");
 }
 
 }  // namespace

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""The web page in a real browser: headless Chromium (Debian's chromium + chromedriver, driven by
+Selenium) against `clipsearch serve` over an index of the search reference library.
+
+Each step drives the page as a person would (typing, the file picker, a dropped and a pasted
+picture, clicks, the keyboard, a phone-sized screen) and checks what the page shows against the
+server's own API answer for the same query, fetched here independently. The browser log must
+hold no errors (a Content-Security-Policy violation is one) beyond the failed requests that a
+step provokes on purpose. Screenshots go to $CLIPSEARCH_ARTIFACTS_DIR (build/test-artifacts/).
+
+Environment: CLIPSEARCH_BINARY (the CLI), CLIPSEARCH_REFERENCE_DIR (the search_reference fixture),
+CLIPSEARCH_ARTIFACTS_DIR. A missing chromium or chromedriver is a failure, not a skip.
+"""
+import base64
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_session import Browser, StepFailed, check, wait_until  # noqa: E402
+from serve_process import ServeProcess, index_library  # noqa: E402
+
+PAGE = 48  # results per page, as web/app.js asks
+REF = os.path.join(os.environ.get("CLIPSEARCH_REFERENCE_DIR", "build/reference"), "search")
+LIBRARY = os.path.join(REF, "library")
+ARTIFACTS = os.environ.get("CLIPSEARCH_ARTIFACTS_DIR", "build/test-artifacts")
+
+
+# ---- the server's own answers, asked directly ----
+
+def api_get(server, path, headers=None):
+    req = urllib.request.Request(server.url + path, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def api_post(server, body, content_type):
+    req = urllib.request.Request(server.url + "/api/search", data=body,
+                                 headers={"Content-Type": content_type})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def api_text(server, text, offset=0):
+    query = urllib.parse.urlencode({"q": text, "k": PAGE, "offset": offset})
+    return api_get(server, "/api/search?" + query)
+
+
+def api_like(server, image_id):
+    return api_post(server, json.dumps({"like": image_id, "k": PAGE}).encode(), "application/json")
+
+
+def api_image(server, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n%d\r\n" % PAGE +
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"q\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--XyZ--\r\n")
+    return api_post(server, body, "multipart/form-data; boundary=XyZ")
+
+
+def ids(answer):
+    return [r["id"] for r in answer["results"]]
+
+
+def format_bytes(n):
+    """The viewer's size text, computed here from the API's byte count."""
+    units, i, v = ["bytes", "KB", "MB", "GB"], 0, float(n)
+    while v >= 1024 and i < len(units) - 1:
+        v, i = v / 1024, i + 1
+    return f"{v:.1f} {units[i]}" if i else f"{int(v)} bytes"
+
+
+# ---- steps ----
+
+def expect_results(b, answer, what):
+    """Waits for the grid to show `answer` (same ids in the same order, same scores)."""
+    want = ids(answer)
+    check(want, f"{what}: the API found nothing to compare with")
+    b.wait_state("results", what)
+    wait_until(lambda: b.grid_ids() == want, 30,
+               lambda: f"{what}: grid shows ids {b.grid_ids()}, the API answers {want}")
+    scores = b.js("return [...document.querySelectorAll('#results .score')]"
+                  ".map(s => s.textContent)")
+    check(scores == [f"{r['score']:.3f}" for r in answer["results"]],
+          f"{what}: scores shown {scores[:5]}... differ from the API's")
+    b.wait_thumbnails_loaded(what)
+
+
+def step_idle(b, server, n_images):
+    b.open(server.url + "/")
+    wait_until(lambda: f"{n_images} images" in b.text("#status"), 30,
+               lambda: f"status line says {b.text('#status')!r}, expected {n_images} images")
+    check(b.state() == "idle", f"a fresh page is in state {b.state()!r}, not idle")
+    check(b.active_id() == "q", "the search box has the focus on load")
+    b.screenshot("desktop-idle")
+
+
+def step_text_search(b, server):
+    text = "a red circle on blue"
+    b.record_states()
+    box = b.find("#q")
+    for key in text:  # at a brisk typist's pace, 60 ms a key
+        box.send_keys(key)
+        time.sleep(0.06)
+    expect_results(b, api_text(server, text), "typed query")
+    requests = b.search_requests()
+    check(requests, "typing sent no search request")
+    check(len(requests) <= len(text) / 4,
+          f"as-you-type search is not debounced: {len(requests)} requests for {len(text)} keys")
+    print(f"     {len(requests)} search request(s) for {len(text)} keys")
+    last = urllib.parse.parse_qs(urllib.parse.urlparse(requests[-1]).query)
+    check(last.get("q") == [text], f"the last request asked {last}, not the whole text")
+    states = b.recorded_states()
+    check("loading" in states and states.index("loading") < states.index("results"),
+          f"no loading state before the results: {states}")
+    check(b.js("return location.hash") == "#" + urllib.parse.urlencode({"q": text}),
+          "the address does not keep the query")
+    b.screenshot("desktop-results")
+    b.expect_accessible_names("results")
+    # The library holds more than a page: the rest comes with "More results".
+    b.find("#more").click()
+    rest = api_text(server, text, offset=PAGE)
+    want = ids(api_text(server, text)) + ids(rest)
+    wait_until(lambda: b.grid_ids() == want, 30,
+               lambda: f"'More results': grid shows {len(b.grid_ids())} ids, expected {len(want)}")
+    check(not b.visible("#more"), "'More results' stays after the last page")
+
+
+def step_keyboard_and_viewer(b, server):
+    answer = api_text(server, b.find("#q").get_attribute("value"))
+    results = answer["results"]
+    b.find("#q").click()
+    cols = b.js("const c = [...document.querySelectorAll('#results .card')];"
+                "return c.filter(x => x.offsetTop === c[0].offsetTop).length")
+    check(1 < cols < len(results) - 2, f"{cols} columns for {len(results)} results")
+    for key, card in [("ARROW_DOWN", 0), ("ARROW_RIGHT", 1), ("ARROW_DOWN", 1 + cols),
+                      ("ARROW_LEFT", cols)]:
+        b.keys(key)
+        b.wait_focused_card(card, key)
+    at = cols
+    b.keys("ENTER")
+    b.expect_viewer(results[at], format_bytes(results[at]["size"]))
+    b.screenshot("desktop-viewer")
+    b.keys("ARROW_RIGHT")
+    b.expect_viewer(results[at + 1], format_bytes(results[at + 1]["size"]))
+    b.keys("ESCAPE")
+    wait_until(lambda: not b.js("return document.getElementById('viewer').open"), 10,
+               "Escape did not close the viewer")
+    b.wait_focused_card(at + 1, "Escape from the viewer (the card last viewed)")
+    b.keys("/")
+    wait_until(lambda: b.active_id() == "q", 10, "'/' does not focus the search box")
+
+
+def step_more_like_this(b, server):
+    first = b.grid_ids()
+    card = 2
+    like_id = first[card]
+    b.find(f"#results .card:nth-child({card + 1}) .like").click()
+    answer = api_like(server, like_id)
+    check(like_id not in ids(answer), "the API's 'like' answer holds the image itself")
+    expect_results(b, answer, f"more like image {like_id}")
+    check(b.grid_ids() != first, "'more like this' left the results unchanged")
+    check(b.js("return location.hash") == f"#like={like_id}", "the address does not keep 'like'")
+    check(b.visible("#query-image"), "the query bar does not show the 'like' picture")
+    check(b.find("#q").get_attribute("value") == "", "the search box keeps the old text")
+    # The same from the keyboard: M on a focused card.
+    b.find("#results .card:nth-child(1) .thumb").send_keys("m")
+    expect_results(b, api_like(server, ids(answer)[0]), "M on the first card")
+
+
+def step_file_picker(b, server):
+    path = os.path.join(LIBRARY, "photo_02.png")
+    b.find("#file").send_keys(os.path.abspath(path))
+    expect_results(b, api_image(server, path), "picture from the file picker")
+    wait_until(lambda: "photo_02.png" in b.text("#query-label"), 10,
+               lambda: f"the query bar says {b.text('#query-label')!r}")
+
+
+def dispatch_file(b, path, events):
+    """Synthetic drag events or a paste carrying the file's bytes (what a real drag or Ctrl+V
+    delivers)."""
+    with open(path, "rb") as f:
+        data = base64.b64encode(f.read()).decode()
+    mime = "image/jpeg" if path.endswith(".jpg") else "image/png"
+    b.js("""
+      const [data, name, mime, events] = arguments;
+      const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, {type: mime}));
+      for (const type of events) {
+        const init = {bubbles: true, cancelable: true};
+        document.body.dispatchEvent(type === 'paste'
+            ? new ClipboardEvent(type, {...init, clipboardData: dt})
+            : new DragEvent(type, {...init, dataTransfer: dt}));
+      }""", data, os.path.basename(path), mime, events)
+
+
+def step_drop_and_paste(b, server):
+    dropped = os.path.join(LIBRARY, "beach trip", "photo_03.jpg")
+    dispatch_file(b, dropped, ["dragenter", "dragover"])
+    check(b.visible("#drop"), "dragging a file over the page shows no drop target")
+    b.screenshot("desktop-drop")
+    dispatch_file(b, dropped, ["drop"])
+    expect_results(b, api_image(server, dropped), "dropped picture")
+    check(not b.visible("#drop"), "the drop overlay stays after the drop")
+    pasted = os.path.join(LIBRARY, "photo_10.png")
+    dispatch_file(b, pasted, ["paste"])
+    expect_results(b, api_image(server, pasted), "pasted picture")
+
+
+def step_error(b):
+    b.find("#file").send_keys(os.path.abspath(os.path.join(LIBRARY, "not_an_image.png")))
+    b.wait_state("error", "a broken upload")
+    message = b.text("#message-text")
+    check("uploaded image" in message, f"the error does not say what failed: {message!r}")
+    check(b.visible("#retry"), "the error state offers no retry")
+    b.screenshot("desktop-error")
+    b.expect_console_errors_only("422")
+    b.find("#clear-image").click()
+
+
+def step_phone(b, server):
+    b.phone()
+    text = "a green square"
+    b.open(server.url + "/#" + urllib.parse.urlencode({"q": text}))
+    expect_results(b, api_text(server, text), "phone, query from the address")
+    b.expect_no_horizontal_overflow("phone results")
+    b.screenshot("phone-results")
+    b.find("#results .card:nth-child(1) .thumb").click()
+    b.expect_viewer(api_text(server, text)["results"][0], None)
+    b.expect_no_horizontal_overflow("phone viewer")
+    b.screenshot("phone-viewer")
+    b.find("#viewer-close").click()
+
+
+def step_token(b, server, token):
+    """A server with a token: the page asks for it, then sends it (pictures come as blobs)."""
+    text = "a yellow triangle"
+    b.open(server.url + "/#" + urllib.parse.urlencode({"q": text}))
+    wait_until(lambda: b.visible("#token-form"), 30, "the page does not ask for the token")
+    b.wait_state("error", "a search without the token")
+    b.expect_console_errors_only("401")
+    b.find("#token").send_keys(token + "\n")
+    answer = api_get(server, "/api/search?" + urllib.parse.urlencode({"q": text, "k": PAGE}),
+                     {"Authorization": "Bearer " + token})
+    expect_results(b, answer, "search with the token")
+    check(not b.visible("#token-form"), "the token form stays")
+    srcs = b.js("return [...document.querySelectorAll('#results .thumb img')].map(i => i.src)")
+    check(all(s.startswith("blob:") for s in srcs if s), f"thumbnails not fetched as blobs: {srcs[:3]}")
+
+
+def step_empty_library(b, empty_server):
+    b.open(empty_server.url + "/")
+    wait_until(lambda: "0 images" in b.text("#status"), 30,
+               lambda: f"status line says {b.text('#status')!r} for an empty library")
+    b.wait_state("empty", "an empty library")
+    check("library is empty" in b.text("#message-text"), "the empty state does not say why")
+    b.record_states()
+    b.find("#q").send_keys("anything")
+    wait_until(lambda: "loading" in b.recorded_states(), 30,
+               "a search in an empty library: it never started")
+    b.wait_state("empty", "a search in an empty library")
+    check(b.grid_ids() == [], "an empty library shows results")
+    b.screenshot("phone-empty")
+
+
+def main():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    binary = os.environ.get("CLIPSEARCH_BINARY", "build/src/cli/clipsearch")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        # Two copies of the reference library: more than a page of results.
+        library = os.path.join(tmp, "library")
+        for copy in ("a", "b"):
+            shutil.copytree(LIBRARY, os.path.join(library, copy))
+        n_images = 2 * len(json.load(open(os.path.join(REF, "embeddings.json"))))
+        db = index_library(binary, library, os.path.join(tmp, "index.db"), REF + "/model")
+        os.makedirs(os.path.join(tmp, "empty"))
+        empty_db = index_library(binary, os.path.join(tmp, "empty"),
+                                 os.path.join(tmp, "empty.db"), REF + "/model")
+        token = "browser-test-token"
+        with ServeProcess(binary, db, tmp) as server, \
+                ServeProcess(binary, empty_db, tmp) as empty_server, \
+                ServeProcess(binary, db, tmp, ["--token", token]) as token_server, \
+                Browser(ARTIFACTS) as b:
+            steps = [
+                ("idle page", lambda: step_idle(b, server, n_images)),
+                ("text search", lambda: step_text_search(b, server)),
+                ("keyboard and viewer", lambda: step_keyboard_and_viewer(b, server)),
+                ("more like this", lambda: step_more_like_this(b, server)),
+                ("file picker", lambda: step_file_picker(b, server)),
+                ("drop and paste", lambda: step_drop_and_paste(b, server)),
+                ("error state", lambda: step_error(b)),
+                ("phone", lambda: step_phone(b, server)),
+                ("empty library", lambda: step_empty_library(b, empty_server)),
+                ("access token", lambda: step_token(b, token_server, token)),
+            ]
+            for name, run in steps:
+                t = time.monotonic()
+                try:
+                    run()
+                    b.expect_no_console_errors()
+                except StepFailed as e:
+                    b.screenshot("failure")
+                    print(f"FAIL {name}: {e}\nserver log:\n{server.log()}", file=sys.stderr)
+                    return 1
+                print(f"ok   {name} ({time.monotonic() - t:.1f} s)")
+    print(f"all steps passed in {time.monotonic() - started:.1f} s; screenshots in {ARTIFACTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
