@@ -92,7 +92,20 @@ TEST(HttpServer, UnknownRouteIsJson404AndWrongMethodIs405) {
   expect_json_error(exchange(server->port(), get_request("/api/images/")), 404);
   RawResponse r = exchange(server->port(), "DELETE /api/images/1 HTTP/1.1\r\nHost: x\r\n\r\n");
   expect_json_error(r, 405);
-  EXPECT_EQ(r.headers["allow"], "GET");
+  EXPECT_EQ(r.headers["allow"], "GET, HEAD");
+}
+
+TEST(HttpServer, HeadIsGetWithoutTheBody) {
+  auto server = start(test_config());
+  ASSERT_NE(server, nullptr);
+  RawResponse r = exchange(server->port(),
+                           "HEAD /api/images/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_TRUE(r.body.empty()) << r.body;
+  EXPECT_EQ(exchange(server->port(), "HEAD /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .status,
+            404);
 }
 
 TEST(HttpServer, SecurityHeadersOnEveryResponse) {

@@ -63,13 +63,16 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
   for (const Route& r : routes_) {
     std::map<std::string, std::string> params;
     if (!matches(r, path, parts, &params)) continue;
-    if (r.method == method && m.route == nullptr) {
+    // HEAD is GET without the body (libmicrohttpd leaves it out), as HTTP/1.1 requires.
+    const bool method_matches = r.method == method || (method == "HEAD" && r.method == "GET");
+    if (method_matches && m.route == nullptr) {
       m.route = &r;
       m.params = std::move(params);
     }
     if (std::find(m.allowed_methods.begin(), m.allowed_methods.end(), r.method) ==
         m.allowed_methods.end()) {
       m.allowed_methods.push_back(r.method);
+      if (r.method == "GET") m.allowed_methods.push_back("HEAD");
     }
   }
   return m;

@@ -72,7 +72,8 @@ TEST(Router, MatchesPatternsAndListsAllowedMethods) {
   EXPECT_EQ(r.match("GET", "/api/search/").route, nullptr);
   m = r.match("DELETE", "/api/search");
   EXPECT_EQ(m.route, nullptr);
-  EXPECT_EQ(m.allowed_methods, (std::vector<std::string>{"GET", "POST"}));
+  EXPECT_EQ(m.allowed_methods, (std::vector<std::string>{"GET", "HEAD", "POST"}));
+  EXPECT_EQ(r.match("HEAD", "/api/search").route->method, "GET");
   EXPECT_TRUE(r.match("GET", "/missing").allowed_methods.empty());
 }
 
