@@ -134,7 +134,22 @@ Result<std::string> ThumbnailCache::get(int64_t id, const std::string& source_pa
   CLIPSEARCH_ASSIGN_OR_RETURN(std::string jpeg, thumbnail_jpeg(source_path, size, options_));
   CLIPSEARCH_RETURN_IF_ERROR(write_file_atomic(path, jpeg));
   made_++;
+  remove_stale_versions(dir, std::to_string(id) + "-" + std::to_string(size) + "-", name);
   return path;
+}
+
+// Thumbnails of earlier versions of the file (other mtime or size in the name) are never
+// served again; the one folder is listed when a new thumbnail is made, which is rare. A file
+// that cannot be removed is left for the next time.
+void ThumbnailCache::remove_stale_versions(const std::filesystem::path& dir,
+                                           const std::string& prefix, const std::string& keep) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string file = entry.path().filename().string();
+    if (file != keep && file.compare(0, prefix.size(), prefix) == 0) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
 }
 
 }  // namespace clipsearch::server

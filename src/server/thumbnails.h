@@ -8,15 +8,16 @@
 // project's own antialiased bilinear; libvips only encodes the JPEG from memory.
 //
 // Cache layout: <cache_dir>/<id % 256, two hex digits>/<id>-<size>-<mtime ns>-<file size>.jpg.
-// The key changes when the source file changes, so a stale thumbnail is never served (old ones
-// stay on disk until the cache folder is pruned). Writes are atomic (temp file, fsync, rename,
-// fsync of the folder): a crash never leaves a half-written thumbnail under a final name. Two
-// requests for the same missing thumbnail may both make it; the second rename wins, harmlessly.
+// The key changes when the source file changes, so a stale thumbnail is never served; making
+// the new one removes the old versions of that image and size. Writes are atomic (temp file, fsync,
+// rename, fsync of the folder): a crash never leaves a half-written thumbnail under a final name.
+// Two requests for the same missing thumbnail may both make it; the second rename wins, harmlessly.
 // Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ class ThumbnailCache {
   const std::string& cache_dir() const { return cache_dir_; }
 
  private:
+  static void remove_stale_versions(const std::filesystem::path& dir, const std::string& prefix,
+                                    const std::string& keep);
+
   const std::string cache_dir_;
   const ThumbnailOptions options_;
   std::atomic<uint64_t> hits_{0};

@@ -95,7 +95,8 @@ TEST(ThumbnailCache, CachesByIdSizeAndFileVersion) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *first);
   EXPECT_EQ(cache.hits(), 1u);
-  EXPECT_NE(cache.get(7, photo, 256).value(), *first);  // another size: another file
+  const std::string other_size = cache.get(7, photo, 256).value();
+  EXPECT_NE(other_size, *first);  // another size: another file
   // No temp files left behind.
   for (const auto& e : std::filesystem::recursive_directory_iterator(cache_dir.path())) {
     EXPECT_EQ(e.path().filename().string().rfind(".tmp", 0), std::string::npos) << e.path();
@@ -107,6 +108,9 @@ TEST(ThumbnailCache, CachesByIdSizeAndFileVersion) {
   auto changed = cache.get(7, photo, 128);
   ASSERT_TRUE(changed.ok());
   EXPECT_NE(*changed, *first);
+  // The old version of that size is removed; other sizes wait for their own request.
+  EXPECT_FALSE(std::filesystem::exists(*first));
+  EXPECT_TRUE(std::filesystem::exists(other_size));
   RgbImage t = decode_jpeg_bytes(clipsearch::testing::read_file(*changed));
   EXPECT_EQ(t.width, 85);
   EXPECT_EQ(t.height, 128);
