@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The main job, for now: embed photos and texts with a CLIP model, then measure the engine's
-# throughput. Uses $CLIPSEARCH_MODEL (a Hugging Face CLIPModel or open_clip folder) when set;
-# otherwise builds a random-weight ViT-B/32 with the reference (no download), with the CLIP
-# vocabulary that ships inside the open_clip package.
+# The main job: index a photo library and search it by meaning, by example and for duplicates,
+# then measure the engine. Uses $CLIPSEARCH_MODEL (a Hugging Face CLIPModel or open_clip
+# folder) when set; otherwise builds a random-weight ViT-B/32 with the reference (no download),
+# with the CLIP vocabulary that ships inside the open_clip package. With random weights the
+# rankings are arbitrary (but exactly the reference's); with real CLIP weights they mean
+# something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/src/cli/clipsearch
@@ -18,27 +20,44 @@ CLIPImageProcessor().save_pretrained(sys.argv[1])  # the published preprocessing
 PY
   cp "$(.venv/bin/python -W ignore -c 'import open_clip, os; print(os.path.join(os.path.dirname(open_clip.__file__), "bpe_simple_vocab_16e6.txt.gz"))')" "$model/"
 fi
-# Two photos made on the spot: a blue-sky-over-sand "beach" and a red square.
-.venv/bin/python -W ignore - build/demo-beach.jpg build/demo-red.png <<'PY'
-import sys
+# A small library drawn on the spot: beaches, red squares, green circles, a resized copy, and a
+# file that is not a picture (indexing names it and goes on).
+lib=build/demo-library
+db=build/demo.db
+rm -rf "$lib" "$db" "$db".*
+.venv/bin/python -W ignore - "$lib" <<'PY'
+import os, sys
 from PIL import Image, ImageDraw
-beach = Image.new("RGB", (640, 480), (90, 160, 230))
-ImageDraw.Draw(beach).rectangle([0, 300, 640, 480], fill=(230, 210, 150))
-beach.save(sys.argv[1], quality=90)
-Image.new("RGB", (300, 300), (200, 30, 40)).save(sys.argv[2])
+lib = sys.argv[1]
+for folder in ("holiday", "shop"):
+    os.makedirs(os.path.join(lib, folder), exist_ok=True)
+for i in range(4):
+    beach = Image.new("RGB", (640, 480), (90 + 10 * i, 160, 230))
+    ImageDraw.Draw(beach).rectangle([0, 300 - 20 * i, 640, 480], fill=(230, 210, 150))
+    beach.save(f"{lib}/holiday/beach_{i}.jpg", quality=90)
+    if i == 0:
+        beach.resize((320, 240)).save(f"{lib}/holiday/beach_0_small.jpg", quality=80)
+for i in range(3):
+    red = Image.new("RGB", (300, 300), (255, 255, 255))
+    ImageDraw.Draw(red).rectangle([40 + 10 * i, 40, 260, 260], fill=(200, 30 + 20 * i, 40))
+    red.save(f"{lib}/shop/red_{i}.png")
+    green = Image.new("RGB", (300, 300), (240, 240, 240))
+    ImageDraw.Draw(green).ellipse([30, 30 + 10 * i, 270, 270], fill=(40, 170 + 20 * i, 60))
+    green.save(f"{lib}/shop/green_{i}.png")
+with open(f"{lib}/shop/notes.jpg", "w") as f:
+    f.write("not a picture")
 PY
-size=$(.venv/bin/python -c "import json,sys; c=json.load(open(sys.argv[1])); print(c.get('vision_config', {}).get('image_size', 224))" "$model/config.json" 2>/dev/null || echo 224)
-.venv/bin/python -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(0).standard_normal((3, $size, $size)).astype(np.float32))" build/demo-pixels.npy
 
-echo "demo: clipsearch tokenize"
-"$bin" tokenize --model "$model" "a dog on a summer beach"
-echo "demo: clipsearch embed (first 8 values of each embedding)"
-"$bin" embed --model "$model" --image build/demo-beach.jpg --image build/demo-red.png \
-  --pixels build/demo-pixels.npy --text "a dog on a summer beach" --text "a red square" |
-  .venv/bin/python -c "
-import json, sys
-for line in sys.stdin:
-    r = json.loads(line)
-    print(f\"  {r['kind']:5s} {r['input'][-40:]:40s} dim={len(r['embedding'])} {[round(v, 4) for v in r['embedding'][:8]]}\")"
+echo "demo: clipsearch index $lib"
+"$bin" index "$lib" --db "$db" --model "$model" --progress lines
+echo "demo: clipsearch search \"a dog on a summer beach\""
+"$bin" search "a dog on a summer beach" --db "$db" --all -k 5
+echo "demo: clipsearch search --like $lib/holiday/beach_0.jpg (more like this)"
+"$bin" search --like "$lib/holiday/beach_0.jpg" --db "$db" --all -k 3
+echo "demo: clipsearch similarity"
+"$bin" similarity --model "$model" --image "$lib/shop/red_0.png" --text "a red square" \
+  --text "a green circle" --text "a beach"
+echo "demo: clipsearch duplicates"
+"$bin" duplicates --db "$db"
 echo "demo: clipsearch bench"
 "$bin" bench --model "$model" --batch 8 --text-batch 8 --iters 3
