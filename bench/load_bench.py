@@ -78,16 +78,22 @@ def run_scenario(name, db, pictures, a):
     return report
 
 
-def lo_med(values):
+def fmt(v):
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
+
+
+def pair(first, values):
+    """"first / median" of the values that exist, e.g. min / median."""
     values = [v for v in values if v is not None]
-    if not values:
-        return "-"
-    return f"{min(values):.3g} / {statistics.median(values):.3g}"
+    return f"{fmt(first(values))} / {fmt(statistics.median(values))}" if values else "-"
+
+
+def lo_med(values):
+    return pair(min, values)
 
 
 def hi_med(values):
-    values = [v for v in values if v is not None]
-    return f"{max(values):.3g} / {statistics.median(values):.3g}" if values else "-"
+    return pair(max, values)
 
 
 def print_section(runs, a, load_before):
