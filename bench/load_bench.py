@@ -105,12 +105,16 @@ def print_section(runs, a, load_before):
           f"{max(r['machine']['load_after'] for r in runs):.2f} highest after a run\n")
     print(f"{a.images:,} images (512-d, exact index), random-weight ViT-B/32; {a.clients} "
           f"clients for {a.duration:g} s after {a.warmup:g} s of warm-up, each on a fresh "
-          "server. QPS: min / median; latency: best / median of the repeats' percentiles "
-          "(lower is better); RSS slope over the second half of each run, highest / median.\n")
+          "server. QPS (answers within the duration / duration): min / median; latency: best / "
+          "median of the repeats' percentiles (lower is better); RSS (VmRSS, which includes "
+          "the mapped weights and vector file) and anonymous RSS (heap: where a leak would "
+          "show) sampled every second, slope over the second half of each run, highest / "
+          "median.\n")
     print("| scenario | queries | QPS | p50 ms | p90 ms | p99 ms | errors | "
-          "RSS start / peak / end MB (median) | RSS slope MB/min | mean image batch | "
+          "RSS start / peak / end MB (median) | anonymous RSS start / peak / end MB (median) | "
+          "RSS slope, anonymous RSS slope MB/min | mean image batch | "
           "server / client CPU cores (median) |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: | --- |")
     for name in SCENARIOS:
         mine = [r for r in runs if r["scenario"] == name]
         for kind in ("text", "image"):
@@ -123,7 +127,10 @@ def print_section(runs, a, load_before):
                   f"{lo_med([p['p50_ms'] for p in per])} | {lo_med([p['p90_ms'] for p in per])} | "
                   f"{lo_med([p['p99_ms'] for p in per])} | {sum(p['errors'] for p in per)} | "
                   f"{mid('start_mb'):.0f} / {mid('peak_mb'):.0f} / {mid('end_mb'):.0f} | "
-                  f"{hi_med([x['second_half_slope_mb_per_min'] for x in rss])} | "
+                  f"{mid('anon_start_mb'):.0f} / {mid('anon_peak_mb'):.0f} / "
+                  f"{mid('anon_end_mb'):.0f} | "
+                  f"{hi_med([x['second_half_slope_mb_per_min'] for x in rss])}, "
+                  f"{hi_med([x['anon_second_half_slope_mb_per_min'] for x in rss])} | "
                   f"{lo_med([r['image_batches']['mean_size'] for r in mine])} | "
                   f"{statistics.median(r['server_cpu_cores'] for r in mine):.2f} / "
                   f"{statistics.median(r['client_cpu_cores'] for r in mine):.2f} |")

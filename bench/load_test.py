@@ -6,8 +6,9 @@ accepted). A request is a text search (GET /api/search?q=...) or an image search
 queries (--repeat-share) comes from a small fixed set, so the server's text and result caches
 see repeats; the rest are unique. Any non-2xx answer, exception or malformed body is an error.
 
-Recorded: per-type p50/p90/p99 latency and QPS, errors (with the first few messages), the
-server's RSS every second from /proc/PID/status (start, peak, end, slope over the second half)
+Recorded: per-type p50/p90/p99 latency and QPS (answers that arrived within the duration,
+divided by it), errors (with the first few messages), the server's RSS and anonymous RSS every
+second from /proc/PID/status (start, peak, end, slope over the second half)
 and its CPU use, this client's own CPU use (so a saturated client is visible), and the
 server's /metrics before and after: image batch-size histogram, cache hits.
 
@@ -175,14 +176,16 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.latencies = {"text": [], "image": []}
+        self.in_window = {"text": 0, "image": 0}  # answered before the deadline
         self.errors = {"text": 0, "image": 0}
         self.error_samples = []
         self.sent = 0
 
-    def record(self, kind, seconds, error):
+    def record(self, kind, seconds, error, in_window):
         with self.lock:
             if error is None:
                 self.latencies[kind].append(seconds)
+                self.in_window[kind] += in_window
             else:
                 self.errors[kind] += 1
                 if len(self.error_samples) < 10:
@@ -217,7 +220,7 @@ def client(port, workload, stats, seed, stop_at, max_requests, timeout_s):
             if conn is not None:
                 conn.close()
             conn = None
-        stats.record(kind, time.perf_counter() - start, error)
+        stats.record(kind, time.perf_counter() - start, error, time.monotonic() <= stop_at)
     if conn is not None:
         conn.close()
 
@@ -225,12 +228,16 @@ def client(port, workload, stats, seed, stop_at, max_requests, timeout_s):
 # ---------------------------------------------------------------- server observations
 
 
-def rss_mb(pid):
+def memory_mb(pid):
+    """(VmRSS, RssAnon) in MB. RssAnon is the heap and stacks, where a leak shows; VmRSS also
+    counts the mapped weights and vector file, which the kernel may drop and re-read."""
+    fields = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon"):
+                fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", float("nan")), fields.get("RssAnon", float("nan"))
 
 
 def cpu_seconds(pid):
@@ -243,14 +250,14 @@ class RssSampler(threading.Thread):
     def __init__(self, pid, period_s=1.0):
         super().__init__(daemon=True)
         self.pid, self.period_s = pid, period_s
-        self.samples = []  # (seconds since start, MB)
+        self.samples = []  # (seconds since start, VmRSS MB, RssAnon MB)
         self.done = threading.Event()
         self.t0 = time.monotonic()
 
     def run(self):
         while True:
             try:
-                self.samples.append((time.monotonic() - self.t0, rss_mb(self.pid)))
+                self.samples.append((time.monotonic() - self.t0, *memory_mb(self.pid)))
             except OSError:
                 return
             if self.done.wait(self.period_s):
@@ -259,11 +266,14 @@ class RssSampler(threading.Thread):
     def summary(self):
         if not self.samples:
             return {}
-        mbs = [m for _, m in self.samples]
-        half = [(t, m) for t, m in self.samples if t >= self.samples[-1][0] / 2]
-        return {"start_mb": round(mbs[0], 1), "peak_mb": round(max(mbs), 1),
-                "end_mb": round(mbs[-1], 1), "samples": len(mbs),
-                "second_half_slope_mb_per_min": round(slope(half) * 60, 2)}
+        out = {"samples": len(self.samples)}
+        for column, prefix in ((1, ""), (2, "anon_")):
+            mbs = [s[column] for s in self.samples]
+            half = [(s[0], s[column]) for s in self.samples if s[0] >= self.samples[-1][0] / 2]
+            out.update({prefix + "start_mb": round(mbs[0], 1), prefix + "peak_mb": round(max(mbs), 1),
+                        prefix + "end_mb": round(mbs[-1], 1),
+                        prefix + "second_half_slope_mb_per_min": round(slope(half) * 60, 2)})
+        return out
 
 
 def slope(points):
@@ -322,10 +332,12 @@ def percentile(sorted_values, q):
     return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))]
 
 
-def type_summary(latencies, errors, wall_s):
+def type_summary(latencies, errors, in_window, duration_s):
+    """QPS counts the answers that arrived within the duration; latencies include the answers
+    to requests still running at its end."""
     lat = sorted(latencies)
     ms = lambda v: None if v is None else round(v * 1000, 2)  # noqa: E731
-    return {"ok": len(lat), "errors": errors, "qps": round(len(lat) / wall_s, 2),
+    return {"ok": len(lat), "errors": errors, "qps": round(in_window / duration_s, 2),
             "p50_ms": ms(percentile(lat, 0.50)), "p90_ms": ms(percentile(lat, 0.90)),
             "p99_ms": ms(percentile(lat, 0.99)), "max_ms": ms(lat[-1] if lat else None)}
 
@@ -350,10 +362,11 @@ def run_load(port, pid, workload, clients, duration_s, max_requests, timeout_s):
     sampler.done.set()
     sampler.join()
     after = scrape_metrics(port, timeout_s)
-    by_type = {k: type_summary(stats.latencies[k], stats.errors[k], wall)
-               for k in ("text", "image")}
+    by_type = {k: type_summary(stats.latencies[k], stats.errors[k], stats.in_window[k],
+                               duration_s) for k in ("text", "image")}
     by_type["all"] = type_summary(stats.latencies["text"] + stats.latencies["image"],
-                                  stats.errors["text"] + stats.errors["image"], wall)
+                                  stats.errors["text"] + stats.errors["image"],
+                                  sum(stats.in_window.values()), duration_s)
     client_cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
     batches = batch_histogram(before, after)
     images_batched = sum(size * n for size, n in batches.items())
@@ -383,7 +396,8 @@ def markdown(report):
     rows.append("")
     rows.append(f"Server RSS {r.get('start_mb')} MB at start, peak {r.get('peak_mb')}, end "
                 f"{r.get('end_mb')}, second-half slope {r.get('second_half_slope_mb_per_min')} "
-                f"MB/min. Server CPU {report['server_cpu_cores']} cores, load client "
+                f"MB/min (anonymous: {r.get('anon_start_mb')}, {r.get('anon_peak_mb')}, "
+                f"{r.get('anon_end_mb')}, {r.get('anon_second_half_slope_mb_per_min')}). Server CPU {report['server_cpu_cores']} cores, load client "
                 f"{report['client_cpu_cores']} cores. Image batches: {b['count']}, mean size "
                 f"{b['mean_size']}, sizes {b['histogram']}. Caches: {report['caches']}.")
     return "\n".join(rows)
