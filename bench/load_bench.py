@@ -112,7 +112,7 @@ def print_section(runs, a, load_before):
           "median.\n")
     print("| scenario | queries | QPS | p50 ms | p90 ms | p99 ms | errors | "
           "RSS start / peak / end MB (median) | anonymous RSS start / peak / end MB (median) | "
-          "RSS slope, anonymous RSS slope MB/min | mean image batch | "
+          "RSS slope, anonymous RSS slope MB/min | mean image / text batch | "
           "server / client CPU cores (median) |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: | --- |")
     for name in SCENARIOS:
@@ -131,7 +131,8 @@ def print_section(runs, a, load_before):
                   f"{mid('anon_end_mb'):.0f} | "
                   f"{hi_med([x['second_half_slope_mb_per_min'] for x in rss])}, "
                   f"{hi_med([x['anon_second_half_slope_mb_per_min'] for x in rss])} | "
-                  f"{lo_med([r['image_batches']['mean_size'] for r in mine])} | "
+                  f"{statistics.median(r['image_batches']['mean_size'] for r in mine):.1f} / "
+                  f"{statistics.median(r['text_batches']['mean_size'] for r in mine):.1f} | "
                   f"{statistics.median(r['server_cpu_cores'] for r in mine):.2f} / "
                   f"{statistics.median(r['client_cpu_cores'] for r in mine):.2f} |")
     b16 = [r["by_type"]["image"]["qps"] for r in runs if r["scenario"] == "images-b16"]

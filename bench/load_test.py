@@ -10,7 +10,7 @@ Recorded: per-type p50/p90/p99 latency and QPS (answers that arrived within the 
 divided by it), errors (with the first few messages), the server's RSS and anonymous RSS every
 second from /proc/PID/status (start, peak, end, slope over the second half)
 and its CPU use, this client's own CPU use (so a saturated client is visible), and the
-server's /metrics before and after: image batch-size histogram, cache hits.
+server's /metrics before and after: image and text batch-size histograms, cache hits.
 
 Bounded: --duration at most 600 s, --max-requests in all (default 200,000), --clients at most
 64, a per-request socket timeout.
@@ -302,9 +302,10 @@ def scrape_metrics(port, timeout_s):
     return values
 
 
-def batch_histogram(before, after):
-    """Image batches run during the test, {batch size: count}, from the cumulative buckets."""
-    prefix = "clipsearch_image_batch_size_bucket{le=\""
+def batch_histogram(before, after, kind):
+    """Batches (kind: image or text) run during the test, {batch size: count}, from the
+    cumulative buckets of /metrics."""
+    prefix = f"clipsearch_{kind}_batch_size_bucket{{le=\""
     cumulative = []
     for name, value in after.items():
         if name.startswith(prefix) and not name.endswith("+Inf\"}"):
@@ -317,6 +318,12 @@ def batch_histogram(before, after):
             sizes[int(le)] = int(count - below)
         below = count
     return sizes
+
+
+def batch_summary(sizes):
+    items = sum(size * n for size, n in sizes.items())
+    return {"histogram": {str(k): v for k, v in sorted(sizes.items())},
+            "count": sum(sizes.values()), "mean_size": round(items / max(1, sum(sizes.values())), 2)}
 
 
 def counter_delta(before, after, name):
@@ -368,8 +375,6 @@ def run_load(port, pid, workload, clients, duration_s, max_requests, timeout_s):
                                   stats.errors["text"] + stats.errors["image"],
                                   sum(stats.in_window.values()), duration_s)
     client_cpu = (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime)
-    batches = batch_histogram(before, after)
-    images_batched = sum(size * n for size, n in batches.items())
     return {
         "wall_s": round(wall, 2),
         "by_type": by_type,
@@ -377,9 +382,8 @@ def run_load(port, pid, workload, clients, duration_s, max_requests, timeout_s):
         "rss": sampler.summary(),
         "server_cpu_cores": round(server_cpu / wall, 2),
         "client_cpu_cores": round(client_cpu / wall, 2),
-        "image_batches": {"histogram": {str(k): v for k, v in sorted(batches.items())},
-                          "count": sum(batches.values()),
-                          "mean_size": round(images_batched / max(1, sum(batches.values())), 2)},
+        "image_batches": batch_summary(batch_histogram(before, after, "image")),
+        "text_batches": batch_summary(batch_histogram(before, after, "text")),
         "caches": {name: counter_delta(before, after, "clipsearch_" + name + "_total")
                    for name in ("text_cache_hits", "text_cache_misses", "result_cache_hits")},
     }
@@ -392,14 +396,16 @@ def markdown(report):
         s = report["by_type"][kind]
         cells = [s["ok"], s["errors"], s["qps"], s["p50_ms"], s["p90_ms"], s["p99_ms"], s["max_ms"]]
         rows.append(f"| {kind} | " + " | ".join("-" if c is None else str(c) for c in cells) + " |")
-    r, b = report["rss"], report["image_batches"]
+    r, b, t = report["rss"], report["image_batches"], report["text_batches"]
     rows.append("")
     rows.append(f"Server RSS {r.get('start_mb')} MB at start, peak {r.get('peak_mb')}, end "
                 f"{r.get('end_mb')}, second-half slope {r.get('second_half_slope_mb_per_min')} "
                 f"MB/min (anonymous: {r.get('anon_start_mb')}, {r.get('anon_peak_mb')}, "
                 f"{r.get('anon_end_mb')}, {r.get('anon_second_half_slope_mb_per_min')}). Server CPU {report['server_cpu_cores']} cores, load client "
                 f"{report['client_cpu_cores']} cores. Image batches: {b['count']}, mean size "
-                f"{b['mean_size']}, sizes {b['histogram']}. Caches: {report['caches']}.")
+                f"{b['mean_size']}, sizes {b['histogram']}. Text batches (queries not in the cache): "
+                f"{t['count']}, mean size {t['mean_size']}, sizes {t['histogram']}. "
+                f"Caches: {report['caches']}.")
     return "\n".join(rows)
 
 
@@ -440,7 +446,8 @@ def parse_args(argv=None):
     out = p.add_argument_group("results")
     out.add_argument("--json", help="write the report here")
     out.add_argument("--check", action="store_true",
-                     help="exit 1 on any error, or when no image batch held two or more pictures")
+                     help="exit 1 on any error, or when no forward pass held two or more queries "
+                     "of a kind sent (images, texts)")
     a = p.parse_args(argv)
     check_loopback(a.host)
     if not 0 < a.duration <= MAX_DURATION_S or not 0 < a.clients <= MAX_CLIENTS:
@@ -493,10 +500,12 @@ def main(argv=None):
         print("error:", e, file=sys.stderr)
     if a.check:
         errors = report["by_type"]["all"]["errors"] + (1 if server and report_exit else 0)
-        batched = any(int(size) > 1 for size in report["image_batches"]["histogram"])
-        if errors or (a.image_share > 0 and a.clients > 1 and not batched):
-            print(f"load_test: FAILED: {errors} errors, image batches "
-                  f"{report['image_batches']['histogram']}", file=sys.stderr)
+        unbatched = [kind for kind, share in (("image", a.image_share), ("text", 1 - a.image_share))
+                     if share > 0 and a.clients > 1 and
+                     not any(int(n) > 1 for n in report[kind + "_batches"]["histogram"])]
+        if errors or unbatched:
+            print(f"load_test: FAILED: {errors} errors; no batch of two or more: {unbatched}",
+                  file=sys.stderr)
             return 1
     return 0
 
