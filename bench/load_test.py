@@ -131,10 +131,10 @@ class Workload:
         if self.images and rng.random() < self.image_share:
             name, data, ctype = rng.choice(self.images)
             boundary = "loadtest%016x" % rng.getrandbits(64)
-            body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n{self.k}\r\n"
-                    f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
-                    f"filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n").encode() + data + \
-                f"\r\n--{boundary}--\r\n".encode()
+            head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n"
+                    f"{self.k}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
+                    f"filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n")
+            body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
             headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
             return "image", "POST", "/api/search", body, headers
         if rng.random() < self.repeat_share:
@@ -270,7 +270,8 @@ class RssSampler(threading.Thread):
         for column, prefix in ((1, ""), (2, "anon_")):
             mbs = [s[column] for s in self.samples]
             half = [(s[0], s[column]) for s in self.samples if s[0] >= self.samples[-1][0] / 2]
-            out.update({prefix + "start_mb": round(mbs[0], 1), prefix + "peak_mb": round(max(mbs), 1),
+            out.update({prefix + "start_mb": round(mbs[0], 1),
+                        prefix + "peak_mb": round(max(mbs), 1),
                         prefix + "end_mb": round(mbs[-1], 1),
                         prefix + "second_half_slope_mb_per_min": round(slope(half) * 60, 2)})
         return out
@@ -321,9 +322,9 @@ def batch_histogram(before, after, kind):
 
 
 def batch_summary(sizes):
-    items = sum(size * n for size, n in sizes.items())
-    return {"histogram": {str(k): v for k, v in sorted(sizes.items())},
-            "count": sum(sizes.values()), "mean_size": round(items / max(1, sum(sizes.values())), 2)}
+    items, batches = sum(size * n for size, n in sizes.items()), sum(sizes.values())
+    return {"histogram": {str(k): v for k, v in sorted(sizes.items())}, "count": batches,
+            "mean_size": round(items / max(1, batches), 2)}
 
 
 def counter_delta(before, after, name):
@@ -401,10 +402,11 @@ def markdown(report):
     rows.append(f"Server RSS {r.get('start_mb')} MB at start, peak {r.get('peak_mb')}, end "
                 f"{r.get('end_mb')}, second-half slope {r.get('second_half_slope_mb_per_min')} "
                 f"MB/min (anonymous: {r.get('anon_start_mb')}, {r.get('anon_peak_mb')}, "
-                f"{r.get('anon_end_mb')}, {r.get('anon_second_half_slope_mb_per_min')}). Server CPU {report['server_cpu_cores']} cores, load client "
+                f"{r.get('anon_end_mb')}, {r.get('anon_second_half_slope_mb_per_min')}). "
+                f"Server CPU {report['server_cpu_cores']} cores, load client "
                 f"{report['client_cpu_cores']} cores. Image batches: {b['count']}, mean size "
-                f"{b['mean_size']}, sizes {b['histogram']}. Text batches (queries not in the cache): "
-                f"{t['count']}, mean size {t['mean_size']}, sizes {t['histogram']}. "
+                f"{b['mean_size']}, sizes {b['histogram']}. Text batches (queries not in the "
+                f"cache): {t['count']}, mean size {t['mean_size']}, sizes {t['histogram']}. "
                 f"Caches: {report['caches']}.")
     return "\n".join(rows)
 
@@ -414,8 +416,8 @@ def read_images(paths):
     out = []
     for p in paths:
         with open(p, "rb") as f:
-            out.append((os.path.basename(p),
-                        f.read(), types.get(os.path.splitext(p)[1].lower(), "application/octet-stream")))
+            ctype = types.get(os.path.splitext(p)[1].lower(), "application/octet-stream")
+            out.append((os.path.basename(p), f.read(), ctype))
     return out
 
 
@@ -500,8 +502,8 @@ def main(argv=None):
         print("error:", e, file=sys.stderr)
     if a.check:
         errors = report["by_type"]["all"]["errors"] + (1 if server and report_exit else 0)
-        unbatched = [kind for kind, share in (("image", a.image_share), ("text", 1 - a.image_share))
-                     if share > 0 and a.clients > 1 and
+        shares = (("image", a.image_share), ("text", 1 - a.image_share))
+        unbatched = [kind for kind, share in shares if share > 0 and a.clients > 1 and
                      not any(int(n) > 1 for n in report[kind + "_batches"]["histogram"])]
         if errors or unbatched:
             print(f"load_test: FAILED: {errors} errors; no batch of two or more: {unbatched}",
