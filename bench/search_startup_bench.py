@@ -11,39 +11,17 @@ Usage: .venv/bin/python bench/search_startup_bench.py [--images 100000] [--repea
 """
 import argparse
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 
-import numpy as np
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = os.path.join(ROOT, "build", "src", "cli", "clipsearch")
 WORK = os.path.join(ROOT, "build", "bench-search")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from index_bench import make_model, make_photos  # noqa: E402
-
-
-def grow(db, count):
-    con = sqlite3.connect(db)
-    have = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-    root = con.execute("SELECT id FROM roots LIMIT 1").fetchone()[0]
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(have, count):
-        v = rng.standard_normal(512).astype(np.float32)
-        v /= np.linalg.norm(v)
-        rows.append((f"/synthetic/{i:07d}.jpg".encode(), root, 1000, 0, os.urandom(32), 640, 480,
-                     "jpeg", 0, "mtime", 0, None, v.tobytes(), 0))
-    con.executemany(
-        "INSERT INTO images(path, root_id, size, mtime_ns, hash, width, height, format, "
-        "date_taken_ns, date_source, status, error, embedding, indexed_at_ns) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    con.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-    con.commit()
-    con.close()
+from index_bench import make_model  # noqa: E402
+from synthetic_index import make_synthetic_index  # noqa: E402
 
 
 def timed(args):
@@ -59,14 +37,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
     model = make_model(os.path.join(ROOT, "build", "bench-index", "model"))
-    photos = os.path.join(WORK, "photos")
-    make_photos(photos, 4)
-    db = os.path.join(WORK, f"index-{a.images}.db")
-    for suffix in ("", "-wal", "-shm", ".vectors", ".hnsw"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
-    subprocess.run([CLI, "index", photos, "--db", db, "--model", model, "--quiet"], check=True)
-    grow(db, a.images)
+    db = make_synthetic_index(CLI, model, WORK, a.images)
     search = [CLI, "search", "a dog on a summer beach", "--db", db, "--all", "-k", "10",
               "--threads", str(a.threads)]
     first = timed(search)

@@ -132,15 +132,16 @@ void add_serve_command(CLI::App& app, int* exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--thumbnail-dir", args->thumbnail_dir,
                   "Thumbnail cache (default: <db>.thumbnails)");
-  cmd->add_option("--max-batch", args->max_batch, "Uploaded pictures per forward pass")
+  cmd->add_option("--max-batch", args->max_batch,
+                  "Queries per forward pass (uploaded pictures; texts not in the cache)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-wait-ms", args->max_wait_ms,
-                  "How long the first picture of a batch waits for others")
+                  "How long the first query of a batch waits for others")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-queue", args->max_queue,
-                  "Pictures waiting before requests get 503 + Retry-After")
+                  "Queries waiting (per batcher) before requests get 503 + Retry-After")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   add_threads_option(cmd, &args->threads);

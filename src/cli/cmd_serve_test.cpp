@@ -220,6 +220,45 @@ TEST_F(ServeApi, RepeatedQueriesComeFromTheResultCache) {
   EXPECT_EQ(hits(), before + 1);
 }
 
+// The value of an unlabelled metric line "NAME VALUE" in /metrics, or -1 when absent.
+double metric_value(const std::string& metrics, const std::string& name) {
+  const size_t at = metrics.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size() + 2));
+}
+
+TEST_F(ServeApi, ConcurrentTextQueriesShareAForwardPassAndKeepTheirErrors) {
+  // A long wait and a batch of three: the three queries below meet in one batch.
+  ServeProcess batching({testing::cli_binary(), "serve", "--db", db_, "--port", "0", "--threads",
+                         "2", "--max-batch", "3", "--max-wait-ms", "5000"});
+  ASSERT_GT(batching.port(), 0) << batching.log();
+  const std::vector<std::string> paths = {"/api/search?q=a%20red%20square&k=5",
+                                          "/api/search?q=%20%20", "/api/search?q=green%20ball&k=5"};
+  std::vector<RawResponse> answers(paths.size());
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    clients.emplace_back([&, i] {
+      answers[i] = exchange(batching.port(), server::testing::get_request(paths[i]), 30);
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(answers[1].status, 400) << answers[1].body;  // the empty text fails alone
+  for (size_t i : {0u, 2u}) {
+    ASSERT_EQ(answers[i].status, 200) << answers[i].body;
+    const json alone = body(get(paths[i]));  // the fixture's server, a batch of its own
+    const json batched = body(answers[i]);
+    ASSERT_EQ(batched["results"].size(), alone["results"].size());
+    for (size_t r = 0; r < alone["results"].size(); ++r) {
+      EXPECT_EQ(batched["results"][r]["id"], alone["results"][r]["id"]);
+      EXPECT_NEAR(batched["results"][r]["score"].get<double>(),
+                  alone["results"][r]["score"].get<double>(), 1e-5);
+    }
+  }
+  const std::string metrics =
+      exchange(batching.port(), server::testing::get_request("/metrics"), 30).body;
+  EXPECT_EQ(metric_value(metrics, "clipsearch_text_batch_size_count"), 1) << metrics;
+  EXPECT_EQ(metric_value(metrics, "clipsearch_text_batch_size_sum"), 3) << metrics;
+}
+
 TEST_F(ServeApi, ErrorsAreJsonWithTheRightStatus) {
   auto expect = [](const RawResponse& r, int status, const std::string& words) {
     EXPECT_EQ(r.status, status) << r.body;

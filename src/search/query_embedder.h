@@ -34,6 +34,10 @@ class QueryEmbedder {
   Result<std::vector<float>> embed_text(const std::string& text);
   // Several texts; only those not in the cache go through the model, in one batch.
   Result<std::vector<std::vector<float>>> embed_texts(const std::vector<std::string>& texts);
+  // True, with their embeddings in *out, when every text is in the cache (no model call).
+  bool cached_texts(const std::vector<std::string>& texts, std::vector<std::vector<float>>* out) {
+    return cache_.get_all(texts, out);
+  }
 
   Result<std::vector<float>> embed_image_file(const std::string& path);
   Result<std::vector<float>> embed_image_memory(const uint8_t* data, size_t size,

@@ -21,6 +21,22 @@ bool TextEmbeddingCache::get(const std::string& text, std::vector<float>* out) {
   return true;
 }
 
+bool TextEmbeddingCache::get_all(const std::vector<std::string>& texts,
+                                 std::vector<std::vector<float>>* out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const std::string& text : texts) {
+    if (by_text_.find(text) == by_text_.end()) return false;
+  }
+  out->clear();
+  for (const std::string& text : texts) {
+    auto entry = by_text_.find(text)->second;
+    entries_.splice(entries_.begin(), entries_, entry);
+    out->push_back(entry->second);
+  }
+  hits_ += texts.size();
+  return true;
+}
+
 void TextEmbeddingCache::put(const std::string& text, std::vector<float> embedding) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = by_text_.find(text);

@@ -26,6 +26,10 @@ class TextEmbeddingCache {
 
   // Copies the cached embedding of `text` into *out and marks it most recently used.
   bool get(const std::string& text, std::vector<float>* out);
+  // All or nothing: when every text is cached, fills *out (one embedding per text), counts a
+  // hit per text and returns true; otherwise changes nothing, counts nothing, returns false
+  // (the caller embeds them, and that lookup counts the misses).
+  bool get_all(const std::vector<std::string>& texts, std::vector<std::vector<float>>* out);
   // Inserts or replaces; evicts the least recently used entry when full.
   void put(const std::string& text, std::vector<float> embedding);
 

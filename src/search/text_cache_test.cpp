@@ -43,6 +43,23 @@ TEST(TextEmbeddingCache, PutReplacesWithoutGrowing) {
   EXPECT_EQ(out, std::vector<float>{5});
 }
 
+TEST(TextEmbeddingCache, GetAllIsAllOrNothing) {
+  TextEmbeddingCache cache(2);
+  cache.put("a", {1});
+  cache.put("b", {2});
+  std::vector<std::vector<float>> out{{9}};
+  EXPECT_FALSE(cache.get_all({"a", "c"}, &out));
+  EXPECT_EQ(out, (std::vector<std::vector<float>>{{9}}));  // untouched
+  EXPECT_EQ(cache.hits() + cache.misses(), 0u);            // nothing counted
+  ASSERT_TRUE(cache.get_all({"b", "a"}, &out));
+  EXPECT_EQ(out, (std::vector<std::vector<float>>{{2}, {1}}));
+  EXPECT_EQ(cache.hits(), 2u);
+  cache.put("c", {3});  // "a" was used after "b": "a" stays, "b" goes
+  std::vector<float> one;
+  EXPECT_FALSE(cache.get("b", &one));
+  EXPECT_TRUE(cache.get("a", &one));
+}
+
 TEST(TextEmbeddingCache, KeysAreExactBytes) {
   TextEmbeddingCache cache(4);
   std::vector<float> out;

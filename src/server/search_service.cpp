@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -206,6 +207,8 @@ struct SearchService::Impl {
   SearchServiceOptions options;
   ThumbnailCache thumbnails;
   std::unique_ptr<Batcher<ImageTensor, Embedding>> image_batcher;
+  // One item is the texts of one query (positives, then negatives).
+  std::unique_ptr<Batcher<std::vector<std::string>, std::vector<Embedding>>> text_batcher;
   std::unique_ptr<BackgroundRescan> rescan;
   ResultCache results;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -219,12 +222,19 @@ struct SearchService::Impl {
         thumbnails(options.thumbnail_dir) {
     BatcherOptions batching = options.image_batching;
     batching.name = "image queries";
+    BatcherOptions text_batching = options.image_batching;
+    text_batching.name = "text queries";
     if (metrics) {
       batching.batch_sizes = &metrics->histogram("clipsearch_image_batch_size",
                                                  "Images per forward pass of uploaded pictures",
                                                  linear_buckets(1, 1, 32));
       batching.queue_depth = &metrics->gauge("clipsearch_image_queue_depth",
                                              "Uploaded pictures waiting for a forward pass");
+      text_batching.batch_sizes = &metrics->histogram(
+          "clipsearch_text_batch_size", "Queries per forward pass of texts not in the cache",
+          linear_buckets(1, 1, 32));
+      text_batching.queue_depth =
+          &metrics->gauge("clipsearch_text_queue_depth", "Queries waiting for a text forward pass");
       metrics->add_callback("clipsearch_text_cache_hits_total", "Text embeddings from the cache",
                             "counter", [this] { return double(embedder->cache().hits()); });
       metrics->add_callback("clipsearch_text_cache_misses_total", "Text embeddings computed",
@@ -241,6 +251,44 @@ struct SearchService::Impl {
     }
     image_batcher = std::make_unique<Batcher<ImageTensor, Embedding>>(
         [this](std::vector<ImageTensor>& items) { return embed_batch(items); }, batching);
+    text_batcher = std::make_unique<Batcher<std::vector<std::string>, std::vector<Embedding>>>(
+        [this](std::vector<std::vector<std::string>>& items) { return embed_text_batch(items); },
+        text_batching);
+  }
+
+  // The texts of every queued query in one call: the cache answers what it holds, the rest share
+  // one forward pass of the text tower.
+  std::vector<Result<std::vector<Embedding>>> embed_text_batch(
+      std::vector<std::vector<std::string>>& items) {
+    std::vector<std::string> all;
+    for (const auto& texts : items) all.insert(all.end(), texts.begin(), texts.end());
+    auto embedded = embedder->embed_texts(all);
+    std::vector<Result<std::vector<Embedding>>> results;
+    auto next = embedded.ok() ? embedded->begin() : std::vector<Embedding>::iterator();
+    for (const auto& texts : items) {
+      if (!embedded.ok()) {
+        // One query's bad text (an empty one) must not fail the others: each on its own.
+        results.emplace_back(embedder->embed_texts(texts));
+        continue;
+      }
+      const auto end = next + static_cast<std::ptrdiff_t>(texts.size());
+      results.emplace_back(
+          std::vector<Embedding>(std::make_move_iterator(next), std::make_move_iterator(end)));
+      next = end;
+    }
+    return results;
+  }
+
+  // Embeddings of `texts` in order: from the cache on this thread when all are there, else
+  // through the text batcher.
+  ApiResult<std::vector<Embedding>> embed_query_texts(const std::vector<std::string>& texts) {
+    std::vector<Embedding> out;
+    if (texts.empty() || embedder->cached_texts(texts, &out)) return out;
+    auto future = text_batcher->submit(texts);
+    if (!future.ok()) return ApiError{503, future.status().message()};
+    Result<std::vector<Embedding>> embedded = future->get();
+    if (!embedded.ok()) return ApiError{400, embedded.status().message()};
+    return std::move(embedded).value();
   }
 
   // One forward pass for every queued picture.
@@ -282,10 +330,16 @@ struct SearchService::Impl {
   }
 
   ApiResult<Embedding> query_vector(const ApiQuery& q, std::vector<int64_t>* exclude) {
-    auto texts = embedder->embed_texts(q.texts);
-    if (!texts.ok()) return ApiError{400, texts.status().message()};
-    auto negatives = embedder->embed_texts(q.negatives);
-    if (!negatives.ok()) return ApiError{400, negatives.status().message()};
+    std::vector<std::string> all_texts = q.texts;
+    all_texts.insert(all_texts.end(), q.negatives.begin(), q.negatives.end());
+    ApiResult<std::vector<Embedding>> embedded = embed_query_texts(all_texts);
+    if (auto* err = std::get_if<ApiError>(&embedded)) return *err;
+    std::vector<Embedding>& vectors = std::get<std::vector<Embedding>>(embedded);
+    const auto first_negative = vectors.begin() + static_cast<std::ptrdiff_t>(q.texts.size());
+    const std::vector<Embedding> texts(std::make_move_iterator(vectors.begin()),
+                                       std::make_move_iterator(first_negative));
+    const std::vector<Embedding> negatives(std::make_move_iterator(first_negative),
+                                           std::make_move_iterator(vectors.end()));
     std::vector<Embedding> pictures;
     if (q.image) {
       ApiResult<Embedding> e = embed_upload(*q.image);
@@ -298,7 +352,7 @@ struct SearchService::Impl {
       exclude->push_back(id);
       pictures.push_back(std::move(found->second));
     }
-    auto v = search::query_vector_combine(*texts, pictures, *negatives,
+    auto v = search::query_vector_combine(texts, pictures, negatives,
                                           {q.image_weight, q.negative_weight});
     if (!v.ok()) return ApiError{400, v.status().message()};
     return std::move(v).value();
@@ -378,10 +432,10 @@ struct SearchService::Impl {
     } else {
       return Response::error(400, "send an 'image' part or an indexed image 'id'");
     }
-    auto embedded = embedder->embed_texts(texts);
-    if (!embedded.ok()) return Response::error(400, embedded.status().message());
-    const auto sim =
-        search::zero_shot_similarity(picture, *embedded, embedder->model().info().logit_scale);
+    ApiResult<std::vector<Embedding>> embedded = embed_query_texts(texts);
+    if (auto* err = std::get_if<ApiError>(&embedded)) return error_response(*err);
+    const auto sim = search::zero_shot_similarity(
+        picture, std::get<std::vector<Embedding>>(embedded), embedder->model().info().logit_scale);
     json rows = json::array();
     for (size_t t = 0; t < texts.size(); ++t) {
       rows.push_back(

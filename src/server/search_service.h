@@ -9,11 +9,12 @@
 //   POST /api/index    rescan the library in the background (202; 409 when one runs)
 //
 // Uploaded pictures are decoded and preprocessed on the request's thread, then embedded through
-// a Batcher: concurrent uploads share one forward pass. Texts go through the QueryEmbedder's
-// LRU cache. Before each query the Searcher re-reads the catalog's generation, so results
-// include what a running indexer has committed. Every failure is a JSON error with a 4xx
-// status for what the client sent (400 malformed, 404 unknown id, 422 undecodable picture) and
-// 503 + Retry-After when the batch queue is full.
+// a Batcher: concurrent uploads share one forward pass. Texts the QueryEmbedder's LRU cache
+// holds are answered on the request's thread; the others go through a second Batcher, so that
+// concurrent queries share one forward pass of the text tower. Before each query the Searcher
+// re-reads the catalog's generation, so results include what a running indexer has committed. Every
+// failure is a JSON error with a 4xx status for what the client sent (400 malformed, 404 unknown
+// id, 422 undecodable picture) and 503 + Retry-After when the batch queue is full.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +32,7 @@
 namespace clipsearch::server {
 
 struct SearchServiceOptions {
-  BatcherOptions image_batching;  // max_batch, max_wait, max_queue
+  BatcherOptions image_batching;  // max_batch, max_wait, max_queue; the text batcher's too
   std::string thumbnail_dir;
   int64_t max_k = 1000;
   std::string model_name;  // shown by /api/status
