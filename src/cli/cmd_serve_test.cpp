@@ -1,10 +1,6 @@
 // End to end: `clipsearch serve` over an index of the search reference library, every API
 // route and every error class, through raw HTTP from a test client.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
