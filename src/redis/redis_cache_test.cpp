@@ -210,7 +210,10 @@ TEST_F(RedisTest, CacheSurvivesRedisDyingAndComesBack) {
 
 // Redis hangs (SIGSTOP): a lookup gives up after the command timeout instead of waiting.
 TEST_F(RedisTest, HungRedisCostsOneTimeout) {
-  RedisCache cache(*parse_redis_url(server_.unix_url()), quick_options("p:"));
+  std::string detail;
+  RedisCacheOptions options = quick_options("p:");
+  options.on_state_change = [&](bool, const std::string& d) { detail = d; };
+  RedisCache cache(*parse_redis_url(server_.unix_url()), options);
   ASSERT_TRUE(cache.connect_now().ok());
   server_.pause();
   const auto start = std::chrono::steady_clock::now();
@@ -218,6 +221,7 @@ TEST_F(RedisTest, HungRedisCostsOneTimeout) {
   const auto waited = std::chrono::steady_clock::now() - start;
   server_.resume();
   EXPECT_EQ(cache.errors(), 1u);
+  EXPECT_NE(detail.find("no answer within 100 ms"), std::string::npos) << detail;
   // 100 ms timeout; the bound only proves that the lookup did not wait for Redis.
   EXPECT_LT(waited, seconds(3));
 }

@@ -3,6 +3,9 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace clipsearch::redis {
 namespace {
 
@@ -19,13 +22,23 @@ struct ReplyDeleter {
 
 }  // namespace
 
-RedisConnection::RedisConnection(redisContext* context, std::string name)
-    : context_(context), name_(std::move(name)) {}
+RedisConnection::RedisConnection(redisContext* context, std::string name,
+                                 std::chrono::milliseconds timeout)
+    : context_(context), name_(std::move(name)), timeout_(timeout) {}
 
 RedisConnection::~RedisConnection() { redisFree(context_); }
 
 Status RedisConnection::error(const std::string& what) const {
   return Status::error("redis " + name_ + ": " + what);
+}
+
+// hiredis reports a command timeout as an I/O error with errno's text ("Resource temporarily
+// unavailable"); say what happened instead.
+Status RedisConnection::io_error() const {
+  if (context_->err == REDIS_ERR_IO && std::strcmp(context_->errstr, std::strerror(EAGAIN)) == 0) {
+    return error("no answer within " + std::to_string(timeout_.count()) + " ms");
+  }
+  return error(context_->err != 0 ? context_->errstr : "no reply");
 }
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisEndpoint& endpoint,
@@ -35,7 +48,7 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisEndpoi
                         ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv)
                         : redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), tv);
   if (c == nullptr) return Status::error("redis " + endpoint.describe() + ": out of memory");
-  std::unique_ptr<RedisConnection> conn(new RedisConnection(c, endpoint.describe()));
+  std::unique_ptr<RedisConnection> conn(new RedisConnection(c, endpoint.describe(), timeout));
   if (c->err != 0) return conn->error(std::string("cannot connect: ") + c->errstr);
   if (redisSetTimeout(c, tv) != REDIS_OK) return conn->error("cannot set the command timeout");
   if (!endpoint.password.empty()) {
@@ -60,11 +73,7 @@ Result<RedisReply> RedisConnection::command(const std::vector<std::string>& args
   }
   std::unique_ptr<redisReply, ReplyDeleter> reply(static_cast<redisReply*>(
       redisCommandArgv(context_, static_cast<int>(args.size()), argv.data(), lengths.data())));
-  if (!reply) {
-    // hiredis reports a timeout as an I/O error with errno's text ("Resource temporarily
-    // unavailable").
-    return error(context_->err != 0 ? context_->errstr : "no reply");
-  }
+  if (!reply) return io_error();
   RedisReply out;
   switch (reply->type) {
     case REDIS_REPLY_ERROR:

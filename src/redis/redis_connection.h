@@ -46,11 +46,13 @@ class RedisConnection {
   Status set(const std::string& key, const std::string& value, std::chrono::seconds ttl);
 
  private:
-  RedisConnection(redisContext* context, std::string name);
+  RedisConnection(redisContext* context, std::string name, std::chrono::milliseconds timeout);
   Status error(const std::string& what) const;
+  Status io_error() const;
 
   redisContext* context_;
   std::string name_;  // endpoint.describe()
+  std::chrono::milliseconds timeout_;
 };
 
 }  // namespace clipsearch::redis
