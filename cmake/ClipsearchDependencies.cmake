@@ -35,3 +35,7 @@ pkg_check_modules(JPEG REQUIRED IMPORTED_TARGET libjpeg)
 # libmicrohttpd serves HTTP (src/server): it bounds the request head by a per-connection memory
 # pool and hands the body over in pieces, so the server can enforce its limits while receiving.
 pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.71)
+
+# hiredis (libhiredis-dev) talks to Redis for `serve --redis` (src/redis): the text embeddings
+# and search answers that several server processes share.
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/index_session.h"
+#include "cli/serve_redis.h"
 #include "indexer/model_identity.h"
 #include "server/http_server.h"
 #include "server/search_service.h"
@@ -37,6 +39,7 @@ struct ServeArgs {
   double max_wait_ms = 5;
   int max_queue = 256;
   int threads = 0;
+  ServeRedisArgs redis;
 };
 
 Result<std::string> read_token(const std::string& path) {
@@ -64,6 +67,7 @@ int run_serve(const ServeArgs& a) {
     config.auth_token = *token;
   }
   if (Status st = config.validate(); !st.ok()) return report_error(st);
+  if (Status st = check_redis_url(a.redis); !st.ok()) return report_error(st);
 
   IndexSessionOptions options;
   options.db = a.db;
@@ -86,6 +90,18 @@ int run_serve(const ServeArgs& a) {
   if (!identity.ok()) return report_error(identity.status());
   service_options.identity = *identity;
   server::Metrics metrics;
+  if (!a.redis.url.empty()) {
+    auto shared = open_redis_cache(a.redis, identity->fingerprint, &metrics);
+    if (!shared.ok()) return report_error(shared.status());
+    auto catalog_id = session->searcher->catalog_id();
+    if (!catalog_id.ok()) return report_error(catalog_id.status());
+    // A catalog made before catalog ids existed gets one at its next `index`; until then its
+    // absolute path stands in.
+    service_options.catalog_id =
+        catalog_id->value_or("path:" + std::filesystem::absolute(session->db).string());
+    service_options.shared_cache = *shared;
+    service_options.answer_ttl = std::chrono::seconds(a.redis.ttl_seconds);
+  }
   server::SearchService service(std::move(session->searcher), std::move(session->embedder),
                                 &metrics, service_options);
   server::Router router;
@@ -144,6 +160,16 @@ void add_serve_command(CLI::App& app, int* exit_code) {
                   "Queries waiting (per batcher) before requests get 503 + Retry-After")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--redis", args->redis.url,
+                  "Share text embeddings and answers with other servers through Redis: "
+                  "redis://[:password@]host[:port][/db] or unix:///path/to/redis.sock");
+  cmd->add_option("--redis-ttl", args->redis.ttl_seconds, "Seconds a search answer stays in Redis")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--redis-timeout-ms", args->redis.timeout_ms,
+                  "Longest wait for Redis to connect or answer, per command")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60000));
   add_threads_option(cmd, &args->threads);
   cmd->callback([args, exit_code] { *exit_code = run_serve(*args); });
 }

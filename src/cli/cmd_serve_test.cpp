@@ -1,10 +1,6 @@
 // End to end: `clipsearch serve` over an index of the search reference library, every API
 // route and every error class, through raw HTTP from a test client.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -16,6 +12,7 @@
 #include <vector>
 
 #include "server/test_http_client.h"
+#include "testing/serve_process.h"
 #include "testing/test_util.h"
 
 namespace clipsearch {
@@ -24,53 +21,9 @@ namespace {
 using nlohmann::json;
 using server::testing::exchange;
 using server::testing::RawResponse;
+using testing::ServeProcess;
 
 std::string ref() { return testing::reference_dir() + "/search"; }
-
-// A `clipsearch serve` child on an ephemeral port, stopped with SIGTERM.
-class ServeProcess {
- public:
-  // The child's stderr goes to a file (a pipe closed by the test would kill it with SIGPIPE).
-  explicit ServeProcess(std::vector<std::string> args) : log_path_(log_dir_.file("serve.log")) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      const std::string log = testing::read_file(log_path_);
-      const size_t at = log.find("http://127.0.0.1:");
-      const size_t end = at == std::string::npos ? at : log.find('/', at + 17);
-      if (end != std::string::npos) port_ = std::stoi(log.substr(at + 17, end - at - 17));
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;  // exited: the log says why
-        break;
-      }
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-  }
-  int port() const { return port_; }
-  std::string log() const { return testing::read_file(log_path_); }
-
- private:
-  testing::TempDir log_dir_;
-  std::string log_path_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 std::string post(const std::string& path, const std::string& type, const std::string& body,
                  const std::string& extra = "") {

@@ -20,10 +20,12 @@
 #include <bit>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <random>
 
 namespace clipsearch {
 
@@ -57,6 +59,18 @@ CREATE TABLE images(
 CREATE INDEX images_hash ON images(hash);
 CREATE INDEX images_date ON images(date_taken_ns);
 )sql";
+
+// 128 random bits as hex: the catalog's id (meta key catalog_id).
+std::string random_id() {
+  std::random_device device;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    char word[9];
+    std::snprintf(word, sizeof word, "%08x", static_cast<unsigned>(device()));
+    out += word;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -148,17 +162,19 @@ Status Catalog::setup(Mode mode) {
       static_cast<void>(exec("ROLLBACK"));
       return st;
     }
-    if (!has_schema) {
-      Status st = exec(kSchema);
-      if (st.ok()) {
-        st = exec(("INSERT INTO meta VALUES ('schema_version', " +
-                   std::to_string(kCatalogSchemaVersion) + "), ('generation', 0)")
-                      .c_str());
-      }
-      if (!st.ok()) {
-        static_cast<void>(exec("ROLLBACK"));
-        return st;
-      }
+    Status st = has_schema ? Status() : exec(kSchema);
+    if (st.ok() && !has_schema) {
+      st = exec(("INSERT INTO meta VALUES ('schema_version', " +
+                 std::to_string(kCatalogSchemaVersion) + "), ('generation', 0)")
+                    .c_str());
+    }
+    if (st.ok()) {
+      st =
+          exec(("INSERT OR IGNORE INTO meta VALUES ('catalog_id', '" + random_id() + "')").c_str());
+    }
+    if (!st.ok()) {
+      static_cast<void>(exec("ROLLBACK"));
+      return st;
     }
     CLIPSEARCH_RETURN_IF_ERROR(exec("COMMIT"));
   }
@@ -248,6 +264,8 @@ Status Catalog::bind_model(const ModelIdentity& model) {
   embed_dim_ = model.embed_dim;
   return Status();
 }
+
+Result<std::optional<std::string>> Catalog::catalog_id() { return get_meta("catalog_id"); }
 
 Result<int64_t> Catalog::generation() {
   CLIPSEARCH_ASSIGN_OR_RETURN(auto g, get_meta("generation"));

@@ -123,6 +123,11 @@ class Catalog {
   Status check_model(const ModelIdentity& model);
 
   // --- reading ---
+  // A random id (32 hex digits) given to the catalog when it was created, or when a catalog made
+  // before ids existed is next opened for writing; nullopt until then. Caches shared between
+  // processes (serve --redis) key search answers by it and the generation: two catalogs with
+  // the same path or the same generation never share answers. A copied file keeps its id.
+  Result<std::optional<std::string>> catalog_id();
   Result<int64_t> generation();
   Result<CatalogStats> stats();
   Result<std::vector<CatalogRoot>> roots();

@@ -44,6 +44,36 @@ ImageRecord record(const std::string& path, int64_t size = 100, int64_t date = 0
 
 std::vector<float> vec(float v) { return {v, v + 1, v + 2, v + 3}; }
 
+// The id that shared caches key answers by: random per catalog, stable across opens, and given
+// to a catalog made before ids existed at its next read-write open.
+TEST(Catalog, HasAStableRandomId) {
+  testing::TempDir tmp;
+  auto id_of = [](const std::string& db, Catalog::Mode mode) {
+    auto c = Catalog::open(db, mode);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    auto id = (*c)->catalog_id();
+    EXPECT_TRUE(id.ok());
+    return id->value_or("");
+  };
+  const std::string a = id_of(tmp.file("a.db"), Catalog::Mode::kReadWrite);
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos) << a;
+  EXPECT_EQ(id_of(tmp.file("a.db"), Catalog::Mode::kReadOnly), a);
+  EXPECT_EQ(id_of(tmp.file("a.db"), Catalog::Mode::kReadWrite), a);
+  EXPECT_NE(id_of(tmp.file("b.db"), Catalog::Mode::kReadWrite), a);
+
+  sqlite3* raw = nullptr;  // an older catalog: no id
+  ASSERT_EQ(sqlite3_open(tmp.file("a.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(raw, "DELETE FROM meta WHERE key = 'catalog_id'", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(raw);
+  EXPECT_EQ(id_of(tmp.file("a.db"), Catalog::Mode::kReadOnly), "");
+  const std::string given = id_of(tmp.file("a.db"), Catalog::Mode::kReadWrite);
+  EXPECT_EQ(given.size(), 32u);
+  EXPECT_NE(given, a);
+}
+
 TEST(Catalog, CreatesSchemaAndCountsGenerations) {
   testing::TempDir tmp;
   const std::string db = tmp.file("sub/dir/index.db");  // folders are created

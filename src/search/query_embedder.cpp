@@ -1,8 +1,11 @@
 #include "search/query_embedder.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
+
+#include "indexer/model_identity.h"
 
 namespace clipsearch::search {
 namespace {
@@ -11,6 +14,10 @@ bool is_blank(const std::string& text) {
   return std::all_of(text.begin(), text.end(), [](char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
   });
+}
+
+std::string shared_key(const std::string& text) {
+  return "text:" + hex(sha256_bytes(text.data(), text.size()));
 }
 
 }  // namespace
@@ -45,7 +52,7 @@ Result<std::vector<std::vector<float>>> QueryEmbedder::embed_texts(
   std::vector<size_t> missing;
   for (size_t i = 0; i < texts.size(); ++i) {
     if (is_blank(texts[i])) return Status::error("query: the query text is empty");
-    if (!cache_.get(texts[i], &out[i])) missing.push_back(i);
+    if (!cache_.get(texts[i], &out[i]) && !shared_get(texts[i], &out[i])) missing.push_back(i);
   }
   if (missing.empty()) return out;
   std::vector<std::vector<int32_t>> ids;
@@ -56,12 +63,48 @@ Result<std::vector<std::vector<float>>> QueryEmbedder::embed_texts(
   const auto dim = static_cast<size_t>(model_->info().embed_dim);
   std::vector<float> embedded(missing.size() * dim);
   CLIPSEARCH_RETURN_IF_ERROR(model_->encode_texts(ids, embedded.data()));
+  texts_embedded_.fetch_add(missing.size(), std::memory_order_relaxed);
   for (size_t m = 0; m < missing.size(); ++m) {
     const auto first = embedded.begin() + static_cast<std::ptrdiff_t>(m * dim);
     out[missing[m]].assign(first, first + static_cast<std::ptrdiff_t>(dim));
     cache_.put(texts[missing[m]], out[missing[m]]);
+    shared_put(texts[missing[m]], out[missing[m]]);
   }
   return out;
+}
+
+bool QueryEmbedder::cached_texts(const std::vector<std::string>& texts,
+                                 std::vector<std::vector<float>>* out) {
+  if (cache_.get_all(texts, out)) return true;
+  if (!shared_) return false;
+  out->assign(texts.size(), {});
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (!cache_.get(texts[i], &(*out)[i]) && !shared_get(texts[i], &(*out)[i])) return false;
+  }
+  return true;
+}
+
+void QueryEmbedder::set_shared_cache(std::shared_ptr<SharedCache> cache, std::chrono::seconds ttl) {
+  shared_ = std::move(cache);
+  shared_ttl_ = ttl;
+}
+
+bool QueryEmbedder::shared_get(const std::string& text, std::vector<float>* out) {
+  if (!shared_) return false;
+  const std::optional<std::string> bytes = shared_->get(shared_key(text));
+  const auto dim = static_cast<size_t>(model_->info().embed_dim);
+  if (!bytes || bytes->size() != dim * sizeof(float)) return false;
+  out->resize(dim);
+  std::memcpy(out->data(), bytes->data(), bytes->size());
+  cache_.put(text, *out);
+  return true;
+}
+
+void QueryEmbedder::shared_put(const std::string& text, const std::vector<float>& embedding) {
+  if (!shared_) return;
+  const std::string bytes(reinterpret_cast<const char*>(embedding.data()),
+                          embedding.size() * sizeof(float));
+  shared_->set(shared_key(text), bytes, shared_ttl_);
 }
 
 Result<std::vector<float>> QueryEmbedder::embed_image_file(const std::string& path) {

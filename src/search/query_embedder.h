@@ -2,10 +2,18 @@
 // into embeddings with one model, its tokenizer and its preprocessing, caching text embeddings.
 //
 // Owns the tokenizer and the cache; shares the Model (a server shares one model between its
-// query path and its indexer). Thread-safe: the tokenizer is guarded by a mutex and the Model
-// serializes its forward passes itself.
+// query path and its indexer). Thread-safe (set_shared_cache aside, called before use): the
+// tokenizer is guarded by a mutex and the Model serializes its forward passes itself.
+//
+// Text lookups go: the in-process LRU, then the shared cache when one is set (serve --redis),
+// then the text tower; a computed embedding is written to both, one found in the shared cache to
+// the LRU. Shared entries are keyed "text:" + SHA-256 of the text (hex): the cache's own prefix
+// names the model. Their values are embed_dim float32 in native byte order; a value of another
+// length is ignored (and overwritten once the text is embedded again).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -16,6 +24,7 @@
 #include "clipsearch/image.h"
 #include "clipsearch/model.h"
 #include "clipsearch/tokenizer.h"
+#include "core/shared_cache.h"
 #include "search/text_cache.h"
 
 namespace clipsearch::search {
@@ -34,10 +43,9 @@ class QueryEmbedder {
   Result<std::vector<float>> embed_text(const std::string& text);
   // Several texts; only those not in the cache go through the model, in one batch.
   Result<std::vector<std::vector<float>>> embed_texts(const std::vector<std::string>& texts);
-  // True, with their embeddings in *out, when every text is in the cache (no model call).
-  bool cached_texts(const std::vector<std::string>& texts, std::vector<std::vector<float>>* out) {
-    return cache_.get_all(texts, out);
-  }
+  // True, with their embeddings in *out, when every text is in the in-process cache or the
+  // shared one (no model call, so the caller need not queue for a forward pass).
+  bool cached_texts(const std::vector<std::string>& texts, std::vector<std::vector<float>>* out);
 
   Result<std::vector<float>> embed_image_file(const std::string& path);
   Result<std::vector<float>> embed_image_memory(const uint8_t* data, size_t size,
@@ -49,8 +57,15 @@ class QueryEmbedder {
   const DecodeOptions& decode_options() const { return decode_; }
   const TextEmbeddingCache& cache() const { return cache_; }
 
+  // The second-level cache and how long its text entries live.
+  void set_shared_cache(std::shared_ptr<SharedCache> cache, std::chrono::seconds ttl);
+  // Texts that went through the text tower (found in neither cache).
+  uint64_t texts_embedded() const { return texts_embedded_.load(std::memory_order_relaxed); }
+
  private:
   Result<std::vector<float>> embed_tensor(const ImageTensor& tensor, const std::string& name);
+  bool shared_get(const std::string& text, std::vector<float>* out);
+  void shared_put(const std::string& text, const std::vector<float>& embedding);
 
   std::shared_ptr<Model> model_;
   std::mutex tokenizer_mutex_;
@@ -58,6 +73,9 @@ class QueryEmbedder {
   PreprocessConfig preprocess_;
   DecodeOptions decode_;
   TextEmbeddingCache cache_;
+  std::shared_ptr<SharedCache> shared_;
+  std::chrono::seconds shared_ttl_{0};
+  std::atomic<uint64_t> texts_embedded_{0};
 };
 
 }  // namespace clipsearch::search

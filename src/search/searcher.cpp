@@ -252,4 +252,9 @@ Result<std::optional<ModelIdentity>> Searcher::model() {
   return catalog_->model();
 }
 
+Result<std::optional<std::string>> Searcher::catalog_id() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return catalog_->catalog_id();
+}
+
 }  // namespace clipsearch::search

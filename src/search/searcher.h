@@ -93,6 +93,8 @@ class Searcher {
   Result<std::vector<CatalogRoot>> roots();
   Result<CatalogStats> stats();
   Result<std::optional<ModelIdentity>> model();
+  // Catalog::catalog_id().
+  Result<std::optional<std::string>> catalog_id();
 
  private:
   struct Rows;

@@ -1,17 +1,27 @@
 // ResultCache: the JSON bodies of recent search answers (LRU), keyed by the catalog generation
 // and the request's canonical form, so that a page of results asked again (paging back, several
 // users typing the same popular query) is answered without embedding or scanning. A new
-// generation (the indexer committed) makes every older entry unreachable. Thread-safe.
+// generation (the indexer committed) makes every older entry unreachable.
+//
+// With a shared second level (serve --redis), a local miss asks the shared cache, and an answer
+// computed here is written there too, so another server on the same catalog answers it without
+// computing. Shared keys are "result:<scope>:<SHA-256 of the key>", where the scope is the
+// catalog's id (Catalog::catalog_id): the key holds the generation but two catalogs may well be
+// at the same one. Shared entries expire after the given TTL. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
+
+#include "core/shared_cache.h"
 
 namespace clipsearch::server {
 
@@ -19,44 +29,30 @@ class ResultCache {
  public:
   explicit ResultCache(size_t capacity = 256) : capacity_(capacity) {}
 
-  std::optional<std::string> get(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = index_.find(key);
-    if (it == index_.end()) {
-      ++misses_;
-      return std::nullopt;
-    }
-    ++hits_;
-    entries_.splice(entries_.begin(), entries_, it->second);
-    return it->second->second;
-  }
+  // Call before use.
+  void set_shared(std::shared_ptr<SharedCache> shared, std::string scope, std::chrono::seconds ttl);
 
-  void put(const std::string& key, std::string body) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (capacity_ == 0 || index_.count(key)) return;
-    entries_.emplace_front(key, std::move(body));
-    index_[key] = entries_.begin();
-    if (entries_.size() > capacity_) {
-      index_.erase(entries_.back().first);
-      entries_.pop_back();
-    }
-  }
+  std::optional<std::string> get(const std::string& key);
+  void put(const std::string& key, const std::string& body);
 
-  uint64_t hits() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return hits_;
-  }
-  uint64_t misses() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return misses_;
-  }
+  uint64_t hits() const;         // answered from this process's LRU
+  uint64_t misses() const;       // not in the LRU
+  uint64_t shared_hits() const;  // of those misses, answered from the shared cache
 
  private:
+  std::optional<std::string> local_get(const std::string& key);
+  void local_put(const std::string& key, const std::string& body);
+  std::string shared_key(const std::string& key) const;
+
   const size_t capacity_;
+  std::shared_ptr<SharedCache> shared_;
+  std::string scope_;
+  std::chrono::seconds ttl_{0};
+
   mutable std::mutex mutex_;
   std::list<std::pair<std::string, std::string>> entries_;  // most recent first
   std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> index_;
-  uint64_t hits_ = 0, misses_ = 0;
+  uint64_t hits_ = 0, misses_ = 0, shared_hits_ = 0;
 };
 
 }  // namespace clipsearch::server

@@ -220,6 +220,10 @@ struct SearchService::Impl {
         metrics(m),
         options(std::move(o)),
         thumbnails(options.thumbnail_dir) {
+    if (options.shared_cache) {
+      embedder->set_shared_cache(options.shared_cache, options.text_ttl);
+      results.set_shared(options.shared_cache, options.catalog_id, options.answer_ttl);
+    }
     BatcherOptions batching = options.image_batching;
     batching.name = "image queries";
     BatcherOptions text_batching = options.image_batching;
@@ -237,10 +241,17 @@ struct SearchService::Impl {
           &metrics->gauge("clipsearch_text_queue_depth", "Queries waiting for a text forward pass");
       metrics->add_callback("clipsearch_text_cache_hits_total", "Text embeddings from the cache",
                             "counter", [this] { return double(embedder->cache().hits()); });
-      metrics->add_callback("clipsearch_text_cache_misses_total", "Text embeddings computed",
-                            "counter", [this] { return double(embedder->cache().misses()); });
+      metrics->add_callback("clipsearch_text_cache_misses_total",
+                            "Text embeddings not in the in-process cache", "counter",
+                            [this] { return double(embedder->cache().misses()); });
+      metrics->add_callback("clipsearch_text_embeddings_computed_total",
+                            "Texts that went through the text tower (in no cache)", "counter",
+                            [this] { return double(embedder->texts_embedded()); });
       metrics->add_callback("clipsearch_result_cache_hits_total", "Searches answered from cache",
                             "counter", [this] { return double(results.hits()); });
+      metrics->add_callback("clipsearch_result_cache_shared_hits_total",
+                            "Searches answered from the shared cache (Redis)", "counter",
+                            [this] { return double(results.shared_hits()); });
       metrics->add_callback("clipsearch_thumbnail_cache_hits_total", "Thumbnails from disk",
                             "counter", [this] { return double(thumbnails.hits()); });
     }

@@ -11,16 +11,20 @@
 // Uploaded pictures are decoded and preprocessed on the request's thread, then embedded through
 // a Batcher: concurrent uploads share one forward pass. Texts the QueryEmbedder's LRU cache
 // holds are answered on the request's thread; the others go through a second Batcher, so that
-// concurrent queries share one forward pass of the text tower. Before each query the Searcher
-// re-reads the catalog's generation, so results include what a running indexer has committed. Every
-// failure is a JSON error with a 4xx status for what the client sent (400 malformed, 404 unknown
-// id, 422 undecodable picture) and 503 + Retry-After when the batch queue is full.
+// concurrent queries share one forward pass of the text tower. Answers go through a
+// ResultCache. Both caches ask the shared cache (Redis) on a local miss when one is set. Before
+// each query the Searcher re-reads the catalog's generation, so results include what a running
+// indexer has committed. Every failure is a JSON error with a 4xx status for what the client
+// sent (400 malformed, 404 unknown id, 422 undecodable picture) and 503 + Retry-After when the
+// batch queue is full.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "core/shared_cache.h"
 #include "search/query_embedder.h"
 #include "search/searcher.h"
 #include "server/batcher.h"
@@ -39,6 +43,13 @@ struct SearchServiceOptions {
   // POST /api/index (a background rescan of the catalog's roots) when `db` is set.
   std::string db;
   ModelIdentity identity;
+  // serve --redis: text embeddings and search answers shared with other servers (the cache's
+  // key prefix names the model). Answers are scoped by `catalog_id` and kept `answer_ttl`;
+  // text embeddings never go stale and are kept `text_ttl`, which only bounds memory.
+  std::shared_ptr<SharedCache> shared_cache;
+  std::string catalog_id;
+  std::chrono::seconds answer_ttl{3600};
+  std::chrono::seconds text_ttl{30 * 24 * 3600};
 };
 
 class SearchService {

@@ -1,0 +1,33 @@
+// A `clipsearch serve` child for the end-to-end tests: started with the given command line
+// (`--port 0`), its port read from the line it logs, stopped with SIGTERM by the destructor.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "testing/test_util.h"
+
+namespace clipsearch::testing {
+
+class ServeProcess {
+ public:
+  // Waits up to 60 s for the server to listen; port() is 0 when it did not (log() says why).
+  explicit ServeProcess(std::vector<std::string> args);
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  int port() const { return port_; }
+  // What the server wrote to stderr so far.
+  std::string log() const { return read_file(log_path_); }
+
+ private:
+  TempDir log_dir_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace clipsearch::testing
