@@ -16,6 +16,7 @@
 #include "clipsearch/image.h"
 #include "clipsearch/model.h"
 #include "clipsearch/tokenizer.h"
+#include "image/color_signature.h"
 #include "search/text_cache.h"
 
 namespace clipsearch::search {
@@ -35,9 +36,12 @@ class QueryEmbedder {
   // Several texts; only those not in the cache go through the model, in one batch.
   Result<std::vector<std::vector<float>>> embed_texts(const std::vector<std::string>& texts);
 
-  Result<std::vector<float>> embed_image_file(const std::string& path);
+  // `color`, when given, receives the picture's colour signature from the same decode.
+  Result<std::vector<float>> embed_image_file(const std::string& path,
+                                              ColorSignature* color = nullptr);
   Result<std::vector<float>> embed_image_memory(const uint8_t* data, size_t size,
-                                                const std::string& name);
+                                                const std::string& name,
+                                                ColorSignature* color = nullptr);
 
   Model& model() { return *model_; }
   const std::shared_ptr<Model>& shared_model() const { return model_; }
