@@ -185,7 +185,7 @@ TEST_F(ColorSearchCli, AnOldCatalogSearchesWithoutColourThenIndexFillsItIn) {
   sql(old_db,
       "ALTER TABLE images DROP COLUMN color; "
       "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
-  const json& colour_query = queries()[0];
+  const json colour_query = queries()[0];
   const auto args = colour_query["args"].get<std::vector<std::string>>();
 
   // Read-only, as it is: plain search unchanged, every image "no colour" (similarity 0).
