@@ -222,6 +222,31 @@ float color_similarity(const ColorSignature& a, const ColorSignature& b) {
   return std::exp(-color_distance(a, b) / kSimilarityScale);
 }
 
+float color_similarity_packed(const ColorSignature& query, const float* packed) {
+  bool any = false;
+  for (int k = 0; k < kColorSignatureColors; ++k) any = any || packed[k * 4 + 3] > 0;
+  if (query.colors.empty() || !any) return 0;
+  // The two one_way() sums of color_distance(query, image), in the same order.
+  float to_image = 0;
+  for (const auto& a : query.colors) {
+    float best = INFINITY;
+    for (int k = 0; k < kColorSignatureColors; ++k) {
+      const float* p = packed + k * 4;
+      if (p[3] > 0) best = std::min(best, lab_distance(a.lab, p));
+    }
+    to_image += a.weight * best;
+  }
+  float to_query = 0;
+  for (int k = 0; k < kColorSignatureColors; ++k) {
+    const float* p = packed + k * 4;
+    if (!(p[3] > 0)) continue;
+    float best = INFINITY;
+    for (const auto& b : query.colors) best = std::min(best, lab_distance(p, b.lab));
+    to_query += p[3] * best;
+  }
+  return std::exp(-(0.5f * (to_image + to_query)) / kSimilarityScale);
+}
+
 Result<std::array<uint8_t, 3>> color_parse(const std::string& text) {
   std::string s = text;
   std::transform(s.begin(), s.end(), s.begin(),

@@ -40,8 +40,7 @@ std::vector<SearchHit> color_scores(const VectorView& view, const float* colors,
   by_row->assign(static_cast<size_t>(view.count), -1.0f);
   for (int64_t r = 0; r < view.count; ++r) {
     if (filter && !filter->allows(view.ids[r])) continue;
-    const ColorSignature sig = ColorSignature::unpack(colors + r * kColorSignatureFloats);
-    const float s = sig.colors.empty() ? 0.0f : color_similarity(color.signature, sig);
+    const float s = color_similarity_packed(color.signature, colors + r * kColorSignatureFloats);
     (*by_row)[static_cast<size_t>(r)] = s;
     hits.push_back({view.ids[r], s});
   }
@@ -99,6 +98,30 @@ ColorSignature color_signature_merge(const std::vector<ColorSignature>& parts) {
   return out;
 }
 
+// Every allowed row scored: one pass over the embeddings, cheaper than repeated scans for
+// candidates when nothing faster than a scan gives the CLIP side.
+std::vector<SearchHit> mix_every_row(const VectorView& view, const float* query, float w,
+                                     std::vector<SearchHit> by_color, int64_t n) {
+  // by_color is in row order, so without a filter its i-th hit is row i.
+  const bool every_row = static_cast<int64_t>(by_color.size()) == view.count;
+  if (w < 1) {  // at W = 1 the colour similarity already is the score
+    std::vector<float> cos;
+    if (every_row) {
+      cos.resize(static_cast<size_t>(view.count));
+      dot_rows(query, view.vectors, view.count, view.dim, cos.data());
+    }
+    for (size_t i = 0; i < by_color.size(); ++i) {
+      SearchHit& h = by_color[i];
+      const float c =
+          every_row ? cos[i] : dot(query, view.vectors + row_of(view, h.id) * view.dim, view.dim);
+      h.score = mix(w, c, h.score);
+    }
+  }
+  std::partial_sort(by_color.begin(), by_color.begin() + n, by_color.end(), ranks_before);
+  by_color.resize(static_cast<size_t>(n));
+  return by_color;
+}
+
 std::vector<SearchHit> color_mixed_search(const VectorView& view, const float* colors,
                                           const float* query, const ColorQuery& color,
                                           const SearchOptions& options, const ClipSearch& clip) {
@@ -109,6 +132,7 @@ std::vector<SearchHit> color_mixed_search(const VectorView& view, const float* c
   const int64_t n = std::min(options.k, allowed);
   if (n <= 0) return {};
   const float w = color.weight;
+  if (!clip) return mix_every_row(view, query, w, std::move(by_color), n);
   for (int64_t c = std::max(n, kColorCandidates);; c *= 4) {
     c = std::min(c, allowed);
     std::partial_sort(by_color.begin(), by_color.begin() + c, by_color.end(), ranks_before);

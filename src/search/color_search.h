@@ -12,13 +12,14 @@
 // none is named, from the query pictures' own signatures (an uploaded picture, or an indexed one
 // for "more like this").
 //
-// color_mixed_search finds the top n exactly without scoring every embedding when it can (a
-// threshold algorithm over two ranked lists): it takes the c best rows by CLIP score (from the
+// color_mixed_search scores every allowed row when the CLIP side is a scan anyway (one pass over
+// the embeddings). Over an HNSW graph it avoids scoring every embedding (a threshold algorithm
+// over two ranked lists): it takes the c best rows by CLIP score (from the
 // exact scan or the HNSW graph) and the c best by colour similarity (a cheap scan of the 16-float
 // signatures), scores their union exactly, and stops when the n-th mixed score beats the best
 // score any unseen row could reach, (1 - W) * clip_c + W * colour_c; otherwise c grows fourfold.
-// With the exact scan the result is exact; with HNSW it is exact up to the graph's recall of the
-// CLIP candidates. Pure functions, thread-safe.
+// With an exact CLIP side the result is exact; with HNSW it is exact up to the graph's recall of
+// the CLIP candidates. Pure functions, thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -77,7 +78,8 @@ using ClipSearch = std::function<std::vector<SearchHit>(const SearchOptions& opt
 
 // The top options.k rows by mixed score (options.min_score is not applied). `view.ids` must be
 // ascending; `colors` holds one packed signature per row of `view` ([count,
-// kColorSignatureFloats], all zeros for a row without one).
+// kColorSignatureFloats], all zeros for a row without one). `clip` null: every allowed row is
+// scored in one pass; else the candidate lists above.
 std::vector<SearchHit> color_mixed_search(const VectorView& view, const float* colors,
                                           const float* query, const ColorQuery& color,
                                           const SearchOptions& options, const ClipSearch& clip);

@@ -185,8 +185,9 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   std::vector<SearchHit> hits;
   if (request.color) {
     CLIPSEARCH_RETURN_IF_ERROR(load_colors());
+    // Without a graph the CLIP side is a scan: one pass scoring every row beats repeated ones.
     hits = color_mixed_search(view, rows_->colors->data(), query.data(), *request.color, options,
-                              clip);
+                              rows_->hnsw ? clip : ClipSearch());
   } else {
     hits = clip(options);
   }
