@@ -24,11 +24,10 @@ import shutil
 import sys
 
 import numpy as np
-import torch
 from skimage.color import rgb2lab
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_search_reference import build_model, normalize  # noqa: E402
+from make_search_reference import build_model, reference_embedders  # noqa: E402
 
 ROOT = os.path.join(os.environ.get("CLIPSEARCH_REFERENCE_DIR", "build/reference"), "color")
 SCALE = 25.0  # similarity = exp(-distance / SCALE)
@@ -85,7 +84,6 @@ def draw_library(lib):
 
 def main():
     from PIL import Image
-    from transformers import CLIPImageProcessor, CLIPTokenizerFast
 
     shutil.rmtree(ROOT, ignore_errors=True)
     model_dir, lib = os.path.join(ROOT, "model"), os.path.join(ROOT, "library")
@@ -93,19 +91,10 @@ def main():
     model = build_model(model_dir)
     signatures = draw_library(lib)
     paths = sorted(signatures)
-    processor = CLIPImageProcessor.from_pretrained(model_dir)
-    tokenizer = CLIPTokenizerFast.from_pretrained(model_dir)
-
-    def embed_images(files):
-        images = [Image.open(f).convert("RGB") for f in files]
-        with torch.no_grad():
-            pixels = processor(images=images, return_tensors="pt")["pixel_values"]
-            return normalize(model.get_image_features(pixel_values=pixels).double().numpy())
+    embed_images, embed_texts = reference_embedders(model, model_dir)
 
     def embed_text(text):
-        with torch.no_grad():
-            ids = tokenizer([text], padding=True, return_tensors="pt")
-            return normalize(model.get_text_features(**ids).double().numpy())[0]
+        return embed_texts([text])[0]
 
     embeddings = dict(zip(paths, embed_images([os.path.join(lib, p) for p in paths])))
     query_rgb = (40, 120, 200)
