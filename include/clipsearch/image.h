@@ -133,6 +133,15 @@ Result<ImageTensor> image_preprocess_memory(const uint8_t* data, size_t size,
                                             const std::string& name, const PreprocessConfig& config,
                                             const DecodeOptions& options = {});
 
+// The two halves of image_preprocess_memory, for callers that also use the decoded pixels (the
+// indexer computes a colour signature from them): decoding as image_preprocess_memory decodes
+// (DecodeMode::kFast shrinks for `config`'s size), then resize + crop + normalize.
+Result<RgbImage> image_decode_for_preprocess(const uint8_t* data, size_t size,
+                                             const std::string& name,
+                                             const PreprocessConfig& config,
+                                             const DecodeOptions& options = {});
+ImageTensor image_preprocess_rgb(const RgbImage& rgb, const PreprocessConfig& config);
+
 // Preprocesses many files on the process-wide thread pool into one [N, 3, H, W] buffer
 // (`out`, resized to N * 3 * H * W). Returns the first failure, naming its file; `statuses`,
 // when given, receives one Status per file so a caller can skip bad files instead.

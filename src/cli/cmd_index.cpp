@@ -138,6 +138,7 @@ Result<int> run_indexer(Catalog& catalog, LoadedModel& m, const IndexArgs& args,
           ", \"embedded\": " + std::to_string(s.embedded) +
           ", \"reused\": " + std::to_string(s.reused) + ", \"moved\": " + std::to_string(s.moved) +
           ", \"touched\": " + std::to_string(s.touched) +
+          ", \"colored\": " + std::to_string(s.colored) +
           ", \"removed\": " + std::to_string(s.removed) +
           ", \"failed\": " + std::to_string(s.failed) +
           ", \"not_images\": " + std::to_string(s.not_images) +
@@ -160,9 +161,10 @@ Result<int> run_indexer(Catalog& catalog, LoadedModel& m, const IndexArgs& args,
           " embedded, " + std::to_string(s.unchanged) + " unchanged, " + std::to_string(s.moved) +
           " moved, " + std::to_string(s.reused) + " copies, " + std::to_string(s.touched) +
           " touched, " + std::to_string(s.removed) + " removed, " + std::to_string(s.failed) +
-          " failed, " + std::to_string(s.not_images) + " not images\ncatalog " +
-          path_json(catalog.path()) + ": " + std::to_string(totals.images) + " images, " +
-          std::to_string(totals.errors) + " errors, generation " +
+          " failed, " + std::to_string(s.not_images) + " not images" +
+          (s.colored ? ", " + std::to_string(s.colored) + " given colour signatures" : "") +
+          "\ncatalog " + path_json(catalog.path()) + ": " + std::to_string(totals.images) +
+          " images, " + std::to_string(totals.errors) + " errors, generation " +
           std::to_string(totals.generation) + "\n";
   }
   if (!json && !s.failures.empty()) {

@@ -38,6 +38,8 @@ struct SearchArgs {
   std::vector<std::string> negatives;
   float image_weight = 0.5f;
   float negative_weight = 0.5f;
+  search::ColorRequest color;  // --color, --color-weight (set when given)
+  std::string color_text, color_weight_text;
   int64_t k = 10;
   int64_t offset = 0;
   double min_score = -std::numeric_limits<double>::infinity();
@@ -184,26 +186,35 @@ Status restrict_to_annotations(const SearchArgs& a, const std::string& db,
 }
 
 // The query's parts as embeddings; indexed images ("--like") are left out of the results.
+// `colors`, when given, receives the query pictures' colour signatures.
 Result<search::Embedding> query_vector(const SearchArgs& a, search::QueryEmbedder& embedder,
-                                       search::Searcher& searcher, std::vector<int64_t>* exclude) {
+                                       search::Searcher& searcher, std::vector<int64_t>* exclude,
+                                       std::vector<ColorSignature>* colors) {
   std::vector<std::string> texts = a.texts;
   if (!a.query.empty()) texts.insert(texts.begin(), a.query);
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> text_vectors,
                               embedder.embed_texts(texts));
   std::vector<search::Embedding> pictures;
   for (const std::string& image : a.images) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(search::Embedding e, embedder.embed_image_file(image));
+    ColorSignature color;
+    CLIPSEARCH_ASSIGN_OR_RETURN(search::Embedding e,
+                                embedder.embed_image_file(image, colors ? &color : nullptr));
     pictures.push_back(std::move(e));
+    if (colors) colors->push_back(std::move(color));
   }
+  std::vector<int64_t> like_ids = a.like_ids;
   for (const std::string& path : a.like) {
     CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher.indexed_image(absolute(path)));
-    exclude->push_back(found.first.id);
-    pictures.push_back(std::move(found.second));
+    like_ids.push_back(found.first.id);
   }
-  for (int64_t id : a.like_ids) {
+  for (int64_t id : like_ids) {
     CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher.indexed_image(id));
     exclude->push_back(id);
     pictures.push_back(std::move(found.second));
+    if (colors) {
+      CLIPSEARCH_ASSIGN_OR_RETURN(ColorSignature color, searcher.indexed_color(id));
+      colors->push_back(std::move(color));
+    }
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> negatives,
                               embedder.embed_texts(a.negatives));
@@ -242,6 +253,16 @@ void print_results(const search::SearchPage& page, const search::SearchRequest& 
   }
 }
 
+// A number, checked for range by color_query_make (which names the option).
+Result<float> parse_color_weight(const std::string& text) {
+  char* end = nullptr;
+  const float w = std::strtof(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || std::isnan(w)) {
+    return Status::error("--color-weight: '" + text + "' is not a number between 0 and 1");
+  }
+  return w;
+}
+
 int run_search(const SearchArgs& a) {
   apply_threads(a.threads);
   IndexSessionOptions options;
@@ -261,8 +282,15 @@ int run_search(const SearchArgs& a) {
   if (Status st = restrict_to_annotations(a, session->db, &*request); !st.ok()) {
     return report_error(st);
   }
-  auto query = query_vector(a, *session->embedder, searcher, &request->exclude_ids);
+  std::vector<ColorSignature> picture_colors;
+  const bool want_colors = search::color_request_needs_pictures(a.color);
+  auto query = query_vector(a, *session->embedder, searcher, &request->exclude_ids,
+                            want_colors ? &picture_colors : nullptr);
   if (!query.ok()) return report_error(query.status());
+  auto color = search::color_query_make(a.color, picture_colors,
+                                        {"--color", "--color-weight", "--image or --like"});
+  if (!color.ok()) return report_error(color.status());
+  request->color = std::move(color).value();
   auto page = searcher.search(*query, *request);
   if (!page.ok()) return report_error(page.status());
   print_results(*page, *request, a.json);
@@ -284,6 +312,13 @@ void add_search_command(CLI::App& app, int* exit_code) {
                   "Share of the pictures when combined with text (0..1)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  CLI::Option* color =
+      cmd->add_option("--color", args->color_text,
+                      "Also rank by colour: #rrggbb, #rgb or a CSS colour name (red, navy, ...)");
+  CLI::Option* color_weight = cmd->add_option(
+      "--color-weight", args->color_weight_text,
+      "Share of colour similarity in the score, 0..1 (0: CLIP only, 1: colour only; default 0.3 "
+      "with --color); without --color the query picture's colours are matched");
   cmd->add_option("--not", args->negatives, "Push results away from this text (repeatable)");
   cmd->add_option("--not-weight", args->negative_weight, "How strongly --not texts are subtracted")
       ->capture_default_str()
@@ -320,7 +355,18 @@ void add_search_command(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"auto", "exact", "hnsw"}));
   add_threads_option(cmd, &args->threads);
   add_image_options(cmd, &args->image_options);
-  cmd->callback([args, exit_code] { *exit_code = run_search(*args); });
+  cmd->callback([args, exit_code, color, color_weight] {
+    if (color->count()) args->color.color = args->color_text;
+    if (color_weight->count()) {
+      auto w = parse_color_weight(args->color_weight_text);
+      if (!w.ok()) {
+        *exit_code = report_error(w.status());
+        return;
+      }
+      args->color.weight = *w;
+    }
+    *exit_code = run_search(*args);
+  });
 }
 
 }  // namespace clipsearch::cli

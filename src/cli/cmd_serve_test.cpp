@@ -135,6 +135,50 @@ TEST_F(ServeApi, PictureUploadAndSimilarity) {
   EXPECT_EQ(by_id.status, 200) << by_id.body;
 }
 
+// color / color_weight give what `clipsearch search --color --color-weight` gives, by URL, JSON
+// and with an uploaded picture's colours; bad values are 400s naming the parameter.
+TEST_F(ServeApi, ColourParametersEqualTheCli) {
+  const std::string png = testing::read_file(ref() + "/query.png");
+  auto cli = [](std::vector<std::string> args) {
+    std::vector<std::string> cmd = {
+        testing::cli_binary(), "search", "--db", db_, "--all", "--json", "-k", "6"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    auto r = testing::run_command(cmd);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    json rows = json::array();
+    std::stringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) rows.push_back(json::parse(line));
+    return rows;
+  };
+  auto same = [](const RawResponse& r, const json& want) {
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json got = json::parse(r.body)["results"];
+    ASSERT_EQ(got.size(), want.size()) << r.body;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i]["id"], want[i]["id"]) << "rank " << i;
+      EXPECT_NEAR(got[i]["score"].get<double>(), want[i]["score"].get<double>(), 1e-6);
+    }
+  };
+  same(get("/api/search?q=a%20red%20dress&color=%23c0392b&color_weight=0.4&k=6"),
+       cli({"a red dress", "--color", "#c0392b", "--color-weight", "0.4"}));
+  same(send(post("/api/search", "application/json",
+                 R"({"q": "x", "color": "navy", "color_weight": 1, "k": 6})")),
+       cli({"x", "--color", "navy", "--color-weight", "1"}));
+  same(send(post("/api/search", "multipart/form-data; boundary=XyZ",
+                 multipart({{"color_weight", "0.5"}, {"k", "6"}}, png))),
+       cli({"--image", ref() + "/query.png", "--color-weight", "0.5"}));
+  auto expect_400 = [](const RawResponse& r, const std::string& words) {
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(json::parse(r.body).value("error", "").find(words), std::string::npos) << r.body;
+  };
+  expect_400(get("/api/search?q=x&color=blurple"),
+             "'color': 'blurple' is not a colour: use #rrggbb or a CSS colour name");
+  expect_400(get("/api/search?q=x&color=red&color_weight=1.5"), "'color_weight'");
+  expect_400(get("/api/search?q=x&color_weight=0.5"), "'color_weight' needs a colour");
+  expect_400(send(post("/api/search", "application/json", R"({"q": "x", "color": 5})")),
+             "'color' must be a string");
+}
+
 TEST_F(ServeApi, ImagesThumbnailsStatusHealthMetricsPage) {
   auto image = get("/api/images/1");
   EXPECT_EQ(image.status, 200);

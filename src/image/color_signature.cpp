@@ -109,15 +109,23 @@ struct NamedColor {
 
 // The CSS basic colours plus common names a shopper types.
 constexpr NamedColor kNamedColors[] = {
-    {"black", {0, 0, 0}},        {"white", {255, 255, 255}},  {"gray", {128, 128, 128}},
-    {"grey", {128, 128, 128}},   {"silver", {192, 192, 192}}, {"red", {255, 0, 0}},
-    {"maroon", {128, 0, 0}},     {"orange", {255, 165, 0}},   {"yellow", {255, 255, 0}},
-    {"olive", {128, 128, 0}},    {"lime", {0, 255, 0}},       {"green", {0, 128, 0}},
-    {"teal", {0, 128, 128}},     {"cyan", {0, 255, 255}},     {"aqua", {0, 255, 255}},
-    {"blue", {0, 0, 255}},       {"navy", {0, 0, 128}},       {"purple", {128, 0, 128}},
-    {"magenta", {255, 0, 255}},  {"fuchsia", {255, 0, 255}},  {"pink", {255, 192, 203}},
-    {"brown", {165, 42, 42}},    {"beige", {245, 245, 220}},  {"gold", {255, 215, 0}},
-    {"violet", {238, 130, 238}}, {"indigo", {75, 0, 130}},    {"turquoise", {64, 224, 208}},
+    {"black", {0, 0, 0}},           {"white", {255, 255, 255}},     {"gray", {128, 128, 128}},
+    {"grey", {128, 128, 128}},      {"silver", {192, 192, 192}},    {"red", {255, 0, 0}},
+    {"maroon", {128, 0, 0}},        {"orange", {255, 165, 0}},      {"yellow", {255, 255, 0}},
+    {"olive", {128, 128, 0}},       {"lime", {0, 255, 0}},          {"green", {0, 128, 0}},
+    {"teal", {0, 128, 128}},        {"cyan", {0, 255, 255}},        {"aqua", {0, 255, 255}},
+    {"blue", {0, 0, 255}},          {"navy", {0, 0, 128}},          {"purple", {128, 0, 128}},
+    {"magenta", {255, 0, 255}},     {"fuchsia", {255, 0, 255}},     {"pink", {255, 192, 203}},
+    {"brown", {165, 42, 42}},       {"beige", {245, 245, 220}},     {"gold", {255, 215, 0}},
+    {"violet", {238, 130, 238}},    {"indigo", {75, 0, 130}},       {"turquoise", {64, 224, 208}},
+    {"coral", {255, 127, 80}},      {"salmon", {250, 128, 114}},    {"crimson", {220, 20, 60}},
+    {"tomato", {255, 99, 71}},      {"khaki", {240, 230, 140}},     {"tan", {210, 180, 140}},
+    {"wheat", {245, 222, 179}},     {"ivory", {255, 255, 240}},     {"chocolate", {210, 105, 30}},
+    {"plum", {221, 160, 221}},      {"orchid", {218, 112, 214}},    {"lavender", {230, 230, 250}},
+    {"skyblue", {135, 206, 235}},   {"lightblue", {173, 216, 230}}, {"darkblue", {0, 0, 139}},
+    {"darkred", {139, 0, 0}},       {"darkgreen", {0, 100, 0}},     {"lightgreen", {144, 238, 144}},
+    {"lightgray", {211, 211, 211}}, {"lightgrey", {211, 211, 211}}, {"darkgray", {169, 169, 169}},
+    {"darkgrey", {169, 169, 169}},
 };
 
 int hex_digit(char c) {
@@ -212,6 +220,31 @@ float color_distance(const ColorSignature& a, const ColorSignature& b) {
 
 float color_similarity(const ColorSignature& a, const ColorSignature& b) {
   return std::exp(-color_distance(a, b) / kSimilarityScale);
+}
+
+float color_similarity_packed(const ColorSignature& query, const float* packed) {
+  bool any = false;
+  for (int k = 0; k < kColorSignatureColors; ++k) any = any || packed[k * 4 + 3] > 0;
+  if (query.colors.empty() || !any) return 0;
+  // The two one_way() sums of color_distance(query, image), in the same order.
+  float to_image = 0;
+  for (const auto& a : query.colors) {
+    float best = INFINITY;
+    for (int k = 0; k < kColorSignatureColors; ++k) {
+      const float* p = packed + k * 4;
+      if (p[3] > 0) best = std::min(best, lab_distance(a.lab, p));
+    }
+    to_image += a.weight * best;
+  }
+  float to_query = 0;
+  for (int k = 0; k < kColorSignatureColors; ++k) {
+    const float* p = packed + k * 4;
+    if (!(p[3] > 0)) continue;
+    float best = INFINITY;
+    for (const auto& b : query.colors) best = std::min(best, lab_distance(p, b.lab));
+    to_query += p[3] * best;
+  }
+  return std::exp(-(0.5f * (to_image + to_query)) / kSimilarityScale);
 }
 
 Result<std::array<uint8_t, 3>> color_parse(const std::string& text) {

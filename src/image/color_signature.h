@@ -46,6 +46,9 @@ ColorSignature color_signature_of(const uint8_t rgb[3]);
 
 float color_distance(const ColorSignature& a, const ColorSignature& b);
 float color_similarity(const ColorSignature& a, const ColorSignature& b);
+// color_similarity(query, ColorSignature::unpack(packed)), bit for bit, without allocating (the
+// search scans every image's packed signature); 0 for a signature without colours.
+float color_similarity_packed(const ColorSignature& query, const float* packed);
 
 // sRGB (0-255) to CIELAB, D65 white.
 std::array<float, 3> color_srgb_to_lab(const uint8_t rgb[3]);

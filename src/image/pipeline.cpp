@@ -17,12 +17,23 @@ DecodeOptions with_target(DecodeOptions options, const PreprocessConfig& config)
 
 }  // namespace
 
+Result<RgbImage> image_decode_for_preprocess(const uint8_t* data, size_t size,
+                                             const std::string& name,
+                                             const PreprocessConfig& config,
+                                             const DecodeOptions& options) {
+  return image_decode_memory(data, size, name, with_target(options, config));
+}
+
+ImageTensor image_preprocess_rgb(const RgbImage& rgb, const PreprocessConfig& config) {
+  return image_normalize(image_resize_crop(rgb, config), config);
+}
+
 Result<ImageTensor> image_preprocess_memory(const uint8_t* data, size_t size,
                                             const std::string& name, const PreprocessConfig& config,
                                             const DecodeOptions& options) {
   CLIPSEARCH_ASSIGN_OR_RETURN(RgbImage rgb,
-                              image_decode_memory(data, size, name, with_target(options, config)));
-  return image_normalize(image_resize_crop(rgb, config), config);
+                              image_decode_for_preprocess(data, size, name, config, options));
+  return image_preprocess_rgb(rgb, config);
 }
 
 Result<ImageTensor> image_preprocess_file(const std::string& path, const PreprocessConfig& config,

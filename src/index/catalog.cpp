@@ -55,7 +55,8 @@ CREATE TABLE images(
   status INTEGER NOT NULL,
   error TEXT,
   embedding BLOB,
-  indexed_at_ns INTEGER NOT NULL);
+  indexed_at_ns INTEGER NOT NULL,
+  color BLOB);
 CREATE INDEX images_hash ON images(hash);
 CREATE INDEX images_date ON images(date_taken_ns);
 )sql";
@@ -71,6 +72,11 @@ std::string random_id() {
   }
   return out;
 }
+// Version 1 -> 2: the colour signature column. Existing rows get NULL ("not computed yet"), which
+// the next `clipsearch index` fills in without re-embedding.
+constexpr const char* kMigrateTo2 =
+    "ALTER TABLE images ADD COLUMN color BLOB; "
+    "UPDATE meta SET value = 2 WHERE key = 'schema_version';";
 
 }  // namespace
 
@@ -162,7 +168,7 @@ Status Catalog::setup(Mode mode) {
       static_cast<void>(exec("ROLLBACK"));
       return st;
     }
-    Status st = has_schema ? Status() : exec(kSchema);
+    Status st = has_schema ? migrate() : exec(kSchema);
     if (st.ok() && !has_schema) {
       st = exec(("INSERT INTO meta VALUES ('schema_version', " +
                  std::to_string(kCatalogSchemaVersion) + "), ('generation', 0)")
@@ -181,13 +187,24 @@ Status Catalog::setup(Mode mode) {
   auto version = get_meta("schema_version");
   if (!version.ok()) return Status::error(path_ + ": not a clipsearch catalog");
   if (!version->has_value()) return Status::error(path_ + ": not a clipsearch catalog");
-  if (**version != std::to_string(kCatalogSchemaVersion)) {
+  // A version-1 catalog opened read-only (a search before the first `index` with this build)
+  // is read as it is: no colour signatures.
+  has_colors_ = **version == std::to_string(kCatalogSchemaVersion);
+  if (!has_colors_ && !(mode == Mode::kReadOnly && **version == "1")) {
     return Status::error(path_ + ": catalog schema version " + **version +
-                         ", this clipsearch reads version " +
+                         ", this clipsearch reads versions 1 and " +
                          std::to_string(kCatalogSchemaVersion));
   }
   auto dim = get_meta("embed_dim");
   if (dim.ok() && dim->has_value()) embed_dim_ = std::atoll((*dim)->c_str());
+  return Status();
+}
+
+// Upgrades an older schema in place, inside the caller's write transaction. A newer version is
+// left alone: the version check after it refuses the file.
+Status Catalog::migrate() {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<std::string> version, get_meta("schema_version"));
+  if (version.value_or("") == "1") return exec(kMigrateTo2);
   return Status();
 }
 
@@ -318,17 +335,18 @@ Result<int64_t> Catalog::add_root(const std::string& path,
   return sqlite3_column_int64(s, 0);
 }
 
-Result<int64_t> Catalog::put_image(const ImageRecord& r, const float* embedding) {
+Result<int64_t> Catalog::put_image(const ImageRecord& r, const float* embedding,
+                                   const std::vector<float>* color) {
   assert(in_write_);
   CLIPSEARCH_ASSIGN_OR_RETURN(
       sqlite3_stmt * s,
       prepare("INSERT INTO images(path, root_id, size, mtime_ns, hash, width, height, format, "
-              "date_taken_ns, date_source, status, error, embedding, indexed_at_ns) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+              "date_taken_ns, date_source, status, error, embedding, indexed_at_ns, color) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
               "ON CONFLICT(path) DO UPDATE SET root_id = ?2, size = ?3, mtime_ns = ?4, "
               "hash = ?5, width = ?6, height = ?7, format = ?8, date_taken_ns = ?9, "
               "date_source = ?10, status = ?11, error = ?12, embedding = ?13, "
-              "indexed_at_ns = ?14 RETURNING id"));
+              "indexed_at_ns = ?14, color = ?15 RETURNING id"));
   StmtGuard guard(s);
   bind_bytes(s, 1, r.path);
   sqlite3_bind_int64(s, 2, r.root_id);
@@ -357,9 +375,22 @@ Result<int64_t> Catalog::put_image(const ImageRecord& r, const float* embedding)
     sqlite3_bind_null(s, 13);
   }
   sqlite3_bind_int64(s, 14, r.indexed_at_ns ? r.indexed_at_ns : now_ns());
+  bind_floats(s, 15, color);
   if (sqlite3_step(s) != SQLITE_ROW) return error("writing an image");
   changed_ = true;
   return sqlite3_column_int64(s, 0);
+}
+
+Status Catalog::set_color(int64_t id, const std::vector<float>& color) {
+  assert(in_write_);
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                              prepare("UPDATE images SET color = ?2 WHERE id = ?1"));
+  StmtGuard guard(s);
+  sqlite3_bind_int64(s, 1, id);
+  bind_floats(s, 2, &color);
+  if (sqlite3_step(s) != SQLITE_DONE) return error("writing a colour signature");
+  changed_ = true;
+  return Status();
 }
 
 Status Catalog::move_image(int64_t id, const ImageRecord& r) {

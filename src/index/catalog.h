@@ -28,7 +28,9 @@ struct sqlite3_stmt;
 
 namespace clipsearch {
 
-constexpr int kCatalogSchemaVersion = 1;
+// Version 2 added images.color (colour signatures); a version-1 file is migrated when opened
+// for writing and read without colours when opened read-only.
+constexpr int kCatalogSchemaVersion = 2;
 
 // What made the embeddings. `fingerprint` changes whenever the weights, the config or the
 // preprocessing change; two catalogs agree on a model when their fingerprints are equal.
@@ -69,6 +71,7 @@ struct FileState {
   int64_t mtime_ns = 0;
   ImageStatus status = ImageStatus::kOk;
   std::string hash;
+  bool has_color = false;  // a colour signature was computed (maybe empty: nothing to sample)
 };
 
 struct CatalogRoot {
@@ -152,6 +155,15 @@ class Catalog {
   Result<std::vector<int64_t>> filter_ids(const ImageFilter& filter);
   // Every row (for reindex and status); fn returns false to stop.
   Status for_each_image(const std::function<bool(const ImageRecord&)>& fn);
+  // --- colour signatures: float32 arrays stored as they are given (image/color_signature.h
+  // packs them); an empty array means "computed, no colour", a missing one "not computed yet".
+  // False for a version-1 catalog opened read-only: every image then has no colour.
+  bool has_colors() const { return has_colors_; }
+  // The signature of one image; nullopt when none was computed (or no such image).
+  Result<std::optional<std::vector<float>>> get_color(int64_t id);
+  // Calls fn(id, floats, count) for every ok image with a non-empty signature, in id order.
+  Status for_each_color(const std::function<void(int64_t id, const float* color, size_t n)>& fn);
+
   // Failed rows: path and message.
   Result<std::vector<std::pair<std::string, std::string>>> failures(int64_t limit);
 
@@ -162,8 +174,12 @@ class Catalog {
   void rollback();
   Result<int64_t> add_root(const std::string& path, const std::vector<std::string>& excludes);
   // Inserts or replaces the row with this path; `embedding` (embed_dim floats, or null for a
-  // failed file) is stored as little-endian float32. Returns the row id.
-  Result<int64_t> put_image(const ImageRecord& record, const float* embedding);
+  // failed file) is stored as little-endian float32, `color` likewise (null: not computed).
+  // Returns the row id.
+  Result<int64_t> put_image(const ImageRecord& record, const float* embedding,
+                            const std::vector<float>* color = nullptr);
+  // Stores the colour signature of an existing row (filled in for older rows).
+  Status set_color(int64_t id, const std::vector<float>& color);
   // A file moved: the row keeps its id and embedding, and takes the new path and file facts.
   Status move_image(int64_t id, const ImageRecord& facts);
   Status remove_image(int64_t id);
@@ -176,6 +192,7 @@ class Catalog {
   Catalog(std::string path, sqlite3* db);
   Status exec(const char* sql);
   Status setup(Mode mode);
+  Status migrate();
   Result<sqlite3_stmt*> prepare(const char* sql);
   Status error(const char* what) const;
   Result<std::optional<std::string>> get_meta(const std::string& key);
@@ -186,6 +203,7 @@ class Catalog {
   bool in_write_ = false;
   bool changed_ = false;
   int64_t embed_dim_ = 0;
+  bool has_colors_ = false;
   struct Statements;
   std::unique_ptr<Statements> st_;
 };

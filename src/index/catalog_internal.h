@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <string>
 #include <utility>
@@ -58,6 +59,23 @@ inline std::pair<std::string, std::string> folder_range(std::string folder) {
 
 inline void bind_bytes(sqlite3_stmt* s, int i, const std::string& bytes) {
   sqlite3_bind_blob64(s, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+}
+
+// A float array as a little-endian float32 BLOB (an empty array is an empty BLOB); null: NULL.
+inline void bind_floats(sqlite3_stmt* s, int i, const std::vector<float>* values) {
+  if (values == nullptr) {
+    sqlite3_bind_null(s, i);
+  } else {
+    sqlite3_bind_blob64(s, i, values->empty() ? "" : static_cast<const void*>(values->data()),
+                        values->size() * sizeof(float), SQLITE_TRANSIENT);
+  }
+}
+
+inline std::vector<float> column_floats(sqlite3_stmt* s, int i) {
+  const auto n = static_cast<size_t>(sqlite3_column_bytes(s, i)) / sizeof(float);
+  std::vector<float> out(n);
+  if (n) std::memcpy(out.data(), sqlite3_column_blob(s, i), n * sizeof(float));
+  return out;
 }
 
 inline std::string join_excludes(const std::vector<std::string>& excludes) {

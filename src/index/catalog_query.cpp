@@ -44,8 +44,9 @@ Result<std::vector<CatalogRoot>> Catalog::roots() {
 Status Catalog::for_each_file_under(const std::string& folder,
                                     const std::function<void(const FileState&)>& fn) {
   CLIPSEARCH_ASSIGN_OR_RETURN(
-      sqlite3_stmt * s, prepare("SELECT id, path, size, mtime_ns, status, hash FROM images "
-                                "WHERE path = ?1 OR (path >= ?2 AND path < ?3) ORDER BY path"));
+      sqlite3_stmt * s,
+      prepare("SELECT id, path, size, mtime_ns, status, hash, color IS NOT NULL FROM images "
+              "WHERE path = ?1 OR (path >= ?2 AND path < ?3) ORDER BY path"));
   StmtGuard guard(s);
   auto [lo, hi] = folder_range(folder);
   bind_bytes(s, 1, folder);
@@ -60,6 +61,7 @@ Status Catalog::for_each_file_under(const std::string& folder,
     f.mtime_ns = sqlite3_column_int64(s, 3);
     f.status = sqlite3_column_int(s, 4) == 0 ? ImageStatus::kOk : ImageStatus::kError;
     f.hash = column_bytes(s, 5);
+    f.has_color = sqlite3_column_int(s, 6) != 0;
     fn(f);
   }
   if (rc != SQLITE_DONE) return error("reading images");
@@ -140,6 +142,36 @@ Result<std::vector<float>> Catalog::get_embedding(int64_t id) {
   std::vector<float> e(bytes.size() / sizeof(float));
   std::memcpy(e.data(), bytes.data(), e.size() * sizeof(float));
   return e;
+}
+
+Result<std::optional<std::vector<float>>> Catalog::get_color(int64_t id) {
+  using Found = std::optional<std::vector<float>>;
+  if (!has_colors_) return Found();
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare("SELECT color FROM images WHERE id = ?"));
+  StmtGuard guard(s);
+  sqlite3_bind_int64(s, 1, id);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE || (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL)) {
+    return Found();
+  }
+  if (rc != SQLITE_ROW) return error("reading a colour signature");
+  return Found(column_floats(s, 0));
+}
+
+Status Catalog::for_each_color(
+    const std::function<void(int64_t id, const float* color, size_t n)>& fn) {
+  if (!has_colors_) return Status();
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                              prepare("SELECT id, color FROM images WHERE status = 0 AND "
+                                      "length(color) > 0 ORDER BY id"));
+  StmtGuard guard(s);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const std::vector<float> color = column_floats(s, 1);
+    fn(sqlite3_column_int64(s, 0), color.data(), color.size());
+  }
+  if (rc != SQLITE_DONE) return error("reading colour signatures");
+  return Status();
 }
 
 Status Catalog::for_each_embedding(

@@ -249,6 +249,67 @@ TEST(Catalog, RefusesFilesThatAreNotCatalogs) {
   EXPECT_FALSE(other.ok());
 }
 
+TEST(Catalog, ColourSignaturesAndTheVersionOneMigration) {
+  testing::TempDir tmp;
+  const std::string path = tmp.file("index.db");
+  {
+    auto c = open_bound(path);
+    ASSERT_TRUE(c->has_colors());
+    ASSERT_TRUE(c->begin_write().ok());
+    const std::vector<float> color = {50, 10, -20, 1};
+    const std::vector<float> none;
+    const int64_t a = *c->put_image(record("/p/a.png"), vec(1).data(), &color);
+    const int64_t b = *c->put_image(record("/p/b.png"), vec(2).data(), &none);
+    const int64_t n = *c->put_image(record("/p/n.png"), vec(3).data());
+    ASSERT_TRUE(c->commit().ok());
+    EXPECT_EQ(c->get_color(a)->value(), color);
+    EXPECT_EQ(c->get_color(b)->value(), none);   // computed: no colour
+    EXPECT_FALSE(c->get_color(n)->has_value());  // not computed yet
+    std::vector<int64_t> seen;
+    ASSERT_TRUE(c->for_each_color([&](int64_t id, const float*, size_t k) {
+                   seen.push_back(id);
+                   EXPECT_EQ(k, 4u);
+                 }).ok());
+    EXPECT_EQ(seen, std::vector<int64_t>{a});
+  }
+  // Back to version 1 as an older clipsearch wrote it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE images DROP COLUMN color; "
+                         "UPDATE meta SET value = 1 WHERE key = 'schema_version'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto ro = Catalog::open(path, Catalog::Mode::kReadOnly);
+    ASSERT_TRUE(ro.ok()) << ro.status().message();
+    EXPECT_FALSE((*ro)->has_colors());
+    EXPECT_EQ((*ro)->read_snapshot()->ids.size(), 3u);
+    EXPECT_FALSE((*ro)->get_color(1)->has_value());
+  }
+  auto rw = Catalog::open(path, Catalog::Mode::kReadWrite);
+  ASSERT_TRUE(rw.ok()) << rw.status().message();
+  EXPECT_TRUE((*rw)->has_colors());
+  int without = 0;
+  ASSERT_TRUE(
+      (*rw)
+          ->for_each_file_under("/p", [&](const FileState& f) { without += f.has_color ? 0 : 1; })
+          .ok());
+  EXPECT_EQ(without, 3);
+  auto ro = Catalog::open(path, Catalog::Mode::kReadOnly);
+  ASSERT_TRUE(ro.ok());
+  EXPECT_TRUE((*ro)->has_colors());
+  // A version this build does not know stays refused.
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "UPDATE meta SET value = 99 WHERE key = 'schema_version'", nullptr, nullptr,
+               nullptr);
+  sqlite3_close(db);
+  auto future = Catalog::open(path, Catalog::Mode::kReadOnly);
+  ASSERT_FALSE(future.ok());
+  EXPECT_NE(future.status().message().find("schema version 99"), std::string::npos);
+}
+
 TEST(Catalog, RootsKeepTheirExcludes) {
   testing::TempDir tmp;
   auto c = open_bound(tmp.file("index.db"));

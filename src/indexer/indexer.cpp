@@ -14,12 +14,14 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "clipsearch/threads.h"
+#include "image/color_signature.h"
 #include "image/decode.h"
 #include "indexer/model_identity.h"
 
@@ -33,6 +35,9 @@ struct WorkItem {
   int64_t existing_id = 0;  // the row with this path; 0 for a new file
   bool existing_ok = false;
   std::string existing_hash;
+  bool existing_has_color = false;
+  // An unchanged row indexed before colour signatures existed: only its colour is computed.
+  bool color_only = false;
 };
 
 enum class Outcome {
@@ -41,6 +46,7 @@ enum class Outcome {
   kTouch,     // same content as this path's row: only the file facts changed
   kNotImage,  // first bytes are no allow-listed format
   kFailed,
+  kColor,  // color_only: the signature of an unchanged, already embedded image
 };
 
 struct Prepared {
@@ -48,6 +54,9 @@ struct Prepared {
   Outcome outcome = Outcome::kFailed;
   ImageRecord record;
   std::vector<float> pixels;  // [3, H, W] for kTensor
+  // Packed colour signature (image/color_signature.h) computed from the decoded pixels; empty
+  // when the image could not be decoded for it (kTouch, kColor); unset: not computed.
+  std::optional<std::vector<float>> color;
 };
 
 struct Shared {
@@ -81,6 +90,20 @@ Status read_whole(int fd, int64_t size, std::vector<uint8_t>* buf) {
   return Status();
 }
 
+std::vector<float> packed_color(const RgbImage& rgb) {
+  const auto packed = color_signature(rgb).pack();
+  return std::vector<float>(packed.begin(), packed.end());
+}
+
+// The colour signature alone, for a file whose embedding is kept: a file that no longer decodes
+// gets an empty signature ("no colour") rather than failing a row whose embedding is fine.
+std::vector<float> color_of(const std::vector<uint8_t>& buf, const std::string& path,
+                            const Shared& sh) {
+  Result<RgbImage> rgb =
+      image_decode_for_preprocess(buf.data(), buf.size(), path, sh.config, sh.options.decode);
+  return rgb.ok() ? packed_color(*rgb) : std::vector<float>();
+}
+
 Prepared prepare(size_t index, Shared& sh) {
   const WorkItem& w = sh.work[index];
   Prepared p;
@@ -90,7 +113,9 @@ Prepared prepare(size_t index, Shared& sh) {
   r.root_id = w.root_id;
   r.status = ImageStatus::kError;
   auto fail = [&](const std::string& message) {
-    p.outcome = Outcome::kFailed;
+    // A row whose embedding is kept never becomes an error row for want of a colour.
+    p.outcome = w.color_only ? Outcome::kColor : Outcome::kFailed;
+    if (w.color_only) p.color.emplace();
     r.error = message;
     return std::move(p);
   };
@@ -123,6 +148,12 @@ Prepared prepare(size_t index, Shared& sh) {
   ::close(fd);
   if (!st_read.ok()) return fail(st_read.message());
   sh.bytes_read += r.size;
+  if (w.color_only) {
+    ++sh.decoded;
+    p.outcome = Outcome::kColor;
+    p.color = color_of(buf, w.path, sh);
+    return p;
+  }
   r.hash = sha256_bytes(buf.data(), buf.size());
 
   Result<ImageHeader> header = image_read_header(buf.data(), buf.size(), w.path);
@@ -142,6 +173,10 @@ Prepared prepare(size_t index, Shared& sh) {
   if (w.existing_ok && r.hash == w.existing_hash) {
     p.outcome = Outcome::kTouch;
     r.status = ImageStatus::kOk;
+    if (!w.existing_has_color) {
+      ++sh.decoded;
+      p.color = color_of(buf, w.path, sh);
+    }
     return p;
   }
   if (sh.known_hashes && sh.known_hashes->count(r.hash)) {
@@ -150,12 +185,14 @@ Prepared prepare(size_t index, Shared& sh) {
     return p;
   }
   ++sh.decoded;
-  Result<ImageTensor> t =
-      image_preprocess_memory(buf.data(), buf.size(), w.path, sh.config, sh.options.decode);
-  if (!t.ok()) return fail(t.status().message());
+  // One decode feeds both the model's input and the colour signature.
+  Result<RgbImage> rgb =
+      image_decode_for_preprocess(buf.data(), buf.size(), w.path, sh.config, sh.options.decode);
+  if (!rgb.ok()) return fail(rgb.status().message());
+  p.color = packed_color(*rgb);
   p.outcome = Outcome::kTensor;
   r.status = ImageStatus::kOk;
-  p.pixels = std::move(t->data);
+  p.pixels = image_preprocess_rgb(*rgb, sh.config).data;
   return p;
 }
 
@@ -232,16 +269,24 @@ struct Writer {
         case Outcome::kTensor: {
           assert(tensor_items[k] == i);
           const float* e = embeddings.data() + static_cast<int64_t>(k++) * dim;
-          CLIPSEARCH_RETURN_IF_ERROR(catalog.put_image(p.record, e).status());
+          CLIPSEARCH_RETURN_IF_ERROR(catalog.put_image(p.record, e, &*p.color).status());
           ++stats.embedded;
           break;
         }
         case Outcome::kTouch: {
           CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<float> e, catalog.get_embedding(w.existing_id));
-          CLIPSEARCH_RETURN_IF_ERROR(catalog.put_image(p.record, e.data()).status());
+          if (!p.color) {
+            CLIPSEARCH_ASSIGN_OR_RETURN(p.color, catalog.get_color(w.existing_id));
+          }
+          CLIPSEARCH_RETURN_IF_ERROR(
+              catalog.put_image(p.record, e.data(), p.color ? &*p.color : nullptr).status());
           ++stats.touched;
           break;
         }
+        case Outcome::kColor:
+          CLIPSEARCH_RETURN_IF_ERROR(catalog.set_color(w.existing_id, *p.color));
+          ++stats.colored;
+          break;
         case Outcome::kReuse: {
           auto it = missing_by_hash.find(p.record.hash);
           if (w.existing_id == 0 && it != missing_by_hash.end() && !it->second.empty()) {
@@ -258,7 +303,11 @@ struct Writer {
             --done;  // counted again when the retry pass writes it
             break;
           }
-          CLIPSEARCH_RETURN_IF_ERROR(catalog.put_image(p.record, source->second.data()).status());
+          // The copy carries the source's colour too (none yet: the next run computes it).
+          CLIPSEARCH_ASSIGN_OR_RETURN(p.color, catalog.get_color(source->first.id));
+          CLIPSEARCH_RETURN_IF_ERROR(
+              catalog.put_image(p.record, source->second.data(), p.color ? &*p.color : nullptr)
+                  .status());
           ++stats.reused;
           break;
         }
@@ -406,18 +455,21 @@ Result<IndexStats> index_library(Catalog& catalog, Model& model, const Preproces
       seen.insert(f.path);
       ++stats.files;
       auto it = known.find(f.path);
-      if (it != known.end() && it->second.size == f.size && it->second.mtime_ns == f.mtime_ns) {
-        ++stats.unchanged;
-        continue;
-      }
-      if (!queued.insert(f.path).second) continue;
+      const bool unchanged =
+          it != known.end() && it->second.size == f.size && it->second.mtime_ns == f.mtime_ns;
+      if (unchanged) ++stats.unchanged;
+      const bool needs_color =
+          unchanged && it->second.status == ImageStatus::kOk && !it->second.has_color;
+      if ((unchanged && !needs_color) || !queued.insert(f.path).second) continue;
       WorkItem w;
       w.path = f.path;
       w.root_id = root.id;
+      w.color_only = needs_color;
       if (it != known.end()) {
         w.existing_id = it->second.id;
         w.existing_ok = it->second.status == ImageStatus::kOk;
         w.existing_hash = it->second.hash;
+        w.existing_has_color = it->second.has_color;
       }
       work.push_back(std::move(w));
     }

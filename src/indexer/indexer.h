@@ -8,7 +8,9 @@
 // workers prepare the next ones, and writes each batch in one transaction: a kill loses at most
 // the batch in flight. Files seen missing under a root that was read completely are removed
 // last; a moved or copied file (same content hash) takes the known embedding instead of being
-// decoded again (a move keeps its row id).
+// decoded again (a move keeps its row id). The same decode that feeds the model gives each image
+// its colour signature (image/color_signature.h), on the worker threads; copies and moves keep
+// theirs, and images indexed before signatures existed get one without being embedded again.
 //
 // Failures of single files (unreadable, corrupt, truncated, too large) are stored with status
 // error and listed in the stats; they never stop the run. Roots that are missing, unreadable or
@@ -68,6 +70,7 @@ struct IndexStats {
   int64_t moved = 0;       // a missing file found under a new name: row moved, id kept
   int64_t touched = 0;     // mtime changed, content did not: facts updated only
   int64_t removed = 0;     // rows of files gone from a readable root
+  int64_t colored = 0;     // unchanged images given the colour signature they lacked
   int64_t failed = 0;      // files stored with status error in this run
   int64_t not_images = 0;  // files whose first bytes are no allow-listed image format
   int64_t decoded = 0;     // images decoded (0 on a re-run over an unchanged library)

@@ -5,12 +5,14 @@
 #include "indexer/indexer.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <cmath>
 #include <filesystem>
 
 #include "clipsearch/threads.h"
+#include "image/color_signature.h"
 #include "indexer/model_identity.h"
 #include "testing/test_images.h"
 #include "testing/test_util.h"
@@ -132,6 +134,62 @@ TEST_F(IndexerTest, IncrementalRuns) {
   s = index();
   EXPECT_EQ(s.decoded, 0);
   EXPECT_EQ(s.unchanged, 7);
+}
+
+// The packed signature of a file, computed here from the decoded pixels.
+std::vector<float> expected_color(const std::string& file) {
+  auto rgb = image_decode_file(file);
+  EXPECT_TRUE(rgb.ok()) << rgb.status().message();
+  const auto packed = color_signature(rgb.ok() ? *rgb : RgbImage{}).pack();
+  return std::vector<float>(packed.begin(), packed.end());
+}
+
+// "c<i>.png", built without `"literal" + std::string` (GCC 12's -Wrestrict false positive).
+std::string colour_file(int i) {
+  std::string name = "c";
+  name += std::to_string(i);
+  name += ".png";
+  return name;
+}
+
+TEST_F(IndexerTest, ColourSignaturesAreComputedCarriedAndFilledIn) {
+  for (int i = 0; i < 4; ++i) put(colour_file(i), testing::make_image(30, 20, i));
+  index();
+  for (int i = 0; i < 4; ++i) {
+    const std::string rel = colour_file(i);
+    EXPECT_EQ(catalog_->get_color(row(rel)->id)->value(), expected_color(path(rel))) << rel;
+  }
+  // A copy and a move carry the colour; a touched file keeps its own.
+  fs::copy_file(path("c0.png"), path("copy.png"));
+  fs::rename(path("c1.png"), path("moved.png"));
+  fs::last_write_time(path("c2.png"), fs::last_write_time(path("c2.png")) + std::chrono::hours(1));
+  IndexStats s = index();
+  EXPECT_EQ(s.reused + s.moved + s.touched, 3);
+  EXPECT_EQ(s.decoded, 0);
+  EXPECT_EQ(catalog_->get_color(row("copy.png")->id)->value(), expected_color(path("c0.png")));
+  EXPECT_EQ(catalog_->get_color(row("moved.png")->id)->value(), expected_color(path("moved.png")));
+  EXPECT_EQ(catalog_->get_color(row("c2.png")->id)->value(), expected_color(path("c2.png")));
+
+  // Rows without a signature (as a catalog from before colours has them) get one on the next
+  // run, without being embedded again; then nothing is left to do.
+  const std::vector<float> embedding = *catalog_->get_embedding(row("c3.png")->id);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(tmp_.file("index.db").c_str(), &db), SQLITE_OK);
+  const std::string forget =
+      "UPDATE images SET color = NULL WHERE id IN (" + std::to_string(row("c0.png")->id) + ", " +
+      std::to_string(row("c3.png")->id) + ", " + std::to_string(row("copy.png")->id) + ")";
+  EXPECT_EQ(sqlite3_exec(db, forget.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_FALSE(catalog_->get_color(row("c3.png")->id)->has_value());
+  s = index();
+  EXPECT_EQ(s.colored, 3);
+  EXPECT_EQ(s.embedded, 0);
+  EXPECT_EQ(s.unchanged, 5);
+  EXPECT_EQ(catalog_->get_color(row("c3.png")->id)->value(), expected_color(path("c3.png")));
+  EXPECT_EQ(catalog_->get_color(row("copy.png")->id)->value(), expected_color(path("c0.png")));
+  EXPECT_EQ(*catalog_->get_embedding(row("c3.png")->id), embedding);
+  s = index();
+  EXPECT_EQ(s.colored + s.decoded + s.bytes_read, 0);
 }
 
 TEST_F(IndexerTest, EmbeddingsEqualTheModelsOnTheSameFile) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "core/mapped_file.h"
 #include "indexer/model_identity.h"
 
 namespace clipsearch::search {
@@ -107,17 +108,19 @@ void QueryEmbedder::shared_put(const std::string& text, const std::vector<float>
   shared_->set(shared_key(text), bytes, shared_ttl_);
 }
 
-Result<std::vector<float>> QueryEmbedder::embed_image_file(const std::string& path) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(ImageTensor tensor,
-                              image_preprocess_file(path, preprocess_, decode_));
-  return embed_tensor(tensor, path);
+Result<std::vector<float>> QueryEmbedder::embed_image_file(const std::string& path,
+                                                           ColorSignature* color) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(path));
+  return embed_image_memory(file.data(), file.size(), path, color);
 }
 
 Result<std::vector<float>> QueryEmbedder::embed_image_memory(const uint8_t* data, size_t size,
-                                                             const std::string& name) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(ImageTensor tensor,
-                              image_preprocess_memory(data, size, name, preprocess_, decode_));
-  return embed_tensor(tensor, name);
+                                                             const std::string& name,
+                                                             ColorSignature* color) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(RgbImage rgb,
+                              image_decode_for_preprocess(data, size, name, preprocess_, decode_));
+  if (color) *color = color_signature(rgb);
+  return embed_tensor(image_preprocess_rgb(rgb, preprocess_), name);
 }
 
 Result<std::vector<float>> QueryEmbedder::embed_tensor(const ImageTensor& tensor,

@@ -25,6 +25,7 @@
 #include "clipsearch/model.h"
 #include "clipsearch/tokenizer.h"
 #include "core/shared_cache.h"
+#include "image/color_signature.h"
 #include "search/text_cache.h"
 
 namespace clipsearch::search {
@@ -47,9 +48,12 @@ class QueryEmbedder {
   // shared one (no model call, so the caller need not queue for a forward pass).
   bool cached_texts(const std::vector<std::string>& texts, std::vector<std::vector<float>>* out);
 
-  Result<std::vector<float>> embed_image_file(const std::string& path);
+  // `color`, when given, receives the picture's colour signature from the same decode.
+  Result<std::vector<float>> embed_image_file(const std::string& path,
+                                              ColorSignature* color = nullptr);
   Result<std::vector<float>> embed_image_memory(const uint8_t* data, size_t size,
-                                                const std::string& name);
+                                                const std::string& name,
+                                                ColorSignature* color = nullptr);
 
   Model& model() { return *model_; }
   const std::shared_ptr<Model>& shared_model() const { return model_; }

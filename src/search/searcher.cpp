@@ -1,6 +1,7 @@
 #include "search/searcher.h"
 
 #include <algorithm>
+#include <cassert>
 #include <filesystem>
 #include <iterator>
 #include <unordered_map>
@@ -30,6 +31,9 @@ struct Searcher::Rows {
   EmbeddingSnapshot snapshot;      // rows read from the catalog
   VectorView view;
   std::optional<HnswIndex> hnsw;  // set when the HNSW graph answers queries
+  // Packed colour signatures aligned with view's rows ([count, kColorSignatureFloats], zeros
+  // for none); read on the first colour query.
+  std::optional<std::vector<float>> colors;
 };
 
 Searcher::Searcher(std::unique_ptr<Catalog> catalog, SearcherOptions options)
@@ -101,6 +105,22 @@ Status Searcher::load_rows() {
   return Status();
 }
 
+Status Searcher::load_colors() {
+  if (rows_->colors) return Status();
+  const VectorView& view = rows_->view;
+  // color_mixed_search finds rows by binary search; both row sources are in id order.
+  assert(std::is_sorted(view.ids, view.ids + view.count));
+  std::vector<float> colors(static_cast<size_t>(view.count * kColorSignatureFloats), 0.0f);
+  CLIPSEARCH_RETURN_IF_ERROR(
+      catalog_->for_each_color([&](int64_t id, const float* color, size_t n) {
+        const int64_t* it = std::lower_bound(view.ids, view.ids + view.count, id);
+        if (n != kColorSignatureFloats || it == view.ids + view.count || *it != id) return;
+        std::copy(color, color + n, colors.begin() + (it - view.ids) * kColorSignatureFloats);
+      }));
+  rows_->colors = std::move(colors);
+  return Status();
+}
+
 Status Searcher::check_model(const ModelIdentity& model) {
   std::lock_guard<std::mutex> lock(mutex_);
   return catalog_->check_model(model);
@@ -159,8 +179,18 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   const bool all_above_cutoff = request.sort != SortOrder::kScore &&
                                 request.min_score > -std::numeric_limits<float>::infinity();
   options.k = all_above_cutoff ? view.count : request.offset + request.k;
-  std::vector<SearchHit> hits = rows_->hnsw ? rows_->hnsw->search(query.data(), options)
-                                            : exact_search(view, query.data(), options);
+  const ClipSearch clip = [&](const SearchOptions& o) {
+    return rows_->hnsw ? rows_->hnsw->search(query.data(), o) : exact_search(view, query.data(), o);
+  };
+  std::vector<SearchHit> hits;
+  if (request.color) {
+    CLIPSEARCH_RETURN_IF_ERROR(load_colors());
+    // Without a graph the CLIP side is a scan: one pass scoring every row beats repeated ones.
+    hits = color_mixed_search(view, rows_->colors->data(), query.data(), *request.color, options,
+                              rows_->hnsw ? clip : ClipSearch());
+  } else {
+    hits = clip(options);
+  }
   if (!hits.empty()) page.best_score = hits.front().score;
   std::erase_if(hits, [&](const SearchHit& h) { return h.score < request.min_score; });
 
@@ -205,6 +235,13 @@ Result<std::pair<ImageRecord, Embedding>> Searcher::indexed_image(int64_t id) {
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(Embedding embedding, catalog_->get_embedding(id));
   return std::make_pair(std::move(records[0]), std::move(embedding));
+}
+
+Result<ColorSignature> Searcher::indexed_color(int64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<std::vector<float>> packed, catalog_->get_color(id));
+  if (!packed || packed->size() != kColorSignatureFloats) return ColorSignature();
+  return ColorSignature::unpack(packed->data());
 }
 
 Result<std::vector<ImageRecord>> Searcher::images(const std::vector<int64_t>& ids) {

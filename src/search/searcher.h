@@ -9,8 +9,10 @@
 // rebuilt, and the reason is kept in notes() for the caller to show.
 //
 // refresh() re-checks the generation (a server calls it before each query so that search sees
-// what a running indexer has committed). All methods are thread-safe (one mutex: the catalog
-// connection is single-threaded; the vector scan itself runs on the thread pool).
+// what a running indexer has committed). Colour signatures are read from the catalog on the first
+// colour query of a generation, so plain searches never pay for them. All methods are thread-safe
+// (one mutex: the catalog connection is single-threaded; the vector scan itself runs on the thread
+// pool).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include "clipsearch/status.h"
 #include "index/catalog.h"
 #include "index/vector_index.h"
+#include "search/color_search.h"
 #include "search/query_vector.h"
 
 namespace clipsearch::search {
@@ -47,6 +50,9 @@ struct SearchRequest {
   // When set, only these ids (e.g. the images carrying a label or in an album), ascending.
   std::optional<std::vector<int64_t>> only_ids;
   SortOrder sort = SortOrder::kScore;
+  // When set, scores mix CLIP and colour similarity (search/color_search.h); min_score and the
+  // scores returned are then mixed scores.
+  std::optional<ColorQuery> color;
 };
 
 struct SearchResult {
@@ -75,6 +81,8 @@ class Searcher {
   // The stored embedding of an indexed image, by path or id ("more like this").
   Result<std::pair<ImageRecord, Embedding>> indexed_image(const std::string& path);
   Result<std::pair<ImageRecord, Embedding>> indexed_image(int64_t id);
+  // The colour signature of an indexed image (empty: none computed yet, or nothing to sample).
+  Result<ColorSignature> indexed_color(int64_t id);
 
   // Catalog rows by id, in the order given; unknown ids are left out.
   Result<std::vector<ImageRecord>> images(const std::vector<int64_t>& ids);
@@ -100,6 +108,7 @@ class Searcher {
   struct Rows;
   Searcher(std::unique_ptr<Catalog> catalog, SearcherOptions options);
   Status load_rows();
+  Status load_colors();
 
   mutable std::mutex mutex_;
   std::unique_ptr<Catalog> catalog_;

@@ -48,6 +48,7 @@ struct ApiQuery {
   int64_t offset = 0;
   float min_score = -std::numeric_limits<float>::infinity();
   std::string folder;
+  search::ColorRequest color;  // color, color_weight
 };
 
 std::optional<ApiError> parse_number(const std::string& name, const std::string& text, double lo,
@@ -75,6 +76,11 @@ std::optional<ApiError> set_field(ApiQuery* q, const std::string& name, const st
     q->negatives.push_back(value);
   } else if (name == "folder") {
     q->folder = value;
+  } else if (name == "color") {
+    q->color.color = value;
+  } else if (name == "color_weight") {
+    if (auto e = parse_number(name, value, 0, 1, &v)) return e;
+    q->color.weight = static_cast<float>(v);
   } else if (name == "k" || name == "offset" || name == "like") {
     const double hi = name == "k" ? static_cast<double>(max_k) : 1e15;
     if (auto e = parse_number(name, value, name == "k" ? 1 : 0, hi, &v)) return e;
@@ -125,9 +131,10 @@ ApiResult<ApiQuery> query_from_json(const std::string& body, int64_t max_k) {
   if (auto e = json_strings(j, "q", &q.texts)) return *e;
   if (auto e = json_strings(j, "texts", &q.texts)) return *e;
   if (auto e = json_strings(j, "not", &q.negatives)) return *e;
-  if (j.contains("folder")) {
-    if (!j["folder"].is_string()) return ApiError{400, "'folder' must be a string"};
-    q.folder = j["folder"].get<std::string>();
+  for (const char* key : {"folder", "color"}) {
+    if (!j.contains(key)) continue;
+    if (!j[key].is_string()) return ApiError{400, std::string("'") + key + "' must be a string"};
+    if (auto e = set_field(&q, key, j[key].get<std::string>(), max_k)) return *e;
   }
   if (j.contains("like")) {
     const json& like = j["like"];
@@ -142,7 +149,8 @@ ApiResult<ApiQuery> query_from_json(const std::string& body, int64_t max_k) {
       return ApiError{400, "'like' must be an image id or a list of ids"};
     }
   }
-  for (const char* key : {"k", "offset", "image_weight", "not_weight", "min_score"}) {
+  for (const char* key :
+       {"k", "offset", "image_weight", "not_weight", "min_score", "color_weight"}) {
     if (!j.contains(key)) continue;
     if (!j[key].is_number()) return ApiError{400, std::string("'") + key + "' must be a number"};
     if (auto e = set_field(&q, key, j[key].dump(), max_k)) return *e;
@@ -324,23 +332,28 @@ struct SearchService::Impl {
     return results;
   }
 
-  ApiResult<Embedding> embed_upload(const std::string& bytes) {
+  // `color`, when given, receives the picture's colour signature from the same decode.
+  ApiResult<Embedding> embed_upload(const std::string& bytes, ColorSignature* color = nullptr) {
     const int64_t size = embedder->model().info().image_size;
-    auto tensor = image_preprocess_memory(
+    auto rgb = image_decode_for_preprocess(
         reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "uploaded image",
         embedder->preprocess_config(), embedder->decode_options());
-    if (!tensor.ok()) return ApiError{422, tensor.status().message()};
-    if (tensor->height != size || tensor->width != size) {
+    if (!rgb.ok()) return ApiError{422, rgb.status().message()};
+    if (color) *color = color_signature(*rgb);
+    ImageTensor tensor = image_preprocess_rgb(*rgb, embedder->preprocess_config());
+    if (tensor.height != size || tensor.width != size) {
       return ApiError{500, "the model's preprocessing does not match its image size"};
     }
-    auto future = image_batcher->submit(std::move(tensor).value());
+    auto future = image_batcher->submit(std::move(tensor));
     if (!future.ok()) return ApiError{503, future.status().message()};
     Result<Embedding> e = future->get();
     if (!e.ok()) return ApiError{500, e.status().message()};
     return std::move(e).value();
   }
 
-  ApiResult<Embedding> query_vector(const ApiQuery& q, std::vector<int64_t>* exclude) {
+  // `colors`, when given, receives the query pictures' colour signatures.
+  ApiResult<Embedding> query_vector(const ApiQuery& q, std::vector<int64_t>* exclude,
+                                    std::vector<ColorSignature>* colors) {
     std::vector<std::string> all_texts = q.texts;
     all_texts.insert(all_texts.end(), q.negatives.begin(), q.negatives.end());
     ApiResult<std::vector<Embedding>> embedded = embed_query_texts(all_texts);
@@ -353,7 +366,7 @@ struct SearchService::Impl {
                                            std::make_move_iterator(vectors.end()));
     std::vector<Embedding> pictures;
     if (q.image) {
-      ApiResult<Embedding> e = embed_upload(*q.image);
+      ApiResult<Embedding> e = embed_upload(*q.image, colors ? &colors->emplace_back() : nullptr);
       if (auto* err = std::get_if<ApiError>(&e)) return *err;
       pictures.push_back(std::get<Embedding>(std::move(e)));
     }
@@ -362,6 +375,10 @@ struct SearchService::Impl {
       if (!found.ok()) return ApiError{404, found.status().message()};
       exclude->push_back(id);
       pictures.push_back(std::move(found->second));
+      if (!colors) continue;
+      auto color = searcher->indexed_color(id);
+      if (!color.ok()) return ApiError{500, color.status().message()};
+      colors->push_back(std::move(color).value());
     }
     auto v = search::query_vector_combine(texts, pictures, negatives,
                                           {q.image_weight, q.negative_weight});
@@ -372,10 +389,18 @@ struct SearchService::Impl {
   // The query's canonical form; uploads are not cached (their bytes would be the key).
   static std::optional<std::string> cache_key(const ApiQuery& q, int64_t generation) {
     if (q.image) return std::nullopt;
-    json j = {{"g", generation}, {"t", q.texts},        {"n", q.negatives},
-              {"l", q.like_ids}, {"w", q.image_weight}, {"nw", q.negative_weight},
-              {"k", q.k},        {"o", q.offset},       {"m", q.min_score},
-              {"f", q.folder}};
+    json j = {{"g", generation},
+              {"t", q.texts},
+              {"n", q.negatives},
+              {"l", q.like_ids},
+              {"w", q.image_weight},
+              {"nw", q.negative_weight},
+              {"k", q.k},
+              {"o", q.offset},
+              {"m", q.min_score},
+              {"f", q.folder},
+              {"c", q.color.color.value_or("")},
+              {"cw", q.color.weight.value_or(-1.0f)}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
 
@@ -397,8 +422,15 @@ struct SearchService::Impl {
     request.offset = q.offset;
     request.min_score = q.min_score;
     if (!q.folder.empty()) request.filter.folders.push_back(q.folder);
-    ApiResult<Embedding> v = query_vector(q, &request.exclude_ids);
+    std::vector<ColorSignature> picture_colors;
+    ApiResult<Embedding> v =
+        query_vector(q, &request.exclude_ids,
+                     search::color_request_needs_pictures(q.color) ? &picture_colors : nullptr);
     if (auto* e = std::get_if<ApiError>(&v)) return error_response(*e);
+    auto color = search::color_query_make(q.color, picture_colors,
+                                          {"'color'", "'color_weight'", "an 'image' or 'like'"});
+    if (!color.ok()) return Response::error(400, color.status().message());
+    request.color = std::move(color).value();
     auto page = searcher->search(std::get<Embedding>(v), request);
     if (!page.ok()) return Response::error(500, page.status().message());
     std::string body = "{\"results\": [";

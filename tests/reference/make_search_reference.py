@@ -136,15 +136,10 @@ def write_zero_shot(model, embed_texts, library, paths, query_image, query_image
         json.dump(out, f, indent=1)
 
 
-def main():
+def reference_embedders(model, model_dir):
+    """The reference's image and text embeddings (normalized, float64) for files and texts."""
     from PIL import Image
     from transformers import CLIPImageProcessor, CLIPTokenizerFast
-
-    shutil.rmtree(ROOT, ignore_errors=True)
-    model_dir, lib = os.path.join(ROOT, "model"), os.path.join(ROOT, "library")
-    os.makedirs(model_dir)
-    model = build_model(model_dir)
-    paths = draw_library(lib)
     processor = CLIPImageProcessor.from_pretrained(model_dir)
     tokenizer = CLIPTokenizerFast.from_pretrained(model_dir)
 
@@ -159,6 +154,19 @@ def main():
             ids = tokenizer(texts, padding=True, truncation=True, max_length=77,
                             return_tensors="pt")
             return normalize(model.get_text_features(**ids).double().numpy())
+
+    return embed_images, embed_texts
+
+
+def main():
+    from PIL import Image
+
+    shutil.rmtree(ROOT, ignore_errors=True)
+    model_dir, lib = os.path.join(ROOT, "model"), os.path.join(ROOT, "library")
+    os.makedirs(model_dir)
+    model = build_model(model_dir)
+    paths = draw_library(lib)
+    embed_images, embed_texts = reference_embedders(model, model_dir)
 
     library = embed_images([os.path.join(lib, p) for p in paths])  # [N, P], float64, normalized
     by_path = dict(zip(paths, library))
