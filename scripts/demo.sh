@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: index a photo library and search it by meaning, by example and for duplicates,
-# then measure the engine. Uses $CLIPSEARCH_MODEL (a Hugging Face CLIPModel or open_clip
+# The main job: index a photo library and search it by meaning, by example, by colour and for
+# duplicates, then measure the engine. Uses $CLIPSEARCH_MODEL (a Hugging Face CLIPModel or open_clip
 # folder) when set; otherwise builds a random-weight ViT-B/32 with the reference (no download),
 # with the CLIP vocabulary that ships inside the open_clip package. With random weights the
 # rankings are arbitrary (but exactly the reference's); with real CLIP weights they mean
@@ -54,6 +54,8 @@ echo "demo: clipsearch search \"a dog on a summer beach\""
 "$bin" search "a dog on a summer beach" --db "$db" --all -k 5
 echo "demo: clipsearch search --like $lib/holiday/beach_0.jpg (more like this)"
 "$bin" search --like "$lib/holiday/beach_0.jpg" --db "$db" --all -k 3
+echo "demo: clipsearch search \"a product photo\" --color \"#c0392b\" --color-weight 1 (by colour)"
+"$bin" search "a product photo" --color "#c0392b" --color-weight 1 --db "$db" --all -k 3
 echo "demo: clipsearch similarity"
 "$bin" similarity --model "$model" --image "$lib/shop/red_0.png" --text "a red square" \
   --text "a green circle" --text "a beach"
