@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -220,6 +221,35 @@ TEST_F(SearchCli, AnotherModelIsRefused) {
   auto r = search({"x", "--model", other});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("model"), std::string::npos) << r.err;
+}
+
+// A model folder without a tokenizer still indexes and answers picture queries; a text query
+// names what is missing.
+TEST(SearchCliNoTokenizer, PictureQueriesWorkTextQueriesSayWhy) {
+  testing::TempDir tmp;
+  const std::string bare = tmp.file("model");
+  std::filesystem::create_directories(bare);
+  for (const char* f : {"config.json", "model.safetensors", "preprocessor_config.json"}) {
+    std::filesystem::copy_file(model() + "/" + f, bare + "/" + f);
+  }
+  const std::string lib = tmp.file("lib");
+  std::filesystem::create_directories(lib);
+  for (const char* f : {"photo_02.png", "photo_04.png", "photo_05.jpg"}) {
+    std::filesystem::copy_file(library() + "/" + f, lib + "/" + f);
+  }
+  const std::string db = tmp.file("index.db");
+  auto indexed = testing::run_command(
+      {testing::cli_binary(), "index", lib, "--db", db, "--model", bare, "--quiet"});
+  ASSERT_EQ(indexed.exit_code, 0) << indexed.err;
+  auto by_picture = testing::run_command({testing::cli_binary(), "search", "--db", db, "--all",
+                                          "--image", lib + "/photo_02.png", "--json"});
+  ASSERT_EQ(by_picture.exit_code, 0) << by_picture.err;
+  EXPECT_EQ(std::count(by_picture.out.begin(), by_picture.out.end(), '\n'), 3);
+  auto by_text =
+      testing::run_command({testing::cli_binary(), "search", "a cat", "--db", db, "--all"});
+  EXPECT_EQ(by_text.exit_code, 1);
+  EXPECT_NE(by_text.err.find("no tokenizer vocabulary"), std::string::npos) << by_text.err;
+  EXPECT_NE(by_text.err.find("text queries need one"), std::string::npos) << by_text.err;
 }
 
 }  // namespace

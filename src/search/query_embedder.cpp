@@ -27,13 +27,13 @@ Result<std::unique_ptr<QueryEmbedder>> QueryEmbedder::load(const std::string& mo
                                                            const DecodeOptions& decode,
                                                            size_t cache_capacity) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_dir));
-  CLIPSEARCH_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::load(model_dir));
+  Result<Tokenizer> tokenizer = Tokenizer::load(model_dir);
   CLIPSEARCH_ASSIGN_OR_RETURN(PreprocessConfig preprocess, preprocess_config_load(model_dir));
   return std::make_unique<QueryEmbedder>(std::shared_ptr<Model>(std::move(model)),
                                          std::move(tokenizer), preprocess, decode, cache_capacity);
 }
 
-QueryEmbedder::QueryEmbedder(std::shared_ptr<Model> model, Tokenizer tokenizer,
+QueryEmbedder::QueryEmbedder(std::shared_ptr<Model> model, Result<Tokenizer> tokenizer,
                              PreprocessConfig preprocess, DecodeOptions decode,
                              size_t cache_capacity)
     : model_(std::move(model)),
@@ -56,10 +56,13 @@ Result<std::vector<std::vector<float>>> QueryEmbedder::embed_texts(
     if (!cache_.get(texts[i], &out[i]) && !shared_get(texts[i], &out[i])) missing.push_back(i);
   }
   if (missing.empty()) return out;
+  if (!tokenizer_.ok()) {
+    return Status::error(tokenizer_.status().message() + "; text queries need one");
+  }
   std::vector<std::vector<int32_t>> ids;
   {
     std::lock_guard<std::mutex> lock(tokenizer_mutex_);
-    for (size_t i : missing) ids.push_back(tokenizer_.encode(texts[i]).ids);
+    for (size_t i : missing) ids.push_back(tokenizer_->encode(texts[i]).ids);
   }
   const auto dim = static_cast<size_t>(model_->info().embed_dim);
   std::vector<float> embedded(missing.size() * dim);

@@ -37,8 +37,10 @@ class QueryEmbedder {
       const std::string& model_dir, const DecodeOptions& decode = {},
       size_t cache_capacity = TextEmbeddingCache::kDefaultCapacity);
 
-  QueryEmbedder(std::shared_ptr<Model> model, Tokenizer tokenizer, PreprocessConfig preprocess,
-                DecodeOptions decode, size_t cache_capacity);
+  // `tokenizer` is the tokenizer, or why the model folder has none: picture queries work
+  // without one, and text queries then fail with that reason.
+  QueryEmbedder(std::shared_ptr<Model> model, Result<Tokenizer> tokenizer,
+                PreprocessConfig preprocess, DecodeOptions decode, size_t cache_capacity);
 
   // The normalized embedding of a query text. An empty or whitespace-only text is an error.
   Result<std::vector<float>> embed_text(const std::string& text);
@@ -73,7 +75,7 @@ class QueryEmbedder {
 
   std::shared_ptr<Model> model_;
   std::mutex tokenizer_mutex_;
-  Tokenizer tokenizer_;
+  Result<Tokenizer> tokenizer_;
   PreprocessConfig preprocess_;
   DecodeOptions decode_;
   TextEmbeddingCache cache_;
