@@ -10,24 +10,22 @@
 // at the same one. Shared entries expire after the given TTL. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <utility>
 
+#include "core/lru_cache.h"
 #include "core/shared_cache.h"
 
 namespace clipsearch::server {
 
 class ResultCache {
  public:
-  explicit ResultCache(size_t capacity = 256) : capacity_(capacity) {}
+  explicit ResultCache(size_t capacity = 256) : local_(capacity) {}
 
   // Call before use.
   void set_shared(std::shared_ptr<SharedCache> shared, std::string scope, std::chrono::seconds ttl);
@@ -35,24 +33,19 @@ class ResultCache {
   std::optional<std::string> get(const std::string& key);
   void put(const std::string& key, const std::string& body);
 
-  uint64_t hits() const;         // answered from this process's LRU
-  uint64_t misses() const;       // not in the LRU
-  uint64_t shared_hits() const;  // of those misses, answered from the shared cache
+  uint64_t hits() const { return local_.hits(); }      // answered from this process's LRU
+  uint64_t misses() const { return local_.misses(); }  // not in the LRU
+  // Of those misses, answered from the shared cache.
+  uint64_t shared_hits() const { return shared_hits_.load(); }
 
  private:
-  std::optional<std::string> local_get(const std::string& key);
-  void local_put(const std::string& key, const std::string& body);
   std::string shared_key(const std::string& key) const;
 
-  const size_t capacity_;
+  LruCache<std::string> local_;
   std::shared_ptr<SharedCache> shared_;
   std::string scope_;
   std::chrono::seconds ttl_{0};
-
-  mutable std::mutex mutex_;
-  std::list<std::pair<std::string, std::string>> entries_;  // most recent first
-  std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> index_;
-  uint64_t hits_ = 0, misses_ = 0, shared_hits_ = 0;
+  std::atomic<uint64_t> shared_hits_{0};
 };
 
 }  // namespace clipsearch::server
