@@ -1,0 +1,68 @@
+#include "cli/serve_test_util.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace clipsearch::testing {
+
+ServeProcess::ServeProcess(std::vector<std::string> args) : log_path_(log_dir_.file("serve.log")) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::string text = log();
+    const size_t at = text.find("http://127.0.0.1:");
+    const size_t end = at == std::string::npos ? at : text.find('/', at + 17);
+    if (end != std::string::npos) port_ = std::stoi(text.substr(at + 17, end - at - 17));
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;  // exited: the log says why
+      break;
+    }
+  }
+}
+
+ServeProcess::~ServeProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+}
+
+std::string post_request(const std::string& path, const std::string& type, const std::string& body,
+                         const std::string& extra) {
+  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nContent-Type: " + type +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
+}
+
+std::string multipart_body(const std::vector<std::pair<std::string, std::string>>& fields,
+                           const std::string& image) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    body +=
+        "--XyZ\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+  }
+  if (!image.empty()) {
+    body +=
+        "--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"q.png\"\r\n"
+        "Content-Type: image/png\r\n\r\n" +
+        image + "\r\n";
+  }
+  return body + "--XyZ--\r\n";
+}
+
+}  // namespace clipsearch::testing
