@@ -108,8 +108,8 @@ class ZeroShotApi : public ::testing::Test {
   // Image ids by path, from the server's own search.
   static std::map<std::string, int64_t> ids_by_path() {
     std::map<std::string, int64_t> out;
-    for (const json& row : ok(get("/api/search?q=x&k=100"))["results"])
-      out[path_of(row)] = row["id"];
+    json found = ok(get("/api/search?q=x&k=100"));  // kept: the loop must not outlive it
+    for (json& row : found["results"]) out[path_of(row)] = row["id"];
     return out;
   }
 
@@ -129,11 +129,11 @@ TEST_F(ZeroShotApi, ClassifyAnUploadMatchesNumpy) {
   std::vector<std::pair<std::string, std::string>> fields = {{"labels", c["labels"]},
                                                              {"top_k", "3"}};
   for (const auto& t : c["templates"]) fields.emplace_back("template", t);
-  const json got = ok(
+  json got = ok(
       post_multipart("/api/classify", fields, testing::read_file(c["image"].get<std::string>())));
   ASSERT_EQ(got["labels"].size(), 3u) << got.dump();
   double previous = 2;
-  for (const json& l : got["labels"]) {
+  for (json& l : got["labels"]) {
     const double p = l["probability"];
     EXPECT_NEAR(p, c["probabilities"][l["label"].get<std::string>()].get<double>(), 1e-4);
     EXPECT_LE(p, previous);  // best first
@@ -155,17 +155,17 @@ TEST_F(ZeroShotApi, ClassifyAnIndexedImageEqualsTheCli) {
   const auto rows = json_lines(r.out);
   ASSERT_EQ(rows.size(), 36u);
   for (size_t i : {size_t{0}, size_t{17}, size_t{35}}) {
-    const json& want = rows[i];
+    json want = rows[i];
     SCOPED_TRACE(want.dump());
     // Labels as a list here, as the CLI's comma-separated text in the second request.
-    const json request = {{"labels", {"red", "blue", "green thing"}},
-                          {"templates", c["templates"]},
-                          {"top_k", 3},
-                          {"id", want["id"]}};
+    json request = {{"labels", {"red", "blue", "green thing"}},
+                    {"templates", c["templates"]},
+                    {"top_k", 3},
+                    {"id", want["id"]}};
     json as_text = request;
     as_text["labels"] = c["labels"];
     for (const json& body : {request, as_text}) {
-      const json got = ok(post_json("/api/classify", body.dump()));
+      json got = ok(post_json("/api/classify", body.dump()));
       EXPECT_EQ(got["id"], want["id"]);
       ASSERT_EQ(got["labels"].size(), 3u) << got.dump();
       for (size_t l = 0; l < 3; ++l) {
@@ -180,21 +180,21 @@ TEST_F(ZeroShotApi, ClassifyAnIndexedImageEqualsTheCli) {
 }
 
 TEST_F(ZeroShotApi, ClicksMakeRecommendationsThatMatchNumpyAndTheCli) {
-  const json before = ok(get("/api/recommend?user=nobody"));
+  json before = ok(get("/api/recommend?user=nobody"));
   EXPECT_EQ(before["source"], "popular");
   EXPECT_TRUE(before["results"].empty());  // no clicks anywhere yet
   auto id_of = ids_by_path();
   for (const auto& click : want_["clicks"]) {
-    const json done =
+    json done =
         ok(post_json("/api/clicks", json({{"user", "ana"}, {"id", id_of[lib(click)]}}).dump()));
     EXPECT_EQ(done["recorded"], true);
   }
-  const json got = ok(get("/api/recommend?user=ana&k=5"));
+  json got = ok(get("/api/recommend?user=ana&k=5"));
   EXPECT_EQ(got["source"], "clicks");
   const json& want = want_["recommend"];
   ASSERT_EQ(got["results"].size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
-    const json& row = got["results"][i];
+    json& row = got["results"][i];
     EXPECT_NEAR(row["score"].get<double>(), want[i][1].get<double>(), 1e-4);
     if (path_of(row) != lib(want[i][0])) {  // only a near-tie may swap places
       EXPECT_NEAR(row["score"].get<double>(), want[i][1].get<double>(), 2e-5) << "rank " << i;
@@ -204,7 +204,7 @@ TEST_F(ZeroShotApi, ClicksMakeRecommendationsThatMatchNumpyAndTheCli) {
     }
   }
   // The options, against the CLI on the same catalog.
-  const json weighted = ok(get("/api/recommend?user=ana&k=4&last=2&recency=true&half_life=1.5"));
+  json weighted = ok(get("/api/recommend?user=ana&k=4&last=2&recency=true&half_life=1.5"));
   auto r = cli({"recommend", "--user", "ana", "-k", "4", "--last", "2", "--recency", "--half-life",
                 "1.5", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -215,7 +215,7 @@ TEST_F(ZeroShotApi, ClicksMakeRecommendationsThatMatchNumpyAndTheCli) {
     EXPECT_NEAR(weighted["results"][i]["score"].get<double>(), rows[i]["score"].get<double>(),
                 1e-6);
   }
-  const json popular = ok(get("/api/recommend?user=bob&k=1"));
+  json popular = ok(get("/api/recommend?user=bob&k=1"));
   EXPECT_EQ(popular["source"], "popular");
   ASSERT_EQ(popular["results"].size(), 1u);
   EXPECT_EQ(path_of(popular["results"][0]), lib(want_["clicks"][0]));  // clicked twice
@@ -224,35 +224,36 @@ TEST_F(ZeroShotApi, ClicksMakeRecommendationsThatMatchNumpyAndTheCli) {
 
 TEST_F(ZeroShotApi, AlbumsMatchNumpy) {
   const std::string themes = want_["themes"].dump();
-  const json first = ok(post_json("/api/albums", themes));
+  json first = ok(post_json("/api/albums", themes));
   EXPECT_EQ(first["classified"], 36);
-  const json again = ok(post_json("/api/albums", themes));
+  json again = ok(post_json("/api/albums", themes));
   EXPECT_EQ(again["classified"], 0);  // only new images are classified
   EXPECT_EQ(again["restarted"], false);
   std::map<std::string, int64_t> counts;
-  for (const json& a : ok(get("/api/albums"))["albums"]) counts[a["name"]] = a["count"];
+  json listed = ok(get("/api/albums"));
+  for (json& a : listed["albums"]) counts[a["name"]] = a["count"];
   for (const auto& [name, paths] : want_["albums"].items()) {
     SCOPED_TRACE(name);
     EXPECT_EQ(counts[name], static_cast<int64_t>(paths.size()));
-    const json album = ok(get("/api/albums/" + name + "?k=100"));
+    json album = ok(get("/api/albums/" + name + "?k=100"));
     EXPECT_EQ(album["total"], paths.size());
     EXPECT_EQ(paths_of(album["results"]), library_paths(paths));
     double previous = 2;
-    for (const json& row : album["results"]) {  // best first
+    for (json& row : album["results"]) {  // best first
       EXPECT_LE(row["score"].get<double>(), previous);
       previous = row["score"];
     }
-    const json page = ok(get("/api/albums/" + name + "?k=2&offset=1"));
+    json page = ok(get("/api/albums/" + name + "?k=2&offset=1"));
     ASSERT_EQ(page["results"].size(), std::min<size_t>(2, paths.size() - 1));
     EXPECT_EQ(page["results"][0]["id"], album["results"][1]["id"]);
   }
-  const json exclusive = ok(post_json("/api/albums?exclusive=true", themes));
+  json exclusive = ok(post_json("/api/albums?exclusive=true", themes));
   EXPECT_EQ(exclusive["restarted"], true);
   for (const auto& [name, paths] : want_["albums_exclusive"].items()) {
     EXPECT_EQ(paths_of(ok(get("/api/albums/" + name))["results"]), library_paths(paths)) << name;
   }
   // Another theme file replaces the albums; its albums exist even when nothing joins them.
-  const json nobody = {{"themes", {{{"name", "nobody"}, {"keywords", {"x"}}, {"threshold", 1}}}}};
+  json nobody = {{"themes", {{{"name", "nobody"}, {"keywords", {"x"}}, {"threshold", 1}}}}};
   EXPECT_EQ(ok(post_json("/api/albums", nobody.dump()))["albums"][0]["count"], 0);
   EXPECT_EQ(ok(get("/api/albums/nobody"))["total"], 0);
   EXPECT_EQ(get("/api/albums/warm").status, 404);
@@ -309,11 +310,11 @@ double gap_threshold(const json& embeddings) {
 }
 
 TEST_F(ZeroShotApi, DuplicatesMatchTheReferenceEmbeddingsAndTheCli) {
-  const json embeddings = read_json(ref() + "/embeddings.json");
+  json embeddings = read_json(ref() + "/embeddings.json");
   const double threshold = gap_threshold(embeddings);
-  const json got = ok(get("/api/duplicates?threshold=" + std::to_string(threshold)));
+  json got = ok(get("/api/duplicates?threshold=" + std::to_string(threshold)));
   std::set<std::set<std::string>> groups;
-  for (const json& g : got["groups"]) {
+  for (json& g : got["groups"]) {
     EXPECT_EQ(g["size"], g["images"].size());
     EXPECT_GE(g["min_similarity"].get<double>(), threshold - 1e-6);
     for (const char* key : {"id", "size", "width", "height"}) {
@@ -335,7 +336,7 @@ TEST_F(ZeroShotApi, DuplicatesMatchTheReferenceEmbeddingsAndTheCli) {
 TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {
   auto expect = [](const RawResponse& r, int status, const std::string& words) {
     EXPECT_EQ(r.status, status) << r.body;
-    const json j = json::parse(r.body, nullptr, false);
+    json j = json::parse(r.body, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << r.body;
     EXPECT_NE(j.value("error", "").find(words), std::string::npos) << r.body;
   };
