@@ -82,13 +82,13 @@ int run_albums(const AlbumsArgs& a) {
     auto members = search::album_images(*session->searcher, **annotations, theme.name);
     if (!members.ok()) return report_error(members.status());
     std::vector<ImageRecord> images;
-    for (const search::AlbumImage& m : *members) images.push_back(m.image);
+    for (const search::SearchResult& m : *members) images.push_back(m.image);
     if (!a.links.empty()) {
       if (Status st = write_links(a.links, theme.name, images); !st.ok()) return report_error(st);
     }
     std::cout << "{\"album\": " << nlohmann::json(theme.name).dump() << ", \"images\": [";
     for (size_t i = 0; i < members->size(); ++i) {
-      const search::AlbumImage& m = (*members)[i];
+      const search::SearchResult& m = (*members)[i];
       std::cout << (i ? ", " : "") << "{\"id\": " << m.image.id
                 << ", \"path\": " << path_json(m.image.path)
                 << ", \"score\": " << nlohmann::json(m.score).dump() << "}";

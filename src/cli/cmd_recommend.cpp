@@ -46,7 +46,7 @@ int run_click(const ClickArgs& a) {
   return 0;
 }
 
-void print_recommendations(const std::vector<search::Recommendation>& rows, const char* source,
+void print_recommendations(const std::vector<search::SearchResult>& rows, const char* source,
                            bool json) {
   for (const auto& [image, score] : rows) {
     if (json) {

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "cli/serve_test_util.h"
+#include "cli/e2e_test_util.h"
 #include "server/test_http_client.h"
 #include "testing/test_util.h"
 
@@ -22,7 +22,7 @@ using nlohmann::json;
 using server::testing::exchange;
 using server::testing::RawResponse;
 
-std::string ref() { return testing::reference_dir() + "/search"; }
+std::string ref() { return testing::search_reference_dir(); }
 
 using testing::ServeProcess;
 
@@ -39,35 +39,25 @@ std::string multipart(const std::vector<std::pair<std::string, std::string>>& fi
 class ServeApi : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    db_ = dir_->file("index.db");
-    auto r = testing::run_command({testing::cli_binary(), "index", ref() + "/library", "--db", db_,
-                                   "--model", ref() + "/model", "--quiet"});
-    ASSERT_EQ(r.exit_code, 3) << r.err;
-    server_ = new ServeProcess(
-        {testing::cli_binary(), "serve", "--db", db_, "--port", "0", "--threads", "2"});
-    ASSERT_GT(server_->port(), 0) << server_->log();
+    served_ = new testing::ServedLibrary();
+    ASSERT_TRUE(served_->ready()) << served_->why();
+    db_ = served_->db();
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
+  static void TearDownTestSuite() { delete served_; }
   static RawResponse get(const std::string& path) {
-    return exchange(server_->port(), server::testing::get_request(path), 30);
+    return exchange(served_->port(), server::testing::get_request(path), 30);
   }
   static RawResponse send(const std::string& request) {
-    return exchange(server_->port(), request, 30);
+    return exchange(served_->port(), request, 30);
   }
   static json body(const RawResponse& r) { return json::parse(r.body); }
 
-  static testing::TempDir* dir_;
+  static testing::ServedLibrary* served_;
   static std::string db_;
-  static ServeProcess* server_;
 };
 
-testing::TempDir* ServeApi::dir_ = nullptr;
+testing::ServedLibrary* ServeApi::served_ = nullptr;
 std::string ServeApi::db_;
-ServeProcess* ServeApi::server_ = nullptr;
 
 TEST_F(ServeApi, TextSearchEqualsTheCli) {
   auto r = get("/api/search?q=a%20dog%20on%20a%20summer%20beach&k=5");
@@ -206,7 +196,7 @@ TEST_F(ServeApi, ReadmeCurlExamplesWork) {
         line.replace(at, from.size(), to);
       }
     };
-    const std::string host = "127.0.0.1:" + std::to_string(server_->port());
+    const std::string host = "127.0.0.1:" + std::to_string(served_->port());
     const std::string picture = ref().insert(0, 1, '@').append("/query.png");
     replace("127.0.0.1:8080", host);
     replace("@query.jpg", picture);
@@ -234,15 +224,8 @@ TEST(Serve, RefusesAnOpenAddressWithoutAToken) {
 }
 
 TEST(Serve, TokenIsRequiredWhenSet) {
-  testing::TempDir dir;
-  const std::string db = dir.file("index.db");
-  ASSERT_EQ(testing::run_command({testing::cli_binary(), "index", ref() + "/library", "--db", db,
-                                  "--model", ref() + "/model", "--quiet"})
-                .exit_code,
-            3);
-  ServeProcess server(
-      {testing::cli_binary(), "serve", "--db", db, "--port", "0", "--token", "s3cret"});
-  ASSERT_GT(server.port(), 0) << server.log();
+  testing::ServedLibrary server({"--token", "s3cret"});
+  ASSERT_TRUE(server.ready()) << server.why();
   EXPECT_EQ(exchange(server.port(), server::testing::get_request("/api/status"), 30).status, 401);
   EXPECT_EQ(
       exchange(server.port(),

@@ -11,11 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "cli/serve_test_util.h"
+#include "cli/e2e_test_util.h"
 #include "core/path_json.h"
 #include "server/test_http_client.h"
 #include "testing/test_util.h"
@@ -27,7 +26,9 @@ using nlohmann::json;
 using server::testing::exchange;
 using server::testing::RawResponse;
 
-std::string ref() { return testing::reference_dir() + "/search"; }
+using testing::json_lines;
+
+std::string ref() { return testing::search_reference_dir(); }
 std::string lib(const std::string& rel) { return ref() + "/library/" + rel; }
 
 json read_json(const std::string& path) {
@@ -35,19 +36,7 @@ json read_json(const std::string& path) {
   return json::parse(f);
 }
 
-std::vector<json> json_lines(const std::string& out) {
-  std::vector<json> rows;
-  std::stringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) rows.push_back(json::parse(line));
-  return rows;
-}
-
-std::string path_of(const json& row) {
-  std::string path;
-  EXPECT_TRUE(path_from_json(row["path"].dump(), &path));
-  return path;
-}
+std::string path_of(const json& row) { return testing::json_row_path(row); }
 
 std::set<std::string> paths_of(const json& rows) {
   std::set<std::string> out;
@@ -64,31 +53,23 @@ std::set<std::string> library_paths(const json& relative) {
 class ZeroShotApi : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    db_ = dir_->file("index.db");
-    auto r = testing::run_command({testing::cli_binary(), "index", ref() + "/library", "--db", db_,
-                                   "--model", ref() + "/model", "--quiet"});
-    ASSERT_EQ(r.exit_code, 3) << r.err;
     want_ = read_json(ref() + "/zero_shot.json");
-    server_ = new testing::ServeProcess(
-        {testing::cli_binary(), "serve", "--db", db_, "--port", "0", "--threads", "2"});
-    ASSERT_GT(server_->port(), 0) << server_->log();
+    served_ = new testing::ServedLibrary();
+    ASSERT_TRUE(served_->ready()) << served_->why();
+    db_ = served_->db();
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
+  static void TearDownTestSuite() { delete served_; }
   static RawResponse get(const std::string& path) {
-    return exchange(server_->port(), server::testing::get_request(path), 30);
+    return exchange(served_->port(), server::testing::get_request(path), 30);
   }
   static RawResponse post_json(const std::string& path, const std::string& body,
                                const std::string& type = "application/json") {
-    return exchange(server_->port(), testing::post_request(path, type, body), 30);
+    return exchange(served_->port(), testing::post_request(path, type, body), 30);
   }
   static RawResponse post_multipart(const std::string& path,
                                     const std::vector<std::pair<std::string, std::string>>& fields,
                                     const std::string& image) {
-    return exchange(server_->port(),
+    return exchange(served_->port(),
                     testing::post_request(path, "multipart/form-data; boundary=XyZ",
                                           testing::multipart_body(fields, image)),
                     30);
@@ -113,16 +94,14 @@ class ZeroShotApi : public ::testing::Test {
     return out;
   }
 
-  static testing::TempDir* dir_;
+  static testing::ServedLibrary* served_;
   static std::string db_;
   static json want_;
-  static testing::ServeProcess* server_;
 };
 
-testing::TempDir* ZeroShotApi::dir_ = nullptr;
+testing::ServedLibrary* ZeroShotApi::served_ = nullptr;
 std::string ZeroShotApi::db_;
 json ZeroShotApi::want_;
-testing::ServeProcess* ZeroShotApi::server_ = nullptr;
 
 TEST_F(ZeroShotApi, ClassifyAnUploadMatchesNumpy) {
   const json& c = want_["classify"];
@@ -405,15 +384,8 @@ TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {
 }
 
 TEST(ZeroShotApiAuth, TheNewRoutesNeedTheToken) {
-  testing::TempDir dir;
-  const std::string db = dir.file("index.db");
-  ASSERT_EQ(testing::run_command({testing::cli_binary(), "index", ref() + "/library", "--db", db,
-                                  "--model", ref() + "/model", "--quiet"})
-                .exit_code,
-            3);
-  testing::ServeProcess server(
-      {testing::cli_binary(), "serve", "--db", db, "--port", "0", "--token", "s3cret"});
-  ASSERT_GT(server.port(), 0) << server.log();
+  testing::ServedLibrary server({"--token", "s3cret"});
+  ASSERT_TRUE(server.ready()) << server.why();
   const std::string click = R"({"user": "ana", "id": 1})";
   const std::string auth = "Authorization: Bearer s3cret\r\n";
   auto send = [&](const std::string& request) { return exchange(server.port(), request, 30); };

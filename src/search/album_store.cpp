@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <unordered_map>
 #include <utility>
 
 #include "indexer/model_identity.h"
@@ -88,22 +87,12 @@ Result<AlbumUpdate> albums_update(Searcher& searcher, Annotations& annotations,
   return update;
 }
 
-Result<std::vector<AlbumImage>> album_images(Searcher& searcher, Annotations& annotations,
-                                             const std::string& name) {
+Result<std::vector<SearchResult>> album_images(Searcher& searcher, Annotations& annotations,
+                                               const std::string& name) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<AlbumMember> members, annotations.album(name));
-  std::vector<int64_t> ids;
-  std::unordered_map<int64_t, float> score_of;
-  for (const AlbumMember& m : members) {
-    ids.push_back(m.image_id);
-    score_of[m.image_id] = m.score;
-  }
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> images, searcher.images(ids));
-  std::vector<AlbumImage> out;
-  for (ImageRecord& image : images) {
-    const float score = score_of[image.id];
-    out.push_back({std::move(image), score});
-  }
-  return out;
+  std::vector<std::pair<int64_t, float>> scored;
+  for (const AlbumMember& m : members) scored.emplace_back(m.image_id, m.score);
+  return scored_images(searcher, scored);
 }
 
 }  // namespace clipsearch::search

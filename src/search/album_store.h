@@ -37,13 +37,9 @@ Result<AlbumUpdate> albums_update(Searcher& searcher, Annotations& annotations,
                                   const ThemeFile& themes, const ThemeVectors& vectors,
                                   bool exclusive);
 
-struct AlbumImage {
-  ImageRecord image;
-  float score = 0;  // the image's cosine with the theme
-};
-
-// The album's members, best score first (unknown album: an empty list).
-Result<std::vector<AlbumImage>> album_images(Searcher& searcher, Annotations& annotations,
-                                             const std::string& name);
+// The album's members, best first, scored by their cosine with the theme (unknown album: an
+// empty list).
+Result<std::vector<SearchResult>> album_images(Searcher& searcher, Annotations& annotations,
+                                               const std::string& name);
 
 }  // namespace clipsearch::search

@@ -1,7 +1,6 @@
 #include "search/recommender.h"
 
 #include <chrono>
-#include <unordered_map>
 #include <utility>
 
 namespace clipsearch::search {
@@ -9,19 +8,11 @@ namespace {
 
 Result<Recommendations> most_clicked(Searcher& searcher, Annotations& annotations, int64_t k) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ClickCount> popular, annotations.most_clicked(k));
-  std::vector<int64_t> ids;
-  std::unordered_map<int64_t, int64_t> clicks;
-  for (const ClickCount& c : popular) {
-    ids.push_back(c.image_id);
-    clicks[c.image_id] = c.clicks;
-  }
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> images, searcher.images(ids));
+  std::vector<std::pair<int64_t, float>> scored;
+  for (const ClickCount& c : popular) scored.emplace_back(c.image_id, static_cast<float>(c.clicks));
   Recommendations out;
   out.popular = true;
-  for (ImageRecord& image : images) {
-    const auto n = static_cast<float>(clicks[image.id]);
-    out.results.push_back({std::move(image), n});
-  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(out.results, scored_images(searcher, scored));
   return out;
 }
 
@@ -50,7 +41,7 @@ Result<Recommendations> recommend_for_user(Searcher& searcher, Annotations& anno
   request.exclude_ids = std::move(clicked);  // never recommend what the user has already seen
   CLIPSEARCH_ASSIGN_OR_RETURN(SearchPage page, searcher.search(taste, request));
   Recommendations out;
-  for (SearchResult& r : page.results) out.results.push_back({std::move(r.image), r.score});
+  out.results = std::move(page.results);
   return out;
 }
 

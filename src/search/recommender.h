@@ -18,13 +18,9 @@
 
 namespace clipsearch::search {
 
-struct Recommendation {
-  ImageRecord image;
-  float score = 0;  // cosine with the taste vector, or the click count when popular
-};
-
 struct Recommendations {
-  std::vector<Recommendation> results;
+  // Scored by the cosine with the taste vector, or by the click count when popular.
+  std::vector<SearchResult> results;
   bool popular = false;  // the user has no clicks: the most clicked images
 };
 

@@ -56,7 +56,7 @@ Response recommend(Context& c, const Request& r) {
     if (!found.ok()) return Response::error(500, found.status().message());
     const std::string source = found->popular ? "\"popular\"" : "\"clicks\"";
     std::vector<std::string> rows;
-    for (const search::Recommendation& x : found->results) {
+    for (const search::SearchResult& x : found->results) {
       rows.push_back(scored_image_json(x.image, x.score, ", \"source\": " + source));
     }
     return Response::bytes(200,

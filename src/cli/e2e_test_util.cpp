@@ -1,4 +1,4 @@
-#include "cli/serve_test_util.h"
+#include "cli/e2e_test_util.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -6,8 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <chrono>
+#include <sstream>
 #include <thread>
+
+#include "core/path_json.h"
 
 namespace clipsearch::testing {
 
@@ -43,6 +48,41 @@ ServeProcess::~ServeProcess() {
     int status = 0;
     waitpid(pid_, &status, 0);
   }
+}
+
+std::string search_reference_dir() { return reference_dir() + "/search"; }
+
+CommandResult index_search_library(const std::string& db) {
+  const std::string ref = search_reference_dir();
+  return run_command(
+      {cli_binary(), "index", ref + "/library", "--db", db, "--model", ref + "/model", "--quiet"});
+}
+
+ServedLibrary::ServedLibrary(const std::vector<std::string>& serve_args)
+    : db_(dir_.file("index.db")) {
+  const CommandResult indexed = index_search_library(db_);
+  if (indexed.exit_code != 3) {
+    index_error_ = "index exited with " + std::to_string(indexed.exit_code) + ": " + indexed.err;
+    return;
+  }
+  std::vector<std::string> args = {cli_binary(), "serve", "--db",      db_,
+                                   "--port",     "0",     "--threads", "2"};
+  args.insert(args.end(), serve_args.begin(), serve_args.end());
+  server_ = std::make_unique<ServeProcess>(args);
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+  std::vector<nlohmann::json> rows;
+  std::stringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
+
+std::string json_row_path(const nlohmann::json& row) {
+  std::string path;
+  EXPECT_TRUE(row.contains("path") && path_from_json(row["path"].dump(), &path)) << row.dump();
+  return path;
 }
 
 std::string post_request(const std::string& path, const std::string& type, const std::string& body,
