@@ -153,12 +153,7 @@ TEST_F(ServeApi, RepeatedQueriesComeFromTheResultCache) {
 }
 
 TEST_F(ServeApi, ErrorsAreJsonWithTheRightStatus) {
-  auto expect = [](const RawResponse& r, int status, const std::string& words) {
-    EXPECT_EQ(r.status, status) << r.body;
-    const json j = json::parse(r.body, nullptr, false);
-    ASSERT_FALSE(j.is_discarded()) << r.body;
-    EXPECT_NE(j.value("error", "").find(words), std::string::npos) << r.body;
-  };
+  const auto expect = &testing::expect_json_error;
   expect(get("/api/images/999999"), 404, "not in the index");
   expect(get("/api/images/abc"), 400, "image id");
   expect(get("/api/thumbnails/1?size=77"), 400, "");

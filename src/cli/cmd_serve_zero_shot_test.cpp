@@ -313,12 +313,7 @@ TEST_F(ZeroShotApi, DuplicatesMatchTheReferenceEmbeddingsAndTheCli) {
 }
 
 TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {
-  auto expect = [](const RawResponse& r, int status, const std::string& words) {
-    EXPECT_EQ(r.status, status) << r.body;
-    json j = json::parse(r.body, nullptr, false);
-    ASSERT_FALSE(j.is_discarded()) << r.body;
-    EXPECT_NE(j.value("error", "").find(words), std::string::npos) << r.body;
-  };
+  const auto expect = &testing::expect_json_error;
   // clicks
   expect(post_json("/api/clicks", "{bad"), 400, "not valid JSON");
   expect(post_json("/api/clicks", "[1]"), 400, "JSON object");

@@ -85,6 +85,14 @@ std::string json_row_path(const nlohmann::json& row) {
   return path;
 }
 
+void expect_json_error(const server::testing::RawResponse& r, int status,
+                       const std::string& words) {
+  EXPECT_EQ(r.status, status) << r.body;
+  const nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.body;
+  EXPECT_NE(j.value("error", "").find(words), std::string::npos) << r.body;
+}
+
 std::string post_request(const std::string& path, const std::string& type, const std::string& body,
                          const std::string& extra) {
   return "POST " + path + " HTTP/1.1\r\nHost: t\r\nContent-Type: " + type +

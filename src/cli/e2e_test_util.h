@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/test_http_client.h"
 #include "testing/test_util.h"
 
 namespace clipsearch::testing {
@@ -63,6 +64,9 @@ class ServedLibrary {
 std::vector<nlohmann::json> json_lines(const std::string& out);
 // The path of a result row, its JSON string decoded back to bytes (core/path_json.h).
 std::string json_row_path(const nlohmann::json& row);
+
+// Expects an API error: this status and a JSON {"error": ...} whose message holds `words`.
+void expect_json_error(const server::testing::RawResponse& r, int status, const std::string& words);
 
 // "POST path HTTP/1.1" with the body and its type; `extra` header lines end in \r\n.
 std::string post_request(const std::string& path, const std::string& type, const std::string& body,
