@@ -15,6 +15,7 @@
 #include "cli/index_session.h"
 #include "core/path_json.h"
 #include "index/annotations.h"
+#include "search/classifier.h"
 #include "search/zero_shot.h"
 
 namespace clipsearch::cli {
@@ -34,25 +35,12 @@ struct ClassifyArgs {
   ImageCliOptions image_options;
 };
 
-struct Classifier {
-  std::vector<std::string> labels;
-  std::vector<search::Embedding> label_vectors;
-  float logit_scale = 0;
-};
+using search::Classifier;
 
 Result<Classifier> make_classifier(const ClassifyArgs& a, search::QueryEmbedder& embedder) {
-  Classifier c;
-  CLIPSEARCH_ASSIGN_OR_RETURN(c.labels, search::zero_shot_parse_labels(a.labels));
-  const auto& templates = a.templates.empty() ? search::kDefaultTemplates : a.templates;
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> prompts,
-                              search::zero_shot_prompts(c.labels, templates));
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> prompt_vectors,
-                              embedder.embed_texts(prompts));
-  CLIPSEARCH_ASSIGN_OR_RETURN(
-      c.label_vectors,
-      search::zero_shot_label_vectors(prompt_vectors, c.labels.size(), templates.size()));
-  c.logit_scale = embedder.model().info().logit_scale;
-  return c;
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> labels,
+                              search::zero_shot_parse_labels(a.labels));
+  return search::classifier_make(labels, a.templates, embedder);
 }
 
 void print_labels(const std::string& path, int64_t id, const Classifier& c,
@@ -86,8 +74,7 @@ int classify_files(const ClassifyArgs& a, search::QueryEmbedder& embedder, const
       exit = report_error(e.status());
       continue;
     }
-    print_labels(image, -1, c, search::zero_shot_classify(*e, c.label_vectors, c.logit_scale),
-                 static_cast<size_t>(a.top), a.json);
+    print_labels(image, -1, c, c.classify(*e), static_cast<size_t>(a.top), a.json);
   }
   return exit;
 }
@@ -99,8 +86,7 @@ int classify_index(const ClassifyArgs& a, IndexSession& session, const Classifie
     for (int64_t r = 0; r < rows.count; ++r) {
       const float* v = rows.vectors + r * rows.dim;
       const search::Embedding e(v, v + rows.dim);
-      results.emplace_back(rows.ids[r],
-                           search::zero_shot_classify(e, c.label_vectors, c.logit_scale));
+      results.emplace_back(rows.ids[r], c.classify(e));
     }
     return Status();
   });

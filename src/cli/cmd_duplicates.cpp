@@ -59,19 +59,11 @@ int run_duplicates(const DuplicatesArgs& a) {
   options.index = search::IndexChoice::kExact;
   auto session = open_index_session(options);
   if (!session.ok()) return report_error(session.status());
-  std::vector<search::DuplicateGroup> groups;
-  Status st = session->searcher->with_rows([&](const VectorView& rows) {
-    groups = search::duplicate_groups(rows.vectors, rows.ids, rows.count, rows.dim,
-                                      static_cast<float>(a.threshold));
-    return Status();
-  });
-  if (!st.ok()) return report_error(st);
-  for (const search::DuplicateGroup& g : groups) {
-    auto images = session->searcher->images(g.ids);
-    if (!images.ok()) return report_error(images.status());
-    print_group(g, *images, a.json);
-  }
-  if (!a.json) std::cerr << "clipsearch: " << groups.size() << " group(s) of near-duplicates\n";
+  auto groups =
+      search::duplicate_groups_indexed(*session->searcher, static_cast<float>(a.threshold));
+  if (!groups.ok()) return report_error(groups.status());
+  for (const search::DuplicateImages& g : *groups) print_group(g.group, g.images, a.json);
+  if (!a.json) std::cerr << "clipsearch: " << groups->size() << " group(s) of near-duplicates\n";
   return 0;
 }
 

@@ -1,12 +1,10 @@
 // `clipsearch click` and `clipsearch recommend`: clicks per user, kept in the catalog, and
 // images like the user's recent clicks (src/search/recommend.h); users with no clicks get the
 // most clicked images.
-#include <chrono>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "cli/cli_util.h"
@@ -14,7 +12,7 @@
 #include "cli/index_session.h"
 #include "core/path_json.h"
 #include "index/annotations.h"
-#include "search/recommend.h"
+#include "search/recommender.h"
 
 namespace clipsearch::cli {
 namespace {
@@ -36,26 +34,20 @@ struct RecommendArgs {
   int threads = 0;
 };
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int run_click(const ClickArgs& a) {
   const std::string db = a.db.empty() ? catalog_default_path() : a.db;
   auto annotations = Annotations::open(db);
   if (!annotations.ok()) return report_error(annotations.status());
   for (int64_t id : a.ids) {
-    if (Status st = (*annotations)->add_click(a.user, id, now_ns()); !st.ok()) {
+    if (Status st = search::record_click(**annotations, a.user, id); !st.ok()) {
       return report_error(st);
     }
   }
   return 0;
 }
 
-void print_recommendations(const std::vector<std::pair<ImageRecord, float>>& rows,
-                           const char* source, bool json) {
+void print_recommendations(const std::vector<search::SearchResult>& rows, const char* source,
+                           bool json) {
   for (const auto& [image, score] : rows) {
     if (json) {
       std::cout << "{\"id\": " << image.id << ", \"path\": " << path_json(image.path)
@@ -69,28 +61,6 @@ void print_recommendations(const std::vector<std::pair<ImageRecord, float>>& row
   }
 }
 
-// Users with no history: the most clicked images (score = their click count).
-int recommend_popular(const RecommendArgs& a, IndexSession& session, Annotations& annotations) {
-  auto popular = annotations.most_clicked(a.k);
-  if (!popular.ok()) return report_error(popular.status());
-  std::vector<int64_t> ids;
-  std::unordered_map<int64_t, int64_t> clicks;
-  for (const ClickCount& c : *popular) {
-    ids.push_back(c.image_id);
-    clicks[c.image_id] = c.clicks;
-  }
-  auto images = session.searcher->images(ids);
-  if (!images.ok()) return report_error(images.status());
-  std::vector<std::pair<ImageRecord, float>> rows;
-  for (ImageRecord& image : *images) {
-    const auto n = static_cast<float>(clicks[image.id]);
-    rows.emplace_back(std::move(image), n);
-  }
-  if (!a.json) std::cerr << "clipsearch: no clicks from " << a.user << "; most clicked images\n";
-  print_recommendations(rows, "popular", a.json);
-  return 0;
-}
-
 int run_recommend(const RecommendArgs& a) {
   apply_threads(a.threads);
   IndexSessionOptions options;
@@ -100,28 +70,16 @@ int run_recommend(const RecommendArgs& a) {
   if (!session.ok()) return report_error(session.status());
   auto annotations = Annotations::open(session->db);
   if (!annotations.ok()) return report_error(annotations.status());
-  auto clicked = (*annotations)->clicks_of(a.user, 0);
-  if (!clicked.ok()) return report_error(clicked.status());
-  if (clicked->empty()) return recommend_popular(a, *session, **annotations);
-  std::vector<search::Embedding> embeddings;
-  for (int64_t id : *clicked) {
-    auto found = session->searcher->indexed_image(id);
-    if (found.ok()) embeddings.push_back(std::move(found->second));
-  }
   search::RecommendOptions ro;
   ro.last_n = static_cast<size_t>(a.last);
   ro.recency_weighted = a.recency;
   ro.half_life = a.half_life;
-  auto taste = search::recommend_taste_vector(embeddings, ro);
-  if (!taste.ok()) return report_error(taste.status());
-  search::SearchRequest request;
-  request.k = a.k;
-  request.exclude_ids = *clicked;  // never recommend what the user has already seen
-  auto page = session->searcher->search(*taste, request);
-  if (!page.ok()) return report_error(page.status());
-  std::vector<std::pair<ImageRecord, float>> rows;
-  for (search::SearchResult& r : page->results) rows.emplace_back(std::move(r.image), r.score);
-  print_recommendations(rows, "clicks", a.json);
+  auto found = search::recommend_for_user(*session->searcher, **annotations, a.user, a.k, ro);
+  if (!found.ok()) return report_error(found.status());
+  if (found->popular && !a.json) {
+    std::cerr << "clipsearch: no clicks from " << a.user << "; most clicked images\n";
+  }
+  print_recommendations(found->results, found->popular ? "popular" : "clicks", a.json);
   return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "server/http_server.h"
 #include "server/search_service.h"
 #include "server/static_assets.h"
+#include "server/zero_shot_service.h"
 
 namespace clipsearch::cli {
 namespace {
@@ -107,6 +108,8 @@ int run_serve(const ServeArgs& a) {
   server::Router router;
   server::add_static_routes(&router);
   service.add_routes(&router);
+  server::ZeroShotService zero_shot(&service, {session->db, service_options.max_k});
+  zero_shot.add_routes(&router);
 
   // Block the stop signals in every thread; this one waits for them.
   sigset_t stop_signals;

@@ -8,9 +8,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
-#include "core/path_json.h"
+#include "cli/e2e_test_util.h"
 #include "testing/test_util.h"
 
 namespace clipsearch {
@@ -21,27 +20,16 @@ using nlohmann::json;
 std::string ref() { return testing::reference_dir() + "/search"; }
 std::string lib(const std::string& rel) { return ref() + "/library/" + rel; }
 
-std::vector<json> json_lines(const std::string& out) {
-  std::vector<json> rows;
-  std::stringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) rows.push_back(json::parse(line));
-  return rows;
-}
+using testing::json_lines;
 
-std::string path_of(const json& row) {
-  std::string path;
-  EXPECT_TRUE(path_from_json(row["path"].dump(), &path));
-  return path;
-}
+std::string path_of(const json& row) { return testing::json_row_path(row); }
 
 class ZeroShotCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
     db_ = dir_->file("index.db");
-    auto r = testing::run_command({testing::cli_binary(), "index", ref() + "/library", "--db", db_,
-                                   "--model", ref() + "/model", "--quiet"});
+    auto r = testing::index_search_library(db_);
     ASSERT_EQ(r.exit_code, 3) << r.err;
     std::ifstream f(ref() + "/zero_shot.json");
     want_ = json::parse(f);

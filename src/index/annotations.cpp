@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS albums(
   image_id INTEGER NOT NULL,
   score REAL NOT NULL,
   PRIMARY KEY(album, image_id));
+CREATE TABLE IF NOT EXISTS album_names(album TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS clicks(
   user TEXT NOT NULL,
   image_id INTEGER NOT NULL,
@@ -214,21 +215,39 @@ Result<std::vector<AlbumMember>> Annotations::album(const std::string& name) {
 }
 
 Result<std::vector<std::string>> Annotations::album_names() {
-  Statement q(db_, "SELECT DISTINCT album FROM albums ORDER BY album");
+  Statement q(db_, "SELECT album FROM album_names UNION SELECT album FROM albums ORDER BY album");
   if (!q.ok()) return error("reading albums");
   std::vector<std::string> out;
   while (q.step() == SQLITE_ROW) out.push_back(q.text(0));
   return out;
 }
 
-Result<bool> Annotations::use_album_themes(const std::string& themes_fingerprint) {
+Result<bool> Annotations::use_album_themes(const std::string& themes_fingerprint,
+                                           const std::vector<std::string>& names) {
   Statement other(db_, "SELECT 1 FROM album_runs WHERE themes != ? LIMIT 1");
   if (!other.ok()) return error("reading albums");
   other.bind(1, themes_fingerprint);
-  if (other.step() != SQLITE_ROW) return false;
-  CLIPSEARCH_RETURN_IF_ERROR(
-      exec("BEGIN IMMEDIATE; DELETE FROM albums; DELETE FROM album_runs; COMMIT;"));
-  return true;
+  const bool forget = other.step() == SQLITE_ROW;
+  CLIPSEARCH_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  const char* clear = forget
+                          ? "DELETE FROM album_names; DELETE FROM albums; DELETE FROM album_runs;"
+                          : "DELETE FROM album_names;";
+  if (Status st = exec(clear); !st.ok()) {
+    exec("ROLLBACK").ok();
+    return st;
+  }
+  Statement put(db_, "INSERT OR IGNORE INTO album_names(album) VALUES(?)");
+  for (const std::string& name : names) {
+    put.bind(1, name);
+    const int rc = put.ok() ? put.step() : SQLITE_ERROR;
+    put.reset();
+    if (rc != SQLITE_DONE) {
+      exec("ROLLBACK").ok();
+      return error("storing album names");
+    }
+  }
+  CLIPSEARCH_RETURN_IF_ERROR(exec("COMMIT"));
+  return forget;
 }
 
 Status Annotations::add_click(const std::string& user, int64_t image_id, int64_t at_ns) {

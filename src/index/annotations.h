@@ -62,10 +62,13 @@ class Annotations {
   Result<std::vector<int64_t>> images_without_album_run(const std::string& themes_fingerprint);
   // An album's members, best score first; a theme fingerprint change starts albums afresh.
   Result<std::vector<AlbumMember>> album(const std::string& name);
+  // The albums of the theme file in use (members or not), and any other album with members.
   Result<std::vector<std::string>> album_names();
   // Forgets every album when any was made with other themes (or another model): albums are
-  // always those of one theme file. Returns whether it did.
-  Result<bool> use_album_themes(const std::string& themes_fingerprint);
+  // always those of one theme file. Records the theme file's album names. Returns whether it
+  // forgot.
+  Result<bool> use_album_themes(const std::string& themes_fingerprint,
+                                const std::vector<std::string>& names);
 
   // --- clicks ---
   Status add_click(const std::string& user, int64_t image_id, int64_t at_ns);

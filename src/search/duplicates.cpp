@@ -91,4 +91,18 @@ std::vector<DuplicateGroup> duplicate_groups(const float* vectors, const int64_t
   return groups;
 }
 
+Result<std::vector<DuplicateImages>> duplicate_groups_indexed(Searcher& searcher, float threshold) {
+  std::vector<DuplicateGroup> groups;
+  CLIPSEARCH_RETURN_IF_ERROR(searcher.with_rows([&](const VectorView& rows) {
+    groups = duplicate_groups(rows.vectors, rows.ids, rows.count, rows.dim, threshold);
+    return Status();
+  }));
+  std::vector<DuplicateImages> out;
+  for (DuplicateGroup& g : groups) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> images, searcher.images(g.ids));
+    out.push_back({std::move(g), std::move(images)});
+  }
+  return out;
+}
+
 }  // namespace clipsearch::search

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "clipsearch/status.h"
+#include "search/searcher.h"
+
 namespace clipsearch::search {
 
 inline constexpr float kDefaultDuplicateThreshold = 0.95f;
@@ -23,5 +26,14 @@ struct DuplicateGroup {
 // vectors: [n, dim] normalized rows, ids[n]. Groups of two or more, ordered by their first id.
 std::vector<DuplicateGroup> duplicate_groups(const float* vectors, const int64_t* ids, int64_t n,
                                              int64_t dim, float threshold);
+
+struct DuplicateImages {
+  DuplicateGroup group;
+  std::vector<ImageRecord> images;  // the group's catalog rows, by ascending id
+};
+
+// The groups among the rows a Searcher searches, with their catalog rows: what
+// `clipsearch duplicates` and GET /api/duplicates share. The scan holds the searcher's lock.
+Result<std::vector<DuplicateImages>> duplicate_groups_indexed(Searcher& searcher, float threshold);
 
 }  // namespace clipsearch::search

@@ -294,4 +294,21 @@ Result<std::optional<std::string>> Searcher::catalog_id() {
   return catalog_->catalog_id();
 }
 
+Result<std::vector<SearchResult>> scored_images(
+    Searcher& searcher, const std::vector<std::pair<int64_t, float>>& scored) {
+  std::vector<int64_t> ids;
+  std::unordered_map<int64_t, float> score_of;
+  for (const auto& [id, score] : scored) {
+    ids.push_back(id);
+    score_of[id] = score;
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> images, searcher.images(ids));
+  std::vector<SearchResult> out;
+  for (ImageRecord& image : images) {
+    const float score = score_of[image.id];
+    out.push_back({std::move(image), score});
+  }
+  return out;
+}
+
 }  // namespace clipsearch::search

@@ -117,4 +117,9 @@ class Searcher {
   std::vector<std::string> notes_;
 };
 
+// The catalog rows of (image id, score) pairs as results, in the order given; ids no longer in
+// the catalog are left out. For lists kept elsewhere (album members, the most clicked images).
+Result<std::vector<SearchResult>> scored_images(
+    Searcher& searcher, const std::vector<std::pair<int64_t, float>>& scored);
+
 }  // namespace clipsearch::search

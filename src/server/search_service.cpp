@@ -541,6 +541,16 @@ SearchService::SearchService(std::unique_ptr<search::Searcher> searcher,
 
 SearchService::~SearchService() = default;
 
+search::Searcher& SearchService::searcher() { return *impl_->searcher; }
+
+search::QueryEmbedder& SearchService::embedder() { return *impl_->embedder; }
+
+std::variant<Embedding, Response> SearchService::embed_upload(const std::string& bytes) {
+  ApiResult<Embedding> e = impl_->embed_upload(bytes);
+  if (auto* err = std::get_if<ApiError>(&e)) return error_response(*err);
+  return std::get<Embedding>(std::move(e));
+}
+
 void SearchService::add_routes(Router* router) {
   Impl* impl = impl_.get();
   router->add("GET", "/api/search", [impl](const Request& r) {

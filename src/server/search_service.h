@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 
 #include "core/shared_cache.h"
 #include "search/query_embedder.h"
@@ -61,6 +62,12 @@ class SearchService {
   ~SearchService();
 
   void add_routes(Router* router);
+
+  // For the other route groups over the same index and model (zero_shot_service.h).
+  search::Searcher& searcher();
+  search::QueryEmbedder& embedder();
+  // An uploaded picture's embedding through the batcher, or the error response to send.
+  std::variant<search::Embedding, Response> embed_upload(const std::string& bytes);
 
  private:
   struct Impl;

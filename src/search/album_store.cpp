@@ -1,0 +1,98 @@
+#include "search/album_store.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "indexer/model_identity.h"
+#include "search/zero_shot.h"
+
+namespace clipsearch::search {
+namespace {
+
+// Changes whenever the themes, the exclusive flag or the model change.
+std::string themes_fingerprint(const ThemeFile& file, bool exclusive,
+                               const std::string& model_fingerprint) {
+  nlohmann::json j;
+  for (const Theme& t : file.themes) {
+    j["themes"].push_back({{"name", t.name}, {"keywords", t.keywords}, {"threshold", t.threshold}});
+  }
+  j["templates"] = file.templates;
+  j["exclusive"] = exclusive;
+  j["model"] = model_fingerprint;
+  const std::string text = j.dump();
+  return hex(sha256_bytes(text.data(), text.size()));
+}
+
+// Classifies the images not yet classified against these themes and stores their albums.
+Result<size_t> classify_new_images(Searcher& searcher, Annotations& annotations,
+                                   const ThemeFile& file, const ThemeVectors& themes,
+                                   bool exclusive, const std::string& fingerprint) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<int64_t> todo,
+                              annotations.images_without_album_run(fingerprint));
+  std::sort(todo.begin(), todo.end());
+  std::vector<int64_t> done;
+  std::vector<std::pair<std::string, AlbumMember>> members;
+  CLIPSEARCH_RETURN_IF_ERROR(searcher.with_rows([&](const VectorView& rows) {
+    for (int64_t r = 0; r < rows.count; ++r) {
+      if (!std::binary_search(todo.begin(), todo.end(), rows.ids[r])) continue;
+      const float* v = rows.vectors + r * rows.dim;
+      std::vector<float> scores;
+      const auto joined = album_membership(Embedding(v, v + rows.dim), themes.vectors,
+                                           themes.thresholds, exclusive, &scores);
+      for (size_t t : joined) {
+        members.push_back({file.themes[t].name, AlbumMember{rows.ids[r], scores[t]}});
+      }
+      done.push_back(rows.ids[r]);
+    }
+    return Status();
+  }));
+  CLIPSEARCH_RETURN_IF_ERROR(annotations.put_album_run(fingerprint, done, members));
+  return done.size();
+}
+
+}  // namespace
+
+Result<ThemeVectors> album_theme_vectors(const ThemeFile& file, QueryEmbedder& embedder) {
+  const auto& templates = file.templates.empty() ? kDefaultTemplates : file.templates;
+  ThemeVectors out;
+  for (const Theme& theme : file.themes) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> prompts,
+                                zero_shot_prompts(theme.keywords, templates));
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<Embedding> prompt_vectors,
+                                embedder.embed_texts(prompts));
+    CLIPSEARCH_ASSIGN_OR_RETURN(
+        std::vector<Embedding> keyword_vectors,
+        zero_shot_label_vectors(prompt_vectors, theme.keywords.size(), templates.size()));
+    CLIPSEARCH_ASSIGN_OR_RETURN(Embedding v, query_vector_combine(keyword_vectors, {}, {}));
+    out.vectors.push_back(std::move(v));
+    out.thresholds.push_back(theme.threshold);
+  }
+  return out;
+}
+
+Result<AlbumUpdate> albums_update(Searcher& searcher, Annotations& annotations,
+                                  const ThemeFile& themes, const ThemeVectors& vectors,
+                                  bool exclusive) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ModelIdentity> model, searcher.model());
+  if (!model) return Status::error("the index is empty (run `clipsearch index` first)");
+  const std::string fingerprint = themes_fingerprint(themes, exclusive, model->fingerprint);
+  AlbumUpdate update;
+  std::vector<std::string> names;
+  for (const Theme& t : themes.themes) names.push_back(t.name);
+  CLIPSEARCH_ASSIGN_OR_RETURN(update.restarted, annotations.use_album_themes(fingerprint, names));
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      update.classified,
+      classify_new_images(searcher, annotations, themes, vectors, exclusive, fingerprint));
+  return update;
+}
+
+Result<std::vector<SearchResult>> album_images(Searcher& searcher, Annotations& annotations,
+                                               const std::string& name) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<AlbumMember> members, annotations.album(name));
+  std::vector<std::pair<int64_t, float>> scored;
+  for (const AlbumMember& m : members) scored.emplace_back(m.image_id, m.score);
+  return scored_images(searcher, scored);
+}
+
+}  // namespace clipsearch::search

@@ -1,0 +1,25 @@
+#include "search/classifier.h"
+
+namespace clipsearch::search {
+
+Result<Classifier> classifier_make(const std::vector<std::string>& labels,
+                                   const std::vector<std::string>& templates,
+                                   QueryEmbedder& embedder) {
+  if (labels.empty()) return Status::error("no labels to classify with");
+  for (const std::string& label : labels) {
+    if (label.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return Status::error("a label is empty");
+    }
+  }
+  Classifier c;
+  c.labels = labels;
+  const auto& used = templates.empty() ? kDefaultTemplates : templates;
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> prompts, zero_shot_prompts(labels, used));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<Embedding> prompt_vectors, embedder.embed_texts(prompts));
+  CLIPSEARCH_ASSIGN_OR_RETURN(c.label_vectors,
+                              zero_shot_label_vectors(prompt_vectors, labels.size(), used.size()));
+  c.logit_scale = embedder.model().info().logit_scale;
+  return c;
+}
+
+}  // namespace clipsearch::search
