@@ -35,15 +35,24 @@ class UnionFind {
   std::vector<int64_t> parent_;
 };
 
-struct Link {
-  int64_t a, b;
-  float score;
+// What the scan keeps: the components so far and, per row, the lowest similarity of a link it
+// is part of. O(n) memory whatever the threshold (a low one links most pairs: storing the links
+// would need n^2 of them).
+struct Components {
+  explicit Components(int64_t n) : sets(n), lowest(static_cast<size_t>(n), 2.0f) {}
+  void link(int64_t a, int64_t b, float score) {
+    sets.unite(a, b);
+    lowest[static_cast<size_t>(a)] = std::min(lowest[static_cast<size_t>(a)], score);
+    lowest[static_cast<size_t>(b)] = std::min(lowest[static_cast<size_t>(b)], score);
+  }
+  UnionFind sets;
+  std::vector<float> lowest;
 };
 
-// Pairs (i in block_a, j in block_b, i < j) scoring at least the threshold.
+// Links the pairs (i in block_a, j in block_b, i < j) scoring at least the threshold.
 void scan_block_pair(const float* vectors, int64_t dim, int64_t a0, int64_t a1, int64_t b0,
                      int64_t b1, float threshold, std::vector<float>* tile,
-                     std::vector<Link>* links) {
+                     Components* components) {
   const int64_t rows = a1 - a0, cols = b1 - b0;
   tile->assign(static_cast<size_t>(rows * cols), 0.0f);
   // tile[rows, cols] = A [rows, dim] x B^T, B stored [cols, dim] (the kOutIn layout)
@@ -52,7 +61,7 @@ void scan_block_pair(const float* vectors, int64_t dim, int64_t a0, int64_t a1, 
   for (int64_t i = 0; i < rows; ++i) {
     for (int64_t j = 0; j < cols; ++j) {
       const float s = (*tile)[static_cast<size_t>(i * cols + j)];
-      if (a0 + i < b0 + j && s >= threshold) links->push_back({a0 + i, b0 + j, s});
+      if (a0 + i < b0 + j && s >= threshold) components->link(a0 + i, b0 + j, s);
     }
   }
 }
@@ -61,24 +70,21 @@ void scan_block_pair(const float* vectors, int64_t dim, int64_t a0, int64_t a1, 
 
 std::vector<DuplicateGroup> duplicate_groups(const float* vectors, const int64_t* ids, int64_t n,
                                              int64_t dim, float threshold) {
-  std::vector<Link> links;
+  Components components(n);
   std::vector<float> tile;
   for (int64_t a0 = 0; a0 < n; a0 += kBlock) {
     const int64_t a1 = std::min(n, a0 + kBlock);
     for (int64_t b0 = a0; b0 < n; b0 += kBlock) {
-      scan_block_pair(vectors, dim, a0, a1, b0, std::min(n, b0 + kBlock), threshold, &tile, &links);
+      scan_block_pair(vectors, dim, a0, a1, b0, std::min(n, b0 + kBlock), threshold, &tile,
+                      &components);
     }
   }
-  UnionFind sets(n);
-  for (const Link& l : links) sets.unite(l.a, l.b);
   std::map<int64_t, DuplicateGroup> by_root;
-  for (const Link& l : links) {
-    DuplicateGroup& g = by_root[sets.find(l.a)];
-    g.min_similarity = std::min(g.min_similarity, l.score);
-  }
   for (int64_t r = 0; r < n; ++r) {
-    auto it = by_root.find(sets.find(r));
-    if (it != by_root.end()) it->second.ids.push_back(ids[r]);
+    if (components.lowest[static_cast<size_t>(r)] > 1.5f) continue;  // in no link
+    DuplicateGroup& g = by_root[components.sets.find(r)];
+    g.ids.push_back(ids[r]);
+    g.min_similarity = std::min(g.min_similarity, components.lowest[static_cast<size_t>(r)]);
   }
   std::vector<DuplicateGroup> groups;
   for (auto& [root, g] : by_root) {

@@ -4,8 +4,10 @@
 // Two images are near-duplicates when their cosine similarity is at least the threshold; a
 // group is a connected component of that relation (so a chain of bursts is one group). Every
 // pair is compared exactly, by blocks of rows through sgemm on the thread pool: n^2 * dim
-// multiply-adds (100,000 512-d vectors: about 5e12, a minute or two on two cores). Nothing is
-// ever deleted; the caller prints the groups.
+// multiply-adds (100,000 512-d vectors: about 5e12, a minute or two on two cores). Links are
+// merged into the components as they are found, so memory is O(n) whatever the threshold (a
+// threshold of 0 links most of the n^2 pairs). Nothing is ever deleted; the caller prints the
+// groups.
 #pragma once
 
 #include <cstdint>

@@ -94,5 +94,23 @@ TEST(Duplicates, MatchesBruteForceAcrossBlocks) {
   EXPECT_GE(pairs, 1u);  // the planted copy
 }
 
+TEST(Duplicates, LowestThresholdLinksEveryPairInLinearMemory) {
+  // Threshold -1 links all n(n-1)/2 pairs (12.5 million here): one group of everything, whose
+  // lowest similarity is the lowest of any pair. Kept as links, that would be 150 MB.
+  const int64_t n = 5000, dim = 4;
+  std::vector<float> v(static_cast<size_t>(n * dim));
+  for (int64_t r = 0; r < n; ++r) {
+    const double angle = 2.0 * 3.14159265358979 * static_cast<double>(r) / n;
+    v[static_cast<size_t>(r * dim)] = static_cast<float>(std::cos(angle));
+    v[static_cast<size_t>(r * dim + 1)] = static_cast<float>(std::sin(angle));
+  }
+  std::vector<int64_t> ids(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r) ids[static_cast<size_t>(r)] = 100 + r;
+  const auto groups = duplicate_groups(v.data(), ids.data(), n, dim, -1.0f);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].ids, ids);
+  EXPECT_NEAR(groups[0].min_similarity, -1.0f, 1e-5);  // opposite points on the circle
+}
+
 }  // namespace
 }  // namespace clipsearch::search
