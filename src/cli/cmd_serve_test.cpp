@@ -36,28 +36,10 @@ std::string multipart(const std::vector<std::pair<std::string, std::string>>& fi
   return testing::multipart_body(fields, image);
 }
 
-class ServeApi : public ::testing::Test {
+class ServeApi : public testing::ServedLibraryTest {
  protected:
-  static void SetUpTestSuite() {
-    served_ = new testing::ServedLibrary();
-    ASSERT_TRUE(served_->ready()) << served_->why();
-    db_ = served_->db();
-  }
-  static void TearDownTestSuite() { delete served_; }
-  static RawResponse get(const std::string& path) {
-    return exchange(served_->port(), server::testing::get_request(path), 30);
-  }
-  static RawResponse send(const std::string& request) {
-    return exchange(served_->port(), request, 30);
-  }
   static json body(const RawResponse& r) { return json::parse(r.body); }
-
-  static testing::ServedLibrary* served_;
-  static std::string db_;
 };
-
-testing::ServedLibrary* ServeApi::served_ = nullptr;
-std::string ServeApi::db_;
 
 TEST_F(ServeApi, TextSearchEqualsTheCli) {
   auto r = get("/api/search?q=a%20dog%20on%20a%20summer%20beach&k=5");
@@ -274,7 +256,7 @@ TEST_F(ServeApi, ReadmeCurlExamplesWork) {
         line.replace(at, from.size(), to);
       }
     };
-    const std::string host = "127.0.0.1:" + std::to_string(served_->port());
+    const std::string host = "127.0.0.1:" + std::to_string(port());
     const std::string picture = ref().insert(0, 1, '@').append("/query.png");
     replace("127.0.0.1:8080", host);
     replace("@query.jpg", picture);

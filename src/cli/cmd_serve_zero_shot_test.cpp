@@ -50,29 +50,21 @@ std::set<std::string> library_paths(const json& relative) {
   return out;
 }
 
-class ZeroShotApi : public ::testing::Test {
+class ZeroShotApi : public testing::ServedLibraryTest {
  protected:
   static void SetUpTestSuite() {
     want_ = read_json(ref() + "/zero_shot.json");
-    served_ = new testing::ServedLibrary();
-    ASSERT_TRUE(served_->ready()) << served_->why();
-    db_ = served_->db();
-  }
-  static void TearDownTestSuite() { delete served_; }
-  static RawResponse get(const std::string& path) {
-    return exchange(served_->port(), server::testing::get_request(path), 30);
+    ServedLibraryTest::SetUpTestSuite();
   }
   static RawResponse post_json(const std::string& path, const std::string& body,
                                const std::string& type = "application/json") {
-    return exchange(served_->port(), testing::post_request(path, type, body), 30);
+    return send(testing::post_request(path, type, body));
   }
   static RawResponse post_multipart(const std::string& path,
                                     const std::vector<std::pair<std::string, std::string>>& fields,
                                     const std::string& image) {
-    return exchange(served_->port(),
-                    testing::post_request(path, "multipart/form-data; boundary=XyZ",
-                                          testing::multipart_body(fields, image)),
-                    30);
+    return send(testing::post_request(path, "multipart/form-data; boundary=XyZ",
+                                      testing::multipart_body(fields, image)));
   }
   // The body of a 200 answer (a failed expectation otherwise).
   static json ok(const RawResponse& r) {
@@ -94,13 +86,9 @@ class ZeroShotApi : public ::testing::Test {
     return out;
   }
 
-  static testing::ServedLibrary* served_;
-  static std::string db_;
   static json want_;
 };
 
-testing::ServedLibrary* ZeroShotApi::served_ = nullptr;
-std::string ZeroShotApi::db_;
 json ZeroShotApi::want_;
 
 TEST_F(ZeroShotApi, ClassifyAnUploadMatchesNumpy) {

@@ -29,6 +29,28 @@ ServedLibrary::ServedLibrary(const std::vector<std::string>& serve_args)
   server_ = std::make_unique<ServeProcess>(args);
 }
 
+ServedLibrary* ServedLibraryTest::served_ = nullptr;
+std::string ServedLibraryTest::db_;
+
+void ServedLibraryTest::SetUpTestSuite() {
+  served_ = new ServedLibrary();
+  ASSERT_TRUE(served_->ready()) << served_->why();
+  db_ = served_->db();
+}
+
+void ServedLibraryTest::TearDownTestSuite() {
+  delete served_;
+  served_ = nullptr;
+}
+
+server::testing::RawResponse ServedLibraryTest::get(const std::string& path) {
+  return server::testing::exchange(served_->port(), server::testing::get_request(path), 30);
+}
+
+server::testing::RawResponse ServedLibraryTest::send(const std::string& request) {
+  return server::testing::exchange(served_->port(), request, 30);
+}
+
 std::vector<nlohmann::json> json_lines(const std::string& out) {
   std::vector<nlohmann::json> rows;
   std::stringstream in(out);

@@ -3,6 +3,7 @@
 // multipart) for the test HTTP client, and reading JSON Lines output.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -40,6 +41,21 @@ class ServedLibrary {
   std::string db_;
   std::string index_error_;
   std::unique_ptr<ServeProcess> server_;
+};
+
+// A test suite whose tests share one ServedLibrary (indexed and started once per suite): db_,
+// get() and send() for the tests. A suite that needs more in its SetUpTestSuite calls this one
+// first.
+class ServedLibraryTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  static server::testing::RawResponse get(const std::string& path);
+  static server::testing::RawResponse send(const std::string& request);
+  static int port() { return served_->port(); }
+
+  static ServedLibrary* served_;
+  static std::string db_;
 };
 
 // One JSON value per line of a command's output.
