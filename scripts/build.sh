@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds clipsearch. Usage: scripts/build.sh [BUILD_DIR] [extra cmake args...]
+# CLIPSEARCH_TARGETS="a b" builds only those targets (default: everything).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
@@ -12,4 +13,6 @@ if command -v ccache >/dev/null; then
 fi
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE:-Release} "${launcher[@]}" "$@" \
   >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+targets=()
+for t in ${CLIPSEARCH_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build_dir" -j"$(nproc)" "${targets[@]}"

@@ -27,7 +27,8 @@ CMAKE_BUILD_TYPE=RelWithDebInfo scripts/build.sh build-asan -DCLIPSEARCH_SANITIZ
   ctest --output-on-failure -j"$jobs" -L sanitize)
 
 echo "== libFuzzer targets"
-CC=clang CXX=clang++ CMAKE_BUILD_TYPE=RelWithDebInfo scripts/build.sh build-fuzz \
+CC=clang CXX=clang++ CMAKE_BUILD_TYPE=RelWithDebInfo CLIPSEARCH_TARGETS=clipsearch_fuzzers \
+  scripts/build.sh build-fuzz \
   -DCLIPSEARCH_FUZZ=ON -DCLIPSEARCH_BUILD_TESTS=OFF -DCLIPSEARCH_BUILD_BENCH=OFF "${sanitize_flags[@]}" \
   -DCLIPSEARCH_FUZZ_SECONDS="${CLIPSEARCH_FUZZ_SECONDS:-30}"
 (cd build-fuzz && ctest --output-on-failure -L fuzz)
