@@ -413,8 +413,8 @@ struct SearchService::Impl {
     }
     const std::optional<std::string> key = cache_key(q, searcher->generation());
     if (key) {
-      if (std::optional<std::string> body = results.get(*key)) {
-        return Response::bytes(200, std::move(*body), "application/json");
+      if (std::optional<std::string> head = results.get(*key)) {
+        return search_answer(std::move(*head), start, true);
       }
     }
     search::SearchRequest request;
@@ -437,10 +437,18 @@ struct SearchService::Impl {
     for (size_t i = 0; i < page->results.size(); ++i) {
       body += (i ? ", " : "") + result_json(page->results[i]);
     }
-    body += "], \"total\": " + std::to_string(page->candidates) +
-            ", \"query_ms\": " + json(elapsed_ms(start)).dump() + "}";
+    body += "], \"total\": " + std::to_string(page->candidates);
     if (key) results.put(*key, body);
-    return Response::bytes(200, std::move(body), "application/json");
+    return search_answer(std::move(body), start, false);
+  }
+
+  // The caches hold an answer without its timing: `head` is `{"results": [...], "total": N`,
+  // completed here with this request's own query_ms and whether it came from a cache.
+  static Response search_answer(std::string head, std::chrono::steady_clock::time_point start,
+                                bool cached) {
+    head += ", \"query_ms\": " + json(elapsed_ms(start)).dump() +
+            ", \"cached\": " + (cached ? "true" : "false") + "}";
+    return Response::bytes(200, std::move(head), "application/json");
   }
 
   Response similarity(const Request& r) {
