@@ -120,10 +120,17 @@ Result<std::vector<float>> QueryEmbedder::embed_image_file(const std::string& pa
 Result<std::vector<float>> QueryEmbedder::embed_image_memory(const uint8_t* data, size_t size,
                                                              const std::string& name,
                                                              ColorSignature* color) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(ImageTensor tensor, preprocess_image_memory(data, size, name, color));
+  return embed_tensor(tensor, name);
+}
+
+Result<ImageTensor> QueryEmbedder::preprocess_image_memory(const uint8_t* data, size_t size,
+                                                           const std::string& name,
+                                                           ColorSignature* color) const {
   CLIPSEARCH_ASSIGN_OR_RETURN(RgbImage rgb,
                               image_decode_for_preprocess(data, size, name, preprocess_, decode_));
   if (color) *color = color_signature(rgb);
-  return embed_tensor(image_preprocess_rgb(rgb, preprocess_), name);
+  return image_preprocess_rgb(rgb, preprocess_);
 }
 
 Result<std::vector<float>> QueryEmbedder::embed_tensor(const ImageTensor& tensor,

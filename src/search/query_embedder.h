@@ -53,6 +53,11 @@ class QueryEmbedder {
   // `color`, when given, receives the picture's colour signature from the same decode.
   Result<std::vector<float>> embed_image_file(const std::string& path,
                                               ColorSignature* color = nullptr);
+  // The tensor the image tower takes for a picture in memory (decoded once; `color`, when
+  // given, receives its colour signature from that decode), for callers that batch pictures.
+  Result<ImageTensor> preprocess_image_memory(const uint8_t* data, size_t size,
+                                              const std::string& name,
+                                              ColorSignature* color = nullptr) const;
   Result<std::vector<float>> embed_image_memory(const uint8_t* data, size_t size,
                                                 const std::string& name,
                                                 ColorSignature* color = nullptr);

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "clipsearch/image.h"
-#include "core/path_json.h"
 #include "search/query_vector.h"
 #include "search/zero_shot.h"
+#include "server/api_params.h"
 #include "server/image_responses.h"
 #include "server/multipart.h"
 #include "server/result_cache.h"
@@ -193,12 +193,7 @@ Response error_response(const ApiError& e) {
 }
 
 std::string result_json(const search::SearchResult& r) {
-  return "{\"id\": " + std::to_string(r.image.id) + ", \"path\": " + path_json(r.image.path) +
-         ", \"score\": " + json(r.score).dump() + ", \"width\": " + std::to_string(r.image.width) +
-         ", \"height\": " + std::to_string(r.image.height) +
-         ", \"size\": " + std::to_string(r.image.size) +
-         ", \"format\": " + json(r.image.format).dump() +
-         ", \"date\": " + std::to_string(r.image.date_taken_ns / 1000000000) + "}";
+  return scored_image_json(r.image, r.score);
 }
 
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
@@ -335,16 +330,13 @@ struct SearchService::Impl {
   // `color`, when given, receives the picture's colour signature from the same decode.
   ApiResult<Embedding> embed_upload(const std::string& bytes, ColorSignature* color = nullptr) {
     const int64_t size = embedder->model().info().image_size;
-    auto rgb = image_decode_for_preprocess(
-        reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "uploaded image",
-        embedder->preprocess_config(), embedder->decode_options());
-    if (!rgb.ok()) return ApiError{422, rgb.status().message()};
-    if (color) *color = color_signature(*rgb);
-    ImageTensor tensor = image_preprocess_rgb(*rgb, embedder->preprocess_config());
-    if (tensor.height != size || tensor.width != size) {
+    auto tensor = embedder->preprocess_image_memory(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                                    bytes.size(), "uploaded image", color);
+    if (!tensor.ok()) return ApiError{422, tensor.status().message()};
+    if (tensor->height != size || tensor->width != size) {
       return ApiError{500, "the model's preprocessing does not match its image size"};
     }
-    auto future = image_batcher->submit(std::move(tensor));
+    auto future = image_batcher->submit(std::move(tensor).value());
     if (!future.ok()) return ApiError{503, future.status().message()};
     Result<Embedding> e = future->get();
     if (!e.ok()) return ApiError{500, e.status().message()};
