@@ -98,6 +98,8 @@ ColorSignature color_signature_merge(const std::vector<ColorSignature>& parts) {
   return out;
 }
 
+namespace {
+
 // Every allowed row scored: one pass over the embeddings, cheaper than repeated scans for
 // candidates when nothing faster than a scan gives the CLIP side.
 std::vector<SearchHit> mix_every_row(const VectorView& view, const float* query, float w,
@@ -121,6 +123,8 @@ std::vector<SearchHit> mix_every_row(const VectorView& view, const float* query,
   by_color.resize(static_cast<size_t>(n));
   return by_color;
 }
+
+}  // namespace
 
 std::vector<SearchHit> color_mixed_search(const VectorView& view, const float* colors,
                                           const float* query, const ColorQuery& color,
