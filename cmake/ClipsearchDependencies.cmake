@@ -17,7 +17,8 @@ target_link_libraries(clipsearch_blas INTERFACE ${OPENBLAS_LIBRARY})
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips>=8.13)
 
 # hnswlib 0.6.2 (header-only, libhnswlib-dev): the HNSW graph of src/index/hnsw_index.cpp, compiled
-# inside that one file with the project's flags (-march=native picks its AVX-512 inner product).
+# inside that one file with the project's flags; its distance is the project's own kernel
+# (src/index/dot.h), so hnswlib's compile-time SIMD distances are never called.
 find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
 add_library(clipsearch_hnswlib INTERFACE)
 target_include_directories(clipsearch_hnswlib SYSTEM INTERFACE ${HNSWLIB_INCLUDE_DIR})

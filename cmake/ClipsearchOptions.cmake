@@ -2,9 +2,11 @@
 add_library(clipsearch_flags INTERFACE)
 target_compile_options(clipsearch_flags INTERFACE -Wall -Wextra -Wpedantic -Werror
                                                   -Wno-missing-field-initializers)
-if(CLIPSEARCH_NATIVE)
-  target_compile_options(clipsearch_flags INTERFACE -march=native)
-endif()
+# One binary for every x86-64 machine: the baseline instruction set, never -march=native; the
+# SIMD kernels pick their level at run time (src/core/isa.h). Arithmetic is computed as written
+# (no contraction into FMA behind the code's back), so plain C++ gives the same floats on every
+# machine and compiler, and two paths that write the same expression agree bit for bit.
+target_compile_options(clipsearch_flags INTERFACE -ffp-contract=off)
 # Release builds keep assertions: a broken internal invariant must abort, not corrupt results.
 string(REPLACE "-DNDEBUG" "" CMAKE_CXX_FLAGS_RELEASE "${CMAKE_CXX_FLAGS_RELEASE}")
 string(REPLACE "-DNDEBUG" "" CMAKE_CXX_FLAGS_RELWITHDEBINFO "${CMAKE_CXX_FLAGS_RELWITHDEBINFO}")

@@ -14,7 +14,7 @@ function(clipsearch_add_reference_fixture name script)
   add_test(NAME ${name}
            COMMAND ${CLIPSEARCH_PYTHON} -W ignore ${script} ${ARGN}
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-  set_tests_properties(${name} PROPERTIES FIXTURES_SETUP ${name} LABELS "reference;sanitize"
+  set_tests_properties(${name} PROPERTIES FIXTURES_SETUP ${name} LABELS "reference;sanitize;fixture"
                        TIMEOUT 1200
                        ENVIRONMENT "CLIPSEARCH_REFERENCE_DIR=${CLIPSEARCH_REFERENCE_DIR};PYTHONHASHSEED=0")
 endfunction()

@@ -2,7 +2,9 @@
 # Builds and runs the whole default test suite:
 #   1. Release build: unit, reference (differential against transformers/open_clip) and
 #      end-to-end tests. Reference fixtures generate random-weight models into the build folder
-#      with the Python reference (.venv); nothing is downloaded.
+#      with the Python reference (.venv); nothing is downloaded. Then the unit and reference
+#      tests again at every SIMD level below this machine's best (CLIPSEARCH_ISA, and
+#      OPENBLAS_CORETYPE for OpenBLAS), so a CPU no developer had cannot surprise the suite.
 #   2. ASan+UBSan build: the tests labelled "sanitize".
 #   3. clang libFuzzer build: each fuzz target for a bounded time (CLIPSEARCH_FUZZ_SECONDS).
 # Slow suites are opt-in: CLIPSEARCH_SLOW_TESTS=1 adds the tests labelled "slow".
@@ -14,7 +16,25 @@ exclude='slow|fuzz'
 
 echo "== release build and tests"
 scripts/build.sh build
+build/src/cli/clipsearch --version
 (cd build && ctest --output-on-failure -j"$jobs" -LE "$exclude")
+
+# Forced lower levels: only ever downward (any CPU runs them), each with the OpenBLAS kernels of
+# that level. The fixtures' reference data from the run above is reused (-FA: no setup rerun).
+best=$(build/src/cli/clipsearch --version | sed -n 's/^isa: [a-z0-9]* (this CPU: \([a-z0-9]*\))$/\1/p')
+declare -A blas_core=([avx2]=Haswell [scalar]=Nehalem)
+levels=()
+case "$best" in
+  avx512) levels=(avx2 scalar) ;;
+  avx2) levels=(scalar) ;;
+  scalar) ;;
+  *) echo "test.sh: cannot tell this machine's SIMD level from 'clipsearch --version'" >&2; exit 1 ;;
+esac
+for level in "${levels[@]}"; do
+  echo "== unit and reference tests at the forced level $level (this CPU: $best)"
+  (cd build && CLIPSEARCH_ISA=$level OPENBLAS_CORETYPE=${blas_core[$level]} \
+    ctest --output-on-failure -j"$jobs" -L 'unit|reference' -LE "fixture|$exclude" -FA '.*')
+done
 
 # The sanitized builds use -O1 with line tables only (what the sanitizers' docs advise): they
 # compile about twice as fast as -O2 -g and still report file:line in every stack.

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "clipsearch/model.h"
 #include "clipsearch/threads.h"
+#include "core/isa.h"
 #include "tensor/blas_core.h"
 
 #include <nlohmann/json.hpp>
@@ -93,6 +94,7 @@ Status run_bench(const BenchArgs& args) {
       {"images_per_s_best", args.batch / *std::min_element(image_runs.begin(), image_runs.end())},
       {"texts_per_s_ctx" + std::to_string(tokens), args.text_batch / median(text_runs)},
       {"blas_core", blas_core_name()},
+      {"isa", isa_name(isa_active())},
       {"image_batch_s", image_runs},
       {"text_batch_s", text_runs},
   };

@@ -2,15 +2,27 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "cli/commands.h"
+#include "core/isa.h"
 #include "tensor/blas_core.h"
 
 int main(int argc, char** argv) {
+  if (const clipsearch::Status isa = clipsearch::isa_environment_check(); !isa.ok()) {
+    std::cerr << "clipsearch: " << isa.message() << "\n";
+    return 2;
+  }
   clipsearch::reexec_with_better_blas(argv);
   CLI::App app{"clipsearch: semantic image search with CLIP, no Python, no GPU"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "clipsearch 0.1.0");
+  // The SIMD level and OpenBLAS kernels in use: what a bug report needs, and how
+  // scripts/test.sh learns which lower levels to force.
+  app.set_version_flag("--version", [] {
+    return std::string("clipsearch 0.1.0\nisa: ") + clipsearch::isa_name(clipsearch::isa_active()) +
+           " (this CPU: " + clipsearch::isa_name(clipsearch::isa_supported()) +
+           ")\nopenblas: " + clipsearch::blas_core_name();
+  });
   int exit_code = 0;
   clipsearch::cli::add_embed_command(app, &exit_code);
   clipsearch::cli::add_bench_command(app, &exit_code);

@@ -1,6 +1,6 @@
 // CRC32C (Castagnoli polynomial, as in iSCSI, ext4 and LevelDB's crc32c): the checksum of the
-// files the project writes itself. Hardware instruction (SSE4.2) when the build targets it, a
-// table otherwise; both give the same value. Thread-safe.
+// files the project writes itself. The SSE4.2 instruction from the AVX2 level up
+// (core/isa.h), a table at the scalar level; both give the same value. Thread-safe.
 #pragma once
 
 #include <cstddef>

@@ -6,9 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__AVX2__)
 #include <immintrin.h>
-#endif
+
+#include "core/isa.h"
+#include "core/simd_target.h"
 
 namespace clipsearch {
 namespace {
@@ -158,7 +159,6 @@ void horizontal_pass_scalar(const RgbImage& in, const Coeffs& c, int row0, int r
   }
 }
 
-#if defined(__AVX2__)
 // Horizontal pass, AVX2. The sums are the same integers as Pillow's (no intermediate rounding,
 // no overflow: |sum| < 255 * 1.3 * 2^22 < 2^31), only added in another order, so the result is
 // bit-identical. Each 22-bit coefficient is split as k = 256 * hi + lo (hi signed, lo in
@@ -215,8 +215,9 @@ SimdCoeffs simd_coeffs(const Coeffs& c, int x0, int x1, int in_width) {
   return s;
 }
 
-void horizontal_pass(const RgbImage& in, const Coeffs& c, int row0, int rows, int x0, int x1,
-                     uint8_t* out /* [rows, x1 - x0, 3] */) {
+CLIPSEARCH_TARGET_AVX2 void horizontal_pass_avx2(const RgbImage& in, const Coeffs& c, int row0,
+                                                 int rows, int x0, int x1,
+                                                 uint8_t* out /* [rows, x1 - x0, 3] */) {
   const SimdCoeffs sc = simd_coeffs(c, x0, x1, in.width);
   const int out_w = x1 - x0;
   // Bytes 0..5 (pixels 0, 1) into lane 0, bytes 6..11 (pixels 2, 3) into lane 1, as words.
@@ -257,12 +258,14 @@ void horizontal_pass(const RgbImage& in, const Coeffs& c, int row0, int rows, in
     }
   }
 }
-#else
 void horizontal_pass(const RgbImage& in, const Coeffs& c, int row0, int rows, int x0, int x1,
                      uint8_t* out) {
-  horizontal_pass_scalar(in, c, row0, rows, x0, x1, out);
+  if (isa_at_least(isa_active(), Isa::kAvx2)) {
+    horizontal_pass_avx2(in, c, row0, rows, x0, x1, out);
+  } else {
+    horizontal_pass_scalar(in, c, row0, rows, x0, x1, out);
+  }
 }
-#endif
 
 // Vertical pass: `in` holds `in_w` pixels per row starting at input row `in_row0`; output rows
 // [y0, y1).

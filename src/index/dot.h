@@ -1,16 +1,39 @@
-// Inner products of one query with many rows: the exact scan's kernel. AVX-512 or AVX2+FMA as
-// the build targets (-march=native), plain C++ otherwise. Every row is summed in the same order
-// whichever entry point computes it, so dot() and dot_rows() give bit-identical scores for the
-// same row (the HNSW index re-scores its candidates with dot() to match the exact scan).
+// The inner product every scoring path of clipsearch uses: the exact scan, HNSW graph walks and
+// re-scoring, colour mixing, batched queries, duplicates, albums, recommendations and zero-shot
+// scores. One kernel, so that "equal to brute force" holds bit for bit.
+//
+// The order of the sum is fixed, whatever the instruction set: 16 lanes, lane j accumulating
+// a[i] * b[i] for every i = j (mod 16) in ascending i with fused multiply-adds (one rounding
+// each); then the lanes are added pairwise, lane j + lane j+8, then j + j+4, j + j+2, and the
+// last two. The scalar, AVX2 and AVX-512 kernels follow it exactly, so a score is the same float
+// at every ISA level, on every machine, and from every entry point below (a row scored alone or
+// in a block of many).
+//
+// Thread-safe; the kernels run on the calling thread.
 #pragma once
 
 #include <cstdint>
 
+#include "core/isa.h"
+
 namespace clipsearch {
 
+// a . b over `dim` floats.
+float dot(const float* a, const float* b, int64_t dim);
 // out[r] = query . rows[r * dim ...], for r in [0, n).
 void dot_rows(const float* query, const float* rows, int64_t n, int64_t dim, float* out);
-// query . row.
-float dot(const float* query, const float* row, int64_t dim);
+// out[q * ld_out + r] = queries[q * dim ...] . rows[r * dim ...], for q < query_count,
+// r < row_count: many queries against many rows (batched search, duplicates).
+void dot_matrix(const float* queries, int64_t query_count, const float* rows, int64_t row_count,
+                int64_t dim, float* out, int64_t ld_out);
+
+// The kernels of one ISA level, for tests that compare levels in one process. `isa` must be
+// supported by the machine (isa_supported()).
+struct DotKernels {
+  float (*dot)(const float* a, const float* b, int64_t dim);
+  void (*matrix)(const float* queries, int64_t query_count, const float* rows, int64_t row_count,
+                 int64_t dim, float* out, int64_t ld_out);
+};
+const DotKernels& dot_kernels(Isa isa);
 
 }  // namespace clipsearch

@@ -5,7 +5,6 @@
 #include "core/thread_pool.h"
 #include "index/dot.h"
 #include "index/top_k.h"
-#include "tensor/gemm.h"
 
 namespace clipsearch {
 namespace {
@@ -77,8 +76,14 @@ std::vector<std::vector<SearchHit>> exact_search_batch(const VectorView& rows, c
     const int64_t qn = std::min(kQueryBlock, query_count - q0);
     for (int64_t r0 = 0; r0 < rows.count; r0 += kRowBlock) {
       const int64_t rn = std::min(kRowBlock, rows.count - r0);
-      linear(qn, rn, rows.dim, queries + q0 * rows.dim, rows.dim, rows.vectors + r0 * rows.dim,
-             WeightLayout::kOutIn, 0.0f, scores.data(), rn);
+      // Row ranges across the pool; every score is the one exact_search would give the query.
+      parallel_for(
+          rn,
+          [&](int64_t begin, int64_t end) {
+            dot_matrix(queries + q0 * rows.dim, qn, rows.vectors + (r0 + begin) * rows.dim,
+                       end - begin, rows.dim, scores.data() + begin, rn);
+          },
+          kScanBlock);
       parallel_for(qn, [&](int64_t begin, int64_t end) {
         for (int64_t q = begin; q < end; ++q) {
           keep(rows, r0, scores.data() + q * rn, rn, options, tops[static_cast<size_t>(q0 + q)]);

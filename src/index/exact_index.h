@@ -3,9 +3,9 @@
 // index falls back to it for selective filters.
 //
 // One query: the rows are split across the process-wide thread pool, each part scanned with
-// the SIMD kernel of dot.h into its own TopK, merged at the end. A batch of queries: blocks of
-// queries times blocks of rows through sgemm (tensor/gemm.h), then top-k per query; its scores
-// come from BLAS and can differ from the single-query kernel's in the last bits (about 1e-7).
+// the kernel of dot.h into its own TopK, merged at the end. A batch of queries: blocks of
+// queries times blocks of rows through dot.h's matrix kernel, then top-k per query; every score
+// (and so every answer) is bit-identical to the query's exact_search.
 // The rows are only read; calls are thread-safe, but concurrent calls share one pool and run
 // one after another.
 #pragma once

@@ -190,7 +190,8 @@ TEST_P(ExactSearch, BatchMatchesSingleQueries) {
     ASSERT_EQ(batch.size(), 300u);
     for (int q = 0; q < 300; q += 7) {
       const float* query = queries.data() + q * 512;
-      expect_same_ranking(batch[q], exact_search(rows.view(), query, options), rows, query);
+      // The same kernel and summation order: equal floats, so equal answers.
+      EXPECT_EQ(batch[q], exact_search(rows.view(), query, options)) << "query " << q;
     }
   }
 }

@@ -1,5 +1,6 @@
 // The one translation unit that includes hnswlib: its headers define non-inline globals
-// (the SIMD distance pointers), so a second includer would break the link.
+// (the SIMD distance pointers), so a second includer would break the link. Those SIMD distances
+// are not used: the graph is built and walked with index/dot.h's kernel (DotSpace below).
 #include "index/hnsw_index.h"
 
 #include <hnswlib/hnswlib.h>
@@ -49,6 +50,25 @@ struct Header {
 static_assert(sizeof(Header) == kHeaderSize);
 static_assert(offsetof(Header, checksum) == 32 && offsetof(Header, model_id) == 128);
 
+// hnswlib's distance, 1 - dot: the graph is built and walked with the kernel (and ISA level)
+// that scores everything else, rather than hnswlib's own, which picks its instructions at
+// compile time.
+float dot_distance(const void* a, const void* b, const void* dim) {
+  return 1.0f - dot(static_cast<const float*>(a), static_cast<const float*>(b),
+                    *static_cast<const int64_t*>(dim));
+}
+
+class DotSpace final : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit DotSpace(int64_t dim) : dim_(dim) {}
+  size_t get_data_size() override { return static_cast<size_t>(dim_) * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return dot_distance; }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  int64_t dim_;
+};
+
 // hnswlib 0.6.2's saveIndex() fields, in its order and sizes (hnswalg.h).
 struct GraphFields {
   size_t offset_level0, max_elements, count, size_data_per_element, label_offset, offset_data;
@@ -88,10 +108,10 @@ class Reader {
 struct HnswIndex::Impl {
   int64_t dim = 0;
   HnswParams params;
-  std::unique_ptr<hnswlib::InnerProductSpace> space;  // the graph points into it: never moved
-  std::unique_ptr<Graph> graph;                       // null for an empty index
-  std::vector<int64_t> ids;                           // [rows]: the graph's labels are rows
-  std::vector<tableint> internal_of_row;              // [rows]
+  std::unique_ptr<DotSpace> space;        // the graph points into it: never moved
+  std::unique_ptr<Graph> graph;           // null for an empty index
+  std::vector<int64_t> ids;               // [rows]: the graph's labels are rows
+  std::vector<tableint> internal_of_row;  // [rows]
 
   const float* vector_of_row(int64_t row) const {
     return reinterpret_cast<const float*>(
@@ -138,7 +158,7 @@ Result<HnswIndex> HnswIndex::build(const VectorView& rows, const HnswParams& par
   impl.dim = rows.dim;
   impl.params = params;
   impl.ids.assign(rows.ids, rows.ids + rows.count);
-  impl.space = std::make_unique<hnswlib::InnerProductSpace>(static_cast<size_t>(rows.dim));
+  impl.space = std::make_unique<DotSpace>(rows.dim);
   if (rows.count == 0) return index;
   try {
     impl.graph = std::make_unique<Graph>(
@@ -345,7 +365,7 @@ Result<HnswIndex> HnswIndex::open(const std::string& path, const VectorFileInfo&
   impl.params.ef_construction = static_cast<int>(h.ef_construction);
   impl.ids.assign(reinterpret_cast<const int64_t*>(base + h.ids_offset),
                   reinterpret_cast<const int64_t*>(base + h.ids_offset) + h.count);
-  impl.space = std::make_unique<hnswlib::InnerProductSpace>(h.dim);
+  impl.space = std::make_unique<DotSpace>(h.dim);
   if (h.count == 0) {
     if (h.graph_size != 0) return corrupt("graph data for an empty index");
     return index;

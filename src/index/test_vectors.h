@@ -8,10 +8,25 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <ostream>
 #include <random>
 #include <vector>
 
+#include "index/vector_index.h"
 #include "tensor/gemm.h"
+
+namespace clipsearch {
+
+// How gtest shows a hit: the id and the score with its bits, since tests demand equal floats.
+inline void PrintTo(const SearchHit& hit, std::ostream* out) {
+  uint32_t bits;
+  std::memcpy(&bits, &hit.score, sizeof bits);
+  *out << "{id " << hit.id << ", score " << hit.score << " (0x" << std::hex << bits << std::dec
+       << ")}";
+}
+
+}  // namespace clipsearch
 
 namespace clipsearch::testing {
 

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "search/query_vector.h"
+
 namespace clipsearch::search {
 namespace {
 
@@ -108,11 +110,7 @@ std::vector<size_t> album_membership(const Embedding& image,
                                      std::vector<float>* scores) {
   std::vector<float> cosine(theme_vectors.size());
   for (size_t t = 0; t < theme_vectors.size(); ++t) {
-    double s = 0;
-    for (size_t i = 0; i < image.size(); ++i) {
-      s += static_cast<double>(image[i]) * theme_vectors[t][i];
-    }
-    cosine[t] = static_cast<float>(s);
+    cosine[t] = embedding_dot(image, theme_vectors[t]);
   }
   std::vector<size_t> joined;
   for (size_t t = 0; t < cosine.size(); ++t) {

@@ -4,7 +4,8 @@
 #include <map>
 #include <numeric>
 
-#include "tensor/gemm.h"
+#include "core/thread_pool.h"
+#include "index/dot.h"
 
 namespace clipsearch::search {
 namespace {
@@ -55,9 +56,14 @@ void scan_block_pair(const float* vectors, int64_t dim, int64_t a0, int64_t a1, 
                      Components* components) {
   const int64_t rows = a1 - a0, cols = b1 - b0;
   tile->assign(static_cast<size_t>(rows * cols), 0.0f);
-  // tile[rows, cols] = A [rows, dim] x B^T, B stored [cols, dim] (the kOutIn layout)
-  linear(rows, cols, dim, vectors + a0 * dim, dim, vectors + b0 * dim, WeightLayout::kOutIn, 0.0f,
-         tile->data(), cols);
+  // tile[rows, cols]: every pair scored as a search would score it, the columns across the pool.
+  parallel_for(
+      cols,
+      [&](int64_t begin, int64_t end) {
+        dot_matrix(vectors + a0 * dim, rows, vectors + (b0 + begin) * dim, end - begin, dim,
+                   tile->data() + begin, cols);
+      },
+      64);
   for (int64_t i = 0; i < rows; ++i) {
     for (int64_t j = 0; j < cols; ++j) {
       const float s = (*tile)[static_cast<size_t>(i * cols + j)];

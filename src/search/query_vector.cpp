@@ -1,7 +1,10 @@
 #include "search/query_vector.h"
 
+#include <cassert>
 #include <cmath>
 #include <string>
+
+#include "index/dot.h"
 
 namespace clipsearch::search {
 namespace {
@@ -80,6 +83,11 @@ Result<Embedding> query_vector_combine(const std::vector<Embedding>& texts,
   }
   CLIPSEARCH_RETURN_IF_ERROR(query_vector_normalize(&q));
   return q;
+}
+
+float embedding_dot(const Embedding& a, const Embedding& b) {
+  assert(a.size() == b.size());
+  return dot(a.data(), b.data(), static_cast<int64_t>(a.size()));
 }
 
 }  // namespace clipsearch::search

@@ -22,6 +22,9 @@ struct QueryWeights {
 
 using Embedding = std::vector<float>;
 
+// a . b (one length) with index/dot.h's kernel: the score a search gives the same pair.
+float embedding_dot(const Embedding& a, const Embedding& b);
+
 Result<Embedding> query_vector_combine(const std::vector<Embedding>& texts,
                                        const std::vector<Embedding>& images,
                                        const std::vector<Embedding>& negatives,

@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "search/query_vector.h"
+
 namespace clipsearch::search {
 namespace {
-
-float dot(const Embedding& a, const Embedding& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
-  return static_cast<float>(s);
-}
 
 // ref: torch softmax over exp(logit_scale) * cosine, computed in double here.
 std::vector<float> softmax_of_logits(const std::vector<float>& cosine, float logit_scale) {
@@ -36,7 +32,7 @@ std::string trim(const std::string& s) {
 Similarity zero_shot_similarity(const Embedding& image, const std::vector<Embedding>& texts,
                                 float logit_scale) {
   Similarity out;
-  for (const Embedding& t : texts) out.cosine.push_back(dot(image, t));
+  for (const Embedding& t : texts) out.cosine.push_back(embedding_dot(image, t));
   out.probability = softmax_of_logits(out.cosine, logit_scale);
   return out;
 }

@@ -7,6 +7,8 @@
 
 #include <set>
 
+#include "core/isa.h"
+
 namespace clipsearch {
 
 std::string blas_core_name() {
@@ -21,12 +23,15 @@ std::string blas_better_coretype() {
                                                    "Banias",   "Atom",   "Sandybridge"};
   const std::string current = blas_core_name();
   if (kFallbacks.count(current) == 0) return "";
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
-    return "SkylakeX";
+  // Never above the level the project's own kernels may use (CLIPSEARCH_ISA caps both here).
+  switch (isa_active()) {
+    case Isa::kAvx512:
+      return "SkylakeX";
+    case Isa::kAvx2:
+      return "Haswell";
+    case Isa::kScalar:
+      break;
   }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
   return "";
 }
 

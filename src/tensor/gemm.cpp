@@ -34,7 +34,7 @@ void linear(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, const 
   // Split rows when there are plenty (each thread then streams the whole weight once, as a
   // single-threaded call would); otherwise split output columns in multiples of 16 so every
   // thread keeps full SIMD tiles and reads only its share of the weight.
-  if (transposed && m <= kSkinnyMaxRows) {
+  if (transposed && m <= kSkinnyMaxRows && skinny_gemm_available()) {
     // Few rows: weight-streaming kernel, output columns split across the pool in blocks of 16.
     const int64_t blocks = (n + 15) / 16;
     parallel_for(

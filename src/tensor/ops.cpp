@@ -3,15 +3,17 @@
 #include <algorithm>
 #include <cmath>
 
+#include <immintrin.h>
+
+#include "core/isa.h"
+#include "core/simd_target.h"
 #include "core/thread_pool.h"
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-// glibc's libmvec: vectorized expf/erff, accurate to a few ulp (the scalar libm calls are the
-// same functions, one lane at a time). Called directly so that no -ffast-math is needed.
+// glibc's libmvec: vectorized expf/erff for AVX2, accurate to a few ulp (the scalar libm calls
+// compute the same functions, one lane at a time). Called directly so that no -ffast-math is
+// needed; only when core/isa.h says AVX2 is active.
 extern "C" __m256 _ZGVdN8v_expf(__m256 x);
 extern "C" __m256 _ZGVdN8v_erff(__m256 x);
-#endif
 
 namespace clipsearch {
 namespace {
@@ -54,12 +56,18 @@ void add_row_bias(float* row, int64_t width, const float* bias) {
   for (int64_t i = 0; i < width; ++i) row[i] += bias[i];
 }
 
+bool have_avx2() { return isa_at_least(isa_active(), Isa::kAvx2); }
+
+// x[i] = exp(x[i]) for the whole 8s of n; returns how many were done.
+CLIPSEARCH_TARGET_AVX2 int64_t exp_inplace_avx2(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _ZGVdN8v_expf(_mm256_loadu_ps(x + i)));
+  return i;
+}
+
 // x[i] = exp(x[i]).
 void exp_inplace(float* x, int64_t n) {
-  int64_t i = 0;
-#if defined(__AVX2__)
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _ZGVdN8v_expf(_mm256_loadu_ps(x + i)));
-#endif
+  int64_t i = have_avx2() ? exp_inplace_avx2(x, n) : 0;
   for (; i < n; ++i) x[i] = std::exp(x[i]);
 }
 
@@ -70,10 +78,10 @@ float gelu_tanh(float x) {
   return 0.5f * x * (1.0f + std::tanh(kBeta * (x + 0.044715f * x * x * x)));
 }
 
-void activation_span(float* x, int64_t n, Activation act) {
-  if (act == Activation::kIdentity) return;
+// The activation over the whole 8s of n, for the activations libmvec has; returns how many
+// were done.
+CLIPSEARCH_TARGET_AVX2 int64_t activation_span_avx2(float* x, int64_t n, Activation act) {
   int64_t i = 0;
-#if defined(__AVX2__)
   if (act == Activation::kQuickGelu) {
     const __m256 scale = _mm256_set1_ps(-1.702f);
     const __m256 one = _mm256_set1_ps(1.0f);
@@ -92,7 +100,12 @@ void activation_span(float* x, int64_t n, Activation act) {
       _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, e)));
     }
   }
-#endif
+  return i;
+}
+
+void activation_span(float* x, int64_t n, Activation act) {
+  if (act == Activation::kIdentity) return;
+  int64_t i = have_avx2() ? activation_span_avx2(x, n, act) : 0;
   for (; i < n; ++i) {
     switch (act) {
       case Activation::kQuickGelu:

@@ -1,16 +1,16 @@
 #include "tensor/skinny_gemm.h"
 
-#if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
-#endif
+
+#include "core/isa.h"
+#include "core/simd_target.h"
 
 namespace clipsearch {
 namespace {
 
 void store(float* y, float value, float beta) { *y = beta == 0.0f ? value : beta * *y + value; }
 
-#if defined(__AVX2__) && defined(__FMA__)
-float horizontal_sum(__m256 v) {
+CLIPSEARCH_TARGET_AVX2 float horizontal_sum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -19,7 +19,8 @@ float horizontal_sum(__m256 v) {
 
 // Dots rows x[0..ROWS) with weight rows w[0..4): out[r][j] = x[r] . w[j].
 template <int ROWS>
-void dot_block(int64_t k, const float* x, int64_t ldx, const float* w, float out[ROWS][4]) {
+CLIPSEARCH_TARGET_AVX2 void dot_block(int64_t k, const float* x, int64_t ldx, const float* w,
+                                      float out[ROWS][4]) {
   __m256 acc[ROWS][4];
   for (int r = 0; r < ROWS; ++r) {
     for (int j = 0; j < 4; ++j) acc[r][j] = _mm256_setzero_ps();
@@ -44,13 +45,12 @@ void dot_block(int64_t k, const float* x, int64_t ldx, const float* w, float out
     }
   }
 }
-#endif
 
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
 // AVX-512: 16 lanes, 32 registers, so 4 input rows x 4 weight rows of accumulators fit; the
 // tail of k is read with a mask instead of a scalar loop.
 template <int ROWS>
-void dot_block16(int64_t k, const float* x, int64_t ldx, const float* w, float out[ROWS][4]) {
+CLIPSEARCH_TARGET_AVX512 void dot_block16(int64_t k, const float* x, int64_t ldx, const float* w,
+                                          float out[ROWS][4]) {
   __m512 acc[ROWS][4];
   for (int r = 0; r < ROWS; ++r) {
     for (int j = 0; j < 4; ++j) acc[r][j] = _mm512_setzero_ps();
@@ -81,28 +81,21 @@ void dot_block16(int64_t k, const float* x, int64_t ldx, const float* w, float o
 }
 
 template <int ROWS>
-void rows_block16(int64_t row, int64_t col, int64_t k, const float* x, int64_t ldx, const float* wb,
-                  float beta, float* y, int64_t ldy) {
+CLIPSEARCH_TARGET_AVX512 void rows_block16(int64_t row, int64_t col, int64_t k, const float* x,
+                                           int64_t ldx, const float* wb, float beta, float* y,
+                                           int64_t ldy) {
   float out[ROWS][4];
   dot_block16<ROWS>(k, x + row * ldx, ldx, wb, out);
   for (int r = 0; r < ROWS; ++r) {
     for (int j = 0; j < 4; ++j) store(y + (row + r) * ldy + col + j, out[r][j], beta);
   }
 }
-#endif
 
-float dot(int64_t k, const float* a, const float* b) {
-  float s = 0;
-  for (int64_t i = 0; i < k; ++i) s += a[i] * b[i];
-  return s;
-}
-
-}  // namespace
-
-void skinny_gemm(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, const float* w,
-                 float beta, float* y, int64_t ldy) {
+// The columns of whole blocks of 4; returns how many were done.
+CLIPSEARCH_TARGET_AVX512 int64_t columns_avx512(int64_t m, int64_t n, int64_t k, const float* x,
+                                                int64_t ldx, const float* w, float beta, float* y,
+                                                int64_t ldy) {
   int64_t col = 0;
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
   for (; col + 4 <= n; col += 4) {
     const float* wb = w + col * k;  // 4 weight rows, kept in L1 across all input rows
     int64_t row = 0;
@@ -110,7 +103,13 @@ void skinny_gemm(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, c
     for (; row + 2 <= m; row += 2) rows_block16<2>(row, col, k, x, ldx, wb, beta, y, ldy);
     if (row < m) rows_block16<1>(row, col, k, x, ldx, wb, beta, y, ldy);
   }
-#elif defined(__AVX2__) && defined(__FMA__)
+  return col;
+}
+
+CLIPSEARCH_TARGET_AVX2 int64_t columns_avx2(int64_t m, int64_t n, int64_t k, const float* x,
+                                            int64_t ldx, const float* w, float beta, float* y,
+                                            int64_t ldy) {
+  int64_t col = 0;
   for (; col + 4 <= n; col += 4) {
     const float* wb = w + col * k;  // 4 weight rows, kept in L1 across all input rows
     int64_t row = 0;
@@ -127,7 +126,32 @@ void skinny_gemm(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, c
       for (int j = 0; j < 4; ++j) store(y + row * ldy + col + j, out[0][j], beta);
     }
   }
-#endif
+  return col;
+}
+
+float dot(int64_t k, const float* a, const float* b) {
+  float s = 0;
+  for (int64_t i = 0; i < k; ++i) s += a[i] * b[i];
+  return s;
+}
+
+}  // namespace
+
+bool skinny_gemm_available() { return isa_at_least(isa_active(), Isa::kAvx2); }
+
+void skinny_gemm(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, const float* w,
+                 float beta, float* y, int64_t ldy) {
+  int64_t col = 0;
+  switch (isa_active()) {
+    case Isa::kAvx512:
+      col = columns_avx512(m, n, k, x, ldx, w, beta, y, ldy);
+      break;
+    case Isa::kAvx2:
+      col = columns_avx2(m, n, k, x, ldx, w, beta, y, ldy);
+      break;
+    case Isa::kScalar:
+      break;
+  }
   for (; col < n; ++col) {
     for (int64_t row = 0; row < m; ++row) {
       store(y + row * ldy + col, dot(k, x + row * ldx, w + col * k), beta);

@@ -14,6 +14,10 @@ namespace clipsearch {
 // Rows of x this kernel is meant for; above this, sgemm's blocking wins.
 constexpr int64_t kSkinnyMaxRows = 16;
 
+// Whether the kernel has a SIMD form at the active ISA level (core/isa.h); without one,
+// linear() leaves such products to BLAS.
+bool skinny_gemm_available();
+
 void skinny_gemm(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, const float* w,
                  float beta, float* y, int64_t ldy);
 

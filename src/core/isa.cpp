@@ -1,0 +1,71 @@
+#include "core/isa.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace clipsearch {
+namespace {
+
+constexpr const char* kVariable = "CLIPSEARCH_ISA";
+
+Isa detect() {
+  // libgcc's checks include the OS side (XCR0: the AVX and AVX-512 register state enabled), so a
+  // hypervisor that hides the state also hides the level.
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
+    return Isa::kAvx512;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+  return Isa::kScalar;
+}
+
+std::optional<Isa> cap_from_environment() {
+  const char* value = std::getenv(kVariable);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return isa_parse(value);
+}
+
+}  // namespace
+
+Isa isa_supported() {
+  static const Isa supported = detect();
+  return supported;
+}
+
+Isa isa_active() {
+  static const Isa active = [] {
+    const std::optional<Isa> cap = cap_from_environment();
+    const Isa best = isa_supported();
+    return cap && !isa_at_least(*cap, best) ? *cap : best;
+  }();
+  return active;
+}
+
+Status isa_environment_check() {
+  const char* value = std::getenv(kVariable);
+  if (value == nullptr || *value == '\0' || isa_parse(value)) return Status();
+  return Status::error(std::string(kVariable) + ": '" + value +
+                       "' is not one of scalar, avx2, avx512");
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar:
+      return "scalar";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvx512:
+      return "avx512";
+  }
+  return "scalar";
+}
+
+std::optional<Isa> isa_parse(std::string_view name) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (name == isa_name(isa)) return isa;
+  }
+  return std::nullopt;
+}
+
+}  // namespace clipsearch

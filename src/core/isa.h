@@ -1,0 +1,44 @@
+// Which instruction-set level the project's own SIMD kernels run at, chosen at run time: one
+// binary runs on every x86-64 machine (never -march=native) and uses the best level the CPU and
+// the operating system support.
+//
+//   kScalar  plain C++ for the baseline x86-64 (SSE2): every machine
+//   kAvx2    AVX2 + FMA (Haswell, Zen 1 and later)
+//   kAvx512  AVX-512 F/BW/DQ/VL (Skylake-X, Ice Lake, Sapphire/Emerald Rapids, Zen 4 and later)
+//
+// The environment variable CLIPSEARCH_ISA=scalar|avx2|avx512 caps the level (a cap above what
+// the machine has changes nothing), so the tests can run every fallback on any machine.
+// OpenBLAS is capped separately by OPENBLAS_CORETYPE. The level is read once per process; the
+// functions are thread-safe.
+//
+// Kernels take the level as a parameter where the tests compare levels in one process
+// (index/dot.h); everything else asks isa_active().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "clipsearch/status.h"
+
+namespace clipsearch {
+
+enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+
+// The best level this CPU and OS support (cpuid and the OS-enabled register state).
+Isa isa_supported();
+// The level kernels use: isa_supported() capped by CLIPSEARCH_ISA. An unparseable value is
+// reported by isa_environment_check() and otherwise ignored (no cap).
+Isa isa_active();
+// The error for an unusable CLIPSEARCH_ISA value ("CLIPSEARCH_ISA: 'sse9' is not one of ...");
+// entry points (the CLI's main) call it once so a typo cannot silently run the best level.
+Status isa_environment_check();
+
+const char* isa_name(Isa isa);
+std::optional<Isa> isa_parse(std::string_view name);
+// Whether level `have` includes level `want`.
+inline bool isa_at_least(Isa have, Isa want) {
+  return static_cast<int>(have) >= static_cast<int>(want);
+}
+
+}  // namespace clipsearch

@@ -1,0 +1,11 @@
+// Function attributes that compile one function for a higher instruction-set level than the
+// baseline x86-64 the project builds for. A kernel carrying one is only called after
+// core/isa.h says the level is active. Attributes rather than per-file -m flags: with -mavx2
+// on a whole file, any inline library function instantiated there (std::min, std::vector)
+// could be emitted with AVX2 instructions and picked by the linker for the whole program,
+// which would then crash on a machine without AVX2.
+#pragma once
+
+#define CLIPSEARCH_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define CLIPSEARCH_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))

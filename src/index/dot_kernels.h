@@ -1,0 +1,58 @@
+// Internal to index/dot*.cpp: the per-ISA kernels and the tiling they share.
+//
+// A kernel class K provides block<Q, R>(q, r, dim, out, ld), which writes the Q x R inner
+// products of Q consecutive query vectors and R consecutive rows (each `dim` floats) to
+// out[a * ld + b], each pair summed in dot.h's order; and the block shape it is fastest with:
+// kQ x kR for many queries, 1 x kRowsAlone for one query.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "index/dot.h"
+
+namespace clipsearch::dot_internal {
+
+// The pairwise sum of dot.h's 16 lanes: (j, j+8), (j, j+4), (j, j+2), (0, 1).
+inline float reduce_lanes(const float lanes[16]) {
+  float s[8], t[4];
+  for (int j = 0; j < 8; ++j) s[j] = lanes[j] + lanes[j + 8];
+  for (int j = 0; j < 4; ++j) t[j] = s[j] + s[j + 4];
+  return (t[0] + t[2]) + (t[1] + t[3]);
+}
+
+template <class K, int Q>
+void dot_row_span(const float* q, const float* rows, int64_t r0, int64_t r1, int64_t dim,
+                  float* out, int64_t ld) {
+  constexpr int R = Q == 1 ? K::kRowsAlone : K::kR;
+  int64_t r = r0;
+  for (; r + R <= r1; r += R) K::template block<Q, R>(q, rows + r * dim, dim, out + r, ld);
+  for (; r < r1; ++r) K::template block<Q, 1>(q, rows + r * dim, dim, out + r, ld);
+}
+
+// Rows in tiles that stay in L2 while every group of queries passes over them.
+template <class K>
+void dot_matrix_tiled(const float* queries, int64_t query_count, const float* rows,
+                      int64_t row_count, int64_t dim, float* out, int64_t ld) {
+  constexpr int64_t kRowTile = 128;
+  for (int64_t r0 = 0; r0 < row_count; r0 += kRowTile) {
+    const int64_t r1 = std::min(row_count, r0 + kRowTile);
+    int64_t q = 0;
+    for (; q + K::kQ <= query_count; q += K::kQ) {
+      dot_row_span<K, K::kQ>(queries + q * dim, rows, r0, r1, dim, out + q * ld, ld);
+    }
+    for (; q < query_count; ++q) {
+      dot_row_span<K, 1>(queries + q * dim, rows, r0, r1, dim, out + q * ld, ld);
+    }
+  }
+}
+
+// fma(a, b, c), correctly rounded, without an FMA instruction: the scalar kernel's step. Inline
+// double arithmetic in all but rare cases, where libm's fmaf (a call, much slower) decides.
+float fma_exact(float a, float b, float c);
+
+extern const DotKernels kDotScalar;
+extern const DotKernels kDotAvx2;
+extern const DotKernels kDotAvx512;
+
+}  // namespace clipsearch::dot_internal

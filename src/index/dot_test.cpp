@@ -1,0 +1,162 @@
+// The scoring kernel: dot.h's summation order written out here as the specification, every ISA
+// level this machine has equal to it bit for bit, from every entry point and block shape.
+#include "index/dot.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "index/dot_kernels.h"
+
+namespace clipsearch {
+namespace {
+
+// dot.h's order, written independently of the kernels.
+float specified_dot(const float* a, const float* b, int64_t dim) {
+  float lane[16] = {};
+  for (int64_t i = 0; i < dim; ++i) lane[i % 16] = std::fma(a[i], b[i], lane[i % 16]);
+  for (int step = 8; step >= 1; step /= 2) {
+    for (int j = 0; j < step; ++j) lane[j] = lane[j] + lane[j + step];
+  }
+  return lane[0];
+}
+
+std::vector<float> random_floats(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+std::vector<Isa> supported_levels() {
+  std::vector<Isa> levels;
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (isa_at_least(isa_supported(), isa)) levels.push_back(isa);
+  }
+  return levels;
+}
+
+uint32_t bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+TEST(Dot, EveryLevelFollowsTheSpecifiedOrderBitForBit) {
+  for (Isa isa : supported_levels()) {
+    SCOPED_TRACE(isa_name(isa));
+    const DotKernels& k = dot_kernels(isa);
+    for (int64_t dim : {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 100, 511, 512, 768, 1024}) {
+      const std::vector<float> a = random_floats(static_cast<size_t>(dim), 1 + dim);
+      const std::vector<float> b = random_floats(static_cast<size_t>(dim), 1000 + dim);
+      EXPECT_EQ(bits(k.dot(a.data(), b.data(), dim)), bits(specified_dot(a.data(), b.data(), dim)))
+          << "dim " << dim;
+    }
+  }
+}
+
+// Every query x row pair of a matrix call, whatever block of the tiling it falls in (full
+// blocks, leftover rows and queries, several row tiles), equals the pair scored alone.
+TEST(Dot, MatrixAndRowsEqualSinglePairsAtEveryLevel) {
+  for (Isa isa : supported_levels()) {
+    SCOPED_TRACE(isa_name(isa));
+    const DotKernels& k = dot_kernels(isa);
+    for (int64_t dim : {5, 16, 40, 512}) {
+      const int64_t queries = 7, rows = 301, ld = rows + 3;
+      const std::vector<float> q = random_floats(static_cast<size_t>(queries * dim), 5);
+      const std::vector<float> r = random_floats(static_cast<size_t>(rows * dim), 6);
+      std::vector<float> out(static_cast<size_t>(queries * ld), -7.0f);
+      k.matrix(q.data(), queries, r.data(), rows, dim, out.data(), ld);
+      for (int64_t i = 0; i < queries; ++i) {
+        for (int64_t j = 0; j < rows; ++j) {
+          ASSERT_EQ(bits(out[i * ld + j]),
+                    bits(specified_dot(q.data() + i * dim, r.data() + j * dim, dim)))
+              << "dim " << dim << " query " << i << " row " << j;
+        }
+        for (int64_t j = rows; j < ld; ++j) ASSERT_EQ(out[i * ld + j], -7.0f) << "wrote past ld";
+      }
+    }
+  }
+}
+
+TEST(Dot, TailLanesKeepTheirSignedZeros) {
+  // Every product underflows to -0, so every lane and the sum are -0; a kernel that padded its
+  // tail (dim 21: lanes 5-15 get no element there) with 0 * 0 would turn those lanes, and the
+  // sum, into +0.
+  const int64_t dim = 21;
+  const std::vector<float> a(dim, 1e-30f), b(dim, -1e-30f);
+  const float want = specified_dot(a.data(), b.data(), dim);
+  ASSERT_TRUE(want == 0 && std::signbit(want));
+  for (Isa isa : supported_levels()) {
+    EXPECT_EQ(bits(dot_kernels(isa).dot(a.data(), b.data(), dim)), bits(want)) << isa_name(isa);
+    float rows[2];
+    std::vector<float> two(a);
+    two.insert(two.end(), a.begin(), a.end());
+    dot_kernels(isa).matrix(b.data(), 1, two.data(), 2, dim, rows, 2);
+    EXPECT_EQ(bits(rows[1]), bits(want)) << isa_name(isa);
+  }
+}
+
+TEST(Dot, PublicEntryPointsUseTheActiveLevel) {
+  const int64_t dim = 77, rows = 9;
+  const std::vector<float> q = random_floats(dim, 11), r = random_floats(rows * dim, 12);
+  std::vector<float> out(rows), matrix(rows);
+  dot_rows(q.data(), r.data(), rows, dim, out.data());
+  dot_matrix(q.data(), 1, r.data(), rows, dim, matrix.data(), rows);
+  for (int64_t j = 0; j < rows; ++j) {
+    const float want = specified_dot(q.data(), r.data() + j * dim, dim);
+    EXPECT_EQ(bits(dot(q.data(), r.data() + j * dim, dim)), bits(want));
+    EXPECT_EQ(bits(out[j]), bits(want));
+    EXPECT_EQ(bits(matrix[j]), bits(want));
+  }
+}
+
+TEST(Dot, ScalarFmaIsCorrectlyRounded) {
+  // 1 + 2^-12 squared is 1 + 2^-11 + 2^-24: exactly halfway between two floats.
+  const float a = 1.0f + 0x1p-12f;
+  for (float c : {0.0f, 0x1p-80f, -0x1p-80f, 0x1p-60f}) {
+    // With c = +-2^-80 the exact value is just off the halfway point, but rounds to it in double:
+    // rounding that double to float would then go the wrong way.
+    EXPECT_EQ(bits(dot_internal::fma_exact(a, a, c)), bits(std::fma(a, a, c))) << c;
+  }
+  EXPECT_NE(bits(static_cast<float>(static_cast<double>(a) * a + 0x1p-80)),
+            bits(std::fma(a, a, 0x1p-80f)))
+      << "the case above no longer tests double rounding";
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> mantissa(1.0f, 2.0f);
+  std::uniform_int_distribution<int> exponent(-140, 40), sign(0, 1);
+  auto draw = [&] { return std::ldexp(mantissa(rng), exponent(rng)) * (sign(rng) ? -1.0f : 1.0f); };
+  for (int i = 0; i < 2000000; ++i) {
+    const float x = draw(), y = draw(), z = draw();
+    ASSERT_EQ(bits(dot_internal::fma_exact(x, y, z)), bits(std::fma(x, y, z)))
+        << x << " * " << y << " + " << z;
+  }
+}
+
+TEST(Dot, ActiveLevelIsCappedByTheEnvironment) {
+  const char* cap = std::getenv("CLIPSEARCH_ISA");
+  if (cap == nullptr || *cap == '\0') {
+    EXPECT_EQ(isa_active(), isa_supported());
+    return;
+  }
+  const std::optional<Isa> parsed = isa_parse(cap);
+  ASSERT_TRUE(parsed.has_value()) << cap;
+  EXPECT_TRUE(isa_at_least(*parsed, isa_active()));
+  EXPECT_TRUE(isa_at_least(isa_supported(), isa_active()));
+}
+
+TEST(Isa, NamesRoundTripAndUnknownNamesAreRefused) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    EXPECT_EQ(isa_parse(isa_name(isa)), isa);
+  }
+  EXPECT_FALSE(isa_parse("sse9").has_value());
+  EXPECT_FALSE(isa_parse("").has_value());
+  EXPECT_FALSE(isa_parse("AVX2").has_value());
+}
+
+}  // namespace
+}  // namespace clipsearch
