@@ -71,14 +71,8 @@ struct Avx2 {
   }
 };
 
-float dot_one(const float* a, const float* b, int64_t dim) {
-  float out;
-  Avx2::block<1, 1>(a, b, dim, &out, 1);
-  return out;
-}
-
 }  // namespace
 
-const DotKernels kDotAvx2 = {dot_one, dot_matrix_tiled<Avx2>};
+const DotKernels kDotAvx2 = {dot_single<Avx2>, dot_matrix_tiled<Avx2>};
 
 }  // namespace clipsearch::dot_internal

@@ -54,14 +54,8 @@ struct Avx512 {
   }
 };
 
-float dot_one(const float* a, const float* b, int64_t dim) {
-  float out;
-  Avx512::block<1, 1>(a, b, dim, &out, 1);
-  return out;
-}
-
 }  // namespace
 
-const DotKernels kDotAvx512 = {dot_one, dot_matrix_tiled<Avx512>};
+const DotKernels kDotAvx512 = {dot_single<Avx512>, dot_matrix_tiled<Avx512>};
 
 }  // namespace clipsearch::dot_internal

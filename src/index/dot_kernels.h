@@ -30,6 +30,13 @@ void dot_row_span(const float* q, const float* rows, int64_t r0, int64_t r1, int
   for (; r < r1; ++r) K::template block<Q, 1>(q, rows + r * dim, dim, out + r, ld);
 }
 
+template <class K>
+float dot_single(const float* a, const float* b, int64_t dim) {
+  float out;
+  K::template block<1, 1>(a, b, dim, &out, 1);
+  return out;
+}
+
 // Rows in tiles that stay in L2 while every group of queries passes over them.
 template <class K>
 void dot_matrix_tiled(const float* queries, int64_t query_count, const float* rows,
