@@ -4,10 +4,18 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "image/vips_runtime.h"
 #include "tensor/blas_core.h"
 
 int main(int argc, char** argv) {
   clipsearch::reexec_with_better_blas(argv);
+  // libvips is initialised here, before any command runs and before any thread of ours exists:
+  // a first libvips call racing another thread's initialisation aborts the process
+  // (image/vips_runtime.h).
+  if (clipsearch::Status st = clipsearch::vips_ready(); !st.ok()) {
+    std::cerr << "clipsearch: " << st.message() << "\n";
+    return 1;
+  }
   CLI::App app{"clipsearch: semantic image search with CLIP, no Python, no GPU"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "clipsearch 0.1.0");
