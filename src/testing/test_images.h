@@ -1,4 +1,5 @@
-// Small generated images for indexing tests, encoded by libvips.
+// Small generated images for indexing tests, encoded by libvips (initialised by the project's
+// vips_ready(), as in production).
 #pragma once
 
 #include <cstdint>
