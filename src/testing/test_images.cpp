@@ -31,6 +31,8 @@ std::string make_image(int width, int height, uint32_t seed, const std::string& 
       vips_image_set_string(img, "exif-ifd2-DateTimeOriginal", exif_date.c_str());
     }
     rc = vips_jpegsave_buffer(img, &buf, &len, "Q", 95, nullptr);
+  } else if (format == "webp") {
+    rc = vips_webpsave_buffer(img, &buf, &len, "Q", 90, nullptr);
   } else {
     rc = vips_pngsave_buffer(img, &buf, &len, nullptr);
   }
