@@ -14,7 +14,9 @@
 // (SixteenBit::kClip reproduces Pillow's clipping of 16-bit grayscale).
 //
 // Every function returns a Status naming the file and the problem for anything a file can
-// cause. All functions are thread-safe; libvips is initialised once, on first use.
+// cause. All functions are thread-safe. libvips is initialised once per process, with untrusted
+// loaders blocked, by the first call that needs it (calls from other threads wait for it);
+// nothing in the library reaches libvips before that.
 #pragma once
 
 #include <cstddef>

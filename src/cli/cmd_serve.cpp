@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/index_session.h"
 #include "cli/serve_redis.h"
+#include "image/vips_runtime.h"
 #include "indexer/model_identity.h"
 #include "server/http_server.h"
 #include "server/search_service.h"
@@ -54,6 +55,9 @@ Result<std::string> read_token(const std::string& path) {
 }
 
 int run_serve(const ServeArgs& a) {
+  // main() has done it already (then this returns at once); the server's threads below must
+  // never be the first to reach libvips (image/vips_runtime.h).
+  if (Status st = vips_ready(); !st.ok()) return report_error(st);
   apply_threads(a.threads);
   server::ServerConfig config;
   config.bind_address = a.host;

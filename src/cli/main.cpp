@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "core/isa.h"
+#include "image/vips_runtime.h"
 #include "tensor/blas_core.h"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   clipsearch::reexec_with_better_blas(argv);
+  // libvips is initialised here, before any command runs and before any thread of ours exists:
+  // a first libvips call racing another thread's initialisation aborts the process
+  // (image/vips_runtime.h).
+  if (clipsearch::Status st = clipsearch::vips_ready(); !st.ok()) {
+    std::cerr << "clipsearch: " << st.message() << "\n";
+    return 1;
+  }
   CLI::App app{"clipsearch: semantic image search with CLIP, no Python, no GPU"};
   app.require_subcommand(1);
   // The SIMD level and OpenBLAS kernels in use: what a bug report needs, and how

@@ -1,15 +1,14 @@
 // The formats libvips decodes here: PNG, GIF, WebP, TIFF, HEIF/AVIF. Policy
 // (docs/IMAGE_PIPELINE.md): each format's own loader (never the generic sniffing loader, never
-// ImageMagick or any other delegate); untrusted loaders blocked process-wide
-// (vips_block_untrusted_set); fail_on = VIPS_FAIL_ON_ERROR: truncated or corrupt data is an
-// error, mere warnings are not; the pixel limit on the header; a wall-clock limit per image,
-// enforced by killing the libvips evaluation; only the first frame (page 0).
+// ImageMagick or any other delegate); untrusted loaders blocked process-wide by vips_ready()
+// (vips_runtime.h), which every entry here calls first; fail_on = VIPS_FAIL_ON_ERROR: truncated or
+// corrupt data is an error, mere warnings are not; the pixel limit on the header; a wall-clock
+// limit per image, enforced by killing the libvips evaluation; only the first frame (page 0).
 #include "image/vips_load.h"
 
 #include <vips/vips.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>
@@ -18,35 +17,10 @@
 #include "image/convert.h"
 #include "image/gif_fill.h"
 #include "image/orient.h"
+#include "image/vips_runtime.h"
 
 namespace clipsearch {
 namespace {
-
-Status init_vips() {
-  static std::once_flag once;
-  static bool ok = false;
-  std::call_once(once, [] {
-    if (vips_init("clipsearch") != 0) return;
-    vips_block_untrusted_set(TRUE);  // no ImageMagick, PDF, SVG, FITS, ... loaders
-    vips_cache_set_max(0);           // every decode is used once: nothing to cache
-    vips_concurrency_set(1);         // parallelism comes from decoding many images at once
-    ok = true;
-  });
-  if (!ok) return Status::error("libvips failed to initialise");
-  return Status();
-}
-
-// The libvips error buffer's first line; the buffer is cleared. Only valid under an exclusive
-// hold of the gate below (the buffer is process-wide).
-std::string vips_message() {
-  char* buf = vips_error_buffer_copy();
-  std::string msg = buf ? buf : "";
-  g_free(buf);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  size_t nl = msg.find('\n');
-  if (nl != std::string::npos) msg = msg.substr(0, nl);
-  return msg.empty() ? "unknown libvips error" : msg;
-}
 
 // Unrefs a VipsImage when it goes out of scope.
 struct ImageRef {
@@ -88,57 +62,13 @@ int open_image(ImageFormat f, const uint8_t* data, size_t size, int shrink, Vips
   return -1;
 }
 
-// libvips keeps one error buffer for the whole process: with decodes running concurrently, the
-// text read after a failure may be another decode's, or already taken by it. So every libvips
-// decode runs under a shared hold of this gate, and never reads the buffer; after a failure, the
-// decode takes the gate exclusively (no other libvips work is running then), clears the buffer,
-// runs the failing steps again and reads the buffer, which now holds its own messages only. Bad
-// files are rare: the price is decoding one of them twice while other decodes wait. Waiting
-// exclusive holders go first, so a stream of decodes cannot starve them.
-class VipsErrorGate {
- public:
-  void lock_shared() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return !exclusive_ && exclusive_waiting_ == 0; });
-    ++shared_;
-  }
-  void unlock_shared() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (--shared_ == 0) changed_.notify_all();
-  }
-  void lock() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    ++exclusive_waiting_;
-    changed_.wait(lock, [&] { return !exclusive_ && shared_ == 0; });
-    --exclusive_waiting_;
-    exclusive_ = true;
-  }
-  void unlock() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    exclusive_ = false;
-    changed_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int shared_ = 0;
-  int exclusive_waiting_ = 0;
-  bool exclusive_ = false;
-};
-
-VipsErrorGate& error_gate() {
-  static VipsErrorGate gate;
-  return gate;
-}
-
 // Where a libvips decode failed: opening (the header) or computing the pixels.
 enum class VipsStep { kNone, kOpen, kPixels };
 
 // Runs the failed decode's libvips steps again alone, and returns libvips' message for it.
 std::string replay_failure(ImageFormat f, const uint8_t* data, size_t size, int shrink,
                            VipsStep step) {
-  std::lock_guard<VipsErrorGate> alone(error_gate());
+  std::lock_guard<VipsErrorGate> alone(vips_error_gate());
   vips_error_clear();
   ImageRef img;
   bool failed = open_image(f, data, size, shrink, &img.p) != 0;
@@ -148,7 +78,7 @@ std::string replay_failure(ImageFormat f, const uint8_t* data, size_t size, int 
     failed = pixels == nullptr;
     g_free(pixels);
   }
-  std::string msg = failed ? vips_message() : "failed once, then decoded on a second try";
+  std::string msg = failed ? vips_error_message() : "failed once, then decoded on a second try";
   vips_error_clear();
   return msg;
 }
@@ -194,7 +124,7 @@ Result<SampleLayout> layout_of(VipsImage* im, const std::string& name) {
 Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t size,
                              const std::string& name, const DecodeOptions& options, int* shrink,
                              VipsStep* failed) {
-  std::shared_lock<VipsErrorGate> hold(error_gate());
+  std::shared_lock<VipsErrorGate> hold(vips_error_gate());
   const std::string what = name + ": " + image_format_name(format);
   ImageRef img;
   if (open_image(format, data, size, 1, &img.p) != 0) {
@@ -269,7 +199,7 @@ Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t siz
 
 Result<RgbImage> vips_decode(ImageFormat format, const uint8_t* data, size_t size,
                              const std::string& name, const DecodeOptions& options) {
-  CLIPSEARCH_RETURN_IF_ERROR(init_vips());
+  CLIPSEARCH_RETURN_IF_ERROR(vips_ready());
   int shrink = 1;
   VipsStep failed = VipsStep::kNone;
   Result<RgbImage> image = decode_held(format, data, size, name, options, &shrink, &failed);
@@ -281,7 +211,7 @@ Result<RgbImage> vips_decode(ImageFormat format, const uint8_t* data, size_t siz
 
 Status vips_read_header(const uint8_t* data, size_t size, const std::string& name,
                         ImageHeader* header) {
-  CLIPSEARCH_RETURN_IF_ERROR(init_vips());
+  CLIPSEARCH_RETURN_IF_ERROR(vips_ready());
   const ImageFormat format = header->format;
   auto open_header = [&](VipsImage** out) {
     if (format != ImageFormat::kJpeg) return open_image(format, data, size, 1, out);
@@ -290,7 +220,7 @@ Status vips_read_header(const uint8_t* data, size_t size, const std::string& nam
   };
   bool failed = false;
   {
-    std::shared_lock<VipsErrorGate> hold(error_gate());
+    std::shared_lock<VipsErrorGate> hold(vips_error_gate());
     ImageRef img;
     if (open_header(&img.p) != 0) {
       failed = true;
@@ -308,11 +238,11 @@ Status vips_read_header(const uint8_t* data, size_t size, const std::string& nam
   }
   if (!failed) return Status();
   // As replay_failure: read libvips' message while no other libvips work runs.
-  std::lock_guard<VipsErrorGate> alone(error_gate());
+  std::lock_guard<VipsErrorGate> alone(vips_error_gate());
   vips_error_clear();
   ImageRef img;
   const std::string message =
-      open_header(&img.p) != 0 ? vips_message() : "failed once, then read on a second try";
+      open_header(&img.p) != 0 ? vips_error_message() : "failed once, then read on a second try";
   vips_error_clear();
   return Status::error(name + ": " + image_format_name(format) + " header: " + message);
 }

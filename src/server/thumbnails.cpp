@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <vips/vips.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,30 +10,13 @@
 #include <cstring>
 #include <filesystem>
 
+#include "image/vips_encode.h"
+
 namespace clipsearch::server {
 
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }
-
-// libvips JPEG encoding of 8-bit RGB pixels held in memory (no file is parsed here).
-Result<std::string> encode_jpeg(const RgbImage& image, int quality) {
-  VipsImage* im = vips_image_new_from_memory(image.pixels.data(), image.pixels.size(), image.width,
-                                             image.height, 3, VIPS_FORMAT_UCHAR);
-  if (im == nullptr) return Status::error("thumbnail: libvips could not wrap the pixels");
-  void* buf = nullptr;
-  size_t len = 0;
-  const int rc =
-      vips_jpegsave_buffer(im, &buf, &len, "Q", quality, "optimize_coding", TRUE, nullptr);
-  g_object_unref(im);
-  if (rc != 0 || buf == nullptr) {
-    vips_error_clear();
-    return Status::error("thumbnail: JPEG encoding failed");
-  }
-  std::string out(static_cast<const char*>(buf), len);
-  g_free(buf);
-  return out;
-}
 
 }  // namespace
 
@@ -53,7 +35,9 @@ Result<std::string> thumbnail_jpeg(const std::string& source_path, int size,
     const int h = std::max(1, static_cast<int>(image.height * scale + 0.5));
     image = image_resize(image, w, h, ResampleFilter::kBilinear);
   }
-  return encode_jpeg(image, options.quality);
+  auto jpeg = image_encode_jpeg(image, options.quality);
+  if (!jpeg.ok()) return jpeg.status().with_context(source_path + ": thumbnail");
+  return jpeg;
 }
 
 Status write_file_atomic(const std::string& path, const std::string& bytes) {

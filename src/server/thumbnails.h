@@ -5,7 +5,8 @@
 // files to libvips directly: formats allow-listed by magic bytes, the pixel limit checked on the
 // header, the decode time limit, EXIF orientation applied, and JPEG/WebP shrink-on-load
 // (DecodeMode::kFast) so a 24-megapixel photo decodes at 1/8 of its size. The resize is the
-// project's own antialiased bilinear; libvips only encodes the JPEG from memory.
+// project's own antialiased bilinear; libvips only encodes the JPEG from memory
+// (image/vips_encode.h).
 //
 // Cache layout: <cache_dir>/<id % 256, two hex digits>/<id>-<size>-<mtime ns>-<file size>.jpg.
 // The key changes when the source file changes, so a stale thumbnail is never served; making

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "image/vips_runtime.h"
 #include "server/http_server.h"
 #include "server/image_responses.h"
 #include "server/test_http_client.h"
@@ -20,7 +21,8 @@ namespace {
 
 // Writes a width x height JPEG with a gradient and the given EXIF orientation tag.
 void write_jpeg(const std::string& path, int width, int height, int orientation = 1) {
-  ASSERT_EQ(vips_init("thumbnails_test"), 0);
+  const Status ready = vips_ready();  // the project's init, as the server has it
+  ASSERT_TRUE(ready.ok()) << ready.message();
   std::vector<uint8_t> px(static_cast<size_t>(width) * height * 3);
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {

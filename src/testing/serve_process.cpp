@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <thread>
 
@@ -38,12 +39,18 @@ ServeProcess::ServeProcess(std::vector<std::string> args) : log_path_(log_dir_.f
   }
 }
 
-ServeProcess::~ServeProcess() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
+int ServeProcess::stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  pid_t waited;
+  do {
+    waited = waitpid(pid_, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  pid_ = -1;
+  return waited < 0 ? -1 : status;
 }
+
+ServeProcess::~ServeProcess() { stop(); }
 
 }  // namespace clipsearch::testing

@@ -1,5 +1,6 @@
 // A `clipsearch serve` child for the end-to-end tests: started with the given command line
-// (`--port 0`), its port read from the line it logs, stopped with SIGTERM by the destructor.
+// (`--port 0`), its port read from the line it logs, stopped with SIGTERM by stop() or the
+// destructor.
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +21,10 @@ class ServeProcess {
   ServeProcess& operator=(const ServeProcess&) = delete;
 
   int port() const { return port_; }
+  // Sends SIGTERM and waits for the server to end; returns its wait status (as waitpid gives
+  // it), or -1 when it was not running: it never started, ended while starting, or was stopped
+  // already. The destructor stops a server no one stopped.
+  int stop();
   // What the server wrote to stderr so far.
   std::string log() const { return read_file(log_path_); }
 

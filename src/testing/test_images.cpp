@@ -6,11 +6,14 @@
 #include <stdexcept>
 #include <vector>
 
+#include "image/vips_runtime.h"
+
 namespace clipsearch::testing {
 
 std::string make_image(int width, int height, uint32_t seed, const std::string& format,
                        const std::string& exif_date) {
-  if (VIPS_INIT("clipsearch-test") != 0) throw std::runtime_error("vips_init failed");
+  // The project's init (untrusted loaders blocked), never libvips' own: see image/vips_runtime.h.
+  if (const Status ready = vips_ready(); !ready.ok()) throw std::runtime_error(ready.message());
   std::vector<uint8_t> px(static_cast<size_t>(width) * height * 3);
   uint32_t s = seed * 2654435761u + 12345u;
   for (size_t i = 0; i < px.size(); ++i) {
@@ -28,6 +31,8 @@ std::string make_image(int width, int height, uint32_t seed, const std::string& 
       vips_image_set_string(img, "exif-ifd2-DateTimeOriginal", exif_date.c_str());
     }
     rc = vips_jpegsave_buffer(img, &buf, &len, "Q", 95, nullptr);
+  } else if (format == "webp") {
+    rc = vips_webpsave_buffer(img, &buf, &len, "Q", 90, nullptr);
   } else {
     rc = vips_pngsave_buffer(img, &buf, &len, nullptr);
   }

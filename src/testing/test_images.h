@@ -1,4 +1,5 @@
-// Small generated images for indexing tests, encoded by libvips.
+// Small generated images for indexing tests, encoded by libvips (initialised by the project's
+// vips_ready(), as in production).
 #pragma once
 
 #include <cstdint>
@@ -6,7 +7,7 @@
 
 namespace clipsearch::testing {
 
-// A width x height RGB image whose pixels depend on `seed`, encoded as "png" or "jpeg". A
+// A width x height RGB image whose pixels depend on `seed`, encoded as "png", "jpeg" or "webp". A
 // non-empty `exif_date` ("YYYY:MM:DD HH:MM:SS", JPEG only) is stored as EXIF DateTimeOriginal.
 std::string make_image(int width, int height, uint32_t seed, const std::string& format = "png",
                        const std::string& exif_date = "");
