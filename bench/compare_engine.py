@@ -143,7 +143,12 @@ def main():
     p.add_argument("--models", default="b32,b16")
     p.add_argument("--model-dir", default=os.path.join(ROOT, "build", "bench-models"))
     p.add_argument("--torch-worker")
+    p.add_argument("--build", default=os.path.join(ROOT, "build"),
+                   help="the build folder whose clipsearch and sgemm_peak are measured")
     a = p.parse_args()
+    global CLI, SGEMM
+    CLI = os.path.join(a.build, "src", "cli", "clipsearch")
+    SGEMM = os.path.join(a.build, "bench", "sgemm_peak")
     if a.torch_worker:
         print(json.dumps(torch_worker(a.torch_worker, a.threads, a.repeats)))
         return
