@@ -51,4 +51,5 @@ CC=clang CXX=clang++ CMAKE_BUILD_TYPE=RelWithDebInfo CLIPSEARCH_TARGETS=clipsear
   scripts/build.sh build-fuzz \
   -DCLIPSEARCH_FUZZ=ON -DCLIPSEARCH_BUILD_TESTS=OFF -DCLIPSEARCH_BUILD_BENCH=OFF "${sanitize_flags[@]}" \
   -DCLIPSEARCH_FUZZ_SECONDS="${CLIPSEARCH_FUZZ_SECONDS:-30}"
-(cd build-fuzz && ctest --output-on-failure -L fuzz)
+# Each fuzzer is one thread for a fixed time: two at once halve the stage's wall time.
+(cd build-fuzz && ctest --output-on-failure -j"$jobs" -L fuzz)
