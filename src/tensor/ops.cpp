@@ -12,8 +12,10 @@
 // glibc's libmvec: vectorized expf/erff for AVX2, accurate to a few ulp (the scalar libm calls
 // compute the same functions, one lane at a time). Called directly so that no -ffast-math is
 // needed; only when core/isa.h says AVX2 is active.
-extern "C" __m256 _ZGVdN8v_expf(__m256 x);
-extern "C" __m256 _ZGVdN8v_erff(__m256 x);
+// Declared with the AVX2 target so that their vector arguments pass in AVX registers (clang
+// refuses the call otherwise: the baseline ABI cannot pass __m256).
+extern "C" CLIPSEARCH_TARGET_AVX2 __m256 _ZGVdN8v_expf(__m256 x);
+extern "C" CLIPSEARCH_TARGET_AVX2 __m256 _ZGVdN8v_erff(__m256 x);
 
 namespace clipsearch {
 namespace {
