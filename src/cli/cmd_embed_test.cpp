@@ -108,6 +108,21 @@ TEST(EmbedCommand, ErrorsNameTheProblem) {
   unsetenv("HF_HUB_CACHE");
 }
 
+TEST(VersionFlag, ShowsTheSimdLevelAndRefusesAnUnknownCap) {
+  auto r = run_command({testing::cli_binary(), "--version"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("isa: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("openblas: "), std::string::npos) << r.out;
+  auto capped =
+      run_command({"/usr/bin/env", "CLIPSEARCH_ISA=scalar", testing::cli_binary(), "--version"});
+  ASSERT_EQ(capped.exit_code, 0) << capped.err;
+  EXPECT_NE(capped.out.find("isa: scalar (this CPU: "), std::string::npos) << capped.out;
+  auto bad =
+      run_command({"/usr/bin/env", "CLIPSEARCH_ISA=sse9", testing::cli_binary(), "--version"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "clipsearch: CLIPSEARCH_ISA: 'sse9' is not one of scalar, avx2, avx512\n");
+}
+
 TEST(BenchCommand, PrintsThroughput) {
   auto r = run_command({testing::cli_binary(), "bench", "--model", model_dir("tiny_quick_gelu"),
                         "--batch", "2", "--text-batch", "2", "--iters", "2", "--threads", "1"});
