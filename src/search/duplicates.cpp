@@ -55,7 +55,7 @@ void scan_block_pair(const float* vectors, int64_t dim, int64_t a0, int64_t a1, 
                      int64_t b1, float threshold, std::vector<float>* tile,
                      Components* components) {
   const int64_t rows = a1 - a0, cols = b1 - b0;
-  tile->assign(static_cast<size_t>(rows * cols), 0.0f);
+  tile->resize(static_cast<size_t>(rows * cols));  // every element written below
   // tile[rows, cols]: every pair scored as a search would score it, the columns across the pool.
   parallel_for(
       cols,
