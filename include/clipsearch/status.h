@@ -5,7 +5,9 @@
 // abort instead. The library never calls exit(); only main() decides how a process ends.
 //
 // A Status message names the thing that failed: the file, the tensor, the expected and the
-// actual value ("model.safetensors: tensor x has shape [768], config says [512]").
+// actual value ("model.safetensors: tensor x has shape [768], config says [512]"). Its code says
+// what kind of failure it is, for programs that react to it (the server turns codes into HTTP
+// statuses in one place; the Python package into exception types).
 #pragma once
 
 #include <cassert>
@@ -15,23 +17,61 @@
 
 namespace clipsearch {
 
+// What kind of failure a Status reports. Values are stable (the Python package and HTTP clients
+// see them); add new ones at the end.
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument = 1,  // the caller asked for something malformed or out of range
+  kNotFound = 2,         // a file, model, image id, album or label that does not exist
+  kCorruption = 3,       // a file exists but its contents are damaged or not what it claims
+  kIoError = 4,          // the operating system refused a read or write (disk full, permissions)
+  kBusy = 5,             // the resource is in use (another indexer holds the catalog)
+  kUnavailable = 6,      // temporarily unable (a queue is full, a server is unreachable): retry
+  kUnsupported = 7,      // a valid input this build cannot handle (a format, a model family)
+  kInternal = 8,         // anything else: a failure with no better category
+};
+
+// "invalid argument", "not found", ...: the code as words, for messages and JSON.
+const char* status_code_name(StatusCode code);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // success
-  static Status error(std::string message) { return Status(std::move(message)); }
+  static Status error(StatusCode code, std::string message) {
+    assert(code != StatusCode::kOk);
+    return Status(code, std::move(message));
+  }
+  // Failures with no better category (kInternal).
+  static Status error(std::string message) {
+    return Status(StatusCode::kInternal, std::move(message));
+  }
+  static Status invalid_argument(std::string m) {
+    return Status(StatusCode::kInvalidArgument, std::move(m));
+  }
+  static Status not_found(std::string m) { return Status(StatusCode::kNotFound, std::move(m)); }
+  static Status corruption(std::string m) { return Status(StatusCode::kCorruption, std::move(m)); }
+  static Status io_error(std::string m) { return Status(StatusCode::kIoError, std::move(m)); }
+  static Status busy(std::string m) { return Status(StatusCode::kBusy, std::move(m)); }
+  static Status unavailable(std::string m) {
+    return Status(StatusCode::kUnavailable, std::move(m));
+  }
+  static Status unsupported(std::string m) {
+    return Status(StatusCode::kUnsupported, std::move(m));
+  }
 
-  bool ok() const { return !failed_; }
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
 
-  // Returns a copy of this error with `context` put in front ("context: message").
+  // Returns a copy of this error with `context` put in front ("context: message"), same code.
   Status with_context(const std::string& context) const {
     if (ok()) return *this;
-    return Status(context + ": " + message_);
+    return Status(code_, context + ": " + message_);
   }
 
  private:
-  explicit Status(std::string message) : failed_(true), message_(std::move(message)) {}
-  bool failed_ = false;
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  StatusCode code_ = StatusCode::kOk;
   std::string message_;
 };
 
