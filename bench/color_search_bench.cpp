@@ -15,7 +15,7 @@
 #include "clipsearch/threads.h"
 #include "image/color_signature.h"
 #include "index/exact_index.h"
-#include "index/test_vectors.h"
+#include "testing/test_vectors.h"
 #include "search/color_search.h"
 
 using namespace clipsearch;

@@ -7,6 +7,12 @@ target_compile_options(clipsearch_flags INTERFACE -Wall -Wextra -Wpedantic -Werr
 # (no contraction into FMA behind the code's back), so plain C++ gives the same floats on every
 # machine and compiler, and two paths that write the same expression agree bit for bit.
 target_compile_options(clipsearch_flags INTERFACE -ffp-contract=off)
+# The layers are linked into the CLI and also into libclipsearch.so (the installed library), so
+# all code is position independent. -fno-semantic-interposition lets the compiler inline and call
+# functions of the library directly, as in an executable (nothing interposes them).
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+target_compile_options(clipsearch_flags INTERFACE -fno-semantic-interposition)
+
 # Release builds keep assertions: a broken internal invariant must abort, not corrupt results.
 string(REPLACE "-DNDEBUG" "" CMAKE_CXX_FLAGS_RELEASE "${CMAKE_CXX_FLAGS_RELEASE}")
 string(REPLACE "-DNDEBUG" "" CMAKE_CXX_FLAGS_RELWITHDEBINFO "${CMAKE_CXX_FLAGS_RELWITHDEBINFO}")

@@ -21,15 +21,24 @@ endfunction()
 
 # clipsearch_add_test(NAME SOURCES... [LABELS l...] [LIBS lib...] [FIXTURES f...])
 # One gtest binary, run as one ctest test carrying LABELS ("unit;sanitize" by default: the
-# ASan+UBSan build runs the tests labelled "sanitize"). Tests see CLIPSEARCH_REFERENCE_DIR and
-# CLIPSEARCH_BINARY (the CLI) in their environment.
+# ASan+UBSan build runs the tests labelled "sanitize"). It links the layer of the folder it is
+# declared in (src/FOLDER: clipsearch_FOLDER; src/cli: the layers the CLI links), so a test sees
+# what its folder sees. Tests see CLIPSEARCH_REFERENCE_DIR and CLIPSEARCH_BINARY (the CLI) in
+# their environment.
 function(clipsearch_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LABELS;LIBS;FIXTURES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE clipsearch_lib clipsearch_test_support clipsearch_flags
+  get_filename_component(folder ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+  if(TARGET clipsearch_${folder})
+    set(layer clipsearch_${folder})
+  else()
+    set(layer clipsearch_api clipsearch_server clipsearch_redis)
+    clipsearch_layer_view(${folder} view)
+    target_include_directories(${name} PRIVATE ${view})
+  endif()
+  target_link_libraries(${name} PRIVATE ${layer} clipsearch_test_support clipsearch_flags
                                         GTest::gtest_main
                                         ${ARG_LIBS})
-  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit sanitize)
   endif()

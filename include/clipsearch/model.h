@@ -31,9 +31,21 @@ struct ModelInfo {
   float logit_scale = 0;  // log temperature as stored; similarity logits use exp(logit_scale)
 };
 
+// How a model is run. New precisions and devices are new values here, not new functions; a
+// value this build cannot run is an error (StatusCode::kUnsupported) naming it.
+enum class Precision { kFloat32 };
+enum class Device { kCpu };
+
+struct ModelOptions {
+  Precision precision = Precision::kFloat32;
+  Device device = Device::kCpu;
+  int threads = 0;  // > 0: the process-wide thread count (clipsearch/threads.h); 0: unchanged
+};
+
 class Model {
  public:
-  static Result<std::unique_ptr<Model>> load(const std::string& model_dir);
+  static Result<std::unique_ptr<Model>> load(const std::string& model_dir,
+                                             const ModelOptions& options = {});
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;

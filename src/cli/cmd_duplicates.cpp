@@ -11,6 +11,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/index_session.h"
+#include "clipsearch/library.h"
 #include "core/path_json.h"
 #include "search/duplicates.h"
 
@@ -24,15 +25,15 @@ struct DuplicatesArgs {
   int threads = 0;
 };
 
-void print_group(const search::DuplicateGroup& group, const std::vector<ImageRecord>& images,
-                 bool json) {
+void print_group(const DuplicateGroup& group, bool json) {
+  const std::vector<ImageInfo>& images = group.images;
   if (json) {
     std::cout << "{\"min_similarity\": " << nlohmann::json(group.min_similarity).dump()
               << ", \"images\": [";
     for (size_t i = 0; i < images.size(); ++i) {
-      const ImageRecord& r = images[i];
+      const ImageInfo& r = images[i];
       std::cout << (i ? ", " : "") << "{\"id\": " << r.id << ", \"path\": " << path_json(r.path)
-                << ", \"size\": " << r.size << ", \"width\": " << r.width
+                << ", \"size\": " << r.bytes << ", \"width\": " << r.width
                 << ", \"height\": " << r.height << "}";
     }
     std::cout << "]}\n";
@@ -42,10 +43,10 @@ void print_group(const search::DuplicateGroup& group, const std::vector<ImageRec
   std::snprintf(head, sizeof head, "%zu images, similarity >= %.4f\n", images.size(),
                 group.min_similarity);
   std::cout << head;
-  for (const ImageRecord& r : images) {
+  for (const ImageInfo& r : images) {
     char facts[64];
     std::snprintf(facts, sizeof facts, "  %5dx%-5d %10lld bytes  ", r.width, r.height,
-                  static_cast<long long>(r.size));
+                  static_cast<long long>(r.bytes));
     std::cout << facts << path_json(r.path) << "\n";
   }
   std::cout << "\n";
@@ -53,16 +54,14 @@ void print_group(const search::DuplicateGroup& group, const std::vector<ImageRec
 
 int run_duplicates(const DuplicatesArgs& a) {
   apply_threads(a.threads);
-  IndexSessionOptions options;
-  options.db = a.db;
-  options.load_model = false;
-  options.index = search::IndexChoice::kExact;
-  auto session = open_index_session(options);
-  if (!session.ok()) return report_error(session.status());
-  auto groups =
-      search::duplicate_groups_indexed(*session->searcher, static_cast<float>(a.threshold));
+  LibraryOptions options;
+  options.index = VectorIndex::kExact;
+  auto library = Library::open(a.db, options);
+  if (!library.ok()) return report_error(library.status());
+  auto groups = (*library)->duplicates(static_cast<float>(a.threshold));
+  for (const std::string& note : (*library)->notes()) std::cerr << "clipsearch: " << note << "\n";
   if (!groups.ok()) return report_error(groups.status());
-  for (const search::DuplicateImages& g : *groups) print_group(g.group, g.images, a.json);
+  for (const DuplicateGroup& g : *groups) print_group(g, a.json);
   if (!a.json) std::cerr << "clipsearch: " << groups->size() << " group(s) of near-duplicates\n";
   return 0;
 }

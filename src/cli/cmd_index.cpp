@@ -17,15 +17,9 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/image_options.h"
-#include "clipsearch/image.h"
-#include "clipsearch/model.h"
+#include "clipsearch/library.h"
 #include "core/path_json.h"
 #include "core/progress.h"
-#include "index/catalog.h"
-#include "index/crawler.h"
-#include "indexer/indexer.h"
-#include "indexer/model_identity.h"
-#include "search/searcher.h"
 
 namespace clipsearch::cli {
 namespace {
@@ -46,126 +40,84 @@ struct IndexArgs {
   ImageCliOptions image_options;
 };
 
-const char* root_state_name(RootState s) {
-  switch (s) {
-    case RootState::kOk:
-      return "ok";
-    case RootState::kMissing:
-      return "missing";
-    case RootState::kUnreadable:
-      return "unreadable";
-    case RootState::kEmpty:
-      return "empty";
-  }
-  return "?";
+Result<std::unique_ptr<Library>> open_library(const IndexArgs& args) {
+  LibraryOptions options;
+  options.model = args.model;
+  CLIPSEARCH_ASSIGN_OR_RETURN(options.decode, image_decode_options(args.image_options));
+  options.download_progress = terminal_progress();
+  return Library::open(args.db, options);
 }
 
-std::string db_path(const std::string& db) { return db.empty() ? catalog_default_path() : db; }
-
-// The model named by --model, else the one the catalog was made with.
-Result<std::string> model_name(const IndexArgs& args, Catalog& catalog) {
-  if (!args.model.empty()) {
-    std::error_code ec;
-    return std::filesystem::is_directory(args.model, ec) ? absolute_path(args.model) : args.model;
+std::string summary_json(const IndexingReport& s) {
+  std::string out =
+      "{\"event\": \"summary\", \"files\": " + std::to_string(s.files) +
+      ", \"unchanged\": " + std::to_string(s.unchanged) +
+      ", \"embedded\": " + std::to_string(s.embedded) +
+      ", \"reused\": " + std::to_string(s.reused) + ", \"moved\": " + std::to_string(s.moved) +
+      ", \"touched\": " + std::to_string(s.touched) +
+      ", \"colored\": " + std::to_string(s.colored) +
+      ", \"removed\": " + std::to_string(s.removed) + ", \"failed\": " + std::to_string(s.failed) +
+      ", \"not_images\": " + std::to_string(s.not_images) +
+      ", \"decoded\": " + std::to_string(s.decoded) + ", \"images\": " + std::to_string(s.images) +
+      ", \"errors\": " + std::to_string(s.errors) +
+      ", \"generation\": " + std::to_string(s.generation) + ", \"failures\": [";
+  for (size_t i = 0; i < s.failures.size(); ++i) {
+    out += std::string(i ? ", " : "") + "{\"path\": " + path_json(s.failures[i].path) +
+           ", \"error\": " + path_json(s.failures[i].message) + "}";
   }
-  CLIPSEARCH_ASSIGN_OR_RETURN(auto stored, catalog.model());
-  if (!stored) {
-    return Status::error(catalog.path() + ": a new catalog needs --model (a model folder)");
+  out += "], \"skipped_roots\": [";
+  for (size_t i = 0; i < s.skipped_folders.size(); ++i) {
+    out += std::string(i ? ", " : "") + "{\"root\": " + path_json(s.skipped_folders[i].path) +
+           ", \"state\": \"" + s.skipped_folders[i].reason + "\"}";
   }
-  return stored->name;
+  return out + "]}\n";
 }
 
-struct LoadedModel {
-  std::unique_ptr<Model> model;
-  PreprocessConfig config;
-  DecodeOptions decode;
-  ModelIdentity identity;
-};
-
-Result<LoadedModel> load_model(const std::string& name, const ImageCliOptions& image_options) {
-  LoadedModel m;
-  CLIPSEARCH_ASSIGN_OR_RETURN(m.model, Model::load(name));
-  CLIPSEARCH_ASSIGN_OR_RETURN(m.config, preprocess_config_load(name));
-  CLIPSEARCH_ASSIGN_OR_RETURN(m.decode, image_decode_options(image_options));
-  const int64_t size = m.model->info().image_size;
-  if (!m.config.do_center_crop || m.config.crop_height != size || m.config.crop_width != size) {
-    return Status::error(name + ": the preprocessing crops to " +
-                         std::to_string(m.config.crop_height) + "x" +
-                         std::to_string(m.config.crop_width) + ", the model takes " +
-                         std::to_string(size) + "x" + std::to_string(size));
-  }
-  CLIPSEARCH_ASSIGN_OR_RETURN(m.identity, model_identity(*m.model, name, m.decode));
-  return m;
+std::string summary_text(const IndexingReport& s, const std::string& db) {
+  return "indexed " + std::to_string(s.files) + " files: " + std::to_string(s.embedded) +
+         " embedded, " + std::to_string(s.unchanged) + " unchanged, " + std::to_string(s.moved) +
+         " moved, " + std::to_string(s.reused) + " copies, " + std::to_string(s.touched) +
+         " touched, " + std::to_string(s.removed) + " removed, " + std::to_string(s.failed) +
+         " failed, " + std::to_string(s.not_images) + " not images" +
+         (s.colored ? ", " + std::to_string(s.colored) + " given colour signatures" : "") +
+         "\ncatalog " + path_json(db) + ": " + std::to_string(s.images) + " images, " +
+         std::to_string(s.errors) + " errors, generation " + std::to_string(s.generation) + "\n";
 }
 
-// Runs the indexer with progress, prints the summary, returns the exit code.
-Result<int> run_indexer(Catalog& catalog, LoadedModel& m, const IndexArgs& args,
-                        std::vector<CatalogRoot> roots, const char* label) {
+// Runs index or reindex with progress, prints the summary, returns the exit code.
+Result<int> run_indexing(Library& library, const IndexArgs& args, const char* label, bool reindex) {
   ProgressStyle style = ProgressStyle::kNone;
   if (!args.quiet && !progress_style_parse(args.progress, stderr, &style)) {
-    return Status::error("--progress must be auto, bar, lines, json or none");
+    return Status::invalid_argument("--progress must be auto, bar, lines, json or none");
   }
   Progress progress(style, label);
-  IndexOptions options;
-  options.roots = std::move(roots);
+  IndexingOptions options;
+  options.excludes = args.excludes;
   options.batch_size = args.batch_size;
   options.workers = args.threads;
-  options.decode = m.decode;
-  options.on_progress = [&](const IndexProgress& p) { progress.update(p.done, p.total, p.failed); };
-  Result<IndexStats> result = index_library(catalog, *m.model, m.config, options);
+  options.on_progress = [&](const IndexingProgress& p) {
+    progress.update(p.done, p.total, p.failed);
+  };
+  Result<IndexingReport> result =
+      reindex ? library.reindex(args.output, options) : library.index(args.paths, options);
   if (!result.ok()) {
     progress.stop();
     return result.status();
   }
   progress.finish();
-  // The vector file (and the HNSW graph of a large library) for the next searches: written now
-  // so that the first search maps them instead of reading the catalog.
-  if (auto searcher = search::Searcher::open(catalog.path()); !searcher.ok()) {
-    std::cerr << "clipsearch: warning: index files not written: " << searcher.status().message()
-              << "\n";
-  }
-  const IndexStats& s = *result;
-  for (const SkippedRoot& r : s.skipped_roots) {
-    std::cerr << "clipsearch: root " << path_json(r.root) << " " << r.message
+  const IndexingReport& s = *result;
+  for (const std::string& w : s.warnings) std::cerr << "clipsearch: warning: " << w << "\n";
+  for (const IndexingReport::SkippedFolder& r : s.skipped_folders) {
+    std::cerr << "clipsearch: root " << path_json(r.path) << " " << r.message
               << "; not scanned, its " << r.kept << " catalogued files are kept\n";
   }
-  CLIPSEARCH_ASSIGN_OR_RETURN(CatalogStats totals, catalog.stats());
   const bool json = style == ProgressStyle::kJson;
   std::string out;
+  const std::string db = !reindex || args.output.empty() ? library.catalog_path() : args.output;
   if (json) {
-    out = "{\"event\": \"summary\", \"files\": " + std::to_string(s.files) +
-          ", \"unchanged\": " + std::to_string(s.unchanged) +
-          ", \"embedded\": " + std::to_string(s.embedded) +
-          ", \"reused\": " + std::to_string(s.reused) + ", \"moved\": " + std::to_string(s.moved) +
-          ", \"touched\": " + std::to_string(s.touched) +
-          ", \"colored\": " + std::to_string(s.colored) +
-          ", \"removed\": " + std::to_string(s.removed) +
-          ", \"failed\": " + std::to_string(s.failed) +
-          ", \"not_images\": " + std::to_string(s.not_images) +
-          ", \"decoded\": " + std::to_string(s.decoded) +
-          ", \"images\": " + std::to_string(totals.images) +
-          ", \"errors\": " + std::to_string(totals.errors) +
-          ", \"generation\": " + std::to_string(totals.generation) + ", \"failures\": [";
-    for (size_t i = 0; i < s.failures.size(); ++i) {
-      out += std::string(i ? ", " : "") + "{\"path\": " + path_json(s.failures[i].path) +
-             ", \"error\": " + path_json(s.failures[i].message) + "}";
-    }
-    out += "], \"skipped_roots\": [";
-    for (size_t i = 0; i < s.skipped_roots.size(); ++i) {
-      out += std::string(i ? ", " : "") + "{\"root\": " + path_json(s.skipped_roots[i].root) +
-             ", \"state\": \"" + root_state_name(s.skipped_roots[i].state) + "\"}";
-    }
-    out += "]}\n";
+    out = summary_json(s);
   } else if (!args.quiet) {
-    out = "indexed " + std::to_string(s.files) + " files: " + std::to_string(s.embedded) +
-          " embedded, " + std::to_string(s.unchanged) + " unchanged, " + std::to_string(s.moved) +
-          " moved, " + std::to_string(s.reused) + " copies, " + std::to_string(s.touched) +
-          " touched, " + std::to_string(s.removed) + " removed, " + std::to_string(s.failed) +
-          " failed, " + std::to_string(s.not_images) + " not images" +
-          (s.colored ? ", " + std::to_string(s.colored) + " given colour signatures" : "") +
-          "\ncatalog " + path_json(catalog.path()) + ": " + std::to_string(totals.images) +
-          " images, " + std::to_string(totals.errors) + " errors, generation " +
-          std::to_string(totals.generation) + "\n";
+    out = summary_text(s, db);
   }
   if (!json && !s.failures.empty()) {
     std::string lines = std::to_string(s.failures.size()) + " files failed:\n";
@@ -178,134 +130,68 @@ Result<int> run_indexer(Catalog& catalog, LoadedModel& m, const IndexArgs& args,
     std::cerr << lines;
   }
   std::cout << out << std::flush;
-  return s.failures.empty() && s.skipped_roots.empty() ? 0 : kExitPartial;
+  return s.failures.empty() && s.skipped_folders.empty() ? 0 : kExitPartial;
 }
 
 Result<int> run_index(const IndexArgs& args) {
   apply_threads(args.threads);
-  if (args.paths.empty() && !args.excludes.empty()) {
-    return Status::error(
-        "index: --exclude applies to the PATHs given with it (the catalog's "
-        "roots keep the excludes they were indexed with)");
-  }
-  const std::string db = db_path(args.db);
-  CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
-                              Catalog::open(db, Catalog::Mode::kReadWrite));
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::string name, model_name(args, *catalog));
-  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_model(name, args.image_options));
-  CLIPSEARCH_RETURN_IF_ERROR(catalog->bind_model(m.identity));
-  std::vector<CatalogRoot> roots;
-  for (const auto& p : args.paths) roots.push_back({0, p, args.excludes});
-  return run_indexer(*catalog, m, args, std::move(roots), "indexing");
-}
-
-void remove_db_files(const std::string& db) {
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((db + suffix).c_str());
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Library> library, open_library(args));
+  return run_indexing(*library, args, "indexing", false);
 }
 
 Result<int> run_reindex(const IndexArgs& args) {
   apply_threads(args.threads);
-  const std::string db = db_path(args.db);
-  CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
-  std::vector<CatalogRoot> roots;
-  {
-    CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> old,
-                                Catalog::open(db, Catalog::Mode::kReadOnly));
-    CLIPSEARCH_ASSIGN_OR_RETURN(roots, old->roots());
-  }
-  if (roots.empty()) return Status::error(db + ": the catalog has no roots to re-embed");
-  const bool in_place = args.output.empty();
-  const std::string out = in_place ? db + ".reindex" : args.output;
-  std::unique_ptr<CatalogLock> out_lock;
-  if (!in_place) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock l, CatalogLock::acquire(out));
-    out_lock = std::make_unique<CatalogLock>(std::move(l));
-    std::error_code ec;
-    if (std::filesystem::exists(out, ec)) {
-      return Status::error(out + ": exists; --output must name a new catalog");
-    }
-  }
-  remove_db_files(out);  // a half-made catalog from an interrupted reindex
-  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_model(args.model, args.image_options));
-  int code = 0;
-  {
-    CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> fresh,
-                                Catalog::open(out, Catalog::Mode::kReadWrite));
-    CLIPSEARCH_RETURN_IF_ERROR(fresh->bind_model(m.identity));
-    for (auto& r : roots) r.id = 0;
-    CLIPSEARCH_ASSIGN_OR_RETURN(code, run_indexer(*fresh, m, args, roots, "re-embedding"));
-  }  // closing the last connection checkpoints and removes the -wal file
-  if (!in_place) return code;
-  // Swap: the old catalog stays whole until the new one is complete.
-  {
-    CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> old,
-                                Catalog::open(db, Catalog::Mode::kReadWrite));
-    Status st = old->detach_wal();
-    if (!st.ok()) {
-      return Status::error(st.message() + "; the re-embedded catalog is complete at " + out +
-                           ": move it over " + db + " when nothing uses the catalog");
-    }
-  }
-  if (std::rename(out.c_str(), db.c_str()) != 0) {
-    return Status::error(out + ": cannot rename over " + db + ": " + std::strerror(errno));
-  }
-  const std::string dir = std::filesystem::path(db).parent_path().string();
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  return code;
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Library> library, open_library(args));
+  return run_indexing(*library, args, "re-embedding", true);
 }
 
 Status run_status(const IndexArgs& args, bool json) {
-  const std::string db = db_path(args.db);
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
-                              Catalog::open(db, Catalog::Mode::kReadOnly));
-  CLIPSEARCH_ASSIGN_OR_RETURN(auto model, catalog->model());
-  CLIPSEARCH_ASSIGN_OR_RETURN(CatalogStats stats, catalog->stats());
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<CatalogRoot> roots, catalog->roots());
-  CLIPSEARCH_ASSIGN_OR_RETURN(auto failures, catalog->failures(json ? 1000000 : 20));
+  IndexArgs plain = args;
+  plain.image_options = {};
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Library> library, open_library(plain));
+  CLIPSEARCH_ASSIGN_OR_RETURN(LibraryStatus st, library->status(json ? 1000000 : 20));
+  const std::string& db = st.catalog;
   std::string out;
   if (json) {
-    out = "{\"catalog\": " + path_json(db) + ", \"images\": " + std::to_string(stats.images) +
-          ", \"errors\": " + std::to_string(stats.errors) +
-          ", \"generation\": " + std::to_string(stats.generation);
-    if (model) {
-      out += ", \"model\": " + path_json(model->name) + ", \"fingerprint\": \"" +
-             model->fingerprint + "\", \"embed_dim\": " + std::to_string(model->embed_dim) +
-             ", \"pipeline\": \"" + model->pipeline + "\"";
+    out = "{\"catalog\": " + path_json(db) + ", \"images\": " + std::to_string(st.images) +
+          ", \"errors\": " + std::to_string(st.errors) +
+          ", \"generation\": " + std::to_string(st.generation);
+    if (st.model) {
+      out += ", \"model\": " + path_json(st.model->name) + ", \"fingerprint\": \"" +
+             st.model->fingerprint + "\", \"embed_dim\": " + std::to_string(st.model->embed_dim) +
+             ", \"pipeline\": \"" + st.model->pipeline + "\"";
     }
     out += ", \"roots\": [";
-    for (size_t i = 0; i < roots.size(); ++i) out += (i ? ", " : "") + path_json(roots[i].path);
+    for (size_t i = 0; i < st.folders.size(); ++i) {
+      out += (i ? ", " : "") + path_json(st.folders[i]);
+    }
     out += "], \"failures\": [";
-    for (size_t i = 0; i < failures.size(); ++i) {
-      out += std::string(i ? ", " : "") + "{\"path\": " + path_json(failures[i].first) +
-             ", \"error\": " + path_json(failures[i].second) + "}";
+    for (size_t i = 0; i < st.failures.size(); ++i) {
+      out += std::string(i ? ", " : "") + "{\"path\": " + path_json(st.failures[i].path) +
+             ", \"error\": " + path_json(st.failures[i].message) + "}";
     }
     out += "]}\n";
   } else {
     out = "catalog:    " + path_json(db) + "\n";
     out += "model:      " +
-           (model ? path_json(model->name) + " (" + std::to_string(model->embed_dim) +
-                        " dimensions, " + model->fingerprint.substr(0, 16) + ", " +
-                        model->pipeline + ")"
-                  : std::string("none")) +
+           (st.model ? path_json(st.model->name) + " (" + std::to_string(st.model->embed_dim) +
+                           " dimensions, " + st.model->fingerprint.substr(0, 16) + ", " +
+                           st.model->pipeline + ")"
+                     : std::string("none")) +
            "\n";
-    out += "images:     " + std::to_string(stats.images) + "\n";
-    out += "errors:     " + std::to_string(stats.errors) + "\n";
-    out += "generation: " + std::to_string(stats.generation) + "\n";
-    for (const auto& r : roots) out += "root:       " + path_json(r.path) + "\n";
-    for (const auto& [path, error] : failures) {
-      out += "failed:     " + path_json(path) + ": " + error + "\n";
+    out += "images:     " + std::to_string(st.images) + "\n";
+    out += "errors:     " + std::to_string(st.errors) + "\n";
+    out += "generation: " + std::to_string(st.generation) + "\n";
+    for (const auto& r : st.folders) out += "root:       " + path_json(r) + "\n";
+    for (const auto& f : st.failures) {
+      out += "failed:     " + path_json(f.path) + ": " + f.message + "\n";
     }
-    if (static_cast<int64_t>(failures.size()) < stats.errors) {
+    if (static_cast<int64_t>(st.failures.size()) < st.errors) {
       out += "            ... (--json lists every failure)\n";
     }
   }
   std::cout << out << std::flush;
-  if (!std::cout) return Status::error("status: cannot write to stdout");
+  if (!std::cout) return Status::io_error("status: cannot write to stdout");
   return Status();
 }
 

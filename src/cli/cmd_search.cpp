@@ -20,11 +20,10 @@
 #include "cli/commands.h"
 #include "cli/image_options.h"
 #include "cli/index_session.h"
+#include "clipsearch/library.h"
+#include "clipsearch/query.h"
 #include "core/path_json.h"
-#include "index/annotations.h"
-#include "index/catalog.h"
-#include "search/query_embedder.h"
-#include "search/searcher.h"
+#include "search/color_search.h"
 
 namespace clipsearch::cli {
 namespace {
@@ -36,8 +35,8 @@ struct SearchArgs {
   std::vector<std::string> like;
   std::vector<int64_t> like_ids;
   std::vector<std::string> negatives;
-  float image_weight = 0.5f;
-  float negative_weight = 0.5f;
+  float image_weight = kDefaultImageWeight;
+  float negative_weight = kDefaultNegativeWeight;
   search::ColorRequest color;  // --color, --color-weight (set when given)
   std::string color_text, color_weight_text;
   int64_t k = 10;
@@ -100,12 +99,6 @@ Result<int64_t> parse_size(const std::string& text) {
   return static_cast<int64_t>(value * scale);
 }
 
-std::string absolute(const std::string& path) {
-  std::error_code ec;
-  const auto abs = std::filesystem::absolute(path, ec);
-  return ec ? path : abs.lexically_normal().string();
-}
-
 bool is_under(const std::string& path, const std::string& folder) {
   if (path == folder) return true;
   const std::string prefix = folder.back() == '/' ? folder : folder + "/";
@@ -113,141 +106,85 @@ bool is_under(const std::string& path, const std::string& folder) {
 }
 
 // As rclip does: run from inside an indexed library, search that folder; elsewhere, search all.
-Result<std::vector<std::string>> default_folders(search::Searcher& searcher) {
+Result<std::vector<std::string>> default_folders(Library& library) {
   std::error_code ec;
   const std::string cwd = std::filesystem::current_path(ec).lexically_normal().string();
   if (ec) return std::vector<std::string>{};
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<CatalogRoot> roots, searcher.roots());
-  for (const CatalogRoot& root : roots) {
-    if (is_under(cwd, root.path)) return std::vector<std::string>{cwd};
+  CLIPSEARCH_ASSIGN_OR_RETURN(LibraryStatus status, library.status(0));
+  for (const std::string& root : status.folders) {
+    if (is_under(cwd, root)) return std::vector<std::string>{cwd};
   }
   return std::vector<std::string>{};
 }
 
-Result<search::SearchRequest> make_request(const SearchArgs& a, search::Searcher& searcher) {
-  search::SearchRequest r;
-  r.k = a.k;
-  r.offset = a.offset;
-  r.min_score = static_cast<float>(a.min_score);
-  for (const std::string& f : a.folders) r.filter.folders.push_back(absolute(f));
-  if (a.folders.empty() && !a.all) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(r.filter.folders, default_folders(searcher));
+// The command line as a Query (clipsearch/query.h).
+Result<Query> make_query(const SearchArgs& a, Library& library) {
+  Query q;
+  q.option_names(
+      {"--color", "--color-weight", "--image or --like", "--image-weight", "--not-weight"});
+  if (!a.query.empty()) q.text(a.query);
+  for (const std::string& t : a.texts) q.text(t);
+  for (const std::string& image : a.images) q.picture_file(image);
+  for (const std::string& path : a.like) q.like_path(path);
+  for (int64_t id : a.like_ids) q.like(id);
+  for (const std::string& n : a.negatives) q.negative(n);
+  q.image_weight(a.image_weight).negative_weight(a.negative_weight);
+  if (a.color.color) q.color(*a.color.color);
+  if (a.color.weight) q.color_weight(*a.color.weight);
+  std::vector<std::string> folders = a.folders;
+  if (folders.empty() && !a.all) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(folders, default_folders(library));
   }
+  for (const std::string& f : folders) q.folder(f);
+  std::optional<int64_t> since, until, min_size, max_size;
   if (!a.since.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(int64_t since, parse_date(a.since, false));
-    r.filter.date_min_ns = since;
+    CLIPSEARCH_ASSIGN_OR_RETURN(since, parse_date(a.since, false));
   }
   if (!a.until.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(int64_t until, parse_date(a.until, true));
-    r.filter.date_max_ns = until;
+    CLIPSEARCH_ASSIGN_OR_RETURN(until, parse_date(a.until, true));
   }
   if (!a.min_size.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(int64_t s, parse_size(a.min_size));
-    r.filter.size_min = s;
+    CLIPSEARCH_ASSIGN_OR_RETURN(min_size, parse_size(a.min_size));
   }
   if (!a.max_size.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(int64_t s, parse_size(a.max_size));
-    r.filter.size_max = s;
+    CLIPSEARCH_ASSIGN_OR_RETURN(max_size, parse_size(a.max_size));
   }
-  for (const std::string& t : a.types) r.filter.formats.push_back(t == "jpg" ? "jpeg" : t);
-  r.sort = a.sort == "date"          ? search::SortOrder::kDateNewest
-           : a.sort == "date-oldest" ? search::SortOrder::kDateOldest
-                                     : search::SortOrder::kScore;
-  return r;
+  q.taken_between(since, until).size_between(min_size, max_size);
+  for (const std::string& t : a.types) q.format(t);
+  if (!a.tag.empty()) q.tag(a.tag, static_cast<float>(a.tag_min));
+  if (!a.album.empty()) q.album(a.album);
+  q.min_score(static_cast<float>(a.min_score));
+  q.sort(a.sort == "date"          ? SortOrder::kDateNewest
+         : a.sort == "date-oldest" ? SortOrder::kDateOldest
+                                   : SortOrder::kScore);
+  return q;
 }
 
-// --tag and --album: only the images carrying the label / in the album.
-Status restrict_to_annotations(const SearchArgs& a, const std::string& db,
-                               search::SearchRequest* request) {
-  if (a.tag.empty() && a.album.empty()) return Status();
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Annotations> annotations, Annotations::open(db));
-  std::optional<std::vector<int64_t>> only;
-  if (!a.tag.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(
-        std::vector<int64_t> ids,
-        annotations->images_with_label(a.tag, static_cast<float>(a.tag_min)));
-    only = std::move(ids);
-  }
-  if (!a.album.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<AlbumMember> members, annotations->album(a.album));
-    std::vector<int64_t> ids;
-    for (const AlbumMember& m : members) ids.push_back(m.image_id);
-    std::sort(ids.begin(), ids.end());
-    if (only) {
-      std::vector<int64_t> both;
-      std::set_intersection(only->begin(), only->end(), ids.begin(), ids.end(),
-                            std::back_inserter(both));
-      ids = std::move(both);
-    }
-    only = std::move(ids);
-  }
-  request->only_ids = std::move(only);
-  return Status();
-}
-
-// The query's parts as embeddings; indexed images ("--like") are left out of the results.
-// `colors`, when given, receives the query pictures' colour signatures.
-Result<search::Embedding> query_vector(const SearchArgs& a, search::QueryEmbedder& embedder,
-                                       search::Searcher& searcher, std::vector<int64_t>* exclude,
-                                       std::vector<ColorSignature>* colors) {
-  std::vector<std::string> texts = a.texts;
-  if (!a.query.empty()) texts.insert(texts.begin(), a.query);
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> text_vectors,
-                              embedder.embed_texts(texts));
-  std::vector<search::Embedding> pictures;
-  for (const std::string& image : a.images) {
-    ColorSignature color;
-    CLIPSEARCH_ASSIGN_OR_RETURN(search::Embedding e,
-                                embedder.embed_image_file(image, colors ? &color : nullptr));
-    pictures.push_back(std::move(e));
-    if (colors) colors->push_back(std::move(color));
-  }
-  std::vector<int64_t> like_ids = a.like_ids;
-  for (const std::string& path : a.like) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher.indexed_image(absolute(path)));
-    like_ids.push_back(found.first.id);
-  }
-  for (int64_t id : like_ids) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher.indexed_image(id));
-    exclude->push_back(id);
-    pictures.push_back(std::move(found.second));
-    if (colors) {
-      CLIPSEARCH_ASSIGN_OR_RETURN(ColorSignature color, searcher.indexed_color(id));
-      colors->push_back(std::move(color));
-    }
-  }
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> negatives,
-                              embedder.embed_texts(a.negatives));
-  return search::query_vector_combine(text_vectors, pictures, negatives,
-                                      {a.image_weight, a.negative_weight});
-}
-
-void print_results(const search::SearchPage& page, const search::SearchRequest& request,
-                   bool json) {
+void print_results(const SearchResults& page, float min_score, bool json) {
   if (json) {
-    for (const search::SearchResult& r : page.results) {
+    for (const ScoredImage& r : page.hits) {
       // path_json is already a JSON string literal (paths are bytes).
       std::cout << "{\"id\": " << r.image.id << ", \"path\": " << path_json(r.image.path)
                 << ", \"score\": " << nlohmann::json(r.score).dump()
-                << ", \"size\": " << r.image.size << ", \"width\": " << r.image.width
+                << ", \"size\": " << r.image.bytes << ", \"width\": " << r.image.width
                 << ", \"height\": " << r.image.height << ", \"format\": \"" << r.image.format
-                << "\", \"date\": " << r.image.date_taken_ns / 1000000000 << "}\n";
+                << "\", \"date\": " << r.image.taken_ns / 1000000000 << "}\n";
     }
   } else {
-    for (const search::SearchResult& r : page.results) {
+    for (const ScoredImage& r : page.hits) {
       char score[32];
       std::snprintf(score, sizeof score, "%.4f", r.score);
       std::cout << score << "  " << path_json(r.image.path) << "\n";
     }
   }
-  if (page.results.empty()) {
+  if (page.hits.empty()) {
     if (page.candidates == 0) {
       std::cerr << "clipsearch: nothing to search (no indexed image passes the filters)\n";
-    } else if (std::isfinite(page.best_score) && page.best_score < request.min_score) {
+    } else if (std::isfinite(page.best_score) && page.best_score < min_score) {
       char line[160];
       std::snprintf(line, sizeof line,
                     "clipsearch: nothing matches: the best score is %.4f, below --min-score %.4f\n",
-                    page.best_score, request.min_score);
+                    page.best_score, min_score);
       std::cerr << line;
     }
   }
@@ -265,35 +202,23 @@ Result<float> parse_color_weight(const std::string& text) {
 
 int run_search(const SearchArgs& a) {
   apply_threads(a.threads);
-  IndexSessionOptions options;
-  options.db = a.db;
+  LibraryOptions options;
   options.model = a.model;
-  options.index = a.index == "exact"  ? search::IndexChoice::kExact
-                  : a.index == "hnsw" ? search::IndexChoice::kHnsw
-                                      : search::IndexChoice::kAuto;
+  options.index = a.index == "exact"  ? VectorIndex::kExact
+                  : a.index == "hnsw" ? VectorIndex::kHnsw
+                                      : VectorIndex::kAuto;
   auto decode = image_decode_options(a.image_options);
   if (!decode.ok()) return report_error(decode.status());
   options.decode = *decode;
-  auto session = open_index_session(options);
-  if (!session.ok()) return report_error(session.status());
-  search::Searcher& searcher = *session->searcher;
-  auto request = make_request(a, searcher);
-  if (!request.ok()) return report_error(request.status());
-  if (Status st = restrict_to_annotations(a, session->db, &*request); !st.ok()) {
-    return report_error(st);
-  }
-  std::vector<ColorSignature> picture_colors;
-  const bool want_colors = search::color_request_needs_pictures(a.color);
-  auto query = query_vector(a, *session->embedder, searcher, &request->exclude_ids,
-                            want_colors ? &picture_colors : nullptr);
+  options.download_progress = terminal_progress();
+  auto library = Library::open(a.db, options);
+  if (!library.ok()) return report_error(library.status());
+  auto query = make_query(a, **library);
   if (!query.ok()) return report_error(query.status());
-  auto color = search::color_query_make(a.color, picture_colors,
-                                        {"--color", "--color-weight", "--image or --like"});
-  if (!color.ok()) return report_error(color.status());
-  request->color = std::move(color).value();
-  auto page = searcher.search(*query, *request);
+  auto page = (*library)->search(*query, a.k, a.offset);
+  for (const std::string& note : (*library)->notes()) std::cerr << "clipsearch: " << note << "\n";
   if (!page.ok()) return report_error(page.status());
-  print_results(*page, *request, a.json);
+  print_results(*page, static_cast<float>(a.min_score), a.json);
   return 0;
 }
 

@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "clipsearch/threads.h"
-#include "index/test_vectors.h"
+#include "testing/test_vectors.h"
 
 namespace clipsearch {
 namespace {

@@ -11,7 +11,7 @@
 #include "core/crc32c.h"
 #include "index/exact_index.h"
 #include "index/file_checksum.h"
-#include "index/test_vectors.h"
+#include "testing/test_vectors.h"
 #include "testing/test_util.h"
 
 namespace clipsearch {

@@ -7,7 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "index/exact_index.h"
-#include "index/test_vectors.h"
+#include "testing/test_vectors.h"
 #include "testing/test_util.h"
 
 namespace clipsearch {

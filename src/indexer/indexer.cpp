@@ -21,6 +21,7 @@
 #include <unordered_set>
 
 #include "clipsearch/threads.h"
+#include "core/sha256.h"
 #include "image/color_signature.h"
 #include "image/decode.h"
 #include "indexer/model_identity.h"

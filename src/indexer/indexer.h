@@ -29,7 +29,7 @@
 #include "clipsearch/model.h"
 #include "clipsearch/status.h"
 #include "index/catalog.h"
-#include "index/crawler.h"
+#include "indexer/crawler.h"
 
 namespace clipsearch {
 

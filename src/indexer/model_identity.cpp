@@ -1,7 +1,6 @@
 #include "indexer/model_identity.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,32 +13,10 @@
 #include <set>
 #include <sstream>
 
+#include "core/sha256.h"
+
 namespace clipsearch {
 namespace {
-
-struct DigestDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr); }
-  void add(const void* data, size_t size) { EVP_DigestUpdate(ctx_.get(), data, size); }
-  void add(const std::string& s) {
-    const uint64_t n = s.size();  // length-prefixed: no two inputs hash alike by concatenation
-    add(&n, sizeof n);
-    add(s.data(), s.size());
-  }
-  std::string finish() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    return std::string(reinterpret_cast<char*>(md), len);
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, DigestDeleter> ctx_;
-};
 
 Result<std::string> slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -80,23 +57,6 @@ Status add_weights_file(const std::string& path, Sha256* h) {
 }
 
 }  // namespace
-
-std::string sha256_bytes(const void* data, size_t size) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data, size, md, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(md), len);
-}
-
-std::string hex(const std::string& bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
 
 std::string pipeline_description(const DecodeOptions& d) {
   std::string out = std::string("decode=") + (d.mode == DecodeMode::kFast ? "fast" : "exact") +

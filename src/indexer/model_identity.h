@@ -26,8 +26,4 @@ Result<ModelIdentity> model_identity(const Model& model, const std::string& name
 // sixteen_bit=scale alpha=drop").
 std::string pipeline_description(const DecodeOptions& decode);
 
-// SHA-256 of a buffer, 32 raw bytes; and as lowercase hex.
-std::string sha256_bytes(const void* data, size_t size);
-std::string hex(const std::string& bytes);
-
 }  // namespace clipsearch

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "clipsearch/model.h"
+#include "clipsearch/threads.h"
 #include "model/clip_config.h"
 #include "model/clip_weights.h"
 #include "model/towers.h"
@@ -52,7 +53,19 @@ struct Model::Impl {
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
-Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir) {
+Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
+                                           const ModelOptions& options) {
+  if (options.precision != Precision::kFloat32) {
+    return Status::unsupported(model_dir + ": this build runs models in float32 only");
+  }
+  if (options.device != Device::kCpu) {
+    return Status::unsupported(model_dir + ": this build runs models on the CPU only");
+  }
+  if (options.threads < 0) {
+    return Status::invalid_argument("threads must be 0 (all cores) or more, got " +
+                                    std::to_string(options.threads));
+  }
+  if (options.threads > 0) set_num_threads(options.threads);
   gemm_init();
   auto impl = std::make_unique<Impl>();
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->config, load_clip_config(model_dir));

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "indexer/model_identity.h"
+#include "core/sha256.h"
 #include "search/zero_shot.h"
 
 namespace clipsearch::search {

@@ -10,7 +10,7 @@
 #include "index/dot.h"
 #include "index/exact_index.h"
 #include "index/hnsw_index.h"
-#include "index/test_vectors.h"
+#include "testing/test_vectors.h"
 
 namespace clipsearch::search {
 namespace {

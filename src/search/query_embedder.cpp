@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "core/mapped_file.h"
-#include "indexer/model_identity.h"
+#include "core/sha256.h"
 
 namespace clipsearch::search {
 namespace {
@@ -25,8 +25,9 @@ std::string shared_key(const std::string& text) {
 
 Result<std::unique_ptr<QueryEmbedder>> QueryEmbedder::load(const std::string& model_dir,
                                                            const DecodeOptions& decode,
-                                                           size_t cache_capacity) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_dir));
+                                                           size_t cache_capacity,
+                                                           const ModelOptions& model_options) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(model_dir, model_options));
   Result<Tokenizer> tokenizer = Tokenizer::load(model_dir);
   CLIPSEARCH_ASSIGN_OR_RETURN(PreprocessConfig preprocess, preprocess_config_load(model_dir));
   return std::make_unique<QueryEmbedder>(std::shared_ptr<Model>(std::move(model)),

@@ -35,7 +35,8 @@ class QueryEmbedder {
   // Loads the model, tokenizer and preprocessing config from one model folder.
   static Result<std::unique_ptr<QueryEmbedder>> load(
       const std::string& model_dir, const DecodeOptions& decode = {},
-      size_t cache_capacity = TextEmbeddingCache::kDefaultCapacity);
+      size_t cache_capacity = TextEmbeddingCache::kDefaultCapacity,
+      const ModelOptions& model_options = {});
 
   // `tokenizer` is the tokenizer, or why the model folder has none: picture queries work
   // without one, and text queries then fail with that reason.

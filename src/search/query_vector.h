@@ -11,13 +11,16 @@
 
 #include <vector>
 
+#include "clipsearch/query.h"
 #include "clipsearch/status.h"
 
 namespace clipsearch::search {
 
 struct QueryWeights {
-  float image_weight = 0.5f;     // share of the pictures when texts and pictures are combined
-  float negative_weight = 0.5f;  // how much of the negative prompts' direction is removed
+  float image_weight =
+      kDefaultImageWeight;  // share of the pictures when texts and pictures are combined
+  float negative_weight =
+      kDefaultNegativeWeight;  // how much of the negative prompts' direction is removed
 };
 
 using Embedding = std::vector<float>;

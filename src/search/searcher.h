@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "clipsearch/query.h"
 #include "clipsearch/status.h"
 #include "index/catalog.h"
 #include "index/vector_index.h"
@@ -38,8 +39,6 @@ struct SearcherOptions {
   IndexChoice index = IndexChoice::kAuto;
   bool write_index_files = true;  // rewrite a stale vector/HNSW file beside the catalog
 };
-
-enum class SortOrder { kScore, kDateNewest, kDateOldest };
 
 struct SearchRequest {
   int64_t k = 10;

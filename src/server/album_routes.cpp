@@ -20,7 +20,7 @@ Parsed<json> album_counts(Annotations& annotations, const std::vector<std::strin
   json out = json::array();
   for (const std::string& name : names) {
     auto members = annotations.album(name);
-    if (!members.ok()) return Response::error(500, members.status().message());
+    if (!members.ok()) return Response::from_status(members.status());
     out.push_back({{"name", name}, {"count", members->size()}});
   }
   return out;
@@ -29,7 +29,7 @@ Parsed<json> album_counts(Annotations& annotations, const std::vector<std::strin
 Response list_albums(Context& c) {
   return c.with_annotations([&](Annotations& annotations) -> Response {
     auto names = annotations.album_names();
-    if (!names.ok()) return Response::error(500, names.status().message());
+    if (!names.ok()) return Response::from_status(names.status());
     CLIPSEARCH_PARSE_OR_RESPOND(const json albums, album_counts(annotations, *names));
     return Response::json(200, {{"albums", albums}});
   });
@@ -42,12 +42,12 @@ Response album_page(Context& c, const Request& r) {
   if (auto e = c.refresh()) return *e;
   return c.with_annotations([&](Annotations& annotations) -> Response {
     auto names = annotations.album_names();
-    if (!names.ok()) return Response::error(500, names.status().message());
+    if (!names.ok()) return Response::from_status(names.status());
     if (std::find(names->begin(), names->end(), name) == names->end()) {
       return Response::error(404, "album '" + name + "': no such album");
     }
     auto members = search::album_images(c.searcher(), annotations, name);
-    if (!members.ok()) return Response::error(500, members.status().message());
+    if (!members.ok()) return Response::from_status(members.status());
     std::vector<std::string> rows;
     for (size_t i = static_cast<size_t>(std::min<int64_t>(offset, members->size()));
          i < members->size() && rows.size() < static_cast<size_t>(k); ++i) {
@@ -71,7 +71,7 @@ Response update_albums(Context& c, const Request& r) {
   if (!vectors.ok()) return Response::error(400, vectors.status().message());
   return c.with_annotations([&](Annotations& annotations) -> Response {
     auto update = search::albums_update(c.searcher(), annotations, *themes, *vectors, exclusive);
-    if (!update.ok()) return Response::error(500, update.status().message());
+    if (!update.ok()) return Response::from_status(update.status());
     std::vector<std::string> names;
     for (const search::Theme& t : themes->themes) names.push_back(t.name);
     CLIPSEARCH_PARSE_OR_RESPOND(const json albums, album_counts(annotations, names));

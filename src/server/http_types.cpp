@@ -63,6 +63,36 @@ Response Response::overloaded(const std::string& message, int retry_after_second
   return r;
 }
 
+int http_status_of(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kBusy:
+      return 409;
+    case StatusCode::kUnsupported:
+    case StatusCode::kCorruption:
+      return 422;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kIoError:
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+Response Response::from_status(const Status& status) {
+  const int http = http_status_of(status.code());
+  Response r = json(
+      http, nlohmann::json{{"error", status.message()}, {"code", status_code_name(status.code())}});
+  if (http == 503) r.set_header("Retry-After", "1");
+  return r;
+}
+
 const char* http_status_text(int status) {
   switch (status) {
     case 200:

@@ -15,6 +15,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "clipsearch/status.h"
+
 namespace clipsearch::server {
 
 struct Request {
@@ -49,7 +51,15 @@ struct Response {
   static Response file(const std::string& path, const std::string& content_type);
   // 503 with Retry-After: the answer when a batcher's queue is full or it is shutting down.
   static Response overloaded(const std::string& message, int retry_after_seconds = 1);
+  // A failed Status as {"error": message, "code": "not found"} with the HTTP status of its code
+  // (http_status_of): the one place codes become HTTP statuses.
+  static Response from_status(const Status& status);
 };
+
+// invalid argument 400, not found 404, busy 409, corruption and unsupported 422 (the picture
+// sent, or a file read for the answer, cannot be decoded), unavailable 503 (with Retry-After),
+// others 500. (415 is the server's own answer to a request body of the wrong Content-Type.)
+int http_status_of(StatusCode code);
 
 using Handler = std::function<Response(const Request&)>;
 

@@ -22,12 +22,12 @@ Response record_click(Context& c, const Request& r) {
   CLIPSEARCH_PARSE_OR_RESPOND(const int64_t id, json_integer(j, "id", 0, INT64_MAX));
   if (auto e = c.refresh()) return *e;
   // A click on an image that is not searchable would only be ignored later: refuse it now.
-  if (!c.searcher().indexed_image(id).ok()) {
-    return Response::error(404, "image " + std::to_string(id) + ": not in the index");
+  if (auto found = c.searcher().indexed_image(id); !found.ok()) {
+    return Response::from_status(found.status());
   }
   return c.with_annotations([&](Annotations& annotations) -> Response {
     if (Status st = search::record_click(annotations, user, id); !st.ok()) {
-      return Response::error(500, st.message());
+      return Response::from_status(st);
     }
     return Response::json(200, {{"recorded", true}, {"user", user}, {"id", id}});
   });
@@ -53,7 +53,7 @@ Response recommend(Context& c, const Request& r) {
   if (auto e = c.refresh()) return *e;
   return c.with_annotations([&](Annotations& annotations) -> Response {
     auto found = search::recommend_for_user(c.searcher(), annotations, user, k, options);
-    if (!found.ok()) return Response::error(500, found.status().message());
+    if (!found.ok()) return Response::from_status(found.status());
     const std::string source = found->popular ? "\"popular\"" : "\"clicks\"";
     std::vector<std::string> rows;
     for (const search::SearchResult& x : found->results) {

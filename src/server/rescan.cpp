@@ -21,7 +21,7 @@ BackgroundRescan::~BackgroundRescan() {
 
 Status BackgroundRescan::start() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (state_.running) return Status::error("a rescan is already running");
+  if (state_.running) return Status::busy("a rescan is already running");
   Result<CatalogLock> held = CatalogLock::acquire(db_);
   if (!held.ok()) return held.status();
   lock_ = std::make_unique<CatalogLock>(std::move(held).value());

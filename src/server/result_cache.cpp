@@ -1,6 +1,6 @@
 #include "server/result_cache.h"
 
-#include "indexer/model_identity.h"
+#include "core/sha256.h"
 
 namespace clipsearch::server {
 

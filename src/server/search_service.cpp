@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "clipsearch/image.h"
+#include "search/query_plan.h"
 #include "search/query_vector.h"
 #include "search/zero_shot.h"
 #include "server/api_params.h"
@@ -42,8 +43,8 @@ struct ApiQuery {
   std::vector<std::string> negatives;
   std::vector<int64_t> like_ids;
   std::optional<std::string> image;  // uploaded file bytes
-  float image_weight = 0.5f;
-  float negative_weight = 0.5f;
+  float image_weight = kDefaultImageWeight;
+  float negative_weight = kDefaultNegativeWeight;
   int64_t k = 20;
   int64_t offset = 0;
   float min_score = -std::numeric_limits<float>::infinity();
@@ -295,14 +296,12 @@ struct SearchService::Impl {
 
   // Embeddings of `texts` in order: from the cache on this thread when all are there, else
   // through the text batcher.
-  ApiResult<std::vector<Embedding>> embed_query_texts(const std::vector<std::string>& texts) {
+  Result<std::vector<Embedding>> embed_query_texts(const std::vector<std::string>& texts) {
     std::vector<Embedding> out;
     if (texts.empty() || embedder->cached_texts(texts, &out)) return out;
     auto future = text_batcher->submit(texts);
-    if (!future.ok()) return ApiError{503, future.status().message()};
-    Result<std::vector<Embedding>> embedded = future->get();
-    if (!embedded.ok()) return ApiError{400, embedded.status().message()};
-    return std::move(embedded).value();
+    if (!future.ok()) return Status::unavailable(future.status().message());
+    return future->get();
   }
 
   // One forward pass for every queued picture.
@@ -328,54 +327,48 @@ struct SearchService::Impl {
   }
 
   // `color`, when given, receives the picture's colour signature from the same decode.
-  ApiResult<Embedding> embed_upload(const std::string& bytes, ColorSignature* color = nullptr) {
+  Result<Embedding> embed_upload(const std::string& bytes, ColorSignature* color = nullptr) {
     const int64_t size = embedder->model().info().image_size;
     auto tensor = embedder->preprocess_image_memory(reinterpret_cast<const uint8_t*>(bytes.data()),
                                                     bytes.size(), "uploaded image", color);
-    if (!tensor.ok()) return ApiError{422, tensor.status().message()};
+    if (!tensor.ok()) {
+      // What was sent cannot be read as a picture, whatever the decoder calls it.
+      const Status& st = tensor.status();
+      return st.code() == StatusCode::kUnsupported ? st : Status::corruption(st.message());
+    }
     if (tensor->height != size || tensor->width != size) {
-      return ApiError{500, "the model's preprocessing does not match its image size"};
+      return Status::error("the model's preprocessing does not match its image size");
     }
     auto future = image_batcher->submit(std::move(tensor).value());
-    if (!future.ok()) return ApiError{503, future.status().message()};
-    Result<Embedding> e = future->get();
-    if (!e.ok()) return ApiError{500, e.status().message()};
-    return std::move(e).value();
+    if (!future.ok()) return Status::unavailable(future.status().message());
+    return future->get();
   }
 
-  // `colors`, when given, receives the query pictures' colour signatures.
-  ApiResult<Embedding> query_vector(const ApiQuery& q, std::vector<int64_t>* exclude,
-                                    std::vector<ColorSignature>* colors) {
-    std::vector<std::string> all_texts = q.texts;
-    all_texts.insert(all_texts.end(), q.negatives.begin(), q.negatives.end());
-    ApiResult<std::vector<Embedding>> embedded = embed_query_texts(all_texts);
-    if (auto* err = std::get_if<ApiError>(&embedded)) return *err;
-    std::vector<Embedding>& vectors = std::get<std::vector<Embedding>>(embedded);
-    const auto first_negative = vectors.begin() + static_cast<std::ptrdiff_t>(q.texts.size());
-    const std::vector<Embedding> texts(std::make_move_iterator(vectors.begin()),
-                                       std::make_move_iterator(first_negative));
-    const std::vector<Embedding> negatives(std::make_move_iterator(first_negative),
-                                           std::make_move_iterator(vectors.end()));
-    std::vector<Embedding> pictures;
-    if (q.image) {
-      ApiResult<Embedding> e = embed_upload(*q.image, colors ? &colors->emplace_back() : nullptr);
-      if (auto* err = std::get_if<ApiError>(&e)) return *err;
-      pictures.push_back(std::get<Embedding>(std::move(e)));
+  // The parts of a query embedded through the batchers: concurrent requests share forward passes.
+  struct BatchedEncoder : search::QueryEncoder {
+    explicit BatchedEncoder(Impl& impl) : impl(impl) {}
+    Result<std::vector<Embedding>> texts(const std::vector<std::string>& texts) override {
+      return impl.embed_query_texts(texts);
     }
-    for (int64_t id : q.like_ids) {
-      auto found = searcher->indexed_image(id);
-      if (!found.ok()) return ApiError{404, found.status().message()};
-      exclude->push_back(id);
-      pictures.push_back(std::move(found->second));
-      if (!colors) continue;
-      auto color = searcher->indexed_color(id);
-      if (!color.ok()) return ApiError{500, color.status().message()};
-      colors->push_back(std::move(color).value());
+    Result<Embedding> picture(const QueryPicture& picture, ColorSignature* color) override {
+      return impl.embed_upload(picture.bytes, color);
     }
-    auto v = search::query_vector_combine(texts, pictures, negatives,
-                                          {q.image_weight, q.negative_weight});
-    if (!v.ok()) return ApiError{400, v.status().message()};
-    return std::move(v).value();
+    Impl& impl;
+  };
+
+  static QueryParts query_parts(const ApiQuery& q) {
+    Query query;
+    query.option_names(
+        {"'color'", "'color_weight'", "an 'image' or 'like'", "'image_weight'", "'not_weight'"});
+    for (const std::string& t : q.texts) query.text(t);
+    for (const std::string& n : q.negatives) query.negative(n);
+    if (q.image) query.picture_bytes(*q.image);
+    for (int64_t id : q.like_ids) query.like(id);
+    query.image_weight(q.image_weight).negative_weight(q.negative_weight).min_score(q.min_score);
+    if (!q.folder.empty()) query.folder(q.folder);
+    if (q.color.color) query.color(*q.color.color);
+    if (q.color.weight) query.color_weight(*q.color.weight);
+    return query.parts();
   }
 
   // The query's canonical form; uploads are not cached (their bytes would be the key).
@@ -401,7 +394,7 @@ struct SearchService::Impl {
     if (auto* e = std::get_if<ApiError>(&parsed)) return error_response(*e);
     const ApiQuery& q = std::get<ApiQuery>(parsed);
     if (auto refreshed = searcher->refresh(); !refreshed.ok()) {
-      return Response::error(500, refreshed.status().message());
+      return Response::from_status(refreshed.status());
     }
     const std::optional<std::string> key = cache_key(q, searcher->generation());
     if (key) {
@@ -409,22 +402,12 @@ struct SearchService::Impl {
         return search_answer(std::move(*head), start, true);
       }
     }
-    search::SearchRequest request;
-    request.k = q.k;
-    request.offset = q.offset;
-    request.min_score = q.min_score;
-    if (!q.folder.empty()) request.filter.folders.push_back(q.folder);
-    std::vector<ColorSignature> picture_colors;
-    ApiResult<Embedding> v =
-        query_vector(q, &request.exclude_ids,
-                     search::color_request_needs_pictures(q.color) ? &picture_colors : nullptr);
-    if (auto* e = std::get_if<ApiError>(&v)) return error_response(*e);
-    auto color = search::color_query_make(q.color, picture_colors,
-                                          {"'color'", "'color_weight'", "an 'image' or 'like'"});
-    if (!color.ok()) return Response::error(400, color.status().message());
-    request.color = std::move(color).value();
-    auto page = searcher->search(std::get<Embedding>(v), request);
-    if (!page.ok()) return Response::error(500, page.status().message());
+    BatchedEncoder encoder(*this);
+    auto prepared =
+        search::prepare_query(query_parts(q), q.k, q.offset, encoder, *searcher, options.db);
+    if (!prepared.ok()) return Response::from_status(prepared.status());
+    auto page = searcher->search(prepared->vector, prepared->request);
+    if (!page.ok()) return Response::from_status(page.status());
     std::string body = "{\"results\": [";
     for (size_t i = 0; i < page->results.size(); ++i) {
       body += (i ? ", " : "") + result_json(page->results[i]);
@@ -465,20 +448,20 @@ struct SearchService::Impl {
     if (texts.empty()) return Response::error(400, "'texts' must list at least one text");
     Embedding picture;
     if (image) {
-      ApiResult<Embedding> e = embed_upload(*image);
-      if (auto* err = std::get_if<ApiError>(&e)) return error_response(*err);
-      picture = std::get<Embedding>(std::move(e));
+      Result<Embedding> e = embed_upload(*image);
+      if (!e.ok()) return Response::from_status(e.status());
+      picture = std::move(e).value();
     } else if (id) {
       auto found = searcher->indexed_image(*id);
-      if (!found.ok()) return Response::error(404, found.status().message());
+      if (!found.ok()) return Response::from_status(found.status());
       picture = std::move(found->second);
     } else {
       return Response::error(400, "send an 'image' part or an indexed image 'id'");
     }
-    ApiResult<std::vector<Embedding>> embedded = embed_query_texts(texts);
-    if (auto* err = std::get_if<ApiError>(&embedded)) return error_response(*err);
-    const auto sim = search::zero_shot_similarity(
-        picture, std::get<std::vector<Embedding>>(embedded), embedder->model().info().logit_scale);
+    Result<std::vector<Embedding>> embedded = embed_query_texts(texts);
+    if (!embedded.ok()) return Response::from_status(embedded.status());
+    const auto sim =
+        search::zero_shot_similarity(picture, *embedded, embedder->model().info().logit_scale);
     json rows = json::array();
     for (size_t t = 0; t < texts.size(); ++t) {
       rows.push_back(
@@ -494,7 +477,7 @@ struct SearchService::Impl {
         it == r.path_params.end() ? std::nullopt : parse_image_id(it->second);
     if (!id) return Response::error(400, "the image id must be a non-negative integer");
     auto images = searcher->images({*id});
-    if (!images.ok()) return Response::error(500, images.status().message());
+    if (!images.ok()) return Response::from_status(images.status());
     if (images->empty() || (*images)[0].status != ImageStatus::kOk) {
       return Response::error(404, "image " + std::to_string(*id) + ": not in the index");
     }
@@ -511,13 +494,13 @@ struct SearchService::Impl {
   Response start_rescan() {
     if (!rescan) return Response::error(404, "rescanning is not enabled on this server");
     const Status st = rescan->start();
-    if (!st.ok()) return Response::error(409, st.message());
+    if (!st.ok()) return Response::from_status(st);
     return Response::json(202, {{"started", true}});
   }
 
   Response status() {
     auto stats = searcher->stats();
-    if (!stats.ok()) return Response::error(500, stats.status().message());
+    if (!stats.ok()) return Response::from_status(stats.status());
     return Response::json(200,
                           {{"model", options.model_name},
                            {"images", stats->images},
@@ -546,9 +529,9 @@ search::Searcher& SearchService::searcher() { return *impl_->searcher; }
 search::QueryEmbedder& SearchService::embedder() { return *impl_->embedder; }
 
 std::variant<Embedding, Response> SearchService::embed_upload(const std::string& bytes) {
-  ApiResult<Embedding> e = impl_->embed_upload(bytes);
-  if (auto* err = std::get_if<ApiError>(&e)) return error_response(*err);
-  return std::get<Embedding>(std::move(e));
+  Result<Embedding> e = impl_->embed_upload(bytes);
+  if (!e.ok()) return Response::from_status(e.status());
+  return std::move(e).value();
 }
 
 void SearchService::add_routes(Router* router) {

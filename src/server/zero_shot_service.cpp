@@ -95,7 +95,7 @@ Parsed<ClassifyQuery> classify_query(const Request& r) {
 Parsed<search::Embedding> picture_of(ZeroShotService::Context& c, const ClassifyQuery& q) {
   if (q.image) return c.search->embed_upload(*q.image);
   auto found = c.searcher().indexed_image(*q.id);
-  if (!found.ok()) return Response::error(404, found.status().message());
+  if (!found.ok()) return Response::from_status(found.status());
   return std::move(found->second);
 }
 
@@ -123,7 +123,7 @@ Response duplicates(ZeroShotService::Context& c, const Request& r) {
       query_number(r, "threshold", 0, 1, search::kDefaultDuplicateThreshold));
   if (auto e = c.refresh()) return *e;
   auto groups = search::duplicate_groups_indexed(c.searcher(), static_cast<float>(threshold));
-  if (!groups.ok()) return Response::error(500, groups.status().message());
+  if (!groups.ok()) return Response::from_status(groups.status());
   std::vector<std::string> items;
   for (const search::DuplicateImages& g : *groups) {
     std::vector<std::string> images;
@@ -141,7 +141,7 @@ Response duplicates(ZeroShotService::Context& c, const Request& r) {
 
 std::optional<Response> ZeroShotService::Context::refresh() {
   auto refreshed = searcher().refresh();
-  if (!refreshed.ok()) return Response::error(500, refreshed.status().message());
+  if (!refreshed.ok()) return Response::from_status(refreshed.status());
   return std::nullopt;
 }
 
@@ -150,7 +150,7 @@ Response ZeroShotService::Context::with_annotations(
   std::lock_guard<std::mutex> lock(annotations_mutex_);
   if (!annotations_) {
     auto opened = Annotations::open(options.db);
-    if (!opened.ok()) return Response::error(500, opened.status().message());
+    if (!opened.ok()) return Response::from_status(opened.status());
     annotations_ = std::move(opened).value();
   }
   return fn(*annotations_);

@@ -1,6 +1,6 @@
 // The crawler: hidden files, excludes, symbolic links (loops, dangling, one name per file),
 // images recognised by content, and every kind of bad root.
-#include "index/crawler.h"
+#include "indexer/crawler.h"
 
 #include <gtest/gtest.h>
 #include <linux/capability.h>

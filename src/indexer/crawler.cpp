@@ -1,4 +1,4 @@
-#include "index/crawler.h"
+#include "indexer/crawler.h"
 
 #include <dirent.h>
 #include <fcntl.h>

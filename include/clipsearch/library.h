@@ -1,0 +1,203 @@
+// clipsearch::Library: a photo library's catalog and what can be done with it: index folders
+// (incrementally, crash-safe), search by text, picture or example (clipsearch/query.h), and the
+// zero-shot features (similarity, classification, near-duplicates). What `clipsearch` the
+// command and `clipsearch serve` do, for programs that link the library.
+//
+//   auto library = clipsearch::Library::open("photos.db", {.model = "/models/clip-vit-b-32"});
+//   if (!library.ok()) { std::cerr << library.status().message() << "\n"; return 1; }
+//   auto report = (*library)->index({"/home/me/Pictures"});
+//   auto page = (*library)->search(clipsearch::Query().text("a dog on a beach"), 10);
+//
+// The catalog is one SQLite file (plus `<catalog>.vectors` and `<catalog>.hnsw` beside it,
+// derived and rewritten when stale). Indexing reads only new and changed files; each batch is
+// one transaction, so a killed process loses at most the batch in flight, and failures of single
+// files (corrupt, truncated, too large) are recorded without stopping the run. One process
+// indexes a catalog at a time (others get StatusCode::kBusy); any number may search it, and see
+// each committed batch.
+//
+// Errors are returned (Status, Result<T>), never thrown; their codes say what kind they are.
+// A Library may be used from several threads: calls are serialized where they must be (a search
+// itself runs on every thread of the pool, see clipsearch/threads.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clipsearch/hub.h"
+#include "clipsearch/image.h"
+#include "clipsearch/model.h"
+#include "clipsearch/query.h"
+#include "clipsearch/status.h"
+
+namespace clipsearch {
+
+enum class VectorIndex {
+  kAuto,   // exact below about 100,000 images, an HNSW graph above
+  kExact,  // every image compared with the query
+  kHnsw,   // an approximate nearest-neighbour graph (rankings re-scored exactly)
+};
+
+struct LibraryOptions {
+  // The model: a folder (Hugging Face or open_clip layout) or a name clipsearch knows
+  // (`clipsearch models`). Empty: the model the catalog was indexed with. A catalog holds the
+  // embeddings of one model; searching it with another is an error.
+  std::string model;
+  ModelOptions model_options;
+  DecodeOptions decode;  // how pictures are decoded (indexing and picture queries)
+  VectorIndex index = VectorIndex::kAuto;
+  bool write_index_files = true;  // rewrite stale `<catalog>.vectors` / `.hnsw` files
+  // A model named (not a folder) is fetched into the Hugging Face cache (HF_HOME, HF_ENDPOINT,
+  // HF_TOKEN, HF_HUB_OFFLINE; clipsearch/hub.h), reporting to this sink (null: silently).
+  ProgressSink* download_progress = nullptr;
+};
+
+// An indexed image.
+struct ImageInfo {
+  int64_t id = 0;
+  std::string path;
+  int64_t bytes = 0;
+  int width = 0, height = 0;
+  std::string format;    // "jpeg", "png", ...
+  int64_t taken_ns = 0;  // EXIF date taken (else the file's mtime), wall clock, ns
+};
+
+struct ScoredImage {
+  ImageInfo image;
+  float score = 0;
+};
+
+struct SearchResults {
+  std::vector<ScoredImage> hits;  // best first; equal scores by ascending id
+  int64_t candidates = 0;         // images compared with the query (those the filters let pass)
+  float best_score = -std::numeric_limits<float>::infinity();  // before min_score
+};
+
+struct IndexingProgress {
+  int64_t done = 0;   // files prepared and written, of those that needed work
+  int64_t total = 0;  // files that needed work (new or changed)
+  int64_t failed = 0;
+};
+
+struct IndexingOptions {
+  std::vector<std::string> excludes;  // glob patterns for the folders given to index()
+  int batch_size = 32;                // images per forward pass and per transaction
+  int workers = 0;                    // threads that read and decode; 0: all cores
+  int64_t max_file_bytes = int64_t{1} << 30;
+  // Called on the indexing thread after each batch.
+  std::function<void(const IndexingProgress&)> on_progress;
+};
+
+struct IndexingReport {
+  int64_t files = 0;       // candidate files read under the folders
+  int64_t unchanged = 0;   // same size and mtime: not opened
+  int64_t embedded = 0;    // decoded and embedded
+  int64_t reused = 0;      // same content as a catalogued file: embedding copied
+  int64_t moved = 0;       // renamed or moved: row kept
+  int64_t touched = 0;     // mtime changed, content did not
+  int64_t removed = 0;     // files gone from a folder that was read completely
+  int64_t colored = 0;     // unchanged images given the colour signature they lacked
+  int64_t failed = 0;      // files that could not be indexed (see failures)
+  int64_t not_images = 0;  // files that are no image format clipsearch reads
+  int64_t decoded = 0;
+  struct Failure {
+    std::string path;
+    std::string message;
+  };
+  std::vector<Failure> failures;
+  struct SkippedFolder {
+    std::string path;
+    std::string reason;  // "missing", "unreadable", "empty"
+    std::string message;
+    int64_t kept = 0;  // catalog entries kept under it
+  };
+  std::vector<SkippedFolder> skipped_folders;
+  // The catalog afterwards.
+  int64_t images = 0, errors = 0, generation = 0;
+  // Anything worth telling the user that is not a failure (an index file not written, ...).
+  std::vector<std::string> warnings;
+};
+
+struct LibraryStatus {
+  std::string catalog;
+  struct Model {
+    std::string name;
+    std::string fingerprint;  // SHA-256 over what shapes an embedding
+    int64_t embed_dim = 0;
+    std::string pipeline;  // the decoding options that change pixels
+  };
+  std::optional<Model> model;  // none before the first index()
+  int64_t images = 0;          // indexed images
+  int64_t errors = 0;          // files that failed
+  int64_t generation = 0;      // grows with every committed change
+  std::vector<std::string> folders;
+  std::vector<IndexingReport::Failure> failures;  // the first max_failures
+};
+
+struct TextScore {
+  std::string text;
+  float cosine = 0;
+  float probability = 0;  // softmax over the texts of exp(logit_scale) * cosine
+};
+
+struct DuplicateGroup {
+  std::vector<ImageInfo> images;  // ascending id
+  float min_similarity = 1;       // the lowest cosine among the group's linked pairs
+};
+
+class Library {
+ public:
+  // Opens the catalog at `catalog` (empty: $XDG_DATA_HOME/clipsearch/index.db, else
+  // ~/.local/share/clipsearch/index.db); a missing one is created by the first index(). Nothing
+  // is loaded until a call needs it: the model on the first text or picture, the vectors on the
+  // first search.
+  static Result<std::unique_ptr<Library>> open(const std::string& catalog,
+                                               const LibraryOptions& options = {});
+  static std::string default_catalog_path();
+  ~Library();
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+
+  const std::string& catalog_path() const;
+
+  // Brings the catalog up to date with `folders` (stored in the catalog for later runs) or,
+  // when empty, with the folders stored. A new catalog needs options.model. Failures of single
+  // files are in the report, not in the Status.
+  Result<IndexingReport> index(const std::vector<std::string>& folders,
+                               const IndexingOptions& options = {});
+  // Embeds every image again with options.model (a new model, or new decoding options) into
+  // `output` (empty: replaces this catalog once the new one is complete).
+  Result<IndexingReport> reindex(const std::string& output, const IndexingOptions& options = {});
+  Result<LibraryStatus> status(size_t max_failures = 20);
+
+  // The page [offset, offset + k) of the ranking.
+  Result<SearchResults> search(const Query& query, int64_t k = 10, int64_t offset = 0);
+  // An indexed image by id; kNotFound when there is none.
+  Result<ImageInfo> image(int64_t id);
+  // How well each text describes a picture (a file or bytes), or an indexed image.
+  Result<std::vector<TextScore>> similarity(const QueryPicture& picture,
+                                            const std::vector<std::string>& texts);
+  Result<std::vector<TextScore>> similarity(int64_t image_id,
+                                            const std::vector<std::string>& texts);
+  // The labels that describe an indexed image best, best first: each label is put in every
+  // template ("a photo of a {}.") and the prompts' embeddings averaged (prompt ensembling).
+  Result<std::vector<TextScore>> classify(int64_t image_id, const std::vector<std::string>& labels,
+                                          const std::vector<std::string>& templates = {});
+  // Groups of near-identical images (cosine >= min_similarity). Nothing is deleted.
+  Result<std::vector<DuplicateGroup>> duplicates(float min_similarity = 0.95f);
+
+  // What opening or refreshing the index files found worth telling ("vector file rebuilt: ...").
+  std::vector<std::string> notes();
+
+  struct Impl;  // opaque: the implementation's own
+
+ private:
+  explicit Library(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace clipsearch

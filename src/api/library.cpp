@@ -1,0 +1,167 @@
+#include "clipsearch/library.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "api/library_impl.h"
+#include "indexer/model_identity.h"
+#include "search/query_plan.h"
+
+namespace clipsearch {
+
+ImageInfo image_info(const ImageRecord& record) {
+  ImageInfo info;
+  info.id = record.id;
+  info.path = record.path;
+  info.bytes = record.size;
+  info.width = record.width;
+  info.height = record.height;
+  info.format = record.format;
+  info.taken_ns = record.date_taken_ns;
+  return info;
+}
+
+Result<search::Searcher*> Library::Impl::current_searcher() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!searcher) {
+    search::SearcherOptions searcher_options;
+    searcher_options.index = options.index == VectorIndex::kExact  ? search::IndexChoice::kExact
+                             : options.index == VectorIndex::kHnsw ? search::IndexChoice::kHnsw
+                                                                   : search::IndexChoice::kAuto;
+    searcher_options.write_index_files = options.write_index_files;
+    CLIPSEARCH_ASSIGN_OR_RETURN(searcher, search::Searcher::open(db, searcher_options));
+    return searcher.get();
+  }
+  CLIPSEARCH_RETURN_IF_ERROR(searcher->refresh().status());
+  return searcher.get();
+}
+
+Result<std::string> Library::Impl::model_folder(const std::string& name) const {
+  return resolve_model(name, HubOptions::from_environment(), options.download_progress);
+}
+
+Result<search::QueryEmbedder*> Library::Impl::query_embedder() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (embedder) return embedder.get();
+  }
+  // The catalog's model, when there is a catalog: a model given must be that one.
+  std::error_code ec;
+  search::Searcher* s = nullptr;
+  std::optional<ModelIdentity> stored;
+  if (options.model.empty() || std::filesystem::exists(db, ec)) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(s, current_searcher());
+    CLIPSEARCH_ASSIGN_OR_RETURN(stored, s->model());
+  }
+  if (options.model.empty() && !stored) {
+    return Status::not_found(db + ": the index is empty (run `clipsearch index` first)");
+  }
+  const std::string name = options.model.empty() ? stored->name : options.model;
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string folder, model_folder(name));
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      std::unique_ptr<search::QueryEmbedder> loaded,
+      search::QueryEmbedder::load(folder, options.decode,
+                                  search::TextEmbeddingCache::kDefaultCapacity,
+                                  options.model_options));
+  if (stored) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(ModelIdentity identity,
+                                model_identity(loaded->model(), name, options.decode));
+    CLIPSEARCH_RETURN_IF_ERROR(s->check_model(identity));
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!embedder) embedder = std::move(loaded);
+  return embedder.get();
+}
+
+Library::Library(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Library::~Library() = default;
+
+std::string Library::default_catalog_path() { return catalog_default_path(); }
+
+Result<std::unique_ptr<Library>> Library::open(const std::string& catalog,
+                                               const LibraryOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->db = catalog.empty() ? catalog_default_path() : catalog;
+  impl->options = options;
+  // An existing file that is no catalog fails here, not at the first call; a missing one is
+  // created by the first index().
+  std::error_code ec;
+  if (std::filesystem::exists(impl->db, ec)) {
+    CLIPSEARCH_RETURN_IF_ERROR(Catalog::open(impl->db, Catalog::Mode::kReadOnly).status());
+  }
+  return std::unique_ptr<Library>(new Library(std::move(impl)));
+}
+
+const std::string& Library::catalog_path() const { return impl_->db; }
+
+Result<SearchResults> Library::search(const Query& query, int64_t k, int64_t offset) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
+  const QueryParts& parts = query.parts();
+  const bool needs_model =
+      !parts.texts.empty() || !parts.negatives.empty() || !parts.pictures.empty();
+  search::QueryEmbedder* embedder = nullptr;
+  if (needs_model) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(embedder, impl_->query_embedder());
+  }
+  // Only examples: no model needed (their embeddings are in the catalog).
+  struct NoModel : search::QueryEncoder {
+    Result<std::vector<search::Embedding>> texts(const std::vector<std::string>&) override {
+      return Status::error("no model loaded");
+    }
+    Result<search::Embedding> picture(const QueryPicture&, ColorSignature*) override {
+      return Status::error("no model loaded");
+    }
+  } no_model;
+  std::unique_ptr<search::EmbedderQueryEncoder> direct;
+  if (embedder) direct = std::make_unique<search::EmbedderQueryEncoder>(*embedder);
+  search::QueryEncoder& encoder = direct ? static_cast<search::QueryEncoder&>(*direct) : no_model;
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      search::PreparedQuery prepared,
+      search::prepare_query(parts, k, offset, encoder, *searcher, impl_->db));
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::SearchPage page,
+                              searcher->search(prepared.vector, prepared.request));
+  SearchResults results;
+  results.candidates = page.candidates;
+  results.best_score = page.best_score;
+  for (const search::SearchResult& r : page.results) {
+    results.hits.push_back({image_info(r.image), r.score});
+  }
+  return results;
+}
+
+Result<ImageInfo> Library::image(int64_t id) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> rows, searcher->images({id}));
+  if (rows.empty() || rows[0].status != ImageStatus::kOk) {
+    return Status::not_found("image " + std::to_string(id) + ": not in the index");
+  }
+  return image_info(rows[0]);
+}
+
+std::vector<std::string> Library::notes() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->searcher ? impl_->searcher->notes() : std::vector<std::string>{};
+}
+
+Result<LibraryStatus> Library::status(size_t max_failures) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
+                              Catalog::open(impl_->db, Catalog::Mode::kReadOnly));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ModelIdentity> model, catalog->model());
+  CLIPSEARCH_ASSIGN_OR_RETURN(CatalogStats stats, catalog->stats());
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<CatalogRoot> roots, catalog->roots());
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto failures, catalog->failures(static_cast<int64_t>(max_failures)));
+  LibraryStatus status;
+  status.catalog = impl_->db;
+  if (model) {
+    status.model =
+        LibraryStatus::Model{model->name, model->fingerprint, model->embed_dim, model->pipeline};
+  }
+  status.images = stats.images;
+  status.errors = stats.errors;
+  status.generation = stats.generation;
+  for (const CatalogRoot& r : roots) status.folders.push_back(r.path);
+  for (auto& [path, error] : failures) status.failures.push_back({path, error});
+  return status;
+}
+
+}  // namespace clipsearch

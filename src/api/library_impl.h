@@ -1,0 +1,35 @@
+// What the parts of Library (library.cpp, library_index.cpp, library_zero_shot.cpp) share.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "clipsearch/library.h"
+#include "index/catalog.h"
+#include "search/query_embedder.h"
+#include "search/searcher.h"
+
+namespace clipsearch {
+
+struct Library::Impl {
+  std::string db;
+  LibraryOptions options;
+
+  // The searcher and the model are opened on first use and kept; `mutex` guards the opening
+  // (both are thread-safe once open).
+  std::mutex mutex;
+  std::unique_ptr<search::Searcher> searcher;
+  std::unique_ptr<search::QueryEmbedder> embedder;
+
+  // The searcher, brought up to date with the catalog's latest committed generation.
+  Result<search::Searcher*> current_searcher();
+  // The model that embedded the catalog (or options.model, which must be the same).
+  Result<search::QueryEmbedder*> query_embedder();
+  // A model name (options.model or the catalog's) as a folder: hub names are fetched.
+  Result<std::string> model_folder(const std::string& name) const;
+};
+
+ImageInfo image_info(const ImageRecord& record);
+
+}  // namespace clipsearch

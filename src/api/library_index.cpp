@@ -1,0 +1,216 @@
+// Library::index and Library::reindex: the model loaded and bound to the catalog, the indexer
+// run under the catalog's lock, the index files written for the next search.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <utility>
+
+#include "api/library_impl.h"
+#include "indexer/indexer.h"
+#include "indexer/model_identity.h"
+
+namespace clipsearch {
+namespace {
+
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  PreprocessConfig config;
+  ModelIdentity identity;
+};
+
+Result<LoadedModel> load_model(const Library::Impl& impl, const std::string& name) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string folder, impl.model_folder(name));
+  LoadedModel m;
+  CLIPSEARCH_ASSIGN_OR_RETURN(m.model, Model::load(folder, impl.options.model_options));
+  CLIPSEARCH_ASSIGN_OR_RETURN(m.config, preprocess_config_load(folder));
+  const int64_t size = m.model->info().image_size;
+  if (!m.config.do_center_crop || m.config.crop_height != size || m.config.crop_width != size) {
+    return Status::unsupported(name + ": the preprocessing crops to " +
+                               std::to_string(m.config.crop_height) + "x" +
+                               std::to_string(m.config.crop_width) + ", the model takes " +
+                               std::to_string(size) + "x" + std::to_string(size));
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(m.identity, model_identity(*m.model, name, impl.options.decode));
+  return m;
+}
+
+// The model of LibraryOptions, else the one the catalog was made with.
+Result<std::string> model_name(const Library::Impl& impl, Catalog& catalog) {
+  if (!impl.options.model.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(impl.options.model, ec)) return impl.options.model;
+    return std::filesystem::absolute(impl.options.model, ec).lexically_normal().string();
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto stored, catalog.model());
+  if (!stored) {
+    return Status::invalid_argument(catalog.path() +
+                                    ": a new catalog needs --model (a model folder)");
+  }
+  return stored->name;
+}
+
+const char* root_state_name(RootState s) {
+  switch (s) {
+    case RootState::kOk:
+      return "ok";
+    case RootState::kMissing:
+      return "missing";
+    case RootState::kUnreadable:
+      return "unreadable";
+    case RootState::kEmpty:
+      return "empty";
+  }
+  return "?";
+}
+
+IndexingReport report_of(const IndexStats& s) {
+  IndexingReport r;
+  r.files = s.files;
+  r.unchanged = s.unchanged;
+  r.embedded = s.embedded;
+  r.reused = s.reused;
+  r.moved = s.moved;
+  r.touched = s.touched;
+  r.removed = s.removed;
+  r.colored = s.colored;
+  r.failed = s.failed;
+  r.not_images = s.not_images;
+  r.decoded = s.decoded;
+  for (const IndexFailure& f : s.failures) r.failures.push_back({f.path, f.message});
+  for (const SkippedRoot& root : s.skipped_roots) {
+    r.skipped_folders.push_back({root.root, root_state_name(root.state), root.message, root.kept});
+  }
+  return r;
+}
+
+Result<IndexingReport> run_indexer(const Library::Impl& impl, Catalog& catalog, LoadedModel& m,
+                                   std::vector<CatalogRoot> roots, const IndexingOptions& options) {
+  IndexOptions index_options;
+  index_options.roots = std::move(roots);
+  index_options.batch_size = options.batch_size;
+  index_options.workers = options.workers;
+  index_options.decode = impl.options.decode;
+  index_options.max_file_bytes = options.max_file_bytes;
+  if (options.on_progress) {
+    index_options.on_progress = [&](const IndexProgress& p) {
+      options.on_progress({p.done, p.total, p.failed});
+    };
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(IndexStats stats,
+                              index_library(catalog, *m.model, m.config, index_options));
+  IndexingReport report = report_of(stats);
+  // The vector file (and the HNSW graph of a large library) for the next searches: written now
+  // so that the first search maps them instead of reading the catalog.
+  if (impl.options.write_index_files) {
+    if (auto searcher = search::Searcher::open(catalog.path()); !searcher.ok()) {
+      report.warnings.push_back("index files not written: " + searcher.status().message());
+    }
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(CatalogStats totals, catalog.stats());
+  report.images = totals.images;
+  report.errors = totals.errors;
+  report.generation = totals.generation;
+  return report;
+}
+
+void remove_db_files(const std::string& db) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((db + suffix).c_str());
+}
+
+void fsync_folder_of(const std::string& path) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
+                                      const IndexingOptions& options) {
+  if (folders.empty() && !options.excludes.empty()) {
+    return Status::invalid_argument(
+        "index: --exclude applies to the PATHs given with it (the catalog's "
+        "roots keep the excludes they were indexed with)");
+  }
+  const std::string& db = impl_->db;
+  CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
+                              Catalog::open(db, Catalog::Mode::kReadWrite));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string name, model_name(*impl_, *catalog));
+  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_model(*impl_, name));
+  CLIPSEARCH_RETURN_IF_ERROR(catalog->bind_model(m.identity));
+  std::vector<CatalogRoot> roots;
+  for (const std::string& folder : folders) roots.push_back({0, folder, options.excludes});
+  return run_indexer(*impl_, *catalog, m, std::move(roots), options);
+}
+
+Result<IndexingReport> Library::reindex(const std::string& output, const IndexingOptions& options) {
+  const std::string& db = impl_->db;
+  if (impl_->options.model.empty()) {
+    return Status::invalid_argument("reindex: name the model to embed the library with");
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
+  std::vector<CatalogRoot> roots;
+  {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> old,
+                                Catalog::open(db, Catalog::Mode::kReadOnly));
+    CLIPSEARCH_ASSIGN_OR_RETURN(roots, old->roots());
+  }
+  if (roots.empty()) {
+    return Status::invalid_argument(db + ": the catalog has no roots to re-embed");
+  }
+  const bool in_place = output.empty();
+  const std::string out = in_place ? db + ".reindex" : output;
+  std::unique_ptr<CatalogLock> out_lock;
+  if (!in_place) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock l, CatalogLock::acquire(out));
+    out_lock = std::make_unique<CatalogLock>(std::move(l));
+    std::error_code ec;
+    if (std::filesystem::exists(out, ec)) {
+      return Status::invalid_argument(out + ": exists; --output must name a new catalog");
+    }
+  }
+  remove_db_files(out);  // a half-made catalog from an interrupted reindex
+  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_model(*impl_, impl_->options.model));
+  IndexingReport report;
+  {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> fresh,
+                                Catalog::open(out, Catalog::Mode::kReadWrite));
+    CLIPSEARCH_RETURN_IF_ERROR(fresh->bind_model(m.identity));
+    for (auto& r : roots) r.id = 0;
+    CLIPSEARCH_ASSIGN_OR_RETURN(report, run_indexer(*impl_, *fresh, m, roots, options));
+  }  // closing the last connection checkpoints and removes the -wal file
+  if (!in_place) return report;
+  // Swap: the old catalog stays whole until the new one is complete.
+  {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> old,
+                                Catalog::open(db, Catalog::Mode::kReadWrite));
+    Status st = old->detach_wal();
+    if (!st.ok()) {
+      return Status::error(st.code(), st.message() + "; the re-embedded catalog is complete at " +
+                                          out + ": move it over " + db +
+                                          " when nothing uses the catalog");
+    }
+  }
+  if (std::rename(out.c_str(), db.c_str()) != 0) {
+    return Status::io_error(out + ": cannot rename over " + db + ": " + std::strerror(errno));
+  }
+  fsync_folder_of(db);
+  {
+    // The searcher of this Library reads the new catalog from the next call on.
+    std::lock_guard<std::mutex> guard(impl_->mutex);
+    impl_->searcher.reset();
+    impl_->embedder.reset();
+  }
+  return report;
+}
+
+}  // namespace clipsearch

@@ -1,0 +1,260 @@
+// The public API in process: a Library indexes generated pictures with a random-weight model
+// (made by the reference), searches them with Query, scores texts, finds duplicates, and answers
+// every misuse with an error code.
+#include "clipsearch/library.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "index/catalog.h"
+#include "testing/test_images.h"
+#include "testing/test_util.h"
+
+namespace clipsearch {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The search fixture's model has a tokenizer vocabulary (text queries need one).
+std::string model() { return testing::reference_dir() + "/search/model"; }
+std::string other_model() { return testing::reference_dir() + "/clip_models/tiny_quick_gelu"; }
+
+class LibraryApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    photos_ = tmp_.file("photos");
+    db_ = tmp_.file("catalog/index.db");
+    for (int i = 0; i < 6; ++i) {
+      const std::string name = std::string("p") + char('0' + i) + ".png";
+      put(name, testing::make_image(40 + 5 * i, 36, 100 + i));
+    }
+    put("beach/b0.jpg", testing::make_image(64, 48, 7, "jpeg"));
+    put("beach/b1.jpg", testing::make_image(48, 64, 8, "jpeg"));
+  }
+  void put(const std::string& name, const std::string& bytes) {
+    const fs::path p = fs::path(photos_) / name;
+    fs::create_directories(p.parent_path());
+    testing::write_file(p.string(), bytes);
+  }
+  std::unique_ptr<Library> open(LibraryOptions options = {}) {
+    if (options.model.empty()) options.model = model();
+    auto library = Library::open(db_, options);
+    EXPECT_TRUE(library.ok()) << library.status().message();
+    return library.ok() ? std::move(library).value() : nullptr;
+  }
+  std::unique_ptr<Library> indexed() {
+    auto library = open();
+    auto report = library->index({photos_});
+    EXPECT_TRUE(report.ok()) << report.status().message();
+    return library;
+  }
+  testing::TempDir tmp_;
+  std::string photos_, db_;
+};
+
+TEST_F(LibraryApi, IndexesIncrementallyAndReportsStatus) {
+  auto library = open();
+  std::vector<IndexingProgress> progress;
+  IndexingOptions options;
+  options.batch_size = 3;
+  options.on_progress = [&](const IndexingProgress& p) { progress.push_back(p); };
+  auto first = library->index({photos_}, options);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->embedded, 8);
+  EXPECT_EQ(first->images, 8);
+  EXPECT_EQ(first->failed, 0);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back().done, 8);
+  EXPECT_EQ(progress.back().total, 8);
+
+  auto again = library->index({});  // the stored folders
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->unchanged, 8);
+  EXPECT_EQ(again->embedded, 0);
+  EXPECT_GT(again->generation, 0);
+
+  auto status = library->status();
+  ASSERT_TRUE(status.ok()) << status.status().message();
+  EXPECT_EQ(status->images, 8);
+  ASSERT_TRUE(status->model.has_value());
+  EXPECT_EQ(status->model->fingerprint.size(), 64u);
+  EXPECT_EQ(status->folders, std::vector<std::string>{photos_});
+}
+
+TEST_F(LibraryApi, BrokenFilesAreReportedNotFatal) {
+  put("broken.png", "\x89PNG\r\n\x1a\n and then nothing");
+  auto library = open();
+  auto report = library->index({photos_});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->embedded, 8);
+  EXPECT_EQ(report->failed, 1);
+  ASSERT_EQ(report->failures.size(), 1u);
+  EXPECT_NE(report->failures[0].path.find("broken.png"), std::string::npos);
+  EXPECT_FALSE(report->failures[0].message.empty());
+}
+
+TEST_F(LibraryApi, TextSearchScoresAreTheSimilarityOfEachImage) {
+  auto library = indexed();
+  auto page = library->search(Query().text("a dog on a summer beach"), 8);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  ASSERT_EQ(page->hits.size(), 8u);
+  EXPECT_EQ(page->candidates, 8);
+  for (size_t i = 1; i < page->hits.size(); ++i) {
+    const ScoredImage& a = page->hits[i - 1];
+    const ScoredImage& b = page->hits[i];
+    EXPECT_TRUE(a.score > b.score || (a.score == b.score && a.image.id < b.image.id));
+  }
+  EXPECT_EQ(page->best_score, page->hits[0].score);
+  // One text alone: the query vector is that text's embedding, so each score is the cosine the
+  // similarity feature gives the same image and text, to the bit (one scoring kernel).
+  for (const ScoredImage& hit : page->hits) {
+    auto sim = library->similarity(hit.image.id, {"a dog on a summer beach"});
+    ASSERT_TRUE(sim.ok()) << sim.status().message();
+    EXPECT_EQ((*sim)[0].cosine, hit.score) << hit.image.path;
+    EXPECT_FLOAT_EQ((*sim)[0].probability, 1.0f);
+  }
+}
+
+TEST_F(LibraryApi, PagesConcatenateToTheWholeRanking) {
+  auto library = indexed();
+  const Query q = Query().text("red").negative("blue");
+  auto all = library->search(q, 8);
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  std::vector<int64_t> paged;
+  for (int64_t offset = 0; offset < 8; offset += 3) {
+    auto page = library->search(q, 3, offset);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    for (const ScoredImage& h : page->hits) paged.push_back(h.image.id);
+  }
+  std::vector<int64_t> whole;
+  for (const ScoredImage& h : all->hits) whole.push_back(h.image.id);
+  EXPECT_EQ(paged, whole);
+}
+
+TEST_F(LibraryApi, FiltersAndExamples) {
+  auto library = indexed();
+  auto beach = library->search(Query().text("sand").folder(photos_ + "/beach"), 10);
+  ASSERT_TRUE(beach.ok()) << beach.status().message();
+  ASSERT_EQ(beach->hits.size(), 2u);
+  for (const ScoredImage& h : beach->hits) EXPECT_EQ(h.image.format, "jpeg");
+  auto jpegs = library->search(Query().text("sand").format("jpg"), 10);
+  ASSERT_TRUE(jpegs.ok());
+  EXPECT_EQ(jpegs->hits.size(), 2u);
+
+  // More like an indexed image: left out of its own results, by id or by path alike.
+  const int64_t id = beach->hits[0].image.id;
+  auto like = library->search(Query().like(id), 10);
+  auto like_path = library->search(Query().like_path(beach->hits[0].image.path), 10);
+  ASSERT_TRUE(like.ok()) << like.status().message();
+  ASSERT_TRUE(like_path.ok()) << like_path.status().message();
+  EXPECT_EQ(like->hits.size(), 7u);
+  for (size_t i = 0; i < like->hits.size(); ++i) {
+    EXPECT_NE(like->hits[i].image.id, id);
+    EXPECT_EQ(like->hits[i].image.id, like_path->hits[i].image.id);
+    EXPECT_EQ(like->hits[i].score, like_path->hits[i].score);
+  }
+  auto cut = library->search(Query().like(id).min_score(like->hits[2].score), 10);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_GE(cut->hits.size(), 3u);
+  for (const ScoredImage& h : cut->hits) EXPECT_GE(h.score, like->hits[2].score);
+}
+
+TEST_F(LibraryApi, ColourWeightZeroIsPlainSearch) {
+  auto library = indexed();
+  auto plain = library->search(Query().text("a red car"), 8);
+  auto zero = library->search(Query().text("a red car").color("red").color_weight(0), 8);
+  ASSERT_TRUE(plain.ok() && zero.ok());
+  ASSERT_EQ(plain->hits.size(), zero->hits.size());
+  for (size_t i = 0; i < plain->hits.size(); ++i) {
+    EXPECT_EQ(plain->hits[i].image.id, zero->hits[i].image.id);
+    EXPECT_EQ(plain->hits[i].score, zero->hits[i].score);
+  }
+  auto colour = library->search(Query().text("a red car").color("red").color_weight(1), 8);
+  ASSERT_TRUE(colour.ok()) << colour.status().message();
+  EXPECT_EQ(colour->hits.size(), 8u);
+}
+
+TEST_F(LibraryApi, DuplicatesFindsACopy) {
+  fs::copy_file(fs::path(photos_) / "p2.png", fs::path(photos_) / "copy-of-p2.png");
+  auto library = indexed();
+  auto groups = library->duplicates(0.999f);
+  ASSERT_TRUE(groups.ok()) << groups.status().message();
+  ASSERT_EQ(groups->size(), 1u);
+  std::set<std::string> names;
+  for (const ImageInfo& i : (*groups)[0].images) names.insert(fs::path(i.path).filename());
+  EXPECT_EQ(names, (std::set<std::string>{"copy-of-p2.png", "p2.png"}));
+}
+
+TEST_F(LibraryApi, ClassifyRanksEveryLabel) {
+  auto library = indexed();
+  auto labels = library->classify(1, {"cat", "dog", "car"}, {"a photo of a {}.", "a {}"});
+  ASSERT_TRUE(labels.ok()) << labels.status().message();
+  ASSERT_EQ(labels->size(), 3u);
+  float total = 0;
+  for (const TextScore& s : *labels) total += s.probability;
+  EXPECT_NEAR(total, 1.0f, 1e-5);
+  EXPECT_GE((*labels)[0].probability, (*labels)[1].probability);
+  auto bad = library->classify(1, {"cat"}, {"no placeholder"});
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().message();
+}
+
+TEST_F(LibraryApi, MisuseHasCodes) {
+  {
+    auto empty = open();
+    auto before = empty->search(Query().text("x"), 5);
+    EXPECT_FALSE(before.ok());
+  }
+  auto library = indexed();
+  EXPECT_EQ(library->image(987654).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(library->search(Query().like(987654), 5).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(library->search(Query().like_path(photos_ + "/nope.png"), 5).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(library->search(Query().text("x").picture_file(photos_ + "/p1.png").image_weight(2), 5)
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(library->search(Query().text("   "), 5).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(library->search(Query(), 5).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(library->search(Query().text("x"), -1).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(library->search(Query().text("x").color("not-a-colour"), 5).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      library->similarity(QueryPicture{photos_ + "/missing.png", "", ""}, {"x"}).status().code(),
+      StatusCode::kNotFound);
+  EXPECT_EQ(library->similarity(1, {}).status().code(), StatusCode::kInvalidArgument);
+
+  // A second indexer of the same catalog is refused while the first holds it.
+  {
+    auto held = CatalogLock::acquire(db_);
+    ASSERT_TRUE(held.ok()) << held.status().message();
+    auto second = Library::open(db_, {});
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ((*second)->index({photos_}).status().code(), StatusCode::kBusy);
+  }
+
+  // Another model than the catalog's: refused, not mixed.
+  LibraryOptions other;
+  other.model = other_model();
+  auto mismatched = Library::open(db_, other);
+  ASSERT_TRUE(mismatched.ok());
+  auto refused = (*mismatched)->search(Query().text("x"), 5);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("model"), std::string::npos)
+      << refused.status().message();
+
+  // A file that is no catalog.
+  testing::write_file(tmp_.file("not-a-catalog.db"), "hello, I am not SQLite");
+  EXPECT_FALSE(Library::open(tmp_.file("not-a-catalog.db")).ok());
+}
+
+TEST_F(LibraryApi, NegativeThreadCountIsRefused) {
+  ModelOptions options;
+  options.threads = -1;
+  EXPECT_EQ(Model::load(model(), options).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace clipsearch
