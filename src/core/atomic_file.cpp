@@ -9,6 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "core/errno_status.h"
+
 namespace clipsearch {
 namespace {
 
@@ -23,7 +25,7 @@ Status injected(const char* step, const std::string& path) {
 }
 
 Status sys_error(const std::string& path, const char* what, int err) {
-  return Status::error(path + ": " + what + ": " + std::strerror(err));
+  return errno_status(err, path + ": " + what + ": " + std::strerror(err));
 }
 
 std::string folder_of(const std::string& path) {

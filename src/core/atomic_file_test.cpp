@@ -73,11 +73,12 @@ TEST(AtomicFile, EveryFailingStepLeavesTheOldFileAndNoTemporary) {
     const std::string path = dir.file("a.bin");
     ASSERT_TRUE(write_whole(path, "old contents").ok());
     set_atomic_file_fault_hook([&](const std::string& s, const std::string&) {
-      return s == step ? Status::error("injected failure") : Status();
+      return s == step ? Status::io_error("injected failure") : Status();
     });
     Status st = write_whole(path, "new contents");
     set_atomic_file_fault_hook(nullptr);
     EXPECT_FALSE(st.ok()) << step;
+    EXPECT_EQ(st.code(), StatusCode::kIoError) << step;  // the hook's code, not rewrapped
     EXPECT_NE(st.message().find("injected failure"), std::string::npos) << st.message();
     EXPECT_EQ(testing::read_file(path), "old contents") << step;
     EXPECT_EQ(files_in(dir.path()), 1) << step;
@@ -110,6 +111,7 @@ TEST(AtomicFile, FileSizeLimitIsAClearErrorAndKeepsTheOldFile) {
   setrlimit(RLIMIT_FSIZE, &old_limit);
   std::signal(SIGXFSZ, old_handler);
   ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kIoError) << st.message();
   EXPECT_NE(st.message().find("cannot write"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find(path), std::string::npos) << st.message();
   EXPECT_EQ(testing::read_file(path), "old contents");
@@ -132,6 +134,7 @@ TEST(AtomicFile, FullDiskIsAClearErrorAndKeepsTheOldFile) {
   ::umount(mnt.c_str());
   ASSERT_TRUE(first.ok()) << first.message();
   ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.code(), StatusCode::kIoError) << second.message();
   EXPECT_NE(second.message().find("No space left on device"), std::string::npos)
       << second.message();
   EXPECT_EQ(after, std::string(600000, 'o'));

@@ -45,8 +45,8 @@ Isa isa_active() {
 Status isa_environment_check() {
   const char* value = std::getenv(kVariable);
   if (value == nullptr || *value == '\0' || isa_parse(value)) return Status();
-  return Status::error(std::string(kVariable) + ": '" + value +
-                       "' is not one of scalar, avx2, avx512");
+  return Status::invalid_argument(std::string(kVariable) + ": '" + value +
+                                  "' is not one of scalar, avx2, avx512");
 }
 
 const char* isa_name(Isa isa) {

@@ -8,20 +8,25 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/errno_status.h"
+
 namespace clipsearch {
 
 Result<MappedFile> MappedFile::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::error(path + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) {
+    const int err = errno;
+    return errno_status(err, path + ": cannot open: " + std::strerror(err));
+  }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
-    return Status::error(path + ": cannot stat: " + std::strerror(err));
+    return Status::io_error(path + ": cannot stat: " + std::strerror(err));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Status::error(path + ": not a regular file");
+    return Status::invalid_argument(path + ": not a regular file");
   }
   MappedFile file;
   file.path_ = path;
@@ -31,7 +36,7 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
     if (map == MAP_FAILED) {
       int err = errno;
       ::close(fd);
-      return Status::error(path + ": cannot map: " + std::strerror(err));
+      return Status::io_error(path + ": cannot map: " + std::strerror(err));
     }
     file.data_ = static_cast<const uint8_t*>(map);
   }

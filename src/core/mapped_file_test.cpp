@@ -25,12 +25,14 @@ TEST(MappedFile, MapsContents) {
 TEST(MappedFile, MissingFileIsAnErrorNamingThePath) {
   auto file = MappedFile::open("/no/such/file.safetensors");
   ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), StatusCode::kNotFound) << file.status().message();
   EXPECT_NE(file.status().message().find("/no/such/file.safetensors"), std::string::npos);
 }
 
 TEST(MappedFile, DirectoryIsRefused) {
   auto file = MappedFile::open(std::filesystem::temp_directory_path().string());
-  EXPECT_FALSE(file.ok());
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), StatusCode::kInvalidArgument) << file.status().message();
 }
 
 }  // namespace

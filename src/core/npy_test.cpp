@@ -49,6 +49,7 @@ TEST(Npy, RejectsWrongDtype) {
   std::string bytes = make_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 16);
   auto r = npy_parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "x.npy");
   ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << r.status().message();
   EXPECT_NE(r.status().message().find("x.npy"), std::string::npos);
   EXPECT_NE(r.status().message().find("<f8"), std::string::npos);
 }
@@ -56,25 +57,29 @@ TEST(Npy, RejectsWrongDtype) {
 TEST(Npy, RejectsFortranOrder) {
   std::string bytes = make_npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", 8);
   auto r = npy_parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "x.npy");
-  EXPECT_FALSE(r.ok());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << r.status().message();
 }
 
 TEST(Npy, RejectsTruncatedData) {
   std::string bytes = make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 12);
   auto r = npy_parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "x.npy");
   ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().message();
   EXPECT_NE(r.status().message().find("12 bytes"), std::string::npos);
 }
 
 TEST(Npy, RejectsGarbage) {
   std::string bytes = "not numpy at all";
   auto r = npy_parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "x.npy");
-  EXPECT_FALSE(r.ok());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().message();
 }
 
 TEST(Npy, MissingFileNamesThePath) {
   auto r = npy_read("/nonexistent/dir/pixels.npy");
   ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << r.status().message();
   EXPECT_NE(r.status().message().find("/nonexistent/dir/pixels.npy"), std::string::npos);
 }
 

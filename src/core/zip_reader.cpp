@@ -36,7 +36,7 @@ struct Directory {
 };
 
 Result<Directory> find_directory(const uint8_t* bytes, size_t size, const std::string& name) {
-  if (size < kEndSize) return Status::error(name + ": too small to be a zip archive");
+  if (size < kEndSize) return Status::corruption(name + ": too small to be a zip archive");
   // The end record is last, followed by a comment of at most 65535 bytes.
   const size_t lowest = size > kEndSize + 65535 ? size - kEndSize - 65535 : 0;
   size_t end = size - kEndSize + 1;
@@ -47,28 +47,28 @@ Result<Directory> find_directory(const uint8_t* bytes, size_t size, const std::s
       break;
     }
   }
-  if (!found) return Status::error(name + ": no zip end-of-central-directory record");
+  if (!found) return Status::corruption(name + ": no zip end-of-central-directory record");
   const uint8_t* e = bytes + end;
   Directory dir{u16(e + 10), u32(e + 16), u32(e + 12)};
   if (u16(e + 4) != 0 || u16(e + 6) != 0) {
-    return Status::error(name + ": multi-disk zip archives are not supported");
+    return Status::unsupported(name + ": multi-disk zip archives are not supported");
   }
   const bool needs64 = dir.count == 0xffff || dir.offset == 0xffffffff || dir.size == 0xffffffff;
   if (needs64 && end >= 20 && u32(bytes + end - 20) == kEnd64LocatorMagic) {
     const uint64_t at = u64(bytes + end - 20 + 8);
     if (!inside(at, 56, size) || u32(bytes + at) != kEnd64Magic) {
-      return Status::error(name + ": zip64 end record out of range");
+      return Status::corruption(name + ": zip64 end record out of range");
     }
     dir = Directory{u64(bytes + at + 32), u64(bytes + at + 48), u64(bytes + at + 40)};
   }
   if (!inside(dir.offset, dir.size, size)) {
-    return Status::error(name + ": central directory (offset " + std::to_string(dir.offset) + ", " +
-                         std::to_string(dir.size) + " bytes) lies outside the file (" +
-                         std::to_string(size) + " bytes)");
+    return Status::corruption(name + ": central directory (offset " + std::to_string(dir.offset) +
+                              ", " + std::to_string(dir.size) + " bytes) lies outside the file (" +
+                              std::to_string(size) + " bytes)");
   }
   if (dir.count > dir.size / kCentralSize) {
-    return Status::error(name + ": central directory claims " + std::to_string(dir.count) +
-                         " entries in " + std::to_string(dir.size) + " bytes");
+    return Status::corruption(name + ": central directory claims " + std::to_string(dir.count) +
+                              " entries in " + std::to_string(dir.size) + " bytes");
   }
   return dir;
 }
@@ -86,7 +86,7 @@ Status apply_zip64_extra(const uint8_t* extra, size_t length, uint64_t* usize, u
       size_t used = 0;
       for (uint64_t* field : {usize, csize, offset}) {
         if (*field != 0xffffffff) continue;
-        if (used + 8 > n) return Status::error(where + ": truncated zip64 extra field");
+        if (used + 8 > n) return Status::corruption(where + ": truncated zip64 extra field");
         *field = u64(f + used);
         used += 8;
       }
@@ -113,7 +113,8 @@ Result<std::map<std::string, ZipEntry>> zip_read_entries(const uint8_t* bytes, s
   for (uint64_t i = 0; i < dir.count; ++i) {
     if (!inside(pos, kCentralSize, size) || pos + kCentralSize > dir_end ||
         u32(bytes + pos) != kCentralMagic) {
-      return Status::error(name + ": central directory entry " + std::to_string(i) + " is damaged");
+      return Status::corruption(name + ": central directory entry " + std::to_string(i) +
+                                " is damaged");
     }
     const uint8_t* c = bytes + pos;
     const uint16_t flags = u16(c + 8);
@@ -126,38 +127,38 @@ Result<std::map<std::string, ZipEntry>> zip_read_entries(const uint8_t* bytes, s
     uint64_t local = u32(c + 42);
     const uint64_t record = kCentralSize + name_len + extra_len + comment_len;
     if (!inside(pos, record, size) || pos + record > dir_end) {
-      return Status::error(name + ": central directory entry " + std::to_string(i) +
-                           " runs past the directory");
+      return Status::corruption(name + ": central directory entry " + std::to_string(i) +
+                                " runs past the directory");
     }
     std::string entry(reinterpret_cast<const char*>(c + kCentralSize), name_len);
     const std::string where = name + ": entry '" + entry + "'";
     CLIPSEARCH_RETURN_IF_ERROR(
         apply_zip64_extra(c + kCentralSize + name_len, extra_len, &usize, &csize, &local, where));
-    if (flags & 0x1) return Status::error(where + " is encrypted");
+    if (flags & 0x1) return Status::unsupported(where + " is encrypted");
     if (method != 0) {
-      return Status::error(where + " is compressed (method " + std::to_string(method) +
-                           "); only stored entries are read, as PyTorch writes them");
+      return Status::unsupported(where + " is compressed (method " + std::to_string(method) +
+                                 "); only stored entries are read, as PyTorch writes them");
     }
     if (csize != usize) {
-      return Status::error(where + ": stored sizes differ (" + std::to_string(csize) + " vs " +
-                           std::to_string(usize) + ")");
+      return Status::corruption(where + ": stored sizes differ (" + std::to_string(csize) + " vs " +
+                                std::to_string(usize) + ")");
     }
     if (!inside(local, kLocalSize, size) || u32(bytes + local) != kLocalMagic) {
-      return Status::error(where + ": local header out of range or damaged");
+      return Status::corruption(where + ": local header out of range or damaged");
     }
     const uint8_t* l = bytes + local;
     const uint64_t data = local + kLocalSize + u16(l + 26) + u16(l + 28);
     if (u16(l + 26) != name_len ||
         !std::equal(c + kCentralSize, c + kCentralSize + name_len, l + kLocalSize)) {
-      return Status::error(where + ": local header names a different entry");
+      return Status::corruption(where + ": local header names a different entry");
     }
     if (!inside(data, usize, size)) {
-      return Status::error(where + ": data (offset " + std::to_string(data) + ", " +
-                           std::to_string(usize) + " bytes) lies outside the file (" +
-                           std::to_string(size) + " bytes)");
+      return Status::corruption(where + ": data (offset " + std::to_string(data) + ", " +
+                                std::to_string(usize) + " bytes) lies outside the file (" +
+                                std::to_string(size) + " bytes)");
     }
     if (!entries.emplace(entry, ZipEntry{bytes + data, static_cast<size_t>(usize)}).second) {
-      return Status::error(where + " appears twice");
+      return Status::corruption(where + " appears twice");
     }
     spans.push_back({local, data + usize, entry});
     pos += record;
@@ -166,8 +167,8 @@ Result<std::map<std::string, ZipEntry>> zip_read_entries(const uint8_t* bytes, s
             [](const Span& a, const Span& b) { return a.begin < b.begin; });
   for (size_t i = 1; i < spans.size(); ++i) {
     if (spans[i].begin < spans[i - 1].end) {
-      return Status::error(name + ": entries '" + spans[i - 1].name + "' and '" + spans[i].name +
-                           "' overlap");
+      return Status::corruption(name + ": entries '" + spans[i - 1].name + "' and '" +
+                                spans[i].name + "' overlap");
     }
   }
   return entries;

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/errno_status.h"
+
 namespace clipsearch::hub {
 
 namespace fs = std::filesystem;
@@ -39,8 +41,8 @@ Result<std::string> cached_commit(const RepoCache& cache, const std::string& rev
   std::ifstream in(cache.ref(revision));
   std::string commit;
   if (!in || !std::getline(in, commit) || !is_commit_hash(commit)) {
-    return Status::error("revision " + revision + " is not in the cache (no " +
-                         cache.ref(revision) + ")");
+    return Status::not_found("revision " + revision + " is not in the cache (no " +
+                             cache.ref(revision) + ")");
   }
   return commit;
 }
@@ -54,10 +56,10 @@ Status write_ref(const RepoCache& cache, const std::string& revision, const std:
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << commit;
-    if (!out.flush()) return Status::error(tmp + ": cannot write");
+    if (!out.flush()) return Status::io_error(tmp + ": cannot write");
   }
   fs::rename(tmp, path, ec);
-  if (ec) return Status::error(path.string() + ": " + ec.message());
+  if (ec) return errno_status(ec.value(), path.string() + ": " + ec.message());
   return Status();
 }
 
@@ -66,15 +68,18 @@ Status link_snapshot(const RepoCache& cache, const std::string& commit, const st
   const fs::path pointer = cache.pointer(commit, file);
   std::error_code ec;
   fs::create_directories(pointer.parent_path(), ec);
-  if (ec) return Status::error(pointer.parent_path().string() + ": " + ec.message());
+  if (ec) return errno_status(ec.value(), pointer.parent_path().string() + ": " + ec.message());
   // ref: huggingface_hub _create_symlink: relative to the pointer's folder.
   const fs::path target = fs::path(cache.blob(etag)).lexically_relative(pointer.parent_path());
   const fs::path tmp = pointer.string() + ".tmp" + std::to_string(getpid());
   fs::remove(tmp, ec);
   fs::create_symlink(target, tmp, ec);
-  if (ec) return Status::error(pointer.string() + ": cannot create a symlink: " + ec.message());
+  if (ec) {
+    return errno_status(ec.value(),
+                        pointer.string() + ": cannot create a symlink: " + ec.message());
+  }
   fs::rename(tmp, pointer, ec);
-  if (ec) return Status::error(pointer.string() + ": " + ec.message());
+  if (ec) return errno_status(ec.value(), pointer.string() + ": " + ec.message());
   return Status();
 }
 

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
+#include "core/errno_status.h"
 #include "hub/cache.h"
 #include "hub/http.h"
 
@@ -101,7 +103,15 @@ Result<HttpResponse> head_metadata(const std::string& url, const HubOptions& opt
     *final_url = current;
     return r;
   }
-  return Status::error(url + ": too many redirects");
+  return Status::unavailable(url + ": too many redirects");
+}
+
+// The code for an HTTP failure status: gone is kNotFound; overloaded, throttled or timed out is
+// kUnavailable (worth retrying); anything else has no better category.
+StatusCode http_status_code(long status) {
+  if (status == 404 || status == 410) return StatusCode::kNotFound;
+  if (status == 408 || status == 429 || status >= 500) return StatusCode::kUnavailable;
+  return StatusCode::kInternal;
 }
 
 Status http_error(const HttpResponse& r, const std::string& repo, const std::string& revision,
@@ -109,18 +119,20 @@ Status http_error(const HttpResponse& r, const std::string& repo, const std::str
   const std::string code = r.header("x-error-code");
   const std::string at = repo + "@" + revision;
   if (code == "RepoNotFound" || (r.status == 401 && code.empty())) {
-    return Status::error("repository " + repo + " not found at " + options.endpoint +
-                         (options.token.empty() ? " (if it is private or gated, set HF_TOKEN)"
-                                                : " (or the token has no access to it)"));
+    return Status::not_found("repository " + repo + " not found at " + options.endpoint +
+                             (options.token.empty() ? " (if it is private or gated, set HF_TOKEN)"
+                                                    : " (or the token has no access to it)"));
   }
   if (code == "RevisionNotFound") {
-    return Status::error(repo + ": revision " + revision + " not found");
+    return Status::not_found(repo + ": revision " + revision + " not found");
   }
   if (code == "GatedRepo" || r.status == 401 || r.status == 403) {
-    return Status::error(at + ": access to " + file + " refused (HTTP " + std::to_string(r.status) +
-                         ")" + (options.token.empty() ? "; set HF_TOKEN" : "; check HF_TOKEN"));
+    return Status::invalid_argument(
+        at + ": access to " + file + " refused (HTTP " + std::to_string(r.status) + ")" +
+        (options.token.empty() ? "; set HF_TOKEN" : "; check HF_TOKEN"));
   }
-  return Status::error(at + ": " + file + ": HTTP " + std::to_string(r.status));
+  return Status::error(http_status_code(r.status),
+                       at + ": " + file + ": HTTP " + std::to_string(r.status));
 }
 
 Status download_blob(const HubOptions& options, const Metadata& meta, const std::string& url,
@@ -128,7 +140,10 @@ Status download_blob(const HubOptions& options, const Metadata& meta, const std:
   const std::string incomplete = blob + ".incomplete";
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(incomplete.c_str(), "ab"),
                                                       std::fclose);
-  if (!out) return Status::error(incomplete + ": cannot open for writing");
+  if (!out) {
+    const int err = errno;
+    return errno_status(err, incomplete + ": cannot open for writing");
+  }
   // ref: huggingface_hub drops the token when the file comes from another host (the CDN).
   HubOptions anonymous = options;
   anonymous.token.clear();
@@ -153,8 +168,8 @@ Status download_blob(const HubOptions& options, const Metadata& meta, const std:
     std::fflush(out.get());
     if (progress != nullptr) progress->finish();
     if (result.ok() && result->status == 416) {  // the range is past the end: start over
-      if (ftruncate(fileno(out.get()), 0) != 0) return Status::error(incomplete + ": truncate");
-      last = Status::error(file + ": the server refused to resume (HTTP 416)");
+      if (ftruncate(fileno(out.get()), 0) != 0) return Status::io_error(incomplete + ": truncate");
+      last = Status::unavailable(file + ": the server refused to resume (HTTP 416)");
       continue;
     }
     if (result.ok() && (result->status == 200 || result->status == 206)) {
@@ -163,8 +178,9 @@ Status download_blob(const HubOptions& options, const Metadata& meta, const std:
       continue;  // the loop checks the size (a short body without error is retried too)
     }
     if (result.ok()) {
-      return Status::error(file + ": GET " + meta.location + ": HTTP " +
-                           std::to_string(result->status));
+      return Status::error(
+          http_status_code(result->status),
+          file + ": GET " + meta.location + ": HTTP " + std::to_string(result->status));
     }
     last = result.status();
     if (!dropped) return last;
@@ -179,8 +195,8 @@ Status download_blob(const HubOptions& options, const Metadata& meta, const std:
   if (meta.size != 0 && got != meta.size) {
     std::error_code ec;
     if (got > meta.size) fs::remove(incomplete, ec);  // cannot be resumed
-    return Status::error(file + ": downloaded " + std::to_string(got) + " bytes, the hub says " +
-                         std::to_string(meta.size));
+    return Status::unavailable(file + ": downloaded " + std::to_string(got) +
+                               " bytes, the hub says " + std::to_string(meta.size));
   }
   Status verified = verify_etag(incomplete, meta.etag);
   if (!verified.ok()) {
@@ -190,7 +206,7 @@ Status download_blob(const HubOptions& options, const Metadata& meta, const std:
   }
   std::error_code ec;
   fs::rename(incomplete, blob, ec);
-  if (ec) return Status::error(blob + ": " + ec.message());
+  if (ec) return errno_status(ec.value(), blob + ": " + ec.message());
   return Status();
 }
 
@@ -201,7 +217,10 @@ Status verify_etag(const std::string& path, const std::string& etag) {
   const bool git_sha1 = etag.size() == 40 && all_hex(etag);
   if (!sha256 && !git_sha1) return Status();
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!in) return Status::error(path + ": cannot open");
+  if (!in) {
+    const int err = errno;
+    return errno_status(err, path + ": cannot open");
+  }
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), sha256 ? EVP_sha256() : EVP_sha1(), nullptr);
   if (git_sha1) {  // ref: git hash-object: sha1("blob <size>\0" + content)
@@ -224,8 +243,9 @@ Status verify_etag(const std::string& path, const std::string& etag) {
     hex += two;
   }
   if (hex != etag) {
-    return Status::error(std::string("checksum mismatch: ") + (sha256 ? "sha256" : "git sha1") +
-                         " of the content is " + hex + ", the hub says " + etag);
+    return Status::corruption(std::string("checksum mismatch: ") +
+                              (sha256 ? "sha256" : "git sha1") + " of the content is " + hex +
+                              ", the hub says " + etag);
   }
   return Status();
 }
@@ -238,9 +258,10 @@ Result<Fetched> hub_fetch(const HubOptions& options, const std::string& repo,
   if (options.offline) {
     auto commit = cached_commit(cache, revision);
     if (!commit.ok()) {
-      return Status::error("offline (HF_HUB_OFFLINE=1) and " + at + " is not in the cache (no " +
-                           cache.ref(revision) + "); download it first: clipsearch pull " + repo +
-                           (revision == "main" ? "" : "@" + revision));
+      return Status::not_found("offline (HF_HUB_OFFLINE=1) and " + at +
+                               " is not in the cache (no " + cache.ref(revision) +
+                               "); download it first: clipsearch pull " + repo +
+                               (revision == "main" ? "" : "@" + revision));
     }
     Fetched fetched{false, cache.pointer(*commit, file), *commit};
     if (fs::exists(fetched.path)) {
@@ -248,8 +269,8 @@ Result<Fetched> hub_fetch(const HubOptions& options, const std::string& repo,
       return fetched;
     }
     if (fs::exists(cache.no_exist(*commit, file))) return fetched;
-    return Status::error("offline (HF_HUB_OFFLINE=1) and " + file + " of " + at +
-                         " is not in the cache (" + fetched.path + ")");
+    return Status::not_found("offline (HF_HUB_OFFLINE=1) and " + file + " of " + at +
+                             " is not in the cache (" + fetched.path + ")");
   }
   // A commit never changes: if the file (or its absence) is cached, nothing needs asking.
   if (is_commit_hash(revision) && fs::exists(cache.pointer(revision, file))) {
@@ -287,11 +308,11 @@ Result<Fetched> hub_fetch(const HubOptions& options, const std::string& repo,
       !r.header("x-linked-size").empty() ? r.header("x-linked-size") : r.header("content-length");
   meta.size = size.empty() ? 0 : std::strtoull(size.c_str(), nullptr, 10);
   if (!is_commit_hash(meta.commit)) {
-    return Status::error(at + ": " + file + ": the server sent no X-Repo-Commit (is " +
-                         options.endpoint + " a Hugging Face hub?)");
+    return Status::invalid_argument(at + ": " + file + ": the server sent no X-Repo-Commit (is " +
+                                    options.endpoint + " a Hugging Face hub?)");
   }
   if (meta.etag.empty() || meta.etag.find('/') != std::string::npos || meta.etag == "..") {
-    return Status::error(at + ": " + file + ": the server sent no usable ETag");
+    return Status::invalid_argument(at + ": " + file + ": the server sent no usable ETag");
   }
   const std::string blob = cache.blob(meta.etag);
   std::error_code ec;

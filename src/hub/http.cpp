@@ -105,14 +105,17 @@ Result<HttpResponse> perform(const std::string& url, const std::vector<std::stri
   }
   const CURLcode code = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status);
-  if (t.write_failed) return Status::error("cannot write the downloaded data to disk");
+  if (t.write_failed) return Status::io_error("cannot write the downloaded data to disk");
   if (code != CURLE_OK) {
     if (dropped != nullptr) {
       *dropped = code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR ||
                  code == CURLE_OPERATION_TIMEDOUT || code == CURLE_GOT_NOTHING ||
                  code == CURLE_SEND_ERROR || code == CURLE_COULDNT_CONNECT;
     }
-    return Status::error(url + ": " + curl_easy_strerror(code));
+    // A URL curl cannot use is the caller's mistake; every other failure is the network's.
+    const bool bad_url = code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL;
+    return Status::error(bad_url ? StatusCode::kInvalidArgument : StatusCode::kUnavailable,
+                         url + ": " + curl_easy_strerror(code));
   }
   return t.response;
 }

@@ -104,8 +104,9 @@ std::string commit_of(const std::string& repo) {
   return r.out;
 }
 
-void expect_error(const Result<std::string>& r, const std::string& part) {
+void expect_error(const Result<std::string>& r, StatusCode code, const std::string& part) {
   ASSERT_FALSE(r.ok()) << "expected an error containing: " << part;
+  EXPECT_EQ(r.status().code(), code) << r.status().message();
   EXPECT_NE(r.status().message().find(part), std::string::npos) << r.status().message();
 }
 
@@ -171,7 +172,7 @@ TEST(Hub, ResumesAfterADroppedConnection) {
   HubOptions o = options_for(hub, cache);
   o.retries = 0;  // the first run gives up after the drop, leaving a partial file
   auto first = resolve_model("test/clip-tiny", o, nullptr);
-  expect_error(first, "model.safetensors");
+  expect_error(first, StatusCode::kUnavailable, "model.safetensors");
   bool partial = false;
   for (const auto& e : fs::directory_iterator(cache.path() / "models--test--clip-tiny/blobs")) {
     partial = partial || (e.path().extension() == ".incomplete" && fs::file_size(e.path()) > 0);
@@ -207,7 +208,7 @@ TEST(Hub, OfflineReadsOnlyTheCache) {
   testing::TempDir cache;
   HubOptions o = options_for(hub, cache);
   o.offline = true;
-  expect_error(resolve_model("test/clip-tiny", o, nullptr),
+  expect_error(resolve_model("test/clip-tiny", o, nullptr), StatusCode::kNotFound,
                "offline (HF_HUB_OFFLINE=1) and test/clip-tiny@main is not in the cache");
   o.offline = false;
   ASSERT_TRUE(resolve_model("test/clip-tiny", o, nullptr).ok());
@@ -218,11 +219,18 @@ TEST(Hub, OfflineReadsOnlyTheCache) {
   ASSERT_TRUE(cached.ok()) << cached.status().message();
   EXPECT_EQ(hub.log().size(), requests);
   fs::remove(fs::path(*cached) / "model.safetensors");
-  expect_error(resolve_model("test/clip-tiny", o, nullptr),
+  expect_error(resolve_model("test/clip-tiny", o, nullptr), StatusCode::kNotFound,
                "the weights of test/clip-tiny@main (model.safetensors or pytorch_model.bin) are "
                "not in the cache");
   fs::remove(fs::path(*cached) / "vocab.json");
-  expect_error(resolve_model("test/clip-tiny", o, nullptr), "vocab.json of test/clip-tiny@");
+  expect_error(resolve_model("test/clip-tiny", o, nullptr), StatusCode::kNotFound,
+               "vocab.json of test/clip-tiny@");
+  // Online, with nothing cached and no hub listening: unavailable, worth retrying later.
+  testing::TempDir empty;
+  o = options_for(hub, empty);
+  o.endpoint = "http://127.0.0.1:1";
+  expect_error(resolve_model("test/clip-tiny", o, nullptr), StatusCode::kUnavailable,
+               "http://127.0.0.1:1");
 }
 
 TEST(Hub, ChecksumMismatchLeavesNothingInTheCache) {
@@ -230,8 +238,8 @@ TEST(Hub, ChecksumMismatchLeavesNothingInTheCache) {
     FakeHub hub({"--corrupt", file});
     testing::TempDir cache;
     auto r = resolve_model("test/clip-tiny", options_for(hub, cache), nullptr);
-    expect_error(r, "checksum mismatch");
-    expect_error(r, file);
+    expect_error(r, StatusCode::kCorruption, "checksum mismatch");
+    expect_error(r, StatusCode::kCorruption, file);
     const std::string commit = commit_of("test/clip-tiny");
     EXPECT_FALSE(fs::exists(cache.path() / "models--test--clip-tiny/snapshots" / commit / file));
     for (const auto& e : fs::directory_iterator(cache.path() / "models--test--clip-tiny/blobs")) {
@@ -244,16 +252,17 @@ TEST(Hub, NotFoundErrorsNameTheRepositoryRevisionOrFile) {
   FakeHub hub;
   testing::TempDir cache;
   const HubOptions o = options_for(hub, cache);
-  expect_error(resolve_model("test/nope", o, nullptr),
+  expect_error(resolve_model("test/nope", o, nullptr), StatusCode::kNotFound,
                "repository test/nope not found at " + hub.endpoint());
-  expect_error(resolve_model("test/clip-tiny@v9", o, nullptr),
+  expect_error(resolve_model("test/clip-tiny@v9", o, nullptr), StatusCode::kNotFound,
                "test/clip-tiny: revision v9 not found");
-  expect_error(resolve_model("test/no-weights", o, nullptr),
+  expect_error(resolve_model("test/no-weights", o, nullptr), StatusCode::kNotFound,
                "test/no-weights@main has no model.safetensors or pytorch_model.bin");
-  expect_error(resolve_model("/no/such/folder", o, nullptr),
+  expect_error(resolve_model("/no/such/folder", o, nullptr), StatusCode::kNotFound,
                "/no/such/folder: no such model folder");
-  expect_error(resolve_model("./models/clip", o, nullptr), "./models/clip: no such model folder");
-  expect_error(resolve_model("no-such-preset", o, nullptr),
+  expect_error(resolve_model("./models/clip", o, nullptr), StatusCode::kNotFound,
+               "./models/clip: no such model folder");
+  expect_error(resolve_model("no-such-preset", o, nullptr), StatusCode::kInvalidArgument,
                "'no-such-preset' is not a folder, a preset (clip-vit-base-patch32");
 }
 
@@ -261,7 +270,8 @@ TEST(Hub, SendsTheTokenFromTheEnvironmentOrTheTokenFile) {
   FakeHub hub({"--token", "hf_secret"});
   testing::TempDir cache, home;
   HubOptions o = options_for(hub, cache);
-  expect_error(resolve_model("test/clip-tiny", o, nullptr), "set HF_TOKEN");
+  // Like the real hub, a repository the request may not see is "not found" (HTTP 401).
+  expect_error(resolve_model("test/clip-tiny", o, nullptr), StatusCode::kNotFound, "set HF_TOKEN");
   setenv("HF_HOME", home.path().c_str(), 1);
   testing::write_file(home.file("token"), "hf_secret\n");
   HubOptions from_env = HubOptions::from_environment();
@@ -382,7 +392,8 @@ TEST(Hub, VerifiesGitBlobSha1AndSha256) {
   EXPECT_TRUE(hub::verify_etag(dir.file("f"),
                                "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03")
                   .ok());
-  EXPECT_FALSE(hub::verify_etag(dir.file("f"), "ce013625030ba8dba906f756967f9e9ca394464b").ok());
+  EXPECT_EQ(hub::verify_etag(dir.file("f"), "ce013625030ba8dba906f756967f9e9ca394464b").code(),
+            StatusCode::kCorruption);
   EXPECT_TRUE(hub::verify_etag(dir.file("f"), "not-a-hash").ok());  // other etags: not checked
 }
 

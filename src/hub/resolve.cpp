@@ -48,7 +48,7 @@ Result<RepoSpec> parse_spec(const std::string& spec) {
     name = spec.substr(0, at);
     out.revision = spec.substr(at + 1);
     if (out.revision.empty() || out.revision.find("..") != std::string::npos) {
-      return Status::error("'" + spec + "': empty or invalid revision after '@'");
+      return Status::invalid_argument("'" + spec + "': empty or invalid revision after '@'");
     }
   }
   for (const auto& preset : model_presets()) {
@@ -66,8 +66,8 @@ Result<RepoSpec> parse_spec(const std::string& spec) {
   std::string presets;
   for (const auto& preset : model_presets())
     presets += std::string(presets.empty() ? "" : ", ") + preset.name;
-  return Status::error("'" + spec + "' is not a folder, a preset (" + presets +
-                       ") or a Hugging Face repository id (owner/name[@revision])");
+  return Status::invalid_argument("'" + spec + "' is not a folder, a preset (" + presets +
+                                  ") or a Hugging Face repository id (owner/name[@revision])");
 }
 
 // Fetches the shards a `*.index.json` lists.
@@ -76,21 +76,23 @@ Status fetch_shards(const HubOptions& options, const std::string& repo, const st
   std::ifstream in(index_path);
   auto index = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (index.is_discarded() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
-    return Status::error(index_path + ": no \"weight_map\" object");
+    return Status::corruption(index_path + ": no \"weight_map\" object");
   }
   std::set<std::string> shards;
   for (const auto& [tensor, shard] : index["weight_map"].items()) {
-    if (!shard.is_string()) return Status::error(index_path + ": bad weight_map entry " + tensor);
+    if (!shard.is_string())
+      return Status::corruption(index_path + ": bad weight_map entry " + tensor);
     const std::string file = shard.get<std::string>();
     if (file.empty() || file.find('/') != std::string::npos || file[0] == '.') {
-      return Status::error(index_path + ": weight_map names '" + file + "'");
+      return Status::corruption(index_path + ": weight_map names '" + file + "'");
     }
     shards.insert(file);
   }
   for (const auto& shard : shards) {
     CLIPSEARCH_ASSIGN_OR_RETURN(hub::Fetched got,
                                 hub::hub_fetch(options, repo, commit, shard, progress));
-    if (!got.found) return Status::error(repo + "@" + commit + ": shard " + shard + " is missing");
+    if (!got.found)
+      return Status::not_found(repo + "@" + commit + ": shard " + shard + " is missing");
   }
   return Status();
 }
@@ -103,7 +105,8 @@ Result<std::string> fetch_model(const HubOptions& options, const RepoSpec& spec,
   for (const char* file : kRequiredFiles) {
     CLIPSEARCH_ASSIGN_OR_RETURN(hub::Fetched got,
                                 hub::hub_fetch(options, spec.repo, commit, file, progress));
-    if (!got.found) return Status::error(at + " has no " + file + " (not a CLIPModel repository?)");
+    if (!got.found)
+      return Status::not_found(at + " has no " + file + " (not a CLIPModel repository?)");
     commit = got.commit;  // later files come from the same commit
     folder = fs::path(got.path).parent_path().string();
   }
@@ -126,11 +129,12 @@ Result<std::string> fetch_model(const HubOptions& options, const RepoSpec& spec,
     return folder;
   }
   if (options.offline) {
-    return Status::error("offline (HF_HUB_OFFLINE=1) and the weights of " + at +
-                         " (model.safetensors or pytorch_model.bin) are not in the cache " +
-                         hub::RepoCache(options.cache_dir, spec.repo).snapshot(commit));
+    return Status::not_found("offline (HF_HUB_OFFLINE=1) and the weights of " + at +
+                             " (model.safetensors or pytorch_model.bin) are not in the cache " +
+                             hub::RepoCache(options.cache_dir, spec.repo).snapshot(commit));
   }
-  return Status::error(at + " has no model.safetensors or pytorch_model.bin (nor a sharded index)");
+  return Status::not_found(at +
+                           " has no model.safetensors or pytorch_model.bin (nor a sharded index)");
 }
 
 uint64_t tree_bytes(const fs::path& dir) {
@@ -170,9 +174,10 @@ Result<std::string> resolve_model(const std::string& spec, const HubOptions& opt
   // What can only be a path (a repository id is owner/name): say it is missing.
   const bool path_like = spec.empty() || spec[0] == '/' || spec[0] == '.' || spec[0] == '~' ||
                          std::count(spec.begin(), spec.end(), '/') > 1;
-  if (path_like) return Status::error(spec + ": no such model folder");
+  if (path_like) return Status::not_found(spec + ": no such model folder");
   CLIPSEARCH_ASSIGN_OR_RETURN(RepoSpec repo, parse_spec(spec));
-  if (options.cache_dir.empty()) return Status::error("no Hugging Face cache folder (set HF_HOME)");
+  if (options.cache_dir.empty())
+    return Status::invalid_argument("no Hugging Face cache folder (set HF_HOME)");
   return fetch_model(options, repo, progress);
 }
 

@@ -26,7 +26,7 @@ int byte_shift(uint32_t mask) {
 Result<RgbImage> bmp_decode(const uint8_t* d, size_t n, const std::string& name,
                             const DecodeOptions& options) {
   const std::string what = name + ": BMP";
-  if (n < 26) return Status::error(what + ": truncated header");
+  if (n < 26) return Status::corruption(what + ": truncated header");
   const uint32_t offset = le32(d + 10);
   const uint32_t header = le32(d + 14);
   int64_t width, height;
@@ -39,35 +39,37 @@ Result<RgbImage> bmp_decode(const uint8_t* d, size_t n, const std::string& name,
     bpp = le16(d + 24);
     palette_entry = 3;
   } else if (header >= 40 && header <= 124) {
-    if (n < 14 + size_t{40}) return Status::error(what + ": truncated header");
+    if (n < 14 + size_t{40}) return Status::corruption(what + ": truncated header");
     width = static_cast<int32_t>(le32(d + 18));
     height = static_cast<int32_t>(le32(d + 22));
     bpp = le16(d + 28);
     compression = le32(d + 30);
     colors = le32(d + 46);
   } else {
-    return Status::error(what + ": unsupported header size " + std::to_string(header));
+    return Status::unsupported(what + ": unsupported header size " + std::to_string(header));
   }
   const bool top_down = height < 0;
   if (top_down) height = -height;
-  if (width <= 0 || height <= 0) return Status::error(what + ": empty image");
+  if (width <= 0 || height <= 0) return Status::corruption(what + ": empty image");
   CLIPSEARCH_RETURN_IF_ERROR(image_check_pixel_limit(width, height, name, options));
   // Channel shifts for 32-bit pixels (little-endian BGRX by default).
   int rs = 16, gs = 8, bs = 0;
   if (compression == 3 || compression == 6) {
     const size_t masks_at = 14 + (header >= 52 ? 40 : header);  // in the header, or after it
     if (bpp != 32 || masks_at + 12 > n) {
-      return Status::error(what + ": unsupported bit fields (" + std::to_string(bpp) + " bits)");
+      return Status::unsupported(what + ": unsupported bit fields (" + std::to_string(bpp) +
+                                 " bits)");
     }
     rs = byte_shift(le32(d + masks_at));
     gs = byte_shift(le32(d + masks_at + 4));
     bs = byte_shift(le32(d + masks_at + 8));
-    if (rs < 0 || gs < 0 || bs < 0) return Status::error(what + ": unsupported bit field masks");
+    if (rs < 0 || gs < 0 || bs < 0)
+      return Status::unsupported(what + ": unsupported bit field masks");
   } else if (compression != 0) {
-    return Status::error(what + ": compressed (RLE) files are not supported");
+    return Status::unsupported(what + ": compressed (RLE) files are not supported");
   }
   if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 24 && bpp != 32) {
-    return Status::error(what + ": " + std::to_string(bpp) + "-bit pixels are not supported");
+    return Status::unsupported(what + ": " + std::to_string(bpp) + "-bit pixels are not supported");
   }
   // Palette, expanded to 256 RGB entries (missing entries are black).
   uint8_t palette[256][3] = {};
@@ -75,7 +77,7 @@ Result<RgbImage> bmp_decode(const uint8_t* d, size_t n, const std::string& name,
     size_t entries = colors ? colors : (size_t{1} << bpp);
     if (entries > 256) entries = 256;
     const size_t at = 14 + header + ((compression == 3 && header == 40) ? 12 : 0);
-    if (at + entries * palette_entry > n) return Status::error(what + ": truncated palette");
+    if (at + entries * palette_entry > n) return Status::corruption(what + ": truncated palette");
     for (size_t i = 0; i < entries; ++i) {
       const uint8_t* e = d + at + i * palette_entry;
       palette[i][0] = e[2];
@@ -85,7 +87,7 @@ Result<RgbImage> bmp_decode(const uint8_t* d, size_t n, const std::string& name,
   }
   const size_t stride = ((static_cast<size_t>(width) * bpp + 31) / 32) * 4;
   if (offset > n || (n - offset) / stride < static_cast<size_t>(height)) {
-    return Status::error(what + ": truncated pixel data");
+    return Status::corruption(what + ": truncated pixel data");
   }
   RgbImage out;
   out.width = static_cast<int>(width);

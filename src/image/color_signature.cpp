@@ -264,7 +264,7 @@ Result<std::array<uint8_t, 3>> color_parse(const std::string& text) {
     }
     return rgb;
   }
-  return Status::error("colour '" + text + "': expected #rrggbb, #rgb or a colour name");
+  return Status::invalid_argument("colour '" + text + "': expected #rrggbb, #rgb or a colour name");
 }
 
 }  // namespace clipsearch

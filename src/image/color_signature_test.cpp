@@ -87,7 +87,7 @@ TEST(ColorSignature, ParseColours) {
   EXPECT_EQ(color_parse("#F00").value(), (std::array<uint8_t, 3>{255, 0, 0}));
   EXPECT_EQ(color_parse("Navy").value(), (std::array<uint8_t, 3>{0, 0, 128}));
   EXPECT_NE(color_parse("#12345").status().message().find("'#12345'"), std::string::npos);
-  EXPECT_FALSE(color_parse("blurple").ok());
+  EXPECT_EQ(color_parse("blurple").status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(color_parse("#gggggg").ok());
 }
 

@@ -25,9 +25,9 @@ Result<ResampleFilter> filter_from_pil(int value, const std::string& name) {
     case 5:
       return ResampleFilter::kHamming;
     default:
-      return Status::error(name + ": resample " + std::to_string(value) +
-                           " is not supported (box 4, bilinear 2, hamming 5, bicubic 3, "
-                           "lanczos 1 are)");
+      return Status::unsupported(name + ": resample " + std::to_string(value) +
+                                 " is not supported (box 4, bilinear 2, hamming 5, bicubic 3, "
+                                 "lanczos 1 are)");
   }
 }
 
@@ -40,7 +40,8 @@ Status read_triple(const json& j, const char* key, const std::string& name, floa
   }
   if (!v.is_array() || v.size() != 3 || !v[0].is_number() || !v[1].is_number() ||
       !v[2].is_number()) {
-    return Status::error(name + ": \"" + key + "\" must be a number or a list of 3 numbers");
+    return Status::invalid_argument(name + ": \"" + key +
+                                    "\" must be a number or a list of 3 numbers");
   }
   // Parsed as double, then rounded to float32 as numpy/torch do with float32 images.
   for (int c = 0; c < 3; ++c) out[c] = static_cast<float>(v[c].get<double>());
@@ -49,7 +50,7 @@ Status read_triple(const json& j, const char* key, const std::string& name, floa
 
 Result<std::string> read_text(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::error(path + ": cannot open");
+  if (!f) return Status::io_error(path + ": cannot open");
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
@@ -59,8 +60,8 @@ bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
 Status positive(int v, const std::string& what, const std::string& name) {
   if (v <= 0 || v > 16384) {
-    return Status::error(name + ": " + what + " " + std::to_string(v) +
-                         " is out of range (1..16384)");
+    return Status::invalid_argument(name + ": " + what + " " + std::to_string(v) +
+                                    " is out of range (1..16384)");
   }
   return Status();
 }
@@ -70,7 +71,7 @@ Status positive(int v, const std::string& what, const std::string& name) {
 Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
                                                     const std::string& name) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::error(name + ": not a JSON object");
+  if (j.is_discarded() || !j.is_object()) return Status::corruption(name + ": not a JSON object");
   PreprocessConfig c;
   try {
     c.do_resize = j.value("do_resize", true);
@@ -90,10 +91,10 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
       } else if (s.is_object() && s.contains("shortest_edge")) {
         c.shortest_edge = s["shortest_edge"].get<int>();
       } else {
-        return Status::error(name +
-                             ": \"size\" must be an integer or {\"shortest_edge\": N} "
-                             "(CLIP resizes the shortest edge), got " +
-                             s.dump());
+        return Status::invalid_argument(name +
+                                        ": \"size\" must be an integer or {\"shortest_edge\": N} "
+                                        "(CLIP resizes the shortest edge), got " +
+                                        s.dump());
       }
     }
     if (j.contains("crop_size")) {
@@ -104,14 +105,14 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
         c.crop_height = s["height"].get<int>();
         c.crop_width = s["width"].get<int>();
       } else {
-        return Status::error(name +
-                             ": \"crop_size\" must be an integer or {\"height\": H, "
-                             "\"width\": W}, got " +
-                             s.dump());
+        return Status::invalid_argument(name +
+                                        ": \"crop_size\" must be an integer or {\"height\": H, "
+                                        "\"width\": W}, got " +
+                                        s.dump());
       }
     }
   } catch (const json::exception& e) {
-    return Status::error(name + ": " + e.what());
+    return Status::invalid_argument(name + ": " + e.what());
   }
   CLIPSEARCH_RETURN_IF_ERROR(read_triple(j, "image_mean", name, c.mean));
   CLIPSEARCH_RETURN_IF_ERROR(read_triple(j, "image_std", name, c.std));
@@ -124,7 +125,7 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
 Result<PreprocessConfig> preprocess_config_parse_open_clip(const std::string& text,
                                                            const std::string& name) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::error(name + ": not a JSON object");
+  if (j.is_discarded() || !j.is_object()) return Status::corruption(name + ": not a JSON object");
   // ref: open_clip 2.23 image_transform(is_train=False, resize_mode="shortest"):
   // Resize(image_size, BICUBIC) on the shortest edge, CenterCrop(image_size) (torchvision
   // rounding), ToTensor (float32 / 255), Normalize(mean, std).
@@ -141,7 +142,8 @@ Result<PreprocessConfig> preprocess_config_parse_open_clip(const std::string& te
       } else if (s.is_array() && s.size() == 2 && s[0] == s[1]) {
         size = s[0].get<int>();
       } else {
-        return Status::error(name + ": non-square image_size " + s.dump() + " is not supported");
+        return Status::unsupported(name + ": non-square image_size " + s.dump() +
+                                   " is not supported");
       }
     }
     c.shortest_edge = c.crop_height = c.crop_width = size;
@@ -151,18 +153,18 @@ Result<PreprocessConfig> preprocess_config_parse_open_clip(const std::string& te
       if (interp == "bilinear") {
         c.resample = ResampleFilter::kBilinear;
       } else if (interp != "bicubic" && interp != "random") {
-        return Status::error(name + ": interpolation \"" + interp + "\" is not supported");
+        return Status::unsupported(name + ": interpolation \"" + interp + "\" is not supported");
       }
       std::string mode = p.value("resize_mode", "shortest");
       if (mode != "shortest") {
-        return Status::error(name + ": resize_mode \"" + mode +
-                             "\" is not supported (only \"shortest\")");
+        return Status::unsupported(name + ": resize_mode \"" + mode +
+                                   "\" is not supported (only \"shortest\")");
       }
       CLIPSEARCH_RETURN_IF_ERROR(read_triple(p, "mean", name, c.mean));
       CLIPSEARCH_RETURN_IF_ERROR(read_triple(p, "std", name, c.std));
     }
   } catch (const json::exception& e) {
-    return Status::error(name + ": " + e.what());
+    return Status::invalid_argument(name + ": " + e.what());
   }
   CLIPSEARCH_RETURN_IF_ERROR(positive(c.shortest_edge, "image_size", name));
   return c;
@@ -179,7 +181,7 @@ Result<PreprocessConfig> preprocess_config_load(const std::string& model_dir) {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_text(oc));
     return preprocess_config_parse_open_clip(text, oc);
   }
-  return Status::error(
+  return Status::not_found(
       model_dir + ": no preprocessor_config.json or open_clip_config.json in the model folder");
 }
 

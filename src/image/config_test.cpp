@@ -38,12 +38,17 @@ TEST(PreprocessConfig, ErrorsNameTheFile) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("p.json"), std::string::npos);
   EXPECT_NE(bad.status().message().find("shortest_edge"), std::string::npos);
-  EXPECT_FALSE(preprocess_config_parse_hf(R"({"resample": 0})", "p.json").ok());
-  EXPECT_FALSE(preprocess_config_parse_hf("not json", "p.json").ok());
-  EXPECT_FALSE(preprocess_config_parse_hf(R"({"size": -3})", "p.json").ok());
-  EXPECT_FALSE(preprocess_config_parse_hf(R"({"image_mean": [1, 2]})", "p.json").ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  auto code = [](const std::string& text) {
+    return preprocess_config_parse_hf(text, "p.json").status().code();
+  };
+  EXPECT_EQ(code(R"({"resample": 0})"), StatusCode::kUnsupported);
+  EXPECT_EQ(code("not json"), StatusCode::kCorruption);
+  EXPECT_EQ(code(R"({"size": -3})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(R"({"image_mean": [1, 2]})"), StatusCode::kInvalidArgument);
   auto missing = preprocess_config_load("/nonexistent-model");
   ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("/nonexistent-model"), std::string::npos);
 }
 
@@ -58,11 +63,13 @@ TEST(PreprocessConfig, OpenClip) {
   EXPECT_TRUE(c->crop_round_half_even);
   EXPECT_TRUE(c->rescale_in_float32);
   EXPECT_EQ(c->mean[1], 0.5f);
-  EXPECT_FALSE(preprocess_config_parse_open_clip(
-                   R"({"model_cfg": {"vision_cfg": {"image_size": 224}},
-                       "preprocess_cfg": {"resize_mode": "squash"}})",
-                   "o.json")
-                   .ok());
+  EXPECT_EQ(preprocess_config_parse_open_clip(
+                R"({"model_cfg": {"vision_cfg": {"image_size": 224}},
+                    "preprocess_cfg": {"resize_mode": "squash"}})",
+                "o.json")
+                .status()
+                .code(),
+            StatusCode::kUnsupported);
   EXPECT_FALSE(preprocess_config_parse_open_clip(R"({"model_cfg": {}})", "o.json").ok());
 }
 

@@ -92,14 +92,15 @@ const char* image_format_name(ImageFormat f) {
 Status image_check_pixel_limit(int64_t w, int64_t h, const std::string& name,
                                const DecodeOptions& options) {
   if (w * h <= options.max_pixels) return Status();
-  return Status::error(name + ": " + std::to_string(w) + "x" + std::to_string(h) + " = " +
-                       std::to_string(w * h) + " pixels exceeds the limit of " +
-                       std::to_string(options.max_pixels) + " (a possible decompression bomb)");
+  return Status::invalid_argument(name + ": " + std::to_string(w) + "x" + std::to_string(h) +
+                                  " = " + std::to_string(w * h) + " pixels exceeds the limit of " +
+                                  std::to_string(options.max_pixels) +
+                                  " (a possible decompression bomb)");
 }
 
 Status image_timeout_error(const std::string& name, const DecodeOptions& options) {
-  return Status::error(name + ": decoding took longer than the limit of " +
-                       std::to_string(options.timeout_seconds) + " s");
+  return Status::invalid_argument(name + ": decoding took longer than the limit of " +
+                                  std::to_string(options.timeout_seconds) + " s");
 }
 
 int image_fast_shrink(int64_t w, int64_t h, const DecodeOptions& options) {
@@ -112,20 +113,21 @@ int image_fast_shrink(int64_t w, int64_t h, const DecodeOptions& options) {
 
 Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std::string& name,
                                      const DecodeOptions& options) {
-  if (size == 0) return Status::error(name + ": empty file");
+  if (size == 0) return Status::corruption(name + ": empty file");
   const ImageFormat format = image_sniff_format(data, size);
   if (format == ImageFormat::kUnknown) {
-    return Status::error(name +
-                         ": not a supported image (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIF), "
-                         "judged by its first bytes");
+    return Status::unsupported(name +
+                               ": not a supported image (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIF), "
+                               "judged by its first bytes");
   }
   if (format == ImageFormat::kBmp) return bmp_decode(data, size, name, options);
   const std::string what = name + ": " + image_format_name(format);
   if (format == ImageFormat::kJpeg) {
     const int scans = image_jpeg_scan_count(data, size);
     if (scans > kMaxJpegScans) {
-      return Status::error(what + ": " + std::to_string(scans) + " scans, more than the limit of " +
-                           std::to_string(kMaxJpegScans) + " (a possible decoding bomb)");
+      return Status::invalid_argument(
+          what + ": " + std::to_string(scans) + " scans, more than the limit of " +
+          std::to_string(kMaxJpegScans) + " (a possible decoding bomb)");
     }
     return jpeg_decode(data, size, name, options);
   }
@@ -142,7 +144,7 @@ Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const st
   ImageHeader h;
   h.format = image_sniff_format(data, size);
   if (h.format == ImageFormat::kUnknown) {
-    return Status::error(name + ": not a supported image, judged by its first bytes");
+    return Status::unsupported(name + ": not a supported image, judged by its first bytes");
   }
   if (h.format == ImageFormat::kBmp) {  // BITMAPCOREHEADER (12 bytes) or a later header
     auto le = [&](size_t at, int bytes) {

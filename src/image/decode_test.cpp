@@ -90,11 +90,13 @@ TEST(Decode, BadFilesGiveErrorsNamingTheFile) {
   auto empty = image_decode_memory(nullptr, 0, "empty.jpg");
   ASSERT_FALSE(empty.ok());
   EXPECT_TRUE(has(empty.status(), "empty.jpg: empty file")) << empty.status().message();
+  EXPECT_EQ(empty.status().code(), StatusCode::kCorruption);
 
   const uint8_t garbage[] = "this is not an image at all, just some text";
   auto g = image_decode_memory(garbage, sizeof garbage, "notes.png");
   ASSERT_FALSE(g.ok());
   EXPECT_TRUE(has(g.status(), "notes.png: not a supported image")) << g.status().message();
+  EXPECT_EQ(g.status().code(), StatusCode::kUnsupported);
 
   for (const char* suffix : {".jpg", ".png", ".webp", ".tif"}) {
     auto full = encode(64, 48, 3, false, suffix);
@@ -102,22 +104,26 @@ TEST(Decode, BadFilesGiveErrorsNamingTheFile) {
     auto t = image_decode_memory(cut.data(), cut.size(), std::string("cut") + suffix);
     ASSERT_FALSE(t.ok()) << suffix << " truncated file decoded";
     EXPECT_TRUE(has(t.status(), std::string("cut") + suffix)) << t.status().message();
+    EXPECT_EQ(t.status().code(), StatusCode::kCorruption) << t.status().message();
     // Magic bytes followed by garbage.
     std::vector<uint8_t> bad(full.begin(), full.begin() + 12);
     bad.resize(300, 0x5A);
     auto b = image_decode_memory(bad.data(), bad.size(), std::string("bad") + suffix);
     ASSERT_FALSE(b.ok()) << suffix;
     EXPECT_TRUE(has(b.status(), std::string("bad") + suffix)) << b.status().message();
+    EXPECT_EQ(b.status().code(), StatusCode::kCorruption) << b.status().message();
   }
 
   const uint8_t bmp[64] = {'B', 'M'};
   auto bm = image_decode_memory(bmp, sizeof bmp, "old.bmp");
   ASSERT_FALSE(bm.ok());
   EXPECT_TRUE(has(bm.status(), "old.bmp: BMP: unsupported header size 0")) << bm.status().message();
+  EXPECT_EQ(bm.status().code(), StatusCode::kUnsupported);
 
   auto missing = image_decode_file("/nonexistent/photo.jpg");
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(has(missing.status(), "/nonexistent/photo.jpg")) << missing.status().message();
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
 }
 
 // libvips' error buffer is process-wide: decodes failing at the same time must still each get
@@ -216,6 +222,7 @@ TEST(Decode, PixelLimitIsCheckedOnTheHeader) {
   ASSERT_FALSE(b.ok());
   EXPECT_TRUE(has(b.status(), "bomb.png: 30000x30000 = 900000000 pixels exceeds the limit"))
       << b.status().message();
+  EXPECT_EQ(b.status().code(), StatusCode::kInvalidArgument);
 
   auto png = encode(10, 10, 3, false, ".png");
   DecodeOptions opt;
@@ -264,6 +271,7 @@ TEST(Decode, JpegScanCountAndLimit) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(has(r.status(), "scans.jpg: JPEG: 301 scans, more than the limit of 256"))
       << r.status().message();
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(Decode, TimeLimitStopsDecoding) {
@@ -274,6 +282,7 @@ TEST(Decode, TimeLimitStopsDecoding) {
   ASSERT_FALSE(t.ok());
   EXPECT_TRUE(has(t.status(), "slow.png: decoding took longer than the limit"))
       << t.status().message();
+  EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
 }
 
 // JPEG goes through libjpeg-turbo directly: its progress hook enforces the time limit (also
@@ -287,6 +296,7 @@ TEST(Decode, JpegLimitsAndDamage) {
   ASSERT_FALSE(slow.ok());
   EXPECT_TRUE(has(slow.status(), "slow.jpg: decoding took longer than the limit"))
       << slow.status().message();
+  EXPECT_EQ(slow.status().code(), StatusCode::kInvalidArgument);
 
   auto jpg = encode(320, 240, 3, false, ".jpg");
   for (size_t cut : {jpg.size() / 4, jpg.size() / 2, jpg.size() - 40}) {
@@ -294,6 +304,7 @@ TEST(Decode, JpegLimitsAndDamage) {
     ASSERT_FALSE(t.ok()) << cut;
     EXPECT_TRUE(has(t.status(), "cut.jpg: JPEG: Premature end of JPEG file"))
         << t.status().message();
+    EXPECT_EQ(t.status().code(), StatusCode::kCorruption);
   }
   std::vector<uint8_t> corrupt = jpg;
   for (size_t i = corrupt.size() / 2; i < corrupt.size() / 2 + 30; ++i) {

@@ -130,7 +130,7 @@ Result<RgbImage> jpeg_decode(const uint8_t* data, size_t size, const std::string
   j_decompress_ptr c = &s.cinfo;
   auto failure = [&]() -> Status {
     if (s.timed_out) return image_timeout_error(name, options);
-    return Status::error(what + ": " + s.message);
+    return Status::corruption(what + ": " + s.message);
   };
 
   if (!guarded(&s, [&] {
@@ -157,8 +157,8 @@ Result<RgbImage> jpeg_decode(const uint8_t* data, size_t size, const std::string
       c->out_color_space = JCS_CMYK;
       break;
     default:
-      return Status::error(what + ": unsupported colour space (" +
-                           std::to_string(c->num_components) + " components)");
+      return Status::unsupported(what + ": unsupported colour space (" +
+                                 std::to_string(c->num_components) + " components)");
   }
   c->scale_num = 1;
   c->scale_denom =

@@ -48,7 +48,7 @@ Status image_preprocess_batch(const std::vector<std::string>& paths, const Prepr
   const int h = config.do_center_crop ? config.crop_height : 0;
   const int w = config.do_center_crop ? config.crop_width : 0;
   if (h == 0 || w == 0) {
-    return Status::error("batch preprocessing needs a centre crop (images of one size)");
+    return Status::invalid_argument("batch preprocessing needs a centre crop (images of one size)");
   }
   const size_t per_image = static_cast<size_t>(3) * h * w;
   out->assign(paths.size() * per_image, 0.0f);

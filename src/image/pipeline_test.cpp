@@ -29,6 +29,7 @@ TEST(Pipeline, BatchFillsOneTensorPerFileAndNamesFailures) {
   Status st = image_preprocess_batch(files, cfg, {}, &out, &statuses);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("missing.png"), std::string::npos) << st.message();
+  EXPECT_EQ(st.code(), StatusCode::kNotFound);  // the failed file's own code
   ASSERT_EQ(statuses.size(), 3u);
   EXPECT_TRUE(statuses[0].ok());
   EXPECT_FALSE(statuses[1].ok());

@@ -35,8 +35,8 @@ Result<std::string> image_encode_jpeg(const RgbImage& image, int quality) {
                            std::to_string(image.height) + " image";
   if (image.width <= 0 || image.height <= 0 ||
       image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
-    return Status::error(what + ": " + std::to_string(image.pixels.size()) +
-                         " bytes of pixels, expected width x height x 3");
+    return Status::invalid_argument(what + ": " + std::to_string(image.pixels.size()) +
+                                    " bytes of pixels, expected width x height x 3");
   }
   std::string jpeg;
   {

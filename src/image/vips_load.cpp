@@ -116,7 +116,7 @@ Result<SampleLayout> layout_of(VipsImage* im, const std::string& name) {
       if (cmyk) return SampleLayout::kCmykAlpha;
       break;
   }
-  return Status::error(name + ": unsupported image with " + std::to_string(bands) + " bands");
+  return Status::unsupported(name + ": unsupported image with " + std::to_string(bands) + " bands");
 }
 
 // The decode itself, under a shared hold of the error gate. A libvips failure sets `failed`
@@ -129,10 +129,10 @@ Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t siz
   ImageRef img;
   if (open_image(format, data, size, 1, &img.p) != 0) {
     *failed = VipsStep::kOpen;
-    return Status::error(what);
+    return Status::corruption(what);
   }
   const int64_t w = vips_image_get_width(img.p), h = vips_image_get_height(img.p);
-  if (w <= 0 || h <= 0) return Status::error(what + ": empty image");
+  if (w <= 0 || h <= 0) return Status::corruption(what + ": empty image");
   CLIPSEARCH_RETURN_IF_ERROR(image_check_pixel_limit(w, h, name, options));
   if (format == ImageFormat::kWebp) {
     // Shrink on load by 2, 4 or 8, never below twice the target short side.
@@ -141,7 +141,7 @@ Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t siz
       ImageRef shrunk;
       if (open_image(format, data, size, *shrink, &shrunk.p) != 0) {
         *failed = VipsStep::kOpen;
-        return Status::error(what);
+        return Status::corruption(what);
       }
       std::swap(img.p, shrunk.p);
     }
@@ -149,7 +149,7 @@ Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t siz
 
   const VipsBandFormat band_format = vips_image_get_format(img.p);
   if (band_format != VIPS_FORMAT_UCHAR && band_format != VIPS_FORMAT_USHORT) {
-    return Status::error(what + ": unsupported sample format (only 8- and 16-bit integer)");
+    return Status::unsupported(what + ": unsupported sample format (only 8- and 16-bit integer)");
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(SampleLayout layout, layout_of(img.p, name));
   const int orientation = options.exif == ExifMode::kApply ? vips_image_get_orientation(img.p) : 1;
@@ -164,7 +164,7 @@ Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t siz
   if (!pixels) {
     if (deadline.expired) return image_timeout_error(name, options);
     *failed = VipsStep::kPixels;
-    return Status::error(what);
+    return Status::corruption(what);
   }
   GifFirstFrame gif;
   if (format == ImageFormat::kGif && !samples_are_16bit(band_format) &&
@@ -205,8 +205,8 @@ Result<RgbImage> vips_decode(ImageFormat format, const uint8_t* data, size_t siz
   Result<RgbImage> image = decode_held(format, data, size, name, options, &shrink, &failed);
   if (failed == VipsStep::kNone) return image;
   const std::string what = name + ": " + image_format_name(format);
-  return Status::error(what + (failed == VipsStep::kOpen ? " header: " : ": ") +
-                       replay_failure(format, data, size, shrink, failed));
+  return Status::corruption(what + (failed == VipsStep::kOpen ? " header: " : ": ") +
+                            replay_failure(format, data, size, shrink, failed));
 }
 
 Status vips_read_header(const uint8_t* data, size_t size, const std::string& name,
@@ -244,7 +244,7 @@ Status vips_read_header(const uint8_t* data, size_t size, const std::string& nam
   const std::string message =
       open_header(&img.p) != 0 ? vips_error_message() : "failed once, then read on a second try";
   vips_error_clear();
-  return Status::error(name + ": " + image_format_name(format) + " header: " + message);
+  return Status::corruption(name + ": " + image_format_name(format) + " header: " + message);
 }
 
 }  // namespace clipsearch

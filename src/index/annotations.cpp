@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <string>
+
+#include "index/sqlite_status.h"
 
 namespace clipsearch {
 namespace {
@@ -71,13 +74,17 @@ Result<std::unique_ptr<Annotations>> Annotations::open(const std::string& path) 
   if (rc != SQLITE_OK) {
     const std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
-    return Status::error(path + ": cannot open the catalog (" + message +
-                         "); run `clipsearch index` first");
+    std::error_code ec;
+    const StatusCode code = (rc & 0xff) == SQLITE_CANTOPEN && !std::filesystem::exists(path, ec)
+                                ? StatusCode::kNotFound
+                                : sqlite_status_code(rc);
+    return Status::error(
+        code, path + ": cannot open the catalog (" + message + "); run `clipsearch index` first");
   }
   std::unique_ptr<Annotations> a(new Annotations(path, db));
   sqlite3_busy_timeout(db, 10000);
   Statement check(db, "SELECT 1 FROM images LIMIT 1");
-  if (!check.ok()) return Status::error(path + ": not a clipsearch catalog");
+  if (!check.ok()) return Status::corruption(path + ": not a clipsearch catalog");
   CLIPSEARCH_RETURN_IF_ERROR(a->exec(kSchema));
   return a;
 }
@@ -89,13 +96,14 @@ Status Annotations::exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
     const std::string text = message ? message : sqlite3_errmsg(db_);
     sqlite3_free(message);
-    return Status::error(path_ + ": " + text);
+    return Status::error(sqlite_status_code(sqlite3_extended_errcode(db_)), path_ + ": " + text);
   }
   return Status();
 }
 
 Status Annotations::error(const char* what) const {
-  return Status::error(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+  return Status::error(sqlite_status_code(sqlite3_extended_errcode(db_)),
+                       path_ + ": " + what + ": " + sqlite3_errmsg(db_));
 }
 
 Status Annotations::put_labels(const std::vector<ImageLabel>& labels) {
@@ -255,7 +263,7 @@ Status Annotations::add_click(const std::string& user, int64_t image_id, int64_t
   if (!exists.ok()) return error("recording a click");
   exists.bind(1, image_id);
   if (exists.step() != SQLITE_ROW) {
-    return Status::error("image " + std::to_string(image_id) + ": not in the index");
+    return Status::not_found("image " + std::to_string(image_id) + ": not in the index");
   }
   Statement put(db_, "INSERT INTO clicks(user, image_id, at_ns) VALUES(?, ?, ?)");
   if (!put.ok()) return error("recording a click");

@@ -10,7 +10,9 @@
 //   vector index can never name another image.
 #include "index/catalog.h"
 
+#include "core/errno_status.h"
 #include "index/catalog_internal.h"
+#include "index/sqlite_status.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -97,7 +99,7 @@ Status Catalog::error(const char* what) const {
   if ((code & 0xff) == SQLITE_FULL || code == SQLITE_IOERR_WRITE || code == SQLITE_IOERR_FSYNC) {
     msg += " (is the disk full? the catalog is unchanged since the last completed batch)";
   }
-  return Status::error(msg);
+  return Status::error(sqlite_status_code(code), msg);
 }
 
 Status Catalog::exec(const char* sql) {
@@ -109,7 +111,7 @@ Status Catalog::exec(const char* sql) {
     if (code == SQLITE_FULL || code == SQLITE_IOERR) {
       msg += " (is the disk full? every batch committed before this one is kept)";
     }
-    return Status::error(msg);
+    return Status::error(sqlite_status_code(code), msg);
   }
   return Status();
 }
@@ -129,12 +131,13 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path, Mode mod
   namespace fs = std::filesystem;
   std::error_code ec;
   if (mode == Mode::kReadOnly && !fs::exists(path, ec)) {
-    return Status::error(path + ": no catalog here (`clipsearch index PATH...` creates one)");
+    return Status::not_found(path + ": no catalog here (`clipsearch index PATH...` creates one)");
   }
   if (mode == Mode::kReadWrite) {
     const fs::path parent = fs::path(path).parent_path();
     if (!parent.empty()) fs::create_directories(parent, ec);
-    if (ec) return Status::error(parent.string() + ": cannot create folder: " + ec.message());
+    if (ec)
+      return errno_status(ec.value(), parent.string() + ": cannot create folder: " + ec.message());
   }
   sqlite3* db = nullptr;
   const int flags =
@@ -144,7 +147,7 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path, Mode mod
     std::string msg =
         path + ": cannot open the catalog: " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close_v2(db);
-    return Status::error(msg);
+    return Status::error(sqlite_status_code(rc), msg);
   }
   std::unique_ptr<Catalog> catalog(new Catalog(path, db));
   CLIPSEARCH_RETURN_IF_ERROR(catalog->setup(mode));
@@ -185,15 +188,15 @@ Status Catalog::setup(Mode mode) {
     CLIPSEARCH_RETURN_IF_ERROR(exec("COMMIT"));
   }
   auto version = get_meta("schema_version");
-  if (!version.ok()) return Status::error(path_ + ": not a clipsearch catalog");
-  if (!version->has_value()) return Status::error(path_ + ": not a clipsearch catalog");
+  if (!version.ok()) return Status::corruption(path_ + ": not a clipsearch catalog");
+  if (!version->has_value()) return Status::corruption(path_ + ": not a clipsearch catalog");
   // A version-1 catalog opened read-only (a search before the first `index` with this build)
   // is read as it is: no colour signatures.
   has_colors_ = **version == std::to_string(kCatalogSchemaVersion);
   if (!has_colors_ && !(mode == Mode::kReadOnly && **version == "1")) {
-    return Status::error(path_ + ": catalog schema version " + **version +
-                         ", this clipsearch reads versions 1 and " +
-                         std::to_string(kCatalogSchemaVersion));
+    return Status::unsupported(path_ + ": catalog schema version " + **version +
+                               ", this clipsearch reads versions 1 and " +
+                               std::to_string(kCatalogSchemaVersion));
   }
   auto dim = get_meta("embed_dim");
   if (dim.ok() && dim->has_value()) embed_dim_ = std::atoll((*dim)->c_str());
@@ -245,14 +248,14 @@ Status Catalog::check_model(const ModelIdentity& model) {
   CLIPSEARCH_ASSIGN_OR_RETURN(auto stored, this->model());
   if (!stored) return Status();
   if (stored->fingerprint != model.fingerprint) {
-    return Status::error(path_ + ": this catalog was made with model '" + stored->name +
-                         "' (fingerprint " + stored->fingerprint.substr(0, 16) + ", " +
-                         std::to_string(stored->embed_dim) + " dimensions), not with '" +
-                         model.name + "' (fingerprint " + model.fingerprint.substr(0, 16) + ", " +
-                         std::to_string(model.embed_dim) +
-                         " dimensions); use the catalog's model, or re-embed it with `clipsearch "
-                         "reindex --model " +
-                         model.name + " --db " + path_ + "`, or give another catalog with --db");
+    return Status::invalid_argument(
+        path_ + ": this catalog was made with model '" + stored->name + "' (fingerprint " +
+        stored->fingerprint.substr(0, 16) + ", " + std::to_string(stored->embed_dim) +
+        " dimensions), not with '" + model.name + "' (fingerprint " +
+        model.fingerprint.substr(0, 16) + ", " + std::to_string(model.embed_dim) +
+        " dimensions); use the catalog's model, or re-embed it with `clipsearch "
+        "reindex --model " +
+        model.name + " --db " + path_ + "`, or give another catalog with --db");
   }
   return Status();
 }
@@ -262,9 +265,9 @@ Status Catalog::bind_model(const ModelIdentity& model) {
   if (stored) {
     CLIPSEARCH_RETURN_IF_ERROR(check_model(model));
     if (stored->pipeline != model.pipeline) {
-      return Status::error(path_ + ": this catalog's images were decoded with '" +
-                           stored->pipeline + "', not '" + model.pipeline +
-                           "'; give the same options, or re-embed with `clipsearch reindex`");
+      return Status::invalid_argument(
+          path_ + ": this catalog's images were decoded with '" + stored->pipeline + "', not '" +
+          model.pipeline + "'; give the same options, or re-embed with `clipsearch reindex`");
     }
     return Status();
   }
@@ -435,7 +438,7 @@ Status Catalog::detach_wal() {
         s && sqlite3_step(s) == SQLITE_ROW &&
         std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) == "delete";
     sqlite3_finalize(s);
-    if (!done) st = Status::error(path_ + ": is open in another process");
+    if (!done) st = Status::busy(path_ + ": is open in another process");
   }
   return st;
 }
@@ -459,17 +462,18 @@ Result<CatalogLock> CatalogLock::acquire(const std::string& catalog_path) {
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Status::error(lock_path + ": cannot open the lock file: " + std::strerror(errno));
+    const int e = errno;
+    return errno_status(e, lock_path + ": cannot open the lock file: " + std::strerror(e));
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
     ::close(fd);
     if (e == EWOULDBLOCK) {
-      return Status::error(catalog_path +
-                           ": another clipsearch is indexing this catalog (it holds " + lock_path +
-                           "); wait for it to finish, or give another --db");
+      return Status::busy(catalog_path +
+                          ": another clipsearch is indexing this catalog (it holds " + lock_path +
+                          "); wait for it to finish, or give another --db");
     }
-    return Status::error(lock_path + ": cannot lock: " + std::strerror(e));
+    return Status::io_error(lock_path + ": cannot lock: " + std::strerror(e));
   }
   return CatalogLock(fd);
 }

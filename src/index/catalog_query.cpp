@@ -136,7 +136,8 @@ Result<std::vector<float>> Catalog::get_embedding(int64_t id) {
   StmtGuard guard(s);
   sqlite3_bind_int64(s, 1, id);
   const int rc = sqlite3_step(s);
-  if (rc == SQLITE_DONE) return Status::error(path_ + ": no image with id " + std::to_string(id));
+  if (rc == SQLITE_DONE)
+    return Status::not_found(path_ + ": no image with id " + std::to_string(id));
   if (rc != SQLITE_ROW) return error("reading an embedding");
   const std::string bytes = column_bytes(s, 0);
   std::vector<float> e(bytes.size() / sizeof(float));
@@ -185,9 +186,10 @@ Status Catalog::for_each_embedding(
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (static_cast<size_t>(sqlite3_column_bytes(s, 1)) != bytes) {
-      return Status::error(path_ + ": image " + std::to_string(sqlite3_column_int64(s, 0)) +
-                           " has an embedding of " + std::to_string(sqlite3_column_bytes(s, 1)) +
-                           " bytes, expected " + std::to_string(bytes));
+      return Status::corruption(path_ + ": image " + std::to_string(sqlite3_column_int64(s, 0)) +
+                                " has an embedding of " +
+                                std::to_string(sqlite3_column_bytes(s, 1)) + " bytes, expected " +
+                                std::to_string(bytes));
     }
     std::memcpy(aligned.data(), sqlite3_column_blob(s, 1), bytes);
     if (!fn(sqlite3_column_int64(s, 0), aligned.data())) break;

@@ -186,6 +186,9 @@ TEST(Catalog, SearchSideApi) {
   EXPECT_EQ(snap->generation, 1);
   EXPECT_EQ(snap->vectors.size(), 3 * kDim);
   EXPECT_EQ(snap->vectors[kDim], 2.0f);
+  auto unknown = c->get_embedding(999);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound) << unknown.status().message();
 
   // Rows by id keep the order asked for and leave out unknown ids.
   auto rows = c->get_images({d, 999, a});
@@ -221,6 +224,7 @@ TEST(Catalog, AnotherModelIsAClearError) {
   ASSERT_TRUE(c.ok());
   Status st = (*c)->bind_model(test_model("ViT-L-14", "ffee"));
   ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("'tiny'"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("'ViT-L-14'"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("clipsearch reindex --model ViT-L-14"), std::string::npos);
@@ -228,7 +232,7 @@ TEST(Catalog, AnotherModelIsAClearError) {
   EXPECT_TRUE((*c)->check_model(test_model("renamed", "ab12")).ok());  // fingerprint decides
   ModelIdentity other_pipeline = test_model();
   other_pipeline.pipeline = "decode=fast";
-  EXPECT_FALSE((*c)->bind_model(other_pipeline).ok());
+  EXPECT_EQ((*c)->bind_model(other_pipeline).code(), StatusCode::kInvalidArgument);
 }
 
 TEST(Catalog, RefusesFilesThatAreNotCatalogs) {
@@ -237,16 +241,19 @@ TEST(Catalog, RefusesFilesThatAreNotCatalogs) {
   auto c = Catalog::open(tmp.file("junk.db"), Catalog::Mode::kReadWrite);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("junk.db"), std::string::npos) << c.status().message();
+  EXPECT_EQ(c.status().code(), StatusCode::kCorruption);
   auto missing = Catalog::open(tmp.file("none.db"), Catalog::Mode::kReadOnly);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("clipsearch index"), std::string::npos);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   // Another SQLite database is not a catalog either.
   sqlite3* db = nullptr;
   sqlite3_open(tmp.file("other.db").c_str(), &db);
   sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
   sqlite3_close(db);
   auto other = Catalog::open(tmp.file("other.db"), Catalog::Mode::kReadOnly);
-  EXPECT_FALSE(other.ok());
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), StatusCode::kCorruption) << other.status().message();
 }
 
 TEST(Catalog, ColourSignaturesAndTheVersionOneMigration) {
@@ -308,6 +315,7 @@ TEST(Catalog, ColourSignaturesAndTheVersionOneMigration) {
   auto future = Catalog::open(path, Catalog::Mode::kReadOnly);
   ASSERT_FALSE(future.ok());
   EXPECT_NE(future.status().message().find("schema version 99"), std::string::npos);
+  EXPECT_EQ(future.status().code(), StatusCode::kUnsupported);
 }
 
 TEST(Catalog, RootsKeepTheirExcludes) {
@@ -332,6 +340,7 @@ TEST(CatalogLock, OneHolderAndReleasedWhenTheProcessDies) {
     auto second = CatalogLock::acquire(db);
     ASSERT_FALSE(second.ok());
     EXPECT_NE(second.status().message().find("another clipsearch is indexing"), std::string::npos);
+    EXPECT_EQ(second.status().code(), StatusCode::kBusy);
   }
   EXPECT_TRUE(CatalogLock::acquire(db).ok());
   // A child takes the lock and dies without releasing it: the kernel drops it.
@@ -348,7 +357,7 @@ TEST(CatalogLock, OneHolderAndReleasedWhenTheProcessDies) {
   char c = 0;
   ASSERT_EQ(read(pipefd[0], &c, 1), 1);
   EXPECT_EQ(c, 'y');
-  EXPECT_FALSE(CatalogLock::acquire(db).ok());
+  EXPECT_EQ(CatalogLock::acquire(db).status().code(), StatusCode::kBusy);
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   EXPECT_TRUE(CatalogLock::acquire(db).ok());

@@ -145,12 +145,12 @@ int64_t HnswIndex::memory_bytes() const {
 
 Result<HnswIndex> HnswIndex::build(const VectorView& rows, const HnswParams& params) {
   if (rows.dim <= 0 || rows.count < 0 || rows.count > UINT32_MAX) {
-    return Status::error("hnsw build: bad shape [" + std::to_string(rows.count) + ", " +
-                         std::to_string(rows.dim) + "]");
+    return Status::invalid_argument("hnsw build: bad shape [" + std::to_string(rows.count) + ", " +
+                                    std::to_string(rows.dim) + "]");
   }
   if (params.m < 2 || params.m > 256 || params.ef_construction < 1) {
-    return Status::error("hnsw build: bad parameters M " + std::to_string(params.m) +
-                         ", ef_construction " + std::to_string(params.ef_construction));
+    return Status::invalid_argument("hnsw build: bad parameters M " + std::to_string(params.m) +
+                                    ", ef_construction " + std::to_string(params.ef_construction));
   }
   HnswIndex index;
   index.impl_ = std::make_unique<Impl>();
@@ -191,8 +191,8 @@ Status HnswIndex::save(const std::string& path, const VectorFileInfo& info) cons
   assert(impl_);
   const Impl& impl = *impl_;
   if (info.model_id.size() > kMaxModelIdBytes) {
-    return Status::error(path + ": model id longer than " + std::to_string(kMaxModelIdBytes) +
-                         " bytes: " + info.model_id);
+    return Status::invalid_argument(path + ": model id longer than " +
+                                    std::to_string(kMaxModelIdBytes) + " bytes: " + info.model_id);
   }
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
@@ -335,12 +335,13 @@ Result<HnswIndex> HnswIndex::open(const std::string& path, const VectorFileInfo&
   CLIPSEARCH_ASSIGN_OR_RETURN(MappedFile map, MappedFile::open(path));
   const uint64_t size = map.size();
   auto corrupt = [&](const std::string& what) {
-    return Status::error(path + ": corrupt HNSW index: " + what);
+    return Status::corruption(path + ": corrupt HNSW index: " + what);
   };
   CLIPSEARCH_ASSIGN_OR_RETURN(const Header h, read_index_header<Header>(map, path, kKind));
   if (h.file_size != size) {
-    return Status::error(path + ": truncated or extended: header says " +
-                         std::to_string(h.file_size) + " bytes, file has " + std::to_string(size));
+    return Status::corruption(path + ": truncated or extended: header says " +
+                              std::to_string(h.file_size) + " bytes, file has " +
+                              std::to_string(size));
   }
   if (h.dim == 0 || h.dim > 65536 || h.count > UINT32_MAX || h.m < 2 || h.m > 256 ||
       h.model_id_size > kMaxModelIdBytes || h.graph_offset != kHeaderSize ||

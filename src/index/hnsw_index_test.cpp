@@ -236,7 +236,7 @@ TEST(Hnsw, DamagedFilesAreRefusedNeverCrash) {
 
   for (size_t size : {size_t{0}, size_t{100}, size_t{320}, size_t{1000}, bytes.size() - 1}) {
     testing::write_file(bad, bytes.substr(0, size));
-    EXPECT_FALSE(HnswIndex::open(bad, kInfo).ok()) << size;
+    EXPECT_EQ(HnswIndex::open(bad, kInfo).status().code(), StatusCode::kCorruption) << size;
   }
   std::string flipped = bytes;
   flipped[bytes.size() / 2] ^= 1;
@@ -244,6 +244,7 @@ TEST(Hnsw, DamagedFilesAreRefusedNeverCrash) {
   auto st = HnswIndex::open(bad, kInfo);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.status().message().find("checksum mismatch"), std::string::npos);
+  EXPECT_EQ(st.status().code(), StatusCode::kCorruption);
 
   // Random damage behind a valid checksum: refused, or (damage in vector data) searchable.
   std::mt19937_64 rng(1);
@@ -259,6 +260,7 @@ TEST(Hnsw, DamagedFilesAreRefusedNeverCrash) {
       ++refused;
       EXPECT_NE(opened.status().message().find("corrupt HNSW index"), std::string::npos)
           << opened.status().message();
+      EXPECT_EQ(opened.status().code(), StatusCode::kCorruption);
       continue;
     }
     SearchOptions options;
@@ -282,11 +284,12 @@ TEST(Hnsw, FailedSaveKeepsTheOldFile) {
   const std::string before = testing::read_file(path);
   for (const char* step : {"write", "pwrite", "fsync", "rename"}) {
     set_atomic_file_fault_hook([&](const std::string& s, const std::string&) {
-      return s == step ? Status::error("No space left on device") : Status();
+      return s == step ? Status::io_error("No space left on device") : Status();
     });
     Status st = index->save(path, {kInfo.model_id, 8});
     set_atomic_file_fault_hook(nullptr);
     EXPECT_FALSE(st.ok()) << step;
+    EXPECT_EQ(st.code(), StatusCode::kIoError) << step;
     EXPECT_EQ(testing::read_file(path), before) << step;
   }
 }

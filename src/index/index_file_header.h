@@ -30,18 +30,19 @@ template <class Header>
 Result<Header> read_index_header(const MappedFile& map, const std::string& path,
                                  const IndexFileKind& kind) {
   if (map.size() < sizeof(Header)) {
-    return Status::error(path + ": truncated: " + std::to_string(map.size()) +
-                         " bytes, shorter than the " + std::to_string(sizeof(Header)) +
-                         "-byte header");
+    return Status::corruption(path + ": truncated: " + std::to_string(map.size()) +
+                              " bytes, shorter than the " + std::to_string(sizeof(Header)) +
+                              "-byte header");
   }
   Header h;
   std::memcpy(&h, map.data(), sizeof(Header));
   if (std::memcmp(h.magic, kind.magic, sizeof kind.magic) != 0) {
-    return Status::error(path + ": not a clipsearch " + kind.name + " (bad magic)");
+    return Status::corruption(path + ": not a clipsearch " + kind.name + " (bad magic)");
   }
   if (h.version != kind.version) {
-    return Status::error(path + ": " + kind.name + " format version " + std::to_string(h.version) +
-                         ", this build reads version " + std::to_string(kind.version));
+    return Status::unsupported(path + ": " + kind.name + " format version " +
+                               std::to_string(h.version) + ", this build reads version " +
+                               std::to_string(kind.version));
   }
   return h;
 }
@@ -68,8 +69,8 @@ Status verify_index_checksum(const std::string& path, const Header& h,
   sections.insert(sections.end(), data.begin(), data.end());
   const uint32_t sum = checksum_sections(sections);
   if (sum != h.checksum) {
-    return Status::error(path + ": checksum mismatch (file corrupted): stored " +
-                         std::to_string(h.checksum) + ", computed " + std::to_string(sum));
+    return Status::corruption(path + ": checksum mismatch (file corrupted): stored " +
+                              std::to_string(h.checksum) + ", computed " + std::to_string(sum));
   }
   return Status();
 }

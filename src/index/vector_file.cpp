@@ -45,12 +45,12 @@ void layout(uint64_t count, uint64_t dim, Header& h) {
 Status write_vector_file(const std::string& path, const VectorFileInfo& info,
                          const VectorView& rows) {
   if (info.model_id.size() > kMaxModelIdBytes) {
-    return Status::error(path + ": model id longer than " + std::to_string(kMaxModelIdBytes) +
-                         " bytes: " + info.model_id);
+    return Status::invalid_argument(path + ": model id longer than " +
+                                    std::to_string(kMaxModelIdBytes) + " bytes: " + info.model_id);
   }
   if (rows.dim <= 0 || rows.dim > UINT32_MAX || rows.count < 0) {
-    return Status::error(path + ": bad shape [" + std::to_string(rows.count) + ", " +
-                         std::to_string(rows.dim) + "]");
+    return Status::invalid_argument(path + ": bad shape [" + std::to_string(rows.count) + ", " +
+                                    std::to_string(rows.dim) + "]");
   }
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
@@ -85,23 +85,24 @@ Result<VectorFile> VectorFile::open(const std::string& path, const VectorFileInf
   // floats is 2^58 bytes).
   if (h.dim == 0 || h.dim > 65536 || h.count > (uint64_t{1} << 40) ||
       h.model_id_size > kMaxModelIdBytes) {
-    return Status::error(path + ": corrupt header (dim " + std::to_string(h.dim) + ", count " +
-                         std::to_string(h.count) + ", model id size " +
-                         std::to_string(h.model_id_size) + ")");
+    return Status::corruption(path + ": corrupt header (dim " + std::to_string(h.dim) + ", count " +
+                              std::to_string(h.count) + ", model id size " +
+                              std::to_string(h.model_id_size) + ")");
   }
   Header expected_layout{};
   layout(h.count, h.dim, expected_layout);
   if (h.ids_offset != expected_layout.ids_offset ||
       h.vectors_offset != expected_layout.vectors_offset ||
       h.file_size != expected_layout.file_size) {
-    return Status::error(path + ": corrupt header (section offsets do not match dim " +
-                         std::to_string(h.dim) + " and count " + std::to_string(h.count) + ")");
+    return Status::corruption(path + ": corrupt header (section offsets do not match dim " +
+                              std::to_string(h.dim) + " and count " + std::to_string(h.count) +
+                              ")");
   }
   if (size != h.file_size) {
-    return Status::error(path + ": truncated or extended: header says " +
-                         std::to_string(h.file_size) + " bytes for " + std::to_string(h.count) +
-                         " vectors of dim " + std::to_string(h.dim) + ", file has " +
-                         std::to_string(size));
+    return Status::corruption(path + ": truncated or extended: header says " +
+                              std::to_string(h.file_size) + " bytes for " +
+                              std::to_string(h.count) + " vectors of dim " + std::to_string(h.dim) +
+                              ", file has " + std::to_string(size));
   }
   VectorFile file;
   file.info_ = index_identity(h);

@@ -60,9 +60,11 @@ TEST(VectorFile, RoundTrip) {
 }
 
 void expect_refused(const std::string& path, const std::string& words,
-                    const VectorFileInfo& expected = kInfo, int64_t dim = 0) {
+                    const VectorFileInfo& expected = kInfo, int64_t dim = 0,
+                    StatusCode code = StatusCode::kCorruption) {
   auto file = VectorFile::open(path, expected, dim);
   ASSERT_FALSE(file.ok()) << "opened a bad file; wanted: " << words;
+  EXPECT_EQ(file.status().code(), code) << file.status().message();
   EXPECT_NE(file.status().message().find(words), std::string::npos) << file.status().message();
   EXPECT_NE(file.status().message().find(path), std::string::npos) << file.status().message();
 }
@@ -75,7 +77,7 @@ TEST(VectorFile, MismatchesAreRefusedWithTheReason) {
   expect_refused(path, "generation 42, expected 43", {kInfo.model_id, 43});
   expect_refused(path, "model 'openai/clip-vit-base-patch32', expected 'other'", {"other", 42});
   expect_refused(path, "dim 64, expected 512", kInfo, 512);
-  expect_refused(dir.file("missing.bin"), "cannot open");
+  expect_refused(dir.file("missing.bin"), "cannot open", kInfo, 0, StatusCode::kNotFound);
 }
 
 TEST(VectorFile, DamagedFilesAreRefused) {
@@ -109,7 +111,7 @@ TEST(VectorFile, DamagedFilesAreRefused) {
   b = bytes;
   b[8] = 9;  // version
   testing::write_file(bad, b);
-  expect_refused(bad, "format version 9");
+  expect_refused(bad, "format version 9", kInfo, 0, StatusCode::kUnsupported);
   b = bytes;
   b[12] = 95;  // dim 96 -> 95: the size no longer matches
   testing::write_file(bad, b);
@@ -129,11 +131,12 @@ TEST(VectorFile, FailedWriteKeepsTheOldFile) {
   const Rows new_rows = make_rows(5000, 32);
   for (const char* step : {"open", "write", "fsync", "rename"}) {
     set_atomic_file_fault_hook([&](const std::string& s, const std::string&) {
-      return s == step ? Status::error("No space left on device") : Status();
+      return s == step ? Status::io_error("No space left on device") : Status();
     });
     Status st = write_vector_file(path, {kInfo.model_id, 43}, new_rows.view());
     set_atomic_file_fault_hook(nullptr);
     EXPECT_FALSE(st.ok());
+    EXPECT_EQ(st.code(), StatusCode::kIoError) << step;
     EXPECT_NE(st.message().find("No space left on device"), std::string::npos);
     EXPECT_EQ(testing::read_file(path), before) << step;
     EXPECT_TRUE(VectorFile::open(path, kInfo).ok());
@@ -146,10 +149,11 @@ TEST(VectorFile, FailedWriteKeepsTheOldFile) {
 TEST(VectorFile, WriterRefusesBadInput) {
   TempDir dir;
   const Rows rows = make_rows(3, 8);
-  EXPECT_FALSE(write_vector_file(dir.file("a"), {std::string(200, 'm'), 1}, rows.view()).ok());
+  EXPECT_EQ(write_vector_file(dir.file("a"), {std::string(200, 'm'), 1}, rows.view()).code(),
+            StatusCode::kInvalidArgument);
   VectorView zero_dim = rows.view();
   zero_dim.dim = 0;
-  EXPECT_FALSE(write_vector_file(dir.file("a"), kInfo, zero_dim).ok());
+  EXPECT_EQ(write_vector_file(dir.file("a"), kInfo, zero_dim).code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

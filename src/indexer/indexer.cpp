@@ -84,8 +84,8 @@ Status read_whole(int fd, int64_t size, std::vector<uint8_t>* buf) {
   while (done < buf->size()) {
     const ssize_t n = ::read(fd, buf->data() + done, buf->size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::error(std::string("cannot read: ") + std::strerror(errno));
-    if (n == 0) return Status::error("the file shrank while being read");
+    if (n < 0) return Status::io_error(std::string("cannot read: ") + std::strerror(errno));
+    if (n == 0) return Status::unavailable("the file shrank while being read");
     done += static_cast<size_t>(n);
   }
   return Status();
@@ -428,7 +428,8 @@ Result<IndexStats> index_library(Catalog& catalog, Model& model, const Preproces
   } else {
     CLIPSEARCH_ASSIGN_OR_RETURN(roots, catalog.roots());
     if (roots.empty()) {
-      return Status::error(catalog.path() + ": no library roots yet; give PATH... to index");
+      return Status::invalid_argument(catalog.path() +
+                                      ": no library roots yet; give PATH... to index");
     }
   }
 

@@ -314,6 +314,10 @@ TEST_F(IndexerTest, AnUnmountedRootInsideAnotherKeepsItsEntries) {
 }
 
 TEST_F(IndexerTest, StoredRootsAreRescanned) {
+  IndexOptions none;  // no roots given, and none stored yet
+  auto nothing = index_library(*catalog_, *model_, config_, none);
+  ASSERT_FALSE(nothing.ok());
+  EXPECT_EQ(nothing.status().code(), StatusCode::kInvalidArgument) << nothing.status().message();
   put("a.png", testing::make_image(20, 20, 1));
   index();
   put("b.png", testing::make_image(20, 20, 2));

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/errno_status.h"
 #include "core/sha256.h"
 
 namespace clipsearch {
@@ -20,7 +21,10 @@ namespace {
 
 Result<std::string> slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error(path + ": cannot read: " + std::strerror(errno));
+  if (!in) {
+    const int err = errno;  // ifstream opens through open(2), which sets errno
+    return errno_status(err, path + ": cannot read: " + std::strerror(err));
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -29,11 +33,14 @@ Result<std::string> slurp(const std::string& path) {
 // Size, safetensors header and 16 sampled 4 KiB blocks of one weights file.
 Status add_weights_file(const std::string& path, Sha256* h) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::error(path + ": cannot read: " + std::strerror(errno));
+  if (fd < 0) {
+    const int err = errno;
+    return errno_status(err, path + ": cannot read: " + std::strerror(err));
+  }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     ::close(fd);
-    return Status::error(path + ": cannot stat: " + std::strerror(errno));
+    return Status::io_error(path + ": cannot stat: " + std::strerror(errno));
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   h->add(&size, sizeof size);
@@ -101,7 +108,7 @@ Result<ModelIdentity> model_identity(const Model& model, const std::string& name
         shards.insert(file.get<std::string>());
       }
     } catch (const std::exception& e) {
-      return Status::error(weights + ": " + e.what());
+      return Status::corruption(weights + ": " + e.what());
     }
     const std::string dir = fs::path(weights).parent_path().string();
     for (const auto& shard : shards) {

@@ -61,11 +61,16 @@ class Reader {
   Status require_default(const char* key, const json& expected) const {
     auto it = object_.find(key);
     if (it == object_.end() || it->is_null() || *it == expected) return Status();
-    return error(key, "is " + it->dump() + "; only " + expected.dump() + " is supported");
+    return unsupported(key, "is " + it->dump() + "; only " + expected.dump() + " is supported");
   }
 
+  // A value that is wrong in itself (not an integer, out of range).
   Status error(const char* key, const std::string& what) const {
-    return Status::error(where_ + key + " " + what);
+    return Status::invalid_argument(where_ + key + " " + what);
+  }
+  // A valid value naming a feature the engine does not implement.
+  Status unsupported(const char* key, const std::string& what) const {
+    return Status::unsupported(where_ + key + " " + what);
   }
   const std::string& where() const { return where_; }
 
@@ -76,8 +81,8 @@ class Reader {
 
 Result<json> parse_object(const std::string& text, const std::string& name) {
   json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return Status::error(name + ": not valid JSON");
-  if (!parsed.is_object()) return Status::error(name + ": not a JSON object");
+  if (parsed.is_discarded()) return Status::corruption(name + ": not valid JSON");
+  if (!parsed.is_object()) return Status::corruption(name + ": not a JSON object");
   return parsed;
 }
 
@@ -88,14 +93,15 @@ Result<Activation> parse_activation(const std::string& name, const std::string& 
     return Activation::kGeluTanh;
   }
   if (name == "relu") return Activation::kRelu;
-  return Status::error(where + "hidden_act is '" + name +
-                       "'; supported: quick_gelu, gelu, gelu_new, gelu_pytorch_tanh, relu");
+  return Status::unsupported(where + "hidden_act is '" + name +
+                             "'; supported: quick_gelu, gelu, gelu_new, gelu_pytorch_tanh, relu");
 }
 
 Status check_heads(const TransformerConfig& t, const std::string& where) {
   if (t.width % t.heads != 0) {
-    return Status::error(where + "hidden size " + std::to_string(t.width) +
-                         " is not divisible by the number of heads " + std::to_string(t.heads));
+    return Status::invalid_argument(where + "hidden size " + std::to_string(t.width) +
+                                    " is not divisible by the number of heads " +
+                                    std::to_string(t.heads));
   }
   return Status();
 }
@@ -131,7 +137,7 @@ const json& sub_object(const json& root, const char* key, const char* legacy_key
 
 Result<std::string> read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error(path.string() + ": cannot open");
+  if (!in) return Status::io_error(path.string() + ": cannot open");
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
@@ -186,7 +192,7 @@ Result<ClipConfig> parse_open_clip_config(const std::string& json_text, const st
   bool quick_gelu = quick != model.end() && quick->is_boolean() && quick->get<bool>();
   const Activation act = quick_gelu ? Activation::kQuickGelu : Activation::kGelu;
   for (const char* unsupported : {"custom_text", "text_tower"}) {
-    if (model.contains(unsupported)) return top.error(unsupported, "is not supported");
+    if (model.contains(unsupported)) return top.unsupported(unsupported, "is not supported");
   }
 
   static const json kEmpty = json::object();
@@ -195,11 +201,14 @@ Result<ClipConfig> parse_open_clip_config(const std::string& json_text, const st
   Reader vision(vcfg, name + ": model_cfg.vision_cfg.");
   Reader text(tcfg, name + ": model_cfg.text_cfg.");
   if (vcfg.contains("layers") && vcfg["layers"].is_array()) {
-    return vision.error("layers", "is a list: ModifiedResNet image towers are not supported yet");
+    return vision.unsupported("layers",
+                              "is a list: ModifiedResNet image towers are not supported yet");
   }
   for (const char* key : {"timm_model_name", "hf_model_name"}) {
-    if (vcfg.contains(key) && !vcfg[key].is_null()) return vision.error(key, "is not supported");
-    if (tcfg.contains(key) && !tcfg[key].is_null()) return text.error(key, "is not supported");
+    if (vcfg.contains(key) && !vcfg[key].is_null())
+      return vision.unsupported(key, "is not supported");
+    if (tcfg.contains(key) && !tcfg[key].is_null())
+      return text.unsupported(key, "is not supported");
   }
   // Options that change the computation: refused unless at the value the engine implements.
   CLIPSEARCH_RETURN_IF_ERROR(vision.require_default("ls_init_value", nullptr));
@@ -233,7 +242,7 @@ Result<ClipConfig> parse_open_clip_config(const std::string& json_text, const st
   if (vcfg.contains("image_size") && vcfg["image_size"].is_array()) {
     const json& size = vcfg["image_size"];
     if (size.size() != 2 || size[0] != size[1]) {
-      return vision.error("image_size", "is not square; only square images are supported");
+      return vision.unsupported("image_size", "is not square; only square images are supported");
     }
     if (!size[0].is_number_integer() || size[0].get<int64_t>() < 1 ||
         size[0].get<int64_t>() > kMaxDim) {
@@ -256,7 +265,7 @@ Result<ClipConfig> parse_open_clip_config(const std::string& json_text, const st
   t.mlp_width = static_cast<int64_t>(static_cast<double>(t.width) * mlp_ratio);
   t.activation = act;
   if (v.mlp_width < 1 || t.mlp_width < 1 || v.mlp_width > kMaxDim || t.mlp_width > kMaxDim) {
-    return Status::error(name + ": mlp_ratio gives an MLP width out of range");
+    return Status::invalid_argument(name + ": mlp_ratio gives an MLP width out of range");
   }
   CLIPSEARCH_RETURN_IF_ERROR(check_heads(v, vision.where()));
   CLIPSEARCH_RETURN_IF_ERROR(check_heads(t, text.where()));
@@ -267,7 +276,7 @@ Result<ClipConfig> load_clip_config(const std::string& model_dir) {
   const fs::path dir(model_dir);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    return Status::error(model_dir + ": not a model folder (no such directory)");
+    return Status::not_found(model_dir + ": not a model folder (no such directory)");
   }
   const fs::path hf_config = dir / "config.json";
   const fs::path oc_config = dir / "open_clip_config.json";
@@ -285,28 +294,32 @@ Result<ClipConfig> load_clip_config(const std::string& model_dir) {
     } else if (fs::exists(dir / "pytorch_model.bin.index.json")) {
       config.weights_path = (dir / "pytorch_model.bin.index.json").string();
     } else {
-      return Status::error(model_dir +
-                           ": no model.safetensors, pytorch_model.bin or their .index.json "
-                           "beside config.json");
+      return Status::not_found(model_dir +
+                               ": no model.safetensors, pytorch_model.bin or their .index.json "
+                               "beside config.json");
     }
   } else if (fs::exists(oc_config)) {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(oc_config));
     CLIPSEARCH_ASSIGN_OR_RETURN(config, parse_open_clip_config(text, oc_config.string()));
     config.config_path = oc_config.string();
     if (!fs::exists(dir / "open_clip_model.safetensors")) {
-      return Status::error(model_dir +
-                           ": no open_clip_model.safetensors beside "
-                           "open_clip_config.json");
+      return Status::not_found(model_dir +
+                               ": no open_clip_model.safetensors beside "
+                               "open_clip_config.json");
     }
     config.weights_path = (dir / "open_clip_model.safetensors").string();
   } else if (fs::exists(hf_config)) {
-    return Status::error(hf_config.string() +
-                         ": not a CLIP configuration (no model_type \"clip\", "
-                         "text_config or vision_config)");
+    // Another model family's config is unsupported; one that is not even a JSON object is damaged.
+    auto text = read_file(hf_config);
+    const bool object = text.ok() && json::parse(text.value(), nullptr, false).is_object();
+    return Status::error(object ? StatusCode::kUnsupported : StatusCode::kCorruption,
+                         hf_config.string() +
+                             ": not a CLIP configuration (no model_type \"clip\", "
+                             "text_config or vision_config)");
   } else {
-    return Status::error(model_dir +
-                         ": no config.json (Hugging Face CLIPModel) or "
-                         "open_clip_config.json (open_clip) in this folder");
+    return Status::not_found(model_dir +
+                             ": no config.json (Hugging Face CLIPModel) or "
+                             "open_clip_config.json (open_clip) in this folder");
   }
   return config;
 }

@@ -45,29 +45,31 @@ TEST(ClipConfig, LegacyConfigDictWins) {
   EXPECT_EQ(c->text.width, 32);
 }
 
-void expect_error(const Result<ClipConfig>& c, const std::string& fragment) {
+void expect_error(const Result<ClipConfig>& c, StatusCode code, const std::string& fragment) {
   ASSERT_FALSE(c.ok()) << "expected: " << fragment;
+  EXPECT_EQ(c.status().code(), code) << c.status().message();
   EXPECT_NE(c.status().message().find(fragment), std::string::npos) << c.status().message();
 }
 
 TEST(ClipConfig, HuggingFaceErrorsNameTheField) {
-  expect_error(parse_hf_config("{", "config.json"), "config.json: not valid JSON");
-  expect_error(parse_hf_config("[]", "config.json"), "not a JSON object");
+  expect_error(parse_hf_config("{", "config.json"), StatusCode::kCorruption,
+               "config.json: not valid JSON");
+  expect_error(parse_hf_config("[]", "config.json"), StatusCode::kCorruption, "not a JSON object");
   expect_error(parse_hf_config(R"({"text_config": {"hidden_act": "swish"}})", "config.json"),
-               "text_config.hidden_act is 'swish'");
+               StatusCode::kUnsupported, "text_config.hidden_act is 'swish'");
   expect_error(parse_hf_config(R"({"vision_config": {"hidden_size": "big"}})", "config.json"),
-               "vision_config.hidden_size is not an integer");
+               StatusCode::kInvalidArgument, "vision_config.hidden_size is not an integer");
   expect_error(parse_hf_config(R"({"vision_config": {"hidden_size": 0}})", "config.json"),
-               "vision_config.hidden_size is 0");
+               StatusCode::kInvalidArgument, "vision_config.hidden_size is 0");
   expect_error(
       parse_hf_config(R"({"vision_config": {"hidden_size": 100, "num_attention_heads": 3}})",
                       "config.json"),
-      "not divisible");
+      StatusCode::kInvalidArgument, "not divisible");
   expect_error(
       parse_hf_config(R"({"vision_config": {"image_size": 16, "patch_size": 32}})", "config.json"),
-      "patch_size is larger");
+      StatusCode::kInvalidArgument, "patch_size is larger");
   expect_error(parse_hf_config(R"({"projection_dim": 99999999})", "config.json"),
-               "projection_dim is 99999999");
+               StatusCode::kInvalidArgument, "projection_dim is 99999999");
 }
 
 TEST(ClipConfig, OpenClip) {
@@ -90,35 +92,38 @@ TEST(ClipConfig, OpenClip) {
 TEST(ClipConfig, OpenClipRefusesWhatTheEngineDoesNotCompute) {
   expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"layers": [3, 4, 6, 3]}}})",
                                       "oc.json"),
-               "ModifiedResNet");
+               StatusCode::kUnsupported, "ModifiedResNet");
   expect_error(
       parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"ls_init_value": 0.1}}})", "oc.json"),
-      "vision_cfg.ls_init_value");
+      StatusCode::kUnsupported, "vision_cfg.ls_init_value");
   expect_error(
       parse_open_clip_config(R"({"model_cfg": {"text_cfg": {"pool_type": "last"}}})", "oc.json"),
-      "text_cfg.pool_type");
+      StatusCode::kUnsupported, "text_cfg.pool_type");
   expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"timm_model_name": "x"}}})",
                                       "oc.json"),
-               "timm_model_name");
+               StatusCode::kUnsupported, "timm_model_name");
   expect_error(parse_open_clip_config(
                    R"({"model_cfg": {"vision_cfg": {"image_size": [224, 192]}}})", "oc.json"),
-               "not square");
+               StatusCode::kUnsupported, "not square");
 }
 
 TEST(ClipConfig, FolderErrors) {
   testing::TempDir dir;
-  expect_error(load_clip_config(dir.file("nope")), "no such directory");
-  expect_error(load_clip_config(dir.path().string()), "no config.json");
+  expect_error(load_clip_config(dir.file("nope")), StatusCode::kNotFound, "no such directory");
+  expect_error(load_clip_config(dir.path().string()), StatusCode::kNotFound, "no config.json");
   testing::write_file(dir.file("config.json"), R"({"model_type": "clip"})");
-  expect_error(load_clip_config(dir.path().string()), "no model.safetensors");
+  expect_error(load_clip_config(dir.path().string()), StatusCode::kNotFound,
+               "no model.safetensors");
   testing::write_file(dir.file("pytorch_model.bin"), "x");
   auto with_bin = load_clip_config(dir.path().string());
   ASSERT_TRUE(with_bin.ok()) << with_bin.status().message();
   EXPECT_EQ(with_bin->weights_path, dir.file("pytorch_model.bin"));
   testing::write_file(dir.file("config.json"), R"({"architectures": ["vit_base_patch32"]})");
-  expect_error(load_clip_config(dir.path().string()), "not a CLIP configuration");
+  expect_error(load_clip_config(dir.path().string()), StatusCode::kUnsupported,
+               "not a CLIP configuration");
   testing::write_file(dir.file("open_clip_config.json"), R"({"model_cfg": {}})");
-  expect_error(load_clip_config(dir.path().string()), "no open_clip_model.safetensors");
+  expect_error(load_clip_config(dir.path().string()), StatusCode::kNotFound,
+               "no open_clip_model.safetensors");
 }
 
 }  // namespace

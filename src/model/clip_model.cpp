@@ -77,9 +77,10 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
 const ModelInfo& Model::info() const { return impl_->info; }
 
 Status Model::encode_images(const float* pixels, int64_t count, float* out, bool normalize) {
-  if (count < 0) return Status::error("encode_images: negative image count");
+  if (count < 0) return Status::invalid_argument("encode_images: negative image count");
   if (count == 0) return Status();
-  if (pixels == nullptr || out == nullptr) return Status::error("encode_images: null buffer");
+  if (pixels == nullptr || out == nullptr)
+    return Status::invalid_argument("encode_images: null buffer");
   const VisionConfig& v = impl_->config.vision;
   const int64_t dim = impl_->config.projection_dim;
   const int64_t image_floats = v.channels * v.image_size * v.image_size;
@@ -97,22 +98,22 @@ Status Model::encode_images(const float* pixels, int64_t count, float* out, bool
 Status Model::encode_texts(const std::vector<std::vector<int32_t>>& texts, float* out,
                            bool normalize) {
   if (texts.empty()) return Status();
-  if (out == nullptr) return Status::error("encode_texts: null buffer");
+  if (out == nullptr) return Status::invalid_argument("encode_texts: null buffer");
   const TextConfig& t = impl_->config.text;
   for (size_t i = 0; i < texts.size(); ++i) {
     const auto& ids = texts[i];
     const std::string which = "text " + std::to_string(i);
-    if (ids.empty()) return Status::error(which + ": no token ids");
+    if (ids.empty()) return Status::invalid_argument(which + ": no token ids");
     if (static_cast<int64_t>(ids.size()) > t.context_length) {
-      return Status::error(which + ": " + std::to_string(ids.size()) +
-                           " token ids, the model's context length is " +
-                           std::to_string(t.context_length));
+      return Status::invalid_argument(which + ": " + std::to_string(ids.size()) +
+                                      " token ids, the model's context length is " +
+                                      std::to_string(t.context_length));
     }
     for (int32_t id : ids) {
       if (id < 0 || id >= t.vocab_size) {
-        return Status::error(which + ": token id " + std::to_string(id) +
-                             " is outside the vocabulary [0, " + std::to_string(t.vocab_size) +
-                             ")");
+        return Status::invalid_argument(which + ": token id " + std::to_string(id) +
+                                        " is outside the vocabulary [0, " +
+                                        std::to_string(t.vocab_size) + ")");
       }
     }
   }

@@ -38,10 +38,10 @@ class ModelErrors : public ::testing::Test {
     testing::write_file(dir_.file("model.safetensors"), testing::safetensors_bytes(tensors));
   }
 
-  std::string load_error() {
+  Status load_failure() {
     auto model = Model::load(dir_.path().string());
     EXPECT_FALSE(model.ok());
-    return model.ok() ? "" : model.status().message();
+    return model.ok() ? Status::error("loaded") : model.status();
   }
 
   std::string source_;
@@ -59,24 +59,32 @@ TEST_F(ModelErrors, ValidCopyLoads) {
 TEST_F(ModelErrors, TruncatedWeights) {
   fs::resize_file(dir_.file("model.safetensors"),
                   fs::file_size(dir_.file("model.safetensors")) / 2);
-  std::string error = load_error();
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.message();
+  const std::string& error = st.message();
   EXPECT_NE(error.find(dir_.file("model.safetensors")), std::string::npos) << error;
   EXPECT_NE(error.find("truncated"), std::string::npos) << error;
 }
 
 TEST_F(ModelErrors, EmptyWeightsFile) {
   testing::write_file(dir_.file("model.safetensors"), "");
-  EXPECT_NE(load_error().find("not a safetensors file"), std::string::npos);
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.message();
+  EXPECT_NE(st.message().find("not a safetensors file"), std::string::npos);
 }
 
 TEST_F(ModelErrors, MissingWeightsFile) {
   fs::remove(dir_.file("model.safetensors"));
-  EXPECT_NE(load_error().find("no model.safetensors"), std::string::npos);
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kNotFound) << st.message();
+  EXPECT_NE(st.message().find("no model.safetensors"), std::string::npos);
 }
 
 TEST_F(ModelErrors, MissingTensor) {
   rewrite_weights([](auto& t) { t.erase("text_model.final_layer_norm.weight"); });
-  std::string error = load_error();
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kNotFound) << st.message();
+  const std::string& error = st.message();
   EXPECT_NE(error.find("tensor text_model.final_layer_norm.weight is missing"), std::string::npos)
       << error;
   EXPECT_NE(error.find("model.safetensors"), std::string::npos) << error;
@@ -87,7 +95,9 @@ TEST_F(ModelErrors, TensorOfWrongShape) {
     auto& w = t["text_model.final_layer_norm.weight"];
     w.shape = {2, 24};
   });
-  std::string error = load_error();
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.message();
+  const std::string& error = st.message();
   EXPECT_NE(error.find("tensor text_model.final_layer_norm.weight has shape [2, 24], config says "
                        "[48]"),
             std::string::npos)
@@ -100,13 +110,17 @@ TEST_F(ModelErrors, ConfigDisagreesWithWeights) {
   ASSERT_NE(pos, std::string::npos);
   config.replace(pos, 20, "\"projection_dim\": 31");
   testing::write_file(dir_.file("config.json"), config);
-  std::string error = load_error();
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.message();
+  const std::string& error = st.message();
   EXPECT_NE(error.find("has shape [32, 64], config says [31, 64]"), std::string::npos) << error;
 }
 
 TEST_F(ModelErrors, UnknownDtype) {
   rewrite_weights([](auto& t) { t["logit_scale"].dtype = "F128"; });
-  EXPECT_NE(load_error().find("unknown dtype 'F128'"), std::string::npos);
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.message();
+  EXPECT_NE(st.message().find("unknown dtype 'F128'"), std::string::npos);
 }
 
 TEST_F(ModelErrors, IntegerTensorWhereFloatsAreNeeded) {
@@ -114,12 +128,16 @@ TEST_F(ModelErrors, IntegerTensorWhereFloatsAreNeeded) {
     auto& w = t["text_model.final_layer_norm.weight"];
     w.dtype = "I32";
   });
-  EXPECT_NE(load_error().find("has dtype I32, expected F32, F16 or BF16"), std::string::npos);
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported) << st.message();
+  EXPECT_NE(st.message().find("has dtype I32, expected F32, F16 or BF16"), std::string::npos);
 }
 
 TEST_F(ModelErrors, BrokenConfig) {
   testing::write_file(dir_.file("config.json"), "{\"model_type\": \"clip\", ");
-  std::string error = load_error();
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.message();
+  const std::string& error = st.message();
   EXPECT_NE(error.find("config.json"), std::string::npos) << error;
 }
 
@@ -129,13 +147,16 @@ TEST_F(ModelErrors, BadTokenIds) {
   std::vector<float> out(64);
   auto too_long = (*model)->encode_texts({std::vector<int32_t>(78, 5)}, out.data());
   ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(too_long.message().find("78 token ids, the model's context length is 77"),
             std::string::npos);
   auto outside = (*model)->encode_texts({{49406, 50000}}, out.data());
   ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(outside.message().find("token id 50000 is outside"), std::string::npos);
   auto negative = (*model)->encode_texts({{1, 2}, {-1}}, out.data());
   ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(negative.message().find("text 1"), std::string::npos);
   EXPECT_FALSE((*model)->encode_texts({{}}, out.data()).ok());
   EXPECT_TRUE((*model)->encode_texts({}, out.data()).ok());

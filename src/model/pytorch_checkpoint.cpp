@@ -17,11 +17,12 @@ Result<std::string> archive_prefix(const std::map<std::string, ZipEntry>& entrie
   for (const auto& [entry, unused] : entries) {
     const size_t slash = entry.find('/');
     if (slash != std::string::npos && entry.compare(slash, std::string::npos, "/data.pkl") == 0) {
-      if (!prefix.empty()) return Status::error(name + ": more than one data.pkl in the archive");
+      if (!prefix.empty())
+        return Status::corruption(name + ": more than one data.pkl in the archive");
       prefix = entry.substr(0, slash + 1);
     }
   }
-  if (prefix.empty()) return Status::error(name + ": zip archive without <archive>/data.pkl");
+  if (prefix.empty()) return Status::corruption(name + ": zip archive without <archive>/data.pkl");
   return prefix;
 }
 
@@ -66,7 +67,7 @@ Result<Parsed> parse_zip(const uint8_t* bytes, size_t size, const std::string& n
   if (byteorder != entries.end() &&
       std::string(reinterpret_cast<const char*>(byteorder->second.data), byteorder->second.size) !=
           "little") {
-    return Status::error(name + ": storages are not little-endian");
+    return Status::unsupported(name + ": storages are not little-endian");
   }
   const ZipEntry& pickle = entries.at(prefix + "data.pkl");
   Parsed parsed;
@@ -84,13 +85,16 @@ Result<Parsed> parse_legacy(const uint8_t* bytes, size_t size, const std::string
   size_t pos = sizeof kLegacyMagic;
   if (size < pos + sizeof kLegacyProtocol ||
       std::memcmp(bytes + pos, kLegacyProtocol, sizeof kLegacyProtocol) != 0) {
-    return Status::error(name + ": legacy checkpoint with an unknown protocol version");
+    // Cut short is damage; a different protocol number is a format this reader does not know.
+    const StatusCode code =
+        size < pos + sizeof kLegacyProtocol ? StatusCode::kCorruption : StatusCode::kUnsupported;
+    return Status::error(code, name + ": legacy checkpoint with an unknown protocol version");
   }
   pos += sizeof kLegacyProtocol;
   size_t used = 0;
   CLIPSEARCH_ASSIGN_OR_RETURN(bool little,
                               unpickle_legacy_little_endian(bytes + pos, size - pos, name, &used));
-  if (!little) return Status::error(name + ": storages are not little-endian");
+  if (!little) return Status::unsupported(name + ": storages are not little-endian");
   pos += used;
   Parsed parsed;
   CLIPSEARCH_ASSIGN_OR_RETURN(parsed.tensors,
@@ -104,18 +108,18 @@ Result<Parsed> parse_legacy(const uint8_t* bytes, size_t size, const std::string
   for (const auto& key : keys) {
     auto elem = element_size.find(key);
     if (elem == element_size.end()) {
-      return Status::error(name + ": storage " + key + " is not used by any tensor");
+      return Status::corruption(name + ": storage " + key + " is not used by any tensor");
     }
-    if (size - pos < 8) return Status::error(name + ": truncated before storage " + key);
+    if (size - pos < 8) return Status::corruption(name + ": truncated before storage " + key);
     uint64_t count = 0;
     for (int i = 0; i < 8; ++i) count |= static_cast<uint64_t>(bytes[pos + i]) << (8 * i);
     pos += 8;
     if (count > static_cast<uint64_t>(kMaxElements) || count * elem->second > size - pos) {
-      return Status::error(name + ": storage " + key + " (" + std::to_string(count) +
-                           " elements) runs past the end of the file");
+      return Status::corruption(name + ": storage " + key + " (" + std::to_string(count) +
+                                " elements) runs past the end of the file");
     }
     if (!parsed.storages.emplace(key, ZipEntry{bytes + pos, count * elem->second}).second) {
-      return Status::error(name + ": storage " + key + " appears twice");
+      return Status::corruption(name + ": storage " + key + " appears twice");
     }
     pos += count * elem->second;
   }
@@ -131,15 +135,15 @@ Result<std::map<std::string, TensorView>> PytorchCheckpoint::parse(
   if (size >= sizeof kLegacyMagic && std::memcmp(bytes, kLegacyMagic, sizeof kLegacyMagic) == 0) {
     CLIPSEARCH_ASSIGN_OR_RETURN(parsed, parse_legacy(bytes, size, name));
   } else if (size >= 262 && std::memcmp(bytes + 257, "ustar", 5) == 0) {
-    return Status::error(name +
-                         ": a tar-format checkpoint (PyTorch < 0.4) is not read; re-save it "
-                         "with torch.save, or use model.safetensors");
+    return Status::unsupported(name +
+                               ": a tar-format checkpoint (PyTorch < 0.4) is not read; re-save it "
+                               "with torch.save, or use model.safetensors");
   } else if (size >= 4 && std::memcmp(bytes, "PK\x03\x04", 4) == 0) {
     CLIPSEARCH_ASSIGN_OR_RETURN(parsed, parse_zip(bytes, size, name));
   } else {
-    return Status::error(name +
-                         ": not a PyTorch checkpoint (neither a zip archive nor the legacy "
-                         "format)");
+    return Status::corruption(name +
+                              ": not a PyTorch checkpoint (neither a zip archive nor the legacy "
+                              "format)");
   }
   const std::vector<PickledTensor>& tensors = parsed.tensors;
   std::map<std::string, TensorView> views;
@@ -147,19 +151,19 @@ Result<std::map<std::string, TensorView>> PytorchCheckpoint::parse(
     const std::string where = name + ": tensor " + t.name;
     auto storage = parsed.storages.find(t.storage_key);
     if (storage == parsed.storages.end()) {
-      return Status::error(where + ": storage " + t.storage_key + " is not in the file");
+      return Status::corruption(where + ": storage " + t.storage_key + " is not in the file");
     }
     const size_t elem = dtype_size(t.dtype);
     if (t.storage_numel > kMaxElements ||
         static_cast<uint64_t>(t.storage_numel) * elem != storage->second.size) {
-      return Status::error(where + ": storage " + t.storage_key + " holds " +
-                           std::to_string(storage->second.size) + " bytes, the pickle says " +
-                           std::to_string(t.storage_numel) + " elements of " +
-                           std::to_string(elem) + " bytes");
+      return Status::corruption(where + ": storage " + t.storage_key + " holds " +
+                                std::to_string(storage->second.size) + " bytes, the pickle says " +
+                                std::to_string(t.storage_numel) + " elements of " +
+                                std::to_string(elem) + " bytes");
     }
     if (t.storage_offset > kMaxElements) {
-      return Status::error(where + ": storage offset " + std::to_string(t.storage_offset) +
-                           " is too large");
+      return Status::corruption(where + ": storage offset " + std::to_string(t.storage_offset) +
+                                " is too large");
     }
     // Element count, the farthest element the view touches, and whether it is row-major.
     int64_t count = 1;
@@ -173,10 +177,10 @@ Result<std::map<std::string, TensorView>> PytorchCheckpoint::parse(
         break;
       }
       if (count > kMaxElements / extent || t.stride[d] > kMaxElements) {
-        return Status::error(where + ": shape " + shape_string(t.shape) + " is too large");
+        return Status::corruption(where + ": shape " + shape_string(t.shape) + " is too large");
       }
       if (t.stride[d] != 0 && extent - 1 > (kMaxElements - last) / t.stride[d]) {
-        return Status::error(where + ": strides reach past any storage");
+        return Status::corruption(where + ": strides reach past any storage");
       }
       count *= extent;
       last += (extent - 1) * t.stride[d];
@@ -184,10 +188,10 @@ Result<std::map<std::string, TensorView>> PytorchCheckpoint::parse(
       expected_stride *= extent;
     }
     if (count > 0 && last >= t.storage_numel) {
-      return Status::error(where + ": view (offset " + std::to_string(t.storage_offset) +
-                           ", shape " + shape_string(t.shape) + ", strides " +
-                           shape_string(t.stride) + ") reaches element " + std::to_string(last) +
-                           " of a storage of " + std::to_string(t.storage_numel));
+      return Status::corruption(
+          where + ": view (offset " + std::to_string(t.storage_offset) + ", shape " +
+          shape_string(t.shape) + ", strides " + shape_string(t.stride) + ") reaches element " +
+          std::to_string(last) + " of a storage of " + std::to_string(t.storage_numel));
     }
     TensorView view;
     view.dtype = t.dtype;
@@ -203,7 +207,7 @@ Result<std::map<std::string, TensorView>> PytorchCheckpoint::parse(
       view.data = owned->back().data();
     }
     if (!views.emplace(t.name, std::move(view)).second) {
-      return Status::error(where + " appears twice in the state dict");
+      return Status::corruption(where + " appears twice in the state dict");
     }
   }
   return views;

@@ -122,6 +122,18 @@ std::string unpickle_error(const std::string& pickle) {
   return result.ok() ? "(no error)" : result.status().message();
 }
 
+StatusCode parse_code(const std::string& bytes) {
+  std::deque<std::vector<uint8_t>> owned;
+  return parse(bytes, &owned).status().code();
+}
+
+StatusCode unpickle_code(const std::string& pickle) {
+  return unpickle_state_dict(reinterpret_cast<const uint8_t*>(pickle.data()), pickle.size(),
+                             "data.pkl")
+      .status()
+      .code();
+}
+
 std::vector<float> values(const TensorView& view) {
   std::vector<float> out(view.nbytes / sizeof(float));
   std::memcpy(out.data(), view.data, view.nbytes);
@@ -168,6 +180,7 @@ TEST(PytorchCheckpoint, WeightStoreReadsHalfPrecisionBin) {
   EXPECT_EQ((*w)[1], -2.0f);
   auto wrong = (*store)->f32("w", {3});
   ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kCorruption);
   EXPECT_NE(
       wrong.status().message().find("pytorch_model.bin: tensor w has shape [2], config says [3]"),
       std::string::npos)
@@ -198,6 +211,7 @@ TEST(PytorchCheckpoint, ReadsTheLegacyFormat) {
   EXPECT_EQ(values(views->at("wt")), (std::vector<float>{1, 3, 2, 4}));  // transposed
   for (size_t n = 0; n < legacy.size(); ++n) {
     EXPECT_NE(parse_error(legacy.substr(0, n)), "(no error)") << n;
+    EXPECT_EQ(parse_code(legacy.substr(0, n)), StatusCode::kCorruption) << n;
   }
 }
 
@@ -212,6 +226,7 @@ TEST(TorchPickle, RefusesGlobalsOutsideTheAllowList) {
       std::string("\x80\x02") + "cos\nsystem\n" + str("echo pwned") + "\x85" + "R.";
   expect_contains(unpickle_error(os_system), "pickle imports os.system");
   expect_contains(unpickle_error(os_system), "nothing was executed");
+  EXPECT_EQ(unpickle_code(os_system), StatusCode::kUnsupported);
   expect_contains(unpickle_error("\x80\x02"
                                  "cbuiltins\neval\n" +
                                  str("1+1") + "\x85R."),
@@ -227,6 +242,7 @@ TEST(TorchPickle, RefusesGlobalsOutsideTheAllowList) {
 
 TEST(TorchPickle, RefusesObjectBuildingOpcodes) {
   expect_contains(unpickle_error("\x80\x02(ios\nsystem\n."), "opcode 0x69 (INST) is not allowed");
+  EXPECT_EQ(unpickle_code("\x80\x02(ios\nsystem\n."), StatusCode::kUnsupported);
   expect_contains(unpickle_error(std::string("\x80\x02") + "\x81."), "(NEWOBJ) is not allowed");
   expect_contains(unpickle_error("\x80\x02"
                                  "\x82\x01."),
@@ -251,14 +267,17 @@ TEST(TorchPickle, BoundsNestingMemoAndInput) {
                                  "abc"),
                   "truncated pickle");
   expect_contains(unpickle_error("\x80\x02}"), "truncated pickle (no STOP)");
+  EXPECT_EQ(unpickle_code("\x80\x02}"), StatusCode::kCorruption);
   expect_contains(unpickle_error("\x80\x02u."), "no MARK on the stack");
   expect_contains(unpickle_error("\x80\x02" + str("x") + "."), "holds a str, not a state dict");
   expect_contains(unpickle_error("\x80\x09}."), "pickle protocol 9 not supported");
+  EXPECT_EQ(unpickle_code("\x80\x09}."), StatusCode::kUnsupported);
   // Every truncation of a valid pickle is an error, never a crash.
   const std::string valid = state_dict_pickle({{"w", "FloatStorage", "0", 2, 0, {2}, {1}}});
   ASSERT_EQ(unpickle_error(valid), "(no error)");
   for (size_t n = 0; n < valid.size(); ++n) {
     EXPECT_NE(unpickle_error(valid.substr(0, n)), "(no error)") << n;
+    EXPECT_EQ(unpickle_code(valid.substr(0, n)), StatusCode::kCorruption) << n;
   }
 }
 
@@ -285,12 +304,14 @@ TEST(ZipReader, RefusesCompressedOverlappingAndOutOfRangeEntries) {
   const std::string pickle = state_dict_pickle({});
   expect_contains(parse_error(zip_bytes({{"archive/data.pkl", pickle, 8}})),
                   "entry 'archive/data.pkl' is compressed (method 8)");
+  EXPECT_EQ(parse_code(zip_bytes({{"archive/data.pkl", pickle, 8}})), StatusCode::kUnsupported);
   // Entry B's local header and data lie inside entry A's data.
   const ZipFile b{"archive/b", "bbbb"};
   const ZipFile a{"archive/data.pkl", local_header(b) + b.data};
   const std::string overlapping = zip_bytes(
       {a, b}, [&](std::vector<uint64_t>* offsets) { (*offsets)[1] = 30 + a.name.size(); });
   expect_contains(parse_error(overlapping), "overlap");
+  EXPECT_EQ(parse_code(overlapping), StatusCode::kCorruption);
   // A local header offset past the end of the file.
   const std::string outside =
       zip_bytes({{"archive/data.pkl", pickle}},
@@ -306,12 +327,15 @@ TEST(ZipReader, RefusesCompressedOverlappingAndOutOfRangeEntries) {
                   "no zip end-of-central-directory");
   expect_contains(parse_error(zip_bytes({{"archive/other", "x"}})), "without <archive>/data.pkl");
   expect_contains(parse_error("\x80\x02\x8a\x0alegacy magic"), "not a PyTorch checkpoint");
+  EXPECT_EQ(parse_code("\x80\x02\x8a\x0alegacy magic"), StatusCode::kCorruption);
   // Every truncation of a valid archive is an error, never a crash.
   const std::string valid =
       checkpoint({{"w", "FloatStorage", "0", 2, 0, {2}, {1}}}, {{"0", floats({1, 2})}});
   ASSERT_EQ(parse_error(valid), "(no error)");
-  for (size_t n = 0; n < valid.size(); ++n)
+  for (size_t n = 0; n < valid.size(); ++n) {
     EXPECT_NE(parse_error(valid.substr(0, n)), "(no error)");
+    EXPECT_EQ(parse_code(valid.substr(0, n)), StatusCode::kCorruption) << n;
+  }
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ bool json_depth_ok(const char* text, size_t size) {
 Status parse_entry(const std::string& file, const std::string& tensor, const json& entry,
                    uint64_t data_size, TensorView* view, uint64_t* begin_out) {
   auto fail = [&](const std::string& what) {
-    return Status::error(file + ": tensor " + tensor + ": " + what);
+    return Status::corruption(file + ": tensor " + tensor + ": " + what);
   };
   if (!entry.is_object()) return fail("header entry is not an object");
   auto dtype_it = entry.find("dtype");
@@ -128,23 +128,23 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 Result<std::map<std::string, TensorView>> SafetensorsFile::parse(const uint8_t* bytes, size_t size,
                                                                  const std::string& name) {
   if (size < 8) {
-    return Status::error(name + ": not a safetensors file (" + std::to_string(size) +
-                         " bytes, shorter than the 8-byte header length)");
+    return Status::corruption(name + ": not a safetensors file (" + std::to_string(size) +
+                              " bytes, shorter than the 8-byte header length)");
   }
   uint64_t header_size = 0;
   for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | bytes[i];
   if (header_size > kMaxHeaderBytes || header_size > size - 8) {
-    return Status::error(name + ": safetensors header length " + std::to_string(header_size) +
-                         " exceeds the file (" + std::to_string(size) +
-                         " bytes): truncated or not a safetensors file");
+    return Status::corruption(name + ": safetensors header length " + std::to_string(header_size) +
+                              " exceeds the file (" + std::to_string(size) +
+                              " bytes): truncated or not a safetensors file");
   }
   const char* text = reinterpret_cast<const char*>(bytes + 8);
   if (!json_depth_ok(text, header_size)) {
-    return Status::error(name + ": safetensors header nests too deeply");
+    return Status::corruption(name + ": safetensors header nests too deeply");
   }
   json header = json::parse(text, text + header_size, nullptr, /*allow_exceptions=*/false);
   if (header.is_discarded() || !header.is_object()) {
-    return Status::error(name + ": safetensors header is not a JSON object");
+    return Status::corruption(name + ": safetensors header is not a JSON object");
   }
   const uint64_t data_size = size - 8 - header_size;
   const uint8_t* data = bytes + 8 + header_size;
@@ -163,8 +163,8 @@ Result<std::map<std::string, TensorView>> SafetensorsFile::parse(const uint8_t* 
   for (size_t i = 1; i < spans.size(); ++i) {
     const auto& prev = tensors.at(spans[i - 1].second);
     if (spans[i - 1].first + prev.nbytes > spans[i].first) {
-      return Status::error(name + ": tensors " + spans[i - 1].second + " and " + spans[i].second +
-                           " overlap in the data section");
+      return Status::corruption(name + ": tensors " + spans[i - 1].second + " and " +
+                                spans[i].second + " overlap in the data section");
     }
   }
   return tensors;

@@ -32,6 +32,7 @@ std::string with_header(const std::string& header, const std::string& data) {
 void expect_error(const std::string& bytes, const std::string& fragment) {
   auto r = parse(bytes);
   ASSERT_FALSE(r.ok()) << "expected an error containing: " << fragment;
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().message();
   EXPECT_NE(r.status().message().find("test.safetensors"), std::string::npos)
       << r.status().message();
   EXPECT_NE(r.status().message().find(fragment), std::string::npos) << r.status().message();

@@ -105,8 +105,9 @@ class Unpickler {
   size_t consumed() const { return consumed_; }
 
  private:
-  Status error(const std::string& what) const {
-    return Status::error(name_ + ": " + what + " (at byte " + std::to_string(pos_) + ")");
+  // A damaged pickle is kCorruption; a well-formed one this reader refuses is kUnsupported.
+  Status error(const std::string& what, StatusCode code = StatusCode::kCorruption) const {
+    return Status::error(code, name_ + ": " + what + " (at byte " + std::to_string(pos_) + ")");
   }
   Value* make(Value::Kind kind) {
     arena_.push_back(std::make_unique<Value>());
@@ -225,9 +226,10 @@ Status Unpickler::global(const std::string& module, const std::string& name) {
     }
   }
   return error("pickle imports " + g->s +
-               "; a state dict needs only collections.OrderedDict, "
-               "torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and "
-               "torch.*Storage, so it is refused (nothing was executed)");
+                   "; a state dict needs only collections.OrderedDict, "
+                   "torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and "
+                   "torch.*Storage, so it is refused (nothing was executed)",
+               StatusCode::kUnsupported);
 }
 
 Status Unpickler::persistent_id() {
@@ -236,7 +238,8 @@ Status Unpickler::persistent_id() {
   const auto& t = pid->items;
   // Zip format: 5 fields; legacy format: a sixth, view_metadata, None for whole storages.
   if (pid->kind == Value::kTuple && t.size() == 6 && t[5]->kind != Value::kNone) {
-    return error("persistent id with a storage view (PyTorch < 1.0) is not supported");
+    return error("persistent id with a storage view (PyTorch < 1.0) is not supported",
+                 StatusCode::kUnsupported);
   }
   if (pid->kind != Value::kTuple || (t.size() != 5 && t.size() != 6) ||
       t[0]->kind != Value::kString || t[0]->s != "storage" || t[1]->kind != Value::kGlobal ||
@@ -253,13 +256,13 @@ Status Unpickler::persistent_id() {
 
 Result<std::vector<int64_t>> int_tuple(const Value* v, const char* what, const std::string& at) {
   if (v->kind != Value::kTuple || v->items.size() > kMaxDims) {
-    return Status::error(at + ": tensor " + what + " is not a tuple of at most " +
-                         std::to_string(kMaxDims) + " ints");
+    return Status::corruption(at + ": tensor " + what + " is not a tuple of at most " +
+                              std::to_string(kMaxDims) + " ints");
   }
   std::vector<int64_t> out;
   for (const Value* item : v->items) {
     if (item->kind != Value::kInt || item->i < 0) {
-      return Status::error(at + ": tensor " + what + " holds a non-integer or negative value");
+      return Status::corruption(at + ": tensor " + what + " holds a non-integer or negative value");
     }
     out.push_back(item->i);
   }
@@ -315,7 +318,9 @@ Status Unpickler::step(uint8_t op, bool* done) {
   switch (op) {
     case 0x80:  // PROTO
       CLIPSEARCH_RETURN_IF_ERROR(read_uint(1, &n));
-      if (n < 2 || n > 5) return error("pickle protocol " + std::to_string(n) + " not supported");
+      if (n < 2 || n > 5)
+        return error("pickle protocol " + std::to_string(n) + " not supported",
+                     StatusCode::kUnsupported);
       return Status();
     case 0x95:  // FRAME: a length hint only
       return read_uint(8, &n);
@@ -465,7 +470,8 @@ Status Unpickler::step(uint8_t op, bool* done) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02x", op);
       return error(std::string("opcode ") + hex + " (" + opcode_name(op) +
-                   ") is not allowed in a state dict pickle");
+                       ") is not allowed in a state dict pickle",
+                   StatusCode::kUnsupported);
     }
   }
 }
@@ -530,7 +536,7 @@ Result<bool> unpickle_legacy_little_endian(const uint8_t* bytes, size_t size,
       }
     }
   }
-  return Status::error(name + ": the system-information dict has no little_endian flag");
+  return Status::corruption(name + ": the system-information dict has no little_endian flag");
 }
 
 Result<std::vector<std::string>> unpickle_string_list(const uint8_t* bytes, size_t size,
@@ -539,9 +545,10 @@ Result<std::vector<std::string>> unpickle_string_list(const uint8_t* bytes, size
   CLIPSEARCH_ASSIGN_OR_RETURN(const Value* top, unpickler.run_value());
   *consumed = unpickler.consumed();
   std::vector<std::string> out;
-  if (top->kind != Value::kList) return Status::error(name + ": not a list of storage keys");
+  if (top->kind != Value::kList) return Status::corruption(name + ": not a list of storage keys");
   for (const Value* item : top->items) {
-    if (item->kind != Value::kString) return Status::error(name + ": a storage key is not a str");
+    if (item->kind != Value::kString)
+      return Status::corruption(name + ": a storage key is not a str");
     out.push_back(item->s);
   }
   return out;

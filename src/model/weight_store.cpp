@@ -18,28 +18,29 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 Result<std::vector<std::string>> shard_names(const std::string& index_path) {
   std::ifstream in(index_path);
-  if (!in) return Status::error(index_path + ": cannot open");
+  if (!in) return Status::io_error(index_path + ": cannot open");
   auto index = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (index.is_discarded() || !index.is_object()) {
-    return Status::error(index_path + ": not a JSON object");
+    return Status::corruption(index_path + ": not a JSON object");
   }
   auto map = index.find("weight_map");
   if (map == index.end() || !map->is_object()) {
-    return Status::error(index_path + ": no \"weight_map\" object");
+    return Status::corruption(index_path + ": no \"weight_map\" object");
   }
   std::set<std::string> shards;
   for (const auto& [tensor, shard] : map->items()) {
     if (!shard.is_string()) {
-      return Status::error(index_path + ": weight_map entry for " + tensor + " is not a file name");
+      return Status::corruption(index_path + ": weight_map entry for " + tensor +
+                                " is not a file name");
     }
     std::string file = shard.get<std::string>();
     if (file.empty() || file.find('/') != std::string::npos || file == "..") {
-      return Status::error(index_path + ": weight_map names '" + file +
-                           "', expected a file name in the same folder");
+      return Status::corruption(index_path + ": weight_map names '" + file +
+                                "', expected a file name in the same folder");
     }
     shards.insert(file);
   }
-  if (shards.empty()) return Status::error(index_path + ": weight_map is empty");
+  if (shards.empty()) return Status::corruption(index_path + ": weight_map is empty");
   return std::vector<std::string>(shards.begin(), shards.end());
 }
 
@@ -69,7 +70,7 @@ Result<std::unique_ptr<WeightStore>> WeightStore::open(const std::string& path) 
     }
     for (const auto& [name, view] : *tensors) {
       if (!store->names_.emplace(name, file).second) {
-        return Status::error(file + ": tensor " + name + " is also in " + store->names_[name]);
+        return Status::corruption(file + ": tensor " + name + " is also in " + store->names_[name]);
       }
     }
   }
@@ -85,7 +86,7 @@ Result<WeightStore::Located> WeightStore::locate(const std::string& name) const 
     if (const TensorView* view = file.find(name))
       return Located{&file.path(), view, nullptr, &file};
   }
-  return Status::error(path_ + ": tensor " + name + " is missing");
+  return Status::not_found(path_ + ": tensor " + name + " is missing");
 }
 
 bool WeightStore::contains(const std::string& name) const { return locate(name).ok(); }
@@ -99,8 +100,8 @@ Result<const float*> WeightStore::f32(const std::string& name, const std::vector
   CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name));
   const TensorView& view = *found.view;
   if (view.shape != shape) {
-    return Status::error(*found.path + ": tensor " + name + " has shape " +
-                         shape_string(view.shape) + ", config says " + shape_string(shape));
+    return Status::corruption(*found.path + ": tensor " + name + " has shape " +
+                              shape_string(view.shape) + ", config says " + shape_string(shape));
   }
   const size_t count = view.nbytes / dtype_size(view.dtype);
   if (view.dtype == DType::kF32 && reinterpret_cast<uintptr_t>(view.data) % alignof(float) == 0) {
@@ -119,8 +120,8 @@ Result<const float*> WeightStore::f32(const std::string& name, const std::vector
       }
       break;
     default:
-      return Status::error(*found.path + ": tensor " + name + " has dtype " +
-                           dtype_name(view.dtype) + ", expected F32, F16 or BF16");
+      return Status::unsupported(*found.path + ": tensor " + name + " has dtype " +
+                                 dtype_name(view.dtype) + ", expected F32, F16 or BF16");
   }
   if (found.file != nullptr) found.file->release(view);
   if (found.torch != nullptr)

@@ -78,6 +78,7 @@ TEST_F(RedisTest, ErrorRepliesAndUnreachableServersAreErrors) {
   ASSERT_TRUE(c->set("text", "abc", seconds(10)).ok());
   auto incr = c->command({"INCR", "text"});
   ASSERT_FALSE(incr.ok());
+  EXPECT_EQ(incr.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(incr.status().message().find("not an integer"), std::string::npos)
       << incr.status().message();
   EXPECT_NE(incr.status().message().find("unix:" + server_.socket_path()), std::string::npos);
@@ -86,6 +87,7 @@ TEST_F(RedisTest, ErrorRepliesAndUnreachableServersAreErrors) {
   nowhere.socket_path = server_.socket_path() + ".missing";
   auto refused = RedisConnection::open(nowhere, milliseconds(100));
   ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().message();
   EXPECT_NE(refused.status().message().find("cannot connect"), std::string::npos)
       << refused.status().message();
 }
@@ -112,6 +114,7 @@ TEST(RedisAuth, PasswordFromTheUrl) {
       *parse_redis_url("redis://:nope@127.0.0.1:" + std::to_string(server.port())),
       milliseconds(1000));
   ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument) << wrong.status().message();
   EXPECT_NE(wrong.status().message().find("AUTH"), std::string::npos);
   EXPECT_EQ(wrong.status().message().find("nope"), std::string::npos);  // no password shown
 
@@ -119,6 +122,7 @@ TEST(RedisAuth, PasswordFromTheUrl) {
   ASSERT_TRUE(none.ok());  // connecting needs no password; commands do
   auto denied = (*none)->get("k");
   ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(denied.status().message().find("NOAUTH"), std::string::npos);
 }
 

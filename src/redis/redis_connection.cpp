@@ -20,6 +20,15 @@ struct ReplyDeleter {
   void operator()(redisReply* r) const { freeReplyObject(r); }
 };
 
+// An error reply: a server that is starting, busy or failing over asks to be retried; any other
+// refusal ("ERR value is not an integer", "NOAUTH", "WRONGPASS") is about the request itself.
+StatusCode reply_error_code(const std::string& reply) {
+  for (const char* retry : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"}) {
+    if (reply.compare(0, std::strlen(retry), retry) == 0) return StatusCode::kUnavailable;
+  }
+  return StatusCode::kInvalidArgument;
+}
+
 }  // namespace
 
 RedisConnection::RedisConnection(redisContext* context, std::string name,
@@ -28,17 +37,18 @@ RedisConnection::RedisConnection(redisContext* context, std::string name,
 
 RedisConnection::~RedisConnection() { redisFree(context_); }
 
-Status RedisConnection::error(const std::string& what) const {
-  return Status::error("redis " + name_ + ": " + what);
+Status RedisConnection::error(StatusCode code, const std::string& what) const {
+  return Status::error(code, "redis " + name_ + ": " + what);
 }
 
 // hiredis reports a command timeout as an I/O error with errno's text ("Resource temporarily
 // unavailable"); say what happened instead.
 Status RedisConnection::io_error() const {
   if (context_->err == REDIS_ERR_IO && std::strcmp(context_->errstr, std::strerror(EAGAIN)) == 0) {
-    return error("no answer within " + std::to_string(timeout_.count()) + " ms");
+    return error(StatusCode::kUnavailable,
+                 "no answer within " + std::to_string(timeout_.count()) + " ms");
   }
-  return error(context_->err != 0 ? context_->errstr : "no reply");
+  return error(StatusCode::kUnavailable, context_->err != 0 ? context_->errstr : "no reply");
 }
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisEndpoint& endpoint,
@@ -49,8 +59,12 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisEndpoi
                         : redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), tv);
   if (c == nullptr) return Status::error("redis " + endpoint.describe() + ": out of memory");
   std::unique_ptr<RedisConnection> conn(new RedisConnection(c, endpoint.describe(), timeout));
-  if (c->err != 0) return conn->error(std::string("cannot connect: ") + c->errstr);
-  if (redisSetTimeout(c, tv) != REDIS_OK) return conn->error("cannot set the command timeout");
+  if (c->err != 0) {
+    return conn->error(StatusCode::kUnavailable, std::string("cannot connect: ") + c->errstr);
+  }
+  if (redisSetTimeout(c, tv) != REDIS_OK) {
+    return conn->error(StatusCode::kInternal, "cannot set the command timeout");
+  }
   if (!endpoint.password.empty()) {
     std::vector<std::string> auth{"AUTH"};
     if (!endpoint.user.empty()) auth.push_back(endpoint.user);
@@ -76,8 +90,10 @@ Result<RedisReply> RedisConnection::command(const std::vector<std::string>& args
   if (!reply) return io_error();
   RedisReply out;
   switch (reply->type) {
-    case REDIS_REPLY_ERROR:
-      return error(std::string(reply->str, reply->len));
+    case REDIS_REPLY_ERROR: {
+      const std::string text(reply->str, reply->len);
+      return error(reply_error_code(text), text);
+    }
     case REDIS_REPLY_STRING:
       out.type = RedisReply::Type::kString;
       out.str.assign(reply->str, reply->len);
@@ -102,7 +118,9 @@ Result<RedisReply> RedisConnection::command(const std::vector<std::string>& args
 Result<std::optional<std::string>> RedisConnection::get(const std::string& key) {
   CLIPSEARCH_ASSIGN_OR_RETURN(RedisReply reply, command({"GET", key}));
   if (reply.type == RedisReply::Type::kNil) return std::optional<std::string>();
-  if (reply.type != RedisReply::Type::kString) return error("GET: unexpected reply type");
+  if (reply.type != RedisReply::Type::kString) {
+    return error(StatusCode::kInternal, "GET: unexpected reply type");
+  }
   return std::optional<std::string>(std::move(reply.str));
 }
 
@@ -110,7 +128,9 @@ Status RedisConnection::set(const std::string& key, const std::string& value,
                             std::chrono::seconds ttl) {
   CLIPSEARCH_ASSIGN_OR_RETURN(RedisReply reply,
                               command({"SET", key, value, "EX", std::to_string(ttl.count())}));
-  if (reply.type != RedisReply::Type::kStatus) return error("SET: unexpected reply type");
+  if (reply.type != RedisReply::Type::kStatus) {
+    return error(StatusCode::kInternal, "SET: unexpected reply type");
+  }
   return Status();
 }
 

@@ -47,7 +47,7 @@ class RedisConnection {
 
  private:
   RedisConnection(redisContext* context, std::string name, std::chrono::milliseconds timeout);
-  Status error(const std::string& what) const;
+  Status error(StatusCode code, const std::string& what) const;
   Status io_error() const;
 
   redisContext* context_;

@@ -10,7 +10,7 @@ constexpr const char* kForms =
     "expected redis://[:password@]host[:port][/db] or unix:///path/to/redis.sock";
 
 Status url_error(const std::string& what) {
-  return Status::error("redis URL: " + what + " (" + kForms + ")");
+  return Status::invalid_argument("redis URL: " + what + " (" + kForms + ")");
 }
 
 int hex_digit(char c) {

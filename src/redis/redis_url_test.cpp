@@ -16,6 +16,7 @@ RedisEndpoint parse_ok(const std::string& url) {
 std::string parse_error(const std::string& url) {
   auto e = parse_redis_url(url);
   EXPECT_FALSE(e.ok()) << url;
+  EXPECT_EQ(e.status().code(), StatusCode::kInvalidArgument) << url;
   return e.ok() ? "" : e.status().message();
 }
 

@@ -37,7 +37,7 @@ Result<int> configured_context_length(const fs::path& dir) {
     if (!fs::is_regular_file(p, ec)) continue;
     std::ifstream in(p);
     nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return Status::error(p.string() + ": not valid JSON");
+    if (j.is_discarded()) return Status::corruption(p.string() + ": not valid JSON");
     const nlohmann::json* node = &j;
     for (const char* key : src.keys) {
       if (!node->is_object() || !node->contains(key)) {
@@ -48,7 +48,8 @@ Result<int> configured_context_length(const fs::path& dir) {
     }
     if (node == nullptr) continue;
     if (!node->is_number_integer() || node->get<int64_t>() < 2 || node->get<int64_t>() > 1 << 20) {
-      return Status::error(p.string() + ": " + src.keys.back() + " must be an integer >= 2");
+      return Status::invalid_argument(p.string() + ": " + src.keys.back() +
+                                      " must be an integer >= 2");
     }
     return static_cast<int>(node->get<int64_t>());
   }
@@ -167,9 +168,9 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
   }
   if (options.context_length != 0) {
     if (options.context_length < 2) {
-      return Status::error(model_dir + ": context length " +
-                           std::to_string(options.context_length) +
-                           " is too small (start and end tokens need 2)");
+      return Status::invalid_argument(model_dir + ": context length " +
+                                      std::to_string(options.context_length) +
+                                      " is too small (start and end tokens need 2)");
     }
     impl->context_length = options.context_length;
   } else if (is_dir) {

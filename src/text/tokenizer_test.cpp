@@ -112,8 +112,11 @@ TEST(Tokenizer, ContextLengthFromConfig) {
   write(m.dir / "config.json", R"({"text_config": {"max_position_embeddings": 1}})");
   auto bad = Tokenizer::load(m.dir.string());
   ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().message();
   EXPECT_NE(bad.status().message().find("config.json"), std::string::npos);
-  EXPECT_FALSE(Tokenizer::load(m.dir.string(), {TokenizerFlavor::kAuto, 1}).ok());
+  auto too_small = Tokenizer::load(m.dir.string(), {TokenizerFlavor::kAuto, 1});
+  ASSERT_FALSE(too_small.ok());
+  EXPECT_EQ(too_small.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(Tokenizer, SpecialTokensAreLookedUp) {
@@ -128,6 +131,7 @@ TEST(Tokenizer, SpecialTokensAreLookedUp) {
   write(m.dir / "special_tokens_map.json", R"({"bos_token": "<s>"})");
   auto missing = Tokenizer::load(m.dir.string());
   ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kCorruption);
   EXPECT_NE(missing.status().message().find("\"<s>\" is not in the vocabulary"), std::string::npos)
       << missing.status().message();
 }
@@ -156,15 +160,16 @@ TEST(Tokenizer, BatchEqualsSingle) {
 
 TEST(Tokenizer, ErrorsNameTheFile) {
   TinyModel m = make_hf_model("errors");
-  auto expect_error = [&](const std::string& needle) {
+  auto expect_error = [&](const std::string& needle, StatusCode code = StatusCode::kCorruption) {
     auto tok = Tokenizer::load(m.dir.string());
     ASSERT_FALSE(tok.ok());
+    EXPECT_EQ(tok.status().code(), code) << tok.status().message();
     EXPECT_NE(tok.status().message().find(needle), std::string::npos) << tok.status().message();
   };
   write(m.dir / "merges.txt", "#version: 0.2\na b</w>\nq zz\n");
   expect_error("merges.txt: line 3");
   fs::remove(m.dir / "merges.txt");
-  expect_error("merges.txt: missing");  // the message names the file
+  expect_error("merges.txt: missing", StatusCode::kNotFound);  // the message names the file
   write(m.dir / "merges.txt", "#version: 0.2\n");
   write(m.dir / "vocab.json", "{\"a\": ");
   expect_error("vocab.json: expected a non-negative integer id at byte 6");
@@ -176,9 +181,9 @@ TEST(Tokenizer, ErrorsNameTheFile) {
   write(m.dir / "merges.txt", "");
   expect_error("vocab.json: the byte-level symbol of byte 0");
   fs::remove_all(m.dir);
-  expect_error("no such model folder");
+  expect_error("no such model folder", StatusCode::kNotFound);
   fs::create_directories(m.dir);
-  expect_error("no tokenizer vocabulary");
+  expect_error("no tokenizer vocabulary", StatusCode::kNotFound);
 }
 
 fs::path write_gz(const fs::path& path, const std::string& text) {
@@ -210,6 +215,7 @@ TEST(Tokenizer, OpenClipBpeFile) {
   std::ofstream(dir / "bpe_simple_vocab_16e6.txt.gz") << "not gzip";
   auto bad = Tokenizer::load(dir.string());
   ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorruption) << bad.status().message();
   EXPECT_NE(bad.status().message().find("bpe_simple_vocab_16e6.txt.gz"), std::string::npos);
 }
 

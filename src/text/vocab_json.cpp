@@ -127,7 +127,7 @@ Result<std::vector<std::pair<std::string, int64_t>>> parse_vocab_json(std::strin
   std::vector<std::pair<std::string, int64_t>> entries;
   Reader r(text);
   auto fail = [&](const char* what) {
-    return Status::error(path + ": " + what + " at byte " + std::to_string(r.pos()));
+    return Status::corruption(path + ": " + what + " at byte " + std::to_string(r.pos()));
   };
   if (!r.eat('{')) return fail("expected an object of token -> id");
   if (r.eat('}')) return entries;

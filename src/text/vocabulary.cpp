@@ -2,11 +2,13 @@
 
 #include <zlib.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/errno_status.h"
 #include "text/utf8.h"
 #include "text/vocab_json.h"
 
@@ -23,17 +25,23 @@ constexpr char kEndOfWord[] = "</w>";
 
 Result<std::string> read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error(path.string() + ": cannot open");
+  if (!in) {
+    const int err = errno;  // ifstream opens through open(2), which sets errno
+    return errno_status(err, path.string() + ": cannot open");
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (in.bad()) return Status::error(path.string() + ": read error");
+  if (in.bad()) return Status::io_error(path.string() + ": read error");
   return ss.str();
 }
 
 // Reads a gzip file up to its first `max_lines` lines (or all of it).
 Result<std::string> read_gzip(const fs::path& path, size_t max_lines) {
   gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::error(path.string() + ": cannot open");
+  if (f == nullptr) {
+    const int err = errno;  // gzopen leaves open(2)'s errno
+    return errno_status(err, path.string() + ": cannot open");
+  }
   std::string data;
   char buf[1 << 16];
   int n;
@@ -49,7 +57,7 @@ Result<std::string> read_gzip(const fs::path& path, size_t max_lines) {
   if (error.empty() && data.empty()) error = "empty";
   gzclose(f);
   if (!error.empty())
-    return Status::error(path.string() + ": not a valid gzip file (" + error + ")");
+    return Status::corruption(path.string() + ": not a valid gzip file (" + error + ")");
   return data;
 }
 
@@ -81,8 +89,8 @@ Status index_bytes(Vocabulary* v) {
     int32_t id = v->token_to_id.find(sym);
     int32_t id_end = v->token_to_id.find(sym + kEndOfWord);
     if (id < 0 || id_end < 0) {
-      return Status::error(v->source + ": the byte-level symbol of byte " + std::to_string(b) +
-                           " (\"" + sym + "\") is missing");
+      return Status::corruption(v->source + ": the byte-level symbol of byte " + std::to_string(b) +
+                                " (\"" + sym + "\") is missing");
     }
     v->byte_ids[b] = id;
     v->byte_end_ids[b] = id_end;
@@ -101,8 +109,8 @@ Status add_merges(const std::vector<std::string_view>& lines, size_t first, size
     if (line.empty()) continue;
     size_t sp = line.find(' ');
     if (sp == std::string_view::npos || line.find(' ', sp + 1) != std::string_view::npos) {
-      return Status::error(file + ": line " + std::to_string(i + 1) +
-                           ": expected two symbols separated by one space");
+      return Status::corruption(file + ": line " + std::to_string(i + 1) +
+                                ": expected two symbols separated by one space");
     }
     std::string_view left = line.substr(0, sp), right = line.substr(sp + 1);
     merged.assign(left);
@@ -110,8 +118,8 @@ Status add_merges(const std::vector<std::string_view>& lines, size_t first, size
     int32_t l = v->token_to_id.find(left), r = v->token_to_id.find(right);
     int32_t m = v->token_to_id.find(merged);
     if (l < 0 || r < 0 || m < 0) {
-      return Status::error(file + ": line " + std::to_string(i + 1) + ": merge \"" +
-                           std::string(line) + "\" uses a token missing from the vocabulary");
+      return Status::corruption(file + ": line " + std::to_string(i + 1) + ": merge \"" +
+                                std::string(line) + "\" uses a token missing from the vocabulary");
     }
     v->merges.set(l, r, MergeRule{rank++, m});  // a repeated pair keeps its last rank
   }
@@ -129,7 +137,7 @@ std::string token_name(const json& j) {
 Result<json> read_json(const fs::path& path) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(path));
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::error(path.string() + ": not valid JSON");
+  if (j.is_discarded()) return Status::corruption(path.string() + ": not valid JSON");
   return j;
 }
 
@@ -140,7 +148,7 @@ Status load_special_tokens_hf(const fs::path& dir, Vocabulary* v) {
     fs::path p = dir / name;
     if (!fs::exists(p)) continue;
     CLIPSEARCH_ASSIGN_OR_RETURN(json j, read_json(p));
-    if (!j.is_object()) return Status::error(p.string() + ": expected a JSON object");
+    if (!j.is_object()) return Status::corruption(p.string() + ": expected a JSON object");
     if (j.contains("bos_token") && !token_name(j["bos_token"]).empty())
       bos = token_name(j["bos_token"]);
     if (j.contains("eos_token") && !token_name(j["eos_token"]).empty())
@@ -152,8 +160,8 @@ Status load_special_tokens_hf(const fs::path& dir, Vocabulary* v) {
   auto id_of = [&](const std::string& name, const char* role) -> Result<int32_t> {
     int32_t id = v->token_to_id.find(name);
     if (id < 0) {
-      return Status::error(v->source + ": the " + std::string(role) + " token \"" + name +
-                           "\" is not in the vocabulary");
+      return Status::corruption(v->source + ": the " + std::string(role) + " token \"" + name +
+                                "\" is not in the vocabulary");
     }
     return id;
   };
@@ -169,13 +177,13 @@ Status load_special_tokens_hf(const fs::path& dir, Vocabulary* v) {
     std::string_view array = find_json_array(text, "added_tokens");
     json j = array.empty() ? json() : json::parse(array, nullptr, /*allow_exceptions=*/false);
     if (!array.empty() && j.is_discarded()) {
-      return Status::error(tj.string() + ": added_tokens is not valid JSON");
+      return Status::corruption(tj.string() + ": added_tokens is not valid JSON");
     }
     if (j.is_array()) {
       for (const json& t : j) {
         if (!t.is_object() || !t.contains("content") || !t["content"].is_string() ||
             !t.contains("id") || !t["id"].is_number_integer()) {
-          return Status::error(tj.string() + ": malformed entry in added_tokens");
+          return Status::corruption(tj.string() + ": malformed entry in added_tokens");
         }
         v->specials.push_back({to_u32(t["content"].get<std::string>()), t["id"].get<int32_t>(),
                                t.value("normalized", true)});
@@ -205,12 +213,12 @@ Result<Vocabulary> load_hf(const fs::path& dir) {
   v.source = vocab_path.string();
   CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(vocab_path));
   CLIPSEARCH_ASSIGN_OR_RETURN(auto entries, parse_vocab_json(text, vocab_path.string()));
-  if (entries.empty()) return Status::error(vocab_path.string() + ": no tokens");
+  if (entries.empty()) return Status::corruption(vocab_path.string() + ": no tokens");
   int64_t max_id = -1;
   for (const auto& e : entries) max_id = std::max(max_id, e.second);
   if (max_id >= static_cast<int64_t>(entries.size()) * 4 + 1024) {
-    return Status::error(vocab_path.string() + ": ids go up to " + std::to_string(max_id) +
-                         " for " + std::to_string(entries.size()) + " tokens");
+    return Status::corruption(vocab_path.string() + ": ids go up to " + std::to_string(max_id) +
+                              " for " + std::to_string(entries.size()) + " tokens");
   }
   v.id_to_token.resize(static_cast<size_t>(max_id) + 1);
   v.token_to_id.reserve(entries.size());
@@ -254,7 +262,7 @@ Result<Vocabulary> load_open_clip(const fs::path& gz_path) {
   for (const auto& s : symbols) add(s);
   for (const auto& s : symbols) add(s + kEndOfWord);
   size_t end = std::min(lines.size(), kMaxMerges + 1);
-  if (lines.size() < 2) return Status::error(v.source + ": no merges");
+  if (lines.size() < 2) return Status::corruption(v.source + ": no merges");
   for (size_t i = 1; i < end; ++i) {
     std::string_view line = lines[i];
     size_t sp = line.find(' ');
@@ -263,8 +271,8 @@ Result<Vocabulary> load_open_clip(const fs::path& gz_path) {
       continue;
     }
     if (sp == std::string_view::npos || line.find(' ', sp + 1) != std::string_view::npos) {
-      return Status::error(v.source + ": line " + std::to_string(i + 1) +
-                           ": expected two symbols separated by one space");
+      return Status::corruption(v.source + ": line " + std::to_string(i + 1) +
+                                ": expected two symbols separated by one space");
     }
     std::string merged(line.substr(0, sp));
     merged += line.substr(sp + 1);
@@ -298,19 +306,19 @@ Result<Vocabulary> load_vocabulary(const std::string& model_dir) {
   fs::path dir(model_dir);
   std::error_code ec;
   if (fs::is_regular_file(dir, ec)) return load_open_clip(dir);
-  if (!fs::is_directory(dir, ec)) return Status::error(model_dir + ": no such model folder");
+  if (!fs::is_directory(dir, ec)) return Status::not_found(model_dir + ": no such model folder");
   if (fs::exists(dir / "vocab.json")) {
     if (!fs::exists(dir / "merges.txt")) {
-      return Status::error((dir / "merges.txt").string() + ": missing (vocab.json needs it)");
+      return Status::not_found((dir / "merges.txt").string() + ": missing (vocab.json needs it)");
     }
     return load_hf(dir);
   }
   if (fs::exists(dir / "bpe_simple_vocab_16e6.txt.gz")) {
     return load_open_clip(dir / "bpe_simple_vocab_16e6.txt.gz");
   }
-  return Status::error(model_dir +
-                       ": no tokenizer vocabulary (vocab.json + merges.txt, or "
-                       "bpe_simple_vocab_16e6.txt.gz)");
+  return Status::not_found(model_dir +
+                           ": no tokenizer vocabulary (vocab.json + merges.txt, or "
+                           "bpe_simple_vocab_16e6.txt.gz)");
 }
 
 }  // namespace clipsearch::text
