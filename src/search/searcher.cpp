@@ -136,16 +136,16 @@ Result<bool> Searcher::refresh() {
 
 Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest& request) {
   if (request.k < 0 || request.offset < 0) {
-    return Status::error("search: k and offset must not be negative");
+    return Status::invalid_argument("search: k and offset must not be negative");
   }
   std::lock_guard<std::mutex> lock(mutex_);
   SearchPage page;
   const VectorView& view = rows_->view;
   if (view.count == 0 || request.k == 0) return page;
   if (static_cast<int64_t>(query.size()) != view.dim) {
-    return Status::error("search: the query has " + std::to_string(query.size()) +
-                         " values, the index holds " + std::to_string(view.dim) +
-                         "-value embeddings");
+    return Status::invalid_argument("search: the query has " + std::to_string(query.size()) +
+                                    " values, the index holds " + std::to_string(view.dim) +
+                                    "-value embeddings");
   }
 
   std::optional<IdFilter> filter;
@@ -221,7 +221,7 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
 Result<std::pair<ImageRecord, Embedding>> Searcher::indexed_image(const std::string& path) {
   std::unique_lock<std::mutex> lock(mutex_);
   CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ImageRecord> record, catalog_->find_by_path(path));
-  if (!record) return Status::error(path + ": not in the index");
+  if (!record) return Status::not_found(path + ": not in the index");
   lock.unlock();
   return indexed_image(record->id);
 }
@@ -229,9 +229,11 @@ Result<std::pair<ImageRecord, Embedding>> Searcher::indexed_image(const std::str
 Result<std::pair<ImageRecord, Embedding>> Searcher::indexed_image(int64_t id) {
   std::lock_guard<std::mutex> lock(mutex_);
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, catalog_->get_images({id}));
-  if (records.empty()) return Status::error("image " + std::to_string(id) + ": not in the index");
+  if (records.empty()) {
+    return Status::not_found("image " + std::to_string(id) + ": not in the index");
+  }
   if (records[0].status != ImageStatus::kOk) {
-    return Status::error(records[0].path + ": not indexed (" + records[0].error + ")");
+    return Status::not_found(records[0].path + ": not indexed (" + records[0].error + ")");
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(Embedding embedding, catalog_->get_embedding(id));
   return std::make_pair(std::move(records[0]), std::move(embedding));

@@ -76,9 +76,11 @@ class Searcher {
   // embedded by the model that embedded the library.
   Status check_model(const ModelIdentity& model);
 
+  // kInvalidArgument for a negative k or offset, or a query of another length than the rows.
   Result<SearchPage> search(const Embedding& query, const SearchRequest& request);
 
-  // The stored embedding of an indexed image, by path or id ("more like this").
+  // The stored embedding of an indexed image, by path or id ("more like this"); kNotFound when
+  // the catalog has no such image or the image failed to index.
   Result<std::pair<ImageRecord, Embedding>> indexed_image(const std::string& path);
   Result<std::pair<ImageRecord, Embedding>> indexed_image(int64_t id);
   // The colour signature of an indexed image (empty: none computed yet, or nothing to sample).
