@@ -204,17 +204,22 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
     auto it = by_id.find(h.id);
     if (it != by_id.end()) results.push_back({std::move(*it->second), h.score});
   }
-  if (request.sort != SortOrder::kScore) {
+  const auto sort_by_date = [&](std::vector<SearchResult>& v) {
     const bool newest = request.sort == SortOrder::kDateNewest;
-    std::stable_sort(results.begin(), results.end(), [&](const auto& a, const auto& b) {
+    std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) {
       return newest ? a.image.date_taken_ns > b.image.date_taken_ns
                     : a.image.date_taken_ns < b.image.date_taken_ns;
     });
-  }
+  };
+  // With a cutoff, everything above it is ordered by date and then paged. Without one, a page
+  // holds the ranks it holds by score, ordered by date: ordering the first offset + k by date
+  // before paging would let a later page repeat rows of an earlier one and skip others.
+  if (request.sort != SortOrder::kScore && all_above_cutoff) sort_by_date(results);
   const auto first = std::min<size_t>(results.size(), static_cast<size_t>(request.offset));
   const auto last = std::min<size_t>(results.size(), first + static_cast<size_t>(request.k));
   page.results.assign(std::make_move_iterator(results.begin() + static_cast<std::ptrdiff_t>(first)),
                       std::make_move_iterator(results.begin() + static_cast<std::ptrdiff_t>(last)));
+  if (request.sort != SortOrder::kScore && !all_above_cutoff) sort_by_date(page.results);
   return page;
 }
 

@@ -49,6 +49,8 @@ struct SearchRequest {
   std::vector<int64_t> exclude_ids;  // never returned (e.g. the "more like this" image itself)
   // When set, only these ids (e.g. the images carrying a label or in an album), ascending.
   std::optional<std::vector<int64_t>> only_ids;
+  // By date: with min_score set, every result above it in date order, then paged; without it,
+  // each page (the ranks offset..offset + k by score) in date order.
   SortOrder sort = SortOrder::kScore;
   // When set, scores mix CLIP and colour similarity (search/color_search.h); min_score and the
   // scores returned are then mixed scores.

@@ -301,7 +301,7 @@ TEST_F(SearcherTest, MinScoreCutsTheRankingAndKeepsTheBestScore) {
 }
 
 // With a cutoff every result above it is ordered by date, and pages continue each other; without
-// one, the first k by score are ordered by date.
+// one, each page holds the ranks it would hold by score, ordered by date.
 TEST_F(SearcherTest, SortsByDate) {
   auto searcher = open();
   ASSERT_TRUE(searcher);
@@ -328,7 +328,7 @@ TEST_F(SearcherTest, SortsByDate) {
     }
     EXPECT_EQ(all, dated);
 
-    for (int64_t offset : {0}) {
+    for (int64_t offset : {0, 10, 20}) {
       SCOPED_TRACE("offset " + std::to_string(offset));
       SearchRequest request;
       request.k = 10;
