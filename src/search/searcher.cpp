@@ -178,7 +178,10 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   // Sorting by date ranks everything above the score cutoff; otherwise only one page is needed.
   const bool all_above_cutoff = request.sort != SortOrder::kScore &&
                                 request.min_score > -std::numeric_limits<float>::infinity();
-  options.k = all_above_cutoff ? view.count : request.offset + request.k;
+  // offset + k hits, never more than there are rows (offset + k may not fit in an int64).
+  const int64_t page_end =
+      request.k > view.count - request.offset ? view.count : request.offset + request.k;
+  options.k = all_above_cutoff ? view.count : page_end;
   const ClipSearch clip = [&](const SearchOptions& o) {
     return rows_->hnsw ? rows_->hnsw->search(query.data(), o) : exact_search(view, query.data(), o);
   };

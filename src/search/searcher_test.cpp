@@ -173,6 +173,35 @@ TEST_F(SearcherTest, PagesConcatenateToTheFullRanking) {
   }
 }
 
+// A page size past any count ("-k 9223372036854775807 --offset 5": offset + k does not fit in
+// int64) is everything after the offset, on both indexes, plain, by date or mixed with colour.
+TEST_F(SearcherTest, AHugePageSizeIsEverythingAfterTheOffset) {
+  const Embedding q = queries(1, 21)[0];
+  const std::vector<SearchHit> want = expected(q);
+  const uint8_t red[3] = {200, 30, 40};
+  const ColorQuery colour{color_signature_of(red), 0.3f};
+  for (IndexChoice index : {IndexChoice::kExact, IndexChoice::kHnsw}) {
+    auto searcher = open(index);
+    ASSERT_TRUE(searcher);
+    SearchRequest request;
+    request.k = std::numeric_limits<int64_t>::max();
+    request.offset = 5;
+    EXPECT_EQ(search_hits(*searcher, q, request), slice(want, 5, want.size()));
+    request.sort = SortOrder::kDateOldest;
+    EXPECT_EQ(search_hits(*searcher, q, request), by_date(slice(want, 5, want.size()), false));
+    request.sort = SortOrder::kScore;
+    request.color = colour;
+    const std::vector<SearchHit> mixed = expected(q, any_row, colour);
+    EXPECT_EQ(search_hits(*searcher, q, request), slice(mixed, 5, mixed.size()));
+    request.color.reset();
+    request.offset = std::numeric_limits<int64_t>::max();
+    auto page = searcher->search(q, request);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    EXPECT_TRUE(page->results.empty());
+    EXPECT_EQ(page->best_score, want.front().score);
+  }
+}
+
 TEST_F(SearcherTest, FiltersKeepExactlyTheMatchingRows) {
   auto exact = open(IndexChoice::kExact);
   auto hnsw = open(IndexChoice::kHnsw);
