@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cassert>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -170,11 +169,13 @@ class SearcherTest : public ::testing::Test {
     rows_.erase(it);
   }
 
+  // The row written with this id; an empty row (and a failure) for an id never written.
   const Row& row_with_id(int64_t id) const {
+    static const Row kNone;
     auto it = std::find_if(rows_.begin(), rows_.end(),
                            [&](const Row& row) { return row.record.id == id; });
-    assert(it != rows_.end());
-    return *it;
+    if (it == rows_.end()) ADD_FAILURE() << "no row has id " << id;
+    return it == rows_.end() ? kNone : *it;
   }
 
   std::vector<const Row*> ok_rows() const {
