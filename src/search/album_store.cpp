@@ -75,7 +75,7 @@ Result<AlbumUpdate> albums_update(Searcher& searcher, Annotations& annotations,
                                   const ThemeFile& themes, const ThemeVectors& vectors,
                                   bool exclusive) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ModelIdentity> model, searcher.model());
-  if (!model) return Status::error("the index is empty (run `clipsearch index` first)");
+  if (!model) return Status::not_found("the index is empty (run `clipsearch index` first)");
   const std::string fingerprint = themes_fingerprint(themes, exclusive, model->fingerprint);
   AlbumUpdate update;
   std::vector<std::string> names;

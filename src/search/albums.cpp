@@ -1,6 +1,7 @@
 #include "search/albums.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -14,15 +15,15 @@ namespace {
 using nlohmann::json;
 
 Result<std::vector<std::string>> string_list(const json& value, const std::string& where) {
-  if (!value.is_array()) return Status::error(where + " must be a list of strings");
+  if (!value.is_array()) return Status::invalid_argument(where + " must be a list of strings");
   std::vector<std::string> out;
   for (const json& v : value) {
     if (!v.is_string() || v.get<std::string>().empty()) {
-      return Status::error(where + " must hold non-empty strings");
+      return Status::invalid_argument(where + " must hold non-empty strings");
     }
     out.push_back(v.get<std::string>());
   }
-  if (out.empty()) return Status::error(where + " is empty");
+  if (out.empty()) return Status::invalid_argument(where + " is empty");
   return out;
 }
 
@@ -30,7 +31,7 @@ Result<float> threshold_of(const json& object, float fallback, const std::string
   if (!object.contains("threshold")) return fallback;
   const json& t = object["threshold"];
   if (!t.is_number() || !(t.get<double>() >= -1 && t.get<double>() <= 1)) {
-    return Status::error(where + ": \"threshold\" must be a number between -1 and 1");
+    return Status::invalid_argument(where + ": \"threshold\" must be a number between -1 and 1");
   }
   return t.get<float>();
 }
@@ -38,12 +39,12 @@ Result<float> threshold_of(const json& object, float fallback, const std::string
 Result<Theme> parse_theme(const json& j, float default_threshold, const std::string& where) {
   if (!j.is_object() || !j.contains("name") || !j["name"].is_string() ||
       j["name"].get<std::string>().empty()) {
-    return Status::error(where + ": each theme needs a non-empty \"name\"");
+    return Status::invalid_argument(where + ": each theme needs a non-empty \"name\"");
   }
   Theme theme;
   theme.name = j["name"].get<std::string>();
   const std::string at = where + ": theme '" + theme.name + "'";
-  if (!j.contains("keywords")) return Status::error(at + " has no \"keywords\"");
+  if (!j.contains("keywords")) return Status::invalid_argument(at + " has no \"keywords\"");
   CLIPSEARCH_ASSIGN_OR_RETURN(theme.keywords, string_list(j["keywords"], at + " \"keywords\""));
   CLIPSEARCH_ASSIGN_OR_RETURN(theme.threshold, threshold_of(j, default_threshold, at));
   return theme;
@@ -57,7 +58,9 @@ Result<ThemeFile> parse_full_form(const json& root, const std::string& name) {
     CLIPSEARCH_ASSIGN_OR_RETURN(file.templates,
                                 string_list(root["templates"], name + ": \"templates\""));
   }
-  if (!root["themes"].is_array()) return Status::error(name + ": \"themes\" must be a list");
+  if (!root["themes"].is_array()) {
+    return Status::invalid_argument(name + ": \"themes\" must be a list");
+  }
   for (const json& j : root["themes"]) {
     CLIPSEARCH_ASSIGN_OR_RETURN(Theme theme, parse_theme(j, default_threshold, name));
     file.themes.push_back(std::move(theme));
@@ -81,16 +84,18 @@ Result<ThemeFile> parse_short_form(const json& root, const std::string& name) {
 
 Result<ThemeFile> album_themes_parse(const std::string& json_text, const std::string& name) {
   const json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return Status::error(name + ": not valid JSON");
-  if (!root.is_object()) return Status::error(name + ": expected a JSON object of themes");
+  if (root.is_discarded()) return Status::invalid_argument(name + ": not valid JSON");
+  if (!root.is_object()) {
+    return Status::invalid_argument(name + ": expected a JSON object of themes");
+  }
   Result<ThemeFile> file =
       root.contains("themes") ? parse_full_form(root, name) : parse_short_form(root, name);
   if (!file.ok()) return file;
-  if (file->themes.empty()) return Status::error(name + ": no themes");
+  if (file->themes.empty()) return Status::invalid_argument(name + ": no themes");
   std::set<std::string> names;
   for (const Theme& t : file->themes) {
     if (!names.insert(t.name).second) {
-      return Status::error(name + ": theme '" + t.name + "' is defined twice");
+      return Status::invalid_argument(name + ": theme '" + t.name + "' is defined twice");
     }
   }
   return file;
@@ -98,7 +103,12 @@ Result<ThemeFile> album_themes_parse(const std::string& json_text, const std::st
 
 Result<ThemeFile> album_themes_load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error(path + ": cannot open the theme file");
+  if (!in) {
+    const std::string message = path + ": cannot open the theme file";
+    std::error_code ec;
+    return std::filesystem::exists(path, ec) ? Status::io_error(message)
+                                             : Status::not_found(message);
+  }
   std::ostringstream text;
   text << in.rdbuf();
   return album_themes_parse(text.str(), path);

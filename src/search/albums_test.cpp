@@ -43,7 +43,8 @@ TEST(Albums, BadFilesNameTheProblem) {
       msg(R"({"themes": [{"name": "a", "keywords": ["x"]}, {"name": "a", "keywords": ["y"]}]})")
           .find("twice"),
       std::string::npos);
-  EXPECT_FALSE(album_themes_load("/nonexistent/themes.json").ok());
+  EXPECT_EQ(album_themes_load("/nonexistent/themes.json").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(album_themes_parse("[1]", "t.json").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(Albums, MembershipByThresholdAndExclusive) {

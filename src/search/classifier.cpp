@@ -5,10 +5,10 @@ namespace clipsearch::search {
 Result<Classifier> classifier_make(const std::vector<std::string>& labels,
                                    const std::vector<std::string>& templates,
                                    QueryEmbedder& embedder) {
-  if (labels.empty()) return Status::error("no labels to classify with");
+  if (labels.empty()) return Status::invalid_argument("no labels to classify with");
   for (const std::string& label : labels) {
     if (label.find_first_not_of(" \t\r\n") == std::string::npos) {
-      return Status::error("a label is empty");
+      return Status::invalid_argument("a label is empty");
     }
   }
   Classifier c;

@@ -61,15 +61,15 @@ Result<std::optional<ColorQuery>> color_query_make(const ColorRequest& request,
   if (request.weight) {
     query.weight = *request.weight;
     if (!(query.weight >= 0 && query.weight <= 1)) {
-      return Status::error(names.weight + ": must be between 0 and 1, got " +
-                           weight_text(query.weight));
+      return Status::invalid_argument(names.weight + ": must be between 0 and 1, got " +
+                                      weight_text(query.weight));
     }
   }
   if (request.color) {
     Result<std::array<uint8_t, 3>> rgb = color_parse(*request.color);
     if (!rgb.ok()) {
-      return Status::error(names.color + ": '" + *request.color +
-                           "' is not a colour: use #rrggbb or a CSS colour name");
+      return Status::invalid_argument(names.color + ": '" + *request.color +
+                                      "' is not a colour: use #rrggbb or a CSS colour name");
     }
     query.signature = color_signature_of(rgb->data());
   } else if (!request.weight) {
@@ -77,8 +77,9 @@ Result<std::optional<ColorQuery>> color_query_make(const ColorRequest& request,
   } else if (query.weight > 0) {
     query.signature = color_signature_merge(pictures);
     if (query.signature.colors.empty()) {
-      return Status::error(names.weight + " needs a colour: give " + names.color + " or " +
-                           names.pictures + " (a picture whose colours to match)");
+      return Status::invalid_argument(names.weight + " needs a colour: give " + names.color +
+                                      " or " + names.pictures +
+                                      " (a picture whose colours to match)");
     }
   }
   if (query.weight == 0) return Out();

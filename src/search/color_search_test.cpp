@@ -141,13 +141,16 @@ TEST(ColorSearch, QueryFromANamedColourOrFromThePictures) {
 TEST(ColorSearch, BadColourAndWeightAreClearErrors) {
   auto blurple = color_query_make({"blurple", std::nullopt}, {}, kNames);
   ASSERT_FALSE(blurple.ok());
+  EXPECT_EQ(blurple.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(blurple.status().message(),
             "--color: 'blurple' is not a colour: use #rrggbb or a CSS colour name");
   auto heavy = color_query_make({"red", 1.5f}, {}, kNames);
   ASSERT_FALSE(heavy.ok());
+  EXPECT_EQ(heavy.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(heavy.status().message(), "--color-weight: must be between 0 and 1, got 1.5");
   auto nothing = color_query_make({std::nullopt, 0.4f}, {}, kNames);
   ASSERT_FALSE(nothing.ok());
+  EXPECT_EQ(nothing.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(nothing.status().message().find("--color-weight needs a colour"), std::string::npos)
       << nothing.status().message();
 }

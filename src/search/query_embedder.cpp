@@ -53,12 +53,13 @@ Result<std::vector<std::vector<float>>> QueryEmbedder::embed_texts(
   std::vector<std::vector<float>> out(texts.size());
   std::vector<size_t> missing;
   for (size_t i = 0; i < texts.size(); ++i) {
-    if (is_blank(texts[i])) return Status::error("query: the query text is empty");
+    if (is_blank(texts[i])) return Status::invalid_argument("query: the query text is empty");
     if (!cache_.get(texts[i], &out[i]) && !shared_get(texts[i], &out[i])) missing.push_back(i);
   }
   if (missing.empty()) return out;
   if (!tokenizer_.ok()) {
-    return Status::error(tokenizer_.status().message() + "; text queries need one");
+    return Status::error(tokenizer_.status().code(),
+                         tokenizer_.status().message() + "; text queries need one");
   }
   std::vector<std::vector<int32_t>> ids;
   {
@@ -138,10 +139,10 @@ Result<std::vector<float>> QueryEmbedder::embed_tensor(const ImageTensor& tensor
                                                        const std::string& name) {
   const int64_t size = model_->info().image_size;
   if (tensor.height != size || tensor.width != size) {
-    return Status::error(name + ": preprocessing gives " + std::to_string(tensor.width) + "x" +
-                         std::to_string(tensor.height) + " pixels, the model expects " +
-                         std::to_string(size) + "x" + std::to_string(size) +
-                         " (preprocessor config and model config disagree)");
+    return Status::corruption(name + ": preprocessing gives " + std::to_string(tensor.width) + "x" +
+                              std::to_string(tensor.height) + " pixels, the model expects " +
+                              std::to_string(size) + "x" + std::to_string(size) +
+                              " (preprocessor config and model config disagree)");
   }
   std::vector<float> out(static_cast<size_t>(model_->info().embed_dim));
   CLIPSEARCH_RETURN_IF_ERROR(

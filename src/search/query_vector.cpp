@@ -12,8 +12,9 @@ namespace {
 Status check_dims(const std::vector<Embedding>& parts, size_t dim, const char* what) {
   for (const Embedding& e : parts) {
     if (e.size() != dim) {
-      return Status::error(std::string("query: a ") + what + " embedding has " +
-                           std::to_string(e.size()) + " values, expected " + std::to_string(dim));
+      return Status::invalid_argument(std::string("query: a ") + what + " embedding has " +
+                                      std::to_string(e.size()) + " values, expected " +
+                                      std::to_string(dim));
     }
   }
   return Status();
@@ -36,7 +37,8 @@ Status query_vector_normalize(Embedding* x) {
   double sum = 0;
   for (float v : *x) sum += static_cast<double>(v) * v;
   if (!(sum > 0) || !std::isfinite(sum)) {
-    return Status::error("query: the combined query vector is zero (its parts cancel out)");
+    return Status::invalid_argument(
+        "query: the combined query vector is zero (its parts cancel out)");
   }
   const float inv = static_cast<float>(1.0 / std::sqrt(sum));
   for (float& v : *x) v *= inv;
@@ -48,7 +50,7 @@ Result<Embedding> query_vector_combine(const std::vector<Embedding>& texts,
                                        const std::vector<Embedding>& negatives,
                                        const QueryWeights& weights) {
   if (texts.empty() && images.empty()) {
-    return Status::error(
+    return Status::invalid_argument(
         "query: nothing to search for (give a text, an image or an image to "
         "find more like)");
   }
@@ -57,12 +59,12 @@ Result<Embedding> query_vector_combine(const std::vector<Embedding>& texts,
   CLIPSEARCH_RETURN_IF_ERROR(check_dims(images, dim, "image"));
   CLIPSEARCH_RETURN_IF_ERROR(check_dims(negatives, dim, "negative"));
   if (!(weights.image_weight >= 0 && weights.image_weight <= 1)) {
-    return Status::error("query: the image weight must be between 0 and 1, got " +
-                         std::to_string(weights.image_weight));
+    return Status::invalid_argument("query: the image weight must be between 0 and 1, got " +
+                                    std::to_string(weights.image_weight));
   }
   if (!(weights.negative_weight >= 0 && std::isfinite(weights.negative_weight))) {
-    return Status::error("query: the negative weight must be >= 0, got " +
-                         std::to_string(weights.negative_weight));
+    return Status::invalid_argument("query: the negative weight must be >= 0, got " +
+                                    std::to_string(weights.negative_weight));
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(Embedding t, normalized_mean(texts, dim));
   CLIPSEARCH_ASSIGN_OR_RETURN(Embedding im, normalized_mean(images, dim));

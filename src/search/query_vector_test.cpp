@@ -60,8 +60,11 @@ TEST(QueryVector, Errors) {
                 .message()
                 .find("zero"),
             std::string::npos);
-  EXPECT_FALSE(query_vector_combine({{1, 0}}, {{0, 1}}, {}, QueryWeights{1.5f, 0.5f}).ok());
-  EXPECT_FALSE(query_vector_combine({{0, 0}}, {}, {}).ok());
+  EXPECT_EQ(query_vector_combine({{1, 0}}, {{0, 1}}, {}, QueryWeights{1.5f, 0.5f}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(query_vector_combine({{0, 0}}, {}, {}).status().code(), StatusCode::kInvalidArgument);
+  Embedding zero = {0, 0};
+  EXPECT_EQ(query_vector_normalize(&zero).code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

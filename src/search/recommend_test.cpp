@@ -30,9 +30,13 @@ TEST(Recommend, RecencyWeighting) {
 }
 
 TEST(Recommend, Errors) {
-  EXPECT_FALSE(recommend_taste_vector({}, {}).ok());
-  EXPECT_FALSE(recommend_taste_vector({{1, 0}}, RecommendOptions{0, false, 3}).ok());
-  EXPECT_FALSE(recommend_taste_vector({{1, 0}}, RecommendOptions{1, true, 0}).ok());
+  EXPECT_EQ(recommend_taste_vector({}, {}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(recommend_taste_vector({{1, 0}}, RecommendOptions{0, false, 3}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(recommend_taste_vector({{1, 0}}, RecommendOptions{1, true, 0}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(recommend_taste_vector({{1, 0}, {1, 0, 0}}, {}).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(Duplicates, GroupsConnectedNearPairs) {

@@ -136,16 +136,16 @@ Result<bool> Searcher::refresh() {
 
 Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest& request) {
   if (request.k < 0 || request.offset < 0) {
-    return Status::error("search: k and offset must not be negative");
+    return Status::invalid_argument("search: k and offset must not be negative");
   }
   std::lock_guard<std::mutex> lock(mutex_);
   SearchPage page;
   const VectorView& view = rows_->view;
   if (view.count == 0 || request.k == 0) return page;
   if (static_cast<int64_t>(query.size()) != view.dim) {
-    return Status::error("search: the query has " + std::to_string(query.size()) +
-                         " values, the index holds " + std::to_string(view.dim) +
-                         "-value embeddings");
+    return Status::invalid_argument("search: the query has " + std::to_string(query.size()) +
+                                    " values, the index holds " + std::to_string(view.dim) +
+                                    "-value embeddings");
   }
 
   std::optional<IdFilter> filter;
@@ -178,7 +178,10 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   // Sorting by date ranks everything above the score cutoff; otherwise only one page is needed.
   const bool all_above_cutoff = request.sort != SortOrder::kScore &&
                                 request.min_score > -std::numeric_limits<float>::infinity();
-  options.k = all_above_cutoff ? view.count : request.offset + request.k;
+  // offset + k hits, never more than there are rows (offset + k may not fit in an int64).
+  const int64_t page_end =
+      request.k > view.count - request.offset ? view.count : request.offset + request.k;
+  options.k = all_above_cutoff ? view.count : page_end;
   const ClipSearch clip = [&](const SearchOptions& o) {
     return rows_->hnsw ? rows_->hnsw->search(query.data(), o) : exact_search(view, query.data(), o);
   };
@@ -204,24 +207,29 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
     auto it = by_id.find(h.id);
     if (it != by_id.end()) results.push_back({std::move(*it->second), h.score});
   }
-  if (request.sort != SortOrder::kScore) {
+  const auto sort_by_date = [&](std::vector<SearchResult>& v) {
     const bool newest = request.sort == SortOrder::kDateNewest;
-    std::stable_sort(results.begin(), results.end(), [&](const auto& a, const auto& b) {
+    std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) {
       return newest ? a.image.date_taken_ns > b.image.date_taken_ns
                     : a.image.date_taken_ns < b.image.date_taken_ns;
     });
-  }
+  };
+  // With a cutoff, everything above it is ordered by date and then paged. Without one, a page
+  // holds the ranks it holds by score, ordered by date: ordering the first offset + k by date
+  // before paging would let a later page repeat rows of an earlier one and skip others.
+  if (request.sort != SortOrder::kScore && all_above_cutoff) sort_by_date(results);
   const auto first = std::min<size_t>(results.size(), static_cast<size_t>(request.offset));
   const auto last = std::min<size_t>(results.size(), first + static_cast<size_t>(request.k));
   page.results.assign(std::make_move_iterator(results.begin() + static_cast<std::ptrdiff_t>(first)),
                       std::make_move_iterator(results.begin() + static_cast<std::ptrdiff_t>(last)));
+  if (request.sort != SortOrder::kScore && !all_above_cutoff) sort_by_date(page.results);
   return page;
 }
 
 Result<std::pair<ImageRecord, Embedding>> Searcher::indexed_image(const std::string& path) {
   std::unique_lock<std::mutex> lock(mutex_);
   CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ImageRecord> record, catalog_->find_by_path(path));
-  if (!record) return Status::error(path + ": not in the index");
+  if (!record) return Status::not_found(path + ": not in the index");
   lock.unlock();
   return indexed_image(record->id);
 }
@@ -229,9 +237,11 @@ Result<std::pair<ImageRecord, Embedding>> Searcher::indexed_image(const std::str
 Result<std::pair<ImageRecord, Embedding>> Searcher::indexed_image(int64_t id) {
   std::lock_guard<std::mutex> lock(mutex_);
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, catalog_->get_images({id}));
-  if (records.empty()) return Status::error("image " + std::to_string(id) + ": not in the index");
+  if (records.empty()) {
+    return Status::not_found("image " + std::to_string(id) + ": not in the index");
+  }
   if (records[0].status != ImageStatus::kOk) {
-    return Status::error(records[0].path + ": not indexed (" + records[0].error + ")");
+    return Status::not_found(records[0].path + ": not indexed (" + records[0].error + ")");
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(Embedding embedding, catalog_->get_embedding(id));
   return std::make_pair(std::move(records[0]), std::move(embedding));

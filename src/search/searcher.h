@@ -48,6 +48,8 @@ struct SearchRequest {
   std::vector<int64_t> exclude_ids;  // never returned (e.g. the "more like this" image itself)
   // When set, only these ids (e.g. the images carrying a label or in an album), ascending.
   std::optional<std::vector<int64_t>> only_ids;
+  // By date: with min_score set, every result above it in date order, then paged; without it,
+  // each page (the ranks offset..offset + k by score) in date order.
   SortOrder sort = SortOrder::kScore;
   // When set, scores mix CLIP and colour similarity (search/color_search.h); min_score and the
   // scores returned are then mixed scores.
@@ -75,9 +77,11 @@ class Searcher {
   // embedded by the model that embedded the library.
   Status check_model(const ModelIdentity& model);
 
+  // kInvalidArgument for a negative k or offset, or a query of another length than the rows.
   Result<SearchPage> search(const Embedding& query, const SearchRequest& request);
 
-  // The stored embedding of an indexed image, by path or id ("more like this").
+  // The stored embedding of an indexed image, by path or id ("more like this"); kNotFound when
+  // the catalog has no such image or the image failed to index.
   Result<std::pair<ImageRecord, Embedding>> indexed_image(const std::string& path);
   Result<std::pair<ImageRecord, Embedding>> indexed_image(int64_t id);
   // The colour signature of an indexed image (empty: none computed yet, or nothing to sample).

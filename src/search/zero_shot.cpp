@@ -42,10 +42,10 @@ Result<std::vector<std::string>> zero_shot_prompts(const std::vector<std::string
   for (const std::string& t : templates) {
     const size_t at = t.find("{}");
     if (at == std::string::npos || t.find("{}", at + 2) != std::string::npos) {
-      return Status::error("template '" + t + "' must contain \"{}\" exactly once");
+      return Status::invalid_argument("template '" + t + "' must contain \"{}\" exactly once");
     }
   }
-  if (templates.empty()) return Status::error("no prompt templates");
+  if (templates.empty()) return Status::invalid_argument("no prompt templates");
   std::vector<std::string> prompts;
   for (const std::string& label : labels) {
     for (const std::string& t : templates) {
@@ -59,9 +59,9 @@ Result<std::vector<std::string>> zero_shot_prompts(const std::vector<std::string
 Result<std::vector<Embedding>> zero_shot_label_vectors(
     const std::vector<Embedding>& prompt_embeddings, size_t labels, size_t templates) {
   if (prompt_embeddings.size() != labels * templates) {
-    return Status::error("zero-shot: " + std::to_string(prompt_embeddings.size()) +
-                         " prompt embeddings for " + std::to_string(labels) + " labels x " +
-                         std::to_string(templates) + " templates");
+    return Status::invalid_argument("zero-shot: " + std::to_string(prompt_embeddings.size()) +
+                                    " prompt embeddings for " + std::to_string(labels) +
+                                    " labels x " + std::to_string(templates) + " templates");
   }
   std::vector<Embedding> out;
   for (size_t l = 0; l < labels; ++l) {
@@ -97,7 +97,7 @@ Result<std::vector<std::string>> zero_shot_parse_labels(const std::string& text)
     if (!label.empty()) labels.push_back(std::move(label));
     start = comma + 1;
   }
-  if (labels.empty()) return Status::error("--labels: no labels in '" + text + "'");
+  if (labels.empty()) return Status::invalid_argument("--labels: no labels in '" + text + "'");
   return labels;
 }
 
