@@ -20,9 +20,19 @@ Status check_dims(const std::vector<Embedding>& parts, size_t dim, const char* w
   return Status();
 }
 
-// Normalized mean of `parts` (all of length dim); empty parts give an empty vector.
+// Whether x is a unit vector to within float rounding (an embedding as the model gives it).
+bool is_unit(const Embedding& x) {
+  double sum = 0;
+  for (float v : x) sum += static_cast<double>(v) * v;
+  return std::abs(sum - 1) <= 1e-6;
+}
+
+// Normalized mean of `parts` (all of length dim); empty parts give an empty vector. One part that
+// is a unit vector already is returned as it is: normalizing it again would move its last bits,
+// and a search by one text would score an image a hair off the cosine `similarity` gives.
 Result<Embedding> normalized_mean(const std::vector<Embedding>& parts, size_t dim) {
   if (parts.empty()) return Embedding();
+  if (parts.size() == 1 && is_unit(parts[0])) return parts[0];
   Embedding mean(dim, 0.0f);
   for (const Embedding& e : parts) {
     for (size_t i = 0; i < dim; ++i) mean[i] += e[i];
@@ -81,9 +91,11 @@ Result<Embedding> query_vector_combine(const std::vector<Embedding>& texts,
   }
   if (!negatives.empty()) {
     CLIPSEARCH_ASSIGN_OR_RETURN(Embedding n, normalized_mean(negatives, dim));
-    for (size_t i = 0; i < dim; ++i) q[i] -= weights.negative_weight * n[i];
+    if (weights.negative_weight > 0) {  // weight 0: the query is exactly the one without them
+      for (size_t i = 0; i < dim; ++i) q[i] -= weights.negative_weight * n[i];
+      CLIPSEARCH_RETURN_IF_ERROR(query_vector_normalize(&q));
+    }
   }
-  CLIPSEARCH_RETURN_IF_ERROR(query_vector_normalize(&q));
   return q;
 }
 

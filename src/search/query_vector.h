@@ -1,10 +1,11 @@
 // How a search query becomes one vector: texts, pictures and negative prompts combined.
 //
 // Every part is an L2-normalized embedding. Positive texts are averaged into T and positive
-// pictures (uploaded images, or indexed images for "more like this") into I, each renormalized.
-// With both, q = (1 - image_weight) * T + image_weight * I; with one, q is that one. Negative
-// prompts are averaged into N and subtracted: q = normalize(q) - negative_weight * N. The result
-// is normalized, so its inner product with an image embedding is a cosine similarity.
+// pictures (uploaded images, or indexed images for "more like this") into I, each renormalized (a
+// single part is used as it is). With both, q = (1 - image_weight) * T + image_weight * I; with
+// one, q is that one. Negative prompts are averaged into N and subtracted: q = normalize(q) -
+// negative_weight * N. The result is normalized, so its inner product with an image embedding is a
+// cosine similarity.
 //
 // Pure functions, thread-safe.
 #pragma once

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "index/catalog.h"
-#include "index/test_vectors.h"
+#include "testing/test_vectors.h"
 #include "search/searcher.h"
 #include "testing/test_util.h"
 
