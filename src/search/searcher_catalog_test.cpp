@@ -170,6 +170,7 @@ TEST_F(SearcherTest, CheckModel) {
   other.fingerprint = "0123456789abcdef0000";
   const Status mismatch = searcher->check_model(other);
   ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.code(), StatusCode::kInvalidArgument);
   // The code belongs to index/catalog.cpp; the message names both models.
   EXPECT_NE(mismatch.message().find("'test-model'"), std::string::npos) << mismatch.message();
   EXPECT_NE(mismatch.message().find("'other-model'"), std::string::npos) << mismatch.message();
@@ -202,6 +203,7 @@ TEST_F(SearcherTest, MissingOrCorruptCatalogIsAClearError) {
   const std::string missing = dir_.file("missing.db");
   auto none = Searcher::open(missing);
   ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
   EXPECT_NE(none.status().message().find(missing + ": no catalog here"), std::string::npos)
       << none.status().message();
   EXPECT_FALSE(std::filesystem::exists(missing));  // opening to search creates nothing
@@ -213,6 +215,7 @@ TEST_F(SearcherTest, MissingOrCorruptCatalogIsAClearError) {
   testing::write_file(corrupt, garbage);
   auto bad = Searcher::open(corrupt);
   ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorruption);
   EXPECT_NE(bad.status().message().find(corrupt + ": not a clipsearch catalog"), std::string::npos)
       << bad.status().message();
 }
