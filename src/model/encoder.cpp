@@ -11,11 +11,6 @@
 namespace clipsearch {
 namespace {
 
-void dump(const DebugHook* hook, const char* name, int layer, const float* data, int64_t rows,
-          int64_t cols) {
-  if (hook != nullptr && *hook) (*hook)(name, layer, data, rows, cols);
-}
-
 // qkv[r] = normed[r] @ [Wq; Wk; Wv]^T + [bq; bk; bv]   -> [rows, 3 * width]
 void qkv_projection(const EncoderLayerWeights& l, int64_t rows, int64_t width, const float* normed,
                     float* qkv) {
@@ -159,7 +154,7 @@ int64_t PackedSequences::max_length() const {
 
 void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerWeights>& layers,
                      const PackedSequences& seqs, bool causal, float* hidden, EncoderWorkspace& ws,
-                     const DebugHook* hook, const std::vector<int64_t>* pooled_rows) {
+                     const std::vector<int64_t>* pooled_rows) {
   const int64_t rows = seqs.rows();
   const int64_t w = c.width;
   grow_buffer(ws.normed, rows * w);
@@ -172,14 +167,12 @@ void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerW
              w);
   for (size_t i = 0; i < layers.size(); ++i) {
     const EncoderLayerWeights& l = layers[i];
-    const int layer = static_cast<int>(i);
     qkv_projection(l, rows, w, normed, ws.qkv.data());
     if (pooled_rows != nullptr && i + 1 == layers.size()) {
       last_layer_pooled(c, l, seqs, causal, *pooled_rows, hidden, ws);
       return;
     }
     attention(c, seqs, causal, ws.qkv.data(), ws.context.data(), ws.scores);
-    dump(hook, "attention_context", layer, ws.context.data(), rows, w);
     output_and_mlp(c, l, rows, ws.context.data(), hidden, normed, ws.mlp.data());
     if (i + 1 < layers.size()) {
       const EncoderLayerWeights& next = layers[i + 1];
@@ -188,7 +181,6 @@ void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerW
     } else {
       add_bias(hidden, rows, w, w, l.fc2.bias);
     }
-    dump(hook, "layer_out", layer, hidden, rows, w);
   }
 }
 

@@ -9,18 +9,12 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <vector>
 
 #include "model/clip_config.h"
 #include "model/clip_weights.h"
 
 namespace clipsearch {
-
-// Called with named intermediate results ("embeddings", "layer_out", ...) so that any layer can
-// be compared with PyTorch's. layer is -1 outside the encoder layers.
-using DebugHook =
-    std::function<void(const char* name, int layer, const float* data, int64_t rows, int64_t cols)>;
 
 // Enlarges a scratch buffer to at least `size` elements; never shrinks it.
 inline void grow_buffer(std::vector<float>& buffer, int64_t size) {
@@ -56,7 +50,6 @@ struct PackedSequences {
 void encoder_forward(const TransformerConfig& config,
                      const std::vector<EncoderLayerWeights>& layers,
                      const PackedSequences& sequences, bool causal, float* hidden,
-                     EncoderWorkspace& ws, const DebugHook* hook,
-                     const std::vector<int64_t>* pooled_rows = nullptr);
+                     EncoderWorkspace& ws, const std::vector<int64_t>* pooled_rows = nullptr);
 
 }  // namespace clipsearch
