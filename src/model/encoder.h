@@ -3,9 +3,9 @@
 //
 // ref: transformers CLIPEncoderLayer / open_clip ResidualAttentionBlock:
 //   h = h + out_proj(attention(layer_norm1(h)));  h = h + fc2(act(fc1(layer_norm2(h))))
-// Biases, residual adds and layer norms are fused: out_proj and fc2 accumulate straight into
-// the residual stream (sgemm beta = 1), and their bias is added in the same pass as the next
-// layer norm.
+// Each step is its own call, in that order (encoder.cpp's encoder_layer). Fusing the residual
+// adds into the matrix products and the layer norms was measured and did not pay (see
+// bench/RESULTS.md, issue 13).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,8 @@ struct EncoderWorkspace {
   std::vector<float> normed;   // [rows, width]      layer-norm output
   std::vector<float> qkv;      // [rows, 3 * width]  q | k | v
   std::vector<float> context;  // [rows, width]      attention output, heads side by side
-  std::vector<float> mlp;      // [rows, mlp_width]
+  std::vector<float> mlp;      // [rows, mlp_width]  act(fc1(...))
+  std::vector<float> branch;   // [rows, width]      out_proj or fc2 output, before the residual add
   std::vector<float> scores;   // [threads, max_len, max_len] attention probabilities
   std::vector<float> pooled;   // [sequences, width] residual of the pooled rows (last layer)
 };
