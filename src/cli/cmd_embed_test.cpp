@@ -132,6 +132,8 @@ TEST(BenchCommand, PrintsThroughput) {
   EXPECT_GT(result["texts_per_s_ctx77"].get<double>(), 0);
   EXPECT_EQ(result["threads"], 1);
   EXPECT_EQ(result["image_batch_s"].size(), 2u);
+  EXPECT_GT(result["images_per_cpu_s"].get<double>(), 0);
+  EXPECT_EQ(result["text_batch_cpu_s"].size(), 2u);
 }
 
 }  // namespace

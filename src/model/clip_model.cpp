@@ -89,7 +89,7 @@ Status Model::encode_images(const float* pixels, int64_t count, float* out, bool
   for (int64_t first = 0; first < count; first += per_chunk) {
     const int64_t n = std::min(per_chunk, count - first);
     vision_forward(v, impl_->weights.vision, dim, pixels + first * image_floats, n,
-                   out + first * dim, impl_->workspace, nullptr);
+                   out + first * dim, impl_->workspace);
   }
   if (normalize) l2_normalize_rows(out, count, dim);
   return Status();
@@ -124,7 +124,7 @@ Status Model::encode_texts(const std::vector<std::vector<int32_t>>& texts, float
     std::vector<std::vector<int32_t>> chunk(texts.begin() + static_cast<std::ptrdiff_t>(first),
                                             texts.begin() + static_cast<std::ptrdiff_t>(last));
     text_forward(t, impl_->weights.text, dim, chunk, out + static_cast<int64_t>(first) * dim,
-                 impl_->workspace, nullptr);
+                 impl_->workspace);
   }
   if (normalize) l2_normalize_rows(out, static_cast<int64_t>(texts.size()), dim);
   return Status();

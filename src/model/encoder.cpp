@@ -11,13 +11,9 @@
 namespace clipsearch {
 namespace {
 
-void dump(const DebugHook* hook, const char* name, int layer, const float* data, int64_t rows,
-          int64_t cols) {
-  if (hook != nullptr && *hook) (*hook)(name, layer, data, rows, cols);
-}
-
-// qkv[r] = normed[r] @ [Wq; Wk; Wv]^T + [bq; bk; bv]   -> [rows, 3 * width]
-void qkv_projection(const EncoderLayerWeights& l, int64_t rows, int64_t width, const float* normed,
+// qkv[r] = x[r] @ [Wq; Wk; Wv]^T + [bq; bk; bv]   -> [rows, 3 * width]
+// ref: CLIPAttention.forward: q_proj, k_proj, v_proj (open_clip: one in_proj_weight).
+void qkv_projection(const EncoderLayerWeights& l, int64_t rows, int64_t width, const float* x,
                     float* qkv) {
   const int64_t ld = 3 * width;
   parallel_for(
@@ -32,13 +28,12 @@ void qkv_projection(const EncoderLayerWeights& l, int64_t rows, int64_t width, c
       },
       16);
   if (l.qkv_fused) {
-    linear(rows, 3 * width, width, normed, width, l.q_weight, WeightLayout::kOutIn, 1.0f, qkv, ld);
+    linear(rows, 3 * width, width, x, width, l.q_weight, WeightLayout::kOutIn, 1.0f, qkv, ld);
   } else {
-    linear(rows, width, width, normed, width, l.q_weight, WeightLayout::kOutIn, 1.0f, qkv, ld);
-    linear(rows, width, width, normed, width, l.k_weight, WeightLayout::kOutIn, 1.0f, qkv + width,
+    linear(rows, width, width, x, width, l.q_weight, WeightLayout::kOutIn, 1.0f, qkv, ld);
+    linear(rows, width, width, x, width, l.k_weight, WeightLayout::kOutIn, 1.0f, qkv + width, ld);
+    linear(rows, width, width, x, width, l.v_weight, WeightLayout::kOutIn, 1.0f, qkv + 2 * width,
            ld);
-    linear(rows, width, width, normed, width, l.v_weight, WeightLayout::kOutIn, 1.0f,
-           qkv + 2 * width, ld);
   }
 }
 
@@ -90,20 +85,6 @@ void attention(const TransformerConfig& c, const PackedSequences& seqs, bool cau
       });
 }
 
-// The second half of a layer, on `rows` rows: residual += context @ Wo^T + bo; normed =
-// layer_norm2(residual); residual += act(normed @ W1^T + b1) @ W2^T. fc2's bias is left for the
-// caller to fuse with whatever reads the residual next.
-void output_and_mlp(const TransformerConfig& c, const EncoderLayerWeights& l, int64_t rows,
-                    const float* context, float* residual, float* normed, float* mlp) {
-  const int64_t w = c.width;
-  linear(rows, w, w, context, w, l.out.weight, l.out.layout, 1.0f, residual, w);
-  add_bias_layer_norm(residual, rows, w, w, l.out.bias, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps,
-                      normed, w);
-  linear(rows, c.mlp_width, w, normed, w, l.fc1.weight, l.fc1.layout, 0.0f, mlp, c.mlp_width);
-  bias_activation(mlp, rows, c.mlp_width, c.mlp_width, l.fc1.bias, c.activation);
-  linear(rows, w, c.mlp_width, mlp, c.mlp_width, l.fc2.weight, l.fc2.layout, 1.0f, residual, w);
-}
-
 // The last layer's attention for one query row per sequence: context[s] (compact, [count,
 // width]) = softmax(q[pooled_rows[s]] k^T / sqrt(head_dim)) v over the keys that row may see.
 void attention_pooled(const TransformerConfig& c, const PackedSequences& seqs, bool causal,
@@ -126,26 +107,78 @@ void attention_pooled(const TransformerConfig& c, const PackedSequences& seqs, b
       });
 }
 
-// Out-projection and MLP of the last layer for the pooled rows only; writes their final
-// output back into `hidden`.
-void last_layer_pooled(const TransformerConfig& c, const EncoderLayerWeights& l,
-                       const PackedSequences& seqs, bool causal,
-                       const std::vector<int64_t>& pooled_rows, float* hidden,
-                       EncoderWorkspace& ws) {
-  const int64_t w = c.width, count = seqs.count();
+// out = fc2(act(fc1(x))) without fc2's bias, which the residual add applies.
+// x: [rows, width]; hidden: [rows, mlp_width] scratch; out: [rows, width].
+// ref: CLIPMLP.forward (open_clip: c_fc, gelu or QuickGELU, c_proj).
+void mlp(const TransformerConfig& c, const EncoderLayerWeights& l, int64_t rows, const float* x,
+         float* hidden, float* out) {
+  const int64_t w = c.width, m = c.mlp_width;
+  linear(rows, m, w, x, w, l.fc1.weight, l.fc1.layout, 0.0f, hidden, m);
+  bias_activation(hidden, rows, m, m, l.fc1.bias, c.activation);
+  linear(rows, w, m, hidden, m, l.fc2.weight, l.fc2.layout, 0.0f, out, w);
+}
+
+// One pre-norm layer over every row of the residual stream h [rows, width].
+// ref: transformers 4.25.1 CLIPEncoderLayer.forward, step by step:
+//   residual = hidden_states                          h itself, updated in place
+//   hidden_states = self.layer_norm1(hidden_states)   layer_norm -> normed
+//   hidden_states, _ = self.self_attn(hidden_states)  qkv_projection, attention, out_proj -> branch
+//   hidden_states = residual + hidden_states          add_residual (with out_proj's bias)
+//   ... and the same with layer_norm2, self.mlp and fc2's bias. open_clip's
+//   ResidualAttentionBlock: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)).
+void encoder_layer(const TransformerConfig& c, const EncoderLayerWeights& l,
+                   const PackedSequences& seqs, bool causal, float* h, EncoderWorkspace& ws) {
+  const int64_t rows = seqs.rows(), w = c.width;
+  float* normed = ws.normed.data();    // [rows, width]
+  float* qkv = ws.qkv.data();          // [rows, 3 * width]
+  float* context = ws.context.data();  // [rows, width]
+  float* branch = ws.branch.data();    // [rows, width] out_proj or mlp output, before its bias
+
+  // h = h + out_proj(attention(layer_norm1(h)))
+  layer_norm(h, rows, w, w, l.ln1.gamma, l.ln1.beta, c.layer_norm_eps, normed, w);
+  qkv_projection(l, rows, w, normed, qkv);
+  attention(c, seqs, causal, qkv, context, ws.scores);
+  linear(rows, w, w, context, w, l.out.weight, l.out.layout, 0.0f, branch, w);
+  add_residual(h, rows, w, w, branch, w, l.out.bias);
+
+  // h = h + mlp(layer_norm2(h))
+  layer_norm(h, rows, w, w, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps, normed, w);
+  mlp(c, l, rows, normed, ws.mlp.data(), branch);
+  add_residual(h, rows, w, w, branch, w, l.fc2.bias);
+}
+
+// The same layer when only pooled_rows (one per sequence) are read afterwards: keys and values
+// come from every row, but attention, out-projection and MLP run for the pooled rows alone, on
+// a compact copy of their residual stream that is written back into h at the end.
+void encoder_layer_pooled(const TransformerConfig& c, const EncoderLayerWeights& l,
+                          const PackedSequences& seqs, bool causal,
+                          const std::vector<int64_t>& pooled_rows, float* h, EncoderWorkspace& ws) {
+  const int64_t rows = seqs.rows(), w = c.width, count = seqs.count();
   grow_buffer(ws.pooled, count * w);
-  float* residual = ws.pooled.data();  // [count, width]
-  float* normed = ws.normed.data();    // [count, width], reused
+  float* normed = ws.normed.data();    // [rows, width], then [count, width]
+  float* qkv = ws.qkv.data();          // [rows, 3 * width]
+  float* context = ws.context.data();  // [count, width]
+  float* branch = ws.branch.data();    // [count, width]
+  float* pooled = ws.pooled.data();    // [count, width] residual stream of the pooled rows
   for (int64_t s = 0; s < count; ++s) {
-    const float* src = hidden + pooled_rows[static_cast<size_t>(s)] * w;
-    std::copy(src, src + w, residual + s * w);
+    const float* src = h + pooled_rows[static_cast<size_t>(s)] * w;
+    std::copy(src, src + w, pooled + s * w);
   }
-  attention_pooled(c, seqs, causal, pooled_rows, ws.qkv.data(), ws.context.data(), ws.scores);
-  output_and_mlp(c, l, count, ws.context.data(), residual, normed, ws.mlp.data());
-  add_bias(residual, count, w, w, l.fc2.bias);
+
+  // pooled = pooled + out_proj(attention(layer_norm1(h))), queries from the pooled rows only
+  layer_norm(h, rows, w, w, l.ln1.gamma, l.ln1.beta, c.layer_norm_eps, normed, w);
+  qkv_projection(l, rows, w, normed, qkv);
+  attention_pooled(c, seqs, causal, pooled_rows, qkv, context, ws.scores);
+  linear(count, w, w, context, w, l.out.weight, l.out.layout, 0.0f, branch, w);
+  add_residual(pooled, count, w, w, branch, w, l.out.bias);
+
+  // pooled = pooled + mlp(layer_norm2(pooled))
+  layer_norm(pooled, count, w, w, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps, normed, w);
+  mlp(c, l, count, normed, ws.mlp.data(), branch);
+  add_residual(pooled, count, w, w, branch, w, l.fc2.bias);
+
   for (int64_t s = 0; s < count; ++s) {
-    std::copy(residual + s * w, residual + (s + 1) * w,
-              hidden + pooled_rows[static_cast<size_t>(s)] * w);
+    std::copy(pooled + s * w, pooled + (s + 1) * w, h + pooled_rows[static_cast<size_t>(s)] * w);
   }
 }
 
@@ -159,36 +192,19 @@ int64_t PackedSequences::max_length() const {
 
 void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerWeights>& layers,
                      const PackedSequences& seqs, bool causal, float* hidden, EncoderWorkspace& ws,
-                     const DebugHook* hook, const std::vector<int64_t>* pooled_rows) {
-  const int64_t rows = seqs.rows();
-  const int64_t w = c.width;
+                     const std::vector<int64_t>* pooled_rows) {
+  const int64_t rows = seqs.rows(), w = c.width;
   grow_buffer(ws.normed, rows * w);
   grow_buffer(ws.qkv, rows * 3 * w);
   grow_buffer(ws.context, rows * w);
   grow_buffer(ws.mlp, rows * c.mlp_width);
-  float* normed = ws.normed.data();
-  if (layers.empty()) return;
-  layer_norm(hidden, rows, w, w, layers[0].ln1.gamma, layers[0].ln1.beta, c.layer_norm_eps, normed,
-             w);
+  grow_buffer(ws.branch, rows * w);
   for (size_t i = 0; i < layers.size(); ++i) {
-    const EncoderLayerWeights& l = layers[i];
-    const int layer = static_cast<int>(i);
-    qkv_projection(l, rows, w, normed, ws.qkv.data());
     if (pooled_rows != nullptr && i + 1 == layers.size()) {
-      last_layer_pooled(c, l, seqs, causal, *pooled_rows, hidden, ws);
-      return;
-    }
-    attention(c, seqs, causal, ws.qkv.data(), ws.context.data(), ws.scores);
-    dump(hook, "attention_context", layer, ws.context.data(), rows, w);
-    output_and_mlp(c, l, rows, ws.context.data(), hidden, normed, ws.mlp.data());
-    if (i + 1 < layers.size()) {
-      const EncoderLayerWeights& next = layers[i + 1];
-      add_bias_layer_norm(hidden, rows, w, w, l.fc2.bias, next.ln1.gamma, next.ln1.beta,
-                          c.layer_norm_eps, normed, w);
+      encoder_layer_pooled(c, layers[i], seqs, causal, *pooled_rows, hidden, ws);
     } else {
-      add_bias(hidden, rows, w, w, l.fc2.bias);
+      encoder_layer(c, layers[i], seqs, causal, hidden, ws);
     }
-    dump(hook, "layer_out", layer, hidden, rows, w);
   }
 }
 

@@ -3,24 +3,19 @@
 //
 // ref: transformers CLIPEncoderLayer / open_clip ResidualAttentionBlock:
 //   h = h + out_proj(attention(layer_norm1(h)));  h = h + fc2(act(fc1(layer_norm2(h))))
-// Biases, residual adds and layer norms are fused: out_proj and fc2 accumulate straight into
-// the residual stream (sgemm beta = 1), and their bias is added in the same pass as the next
-// layer norm.
+// Each step is its own call, in that order (encoder.cpp's encoder_layer). Fusing the residual
+// adds into the matrix products and the layer norms was measured and did not pay: at most ~2%
+// more images/s and no difference in texts/s on ViT-B/32 (AMD EPYC, 2 cores; bench/RESULTS.md,
+// issue 13).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <vector>
 
 #include "model/clip_config.h"
 #include "model/clip_weights.h"
 
 namespace clipsearch {
-
-// Called with named intermediate results ("embeddings", "layer_out", ...) so that any layer can
-// be compared with PyTorch's. layer is -1 outside the encoder layers.
-using DebugHook =
-    std::function<void(const char* name, int layer, const float* data, int64_t rows, int64_t cols)>;
 
 // Enlarges a scratch buffer to at least `size` elements; never shrinks it.
 inline void grow_buffer(std::vector<float>& buffer, int64_t size) {
@@ -33,7 +28,8 @@ struct EncoderWorkspace {
   std::vector<float> normed;   // [rows, width]      layer-norm output
   std::vector<float> qkv;      // [rows, 3 * width]  q | k | v
   std::vector<float> context;  // [rows, width]      attention output, heads side by side
-  std::vector<float> mlp;      // [rows, mlp_width]
+  std::vector<float> mlp;      // [rows, mlp_width]  act(fc1(...))
+  std::vector<float> branch;   // [rows, width]      out_proj or fc2 output, before the residual add
   std::vector<float> scores;   // [threads, max_len, max_len] attention probabilities
   std::vector<float> pooled;   // [sequences, width] residual of the pooled rows (last layer)
 };
@@ -56,7 +52,6 @@ struct PackedSequences {
 void encoder_forward(const TransformerConfig& config,
                      const std::vector<EncoderLayerWeights>& layers,
                      const PackedSequences& sequences, bool causal, float* hidden,
-                     EncoderWorkspace& ws, const DebugHook* hook,
-                     const std::vector<int64_t>* pooled_rows = nullptr);
+                     EncoderWorkspace& ws, const std::vector<int64_t>* pooled_rows = nullptr);
 
 }  // namespace clipsearch

@@ -14,8 +14,7 @@ int64_t pooled_position(const std::vector<int32_t>& ids) {
 }
 
 void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
-                  const std::vector<std::vector<int32_t>>& texts, float* out, TowerWorkspace& ws,
-                  const DebugHook* hook) {
+                  const std::vector<std::vector<int32_t>>& texts, float* out, TowerWorkspace& ws) {
   const int64_t width = c.width;
   const int64_t count = static_cast<int64_t>(texts.size());
   // Each text keeps only the tokens up to its pooled position: with the causal mask, later
@@ -39,10 +38,9 @@ void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
       }
     }
   });
-  if (hook != nullptr && *hook) (*hook)("embeddings", -1, hidden, rows, width);
   std::vector<int64_t> pooled_rows;  // the last token of each packed text is its pooled one
   for (int64_t s = 0; s < count; ++s) pooled_rows.push_back(seqs.offsets[s + 1] - 1);
-  encoder_forward(c, w.layers, seqs, /*causal=*/true, hidden, ws.encoder, hook, &pooled_rows);
+  encoder_forward(c, w.layers, seqs, /*causal=*/true, hidden, ws.encoder, &pooled_rows);
 
   // The last row of each packed sequence is its pooled token -> final layer norm -> projection.
   for (int64_t s = 0; s < count; ++s) {

@@ -32,8 +32,7 @@ void unfold_patches(const VisionConfig& c, const float* pixels, int64_t count, f
 }  // namespace
 
 void vision_forward(const VisionConfig& c, const VisionWeights& w, int64_t proj_dim,
-                    const float* pixels, int64_t count, float* out, TowerWorkspace& ws,
-                    const DebugHook* hook) {
+                    const float* pixels, int64_t count, float* out, TowerWorkspace& ws) {
   const int64_t width = c.width, tokens = c.tokens(), patches = tokens - 1;
   const int64_t cols = c.channels * c.patch_size * c.patch_size;
   grow_buffer(ws.patches, count * patches * cols);
@@ -69,7 +68,6 @@ void vision_forward(const VisionConfig& c, const VisionWeights& w, int64_t proj_
   } else {
     for (int64_t n = 0; n < count; ++n) embed_image(n, true);
   }
-  if (hook != nullptr && *hook) (*hook)("embeddings", -1, hidden, count * tokens, width);
 
   layer_norm(hidden, count * tokens, width, width, w.pre_ln.gamma, w.pre_ln.beta, c.layer_norm_eps,
              hidden, width);
@@ -77,7 +75,7 @@ void vision_forward(const VisionConfig& c, const VisionWeights& w, int64_t proj_
   for (int64_t n = 0; n <= count; ++n) seqs.offsets.push_back(n * tokens);
   std::vector<int64_t> class_rows;  // only the class token of each image is read afterwards
   for (int64_t n = 0; n < count; ++n) class_rows.push_back(n * tokens);
-  encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, ws.encoder, hook, &class_rows);
+  encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, ws.encoder, &class_rows);
 
   // Class token of each image -> post layer norm -> projection.
   layer_norm(hidden, count, width, tokens * width, w.post_ln.gamma, w.post_ln.beta,

@@ -142,23 +142,22 @@ void layer_norm(const float* x, int64_t rows, int64_t width, int64_t ldx, const 
       kRowsPerChunk);
 }
 
-void add_bias_layer_norm(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias,
-                         const float* gamma, const float* beta, float eps, float* out,
-                         int64_t ldout) {
+void add_residual(float* x, int64_t rows, int64_t width, int64_t ldx, const float* y, int64_t ldy,
+                  const float* bias) {
   parallel_for(
       rows,
       [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
           float* row = x + r * ldx;
-          add_row_bias(row, width, bias);
-          layer_norm_row(row, width, gamma, beta, eps, out + r * ldout);
+          const float* add = y + r * ldy;
+          if (bias == nullptr) {
+            for (int64_t i = 0; i < width; ++i) row[i] += add[i];
+          } else {
+            for (int64_t i = 0; i < width; ++i) row[i] += add[i] + bias[i];
+          }
         }
       },
       kRowsPerChunk);
-}
-
-void add_bias(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias) {
-  bias_activation(x, rows, width, ldx, bias, Activation::kIdentity);
 }
 
 void bias_activation(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias,

@@ -14,14 +14,10 @@ enum class Activation { kQuickGelu, kGelu, kGeluTanh, kRelu, kIdentity };
 void layer_norm(const float* x, int64_t rows, int64_t width, int64_t ldx, const float* gamma,
                 const float* beta, float eps, float* out, int64_t ldout);
 
-// Fused residual bias + layer norm: x[r] += bias (in place, the residual stream), then
-// out[r] = layer_norm(x[r]). bias may be null.
-void add_bias_layer_norm(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias,
-                         const float* gamma, const float* beta, float eps, float* out,
-                         int64_t ldout);
-
-// x[r] += bias, for every row.
-void add_bias(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias);
+// Residual add: x[r] += y[r] + bias, for every row (bias, that of the linear layer that wrote y
+// without it, may be null).
+void add_residual(float* x, int64_t rows, int64_t width, int64_t ldx, const float* y, int64_t ldy,
+                  const float* bias);
 
 // x[r] = act(x[r] + bias), for every row. bias may be null.
 void bias_activation(float* x, int64_t rows, int64_t width, int64_t ldx, const float* bias,
