@@ -85,7 +85,7 @@ def main():
             r["search"].append(search_seconds(build, dbs[name], a.threads))
     print(f"{a.rounds} interleaved rounds, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
           f"{a.threads} threads, load {os.getloadavg()[0]:.1f} at the end\n")
-    print("| measurement | before (min / median) | after (min / median) |")
+    print("| measurement | before (best / median) | after (best / median) |")
     print("| --- | ---: | ---: |")
     rows = [("engine, ViT-B/32 images/s (best of 3 iters)", "images", True, "{:.2f}"),
             ("engine, 77-token texts/s", "texts", True, "{:.1f}"),
