@@ -149,6 +149,23 @@ struct DuplicateGroup {
   float min_similarity = 1;       // the lowest cosine among the group's linked pairs
 };
 
+struct AlbumsUpdate {
+  int64_t classified = 0;           // images put in albums by this update
+  bool restarted = false;           // the themes (or the model) changed: every album made afresh
+  std::vector<std::string> albums;  // the theme file's albums, in its order
+};
+
+struct RecommendOptions {
+  int64_t last_clicks = 10;       // the user's taste: the mean of the last N clicked images
+  bool recency_weighted = false;  // or their mean weighted 0.5^(age / half_life)
+  double half_life = 3.0;         // in clicks
+};
+
+struct Recommendations {
+  std::vector<ScoredImage> images;  // scored by cosine with the taste, or by click count
+  bool popular = false;             // the user has no clicks: the most clicked images instead
+};
+
 class Library {
  public:
   // Opens the catalog at `catalog` (empty: $XDG_DATA_HOME/clipsearch/index.db, else
@@ -189,6 +206,19 @@ class Library {
                                           const std::vector<std::string>& templates = {});
   // Groups of near-identical images (cosine >= min_similarity). Nothing is deleted.
   Result<std::vector<DuplicateGroup>> duplicates(float min_similarity = 0.95f);
+
+  // Automatic albums from a theme file (JSON: docs/SEARCH.md): images not yet placed are
+  // classified against the themes and kept in the catalog. `exclusive`: each image joins only
+  // its best album.
+  Result<AlbumsUpdate> update_albums(const std::string& theme_file, bool exclusive = false);
+  // An album's images, best first (an album never made: kNotFound).
+  Result<std::vector<ScoredImage>> album(const std::string& name);
+
+  // Recommendations: a user's clicks (kept in the catalog) make a taste, searched like a query;
+  // what the user clicked is left out.
+  Status record_click(const std::string& user, int64_t image_id);
+  Result<Recommendations> recommend(const std::string& user, int64_t k = 10,
+                                    const RecommendOptions& options = {});
 
   // What opening or refreshing the index files found worth telling ("vector file rebuilt: ...").
   std::vector<std::string> notes();

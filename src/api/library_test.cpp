@@ -201,6 +201,65 @@ TEST_F(LibraryApi, ClassifyRanksEveryLabel) {
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().message();
 }
 
+TEST_F(LibraryApi, AlbumsAreKeptAndUpdatedIncrementally) {
+  auto library = indexed();
+  // Random weights score arbitrarily: threshold -1 puts every image in every album.
+  const std::string themes = tmp_.file("themes.json");
+  testing::write_file(themes, R"({"threshold": -1, "themes": [
+      {"name": "beach", "keywords": ["sand", "sea"]}, {"name": "city", "keywords": ["street"]}]})");
+  auto first = library->update_albums(themes);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->classified, 8);
+  EXPECT_EQ(first->albums, (std::vector<std::string>{"beach", "city"}));
+  auto again = library->update_albums(themes);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->classified, 0);
+  EXPECT_FALSE(again->restarted);
+  auto beach = library->album("beach");
+  ASSERT_TRUE(beach.ok()) << beach.status().message();
+  ASSERT_EQ(beach->size(), 8u);
+  for (size_t i = 1; i < beach->size(); ++i) EXPECT_GE((*beach)[i - 1].score, (*beach)[i].score);
+  EXPECT_EQ(library->album("mountains").status().code(), StatusCode::kNotFound);
+  auto exclusive = library->update_albums(themes, /*exclusive=*/true);
+  ASSERT_TRUE(exclusive.ok()) << exclusive.status().message();
+  EXPECT_TRUE(exclusive->restarted);
+  auto city = library->album("city");
+  beach = library->album("beach");
+  ASSERT_TRUE(city.ok() && beach.ok());
+  EXPECT_EQ(city->size() + beach->size(), 8u);  // each image in its best album only
+  EXPECT_EQ(library->update_albums(tmp_.file("missing.json")).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(LibraryApi, RecommendationsFollowClicks) {
+  auto library = indexed();
+  auto nobody = library->recommend("ann", 5);
+  ASSERT_TRUE(nobody.ok()) << nobody.status().message();
+  EXPECT_TRUE(nobody->popular);
+  EXPECT_TRUE(nobody->images.empty());  // nothing clicked by anyone yet
+
+  ASSERT_TRUE(library->record_click("bob", 2).ok());
+  ASSERT_TRUE(library->record_click("bob", 5).ok());
+  ASSERT_TRUE(library->record_click("bob", 5).ok());
+  EXPECT_EQ(library->record_click("bob", 987654).code(), StatusCode::kNotFound);
+  auto bob = library->recommend("bob", 4);
+  ASSERT_TRUE(bob.ok()) << bob.status().message();
+  EXPECT_FALSE(bob->popular);
+  ASSERT_EQ(bob->images.size(), 4u);
+  for (const ScoredImage& s : bob->images) {
+    EXPECT_NE(s.image.id, 2);
+    EXPECT_NE(s.image.id, 5);
+  }
+  // A user without clicks gets the most clicked images, by count.
+  auto ann = library->recommend("ann", 5);
+  ASSERT_TRUE(ann.ok());
+  EXPECT_TRUE(ann->popular);
+  ASSERT_EQ(ann->images.size(), 2u);
+  EXPECT_EQ(ann->images[0].image.id, 5);
+  EXPECT_EQ(ann->images[0].score, 2.0f);
+  EXPECT_EQ(library->recommend("bob", -1).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(LibraryApi, MisuseHasCodes) {
   {
     auto empty = open();

@@ -17,6 +17,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/index_session.h"
+#include "clipsearch/library.h"
 #include "core/path_json.h"
 #include "index/annotations.h"
 #include "search/album_store.h"
@@ -35,24 +36,24 @@ struct AlbumsArgs {
 };
 
 // A name for the link: the photo's file name, made unique with its id when needed.
-std::string link_name(const ImageRecord& image, std::map<std::string, int>* used) {
+std::string link_name(const ImageInfo& image, std::map<std::string, int>* used) {
   const std::string base = std::filesystem::path(image.path).filename().string();
   if ((*used)[base]++ == 0) return base;
   return std::to_string(image.id) + "-" + base;
 }
 
 Status write_links(const std::string& folder, const std::string& album,
-                   const std::vector<ImageRecord>& images) {
+                   const std::vector<ScoredImage>& images) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(folder) / album;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::error(dir.string() + ": cannot create the album folder: " + ec.message());
   std::map<std::string, int> used;
-  for (const ImageRecord& image : images) {
-    const fs::path link = dir / link_name(image, &used);
+  for (const ScoredImage& member : images) {
+    const fs::path link = dir / link_name(member.image, &used);
     if (fs::is_symlink(link, ec)) fs::remove(link, ec);
-    if (symlink(image.path.c_str(), link.c_str()) != 0) {
+    if (symlink(member.image.path.c_str(), link.c_str()) != 0) {
       return Status::error(link.string() + ": cannot create the link: " + std::strerror(errno));
     }
   }
@@ -61,34 +62,29 @@ Status write_links(const std::string& folder, const std::string& album,
 
 int run_albums(const AlbumsArgs& a) {
   apply_threads(a.threads);
-  auto file = search::album_themes_load(a.themes);
-  if (!file.ok()) return report_error(file.status());
-  IndexSessionOptions options;
-  options.db = a.db;
+  LibraryOptions options;
   options.model = a.model;
-  options.index = search::IndexChoice::kExact;
-  auto session = open_index_session(options);
-  if (!session.ok()) return report_error(session.status());
-  auto vectors = search::album_theme_vectors(*file, *session->embedder);
-  if (!vectors.ok()) return report_error(vectors.status());
-  auto annotations = Annotations::open(session->db);
-  if (!annotations.ok()) return report_error(annotations.status());
-  auto update =
-      search::albums_update(*session->searcher, **annotations, *file, *vectors, a.exclusive);
+  options.index = VectorIndex::kExact;
+  options.download_progress = terminal_progress();
+  auto library = Library::open(a.db, options);
+  if (!library.ok()) return report_error(library.status());
+  auto update = (*library)->update_albums(a.themes, a.exclusive);
+  for (const std::string& note : (*library)->notes()) std::cerr << "clipsearch: " << note << "\n";
   if (!update.ok()) return report_error(update.status());
   std::cerr << "clipsearch: " << update->classified << " image(s) classified"
             << (update->restarted ? " (themes changed: albums made afresh)" : "") << "\n";
-  for (const search::Theme& theme : file->themes) {
-    auto members = search::album_images(*session->searcher, **annotations, theme.name);
-    if (!members.ok()) return report_error(members.status());
-    std::vector<ImageRecord> images;
-    for (const search::SearchResult& m : *members) images.push_back(m.image);
-    if (!a.links.empty()) {
-      if (Status st = write_links(a.links, theme.name, images); !st.ok()) return report_error(st);
+  for (const std::string& name : update->albums) {
+    auto members = (*library)->album(name);
+    if (!members.ok() && members.status().code() != StatusCode::kNotFound) {
+      return report_error(members.status());
     }
-    std::cout << "{\"album\": " << nlohmann::json(theme.name).dump() << ", \"images\": [";
-    for (size_t i = 0; i < members->size(); ++i) {
-      const search::SearchResult& m = (*members)[i];
+    const std::vector<ScoredImage> images = members.ok() ? *members : std::vector<ScoredImage>{};
+    if (!a.links.empty()) {
+      if (Status st = write_links(a.links, name, images); !st.ok()) return report_error(st);
+    }
+    std::cout << "{\"album\": " << nlohmann::json(name).dump() << ", \"images\": [";
+    for (size_t i = 0; i < images.size(); ++i) {
+      const ScoredImage& m = images[i];
       std::cout << (i ? ", " : "") << "{\"id\": " << m.image.id
                 << ", \"path\": " << path_json(m.image.path)
                 << ", \"score\": " << nlohmann::json(m.score).dump() << "}";

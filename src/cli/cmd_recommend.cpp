@@ -10,6 +10,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/index_session.h"
+#include "clipsearch/library.h"
 #include "core/path_json.h"
 #include "index/annotations.h"
 #include "search/recommender.h"
@@ -46,8 +47,7 @@ int run_click(const ClickArgs& a) {
   return 0;
 }
 
-void print_recommendations(const std::vector<search::SearchResult>& rows, const char* source,
-                           bool json) {
+void print_recommendations(const std::vector<ScoredImage>& rows, const char* source, bool json) {
   for (const auto& [image, score] : rows) {
     if (json) {
       std::cout << "{\"id\": " << image.id << ", \"path\": " << path_json(image.path)
@@ -63,23 +63,20 @@ void print_recommendations(const std::vector<search::SearchResult>& rows, const 
 
 int run_recommend(const RecommendArgs& a) {
   apply_threads(a.threads);
-  IndexSessionOptions options;
-  options.db = a.db;
-  options.load_model = false;  // the taste vector is made of stored image embeddings
-  auto session = open_index_session(options);
-  if (!session.ok()) return report_error(session.status());
-  auto annotations = Annotations::open(session->db);
-  if (!annotations.ok()) return report_error(annotations.status());
-  search::RecommendOptions ro;
-  ro.last_n = static_cast<size_t>(a.last);
-  ro.recency_weighted = a.recency;
-  ro.half_life = a.half_life;
-  auto found = search::recommend_for_user(*session->searcher, **annotations, a.user, a.k, ro);
+  // No model: the taste vector is made of stored image embeddings.
+  auto library = Library::open(a.db);
+  if (!library.ok()) return report_error(library.status());
+  RecommendOptions options;
+  options.last_clicks = a.last;
+  options.recency_weighted = a.recency;
+  options.half_life = a.half_life;
+  auto found = (*library)->recommend(a.user, a.k, options);
+  for (const std::string& note : (*library)->notes()) std::cerr << "clipsearch: " << note << "\n";
   if (!found.ok()) return report_error(found.status());
   if (found->popular && !a.json) {
     std::cerr << "clipsearch: no clicks from " << a.user << "; most clicked images\n";
   }
-  print_recommendations(found->results, found->popular ? "popular" : "clicks", a.json);
+  print_recommendations(found->images, found->popular ? "popular" : "clicks", a.json);
   return 0;
 }
 
