@@ -144,6 +144,11 @@ struct TextScore {
   float probability = 0;  // softmax over the texts of exp(logit_scale) * cosine
 };
 
+struct ImageLabels {
+  ImageInfo image;
+  std::vector<TextScore> labels;  // best first
+};
+
 struct DuplicateGroup {
   std::vector<ImageInfo> images;  // ascending id
   float min_similarity = 1;       // the lowest cosine among the group's linked pairs
@@ -204,6 +209,11 @@ class Library {
   // template ("a photo of a {}.") and the prompts' embeddings averaged (prompt ensembling).
   Result<std::vector<TextScore>> classify(int64_t image_id, const std::vector<std::string>& labels,
                                           const std::vector<std::string>& templates = {});
+  // The `top` best labels of every indexed image, in id order. `store`: kept in the catalog, so
+  // that Query::tag() finds the images by label (replacing what was stored for them before).
+  Result<std::vector<ImageLabels>> classify_all(const std::vector<std::string>& labels,
+                                                const std::vector<std::string>& templates = {},
+                                                size_t top = 5, bool store = false);
   // Groups of near-identical images (cosine >= min_similarity). Nothing is deleted.
   Result<std::vector<DuplicateGroup>> duplicates(float min_similarity = 0.95f);
 

@@ -201,6 +201,29 @@ TEST_F(LibraryApi, ClassifyRanksEveryLabel) {
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().message();
 }
 
+TEST_F(LibraryApi, StoredLabelsFilterSearches) {
+  auto library = indexed();
+  auto rows = library->classify_all({"cat", "dog", "car"}, {}, 1, /*store=*/true);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 8u);
+  std::set<int64_t> with_first_label;
+  for (const ImageLabels& row : *rows) {
+    ASSERT_EQ(row.labels.size(), 1u);
+    // Each stored label is that image's best, as classify() ranks them one image at a time.
+    auto one = library->classify(row.image.id, {"cat", "dog", "car"});
+    ASSERT_TRUE(one.ok()) << one.status().message();
+    EXPECT_EQ((*one)[0].text, row.labels[0].text);
+    EXPECT_EQ((*one)[0].probability, row.labels[0].probability);
+    if (row.labels[0].text == (*rows)[0].labels[0].text) with_first_label.insert(row.image.id);
+  }
+  auto tagged = library->search(Query().text("anything").tag((*rows)[0].labels[0].text), 10);
+  ASSERT_TRUE(tagged.ok()) << tagged.status().message();
+  std::set<int64_t> found;
+  for (const ScoredImage& h : tagged->hits) found.insert(h.image.id);
+  EXPECT_EQ(found, with_first_label);
+  EXPECT_EQ(library->classify_all({"cat"}, {}, 0).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(LibraryApi, AlbumsAreKeptAndUpdatedIncrementally) {
   auto library = indexed();
   // Random weights score arbitrarily: threshold -1 puts every image in every album.

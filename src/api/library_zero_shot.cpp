@@ -1,8 +1,12 @@
 // Library's zero-shot features: texts scored against a picture, labels for an indexed image,
 // near-duplicate groups. The same functions of src/search serve the CLI and the server.
+#include <algorithm>
+#include <memory>
+#include <unordered_map>
 #include <utility>
 
 #include "api/library_impl.h"
+#include "index/annotations.h"
 #include "search/classifier.h"
 #include "search/duplicates.h"
 #include "search/query_plan.h"
@@ -58,6 +62,48 @@ Result<std::vector<TextScore>> Library::classify(int64_t image_id,
     scores.push_back({classifier.labels[s.label], s.cosine, s.probability});
   }
   return scores;
+}
+
+Result<std::vector<ImageLabels>> Library::classify_all(const std::vector<std::string>& labels,
+                                                       const std::vector<std::string>& templates,
+                                                       size_t top, bool store) {
+  if (top == 0) return Status::invalid_argument("classify: top must be 1 or more");
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEmbedder * embedder, impl_->query_embedder());
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Classifier classifier,
+                              search::classifier_make(labels, templates, *embedder));
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
+  std::vector<std::pair<int64_t, std::vector<search::LabelScore>>> scored;
+  CLIPSEARCH_RETURN_IF_ERROR(searcher->with_rows([&](const VectorView& rows) {
+    for (int64_t r = 0; r < rows.count; ++r) {
+      const float* v = rows.vectors + r * rows.dim;
+      scored.emplace_back(rows.ids[r], classifier.classify(search::Embedding(v, v + rows.dim)));
+    }
+    return Status();
+  }));
+  std::vector<int64_t> ids;
+  for (const auto& s : scored) ids.push_back(s.first);
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, searcher->images(ids));
+  std::unordered_map<int64_t, const ImageRecord*> record_of;
+  for (const ImageRecord& r : records) record_of[r.id] = &r;
+  std::vector<ImageLabels> out;
+  std::vector<ImageLabel> stored;
+  for (const auto& [id, scores] : scored) {
+    const auto record = record_of.find(id);
+    if (record == record_of.end()) continue;  // removed since the rows were read
+    ImageLabels row{image_info(*record->second), {}};
+    for (size_t i = 0; i < std::min(top, scores.size()); ++i) {
+      const std::string& label = classifier.labels[scores[i].label];
+      row.labels.push_back({label, scores[i].cosine, scores[i].probability});
+      stored.push_back({id, label, scores[i].probability});
+    }
+    out.push_back(std::move(row));
+  }
+  if (store) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Annotations> annotations,
+                                Annotations::open(impl_->db));
+    CLIPSEARCH_RETURN_IF_ERROR(annotations->put_labels(stored));
+  }
+  return out;
 }
 
 Result<std::vector<DuplicateGroup>> Library::duplicates(float min_similarity) {

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/image_options.h"
 #include "cli/index_session.h"
+#include "clipsearch/library.h"
 #include "core/path_json.h"
 #include "index/annotations.h"
 #include "search/classifier.h"
@@ -43,15 +44,12 @@ Result<Classifier> make_classifier(const ClassifyArgs& a, search::QueryEmbedder&
   return search::classifier_make(labels, a.templates, embedder);
 }
 
-void print_labels(const std::string& path, int64_t id, const Classifier& c,
-                  const std::vector<search::LabelScore>& scores, size_t top, bool json) {
-  const size_t n = std::min(top, scores.size());
+void print_labels(const std::string& path, int64_t id, const std::vector<TextScore>& labels,
+                  bool json) {
   if (json) {
     nlohmann::json rows = nlohmann::json::array();
-    for (size_t i = 0; i < n; ++i) {
-      rows.push_back({{"label", c.labels[scores[i].label]},
-                      {"probability", scores[i].probability},
-                      {"cosine", scores[i].cosine}});
+    for (const TextScore& l : labels) {
+      rows.push_back({{"label", l.text}, {"probability", l.probability}, {"cosine", l.cosine}});
     }
     std::cout << "{\"path\": " << path_json(path);
     if (id >= 0) std::cout << ", \"id\": " << id;
@@ -59,10 +57,10 @@ void print_labels(const std::string& path, int64_t id, const Classifier& c,
     return;
   }
   std::cout << path_json(path) << "\n";
-  for (size_t i = 0; i < n; ++i) {
+  for (const TextScore& l : labels) {
     char line[64];
-    std::snprintf(line, sizeof line, "  %6.2f%%  ", 100.0 * scores[i].probability);
-    std::cout << line << c.labels[scores[i].label] << "\n";
+    std::snprintf(line, sizeof line, "  %6.2f%%  ", 100.0 * l.probability);
+    std::cout << line << l.text << "\n";
   }
 }
 
@@ -74,42 +72,34 @@ int classify_files(const ClassifyArgs& a, search::QueryEmbedder& embedder, const
       exit = report_error(e.status());
       continue;
     }
-    print_labels(image, -1, c, c.classify(*e), static_cast<size_t>(a.top), a.json);
+    const std::vector<search::LabelScore> scores = c.classify(*e);
+    std::vector<TextScore> top;
+    for (size_t i = 0; i < std::min(static_cast<size_t>(a.top), scores.size()); ++i) {
+      top.push_back({c.labels[scores[i].label], scores[i].cosine, scores[i].probability});
+    }
+    print_labels(image, -1, top, a.json);
   }
   return exit;
 }
 
-int classify_index(const ClassifyArgs& a, IndexSession& session, const Classifier& c) {
-  std::vector<ImageLabel> stored;
-  std::vector<std::pair<int64_t, std::vector<search::LabelScore>>> results;
-  Status st = session.searcher->with_rows([&](const VectorView& rows) {
-    for (int64_t r = 0; r < rows.count; ++r) {
-      const float* v = rows.vectors + r * rows.dim;
-      const search::Embedding e(v, v + rows.dim);
-      results.emplace_back(rows.ids[r], c.classify(e));
-    }
-    return Status();
-  });
-  if (!st.ok()) return report_error(st);
-  std::vector<int64_t> ids;
-  for (const auto& r : results) ids.push_back(r.first);
-  auto records = session.searcher->images(ids);
-  if (!records.ok()) return report_error(records.status());
-  std::unordered_map<int64_t, std::string> path_of;
-  for (const ImageRecord& r : *records) path_of[r.id] = r.path;
-  for (auto& [id, scores] : results) {
-    auto path = path_of.find(id);
-    if (path == path_of.end()) continue;  // removed since the rows were read
-    print_labels(path->second, id, c, scores, static_cast<size_t>(a.top), a.json);
-    for (size_t i = 0; i < std::min(static_cast<size_t>(a.top), scores.size()); ++i) {
-      stored.push_back({id, c.labels[scores[i].label], scores[i].probability});
-    }
-  }
+// --all: every indexed image, through the Library (which stores the labels with --store).
+int classify_index(const ClassifyArgs& a, const DecodeOptions& decode) {
+  auto labels = search::zero_shot_parse_labels(a.labels);
+  if (!labels.ok()) return report_error(labels.status());
+  LibraryOptions options;
+  options.model = a.model;
+  options.index = VectorIndex::kExact;
+  options.decode = decode;
+  options.download_progress = terminal_progress();
+  auto library = Library::open(a.db, options);
+  if (!library.ok()) return report_error(library.status());
+  auto rows = (*library)->classify_all(*labels, a.templates, static_cast<size_t>(a.top), a.store);
+  for (const std::string& note : (*library)->notes()) std::cerr << "clipsearch: " << note << "\n";
+  if (!rows.ok()) return report_error(rows.status());
+  for (const ImageLabels& row : *rows)
+    print_labels(row.image.path, row.image.id, row.labels, a.json);
   if (a.store) {
-    auto annotations = Annotations::open(session.db);
-    if (!annotations.ok()) return report_error(annotations.status());
-    if (Status put = (*annotations)->put_labels(stored); !put.ok()) return report_error(put);
-    std::cerr << "clipsearch: stored the top " << a.top << " labels of " << results.size()
+    std::cerr << "clipsearch: stored the top " << a.top << " labels of " << rows->size()
               << " images (search with --tag LABEL)\n";
   }
   return 0;
@@ -123,14 +113,7 @@ int run_classify(ClassifyArgs a) {
   if (a.store && !a.all) return report_error(Status::error("classify: --store needs --all"));
   auto decode = image_decode_options(a.image_options);
   if (!decode.ok()) return report_error(decode.status());
-  if (a.all) {
-    IndexSessionOptions options{a.db, a.model, true, search::IndexChoice::kExact, *decode};
-    auto session = open_index_session(options);
-    if (!session.ok()) return report_error(session.status());
-    auto c = make_classifier(a, *session->embedder);
-    if (!c.ok()) return report_error(c.status());
-    return classify_index(a, *session, *c);
-  }
+  if (a.all) return classify_index(a, *decode);
   if (Status st = resolve_model_arg(&a.model); !st.ok()) return report_error(st);
   auto embedder = search::QueryEmbedder::load(a.model, *decode);
   if (!embedder.ok()) return report_error(embedder.status());
