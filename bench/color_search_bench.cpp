@@ -15,8 +15,8 @@
 #include "clipsearch/threads.h"
 #include "image/color_signature.h"
 #include "index/exact_index.h"
-#include "testing/test_vectors.h"
 #include "search/color_search.h"
+#include "testing/test_vectors.h"
 
 using namespace clipsearch;
 

@@ -23,9 +23,9 @@
 #include "clipsearch/threads.h"
 #include "index/exact_index.h"
 #include "index/hnsw_index.h"
-#include "testing/test_vectors.h"
 #include "index/vector_file.h"
 #include "tensor/blas_core.h"
+#include "testing/test_vectors.h"
 
 using namespace clipsearch;
 

@@ -4,8 +4,8 @@
 #include <iostream>
 #include <string>
 
-#include "clipsearch/version.h"
 #include "cli/commands.h"
+#include "clipsearch/version.h"
 #include "core/isa.h"
 #include "image/vips_runtime.h"
 #include "tensor/blas_core.h"
@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   // The SIMD level and OpenBLAS kernels in use: what a bug report needs, and how
   // scripts/test.sh learns which lower levels to force.
   app.set_version_flag("--version", [] {
-    return std::string("clipsearch ") + clipsearch::version() + "\nisa: " + clipsearch::isa_name(clipsearch::isa_active()) +
+    return std::string("clipsearch ") + clipsearch::version() +
+           "\nisa: " + clipsearch::isa_name(clipsearch::isa_active()) +
            " (this CPU: " + clipsearch::isa_name(clipsearch::isa_supported()) +
            ")\nopenblas: " + clipsearch::blas_core_name();
   });

@@ -11,8 +11,8 @@
 #include "core/crc32c.h"
 #include "index/exact_index.h"
 #include "index/file_checksum.h"
-#include "testing/test_vectors.h"
 #include "testing/test_util.h"
+#include "testing/test_vectors.h"
 
 namespace clipsearch {
 namespace {

@@ -7,8 +7,8 @@
 
 #include "core/atomic_file.h"
 #include "index/exact_index.h"
-#include "testing/test_vectors.h"
 #include "testing/test_util.h"
+#include "testing/test_vectors.h"
 
 namespace clipsearch {
 namespace {

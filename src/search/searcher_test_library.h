@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "index/catalog.h"
-#include "testing/test_vectors.h"
 #include "search/searcher.h"
 #include "testing/test_util.h"
+#include "testing/test_vectors.h"
 
 namespace clipsearch::search::searcher_testing {
 
