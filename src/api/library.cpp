@@ -21,19 +21,24 @@ ImageInfo image_info(const ImageRecord& record) {
   return info;
 }
 
-Result<search::Searcher*> Library::Impl::current_searcher() {
+Result<search::Searcher*> Library::Impl::opened_searcher(bool* fresh) {
   std::lock_guard<std::mutex> lock(mutex);
-  if (!searcher) {
-    search::SearcherOptions searcher_options;
-    searcher_options.index = options.index == VectorIndex::kExact  ? search::IndexChoice::kExact
-                             : options.index == VectorIndex::kHnsw ? search::IndexChoice::kHnsw
-                                                                   : search::IndexChoice::kAuto;
-    searcher_options.write_index_files = options.write_index_files;
-    CLIPSEARCH_ASSIGN_OR_RETURN(searcher, search::Searcher::open(db, searcher_options));
-    return searcher.get();
-  }
-  CLIPSEARCH_RETURN_IF_ERROR(searcher->refresh().status());
+  *fresh = !searcher;
+  if (searcher) return searcher.get();
+  search::SearcherOptions searcher_options;
+  searcher_options.index = options.index == VectorIndex::kExact  ? search::IndexChoice::kExact
+                           : options.index == VectorIndex::kHnsw ? search::IndexChoice::kHnsw
+                                                                 : search::IndexChoice::kAuto;
+  searcher_options.write_index_files = options.write_index_files;
+  CLIPSEARCH_ASSIGN_OR_RETURN(searcher, search::Searcher::open(db, searcher_options));
   return searcher.get();
+}
+
+Result<search::Searcher*> Library::Impl::current_searcher() {
+  bool fresh = false;
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * s, opened_searcher(&fresh));
+  if (!fresh) CLIPSEARCH_RETURN_IF_ERROR(s->refresh().status());  // just opened: current
+  return s;
 }
 
 Result<std::string> Library::Impl::model_folder(const std::string& name) const {
@@ -50,7 +55,9 @@ Result<search::QueryEmbedder*> Library::Impl::query_embedder() {
   search::Searcher* s = nullptr;
   std::optional<ModelIdentity> stored;
   if (options.model.empty() || std::filesystem::exists(db, ec)) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(s, current_searcher());
+    // The catalog's model only: the caller brings the rows up to date itself.
+    bool fresh = false;
+    CLIPSEARCH_ASSIGN_OR_RETURN(s, opened_searcher(&fresh));
     CLIPSEARCH_ASSIGN_OR_RETURN(stored, s->model());
   }
   if (options.model.empty() && !stored) {

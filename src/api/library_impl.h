@@ -22,6 +22,8 @@ struct Library::Impl {
   std::unique_ptr<search::Searcher> searcher;
   std::unique_ptr<search::QueryEmbedder> embedder;
 
+  // The searcher, opened on first use (`fresh`: by this call, so already current).
+  Result<search::Searcher*> opened_searcher(bool* fresh);
   // The searcher, brought up to date with the catalog's latest committed generation.
   Result<search::Searcher*> current_searcher();
   // The model that embedded the catalog (or options.model, which must be the same).

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "api/library_impl.h"
+#include "indexer/crawler.h"
 #include "indexer/indexer.h"
 #include "indexer/model_identity.h"
 
@@ -43,8 +44,8 @@ Result<LoadedModel> load_model(const Library::Impl& impl, const std::string& nam
 Result<std::string> model_name(const Library::Impl& impl, Catalog& catalog) {
   if (!impl.options.model.empty()) {
     std::error_code ec;
-    if (!std::filesystem::is_directory(impl.options.model, ec)) return impl.options.model;
-    return std::filesystem::absolute(impl.options.model, ec).lexically_normal().string();
+    const bool folder = std::filesystem::is_directory(impl.options.model, ec);
+    return folder ? absolute_path(impl.options.model) : impl.options.model;
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(auto stored, catalog.model());
   if (!stored) {
