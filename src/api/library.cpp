@@ -111,17 +111,7 @@ Result<SearchResults> Library::search(const Query& query, int64_t k, int64_t off
     CLIPSEARCH_ASSIGN_OR_RETURN(embedder, impl_->query_embedder());
   }
   // Only examples: no model needed (their embeddings are in the catalog).
-  struct NoModel : search::QueryEncoder {
-    Result<std::vector<search::Embedding>> texts(const std::vector<std::string>&) override {
-      return Status::error("no model loaded");
-    }
-    Result<search::Embedding> picture(const QueryPicture&, ColorSignature*) override {
-      return Status::error("no model loaded");
-    }
-  } no_model;
-  std::unique_ptr<search::EmbedderQueryEncoder> direct;
-  if (embedder) direct = std::make_unique<search::EmbedderQueryEncoder>(*embedder);
-  search::QueryEncoder& encoder = direct ? static_cast<search::QueryEncoder&>(*direct) : no_model;
+  search::EmbedderQueryEncoder encoder(embedder);
   CLIPSEARCH_ASSIGN_OR_RETURN(
       search::PreparedQuery prepared,
       search::prepare_query(parts, k, offset, encoder, *searcher, impl_->db));

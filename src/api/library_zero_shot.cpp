@@ -35,7 +35,7 @@ Result<std::vector<TextScore>> Library::similarity(const QueryPicture& picture,
                                                    const std::vector<std::string>& texts) {
   if (texts.empty()) return Status::invalid_argument("similarity: give at least one text");
   CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEmbedder * embedder, impl_->query_embedder());
-  search::EmbedderQueryEncoder encoder(*embedder);
+  search::EmbedderQueryEncoder encoder(embedder);
   CLIPSEARCH_ASSIGN_OR_RETURN(search::Embedding e, encoder.picture(picture, nullptr));
   return score_texts(*embedder, e, texts);
 }

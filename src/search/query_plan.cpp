@@ -119,15 +119,17 @@ Result<Embedding> query_vector(const QueryParts& q, QueryEncoder& encoder, Searc
 }  // namespace
 
 Result<std::vector<Embedding>> EmbedderQueryEncoder::texts(const std::vector<std::string>& texts) {
-  return embedder_.embed_texts(texts);
+  if (!embedder_) return Status::error("query: texts need a model, and none is loaded");
+  return embedder_->embed_texts(texts);
 }
 
 Result<Embedding> EmbedderQueryEncoder::picture(const QueryPicture& picture,
                                                 ColorSignature* color) {
-  if (!picture.path.empty()) return embedder_.embed_image_file(picture.path, color);
+  if (!embedder_) return Status::error("query: pictures need a model, and none is loaded");
+  if (!picture.path.empty()) return embedder_->embed_image_file(picture.path, color);
   const std::string name = picture.name.empty() ? "picture" : picture.name;
-  return embedder_.embed_image_memory(reinterpret_cast<const uint8_t*>(picture.bytes.data()),
-                                      picture.bytes.size(), name, color);
+  return embedder_->embed_image_memory(reinterpret_cast<const uint8_t*>(picture.bytes.data()),
+                                       picture.bytes.size(), name, color);
 }
 
 std::string query_format_name(const std::string& format) {

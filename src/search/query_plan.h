@@ -28,15 +28,16 @@ class QueryEncoder {
   virtual Result<Embedding> picture(const QueryPicture& picture, ColorSignature* color) = 0;
 };
 
-// A QueryEncoder that calls a QueryEmbedder directly (one query at a time).
+// A QueryEncoder that calls a QueryEmbedder directly (one query at a time). Null: no model is
+// loaded (a query of indexed examples only); a text or picture is then an error.
 class EmbedderQueryEncoder : public QueryEncoder {
  public:
-  explicit EmbedderQueryEncoder(QueryEmbedder& embedder) : embedder_(embedder) {}
+  explicit EmbedderQueryEncoder(QueryEmbedder* embedder) : embedder_(embedder) {}
   Result<std::vector<Embedding>> texts(const std::vector<std::string>& texts) override;
   Result<Embedding> picture(const QueryPicture& picture, ColorSignature* color) override;
 
  private:
-  QueryEmbedder& embedder_;
+  QueryEmbedder* embedder_;
 };
 
 struct PreparedQuery {
