@@ -20,6 +20,8 @@
 // itself runs on every thread of the pool, see clipsearch/threads.h).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -32,6 +34,7 @@
 #include "clipsearch/image.h"
 #include "clipsearch/model.h"
 #include "clipsearch/query.h"
+#include "clipsearch/shared_cache.h"
 #include "clipsearch/status.h"
 
 namespace clipsearch {
@@ -40,6 +43,24 @@ enum class VectorIndex {
   kAuto,   // exact below about 100,000 images, an HNSW graph above
   kExact,  // every image compared with the query
   kHnsw,   // an approximate nearest-neighbour graph (rankings re-scored exactly)
+};
+
+enum class Tower { kText, kImage };
+
+// Batching of concurrent queries, for a program that calls the Library from many threads at
+// once (a server): the texts and pictures of queries that arrive together go through the model
+// in one forward pass per tower instead of one each. A query waits at most max_wait for
+// company; when max_queue queries of a tower already wait, a call fails at once with
+// StatusCode::kUnavailable (a server answers 503) instead of letting latency grow. Texts the
+// caches hold never wait.
+struct QueryBatching {
+  size_t max_batch = 16;  // queries per forward pass (1: no batching, but the queue's bound)
+  std::chrono::microseconds max_wait{5000};
+  size_t max_queue = 256;
+  // Optional observers (metrics): the size of each forward pass's batch, and the queries
+  // waiting after each change (called with a lock held: keep it short).
+  std::function<void(Tower, size_t)> on_batch;
+  std::function<void(Tower, size_t)> on_queue_depth;
 };
 
 struct LibraryOptions {
@@ -54,6 +75,12 @@ struct LibraryOptions {
   // A model named (not a folder) is fetched into the Hugging Face cache (HF_HOME, HF_ENDPOINT,
   // HF_TOKEN, HF_HUB_OFFLINE; clipsearch/hub.h), reporting to this sink (null: silently).
   ProgressSink* download_progress = nullptr;
+  // Unset: each call embeds its own texts and pictures on the calling thread.
+  std::optional<QueryBatching> batching;
+  // A second-level cache of text embeddings shared with other processes (Redis: `serve
+  // --redis`); its keys must name the model. Entries are kept text_ttl.
+  std::shared_ptr<SharedCache> shared_text_cache;
+  std::chrono::seconds text_ttl{30 * 24 * 3600};
 };
 
 // An indexed image.
@@ -75,6 +102,7 @@ struct SearchResults {
   std::vector<ScoredImage> hits;  // best first; equal scores by ascending id
   int64_t candidates = 0;         // images compared with the query (those the filters let pass)
   float best_score = -std::numeric_limits<float>::infinity();  // before min_score
+  int64_t generation = 0;  // the catalog's generation searched (see LibraryStatus)
 };
 
 struct IndexingProgress {
@@ -90,6 +118,10 @@ struct IndexingOptions {
   int64_t max_file_bytes = int64_t{1} << 30;
   // Called on the indexing thread after each batch.
   std::function<void(const IndexingProgress&)> on_progress;
+  // Called once the catalog's lock is held (no other process indexes it from then on), before
+  // the model is loaded and the folders are read: a caller that runs index() on a thread of its
+  // own learns here that it started (or, from index()'s error, that it did not).
+  std::function<void()> on_started;
 };
 
 struct IndexingReport {
@@ -130,10 +162,11 @@ struct LibraryStatus {
     int64_t embed_dim = 0;
     std::string pipeline;  // the decoding options that change pixels
   };
-  std::optional<Model> model;  // none before the first index()
-  int64_t images = 0;          // indexed images
-  int64_t errors = 0;          // files that failed
-  int64_t generation = 0;      // grows with every committed change
+  std::optional<Model> model;             // none before the first index()
+  std::optional<std::string> catalog_id;  // random, made by the first index(); none before
+  int64_t images = 0;                     // indexed images
+  int64_t errors = 0;                     // files that failed
+  int64_t generation = 0;                 // grows with every committed change
   std::vector<std::string> folders;
   std::vector<IndexingReport::Failure> failures;  // the first max_failures
 };
@@ -166,6 +199,18 @@ struct RecommendOptions {
   double half_life = 3.0;         // in clicks
 };
 
+// What a long-running Library has done so far (a server's /api/status and metrics).
+struct LibraryUsage {
+  std::string index;  // "exact" or "hnsw": how searches run; empty before the first
+  int64_t text_cache_hits = 0, text_cache_misses = 0, text_cache_size = 0;
+  int64_t texts_embedded = 0;  // texts that went through the text tower (in no cache)
+};
+
+struct AlbumSize {
+  std::string name;
+  int64_t images = 0;
+};
+
 struct Recommendations {
   std::vector<ScoredImage> images;  // scored by cosine with the taste, or by click count
   bool popular = false;             // the user has no clicks: the most clicked images instead
@@ -186,6 +231,10 @@ class Library {
 
   const std::string& catalog_path() const;
 
+  // Loads the model now (otherwise the first call that needs it does): a server calls it
+  // before taking requests. Errors as for a search by text.
+  Status load_model();
+
   // Brings the catalog up to date with `folders` (stored in the catalog for later runs) or,
   // when empty, with the folders stored. A new catalog needs options.model. Failures of single
   // files are in the report, not in the Status.
@@ -198,6 +247,9 @@ class Library {
 
   // The page [offset, offset + k) of the ranking.
   Result<SearchResults> search(const Query& query, int64_t k = 10, int64_t offset = 0);
+  // The catalog's generation, re-read: it grows with every committed change (an answer cached
+  // under one generation is still right while it stays).
+  Result<int64_t> generation();
   // An indexed image by id; kNotFound when there is none.
   Result<ImageInfo> image(int64_t id);
   // How well each text describes a picture (a file or bytes), or an indexed image.
@@ -208,6 +260,9 @@ class Library {
   // The labels that describe an indexed image best, best first: each label is put in every
   // template ("a photo of a {}.") and the prompts' embeddings averaged (prompt ensembling).
   Result<std::vector<TextScore>> classify(int64_t image_id, const std::vector<std::string>& labels,
+                                          const std::vector<std::string>& templates = {});
+  Result<std::vector<TextScore>> classify(const QueryPicture& picture,
+                                          const std::vector<std::string>& labels,
                                           const std::vector<std::string>& templates = {});
   // The `top` best labels of every indexed image, in id order. `store`: kept in the catalog, so
   // that Query::tag() finds the images by label (replacing what was stored for them before).
@@ -221,6 +276,11 @@ class Library {
   // classified against the themes and kept in the catalog. `exclusive`: each image joins only
   // its best album.
   Result<AlbumsUpdate> update_albums(const std::string& theme_file, bool exclusive = false);
+  // The same, from the theme file's text (`name` stands for it in messages).
+  Result<AlbumsUpdate> update_albums_from_text(const std::string& themes_json,
+                                               const std::string& name, bool exclusive = false);
+  // The albums kept in the catalog, with their sizes.
+  Result<std::vector<AlbumSize>> albums();
   // An album's images, best first (an album never made: kNotFound).
   Result<std::vector<ScoredImage>> album(const std::string& name);
 
@@ -232,6 +292,7 @@ class Library {
 
   // What opening or refreshing the index files found worth telling ("vector file rebuilt: ...").
   std::vector<std::string> notes();
+  LibraryUsage usage();
 
   struct Impl;  // opaque: the implementation's own
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "api/batched_encoder.h"
 #include "api/library_impl.h"
 #include "indexer/model_identity.h"
 #include "search/query_plan.h"
@@ -75,9 +76,45 @@ Result<search::QueryEmbedder*> Library::Impl::query_embedder() {
                                 model_identity(loaded->model(), name, options.decode));
     CLIPSEARCH_RETURN_IF_ERROR(s->check_model(identity));
   }
+  if (options.shared_text_cache)
+    loaded->set_shared_cache(options.shared_text_cache, options.text_ttl);
   std::lock_guard<std::mutex> lock(mutex);
-  if (!embedder) embedder = std::move(loaded);
+  if (!embedder) {
+    embedder = std::move(loaded);
+    embedder_model = name;
+    if (options.batching) {
+      encoder = std::make_unique<BatchedQueryEncoder>(*embedder, *options.batching);
+    } else {
+      encoder = std::make_unique<search::EmbedderQueryEncoder>(embedder.get());
+    }
+  }
   return embedder.get();
+}
+
+Result<search::QueryEncoder*> Library::Impl::query_encoder() {
+  CLIPSEARCH_RETURN_IF_ERROR(query_embedder().status());
+  std::lock_guard<std::mutex> lock(mutex);
+  return encoder.get();
+}
+
+Status Library::Impl::with_annotations(const std::function<Status(Annotations&)>& fn) {
+  std::lock_guard<std::mutex> lock(annotations_mutex_);
+  if (!annotations_) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(annotations_, Annotations::open(db));
+  }
+  return fn(*annotations_);
+}
+
+void Library::Impl::reset() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    searcher.reset();
+    encoder.reset();
+    embedder.reset();
+    embedder_model.clear();
+  }
+  std::lock_guard<std::mutex> lock(annotations_mutex_);
+  annotations_.reset();
 }
 
 Library::Library(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -101,25 +138,35 @@ Result<std::unique_ptr<Library>> Library::open(const std::string& catalog,
 
 const std::string& Library::catalog_path() const { return impl_->db; }
 
+Status Library::load_model() { return impl_->query_embedder().status(); }
+
+Result<int64_t> Library::generation() {
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
+  return searcher->generation();
+}
+
 Result<SearchResults> Library::search(const Query& query, int64_t k, int64_t offset) {
   CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
+  // Read before searching: with other threads refreshing, the page shows at least this.
+  const int64_t generation = searcher->generation();
   const QueryParts& parts = query.parts();
   const bool needs_model =
       !parts.texts.empty() || !parts.negatives.empty() || !parts.pictures.empty();
-  search::QueryEmbedder* embedder = nullptr;
-  if (needs_model) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(embedder, impl_->query_embedder());
-  }
   // Only examples: no model needed (their embeddings are in the catalog).
-  search::EmbedderQueryEncoder encoder(embedder);
+  search::EmbedderQueryEncoder no_model(nullptr);
+  search::QueryEncoder* encoder = &no_model;
+  if (needs_model) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(encoder, impl_->query_encoder());
+  }
   CLIPSEARCH_ASSIGN_OR_RETURN(
       search::PreparedQuery prepared,
-      search::prepare_query(parts, k, offset, encoder, *searcher, impl_->db));
+      search::prepare_query(parts, k, offset, *encoder, *searcher, impl_->db));
   CLIPSEARCH_ASSIGN_OR_RETURN(search::SearchPage page,
                               searcher->search(prepared.vector, prepared.request));
   SearchResults results;
   results.candidates = page.candidates;
   results.best_score = page.best_score;
+  results.generation = generation;
   for (const search::SearchResult& r : page.results) {
     results.hits.push_back({image_info(r.image), r.score});
   }
@@ -140,6 +187,22 @@ std::vector<std::string> Library::notes() {
   return impl_->searcher ? impl_->searcher->notes() : std::vector<std::string>{};
 }
 
+LibraryUsage Library::usage() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  LibraryUsage usage;
+  if (impl_->searcher) {
+    usage.index = impl_->searcher->index_kind() == IndexKind::kHnsw ? "hnsw" : "exact";
+  }
+  if (impl_->embedder) {
+    const search::TextEmbeddingCache& cache = impl_->embedder->cache();
+    usage.text_cache_hits = static_cast<int64_t>(cache.hits());
+    usage.text_cache_misses = static_cast<int64_t>(cache.misses());
+    usage.text_cache_size = static_cast<int64_t>(cache.size());
+    usage.texts_embedded = static_cast<int64_t>(impl_->embedder->texts_embedded());
+  }
+  return usage;
+}
+
 Result<LibraryStatus> Library::status(size_t max_failures) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
                               Catalog::open(impl_->db, Catalog::Mode::kReadOnly));
@@ -147,12 +210,14 @@ Result<LibraryStatus> Library::status(size_t max_failures) {
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogStats stats, catalog->stats());
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<CatalogRoot> roots, catalog->roots());
   CLIPSEARCH_ASSIGN_OR_RETURN(auto failures, catalog->failures(static_cast<int64_t>(max_failures)));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<std::string> catalog_id, catalog->catalog_id());
   LibraryStatus status;
   status.catalog = impl_->db;
   if (model) {
     status.model =
         LibraryStatus::Model{model->name, model->fingerprint, model->embed_dim, model->pipeline};
   }
+  status.catalog_id = std::move(catalog_id);
   status.images = stats.images;
   status.errors = stats.errors;
   status.generation = stats.generation;

@@ -21,17 +21,20 @@ std::vector<ScoredImage> scored(const std::vector<search::SearchResult>& results
 
 }  // namespace
 
-Result<AlbumsUpdate> Library::update_albums(const std::string& theme_file, bool exclusive) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(search::ThemeFile themes, search::album_themes_load(theme_file));
-  CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEmbedder * embedder, impl_->query_embedder());
+namespace {
+
+Result<AlbumsUpdate> update_albums_with(Library::Impl& impl, const search::ThemeFile& themes,
+                                        bool exclusive) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEmbedder * embedder, impl.query_embedder());
   CLIPSEARCH_ASSIGN_OR_RETURN(search::ThemeVectors vectors,
                               search::album_theme_vectors(themes, *embedder));
-  CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Annotations> annotations,
-                              Annotations::open(impl_->db));
-  CLIPSEARCH_ASSIGN_OR_RETURN(
-      search::AlbumUpdate update,
-      search::albums_update(*searcher, *annotations, themes, vectors, exclusive));
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl.current_searcher());
+  search::AlbumUpdate update;
+  CLIPSEARCH_RETURN_IF_ERROR(impl.with_annotations([&](Annotations& annotations) -> Status {
+    CLIPSEARCH_ASSIGN_OR_RETURN(
+        update, search::albums_update(*searcher, annotations, themes, vectors, exclusive));
+    return Status();
+  }));
   AlbumsUpdate out;
   out.classified = static_cast<int64_t>(update.classified);
   out.restarted = update.restarted;
@@ -39,16 +42,44 @@ Result<AlbumsUpdate> Library::update_albums(const std::string& theme_file, bool 
   return out;
 }
 
+}  // namespace
+
+Result<AlbumsUpdate> Library::update_albums(const std::string& theme_file, bool exclusive) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::ThemeFile themes, search::album_themes_load(theme_file));
+  return update_albums_with(*impl_, themes, exclusive);
+}
+
+Result<AlbumsUpdate> Library::update_albums_from_text(const std::string& themes_json,
+                                                      const std::string& name, bool exclusive) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::ThemeFile themes,
+                              search::album_themes_parse(themes_json, name));
+  return update_albums_with(*impl_, themes, exclusive);
+}
+
+Result<std::vector<AlbumSize>> Library::albums() {
+  std::vector<AlbumSize> sizes;
+  CLIPSEARCH_RETURN_IF_ERROR(impl_->with_annotations([&](Annotations& annotations) -> Status {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> names, annotations.album_names());
+    for (const std::string& name : names) {
+      CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<AlbumMember> members, annotations.album(name));
+      sizes.push_back({name, static_cast<int64_t>(members.size())});
+    }
+    return Status();
+  }));
+  return sizes;
+}
+
 Result<std::vector<ScoredImage>> Library::album(const std::string& name) {
   CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Annotations> annotations,
-                              Annotations::open(impl_->db));
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> names, annotations->album_names());
-  if (std::find(names.begin(), names.end(), name) == names.end()) {
-    return Status::not_found("album '" + name + "': no such album");
-  }
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::SearchResult> members,
-                              search::album_images(*searcher, *annotations, name));
+  std::vector<search::SearchResult> members;
+  CLIPSEARCH_RETURN_IF_ERROR(impl_->with_annotations([&](Annotations& annotations) -> Status {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> names, annotations.album_names());
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return Status::not_found("album '" + name + "': no such album");
+    }
+    CLIPSEARCH_ASSIGN_OR_RETURN(members, search::album_images(*searcher, annotations, name));
+    return Status();
+  }));
   return scored(members);
 }
 
@@ -56,9 +87,8 @@ Status Library::record_click(const std::string& user, int64_t image_id) {
   CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
   // A click on an image that is not searchable would only be ignored later: refuse it now.
   CLIPSEARCH_RETURN_IF_ERROR(searcher->indexed_image(image_id).status());
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Annotations> annotations,
-                              Annotations::open(impl_->db));
-  return search::record_click(*annotations, user, image_id);
+  return impl_->with_annotations(
+      [&](Annotations& annotations) { return search::record_click(annotations, user, image_id); });
 }
 
 Result<Recommendations> Library::recommend(const std::string& user, int64_t k,
@@ -71,15 +101,16 @@ Result<Recommendations> Library::recommend(const std::string& user, int64_t k,
     return Status::invalid_argument("recommend: the half life must be above 0");
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Annotations> annotations,
-                              Annotations::open(impl_->db));
   search::RecommendOptions internal;
   internal.last_n = static_cast<size_t>(options.last_clicks);
   internal.recency_weighted = options.recency_weighted;
   internal.half_life = options.half_life;
-  CLIPSEARCH_ASSIGN_OR_RETURN(
-      search::Recommendations found,
-      search::recommend_for_user(*searcher, *annotations, user, k, internal));
+  search::Recommendations found;
+  CLIPSEARCH_RETURN_IF_ERROR(impl_->with_annotations([&](Annotations& annotations) -> Status {
+    CLIPSEARCH_ASSIGN_OR_RETURN(
+        found, search::recommend_for_user(*searcher, annotations, user, k, internal));
+    return Status();
+  }));
   return Recommendations{scored(found.results), found.popular};
 }
 

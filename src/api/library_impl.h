@@ -1,13 +1,17 @@
-// What the parts of Library (library.cpp, library_index.cpp, library_zero_shot.cpp) share.
+// What the parts of Library (library.cpp, library_index.cpp, library_zero_shot.cpp,
+// library_albums.cpp) share.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "clipsearch/library.h"
+#include "index/annotations.h"
 #include "index/catalog.h"
 #include "search/query_embedder.h"
+#include "search/query_plan.h"
 #include "search/searcher.h"
 
 namespace clipsearch {
@@ -17,10 +21,13 @@ struct Library::Impl {
   LibraryOptions options;
 
   // The searcher and the model are opened on first use and kept; `mutex` guards the opening
-  // (both are thread-safe once open).
+  // (both are thread-safe once open). `encoder` embeds queries through `embedder` (directly, or
+  // batched across threads), so it is declared after it: it goes first.
   std::mutex mutex;
   std::unique_ptr<search::Searcher> searcher;
   std::unique_ptr<search::QueryEmbedder> embedder;
+  std::string embedder_model;  // the name it was loaded by (index() shares it)
+  std::unique_ptr<search::QueryEncoder> encoder;
 
   // The searcher, opened on first use (`fresh`: by this call, so already current).
   Result<search::Searcher*> opened_searcher(bool* fresh);
@@ -28,8 +35,19 @@ struct Library::Impl {
   Result<search::Searcher*> current_searcher();
   // The model that embedded the catalog (or options.model, which must be the same).
   Result<search::QueryEmbedder*> query_embedder();
+  // The encoder of queries' texts and pictures (loads the model).
+  Result<search::QueryEncoder*> query_encoder();
   // A model name (options.model or the catalog's) as a folder: hub names are fetched.
   Result<std::string> model_folder(const std::string& name) const;
+  // Runs fn with the catalog's annotations (one SQLite connection, opened on first use and kept,
+  // used by one call at a time).
+  Status with_annotations(const std::function<Status(Annotations&)>& fn);
+  // Forgets the searcher and the model (the catalog was replaced).
+  void reset();
+
+ private:
+  std::mutex annotations_mutex_;
+  std::unique_ptr<Annotations> annotations_;
 };
 
 ImageInfo image_info(const ImageRecord& record);

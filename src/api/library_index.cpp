@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "api/library_impl.h"
@@ -19,16 +20,28 @@ namespace clipsearch {
 namespace {
 
 struct LoadedModel {
-  std::unique_ptr<Model> model;
+  std::shared_ptr<Model> model;
   PreprocessConfig config;
   ModelIdentity identity;
 };
 
-Result<LoadedModel> load_model(const Library::Impl& impl, const std::string& name) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::string folder, impl.model_folder(name));
+// The model of the Library's queries when it is the one asked for (a server indexing in the
+// background keeps one copy in memory; forward passes take turns on the model's lock).
+std::optional<LoadedModel> query_model(Library::Impl& impl, const std::string& name) {
+  std::lock_guard<std::mutex> lock(impl.mutex);
+  if (!impl.embedder || impl.embedder_model != name) return std::nullopt;
+  return LoadedModel{impl.embedder->shared_model(), impl.embedder->preprocess_config(), {}};
+}
+
+Result<LoadedModel> load_indexing_model(Library::Impl& impl, const std::string& name) {
   LoadedModel m;
-  CLIPSEARCH_ASSIGN_OR_RETURN(m.model, Model::load(folder, impl.options.model_options));
-  CLIPSEARCH_ASSIGN_OR_RETURN(m.config, preprocess_config_load(folder));
+  if (std::optional<LoadedModel> shared = query_model(impl, name)) {
+    m = std::move(*shared);
+  } else {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::string folder, impl.model_folder(name));
+    CLIPSEARCH_ASSIGN_OR_RETURN(m.model, Model::load(folder, impl.options.model_options));
+    CLIPSEARCH_ASSIGN_OR_RETURN(m.config, preprocess_config_load(folder));
+  }
   const int64_t size = m.model->info().image_size;
   if (!m.config.do_center_crop || m.config.crop_height != size || m.config.crop_width != size) {
     return Status::unsupported(name + ": the preprocessing crops to " +
@@ -143,10 +156,11 @@ Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
   }
   const std::string& db = impl_->db;
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
+  if (options.on_started) options.on_started();
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
                               Catalog::open(db, Catalog::Mode::kReadWrite));
   CLIPSEARCH_ASSIGN_OR_RETURN(std::string name, model_name(*impl_, *catalog));
-  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_model(*impl_, name));
+  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_indexing_model(*impl_, name));
   CLIPSEARCH_RETURN_IF_ERROR(catalog->bind_model(m.identity));
   std::vector<CatalogRoot> roots;
   for (const std::string& folder : folders) roots.push_back({0, folder, options.excludes});
@@ -159,6 +173,7 @@ Result<IndexingReport> Library::reindex(const std::string& output, const Indexin
     return Status::invalid_argument("reindex: name the model to embed the library with");
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
+  if (options.on_started) options.on_started();
   std::vector<CatalogRoot> roots;
   {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> old,
@@ -180,7 +195,7 @@ Result<IndexingReport> Library::reindex(const std::string& output, const Indexin
     }
   }
   remove_db_files(out);  // a half-made catalog from an interrupted reindex
-  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_model(*impl_, impl_->options.model));
+  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_indexing_model(*impl_, impl_->options.model));
   IndexingReport report;
   {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> fresh,
@@ -205,12 +220,7 @@ Result<IndexingReport> Library::reindex(const std::string& output, const Indexin
     return Status::io_error(out + ": cannot rename over " + db + ": " + std::strerror(errno));
   }
   fsync_folder_of(db);
-  {
-    // The searcher of this Library reads the new catalog from the next call on.
-    std::lock_guard<std::mutex> guard(impl_->mutex);
-    impl_->searcher.reset();
-    impl_->embedder.reset();
-  }
+  impl_->reset();  // the next call reads the new catalog (and loads the new model)
   return report;
 }
 

@@ -15,16 +15,24 @@
 namespace clipsearch {
 namespace {
 
-Result<std::vector<TextScore>> score_texts(search::QueryEmbedder& embedder,
-                                           const search::Embedding& picture,
+Result<std::vector<TextScore>> score_texts(Library::Impl& impl, const search::Embedding& picture,
                                            const std::vector<std::string>& texts) {
-  if (texts.empty()) return Status::invalid_argument("similarity: give at least one text");
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> embedded, embedder.embed_texts(texts));
-  const search::Similarity sim =
-      search::zero_shot_similarity(picture, embedded, embedder.model().info().logit_scale);
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEncoder * encoder, impl.query_encoder());
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> embedded, encoder->texts(texts));
+  const float logit_scale = impl.embedder->model().info().logit_scale;
+  const search::Similarity sim = search::zero_shot_similarity(picture, embedded, logit_scale);
   std::vector<TextScore> scores;
   for (size_t t = 0; t < texts.size(); ++t) {
     scores.push_back({texts[t], sim.cosine[t], sim.probability[t]});
+  }
+  return scores;
+}
+
+std::vector<TextScore> label_scores(const search::Classifier& classifier,
+                                    const search::Embedding& picture) {
+  std::vector<TextScore> scores;
+  for (const search::LabelScore& s : classifier.classify(picture)) {
+    scores.push_back({classifier.labels[s.label], s.cosine, s.probability});
   }
   return scores;
 }
@@ -34,19 +42,18 @@ Result<std::vector<TextScore>> score_texts(search::QueryEmbedder& embedder,
 Result<std::vector<TextScore>> Library::similarity(const QueryPicture& picture,
                                                    const std::vector<std::string>& texts) {
   if (texts.empty()) return Status::invalid_argument("similarity: give at least one text");
-  CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEmbedder * embedder, impl_->query_embedder());
-  search::EmbedderQueryEncoder encoder(embedder);
-  CLIPSEARCH_ASSIGN_OR_RETURN(search::Embedding e, encoder.picture(picture, nullptr));
-  return score_texts(*embedder, e, texts);
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEncoder * encoder, impl_->query_encoder());
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Embedding e, encoder->picture(picture, nullptr));
+  return score_texts(*impl_, e, texts);
 }
 
 Result<std::vector<TextScore>> Library::similarity(int64_t image_id,
                                                    const std::vector<std::string>& texts) {
   if (texts.empty()) return Status::invalid_argument("similarity: give at least one text");
-  CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEmbedder * embedder, impl_->query_embedder());
+  CLIPSEARCH_RETURN_IF_ERROR(impl_->query_encoder().status());
   CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
   CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher->indexed_image(image_id));
-  return score_texts(*embedder, found.second, texts);
+  return score_texts(*impl_, found.second, texts);
 }
 
 Result<std::vector<TextScore>> Library::classify(int64_t image_id,
@@ -57,11 +64,18 @@ Result<std::vector<TextScore>> Library::classify(int64_t image_id,
                               search::classifier_make(labels, templates, *embedder));
   CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
   CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher->indexed_image(image_id));
-  std::vector<TextScore> scores;
-  for (const search::LabelScore& s : classifier.classify(found.second)) {
-    scores.push_back({classifier.labels[s.label], s.cosine, s.probability});
-  }
-  return scores;
+  return label_scores(classifier, found.second);
+}
+
+Result<std::vector<TextScore>> Library::classify(const QueryPicture& picture,
+                                                 const std::vector<std::string>& labels,
+                                                 const std::vector<std::string>& templates) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEmbedder * embedder, impl_->query_embedder());
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Classifier classifier,
+                              search::classifier_make(labels, templates, *embedder));
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEncoder * encoder, impl_->query_encoder());
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::Embedding e, encoder->picture(picture, nullptr));
+  return label_scores(classifier, e);
 }
 
 Result<std::vector<ImageLabels>> Library::classify_all(const std::vector<std::string>& labels,
@@ -99,9 +113,8 @@ Result<std::vector<ImageLabels>> Library::classify_all(const std::vector<std::st
     out.push_back(std::move(row));
   }
   if (store) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Annotations> annotations,
-                                Annotations::open(impl_->db));
-    CLIPSEARCH_RETURN_IF_ERROR(annotations->put_labels(stored));
+    CLIPSEARCH_RETURN_IF_ERROR(
+        impl_->with_annotations([&](Annotations& a) { return a.put_labels(stored); }));
   }
   return out;
 }

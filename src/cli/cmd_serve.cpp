@@ -16,8 +16,8 @@
 #include "cli/commands.h"
 #include "cli/index_session.h"
 #include "cli/serve_redis.h"
+#include "clipsearch/library.h"
 #include "image/vips_runtime.h"
-#include "indexer/model_identity.h"
 #include "server/http_server.h"
 #include "server/search_service.h"
 #include "server/static_assets.h"
@@ -74,45 +74,47 @@ int run_serve(const ServeArgs& a) {
   if (Status st = config.validate(); !st.ok()) return report_error(st);
   if (Status st = check_redis_url(a.redis); !st.ok()) return report_error(st);
 
-  IndexSessionOptions options;
-  options.db = a.db;
-  options.model = a.model;
-  auto session = open_index_session(options);
-  if (!session.ok()) return report_error(session.status());
-  auto stored = session->searcher->model();
-  if (!stored.ok()) return report_error(stored.status());
-
-  server::SearchServiceOptions service_options;
-  service_options.image_batching.max_batch = static_cast<size_t>(a.max_batch);
-  service_options.image_batching.max_wait =
-      std::chrono::microseconds(static_cast<int64_t>(a.max_wait_ms * 1000));
-  service_options.image_batching.max_queue = static_cast<size_t>(a.max_queue);
-  service_options.thumbnail_dir =
-      a.thumbnail_dir.empty() ? session->db + ".thumbnails" : a.thumbnail_dir;
-  service_options.model_name = (*stored)->name;
-  service_options.db = session->db;
-  auto identity = model_identity(session->embedder->model(), (*stored)->name, options.decode);
-  if (!identity.ok()) return report_error(identity.status());
-  service_options.identity = *identity;
+  // The catalog's model (its fingerprint names the Redis keys) before the library that loads it.
+  Result<std::unique_ptr<Library>> catalog = Library::open(a.db);
+  if (!catalog.ok()) return report_error(catalog.status());
+  Result<LibraryStatus> status = (*catalog)->status(0);
+  if (!status.ok()) return report_error(status.status());
+  if (!status->model) {
+    return report_error(
+        Status::not_found(status->catalog + ": the index is empty (run `clipsearch index` first)"));
+  }
   server::Metrics metrics;
+  LibraryOptions library_options;
+  library_options.model = a.model;
+  QueryBatching batching;
+  batching.max_batch = static_cast<size_t>(a.max_batch);
+  batching.max_wait = std::chrono::microseconds(static_cast<int64_t>(a.max_wait_ms * 1000));
+  batching.max_queue = static_cast<size_t>(a.max_queue);
+  library_options.batching = server::batching_with_metrics(batching, &metrics);
+  server::SearchServiceOptions service_options;
+  service_options.thumbnail_dir =
+      a.thumbnail_dir.empty() ? status->catalog + ".thumbnails" : a.thumbnail_dir;
   if (!a.redis.url.empty()) {
-    auto shared = open_redis_cache(a.redis, identity->fingerprint, &metrics);
+    auto shared = open_redis_cache(a.redis, status->model->fingerprint, &metrics);
     if (!shared.ok()) return report_error(shared.status());
-    auto catalog_id = session->searcher->catalog_id();
-    if (!catalog_id.ok()) return report_error(catalog_id.status());
+    library_options.shared_text_cache = *shared;
+    service_options.shared_answers = *shared;
     // A catalog made before catalog ids existed gets one at its next `index`; until then its
     // absolute path stands in.
     service_options.catalog_id =
-        catalog_id->value_or("path:" + std::filesystem::absolute(session->db).string());
-    service_options.shared_cache = *shared;
+        status->catalog_id.value_or("path:" + std::filesystem::absolute(status->catalog).string());
     service_options.answer_ttl = std::chrono::seconds(a.redis.ttl_seconds);
   }
-  server::SearchService service(std::move(session->searcher), std::move(session->embedder),
-                                &metrics, service_options);
+  Result<std::unique_ptr<Library>> library = Library::open(status->catalog, library_options);
+  if (!library.ok()) return report_error(library.status());
+  if (Status st = (*library)->load_model(); !st.ok()) return report_error(st);
+  for (const std::string& note : (*library)->notes()) std::cerr << "clipsearch: " << note << "\n";
+
+  server::SearchService service(library->get(), &metrics, service_options);
   server::Router router;
   server::add_static_routes(&router);
   service.add_routes(&router);
-  server::ZeroShotService zero_shot(&service, {session->db, service_options.max_k});
+  server::ZeroShotService zero_shot(library->get(), {service_options.max_k});
   zero_shot.add_routes(&router);
 
   // Block the stop signals in every thread; this one waits for them.
@@ -123,7 +125,7 @@ int run_serve(const ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   auto http = server::HttpServer::start(config, std::move(router), &metrics);
   if (!http.ok()) return report_error(http.status());
-  std::cerr << "clipsearch: serving " << session->db << " on http://"
+  std::cerr << "clipsearch: serving " << status->catalog << " on http://"
             << (a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host) << ":"
             << (*http)->port() << "/" << std::endl;
   int signal = 0;

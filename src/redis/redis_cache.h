@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "core/shared_cache.h"
+#include "clipsearch/shared_cache.h"
 #include "redis/redis_connection.h"
 #include "redis/redis_url.h"
 

@@ -23,8 +23,8 @@
 
 #include "clipsearch/image.h"
 #include "clipsearch/model.h"
+#include "clipsearch/shared_cache.h"
 #include "clipsearch/tokenizer.h"
-#include "core/shared_cache.h"
 #include "image/color_signature.h"
 #include "search/text_cache.h"
 
@@ -59,6 +59,8 @@ class QueryEmbedder {
   Result<ImageTensor> preprocess_image_memory(const uint8_t* data, size_t size,
                                               const std::string& name,
                                               ColorSignature* color = nullptr) const;
+  // The embedding of a preprocessed picture (preprocess_image_memory).
+  Result<std::vector<float>> embed_tensor(const ImageTensor& tensor, const std::string& name);
   Result<std::vector<float>> embed_image_memory(const uint8_t* data, size_t size,
                                                 const std::string& name,
                                                 ColorSignature* color = nullptr);
@@ -75,7 +77,6 @@ class QueryEmbedder {
   uint64_t texts_embedded() const { return texts_embedded_.load(std::memory_order_relaxed); }
 
  private:
-  Result<std::vector<float>> embed_tensor(const ImageTensor& tensor, const std::string& name);
   bool shared_get(const std::string& text, std::vector<float>* out);
   void shared_put(const std::string& text, const std::vector<float>& embedding);
 

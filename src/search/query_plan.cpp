@@ -128,8 +128,16 @@ Result<Embedding> EmbedderQueryEncoder::picture(const QueryPicture& picture,
   if (!embedder_) return Status::error("query: pictures need a model, and none is loaded");
   if (!picture.path.empty()) return embedder_->embed_image_file(picture.path, color);
   const std::string name = picture.name.empty() ? "picture" : picture.name;
-  return embedder_->embed_image_memory(reinterpret_cast<const uint8_t*>(picture.bytes.data()),
-                                       picture.bytes.size(), name, color);
+  auto tensor = embedder_->preprocess_image_memory(
+      reinterpret_cast<const uint8_t*>(picture.bytes.data()), picture.bytes.size(), name, color);
+  if (!tensor.ok()) return unreadable_picture(tensor.status());
+  return embedder_->embed_tensor(*tensor, name);
+}
+
+Status unreadable_picture(const Status& decode_error) {
+  const StatusCode code = decode_error.code();
+  if (code == StatusCode::kUnsupported || code == StatusCode::kCorruption) return decode_error;
+  return Status::corruption(decode_error.message());
 }
 
 std::string query_format_name(const std::string& format) {

@@ -54,6 +54,10 @@ Result<PreparedQuery> prepare_query(const QueryParts& query, int64_t k, int64_t 
                                     QueryEncoder& encoder, Searcher& searcher,
                                     const std::string& db);
 
+// The error for a picture sent as bytes that cannot be read: corrupt, whatever the decoder
+// calls it (an I/O error reading bytes in memory is the bytes' fault), or unsupported.
+Status unreadable_picture(const Status& decode_error);
+
 // A normalized format name: "jpg" is "jpeg", letters are lower case.
 std::string query_format_name(const std::string& format);
 

@@ -21,17 +21,17 @@ Response not_an_integer(const std::string& name, int64_t lo, int64_t hi) {
   return bad("'" + name + "' must be an integer between " + range_text(lo, hi));
 }
 
-std::string image_fields_json(const ImageRecord& image) {
+std::string image_fields_json(const ImageInfo& image) {
   return "\"id\": " + std::to_string(image.id) + ", \"path\": " + path_json(image.path) +
          ", \"width\": " + std::to_string(image.width) +
          ", \"height\": " + std::to_string(image.height) +
-         ", \"size\": " + std::to_string(image.size) +
+         ", \"size\": " + std::to_string(image.bytes) +
          ", \"format\": " + json(image.format).dump() +
-         ", \"date\": " + std::to_string(image.date_taken_ns / 1000000000);
+         ", \"date\": " + std::to_string(image.taken_ns / 1000000000);
 }
 
 // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "{" + std::string.
-std::string row_json(const ImageRecord& image, std::optional<float> score,
+std::string row_json(const ImageInfo& image, std::optional<float> score,
                      const std::string& extra_members) {
   std::string out = "{";
   out += image_fields_json(image);
@@ -136,9 +136,9 @@ Parsed<bool> query_flag(const Request& r, const std::string& name) {
   return bad("'" + name + "' must be true or false");
 }
 
-std::string image_json(const ImageRecord& image) { return row_json(image, std::nullopt, ""); }
+std::string image_json(const ImageInfo& image) { return row_json(image, std::nullopt, ""); }
 
-std::string scored_image_json(const ImageRecord& image, float score,
+std::string scored_image_json(const ImageInfo& image, float score,
                               const std::string& extra_members) {
   return row_json(image, score, extra_members);
 }

@@ -13,8 +13,8 @@
 #include <variant>
 #include <vector>
 
+#include "clipsearch/library.h"
 #include "clipsearch/status.h"
-#include "index/catalog.h"
 #include "server/http_types.h"
 
 namespace clipsearch::server {
@@ -57,12 +57,12 @@ Parsed<double> query_number(const Request& r, const std::string& name, double lo
 // "1", "true", "yes" / "0", "false", "no"; absent: false.
 Parsed<bool> query_flag(const Request& r, const std::string& name);
 
-// {"id", "path", "width", "height", "size", "format", "date"}: a catalog row as the search
+// {"id", "path", "width", "height", "size", "format", "date"}: an indexed image as the search
 // results show it (the path through path_json, so a name that is not UTF-8 round-trips).
-std::string image_json(const ImageRecord& image);
+std::string image_json(const ImageInfo& image);
 
 // The same with "score" and `extra_members` (serialized members, starting with ", ") added.
-std::string scored_image_json(const ImageRecord& image, float score,
+std::string scored_image_json(const ImageInfo& image, float score,
                               const std::string& extra_members = "");
 
 // A JSON string for any bytes (ill-formed UTF-8 replaced by U+FFFD), for names and labels.

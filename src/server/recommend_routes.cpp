@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "search/recommender.h"
 #include "server/api_params.h"
 #include "server/zero_shot_routes.h"
 
@@ -20,23 +19,13 @@ Response record_click(Context& c, const Request& r) {
   CLIPSEARCH_PARSE_OR_RESPOND(const json j, json_body(r));
   CLIPSEARCH_PARSE_OR_RESPOND(const std::string user, json_string(j, "user", kMaxUserBytes));
   CLIPSEARCH_PARSE_OR_RESPOND(const int64_t id, json_integer(j, "id", 0, INT64_MAX));
-  if (auto e = c.refresh()) return *e;
-  // A click on an image that is not searchable would only be ignored later: refuse it now.
-  if (auto found = c.searcher().indexed_image(id); !found.ok()) {
-    return Response::from_status(found.status());
-  }
-  return c.with_annotations([&](Annotations& annotations) -> Response {
-    if (Status st = search::record_click(annotations, user, id); !st.ok()) {
-      return Response::from_status(st);
-    }
-    return Response::json(200, {{"recorded", true}, {"user", user}, {"id", id}});
-  });
+  if (Status st = c.library.record_click(user, id); !st.ok()) return Response::from_status(st);
+  return Response::json(200, {{"recorded", true}, {"user", user}, {"id", id}});
 }
 
-Parsed<search::RecommendOptions> recommend_options(const Request& r) {
-  search::RecommendOptions o;
-  CLIPSEARCH_PARSE_OR_RESPOND(const int64_t last, query_integer(r, "last", 1, 100000, 10));
-  o.last_n = static_cast<size_t>(last);
+Parsed<RecommendOptions> recommend_options(const Request& r) {
+  RecommendOptions o;
+  CLIPSEARCH_PARSE_OR_RESPOND(o.last_clicks, query_integer(r, "last", 1, 100000, 10));
   CLIPSEARCH_PARSE_OR_RESPOND(o.recency_weighted, query_flag(r, "recency"));
   CLIPSEARCH_PARSE_OR_RESPOND(o.half_life, query_number(r, "half_life", 0.001, 1e6, 3));
   return o;
@@ -49,21 +38,18 @@ Response recommend(Context& c, const Request& r) {
         400, "'user' is required (at most " + std::to_string(kMaxUserBytes) + " bytes)");
   }
   CLIPSEARCH_PARSE_OR_RESPOND(const int64_t k, query_integer(r, "k", 1, c.options.max_k, 10));
-  CLIPSEARCH_PARSE_OR_RESPOND(const search::RecommendOptions options, recommend_options(r));
-  if (auto e = c.refresh()) return *e;
-  return c.with_annotations([&](Annotations& annotations) -> Response {
-    auto found = search::recommend_for_user(c.searcher(), annotations, user, k, options);
-    if (!found.ok()) return Response::from_status(found.status());
-    const std::string source = found->popular ? "\"popular\"" : "\"clicks\"";
-    std::vector<std::string> rows;
-    for (const search::SearchResult& x : found->results) {
-      rows.push_back(scored_image_json(x.image, x.score, ", \"source\": " + source));
-    }
-    return Response::bytes(200,
-                           "{\"user\": " + json_text(user) + ", \"source\": " + source +
-                               ", \"results\": " + json_list(rows) + "}",
-                           "application/json");
-  });
+  CLIPSEARCH_PARSE_OR_RESPOND(const RecommendOptions options, recommend_options(r));
+  auto found = c.library.recommend(user, k, options);
+  if (!found.ok()) return Response::from_status(found.status());
+  const std::string source = found->popular ? "\"popular\"" : "\"clicks\"";
+  std::vector<std::string> rows;
+  for (const ScoredImage& x : found->images) {
+    rows.push_back(scored_image_json(x.image, x.score, ", \"source\": " + source));
+  }
+  return Response::bytes(200,
+                         "{\"user\": " + json_text(user) + ", \"source\": " + source +
+                             ", \"results\": " + json_list(rows) + "}",
+                         "application/json");
 }
 
 }  // namespace

@@ -1,21 +1,18 @@
-// BackgroundRescan: `POST /api/index` — rescans the catalog's roots on a thread of its own while
-// the server keeps answering (the same incremental indexer as `clipsearch index`, with the
-// server's model: forward passes of queries and of the rescan take turns on the model's lock).
-// One rescan at a time, and none while another process indexes the catalog (its lock file).
-// Progress is read by /api/status; search sees the new images at its next refresh.
+// BackgroundRescan: `POST /api/index` — Library::index of the catalog's folders on a thread of
+// its own while the server keeps answering (the same incremental indexer as `clipsearch index`,
+// with the server's model: forward passes of queries and of the rescan take turns on the model's
+// lock). One rescan at a time, and none while another process indexes the catalog (its lock
+// file): start() says which at once. Progress is read by /api/status; search sees the new images
+// at its next refresh.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
-#include "clipsearch/image.h"
-#include "clipsearch/model.h"
+#include "clipsearch/library.h"
 #include "clipsearch/status.h"
-#include "index/catalog.h"
 
 namespace clipsearch::server {
 
@@ -28,25 +25,21 @@ struct RescanState {
 
 class BackgroundRescan {
  public:
-  BackgroundRescan(std::string db, std::shared_ptr<Model> model, PreprocessConfig config,
-                   DecodeOptions decode, ModelIdentity identity);
+  // `library` must outlive this object.
+  explicit BackgroundRescan(Library* library);
   ~BackgroundRescan();  // waits for a running rescan
 
-  // Starts a rescan; an error when one is running here or another process holds the lock.
+  // Starts a rescan; an error (kBusy) when one is running here or another process indexes the
+  // catalog.
   Status start();
   RescanState state() const;
 
  private:
-  void run();
+  void finish(const Result<IndexingReport>& report);
 
-  const std::string db_;
-  std::shared_ptr<Model> model_;
-  const PreprocessConfig config_;
-  const DecodeOptions decode_;
-  const ModelIdentity identity_;
+  Library* library_;
   mutable std::mutex mutex_;
   RescanState state_;
-  std::unique_ptr<CatalogLock> lock_;
   std::thread thread_;
 };
 

@@ -18,8 +18,8 @@
 #include <optional>
 #include <string>
 
+#include "clipsearch/shared_cache.h"
 #include "core/lru_cache.h"
-#include "core/shared_cache.h"
 
 namespace clipsearch::server {
 

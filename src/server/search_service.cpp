@@ -13,20 +13,17 @@
 #include <variant>
 #include <vector>
 
-#include "clipsearch/image.h"
-#include "search/query_plan.h"
-#include "search/query_vector.h"
-#include "search/zero_shot.h"
 #include "server/api_params.h"
 #include "server/image_responses.h"
 #include "server/multipart.h"
+#include "server/rescan.h"
 #include "server/result_cache.h"
+#include "server/thumbnails.h"
 
 namespace clipsearch::server {
 namespace {
 
 using nlohmann::json;
-using search::Embedding;
 
 // A Status that knows the HTTP status it should become.
 struct ApiError {
@@ -49,7 +46,8 @@ struct ApiQuery {
   int64_t offset = 0;
   float min_score = -std::numeric_limits<float>::infinity();
   std::string folder;
-  search::ColorRequest color;  // color, color_weight
+  std::optional<std::string> color;
+  std::optional<float> color_weight;
 };
 
 std::optional<ApiError> parse_number(const std::string& name, const std::string& text, double lo,
@@ -78,10 +76,10 @@ std::optional<ApiError> set_field(ApiQuery* q, const std::string& name, const st
   } else if (name == "folder") {
     q->folder = value;
   } else if (name == "color") {
-    q->color.color = value;
+    q->color = value;
   } else if (name == "color_weight") {
     if (auto e = parse_number(name, value, 0, 1, &v)) return e;
-    q->color.weight = static_cast<float>(v);
+    q->color_weight = static_cast<float>(v);
   } else if (name == "k" || name == "offset" || name == "like") {
     const double hi = name == "k" ? static_cast<double>(max_k) : 1e15;
     if (auto e = parse_number(name, value, name == "k" ? 1 : 0, hi, &v)) return e;
@@ -193,10 +191,6 @@ Response error_response(const ApiError& e) {
   return Response::error(e.status, e.message);
 }
 
-std::string result_json(const search::SearchResult& r) {
-  return scored_image_json(r.image, r.score);
-}
-
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
       .count();
@@ -205,158 +199,48 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 }  // namespace
 
 struct SearchService::Impl {
-  std::unique_ptr<search::Searcher> searcher;
-  std::unique_ptr<search::QueryEmbedder> embedder;
+  Library& library;
   Metrics* metrics;
   SearchServiceOptions options;
   ThumbnailCache thumbnails;
-  std::unique_ptr<Batcher<ImageTensor, Embedding>> image_batcher;
-  // One item is the texts of one query (positives, then negatives).
-  std::unique_ptr<Batcher<std::vector<std::string>, std::vector<Embedding>>> text_batcher;
-  std::unique_ptr<BackgroundRescan> rescan;
+  BackgroundRescan rescan;
   ResultCache results;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  Impl(std::unique_ptr<search::Searcher> s, std::unique_ptr<search::QueryEmbedder> e, Metrics* m,
-       SearchServiceOptions o)
-      : searcher(std::move(s)),
-        embedder(std::move(e)),
+  Impl(Library& l, Metrics* m, SearchServiceOptions o)
+      : library(l),
         metrics(m),
         options(std::move(o)),
-        thumbnails(options.thumbnail_dir) {
-    if (options.shared_cache) {
-      embedder->set_shared_cache(options.shared_cache, options.text_ttl);
-      results.set_shared(options.shared_cache, options.catalog_id, options.answer_ttl);
+        thumbnails(options.thumbnail_dir),
+        rescan(&l) {
+    if (options.shared_answers) {
+      results.set_shared(options.shared_answers, options.catalog_id, options.answer_ttl);
     }
-    BatcherOptions batching = options.image_batching;
-    batching.name = "image queries";
-    BatcherOptions text_batching = options.image_batching;
-    text_batching.name = "text queries";
-    if (metrics) {
-      batching.batch_sizes = &metrics->histogram("clipsearch_image_batch_size",
-                                                 "Images per forward pass of uploaded pictures",
-                                                 linear_buckets(1, 1, 32));
-      batching.queue_depth = &metrics->gauge("clipsearch_image_queue_depth",
-                                             "Uploaded pictures waiting for a forward pass");
-      text_batching.batch_sizes = &metrics->histogram(
-          "clipsearch_text_batch_size", "Queries per forward pass of texts not in the cache",
-          linear_buckets(1, 1, 32));
-      text_batching.queue_depth =
-          &metrics->gauge("clipsearch_text_queue_depth", "Queries waiting for a text forward pass");
-      metrics->add_callback("clipsearch_text_cache_hits_total", "Text embeddings from the cache",
-                            "counter", [this] { return double(embedder->cache().hits()); });
-      metrics->add_callback("clipsearch_text_cache_misses_total",
-                            "Text embeddings not in the in-process cache", "counter",
-                            [this] { return double(embedder->cache().misses()); });
-      metrics->add_callback("clipsearch_text_embeddings_computed_total",
-                            "Texts that went through the text tower (in no cache)", "counter",
-                            [this] { return double(embedder->texts_embedded()); });
-      metrics->add_callback("clipsearch_result_cache_hits_total", "Searches answered from cache",
-                            "counter", [this] { return double(results.hits()); });
-      metrics->add_callback("clipsearch_result_cache_shared_hits_total",
-                            "Searches answered from the shared cache (Redis)", "counter",
-                            [this] { return double(results.shared_hits()); });
-      metrics->add_callback("clipsearch_thumbnail_cache_hits_total", "Thumbnails from disk",
-                            "counter", [this] { return double(thumbnails.hits()); });
-    }
-    if (!options.db.empty()) {
-      rescan = std::make_unique<BackgroundRescan>(options.db, embedder->shared_model(),
-                                                  embedder->preprocess_config(),
-                                                  embedder->decode_options(), options.identity);
-    }
-    image_batcher = std::make_unique<Batcher<ImageTensor, Embedding>>(
-        [this](std::vector<ImageTensor>& items) { return embed_batch(items); }, batching);
-    text_batcher = std::make_unique<Batcher<std::vector<std::string>, std::vector<Embedding>>>(
-        [this](std::vector<std::vector<std::string>>& items) { return embed_text_batch(items); },
-        text_batching);
+    if (metrics) add_metrics();
   }
 
-  // The texts of every queued query in one call: the cache answers what it holds, the rest share
-  // one forward pass of the text tower.
-  std::vector<Result<std::vector<Embedding>>> embed_text_batch(
-      std::vector<std::vector<std::string>>& items) {
-    std::vector<std::string> all;
-    for (const auto& texts : items) all.insert(all.end(), texts.begin(), texts.end());
-    auto embedded = embedder->embed_texts(all);
-    std::vector<Result<std::vector<Embedding>>> results;
-    auto next = embedded.ok() ? embedded->begin() : std::vector<Embedding>::iterator();
-    for (const auto& texts : items) {
-      if (!embedded.ok()) {
-        // One query's bad text (an empty one) must not fail the others: each on its own.
-        results.emplace_back(embedder->embed_texts(texts));
-        continue;
-      }
-      const auto end = next + static_cast<std::ptrdiff_t>(texts.size());
-      results.emplace_back(
-          std::vector<Embedding>(std::make_move_iterator(next), std::make_move_iterator(end)));
-      next = end;
-    }
-    return results;
+  void add_metrics() {
+    const auto usage = [this](int64_t LibraryUsage::*field) {
+      return [this, field] { return double(library.usage().*field); };
+    };
+    metrics->add_callback("clipsearch_text_cache_hits_total", "Text embeddings from the cache",
+                          "counter", usage(&LibraryUsage::text_cache_hits));
+    metrics->add_callback("clipsearch_text_cache_misses_total",
+                          "Text embeddings not in the in-process cache", "counter",
+                          usage(&LibraryUsage::text_cache_misses));
+    metrics->add_callback("clipsearch_text_embeddings_computed_total",
+                          "Texts that went through the text tower (in no cache)", "counter",
+                          usage(&LibraryUsage::texts_embedded));
+    metrics->add_callback("clipsearch_result_cache_hits_total", "Searches answered from cache",
+                          "counter", [this] { return double(results.hits()); });
+    metrics->add_callback("clipsearch_result_cache_shared_hits_total",
+                          "Searches answered from the shared cache (Redis)", "counter",
+                          [this] { return double(results.shared_hits()); });
+    metrics->add_callback("clipsearch_thumbnail_cache_hits_total", "Thumbnails from disk",
+                          "counter", [this] { return double(thumbnails.hits()); });
   }
 
-  // Embeddings of `texts` in order: from the cache on this thread when all are there, else
-  // through the text batcher.
-  Result<std::vector<Embedding>> embed_query_texts(const std::vector<std::string>& texts) {
-    std::vector<Embedding> out;
-    if (texts.empty() || embedder->cached_texts(texts, &out)) return out;
-    auto future = text_batcher->submit(texts);
-    if (!future.ok()) return Status::unavailable(future.status().message());
-    return future->get();
-  }
-
-  // One forward pass for every queued picture.
-  std::vector<Result<Embedding>> embed_batch(std::vector<ImageTensor>& items) {
-    const size_t floats = items[0].data.size();
-    const auto dim = static_cast<size_t>(embedder->model().info().embed_dim);
-    std::vector<float> pixels(items.size() * floats);
-    for (size_t i = 0; i < items.size(); ++i) {
-      std::copy(items[i].data.begin(), items[i].data.end(), pixels.begin() + i * floats);
-    }
-    std::vector<float> out(items.size() * dim);
-    const Status st = embedder->model().encode_images(
-        pixels.data(), static_cast<int64_t>(items.size()), out.data());
-    std::vector<Result<Embedding>> results;
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (!st.ok()) {
-        results.emplace_back(st);
-      } else {
-        results.emplace_back(Embedding(out.begin() + i * dim, out.begin() + (i + 1) * dim));
-      }
-    }
-    return results;
-  }
-
-  // `color`, when given, receives the picture's colour signature from the same decode.
-  Result<Embedding> embed_upload(const std::string& bytes, ColorSignature* color = nullptr) {
-    const int64_t size = embedder->model().info().image_size;
-    auto tensor = embedder->preprocess_image_memory(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                                    bytes.size(), "uploaded image", color);
-    if (!tensor.ok()) {
-      // What was sent cannot be read as a picture, whatever the decoder calls it.
-      const Status& st = tensor.status();
-      return st.code() == StatusCode::kUnsupported ? st : Status::corruption(st.message());
-    }
-    if (tensor->height != size || tensor->width != size) {
-      return Status::error("the model's preprocessing does not match its image size");
-    }
-    auto future = image_batcher->submit(std::move(tensor).value());
-    if (!future.ok()) return Status::unavailable(future.status().message());
-    return future->get();
-  }
-
-  // The parts of a query embedded through the batchers: concurrent requests share forward passes.
-  struct BatchedEncoder : search::QueryEncoder {
-    explicit BatchedEncoder(Impl& impl) : impl(impl) {}
-    Result<std::vector<Embedding>> texts(const std::vector<std::string>& texts) override {
-      return impl.embed_query_texts(texts);
-    }
-    Result<Embedding> picture(const QueryPicture& picture, ColorSignature* color) override {
-      return impl.embed_upload(picture.bytes, color);
-    }
-    Impl& impl;
-  };
-
-  static QueryParts query_parts(const ApiQuery& q) {
+  static Query query_of(const ApiQuery& q) {
     Query query;
     query.option_names(
         {"'color'", "'color_weight'", "an 'image' or 'like'", "'image_weight'", "'not_weight'"});
@@ -366,9 +250,9 @@ struct SearchService::Impl {
     for (int64_t id : q.like_ids) query.like(id);
     query.image_weight(q.image_weight).negative_weight(q.negative_weight).min_score(q.min_score);
     if (!q.folder.empty()) query.folder(q.folder);
-    if (q.color.color) query.color(*q.color.color);
-    if (q.color.weight) query.color_weight(*q.color.weight);
-    return query.parts();
+    if (q.color) query.color(*q.color);
+    if (q.color_weight) query.color_weight(*q.color_weight);
+    return query;
   }
 
   // The query's canonical form; uploads are not cached (their bytes would be the key).
@@ -384,8 +268,8 @@ struct SearchService::Impl {
               {"o", q.offset},
               {"m", q.min_score},
               {"f", q.folder},
-              {"c", q.color.color.value_or("")},
-              {"cw", q.color.weight.value_or(-1.0f)}};
+              {"c", q.color.value_or("")},
+              {"cw", q.color_weight.value_or(-1.0f)}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
 
@@ -393,27 +277,25 @@ struct SearchService::Impl {
     const auto start = std::chrono::steady_clock::now();
     if (auto* e = std::get_if<ApiError>(&parsed)) return error_response(*e);
     const ApiQuery& q = std::get<ApiQuery>(parsed);
-    if (auto refreshed = searcher->refresh(); !refreshed.ok()) {
-      return Response::from_status(refreshed.status());
-    }
-    const std::optional<std::string> key = cache_key(q, searcher->generation());
-    if (key) {
+    // Only a query that can be cached needs the generation before it runs.
+    std::optional<std::string> key;
+    if (!q.image) {
+      Result<int64_t> generation = library.generation();
+      if (!generation.ok()) return Response::from_status(generation.status());
+      key = cache_key(q, *generation);
       if (std::optional<std::string> head = results.get(*key)) {
         return search_answer(std::move(*head), start, true);
       }
     }
-    BatchedEncoder encoder(*this);
-    auto prepared =
-        search::prepare_query(query_parts(q), q.k, q.offset, encoder, *searcher, options.db);
-    if (!prepared.ok()) return Response::from_status(prepared.status());
-    auto page = searcher->search(prepared->vector, prepared->request);
+    Result<SearchResults> page = library.search(query_of(q), q.k, q.offset);
     if (!page.ok()) return Response::from_status(page.status());
     std::string body = "{\"results\": [";
-    for (size_t i = 0; i < page->results.size(); ++i) {
-      body += (i ? ", " : "") + result_json(page->results[i]);
+    for (size_t i = 0; i < page->hits.size(); ++i) {
+      body += (i ? ", " : "") + scored_image_json(page->hits[i].image, page->hits[i].score);
     }
     body += "], \"total\": " + std::to_string(page->candidates);
-    if (key) results.put(*key, body);
+    // Under the generation searched: a page of a newer one is still right for it.
+    if (key) results.put(*cache_key(q, page->generation), body);
     return search_answer(std::move(body), start, false);
   }
 
@@ -446,93 +328,86 @@ struct SearchService::Impl {
       id = j["id"].get<int64_t>();
     }
     if (texts.empty()) return Response::error(400, "'texts' must list at least one text");
-    Embedding picture;
-    if (image) {
-      Result<Embedding> e = embed_upload(*image);
-      if (!e.ok()) return Response::from_status(e.status());
-      picture = std::move(e).value();
-    } else if (id) {
-      auto found = searcher->indexed_image(*id);
-      if (!found.ok()) return Response::from_status(found.status());
-      picture = std::move(found->second);
-    } else {
-      return Response::error(400, "send an 'image' part or an indexed image 'id'");
-    }
-    Result<std::vector<Embedding>> embedded = embed_query_texts(texts);
-    if (!embedded.ok()) return Response::from_status(embedded.status());
-    const auto sim =
-        search::zero_shot_similarity(picture, *embedded, embedder->model().info().logit_scale);
+    if (!image && !id) return Response::error(400, "send an 'image' part or an indexed image 'id'");
+    Result<std::vector<TextScore>> scores =
+        image ? library.similarity(QueryPicture{"", *image, "uploaded image"}, texts)
+              : library.similarity(*id, texts);
+    if (!scores.ok()) return Response::from_status(scores.status());
     json rows = json::array();
-    for (size_t t = 0; t < texts.size(); ++t) {
-      rows.push_back(
-          {{"text", texts[t]}, {"cosine", sim.cosine[t]}, {"probability", sim.probability[t]}});
+    for (const TextScore& s : *scores) {
+      rows.push_back({{"text", s.text}, {"cosine", s.cosine}, {"probability", s.probability}});
     }
     return Response::json(200, {{"texts", rows}});
   }
 
-  // The catalog row of /api/.../{id}, or the response to send instead.
-  std::variant<ImageRecord, Response> image_of(const Request& r) {
+  // The indexed image of /api/.../{id}, or the response to send instead.
+  std::variant<ImageInfo, Response> image_of(const Request& r) {
     const auto it = r.path_params.find("id");
     const std::optional<int64_t> id =
         it == r.path_params.end() ? std::nullopt : parse_image_id(it->second);
     if (!id) return Response::error(400, "the image id must be a non-negative integer");
-    auto images = searcher->images({*id});
-    if (!images.ok()) return Response::from_status(images.status());
-    if (images->empty() || (*images)[0].status != ImageStatus::kOk) {
-      return Response::error(404, "image " + std::to_string(*id) + ": not in the index");
-    }
-    return std::move((*images)[0]);
+    Result<ImageInfo> image = library.image(*id);
+    if (!image.ok()) return Response::from_status(image.status());
+    return std::move(image).value();
   }
 
   json indexing_status() const {
-    if (!rescan) return {{"running", false}};
-    const RescanState st = rescan->state();
+    const RescanState st = rescan.state();
     return {{"running", st.running}, {"done", st.done}, {"total", st.total},
             {"failed", st.failed},   {"runs", st.runs}, {"last_result", st.last_result}};
   }
 
   Response start_rescan() {
-    if (!rescan) return Response::error(404, "rescanning is not enabled on this server");
-    const Status st = rescan->start();
+    if (!options.rescan) return Response::error(404, "rescanning is not enabled on this server");
+    const Status st = rescan.start();
     if (!st.ok()) return Response::from_status(st);
     return Response::json(202, {{"started", true}});
   }
 
   Response status() {
-    auto stats = searcher->stats();
-    if (!stats.ok()) return Response::from_status(stats.status());
-    return Response::json(200,
-                          {{"model", options.model_name},
-                           {"images", stats->images},
-                           {"errors", stats->errors},
-                           {"generation", stats->generation},
-                           {"index", searcher->index_kind() == IndexKind::kHnsw ? "hnsw" : "exact"},
-                           {"uptime_seconds", elapsed_ms(started) / 1000},
-                           {"indexing", indexing_status()},
-                           {"text_cache",
-                            {{"hits", embedder->cache().hits()},
-                             {"misses", embedder->cache().misses()},
-                             {"size", embedder->cache().size()}}}});
+    Result<LibraryStatus> st = library.status(0);
+    if (!st.ok()) return Response::from_status(st.status());
+    const LibraryUsage usage = library.usage();
+    return Response::json(200, {{"model", st->model ? st->model->name : ""},
+                                {"images", st->images},
+                                {"errors", st->errors},
+                                {"generation", st->generation},
+                                {"index", usage.index.empty() ? "exact" : usage.index},
+                                {"uptime_seconds", elapsed_ms(started) / 1000},
+                                {"indexing", indexing_status()},
+                                {"text_cache",
+                                 {{"hits", usage.text_cache_hits},
+                                  {"misses", usage.text_cache_misses},
+                                  {"size", usage.text_cache_size}}}});
   }
 };
 
-SearchService::SearchService(std::unique_ptr<search::Searcher> searcher,
-                             std::unique_ptr<search::QueryEmbedder> embedder, Metrics* metrics,
-                             SearchServiceOptions options)
-    : impl_(std::make_unique<Impl>(std::move(searcher), std::move(embedder), metrics,
-                                   std::move(options))) {}
+QueryBatching batching_with_metrics(QueryBatching batching, Metrics* metrics) {
+  if (!metrics) return batching;
+  Histogram* sizes[] = {&metrics->histogram("clipsearch_text_batch_size",
+                                            "Queries per forward pass of texts not in the cache",
+                                            linear_buckets(1, 1, 32)),
+                        &metrics->histogram("clipsearch_image_batch_size",
+                                            "Images per forward pass of uploaded pictures",
+                                            linear_buckets(1, 1, 32))};
+  Gauge* depths[] = {
+      &metrics->gauge("clipsearch_text_queue_depth", "Queries waiting for a text forward pass"),
+      &metrics->gauge("clipsearch_image_queue_depth",
+                      "Uploaded pictures waiting for a forward pass")};
+  const auto at = [](Tower t) { return t == Tower::kText ? 0 : 1; };
+  batching.on_batch = [sizes0 = sizes[0], sizes1 = sizes[1], at](Tower t, size_t n) {
+    (at(t) == 0 ? sizes0 : sizes1)->observe(static_cast<double>(n));
+  };
+  batching.on_queue_depth = [depth0 = depths[0], depth1 = depths[1], at](Tower t, size_t n) {
+    (at(t) == 0 ? depth0 : depth1)->set(static_cast<int64_t>(n));
+  };
+  return batching;
+}
+
+SearchService::SearchService(Library* library, Metrics* metrics, SearchServiceOptions options)
+    : impl_(std::make_unique<Impl>(*library, metrics, std::move(options))) {}
 
 SearchService::~SearchService() = default;
-
-search::Searcher& SearchService::searcher() { return *impl_->searcher; }
-
-search::QueryEmbedder& SearchService::embedder() { return *impl_->embedder; }
-
-std::variant<Embedding, Response> SearchService::embed_upload(const std::string& bytes) {
-  Result<Embedding> e = impl_->embed_upload(bytes);
-  if (!e.ok()) return Response::from_status(e.status());
-  return std::move(e).value();
-}
 
 void SearchService::add_routes(Router* router) {
   Impl* impl = impl_.get();
@@ -546,13 +421,13 @@ void SearchService::add_routes(Router* router) {
   router->add("GET", "/api/images/{id}", [impl](const Request& r) {
     auto image = impl->image_of(r);
     if (auto* response = std::get_if<Response>(&image)) return std::move(*response);
-    return image_file_response(std::get<ImageRecord>(image).path);
+    return image_file_response(std::get<ImageInfo>(image).path);
   });
   router->add("GET", "/api/thumbnails/{id}", [impl](const Request& r) {
     auto image = impl->image_of(r);
     if (auto* response = std::get_if<Response>(&image)) return std::move(*response);
-    const ImageRecord& record = std::get<ImageRecord>(image);
-    return thumbnail_response(impl->thumbnails, record.id, record.path, r);
+    const ImageInfo& info = std::get<ImageInfo>(image);
+    return thumbnail_response(impl->thumbnails, info.id, info.path, r);
   });
   router->add("GET", "/api/status", [impl](const Request&) { return impl->status(); });
   router->add("POST", "/api/index", [impl](const Request&) { return impl->start_rescan(); });

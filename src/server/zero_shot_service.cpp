@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "search/classifier.h"
 #include "search/duplicates.h"
+#include "search/zero_shot.h"
 #include "server/api_params.h"
 #include "server/multipart.h"
 #include "server/zero_shot_routes.h"
@@ -91,26 +91,17 @@ Parsed<ClassifyQuery> classify_query(const Request& r) {
   return q;
 }
 
-// The picture to classify: the upload's embedding, or the indexed image's stored one.
-Parsed<search::Embedding> picture_of(ZeroShotService::Context& c, const ClassifyQuery& q) {
-  if (q.image) return c.search->embed_upload(*q.image);
-  auto found = c.searcher().indexed_image(*q.id);
-  if (!found.ok()) return Response::from_status(found.status());
-  return std::move(found->second);
-}
-
 Response classify(ZeroShotService::Context& c, const Request& r) {
   CLIPSEARCH_PARSE_OR_RESPOND(const ClassifyQuery q, classify_query(r));
-  if (auto e = c.refresh()) return *e;
-  auto classifier = search::classifier_make(q.labels, q.templates, c.embedder());
-  if (!classifier.ok()) return Response::error(400, classifier.status().message());
-  CLIPSEARCH_PARSE_OR_RESPOND(const search::Embedding picture, picture_of(c, q));
-  const std::vector<search::LabelScore> scores = classifier->classify(picture);
+  Result<std::vector<TextScore>> scores =
+      q.image
+          ? c.library.classify(QueryPicture{"", *q.image, "uploaded image"}, q.labels, q.templates)
+          : c.library.classify(*q.id, q.labels, q.templates);
+  if (!scores.ok()) return Response::from_status(scores.status());
   json rows = json::array();
-  for (size_t i = 0; i < std::min(static_cast<size_t>(q.top_k), scores.size()); ++i) {
-    rows.push_back({{"label", classifier->labels[scores[i].label]},
-                    {"probability", scores[i].probability},
-                    {"cosine", scores[i].cosine}});
+  for (size_t i = 0; i < std::min(static_cast<size_t>(q.top_k), scores->size()); ++i) {
+    const TextScore& s = (*scores)[i];
+    rows.push_back({{"label", s.text}, {"probability", s.probability}, {"cosine", s.cosine}});
   }
   json out = {{"labels", rows}};
   if (q.id) out["id"] = *q.id;
@@ -121,16 +112,14 @@ Response duplicates(ZeroShotService::Context& c, const Request& r) {
   CLIPSEARCH_PARSE_OR_RESPOND(
       const double threshold,
       query_number(r, "threshold", 0, 1, search::kDefaultDuplicateThreshold));
-  if (auto e = c.refresh()) return *e;
-  auto groups = search::duplicate_groups_indexed(c.searcher(), static_cast<float>(threshold));
+  auto groups = c.library.duplicates(static_cast<float>(threshold));
   if (!groups.ok()) return Response::from_status(groups.status());
   std::vector<std::string> items;
-  for (const search::DuplicateImages& g : *groups) {
+  for (const DuplicateGroup& g : *groups) {
     std::vector<std::string> images;
-    for (const ImageRecord& image : g.images) images.push_back(image_json(image));
-    items.push_back("{\"size\": " + std::to_string(g.images.size()) +
-                    ", \"min_similarity\": " + json(g.group.min_similarity).dump() +
-                    ", \"images\": " + json_list(images) + "}");
+    for (const ImageInfo& image : g.images) images.push_back(image_json(image));
+    items.push_back("{\"size\": " + std::to_string(g.images.size()) + ", \"min_similarity\": " +
+                    json(g.min_similarity).dump() + ", \"images\": " + json_list(images) + "}");
   }
   return Response::bytes(
       200, "{\"threshold\": " + json(threshold).dump() + ", \"groups\": " + json_list(items) + "}",
@@ -139,25 +128,8 @@ Response duplicates(ZeroShotService::Context& c, const Request& r) {
 
 }  // namespace
 
-std::optional<Response> ZeroShotService::Context::refresh() {
-  auto refreshed = searcher().refresh();
-  if (!refreshed.ok()) return Response::from_status(refreshed.status());
-  return std::nullopt;
-}
-
-Response ZeroShotService::Context::with_annotations(
-    const std::function<Response(Annotations&)>& fn) {
-  std::lock_guard<std::mutex> lock(annotations_mutex_);
-  if (!annotations_) {
-    auto opened = Annotations::open(options.db);
-    if (!opened.ok()) return Response::from_status(opened.status());
-    annotations_ = std::move(opened).value();
-  }
-  return fn(*annotations_);
-}
-
-ZeroShotService::ZeroShotService(SearchService* search, ZeroShotServiceOptions options)
-    : context_(std::make_unique<Context>(search, std::move(options))) {}
+ZeroShotService::ZeroShotService(Library* library, ZeroShotServiceOptions options)
+    : context_(std::make_unique<Context>(library, std::move(options))) {}
 
 ZeroShotService::~ZeroShotService() = default;
 

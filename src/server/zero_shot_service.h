@@ -1,6 +1,5 @@
-// ZeroShotService: the zero-shot routes of `clipsearch serve`, over the SearchService's index and
-// model, computed by the same library code as the CLI commands (src/search: classifier,
-// album_store, recommender, duplicates), so the API and the CLI give the same answers.
+// ZeroShotService: the zero-shot routes of `clipsearch serve`, answered by the Library
+// (clipsearch/library.h) as the CLI commands are, so the API and the CLI give the same answers.
 //
 //   POST /api/classify    JSON {"labels", "templates", "top_k", "id"} or multipart with an
 //                         `image` file part and `labels` / `template` / `top_k` fields
@@ -11,29 +10,26 @@
 //   POST /api/albums?exclusive=true         body: a theme file; updates the stored albums
 //   GET  /api/duplicates?threshold=T        groups of near-identical images (never deletes)
 //
-// Clicks and albums live in the catalog's annotation tables, through one connection opened on
-// first use and used by one request at a time. Errors follow SearchService: JSON, 400 for what
-// is malformed, 404 for an unknown image or album, 415 for a body that is not JSON.
+// Clicks and albums live in the catalog's annotation tables. Errors follow SearchService: JSON,
+// 400 for what is malformed, 404 for an unknown image or album, 415 for a body that is not JSON.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <string>
 
+#include "clipsearch/library.h"
 #include "server/router.h"
-#include "server/search_service.h"
 
 namespace clipsearch::server {
 
 struct ZeroShotServiceOptions {
-  std::string db;  // the catalog (its annotation tables)
   int64_t max_k = 1000;
 };
 
 class ZeroShotService {
  public:
-  // `search` must outlive this service.
-  ZeroShotService(SearchService* search, ZeroShotServiceOptions options);
+  // `library` must outlive this service.
+  ZeroShotService(Library* library, ZeroShotServiceOptions options);
   ~ZeroShotService();
 
   void add_routes(Router* router);

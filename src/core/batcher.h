@@ -4,8 +4,8 @@
 // Callers submit() an item and wait on the returned future. One worker thread takes up to
 // max_batch queued items, waiting at most max_wait after the first of them for more to arrive,
 // and calls the batch function once with all of them; result i goes to the caller of item i.
-// The queue is bounded: when max_queue items wait, submit() fails at once (the HTTP layer
-// answers 503 with Retry-After) instead of letting latency grow without bound. shutdown() fails
+// The queue is bounded: when max_queue items wait, submit() fails at once (a server answers
+// 503 with Retry-After) instead of letting latency grow without bound. shutdown() fails
 // every waiting caller with an error (none hangs); the batch already running finishes first.
 //
 // Thread-safe: submit() from any number of threads. The batch function runs on the worker
@@ -27,17 +27,18 @@
 #include <vector>
 
 #include "clipsearch/status.h"
-#include "server/metrics.h"
 
-namespace clipsearch::server {
+namespace clipsearch {
 
 struct BatcherOptions {
   size_t max_batch = 16;
   std::chrono::microseconds max_wait{std::chrono::milliseconds(5)};
-  size_t max_queue = 256;            // items waiting (not counting the batch being run)
-  std::string name = "batcher";      // in error messages
-  Histogram* batch_sizes = nullptr;  // optional: one observation per batch run
-  Gauge* queue_depth = nullptr;      // optional: items waiting
+  size_t max_queue = 256;        // items waiting (not counting the batch being run)
+  std::string name = "batcher";  // in error messages
+  // Optional observers (metrics): on_batch on the worker thread before each batch runs,
+  // on_queue_depth with the batcher's lock held (keep it short).
+  std::function<void(size_t)> on_batch;        // the size of each batch run
+  std::function<void(size_t)> on_queue_depth;  // items waiting, after each change
 };
 
 // Messages of the Status a failed submit() or a shut-down wait carries.
@@ -111,7 +112,7 @@ class Batcher {
   };
 
   void set_depth_gauge() {  // mutex_ held
-    if (options_.queue_depth) options_.queue_depth->set(static_cast<int64_t>(queue_.size()));
+    if (options_.on_queue_depth) options_.on_queue_depth(queue_.size());
   }
 
   void run() {
@@ -143,7 +144,7 @@ class Batcher {
   }
 
   void run_batch(std::vector<Pending>& batch) {
-    if (options_.batch_sizes) options_.batch_sizes->observe(static_cast<double>(batch.size()));
+    if (options_.on_batch) options_.on_batch(batch.size());
     std::vector<In> items;
     items.reserve(batch.size());
     for (Pending& p : batch) items.push_back(std::move(p.item));
@@ -179,4 +180,4 @@ class Batcher {
   std::thread worker_;
 };
 
-}  // namespace clipsearch::server
+}  // namespace clipsearch

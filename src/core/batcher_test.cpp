@@ -1,4 +1,4 @@
-#include "server/batcher.h"
+#include "core/batcher.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace clipsearch::server {
+namespace clipsearch {
 namespace {
 
 using namespace std::chrono_literals;
@@ -86,9 +86,9 @@ TEST(Batcher, FullBatchesFormWhileTheWorkerIsBusy) {
   std::vector<size_t> sizes;
   BatcherOptions options;
   options.max_batch = 4;
-  options.max_wait = 1s;  // a full batch must not wait for this
-  Metrics metrics;
-  options.batch_sizes = &metrics.histogram("batch_size", "b", linear_buckets(1, 1, 8));
+  options.max_wait = 1s;         // a full batch must not wait for this
+  std::vector<size_t> observed;  // by on_batch, before the batch runs
+  options.on_batch = [&](size_t n) { observed.push_back(n); };
   Batcher<int, int> batcher(
       [&](std::vector<int>& items) {
         sizes.push_back(items.size());
@@ -106,7 +106,7 @@ TEST(Batcher, FullBatchesFormWhileTheWorkerIsBusy) {
   EXPECT_LT(Clock::now() - t0, 2s);  // generous: the machine may be loaded
   EXPECT_EQ(sizes, (std::vector<size_t>{4, 4, 4}));
   EXPECT_EQ(batcher.batches_run(), 3u);
-  EXPECT_NE(metrics.render().find("batch_size_bucket{le=\"4\"} 3"), std::string::npos);
+  EXPECT_EQ(observed, (std::vector<size_t>{4, 4, 4}));
 }
 
 TEST(Batcher, MaxWaitBoundsTheWaitOfALoneItem) {
@@ -132,8 +132,8 @@ TEST(Batcher, FullQueueRejectsImmediately) {
   options.max_wait = 0ms;
   options.max_queue = 3;
   options.name = "image batcher";
-  Metrics metrics;
-  options.queue_depth = &metrics.gauge("depth", "d");
+  std::atomic<size_t> depth{0};
+  options.on_queue_depth = [&](size_t n) { depth = n; };
   Batcher<int, int> batcher(
       [&](std::vector<int>& items) {
         gate.wait();
@@ -144,11 +144,12 @@ TEST(Batcher, FullQueueRejectsImmediately) {
   futures.push_back(std::move(batcher.submit(0).value()));
   while (batcher.queue_depth() != 0) std::this_thread::sleep_for(1ms);  // taken by the worker
   for (int i = 1; i <= 3; ++i) futures.push_back(std::move(batcher.submit(i).value()));
-  EXPECT_EQ(options.queue_depth->value(), 3);
+  EXPECT_EQ(depth.load(), 3u);
   const auto t0 = Clock::now();
   auto rejected = batcher.submit(99);
   EXPECT_LT(Clock::now() - t0, 50ms);
   ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(rejected.status().message().find("image batcher: queue full"), std::string::npos);
   EXPECT_EQ(batcher.rejected(), 1u);
   gate.release();
@@ -215,4 +216,4 @@ TEST(Batcher, PerItemErrorsAndBatchFailuresReachTheRightCallers) {
 }
 
 }  // namespace
-}  // namespace clipsearch::server
+}  // namespace clipsearch
