@@ -142,6 +142,7 @@ Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
         "roots keep the excludes they were indexed with)");
   }
   const std::string& db = impl_->db;
+  impl_->close_catalog();
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
                               Catalog::open(db, Catalog::Mode::kReadWrite));
@@ -158,6 +159,7 @@ Result<IndexingReport> Library::reindex(const std::string& output, const Indexin
   if (impl_->options.model.empty()) {
     return Status::invalid_argument("reindex: name the model to embed the library with");
   }
+  impl_->close_catalog();
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
   std::vector<CatalogRoot> roots;
   {

@@ -84,6 +84,42 @@ TEST_F(LibraryApi, IndexesIncrementallyAndReportsStatus) {
   EXPECT_EQ(status->folders, std::vector<std::string>{photos_});
 }
 
+// open() checks an existing catalog with a connection it keeps: status() reads through it, the
+// first search takes it over; index() and reindex() close it first, else the -wal file would stay
+// beside the catalog and reindex could not swap the new catalog in.
+TEST_F(LibraryApi, TheConnectionOpenCheckedWithIsHandedOnOrClosed) {
+  indexed();
+  {
+    auto library = open();
+    auto status = library->status();
+    ASSERT_TRUE(status.ok()) << status.status().message();
+    EXPECT_EQ(status->images, 8);
+    auto page = library->search(Query().text("a beach"), 3);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    EXPECT_EQ(page->hits.size(), 3u);
+  }
+  {
+    auto library = open();
+    auto page = library->search(Query().text("a beach"), 3);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    EXPECT_EQ(page->hits.size(), 3u);
+  }
+  {
+    auto library = open();
+    auto report = library->index({});
+    ASSERT_TRUE(report.ok()) << report.status().message();
+    EXPECT_EQ(report->unchanged, 8);
+    EXPECT_FALSE(fs::exists(db_ + "-wal"));
+  }
+  auto library = open();
+  auto report = library->reindex("");
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->embedded, 8);
+  auto page = library->search(Query().text("a beach"), 3);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_EQ(page->hits.size(), 3u);
+}
+
 TEST_F(LibraryApi, BrokenFilesAreReportedNotFatal) {
   put("broken.png", "\x89PNG\r\n\x1a\n and then nothing");
   auto library = open();
