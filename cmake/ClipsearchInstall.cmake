@@ -18,6 +18,13 @@ add_library(clipsearch::clipsearch ALIAS clipsearch_shared)
 target_link_options(clipsearch_shared PRIVATE "LINKER:--whole-archive" ${clipsearch_archives}
                                               "LINKER:--no-whole-archive")
 target_link_libraries(clipsearch_shared PRIVATE clipsearch_api clipsearch_flags)
+# Exported: the public API only, what include/clipsearch/ marks CLIPSEARCH_EXPORT (everything is
+# compiled with hidden visibility, cmake/ClipsearchOptions.cmake); the version script drops the
+# standard library's template instances the compiler leaves visible. tests/install/exports.sh
+# checks the list.
+set(clipsearch_version_script ${PROJECT_SOURCE_DIR}/src/api/shared_library.map)
+target_link_options(clipsearch_shared PRIVATE "LINKER:--version-script=${clipsearch_version_script}")
+set_target_properties(clipsearch_shared PROPERTIES LINK_DEPENDS ${clipsearch_version_script})
 target_include_directories(clipsearch_shared INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
   $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated/include>

@@ -12,6 +12,13 @@ target_compile_options(clipsearch_flags INTERFACE -ffp-contract=off)
 # functions of the library directly, as in an executable (nothing interposes them).
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 target_compile_options(clipsearch_flags INTERFACE -fno-semantic-interposition)
+# Hidden by default, everywhere (-fvisibility=hidden -fvisibility-inlines-hidden): the objects of
+# the layers go into libclipsearch.so as they are, and it must export the public API only, what
+# include/clipsearch/ marks with CLIPSEARCH_EXPORT (clipsearch/export.h). tests/install checks the
+# export list. Executables linking the layers statically are not affected.
+set(CMAKE_C_VISIBILITY_PRESET hidden)
+set(CMAKE_CXX_VISIBILITY_PRESET hidden)
+set(CMAKE_VISIBILITY_INLINES_HIDDEN ON)
 
 # Release builds keep assertions: a broken internal invariant must abort, not corrupt results.
 string(REPLACE "-DNDEBUG" "" CMAKE_CXX_FLAGS_RELEASE "${CMAKE_CXX_FLAGS_RELEASE}")

@@ -21,11 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "clipsearch/export.h"
 #include "clipsearch/status.h"
 
 namespace clipsearch {
 
-struct HubOptions {
+struct CLIPSEARCH_EXPORT HubOptions {
   std::string endpoint = "https://huggingface.co";
   std::string cache_dir;  // the hub cache (…/huggingface/hub)
   std::string token;      // sent as "Authorization: Bearer <token>" when not empty
@@ -36,7 +37,7 @@ struct HubOptions {
 };
 
 // Receives download progress. Called from the downloading thread.
-class ProgressSink {
+class CLIPSEARCH_EXPORT ProgressSink {
  public:
   virtual ~ProgressSink() = default;
   // `total` may be 0 when unknown; `resumed_from` bytes were already on disk.
@@ -46,21 +47,22 @@ class ProgressSink {
 };
 
 // A progress bar on stderr (bytes, rate, ETA) when stderr is a terminal; nullptr otherwise.
-ProgressSink* terminal_progress();
+CLIPSEARCH_EXPORT ProgressSink* terminal_progress();
 
 struct ModelPreset {
   const char* name;  // "clip-vit-base-patch32"
   const char* repo;  // "openai/clip-vit-base-patch32"
   const char* description;
 };
-const std::vector<ModelPreset>& model_presets();
+CLIPSEARCH_EXPORT const std::vector<ModelPreset>& model_presets();
 constexpr const char* kDefaultModel = "clip-vit-base-patch32";
 
 // `spec`: an existing folder (always wins), a preset name, or a repository id
 // "owner/name[@revision]". Returns the folder holding the model's files (the cache snapshot
 // for a repository), downloading what is missing unless offline.
-Result<std::string> resolve_model(const std::string& spec, const HubOptions& options,
-                                  ProgressSink* progress);
+CLIPSEARCH_EXPORT Result<std::string> resolve_model(const std::string& spec,
+                                                    const HubOptions& options,
+                                                    ProgressSink* progress);
 
 // What the cache holds, per repository and revision.
 struct CachedModel {
@@ -71,6 +73,6 @@ struct CachedModel {
   bool complete = false;       // config.json and the weights are there
   uint64_t partial_bytes = 0;  // in unfinished downloads (.incomplete) of the repository
 };
-Result<std::vector<CachedModel>> list_cached_models(const HubOptions& options);
+CLIPSEARCH_EXPORT Result<std::vector<CachedModel>> list_cached_models(const HubOptions& options);
 
 }  // namespace clipsearch

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "clipsearch/export.h"
 #include "clipsearch/status.h"
 
 namespace clipsearch {
@@ -66,10 +67,12 @@ struct DecodeOptions {
 
 // Decodes to 8-bit RGB the way Pillow's Image.open(...).convert("RGB") does: palette expanded,
 // gray replicated, alpha dropped (or composited), CMYK converted with Pillow's formula.
-Result<RgbImage> image_decode_file(const std::string& path, const DecodeOptions& options = {});
+CLIPSEARCH_EXPORT Result<RgbImage> image_decode_file(const std::string& path,
+                                                     const DecodeOptions& options = {});
 // `name` is used in error messages in place of a file name.
-Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std::string& name,
-                                     const DecodeOptions& options = {});
+CLIPSEARCH_EXPORT Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size,
+                                                       const std::string& name,
+                                                       const DecodeOptions& options = {});
 
 // Pillow's convolution filters (Image.Resampling values 4, 2, 5, 3, 1). NEAREST (0) is not
 // supported: Pillow implements it with a different, affine-transform code path.
@@ -99,24 +102,26 @@ struct PreprocessConfig {
 // Reads `model_dir`/preprocessor_config.json (transformers) or, failing that,
 // `model_dir`/open_clip_config.json (open_clip's model_cfg.vision_cfg.image_size and
 // preprocess_cfg). A folder with neither is an error naming the folder.
-Result<PreprocessConfig> preprocess_config_load(const std::string& model_dir);
+CLIPSEARCH_EXPORT Result<PreprocessConfig> preprocess_config_load(const std::string& model_dir);
 // Parses the text of a preprocessor_config.json; `name` is used in error messages.
-Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& json_text,
-                                                    const std::string& name);
-Result<PreprocessConfig> preprocess_config_parse_open_clip(const std::string& json_text,
-                                                           const std::string& name);
+CLIPSEARCH_EXPORT Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& json_text,
+                                                                      const std::string& name);
+CLIPSEARCH_EXPORT Result<PreprocessConfig> preprocess_config_parse_open_clip(
+    const std::string& json_text, const std::string& name);
 
 // Pillow's Image.resize(size, filter) on an RGB image: identical uint8 output.
-RgbImage image_resize(const RgbImage& in, int width, int height, ResampleFilter filter);
+CLIPSEARCH_EXPORT RgbImage image_resize(const RgbImage& in, int width, int height,
+                                        ResampleFilter filter);
 
 // (width, height) after the reference's shortest-edge resize: short side = shortest_edge,
 // long side = int(shortest_edge * long / short).
-void image_resized_size(int width, int height, int shortest_edge, int* out_width, int* out_height);
+CLIPSEARCH_EXPORT void image_resized_size(int width, int height, int shortest_edge, int* out_width,
+                                          int* out_height);
 
 // Resize and centre crop: the uint8 image the reference normalizes. Only the cropped part of
 // the resized image is computed; the pixels are those of the full resize followed by the crop.
 // Where the crop is larger than the image, the border is zero, as in the reference.
-RgbImage image_resize_crop(const RgbImage& in, const PreprocessConfig& config);
+CLIPSEARCH_EXPORT RgbImage image_resize_crop(const RgbImage& in, const PreprocessConfig& config);
 
 // A float32 [3, height, width] tensor (CHW), what the model's pixel_values holds per image.
 struct ImageTensor {
@@ -126,29 +131,35 @@ struct ImageTensor {
 };
 
 // Rescale and normalize a resized, cropped image into a CHW tensor.
-ImageTensor image_normalize(const RgbImage& cropped, const PreprocessConfig& config);
+CLIPSEARCH_EXPORT ImageTensor image_normalize(const RgbImage& cropped,
+                                              const PreprocessConfig& config);
 
 // Decode + orient + resize + crop + normalize. `options.fast_min_side` is taken from `config`.
-Result<ImageTensor> image_preprocess_file(const std::string& path, const PreprocessConfig& config,
-                                          const DecodeOptions& options = {});
-Result<ImageTensor> image_preprocess_memory(const uint8_t* data, size_t size,
-                                            const std::string& name, const PreprocessConfig& config,
-                                            const DecodeOptions& options = {});
+CLIPSEARCH_EXPORT Result<ImageTensor> image_preprocess_file(const std::string& path,
+                                                            const PreprocessConfig& config,
+                                                            const DecodeOptions& options = {});
+CLIPSEARCH_EXPORT Result<ImageTensor> image_preprocess_memory(const uint8_t* data, size_t size,
+                                                              const std::string& name,
+                                                              const PreprocessConfig& config,
+                                                              const DecodeOptions& options = {});
 
 // The two halves of image_preprocess_memory, for callers that also use the decoded pixels (the
 // indexer computes a colour signature from them): decoding as image_preprocess_memory decodes
 // (DecodeMode::kFast shrinks for `config`'s size), then resize + crop + normalize.
-Result<RgbImage> image_decode_for_preprocess(const uint8_t* data, size_t size,
-                                             const std::string& name,
-                                             const PreprocessConfig& config,
-                                             const DecodeOptions& options = {});
-ImageTensor image_preprocess_rgb(const RgbImage& rgb, const PreprocessConfig& config);
+CLIPSEARCH_EXPORT Result<RgbImage> image_decode_for_preprocess(const uint8_t* data, size_t size,
+                                                               const std::string& name,
+                                                               const PreprocessConfig& config,
+                                                               const DecodeOptions& options = {});
+CLIPSEARCH_EXPORT ImageTensor image_preprocess_rgb(const RgbImage& rgb,
+                                                   const PreprocessConfig& config);
 
 // Preprocesses many files on the process-wide thread pool into one [N, 3, H, W] buffer
 // (`out`, resized to N * 3 * H * W). Returns the first failure, naming its file; `statuses`,
 // when given, receives one Status per file so a caller can skip bad files instead.
-Status image_preprocess_batch(const std::vector<std::string>& paths, const PreprocessConfig& config,
-                              const DecodeOptions& options, std::vector<float>* out,
-                              std::vector<Status>* statuses = nullptr);
+CLIPSEARCH_EXPORT Status image_preprocess_batch(const std::vector<std::string>& paths,
+                                                const PreprocessConfig& config,
+                                                const DecodeOptions& options,
+                                                std::vector<float>* out,
+                                                std::vector<Status>* statuses = nullptr);
 
 }  // namespace clipsearch

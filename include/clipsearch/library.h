@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "clipsearch/export.h"
 #include "clipsearch/hub.h"
 #include "clipsearch/image.h"
 #include "clipsearch/model.h"
@@ -216,7 +217,7 @@ struct Recommendations {
   bool popular = false;             // the user has no clicks: the most clicked images instead
 };
 
-class Library {
+class CLIPSEARCH_EXPORT Library {
  public:
   // Opens the catalog at `catalog` (empty: $XDG_DATA_HOME/clipsearch/index.db, else
   // ~/.local/share/clipsearch/index.db); a missing one is created by the first index(). Nothing
@@ -294,7 +295,7 @@ class Library {
   std::vector<std::string> notes();
   LibraryUsage usage();
 
-  struct Impl;  // opaque: the implementation's own
+  struct CLIPSEARCH_NO_EXPORT Impl;  // opaque: the implementation's own
 
  private:
   explicit Library(std::unique_ptr<Impl> impl);

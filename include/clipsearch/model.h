@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "clipsearch/export.h"
 #include "clipsearch/status.h"
 
 namespace clipsearch {
@@ -42,7 +43,7 @@ struct ModelOptions {
   int threads = 0;  // > 0: the process-wide thread count (clipsearch/threads.h); 0: unchanged
 };
 
-class Model {
+class CLIPSEARCH_EXPORT Model {
  public:
   static Result<std::unique_ptr<Model>> load(const std::string& model_dir,
                                              const ModelOptions& options = {});
@@ -64,7 +65,7 @@ class Model {
                       bool normalize = true);
 
  private:
-  struct Impl;
+  struct CLIPSEARCH_NO_EXPORT Impl;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "clipsearch/export.h"
+
 namespace clipsearch {
 
 // The share of pictures when texts and pictures are combined, and how much of the negative
@@ -71,7 +73,7 @@ struct QueryParts {
   QueryOptionNames names;
 };
 
-class Query {
+class CLIPSEARCH_EXPORT Query {
  public:
   Query() = default;
   explicit Query(QueryParts parts) : parts_(std::move(parts)) {}

@@ -15,6 +15,8 @@
 #include <utility>
 #include <variant>
 
+#include "clipsearch/export.h"
+
 namespace clipsearch {
 
 // What kind of failure a Status reports. Values are stable (the Python package and HTTP clients
@@ -32,7 +34,7 @@ enum class StatusCode {
 };
 
 // "invalid argument", "not found", ...: the code as words, for messages and JSON.
-const char* status_code_name(StatusCode code);
+CLIPSEARCH_EXPORT const char* status_code_name(StatusCode code);
 
 class [[nodiscard]] Status {
  public:

@@ -3,11 +3,13 @@
 // more than one busy thread per requested core.
 #pragma once
 
+#include "clipsearch/export.h"
+
 namespace clipsearch {
 
 // Threads the engine uses, the calling thread included. Defaults to the hardware's core count.
-int num_threads();
+CLIPSEARCH_EXPORT int num_threads();
 // n <= 0 means one thread per hardware core. Not to be called while a computation is running.
-void set_num_threads(int n);
+CLIPSEARCH_EXPORT void set_num_threads(int n);
 
 }  // namespace clipsearch

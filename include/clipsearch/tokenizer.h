@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clipsearch/export.h"
 #include "clipsearch/status.h"
 
 namespace clipsearch {
@@ -46,7 +47,7 @@ struct Encoding {
   std::string warning;       // empty, or a message about the replaced sequences
 };
 
-class Tokenizer {
+class CLIPSEARCH_EXPORT Tokenizer {
  public:
   // Loads the vocabulary of a model folder (vocab.json + merges.txt, or
   // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file).
@@ -68,7 +69,7 @@ class Tokenizer {
   size_t vocab_size() const;
 
  private:
-  struct Impl;
+  struct CLIPSEARCH_NO_EXPORT Impl;
   explicit Tokenizer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -31,8 +31,16 @@ Result<search::Searcher*> Library::Impl::opened_searcher(bool* fresh) {
                            : options.index == VectorIndex::kHnsw ? search::IndexChoice::kHnsw
                                                                  : search::IndexChoice::kAuto;
   searcher_options.write_index_files = options.write_index_files;
-  CLIPSEARCH_ASSIGN_OR_RETURN(searcher, search::Searcher::open(db, searcher_options));
+  std::unique_ptr<Catalog> checked = std::move(catalog);
+  CLIPSEARCH_ASSIGN_OR_RETURN(searcher,
+                              checked ? search::Searcher::open(std::move(checked), searcher_options)
+                                      : search::Searcher::open(db, searcher_options));
   return searcher.get();
+}
+
+void Library::Impl::close_catalog() {
+  std::lock_guard<std::mutex> lock(mutex);
+  catalog.reset();
 }
 
 Result<search::Searcher*> Library::Impl::current_searcher() {
@@ -108,6 +116,7 @@ Status Library::Impl::with_annotations(const std::function<Status(Annotations&)>
 void Library::Impl::reset() {
   {
     std::lock_guard<std::mutex> lock(mutex);
+    catalog.reset();
     searcher.reset();
     encoder.reset();
     embedder.reset();
@@ -127,11 +136,11 @@ Result<std::unique_ptr<Library>> Library::open(const std::string& catalog,
   auto impl = std::make_unique<Impl>();
   impl->db = catalog.empty() ? catalog_default_path() : catalog;
   impl->options = options;
-  // An existing file that is no catalog fails here, not at the first call; a missing one is
-  // created by the first index().
+  // An existing file that is no catalog fails here, not at the first call (which gets the
+  // connection opened to check it); a missing one is created by the first index().
   std::error_code ec;
   if (std::filesystem::exists(impl->db, ec)) {
-    CLIPSEARCH_RETURN_IF_ERROR(Catalog::open(impl->db, Catalog::Mode::kReadOnly).status());
+    CLIPSEARCH_ASSIGN_OR_RETURN(impl->catalog, Catalog::open(impl->db, Catalog::Mode::kReadOnly));
   }
   return std::unique_ptr<Library>(new Library(std::move(impl)));
 }
@@ -204,8 +213,16 @@ LibraryUsage Library::usage() {
 }
 
 Result<LibraryStatus> Library::status(size_t max_failures) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
-                              Catalog::open(impl_->db, Catalog::Mode::kReadOnly));
+  // The connection open() checked the catalog with, under the lock (the searcher may take it
+  // over meanwhile), else one of its own.
+  std::unique_lock<std::mutex> lock(impl_->mutex);
+  Catalog* catalog = impl_->catalog.get();
+  std::unique_ptr<Catalog> own;
+  if (!catalog) {
+    lock.unlock();
+    CLIPSEARCH_ASSIGN_OR_RETURN(own, Catalog::open(impl_->db, Catalog::Mode::kReadOnly));
+    catalog = own.get();
+  }
   CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ModelIdentity> model, catalog->model());
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogStats stats, catalog->stats());
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<CatalogRoot> roots, catalog->roots());

@@ -28,6 +28,13 @@ struct Library::Impl {
   std::unique_ptr<search::QueryEmbedder> embedder;
   std::string embedder_model;  // the name it was loaded by (index() shares it)
   std::unique_ptr<search::QueryEncoder> encoder;
+  // The connection open() checked an existing catalog with (guarded by `mutex`): status() reads
+  // through it and the searcher takes it over, so a search opens the catalog once, not twice.
+  // index() and reindex() close it: a reader left open would keep the -wal file and block
+  // reindex's swap.
+  std::unique_ptr<Catalog> catalog;
+
+  void close_catalog();
 
   // The searcher, opened on first use (`fresh`: by this call, so already current).
   Result<search::Searcher*> opened_searcher(bool* fresh);

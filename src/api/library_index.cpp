@@ -155,6 +155,7 @@ Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
         "roots keep the excludes they were indexed with)");
   }
   const std::string& db = impl_->db;
+  impl_->close_catalog();
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
   if (options.on_started) options.on_started();
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
@@ -172,6 +173,7 @@ Result<IndexingReport> Library::reindex(const std::string& output, const Indexin
   if (impl_->options.model.empty()) {
     return Status::invalid_argument("reindex: name the model to embed the library with");
   }
+  impl_->close_catalog();
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
   if (options.on_started) options.on_started();
   std::vector<CatalogRoot> roots;
@@ -205,7 +207,9 @@ Result<IndexingReport> Library::reindex(const std::string& output, const Indexin
     CLIPSEARCH_ASSIGN_OR_RETURN(report, run_indexer(*impl_, *fresh, m, roots, options));
   }  // closing the last connection checkpoints and removes the -wal file
   if (!in_place) return report;
-  // Swap: the old catalog stays whole until the new one is complete.
+  // Swap: the old catalog stays whole until the new one is complete. This Library's own
+  // connections (searcher, annotations) close first: the swap needs the only one.
+  impl_->reset();
   {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> old,
                                 Catalog::open(db, Catalog::Mode::kReadWrite));

@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "index/catalog.h"
 #include "testing/test_images.h"
@@ -82,6 +85,102 @@ TEST_F(LibraryApi, IndexesIncrementallyAndReportsStatus) {
   ASSERT_TRUE(status->model.has_value());
   EXPECT_EQ(status->model->fingerprint.size(), 64u);
   EXPECT_EQ(status->folders, std::vector<std::string>{photos_});
+}
+
+// open() checks an existing catalog with a connection it keeps: status() reads through it, the
+// first search takes it over; index() and reindex() close it first, else the -wal file would stay
+// beside the catalog and reindex could not swap the new catalog in.
+TEST_F(LibraryApi, TheConnectionOpenCheckedWithIsHandedOnOrClosed) {
+  indexed();
+  {
+    auto library = open();
+    auto status = library->status();
+    ASSERT_TRUE(status.ok()) << status.status().message();
+    EXPECT_EQ(status->images, 8);
+    auto page = library->search(Query().text("a beach"), 3);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    EXPECT_EQ(page->hits.size(), 3u);
+  }
+  {
+    auto library = open();
+    auto page = library->search(Query().text("a beach"), 3);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    EXPECT_EQ(page->hits.size(), 3u);
+  }
+  {
+    auto library = open();
+    auto report = library->index({});
+    ASSERT_TRUE(report.ok()) << report.status().message();
+    EXPECT_EQ(report->unchanged, 8);
+    EXPECT_FALSE(fs::exists(db_ + "-wal"));
+  }
+  auto library = open();
+  auto report = library->reindex("");
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->embedded, 8);
+  auto page = library->search(Query().text("a beach"), 3);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_EQ(page->hits.size(), 3u);
+}
+
+// One Library that has searched and recorded clicks (its searcher and annotations connections
+// open) re-embeds its own catalog in place: it closes them for the swap.
+TEST_F(LibraryApi, ReindexInPlaceAfterSearchesAndClicks) {
+  indexed();
+  auto library = open();
+  auto page = library->search(Query().text("a beach"), 3);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  ASSERT_TRUE(library->record_click("ann", page->hits[0].image.id).ok());
+  auto report = library->reindex("");
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->embedded, 8);
+  auto again = library->search(Query().text("a beach"), 3);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->hits.size(), 3u);
+}
+
+// LibraryOptions::batching: concurrent searches by text and by picture share forward passes and
+// score as one search at a time does (a batch may take another GEMM path: last bits may differ).
+TEST_F(LibraryApi, BatchedConcurrentQueriesScoreAsSingleOnes) {
+  indexed();
+  const std::vector<std::string> texts = {"a beach", "a dog", "red", "blue sky", "a cat", "snow"};
+  const std::string picture = testing::make_image(50, 40, 3, "png");
+  auto direct = open();
+  std::vector<SearchResults> expected;
+  for (const std::string& t : texts) expected.push_back(*direct->search(Query().text(t), 8));
+  expected.push_back(*direct->search(Query().picture_bytes(picture), 8));
+  LibraryOptions options;
+  QueryBatching batching;
+  batching.max_batch = 8;
+  batching.max_wait = std::chrono::milliseconds(50);
+  std::mutex m;
+  size_t largest = 0;
+  batching.on_batch = [&](Tower, size_t n) {
+    std::lock_guard<std::mutex> lock(m);
+    largest = std::max(largest, n);
+  };
+  options.batching = batching;
+  auto batched = open(options);
+  ASSERT_TRUE(batched->load_model().ok());
+  std::vector<Result<SearchResults>> got(expected.size(), Status::error("not run"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    threads.emplace_back([&, i] {
+      got[i] = i < texts.size() ? batched->search(Query().text(texts[i]), 8)
+                                : batched->search(Query().picture_bytes(picture), 8);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_TRUE(got[i].ok()) << got[i].status().message();
+    ASSERT_EQ(got[i]->hits.size(), expected[i].hits.size());
+    for (size_t h = 0; h < expected[i].hits.size(); ++h) {
+      EXPECT_EQ(got[i]->hits[h].image.id, expected[i].hits[h].image.id);
+      EXPECT_NEAR(got[i]->hits[h].score, expected[i].hits[h].score, 1e-5);
+    }
+  }
+  EXPECT_GT(largest, 1u) << "no two texts shared a forward pass";
+  EXPECT_EQ(batched->usage().texts_embedded, static_cast<int64_t>(texts.size()));
 }
 
 TEST_F(LibraryApi, BrokenFilesAreReportedNotFatal) {

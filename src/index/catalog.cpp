@@ -240,6 +240,12 @@ Result<std::optional<ModelIdentity>> Catalog::model() {
   CLIPSEARCH_ASSIGN_OR_RETURN(auto pipeline, get_meta("pipeline"));
   m.name = name.value_or("");
   m.pipeline = pipeline.value_or("");
+  if (embed_dim_ == 0) {
+    // Bound by another connection since this one was opened (a reader opened on a new catalog):
+    // the dimension never changes once stored, so it is read once.
+    CLIPSEARCH_ASSIGN_OR_RETURN(auto dim, get_meta("embed_dim"));
+    if (dim) embed_dim_ = std::atoll(dim->c_str());
+  }
   m.embed_dim = embed_dim_;
   return std::optional<ModelIdentity>(m);
 }

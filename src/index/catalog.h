@@ -117,7 +117,8 @@ class Catalog {
   const std::string& path() const { return path_; }
 
   // --- the model ---
-  // The model stored in the catalog; nullopt for a catalog that has none yet.
+  // The model stored in the catalog; nullopt for a catalog that has none yet. A model stored
+  // through another connection after this one opened is seen (its dimension included).
   Result<std::optional<ModelIdentity>> model();
   // Stores the model of a catalog that has none; a catalog that has one must match it (same
   // fingerprint), otherwise the error names both models and says how to re-embed.

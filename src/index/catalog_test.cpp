@@ -235,6 +235,30 @@ TEST(Catalog, AnotherModelIsAClearError) {
   EXPECT_EQ((*c)->bind_model(other_pipeline).code(), StatusCode::kInvalidArgument);
 }
 
+// A reader opened on a catalog with no model yet (a Library opened before the first index
+// finished) sees the model and reads its embeddings once another connection stored them.
+TEST(Catalog, AReaderSeesAModelBoundAfterItOpened) {
+  testing::TempDir tmp;
+  const std::string db = tmp.file("index.db");
+  ASSERT_TRUE(Catalog::open(db, Catalog::Mode::kReadWrite).ok());
+  auto reader = Catalog::open(db, Catalog::Mode::kReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  EXPECT_FALSE((*reader)->model()->has_value());
+  {
+    auto writer = open_bound(db);
+    ASSERT_TRUE(writer->begin_write().ok());
+    ASSERT_TRUE(writer->put_image(record("/p/a.png"), vec(1).data()).ok());
+    ASSERT_TRUE(writer->commit().ok());
+  }
+  auto model = (*reader)->model();
+  ASSERT_TRUE(model.ok() && model->has_value());
+  EXPECT_EQ((*model)->embed_dim, kDim);
+  auto snap = (*reader)->read_snapshot();
+  ASSERT_TRUE(snap.ok()) << snap.status().message();
+  EXPECT_EQ(snap->dim, kDim);
+  EXPECT_EQ(snap->vectors, vec(1));
+}
+
 TEST(Catalog, RefusesFilesThatAreNotCatalogs) {
   testing::TempDir tmp;
   testing::write_file(tmp.file("junk.db"), std::string(4096, 'x'));

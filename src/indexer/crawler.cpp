@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <set>
 #include <utility>
 
@@ -117,16 +116,6 @@ struct Walk {
 };
 
 }  // namespace
-
-std::string absolute_path(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path p = fs::absolute(fs::path(path), ec);
-  if (ec) p = fs::path(path);
-  std::string out = p.lexically_normal().string();
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
-}
 
 bool path_excluded(const std::vector<std::string>& globs, const std::string& relative) {
   const size_t slash = relative.rfind('/');

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "core/paths.h"  // absolute_path: the form of RootScan::root
+
 namespace clipsearch {
 
 struct CrawlOptions {
@@ -55,10 +57,6 @@ struct RootScan {
 
 // Scans one root: a folder (walked recursively) or a single file.
 RootScan crawl_root(const std::string& root, const CrawlOptions& options);
-
-// An absolute, lexically normal form of `path` (relative to the current folder; "." and ".."
-// removed, trailing '/' dropped) without resolving symbolic links.
-std::string absolute_path(const std::string& path);
 
 // True when fnmatch matches `relative` (FNM_PATHNAME) or its last component against any glob.
 bool path_excluded(const std::vector<std::string>& globs, const std::string& relative);

@@ -162,11 +162,5 @@ TEST(Crawler, Excludes) {
   EXPECT_FALSE(path_excluded({}, "x"));
 }
 
-TEST(Crawler, AbsolutePath) {
-  EXPECT_EQ(absolute_path("/a/./b/../c/"), "/a/c");
-  EXPECT_EQ(absolute_path("/"), "/");
-  EXPECT_EQ(absolute_path("rel").front(), '/');
-}
-
 }  // namespace
 }  // namespace clipsearch

@@ -3,22 +3,16 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <filesystem>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <utility>
 
+#include "core/paths.h"
 #include "index/annotations.h"
 
 namespace clipsearch::search {
 namespace {
-
-std::string absolute_normal(const std::string& path) {
-  std::error_code ec;
-  const auto abs = std::filesystem::absolute(path, ec);
-  return ec ? path : abs.lexically_normal().string();
-}
 
 Status check_numbers(const QueryParts& q, int64_t k, int64_t offset) {
   const QueryOptionNames& names = q.names;
@@ -39,7 +33,7 @@ SearchRequest request_of(const QueryParts& q, int64_t k, int64_t offset) {
   r.k = k;
   r.offset = offset;
   r.min_score = q.min_score;
-  for (const std::string& f : q.folders) r.filter.folders.push_back(absolute_normal(f));
+  for (const std::string& f : q.folders) r.filter.folders.push_back(absolute_path(f));
   r.filter.date_min_ns = q.taken_after_ns;
   r.filter.date_max_ns = q.taken_before_ns;
   r.filter.size_min = q.min_bytes;
@@ -101,7 +95,7 @@ Result<Embedding> query_vector(const QueryParts& q, QueryEncoder& encoder, Searc
   }
   std::vector<int64_t> example_ids = q.example_ids;
   for (const std::string& path : q.example_paths) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher.indexed_image(absolute_normal(path)));
+    CLIPSEARCH_ASSIGN_OR_RETURN(auto found, searcher.indexed_image(absolute_path(path)));
     example_ids.push_back(found.first.id);
   }
   for (int64_t id : example_ids) {

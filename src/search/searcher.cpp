@@ -45,6 +45,12 @@ Result<std::unique_ptr<Searcher>> Searcher::open(const std::string& db_path,
                                                  const SearcherOptions& options) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> catalog,
                               Catalog::open(db_path, Catalog::Mode::kReadOnly));
+  return open(std::move(catalog), options);
+}
+
+Result<std::unique_ptr<Searcher>> Searcher::open(std::unique_ptr<Catalog> catalog,
+                                                 const SearcherOptions& options) {
+  assert(catalog);
   std::unique_ptr<Searcher> searcher(new Searcher(std::move(catalog), options));
   CLIPSEARCH_RETURN_IF_ERROR(searcher->load_rows());
   return searcher;

@@ -69,7 +69,11 @@ struct SearchPage {
 
 class Searcher {
  public:
+  // Opens the catalog at `db_path` read-only, or takes `catalog`, a connection already open
+  // (read-only: the Library hands over the one it checked the file with).
   static Result<std::unique_ptr<Searcher>> open(const std::string& db_path,
+                                                const SearcherOptions& options = {});
+  static Result<std::unique_ptr<Searcher>> open(std::unique_ptr<Catalog> catalog,
                                                 const SearcherOptions& options = {});
   ~Searcher();
 
