@@ -15,6 +15,7 @@
 #include "clipsearch/image.h"
 #include "core/mapped_file.h"
 #include "image/bmp.h"
+#include "image/bmp_info.h"
 #include "image/jpeg.h"
 #include "image/vips_load.h"
 
@@ -146,16 +147,10 @@ Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const st
   if (h.format == ImageFormat::kUnknown) {
     return Status::unsupported(name + ": not a supported image, judged by its first bytes");
   }
-  if (h.format == ImageFormat::kBmp) {  // BITMAPCOREHEADER (12 bytes) or a later header
-    auto le = [&](size_t at, int bytes) {
-      uint32_t v = 0;
-      for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | data[at + i];
-      return v;
-    };
-    const bool core = le(14, 4) == 12;
-    h.width = core ? static_cast<int16_t>(le(18, 2)) : static_cast<int32_t>(le(18, 4));
-    h.height = core ? static_cast<int16_t>(le(20, 2)) : static_cast<int32_t>(le(22, 4));
-    h.height = std::abs(h.height);
+  if (h.format == ImageFormat::kBmp) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(BmpInfo info, bmp_read_info(data, size, name));
+    h.width = static_cast<int>(std::min<int64_t>(info.width, INT32_MAX));
+    h.height = static_cast<int>(std::min<int64_t>(info.height, INT32_MAX));
     return h;
   }
   CLIPSEARCH_RETURN_IF_ERROR(vips_read_header(data, size, name, &h));
