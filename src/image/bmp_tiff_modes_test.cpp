@@ -176,6 +176,22 @@ TEST(TiffModes, EveryTruncationIsADecodeOrAnErrorNamingTheFile) {
       "cut_nophoto.tif");
 }
 
+// Found by image_fuzz: a SamplesPerPixel of 0xFFFF0001 once made the plan build a tuple that
+// long (Pillow refuses more than 6 samples first).
+TEST(TiffModes, HugeSampleCountIsNotAllocated) {
+  std::vector<uint8_t> file = gray_tiff(5, 3, 16, 1, 1, std::vector<uint8_t>(30, 7));
+  for (size_t at = 10; at + 12 <= file.size(); at += 12) {
+    if (file[at] == 277 % 256 && file[at + 1] == 277 / 256) {
+      file[at + 8] = 1;
+      file[at + 10] = file[at + 11] = 0xFF;
+    }
+  }
+  Result<RgbImage> r = image_decode_memory(file.data(), file.size(), "many.tif");
+  if (!r.ok()) {
+    EXPECT_NE(r.status().message().find("many.tif"), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(TiffModes, SixteenBitChoiceOnSignedAnd12BitSamples) {
   // int16 samples -5, 100, 300, 32767 and 12-bit samples 0x010, 0x0FF, 0x100, 0xFFF.
   const std::vector<uint8_t> s16 = {0xFB, 0xFF, 100, 0, 0x2C, 1, 0xFF, 0x7F};

@@ -6,6 +6,7 @@ namespace clipsearch {
 namespace {
 
 constexpr uint32_t kMaxValues = 64;  // more than any tag read here has in a sane file
+constexpr size_t kPillowMaxSamples = 6;
 
 struct IfdReader {
   const uint8_t* d;
@@ -140,6 +141,9 @@ Result<TiffPlan> tiff_plan(const TiffTags& t, const std::string& name) {
   if (std::all_of(format.begin(), format.end(), [](uint32_t f) { return f == 1; })) format = {1};
   std::vector<uint32_t> bits = t.bits.empty() ? std::vector<uint32_t>{1} : t.bits;
   const size_t samples = t.samples_per_pixel >= 0 ? t.samples_per_pixel : 1;
+  // Pillow refuses more than 6 samples (MAX_SAMPLESPERPIXEL) before anything else; none of the
+  // modes decided here has more, so such files stay libvips' (which decides alone, as before).
+  if (samples > kPillowMaxSamples) return plan;
   if (samples < bits.size()) bits.resize(samples);
   if (samples > bits.size() && bits.size() == 1) bits.assign(samples, bits[0]);
   const bool organized = bits.size() == samples && samples > 0;
