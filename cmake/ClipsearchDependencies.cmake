@@ -30,6 +30,12 @@ find_package(SQLite3 REQUIRED)
 find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
+# TIFF modes libvips does not read as Pillow does are decompressed with libtiff directly
+# (src/image/tiff_gray.cpp), and Lab TIFFs converted with LittleCMS as Pillow converts them
+# (src/image/tiff_lab.cpp): both the libraries Pillow and libvips use.
+pkg_check_modules(TIFF REQUIRED IMPORTED_TARGET libtiff-4)
+pkg_check_modules(LCMS2 REQUIRED IMPORTED_TARGET lcms2)
+
 # JPEG is decoded with libjpeg-turbo directly (src/image/jpeg.cpp); the same library Pillow uses.
 pkg_check_modules(JPEG REQUIRED IMPORTED_TARGET libjpeg)
 

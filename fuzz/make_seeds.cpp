@@ -1,11 +1,99 @@
 // Writes a small seed corpus for image_fuzz: one tiny image per format and layout, each
-// prefixed with the option byte image_fuzz reads first.
+// prefixed with the option byte image_fuzz reads first. BMP and the TIFF modes with decoders of
+// their own (RLE, 16-bit and bit-field BMPs; 12-bit, float, signed, photometric-less and Lab
+// TIFFs) are written byte by byte: libvips cannot write them.
 #include <vips/vips.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
+
+namespace {
+
+void put16(std::vector<uint8_t>* b, uint32_t v) {
+  b->push_back(v & 0xFF);
+  b->push_back((v >> 8) & 0xFF);
+}
+void put32(std::vector<uint8_t>* b, uint32_t v) {
+  put16(b, v & 0xFFFF);
+  put16(b, v >> 16);
+}
+
+// A BMP with a 40-byte header, bit-field masks after it, `colors` palette entries.
+std::vector<uint8_t> bmp(int w, int h, int bits, uint32_t compression,
+                         const std::vector<uint8_t>& pixels, int colors,
+                         const std::vector<uint32_t>& masks = {}) {
+  std::vector<uint8_t> b = {'B', 'M'};
+  const uint32_t offset = 54 + 4 * masks.size() + 4 * colors;
+  for (uint32_t v : {uint32_t(offset + pixels.size()), 0u, offset, 40u, uint32_t(w), uint32_t(h)}) {
+    put32(&b, v);
+  }
+  put16(&b, 1);
+  put16(&b, bits);
+  for (uint32_t v : {compression, uint32_t(pixels.size()), 2835u, 2835u, uint32_t(colors), 0u}) {
+    put32(&b, v);
+  }
+  for (uint32_t m : masks) put32(&b, m);
+  for (int i = 0; i < colors * 4; ++i) b.push_back(static_cast<uint8_t>(i * 53));
+  b.insert(b.end(), pixels.begin(), pixels.end());
+  return b;
+}
+
+// A little-endian TIFF with one strip; `tags` (tag, value) as LONGs, 273 set here.
+std::vector<uint8_t> tiff(std::vector<std::pair<uint16_t, uint32_t>> tags,
+                          const std::vector<uint8_t>& strip) {
+  tags.push_back({273, 0});
+  tags.push_back({279, uint32_t(strip.size())});
+  std::sort(tags.begin(), tags.end());
+  std::vector<uint8_t> b = {'I', 'I', 42, 0};
+  put32(&b, 8);
+  put16(&b, tags.size());
+  for (const auto& [tag, value] : tags) {
+    put16(&b, tag);
+    put16(&b, 4);
+    put32(&b, 1);
+    put32(&b, tag == 273 ? uint32_t(8 + 2 + 12 * tags.size() + 4) : value);
+  }
+  put32(&b, 0);
+  b.insert(b.end(), strip.begin(), strip.end());
+  return b;
+}
+
+std::vector<std::vector<uint8_t>> handmade_seeds() {
+  std::vector<uint8_t> px(64);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint8_t>(i * 37);
+  const std::vector<uint8_t> half(px.begin(), px.begin() + 32);
+  auto gray = [&](uint32_t bits, uint32_t photometric, uint32_t format, size_t bytes) {
+    std::vector<std::pair<uint16_t, uint32_t>> t = {{256, 5}, {257, 3}, {258, bits},  {259, 1},
+                                                    {277, 1}, {278, 3}, {339, format}};
+    if (photometric != 99) t.push_back({262, photometric});
+    return tiff(t, std::vector<uint8_t>(px.begin(), px.begin() + bytes));
+  };
+  return {
+      // 3x2 24-bit, bottom-up, rows padded to 4 bytes.
+      bmp(3, 2, 24, 0, {1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 0}, 0),
+      bmp(6, 2, 8, 1, {3, 1, 0, 3, 4, 5, 6, 0, 0, 0, 2, 1, 1, 9, 9, 2, 2, 0, 1}, 8),  // RLE8
+      bmp(5, 2, 4, 2, {5, 0x12, 0, 5, 0x34, 0x56, 0x70, 0, 0, 0, 0, 1}, 16),          // RLE4
+      bmp(4, 4, 16, 0, half, 0),                                                      // 5-5-5
+      bmp(4, 4, 16, 3, half, 0, {0xF800, 0x7E0, 0x1F}),                               // 5-6-5
+      bmp(4, 4, 32, 3, px, 0, {0, 0, 0}),                                             // BGRA
+      bmp(8, 4, 8, 0, half, 3),  // indices past the palette
+      gray(12, 1, 1, 24),
+      gray(32, 1, 3, 60),
+      gray(16, 1, 2, 30),
+      gray(32, 1, 2, 60),
+      gray(8, 99, 1, 15),
+      gray(16, 0, 1, 30),
+      tiff({{256, 5}, {257, 3}, {258, 8}, {259, 1}, {262, 8}, {277, 3}, {278, 3}},
+           std::vector<uint8_t>(px.begin(), px.begin() + 45)),  // CIELab
+  };
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2 || vips_init(argv[0]) != 0) return 2;
@@ -39,16 +127,12 @@ int main(int argc, char** argv) {
     }
     g_object_unref(im);
   }
-  // BMP (libvips cannot write it): 3x2, 24-bit, bottom-up, rows padded to 4 bytes.
-  const uint8_t bmp[] = {'B', 'M', 78, 0, 0, 0, 0, 0, 0,  0, 54, 0, 0, 0, 40, 0, 0, 0, 3, 0,
-                         0,   0,   2,  0, 0, 0, 1, 0, 24, 0, 0,  0, 0, 0, 24, 0, 0, 0, 0, 0,
-                         0,   0,   0,  0, 0, 0, 0, 0, 0,  0, 0,  0, 0, 0, 1,  2, 3, 4, 5, 6,
-                         7,   8,   9,  0, 0, 0, 9, 8, 7,  6, 5,  4, 3, 2, 1,  0, 0, 0};
-  FILE* f = std::fopen((dir + "/seed_bmp.bin").c_str(), "wb");
-  if (f) {
-    const uint8_t sel = 0;
+  for (const std::vector<uint8_t>& seed : handmade_seeds()) {
+    FILE* f = std::fopen((dir + "/seed_made" + std::to_string(n) + ".bin").c_str(), "wb");
+    if (!f) continue;
+    const uint8_t sel = static_cast<uint8_t>(n * 37);
     std::fwrite(&sel, 1, 1, f);
-    std::fwrite(bmp, 1, sizeof bmp, f);
+    std::fwrite(seed.data(), 1, seed.size(), f);
     std::fclose(f);
     ++n;
   }

@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates curl
   libopenblas-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libvips-dev libvips-tools libjpeg-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev
+  libvips-dev libvips-tools libjpeg-dev libtiff-dev liblcms2-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev
   libmicrohttpd-dev zlib1g-dev libhnswlib-dev libssl-dev
   clang libclang-rt-14-dev clang-format ccache
   libhiredis-dev redis-server chromium chromium-driver python3-selenium

@@ -1,7 +1,9 @@
 // BMP, decoded here: libvips reads BMP only through ImageMagick, which is blocked as untrusted.
-// Uncompressed files only (1, 4, 8 bits with a palette; 24 bits; 32 bits plain or with byte-
-// aligned bit fields), bottom-up or top-down, as Pillow's BmpImagePlugin reads them; RLE and
-// 16-bit files are refused with an error naming the file.
+// Exactly the files Pillow 9.4's BmpImagePlugin reads, with its pixels: 1, 4, 8 bits with a
+// palette (an index past the palette shows Pillow's gray ramp), RLE8 and RLE4, 16 bits (5-5-5,
+// or 5-6-5 bit fields), 24 bits, 32 bits (plain, or Pillow's byte-aligned bit-field layouts,
+// alpha included), bottom-up or top-down. What Pillow refuses is refused with an error naming
+// the file.
 #pragma once
 
 #include <cstddef>

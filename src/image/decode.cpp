@@ -1,7 +1,8 @@
 // Format sniffing and the decoder for each format (docs/IMAGE_PIPELINE.md):
 // - formats allow-listed by magic bytes, never by file name;
-// - JPEG: libjpeg-turbo directly (jpeg.cpp); BMP: bmp.cpp; everything else: each format's own
-//   libvips loader (vips_load.cpp);
+// - JPEG: libjpeg-turbo directly (jpeg.cpp); BMP: bmp.cpp; TIFF: tiff.cpp (libvips, with the
+//   modes where libvips is not Pillow handled apart); everything else: each format's own libvips
+//   loader (vips_load.cpp);
 // - the checks every decoder shares: the pixel limit on the header, before any pixel is decoded;
 //   the wall-clock limit's message; fast mode's shrink-on-load factor.
 #include "image/decode.h"
@@ -15,7 +16,9 @@
 #include "clipsearch/image.h"
 #include "core/mapped_file.h"
 #include "image/bmp.h"
+#include "image/bmp_info.h"
 #include "image/jpeg.h"
+#include "image/tiff.h"
 #include "image/vips_load.h"
 
 namespace clipsearch {
@@ -132,7 +135,8 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
     return jpeg_decode(data, size, name, options);
   }
 
-  return vips_decode(format, data, size, name, options);  // PNG, GIF, WebP, TIFF, HEIF
+  if (format == ImageFormat::kTiff) return tiff_decode(data, size, name, options);
+  return vips_decode(format, data, size, name, options);  // PNG, GIF, WebP, HEIF
 }
 
 Result<RgbImage> image_decode_file(const std::string& path, const DecodeOptions& options) {
@@ -146,16 +150,14 @@ Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const st
   if (h.format == ImageFormat::kUnknown) {
     return Status::unsupported(name + ": not a supported image, judged by its first bytes");
   }
-  if (h.format == ImageFormat::kBmp) {  // BITMAPCOREHEADER (12 bytes) or a later header
-    auto le = [&](size_t at, int bytes) {
-      uint32_t v = 0;
-      for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | data[at + i];
-      return v;
-    };
-    const bool core = le(14, 4) == 12;
-    h.width = core ? static_cast<int16_t>(le(18, 2)) : static_cast<int32_t>(le(18, 4));
-    h.height = core ? static_cast<int16_t>(le(20, 2)) : static_cast<int32_t>(le(22, 4));
-    h.height = std::abs(h.height);
+  if (h.format == ImageFormat::kBmp) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(BmpInfo info, bmp_read_info(data, size, name));
+    h.width = static_cast<int>(std::min<int64_t>(info.width, INT32_MAX));
+    h.height = static_cast<int>(std::min<int64_t>(info.height, INT32_MAX));
+    return h;
+  }
+  if (h.format == ImageFormat::kTiff) {
+    CLIPSEARCH_RETURN_IF_ERROR(tiff_read_header(data, size, name, &h));
     return h;
   }
   CLIPSEARCH_RETURN_IF_ERROR(vips_read_header(data, size, name, &h));

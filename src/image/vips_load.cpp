@@ -17,6 +17,7 @@
 #include "image/convert.h"
 #include "image/gif_fill.h"
 #include "image/orient.h"
+#include "image/tiff_lab.h"
 #include "image/vips_runtime.h"
 
 namespace clipsearch {
@@ -151,6 +152,8 @@ Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t siz
   if (band_format != VIPS_FORMAT_UCHAR && band_format != VIPS_FORMAT_USHORT) {
     return Status::unsupported(what + ": unsupported sample format (only 8- and 16-bit integer)");
   }
+  // 8-bit CIELab TIFFs arrive LabQ-coded: the file's L, a, b bytes (tiff_lab.h converts them).
+  const bool labq = vips_image_get_coding(img.p) == VIPS_CODING_LABQ;
   CLIPSEARCH_ASSIGN_OR_RETURN(SampleLayout layout, layout_of(img.p, name));
   const int orientation = options.exif == ExifMode::kApply ? vips_image_get_orientation(img.p) : 1;
 
@@ -165,6 +168,15 @@ Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t siz
     if (deadline.expired) return image_timeout_error(name, options);
     *failed = VipsStep::kPixels;
     return Status::corruption(what);
+  }
+  if (labq) {
+    const int iw = vips_image_get_width(img.p), ih = vips_image_get_height(img.p);
+    Result<RgbImage> rgb = bytes == size_t{4} * iw * ih
+                               ? tiff_lab_to_rgb(static_cast<uint8_t*>(pixels), iw, ih, what)
+                               : Status::corruption(what + ": unexpected LabQ pixel layout");
+    g_free(pixels);
+    if (!rgb.ok()) return rgb;
+    return image_orient(std::move(*rgb), orientation);
   }
   GifFirstFrame gif;
   if (format == ImageFormat::kGif && !samples_are_16bit(band_format) &&
