@@ -225,6 +225,9 @@ class CLIPSEARCH_EXPORT Library {
   // first search.
   static Result<std::unique_ptr<Library>> open(const std::string& catalog,
                                                const LibraryOptions& options = {});
+  // A Library of a model alone (options.model), no catalog: similarity() and classify() of
+  // pictures work; everything that needs a catalog is kInvalidArgument.
+  static Result<std::unique_ptr<Library>> open_model(const LibraryOptions& options);
   static std::string default_catalog_path();
   ~Library();
   Library(const Library&) = delete;

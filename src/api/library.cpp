@@ -22,7 +22,14 @@ ImageInfo image_info(const ImageRecord& record) {
   return info;
 }
 
+Status Library::Impl::needs_catalog(const char* what) const {
+  if (!db.empty()) return Status();
+  return Status::invalid_argument(std::string(what) +
+                                  ": this library has no catalog (only a model)");
+}
+
 Result<search::Searcher*> Library::Impl::opened_searcher(bool* fresh) {
+  CLIPSEARCH_RETURN_IF_ERROR(needs_catalog("indexed images"));
   std::lock_guard<std::mutex> lock(mutex);
   *fresh = !searcher;
   if (searcher) return searcher.get();
@@ -63,7 +70,7 @@ Result<search::QueryEmbedder*> Library::Impl::query_embedder() {
   std::error_code ec;
   search::Searcher* s = nullptr;
   std::optional<ModelIdentity> stored;
-  if (options.model.empty() || std::filesystem::exists(db, ec)) {
+  if (!db.empty() && (options.model.empty() || std::filesystem::exists(db, ec))) {
     // The catalog's model only: the caller brings the rows up to date itself.
     bool fresh = false;
     CLIPSEARCH_ASSIGN_OR_RETURN(s, opened_searcher(&fresh));
@@ -106,6 +113,7 @@ Result<search::QueryEncoder*> Library::Impl::query_encoder() {
 }
 
 Status Library::Impl::with_annotations(const std::function<Status(Annotations&)>& fn) {
+  CLIPSEARCH_RETURN_IF_ERROR(needs_catalog("albums, labels and clicks"));
   std::lock_guard<std::mutex> lock(annotations_mutex_);
   if (!annotations_) {
     CLIPSEARCH_ASSIGN_OR_RETURN(annotations_, Annotations::open(db));
@@ -142,6 +150,14 @@ Result<std::unique_ptr<Library>> Library::open(const std::string& catalog,
   if (std::filesystem::exists(impl->db, ec)) {
     CLIPSEARCH_ASSIGN_OR_RETURN(impl->catalog, Catalog::open(impl->db, Catalog::Mode::kReadOnly));
   }
+  return std::unique_ptr<Library>(new Library(std::move(impl)));
+}
+
+Result<std::unique_ptr<Library>> Library::open_model(const LibraryOptions& options) {
+  if (options.model.empty())
+    return Status::invalid_argument("a library without a catalog needs a model");
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
   return std::unique_ptr<Library>(new Library(std::move(impl)));
 }
 
@@ -213,6 +229,7 @@ LibraryUsage Library::usage() {
 }
 
 Result<LibraryStatus> Library::status(size_t max_failures) {
+  CLIPSEARCH_RETURN_IF_ERROR(impl_->needs_catalog("status"));
   // The connection open() checked the catalog with, under the lock (the searcher may take it
   // over meanwhile), else one of its own.
   std::unique_lock<std::mutex> lock(impl_->mutex);

@@ -17,8 +17,11 @@
 namespace clipsearch {
 
 struct Library::Impl {
-  std::string db;
+  std::string db;  // empty: a Library of a model alone (open_model)
   LibraryOptions options;
+
+  // kInvalidArgument for a Library without a catalog (`what` needs one).
+  Status needs_catalog(const char* what) const;
 
   // The searcher and the model are opened on first use and kept; `mutex` guards the opening
   // (both are thread-safe once open). `encoder` embeds queries through `embedder` (directly, or

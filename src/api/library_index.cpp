@@ -154,6 +154,7 @@ Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
         "index: --exclude applies to the PATHs given with it (the catalog's "
         "roots keep the excludes they were indexed with)");
   }
+  CLIPSEARCH_RETURN_IF_ERROR(impl_->needs_catalog("index"));
   const std::string& db = impl_->db;
   impl_->close_catalog();
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
@@ -169,6 +170,7 @@ Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
 }
 
 Result<IndexingReport> Library::reindex(const std::string& output, const IndexingOptions& options) {
+  CLIPSEARCH_RETURN_IF_ERROR(impl_->needs_catalog("reindex"));
   const std::string& db = impl_->db;
   if (impl_->options.model.empty()) {
     return Status::invalid_argument("reindex: name the model to embed the library with");

@@ -28,6 +28,18 @@ void add_model_option(CLI::App* cmd, std::string* model, const std::string& what
       ->capture_default_str();
 }
 
+bool is_picture_error(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kNotFound:
+    case StatusCode::kIoError:
+    case StatusCode::kCorruption:
+    case StatusCode::kUnsupported:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status resolve_model_arg(std::string* model) {
   CLIPSEARCH_ASSIGN_OR_RETURN(
       *model, resolve_model(*model, HubOptions::from_environment(), terminal_progress()));

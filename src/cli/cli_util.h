@@ -11,6 +11,10 @@ namespace clipsearch::cli {
 // Prints "clipsearch: <message>" to stderr and returns the exit code for a failed command.
 int report_error(const Status& status);
 
+// Whether `status` is about one picture (missing, unreadable, corrupt, unsupported), so that a
+// command over several pictures goes on with the next, rather than about all of them.
+bool is_picture_error(const Status& status);
+
 // Adds `--threads N` (default 0 = all cores) to a subcommand.
 void add_threads_option(CLI::App* cmd, int* threads);
 

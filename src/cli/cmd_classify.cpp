@@ -15,8 +15,6 @@
 #include "cli/index_session.h"
 #include "clipsearch/library.h"
 #include "core/path_json.h"
-#include "index/annotations.h"
-#include "search/classifier.h"
 #include "search/zero_shot.h"
 
 namespace clipsearch::cli {
@@ -35,14 +33,6 @@ struct ClassifyArgs {
   int threads = 0;
   ImageCliOptions image_options;
 };
-
-using search::Classifier;
-
-Result<Classifier> make_classifier(const ClassifyArgs& a, search::QueryEmbedder& embedder) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> labels,
-                              search::zero_shot_parse_labels(a.labels));
-  return search::classifier_make(labels, a.templates, embedder);
-}
 
 void print_labels(const std::string& path, int64_t id, const std::vector<TextScore>& labels,
                   bool json) {
@@ -64,28 +54,32 @@ void print_labels(const std::string& path, int64_t id, const std::vector<TextSco
   }
 }
 
-int classify_files(const ClassifyArgs& a, search::QueryEmbedder& embedder, const Classifier& c) {
+int classify_files(const ClassifyArgs& a, const std::vector<std::string>& labels,
+                   const DecodeOptions& decode) {
+  LibraryOptions options;
+  options.model = a.model;
+  options.decode = decode;
+  options.download_progress = terminal_progress();
+  auto library = Library::open_model(options);
+  if (!library.ok()) return report_error(library.status());
+  if (Status st = (*library)->load_model(); !st.ok()) return report_error(st);
   int exit = 0;
   for (const std::string& image : a.images) {
-    auto e = embedder.embed_image_file(image);
-    if (!e.ok()) {
-      exit = report_error(e.status());
+    auto scores = (*library)->classify(QueryPicture{image, "", image}, labels, a.templates);
+    if (!scores.ok()) {
+      exit = report_error(scores.status());
+      if (!is_picture_error(scores.status())) return exit;  // the labels: every image would fail
       continue;
     }
-    const std::vector<search::LabelScore> scores = c.classify(*e);
-    std::vector<TextScore> top;
-    for (size_t i = 0; i < std::min(static_cast<size_t>(a.top), scores.size()); ++i) {
-      top.push_back({c.labels[scores[i].label], scores[i].cosine, scores[i].probability});
-    }
-    print_labels(image, -1, top, a.json);
+    scores->resize(std::min(scores->size(), static_cast<size_t>(a.top)));
+    print_labels(image, -1, *scores, a.json);
   }
   return exit;
 }
 
 // --all: every indexed image, through the Library (which stores the labels with --store).
-int classify_index(const ClassifyArgs& a, const DecodeOptions& decode) {
-  auto labels = search::zero_shot_parse_labels(a.labels);
-  if (!labels.ok()) return report_error(labels.status());
+int classify_index(const ClassifyArgs& a, const std::vector<std::string>& labels,
+                   const DecodeOptions& decode) {
   LibraryOptions options;
   options.model = a.model;
   options.index = VectorIndex::kExact;
@@ -93,7 +87,7 @@ int classify_index(const ClassifyArgs& a, const DecodeOptions& decode) {
   options.download_progress = terminal_progress();
   auto library = Library::open(a.db, options);
   if (!library.ok()) return report_error(library.status());
-  auto rows = (*library)->classify_all(*labels, a.templates, static_cast<size_t>(a.top), a.store);
+  auto rows = (*library)->classify_all(labels, a.templates, static_cast<size_t>(a.top), a.store);
   for (const std::string& note : (*library)->notes()) std::cerr << "clipsearch: " << note << "\n";
   if (!rows.ok()) return report_error(rows.status());
   for (const ImageLabels& row : *rows)
@@ -105,7 +99,7 @@ int classify_index(const ClassifyArgs& a, const DecodeOptions& decode) {
   return 0;
 }
 
-int run_classify(ClassifyArgs a) {
+int run_classify(const ClassifyArgs& a) {
   apply_threads(a.threads);
   if (a.all == !a.images.empty()) {
     return report_error(Status::error("classify: give image files or --all, not both"));
@@ -113,13 +107,10 @@ int run_classify(ClassifyArgs a) {
   if (a.store && !a.all) return report_error(Status::error("classify: --store needs --all"));
   auto decode = image_decode_options(a.image_options);
   if (!decode.ok()) return report_error(decode.status());
-  if (a.all) return classify_index(a, *decode);
-  if (Status st = resolve_model_arg(&a.model); !st.ok()) return report_error(st);
-  auto embedder = search::QueryEmbedder::load(a.model, *decode);
-  if (!embedder.ok()) return report_error(embedder.status());
-  auto c = make_classifier(a, **embedder);
-  if (!c.ok()) return report_error(c.status());
-  return classify_files(a, **embedder, *c);
+  auto labels = search::zero_shot_parse_labels(a.labels);
+  if (!labels.ok()) return report_error(labels.status());
+  if (a.all) return classify_index(a, *labels, *decode);
+  return classify_files(a, *labels, *decode);
 }
 
 }  // namespace

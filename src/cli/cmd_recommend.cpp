@@ -12,8 +12,6 @@
 #include "cli/index_session.h"
 #include "clipsearch/library.h"
 #include "core/path_json.h"
-#include "index/annotations.h"
-#include "search/recommender.h"
 
 namespace clipsearch::cli {
 namespace {
@@ -36,13 +34,10 @@ struct RecommendArgs {
 };
 
 int run_click(const ClickArgs& a) {
-  const std::string db = a.db.empty() ? catalog_default_path() : a.db;
-  auto annotations = Annotations::open(db);
-  if (!annotations.ok()) return report_error(annotations.status());
+  auto library = Library::open(a.db);
+  if (!library.ok()) return report_error(library.status());
   for (int64_t id : a.ids) {
-    if (Status st = search::record_click(**annotations, a.user, id); !st.ok()) {
-      return report_error(st);
-    }
+    if (Status st = (*library)->record_click(a.user, id); !st.ok()) return report_error(st);
   }
   return 0;
 }

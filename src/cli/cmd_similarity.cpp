@@ -10,9 +10,8 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/image_options.h"
+#include "clipsearch/library.h"
 #include "core/path_json.h"
-#include "search/query_embedder.h"
-#include "search/zero_shot.h"
 
 namespace clipsearch::cli {
 namespace {
@@ -26,45 +25,45 @@ struct SimilarityArgs {
   ImageCliOptions image_options;
 };
 
-void print_similarity(const std::string& image, const std::vector<std::string>& texts,
-                      const search::Similarity& sim, bool json) {
+void print_similarity(const std::string& image, const std::vector<TextScore>& scores, bool json) {
   if (json) {
     nlohmann::json rows = nlohmann::json::array();
-    for (size_t t = 0; t < texts.size(); ++t) {
-      rows.push_back(
-          {{"text", texts[t]}, {"cosine", sim.cosine[t]}, {"probability", sim.probability[t]}});
+    for (const TextScore& s : scores) {
+      rows.push_back({{"text", s.text}, {"cosine", s.cosine}, {"probability", s.probability}});
     }
     std::cout << "{\"image\": " << path_json(image) << ", \"texts\": " << rows.dump() << "}\n";
     return;
   }
   std::cout << path_json(image) << "\n";
-  for (size_t t = 0; t < texts.size(); ++t) {
+  for (const TextScore& s : scores) {
     char numbers[64];
-    std::snprintf(numbers, sizeof numbers, "  cosine %7.4f  probability %6.2f%%  ", sim.cosine[t],
-                  100.0 * sim.probability[t]);
-    std::cout << numbers << texts[t] << "\n";
+    std::snprintf(numbers, sizeof numbers, "  cosine %7.4f  probability %6.2f%%  ", s.cosine,
+                  100.0 * s.probability);
+    std::cout << numbers << s.text << "\n";
   }
 }
 
-int run_similarity(SimilarityArgs a) {
+int run_similarity(const SimilarityArgs& a) {
   apply_threads(a.threads);
   if (a.texts.empty()) return report_error(Status::error("similarity: give at least one --text"));
   auto decode = image_decode_options(a.image_options);
   if (!decode.ok()) return report_error(decode.status());
-  if (Status st = resolve_model_arg(&a.model); !st.ok()) return report_error(st);
-  auto embedder = search::QueryEmbedder::load(a.model, *decode);
-  if (!embedder.ok()) return report_error(embedder.status());
-  auto texts = (*embedder)->embed_texts(a.texts);
-  if (!texts.ok()) return report_error(texts.status());
-  const float logit_scale = (*embedder)->model().info().logit_scale;
+  LibraryOptions options;
+  options.model = a.model;
+  options.decode = *decode;
+  options.download_progress = terminal_progress();
+  auto library = Library::open_model(options);
+  if (!library.ok()) return report_error(library.status());
+  if (Status st = (*library)->load_model(); !st.ok()) return report_error(st);
   int exit = 0;
   for (const std::string& image : a.images) {
-    auto e = (*embedder)->embed_image_file(image);
-    if (!e.ok()) {
-      exit = report_error(e.status());
+    auto scores = (*library)->similarity(QueryPicture{image, "", image}, a.texts);
+    if (!scores.ok()) {
+      exit = report_error(scores.status());
+      if (!is_picture_error(scores.status())) return exit;  // the texts: every image would fail
       continue;
     }
-    print_similarity(image, a.texts, search::zero_shot_similarity(*e, *texts, logit_scale), a.json);
+    print_similarity(image, *scores, a.json);
   }
   return exit;
 }
