@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "clipsearch/hub.h"
+#include "clipsearch/library.h"
 #include "clipsearch/threads.h"
 
 namespace clipsearch::cli {
@@ -26,6 +27,10 @@ void add_model_option(CLI::App* cmd, std::string* model, const std::string& what
                       "), a preset (clipsearch models) or a Hugging Face repo id "
                       "owner/name[@revision]")
       ->capture_default_str();
+}
+
+void add_db_option(CLI::App* cmd, std::string* db) {
+  cmd->add_option("--db", *db, "Catalog file (default: " + Library::default_catalog_path() + ")");
 }
 
 bool is_picture_error(const Status& status) {

@@ -15,6 +15,9 @@ int report_error(const Status& status);
 // command over several pictures goes on with the next, rather than about all of them.
 bool is_picture_error(const Status& status);
 
+// Adds `--db FILE` with the default catalog's path in its help.
+void add_db_option(CLI::App* cmd, std::string* db);
+
 // Adds `--threads N` (default 0 = all cores) to a subcommand.
 void add_threads_option(CLI::App* cmd, int* threads);
 

@@ -16,7 +16,6 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "cli/index_session.h"
 #include "clipsearch/library.h"
 #include "core/path_json.h"
 #include "index/annotations.h"

@@ -12,7 +12,6 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/image_options.h"
-#include "cli/index_session.h"
 #include "clipsearch/library.h"
 #include "core/path_json.h"
 #include "search/zero_shot.h"

@@ -19,7 +19,6 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/image_options.h"
-#include "cli/index_session.h"
 #include "clipsearch/library.h"
 #include "clipsearch/query.h"
 #include "core/path_json.h"

@@ -14,7 +14,6 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "cli/index_session.h"
 #include "cli/serve_redis.h"
 #include "clipsearch/library.h"
 #include "image/vips_runtime.h"
