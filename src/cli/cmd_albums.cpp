@@ -18,9 +18,6 @@
 #include "cli/commands.h"
 #include "clipsearch/library.h"
 #include "core/path_json.h"
-#include "index/annotations.h"
-#include "search/album_store.h"
-#include "search/albums.h"
 
 namespace clipsearch::cli {
 namespace {
