@@ -82,12 +82,10 @@ std::vector<std::vector<uint8_t>> handmade_seeds() {
       bmp(4, 4, 16, 3, half, 0, {0xF800, 0x7E0, 0x1F}),                               // 5-6-5
       bmp(4, 4, 32, 3, px, 0, {0, 0, 0}),                                             // BGRA
       bmp(8, 4, 8, 0, half, 3),  // indices past the palette
-      gray(12, 1, 1, 24),
-      gray(32, 1, 3, 60),
-      gray(16, 1, 2, 30),
-      gray(32, 1, 2, 60),
-      gray(8, 99, 1, 15),
-      gray(16, 0, 1, 30),
+      // RLE8 claiming 4210752250 x 4210752250: width * height overflows int64 (found by fuzzing).
+      bmp(static_cast<int>(0xFAFAFAFAu), static_cast<int>(0xFAFAFAFAu), 8, 1, {3, 1, 0, 1}, 2),
+      gray(12, 1, 1, 24), gray(32, 1, 3, 60), gray(16, 1, 2, 30), gray(32, 1, 2, 60),
+      gray(8, 99, 1, 15), gray(16, 0, 1, 30),
       tiff({{256, 5}, {257, 3}, {258, 8}, {259, 1}, {262, 8}, {277, 3}, {278, 3}},
            std::vector<uint8_t>(px.begin(), px.begin() + 45)),  // CIELab
   };

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -94,11 +95,13 @@ const char* image_format_name(ImageFormat f) {
 
 Status image_check_pixel_limit(int64_t w, int64_t h, const std::string& name,
                                const DecodeOptions& options) {
-  if (w * h <= options.max_pixels) return Status();
-  return Status::invalid_argument(name + ": " + std::to_string(w) + "x" + std::to_string(h) +
-                                  " = " + std::to_string(w * h) + " pixels exceeds the limit of " +
-                                  std::to_string(options.max_pixels) +
-                                  " (a possible decompression bomb)");
+  // Divided, not multiplied: a header may claim 2^32 x 2^32, whose product overflows.
+  if (w <= 0 || h <= 0 || w <= options.max_pixels / h) return Status();
+  const bool fits = w <= INT64_MAX / h;
+  return Status::invalid_argument(
+      name + ": " + std::to_string(w) + "x" + std::to_string(h) +
+      (fits ? " = " + std::to_string(w * h) : std::string()) + " pixels exceeds the limit of " +
+      std::to_string(options.max_pixels) + " (a possible decompression bomb)");
 }
 
 Status image_timeout_error(const std::string& name, const DecodeOptions& options) {

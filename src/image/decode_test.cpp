@@ -50,6 +50,20 @@ bool has(const Status& s, const std::string& text) {
   return s.message().find(text) != std::string::npos;
 }
 
+// A header may claim dimensions whose product overflows int64 (the fuzzer found a BMP of
+// 4210752250 x 4210752250): refused as too large, never a signed overflow.
+TEST(Decode, PixelLimitHoldsForDimensionsWhoseProductOverflows) {
+  const DecodeOptions options;
+  const Status huge = image_check_pixel_limit(4210752250, 4210752250, "x.bmp", options);
+  EXPECT_EQ(huge.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(huge.message().find("x.bmp: 4210752250x4210752250 pixels exceeds the limit"),
+            std::string::npos)
+      << huge.message();
+  EXPECT_FALSE(image_check_pixel_limit(INT64_MAX, 2, "y", options).ok());
+  EXPECT_TRUE(image_check_pixel_limit(options.max_pixels, 1, "z", options).ok());
+  EXPECT_FALSE(image_check_pixel_limit(options.max_pixels, 2, "z", options).ok());
+}
+
 TEST(Decode, SniffsFormatsByContent) {
   EXPECT_EQ(image_sniff_format(encode(4, 4, 3, false, ".png").data(), 40), ImageFormat::kPng);
   auto jpg = encode(4, 4, 3, false, ".jpg");
