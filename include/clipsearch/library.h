@@ -119,6 +119,12 @@ struct IndexingOptions {
   int64_t max_file_bytes = int64_t{1} << 30;
   // Called on the indexing thread after each batch.
   std::function<void(const IndexingProgress&)> on_progress;
+  // Embeddings computed elsewhere (another machine, an export of a catalog of the same model):
+  // called for each file about to be embedded, with its absolute path and the model's embed_dim;
+  // writing the file's normalized embedding (dim floats) into `out` and returning true stores it
+  // instead of running the model. The file is still read, hashed and decoded for its facts and
+  // colour. The caller vouches that the embeddings come from the catalog's model.
+  std::function<bool(const std::string& path, int64_t dim, float* out)> precomputed;
   // Called once the catalog's lock is held (no other process indexes it from then on), before
   // the model is loaded and the folders are read: a caller that runs index() on a thread of its
   // own learns here that it started (or, from index()'s error, that it did not).
@@ -129,6 +135,7 @@ struct IndexingReport {
   int64_t files = 0;       // candidate files read under the folders
   int64_t unchanged = 0;   // same size and mtime: not opened
   int64_t embedded = 0;    // decoded and embedded
+  int64_t imported = 0;    // of those, embedded by IndexingOptions::precomputed, not the model
   int64_t reused = 0;      // same content as a catalogued file: embedding copied
   int64_t moved = 0;       // renamed or moved: row kept
   int64_t touched = 0;     // mtime changed, content did not
@@ -192,6 +199,14 @@ struct AlbumsUpdate {
   int64_t classified = 0;           // images put in albums by this update
   bool restarted = false;           // the themes (or the model) changed: every album made afresh
   std::vector<std::string> albums;  // the theme file's albums, in its order
+};
+
+// A page of the catalog's embeddings (Library::embeddings), for exporting them.
+struct EmbeddingPage {
+  int64_t dim = 0;
+  std::vector<ImageInfo> images;  // ascending id
+  std::vector<float> vectors;     // [images.size(), dim], each of unit length
+  int64_t generation = 0;         // the catalog's generation they were read at
 };
 
 struct RecommendOptions {
@@ -293,6 +308,10 @@ class CLIPSEARCH_EXPORT Library {
   Status record_click(const std::string& user, int64_t image_id);
   Result<Recommendations> recommend(const std::string& user, int64_t k = 10,
                                     const RecommendOptions& options = {});
+
+  // The embeddings of the indexed images with an id above after_id, at most `limit` of them, in
+  // id order: page through a catalog by passing the last id of one page to the next call.
+  Result<EmbeddingPage> embeddings(int64_t after_id = 0, int64_t limit = 100000);
 
   // What opening or refreshing the index files found worth telling ("vector file rebuilt: ...").
   std::vector<std::string> notes();

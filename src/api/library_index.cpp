@@ -87,6 +87,7 @@ IndexingReport report_of(const IndexStats& s) {
   r.files = s.files;
   r.unchanged = s.unchanged;
   r.embedded = s.embedded;
+  r.imported = s.imported;
   r.reused = s.reused;
   r.moved = s.moved;
   r.touched = s.touched;
@@ -110,6 +111,7 @@ Result<IndexingReport> run_indexer(const Library::Impl& impl, Catalog& catalog, 
   index_options.workers = options.workers;
   index_options.decode = impl.options.decode;
   index_options.max_file_bytes = options.max_file_bytes;
+  index_options.precomputed = options.precomputed;
   if (options.on_progress) {
     index_options.on_progress = [&](const IndexProgress& p) {
       options.on_progress({p.done, p.total, p.failed});

@@ -235,16 +235,7 @@ struct Writer {
       if (batch[i].outcome == Outcome::kTensor) tensor_items.push_back(i);
     }
     std::vector<float> embeddings(tensor_items.size() * static_cast<size_t>(dim));
-    if (!tensor_items.empty()) {
-      const size_t per = batch[tensor_items[0]].pixels.size();
-      std::vector<float> pixels(tensor_items.size() * per);  // [n, 3, H, W]
-      for (size_t k = 0; k < tensor_items.size(); ++k) {
-        std::copy(batch[tensor_items[k]].pixels.begin(), batch[tensor_items[k]].pixels.end(),
-                  pixels.begin() + static_cast<std::ptrdiff_t>(k * per));
-      }
-      CLIPSEARCH_RETURN_IF_ERROR(model.encode_images(
-          pixels.data(), static_cast<int64_t>(tensor_items.size()), embeddings.data(), true));
-    }
+    CLIPSEARCH_RETURN_IF_ERROR(embed(batch, tensor_items, dim, embeddings.data()));
     CLIPSEARCH_RETURN_IF_ERROR(catalog.begin_write());
     Status st = apply(work, batch, tensor_items, embeddings, dim);
     if (!st.ok()) {
@@ -256,6 +247,38 @@ struct Writer {
     done += static_cast<int64_t>(batch.size());
     batch.clear();
     if (options.on_progress) options.on_progress({done, total, stats.failed});
+    return Status();
+  }
+
+  // embeddings [tensor_items.size(), dim]: those given by options.precomputed, the others from
+  // the model in one forward pass.
+  Status embed(const std::vector<Prepared>& batch, const std::vector<size_t>& tensor_items,
+               int64_t dim, float* embeddings) {
+    std::vector<size_t> to_model;  // positions in tensor_items
+    for (size_t k = 0; k < tensor_items.size(); ++k) {
+      float* out = embeddings + k * static_cast<size_t>(dim);
+      if (options.precomputed &&
+          options.precomputed(batch[tensor_items[k]].record.path, dim, out)) {
+        ++stats.imported;
+      } else {
+        to_model.push_back(k);
+      }
+    }
+    if (to_model.empty()) return Status();
+    const size_t per = batch[tensor_items[to_model[0]]].pixels.size();
+    std::vector<float> pixels(to_model.size() * per);  // [n, 3, H, W]
+    for (size_t j = 0; j < to_model.size(); ++j) {
+      const std::vector<float>& p = batch[tensor_items[to_model[j]]].pixels;
+      std::copy(p.begin(), p.end(), pixels.begin() + static_cast<std::ptrdiff_t>(j * per));
+    }
+    std::vector<float> computed(to_model.size() * static_cast<size_t>(dim));
+    CLIPSEARCH_RETURN_IF_ERROR(model.encode_images(
+        pixels.data(), static_cast<int64_t>(to_model.size()), computed.data(), true));
+    for (size_t j = 0; j < to_model.size(); ++j) {
+      std::copy(computed.begin() + static_cast<std::ptrdiff_t>(j * dim),
+                computed.begin() + static_cast<std::ptrdiff_t>((j + 1) * dim),
+                embeddings + to_model[j] * static_cast<size_t>(dim));
+    }
     return Status();
   }
 

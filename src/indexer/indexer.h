@@ -48,6 +48,8 @@ struct IndexOptions {
   DecodeOptions decode;
   int64_t max_file_bytes = int64_t{1} << 30;              // larger files fail as "too large"
   std::function<void(const IndexProgress&)> on_progress;  // called on the calling thread
+  // Embeddings computed elsewhere, by absolute path (clipsearch/library.h: IndexingOptions).
+  std::function<bool(const std::string& path, int64_t dim, float* out)> precomputed;
 };
 
 struct IndexFailure {
@@ -66,6 +68,7 @@ struct IndexStats {
   int64_t files = 0;       // candidate files under the roots that were read
   int64_t unchanged = 0;   // skipped: same size and mtime (never opened)
   int64_t embedded = 0;    // decoded and embedded
+  int64_t imported = 0;    // of those, embedded by IndexOptions::precomputed
   int64_t reused = 0;      // same content as a catalogued file: its embedding copied
   int64_t moved = 0;       // a missing file found under a new name: row moved, id kept
   int64_t touched = 0;     // mtime changed, content did not: facts updated only
