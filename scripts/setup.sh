@@ -36,4 +36,8 @@ fi
 if ! .venv/bin/python -c "import transformers, open_clip, safetensors" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-reference.txt
 fi
+# What builds and tests the Python package (pip install . without build isolation).
+if ! .venv/bin/python -c "import scikit_build_core, nanobind, pytest, pyarrow" 2>/dev/null; then
+  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-python.txt
+fi
 .venv/bin/python -W ignore -c "import torch, transformers; print('setup: reference torch', torch.__version__, 'transformers', transformers.__version__)"

@@ -5,8 +5,9 @@
 #      with the Python reference (.venv); nothing is downloaded. Then the unit and reference
 #      tests again at every SIMD level below this machine's best (CLIPSEARCH_ISA, and
 #      OPENBLAS_CORETYPE for OpenBLAS), so a CPU no developer had cannot surprise the suite.
-#   2. ASan+UBSan build: the tests labelled "sanitize".
-#   3. clang libFuzzer build: each fuzz target for a bounded time (CLIPSEARCH_FUZZ_SECONDS).
+#   2. The Python package: pip install into .venv, its pytest suite (python/tests).
+#   3. ASan+UBSan build: the tests labelled "sanitize".
+#   4. clang libFuzzer build: each fuzz target for a bounded time (CLIPSEARCH_FUZZ_SECONDS).
 # Slow suites are opt-in: CLIPSEARCH_SLOW_TESTS=1 adds the tests labelled "slow".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,16 @@ echo "== release build and tests"
 scripts/build.sh build
 build/src/cli/clipsearch --version
 (cd build && ctest --output-on-failure -j"$jobs" -LE "$exclude")
+
+# The Python package (pyproject.toml): built with scikit-build-core into build-py/ and installed
+# into .venv, then its pytest suite, which also compares it with the reference, the CLI (built
+# above) and a wheel installed into fresh virtual environments.
+echo "== Python package"
+CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CMAKE_CXX_COMPILER_LAUNCHER=ccache \
+  CMAKE_C_COMPILER_LAUNCHER=ccache \
+  .venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
+CLIPSEARCH_BINARY=build/src/cli/clipsearch \
+  .venv/bin/python -m pytest python/tests -q -p no:cacheprovider -W ignore::DeprecationWarning
 
 # Forced lower levels: only ever downward (any CPU runs them), each with the OpenBLAS kernels of
 # that level. The fixtures' reference data from the run above is reused (-FA: no setup rerun).

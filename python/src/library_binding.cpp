@@ -170,7 +170,8 @@ class PythonLibrary {
       report = library_->index(folders, options);
     }
     relay.raise_pending();
-    if (report.ok() && imported.wrong_dim != 0) {
+    if (!report.ok()) raise_indexing_error(report.status());
+    if (imported.wrong_dim != 0) {
       raise_status(ErrorSite::kQuery,
                    Status::invalid_argument(
                        "import: the embeddings have " + std::to_string(imported.dim) +
@@ -192,7 +193,8 @@ class PythonLibrary {
       report = library_->reindex(output, options);
     }
     relay.raise_pending();
-    return report_dict(value_or_raise(ErrorSite::kCatalog, std::move(report)));
+    if (!report.ok()) raise_indexing_error(report.status());
+    return report_dict(*report);
   }
 
   nb::dict status(size_t max_failures) {
@@ -317,6 +319,22 @@ class PythonLibrary {
   }
 
   void load_model() { load_model_of(*library_); }
+
+  // index() and reindex() load the model on the way: when it is the model that fails, the
+  // error is a ModelError (loading it again tells), else the catalog's.
+  [[noreturn]] void raise_indexing_error(const Status& status) {
+    const StatusCode code = status.code();
+    if (code != StatusCode::kBusy && code != StatusCode::kInvalidArgument &&
+        code != StatusCode::kIoError) {
+      Status model;
+      {
+        nb::gil_scoped_release unlocked;
+        model = library_->load_model();
+      }
+      if (!model.ok() && model.code() == code) raise_status(ErrorSite::kModel, status);
+    }
+    raise_status(ErrorSite::kCatalog, status);
+  }
 
   std::string catalog_path() const { return library_->catalog_path(); }
   std::vector<std::string> notes() { return library_->notes(); }
