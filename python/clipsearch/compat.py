@@ -51,9 +51,17 @@ class CLIPRetriever:
                  device: Optional[str] = None):
         root, ext = os.path.splitext(db_path)
         self.db_path = root + ".db" if ext == ".pkl" else db_path
-        self.extractor = CLIPFeatureExtractor(model_name, device)
-        self.library = Library(self.db_path, self.extractor.model_name,
-                               device=self.extractor.device)
+        self.model_name = model_name
+        self.library = Library(self.db_path, model_name, device=_device(device))
+        self._device = device
+        self._extractor = None
+
+    @property
+    def extractor(self) -> CLIPFeatureExtractor:
+        """The seed's extractor, loaded when first asked for (the catalog embeds by itself)."""
+        if self._extractor is None:
+            self._extractor = CLIPFeatureExtractor(self.model_name, self._device)
+        return self._extractor
 
     @property
     def image_paths(self) -> List[str]:
@@ -68,4 +76,5 @@ class CLIPRetriever:
         return [(h.path, h.score) for h in self.library.search(text, k=top_k)]
 
     def search_by_image(self, image_path: str, top_k: int = 5) -> List[Tuple[str, float]]:
+        """[(path, cosine), ...], best first: the indexed pictures that look like this one."""
         return [(h.path, h.score) for h in self.library.search(image=image_path, k=top_k)]

@@ -38,7 +38,7 @@ class Library:
                  exif: str = "apply", decode: str = "exact", index: str = "auto",
                  _model_only: bool = False):
         db = "" if db is None else os.path.expanduser(os.fspath(db))
-        self._lib = _core._Library.open(db, _model_only,
+        self._lib = _core.Library.open(db, _model_only,
                                         "" if model is None else os.fspath(model), precision,
                                         device, threads, exif, decode, index)
 
@@ -73,6 +73,7 @@ class Library:
         return results.report(self._lib.reindex(out, batch_size, workers, _progress(progress)))
 
     def status(self, max_failures: int = 20) -> LibraryStatus:
+        """The catalog: its model, images, errors (the first max_failures), folders."""
         return results.status(self._lib.status(max_failures))
 
     # -- search -----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ class Model:
         threads: > 0 sets the process-wide thread count. exif: "apply" (turn pictures upright
         by their EXIF orientation) or "ignore" (the reference's pixels). decode: "exact" or
         "fast" (JPEG/WebP shrink-on-load)."""
-        return cls(_core._Model.load(os.fspath(name_or_dir), precision, device, threads, exif,
+        return cls(_core.Model.load(os.fspath(name_or_dir), precision, device, threads, exif,
                                      decode))
 
     @property

@@ -374,7 +374,7 @@ class PythonLibrary {
 }  // namespace
 
 void bind_library(nb::module_& m) {
-  nb::class_<PythonLibrary>(m, "_Library")
+  nb::class_<PythonLibrary>(m, "Library")
       .def_static("open", &PythonLibrary::open, nb::arg("db"), nb::arg("model_only"),
                   nb::arg("model"), nb::arg("precision"), nb::arg("device"), nb::arg("threads"),
                   nb::arg("exif"), nb::arg("decode"), nb::arg("index"))

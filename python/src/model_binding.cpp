@@ -176,7 +176,7 @@ nb::object numpy_matrix(std::vector<float>&& values, size_t rows, size_t cols) {
 }
 
 void bind_model(nb::module_& m) {
-  nb::class_<PythonModel>(m, "_Model")
+  nb::class_<PythonModel>(m, "Model")
       .def_static(
           "load",
           [](const std::string& spec, const std::string& precision, const std::string& device,
