@@ -118,6 +118,8 @@ auto picture_call(Library& library, F&& f) {
 
 class PythonLibrary {
  public:
+  PythonLibrary() = default;
+
   static std::unique_ptr<PythonLibrary> open(const std::string& db, bool model_only,
                                              const std::string& model, const std::string& precision,
                                              const std::string& device, int threads,
@@ -338,8 +340,6 @@ class PythonLibrary {
 
   std::string catalog_path() const { return library_->catalog_path(); }
   std::vector<std::string> notes() { return library_->notes(); }
-
-  PythonLibrary() = default;
 
  private:
   struct Imported {

@@ -21,15 +21,18 @@ namespace {
 
 class PythonModel {
  public:
+  PythonModel() = default;
+
   static std::unique_ptr<PythonModel> load(const std::string& spec, const ModelOptions& options,
                                            const DecodeOptions& decode) {
     auto self = std::make_unique<PythonModel>();
     self->decode_ = decode;
+    Status status;
     {
       nb::gil_scoped_release unlocked;
-      self->status_ = self->load_parts(spec, options);
+      status = self->load_parts(spec, options);
     }
-    check(ErrorSite::kModel, self->status_);
+    check(ErrorSite::kModel, status);
     return self;
   }
 
@@ -120,11 +123,6 @@ class PythonModel {
     return ids;
   }
 
- public:
-  PythonModel() = default;
-
- private:
-  Status status_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::mutex tokenizer_mutex_;
