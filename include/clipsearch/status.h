@@ -33,6 +33,14 @@ enum class StatusCode {
   kInternal = 8,         // anything else: a failure with no better category
 };
 
+// Whether a failure to read a file (a picture) is the file's own: missing, unreadable, damaged,
+// or of a format this build does not read. A program working through many pictures reports
+// the file and goes on with the next; any other code concerns them all.
+inline bool is_file_problem(StatusCode code) {
+  return code == StatusCode::kNotFound || code == StatusCode::kIoError ||
+         code == StatusCode::kCorruption || code == StatusCode::kUnsupported;
+}
+
 // "invalid argument", "not found", ...: the code as words, for messages and JSON.
 CLIPSEARCH_EXPORT const char* status_code_name(StatusCode code);
 

@@ -47,15 +47,7 @@ QueryPicture picture_of(nb::handle item) {
 // Where a failure of a call that reads a picture belongs: the picture's (ImageError) when the
 // model is loaded and the code is one a picture causes.
 ErrorSite picture_site(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kCorruption:
-    case StatusCode::kUnsupported:
-    case StatusCode::kNotFound:
-    case StatusCode::kIoError:
-      return ErrorSite::kImage;
-    default:
-      return ErrorSite::kCatalog;
-  }
+  return is_file_problem(status.code()) ? ErrorSite::kImage : ErrorSite::kCatalog;
 }
 
 // Progress callbacks run Python on the indexing thread; a Python exception raised there is

@@ -33,17 +33,7 @@ void add_db_option(CLI::App* cmd, std::string* db) {
   cmd->add_option("--db", *db, "Catalog file (default: " + Library::default_catalog_path() + ")");
 }
 
-bool is_picture_error(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kNotFound:
-    case StatusCode::kIoError:
-    case StatusCode::kCorruption:
-    case StatusCode::kUnsupported:
-      return true;
-    default:
-      return false;
-  }
-}
+bool is_picture_error(const Status& status) { return is_file_problem(status.code()); }
 
 Status resolve_model_arg(std::string* model) {
   CLIPSEARCH_ASSIGN_OR_RETURN(
