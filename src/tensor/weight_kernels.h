@@ -1,0 +1,38 @@
+// Internal to tensor/weight_*.cpp (and their tests): the per-ISA kernels behind weight_linear.h.
+//
+// Every reduced-precision product is computed the same way, whatever the ISA: a panel of the
+// weight (a few dozen output rows by a few hundred inputs) is converted to float32 into a buffer
+// that stays in L1/L2, and the float32 kernels (OpenBLAS sgemm, or skinny_gemm for few rows)
+// multiply the activations by it. Only the conversion is per ISA: it is exact for BF16 and F16
+// and one float multiply for int8, so every level produces the same panel bit for bit.
+#pragma once
+
+#include <cstdint>
+
+#include "core/isa.h"
+#include "tensor/weight_matrix.h"
+
+namespace clipsearch {
+
+struct WeightKernels {
+  // dst[r * ld + t] = w.at(row0 + r, col0 + t) for r < rows, t < cols. w is not kF32.
+  void (*to_f32)(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
+                 float* dst, int64_t ld);
+};
+
+// The kernels of one level; `isa` must be supported by the machine (isa_supported()).
+const WeightKernels& weight_kernels(Isa isa);
+
+// y[m, out] = beta * y + x[m, in] W^T with the conversion kernels `k`, on the calling thread.
+// w is not kF32.
+void weight_product(const WeightKernels& k, int64_t m, const float* x, int64_t ldx,
+                    const WeightMatrix& w, int64_t col0, int64_t col1, float beta, float* y,
+                    int64_t ldy);
+
+namespace weight_internal {
+extern const WeightKernels kScalar;
+extern const WeightKernels kAvx2;
+extern const WeightKernels kAvx512;
+}  // namespace weight_internal
+
+}  // namespace clipsearch
