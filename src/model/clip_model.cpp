@@ -19,6 +19,21 @@ namespace {
 constexpr int64_t kRowsPerChunk = 2048;
 constexpr int64_t kTextsPerChunk = 256;
 
+// The type the linear layers' weights are kept in at `precision`.
+WeightType weight_type(Precision precision) {
+  switch (precision) {
+    case Precision::kFloat32:
+      return WeightType::kF32;
+    case Precision::kBFloat16:
+      return WeightType::kBF16;
+    case Precision::kFloat16:
+      return WeightType::kF16;
+    case Precision::kInt8:
+      return WeightType::kInt8;
+  }
+  return WeightType::kF32;
+}
+
 ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeights& w) {
   ModelInfo info;
   info.path = dir;
@@ -55,9 +70,6 @@ Model::~Model() = default;
 
 Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
                                            const ModelOptions& options) {
-  if (options.precision != Precision::kFloat32) {
-    return Status::unsupported(model_dir + ": this build runs models in float32 only");
-  }
   if (options.device != Device::kCpu) {
     return Status::unsupported(model_dir + ": this build runs models on the CPU only");
   }
@@ -70,7 +82,9 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
   auto impl = std::make_unique<Impl>();
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->config, load_clip_config(model_dir));
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->weights, load_clip_weights(impl->config));
+  convert_clip_weights(&impl->weights, weight_type(options.precision));
   impl->info = make_info(model_dir, impl->config, impl->weights);
+  impl->info.precision = precision_name(options.precision);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
