@@ -18,6 +18,11 @@ struct WeightKernels {
   // dst[r * ld + t] = w.at(row0 + r, col0 + t) for r < rows, t < cols. w is not kF32.
   void (*to_f32)(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
                  float* dst, int64_t ld);
+  // For products of at most kSkinnyMaxRows rows, bound by reading the weights: y[r][c] = beta *
+  // y[r][c] + x[r] . w(c, :) for c in [col0, col1), converting the weights in registers as they
+  // stream past (no panel). Null where the level has none.
+  void (*skinny)(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, int64_t col0,
+                 int64_t col1, float beta, float* y, int64_t ldy);
 };
 
 // The kernels of one level; `isa` must be supported by the machine (isa_supported()).
@@ -33,6 +38,9 @@ namespace weight_internal {
 extern const WeightKernels kScalar;
 extern const WeightKernels kAvx2;
 extern const WeightKernels kAvx512;
+// kAvx2's skinny kernel, which the AVX-512 level uses too.
+void skinny_avx2(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, int64_t col0,
+                 int64_t col1, float beta, float* y, int64_t ldy);
 }  // namespace weight_internal
 
 }  // namespace clipsearch

@@ -70,6 +70,8 @@ void to_f32(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t col0, int
 
 }  // namespace
 
-const WeightKernels kAvx512 = {to_f32};
+// Few-row products use the AVX2 kernel (every AVX-512 CPU runs it); a 512-bit one is not
+// written yet.
+const WeightKernels kAvx512 = {to_f32, skinny_avx2};
 
 }  // namespace clipsearch::weight_internal

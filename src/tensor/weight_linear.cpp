@@ -11,11 +11,13 @@
 namespace clipsearch {
 namespace {
 
-// A panel is kPanelRows weight rows (output columns) by kPanelDepth inputs: 64 x 512 floats =
-// 128 KiB, converted once and then read from L2 by every row of x. Chosen by measurement on
-// ViT-B/32's shapes (docs/ARCHITECTURE.md, "Precisions").
-constexpr int64_t kPanelRows = 64;
-constexpr int64_t kPanelDepth = 512;
+// A panel is kPanelRows weight rows (output columns) by kPanelDepth inputs: 256 x 256 floats =
+// 256 KiB, converted once and then read from L2 by every row of x. Measured on ViT-B/32's
+// shapes (bench/weight_linear_bench.cpp, one thread): 64 x 512 reached 83% of the float32
+// sgemm rate, 256 x 256 about 95% (sgemm repacks the activations once per panel, so wider
+// panels pay less; 768 x 256, 768 KiB, gains another 2%).
+constexpr int64_t kPanelRows = 256;
+constexpr int64_t kPanelDepth = 256;
 
 const WeightKernels& active_kernels() {
   static const WeightKernels& kernels = weight_kernels(isa_active());
@@ -41,6 +43,10 @@ void weight_product(const WeightKernels& kernels, int64_t m, const float* x, int
                     const WeightMatrix& w, int64_t col0, int64_t col1, float beta, float* y,
                     int64_t ldy) {
   assert(w.type() != WeightType::kF32);
+  if (m <= kSkinnyMaxRows && kernels.skinny != nullptr) {
+    kernels.skinny(m, x, ldx, w, col0, col1, beta, y, ldy);
+    return;
+  }
   const int64_t k = w.in();
   const bool skinny = m <= kSkinnyMaxRows && skinny_gemm_available();
   std::vector<float> panel(static_cast<size_t>(kPanelRows * std::min(k, kPanelDepth)));
@@ -67,11 +73,29 @@ void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float
   }
   if (m == 0) return;
   gemm_init();
-  const int64_t panels = (w.out() + kPanelRows - 1) / kPanelRows;
-  parallel_for(panels, [&](int64_t begin, int64_t end) {
-    weight_product(active_kernels(), m, x, ldx, w, begin * kPanelRows,
-                   std::min(w.out(), end * kPanelRows), beta, y, ldy);
-  });
+  const WeightKernels& kernels = active_kernels();
+  const int threads = num_threads();
+  if (m >= 32 * threads) {
+    // Many rows: each thread takes a block of rows and converts every panel itself; the
+    // conversions repeat per thread but cost about 1/m of the products.
+    parallel_for(
+        m,
+        [&](int64_t begin, int64_t end) {
+          weight_product(kernels, end - begin, x + begin * ldx, ldx, w, 0, w.out(), beta,
+                         y + begin * ldy, ldy);
+        },
+        16);
+  } else {
+    // Few rows: output columns split, in blocks of 16, each thread reading only its weights.
+    const int64_t blocks = (w.out() + 15) / 16;
+    parallel_for(
+        blocks,
+        [&](int64_t begin, int64_t end) {
+          weight_product(kernels, m, x, ldx, w, begin * 16, std::min(w.out(), end * 16), beta, y,
+                         ldy);
+        },
+        4);
+  }
 }
 
 void linear_single(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta,
