@@ -35,6 +35,7 @@ struct IndexArgs {
   std::vector<std::string> excludes;
   int batch_size = 32;
   int threads = 0;
+  Precision precision = Precision::kFloat32;
   bool quiet = false;
   std::string progress = "auto";
   ImageCliOptions image_options;
@@ -43,6 +44,7 @@ struct IndexArgs {
 Result<std::unique_ptr<Library>> open_library(const IndexArgs& args) {
   LibraryOptions options;
   options.model = args.model;
+  options.model_options.precision = args.precision;
   CLIPSEARCH_ASSIGN_OR_RETURN(options.decode, image_decode_options(args.image_options));
   options.download_progress = terminal_progress();
   return Library::open(args.db, options);
@@ -211,6 +213,7 @@ void add_indexing_options(CLI::App* cmd, IndexArgs* args) {
                   "stderr, summary as JSON on stdout) or none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "json", "none"}));
   add_threads_option(cmd, &args->threads);
+  add_precision_option(cmd, &args->precision);
   add_image_options(cmd, &args->image_options);
 }
 
