@@ -37,9 +37,10 @@ struct ModelInfo {
 // How a model is run. New precisions and devices are new values here, not new functions; a
 // value this build cannot run is an error (StatusCode::kUnsupported) naming it.
 //
-// Precision is that of the weights of the linear layers (attention q/k/v and out projections,
-// MLP, patch embedding, the two projections), converted once at load; activations, layer norms,
-// softmax, GELU and residuals stay float32 at every precision.
+// Precision is that of the weights of the big linear layers (attention q/k/v and out
+// projections, MLP, patch embedding), converted once at load; the two final projections (under 1%
+// of the weights, but the most sensitive), embeddings, activations, layer norms, softmax, GELU
+// and residuals stay float32 at every precision.
 //   kFloat32   the checkpoint's weights as float32: embeddings equal the reference's
 //   kBFloat16  bfloat16 weights (half the memory; 8-bit mantissa)
 //   kFloat16   IEEE half weights (half the memory; 11-bit mantissa, range +-65504)

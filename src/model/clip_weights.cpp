@@ -180,8 +180,11 @@ void convert_clip_weights(ClipWeights* w, WeightType type) {
     for (EncoderLayerWeights& l : *layers) convert_layer(&l, type);
   }
   w->vision.patch_weight = WeightMatrix::convert(w->vision.patch_weight, type);
-  w->vision.projection.weight = WeightMatrix::convert(w->vision.projection.weight, type);
-  w->text.projection.weight = WeightMatrix::convert(w->text.projection.weight, type);
+  // The two projections stay float32: under 1% of the weights and of the time (one row per
+  // input), but measured as the single most sensitive matrices. On the random-weight ViT-B/32,
+  // int8 of the visual projection alone took the image embeddings' centered cosine
+  // (precision_reference_test) from 0.9999 to 0.991; all layers but the projections in int8
+  // give 0.993, everything in int8 0.984.
 }
 
 Result<ClipWeights> load_clip_weights(const ClipConfig& config) {

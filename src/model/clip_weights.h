@@ -74,8 +74,9 @@ struct ClipWeights {
 // Opens the config's weights and binds every tensor the forward pass uses, as float32.
 Result<ClipWeights> load_clip_weights(const ClipConfig& config);
 
-// Converts the weights of every linear layer (q/k/v, out-projection, MLP, patch embedding, the
-// two projections) to `type`, once; embeddings, layer norms and biases stay float32.
+// Converts the weights of the encoder's linear layers (q/k/v, out-projection, MLP) and the patch
+// embedding to `type`, once; the two projections, embeddings, layer norms and biases stay
+// float32 (clip_weights.cpp says why for the projections).
 void convert_clip_weights(ClipWeights* weights, WeightType type);
 
 }  // namespace clipsearch

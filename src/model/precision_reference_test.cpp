@@ -34,7 +34,15 @@ std::vector<Case> float32_models() {
 
 // The least cosines each precision must reach, for every image and text of every model: to the
 // reference's float32 embedding, and centered (row_cosines). Measured on the random-weight
-// models (docs/ARCHITECTURE.md, "Precisions"), with margin.
+// models, least of all images and texts (docs/ARCHITECTURE.md, "Precisions"):
+//            cosine     centered (ViT-B/32 image, B/16 image, texts)
+//   f16      0.9999998  0.999995, 0.99998, 0.99999
+//   bf16     0.999993   0.99969,  0.99884, 0.99992
+//   int8     0.99988    0.9932,   0.9745,  0.9981
+// The centered figure of images falls with the share of the embedding that tells random images
+// apart (6% of its norm on B/32, 3% on B/16, whose class token averages 196 patches): the
+// quantization error is a share of the whole embedding. Published checkpoints spread pictures
+// far wider, so these bounds are the random models' floor, not a promise about real ones.
 struct Bounds {
   double cosine, centered;
 };
@@ -44,9 +52,9 @@ Bounds bounds(Precision p) {
     case Precision::kFloat16:
       return {0.99999, 0.9999};
     case Precision::kBFloat16:
-      return {0.9999, 0.998};
+      return {0.99995, 0.998};
     case Precision::kInt8:
-      return {0.999, 0.97};
+      return {0.9995, 0.95};
     case Precision::kFloat32:
       break;
   }
