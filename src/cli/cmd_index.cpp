@@ -161,7 +161,8 @@ Status run_status(const IndexArgs& args, bool json) {
     if (st.model) {
       out += ", \"model\": " + path_json(st.model->name) + ", \"fingerprint\": \"" +
              st.model->fingerprint + "\", \"embed_dim\": " + std::to_string(st.model->embed_dim) +
-             ", \"pipeline\": \"" + st.model->pipeline + "\"";
+             ", \"pipeline\": \"" + st.model->pipeline + "\", \"precision\": \"" +
+             st.model->precision + "\"";
     }
     out += ", \"roots\": [";
     for (size_t i = 0; i < st.folders.size(); ++i) {
@@ -178,7 +179,7 @@ Status run_status(const IndexArgs& args, bool json) {
     out += "model:      " +
            (st.model ? path_json(st.model->name) + " (" + std::to_string(st.model->embed_dim) +
                            " dimensions, " + st.model->fingerprint.substr(0, 16) + ", " +
-                           st.model->pipeline + ")"
+                           st.model->pipeline + ", precision " + st.model->precision + ")"
                      : std::string("none")) +
            "\n";
     out += "images:     " + std::to_string(st.images) + "\n";
@@ -244,7 +245,8 @@ void add_index_commands(CLI::App& app, int* exit_code) {
       "Re-embed every root of the catalog with another model into a fresh catalog, which "
       "replaces the old one when complete (or goes to --output)");
   add_common(reindex, re.get());
-  reindex->add_option("--model", re->model, "The new model folder")->required();
+  reindex->add_option("--model", re->model,
+                      "The new model folder (default: the catalog's, for a change of --precision)");
   reindex->add_option("--output", re->output, "Write the new catalog here instead");
   add_indexing_options(reindex, re.get());
   reindex->callback([re, exit_code] {

@@ -96,7 +96,12 @@ int run_serve(const ServeArgs& a) {
   service_options.thumbnail_dir =
       a.thumbnail_dir.empty() ? status->catalog + ".thumbnails" : a.thumbnail_dir;
   if (!a.redis.url.empty()) {
-    auto shared = open_redis_cache(a.redis, status->model->fingerprint, &metrics);
+    // Text embeddings differ with the precision: a reduced one names its keys apart (f32 keeps
+    // the keys it had before precisions existed).
+    const std::string& precision = status->model->precision;
+    auto shared = open_redis_cache(
+        a.redis, status->model->fingerprint + (precision == "f32" ? "" : "-" + precision),
+        &metrics);
     if (!shared.ok()) return report_error(shared.status());
     library_options.shared_text_cache = *shared;
     service_options.shared_answers = *shared;
