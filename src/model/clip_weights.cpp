@@ -165,10 +165,19 @@ Status bind_open_clip(Binder& b, const ClipConfig& c, ClipWeights* w) {
   return Status();
 }
 
-void convert_layer(EncoderLayerWeights* l, WeightType type) {
+// Converts one float32 matrix and lets the store drop the float32 tensor, so that a reduced
+// precision costs its own size in memory, not that plus float32's.
+void convert_matrix(WeightStore& store, WeightMatrix* m, WeightType type) {
+  if (m->empty()) return;
+  const float* source = m->f32_data();
+  *m = WeightMatrix::convert(*m, type);
+  store.release(source);
+}
+
+void convert_layer(WeightStore& store, EncoderLayerWeights* l, WeightType type) {
   for (WeightMatrix* m :
        {&l->q_weight, &l->k_weight, &l->v_weight, &l->out.weight, &l->fc1.weight, &l->fc2.weight}) {
-    if (!m->empty()) *m = WeightMatrix::convert(*m, type);
+    convert_matrix(store, m, type);
   }
 }
 
@@ -177,9 +186,9 @@ void convert_layer(EncoderLayerWeights* l, WeightType type) {
 void convert_clip_weights(ClipWeights* w, WeightType type) {
   if (type == WeightType::kF32) return;
   for (auto* layers : {&w->vision.layers, &w->text.layers}) {
-    for (EncoderLayerWeights& l : *layers) convert_layer(&l, type);
+    for (EncoderLayerWeights& l : *layers) convert_layer(*w->store, &l, type);
   }
-  w->vision.patch_weight = WeightMatrix::convert(w->vision.patch_weight, type);
+  convert_matrix(*w->store, &w->vision.patch_weight, type);
   // The two projections stay float32: under 1% of the weights and of the time (one row per
   // input), but measured as the single most sensitive matrices. On the random-weight ViT-B/32,
   // int8 of the visual projection alone took the image embeddings' centered cosine
