@@ -63,8 +63,10 @@ inline uint16_t f32_to_f16(float f) {
   if (exponent >= -14) {  // normal: drop 13 mantissa bits with rounding (a carry may bump the
                           // exponent, which is still the right result)
     uint32_t h = ((static_cast<uint32_t>(exponent + 15) << 10) | ((abs >> 13) & 0x3ff));
+    // Round up when the dropped bits are over half, or exactly half and h is odd; branch-free
+    // (the rounding direction of weights is random, a branch would mispredict half the time).
     const uint32_t rest = abs & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) ++h;
+    h += (rest + (h & 1)) > 0x1000 ? 1u : 0u;
     return static_cast<uint16_t>(sign | h);
   }
   if (exponent < -25) return sign;  // below half the smallest subnormal: zero

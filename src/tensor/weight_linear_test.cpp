@@ -101,6 +101,8 @@ TEST(WeightMatrix, ConversionsRoundEveryValueAndQuantizePerRow) {
       ASSERT_EQ(bf16.at(o, i), bf16_to_f32(f32_to_bf16(v)));
       ASSERT_EQ(f16.at(o, i), f16_to_f32(f32_to_f16(v)));
       ASSERT_LE(std::fabs(int8.at(o, i) - v), int8.scales()[o] * 0.5f * 1.0001f) << o << " " << i;
+      const float scale = int8.scales()[o];
+      ASSERT_EQ(int8.i8_data()[o * in + i], scale == 0 ? 0 : std::nearbyint(v / scale));
     }
   }
   // The same matrix stored [in, out] (open_clip's projections) converts to the same values.
