@@ -1,10 +1,11 @@
 // Internal to tensor/weight_*.cpp (and their tests): the per-ISA kernels behind weight_linear.h.
 //
-// Every reduced-precision product is computed the same way, whatever the ISA: a panel of the
-// weight (a few dozen output rows by a few hundred inputs) is converted to float32 into a buffer
-// that stays in L1/L2, and the float32 kernels (OpenBLAS sgemm, or skinny_gemm for few rows)
-// multiply the activations by it. Only the conversion is per ISA: it is exact for BF16 and F16
-// and one float multiply for int8, so every level produces the same panel bit for bit.
+// Products of many rows convert a panel of the weight (256 output rows by 256 inputs) to
+// float32 into a buffer that stays in L2, and the float32 kernels (OpenBLAS sgemm) multiply the
+// activations by it; only the conversion is per ISA, and it is exact for BF16 and F16 and one
+// float multiply for int8, so every level produces the same panel bit for bit. Products of at
+// most kSkinnyMaxRows rows, bound by reading the weights, use a fused kernel where the level has
+// one: the weights are converted in registers as they stream past, never stored as float32.
 #pragma once
 
 #include <cstdint>

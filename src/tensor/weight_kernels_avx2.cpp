@@ -18,26 +18,32 @@ CLIPSEARCH_TARGET_AVX2_F16C inline float horizontal_sum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Each format: raw8 (8 values as float32, int8 unscaled), load8 (scaled), one (a tail value).
 struct Bf16 {
-  CLIPSEARCH_TARGET_AVX2_F16C static __m256 load8(const uint16_t* p, __m256) {
+  CLIPSEARCH_TARGET_AVX2_F16C static __m256 raw8(const uint16_t* p) {
     const __m256i wide =
         _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
   }
+  CLIPSEARCH_TARGET_AVX2_F16C static __m256 load8(const uint16_t* p, __m256) { return raw8(p); }
   static float one(uint16_t v, float) { return bf16_to_f32(v); }
 };
 
 struct F16 {
-  CLIPSEARCH_TARGET_AVX2_F16C static __m256 load8(const uint16_t* p, __m256) {
+  CLIPSEARCH_TARGET_AVX2_F16C static __m256 raw8(const uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
+  CLIPSEARCH_TARGET_AVX2_F16C static __m256 load8(const uint16_t* p, __m256) { return raw8(p); }
   static float one(uint16_t v, float) { return f16_to_f32(v); }
 };
 
 struct Int8 {
-  CLIPSEARCH_TARGET_AVX2_F16C static __m256 load8(const int8_t* p, __m256 scale) {
+  CLIPSEARCH_TARGET_AVX2_F16C static __m256 raw8(const int8_t* p) {
     const __m256i wide = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
-    return _mm256_mul_ps(scale, _mm256_cvtepi32_ps(wide));
+    return _mm256_cvtepi32_ps(wide);
+  }
+  CLIPSEARCH_TARGET_AVX2_F16C static __m256 load8(const int8_t* p, __m256 scale) {
+    return _mm256_mul_ps(scale, raw8(p));
   }
   static float one(int8_t v, float scale) { return scale * static_cast<float>(v); }
 };
@@ -67,11 +73,10 @@ CLIPSEARCH_TARGET_AVX2_F16C void dot_block(int64_t k, const float* x, int64_t ld
   for (int r = 0; r < R; ++r) {
     for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
   }
-  const __m256 one = _mm256_set1_ps(1.0f);
   int64_t i = 0;
   for (; i + 8 <= k; i += 8) {
     __m256 wv[C];
-    for (int c = 0; c < C; ++c) wv[c] = Format::load8(w + c * k + i, one);
+    for (int c = 0; c < C; ++c) wv[c] = Format::raw8(w + c * k + i);
     for (int r = 0; r < R; ++r) {
       const __m256 xv = _mm256_loadu_ps(x + r * ldx + i);
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(xv, wv[c], acc[r][c]);
