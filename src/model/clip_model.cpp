@@ -1,6 +1,7 @@
 // The public Model facade: configuration + weights + workspace, one encode at a time.
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include "clipsearch/model.h"
 #include "clipsearch/threads.h"
@@ -19,8 +20,9 @@ namespace {
 constexpr int64_t kRowsPerChunk = 2048;
 constexpr int64_t kTextsPerChunk = 256;
 
-// The type the linear layers' weights are kept in at `precision`.
-WeightType weight_type(Precision precision) {
+// The type the linear layers' weights are kept in at `precision`; nullopt for a value that is
+// not a Precision (a cast integer).
+std::optional<WeightType> weight_type(Precision precision) {
   switch (precision) {
     case Precision::kFloat32:
       return WeightType::kF32;
@@ -31,7 +33,7 @@ WeightType weight_type(Precision precision) {
     case Precision::kInt8:
       return WeightType::kInt8;
   }
-  return WeightType::kF32;
+  return std::nullopt;
 }
 
 ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeights& w) {
@@ -70,6 +72,12 @@ Model::~Model() = default;
 
 Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
                                            const ModelOptions& options) {
+  const std::optional<WeightType> type = weight_type(options.precision);
+  if (!type) {
+    return Status::unsupported(model_dir + ": precision " +
+                               std::to_string(static_cast<int>(options.precision)) +
+                               " is not one this build runs (f32, bf16, f16, int8)");
+  }
   if (options.device != Device::kCpu) {
     return Status::unsupported(model_dir + ": this build runs models on the CPU only");
   }
@@ -82,7 +90,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
   auto impl = std::make_unique<Impl>();
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->config, load_clip_config(model_dir));
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->weights, load_clip_weights(impl->config));
-  convert_clip_weights(&impl->weights, weight_type(options.precision));
+  convert_clip_weights(&impl->weights, *type);
   impl->info = make_info(model_dir, impl->config, impl->weights);
   impl->info.precision = precision_name(options.precision);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
