@@ -69,6 +69,8 @@ struct LibraryOptions {
   // (`clipsearch models`). Empty: the model the catalog was indexed with. A catalog holds the
   // embeddings of one model; searching it with another is an error.
   std::string model;
+  // model_options.precision must be the catalog's (LibraryStatus::Model::precision), as the
+  // model must be; reindex() converts a catalog to another.
   ModelOptions model_options;
   DecodeOptions decode;  // how pictures are decoded (indexing and picture queries)
   VectorIndex index = VectorIndex::kAuto;
@@ -168,7 +170,8 @@ struct LibraryStatus {
     std::string name;
     std::string fingerprint;  // SHA-256 over what shapes an embedding
     int64_t embed_dim = 0;
-    std::string pipeline;  // the decoding options that change pixels
+    std::string pipeline;   // the decoding options that change pixels
+    std::string precision;  // precision_name() of the precision the embeddings were made at
   };
   std::optional<Model> model;             // none before the first index()
   std::optional<std::string> catalog_id;  // random, made by the first index(); none before
@@ -259,7 +262,8 @@ class CLIPSEARCH_EXPORT Library {
   // files are in the report, not in the Status.
   Result<IndexingReport> index(const std::vector<std::string>& folders,
                                const IndexingOptions& options = {});
-  // Embeds every image again with options.model (a new model, or new decoding options) into
+  // Embeds every image again with options.model (a new model, or new decoding options; empty:
+  // the catalog's model, at options.model_options.precision: a change of precision) into
   // `output` (empty: replaces this catalog once the new one is complete).
   Result<IndexingReport> reindex(const std::string& output, const IndexingOptions& options = {});
   Result<LibraryStatus> status(size_t max_failures = 20);

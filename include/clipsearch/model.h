@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clipsearch/export.h"
@@ -30,12 +31,28 @@ struct ModelInfo {
   int64_t vision_width = 0, vision_layers = 0, vision_heads = 0;
   int64_t text_width = 0, text_layers = 0, text_heads = 0;
   float logit_scale = 0;  // log temperature as stored; similarity logits use exp(logit_scale)
+  std::string precision = "f32";  // precision_name() of the precision the model runs at
 };
 
 // How a model is run. New precisions and devices are new values here, not new functions; a
 // value this build cannot run is an error (StatusCode::kUnsupported) naming it.
-enum class Precision { kFloat32 };
+//
+// Precision is that of the weights of the big linear layers (attention q/k/v and out
+// projections, MLP, patch embedding), converted once at load; the two final projections (under 1%
+// of the weights, but the most sensitive), embeddings, activations, layer norms, softmax, GELU
+// and residuals stay float32 at every precision.
+//   kFloat32   the checkpoint's weights as float32: embeddings equal the reference's
+//   kBFloat16  bfloat16 weights (half the memory; 8-bit mantissa)
+//   kFloat16   IEEE half weights (half the memory; 11-bit mantissa, range +-65504)
+//   kInt8      int8 weights with one float scale per output channel, symmetric (weight-only:
+//              a quarter of the memory)
+enum class Precision { kFloat32, kBFloat16, kFloat16, kInt8 };
 enum class Device { kCpu };
+
+// "f32", "bf16", "f16", "int8": the names the CLI's --precision takes and catalogs record.
+CLIPSEARCH_EXPORT const char* precision_name(Precision precision);
+// The precision named `name` (precision_name's names), or kInvalidArgument listing them.
+CLIPSEARCH_EXPORT Result<Precision> precision_parse(std::string_view name);
 
 struct ModelOptions {
   Precision precision = Precision::kFloat32;

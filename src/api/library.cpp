@@ -248,8 +248,8 @@ Result<LibraryStatus> Library::status(size_t max_failures) {
   LibraryStatus status;
   status.catalog = impl_->db;
   if (model) {
-    status.model =
-        LibraryStatus::Model{model->name, model->fingerprint, model->embed_dim, model->pipeline};
+    status.model = LibraryStatus::Model{model->name, model->fingerprint, model->embed_dim,
+                                        model->pipeline, model->precision};
   }
   status.catalog_id = std::move(catalog_id);
   status.images = stats.images;

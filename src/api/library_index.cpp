@@ -174,17 +174,16 @@ Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
 Result<IndexingReport> Library::reindex(const std::string& output, const IndexingOptions& options) {
   CLIPSEARCH_RETURN_IF_ERROR(impl_->needs_catalog("reindex"));
   const std::string& db = impl_->db;
-  if (impl_->options.model.empty()) {
-    return Status::invalid_argument("reindex: name the model to embed the library with");
-  }
   impl_->close_catalog();
   CLIPSEARCH_ASSIGN_OR_RETURN(CatalogLock lock, CatalogLock::acquire(db));
   if (options.on_started) options.on_started();
   std::vector<CatalogRoot> roots;
+  std::string name;  // the model asked for, else the catalog's (a change of precision only)
   {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> old,
                                 Catalog::open(db, Catalog::Mode::kReadOnly));
     CLIPSEARCH_ASSIGN_OR_RETURN(roots, old->roots());
+    CLIPSEARCH_ASSIGN_OR_RETURN(name, model_name(*impl_, *old));
   }
   if (roots.empty()) {
     return Status::invalid_argument(db + ": the catalog has no roots to re-embed");
@@ -201,7 +200,7 @@ Result<IndexingReport> Library::reindex(const std::string& output, const Indexin
     }
   }
   remove_db_files(out);  // a half-made catalog from an interrupted reindex
-  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_indexing_model(*impl_, impl_->options.model));
+  CLIPSEARCH_ASSIGN_OR_RETURN(LoadedModel m, load_indexing_model(*impl_, name));
   IndexingReport report;
   {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Catalog> fresh,

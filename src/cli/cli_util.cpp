@@ -29,6 +29,20 @@ void add_model_option(CLI::App* cmd, std::string* model, const std::string& what
       ->capture_default_str();
 }
 
+void add_precision_option(CLI::App* cmd, Precision* precision) {
+  cmd->add_option_function<std::string>(
+         "--precision",
+         [precision](const std::string& name) { *precision = *precision_parse(name); },
+         "Precision of the model's weights: f32 (default; embeddings equal the reference's), "
+         "bf16, f16 or int8 (weight-only, per output channel)")
+      ->check(CLI::Validator(
+          [](const std::string& name) {
+            auto parsed = precision_parse(name);
+            return parsed.ok() ? std::string() : parsed.status().message();
+          },
+          "f32|bf16|f16|int8", "precision"));
+}
+
 void add_db_option(CLI::App* cmd, std::string* db) {
   cmd->add_option("--db", *db, "Catalog file (default: " + Library::default_catalog_path() + ")");
 }

@@ -29,6 +29,7 @@ struct AlbumsArgs {
   std::string db;
   std::string model;
   int threads = 0;
+  Precision precision = Precision::kFloat32;
 };
 
 // A name for the link: the photo's file name, made unique with its id when needed.
@@ -60,6 +61,7 @@ int run_albums(const AlbumsArgs& a) {
   apply_threads(a.threads);
   LibraryOptions options;
   options.model = a.model;
+  options.model_options.precision = a.precision;
   options.index = VectorIndex::kExact;
   options.download_progress = terminal_progress();
   auto library = Library::open(a.db, options);
@@ -104,6 +106,7 @@ void add_albums_command(CLI::App& app, int* exit_code) {
   add_db_option(cmd, &args->db);
   cmd->add_option("--model", args->model, "Model (default: the one the index was built with)");
   add_threads_option(cmd, &args->threads);
+  add_precision_option(cmd, &args->precision);
   cmd->callback([args, exit_code] { *exit_code = run_albums(*args); });
 }
 

@@ -26,6 +26,7 @@ struct BenchArgs {
   int threads = 0;
   int text_batch = 32;
   int text_tokens = 0;  // 0: the model's context length
+  Precision precision = Precision::kFloat32;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -70,7 +71,9 @@ double median(std::vector<double> v) {
 Status run_bench(const BenchArgs& args) {
   apply_threads(args.threads);
   auto load_start = Clock::now();
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model));
+  ModelOptions options;
+  options.precision = args.precision;
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model, options));
   const double load_s = seconds_since(load_start);
   const ModelInfo& info = model->info();
   std::mt19937 rng(1234);
@@ -101,6 +104,7 @@ Status run_bench(const BenchArgs& args) {
                               }));
   nlohmann::json result = {
       {"model", info.path},
+      {"precision", info.precision},
       {"threads", num_threads()},
       {"batch", args.batch},
       {"text_batch", args.text_batch},
@@ -137,6 +141,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--text-tokens", args->text_tokens,
                   "Token ids per text, start and end tokens included (default: context length)");
   add_threads_option(cmd, &args->threads);
+  add_precision_option(cmd, &args->precision);
   cmd->callback([args, exit_code] {
     Status status = resolve_model_arg(&args->model);
     if (status.ok()) status = run_bench(*args);

@@ -30,6 +30,7 @@ struct ClassifyArgs {
   std::string db;
   std::string model;
   int threads = 0;
+  Precision precision = Precision::kFloat32;
   ImageCliOptions image_options;
 };
 
@@ -57,6 +58,7 @@ int classify_files(const ClassifyArgs& a, const std::vector<std::string>& labels
                    const DecodeOptions& decode) {
   LibraryOptions options;
   options.model = a.model;
+  options.model_options.precision = a.precision;
   options.decode = decode;
   options.download_progress = terminal_progress();
   auto library = Library::open_model(options);
@@ -81,6 +83,7 @@ int classify_index(const ClassifyArgs& a, const std::vector<std::string>& labels
                    const DecodeOptions& decode) {
   LibraryOptions options;
   options.model = a.model;
+  options.model_options.precision = a.precision;
   options.index = VectorIndex::kExact;
   options.decode = decode;
   options.download_progress = terminal_progress();
@@ -133,6 +136,7 @@ void add_classify_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--model", args->model,
                   "Model (files: default clip-vit-base-patch32; --all: the index's model)");
   add_threads_option(cmd, &args->threads);
+  add_precision_option(cmd, &args->precision);
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code] { *exit_code = run_classify(*args); });
 }

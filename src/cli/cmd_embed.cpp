@@ -27,6 +27,7 @@ struct EmbedArgs {
   std::vector<std::string> texts;  // --text: tokenized with the model folder's vocabulary
   bool raw = false;
   int threads = 0;
+  Precision precision = Precision::kFloat32;
 };
 
 struct Embedded {
@@ -132,7 +133,9 @@ Status run_embed(const EmbedArgs& args) {
       inputs.push_back(args.texts[i]);
     }
   }
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model));
+  ModelOptions options;
+  options.precision = args.precision;
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model, options));
   std::vector<Embedded> results;
   for (const auto& path : args.pixels) {
     CLIPSEARCH_RETURN_IF_ERROR(embed_pixels(*model, path, !args.raw, &results));
@@ -180,6 +183,7 @@ void add_embed_command(CLI::App& app, int* exit_code) {
                   "come after --token-ids inputs");
   cmd->add_flag("--raw", args->raw, "Print projected embeddings without L2 normalization");
   add_threads_option(cmd, &args->threads);
+  add_precision_option(cmd, &args->precision);
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code] {
     Status status = resolve_model_arg(&args->model);

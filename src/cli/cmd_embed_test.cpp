@@ -78,6 +78,34 @@ TEST(EmbedCommand, RawOutputMatchesTheReference) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], ref->data[i], 1e-4);
 }
 
+// --precision reaches the model: every reduced precision embeds close to the reference (the
+// bounds are precision_reference_test's business), and f32, the default, is the reference's.
+TEST(EmbedCommand, PrecisionOptionRunsTheModelAtThatPrecision) {
+  const std::string dir = model_dir("open_clip_small");
+  auto ref = npy_read(dir + "/image_raw.npy");
+  ASSERT_TRUE(ref.ok());
+  std::vector<float> f32;
+  for (const char* precision : {"f32", "bf16", "f16", "int8"}) {
+    auto r = run_command({testing::cli_binary(), "embed", "--model", dir, "--pixels",
+                          dir + "/pixels.npy", "--raw", "--precision", precision});
+    ASSERT_EQ(r.exit_code, 0) << precision << ": " << r.err;
+    auto got = json_lines(r.out)[0]["embedding"].get<std::vector<float>>();
+    ASSERT_EQ(got.size(), static_cast<size_t>(ref->shape[1]));
+    double dot = 0, ng = 0, nr = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      dot += static_cast<double>(got[i]) * ref->data[i];
+      ng += static_cast<double>(got[i]) * got[i];
+      nr += static_cast<double>(ref->data[i]) * ref->data[i];
+    }
+    EXPECT_GT(dot / std::sqrt(ng * nr), 0.999) << precision;
+    if (std::string(precision) == "f32") {
+      f32 = got;
+    } else {
+      EXPECT_NE(got, f32) << precision << " ran as f32";
+    }
+  }
+}
+
 void expect_failure(const std::vector<std::string>& args, const std::string& fragment) {
   std::vector<std::string> full = {testing::cli_binary()};
   full.insert(full.end(), args.begin(), args.end());
@@ -94,6 +122,8 @@ TEST(EmbedCommand, ErrorsNameTheProblem) {
   expect_failure({"embed", "--model", dir, "--token-ids", "1,x,3"}, "expected comma-separated");
   expect_failure({"embed", "--model", dir, "--token-ids", "49406,99999"}, "outside the vocabulary");
   expect_failure({"embed", "--model", dir, "--pixels", "/no/such.npy"}, "/no/such.npy");
+  expect_failure({"embed", "--model", dir, "--token-ids", "1", "--precision", "fp8"},
+                 "--precision: precision 'fp8' is not one of f32, bf16, f16, int8");
   const std::string other = model_dir("small_gelu_eps") + "/pixels.npy";  // 64x64 images
   expect_failure({"embed", "--model", dir, "--pixels", other}, "the model expects [3, 32, 32]");
   expect_failure({"embed", "--model", dir, "--pixels", dir + "/config.json"}, "not a .npy file");
@@ -125,9 +155,12 @@ TEST(VersionFlag, ShowsTheSimdLevelAndRefusesAnUnknownCap) {
 
 TEST(BenchCommand, PrintsThroughput) {
   auto r = run_command({testing::cli_binary(), "bench", "--model", model_dir("tiny_quick_gelu"),
-                        "--batch", "2", "--text-batch", "2", "--iters", "2", "--threads", "1"});
+                        "--batch", "2", "--text-batch", "2", "--iters", "2", "--threads", "1",
+                        "--precision", "bf16"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto result = json::parse(r.out);
+  EXPECT_EQ(result["precision"], "bf16");
+  EXPECT_FALSE(result["isa"].get<std::string>().empty());
   EXPECT_GT(result["images_per_s"].get<double>(), 0);
   EXPECT_GT(result["texts_per_s_ctx77"].get<double>(), 0);
   EXPECT_EQ(result["threads"], 1);

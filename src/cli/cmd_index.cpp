@@ -35,6 +35,7 @@ struct IndexArgs {
   std::vector<std::string> excludes;
   int batch_size = 32;
   int threads = 0;
+  Precision precision = Precision::kFloat32;
   bool quiet = false;
   std::string progress = "auto";
   ImageCliOptions image_options;
@@ -43,6 +44,7 @@ struct IndexArgs {
 Result<std::unique_ptr<Library>> open_library(const IndexArgs& args) {
   LibraryOptions options;
   options.model = args.model;
+  options.model_options.precision = args.precision;
   CLIPSEARCH_ASSIGN_OR_RETURN(options.decode, image_decode_options(args.image_options));
   options.download_progress = terminal_progress();
   return Library::open(args.db, options);
@@ -159,7 +161,8 @@ Status run_status(const IndexArgs& args, bool json) {
     if (st.model) {
       out += ", \"model\": " + path_json(st.model->name) + ", \"fingerprint\": \"" +
              st.model->fingerprint + "\", \"embed_dim\": " + std::to_string(st.model->embed_dim) +
-             ", \"pipeline\": \"" + st.model->pipeline + "\"";
+             ", \"pipeline\": \"" + st.model->pipeline + "\", \"precision\": \"" +
+             st.model->precision + "\"";
     }
     out += ", \"roots\": [";
     for (size_t i = 0; i < st.folders.size(); ++i) {
@@ -176,7 +179,7 @@ Status run_status(const IndexArgs& args, bool json) {
     out += "model:      " +
            (st.model ? path_json(st.model->name) + " (" + std::to_string(st.model->embed_dim) +
                            " dimensions, " + st.model->fingerprint.substr(0, 16) + ", " +
-                           st.model->pipeline + ")"
+                           st.model->pipeline + ", precision " + st.model->precision + ")"
                      : std::string("none")) +
            "\n";
     out += "images:     " + std::to_string(st.images) + "\n";
@@ -211,6 +214,7 @@ void add_indexing_options(CLI::App* cmd, IndexArgs* args) {
                   "stderr, summary as JSON on stdout) or none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "json", "none"}));
   add_threads_option(cmd, &args->threads);
+  add_precision_option(cmd, &args->precision);
   add_image_options(cmd, &args->image_options);
 }
 
@@ -241,7 +245,8 @@ void add_index_commands(CLI::App& app, int* exit_code) {
       "Re-embed every root of the catalog with another model into a fresh catalog, which "
       "replaces the old one when complete (or goes to --output)");
   add_common(reindex, re.get());
-  reindex->add_option("--model", re->model, "The new model folder")->required();
+  reindex->add_option("--model", re->model,
+                      "The new model folder (default: the catalog's, for a change of --precision)");
   reindex->add_option("--output", re->output, "Write the new catalog here instead");
   add_indexing_options(reindex, re.get());
   reindex->callback([re, exit_code] {

@@ -1,7 +1,7 @@
 // End to end: `clipsearch index`, `status` and `reindex` on a random-weight model. Stored
 // embeddings equal `clipsearch embed --image` of the same file; exit codes; paths that are not
-// UTF-8 printed by the path_json rule; another model refused; a second indexer refused; a full
-// disk reported without damage.
+// UTF-8 printed by the path_json rule; another model or precision refused; a second indexer
+// refused; a full disk reported without damage.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -171,6 +171,46 @@ TEST_F(IndexCli, AnotherModelIsRefusedAndReindexSwitches) {
   EXPECT_EQ(s["images"], 2);
   EXPECT_FALSE(fs::exists(db_ + ".reindex"));
   EXPECT_EQ(cli({"index", "--db", db_}).exit_code, 0);  // the new model is the catalog's now
+}
+
+// A catalog records the precision it was embedded at: another precision is refused (indexing and
+// searching), naming both; `reindex --precision` converts it with its own model.
+TEST_F(IndexCli, AnotherPrecisionIsRefusedAndReindexConverts) {
+  const std::string picture = put("a.png", testing::make_image(20, 20, 1));
+  put("b.png", testing::make_image(24, 20, 2));
+  ASSERT_EQ(cli({"index", lib_, "--db", db_, "--model", model(), "--quiet"}).exit_code, 0);
+  auto r = cli({"status", "--db", db_, "--json"});
+  EXPECT_EQ(json::parse(r.out)["precision"], "f32");
+  const std::string fingerprint = json::parse(r.out)["fingerprint"];
+
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"index", "--db", db_, "--precision", "int8"},
+        std::vector<std::string>{"search", "--db", db_, "--precision", "int8", "--image",
+                                 picture}}) {
+    r = cli(args);
+    EXPECT_EQ(r.exit_code, 1) << args[0];
+    EXPECT_NE(r.err.find("embedded at precision f32, not int8"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--precision f32"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("clipsearch reindex --precision int8"), std::string::npos) << r.err;
+  }
+
+  r = cli({"reindex", "--db", db_, "--precision", "int8", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli({"status", "--db", db_, "--json"});
+  json s = json::parse(r.out);
+  EXPECT_EQ(s["precision"], "int8");
+  EXPECT_EQ(s["fingerprint"], fingerprint);  // the same model
+  EXPECT_EQ(s["images"], 2);
+  r = cli({"status", "--db", db_});
+  EXPECT_NE(r.out.find("precision int8"), std::string::npos) << r.out;
+
+  r = cli({"search", "--db", db_, "--image", picture});  // f32 by default: refused now
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("embedded at precision int8, not f32"), std::string::npos) << r.err;
+  r = cli({"search", "--db", db_, "--precision", "int8", "--image", picture, "--all", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("a.png"), std::string::npos) << r.out;
+  EXPECT_EQ(cli({"index", "--db", db_, "--precision", "int8", "--quiet"}).exit_code, 0);
 }
 
 TEST_F(IndexCli, ASecondIndexerIsRefused) {

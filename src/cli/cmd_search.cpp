@@ -55,6 +55,7 @@ struct SearchArgs {
   std::string model;
   std::string index = "auto";
   int threads = 0;
+  Precision precision = Precision::kFloat32;
   ImageCliOptions image_options;
 };
 
@@ -203,6 +204,7 @@ int run_search(const SearchArgs& a) {
   apply_threads(a.threads);
   LibraryOptions options;
   options.model = a.model;
+  options.model_options.precision = a.precision;
   options.index = a.index == "exact"  ? VectorIndex::kExact
                   : a.index == "hnsw" ? VectorIndex::kHnsw
                                       : VectorIndex::kAuto;
@@ -278,6 +280,7 @@ void add_search_command(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "exact", "hnsw"}));
   add_threads_option(cmd, &args->threads);
+  add_precision_option(cmd, &args->precision);
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code, color, color_weight] {
     if (color->count()) args->color.color = args->color_text;

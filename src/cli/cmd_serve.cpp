@@ -40,6 +40,7 @@ struct ServeArgs {
   double max_wait_ms = 5;
   int max_queue = 256;
   int threads = 0;
+  Precision precision = Precision::kFloat32;
   ServeRedisArgs redis;
 };
 
@@ -85,6 +86,7 @@ int run_serve(const ServeArgs& a) {
   server::Metrics metrics;
   LibraryOptions library_options;
   library_options.model = a.model;
+  library_options.model_options.precision = a.precision;
   QueryBatching batching;
   batching.max_batch = static_cast<size_t>(a.max_batch);
   batching.max_wait = std::chrono::microseconds(static_cast<int64_t>(a.max_wait_ms * 1000));
@@ -94,7 +96,12 @@ int run_serve(const ServeArgs& a) {
   service_options.thumbnail_dir =
       a.thumbnail_dir.empty() ? status->catalog + ".thumbnails" : a.thumbnail_dir;
   if (!a.redis.url.empty()) {
-    auto shared = open_redis_cache(a.redis, status->model->fingerprint, &metrics);
+    // Text embeddings differ with the precision: a reduced one names its keys apart (f32 keeps
+    // the keys it had before precisions existed).
+    const std::string& precision = status->model->precision;
+    auto shared = open_redis_cache(
+        a.redis, status->model->fingerprint + (precision == "f32" ? "" : "-" + precision),
+        &metrics);
     if (!shared.ok()) return report_error(shared.status());
     library_options.shared_text_cache = *shared;
     service_options.shared_answers = *shared;
@@ -179,6 +186,7 @@ void add_serve_command(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 60000));
   add_threads_option(cmd, &args->threads);
+  add_precision_option(cmd, &args->precision);
   cmd->callback([args, exit_code] { *exit_code = run_serve(*args); });
 }
 

@@ -22,6 +22,7 @@ struct SimilarityArgs {
   std::string model;
   bool json = false;
   int threads = 0;
+  Precision precision = Precision::kFloat32;
   ImageCliOptions image_options;
 };
 
@@ -50,6 +51,7 @@ int run_similarity(const SimilarityArgs& a) {
   if (!decode.ok()) return report_error(decode.status());
   LibraryOptions options;
   options.model = a.model;
+  options.model_options.precision = a.precision;
   options.decode = *decode;
   options.download_progress = terminal_progress();
   auto library = Library::open_model(options);
@@ -79,6 +81,7 @@ void add_similarity_command(CLI::App& app, int* exit_code) {
   add_model_option(cmd, &args->model, "model, vocabulary and preprocessing");
   cmd->add_flag("--json", args->json, "One JSON object per image");
   add_threads_option(cmd, &args->threads);
+  add_precision_option(cmd, &args->precision);
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code] { *exit_code = run_similarity(*args); });
 }

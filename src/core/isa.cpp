@@ -12,11 +12,15 @@ Isa detect() {
   // libgcc's checks include the OS side (XCR0: the AVX and AVX-512 register state enabled), so a
   // hypervisor that hides the state also hides the level.
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+  // F16C (half conversions) came before AVX2 on every vendor's cores; checked all the same, so a
+  // hypervisor that masks it cannot crash the half-precision kernels.
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("f16c");
+  if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
     return Isa::kAvx512;
   }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+  if (avx2) return Isa::kAvx2;
   return Isa::kScalar;
 }
 

@@ -3,7 +3,7 @@
 // the operating system support.
 //
 //   kScalar  plain C++ for the baseline x86-64 (SSE2): every machine
-//   kAvx2    AVX2 + FMA (Haswell, Zen 1 and later)
+//   kAvx2    AVX2 + FMA + F16C (Haswell, Zen 1 and later)
 //   kAvx512  AVX-512 F/BW/DQ/VL (Skylake-X, Ice Lake, Sapphire/Emerald Rapids, Zen 4 and later)
 //
 // The environment variable CLIPSEARCH_ISA=scalar|avx2|avx512 caps the level (a cap above what

@@ -9,3 +9,8 @@
 #define CLIPSEARCH_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define CLIPSEARCH_TARGET_AVX512 \
   __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+// The same levels with F16C (half <-> float conversions), which every AVX2 CPU has and
+// isa_supported() checks for kAvx2; kept apart so only the kernels that convert halves use it.
+#define CLIPSEARCH_TARGET_AVX2_F16C __attribute__((target("avx2,fma,f16c")))
+#define CLIPSEARCH_TARGET_AVX512_F16C \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))

@@ -238,8 +238,10 @@ Result<std::optional<ModelIdentity>> Catalog::model() {
   m.fingerprint = *fingerprint;
   CLIPSEARCH_ASSIGN_OR_RETURN(auto name, get_meta("model_name"));
   CLIPSEARCH_ASSIGN_OR_RETURN(auto pipeline, get_meta("pipeline"));
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto precision, get_meta("precision"));
   m.name = name.value_or("");
   m.pipeline = pipeline.value_or("");
+  m.precision = precision.value_or("f32");  // made before precisions were recorded
   if (embed_dim_ == 0) {
     // Bound by another connection since this one was opened (a reader opened on a new catalog):
     // the dimension never changes once stored, so it is read once.
@@ -263,6 +265,13 @@ Status Catalog::check_model(const ModelIdentity& model) {
         "reindex --model " +
         model.name + " --db " + path_ + "`, or give another catalog with --db");
   }
+  if (stored->precision != model.precision) {
+    return Status::invalid_argument(path_ + ": this catalog was embedded at precision " +
+                                    stored->precision + ", not " + model.precision +
+                                    "; give --precision " + stored->precision +
+                                    ", or convert it with `clipsearch reindex --precision " +
+                                    model.precision + " --db " + path_ + "`");
+  }
   return Status();
 }
 
@@ -282,6 +291,7 @@ Status Catalog::bind_model(const ModelIdentity& model) {
   if (st.ok()) st = set_meta("model_fingerprint", model.fingerprint);
   if (st.ok()) st = set_meta("embed_dim", std::to_string(model.embed_dim));
   if (st.ok()) st = set_meta("pipeline", model.pipeline);
+  if (st.ok()) st = set_meta("precision", model.precision);
   if (!st.ok()) {
     static_cast<void>(exec("ROLLBACK"));
     return st;

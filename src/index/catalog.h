@@ -39,6 +39,9 @@ struct ModelIdentity {
   std::string fingerprint;  // hex digest, see indexer/model_identity.h
   int64_t embed_dim = 0;
   std::string pipeline;  // decoding options that change pixels ("decode=exact exif=apply")
+  // The precision the model ran at (clipsearch/model.h's precision_name): the same model at
+  // another precision gives other embeddings. Catalogs made before it was recorded are "f32".
+  std::string precision = "f32";
 };
 
 enum class ImageStatus { kOk = 0, kError = 1 };
@@ -121,7 +124,7 @@ class Catalog {
   // through another connection after this one opened is seen (its dimension included).
   Result<std::optional<ModelIdentity>> model();
   // Stores the model of a catalog that has none; a catalog that has one must match it (same
-  // fingerprint), otherwise the error names both models and says how to re-embed.
+  // fingerprint and precision), otherwise the error names both and says how to re-embed.
   Status bind_model(const ModelIdentity& model);
   // Checks without storing: for readers (search) that only need text embeddings to agree.
   Status check_model(const ModelIdentity& model);

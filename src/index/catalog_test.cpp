@@ -235,6 +235,37 @@ TEST(Catalog, AnotherModelIsAClearError) {
   EXPECT_EQ((*c)->bind_model(other_pipeline).code(), StatusCode::kInvalidArgument);
 }
 
+// The precision is stored with the model and checked like its fingerprint; a catalog made before
+// precisions were recorded (no `precision` key) is f32.
+TEST(Catalog, AnotherPrecisionIsAClearError) {
+  testing::TempDir tmp;
+  const std::string db = tmp.file("index.db");
+  {
+    auto c = Catalog::open(db, Catalog::Mode::kReadWrite);
+    ASSERT_TRUE(c.ok());
+    ModelIdentity int8 = test_model();
+    int8.precision = "int8";
+    ASSERT_TRUE((*c)->bind_model(int8).ok());
+    EXPECT_EQ((*c)->model()->value().precision, "int8");
+    EXPECT_TRUE((*c)->check_model(int8).ok());
+    Status st = (*c)->check_model(test_model());
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("embedded at precision int8, not f32"), std::string::npos)
+        << st.message();
+    EXPECT_NE(st.message().find("reindex --precision f32"), std::string::npos) << st.message();
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(raw, "DELETE FROM meta WHERE key = 'precision'", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(raw);
+  auto c = Catalog::open(db, Catalog::Mode::kReadOnly);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->model()->value().precision, "f32");
+  EXPECT_TRUE((*c)->check_model(test_model()).ok());
+}
+
 // A reader opened on a catalog with no model yet (a Library opened before the first index
 // finished) sees the model and reads its embeddings once another connection stored them.
 TEST(Catalog, AReaderSeesAModelBoundAfterItOpened) {

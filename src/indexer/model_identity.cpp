@@ -122,6 +122,7 @@ Result<ModelIdentity> model_identity(const Model& model, const std::string& name
   id.fingerprint = hex(h.finish());
   id.embed_dim = dim;
   id.pipeline = pipeline_description(decode);
+  id.precision = info.precision;
   return id;
 }
 

@@ -1,5 +1,7 @@
-// The identity a catalog stores for its model (see Catalog::bind_model): a name for messages and
-// a fingerprint that changes when anything that shapes an embedding changes.
+// The identity a catalog stores for its model (see Catalog::bind_model): a name for messages, a
+// fingerprint that changes when anything in the model's files that shapes an embedding changes,
+// and the precision it runs at (kept apart from the fingerprint so a message can name both
+// precisions of one model).
 //
 // The fingerprint is SHA-256 over: the model's config file, the preprocessing config file
 // (preprocessor_config.json or open_clip_config.json), the embedding size, and for each weights

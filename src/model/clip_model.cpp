@@ -1,6 +1,7 @@
 // The public Model facade: configuration + weights + workspace, one encode at a time.
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include "clipsearch/model.h"
 #include "clipsearch/threads.h"
@@ -18,6 +19,22 @@ namespace {
 // enough rows to run at full speed.
 constexpr int64_t kRowsPerChunk = 2048;
 constexpr int64_t kTextsPerChunk = 256;
+
+// The type the linear layers' weights are kept in at `precision`; nullopt for a value that is
+// not a Precision (a cast integer).
+std::optional<WeightType> weight_type(Precision precision) {
+  switch (precision) {
+    case Precision::kFloat32:
+      return WeightType::kF32;
+    case Precision::kBFloat16:
+      return WeightType::kBF16;
+    case Precision::kFloat16:
+      return WeightType::kF16;
+    case Precision::kInt8:
+      return WeightType::kInt8;
+  }
+  return std::nullopt;
+}
 
 ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeights& w) {
   ModelInfo info;
@@ -55,8 +72,11 @@ Model::~Model() = default;
 
 Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
                                            const ModelOptions& options) {
-  if (options.precision != Precision::kFloat32) {
-    return Status::unsupported(model_dir + ": this build runs models in float32 only");
+  const std::optional<WeightType> type = weight_type(options.precision);
+  if (!type) {
+    return Status::unsupported(model_dir + ": precision " +
+                               std::to_string(static_cast<int>(options.precision)) +
+                               " is not one this build runs (f32, bf16, f16, int8)");
   }
   if (options.device != Device::kCpu) {
     return Status::unsupported(model_dir + ": this build runs models on the CPU only");
@@ -70,7 +90,9 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
   auto impl = std::make_unique<Impl>();
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->config, load_clip_config(model_dir));
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->weights, load_clip_weights(impl->config));
+  convert_clip_weights(&impl->weights, *type);
   impl->info = make_info(model_dir, impl->config, impl->weights);
+  impl->info.precision = precision_name(options.precision);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 

@@ -7,6 +7,7 @@
 #include "core/thread_pool.h"
 #include "tensor/gemm.h"
 #include "tensor/ops.h"
+#include "tensor/weight_linear.h"
 
 namespace clipsearch {
 namespace {
@@ -27,13 +28,10 @@ void qkv_projection(const EncoderLayerWeights& l, int64_t rows, int64_t width, c
         }
       },
       16);
-  if (l.qkv_fused) {
-    linear(rows, 3 * width, width, x, width, l.q_weight, WeightLayout::kOutIn, 1.0f, qkv, ld);
-  } else {
-    linear(rows, width, width, x, width, l.q_weight, WeightLayout::kOutIn, 1.0f, qkv, ld);
-    linear(rows, width, width, x, width, l.k_weight, WeightLayout::kOutIn, 1.0f, qkv + width, ld);
-    linear(rows, width, width, x, width, l.v_weight, WeightLayout::kOutIn, 1.0f, qkv + 2 * width,
-           ld);
+  linear(rows, x, width, l.q_weight, 1.0f, qkv, ld);  // [3 * width, width] when fused
+  if (!l.qkv_fused) {
+    linear(rows, x, width, l.k_weight, 1.0f, qkv + width, ld);
+    linear(rows, x, width, l.v_weight, 1.0f, qkv + 2 * width, ld);
   }
 }
 
@@ -113,9 +111,9 @@ void attention_pooled(const TransformerConfig& c, const PackedSequences& seqs, b
 void mlp(const TransformerConfig& c, const EncoderLayerWeights& l, int64_t rows, const float* x,
          float* hidden, float* out) {
   const int64_t w = c.width, m = c.mlp_width;
-  linear(rows, m, w, x, w, l.fc1.weight, l.fc1.layout, 0.0f, hidden, m);
+  linear(rows, x, w, l.fc1.weight, 0.0f, hidden, m);
   bias_activation(hidden, rows, m, m, l.fc1.bias, c.activation);
-  linear(rows, w, m, hidden, m, l.fc2.weight, l.fc2.layout, 0.0f, out, w);
+  linear(rows, hidden, m, l.fc2.weight, 0.0f, out, w);
 }
 
 // One pre-norm layer over every row of the residual stream h [rows, width].
@@ -138,7 +136,7 @@ void encoder_layer(const TransformerConfig& c, const EncoderLayerWeights& l,
   layer_norm(h, rows, w, w, l.ln1.gamma, l.ln1.beta, c.layer_norm_eps, normed, w);
   qkv_projection(l, rows, w, normed, qkv);
   attention(c, seqs, causal, qkv, context, ws.scores);
-  linear(rows, w, w, context, w, l.out.weight, l.out.layout, 0.0f, branch, w);
+  linear(rows, context, w, l.out.weight, 0.0f, branch, w);
   add_residual(h, rows, w, w, branch, w, l.out.bias);
 
   // h = h + mlp(layer_norm2(h))
@@ -169,7 +167,7 @@ void encoder_layer_pooled(const TransformerConfig& c, const EncoderLayerWeights&
   layer_norm(h, rows, w, w, l.ln1.gamma, l.ln1.beta, c.layer_norm_eps, normed, w);
   qkv_projection(l, rows, w, normed, qkv);
   attention_pooled(c, seqs, causal, pooled_rows, qkv, context, ws.scores);
-  linear(count, w, w, context, w, l.out.weight, l.out.layout, 0.0f, branch, w);
+  linear(count, context, w, l.out.weight, 0.0f, branch, w);
   add_residual(pooled, count, w, w, branch, w, l.out.bias);
 
   // pooled = pooled + mlp(layer_norm2(pooled))

@@ -56,6 +56,22 @@ TEST_F(ModelErrors, ValidCopyLoads) {
   EXPECT_EQ((*model)->info().context_length, 77);
 }
 
+TEST_F(ModelErrors, UnknownPrecisionOrDevice) {
+  ModelOptions options;
+  options.precision = static_cast<Precision>(7);
+  auto model = Model::load(dir_.path().string(), options);
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(model.status().message().find("precision 7 is not one this build runs"),
+            std::string::npos)
+      << model.status().message();
+  options = {};
+  options.device = static_cast<Device>(3);
+  model = Model::load(dir_.path().string(), options);
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), StatusCode::kUnsupported);
+}
+
 TEST_F(ModelErrors, TruncatedWeights) {
   fs::resize_file(dir_.file("model.safetensors"),
                   fs::file_size(dir_.file("model.safetensors")) / 2);

@@ -145,6 +145,31 @@ TEST(WeightStore, ConvertsHalfPrecisionAndChecksShapes) {
   EXPECT_NE(missing.status().message().find("tensor nope is missing"), std::string::npos);
 }
 
+// release(): a float32 copy made for a half tensor is freed; a tensor used in place (its pages
+// leave resident memory) and an unknown pointer are accepted.
+TEST(WeightStore, ReleaseFreesCopiesAndAcceptsMappedTensors) {
+  testing::TempDir dir;
+  std::string f16 = {0x00, 0x3c, 0x00, static_cast<char>(0xc0)};
+  std::string f32(8, '\0');
+  testing::write_file(dir.file("w.safetensors"),
+                      safetensors_bytes({{"h", {"F16", {2}, f16}}, {"f", {"F32", {2}, f32}}}));
+  auto store = WeightStore::open(dir.file("w.safetensors"));
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto h = (*store)->f32("h", {2});
+  auto f = (*store)->f32("f", {2});
+  ASSERT_TRUE(h.ok() && f.ok());
+  EXPECT_EQ((*store)->converted_bytes(), 8u);
+  (*store)->release(*h);
+  EXPECT_EQ((*store)->converted_bytes(), 0u);
+  (*store)->release(*f);
+  (*store)->release(*h);  // twice: ignored
+  float other = 0;
+  (*store)->release(&other);
+  auto again = (*store)->f32("h", {2});  // a new copy on demand
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((**again), 1.0f);
+}
+
 TEST(WeightStore, ShardedIndex) {
   testing::TempDir dir;
   testing::write_file(dir.file("a.safetensors"),

@@ -2,8 +2,8 @@
 
 #include "core/thread_pool.h"
 #include "model/towers.h"
-#include "tensor/gemm.h"
 #include "tensor/ops.h"
+#include "tensor/weight_linear.h"
 
 namespace clipsearch {
 
@@ -47,8 +47,7 @@ void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
     layer_norm(hidden + (seqs.offsets[s + 1] - 1) * width, 1, width, width, w.final_ln.gamma,
                w.final_ln.beta, c.layer_norm_eps, ws.pooled.data() + s * width, width);
   }
-  linear(count, proj_dim, width, ws.pooled.data(), width, w.projection.weight, w.projection.layout,
-         0.0f, out, proj_dim);
+  linear(count, ws.pooled.data(), width, w.projection.weight, 0.0f, out, proj_dim);
 }
 
 }  // namespace clipsearch

@@ -2,8 +2,8 @@
 
 #include "core/thread_pool.h"
 #include "model/towers.h"
-#include "tensor/gemm.h"
 #include "tensor/ops.h"
+#include "tensor/weight_linear.h"
 
 namespace clipsearch {
 namespace {
@@ -58,9 +58,9 @@ void vision_forward(const VisionConfig& c, const VisionWeights& w, int64_t proj_
     const float* x = ws.patches.data() + n * patches * cols;
     float* y = hidden + (n * tokens + 1) * width;
     if (threaded) {
-      linear(patches, width, cols, x, cols, w.patch_weight, WeightLayout::kOutIn, 1.0f, y, width);
+      linear(patches, x, cols, w.patch_weight, 1.0f, y, width);
     } else {
-      gemm_single(patches, width, cols, 1.0f, x, cols, w.patch_weight, cols, true, 1.0f, y, width);
+      linear_single(patches, x, cols, w.patch_weight, 1.0f, y, width);
     }
   };
   if (count >= num_threads()) {
@@ -80,8 +80,7 @@ void vision_forward(const VisionConfig& c, const VisionWeights& w, int64_t proj_
   // Class token of each image -> post layer norm -> projection.
   layer_norm(hidden, count, width, tokens * width, w.post_ln.gamma, w.post_ln.beta,
              c.layer_norm_eps, ws.pooled.data(), width);
-  linear(count, proj_dim, width, ws.pooled.data(), width, w.projection.weight, w.projection.layout,
-         0.0f, out, proj_dim);
+  linear(count, ws.pooled.data(), width, w.projection.weight, 0.0f, out, proj_dim);
 }
 
 }  // namespace clipsearch

@@ -105,7 +105,9 @@ Result<const float*> WeightStore::f32(const std::string& name, const std::vector
   }
   const size_t count = view.nbytes / dtype_size(view.dtype);
   if (view.dtype == DType::kF32 && reinterpret_cast<uintptr_t>(view.data) % alignof(float) == 0) {
-    return reinterpret_cast<const float*>(view.data);
+    const auto* data = reinterpret_cast<const float*>(view.data);
+    in_place_.emplace(data, name);
+    return data;
   }
   std::vector<float> out(count);
   switch (view.dtype) {
@@ -128,7 +130,25 @@ Result<const float*> WeightStore::f32(const std::string& name, const std::vector
     found.torch->release(view);  // the float32 copy is what will be read from now on
   converted_bytes_ += out.size() * sizeof(float);
   converted_.push_back(std::move(out));
+  copies_.emplace(converted_.back().data(), converted_.size() - 1);
   return static_cast<const float*>(converted_.back().data());
+}
+
+void WeightStore::release(const float* data) {
+  if (auto copy = copies_.find(data); copy != copies_.end()) {
+    std::vector<float>& buffer = converted_[copy->second];
+    converted_bytes_ -= buffer.size() * sizeof(float);
+    std::vector<float>().swap(buffer);
+    copies_.erase(copy);
+    return;
+  }
+  auto mapped = in_place_.find(data);
+  if (mapped == in_place_.end()) return;
+  if (Result<Located> found = locate(mapped->second); found.ok()) {
+    if (found->file != nullptr) found->file->release(*found->view);
+    if (found->torch != nullptr) found->torch->release(*found->view);
+  }
+  in_place_.erase(mapped);
 }
 
 }  // namespace clipsearch

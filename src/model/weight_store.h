@@ -33,8 +33,12 @@ class WeightStore {
   Result<std::vector<int64_t>> shape(const std::string& name) const;
   // What a lookup error should name: the index or the single file.
   const std::string& path() const { return path_; }
-  // Bytes of float32 copies made for F16/BF16/unaligned tensors.
+  // Bytes of float32 copies made for F16/BF16/unaligned tensors (and not released).
   size_t converted_bytes() const { return converted_bytes_; }
+  // The tensor f32() returned at `data` will not be read again (the model converted it to a
+  // reduced precision): a float32 copy is freed, mapped pages leave this process's resident
+  // memory. `data` must not be read afterwards; unknown pointers are ignored.
+  void release(const float* data);
 
  private:
   struct Located {
@@ -51,6 +55,10 @@ class WeightStore {
   std::map<std::string, std::string> names_;  // tensor -> file, to refuse duplicates
   std::deque<std::vector<float>> converted_;
   size_t converted_bytes_ = 0;
+  // What f32() handed out, by pointer: the tensor's name (mapped in place) or the copy's index
+  // in converted_, for release().
+  std::map<const float*, std::string> in_place_;
+  std::map<const float*, size_t> copies_;
 };
 
 }  // namespace clipsearch

@@ -150,7 +150,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(
         os.environ.get("CLIPSEARCH_REFERENCE_DIR", "build/reference"), "clip_models"))
     parser.add_argument("--no-full-size", action="store_true",
-                        help="skip the full-size ViT-B/32 model (about 600 MB)")
+                        help="skip the full-size ViT-B/32 and B/16 models (about 600 MB each)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -195,6 +195,11 @@ def main():
         entries += hf_model("vit_b32_full", args.out, rng, vision=dict(hidden_act="quick_gelu"),
                             text=dict(hidden_act="quick_gelu"), projection_dim=512,
                             variants=("f16",))
+        # ViT-B/16 (197 tokens per image): the reduced precisions' other benchmark shape
+        # (src/model/precision_reference_test.cpp).
+        entries += hf_model("vit_b16_full", args.out, rng,
+                            vision=dict(hidden_act="quick_gelu", patch_size=16),
+                            text=dict(hidden_act="quick_gelu"), projection_dim=512)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(entries, f, indent=2)
     print(f"wrote {len(entries)} reference models to {args.out}")

@@ -1,0 +1,34 @@
+// The names of the public Precision values.
+#include "clipsearch/model.h"
+
+namespace clipsearch {
+
+namespace {
+constexpr Precision kAll[] = {Precision::kFloat32, Precision::kBFloat16, Precision::kFloat16,
+                              Precision::kInt8};
+}  // namespace
+
+const char* precision_name(Precision precision) {
+  switch (precision) {
+    case Precision::kFloat32:
+      return "f32";
+    case Precision::kBFloat16:
+      return "bf16";
+    case Precision::kFloat16:
+      return "f16";
+    case Precision::kInt8:
+      return "int8";
+  }
+  return "f32";
+}
+
+Result<Precision> precision_parse(std::string_view name) {
+  std::string names;
+  for (Precision p : kAll) {
+    if (name == precision_name(p)) return p;
+    names += std::string(names.empty() ? "" : ", ") + precision_name(p);
+  }
+  return Status::invalid_argument("precision '" + std::string(name) + "' is not one of " + names);
+}
+
+}  // namespace clipsearch

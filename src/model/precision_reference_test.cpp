@@ -1,0 +1,159 @@
+// Reduced precisions against the reference: every float32 model that
+// tests/reference/make_clip_models.py built (the full-size ViT-B/32 and B/16 among them) loaded
+// at bf16, f16 and int8, and the cosine of each image and text embedding to the reference's
+// float32 embedding printed and bounded, for every model (the small ones cover the layouts and
+// odd shapes; the full-size ones are what the bounds are about).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "clipsearch/model.h"
+#include "core/npy.h"
+#include "testing/test_util.h"
+
+namespace clipsearch {
+namespace {
+
+struct Case {
+  std::string name, dir;
+};
+
+std::vector<Case> float32_models() {
+  std::vector<Case> cases;
+  std::ifstream in(testing::reference_dir() + "/clip_models/manifest.json");
+  if (!in) return cases;
+  for (const auto& e : nlohmann::json::parse(in)) {
+    if (e["dtype"] != "f32") continue;
+    cases.push_back({e["name"], e["dir"]});
+  }
+  return cases;
+}
+
+// The least cosines each precision must reach, for every image and text of every model: to the
+// reference's float32 embedding, and centered (row_cosines). Measured on the random-weight
+// models, least of all images and texts (docs/ARCHITECTURE.md, "Precisions"):
+//            cosine     centered (ViT-B/32 image, B/16 image, texts)
+//   f16      0.9999998  0.999995, 0.99998, 0.99999
+//   bf16     0.999993   0.99969,  0.99884, 0.99992
+//   int8     0.99988    0.9932,   0.9745,  0.9981
+// The centered figure of images falls with the share of the embedding that tells random images
+// apart (6% of its norm on B/32, 3% on B/16, whose class token averages 196 patches): the
+// quantization error is a share of the whole embedding. Published checkpoints spread pictures
+// far wider, so these bounds are the random models' floor, not a promise about real ones.
+struct Bounds {
+  double cosine, centered;
+};
+
+Bounds bounds(Precision p) {
+  switch (p) {
+    case Precision::kFloat16:
+      return {0.99999, 0.9999};
+    case Precision::kBFloat16:
+      return {0.99995, 0.998};
+    case Precision::kInt8:
+      return {0.9995, 0.95};
+    case Precision::kFloat32:
+      break;
+  }
+  return {0.99999, 0.99999};
+}
+
+// Cosines of each row of `got` to the same row of `ref` [rows, dim]. centered: both less the
+// mean of the reference's rows first. Random-weight models give every input nearly the same
+// embedding (three random images of ViT-B/32 are at cosine ~0.994 to each other: the class
+// embedding, biases and norms dominate), so the plain cosine mostly measures that shared part;
+// the centered one measures what tells inputs apart, which is what search ranks by.
+std::vector<double> row_cosines(const std::vector<float>& got, const NpyArray& ref, bool centered) {
+  const int64_t rows = ref.shape[0], dim = ref.shape[1];
+  std::vector<double> mean(static_cast<size_t>(dim), 0.0);
+  for (int64_t r = 0; r < rows && centered; ++r) {
+    for (int64_t i = 0; i < dim; ++i) {
+      mean[static_cast<size_t>(i)] += ref.data[static_cast<size_t>(r * dim + i)] / rows;
+    }
+  }
+  std::vector<double> out;
+  for (int64_t r = 0; r < rows; ++r) {
+    double dot = 0, ng = 0, nr = 0;
+    for (int64_t i = 0; i < dim; ++i) {
+      const double g = got[static_cast<size_t>(r * dim + i)] - mean[static_cast<size_t>(i)];
+      const double f = ref.data[static_cast<size_t>(r * dim + i)] - mean[static_cast<size_t>(i)];
+      dot += g * f;
+      ng += g * g;
+      nr += f * f;
+    }
+    out.push_back(dot / std::sqrt(ng * nr));
+  }
+  return out;
+}
+
+void report_and_check(const Case& c, Precision p, const char* tower,
+                      const std::vector<double>& cosines, const std::vector<double>& centered) {
+  double least = 1, sum = 0;
+  for (double v : cosines) {
+    least = std::min(least, v);
+    sum += v;
+  }
+  double least_centered = 1;
+  for (double v : centered) least_centered = std::min(least_centered, v);
+  std::printf("precision %-4s %-20s %-5s cosine min %.7f mean %.7f, centered min %.7f (%zu rows)\n",
+              precision_name(p), c.name.c_str(), tower, least,
+              sum / static_cast<double>(cosines.size()), least_centered, cosines.size());
+  for (size_t i = 0; i < cosines.size(); ++i) {
+    const std::string what =
+        c.name + " " + precision_name(p) + " " + tower + " row " + std::to_string(i);
+    EXPECT_GE(cosines[i], bounds(p).cosine) << what;
+    EXPECT_GE(centered[i], bounds(p).centered) << what << " centered";
+  }
+}
+
+class PrecisionReference : public ::testing::TestWithParam<Case> {};
+
+TEST_P(PrecisionReference, EmbeddingsStayCloseToTheReference) {
+  const Case& c = GetParam();
+  auto pixels = npy_read(c.dir + "/pixels.npy");
+  auto image_ref = npy_read(c.dir + "/image_raw.npy");
+  auto text_ref = npy_read(c.dir + "/text_raw.npy");
+  ASSERT_TRUE(pixels.ok() && image_ref.ok() && text_ref.ok());
+  std::ifstream in(c.dir + "/token_ids.json");
+  const auto texts = nlohmann::json::parse(in).get<std::vector<std::vector<int32_t>>>();
+  for (Precision p : {Precision::kBFloat16, Precision::kFloat16, Precision::kInt8}) {
+    ModelOptions options;
+    options.precision = p;
+    auto model = Model::load(c.dir, options);
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    EXPECT_EQ((*model)->info().precision, precision_name(p));
+    const int64_t dim = (*model)->info().embed_dim, images = pixels->shape[0];
+    std::vector<float> image_out(static_cast<size_t>(images * dim));
+    ASSERT_TRUE((*model)->encode_images(pixels->data.data(), images, image_out.data(), false).ok());
+    report_and_check(c, p, "image", row_cosines(image_out, *image_ref, false),
+                     row_cosines(image_out, *image_ref, true));
+    std::vector<float> text_out(texts.size() * static_cast<size_t>(dim));
+    ASSERT_TRUE((*model)->encode_texts(texts, text_out.data(), false).ok());
+    report_and_check(c, p, "text", row_cosines(text_out, *text_ref, false),
+                     row_cosines(text_out, *text_ref, true));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, PrecisionReference, ::testing::ValuesIn(float32_models()),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return info.param.name;
+                         });
+
+TEST(Precision, NamesParseBack) {
+  for (Precision p :
+       {Precision::kFloat32, Precision::kBFloat16, Precision::kFloat16, Precision::kInt8}) {
+    auto parsed = precision_parse(precision_name(p));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, p);
+  }
+  auto bad = precision_parse("fp8");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), "precision 'fp8' is not one of f32, bf16, f16, int8");
+}
+
+}  // namespace
+}  // namespace clipsearch

@@ -1,0 +1,24 @@
+// The products of the forward pass with a layer's weights, whatever their precision:
+//   y[m, out] = beta * y[m, out] + x[m, in] . W^T
+// A float32 WeightMatrix goes to linear() in gemm.h unchanged (the same calls, bit for bit, as
+// before reduced precisions existed). BF16, F16 and int8 matrices are multiplied panel by panel
+// (weight_kernels.h): each panel of the weight converted to float32 in a buffer that fits the
+// cache, then the float32 kernels on it, so the activations, the accumulation and every other
+// step of the forward pass stay float32.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/weight_matrix.h"
+
+namespace clipsearch {
+
+// On the thread pool: output columns split across threads (each converts only its panels).
+void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta, float* y,
+            int64_t ldy);
+
+// On the calling thread (for callers that already run one task per thread).
+void linear_single(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta,
+                   float* y, int64_t ldy);
+
+}  // namespace clipsearch

@@ -1,0 +1,133 @@
+#include "tensor/weight_matrix.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "core/thread_pool.h"
+#include "tensor/half.h"
+
+namespace clipsearch {
+namespace {
+
+// Row o of the source as float32 [in], wherever its layout puts it.
+void source_row(const WeightMatrix& w, int64_t o, float* row) {
+  const float* data = w.f32_data();
+  if (w.layout() == WeightLayout::kOutIn) {
+    std::copy(data + o * w.in(), data + (o + 1) * w.in(), row);
+  } else {
+    for (int64_t i = 0; i < w.in(); ++i) row[i] = data[i * w.out() + o];
+  }
+}
+
+// Symmetric per-channel int8: the scale maps the row's largest magnitude to 127, so no value
+// clips; an all-zero row keeps scale 0 (every q is 0).
+// ref: torch.ao.quantization's per_channel_symmetric observer (qint8 restricted to [-127, 127]).
+float quantize_row(const float* row, int64_t n, int8_t* q) {
+  float max_abs = 0;
+  for (int64_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::fabs(row[i]));
+  const float scale = max_abs / 127.0f;
+  // Round to nearest even by adding and subtracting 1.5 * 2^23 (exact for |v| < 2^22): what
+  // std::nearbyint gives, without a libm call per weight on baseline x86-64.
+  constexpr float kRound = 12582912.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = scale == 0.0f ? 0.0f : (row[i] / scale + kRound) - kRound;
+    q[i] = static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
+  }
+  return scale;
+}
+
+}  // namespace
+
+const char* weight_type_name(WeightType type) {
+  switch (type) {
+    case WeightType::kF32:
+      return "f32";
+    case WeightType::kBF16:
+      return "bf16";
+    case WeightType::kF16:
+      return "f16";
+    case WeightType::kInt8:
+      return "int8";
+  }
+  return "f32";
+}
+
+WeightMatrix WeightMatrix::f32(const float* data, int64_t out, int64_t in, WeightLayout layout) {
+  WeightMatrix w;
+  w.f32_ = data;
+  w.out_ = out;
+  w.in_ = in;
+  w.layout_ = layout;
+  return w;
+}
+
+WeightMatrix WeightMatrix::convert(const WeightMatrix& source, WeightType type) {
+  assert(source.type_ == WeightType::kF32);
+  if (type == WeightType::kF32) return source;
+  WeightMatrix w;
+  w.type_ = type;
+  w.out_ = source.out_;
+  w.in_ = source.in_;
+  const int64_t n = w.in_;
+  const auto size = static_cast<size_t>(w.out_ * n);
+  if (type == WeightType::kInt8) {
+    w.i8_.resize(size);
+    w.scales_.resize(static_cast<size_t>(w.out_));
+  } else {
+    w.u16_.resize(size);
+  }
+  parallel_for(
+      w.out_,
+      [&](int64_t begin, int64_t end) {
+        std::vector<float> row(static_cast<size_t>(n));
+        for (int64_t o = begin; o < end; ++o) {
+          source_row(source, o, row.data());
+          switch (type) {
+            case WeightType::kBF16:
+              for (int64_t i = 0; i < n; ++i) w.u16_[o * n + i] = f32_to_bf16(row[i]);
+              break;
+            case WeightType::kF16:
+              for (int64_t i = 0; i < n; ++i) w.u16_[o * n + i] = f32_to_f16(row[i]);
+              break;
+            case WeightType::kInt8:
+              w.scales_[o] = quantize_row(row.data(), n, w.i8_.data() + o * n);
+              break;
+            case WeightType::kF32:
+              break;
+          }
+        }
+      },
+      16);
+  return w;
+}
+
+float WeightMatrix::at(int64_t o, int64_t i) const {
+  switch (type_) {
+    case WeightType::kF32:
+      return layout_ == WeightLayout::kOutIn ? f32_[o * in_ + i] : f32_[i * out_ + o];
+    case WeightType::kBF16:
+      return bf16_to_f32(u16_[o * in_ + i]);
+    case WeightType::kF16:
+      return f16_to_f32(u16_[o * in_ + i]);
+    case WeightType::kInt8:
+      return scales_[o] * static_cast<float>(i8_[o * in_ + i]);
+  }
+  return 0;
+}
+
+int64_t WeightMatrix::bytes() const {
+  const int64_t count = out_ * in_;
+  switch (type_) {
+    case WeightType::kF32:
+      return count * 4;
+    case WeightType::kBF16:
+    case WeightType::kF16:
+      return count * 2;
+    case WeightType::kInt8:
+      return count + out_ * 4;
+  }
+  return 0;
+}
+
+}  // namespace clipsearch

@@ -1,0 +1,64 @@
+// WeightMatrix: the weight of one linear layer in the precision the model runs at, and the one
+// place the forward pass multiplies by it (weight_linear.h). This is where precisions meet: the
+// activations that flow through the encoder are always float32; only the weights of the big
+// linear layers change type, converted once at load.
+//
+//   kF32   the checkpoint's float32 tensor, used in place ([out, in] or [in, out]); products are
+//          the existing sgemm path, unchanged bit for bit
+//   kBF16  bfloat16 [out, in], rounded to nearest even from float32
+//   kF16   IEEE binary16 [out, in], rounded to nearest even
+//   kInt8  int8 [out, in], symmetric per output channel: w[o][i] ~ scale[o] * q[o][i], with
+//          scale[o] = max_i |w[o][i]| / 127 and q in [-127, 127] (weight-only: the activations
+//          stay float32)
+//
+// A matrix of a reduced type owns its storage; a float32 one is a view of memory the caller keeps
+// alive (the weight store's map). Immutable once built, so any number of threads may read it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tensor/gemm.h"
+
+namespace clipsearch {
+
+enum class WeightType { kF32, kBF16, kF16, kInt8 };
+
+const char* weight_type_name(WeightType type);
+
+class WeightMatrix {
+ public:
+  WeightMatrix() = default;
+
+  // A float32 view: `data` is [out, in] (kOutIn) or [in, out] (kInOut).
+  static WeightMatrix f32(const float* data, int64_t out, int64_t in, WeightLayout layout);
+  // `source` (float32) converted to `type`, stored [out, in] whatever the source layout. kF32
+  // returns the view unchanged. Runs on the thread pool.
+  static WeightMatrix convert(const WeightMatrix& source, WeightType type);
+
+  WeightType type() const { return type_; }
+  WeightLayout layout() const { return layout_; }
+  int64_t out() const { return out_; }
+  int64_t in() const { return in_; }
+  bool empty() const { return out_ == 0; }
+
+  const float* f32_data() const { return f32_; }            // kF32
+  const uint16_t* u16_data() const { return u16_.data(); }  // kBF16, kF16: [out, in]
+  const int8_t* i8_data() const { return i8_.data(); }      // kInt8: [out, in]
+  const float* scales() const { return scales_.data(); }    // kInt8: [out]
+  // The float32 value the matrix stands for at (o, i): what every kernel multiplies by.
+  float at(int64_t o, int64_t i) const;
+  // Bytes the weights occupy in this type (the float32 view counts its mapped tensor).
+  int64_t bytes() const;
+
+ private:
+  WeightType type_ = WeightType::kF32;
+  WeightLayout layout_ = WeightLayout::kOutIn;
+  int64_t out_ = 0, in_ = 0;
+  const float* f32_ = nullptr;
+  std::vector<uint16_t> u16_;
+  std::vector<int8_t> i8_;
+  std::vector<float> scales_;
+};
+
+}  // namespace clipsearch
