@@ -100,6 +100,7 @@ class CatalogModel:
     fingerprint: str
     embed_dim: int
     pipeline: str
+    precision: str  # "f32", "bf16", "f16" or "int8": what the catalog was embedded at
 
 
 @dataclass(frozen=True)

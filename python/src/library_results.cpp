@@ -96,6 +96,7 @@ nb::dict status_dict(const LibraryStatus& s) {
     model["fingerprint"] = s.model->fingerprint;
     model["embed_dim"] = s.model->embed_dim;
     model["pipeline"] = s.model->pipeline;
+    model["precision"] = s.model->precision;
     d["model"] = model;
   } else {
     d["model"] = nb::none();

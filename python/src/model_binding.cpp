@@ -133,9 +133,7 @@ class PythonModel {
 }  // namespace
 
 Precision precision_from_name(const std::string& name) {
-  if (name == "f32" || name == "float32" || name == "fp32") return Precision::kFloat32;
-  raise_status(ErrorSite::kModel,
-               Status::unsupported("precision '" + name + "': this build runs f32 only"));
+  return value_or_raise(ErrorSite::kQuery, precision_parse(name));
 }
 
 Device device_from_name(const std::string& name) {
@@ -209,6 +207,7 @@ void bind_model(nb::module_& m) {
         d["text_width"] = i.text_width;
         d["text_layers"] = i.text_layers;
         d["logit_scale"] = i.logit_scale;
+        d["precision"] = i.precision;
         return d;
       });
 }

@@ -259,3 +259,14 @@ def test_progress_is_reported_and_its_exceptions_raised(tmp_path, model_dir, pho
     other = clipsearch.Library(str(tmp_path / "q.db"), model_dir)
     with pytest.raises(KeyError, match="stop here"):
         other.index([photos[0]], progress=stop)
+
+
+def test_a_catalog_keeps_its_precision(tmp_path, model_dir, photos):
+    db = str(tmp_path / "int8.db")
+    lib = clipsearch.Library(db, model_dir, precision="int8")
+    lib.index([photos[0]])
+    assert lib.status().model.precision == "int8"
+    assert len(lib.search("a dog", k=3)) == 3
+    with pytest.raises(clipsearch.ClipsearchError) as e:
+        clipsearch.Library(db).search("a dog")
+    assert "int8" in str(e.value) and "f32" in str(e.value)

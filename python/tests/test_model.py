@@ -132,9 +132,9 @@ def test_model_errors(model_dir, tmp_path):
     with pytest.raises(clipsearch.ModelError) as e:
         clipsearch.Model.from_pretrained(broken)
     assert "model.safetensors" in str(e.value)
-    with pytest.raises(clipsearch.ModelError) as e:
+    with pytest.raises(clipsearch.QueryError) as e:
         clipsearch.Model.from_pretrained(model_dir, precision="f8")
-    assert "f8" in str(e.value) and e.value.code == "unsupported"
+    assert "f8" in str(e.value) and e.value.code == "invalid argument"
     with pytest.raises(clipsearch.ModelError):
         clipsearch.Model.from_pretrained(model_dir, device="tpu")
     with pytest.raises(clipsearch.QueryError) as e:
@@ -156,3 +156,18 @@ def test_exif_ignore_reads_the_stored_pixels(model_dir, tmp_path):
     upright = Image.open(io.BytesIO(data)).convert("RGB").transpose(Image.Transpose.ROTATE_270)
     assert np.abs(clipsearch.Model.from_pretrained(model_dir, exif="ignore").preprocess(
         upright) - applied).max() < 1e-6
+
+
+def test_lower_precisions_stay_close_to_the_reference(model_dir, photos, reference_embed):
+    files = good_photos(photos)[:6]
+    texts = ["a dog on a summer beach", "a red car"]
+    expected_images = reference_embed[0](files)
+    expected_texts = reference_embed[1](texts)
+    # The bounds of src/model/precision_reference_test (plain cosine) for each precision.
+    for precision, bound in (("f16", 0.99999), ("bf16", 0.99995), ("int8", 0.9995)):
+        model = clipsearch.Model.from_pretrained(model_dir, precision=precision)
+        assert model.info["precision"] == precision
+        images = cosines(model.get_image_features(files), expected_images)
+        text = cosines(model.get_text_features(texts), expected_texts)
+        print(f"{precision}: images {images.min():.6f}, texts {text.min():.6f}")
+        assert images.min() >= bound and text.min() >= bound, precision
