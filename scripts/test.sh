@@ -27,7 +27,7 @@ echo "== Python package"
 CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CMAKE_CXX_COMPILER_LAUNCHER=ccache \
   CMAKE_C_COMPILER_LAUNCHER=ccache \
   .venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
-CLIPSEARCH_BINARY=build/src/cli/clipsearch \
+CLIPSEARCH_BINARY=$PWD/build/src/cli/clipsearch \
   .venv/bin/python -m pytest python/tests -q -p no:cacheprovider -W ignore::DeprecationWarning
 
 # Forced lower levels: only ever downward (any CPU runs them), each with the OpenBLAS kernels of

@@ -71,8 +71,9 @@ def reference_embed(reference):
 @pytest.fixture(scope="session")
 def cli():
     """Runs the clipsearch command-line tool (CLIPSEARCH_BINARY, else build/src/cli/clipsearch)."""
-    binary = os.environ.get("CLIPSEARCH_BINARY", os.path.join(ROOT, "build", "src", "cli",
-                                                              "clipsearch"))
+    # Absolute: the runs below start in another folder.
+    binary = os.path.abspath(os.environ.get("CLIPSEARCH_BINARY",
+                                            os.path.join(ROOT, "build", "src", "cli", "clipsearch")))
     assert os.access(binary, os.X_OK), f"{binary}: build the CLI first (scripts/build.sh)"
 
     def run(*args, cwd="/"):
