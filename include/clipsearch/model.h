@@ -38,14 +38,16 @@ struct ModelInfo {
 // value this build cannot run is an error (StatusCode::kUnsupported) naming it.
 //
 // Precision is that of the weights of the big linear layers (attention q/k/v and out
-// projections, MLP, patch embedding), converted once at load; the two final projections (under 1%
-// of the weights, but the most sensitive), embeddings, activations, layer norms, softmax, GELU
-// and residuals stay float32 at every precision.
+// projections, MLP, patch embedding) and of the token embedding, converted once at load; the two
+// final projections (under 1% of the weights, but the most sensitive), position and class
+// embeddings, activations, layer norms, softmax, GELU and residuals stay float32 at every
+// precision.
 //   kFloat32   the checkpoint's weights as float32: embeddings equal the reference's
 //   kBFloat16  bfloat16 weights (half the memory; 8-bit mantissa)
 //   kFloat16   IEEE half weights (half the memory; 11-bit mantissa, range +-65504)
 //   kInt8      int8 weights with one float scale per output channel, symmetric (weight-only:
 //              a quarter of the memory)
+// A folder that quantize_model wrote holds these weights converted already.
 enum class Precision { kFloat32, kBFloat16, kFloat16, kInt8 };
 enum class Device { kCpu };
 
@@ -59,6 +61,27 @@ struct ModelOptions {
   Device device = Device::kCpu;
   int threads = 0;  // > 0: the process-wide thread count (clipsearch/threads.h); 0: unchanged
 };
+
+// What quantize_model wrote.
+struct QuantizeReport {
+  std::string output_dir;
+  std::string weights_file;     // the one safetensors file written in output_dir
+  int64_t source_bytes = 0;     // the source checkpoint's weight files, all shards
+  int64_t output_bytes = 0;     // weights_file's size
+  int64_t reduced_tensors = 0;  // tensors stored at the precision (the rest as they were)
+};
+
+// Writes `output_dir`, a copy of the model folder `model_dir` whose weights file holds the
+// tensors that `precision` reduces (ModelOptions) already converted, int8 ones with their float32
+// scales beside them (docs/FORMATS.md), in one safetensors file; the other files of the folder
+// (configuration, tokenizer) are copied. Model::load of it maps those tensors as stored (no
+// float32 copy) and embeds exactly as loading `model_dir` at `precision` does; it runs at that
+// precision whatever ModelOptions ask, kFloat32 meaning "as stored", another an error.
+// output_dir must not exist, or be an empty folder; it appears whole or not at all. `precision`
+// kFloat32 and an already-quantized `model_dir` are kInvalidArgument.
+CLIPSEARCH_EXPORT Result<QuantizeReport> quantize_model(const std::string& model_dir,
+                                                        Precision precision,
+                                                        const std::string& output_dir);
 
 class CLIPSEARCH_EXPORT Model {
  public:

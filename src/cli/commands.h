@@ -27,6 +27,9 @@ void add_albums_command(CLI::App& app, int* exit_code);
 void add_click_command(CLI::App& app, int* exit_code);
 void add_recommend_command(CLI::App& app, int* exit_code);
 void add_duplicates_command(CLI::App& app, int* exit_code);
+// `quantize`: a model folder at a lower precision, or --check on the catalog
+// (src/cli/cmd_quantize.cpp, src/cli/precision_check.cpp).
+void add_quantize_command(CLI::App& app, int* exit_code);
 // `serve`: the HTTP API and web page (src/cli/cmd_serve.cpp, src/server).
 void add_serve_command(CLI::App& app, int* exit_code);
 

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   clipsearch::cli::add_click_command(app, &exit_code);
   clipsearch::cli::add_recommend_command(app, &exit_code);
   clipsearch::cli::add_duplicates_command(app, &exit_code);
+  clipsearch::cli::add_quantize_command(app, &exit_code);
   clipsearch::cli::add_serve_command(app, &exit_code);
   // A repeatable option takes one value per use ("--not sand QUERY" leaves QUERY positional);
   // CLI11's default lets a vector option swallow every following word.

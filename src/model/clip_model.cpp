@@ -89,10 +89,9 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
   gemm_init();
   auto impl = std::make_unique<Impl>();
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->config, load_clip_config(model_dir));
-  CLIPSEARCH_ASSIGN_OR_RETURN(impl->weights, load_clip_weights(impl->config));
-  convert_clip_weights(&impl->weights, *type);
+  CLIPSEARCH_ASSIGN_OR_RETURN(impl->weights, load_clip_weights(impl->config, *type));
   impl->info = make_info(model_dir, impl->config, impl->weights);
-  impl->info.precision = precision_name(options.precision);
+  impl->info.precision = weight_type_name(impl->weights.type);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 

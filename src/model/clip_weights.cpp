@@ -1,14 +1,30 @@
 #include "model/clip_weights.h"
 
+#include <cmath>
+#include <optional>
 #include <string>
 
 namespace clipsearch {
 namespace {
 
+// The type a tensor of `dtype` holds when it is bound as stored (a reduced one), if any.
+std::optional<WeightType> stored_type(DType dtype) {
+  switch (dtype) {
+    case DType::kBF16:
+      return WeightType::kBF16;
+    case DType::kF16:
+      return WeightType::kF16;
+    case DType::kI8:
+      return WeightType::kInt8;
+    default:
+      return std::nullopt;
+  }
+}
+
 // Binds tensors by name with the shapes the config implies.
 class Binder {
  public:
-  explicit Binder(WeightStore& store) : store_(store) {}
+  Binder(WeightStore& store, WeightType type) : store_(store), type_(type) {}
 
   Status bind(const std::string& name, std::vector<int64_t> shape, const float** out) {
     CLIPSEARCH_ASSIGN_OR_RETURN(*out, store_.f32(name, shape));
@@ -20,7 +36,8 @@ class Binder {
     return bind(prefix + ".bias", {width}, &out->beta);
   }
 
-  // A float32 [out, in] matrix (kOutIn) or [in, out] (kInOut), bound with the tensor's own shape.
+  // A float32 [out, in] matrix (kOutIn) or [in, out] (kInOut), bound with the tensor's own shape,
+  // that stays float32 at every precision (the projections).
   Status matrix(const std::string& name, int64_t out_dim, int64_t in_dim, WeightLayout layout,
                 WeightMatrix* out) {
     const float* data = nullptr;
@@ -32,26 +49,76 @@ class Binder {
     return Status();
   }
 
-  // A conv with stride = kernel and no bias, bound as the [out, channels * patch * patch]
-  // matrix of the unfolded product.
-  Status patch_conv(const std::string& name, const VisionConfig& v, WeightMatrix* out) {
+  // A tensor kept at the model's precision, read as the [out_dim, in_dim] matrix of its `shape`:
+  // used as stored when the checkpoint holds it in that type already, else bound as float32
+  // (convert_reducible converts it).
+  Status reducible(const std::string& name, std::vector<int64_t> shape, int64_t out_dim,
+                   int64_t in_dim, WeightMatrix* out) {
+    reducible_.push_back({name, shape, out_dim, in_dim});
+    CLIPSEARCH_ASSIGN_OR_RETURN(const TensorView* view, store_.view(name, shape));
+    const std::optional<WeightType> stored = stored_type(view->dtype);
+    if (stored && *stored == type_) return bind_stored(name, *view, out_dim, in_dim, out);
+    if (view->dtype == DType::kI8) {
+      return Status::unsupported(store_.file_of(name) + ": tensor " + name +
+                                 " is int8: only a model that `clipsearch quantize --precision "
+                                 "int8` wrote holds int8 weights, and it runs at int8");
+    }
     const float* data = nullptr;
-    CLIPSEARCH_RETURN_IF_ERROR(
-        bind(name, {v.width, v.channels, v.patch_size, v.patch_size}, &data));
-    *out = WeightMatrix::f32(data, v.width, v.channels * v.patch_size * v.patch_size,
-                             WeightLayout::kOutIn);
+    CLIPSEARCH_RETURN_IF_ERROR(bind(name, shape, &data));
+    *out = WeightMatrix::f32(data, out_dim, in_dim, WeightLayout::kOutIn);
     return Status();
   }
 
+  // A linear layer's reducible [out, in] weight and its float32 bias.
   Status linear(const std::string& prefix, int64_t out_dim, int64_t in_dim, LinearWeights* out) {
     CLIPSEARCH_RETURN_IF_ERROR(
-        matrix(prefix + ".weight", out_dim, in_dim, WeightLayout::kOutIn, &out->weight));
+        reducible(prefix + ".weight", {out_dim, in_dim}, out_dim, in_dim, &out->weight));
     return bind(prefix + ".bias", {out_dim}, &out->bias);
   }
 
+  std::vector<ReducibleTensor> take_reducible() { return std::move(reducible_); }
+
  private:
+  // A view of a tensor stored in the model's type; int8 comes with its float32 scales.
+  Status bind_stored(const std::string& name, const TensorView& view, int64_t out_dim,
+                     int64_t in_dim, WeightMatrix* out) {
+    const std::string& file = store_.file_of(name);
+    const float* scales = nullptr;
+    if (type_ == WeightType::kInt8) {
+      const std::string scale = int8_scale_name(name);
+      if (!store_.contains(scale)) {
+        return Status::corruption(file + ": tensor " + name + " is int8 but its scales, tensor " +
+                                  scale + ", are missing");
+      }
+      CLIPSEARCH_RETURN_IF_ERROR(bind(scale, {out_dim}, &scales));
+      for (int64_t o = 0; o < out_dim; ++o) {
+        if (!(scales[o] >= 0.0f && std::isfinite(scales[o]))) {
+          return Status::corruption(file + ": tensor " + scale + " holds " +
+                                    std::to_string(scales[o]) + " at " + std::to_string(o) +
+                                    ": a scale is finite and not negative");
+        }
+      }
+    }
+    *out = WeightMatrix::view(type_, store_.aligned_data(view), scales, out_dim, in_dim);
+    return Status();
+  }
+
   WeightStore& store_;
+  WeightType type_;
+  std::vector<ReducibleTensor> reducible_;
 };
+
+// The patch embedding, a conv with stride = kernel and no bias, bound as the
+// [width, channels * patch * patch] matrix of the unfolded product.
+Status patch_conv(Binder& b, const std::string& name, const VisionConfig& v, WeightMatrix* out) {
+  return b.reducible(name, {v.width, v.channels, v.patch_size, v.patch_size}, v.width,
+                     v.channels * v.patch_size * v.patch_size, out);
+}
+
+// The token embedding [vocab, width]: a row per token, each row one "output channel" of int8.
+Status token_embedding(Binder& b, const std::string& name, const TextConfig& t, WeightMatrix* out) {
+  return b.reducible(name, {t.vocab_size, t.width}, t.vocab_size, t.width, out);
+}
 
 // ref: transformers CLIPEncoderLayer (layer_norm1, self_attn.{q,k,v,out}_proj, layer_norm2,
 // mlp.fc1, mlp.fc2).
@@ -60,10 +127,12 @@ Status bind_hf_layer(Binder& b, const std::string& p, const TransformerConfig& c
   const int64_t w = c.width;
   CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm(p + ".layer_norm1", w, &l->ln1));
   CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm(p + ".layer_norm2", w, &l->ln2));
-  const auto out_in = WeightLayout::kOutIn;
-  CLIPSEARCH_RETURN_IF_ERROR(b.matrix(p + ".self_attn.q_proj.weight", w, w, out_in, &l->q_weight));
-  CLIPSEARCH_RETURN_IF_ERROR(b.matrix(p + ".self_attn.k_proj.weight", w, w, out_in, &l->k_weight));
-  CLIPSEARCH_RETURN_IF_ERROR(b.matrix(p + ".self_attn.v_proj.weight", w, w, out_in, &l->v_weight));
+  CLIPSEARCH_RETURN_IF_ERROR(
+      b.reducible(p + ".self_attn.q_proj.weight", {w, w}, w, w, &l->q_weight));
+  CLIPSEARCH_RETURN_IF_ERROR(
+      b.reducible(p + ".self_attn.k_proj.weight", {w, w}, w, w, &l->k_weight));
+  CLIPSEARCH_RETURN_IF_ERROR(
+      b.reducible(p + ".self_attn.v_proj.weight", {w, w}, w, w, &l->v_weight));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(p + ".self_attn.q_proj.bias", {w}, &l->q_bias));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(p + ".self_attn.k_proj.bias", {w}, &l->k_bias));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(p + ".self_attn.v_proj.bias", {w}, &l->v_bias));
@@ -81,7 +150,7 @@ Status bind_open_clip_layer(Binder& b, const std::string& p, const TransformerCo
   CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm(p + ".ln_1", w, &l->ln1));
   CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm(p + ".ln_2", w, &l->ln2));
   CLIPSEARCH_RETURN_IF_ERROR(
-      b.matrix(p + ".attn.in_proj_weight", 3 * w, w, WeightLayout::kOutIn, &l->q_weight));
+      b.reducible(p + ".attn.in_proj_weight", {3 * w, w}, 3 * w, w, &l->q_weight));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(p + ".attn.in_proj_bias", {3 * w}, &l->q_bias));
   l->k_bias = l->q_bias + w;
   l->v_bias = l->q_bias + 2 * w;
@@ -96,7 +165,7 @@ Status bind_hf(Binder& b, const ClipConfig& c, ClipWeights* w) {
   VisionWeights& vw = w->vision;
   const std::string vp = "vision_model.";
   CLIPSEARCH_RETURN_IF_ERROR(
-      b.patch_conv(vp + "embeddings.patch_embedding.weight", v, &vw.patch_weight));
+      patch_conv(b, vp + "embeddings.patch_embedding.weight", v, &vw.patch_weight));
   CLIPSEARCH_RETURN_IF_ERROR(
       b.bind(vp + "embeddings.class_embedding", {v.width}, &vw.class_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(vp + "embeddings.position_embedding.weight",
@@ -115,8 +184,8 @@ Status bind_hf(Binder& b, const ClipConfig& c, ClipWeights* w) {
   const TextConfig& t = c.text;
   TextWeights& tw = w->text;
   const std::string tp = "text_model.";
-  CLIPSEARCH_RETURN_IF_ERROR(b.bind(tp + "embeddings.token_embedding.weight",
-                                    {t.vocab_size, t.width}, &tw.token_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(
+      token_embedding(b, tp + "embeddings.token_embedding.weight", t, &tw.token_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(tp + "embeddings.position_embedding.weight",
                                     {t.context_length, t.width}, &tw.position_embedding));
   tw.layers.resize(static_cast<size_t>(t.layers));
@@ -133,7 +202,7 @@ Status bind_hf(Binder& b, const ClipConfig& c, ClipWeights* w) {
 Status bind_open_clip(Binder& b, const ClipConfig& c, ClipWeights* w) {
   const VisionConfig& v = c.vision;
   VisionWeights& vw = w->vision;
-  CLIPSEARCH_RETURN_IF_ERROR(b.patch_conv("visual.conv1.weight", v, &vw.patch_weight));
+  CLIPSEARCH_RETURN_IF_ERROR(patch_conv(b, "visual.conv1.weight", v, &vw.patch_weight));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind("visual.class_embedding", {v.width}, &vw.class_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(
       b.bind("visual.positional_embedding", {v.tokens(), v.width}, &vw.position_embedding));
@@ -150,8 +219,7 @@ Status bind_open_clip(Binder& b, const ClipConfig& c, ClipWeights* w) {
 
   const TextConfig& t = c.text;
   TextWeights& tw = w->text;
-  CLIPSEARCH_RETURN_IF_ERROR(
-      b.bind("token_embedding.weight", {t.vocab_size, t.width}, &tw.token_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(token_embedding(b, "token_embedding.weight", t, &tw.token_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(
       b.bind("positional_embedding", {t.context_length, t.width}, &tw.position_embedding));
   tw.layers.resize(static_cast<size_t>(t.layers));
@@ -166,9 +234,10 @@ Status bind_open_clip(Binder& b, const ClipConfig& c, ClipWeights* w) {
 }
 
 // Converts one float32 matrix and lets the store drop the float32 tensor, so that a reduced
-// precision costs its own size in memory, not that plus float32's.
+// precision costs its own size in memory, not that plus float32's. A matrix bound as stored
+// (already in `type`) is left as it is.
 void convert_matrix(WeightStore& store, WeightMatrix* m, WeightType type) {
-  if (m->empty()) return;
+  if (m->empty() || m->type() != WeightType::kF32) return;
   const float* source = m->f32_data();
   *m = WeightMatrix::convert(*m, type);
   store.release(source);
@@ -181,25 +250,52 @@ void convert_layer(WeightStore& store, EncoderLayerWeights* l, WeightType type) 
   }
 }
 
-}  // namespace
-
-void convert_clip_weights(ClipWeights* w, WeightType type) {
-  if (type == WeightType::kF32) return;
+// Converts every reducible tensor still float32 to the model's type, once. The two projections
+// stay float32: under 1% of the weights and of the time (one row per input), but measured as
+// the single most sensitive matrices. On the random-weight ViT-B/32, int8 of the visual
+// projection alone took the image embeddings' centered cosine (precision_reference_test) from
+// 0.9999 to 0.991; all layers but the projections in int8 give 0.993, everything in int8 0.984.
+void convert_reducible(ClipWeights* w) {
+  if (w->type == WeightType::kF32) return;
   for (auto* layers : {&w->vision.layers, &w->text.layers}) {
-    for (EncoderLayerWeights& l : *layers) convert_layer(*w->store, &l, type);
+    for (EncoderLayerWeights& l : *layers) convert_layer(*w->store, &l, w->type);
   }
-  convert_matrix(*w->store, &w->vision.patch_weight, type);
-  // The two projections stay float32: under 1% of the weights and of the time (one row per
-  // input), but measured as the single most sensitive matrices. On the random-weight ViT-B/32,
-  // int8 of the visual projection alone took the image embeddings' centered cosine
-  // (precision_reference_test) from 0.9999 to 0.991; all layers but the projections in int8
-  // give 0.993, everything in int8 0.984.
+  convert_matrix(*w->store, &w->vision.patch_weight, w->type);
+  convert_matrix(*w->store, &w->text.token_embedding, w->type);
 }
 
-Result<ClipWeights> load_clip_weights(const ClipConfig& config) {
+// The type the model runs at: `asked`, or a quantized checkpoint's own type.
+Result<WeightType> model_type(const WeightStore& store, WeightType asked) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(const WeightType quantized, quantized_type(store));
+  if (quantized == WeightType::kF32 || asked == WeightType::kF32 || asked == quantized) {
+    return quantized == WeightType::kF32 ? asked : quantized;
+  }
+  return Status::unsupported(store.path() + ": quantized to " + weight_type_name(quantized) +
+                             " by `clipsearch quantize`, so it runs at " +
+                             weight_type_name(quantized) + ", not " + weight_type_name(asked) +
+                             ": quantize the original model to " + weight_type_name(asked));
+}
+
+}  // namespace
+
+std::string int8_scale_name(const std::string& name) { return name + "_scale"; }
+
+Result<WeightType> quantized_type(const WeightStore& store) {
+  const std::map<std::string, std::string> metadata = store.metadata();
+  auto it = metadata.find(kQuantizedPrecisionKey);
+  if (it == metadata.end()) return WeightType::kF32;
+  for (WeightType type : {WeightType::kBF16, WeightType::kF16, WeightType::kInt8}) {
+    if (it->second == weight_type_name(type)) return type;
+  }
+  return Status::corruption(store.path() + ": metadata " + kQuantizedPrecisionKey + " is \"" +
+                            it->second + "\", expected bf16, f16 or int8");
+}
+
+Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type) {
   ClipWeights weights;
   CLIPSEARCH_ASSIGN_OR_RETURN(weights.store, WeightStore::open(config.weights_path));
-  Binder binder(*weights.store);
+  CLIPSEARCH_ASSIGN_OR_RETURN(weights.type, model_type(*weights.store, type));
+  Binder binder(*weights.store, weights.type);
   if (config.layout == ModelLayout::kHuggingFace) {
     CLIPSEARCH_RETURN_IF_ERROR(bind_hf(binder, config, &weights));
   } else {
@@ -210,6 +306,8 @@ Result<ClipWeights> load_clip_weights(const ClipConfig& config) {
     CLIPSEARCH_RETURN_IF_ERROR(binder.bind("logit_scale", {}, &logit_scale));
     weights.logit_scale = *logit_scale;
   }
+  weights.reducible = binder.take_reducible();
+  convert_reducible(&weights);
   return weights;
 }
 

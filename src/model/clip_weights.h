@@ -2,13 +2,14 @@
 // the two published layouts, with every shape checked against the config.
 //
 // Pointers point into the store (the mapped files, or its converted copies); the store is owned
-// by ClipWeights so they live as long as it does. The weights of the linear layers are
-// WeightMatrix values: float32 views into the store as bound, converted in place to a reduced
-// precision by convert_clip_weights (their own storage then; the store's tensors are no longer
-// read by them).
+// by ClipWeights so they live as long as it does. The weights of the linear layers and the token
+// embedding are WeightMatrix values: views into the store (float32, or a reduced type as a
+// quantized checkpoint stores it), or converted once at load to a reduced precision (their own
+// storage then; the store's float32 tensors are released).
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "clipsearch/status.h"
@@ -57,26 +58,47 @@ struct VisionWeights {
 };
 
 struct TextWeights {
-  const float* token_embedding = nullptr;     // [vocab, width]
+  WeightMatrix token_embedding;               // [vocab, width], looked up a row per token
   const float* position_embedding = nullptr;  // [context_length, width]
   std::vector<EncoderLayerWeights> layers;
   LayerNormWeights final_ln;
   LinearWeights projection;  // to [projection_dim], no bias
 };
 
+// A tensor kept at the model's precision (an encoder layer's q/k/v, out-projection or MLP
+// weight, the patch embedding, the token embedding): its name in the checkpoint and the matrix it
+// is read as ([out, in]; the patch embedding's 4-d shape unfolded).
+struct ReducibleTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  int64_t out = 0, in = 0;
+};
+
 struct ClipWeights {
   std::unique_ptr<WeightStore> store;
   VisionWeights vision;
   TextWeights text;
-  float logit_scale = 0;  // log of the temperature, as stored
+  float logit_scale = 0;                   // log of the temperature, as stored
+  WeightType type = WeightType::kF32;      // the reducible tensors' type once loaded
+  std::vector<ReducibleTensor> reducible;  // in the order bound
 };
 
-// Opens the config's weights and binds every tensor the forward pass uses, as float32.
-Result<ClipWeights> load_clip_weights(const ClipConfig& config);
-
-// Converts the weights of the encoder's linear layers (q/k/v, out-projection, MLP) and the patch
-// embedding to `type`, once; the two projections, embeddings, layer norms and biases stay
+// Opens the config's weights and binds every tensor the forward pass uses: float32, except the
+// reducible tensors, in `type` (converted once, or used as stored where the checkpoint holds
+// them in that type already). A checkpoint that `clipsearch quantize` wrote (quantized_type)
+// runs at its own type: asked for kF32 (the default) or that type; any other is kUnsupported
+// naming both. The two projections, the position embeddings, layer norms and biases stay
 // float32 (clip_weights.cpp says why for the projections).
-void convert_clip_weights(ClipWeights* weights, WeightType type);
+Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type);
+
+// The safetensors metadata key `clipsearch quantize` writes the precision under.
+inline constexpr const char* kQuantizedPrecisionKey = "clipsearch.precision";
+
+// The type a checkpoint was quantized to by `clipsearch quantize` (its safetensors metadata
+// "clipsearch.precision"), kF32 for any other checkpoint, or an error naming an unknown value.
+Result<WeightType> quantized_type(const WeightStore& store);
+
+// The name of the float32 [out] scales that an int8 tensor `name` is stored with.
+std::string int8_scale_name(const std::string& name);
 
 }  // namespace clipsearch

@@ -1,8 +1,8 @@
-// Reduced precisions against the reference: every float32 model that
-// tests/reference/make_clip_models.py built (the full-size ViT-B/32 and B/16 among them) loaded
-// at bf16, f16 and int8, and the cosine of each image and text embedding to the reference's
-// float32 embedding printed and bounded, for every model (the small ones cover the layouts and
-// odd shapes; the full-size ones are what the bounds are about).
+// Reduced precisions against the reference (and `clipsearch quantize`'s folders of each): every
+// float32 model that tests/reference/make_clip_models.py built (the full-size ViT-B/32 and B/16
+// among them) loaded at bf16, f16 and int8, and the cosine of each image and text embedding to the
+// reference's float32 embedding printed and bounded, for every model (the small ones cover the
+// layouts and odd shapes; the full-size ones are what the bounds are about).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -109,6 +109,48 @@ void report_and_check(const Case& c, Precision p, const char* tower,
   }
 }
 
+// `clipsearch quantize`'s folder of the model at `p` embeds exactly as loading the float32 folder
+// at `p` did (image_out, text_out), at `p` whatever precision is asked (f32: as stored), and in
+// the share of the float32 file the precision promises.
+void check_quantized_folder(const Case& c, Precision p, const NpyArray& pixels,
+                            const std::vector<std::vector<int32_t>>& texts,
+                            const std::vector<float>& image_out,
+                            const std::vector<float>& text_out) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.file("quantized");
+  auto report = quantize_model(c.dir, p, dir);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  const double share =
+      static_cast<double>(report->output_bytes) / static_cast<double>(report->source_bytes);
+  std::printf("quantized %-4s %-20s %.1f MB, %.3f of %.1f MB\n", precision_name(p), c.name.c_str(),
+              static_cast<double>(report->output_bytes) / 1e6, share,
+              static_cast<double>(report->source_bytes) / 1e6);
+  if (c.name.find("full") != std::string::npos) {  // real shapes: the size promise
+    EXPECT_LE(share, p == Precision::kInt8 ? 0.30 : 0.52) << c.name << " " << precision_name(p);
+  }
+  auto model = Model::load(dir);  // f32 asked: runs as stored
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_EQ((*model)->info().precision, precision_name(p));
+  std::vector<float> images(image_out.size()), text(text_out.size());
+  ASSERT_TRUE(
+      (*model)->encode_images(pixels.data.data(), pixels.shape[0], images.data(), false).ok());
+  ASSERT_TRUE((*model)->encode_texts(texts, text.data(), false).ok());
+  EXPECT_EQ(images, image_out) << c.name << " " << precision_name(p) << ": quantized folder";
+  EXPECT_EQ(text, text_out) << c.name << " " << precision_name(p) << ": quantized folder";
+  ModelOptions same;
+  same.precision = p;
+  EXPECT_TRUE(Model::load(dir, same).ok());
+  ModelOptions other;
+  other.precision = p == Precision::kInt8 ? Precision::kFloat16 : Precision::kInt8;
+  auto refused = Model::load(dir, other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(refused.status().message().find(std::string("runs at ") + precision_name(p) + ", not " +
+                                            precision_name(other.precision)),
+            std::string::npos)
+      << refused.status().message();
+}
+
 class PrecisionReference : public ::testing::TestWithParam<Case> {};
 
 TEST_P(PrecisionReference, EmbeddingsStayCloseToTheReference) {
@@ -134,6 +176,7 @@ TEST_P(PrecisionReference, EmbeddingsStayCloseToTheReference) {
     ASSERT_TRUE((*model)->encode_texts(texts, text_out.data(), false).ok());
     report_and_check(c, p, "text", row_cosines(text_out, *text_ref, false),
                      row_cosines(text_out, *text_ref, true));
+    check_quantized_folder(c, p, *pixels, texts, image_out, text_out);
   }
 }
 

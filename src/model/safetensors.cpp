@@ -100,6 +100,22 @@ Status parse_entry(const std::string& file, const std::string& tensor, const jso
   return Status();
 }
 
+// The header's free-form "__metadata__": the format allows only string values.
+Status parse_metadata(const std::string& file, const json& entry,
+                      std::map<std::string, std::string>* out) {
+  if (!entry.is_object()) {
+    return Status::corruption(file + ": safetensors __metadata__ is not an object of strings");
+  }
+  for (const auto& [key, value] : entry.items()) {
+    if (!value.is_string()) {
+      return Status::corruption(file + ": safetensors __metadata__ \"" + key +
+                                "\" is not a string");
+    }
+    if (out != nullptr) (*out)[key] = value.get<std::string>();
+  }
+  return Status();
+}
+
 }  // namespace
 
 const char* dtype_name(DType dtype) {
@@ -125,8 +141,9 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-Result<std::map<std::string, TensorView>> SafetensorsFile::parse(const uint8_t* bytes, size_t size,
-                                                                 const std::string& name) {
+Result<std::map<std::string, TensorView>> SafetensorsFile::parse(
+    const uint8_t* bytes, size_t size, const std::string& name,
+    std::map<std::string, std::string>* metadata) {
   if (size < 8) {
     return Status::corruption(name + ": not a safetensors file (" + std::to_string(size) +
                               " bytes, shorter than the 8-byte header length)");
@@ -151,7 +168,10 @@ Result<std::map<std::string, TensorView>> SafetensorsFile::parse(const uint8_t* 
   std::map<std::string, TensorView> tensors;
   std::vector<std::pair<uint64_t, std::string>> spans;  // (begin, name), to check for overlaps
   for (const auto& [tensor, entry] : header.items()) {
-    if (tensor == "__metadata__") continue;
+    if (tensor == "__metadata__") {
+      CLIPSEARCH_RETURN_IF_ERROR(parse_metadata(name, entry, metadata));
+      continue;
+    }
     TensorView view;
     uint64_t begin = 0;
     CLIPSEARCH_RETURN_IF_ERROR(parse_entry(name, tensor, entry, data_size, &view, &begin));
@@ -173,7 +193,8 @@ Result<std::map<std::string, TensorView>> SafetensorsFile::parse(const uint8_t* 
 Result<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
   SafetensorsFile file;
   CLIPSEARCH_ASSIGN_OR_RETURN(file.file_, MappedFile::open(path));
-  CLIPSEARCH_ASSIGN_OR_RETURN(file.tensors_, parse(file.file_.data(), file.file_.size(), path));
+  CLIPSEARCH_ASSIGN_OR_RETURN(file.tensors_,
+                              parse(file.file_.data(), file.file_.size(), path, &file.metadata_));
   return file;
 }
 

@@ -56,19 +56,24 @@ class SafetensorsFile {
   static Result<SafetensorsFile> open(const std::string& path);
 
   // Parses and validates a whole safetensors file held in memory. `name` is used in messages.
-  // Views point into `bytes`.
-  static Result<std::map<std::string, TensorView>> parse(const uint8_t* bytes, size_t size,
-                                                         const std::string& name);
+  // Views point into `bytes`. The header's "__metadata__" (an object of strings, else an error)
+  // goes to `metadata` when given.
+  static Result<std::map<std::string, TensorView>> parse(
+      const uint8_t* bytes, size_t size, const std::string& name,
+      std::map<std::string, std::string>* metadata = nullptr);
 
   const std::string& path() const { return file_.path(); }
   const TensorView* find(const std::string& tensor) const;
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
+  // The header's "__metadata__" strings (empty when it has none).
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
   // Drops the tensor's pages from resident memory (after a converted copy was made).
   void release(const TensorView& view) const { file_.release(view.data, view.nbytes); }
 
  private:
   MappedFile file_;
   std::map<std::string, TensorView> tensors_;
+  std::map<std::string, std::string> metadata_;
 };
 
 }  // namespace clipsearch

@@ -31,10 +31,10 @@ void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
   parallel_for(count, [&](int64_t begin, int64_t end) {
     for (int64_t s = begin; s < end; ++s) {
       for (int64_t t = 0; t < seqs.length(s); ++t) {
-        const float* tok = w.token_embedding + static_cast<int64_t>(texts[s][t]) * width;
         const float* pos = w.position_embedding + t * width;
         float* dst = hidden + (seqs.offsets[s] + t) * width;
-        for (int64_t i = 0; i < width; ++i) dst[i] = tok[i] + pos[i];
+        weight_row(w.token_embedding, texts[s][t], dst);
+        for (int64_t i = 0; i < width; ++i) dst[i] += pos[i];
       }
     }
   });

@@ -96,13 +96,44 @@ Result<std::vector<int64_t>> WeightStore::shape(const std::string& name) const {
   return found.view->shape;
 }
 
+Result<const TensorView*> WeightStore::view(const std::string& name,
+                                            const std::vector<int64_t>& shape) const {
+  CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name));
+  if (found.view->shape != shape) {
+    return Status::corruption(*found.path + ": tensor " + name + " has shape " +
+                              shape_string(found.view->shape) + ", config says " +
+                              shape_string(shape));
+  }
+  return found.view;
+}
+
+const void* WeightStore::aligned_data(const TensorView& view) {
+  if (reinterpret_cast<uintptr_t>(view.data) % dtype_size(view.dtype) == 0) return view.data;
+  realigned_.emplace_back(view.data, view.data + view.nbytes);  // new[] aligns for any scalar
+  return realigned_.back().data();
+}
+
+const std::string& WeightStore::file_of(const std::string& name) const {
+  auto it = names_.find(name);
+  return it == names_.end() ? path_ : it->second;
+}
+
+std::vector<std::string> WeightStore::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, file] : names_) out.push_back(name);
+  return out;
+}
+
+std::map<std::string, std::string> WeightStore::metadata() const {
+  std::map<std::string, std::string> out;
+  for (const auto& file : files_) out.insert(file.metadata().begin(), file.metadata().end());
+  return out;
+}
+
 Result<const float*> WeightStore::f32(const std::string& name, const std::vector<int64_t>& shape) {
+  CLIPSEARCH_RETURN_IF_ERROR(this->view(name, shape).status());
   CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name));
   const TensorView& view = *found.view;
-  if (view.shape != shape) {
-    return Status::corruption(*found.path + ": tensor " + name + " has shape " +
-                              shape_string(view.shape) + ", config says " + shape_string(shape));
-  }
   const size_t count = view.nbytes / dtype_size(view.dtype);
   if (view.dtype == DType::kF32 && reinterpret_cast<uintptr_t>(view.data) % alignof(float) == 0) {
     const auto* data = reinterpret_cast<const float*>(view.data);

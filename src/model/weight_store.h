@@ -31,6 +31,17 @@ class WeightStore {
   Result<const float*> f32(const std::string& name, const std::vector<int64_t>& shape);
   // The tensor's shape, or an error if it is missing.
   Result<std::vector<int64_t>> shape(const std::string& name) const;
+  // The tensor as stored, whatever its dtype, with exactly `shape` (else an error as f32's).
+  Result<const TensorView*> view(const std::string& name, const std::vector<int64_t>& shape) const;
+  // The tensor's bytes at an address aligned to its element size: in place when the file has
+  // them so (safetensors writers order tensors so that they are), else a copy the store keeps.
+  const void* aligned_data(const TensorView& view);
+  // The file that holds the tensor `name` (path() if none does): what messages about it name.
+  const std::string& file_of(const std::string& name) const;
+  // Every tensor's name, sorted.
+  std::vector<std::string> names() const;
+  // The safetensors files' "__metadata__" strings, merged (none for PyTorch checkpoints).
+  std::map<std::string, std::string> metadata() const;
   // What a lookup error should name: the index or the single file.
   const std::string& path() const { return path_; }
   // Bytes of float32 copies made for F16/BF16/unaligned tensors (and not released).
@@ -54,6 +65,7 @@ class WeightStore {
   std::vector<PytorchCheckpoint> torch_files_;
   std::map<std::string, std::string> names_;  // tensor -> file, to refuse duplicates
   std::deque<std::vector<float>> converted_;
+  std::deque<std::vector<uint8_t>> realigned_;
   size_t converted_bytes_ = 0;
   // What f32() handed out, by pointer: the tensor's name (mapped in place) or the copy's index
   // in converted_, for release().

@@ -98,6 +98,16 @@ void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float
   }
 }
 
+void weight_row(const WeightMatrix& w, int64_t row, float* dst) {
+  if (w.type() != WeightType::kF32) {
+    active_kernels().to_f32(w, row, 1, 0, w.in(), dst, w.in());
+  } else if (w.layout() == WeightLayout::kOutIn) {
+    std::copy(w.f32_data() + row * w.in(), w.f32_data() + (row + 1) * w.in(), dst);
+  } else {
+    for (int64_t i = 0; i < w.in(); ++i) dst[i] = w.f32_data()[i * w.out() + row];
+  }
+}
+
 void linear_single(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta,
                    float* y, int64_t ldy) {
   if (w.type() == WeightType::kF32) {

@@ -21,4 +21,8 @@ void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float
 void linear_single(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta,
                    float* y, int64_t ldy);
 
+// Row `row` of `w` as float32, dst[i] = w.at(row, i) for i < w.in(): a lookup in an embedding
+// table kept at a reduced precision.
+void weight_row(const WeightMatrix& w, int64_t row, float* dst);
+
 }  // namespace clipsearch

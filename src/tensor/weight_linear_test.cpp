@@ -236,5 +236,34 @@ TEST(WeightLinear, Float32IsTheUnchangedSgemmPath) {
   }
 }
 
+// A view of converted storage (a quantized folder's tensors) reads as the matrix it was made from,
+// and weight_row (the token embedding's lookup) gives each row as at() does, for every type.
+TEST(WeightRow, ViewsAndEveryTypeReadBackAsAt) {
+  const int64_t out = 37, in = 29;
+  const std::vector<float> data = random_floats(static_cast<size_t>(out * in), 11);
+  const WeightMatrix source = WeightMatrix::f32(data.data(), out, in, WeightLayout::kOutIn);
+  std::vector<float> row(static_cast<size_t>(in));
+  for (int64_t o : {int64_t{0}, int64_t{17}, out - 1}) {
+    weight_row(source, o, row.data());
+    for (int64_t i = 0; i < in; ++i) ASSERT_EQ(row[static_cast<size_t>(i)], source.at(o, i));
+  }
+  for (WeightType type : kReduced) {
+    const WeightMatrix owned = WeightMatrix::convert(source, type);
+    const void* storage = type == WeightType::kInt8 ? static_cast<const void*>(owned.i8_data())
+                                                    : static_cast<const void*>(owned.u16_data());
+    const WeightMatrix view = WeightMatrix::view(
+        type, storage, type == WeightType::kInt8 ? owned.scales() : nullptr, out, in);
+    const WeightMatrix copy = owned;  // a copy reads its own storage
+    for (int64_t o = 0; o < out; ++o) {
+      weight_row(view, o, row.data());
+      for (int64_t i = 0; i < in; ++i) {
+        ASSERT_EQ(view.at(o, i), owned.at(o, i)) << weight_type_name(type);
+        ASSERT_EQ(copy.at(o, i), owned.at(o, i)) << weight_type_name(type);
+        ASSERT_EQ(row[static_cast<size_t>(i)], owned.at(o, i)) << weight_type_name(type);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace clipsearch

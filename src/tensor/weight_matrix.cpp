@@ -62,6 +62,22 @@ WeightMatrix WeightMatrix::f32(const float* data, int64_t out, int64_t in, Weigh
   return w;
 }
 
+WeightMatrix WeightMatrix::view(WeightType type, const void* data, const float* scales, int64_t out,
+                                int64_t in) {
+  assert(type != WeightType::kF32);
+  WeightMatrix w;
+  w.type_ = type;
+  w.out_ = out;
+  w.in_ = in;
+  if (type == WeightType::kInt8) {
+    w.i8_view_ = static_cast<const int8_t*>(data);
+    w.scales_view_ = scales;
+  } else {
+    w.u16_view_ = static_cast<const uint16_t*>(data);
+  }
+  return w;
+}
+
 WeightMatrix WeightMatrix::convert(const WeightMatrix& source, WeightType type) {
   assert(source.type_ == WeightType::kF32);
   if (type == WeightType::kF32) return source;
@@ -107,11 +123,11 @@ float WeightMatrix::at(int64_t o, int64_t i) const {
     case WeightType::kF32:
       return layout_ == WeightLayout::kOutIn ? f32_[o * in_ + i] : f32_[i * out_ + o];
     case WeightType::kBF16:
-      return bf16_to_f32(u16_[o * in_ + i]);
+      return bf16_to_f32(u16_data()[o * in_ + i]);
     case WeightType::kF16:
-      return f16_to_f32(u16_[o * in_ + i]);
+      return f16_to_f32(u16_data()[o * in_ + i]);
     case WeightType::kInt8:
-      return scales_[o] * static_cast<float>(i8_[o * in_ + i]);
+      return scales()[o] * static_cast<float>(i8_data()[o * in_ + i]);
   }
   return 0;
 }

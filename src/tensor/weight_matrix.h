@@ -11,8 +11,10 @@
 //          scale[o] = max_i |w[o][i]| / 127 and q in [-127, 127] (weight-only: the activations
 //          stay float32)
 //
-// A matrix of a reduced type owns its storage; a float32 one is a view of memory the caller keeps
-// alive (the weight store's map). Immutable once built, so any number of threads may read it.
+// A float32 matrix is a view of memory the caller keeps alive (the weight store's map); a matrix
+// of a reduced type either owns its storage (converted at load) or is a view too (a folder that
+// `clipsearch quantize` wrote, mapped as stored). Immutable once built, so any number of threads
+// may read it.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,10 @@ class WeightMatrix {
 
   // A float32 view: `data` is [out, in] (kOutIn) or [in, out] (kInOut).
   static WeightMatrix f32(const float* data, int64_t out, int64_t in, WeightLayout layout);
+  // A view of weights already in `type` (not kF32), [out, in]: `data` is uint16_t (kBF16,
+  // kF16) or int8_t (kInt8, with `scales` [out]; null otherwise). Aligned to the element size.
+  static WeightMatrix view(WeightType type, const void* data, const float* scales, int64_t out,
+                           int64_t in);
   // `source` (float32) converted to `type`, stored [out, in] whatever the source layout. kF32
   // returns the view unchanged. Runs on the thread pool.
   static WeightMatrix convert(const WeightMatrix& source, WeightType type);
@@ -42,10 +48,11 @@ class WeightMatrix {
   int64_t in() const { return in_; }
   bool empty() const { return out_ == 0; }
 
-  const float* f32_data() const { return f32_; }            // kF32
-  const uint16_t* u16_data() const { return u16_.data(); }  // kBF16, kF16: [out, in]
-  const int8_t* i8_data() const { return i8_.data(); }      // kInt8: [out, in]
-  const float* scales() const { return scales_.data(); }    // kInt8: [out]
+  const float* f32_data() const { return f32_; }  // kF32
+  // Owned storage when there is some, else the view's (so that copies stay valid).
+  const uint16_t* u16_data() const { return u16_.empty() ? u16_view_ : u16_.data(); }
+  const int8_t* i8_data() const { return i8_.empty() ? i8_view_ : i8_.data(); }  // kInt8
+  const float* scales() const { return scales_.empty() ? scales_view_ : scales_.data(); }
   // The float32 value the matrix stands for at (o, i): what every kernel multiplies by.
   float at(int64_t o, int64_t i) const;
   // Bytes the weights occupy in this type (the float32 view counts its mapped tensor).
@@ -56,6 +63,9 @@ class WeightMatrix {
   WeightLayout layout_ = WeightLayout::kOutIn;
   int64_t out_ = 0, in_ = 0;
   const float* f32_ = nullptr;
+  const uint16_t* u16_view_ = nullptr;
+  const int8_t* i8_view_ = nullptr;
+  const float* scales_view_ = nullptr;
   std::vector<uint16_t> u16_;
   std::vector<int8_t> i8_;
   std::vector<float> scales_;
