@@ -3,10 +3,19 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <cpuid.h>
+
 namespace clipsearch {
 namespace {
 
 constexpr const char* kVariable = "CLIPSEARCH_ISA";
+
+// CPUID leaf 1, ECX bit 29. Read directly: clang's __builtin_cpu_supports does not know "f16c"
+// (the fuzzers' build is clang's).
+bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
 
 Isa detect() {
   // libgcc's checks include the OS side (XCR0: the AVX and AVX-512 register state enabled), so a
@@ -14,8 +23,8 @@ Isa detect() {
   __builtin_cpu_init();
   // F16C (half conversions) came before AVX2 on every vendor's cores; checked all the same, so a
   // hypervisor that masks it cannot crash the half-precision kernels.
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                    __builtin_cpu_supports("f16c");
+  const bool avx2 =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
   if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
     return Isa::kAvx512;
