@@ -179,7 +179,8 @@ Result<PrecisionCheck> run_precision_check(const PrecisionCheckOptions& options)
   }
   std::error_code ec;
   if (!std::filesystem::exists(options.db, ec)) {
-    return Status::not_found(options.db + ": no such catalog; run `clipsearch index` first");
+    return Status::not_found(options.db +
+                             ": no catalog here (`clipsearch index PATH...` creates one)");
   }
   std::vector<Precision> precisions = options.precisions;
   if (precisions.empty())

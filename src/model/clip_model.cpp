@@ -20,22 +20,6 @@ namespace {
 constexpr int64_t kRowsPerChunk = 2048;
 constexpr int64_t kTextsPerChunk = 256;
 
-// The type the linear layers' weights are kept in at `precision`; nullopt for a value that is
-// not a Precision (a cast integer).
-std::optional<WeightType> weight_type(Precision precision) {
-  switch (precision) {
-    case Precision::kFloat32:
-      return WeightType::kF32;
-    case Precision::kBFloat16:
-      return WeightType::kBF16;
-    case Precision::kFloat16:
-      return WeightType::kF16;
-    case Precision::kInt8:
-      return WeightType::kInt8;
-  }
-  return std::nullopt;
-}
-
 ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeights& w) {
   ModelInfo info;
   info.path = dir;
@@ -72,7 +56,7 @@ Model::~Model() = default;
 
 Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
                                            const ModelOptions& options) {
-  const std::optional<WeightType> type = weight_type(options.precision);
+  const std::optional<WeightType> type = precision_weight_type(options.precision);
   if (!type) {
     return Status::unsupported(model_dir + ": precision " +
                                std::to_string(static_cast<int>(options.precision)) +

@@ -9,9 +9,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "clipsearch/model.h"
 #include "clipsearch/status.h"
 #include "model/clip_config.h"
 #include "model/weight_store.h"
@@ -97,6 +99,10 @@ inline constexpr const char* kQuantizedPrecisionKey = "clipsearch.precision";
 // The type a checkpoint was quantized to by `clipsearch quantize` (its safetensors metadata
 // "clipsearch.precision"), kF32 for any other checkpoint, or an error naming an unknown value.
 Result<WeightType> quantized_type(const WeightStore& store);
+
+// The type the reducible tensors are kept in at `precision`; nullopt for a value that is not a
+// Precision (a cast integer).
+std::optional<WeightType> precision_weight_type(Precision precision);
 
 // The name of the float32 [out] scales that an int8 tensor `name` is stored with.
 std::string int8_scale_name(const std::string& name);

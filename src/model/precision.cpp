@@ -1,5 +1,6 @@
 // The names of the public Precision values.
 #include "clipsearch/model.h"
+#include "model/clip_weights.h"
 
 namespace clipsearch {
 
@@ -29,6 +30,20 @@ Result<Precision> precision_parse(std::string_view name) {
     names += std::string(names.empty() ? "" : ", ") + precision_name(p);
   }
   return Status::invalid_argument("precision '" + std::string(name) + "' is not one of " + names);
+}
+
+std::optional<WeightType> precision_weight_type(Precision precision) {
+  switch (precision) {
+    case Precision::kFloat32:
+      return WeightType::kF32;
+    case Precision::kBFloat16:
+      return WeightType::kBF16;
+    case Precision::kFloat16:
+      return WeightType::kF16;
+    case Precision::kInt8:
+      return WeightType::kInt8;
+  }
+  return std::nullopt;
 }
 
 }  // namespace clipsearch

@@ -143,10 +143,12 @@ Result<QuantizeReport> quantize_model(const std::string& model_dir, Precision pr
     return Status::invalid_argument(
         "quantize: f32 is the checkpoint's own precision; choose bf16, f16 or int8");
   }
-  CLIPSEARCH_ASSIGN_OR_RETURN(const Precision checked, precision_parse(precision_name(precision)));
-  const WeightType type = checked == Precision::kBFloat16  ? WeightType::kBF16
-                          : checked == Precision::kFloat16 ? WeightType::kF16
-                                                           : WeightType::kInt8;
+  const std::optional<WeightType> type = precision_weight_type(precision);
+  if (!type) {
+    return Status::invalid_argument("quantize: precision " +
+                                    std::to_string(static_cast<int>(precision)) +
+                                    " is not one of bf16, f16, int8");
+  }
   CLIPSEARCH_RETURN_IF_ERROR(check_output(output_dir));
   CLIPSEARCH_ASSIGN_OR_RETURN(const ClipConfig config, load_clip_config(model_dir));
   CLIPSEARCH_ASSIGN_OR_RETURN(ClipWeights weights, load_clip_weights(config, WeightType::kF32));
@@ -157,7 +159,7 @@ Result<QuantizeReport> quantize_model(const std::string& model_dir, Precision pr
   }
   std::deque<WeightMatrix> converted;
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<TensorToWrite> tensors,
-                              converted_tensors(weights, type, &converted));
+                              converted_tensors(weights, *type, &converted));
 
   const fs::path target(output_dir);
   PartialFolder partial(target.parent_path() /
@@ -171,7 +173,7 @@ Result<QuantizeReport> quantize_model(const std::string& model_dir, Precision pr
                                     : "open_clip_model.safetensors";
   const std::map<std::string, std::string> metadata = {
       {"format", "pt"},
-      {kQuantizedPrecisionKey, weight_type_name(type)},
+      {kQuantizedPrecisionKey, weight_type_name(*type)},
       {"clipsearch.source", fs::path(config.weights_path).filename().string()},
       {"clipsearch.version", CLIPSEARCH_VERSION_STRING}};
   CLIPSEARCH_RETURN_IF_ERROR(

@@ -12,4 +12,8 @@ namespace clipsearch::testing {
 std::string make_image(int width, int height, uint32_t seed, const std::string& format = "png",
                        const std::string& exif_date = "");
 
+// A PNG of a few filled rectangles and discs of random colours on a plain background, drawn from
+// `seed`: pictures that differ in what they show (noise images all look alike to a model).
+std::string make_shapes_image(int width, int height, uint32_t seed);
+
 }  // namespace clipsearch::testing

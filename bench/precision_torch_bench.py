@@ -1,0 +1,186 @@
+"""Benchmark: clipsearch's precisions against PyTorch F32 and the seed's quantization
+(torch.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)), and the seed's
+pruning measured once (issue 14).
+
+On the random-weight ViT-B/32 (bench/index_bench.py's model), same threads, one process each:
+  images/s at batch 32, one image's latency, a 10-token text query's latency (median of 20),
+  the process's peak memory, the weights file's size,
+for PyTorch F32, PyTorch quantize_dynamic int8, and `clipsearch bench` at f32/bf16/f16/int8 plus
+the int8 folder `clipsearch quantize` writes. Pruning: every nn.Linear of the image and text
+towers with 20% of its weights zeroed by magnitude (torch.nn.utils.prune.l1_unstructured, the
+seed's call, on all layers rather than two) saved as a checkpoint and run by `clipsearch bench`
+(dense kernels: the zeros cost the same), and the cosine of its image embeddings to the dense
+model's.
+
+Usage: .venv/bin/python -W ignore bench/precision_torch_bench.py [--threads 2] [--repeats 3]
+Prints a Markdown section for bench/RESULTS.md.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from index_bench import CLI, WORK, blas_core, make_model  # noqa: E402
+
+TEN_TOKENS = [49406, 320, 1929, 530, 320, 2444, 4063, 3544, 1215, 49407]
+
+
+def torch_worker(model_dir, mode, threads):
+    """One PyTorch run: prints a JSON line of its figures."""
+    import torch
+    from transformers import CLIPModel
+    torch.set_num_threads(threads)
+    model = CLIPModel.from_pretrained(model_dir).eval()
+    if mode == "dynamic":
+        model = torch.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    pixels = torch.randn(32, 3, 224, 224)
+    ids = torch.tensor([TEN_TOKENS])
+    with torch.no_grad():
+        model.get_image_features(pixel_values=pixels[:2])
+        start = time.perf_counter()
+        model.get_image_features(pixel_values=pixels)
+        images_per_s = 32 / (time.perf_counter() - start)
+        one = []
+        for i in range(5):
+            start = time.perf_counter()
+            model.get_image_features(pixel_values=pixels[i:i + 1])
+            one.append(1000 * (time.perf_counter() - start))
+        text = []
+        for _ in range(20):
+            start = time.perf_counter()
+            model.get_text_features(input_ids=ids)
+            text.append(1000 * (time.perf_counter() - start))
+    print(json.dumps({"images_per_s": images_per_s, "image_ms": statistics.median(one),
+                      "text_ms": statistics.median(text),
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def run_torch(model_dir, mode, threads, coretype):
+    env = dict(os.environ, OPENBLAS_CORETYPE=coretype) if coretype else None
+    out = subprocess.run([sys.executable, "-W", "ignore", __file__, "--torch-worker", model_dir,
+                          mode, str(threads)], capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_clipsearch(model_dir, precision, threads):
+    """`clipsearch bench`: images/s at batch 32, then one image and a 10-token text."""
+    def bench(*args):
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", CLI, "bench", "--model", model_dir,
+                              "--precision", precision, "--threads", str(threads), *args],
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout), int(out.stderr.strip().splitlines()[-1]) / 1024
+    batch, rss = bench("--batch", "32", "--iters", "2", "--text-batch", "1", "--text-tokens",
+                       "10")
+    single, _ = bench("--batch", "1", "--iters", "20", "--text-batch", "1", "--text-tokens", "10")
+    return {"images_per_s": batch["images_per_s"],
+            "image_ms": 1000 * statistics.median(single["image_batch_s"]),
+            "text_ms": 1000 * statistics.median(single["text_batch_s"]), "rss_mb": rss}
+
+
+def pruned_model(model_dir, out):
+    """The model with 20% of every tower Linear's weights zeroed by magnitude."""
+    if os.path.exists(os.path.join(out, "model.safetensors")):
+        return out
+    import torch
+    from torch.nn.utils import prune
+    from transformers import CLIPModel
+    model = CLIPModel.from_pretrained(model_dir).eval()
+    for module in list(model.vision_model.modules()) + list(model.text_model.modules()):
+        if isinstance(module, torch.nn.Linear):
+            prune.l1_unstructured(module, name="weight", amount=0.2)
+            prune.remove(module, "weight")
+    model.save_pretrained(out, safe_serialization=True)
+    for name in os.listdir(model_dir):
+        if not name.startswith("model.") and not os.path.exists(os.path.join(out, name)):
+            shutil.copy(os.path.join(model_dir, name), out)
+    return out
+
+
+def pruned_cosine(dense, pruned):
+    """Least and mean cosine of the pruned model's image embeddings to the dense model's."""
+    import numpy as np
+    pixels = os.path.join(WORK, "pixels8.npy")
+    np.save(pixels, np.random.default_rng(0).standard_normal((8, 3, 224, 224)).astype("float32"))
+
+    def embed(model):
+        out = subprocess.run([CLI, "embed", "--model", model, "--pixels", pixels],
+                             capture_output=True, text=True, check=True)
+        return np.array([json.loads(line)["embedding"] for line in out.stdout.splitlines()])
+    a, b = embed(dense), embed(pruned)
+    cos = (a * b).sum(1)
+    return float(cos.min()), float(cos.mean())
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--torch-worker":
+        torch_worker(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    model = make_model(os.path.join(WORK, "model"))
+    int8_dir = os.path.join(WORK, "model-int8")
+    if not os.path.exists(int8_dir):
+        subprocess.run([CLI, "quantize", "--model", model, "--precision", "int8", "--output",
+                        int8_dir], check=True, capture_output=True)
+    pruned = pruned_model(model, os.path.join(WORK, "model-pruned"))
+    core = blas_core()
+    runs = {
+        "PyTorch F32": lambda: run_torch(model, "f32", args.threads, core),
+        "PyTorch quantize_dynamic int8": lambda: run_torch(model, "dynamic", args.threads, core),
+        "clipsearch f32": lambda: run_clipsearch(model, "f32", args.threads),
+        "clipsearch bf16": lambda: run_clipsearch(model, "bf16", args.threads),
+        "clipsearch f16": lambda: run_clipsearch(model, "f16", args.threads),
+        "clipsearch int8": lambda: run_clipsearch(model, "int8", args.threads),
+        "clipsearch int8 folder (quantize)": lambda: run_clipsearch(int8_dir, "f32", args.threads),
+        "clipsearch f32, 20% pruned": lambda: run_clipsearch(pruned, "f32", args.threads),
+    }
+    results = {
+name: [] for name in runs}
+    for _ in range(args.repeats):  # interleaved, so the machine's load touches all alike
+        for name, run in runs.items():
+            results[name].append(run())
+    sizes = {"PyTorch F32": os.path.getsize(os.path.join(model, "model.safetensors")),
+             "clipsearch int8 folder (quantize)":
+                 os.path.getsize(os.path.join(int8_dir, "model.safetensors"))}
+    least, mean = pruned_cosine(model, pruned)
+
+    def fig(name, key, fmt):
+        values = [r[key] for r in results[name]]
+        best = max(values) if key == "images_per_s" else min(values)
+        return f"{fmt.format(best)} / {fmt.format(statistics.median(values))}"
+    load = os.getloadavg()[0]
+    print(f"### Precisions against PyTorch, {time.strftime('%Y-%m-%d')}, {platform.processor() or 'CPU'}"
+          f" ({core}), {args.threads} threads, {args.repeats} repeats, load {load:.1f}\n")
+    print("Random-weight ViT-B/32; best / median of the repeats.\n")
+    print("| | images/s, batch 32 | one image, ms | 10-token text, ms | peak RSS, MB |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name in runs:
+        print(f"| {name} | {fig(name, 'images_per_s', '{:.2f}')} | "
+              f"{fig(name, 'image_ms', '{:.1f}')} | {fig(name, 'text_ms', '{:.2f}')} | "
+              f"{fig(name, 'rss_mb', '{:.0f}')} |")
+    med = {
+n: statistics.median(r["images_per_s"] for r in results[n]) for n in runs}
+    text = {
+n: statistics.median(r["text_ms"] for r in results[n]) for n in runs}
+    print(f"\nclipsearch int8 / PyTorch quantize_dynamic: images/s "
+          f"{med['clipsearch int8'] / med['PyTorch quantize_dynamic int8']:.2f}x, text query "
+          f"{text['PyTorch quantize_dynamic int8'] / text['clipsearch int8']:.2f}x faster. Files: "
+          f"F32 {sizes['PyTorch F32'] / 1e6:.0f} MB, int8 folder "
+          f"{sizes['clipsearch int8 folder (quantize)'] / 1e6:.0f} MB.")
+    print(f"\nPruning (20% of every tower Linear zeroed by magnitude): images/s "
+          f"{med['clipsearch f32, 20% pruned'] / med['clipsearch f32']:.2f}x the dense model's; "
+          f"image embeddings' cosine to the dense model's: least {least:.5f}, mean {mean:.5f}.")
+
+
+if __name__ == "__main__":
+    main()
