@@ -161,7 +161,9 @@ Result<QuantizeReport> quantize_model(const std::string& model_dir, Precision pr
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<TensorToWrite> tensors,
                               converted_tensors(weights, *type, &converted));
 
-  const fs::path target(output_dir);
+  // "out/" names the folder "out": its sibling "out.partial-PID" is written, then renamed.
+  fs::path target = fs::path(output_dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();
   PartialFolder partial(target.parent_path() /
                         (target.filename().string() + ".partial-" + std::to_string(::getpid())));
   std::error_code ec;
@@ -179,10 +181,10 @@ Result<QuantizeReport> quantize_model(const std::string& model_dir, Precision pr
   CLIPSEARCH_RETURN_IF_ERROR(
       write_safetensors((partial.path() / file_name).string(), std::move(tensors), metadata));
   if (fs::exists(target, ec)) fs::remove(target, ec);  // an empty folder (check_output)
-  CLIPSEARCH_RETURN_IF_ERROR(partial.commit(output_dir));
+  CLIPSEARCH_RETURN_IF_ERROR(partial.commit(target.string()));
 
   QuantizeReport report;
-  report.output_dir = output_dir;
+  report.output_dir = target.string();
   report.weights_file = (target / file_name).string();
   report.source_bytes = source_bytes(*weights.store);
   report.output_bytes = static_cast<int64_t>(fs::file_size(report.weights_file, ec));

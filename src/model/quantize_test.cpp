@@ -83,6 +83,13 @@ TEST(Quantize, RefusesWhatItCannotDo) {
   EXPECT_NE(twice.status().message().find("already quantized to int8"), std::string::npos)
       << twice.status().message();
 
+  auto slash = quantize_model(fixture("tiny_quick_gelu"), Precision::kBFloat16, tmp.file("d/"));
+  ASSERT_TRUE(slash.ok()) << slash.status().message();
+  EXPECT_TRUE(fs::exists(tmp.file("d/model.safetensors")));
+  EXPECT_EQ(
+      std::distance(fs::directory_iterator(tmp.file("d")), fs::directory_iterator()),
+      std::distance(fs::directory_iterator(fixture("tiny_quick_gelu")), fs::directory_iterator()));
+
   auto missing = quantize_model(tmp.file("nothing"), Precision::kInt8, tmp.file("c"));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
