@@ -145,7 +145,8 @@ TEST(WeightStore, ConvertsHalfPrecisionAndChecksShapes) {
   EXPECT_NE(missing.status().message().find("tensor nope is missing"), std::string::npos);
 }
 
-// release(): a float32 copy made for a half tensor is freed; a tensor used in place (its pages
+// release(): a float32 copy made for a half tensor (made once, however often it is asked for) is
+// freed; a tensor used in place (its pages
 // leave resident memory) and an unknown pointer are accepted.
 TEST(WeightStore, ReleaseFreesCopiesAndAcceptsMappedTensors) {
   testing::TempDir dir;
@@ -158,6 +159,10 @@ TEST(WeightStore, ReleaseFreesCopiesAndAcceptsMappedTensors) {
   auto h = (*store)->f32("h", {2});
   auto f = (*store)->f32("f", {2});
   ASSERT_TRUE(h.ok() && f.ok());
+  EXPECT_EQ((*store)->converted_bytes(), 8u);
+  auto h_twice = (*store)->f32("h", {2});  // the same copy, not a second one
+  ASSERT_TRUE(h_twice.ok());
+  EXPECT_EQ(*h_twice, *h);
   EXPECT_EQ((*store)->converted_bytes(), 8u);
   (*store)->release(*h);
   EXPECT_EQ((*store)->converted_bytes(), 0u);

@@ -96,14 +96,20 @@ Result<std::vector<int64_t>> WeightStore::shape(const std::string& name) const {
   return found.view->shape;
 }
 
-Result<const TensorView*> WeightStore::view(const std::string& name,
-                                            const std::vector<int64_t>& shape) const {
+Result<WeightStore::Located> WeightStore::locate(const std::string& name,
+                                                 const std::vector<int64_t>& shape) const {
   CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name));
   if (found.view->shape != shape) {
     return Status::corruption(*found.path + ": tensor " + name + " has shape " +
                               shape_string(found.view->shape) + ", config says " +
                               shape_string(shape));
   }
+  return found;
+}
+
+Result<const TensorView*> WeightStore::view(const std::string& name,
+                                            const std::vector<int64_t>& shape) const {
+  CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name, shape));
   return found.view;
 }
 
@@ -131,8 +137,8 @@ std::map<std::string, std::string> WeightStore::metadata() const {
 }
 
 Result<const float*> WeightStore::f32(const std::string& name, const std::vector<int64_t>& shape) {
-  CLIPSEARCH_RETURN_IF_ERROR(this->view(name, shape).status());
-  CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name));
+  CLIPSEARCH_ASSIGN_OR_RETURN(Located found, locate(name, shape));
+  if (auto copy = copy_by_name_.find(name); copy != copy_by_name_.end()) return copy->second;
   const TensorView& view = *found.view;
   const size_t count = view.nbytes / dtype_size(view.dtype);
   if (view.dtype == DType::kF32 && reinterpret_cast<uintptr_t>(view.data) % alignof(float) == 0) {
@@ -161,15 +167,18 @@ Result<const float*> WeightStore::f32(const std::string& name, const std::vector
     found.torch->release(view);  // the float32 copy is what will be read from now on
   converted_bytes_ += out.size() * sizeof(float);
   converted_.push_back(std::move(out));
-  copies_.emplace(converted_.back().data(), converted_.size() - 1);
-  return static_cast<const float*>(converted_.back().data());
+  const float* data = converted_.back().data();
+  copies_.emplace(data, Copy{converted_.size() - 1, name});
+  copy_by_name_.emplace(name, data);
+  return data;
 }
 
 void WeightStore::release(const float* data) {
   if (auto copy = copies_.find(data); copy != copies_.end()) {
-    std::vector<float>& buffer = converted_[copy->second];
+    std::vector<float>& buffer = converted_[copy->second.index];
     converted_bytes_ -= buffer.size() * sizeof(float);
     std::vector<float>().swap(buffer);
+    copy_by_name_.erase(copy->second.name);
     copies_.erase(copy);
     return;
   }

@@ -59,6 +59,8 @@ class WeightStore {
     const PytorchCheckpoint* torch;  // (release() after conversion)
   };
   Result<Located> locate(const std::string& name) const;
+  // locate(), then the shape check every lookup makes.
+  Result<Located> locate(const std::string& name, const std::vector<int64_t>& shape) const;
 
   std::string path_;
   std::vector<SafetensorsFile> files_;
@@ -67,10 +69,16 @@ class WeightStore {
   std::deque<std::vector<float>> converted_;
   std::deque<std::vector<uint8_t>> realigned_;
   size_t converted_bytes_ = 0;
-  // What f32() handed out, by pointer: the tensor's name (mapped in place) or the copy's index
-  // in converted_, for release().
+  // What f32() handed out, by pointer: the tensor's name (mapped in place) or its copy (the
+  // index in converted_), for release(); and the live copies by name, so that a tensor asked for
+  // twice is converted once.
+  struct Copy {
+    size_t index;
+    std::string name;
+  };
   std::map<const float*, std::string> in_place_;
-  std::map<const float*, size_t> copies_;
+  std::map<const float*, Copy> copies_;
+  std::map<std::string, const float*> copy_by_name_;
 };
 
 }  // namespace clipsearch
