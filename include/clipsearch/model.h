@@ -19,12 +19,15 @@
 namespace clipsearch {
 
 struct ModelInfo {
-  std::string path;          // the model folder
-  std::string layout;        // "huggingface" or "open_clip"
-  std::string config_file;   // the file the sizes came from
-  std::string weights_file;  // .safetensors or .safetensors.index.json
-  int64_t image_size = 0;    // the image tower's input is [3, image_size, image_size]
-  int64_t patch_size = 0;
+  std::string path;                 // the model folder
+  std::string layout;               // "huggingface" or "open_clip"
+  std::string config_file;          // the file the sizes came from
+  std::string weights_file;         // .safetensors or .safetensors.index.json
+  int64_t image_size = 0;           // the image tower's input is [3, image_size, image_size]
+  std::string image_tower = "vit";  // "vit" (a vision transformer) or "resnet" (ModifiedResNet)
+  int64_t patch_size = 0;           // 0 for a ResNet
+  // ViT: width, layers, heads of its transformer. ResNet: the stem's width, the bottleneck blocks
+  // of all stages, the attention pooling's heads.
   int64_t context_length = 0;  // maximum token ids per text
   int64_t vocab_size = 0;
   int64_t embed_dim = 0;  // length of every embedding

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "clipsearch/status.h"
 #include "tensor/ops.h"
@@ -29,12 +30,33 @@ struct TransformerConfig {
   int64_t head_dim() const { return width / heads; }
 };
 
+// The image tower's architecture, from the configuration.
+enum class ImageTower {
+  kVisionTransformer,  // CLIP ViT (both layouts)
+  kModifiedResNet,     // OpenAI's ResNet CLIPs (open_clip ModifiedResNet: RN50, RN101, RN50x4, ...)
+};
+
+// ref: open_clip ModifiedResNet(layers, output_dim, heads, image_size, width).
+struct ResNetConfig {
+  std::vector<int64_t> stage_blocks;  // bottleneck blocks in each of the 4 stages
+  int64_t width = 0;                  // stem width; stage s has width * 2^s planes, 4x that out
+  int64_t heads = 0;                  // attention pooling heads (width * 32 / head_width)
+  int64_t features() const { return width * 32; }  // channels of the last stage
+};
+
 struct VisionConfig : TransformerConfig {
+  ImageTower tower = ImageTower::kVisionTransformer;
+  ResNetConfig resnet;  // tower == kModifiedResNet; the TransformerConfig fields are then unused
   int64_t image_size = 0;
   int64_t patch_size = 0;
   int64_t channels = 3;
-  int64_t grid() const { return image_size / patch_size; }  // patches per side
-  int64_t tokens() const { return grid() * grid() + 1; }    // patches + class token
+  // Positions per side: patches (ViT), or the last stage's feature map (ResNet: image_size / 32,
+  // which the parser checks the stem and the three strided stages really give).
+  int64_t grid() const {
+    return tower == ImageTower::kModifiedResNet ? image_size / 32 : image_size / patch_size;
+  }
+  // Tokens per image: patches + class token (ViT); positions + their mean (ResNet's pooling).
+  int64_t tokens() const { return grid() * grid() + 1; }
 };
 
 struct TextConfig : TransformerConfig {
@@ -47,6 +69,9 @@ struct ClipConfig {
   VisionConfig vision;
   TextConfig text;
   int64_t projection_dim = 0;
+  // open_clip's CustomTextCLIP (model_cfg.custom_text): the text tower's tensors are named
+  // "text.<name>" instead of "<name>".
+  bool custom_text = false;
   std::string config_path;   // the file the sizes came from
   std::string weights_path;  // .safetensors, pytorch_model.bin, or an .index.json of shards
 };

@@ -90,9 +90,25 @@ TEST(ClipConfig, OpenClip) {
 }
 
 TEST(ClipConfig, OpenClipRefusesWhatTheEngineDoesNotCompute) {
-  expect_error(parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"layers": [3, 4, 6, 3]}}})",
+  expect_error(parse_open_clip_config(R"({"model_cfg": {"text_tower": {}}})", "oc.json"),
+               StatusCode::kUnsupported, "model_cfg.text_tower is an open_clip option");
+  expect_error(
+      parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"rope": true}}})", "oc.json"),
+      StatusCode::kUnsupported, "model_cfg.vision_cfg.rope is an open_clip option");
+  expect_error(parse_open_clip_config(R"({"model_cfg": {"text_cfg": {"hf_tokenizer_name": "x"}}})",
                                       "oc.json"),
-               StatusCode::kUnsupported, "ModifiedResNet");
+               StatusCode::kUnsupported, "text_cfg.hf_tokenizer_name");
+  expect_error(
+      parse_open_clip_config(
+          R"({"model_cfg": {"quick_gelu": true, "vision_cfg": {"act_kwargs": {"approximate": "tanh"}}}})",
+          "oc.json"),
+      StatusCode::kUnsupported, "vision_cfg.act_kwargs");
+  expect_error(parse_open_clip_config(
+                   R"({"model_cfg": {"text_cfg": {"norm_kwargs": {"elementwise_affine": false}}}})",
+                   "oc.json"),
+               StatusCode::kUnsupported, "text_cfg.norm_kwargs");
+  expect_error(parse_open_clip_config(R"({"model_cfg": {"quick_gelu": "yes"}})", "oc.json"),
+               StatusCode::kInvalidArgument, "quick_gelu is not true or false");
   expect_error(
       parse_open_clip_config(R"({"model_cfg": {"vision_cfg": {"ls_init_value": 0.1}}})", "oc.json"),
       StatusCode::kUnsupported, "vision_cfg.ls_init_value");
@@ -105,6 +121,67 @@ TEST(ClipConfig, OpenClipRefusesWhatTheEngineDoesNotCompute) {
   expect_error(parse_open_clip_config(
                    R"({"model_cfg": {"vision_cfg": {"image_size": [224, 192]}}})", "oc.json"),
                StatusCode::kUnsupported, "not square");
+}
+
+TEST(ClipConfig, OpenClipKwargsAndCustomText) {
+  auto c = parse_open_clip_config(R"({"model_cfg": {"custom_text": true,
+      "vision_cfg": {"act_kwargs": {"approximate": "tanh"}, "norm_kwargs": {"eps": 1e-6},
+                     "patch_dropout": 0.5, "output_tokens": false},
+      "text_cfg": {"act_kwargs": {"approximate": "none"}, "pad_id": 1}}})",
+                                  "oc.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->custom_text);
+  EXPECT_EQ(c->vision.activation, Activation::kGeluTanh);
+  EXPECT_FLOAT_EQ(c->vision.layer_norm_eps, 1e-6f);
+  EXPECT_EQ(c->text.activation, Activation::kGelu);
+  EXPECT_FLOAT_EQ(c->text.layer_norm_eps, 1e-5f);
+}
+
+// The published configurations of OpenAI's ResNet CLIPs (timm/resnet50_clip.openai,
+// timm/resnet50x4_clip.openai).
+TEST(ClipConfig, OpenClipModifiedResNet) {
+  auto rn50 = parse_open_clip_config(R"({"model_cfg": {"embed_dim": 1024, "quick_gelu": true,
+      "vision_cfg": {"image_size": 224, "layers": [3, 4, 6, 3], "width": 64, "patch_size": null},
+      "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 512, "heads": 8,
+                   "layers": 12}}})",
+                                     "oc.json");
+  ASSERT_TRUE(rn50.ok()) << rn50.status().message();
+  EXPECT_EQ(rn50->vision.tower, ImageTower::kModifiedResNet);
+  EXPECT_EQ(rn50->vision.resnet.stage_blocks, (std::vector<int64_t>{3, 4, 6, 3}));
+  EXPECT_EQ(rn50->vision.resnet.width, 64);
+  EXPECT_EQ(rn50->vision.resnet.heads, 32);
+  EXPECT_EQ(rn50->vision.resnet.features(), 2048);
+  EXPECT_EQ(rn50->vision.grid(), 7);
+  EXPECT_EQ(rn50->vision.tokens(), 50);
+  EXPECT_EQ(rn50->projection_dim, 1024);
+  EXPECT_EQ(rn50->text.activation, Activation::kQuickGelu);
+  auto x4 = parse_open_clip_config(
+      R"({"model_cfg": {"embed_dim": 640, "vision_cfg": {"image_size": 288,
+          "layers": [4, 6, 10, 6], "width": 80}}})",
+      "oc.json");
+  ASSERT_TRUE(x4.ok()) << x4.status().message();
+  EXPECT_EQ(x4->vision.resnet.heads, 40);
+  EXPECT_EQ(x4->vision.grid(), 9);
+}
+
+TEST(ClipConfig, OpenClipModifiedResNetErrorsNameTheKey) {
+  auto resnet = [](const std::string& vision) {
+    return parse_open_clip_config(R"({"model_cfg": {"vision_cfg": )" + vision + "}}", "oc.json");
+  };
+  expect_error(resnet(R"({"layers": [3, 4, 6]})"), StatusCode::kInvalidArgument,
+               "vision_cfg.layers is a list of 3 stages; a ModifiedResNet has 4");
+  expect_error(resnet(R"({"layers": [3, 4, "6", 3]})"), StatusCode::kInvalidArgument,
+               "vision_cfg.layers holds \"6\"");
+  expect_error(resnet(R"({"layers": [3, 4, 6, 0]})"), StatusCode::kInvalidArgument,
+               "vision_cfg.layers holds 0");
+  expect_error(resnet(R"({"layers": [1, 1, 1, 1], "width": 63})"), StatusCode::kInvalidArgument,
+               "vision_cfg.width is 63");
+  expect_error(resnet(R"({"layers": [1, 1, 1, 1], "head_width": 48})"),
+               StatusCode::kInvalidArgument, "vision_cfg.head_width gives 42 heads");
+  expect_error(resnet(R"({"layers": [1, 1, 1, 1], "image_size": 63})"), StatusCode::kUnsupported,
+               "vision_cfg.image_size is 63: the last stage's map is 2 wide");
+  expect_error(resnet(R"({"layers": [1, 1, 1, 1], "image_size": 16})"), StatusCode::kUnsupported,
+               "vision_cfg.image_size is 16");
 }
 
 TEST(ClipConfig, FolderErrors) {

@@ -14,10 +14,8 @@
 namespace clipsearch {
 namespace {
 
-// Inputs are processed in chunks of about this many token rows, so that scratch memory stays
-// bounded (and mostly in cache) whatever the batch size, while every matrix product still has
-// enough rows to run at full speed.
-constexpr int64_t kRowsPerChunk = 2048;
+// Texts are processed in chunks of this many, so that scratch memory stays bounded whatever the
+// batch size (images: images_per_pass).
 constexpr int64_t kTextsPerChunk = 256;
 
 ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeights& w) {
@@ -27,13 +25,21 @@ ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeigh
   info.config_file = c.config_path;
   info.weights_file = c.weights_path;
   info.image_size = c.vision.image_size;
-  info.patch_size = c.vision.patch_size;
+  info.image_tower = c.vision.tower == ImageTower::kModifiedResNet ? "resnet" : "vit";
+  info.patch_size = c.vision.tower == ImageTower::kModifiedResNet ? 0 : c.vision.patch_size;
   info.context_length = c.text.context_length;
   info.vocab_size = c.text.vocab_size;
   info.embed_dim = c.projection_dim;
-  info.vision_width = c.vision.width;
-  info.vision_layers = c.vision.layers;
-  info.vision_heads = c.vision.heads;
+  if (c.vision.tower == ImageTower::kModifiedResNet) {
+    info.vision_width = c.vision.resnet.width;
+    info.vision_layers = 0;
+    for (int64_t blocks : c.vision.resnet.stage_blocks) info.vision_layers += blocks;
+    info.vision_heads = c.vision.resnet.heads;
+  } else {
+    info.vision_width = c.vision.width;
+    info.vision_layers = c.vision.layers;
+    info.vision_heads = c.vision.heads;
+  }
   info.text_width = c.text.width;
   info.text_layers = c.text.layers;
   info.text_heads = c.text.heads;
@@ -90,11 +96,11 @@ Status Model::encode_images(const float* pixels, int64_t count, float* out, bool
   const int64_t dim = impl_->config.projection_dim;
   const int64_t image_floats = v.channels * v.image_size * v.image_size;
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  const int64_t per_chunk = std::max<int64_t>(1, kRowsPerChunk / v.tokens());
-  for (int64_t first = 0; first < count; first += per_chunk) {
-    const int64_t n = std::min(per_chunk, count - first);
-    vision_forward(v, impl_->weights.vision, dim, pixels + first * image_floats, n,
-                   out + first * dim, impl_->workspace);
+  const int64_t per_pass = images_per_pass(v);
+  for (int64_t first = 0; first < count; first += per_pass) {
+    const int64_t n = std::min(per_pass, count - first);
+    image_forward(impl_->config, impl_->weights, pixels + first * image_floats, n,
+                  out + first * dim, impl_->workspace);
   }
   if (normalize) l2_normalize_rows(out, count, dim);
   return Status();

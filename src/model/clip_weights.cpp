@@ -1,112 +1,14 @@
 #include "model/clip_weights.h"
 
+#include "model/resnet_weights.h"
+#include "model/weight_binder.h"
+
 #include <cmath>
 #include <optional>
 #include <string>
 
 namespace clipsearch {
 namespace {
-
-// The type a tensor of `dtype` holds when it is bound as stored (a reduced one), if any.
-std::optional<WeightType> stored_type(DType dtype) {
-  switch (dtype) {
-    case DType::kBF16:
-      return WeightType::kBF16;
-    case DType::kF16:
-      return WeightType::kF16;
-    case DType::kI8:
-      return WeightType::kInt8;
-    default:
-      return std::nullopt;
-  }
-}
-
-// Binds tensors by name with the shapes the config implies.
-class Binder {
- public:
-  Binder(WeightStore& store, WeightType type) : store_(store), type_(type) {}
-
-  Status bind(const std::string& name, std::vector<int64_t> shape, const float** out) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(*out, store_.f32(name, shape));
-    return Status();
-  }
-
-  Status layer_norm(const std::string& prefix, int64_t width, LayerNormWeights* out) {
-    CLIPSEARCH_RETURN_IF_ERROR(bind(prefix + ".weight", {width}, &out->gamma));
-    return bind(prefix + ".bias", {width}, &out->beta);
-  }
-
-  // A float32 [out, in] matrix (kOutIn) or [in, out] (kInOut), bound with the tensor's own shape,
-  // that stays float32 at every precision (the projections).
-  Status matrix(const std::string& name, int64_t out_dim, int64_t in_dim, WeightLayout layout,
-                WeightMatrix* out) {
-    const float* data = nullptr;
-    const std::vector<int64_t> shape = layout == WeightLayout::kOutIn
-                                           ? std::vector<int64_t>{out_dim, in_dim}
-                                           : std::vector<int64_t>{in_dim, out_dim};
-    CLIPSEARCH_RETURN_IF_ERROR(bind(name, shape, &data));
-    *out = WeightMatrix::f32(data, out_dim, in_dim, layout);
-    return Status();
-  }
-
-  // A tensor kept at the model's precision, read as the [out_dim, in_dim] matrix of its `shape`:
-  // used as stored when the checkpoint holds it in that type already, else bound as float32
-  // (convert_reducible converts it).
-  Status reducible(const std::string& name, std::vector<int64_t> shape, int64_t out_dim,
-                   int64_t in_dim, WeightMatrix* out) {
-    reducible_.push_back({name, shape, out_dim, in_dim});
-    CLIPSEARCH_ASSIGN_OR_RETURN(const TensorView* view, store_.view(name, shape));
-    const std::optional<WeightType> stored = stored_type(view->dtype);
-    if (stored && *stored == type_) return bind_stored(name, *view, out_dim, in_dim, out);
-    if (view->dtype == DType::kI8) {
-      return Status::unsupported(store_.file_of(name) + ": tensor " + name +
-                                 " is int8: only a model that `clipsearch quantize --precision "
-                                 "int8` wrote holds int8 weights, and it runs at int8");
-    }
-    const float* data = nullptr;
-    CLIPSEARCH_RETURN_IF_ERROR(bind(name, shape, &data));
-    *out = WeightMatrix::f32(data, out_dim, in_dim, WeightLayout::kOutIn);
-    return Status();
-  }
-
-  // A linear layer's reducible [out, in] weight and its float32 bias.
-  Status linear(const std::string& prefix, int64_t out_dim, int64_t in_dim, LinearWeights* out) {
-    CLIPSEARCH_RETURN_IF_ERROR(
-        reducible(prefix + ".weight", {out_dim, in_dim}, out_dim, in_dim, &out->weight));
-    return bind(prefix + ".bias", {out_dim}, &out->bias);
-  }
-
-  std::vector<ReducibleTensor> take_reducible() { return std::move(reducible_); }
-
- private:
-  // A view of a tensor stored in the model's type; int8 comes with its float32 scales.
-  Status bind_stored(const std::string& name, const TensorView& view, int64_t out_dim,
-                     int64_t in_dim, WeightMatrix* out) {
-    const std::string& file = store_.file_of(name);
-    const float* scales = nullptr;
-    if (type_ == WeightType::kInt8) {
-      const std::string scale = int8_scale_name(name);
-      if (!store_.contains(scale)) {
-        return Status::corruption(file + ": tensor " + name + " is int8 but its scales, tensor " +
-                                  scale + ", are missing");
-      }
-      CLIPSEARCH_RETURN_IF_ERROR(bind(scale, {out_dim}, &scales));
-      for (int64_t o = 0; o < out_dim; ++o) {
-        if (!(scales[o] >= 0.0f && std::isfinite(scales[o]))) {
-          return Status::corruption(file + ": tensor " + scale + " holds " +
-                                    std::to_string(scales[o]) + " at " + std::to_string(o) +
-                                    ": a scale is finite and not negative");
-        }
-      }
-    }
-    *out = WeightMatrix::view(type_, store_.aligned_data(view), scales, out_dim, in_dim);
-    return Status();
-  }
-
-  WeightStore& store_;
-  WeightType type_;
-  std::vector<ReducibleTensor> reducible_;
-};
 
 // The patch embedding, a conv with stride = kernel and no bias, bound as the
 // [width, channels * patch * patch] matrix of the unfolded product.
@@ -199,38 +101,50 @@ Status bind_hf(Binder& b, const ClipConfig& c, ClipWeights* w) {
   return Status();
 }
 
-Status bind_open_clip(Binder& b, const ClipConfig& c, ClipWeights* w) {
+Status bind_open_clip_vit(Binder& b, const ClipConfig& c, VisionWeights* vw) {
   const VisionConfig& v = c.vision;
-  VisionWeights& vw = w->vision;
-  CLIPSEARCH_RETURN_IF_ERROR(patch_conv(b, "visual.conv1.weight", v, &vw.patch_weight));
-  CLIPSEARCH_RETURN_IF_ERROR(b.bind("visual.class_embedding", {v.width}, &vw.class_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(patch_conv(b, "visual.conv1.weight", v, &vw->patch_weight));
+  CLIPSEARCH_RETURN_IF_ERROR(b.bind("visual.class_embedding", {v.width}, &vw->class_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(
-      b.bind("visual.positional_embedding", {v.tokens(), v.width}, &vw.position_embedding));
-  CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm("visual.ln_pre", v.width, &vw.pre_ln));
-  vw.layers.resize(static_cast<size_t>(v.layers));
+      b.bind("visual.positional_embedding", {v.tokens(), v.width}, &vw->position_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm("visual.ln_pre", v.width, &vw->pre_ln));
+  vw->layers.resize(static_cast<size_t>(v.layers));
   for (int64_t i = 0; i < v.layers; ++i) {
     CLIPSEARCH_RETURN_IF_ERROR(
         bind_open_clip_layer(b, "visual.transformer.resblocks." + std::to_string(i), v,
-                             &vw.layers[static_cast<size_t>(i)]));
+                             &vw->layers[static_cast<size_t>(i)]));
   }
-  CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm("visual.ln_post", v.width, &vw.post_ln));
-  CLIPSEARCH_RETURN_IF_ERROR(b.matrix("visual.proj", c.projection_dim, v.width,
-                                      WeightLayout::kInOut, &vw.projection.weight));
+  CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm("visual.ln_post", v.width, &vw->post_ln));
+  return b.matrix("visual.proj", c.projection_dim, v.width, WeightLayout::kInOut,
+                  &vw->projection.weight);
+}
 
+// ref: open_clip CLIP (text tensors at the top level) or CustomTextCLIP (under "text.").
+Status bind_open_clip_text(Binder& b, const ClipConfig& c, TextWeights* tw) {
   const TextConfig& t = c.text;
-  TextWeights& tw = w->text;
-  CLIPSEARCH_RETURN_IF_ERROR(token_embedding(b, "token_embedding.weight", t, &tw.token_embedding));
+  const std::string p = c.custom_text ? "text." : "";
   CLIPSEARCH_RETURN_IF_ERROR(
-      b.bind("positional_embedding", {t.context_length, t.width}, &tw.position_embedding));
-  tw.layers.resize(static_cast<size_t>(t.layers));
+      token_embedding(b, p + "token_embedding.weight", t, &tw->token_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(
+      b.bind(p + "positional_embedding", {t.context_length, t.width}, &tw->position_embedding));
+  tw->layers.resize(static_cast<size_t>(t.layers));
   for (int64_t i = 0; i < t.layers; ++i) {
-    CLIPSEARCH_RETURN_IF_ERROR(bind_open_clip_layer(b, "transformer.resblocks." + std::to_string(i),
-                                                    t, &tw.layers[static_cast<size_t>(i)]));
+    CLIPSEARCH_RETURN_IF_ERROR(
+        bind_open_clip_layer(b, p + "transformer.resblocks." + std::to_string(i), t,
+                             &tw->layers[static_cast<size_t>(i)]));
   }
-  CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm("ln_final", t.width, &tw.final_ln));
-  CLIPSEARCH_RETURN_IF_ERROR(b.matrix("text_projection", c.projection_dim, t.width,
-                                      WeightLayout::kInOut, &tw.projection.weight));
-  return Status();
+  CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm(p + "ln_final", t.width, &tw->final_ln));
+  return b.matrix(p + "text_projection", c.projection_dim, t.width, WeightLayout::kInOut,
+                  &tw->projection.weight);
+}
+
+Status bind_open_clip(Binder& b, const ClipConfig& c, ClipWeights* w) {
+  if (c.vision.tower == ImageTower::kModifiedResNet) {
+    CLIPSEARCH_RETURN_IF_ERROR(bind_resnet(b, c, &w->resnet));
+  } else {
+    CLIPSEARCH_RETURN_IF_ERROR(bind_open_clip_vit(b, c, &w->vision));
+  }
+  return bind_open_clip_text(b, c, &w->text);
 }
 
 // Converts one float32 matrix and lets the store drop the float32 tensor, so that a reduced

@@ -59,6 +59,42 @@ struct VisionWeights {
   LinearWeights projection;  // to [projection_dim], no bias
 };
 
+// A convolution with the batch norm after it folded in (ref: open_clip ModifiedResNet, conv then
+// BatchNorm2d in eval mode): conv(x) . gamma / sqrt(var + eps) + beta - mean . gamma /
+// sqrt(var + eps) = conv'(x) + bias.
+struct ConvWeights {
+  int64_t kernel = 1, stride = 1, padding = 0;
+  WeightMatrix weight;      // [out, kernel * kernel * in], columns (ky, kx, c): NHWC patches
+  std::vector<float> bias;  // [out]
+};
+
+// ref: open_clip Bottleneck: relu(bn1(conv1 1x1)) -> relu(bn2(conv2 3x3)) -> avgpool(stride) ->
+// bn3(conv3 1x1), plus the identity (or avgpool(stride) -> bn(conv 1x1) when the shape changes),
+// then relu.
+struct BottleneckWeights {
+  int64_t stride = 1;
+  ConvWeights conv1, conv2, conv3;
+  bool has_downsample = false;
+  ConvWeights downsample;
+  std::vector<float> residual_bias;  // [out] conv3's bias + the downsample's: added once
+};
+
+// ref: open_clip ModifiedResNet: three stem convolutions and an average pool, the bottleneck
+// blocks of the four stages, attention pooling.
+// Every weight of a ResNet tower stays float32 at every precision (only the text tower's are
+// reduced): the random-weight RN50 and RN50x4 that the tower can be tested on amplify the rounding
+// of their weights, so a reduced one could not be shown harmless. Measured
+// (precision_reference_test): int8 of the attention pooling's q/k/v alone took RN50's image
+// embeddings to cosine 0.996 (RN50x4 0.993); bf16 of every convolution to 0.958.
+struct ResNetWeights {
+  ConvWeights stem[3];
+  std::vector<BottleneckWeights> blocks;      // every stage's blocks, in order
+  const float* position_embedding = nullptr;  // [grid * grid + 1, features]
+  // The attention pooling (AttentionPool2d): q/k/v projections [features, features] and c_proj
+  // [projection_dim, features] as `out` (the tower's projection).
+  EncoderLayerWeights pool;
+};
+
 struct TextWeights {
   WeightMatrix token_embedding;               // [vocab, width], looked up a row per token
   const float* position_embedding = nullptr;  // [context_length, width]
@@ -78,7 +114,8 @@ struct ReducibleTensor {
 
 struct ClipWeights {
   std::unique_ptr<WeightStore> store;
-  VisionWeights vision;
+  VisionWeights vision;  // config.vision.tower == kVisionTransformer
+  ResNetWeights resnet;  // config.vision.tower == kModifiedResNet
   TextWeights text;
   float logit_scale = 0;                   // log of the temperature, as stored
   WeightType type = WeightType::kF32;      // the reducible tensors' type once loaded

@@ -125,11 +125,14 @@ void check_quantized_folder(const Case& c, Precision p, const NpyArray& pixels,
   std::printf("quantized %-4s %-20s %.1f MB, %.3f of %.1f MB\n", precision_name(p), c.name.c_str(),
               static_cast<double>(report->output_bytes) / 1e6, share,
               static_cast<double>(report->source_bytes) / 1e6);
-  if (c.name.find("full") != std::string::npos) {  // real shapes: the size promise
-    EXPECT_LE(share, p == Precision::kInt8 ? 0.30 : 0.52) << c.name << " " << precision_name(p);
-  }
   auto model = Model::load(dir);  // f32 asked: runs as stored
   ASSERT_TRUE(model.ok()) << model.status().message();
+  if ((*model)->info().image_tower == "resnet") {
+    // A ResNet image tower stays float32 (clip_weights.h): only the text tower shrinks.
+    EXPECT_LT(share, p == Precision::kInt8 ? 0.80 : 0.85) << c.name << " " << precision_name(p);
+  } else if (c.name.find("full") != std::string::npos) {  // real shapes: the size promise
+    EXPECT_LE(share, p == Precision::kInt8 ? 0.30 : 0.52) << c.name << " " << precision_name(p);
+  }
   EXPECT_EQ((*model)->info().precision, precision_name(p));
   std::vector<float> images(image_out.size()), text(text_out.size());
   ASSERT_TRUE(

@@ -11,8 +11,17 @@
 
 namespace clipsearch {
 
+// NHWC feature maps of the ResNet tower, each grown to the largest it holds.
+struct ResNetWorkspace {
+  std::vector<float> input;   // [count, size, size, channels] the pixels, NHWC
+  std::vector<float> a, b;    // a block's input and output, in turn
+  std::vector<float> t1, t2;  // a block's inner maps (conv1, conv2, their pooled forms)
+  std::vector<float> cols;    // im2col blocks of conv2d_nhwc
+};
+
 struct TowerWorkspace {
   EncoderWorkspace encoder;
+  ResNetWorkspace resnet;
   std::vector<float> hidden;   // [rows, width] residual stream
   std::vector<float> patches;  // [count * patches, channels * patch * patch] (vision only)
   std::vector<float> pooled;   // [count, width]
@@ -23,6 +32,21 @@ struct TowerWorkspace {
 // token, projection. pixels: [count, channels, image_size, image_size].
 void vision_forward(const VisionConfig& config, const VisionWeights& weights, int64_t proj_dim,
                     const float* pixels, int64_t count, float* out, TowerWorkspace& ws);
+
+// ref: open_clip ModifiedResNet.forward: the three-convolution stem and its average pool, the
+// bottleneck blocks, attention pooling (whose c_proj is the projection). pixels: [count, channels,
+// image_size, image_size].
+void resnet_forward(const VisionConfig& config, const ResNetWeights& weights, const float* pixels,
+                    int64_t count, float* out, TowerWorkspace& ws);
+
+// The image tower the configuration names: vision_forward or resnet_forward.
+void image_forward(const ClipConfig& config, const ClipWeights& weights, const float* pixels,
+                   int64_t count, float* out, TowerWorkspace& ws);
+
+// How many images one image_forward call takes at most, so that its scratch memory stays
+// bounded (and mostly in cache) whatever the batch, with enough rows per product to run at
+// full speed.
+int64_t images_per_pass(const VisionConfig& config);
 
 // ref: CLIPTextTransformer + CLIPModel.get_text_features (open_clip CLIP.encode_text): token +
 // position embeddings, causal encoder, final LN, pooled at the first position of the highest

@@ -62,6 +62,15 @@ WeightMatrix WeightMatrix::f32(const float* data, int64_t out, int64_t in, Weigh
   return w;
 }
 
+WeightMatrix WeightMatrix::owned_f32(std::vector<float> data, int64_t out, int64_t in) {
+  assert(static_cast<int64_t>(data.size()) == out * in);
+  WeightMatrix w;
+  w.f32_owned_ = std::move(data);
+  w.out_ = out;
+  w.in_ = in;
+  return w;
+}
+
 WeightMatrix WeightMatrix::view(WeightType type, const void* data, const float* scales, int64_t out,
                                 int64_t in) {
   assert(type != WeightType::kF32);
@@ -121,7 +130,7 @@ WeightMatrix WeightMatrix::convert(const WeightMatrix& source, WeightType type) 
 float WeightMatrix::at(int64_t o, int64_t i) const {
   switch (type_) {
     case WeightType::kF32:
-      return layout_ == WeightLayout::kOutIn ? f32_[o * in_ + i] : f32_[i * out_ + o];
+      return layout_ == WeightLayout::kOutIn ? f32_data()[o * in_ + i] : f32_data()[i * out_ + o];
     case WeightType::kBF16:
       return bf16_to_f32(u16_data()[o * in_ + i]);
     case WeightType::kF16:

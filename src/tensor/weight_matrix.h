@@ -34,6 +34,9 @@ class WeightMatrix {
 
   // A float32 view: `data` is [out, in] (kOutIn) or [in, out] (kInOut).
   static WeightMatrix f32(const float* data, int64_t out, int64_t in, WeightLayout layout);
+  // An owned float32 [out, in] matrix (weights computed at load, e.g. a convolution with its
+  // batch norm folded in).
+  static WeightMatrix owned_f32(std::vector<float> data, int64_t out, int64_t in);
   // A view of weights already in `type` (not kF32), [out, in]: `data` is uint16_t (kBF16,
   // kF16) or int8_t (kInt8, with `scales` [out]; null otherwise). Aligned to the element size.
   static WeightMatrix view(WeightType type, const void* data, const float* scales, int64_t out,
@@ -48,7 +51,7 @@ class WeightMatrix {
   int64_t in() const { return in_; }
   bool empty() const { return out_ == 0; }
 
-  const float* f32_data() const { return f32_; }  // kF32
+  const float* f32_data() const { return f32_owned_.empty() ? f32_ : f32_owned_.data(); }  // kF32
   // Owned storage when there is some, else the view's (so that copies stay valid).
   const uint16_t* u16_data() const { return u16_.empty() ? u16_view_ : u16_.data(); }
   const int8_t* i8_data() const { return i8_.empty() ? i8_view_ : i8_.data(); }  // kInt8
@@ -66,6 +69,7 @@ class WeightMatrix {
   const uint16_t* u16_view_ = nullptr;
   const int8_t* i8_view_ = nullptr;
   const float* scales_view_ = nullptr;
+  std::vector<float> f32_owned_;
   std::vector<uint16_t> u16_;
   std::vector<int8_t> i8_;
   std::vector<float> scales_;

@@ -10,6 +10,7 @@ Output, under $CLIPSEARCH_REFERENCE_DIR/clip_models (or --out):
   <name>/token_ids.json    list of token-id lists (unpadded, as clipsearch receives them)
   <name>/image_raw.npy     float32 [N,P] get_image_features / encode_image
   <name>/text_raw.npy      float32 [T,P] get_text_features / encode_text
+  <name>/image_f64.npy     float32 [N,P] encode_image of the float64 model (ResNet towers only)
 
 Layer-norm weights, biases and embeddings are perturbed away from their initial values so a
 skipped bias or norm cannot pass. Nothing is downloaded.
@@ -106,32 +107,69 @@ def hf_model(name, out_root, rng, vision, text, projection_dim, variants=()):
     return entries
 
 
-def open_clip_model(name, out_root, rng, vision, text, embed_dim, quick_gelu):
+def calibrate_batch_norms(model, size, rng):
+    """Gives every BatchNorm2d the statistics of real activations (a train-mode pass over
+    random pictures, cumulative averages), then moves gamma, beta and the statistics away from
+    them, so that a folded or skipped batch norm cannot pass and activations stay O(1)."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    if not norms:
+        return
+    g = torch.Generator().manual_seed(int(rng.integers(1 << 30)))
+    with torch.no_grad():
+        for bn in norms:
+            bn.weight.copy_(0.5 + torch.rand(bn.weight.shape, generator=g))
+            bn.bias.copy_(0.1 * torch.randn(bn.bias.shape, generator=g))
+            bn.reset_running_stats()
+            bn.momentum = None
+        model.visual.train()
+        for _ in range(2):
+            model.visual(torch.from_numpy(
+                rng.standard_normal((2, 3, size, size)).astype(np.float32)))
+        model.visual.eval()
+        for bn in norms:
+            bn.running_mean.add_(0.05 * torch.randn(bn.running_mean.shape, generator=g))
+            bn.running_var.mul_(0.8 + 0.4 * torch.rand(bn.running_var.shape, generator=g))
+
+
+def open_clip_model(name, out_root, rng, vision, text, embed_dim, quick_gelu, custom_text=False,
+                    images=2):
     import open_clip
 
     torch.manual_seed(int(rng.integers(1 << 30)))
-    model = open_clip.model.CLIP(embed_dim=embed_dim, vision_cfg=vision, text_cfg=text,
-                                 quick_gelu=quick_gelu).eval()
+    cls = open_clip.model.CustomTextCLIP if custom_text else open_clip.model.CLIP
+    model = cls(embed_dim=embed_dim, vision_cfg=vision, text_cfg=text,
+                quick_gelu=quick_gelu).eval()
     g = torch.Generator().manual_seed(int(rng.integers(1 << 30)))
     perturb(model, g)
+    size = vision["image_size"]
+    calibrate_batch_norms(model, size, rng)
     out_dir = os.path.join(out_root, name)
     os.makedirs(out_dir, exist_ok=True)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     save_file(state, os.path.join(out_dir, "open_clip_model.safetensors"))
-    cfg = {"model_cfg": {"embed_dim": embed_dim, "quick_gelu": quick_gelu, "vision_cfg": vision,
-                         "text_cfg": text},
+    model_cfg = {"embed_dim": embed_dim, "quick_gelu": quick_gelu, "vision_cfg": vision,
+                 "text_cfg": text}
+    if custom_text:
+        model_cfg["custom_text"] = True
+    cfg = {"model_cfg": model_cfg,
            "preprocess_cfg": {"mean": [0.48145466, 0.4578275, 0.40821073],
                               "std": [0.26862954, 0.26130258, 0.27577711]}}
     with open(os.path.join(out_dir, "open_clip_config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
-    size = vision["image_size"]
     context = text.get("context_length", 77)
     vocab = text.get("vocab_size", 49408)
-    pixels = rng.standard_normal((2, 3, size, size)).astype(np.float32)
+    pixels = rng.standard_normal((images, 3, size, size)).astype(np.float32)
     texts = random_texts(rng, context, vocab)
     with torch.no_grad():
         image = model.encode_image(torch.from_numpy(pixels)).numpy()
         text_out = model.encode_text(pad(texts, context, 0)).numpy()
+        if isinstance(vision.get("layers"), list):
+            # A deep ResNet's float32 output is itself about 2e-4 of its largest value away from
+            # the same model in float64 (PyTorch's convolutions sum in their own order): the
+            # float64 output is what the engine's max error is bounded against.
+            exact = copy.deepcopy(model).double().encode_image(
+                torch.from_numpy(pixels).double()).numpy()
+            np.save(os.path.join(out_dir, "image_f64.npy"), exact.astype(np.float32))
     return [write_case(out_root, name, "open_clip", pixels, texts, image, text_out, "f32")]
 
 
@@ -200,6 +238,48 @@ def main():
         entries += hf_model("vit_b16_full", args.out, rng,
                             vision=dict(hidden_act="quick_gelu", patch_size=16),
                             text=dict(hidden_act="quick_gelu"), projection_dim=512)
+    # Drawn after the models above, so that their random weights stay what they were.
+    # ModifiedResNet image towers (OpenAI's RN50 family as open_clip publishes it): a small one
+    # with odd sizes, then the real RN50 and RN50x4 image towers below.
+    entries += open_clip_model(
+        "open_clip_resnet_small", args.out, rng,
+        vision=dict(image_size=96, layers=[2, 1, 1, 2], width=16, head_width=32,
+                    patch_size=None),
+        text=dict(context_length=77, vocab_size=49408, width=64, heads=4, layers=2),
+        embed_dim=48, quick_gelu=True, images=3)
+    # LAION-style: GELU, heads of 80 (ViT-H/14's head width), bigG's fractional mlp_ratio.
+    entries += open_clip_model(
+        "open_clip_laion_style", args.out, rng,
+        vision=dict(image_size=56, layers=2, width=160, head_width=80, patch_size=14,
+                    mlp_ratio=4.9231),
+        text=dict(context_length=77, vocab_size=49408, width=96, heads=2, layers=2,
+                  mlp_ratio=4.9231),
+        embed_dim=64, quick_gelu=False)
+    # DataComp's ViT-B-32-256: 256 px pictures, an 8 x 8 grid of 32 px patches.
+    entries += open_clip_model(
+        "open_clip_256px", args.out, rng,
+        vision=dict(image_size=256, layers=2, width=64, head_width=32, patch_size=32),
+        text=dict(context_length=77, vocab_size=49408, width=64, heads=4, layers=2),
+        embed_dim=32, quick_gelu=False)
+    # CustomTextCLIP (model_cfg.custom_text): the text tower's tensors under "text.".
+    entries += open_clip_model(
+        "open_clip_custom_text", args.out, rng,
+        vision=dict(image_size=32, layers=2, width=64, head_width=32, patch_size=16),
+        text=dict(context_length=77, vocab_size=49408, width=48, heads=4, layers=2),
+        embed_dim=24, quick_gelu=True, custom_text=True)
+    if not args.no_full_size:
+        # RN50 as open_clip's RN50 (timm/resnet50_clip.openai) and RN50x4's image tower at 288 px
+        # (its text tower cut to 2 layers: the text tower is the usual one).
+        entries += open_clip_model(
+            "rn50_full", args.out, rng,
+            vision=dict(image_size=224, layers=[3, 4, 6, 3], width=64, patch_size=None),
+            text=dict(context_length=77, vocab_size=49408, width=512, heads=8, layers=12),
+            embed_dim=1024, quick_gelu=True)
+        entries += open_clip_model(
+            "rn50x4_vision", args.out, rng,
+            vision=dict(image_size=288, layers=[4, 6, 10, 6], width=80, patch_size=None),
+            text=dict(context_length=77, vocab_size=49408, width=640, heads=10, layers=2),
+            embed_dim=640, quick_gelu=True)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(entries, f, indent=2)
     print(f"wrote {len(entries)} reference models to {args.out}")

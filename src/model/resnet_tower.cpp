@@ -1,0 +1,166 @@
+// The ModifiedResNet image tower on NHWC feature maps: convolutions as matrix products
+// (tensor/conv.h), each batch norm folded into its convolution at load (resnet_weights.cpp), bias
+// and ReLU in one pass after each product, the residual accumulated by the last product of a
+// block.
+#include <algorithm>
+#include <cassert>
+
+#include "core/thread_pool.h"
+#include "model/towers.h"
+#include "tensor/conv.h"
+#include "tensor/ops.h"
+
+namespace clipsearch {
+namespace {
+
+// A feature map [batch, height, width, channels] in one of the workspace's buffers.
+struct FeatureMap {
+  const float* data = nullptr;
+  int64_t batch = 0, height = 0, width = 0, channels = 0;
+  int64_t pixels() const { return batch * height * width; }
+  int64_t floats() const { return pixels() * channels; }
+};
+
+float* grown(std::vector<float>& buffer, int64_t floats) {
+  grow_buffer(buffer, floats);
+  return buffer.data();
+}
+
+ConvGeometry geometry(const ConvWeights& conv, const FeatureMap& x) {
+  return {x.batch, x.height, x.width, x.channels, conv.kernel, conv.stride, conv.padding};
+}
+
+// out = conv(x) . W^T with beta (0: overwrite, 1: accumulate onto what `out` holds).
+FeatureMap convolve(const ConvWeights& conv, const FeatureMap& x, float beta, float* out,
+                    std::vector<float>& cols) {
+  const ConvGeometry g = geometry(conv, x);
+  conv2d_nhwc(g, x.data, conv.weight, beta, out, cols);
+  return {out, g.batch, g.out_height(), g.out_width(), conv.weight.out()};
+}
+
+// ref: act(bn(conv(x))) with the batch norm folded: relu(conv'(x) + bias).
+FeatureMap conv_relu(const ConvWeights& conv, const FeatureMap& x, std::vector<float>& buffer,
+                     std::vector<float>& cols) {
+  const ConvGeometry g = geometry(conv, x);
+  float* y = grown(buffer, g.out_pixels() * conv.weight.out());
+  const FeatureMap out = convolve(conv, x, 0.0f, y, cols);
+  bias_activation(y, out.pixels(), out.channels, out.channels, conv.bias.data(), Activation::kRelu);
+  return out;
+}
+
+FeatureMap avg_pool(const FeatureMap& x, int64_t k, std::vector<float>& buffer) {
+  FeatureMap out{nullptr, x.batch, x.height / k, x.width / k, x.channels};
+  float* y = grown(buffer, out.floats());
+  avg_pool_nhwc(x.data, x.batch, x.height, x.width, x.channels, k, y);
+  out.data = y;
+  return out;
+}
+
+// ref: Bottleneck.forward:
+//   out = relu(bn1(conv1(x))); out = relu(bn2(conv2(out))); out = avgpool(out)
+//   out = bn3(conv3(out)); identity = downsample(x) or x; out = relu(out + identity)
+// The identity (or the downsample's product) is written to `y` first and conv3 accumulates onto
+// it; both biases are then added with the ReLU.
+FeatureMap bottleneck(const BottleneckWeights& b, const FeatureMap& x, std::vector<float>& y_buf,
+                      ResNetWorkspace& ws) {
+  FeatureMap inner = conv_relu(b.conv1, x, ws.t1, ws.cols);
+  inner = conv_relu(b.conv2, inner, ws.t2, ws.cols);
+  if (b.stride > 1) inner = avg_pool(inner, b.stride, ws.t1);  // conv1's map is free again
+  const int64_t channels = b.conv3.weight.out();
+  float* y = grown(y_buf, inner.pixels() * channels);
+  if (b.has_downsample) {
+    // ref: downsample = AvgPool2d(stride), conv 1x1, BatchNorm2d.
+    const FeatureMap source = b.stride > 1 ? avg_pool(x, b.stride, ws.t2) : x;
+    convolve(b.downsample, source, 0.0f, y, ws.cols);
+  } else {
+    std::copy(x.data, x.data + x.floats(), y);
+  }
+  const FeatureMap out = convolve(b.conv3, inner, 1.0f, y, ws.cols);
+  bias_activation(y, out.pixels(), channels, channels, b.residual_bias.data(), Activation::kRelu);
+  return out;
+}
+
+// ref: AttentionPool2d.forward, before the attention: x (HW)NC -> [mean; x] + positions.
+// tokens[n * (HW + 1)] = mean_p x[n, p] + pos[0]; tokens[n * (HW + 1) + 1 + p] = x[n, p] +
+// pos[1 + p].
+void pooling_tokens(const FeatureMap& x, const float* positions, float* tokens) {
+  const int64_t hw = x.height * x.width, c = x.channels, per_image = hw + 1;
+  parallel_for(x.batch, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      const float* src = x.data + n * hw * c;
+      float* dst = tokens + n * per_image * c;
+      std::fill(dst, dst + c, 0.0f);
+      for (int64_t p = 0; p < hw; ++p) {
+        for (int64_t i = 0; i < c; ++i) dst[i] += src[p * c + i];
+      }
+      for (int64_t i = 0; i < c; ++i) dst[i] = dst[i] / static_cast<float>(hw) + positions[i];
+      for (int64_t p = 0; p < hw; ++p) {
+        for (int64_t i = 0; i < c; ++i) {
+          dst[(1 + p) * c + i] = src[p * c + i] + positions[(1 + p) * c + i];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void resnet_forward(const VisionConfig& c, const ResNetWeights& w, const float* pixels,
+                    int64_t count, float* out, TowerWorkspace& tower_ws) {
+  ResNetWorkspace& ws = tower_ws.resnet;
+  const int64_t size = c.image_size;
+  float* input = grown(ws.input, count * c.channels * size * size);
+  nchw_to_nhwc(pixels, count, c.channels, size, size, input);
+  FeatureMap x{input, count, size, size, c.channels};
+
+  // ref: ModifiedResNet.stem: three conv + bn + relu, then AvgPool2d(2).
+  x = conv_relu(w.stem[0], x, ws.t1, ws.cols);
+  x = conv_relu(w.stem[1], x, ws.t2, ws.cols);
+  x = conv_relu(w.stem[2], x, ws.t1, ws.cols);
+  x = avg_pool(x, 2, ws.a);
+
+  // ref: layer1..layer4; each block reads one of a/b and writes the other.
+  std::vector<float>* next = &ws.b;
+  for (const BottleneckWeights& block : w.blocks) {
+    x = bottleneck(block, x, *next, ws);
+    next = next == &ws.b ? &ws.a : &ws.b;
+  }
+  assert(x.height == c.grid() && x.width == c.grid());
+
+  // ref: AttentionPool2d: one query (the mean) per image over its HW + 1 tokens.
+  const int64_t tokens = c.tokens();
+  float* pool_in = grown(ws.t1, count * tokens * x.channels);  // [count * tokens, features]
+  pooling_tokens(x, w.position_embedding, pool_in);
+  TransformerConfig attention;
+  attention.width = c.resnet.features();
+  attention.heads = c.resnet.heads;
+  PackedSequences seqs;
+  std::vector<int64_t> queries;
+  for (int64_t n = 0; n <= count; ++n) seqs.offsets.push_back(n * tokens);
+  for (int64_t n = 0; n < count; ++n) queries.push_back(n * tokens);
+  attention_pool(attention, w.pool, seqs, queries, pool_in, out, tower_ws.encoder);
+}
+
+int64_t images_per_pass(const VisionConfig& c) {
+  if (c.tower == ImageTower::kModifiedResNet) {
+    // The largest map, the stem's last (ceil(size / 2)^2 x width, as large as the first stage's
+    // output), bounded to about 16 MB per buffer.
+    constexpr int64_t kFloatsPerMap = int64_t{1} << 22;
+    const int64_t side = (c.image_size + 1) / 2;
+    return std::max<int64_t>(1, kFloatsPerMap / (side * side * c.resnet.width));
+  }
+  // About 2048 token rows: the encoder's products have enough rows to run at full speed.
+  constexpr int64_t kRowsPerPass = 2048;
+  return std::max<int64_t>(1, kRowsPerPass / c.tokens());
+}
+
+void image_forward(const ClipConfig& config, const ClipWeights& weights, const float* pixels,
+                   int64_t count, float* out, TowerWorkspace& ws) {
+  if (config.vision.tower == ImageTower::kModifiedResNet) {
+    resnet_forward(config.vision, weights.resnet, pixels, count, out, ws);
+  } else {
+    vision_forward(config.vision, weights.vision, config.projection_dim, pixels, count, out, ws);
+  }
+}
+
+}  // namespace clipsearch
