@@ -169,6 +169,14 @@ const std::vector<ModelPreset>& model_presets() {
       {"clip-vit-base-patch32", "openai/clip-vit-base-patch32", "ViT-B/32, 512-d, 605 MB"},
       {"clip-vit-base-patch16", "openai/clip-vit-base-patch16", "ViT-B/16, 512-d, 599 MB"},
       {"clip-vit-large-patch14", "openai/clip-vit-large-patch14", "ViT-L/14, 768-d, 1.7 GB"},
+      // OpenAI's ResNets, as open_clip publishes them (no tokenizer: hub/open_clip_repo.h).
+      {"clip-rn50", "timm/resnet50_clip.openai", "RN50, 1024-d, ~400 MB"},
+      {"clip-rn101", "timm/resnet101_clip.openai", "RN101, 512-d"},
+      // open_clip's LAION-2B trainings (README: zero-shot accuracy against OpenAI's).
+      {"laion-vit-b-32", "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+       "ViT-B/32 LAION-2B, 512-d, 605 MB"},
+      {"laion-vit-h-14", "laion/CLIP-ViT-H-14-laion2B-s32B-b79K",
+       "ViT-H/14 LAION-2B, 1024-d, 3.9 GB"},
   };
   return presets;
 }
