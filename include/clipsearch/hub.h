@@ -59,7 +59,10 @@ constexpr const char* kDefaultModel = "clip-vit-base-patch32";
 
 // `spec`: an existing folder (always wins), a preset name, or a repository id
 // "owner/name[@revision]". Returns the folder holding the model's files (the cache snapshot
-// for a repository), downloading what is missing unless offline.
+// for a repository), downloading what is missing unless offline. A repository with a CLIP
+// config.json is read as a Hugging Face CLIPModel; one with open_clip_config.json (and
+// open_clip_model.safetensors) as open_clip, its snapshot given CLIP's BPE tokenizer from
+// openai/clip-vit-base-patch32 when it has none, so the folder always holds a tokenizer.
 CLIPSEARCH_EXPORT Result<std::string> resolve_model(const std::string& spec,
                                                     const HubOptions& options,
                                                     ProgressSink* progress);
@@ -70,7 +73,8 @@ struct CachedModel {
   std::string revision;  // a ref name ("main") or, for a snapshot no ref points to, the commit
   std::string commit;
   uint64_t bytes = 0;          // size of the files of the snapshot
-  bool complete = false;       // config.json and the weights are there
+  bool complete = false;       // a configuration and its weights are there (config.json and
+                               // model.safetensors, or the open_clip files)
   uint64_t partial_bytes = 0;  // in unfinished downloads (.incomplete) of the repository
 };
 CLIPSEARCH_EXPORT Result<std::vector<CachedModel>> list_cached_models(const HubOptions& options);

@@ -25,7 +25,7 @@ Status run_models() {
   for (const auto& preset : model_presets()) {
     bool have = false;
     for (const auto& m : cached) have = have || (m.repo == preset.repo && m.complete);
-    std::printf("  %-24s %-32s %-26s %s%s\n", preset.name, preset.repo, preset.description,
+    std::printf("  %-23s %-38s %-34s %s%s\n", preset.name, preset.repo, preset.description,
                 have ? "cached" : "not downloaded",
                 std::string(preset.name) == kDefaultModel ? " (default)" : "");
   }

@@ -90,4 +90,36 @@ void mark_missing(const RepoCache& cache, const std::string& commit, const std::
   std::ofstream touch(path, std::ios::app);
 }
 
+Status adopt_file(const RepoCache& cache, const std::string& commit, const std::string& file,
+                  const std::string& source) {
+  std::error_code ec;
+  const fs::path from = fs::canonical(source, ec);
+  if (ec) return errno_status(ec.value(), source + ": " + ec.message());
+  // A snapshot file that is no link into blobs/ (huggingface_hub where symlinks are not
+  // allowed) has no etag to go by: its content goes into the snapshot itself, as
+  // huggingface_hub then stores it.
+  const bool is_blob = from.parent_path().filename() == "blobs";
+  const std::string etag = from.filename().string();
+  const fs::path to = is_blob ? cache.blob(etag) : cache.pointer(commit, file);
+  if (!is_blob || !fs::exists(to, ec)) {
+    fs::create_directories(to.parent_path(), ec);
+    if (ec) return errno_status(ec.value(), to.parent_path().string() + ": " + ec.message());
+    const fs::path tmp = to.string() + ".tmp" + std::to_string(getpid());
+    fs::remove(tmp, ec);
+    bool linked = false;
+    if (is_blob) {
+      fs::create_hard_link(from, tmp, ec);
+      linked = !ec;
+    }
+    if (!linked) {
+      ec.clear();
+      fs::copy_file(from, tmp, ec);
+      if (ec) return errno_status(ec.value(), tmp.string() + ": cannot copy " + from.string());
+    }
+    fs::rename(tmp, to, ec);
+    if (ec) return errno_status(ec.value(), to.string() + ": " + ec.message());
+  }
+  return is_blob ? link_snapshot(cache, commit, file, etag) : Status();
+}
+
 }  // namespace clipsearch::hub

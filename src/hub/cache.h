@@ -43,4 +43,12 @@ Status link_snapshot(const RepoCache& cache, const std::string& commit, const st
 // Records that `file` does not exist at `commit` (.no_exist), as huggingface_hub does.
 void mark_missing(const RepoCache& cache, const std::string& commit, const std::string& file);
 
+// Puts `source`, a file of another repository's snapshot, into snapshots/<commit>/<file> as a
+// blob of this repository: hard-linked to the other repository's blob (copied where a hard link
+// cannot be made) under the same etag, then linked like a downloaded file. Every snapshot then
+// points only into its own repository's blobs/, as huggingface_hub assumes: its delete-cache
+// removes a revision's blobs with it, which must never take another repository's files along.
+Status adopt_file(const RepoCache& cache, const std::string& commit, const std::string& file,
+                  const std::string& source);
+
 }  // namespace clipsearch::hub

@@ -135,6 +135,25 @@ Status http_error(const HttpResponse& r, const std::string& repo, const std::str
                        at + ": " + file + ": HTTP " + std::to_string(r.status));
 }
 
+std::string resolve_url(const HubOptions& options, const std::string& repo,
+                        const std::string& revision, const std::string& file) {
+  return options.endpoint + "/" + repo + "/resolve/" + percent_encode(revision) + "/" + file;
+}
+
+// A 404 for the file alone (the repository and the revision exist): EntryNotFound.
+bool entry_missing(const HttpResponse& r) {
+  return r.status == 404 && r.header("x-error-code") != "RepoNotFound" &&
+         r.header("x-error-code") != "RevisionNotFound";
+}
+
+// Remembers a missing file by commit (.no_exist), so a later run need not ask again.
+Status record_missing(const RepoCache& cache, const std::string& revision,
+                      const std::string& commit, const std::string& file) {
+  if (!is_commit_hash(commit)) return Status();
+  mark_missing(cache, commit, file);
+  return write_ref(cache, revision, commit);
+}
+
 Status download_blob(const HubOptions& options, const Metadata& meta, const std::string& url,
                      const std::string& blob, const std::string& file, ProgressSink* progress) {
   const std::string incomplete = blob + ".incomplete";
@@ -279,20 +298,15 @@ Result<Fetched> hub_fetch(const HubOptions& options, const std::string& repo,
   if (is_commit_hash(revision) && fs::exists(cache.no_exist(revision, file))) {
     return Fetched{false, "", revision};
   }
-  const std::string url =
-      options.endpoint + "/" + repo + "/resolve/" + percent_encode(revision) + "/" + file;
+  const std::string url = resolve_url(options, repo, revision, file);
   std::string answered;
   auto head = head_metadata(url, options, &answered);
   if (!head.ok()) return head.status().with_context(at + ": " + file);
   const HttpResponse& r = *head;
   Fetched fetched;
   fetched.commit = r.header("x-repo-commit");
-  if (r.status == 404 && r.header("x-error-code") != "RepoNotFound" &&
-      r.header("x-error-code") != "RevisionNotFound") {
-    if (is_commit_hash(fetched.commit)) {
-      mark_missing(cache, fetched.commit, file);
-      CLIPSEARCH_RETURN_IF_ERROR(write_ref(cache, revision, fetched.commit));
-    }
+  if (entry_missing(r)) {
+    CLIPSEARCH_RETURN_IF_ERROR(record_missing(cache, revision, fetched.commit, file));
     return fetched;  // not found
   }
   if (r.status >= 400 || r.status < 200) return http_error(r, repo, revision, file, options);
@@ -329,6 +343,29 @@ Result<Fetched> hub_fetch(const HubOptions& options, const std::string& repo,
   fetched.found = true;
   fetched.path = cache.pointer(meta.commit, file);
   return fetched;
+}
+
+Result<bool> hub_probe(const HubOptions& options, const std::string& repo,
+                       const std::string& revision, const std::string& file) {
+  const RepoCache cache(options.cache_dir, repo);
+  if (options.offline || is_commit_hash(revision)) {
+    auto commit = cached_commit(cache, revision);
+    if (commit.ok() && fs::exists(cache.pointer(*commit, file))) return true;
+    if (commit.ok() && fs::exists(cache.no_exist(*commit, file))) return false;
+    if (options.offline) return false;  // not known here, and nothing may be asked
+  }
+  std::string answered;
+  auto head = head_metadata(resolve_url(options, repo, revision, file), options, &answered);
+  if (!head.ok()) return head.status().with_context(repo + "@" + revision + ": " + file);
+  if (entry_missing(*head)) {
+    CLIPSEARCH_RETURN_IF_ERROR(
+        record_missing(cache, revision, head->header("x-repo-commit"), file));
+    return false;
+  }
+  if (head->status >= 400 || head->status < 200) {
+    return http_error(*head, repo, revision, file, options);
+  }
+  return true;
 }
 
 }  // namespace clipsearch::hub

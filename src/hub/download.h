@@ -22,6 +22,12 @@ Result<Fetched> hub_fetch(const HubOptions& options, const std::string& repo,
                           const std::string& revision, const std::string& file,
                           ProgressSink* progress);
 
+// Whether `repo` has `file` at `revision`, by its metadata alone (HEAD; nothing is downloaded).
+// Offline, or when the cache already knows the answer, nothing is asked; offline and unknown
+// is false.
+Result<bool> hub_probe(const HubOptions& options, const std::string& repo,
+                       const std::string& revision, const std::string& file);
+
 // The hash a hub etag stands for: sha256 of the content (64 hex digits, LFS files) or the git
 // blob sha1 (40 hex digits, small files). Returns an error naming `path` on a mismatch; an
 // etag of another form is not checked.

@@ -1,130 +1,27 @@
 // src/hub against a local fake hub (tests/hub/fake_hub.py on a loopback port) serving
 // random-weight models (tests/hub/make_hub_repos.py): fresh download then embed, resume after a
 // dropped connection, offline mode, checksum mismatch, 404s, token, a mirror, a repository with
-// only pytorch_model.bin, and the cache shared both ways with huggingface_hub 0.36.
+// only pytorch_model.bin, and the cache shared both ways with huggingface_hub 0.36. The open_clip
+// layout's tests are in hub_open_clip_test.cpp.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "clipsearch/hub.h"
 #include "clipsearch/model.h"
 #include "core/npy.h"
 #include "hub/cache.h"
 #include "hub/download.h"
+#include "hub/hub_test_util.h"
 #include "testing/test_util.h"
-
-extern char** environ;
 
 namespace clipsearch {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The developer's own Hugging Face settings must not leak into the tests.
-[[maybe_unused]] const bool kEnvironmentCleared = [] {
-  for (const char* name : {"HF_ENDPOINT", "HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE",
-                           "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE"}) {
-    unsetenv(name);
-  }
-  return true;
-}();
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? fallback : v;
-}
-std::string python() { return env_or("CLIPSEARCH_PYTHON", "python3"); }
-std::string source_dir() { return env_or("CLIPSEARCH_SOURCE_DIR", "."); }
-std::string repos_dir() { return testing::reference_dir() + "/hub_repos"; }
-
-// The fake hub as a child process, stopped by the destructor.
-class FakeHub {
- public:
-  explicit FakeHub(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {
-        python(),      source_dir() + "/tests/hub/fake_hub.py",
-        "--log",       dir_.file("log"),
-        "--port-file", dir_.file("port"),
-        "--repo",      "test/clip-tiny=" + repos_dir() + "/clip-tiny",
-        "--repo",      "test/clip-tiny-bin=" + repos_dir() + "/clip-tiny-bin",
-        "--repo",      "test/no-weights=" + repos_dir() + "/no-weights"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    for (int i = 0; i < 200 && !fs::exists(dir_.file("port")); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    port_ = testing::read_file(dir_.file("port"));
-  }
-  ~FakeHub() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + port_; }
-  std::vector<nlohmann::json> log() const {
-    std::vector<nlohmann::json> lines;
-    std::ifstream in(dir_.file("log"));
-    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-    return lines;
-  }
-
- private:
-  testing::TempDir dir_;
-  pid_t pid_ = -1;
-  std::string port_;
-};
-
-HubOptions options_for(const FakeHub& hub, const testing::TempDir& cache) {
-  HubOptions o;
-  o.endpoint = hub.endpoint();
-  o.cache_dir = cache.path().string();
-  return o;
-}
-
-std::string commit_of(const std::string& repo) {
-  // fake_hub.py: sha1 of the repository name
-  auto r = testing::run_command({python(), "-c",
-                                 "import hashlib,sys; print(hashlib.sha1(sys.argv[1].encode())"
-                                 ".hexdigest(), end='')",
-                                 repo});
-  return r.out;
-}
-
-void expect_error(const Result<std::string>& r, StatusCode code, const std::string& part) {
-  ASSERT_FALSE(r.ok()) << "expected an error containing: " << part;
-  EXPECT_EQ(r.status().code(), code) << r.status().message();
-  EXPECT_NE(r.status().message().find(part), std::string::npos) << r.status().message();
-}
-
-// The CLI with extra environment variables (set in this process, inherited by the child).
-testing::CommandResult run_cli(const std::vector<std::string>& args,
-                               const std::map<std::string, std::string>& env) {
-  for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-  std::vector<std::string> argv = {testing::cli_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = testing::run_command(argv);
-  for (const auto& [k, v] : env) unsetenv(k.c_str());
-  return r;
-}
-
-std::vector<float> first_embedding(const std::string& out) {
-  auto line = nlohmann::json::parse(out.substr(0, out.find('\n')));
-  return line["embedding"].get<std::vector<float>>();
-}
+using namespace hub_testing;  // FakeHub, run_cli, expect_error, ...
 
 TEST(Hub, FreshDownloadThenEmbedAndTheCacheLayout) {
   FakeHub hub;

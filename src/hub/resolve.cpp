@@ -1,5 +1,7 @@
 // Presets, model specs (folder / preset / repository id) and the files of a CLIP model: what
-// `--model` and `clipsearch pull` go through. Listing the cache for `clipsearch models`.
+// `--model` and `clipsearch pull` go through. A repository with a CLIP config.json is fetched as
+// a Hugging Face CLIPModel; any other as open_clip (hub/open_clip_repo.h). Listing the cache for
+// `clipsearch models`.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -10,21 +12,13 @@
 #include "clipsearch/hub.h"
 #include "hub/cache.h"
 #include "hub/download.h"
+#include "hub/layout.h"
+#include "hub/open_clip_repo.h"
 
 namespace clipsearch {
 namespace {
 
 namespace fs = std::filesystem;
-
-// ref: transformers CLIPModel/CLIPProcessor.from_pretrained: the configuration, the image
-// processor and the tokenizer files (the optional ones may be missing).
-constexpr const char* kRequiredFiles[] = {"config.json"};
-constexpr const char* kOptionalFiles[] = {"preprocessor_config.json", "vocab.json", "merges.txt",
-                                          "tokenizer_config.json", "special_tokens_map.json"};
-// ref: transformers modeling_utils: safetensors first, then the PyTorch checkpoint; a sharded
-// checkpoint has an index instead.
-constexpr const char* kWeightFiles[] = {"model.safetensors", "model.safetensors.index.json",
-                                        "pytorch_model.bin", "pytorch_model.bin.index.json"};
 
 bool valid_repo_part(const std::string& s) {
   if (s.empty() || s.size() > 96 || s == "." || s == "..") return false;
@@ -97,25 +91,31 @@ Status fetch_shards(const HubOptions& options, const std::string& repo, const st
   return Status();
 }
 
-Result<std::string> fetch_model(const HubOptions& options, const RepoSpec& spec,
-                                ProgressSink* progress) {
-  const std::string at = spec.repo + "@" + spec.revision;
-  std::string commit = spec.revision;
-  std::string folder;
-  for (const char* file : kRequiredFiles) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(hub::Fetched got,
-                                hub::hub_fetch(options, spec.repo, commit, file, progress));
-    if (!got.found)
-      return Status::not_found(at + " has no " + file + " (not a CLIPModel repository?)");
-    commit = got.commit;  // later files come from the same commit
-    folder = fs::path(got.path).parent_path().string();
+// config.json, the first file from_pretrained asks for. Offline, a cache that open_clip
+// (huggingface_hub) wrote has open_clip_config.json and never asked for config.json: missing.
+Result<hub::Fetched> fetch_config(const HubOptions& options, const RepoSpec& spec,
+                                  ProgressSink* progress) {
+  auto got = hub::hub_fetch(options, spec.repo, spec.revision, hub::kHfConfig, progress);
+  if (got.ok() || !options.offline) return got;
+  const hub::RepoCache cache(options.cache_dir, spec.repo);
+  auto commit = hub::cached_commit(cache, spec.revision);
+  if (commit.ok() && fs::exists(cache.pointer(*commit, hub::kOpenClipConfig))) {
+    return hub::Fetched{false, "", *commit};
   }
-  for (const char* file : kOptionalFiles) {
+  return got;
+}
+
+// The rest of a Hugging Face CLIPModel at `commit`, config.json being there.
+Result<std::string> fetch_hf_model(const HubOptions& options, const RepoSpec& spec,
+                                   const std::string& commit, const std::string& folder,
+                                   ProgressSink* progress) {
+  const std::string at = spec.repo + "@" + spec.revision;
+  for (const char* file : hub::kHfOptionalFiles) {
     CLIPSEARCH_ASSIGN_OR_RETURN(hub::Fetched got,
                                 hub::hub_fetch(options, spec.repo, commit, file, progress));
     (void)got;
   }
-  for (const char* file : kWeightFiles) {
+  for (const char* file : hub::kHfWeightFiles) {
     auto got = hub::hub_fetch(options, spec.repo, commit, file, progress);
     if (!got.ok()) {
       if (options.offline) continue;  // maybe the next candidate is cached
@@ -137,6 +137,20 @@ Result<std::string> fetch_model(const HubOptions& options, const RepoSpec& spec,
                            " has no model.safetensors or pytorch_model.bin (nor a sharded index)");
 }
 
+Result<std::string> fetch_model(const HubOptions& options, const RepoSpec& spec,
+                                ProgressSink* progress) {
+  // Later files come from the commit config.json's answer names, so a second run asks only for
+  // config.json's metadata. A CLIP config.json wins over open_clip files beside it (laion/*).
+  CLIPSEARCH_ASSIGN_OR_RETURN(hub::Fetched config, fetch_config(options, spec, progress));
+  if (config.found && hub::is_clip_config(config.path)) {
+    return fetch_hf_model(options, spec, config.commit,
+                          fs::path(config.path).parent_path().string(), progress);
+  }
+  // A 404 without X-Repo-Commit (not quite a hub): go on by the revision asked for.
+  const std::string commit = hub::is_commit_hash(config.commit) ? config.commit : spec.revision;
+  return hub::fetch_open_clip(options, spec.repo, spec.revision, commit, config.found, progress);
+}
+
 uint64_t tree_bytes(const fs::path& dir) {
   uint64_t total = 0;
   std::error_code ec;
@@ -148,14 +162,6 @@ uint64_t tree_bytes(const fs::path& dir) {
   return total;
 }
 
-bool snapshot_complete(const fs::path& snapshot) {
-  if (!fs::exists(snapshot / "config.json")) return false;
-  for (const char* file : kWeightFiles) {
-    if (fs::exists(snapshot / file)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 const std::vector<ModelPreset>& model_presets() {
@@ -163,6 +169,14 @@ const std::vector<ModelPreset>& model_presets() {
       {"clip-vit-base-patch32", "openai/clip-vit-base-patch32", "ViT-B/32, 512-d, 605 MB"},
       {"clip-vit-base-patch16", "openai/clip-vit-base-patch16", "ViT-B/16, 512-d, 599 MB"},
       {"clip-vit-large-patch14", "openai/clip-vit-large-patch14", "ViT-L/14, 768-d, 1.7 GB"},
+      // OpenAI's ResNets, as open_clip publishes them (no tokenizer: hub/open_clip_repo.h).
+      {"clip-rn50", "timm/resnet50_clip.openai", "RN50, 1024-d, ~400 MB"},
+      {"clip-rn101", "timm/resnet101_clip.openai", "RN101, 512-d"},
+      // open_clip's LAION-2B trainings (README: zero-shot accuracy against OpenAI's).
+      {"laion-vit-b-32", "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+       "ViT-B/32 LAION-2B, 512-d, 605 MB"},
+      {"laion-vit-h-14", "laion/CLIP-ViT-H-14-laion2B-s32B-b79K",
+       "ViT-H/14 LAION-2B, 1024-d, 3.9 GB"},
   };
   return presets;
 }
@@ -218,7 +232,7 @@ Result<std::vector<CachedModel>> list_cached_models(const HubOptions& options) {
       m.commit = snapshot.path().filename().string();
       m.revision = named.count(m.commit) ? named[m.commit] : m.commit;
       m.bytes = tree_bytes(snapshot.path());
-      m.complete = snapshot_complete(snapshot.path());
+      m.complete = hub::snapshot_complete(snapshot.path().string());
       m.partial_bytes = partial;
       out.push_back(m);
     }

@@ -8,6 +8,17 @@ Output, under $CLIPSEARCH_REFERENCE_DIR/hub_repos:
   clip-tiny-bin/   the same model saved by transformers 4.25.1's save_pretrained default:
                    pytorch_model.bin instead of model.safetensors
   no-weights/      config.json only
+  openclip-tiny/   a random-weight open_clip ViT as open_clip publishes it:
+                   open_clip_config.json, open_clip_model.safetensors, open_clip_pytorch_model.bin,
+                   no tokenizer
+  openclip-timm/   the same with timm's extra files (a timm config.json, the image tower alone as
+                   model.safetensors), as timm/resnet50_clip.openai is laid out
+  openclip-bin/    open_clip_config.json + open_clip_pytorch_model.bin only
+  clip-dual/       clip-tiny plus open_clip files (a laion/* repository has both layouts)
+  no-config/       a README.md only
+  clip-tokenizer/  vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json as
+                   transformers saves them: served as openai/clip-vit-base-patch32
+  openclip_reference/text_raw.npy   open_clip's encode_text of open_clip.tokenize(OPEN_CLIP_TEXT)
 """
 import json
 import os
@@ -21,6 +32,68 @@ PREPROCESSOR = {
     "image_mean": [0.48145466, 0.4578275, 0.40821073],
     "image_std": [0.26862954, 0.26130258, 0.27577711], "resample": 3, "size": 32,
 }
+OPEN_CLIP_TEXT = "a photo of a cat"
+
+
+def write_open_clip(out_root, source):
+    """The open_clip repositories, the tokenizer repository and open_clip's text embedding."""
+    import numpy as np
+    import open_clip
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPTokenizer
+
+    torch.manual_seed(20261127)
+    vision = dict(image_size=32, layers=1, width=64, head_width=32, patch_size=16)
+    text = dict(context_length=77, vocab_size=49408, width=64, heads=4, layers=1)
+    model = open_clip.model.CLIP(embed_dim=40, vision_cfg=vision, text_cfg=text,
+                                 quick_gelu=True).eval()
+    with torch.no_grad():  # away from the initial values, so a skipped bias or norm shows
+        for name, p in model.named_parameters():
+            if p.ndim == 1 or "embedding" in name:
+                p.add_(torch.randn(p.shape) * 0.1)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    config = {"model_cfg": {"embed_dim": 40, "quick_gelu": True, "vision_cfg": vision,
+                            "text_cfg": text},
+              "preprocess_cfg": {"mean": PREPROCESSOR["image_mean"],
+                                 "std": PREPROCESSOR["image_std"]}}
+    tiny = os.path.join(out_root, "openclip-tiny")
+    os.makedirs(tiny)
+    with open(os.path.join(tiny, "open_clip_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    save_file(state, os.path.join(tiny, "open_clip_model.safetensors"))
+    torch.save(state, os.path.join(tiny, "open_clip_pytorch_model.bin"))
+    timm = os.path.join(out_root, "openclip-timm")
+    shutil.copytree(tiny, timm)
+    with open(os.path.join(timm, "config.json"), "w") as f:
+        json.dump({"architecture": "vit_tiny_clip", "num_classes": 40, "num_features": 64,
+                   "pretrained_cfg": {"tag": "openai", "input_size": [3, 32, 32]}}, f, indent=2)
+    tower = {k[len("visual."):]: v for k, v in state.items() if k.startswith("visual.")}
+    save_file(tower, os.path.join(timm, "model.safetensors"))
+    binary = os.path.join(out_root, "openclip-bin")
+    os.makedirs(binary)
+    for name in ("open_clip_config.json", "open_clip_pytorch_model.bin"):
+        shutil.copy(os.path.join(tiny, name), binary)
+    dual = os.path.join(out_root, "clip-dual")
+    shutil.copytree(os.path.join(out_root, "clip-tiny"), dual)
+    for name in ("open_clip_config.json", "open_clip_model.safetensors"):
+        shutil.copy(os.path.join(tiny, name), dual)
+    bare = os.path.join(out_root, "no-config")
+    os.makedirs(bare)
+    with open(os.path.join(bare, "README.md"), "w") as f:
+        f.write("# not a model\n")
+    tokenizer = os.path.join(out_root, "clip-tokenizer")
+    CLIPTokenizer(os.path.join(source, "vocab.json"),
+                  os.path.join(source, "merges.txt")).save_pretrained(tokenizer)
+    for name in os.listdir(tokenizer):
+        if name not in ("vocab.json", "merges.txt", "tokenizer_config.json",
+                        "special_tokens_map.json"):
+            os.remove(os.path.join(tokenizer, name))
+    reference = os.path.join(out_root, "openclip_reference")
+    os.makedirs(reference)
+    with torch.no_grad():
+        embedding = model.encode_text(open_clip.tokenize([OPEN_CLIP_TEXT])).numpy()
+    np.save(os.path.join(reference, "text_raw.npy"), embedding.astype(np.float32))
 
 
 def main():
@@ -43,6 +116,7 @@ def main():
     bare = os.path.join(out_root, "no-weights")
     os.makedirs(bare)
     shutil.copy(os.path.join(source, "config.json"), bare)
+    write_open_clip(out_root, source)
     print(f"wrote hub repositories to {out_root}")
 
 

@@ -1,0 +1,46 @@
+// The files of a CLIP model in the two layouts the hub publishes it in, and when a cached
+// snapshot holds a usable model:
+//  - Hugging Face CLIPModel: config.json (a CLIP configuration) + model.safetensors (or
+//    pytorch_model.bin, or the shards of either with an index), the tokenizer beside them.
+//  - open_clip: open_clip_config.json + open_clip_model.safetensors, and no tokenizer: open_clip
+//    bundles CLIP's BPE vocabulary, which openai/clip-vit-base-patch32 publishes as vocab.json +
+//    merges.txt. timm's repositories (timm/resnet50_clip.openai, ...) also carry a config.json
+//    and a model.safetensors of their own: a timm configuration and the image tower alone.
+// A repository with both (laion/CLIP-ViT-*) is read as a Hugging Face CLIPModel.
+#pragma once
+
+#include <string>
+
+namespace clipsearch::hub {
+
+// ref: transformers CLIPModel/CLIPProcessor.from_pretrained: the configuration, the image
+// processor and the tokenizer files (the optional ones may be missing).
+constexpr const char* kHfConfig = "config.json";
+constexpr const char* kHfOptionalFiles[] = {"preprocessor_config.json", "vocab.json", "merges.txt",
+                                            "tokenizer_config.json", "special_tokens_map.json"};
+// ref: transformers modeling_utils: safetensors first, then the PyTorch checkpoint; a sharded
+// checkpoint has an index instead.
+constexpr const char* kHfWeightFiles[] = {"model.safetensors", "model.safetensors.index.json",
+                                          "pytorch_model.bin", "pytorch_model.bin.index.json"};
+
+// ref: open_clip push_to_hf_hub: HF_CONFIG_NAME, HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME.
+constexpr const char* kOpenClipConfig = "open_clip_config.json";
+constexpr const char* kOpenClipWeights = "open_clip_model.safetensors";
+constexpr const char* kOpenClipPickle = "open_clip_pytorch_model.bin";  // not read
+
+// Where an open_clip repository without a tokenizer gets one: the same BPE as open_clip's
+// bpe_simple_vocab_16e6.txt.gz, in the Hugging Face files Tokenizer::load reads.
+constexpr const char* kClipTokenizerRepo = "openai/clip-vit-base-patch32";
+constexpr const char* kTokenizerFiles[] = {"vocab.json", "merges.txt"};
+constexpr const char* kTokenizerOptionalFiles[] = {"tokenizer_config.json",
+                                                   "special_tokens_map.json"};
+
+// Whether `path` is a CLIP config.json: a JSON object with model_type "clip", text_config or
+// vision_config (the test src/model's loader applies; a timm config.json is not one).
+bool is_clip_config(const std::string& path);
+
+// Whether a snapshot folder holds a model in either layout: a CLIP config.json and its weights,
+// or open_clip_config.json and open_clip_model.safetensors.
+bool snapshot_complete(const std::string& snapshot);
+
+}  // namespace clipsearch::hub
