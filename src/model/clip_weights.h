@@ -82,10 +82,10 @@ struct BottleneckWeights {
 // ref: open_clip ModifiedResNet: three stem convolutions and an average pool, the bottleneck
 // blocks of the four stages, attention pooling.
 // Every weight of a ResNet tower stays float32 at every precision (only the text tower's are
-// reduced): the random-weight RN50 and RN50x4 that the tower can be tested on amplify the rounding
-// of their weights, so a reduced one could not be shown harmless. Measured
-// (precision_reference_test): int8 of the attention pooling's q/k/v alone took RN50's image
-// embeddings to cosine 0.996 (RN50x4 0.993); bf16 of every convolution to 0.958.
+// reduced), until reduced convolutions are measured on well-conditioned models: on a random RN50
+// whose residual branches ran at full gain (which amplified any rounding a thousandfold), int8 of
+// the attention pooling's q/k/v alone took image embeddings to cosine 0.996, bf16 of every
+// convolution to 0.958.
 struct ResNetWeights {
   ConvWeights stem[3];
   std::vector<BottleneckWeights> blocks;      // every stage's blocks, in order

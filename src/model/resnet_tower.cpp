@@ -30,11 +30,11 @@ ConvGeometry geometry(const ConvWeights& conv, const FeatureMap& x) {
   return {x.batch, x.height, x.width, x.channels, conv.kernel, conv.stride, conv.padding};
 }
 
-// out = conv(x) . W^T with beta (0: overwrite, 1: accumulate onto what `out` holds).
+// out = act(beta * out + conv(x) . W^T + bias); beta 0 overwrites, 1 accumulates onto `out`.
 FeatureMap convolve(const ConvWeights& conv, const FeatureMap& x, float beta, float* out,
-                    std::vector<float>& cols) {
+                    const float* bias, Activation act, std::vector<float>& cols) {
   const ConvGeometry g = geometry(conv, x);
-  conv2d_nhwc(g, x.data, conv.weight, beta, out, cols);
+  conv2d_nhwc(g, x.data, conv.weight, beta, out, bias, act, cols);
   return {out, g.batch, g.out_height(), g.out_width(), conv.weight.out()};
 }
 
@@ -43,9 +43,7 @@ FeatureMap conv_relu(const ConvWeights& conv, const FeatureMap& x, std::vector<f
                      std::vector<float>& cols) {
   const ConvGeometry g = geometry(conv, x);
   float* y = grown(buffer, g.out_pixels() * conv.weight.out());
-  const FeatureMap out = convolve(conv, x, 0.0f, y, cols);
-  bias_activation(y, out.pixels(), out.channels, out.channels, conv.bias.data(), Activation::kRelu);
-  return out;
+  return convolve(conv, x, 0.0f, y, conv.bias.data(), Activation::kRelu, cols);
 }
 
 FeatureMap avg_pool(const FeatureMap& x, int64_t k, std::vector<float>& buffer) {
@@ -71,13 +69,11 @@ FeatureMap bottleneck(const BottleneckWeights& b, const FeatureMap& x, std::vect
   if (b.has_downsample) {
     // ref: downsample = AvgPool2d(stride), conv 1x1, BatchNorm2d.
     const FeatureMap source = b.stride > 1 ? avg_pool(x, b.stride, ws.t2) : x;
-    convolve(b.downsample, source, 0.0f, y, ws.cols);
+    convolve(b.downsample, source, 0.0f, y, nullptr, Activation::kIdentity, ws.cols);
   } else {
     std::copy(x.data, x.data + x.floats(), y);
   }
-  const FeatureMap out = convolve(b.conv3, inner, 1.0f, y, ws.cols);
-  bias_activation(y, out.pixels(), channels, channels, b.residual_bias.data(), Activation::kRelu);
-  return out;
+  return convolve(b.conv3, inner, 1.0f, y, b.residual_bias.data(), Activation::kRelu, ws.cols);
 }
 
 // ref: AttentionPool2d.forward, before the attention: x (HW)NC -> [mean; x] + positions.

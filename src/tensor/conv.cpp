@@ -40,12 +40,14 @@ void unfold_rows(const ConvGeometry& g, const float* x, int64_t first, int64_t c
   }
 }
 
-// Each thread unfolds a block of rows into its own slot and multiplies it there.
+// Each thread takes blocks of output rows: unfolds a block into its own slot (a 1x1 convolution
+// at stride 1 reads the activations in place), multiplies it, and applies bias and activation.
 void conv_blocked(const ConvGeometry& g, const float* x, const WeightMatrix& w, float beta,
-                  float* y, std::vector<float>& scratch) {
+                  float* y, const float* bias, Activation act, std::vector<float>& scratch) {
+  const bool pointwise = g.kernel == 1 && g.stride == 1 && g.padding == 0;
   const int64_t rows = g.out_pixels(), blocks = (rows + kBlockRows - 1) / kBlockRows;
   const int64_t slots = std::min<int64_t>(num_threads(), blocks);
-  const int64_t slot_floats = kBlockRows * g.patch();
+  const int64_t slot_floats = pointwise ? 0 : kBlockRows * g.patch();
   if (scratch.size() < static_cast<size_t>(slots * slot_floats)) {
     scratch.resize(static_cast<size_t>(slots * slot_floats));
   }
@@ -56,40 +58,51 @@ void conv_blocked(const ConvGeometry& g, const float* x, const WeightMatrix& w, 
         float* cols = scratch.data() + next_slot.fetch_add(1) * slot_floats;
         for (int64_t b = begin; b < end; ++b) {
           const int64_t first = b * kBlockRows, count = std::min(kBlockRows, rows - first);
-          unfold_rows(g, x, first, count, cols);
-          linear_single(count, cols, g.patch(), w, beta, y + first * w.out(), w.out());
+          const float* patches = x + first * g.channels;
+          if (!pointwise) {
+            unfold_rows(g, x, first, count, cols);
+            patches = cols;
+          }
+          float* out = y + first * w.out();
+          linear_single(count, patches, g.patch(), w, beta, out, w.out());
+          bias_activation(out, count, w.out(), w.out(), bias, act);  // inline: inside a task
         }
       },
       (blocks + slots - 1) / slots);  // at most `slots` chunks, one scratch slot each
 }
 
 // Few output rows (late stages, small batches): the whole patch matrix, then one product that
-// the pool splits by columns or rows as suits its shape.
+// the pool splits by columns or rows as suits its shape, then bias and activation.
 void conv_whole(const ConvGeometry& g, const float* x, const WeightMatrix& w, float beta, float* y,
-                std::vector<float>& scratch) {
+                const float* bias, Activation act, std::vector<float>& scratch) {
   const int64_t rows = g.out_pixels();
-  if (scratch.size() < static_cast<size_t>(rows * g.patch())) {
-    scratch.resize(static_cast<size_t>(rows * g.patch()));
+  const float* patches = x;
+  if (g.kernel != 1 || g.stride != 1 || g.padding != 0) {
+    if (scratch.size() < static_cast<size_t>(rows * g.patch())) {
+      scratch.resize(static_cast<size_t>(rows * g.patch()));
+    }
+    parallel_for(
+        rows,
+        [&](int64_t begin, int64_t end) {
+          unfold_rows(g, x, begin, end - begin, scratch.data() + begin * g.patch());
+        },
+        16);
+    patches = scratch.data();
   }
-  parallel_for(
-      rows,
-      [&](int64_t begin, int64_t end) {
-        unfold_rows(g, x, begin, end - begin, scratch.data() + begin * g.patch());
-      },
-      16);
-  linear(rows, scratch.data(), g.patch(), w, beta, y, w.out());
+  linear(rows, patches, g.patch(), w, beta, y, w.out());
+  if (bias != nullptr || act != Activation::kIdentity) {
+    bias_activation(y, rows, w.out(), w.out(), bias, act);
+  }
 }
 
 }  // namespace
 
 void conv2d_nhwc(const ConvGeometry& g, const float* x, const WeightMatrix& w, float beta, float* y,
-                 std::vector<float>& scratch) {
-  if (g.kernel == 1 && g.stride == 1 && g.padding == 0) {
-    linear(g.out_pixels(), x, g.channels, w, beta, y, w.out());  // the activations are the patches
-  } else if (g.out_pixels() >= 4 * kBlockRows * num_threads()) {
-    conv_blocked(g, x, w, beta, y, scratch);
+                 const float* bias, Activation act, std::vector<float>& scratch) {
+  if (g.out_pixels() >= 4 * kBlockRows * num_threads()) {
+    conv_blocked(g, x, w, beta, y, bias, act, scratch);
   } else {
-    conv_whole(g, x, w, beta, y, scratch);
+    conv_whole(g, x, w, beta, y, bias, act, scratch);
   }
 }
 

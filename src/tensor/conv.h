@@ -5,12 +5,15 @@
 // convolution at stride 1 multiplies the activations in place; any other is unfolded (im2col)
 // a block of output rows at a time, in cache, each block multiplied on its own thread (or, with
 // few output rows, unfolded whole and multiplied on the pool). The products go through
-// weight_linear.h, so every precision of WeightMatrix works here too.
+// weight_linear.h, so every precision of WeightMatrix works here too. The bias and activation
+// that follow (a folded batch norm and its ReLU) are applied to each block of rows while it is
+// still in cache.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "tensor/ops.h"
 #include "tensor/weight_matrix.h"
 
 namespace clipsearch {
@@ -26,12 +29,13 @@ struct ConvGeometry {
   int64_t patch() const { return kernel * kernel * channels; }  // columns of the patch matrix
 };
 
-// y[p, :] = beta * y[p, :] + patch(x, p) . W^T for every output pixel p: x [batch, height, width,
-// channels], y [batch, out_height, out_width, W.out()], both NHWC. W is [out, patch()] with
-// columns in (ky, kx, c) order. Padding reads zeros. `scratch` holds the patch blocks (grown on
-// demand). Runs on the thread pool.
+// y[p, :] = act(beta * y[p, :] + patch(x, p) . W^T + bias) for every output pixel p: x [batch,
+// height, width, channels], y [batch, out_height, out_width, W.out()], both NHWC. W is [out,
+// patch()] with columns in (ky, kx, c) order. Padding reads zeros. bias [W.out()] may be null;
+// bias and activation are applied to each block of rows while it is in cache. `scratch` holds
+// the patch blocks (grown on demand). Runs on the thread pool.
 void conv2d_nhwc(const ConvGeometry& g, const float* x, const WeightMatrix& w, float beta, float* y,
-                 std::vector<float>& scratch);
+                 const float* bias, Activation act, std::vector<float>& scratch);
 
 // ref: torch.nn.AvgPool2d(k) (stride k, no padding, floor): y[n, oy, ox, c] = the mean of the k x k
 // window of x at (oy * k, ox * k). x [batch, height, width, channels] -> y [batch, height / k,

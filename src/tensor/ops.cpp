@@ -92,6 +92,10 @@ CLIPSEARCH_TARGET_AVX2 int64_t activation_span_avx2(float* x, int64_t n, Activat
       __m256 e = _ZGVdN8v_expf(_mm256_mul_ps(v, scale));
       _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
     }
+  } else if (act == Activation::kRelu) {
+    // ref: torch.relu; max(v, 0) gives 0 for NaN, as std::max(0.0f, v) does.
+    const __m256 zero = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_max_ps(_mm256_loadu_ps(x + i), zero));
   } else if (act == Activation::kGelu) {
     const __m256 half = _mm256_set1_ps(0.5f);
     const __m256 one = _mm256_set1_ps(1.0f);
@@ -108,23 +112,22 @@ CLIPSEARCH_TARGET_AVX2 int64_t activation_span_avx2(float* x, int64_t n, Activat
 void activation_span(float* x, int64_t n, Activation act) {
   if (act == Activation::kIdentity) return;
   int64_t i = have_avx2() ? activation_span_avx2(x, n, act) : 0;
-  for (; i < n; ++i) {
-    switch (act) {
-      case Activation::kQuickGelu:
-        x[i] = quick_gelu(x[i]);
-        break;
-      case Activation::kGelu:
-        x[i] = gelu(x[i]);
-        break;
-      case Activation::kGeluTanh:
-        x[i] = gelu_tanh(x[i]);
-        break;
-      case Activation::kRelu:
-        x[i] = std::max(0.0f, x[i]);
-        break;
-      case Activation::kIdentity:
-        return;
-    }
+  // One loop per activation, so that the scalar level's loops vectorize where they can.
+  switch (act) {
+    case Activation::kQuickGelu:
+      for (; i < n; ++i) x[i] = quick_gelu(x[i]);
+      break;
+    case Activation::kGelu:
+      for (; i < n; ++i) x[i] = gelu(x[i]);
+      break;
+    case Activation::kGeluTanh:
+      for (; i < n; ++i) x[i] = gelu_tanh(x[i]);
+      break;
+    case Activation::kRelu:
+      for (; i < n; ++i) x[i] = std::max(0.0f, x[i]);
+      break;
+    case Activation::kIdentity:
+      break;
   }
 }
 

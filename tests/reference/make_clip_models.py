@@ -10,7 +10,6 @@ Output, under $CLIPSEARCH_REFERENCE_DIR/clip_models (or --out):
   <name>/token_ids.json    list of token-id lists (unpadded, as clipsearch receives them)
   <name>/image_raw.npy     float32 [N,P] get_image_features / encode_image
   <name>/text_raw.npy      float32 [T,P] get_text_features / encode_text
-  <name>/image_f64.npy     float32 [N,P] encode_image of the float64 model (ResNet towers only)
 
 Layer-norm weights, biases and embeddings are perturbed away from their initial values so a
 skipped bias or norm cannot pass. Nothing is downloaded.
@@ -110,14 +109,21 @@ def hf_model(name, out_root, rng, vision, text, projection_dim, variants=()):
 def calibrate_batch_norms(model, size, rng):
     """Gives every BatchNorm2d the statistics of real activations (a train-mode pass over
     random pictures, cumulative averages), then moves gamma, beta and the statistics away from
-    them, so that a folded or skipped batch norm cannot pass and activations stay O(1)."""
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    them, so that a folded or skipped batch norm cannot pass and activations stay O(1).
+
+    The last batch norm of each residual branch (bn3) gets a small gamma, as trained ResNets have
+    (open_clip initializes it to zero): with gammas near 1 there, 16 random blocks amplify float32
+    rounding about a thousandfold and no float32 implementation, PyTorch's own included, stays
+    within 1e-4 of the float64 result."""
+    named = [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    norms = [m for _, m in named]
     if not norms:
         return
     g = torch.Generator().manual_seed(int(rng.integers(1 << 30)))
     with torch.no_grad():
-        for bn in norms:
-            bn.weight.copy_(0.5 + torch.rand(bn.weight.shape, generator=g))
+        for name, bn in named:
+            low, span = (0.1, 0.2) if name.endswith("bn3") else (0.5, 1.0)
+            bn.weight.copy_(low + span * torch.rand(bn.weight.shape, generator=g))
             bn.bias.copy_(0.1 * torch.randn(bn.bias.shape, generator=g))
             bn.reset_running_stats()
             bn.momentum = None
@@ -163,13 +169,6 @@ def open_clip_model(name, out_root, rng, vision, text, embed_dim, quick_gelu, cu
     with torch.no_grad():
         image = model.encode_image(torch.from_numpy(pixels)).numpy()
         text_out = model.encode_text(pad(texts, context, 0)).numpy()
-        if isinstance(vision.get("layers"), list):
-            # A deep ResNet's float32 output is itself about 2e-4 of its largest value away from
-            # the same model in float64 (PyTorch's convolutions sum in their own order): the
-            # float64 output is what the engine's max error is bounded against.
-            exact = copy.deepcopy(model).double().encode_image(
-                torch.from_numpy(pixels).double()).numpy()
-            np.save(os.path.join(out_dir, "image_f64.npy"), exact.astype(np.float32))
     return [write_case(out_root, name, "open_clip", pixels, texts, image, text_out, "f32")]
 
 

@@ -1,0 +1,144 @@
+// conv2d_nhwc, avg_pool_nhwc and nchw_to_nhwc against their definitions computed in double, on
+// odd shapes, through both of conv2d_nhwc's paths (blocks of rows per thread, the whole patch
+// matrix) and every precision of the weight.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "clipsearch/threads.h"
+#include "tensor/conv.h"
+
+namespace clipsearch {
+namespace {
+
+std::vector<float> random_vector(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+// ref: torch.nn.functional.conv2d on NHWC data with an [out, ky, kx, c] weight, then
+// act(beta * y + conv + bias).
+std::vector<float> naive_conv(const ConvGeometry& g, const std::vector<float>& x,
+                              const WeightMatrix& w, float beta, std::vector<float> y,
+                              const std::vector<float>& bias, Activation act) {
+  const int64_t oh = g.out_height(), ow = g.out_width(), out = w.out();
+  for (int64_t n = 0; n < g.batch; ++n) {
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        for (int64_t o = 0; o < out; ++o) {
+          double s = bias.empty() ? 0.0 : bias[static_cast<size_t>(o)];
+          for (int64_t ky = 0; ky < g.kernel; ++ky) {
+            for (int64_t kx = 0; kx < g.kernel; ++kx) {
+              const int64_t iy = oy * g.stride - g.padding + ky;
+              const int64_t ix = ox * g.stride - g.padding + kx;
+              if (iy < 0 || iy >= g.height || ix < 0 || ix >= g.width) continue;
+              for (int64_t c = 0; c < g.channels; ++c) {
+                s += static_cast<double>(x[static_cast<size_t>(
+                         ((n * g.height + iy) * g.width + ix) * g.channels + c)]) *
+                     w.at(o, (ky * g.kernel + kx) * g.channels + c);
+              }
+            }
+          }
+          float& dst = y[static_cast<size_t>(((n * oh + oy) * ow + ox) * out + o)];
+          const double v = beta * dst + s;
+          dst = static_cast<float>(act == Activation::kRelu ? std::max(0.0, v) : v);
+        }
+      }
+    }
+  }
+  return y;
+}
+
+struct ConvCase {
+  ConvGeometry g;
+  int64_t out;
+};
+
+TEST(Conv2d, EveryPathAndPrecisionMatchesTheDefinition) {
+  set_num_threads(2);
+  const std::vector<ConvCase> cases = {
+      {{1, 7, 5, 3, 3, 2, 1}, 5},     // the stem's stride-2 3x3, odd sizes: the whole path
+      {{3, 9, 11, 6, 3, 1, 1}, 7},    // 3x3 padded, 297 rows
+      {{2, 40, 33, 5, 3, 1, 1}, 9},   // 2640 rows: blocks of rows per thread
+      {{2, 40, 33, 12, 1, 1, 0}, 8},  // pointwise, blocked: the activations read in place
+      {{1, 6, 6, 10, 1, 1, 0}, 4},    // pointwise, whole
+      {{2, 30, 37, 4, 3, 2, 1}, 6},   // stride 2 with padding, blocked
+  };
+  uint32_t seed = 1;
+  for (const ConvCase& c : cases) {
+    const ConvGeometry& g = c.g;
+    const auto x =
+        random_vector(static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
+    const auto weights = random_vector(static_cast<size_t>(c.out * g.patch()), seed++);
+    const auto bias = random_vector(static_cast<size_t>(c.out), seed++);
+    const auto y0 = random_vector(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+    const WeightMatrix f32 = WeightMatrix::owned_f32(weights, c.out, g.patch());
+    for (WeightType type : {WeightType::kF32, WeightType::kBF16, WeightType::kInt8}) {
+      const WeightMatrix w = WeightMatrix::convert(f32, type);
+      for (float beta : {0.0f, 1.0f}) {
+        for (Activation act : {Activation::kIdentity, Activation::kRelu}) {
+          const std::vector<float> no_bias;
+          const std::vector<float>& b = act == Activation::kRelu ? bias : no_bias;
+          std::vector<float> got = y0, scratch;
+          conv2d_nhwc(g, x.data(), w, beta, got.data(), b.empty() ? nullptr : b.data(), act,
+                      scratch);
+          const auto want = naive_conv(g, x, w, beta, y0, b, act);
+          for (size_t i = 0; i < want.size(); ++i) {
+            ASSERT_NEAR(got[i], want[i], 1e-4f * (1.0f + std::fabs(want[i])))
+                << "case " << g.height << "x" << g.width << "x" << g.channels << " k" << g.kernel
+                << " s" << g.stride << " type " << weight_type_name(type) << " beta " << beta
+                << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(AvgPool, MeanOfEachWindowFloorsOddSizes) {
+  const int64_t n = 2, h = 5, w = 7, c = 3, k = 2;
+  const auto x = random_vector(static_cast<size_t>(n * h * w * c), 9);
+  std::vector<float> y(static_cast<size_t>(n * (h / k) * (w / k) * c));
+  avg_pool_nhwc(x.data(), n, h, w, c, k, y.data());
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t oy = 0; oy < h / k; ++oy) {
+      for (int64_t ox = 0; ox < w / k; ++ox) {
+        for (int64_t ch = 0; ch < c; ++ch) {
+          double s = 0;
+          for (int64_t dy = 0; dy < k; ++dy) {
+            for (int64_t dx = 0; dx < k; ++dx) {
+              s += x[static_cast<size_t>(((b * h + oy * k + dy) * w + ox * k + dx) * c + ch)];
+            }
+          }
+          EXPECT_NEAR(y[static_cast<size_t>(((b * (h / k) + oy) * (w / k) + ox) * c + ch)],
+                      s / (k * k), 1e-6);
+        }
+      }
+    }
+  }
+}
+
+TEST(NchwToNhwc, MovesEveryValue) {
+  const int64_t n = 2, c = 3, h = 4, w = 5;
+  const auto x = random_vector(static_cast<size_t>(n * c * h * w), 11);
+  std::vector<float> y(x.size());
+  nchw_to_nhwc(x.data(), n, c, h, w, y.data());
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      for (int64_t iy = 0; iy < h; ++iy) {
+        for (int64_t ix = 0; ix < w; ++ix) {
+          EXPECT_EQ(y[static_cast<size_t>(((b * h + iy) * w + ix) * c + ch)],
+                    x[static_cast<size_t>(((b * c + ch) * h + iy) * w + ix)]);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace clipsearch
