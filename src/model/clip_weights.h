@@ -18,6 +18,7 @@
 #include "model/clip_config.h"
 #include "model/weight_store.h"
 #include "tensor/weight_matrix.h"
+#include "tensor/winograd.h"
 
 namespace clipsearch {
 
@@ -64,8 +65,10 @@ struct VisionWeights {
 // sqrt(var + eps) = conv'(x) + bias.
 struct ConvWeights {
   int64_t kernel = 1, stride = 1, padding = 0;
-  WeightMatrix weight;      // [out, kernel * kernel * in], columns (ky, kx, c): NHWC patches
-  std::vector<float> bias;  // [out]
+  WeightMatrix weight;       // [out, kernel * kernel * in], columns (ky, kx, c): NHWC patches
+  WinogradWeights winograd;  // instead of `weight` for a 3x3 at stride 1 (tensor/winograd.h)
+  std::vector<float> bias;   // [out]
+  int64_t out() const { return winograd.points.empty() ? weight.out() : winograd.out; }
 };
 
 // ref: open_clip Bottleneck: relu(bn1(conv1 1x1)) -> relu(bn2(conv2 3x3)) -> avgpool(stride) ->

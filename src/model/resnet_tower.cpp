@@ -9,6 +9,7 @@
 #include "model/towers.h"
 #include "tensor/conv.h"
 #include "tensor/ops.h"
+#include "tensor/winograd.h"
 
 namespace clipsearch {
 namespace {
@@ -34,15 +35,19 @@ ConvGeometry geometry(const ConvWeights& conv, const FeatureMap& x) {
 FeatureMap convolve(const ConvWeights& conv, const FeatureMap& x, float beta, float* out,
                     const float* bias, Activation act, std::vector<float>& cols) {
   const ConvGeometry g = geometry(conv, x);
-  conv2d_nhwc(g, x.data, conv.weight, beta, out, bias, act, cols);
-  return {out, g.batch, g.out_height(), g.out_width(), conv.weight.out()};
+  if (conv.winograd.points.empty()) {
+    conv2d_nhwc(g, x.data, conv.weight, beta, out, bias, act, cols);
+  } else {
+    conv3x3_winograd_nhwc(g, x.data, conv.winograd, beta, out, bias, act, cols);
+  }
+  return {out, g.batch, g.out_height(), g.out_width(), conv.out()};
 }
 
 // ref: act(bn(conv(x))) with the batch norm folded: relu(conv'(x) + bias).
 FeatureMap conv_relu(const ConvWeights& conv, const FeatureMap& x, std::vector<float>& buffer,
                      std::vector<float>& cols) {
   const ConvGeometry g = geometry(conv, x);
-  float* y = grown(buffer, g.out_pixels() * conv.weight.out());
+  float* y = grown(buffer, g.out_pixels() * conv.out());
   return convolve(conv, x, 0.0f, y, conv.bias.data(), Activation::kRelu, cols);
 }
 
@@ -64,7 +69,7 @@ FeatureMap bottleneck(const BottleneckWeights& b, const FeatureMap& x, std::vect
   FeatureMap inner = conv_relu(b.conv1, x, ws.t1, ws.cols);
   inner = conv_relu(b.conv2, inner, ws.t2, ws.cols);
   if (b.stride > 1) inner = avg_pool(inner, b.stride, ws.t1);  // conv1's map is free again
-  const int64_t channels = b.conv3.weight.out();
+  const int64_t channels = b.conv3.out();
   float* y = grown(y_buf, inner.pixels() * channels);
   if (b.has_downsample) {
     // ref: downsample = AvgPool2d(stride), conv 1x1, BatchNorm2d.

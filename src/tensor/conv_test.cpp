@@ -9,6 +9,7 @@
 
 #include "clipsearch/threads.h"
 #include "tensor/conv.h"
+#include "tensor/winograd.h"
 
 namespace clipsearch {
 namespace {
@@ -93,6 +94,44 @@ TEST(Conv2d, EveryPathAndPrecisionMatchesTheDefinition) {
                 << "case " << g.height << "x" << g.width << "x" << g.channels << " k" << g.kernel
                 << " s" << g.stride << " type " << weight_type_name(type) << " beta " << beta
                 << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Winograd, MatchesTheDefinitionOnOddSizesAcrossPasses) {
+  set_num_threads(2);
+  const std::vector<ConvCase> cases = {
+      {{1, 1, 1, 3, 3, 1, 1}, 2},  // one pixel: every input but the centre is padding
+      {{2, 7, 5, 6, 3, 1, 1}, 5},  // odd sizes: the last tiles' extra outputs dropped
+      {{3, 12, 9, 17, 3, 1, 1}, 11},
+      {{1, 30, 31, 8, 3, 1, 1}, 16},
+  };
+  uint32_t seed = 100;
+  for (const ConvCase& c : cases) {
+    const ConvGeometry& g = c.g;
+    const auto x =
+        random_vector(static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
+    const WeightMatrix w = WeightMatrix::owned_f32(
+        random_vector(static_cast<size_t>(c.out * g.patch()), seed++), c.out, g.patch());
+    const WinogradWeights u = winograd_weights(w);
+    const auto bias = random_vector(static_cast<size_t>(c.out), seed++);
+    const auto y0 = random_vector(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+    for (int64_t pass : {0, 1, 7}) {  // automatic, one tile at a time, a ragged last pass
+      for (float beta : {0.0f, 1.0f}) {
+        for (Activation act : {Activation::kIdentity, Activation::kRelu}) {
+          const std::vector<float> no_bias;
+          const std::vector<float>& b = act == Activation::kRelu ? bias : no_bias;
+          std::vector<float> got = y0, scratch;
+          conv3x3_winograd_nhwc(g, x.data(), u, beta, got.data(), b.empty() ? nullptr : b.data(),
+                                act, scratch, pass);
+          const auto want = naive_conv(g, x, w, beta, y0, b, act);
+          for (size_t i = 0; i < want.size(); ++i) {
+            ASSERT_NEAR(got[i], want[i], 2e-5f * (1.0f + std::fabs(want[i])))
+                << g.height << "x" << g.width << "x" << g.channels << " pass " << pass << " beta "
+                << beta << " at " << i;
           }
         }
       }
