@@ -104,6 +104,9 @@ Status run_bench(const BenchArgs& args) {
                               }));
   nlohmann::json result = {
       {"model", info.path},
+      {"image_tower", info.image_tower},
+      {"embed_dim", info.embed_dim},
+      {"image_size", info.image_size},
       {"precision", info.precision},
       {"threads", num_threads()},
       {"batch", args.batch},

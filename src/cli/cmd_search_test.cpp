@@ -1,13 +1,17 @@
 // End to end: `clipsearch index` then `clipsearch search` give the ranking numpy computes from
 // the reference's own embeddings (tests/reference/make_search_reference.py), for text, picture,
-// "more like this", mixed and negative queries and a folder filter; plus the CLI's answers to
-// bad queries and the relevance cutoff.
+// "more like this", mixed and negative queries and a folder filter, with each reference model:
+// a Hugging Face CLIPModel and open_clip's RN50 (ModifiedResNet image tower); `similarity` gives
+// numpy's cosines and probabilities and `bench` runs each. Plus the CLI's answers to bad queries
+// and the relevance cutoff.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -19,61 +23,89 @@ namespace {
 
 using nlohmann::json;
 
-std::string ref() { return testing::reference_dir() + "/search"; }
-std::string library() { return ref() + "/library"; }
-std::string model() { return ref() + "/model"; }
+// The reference models' folders under the reference directory: model/, library/, queries.json,
+// embeddings.json, similarity.json.
+constexpr const char* kHuggingFace = "search";
+constexpr const char* kRn50 = "search/rn50";
 
-class SearchCli : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    db_ = dir_->file("index.db");
-    auto r = testing::run_command({testing::cli_binary(), "index", library(), "--db", db_,
-                                   "--model", model(), "--threads", "2", "--quiet"});
-    index_exit_ = r.exit_code;
-    index_err_ = r.err;
-  }
-  static void TearDownTestSuite() { delete dir_; }
+std::string ref(const std::string& which = kHuggingFace) {
+  return testing::reference_dir() + "/" + which;
+}
+std::string library(const std::string& which = kHuggingFace) { return ref(which) + "/library"; }
+std::string model(const std::string& which = kHuggingFace) { return ref(which) + "/model"; }
 
-  static testing::CommandResult search(std::vector<std::string> args) {
-    std::vector<std::string> cmd = {testing::cli_binary(), "search", "--db", db_, "--threads", "2"};
-    cmd.insert(cmd.end(), args.begin(), args.end());
-    return testing::run_command(cmd);
-  }
-
-  static std::vector<std::pair<std::string, double>> parse(const std::string& out) {
-    std::vector<std::pair<std::string, double>> rows;
-    std::stringstream in(out);
-    std::string line;
-    while (std::getline(in, line)) {
-      const json j = json::parse(line);
-      std::string path;
-      EXPECT_TRUE(path_from_json(j["path"].dump(), &path));
-      rows.emplace_back(path, j["score"].get<double>());
-    }
-    return rows;
-  }
-
-  static testing::TempDir* dir_;
-  static std::string db_;
-  static int index_exit_;
-  static std::string index_err_;
-};
-
-testing::TempDir* SearchCli::dir_ = nullptr;
-std::string SearchCli::db_;
-int SearchCli::index_exit_ = -1;
-std::string SearchCli::index_err_;
-
-TEST_F(SearchCli, IndexReportsTheTwoBrokenFilesAndKeepsTheRest) {
-  EXPECT_EQ(index_exit_, 3) << index_err_;  // some files failed, the rest indexed
-  EXPECT_NE(index_err_.find("truncated.jpg"), std::string::npos) << index_err_;
+json read_json(const std::string& path) {
+  std::ifstream f(path);
+  EXPECT_TRUE(f.good()) << path;
+  return f.good() ? json::parse(f) : json();
 }
 
-TEST_F(SearchCli, RankingsEqualNumpyOnTheReferenceEmbeddings) {
-  std::ifstream f(ref() + "/queries.json");
-  ASSERT_TRUE(f.good());
-  const json queries = json::parse(f);
+// A reference library indexed with its model into a catalog of its own: once per reference,
+// shared by the tests, removed at exit.
+struct Indexed {
+  testing::TempDir dir;
+  std::string db = dir.file("index.db");
+  testing::CommandResult index;
+};
+
+const Indexed& indexed(const std::string& which) {
+  static std::map<std::string, std::unique_ptr<Indexed>> catalogs;
+  std::unique_ptr<Indexed>& c = catalogs[which];
+  if (!c) {
+    c = std::make_unique<Indexed>();
+    c->index = testing::run_command({testing::cli_binary(), "index", library(which), "--db", c->db,
+                                     "--model", model(which), "--threads", "2", "--quiet"});
+  }
+  return *c;
+}
+
+testing::CommandResult run_search(const std::string& db, std::vector<std::string> args) {
+  std::vector<std::string> cmd = {testing::cli_binary(), "search", "--db", db, "--threads", "2"};
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  return testing::run_command(cmd);
+}
+
+std::vector<std::pair<std::string, double>> parse(const std::string& out) {
+  std::vector<std::pair<std::string, double>> rows;
+  std::stringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    const json j = json::parse(line);
+    std::string path;
+    EXPECT_TRUE(path_from_json(j["path"].dump(), &path));
+    rows.emplace_back(path, j["score"].get<double>());
+  }
+  return rows;
+}
+
+// The tests every reference model passes: the parameter is its folder (kHuggingFace, kRn50).
+class SearchModels : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const Indexed& c = indexed(GetParam());
+    ASSERT_TRUE(c.index.exit_code == 0 || c.index.exit_code == 3) << c.index.err;
+    db_ = c.db;
+  }
+  std::string db_;
+};
+
+INSTANTIATE_TEST_SUITE_P(ReferenceModels, SearchModels, ::testing::Values(kHuggingFace, kRn50),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return std::string(info.param == kRn50 ? "OpenClipRn50"
+                                                                  : "HuggingFaceClip");
+                         });
+
+TEST_P(SearchModels, IndexReportsTheBrokenFileAndKeepsTheRest) {
+  const Indexed& c = indexed(GetParam());
+  EXPECT_EQ(c.index.exit_code, 3) << c.index.err;  // some files failed, the rest indexed
+  EXPECT_NE(c.index.err.find("truncated.jpg"), std::string::npos) << c.index.err;
+  const size_t photos = read_json(ref(GetParam()) + "/embeddings.json").size();
+  EXPECT_EQ(parse(run_search(db_, {"x", "--all", "--json", "-k", "1000"}).out).size(), photos);
+}
+
+TEST_P(SearchModels, RankingsEqualNumpyOnTheReferenceEmbeddings) {
+  const std::string lib = library(GetParam());
+  const json queries = read_json(ref(GetParam()) + "/queries.json");
   ASSERT_GE(queries.size(), 7u);
   for (const json& q : queries) {
     std::vector<std::string> args = q["args"].get<std::vector<std::string>>();
@@ -81,7 +113,7 @@ TEST_F(SearchCli, RankingsEqualNumpyOnTheReferenceEmbeddings) {
     const bool has_folder = std::find(args.begin(), args.end(), "--folder") != args.end();
     if (!has_folder) args.push_back("--all");
     args.insert(args.end(), {"--json", "-k", "100"});
-    auto r = search(args);
+    auto r = run_search(db_, args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto got = parse(r.out);
     const json& want = q["results"];
@@ -90,14 +122,14 @@ TEST_F(SearchCli, RankingsEqualNumpyOnTheReferenceEmbeddings) {
     const size_t skip = like ? 1 : 0;
     ASSERT_EQ(got.size() + skip, want.size());
     for (size_t i = 0; i < got.size(); ++i) {
-      const std::string want_path = library() + "/" + want[i + skip][0].get<std::string>();
+      const std::string want_path = lib + "/" + want[i + skip][0].get<std::string>();
       const double want_score = want[i + skip][1].get<double>();
       EXPECT_NEAR(got[i].second, want_score, 2e-4) << "rank " << i;
       if (got[i].first != want_path) {
         // Only a near-tie may swap places.
         double other = 0;
         for (const auto& w : want) {
-          if (library() + "/" + w[0].get<std::string>() == got[i].first) other = w[1];
+          if (lib + "/" + w[0].get<std::string>() == got[i].first) other = w[1];
         }
         EXPECT_NEAR(other, want_score, 2e-4)
             << "rank " << i << ": " << got[i].first << " instead of " << want_path;
@@ -105,6 +137,65 @@ TEST_F(SearchCli, RankingsEqualNumpyOnTheReferenceEmbeddings) {
     }
   }
 }
+
+TEST_P(SearchModels, SimilarityEqualsNumpy) {
+  const json want = read_json(ref(GetParam()) + "/similarity.json");
+  std::vector<std::string> args = {
+      testing::cli_binary(), "similarity", "--model", model(GetParam()), "--json",
+      "--threads",           "2"};
+  for (const json& image : want["images"]) {
+    args.insert(args.end(),
+                {"--image", library(GetParam()) + "/" + image["path"].get<std::string>()});
+  }
+  for (const json& text : want["texts"]) args.insert(args.end(), {"--text", text});
+  auto r = testing::run_command(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::stringstream in(r.out);
+  std::string line;
+  size_t images = 0;
+  for (; std::getline(in, line); ++images) {
+    ASSERT_LT(images, want["images"].size()) << r.out;
+    const json got = json::parse(line);
+    const json& w = want["images"][images];
+    SCOPED_TRACE(w["path"].dump());
+    ASSERT_EQ(got["texts"].size(), want["texts"].size());
+    for (size_t t = 0; t < want["texts"].size(); ++t) {
+      EXPECT_EQ(got["texts"][t]["text"], want["texts"][t]);
+      EXPECT_NEAR(got["texts"][t]["cosine"].get<double>(), w["cosine"][t].get<double>(), 2e-5);
+      EXPECT_NEAR(got["texts"][t]["probability"].get<double>(), w["probability"][t].get<double>(),
+                  1e-4);
+    }
+  }
+  EXPECT_EQ(images, want["images"].size());
+}
+
+TEST_P(SearchModels, BenchRunsAndReportsTheModelsShape) {
+  auto r = testing::run_command({testing::cli_binary(), "bench", "--model", model(GetParam()),
+                                 "--batch", "2", "--iters", "1", "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json got = json::parse(r.out);
+  const json embeddings = read_json(ref(GetParam()) + "/embeddings.json");
+  ASSERT_FALSE(embeddings.empty());
+  EXPECT_EQ(got["embed_dim"].get<size_t>(), embeddings.begin()->size());
+  EXPECT_EQ(got["image_tower"], GetParam() == kRn50 ? "resnet" : "vit");
+  EXPECT_EQ(got["image_size"], GetParam() == kRn50 ? 224 : 64);
+  EXPECT_EQ(got["batch"], 2);
+  EXPECT_EQ(got["image_batch_s"].size(), 1u);
+  EXPECT_GT(got["images_per_s"].get<double>(), 0);
+  EXPECT_GT(got["texts_per_s_ctx77"].get<double>(), 0);
+}
+
+// The Hugging Face reference's library alone: the CLI's options and errors.
+class SearchCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { db_ = indexed(kHuggingFace).db; }
+  static testing::CommandResult search(std::vector<std::string> args) {
+    return run_search(db_, std::move(args));
+  }
+  static std::string db_;
+};
+
+std::string SearchCli::db_;
 
 TEST_F(SearchCli, HumanOutputHasScoreAndPath) {
   auto r = search({"a red square", "--all", "-k", "3"});
@@ -209,8 +300,8 @@ TEST_F(SearchCli, BadQueriesAreClearErrors) {
   auto missing_image = search({"--image", "/no/such/query.png"});
   EXPECT_EQ(missing_image.exit_code, 1);
   EXPECT_NE(missing_image.err.find("/no/such/query.png"), std::string::npos);
-  auto no_db = testing::run_command(
-      {testing::cli_binary(), "search", "x", "--db", dir_->file("missing.db")});
+  auto no_db =
+      testing::run_command({testing::cli_binary(), "search", "x", "--db", db_ + ".missing.db"});
   EXPECT_EQ(no_db.exit_code, 1);
   EXPECT_NE(no_db.err.find("missing.db"), std::string::npos) << no_db.err;
 }

@@ -299,6 +299,35 @@ TEST(Serve, TokenIsRequiredWhenSet) {
       200);
 }
 
+// open_clip's RN50 (ModifiedResNet image tower) served: a text search's hits are the CLI's, the
+// best one numpy's on the reference's embeddings (tests/reference/make_search_reference.py).
+TEST(Serve, Rn50SearchAnswersAsTheCliAndNumpy) {
+  const std::string rn50 = ref() + "/rn50";
+  testing::ServedLibrary server({}, rn50);
+  ASSERT_TRUE(server.ready()) << server.why();
+  std::ifstream f(rn50 + "/queries.json");
+  const json want = json::parse(f)[0];
+  ASSERT_EQ(want["args"][0], "a dog on a summer beach");
+  auto r = exchange(
+      server.port(),
+      server::testing::get_request("/api/search?q=a%20dog%20on%20a%20summer%20beach&k=3"), 30);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json got = json::parse(r.body)["results"];
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(testing::json_row_path(got[0]),
+            rn50 + "/library/" + want["results"][0][0].get<std::string>());
+  EXPECT_NEAR(got[0]["score"].get<double>(), want["results"][0][1].get<double>(), 2e-4);
+  auto cli = testing::run_command({testing::cli_binary(), "search", "a dog on a summer beach",
+                                   "--db", server.db(), "--all", "--json", "-k", "3"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  const auto rows = testing::json_lines(cli.out);
+  ASSERT_EQ(rows.size(), 3u);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(got[i]["id"], rows[i]["id"]) << "rank " << i;
+    EXPECT_NEAR(got[i]["score"].get<double>(), rows[i]["score"].get<double>(), 1e-6) << i;
+  }
+}
+
 TEST(Serve, RescanInTheBackgroundFindsNewImages) {
   testing::TempDir dir;
   const std::string library = dir.file("library");

@@ -10,15 +10,15 @@ namespace clipsearch::testing {
 
 std::string search_reference_dir() { return reference_dir() + "/search"; }
 
-CommandResult index_search_library(const std::string& db) {
-  const std::string ref = search_reference_dir();
-  return run_command(
-      {cli_binary(), "index", ref + "/library", "--db", db, "--model", ref + "/model", "--quiet"});
+CommandResult index_search_library(const std::string& db, const std::string& reference) {
+  return run_command({cli_binary(), "index", reference + "/library", "--db", db, "--model",
+                      reference + "/model", "--quiet"});
 }
 
-ServedLibrary::ServedLibrary(const std::vector<std::string>& serve_args)
+ServedLibrary::ServedLibrary(const std::vector<std::string>& serve_args,
+                             const std::string& reference)
     : db_(dir_.file("index.db")) {
-  const CommandResult indexed = index_search_library(db_);
+  const CommandResult indexed = index_search_library(db_, reference);
   if (indexed.exit_code != 3) {
     index_error_ = "index exited with " + std::to_string(indexed.exit_code) + ": " + indexed.err;
     return;

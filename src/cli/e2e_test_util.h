@@ -22,15 +22,18 @@ namespace clipsearch::testing {
 std::string search_reference_dir();
 
 // The search reference's library indexed with its model into `db`; the `index` command's result
-// (exit code 3: the library holds two broken files on purpose).
-CommandResult index_search_library(const std::string& db);
+// (exit code 3: the library holds two broken files on purpose). `reference` is the folder of
+// library/ and model/: the search reference's, or its RN50's (search_reference_dir() + "/rn50").
+CommandResult index_search_library(const std::string& db,
+                                   const std::string& reference = search_reference_dir());
 
-// A fresh catalog of the search reference's library and a server over it, with `serve_args`
-// added to `serve --db DB --port 0 --threads 2`. ready() is false when either failed (why():
-// the index command's stderr or the server's log).
+// A fresh catalog of the search reference's library (or `reference`'s, as above) and a server
+// over it, with `serve_args` added to `serve --db DB --port 0 --threads 2`. ready() is false when
+// either failed (why(): the index command's stderr or the server's log).
 class ServedLibrary {
  public:
-  explicit ServedLibrary(const std::vector<std::string>& serve_args = {});
+  explicit ServedLibrary(const std::vector<std::string>& serve_args = {},
+                         const std::string& reference = search_reference_dir());
   bool ready() const { return server_ && server_->port() > 0; }
   std::string why() const { return server_ ? server_->log() : index_error_; }
   const std::string& db() const { return db_; }

@@ -73,5 +73,29 @@ TEST(PreprocessConfig, OpenClip) {
   EXPECT_FALSE(preprocess_config_parse_open_clip(R"({"model_cfg": {}})", "o.json").ok());
 }
 
+// A ResNet tower's vision_cfg (RN50x4 as timm/resnet50x4_clip.openai publishes it): "layers" is a
+// list and "patch_size" null; only image_size matters here. Without preprocess_cfg, open_clip's
+// defaults: OpenAI's mean and std, bicubic.
+TEST(PreprocessConfig, OpenClipResNet) {
+  auto c = preprocess_config_parse_open_clip(
+      R"({"model_cfg": {"embed_dim": 640, "quick_gelu": true,
+                        "vision_cfg": {"image_size": 288, "layers": [4, 6, 10, 6], "width": 80,
+                                       "patch_size": null}}})",
+      "rn50x4.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->shortest_edge, 288);
+  EXPECT_EQ(c->crop_height, 288);
+  EXPECT_EQ(c->crop_width, 288);
+  EXPECT_EQ(c->resample, ResampleFilter::kBicubic);
+  EXPECT_TRUE(c->crop_round_half_even);
+  EXPECT_EQ(c->mean[0], 0.48145466f);
+  EXPECT_EQ(c->std[2], 0.27577711f);
+  auto square = preprocess_config_parse_open_clip(
+      R"({"model_cfg": {"vision_cfg": {"image_size": [288, 288], "layers": [3, 4, 6, 3]}}})",
+      "o.json");
+  ASSERT_TRUE(square.ok()) << square.status().message();
+  EXPECT_EQ(square->crop_width, 288);
+}
+
 }  // namespace
 }  // namespace clipsearch

@@ -1,7 +1,8 @@
 // Differential test against the Python reference (tests/reference/make_image_reference.py):
 // Pillow decoding, and transformers' CLIPImageProcessor / open_clip's transform on Pillow.
 // - decoded RGB identical to Pillow's convert("RGB") (lossy WebP: within a small tolerance);
-// - uint8 pixels after resize + centre crop identical to Pillow's, for every case and config;
+// - uint8 pixels after resize + centre crop identical to Pillow's, for every case and config
+//   (every open_clip config on every case: where the reference wrote no pixels, their SHA-256);
 // - normalized float32 tensors within 1e-6 of the reference.
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 
 #include "clipsearch/image.h"
 #include "core/npy.h"
+#include "core/sha256.h"
 
 namespace clipsearch {
 namespace {
@@ -45,7 +47,8 @@ TEST(ImageReference, MatchesPillowAndClipImageProcessor) {
   ASSERT_TRUE(mf.good()) << "missing " << ref_dir() << "/manifest.json (fixture not run?)";
   nlohmann::json manifest = nlohmann::json::parse(mf);
   std::map<std::string, PreprocessConfig> configs;
-  int decoded_checked = 0, crops_checked = 0, tensors_checked = 0;
+  std::map<std::string, size_t> cases_of;  // model -> cases whose crop was compared
+  int decoded_checked = 0, crops_checked = 0, tensors_checked = 0, digests_checked = 0;
   for (const auto& c : manifest["cases"]) {
     const std::string id = c["id"];
     const std::string file = ref_dir() + "/cases/" + c["file"].get<std::string>();
@@ -81,9 +84,16 @@ TEST(ImageReference, MatchesPillowAndClipImageProcessor) {
       const PreprocessConfig& cfg = configs[model];
       // Resize + crop from the reference's own decoded pixels: the resampler alone.
       RgbImage crop = image_resize_crop(ref, cfg);
-      std::vector<uint8_t> want = read_raw(ref_dir() + "/cases/" + m["crop"].get<std::string>());
       ASSERT_EQ(crop.height, m["crop_height"].get<int>()) << model;
       ASSERT_EQ(crop.width, m["crop_width"].get<int>()) << model;
+      ++cases_of[model];
+      if (m.contains("crop_sha256")) {
+        EXPECT_EQ(hex(sha256_bytes(crop.pixels.data(), crop.pixels.size())), m["crop_sha256"])
+            << model << ": resized pixels differ from Pillow's (SHA-256)";
+        ++digests_checked;
+        continue;
+      }
+      std::vector<uint8_t> want = read_raw(ref_dir() + "/cases/" + m["crop"].get<std::string>());
       auto [n, mx] = diff(crop.pixels, want);
       EXPECT_EQ(n, 0u) << model << ": resized pixels differ from Pillow's: " << n
                        << " samples, max " << mx;
@@ -105,10 +115,16 @@ TEST(ImageReference, MatchesPillowAndClipImageProcessor) {
     }
   }
   std::cout << "[ info ] " << manifest["cases"].size() << " cases: " << decoded_checked
-            << " decodes, " << crops_checked << " resize+crop, " << tensors_checked
-            << " tensors compared\n";
+            << " decodes, " << crops_checked << " resize+crop, " << digests_checked
+            << " resize+crop digests, " << tensors_checked << " tensors compared\n";
   EXPECT_GE(manifest["cases"].size(), 350u);
   EXPECT_GE(crops_checked, 300);
+  // Every open_clip config, OpenAI's (224 px), RN50x4's (288 px, a ResNet tower), the 256 px
+  // ViT's and LAION's mean and std, on every case.
+  for (const char* model : {"openclip", "openclip_rn50x4", "openclip_256", "openclip_laion"}) {
+    EXPECT_TRUE(configs.count(model)) << model;
+    EXPECT_EQ(cases_of[model], manifest["cases"].size()) << model;
+  }
 }
 
 }  // namespace

@@ -137,8 +137,9 @@ def calibrate_batch_norms(model, size, rng):
             bn.running_var.mul_(0.8 + 0.4 * torch.rand(bn.running_var.shape, generator=g))
 
 
-def open_clip_model(name, out_root, rng, vision, text, embed_dim, quick_gelu, custom_text=False,
-                    images=2):
+def build_open_clip(rng, vision, text, embed_dim, quick_gelu, custom_text=False):
+    """A random-weight open_clip CLIP (CustomTextCLIP with custom_text): biases, norms and
+    embeddings perturbed, batch norms calibrated."""
     import open_clip
 
     torch.manual_seed(int(rng.integers(1 << 30)))
@@ -147,21 +148,33 @@ def open_clip_model(name, out_root, rng, vision, text, embed_dim, quick_gelu, cu
                 quick_gelu=quick_gelu).eval()
     g = torch.Generator().manual_seed(int(rng.integers(1 << 30)))
     perturb(model, g)
-    size = vision["image_size"]
-    calibrate_batch_norms(model, size, rng)
-    out_dir = os.path.join(out_root, name)
+    calibrate_batch_norms(model, vision["image_size"], rng)
+    return model
+
+
+def save_open_clip(model, out_dir, model_cfg):
+    """open_clip's hub layout: open_clip_config.json (OpenAI's mean and std) and
+    open_clip_model.safetensors."""
     os.makedirs(out_dir, exist_ok=True)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     save_file(state, os.path.join(out_dir, "open_clip_model.safetensors"))
-    model_cfg = {"embed_dim": embed_dim, "quick_gelu": quick_gelu, "vision_cfg": vision,
-                 "text_cfg": text}
-    if custom_text:
-        model_cfg["custom_text"] = True
     cfg = {"model_cfg": model_cfg,
            "preprocess_cfg": {"mean": [0.48145466, 0.4578275, 0.40821073],
                               "std": [0.26862954, 0.26130258, 0.27577711]}}
     with open(os.path.join(out_dir, "open_clip_config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
+
+
+def open_clip_model(name, out_root, rng, vision, text, embed_dim, quick_gelu, custom_text=False,
+                    images=2):
+    model = build_open_clip(rng, vision, text, embed_dim, quick_gelu, custom_text)
+    size = vision["image_size"]
+    out_dir = os.path.join(out_root, name)
+    model_cfg = {"embed_dim": embed_dim, "quick_gelu": quick_gelu, "vision_cfg": vision,
+                 "text_cfg": text}
+    if custom_text:
+        model_cfg["custom_text"] = True
+    save_open_clip(model, out_dir, model_cfg)
     context = text.get("context_length", 77)
     vocab = text.get("vocab_size", 49408)
     pixels = rng.standard_normal((images, 3, size, size)).astype(np.float32)

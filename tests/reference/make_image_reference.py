@@ -5,7 +5,10 @@ Writes into $CLIPSEARCH_REFERENCE_DIR/image/:
   models/<name>/preprocessor_config.json | open_clip_config.json   preprocessing configs
   cases/<id>.<ext>            generated images (every file is generated here, nothing is bundled)
   cases/<id>.decoded.u8       Pillow's convert("RGB") pixels, raw [h, w, 3] (format cases)
-  cases/<id>.<model>.crop.u8  uint8 pixels after resize + centre crop, raw [h, w, 3]
+  cases/<id>.<model>.crop.u8  uint8 pixels after resize + centre crop, raw [h, w, 3]; for an
+                              open_clip config a case was not written for, only the SHA-256 of
+                              those pixels, in the manifest (every open_clip config is checked
+                              on every case)
   cases/<id>.<model>.npy      float32 [3, H, W] pixel_values (some cases)
   manifest.json               one entry per case
 
@@ -14,6 +17,7 @@ steps; wherever CLIPImageProcessor itself can run on the image, its float output
 checked here against the direct computation. (CLIPImageProcessor 4.25 mistakes images 1 or 3
 pixels high for channels-first arrays, so for those only the direct computation exists.)
 """
+import hashlib
 import io
 import json
 import os
@@ -50,7 +54,30 @@ MODELS = {
     "openclip": ("oc", {"model_cfg": {"embed_dim": 512, "vision_cfg": {"image_size": 224}},
                         "preprocess_cfg": {"mean": [0.48145466, 0.4578275, 0.40821073],
                                            "std": [0.26862954, 0.26130258, 0.27577711]}}),
+    # RN50x4 (timm/resnet50x4_clip.openai): a ModifiedResNet tower, "layers" a list, 288 px.
+    "openclip_rn50x4": ("oc", {"model_cfg": {
+        "embed_dim": 640, "quick_gelu": True,
+        "vision_cfg": {"image_size": 288, "layers": [4, 6, 10, 6], "width": 80, "patch_size": None},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 640, "heads": 10,
+                     "layers": 12}},
+        "preprocess_cfg": {"mean": OPENAI_MEAN, "std": OPENAI_STD}}),
+    # DataComp's ViT-B-32-256: 256 px.
+    "openclip_256": ("oc", {"model_cfg": {
+        "embed_dim": 512,
+        "vision_cfg": {"image_size": 256, "layers": 12, "width": 768, "patch_size": 32},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 512, "heads": 8,
+                     "layers": 12}},
+        "preprocess_cfg": {"mean": OPENAI_MEAN, "std": OPENAI_STD}}),
+    # LAION's ViT-L-14 laion2b_s32b_b82k: Inception's mean and std (0.5), as open_clip lists it.
+    "openclip_laion": ("oc", {"model_cfg": {
+        "embed_dim": 768,
+        "vision_cfg": {"image_size": 224, "layers": 24, "width": 1024, "patch_size": 14},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 768, "heads": 12,
+                     "layers": 12}},
+        "preprocess_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
+                           "interpolation": "bicubic", "resize_mode": "shortest"}}),
 }
+OPEN_CLIP = [name for name, (kind, _) in MODELS.items() if kind == "oc"]
 
 
 def write_models():
@@ -67,39 +94,47 @@ def hf_processor(cfg):
     return CLIPImageProcessor(**args)
 
 
-def direct_crop(rgb, kind, cfg):
-    """uint8 HWC after resize + centre crop, computed with Pillow as the reference does."""
-    w, h = rgb.size
+def geometry(kind, cfg):
+    """(shortest edge, crop height, crop width, Pillow filter, centre rounding) of a config."""
     if kind == "hf":
         size = cfg["size"] if isinstance(cfg["size"], int) else cfg["size"]["shortest_edge"]
         crop = cfg["crop_size"]
         ch, cw = (crop, crop) if isinstance(crop, int) else (crop["height"], crop["width"])
-        resample = cfg.get("resample", 3)
-    else:
-        size = ch = cw = cfg["model_cfg"]["vision_cfg"]["image_size"]
-        resample = Image.BICUBIC
+        return size, ch, cw, cfg.get("resample", 3), "floor"
+    size = cfg["model_cfg"]["vision_cfg"]["image_size"]
+    interpolation = cfg.get("preprocess_cfg", {}).get("interpolation", "bicubic")
+    resample = Image.BILINEAR if interpolation == "bilinear" else Image.BICUBIC
+    return size, size, size, resample, "round"
+
+
+def resize_shortest(rgb, size, resample):
+    """The picture resized with its shortest edge to `size`, as both references do."""
+    w, h = rgb.size
     short, long = (w, h) if w <= h else (h, w)
     if short == size:
-        nw, nh = w, h
-    else:
-        new_long = int(size * long / short)
-        nw, nh = (size, new_long) if w <= h else (new_long, size)
-    a = np.array(rgb.resize((nw, nh), resample=resample))
-    out = np.zeros((ch, cw, 3), np.uint8)
+        return rgb
+    new_long = int(size * long / short)
+    return rgb.resize((size, new_long) if w <= h else (new_long, size), resample=resample)
+
+
+def direct_crop(rgb, kind, cfg, resized=None):
+    """uint8 HWC after resize + centre crop, computed with Pillow as the reference does;
+    `resized`: resize_shortest's picture for this config, when the caller has it."""
+    size, ch, cw, resample, rounding = geometry(kind, cfg)
+    if resized is None:
+        resized = resize_shortest(rgb, size, resample)
+    nw, nh = resized.size
 
     def offs(n, c):
         if c > n:
             return -((c - n) // 2)
-        return (n - c) // 2 if kind == "hf" else int(round((n - c) / 2.0))
+        return (n - c) // 2 if rounding == "floor" else int(round((n - c) / 2.0))
 
+    # The crop window's part inside the resized image; zeros around it (the padding).
     oy, ox = offs(nh, ch), offs(nw, cw)
-    for y in range(ch):
-        sy = y + oy
-        if 0 <= sy < nh:
-            for x0 in (0,):
-                xs = np.arange(cw) + ox
-                ok = (xs >= 0) & (xs < nw)
-                out[y, ok] = a[sy, xs[ok]]
+    y0, y1, x0, x1 = max(oy, 0), min(oy + ch, nh), max(ox, 0), min(ox + cw, nw)
+    out = np.zeros((ch, cw, 3), np.uint8)
+    out[y0 - oy:y1 - oy, x0 - ox:x1 - ox] = np.array(resized.crop((x0, y0, x1, y1)))
     return out
 
 
@@ -127,8 +162,11 @@ def reference_tensor(rgb, crop, kind, cfg):
             # (see docs/IMAGE_PIPELINE.md); clipsearch pads to the full crop size.
             return direct
     else:
+        p = cfg["preprocess_cfg"]
         t = open_clip.image_transform(cfg["model_cfg"]["vision_cfg"]["image_size"], is_train=False,
-                                      mean=cfg["preprocess_cfg"]["mean"], std=cfg["preprocess_cfg"]["std"])
+                                      mean=p["mean"], std=p["std"],
+                                      interpolation=p.get("interpolation"),
+                                      resize_mode=p.get("resize_mode"))
         ref = t(rgb).numpy()
     assert ref.shape == direct.shape and np.array_equal(ref, direct), (
         f"direct computation != reference: {rgb.size} {kind} {ref.shape} {direct.shape} "
@@ -174,7 +212,8 @@ manifest = []
 
 
 def add_case(cid, path, models, exif="ignore", decode_exact=True, tensors=False):
-    """Decodes `path` with Pillow and writes reference outputs for each model."""
+    """Decodes `path` with Pillow and writes reference outputs for each model; every open_clip
+    config not in `models` gets the SHA-256 of its crop."""
     im = Image.open(path)
     im.load()
     if exif == "apply":
@@ -185,9 +224,23 @@ def add_case(cid, path, models, exif="ignore", decode_exact=True, tensors=False)
     if not path.endswith(".png") or im.mode != "RGB":
         np.array(rgb).tofile(os.path.join(CASES, cid + ".decoded.u8"))
         entry["decoded"] = cid + ".decoded.u8"
+    # Configs with one shortest edge and filter share the resize (Pillow takes a while to
+    # resize a picture a few pixels wide to 288 px), those that differ only in mean and std the
+    # crop.
+    resized, crops = {}, {}
+
+    def crop_of(m):
+        g = geometry(*MODELS[m])
+        if g not in crops:
+            size, _, _, resample, _ = g
+            if (size, resample) not in resized:
+                resized[size, resample] = resize_shortest(rgb, size, resample)
+            crops[g] = direct_crop(rgb, *MODELS[m], resized=resized[size, resample])
+        return crops[g]
+
     for m in models:
         kind, cfg = MODELS[m]
-        crop = direct_crop(rgb, kind, cfg)
+        crop = crop_of(m)
         crop.tofile(os.path.join(CASES, f"{cid}.{m}.crop.u8"))
         e = {"model": m, "crop": f"{cid}.{m}.crop.u8", "crop_height": crop.shape[0],
              "crop_width": crop.shape[1]}
@@ -195,6 +248,11 @@ def add_case(cid, path, models, exif="ignore", decode_exact=True, tensors=False)
             np.save(os.path.join(CASES, f"{cid}.{m}.npy"), reference_tensor(rgb, crop, kind, cfg))
             e["tensor"] = f"{cid}.{m}.npy"
         entry["models"].append(e)
+    for m in OPEN_CLIP:
+        if m not in models:
+            crop = crop_of(m)
+            entry["models"].append({"model": m, "crop_sha256": hashlib.sha256(crop).hexdigest(),
+                                    "crop_height": crop.shape[0], "crop_width": crop.shape[1]})
     manifest.append(entry)
 
 
@@ -213,7 +271,8 @@ def resize_cases():
     for _ in range(150):
         w, h = np.exp(rng.uniform(0, np.log(1100), 2)).astype(int) + 1
         sizes.append((int(w), int(h)))
-    names = list(MODELS)
+    # The other open_clip configs see every case through add_case (their crops' digests).
+    names = [n for n in MODELS if MODELS[n][0] == "hf"] + ["openclip"]
     for i, (w, h) in enumerate(sizes):
         cid = f"resize{i:03d}_{w}x{h}"
         path = save(cid, Image.fromarray(content(w, h)), "png", compress_level=1)
@@ -297,7 +356,7 @@ def format_cases():
     cases.append(("bmp_topdown32", os.path.join(CASES, "bmp_topdown32.bmp")))
     for cid, path in cases:
         exact = True  # lossy WebP and every JPEG included: libvips and Pillow share libjpeg-turbo/libwebp
-        add_case(cid, path, ["clip224", "openclip"] if cid == "png_rgb" else ["clip224"],
+        add_case(cid, path, ["clip224"] + OPEN_CLIP if cid == "png_rgb" else ["clip224"],
                  decode_exact=exact, tensors=True)
     # EXIF orientation 1-8, applied (the default) and ignored (parity).
     small = Image.fromarray(content(61, 43))
@@ -511,7 +570,7 @@ def photo_cases():
         cid = "photo_" + stem
         dst = os.path.join(CASES, cid + ext)
         shutil.copyfile(src, dst)
-        add_case(cid, dst, ["clip224", "openclip", "clip336"], tensors=True)
+        add_case(cid, dst, ["clip224", "clip336"] + OPEN_CLIP, tensors=True)
         rgb = Image.open(src).convert("RGB")
         for q, sub in [(92, 2), (80, 0)]:
             jid = f"{cid}_q{q}"

@@ -2,14 +2,23 @@
 """Reference for `clipsearch index` + `clipsearch search`: a small random-weight CLIPModel with a
 CLIP vocabulary and the published preprocessing settings, a small photo library, and the
 rankings that numpy computes from the reference's own embeddings (Pillow + CLIPImageProcessor +
-get_image_features; CLIPTokenizerFast + get_text_features), for a list of queries.
+get_image_features; CLIPTokenizerFast + get_text_features), for a list of queries. Then the
+same for a random-weight open_clip RN50 (the real image tower: ModifiedResNet [3, 4, 6, 3],
+width 64, 224 px, embed_dim 1024; a 2-layer text tower) on a smaller library, its reference
+embeddings from open_clip (image_transform on Pillow images + encode_image; open_clip's
+tokenizer + encode_text).
 
-Writes under $CLIPSEARCH_REFERENCE_DIR/search/:
+Writes under $CLIPSEARCH_REFERENCE_DIR/search/ (and the same files, zero_shot.json aside, under
+search/rn50/, the model folder in open_clip's layout: open_clip_config.json,
+open_clip_model.safetensors, vocab.json, merges.txt):
   model/          config.json, model.safetensors, vocab.json, merges.txt, preprocessor_config.json
   library/        the photos (PNG and JPEG, several sizes, one sub-folder) and two broken files
+  query.png       the picture of the picture queries
   queries.json    [{"args": [search CLI arguments...], "results": [[relative path, score], ...]}]
                   each "results" is the full ranking (every indexed image), best first
   embeddings.json {relative path: normalized image embedding} for every good photo
+  similarity.json {"texts": [...], "images": [{"path": relative path, "cosine": [...],
+                  "probability": [...]}]}: `clipsearch similarity` for two photos
 
 The query vector follows docs/SEARCH.md: texts and pictures averaged and renormalized,
 q = (1 - w) t + w i, minus negative_weight times the negatives' normalized mean, normalized.
@@ -50,13 +59,27 @@ def build_model(model_dir):
     return model
 
 
-def draw_library(lib):
+def build_rn50(model_dir):
+    """open_clip's RN50 (timm/resnet50_clip.openai) with random weights, its text tower cut to
+    2 layers of width 64, batch norms calibrated as tests/reference/make_clip_models.py does."""
+    from make_clip_models import build_open_clip, save_open_clip
+    vision = dict(image_size=224, layers=[3, 4, 6, 3], width=64, patch_size=None)
+    text = dict(context_length=77, vocab_size=49408, width=64, heads=4, layers=2)
+    model = build_open_clip(np.random.default_rng(20261128), vision, text, embed_dim=1024,
+                            quick_gelu=True)
+    save_open_clip(model, model_dir, {"embed_dim": 1024, "quick_gelu": True,
+                                      "vision_cfg": vision, "text_cfg": text})
+    derive_hf_vocab(model_dir)
+    return model
+
+
+def draw_library(lib, count):
     """Photos of coloured shapes on coloured grounds, seeded; sizes odd and even."""
     from PIL import Image, ImageDraw
     rng = np.random.default_rng(5)
     os.makedirs(os.path.join(lib, "beach trip"), exist_ok=True)
     paths = []
-    for i in range(36):
+    for i in range(count):
         w, h = int(rng.integers(40, 300)), int(rng.integers(40, 300))
         im = Image.new("RGB", (w, h), tuple(int(v) for v in rng.integers(0, 256, 3)))
         d = ImageDraw.Draw(im)
@@ -81,6 +104,11 @@ def normalize(x):
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
+def softmax(x):
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
 def write_zero_shot(model, embed_texts, library, paths, query_image, query_image_vec):
     """zero_shot.json: what classify, albums and recommend must answer, from numpy on the
     reference's embeddings."""
@@ -92,10 +120,6 @@ def write_zero_shot(model, embed_texts, library, paths, query_image, query_image
             prompts = [t.replace("{}", label) for t in templates]
             out.append(normalize(np.mean(embed_texts(prompts), axis=0)))
         return np.stack(out)
-
-    def softmax(x):
-        e = np.exp(x - x.max())
-        return e / e.sum()
 
     labels, templates = ["red", "blue", "green thing"], ["a photo of a {}.", "{} art"]
     lv = label_vectors(labels, templates)
@@ -136,6 +160,26 @@ def write_zero_shot(model, embed_texts, library, paths, query_image, query_image
         json.dump(out, f, indent=1)
 
 
+def open_clip_embedders(model):
+    """The same from open_clip: image_transform(224, is_train=False) (OpenAI's mean and std, as
+    the model's open_clip_config.json says) on Pillow images and encode_image; its tokenizer and
+    encode_text."""
+    import open_clip
+    from PIL import Image
+    transform = open_clip.image_transform(model.visual.image_size, is_train=False)
+
+    def embed_images(files):
+        pixels = torch.stack([transform(Image.open(f).convert("RGB")) for f in files])
+        with torch.no_grad():
+            return normalize(model.encode_image(pixels).double().numpy())
+
+    def embed_texts(texts):
+        with torch.no_grad():
+            return normalize(model.encode_text(open_clip.tokenize(texts)).double().numpy())
+
+    return embed_images, embed_texts
+
+
 def reference_embedders(model, model_dir):
     """The reference's image and text embeddings (normalized, float64) for files and texts."""
     from PIL import Image
@@ -158,19 +202,18 @@ def reference_embedders(model, model_dir):
     return embed_images, embed_texts
 
 
-def main():
+def write_search_reference(root, model, embedders, photos):
+    """The library, queries.json, embeddings.json and similarity.json under `root`; returns
+    what write_zero_shot needs."""
     from PIL import Image
 
-    shutil.rmtree(ROOT, ignore_errors=True)
-    model_dir, lib = os.path.join(ROOT, "model"), os.path.join(ROOT, "library")
-    os.makedirs(model_dir)
-    model = build_model(model_dir)
-    paths = draw_library(lib)
-    embed_images, embed_texts = reference_embedders(model, model_dir)
+    lib = os.path.join(root, "library")
+    paths = draw_library(lib, photos)
+    embed_images, embed_texts = embedders
 
     library = embed_images([os.path.join(lib, p) for p in paths])  # [N, P], float64, normalized
     by_path = dict(zip(paths, library))
-    query_image = os.path.join(ROOT, "query.png")
+    query_image = os.path.join(root, "query.png")
     Image.new("RGB", (80, 60), (200, 40, 30)).save(query_image)
     query_image_vec = embed_images([query_image])[0]
 
@@ -205,13 +248,41 @@ def main():
     out = []
     for args, q, folder in queries:
         out.append({"args": args, "results": ranking(q, folder)})
-    with open(os.path.join(ROOT, "queries.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(root, "queries.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=1)
-    with open(os.path.join(ROOT, "embeddings.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(root, "embeddings.json"), "w", encoding="utf-8") as f:
         json.dump({p: [float(v) for v in e] for p, e in by_path.items()}, f)
-    write_zero_shot(model, embed_texts, library, paths, query_image, query_image_vec)
-    print(f"search reference: {len(paths)} photos, {len(queries)} queries in {ROOT}",
+
+    # `clipsearch similarity`: cosines, and CLIP's probabilities softmax(exp(logit_scale) cos).
+    texts = ["a red square", "a blue circle on grass", "a photo of a cat"]
+    tv = embed_texts(texts)
+    scale = float(model.logit_scale.exp())
+    similarity = {"texts": texts, "images": []}
+    for p in (paths[1], paths[2]):
+        cos = tv @ by_path[p]
+        similarity["images"].append({"path": p, "cosine": cos.tolist(),
+                                     "probability": softmax(scale * cos).tolist()})
+    with open(os.path.join(root, "similarity.json"), "w", encoding="utf-8") as f:
+        json.dump(similarity, f, indent=1)
+    print(f"search reference: {len(paths)} photos, {len(queries)} queries in {root}",
           file=sys.stderr)
+    return library, paths, query_image, query_image_vec
+
+
+def main():
+    shutil.rmtree(ROOT, ignore_errors=True)
+    model_dir = os.path.join(ROOT, "model")
+    os.makedirs(model_dir)
+    model = build_model(model_dir)
+    embedders = reference_embedders(model, model_dir)
+    library, paths, query_image, query_image_vec = write_search_reference(ROOT, model,
+                                                                          embedders, 36)
+    write_zero_shot(model, embedders[1], library, paths, query_image, query_image_vec)
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    rn50_root = os.path.join(ROOT, "rn50")
+    rn50 = build_rn50(os.path.join(rn50_root, "model"))
+    write_search_reference(rn50_root, rn50, open_clip_embedders(rn50), 16)
 
 
 if __name__ == "__main__":
