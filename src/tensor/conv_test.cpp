@@ -10,17 +10,12 @@
 #include "clipsearch/threads.h"
 #include "tensor/conv.h"
 #include "tensor/winograd.h"
+#include "testing/random_floats.h"
 
 namespace clipsearch {
 namespace {
 
-std::vector<float> random_vector(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using testing::random_normal_floats;
 
 // ref: torch.nn.functional.conv2d on NHWC data with an [out, ky, kx, c] weight, then
 // act(beta * y + conv + bias).
@@ -73,11 +68,11 @@ TEST(Conv2d, EveryPathAndPrecisionMatchesTheDefinition) {
   uint32_t seed = 1;
   for (const ConvCase& c : cases) {
     const ConvGeometry& g = c.g;
-    const auto x =
-        random_vector(static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
-    const auto weights = random_vector(static_cast<size_t>(c.out * g.patch()), seed++);
-    const auto bias = random_vector(static_cast<size_t>(c.out), seed++);
-    const auto y0 = random_vector(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+    const auto x = random_normal_floats(
+        static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
+    const auto weights = random_normal_floats(static_cast<size_t>(c.out * g.patch()), seed++);
+    const auto bias = random_normal_floats(static_cast<size_t>(c.out), seed++);
+    const auto y0 = random_normal_floats(static_cast<size_t>(g.out_pixels() * c.out), seed++);
     const WeightMatrix f32 = WeightMatrix::owned_f32(weights, c.out, g.patch());
     for (WeightType type : {WeightType::kF32, WeightType::kBF16, WeightType::kInt8}) {
       const WeightMatrix w = WeightMatrix::convert(f32, type);
@@ -112,13 +107,13 @@ TEST(Winograd, MatchesTheDefinitionOnOddSizesAcrossPasses) {
   uint32_t seed = 100;
   for (const ConvCase& c : cases) {
     const ConvGeometry& g = c.g;
-    const auto x =
-        random_vector(static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
+    const auto x = random_normal_floats(
+        static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
     const WeightMatrix w = WeightMatrix::owned_f32(
-        random_vector(static_cast<size_t>(c.out * g.patch()), seed++), c.out, g.patch());
+        random_normal_floats(static_cast<size_t>(c.out * g.patch()), seed++), c.out, g.patch());
     const WinogradWeights u = winograd_weights(w);
-    const auto bias = random_vector(static_cast<size_t>(c.out), seed++);
-    const auto y0 = random_vector(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+    const auto bias = random_normal_floats(static_cast<size_t>(c.out), seed++);
+    const auto y0 = random_normal_floats(static_cast<size_t>(g.out_pixels() * c.out), seed++);
     for (int64_t pass : {0, 1, 7}) {  // automatic, one tile at a time, a ragged last pass
       for (float beta : {0.0f, 1.0f}) {
         for (Activation act : {Activation::kIdentity, Activation::kRelu}) {
@@ -141,7 +136,7 @@ TEST(Winograd, MatchesTheDefinitionOnOddSizesAcrossPasses) {
 
 TEST(AvgPool, MeanOfEachWindowFloorsOddSizes) {
   const int64_t n = 2, h = 5, w = 7, c = 3, k = 2;
-  const auto x = random_vector(static_cast<size_t>(n * h * w * c), 9);
+  const auto x = random_normal_floats(static_cast<size_t>(n * h * w * c), 9);
   std::vector<float> y(static_cast<size_t>(n * (h / k) * (w / k) * c));
   avg_pool_nhwc(x.data(), n, h, w, c, k, y.data());
   for (int64_t b = 0; b < n; ++b) {
@@ -164,7 +159,7 @@ TEST(AvgPool, MeanOfEachWindowFloorsOddSizes) {
 
 TEST(NchwToNhwc, MovesEveryValue) {
   const int64_t n = 2, c = 3, h = 4, w = 5;
-  const auto x = random_vector(static_cast<size_t>(n * c * h * w), 11);
+  const auto x = random_normal_floats(static_cast<size_t>(n * c * h * w), 11);
   std::vector<float> y(x.size());
   nchw_to_nhwc(x.data(), n, c, h, w, y.data());
   for (int64_t b = 0; b < n; ++b) {

@@ -9,17 +9,12 @@
 #include "tensor/half.h"
 #include "tensor/ops.h"
 #include "tensor/skinny_gemm.h"
+#include "testing/random_floats.h"
 
 namespace clipsearch {
 namespace {
 
-std::vector<float> random_vector(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using testing::random_normal_floats;
 
 // y = beta * y + x W(k, n) computed in double, the ground truth for every linear() path.
 std::vector<float> naive_linear(int64_t m, int64_t n, int64_t k, const std::vector<float>& x,
@@ -46,9 +41,9 @@ TEST(Linear, EveryPathMatchesNaive) {
       for (auto layout : {WeightLayout::kOutIn, WeightLayout::kInOut}) {
         for (float beta : {0.0f, 1.0f}) {
           const int64_t n = 37, k = 45;
-          auto x = random_vector(static_cast<size_t>(m * k), 1);
-          auto w = random_vector(static_cast<size_t>(n * k), 2);
-          auto y = random_vector(static_cast<size_t>(m * n), 3);
+          auto x = random_normal_floats(static_cast<size_t>(m * k), 1);
+          auto w = random_normal_floats(static_cast<size_t>(n * k), 2);
+          auto y = random_normal_floats(static_cast<size_t>(m * n), 3);
           auto expected = naive_linear(m, n, k, x, w, layout, beta, y);
           linear(m, n, k, x.data(), k, w.data(), layout, beta, y.data(), n);
           for (size_t i = 0; i < y.size(); ++i) {
@@ -63,7 +58,7 @@ TEST(Linear, EveryPathMatchesNaive) {
 
 TEST(SkinnyGemm, StridedOutputAndOddSizes) {
   const int64_t m = 5, n = 13, k = 29, ldy = 20;
-  auto x = random_vector(m * k, 4), w = random_vector(n * k, 5);
+  auto x = random_normal_floats(m * k, 4), w = random_normal_floats(n * k, 5);
   std::vector<float> y(m * ldy, 7.0f);
   skinny_gemm(m, n, k, x.data(), k, w.data(), 0.0f, y.data(), ldy);
   auto expected =
@@ -76,8 +71,8 @@ TEST(SkinnyGemm, StridedOutputAndOddSizes) {
 
 TEST(LayerNorm, MatchesDefinition) {
   const int64_t rows = 5, width = 67;
-  auto x = random_vector(rows * width, 6);
-  auto gamma = random_vector(width, 7), beta = random_vector(width, 8);
+  auto x = random_normal_floats(rows * width, 6);
+  auto gamma = random_normal_floats(width, 7), beta = random_normal_floats(width, 8);
   std::vector<float> out(rows * width);
   layer_norm(x.data(), rows, width, width, gamma.data(), beta.data(), 1e-5f, out.data(), width);
   for (int64_t r = 0; r < rows; ++r) {
@@ -95,8 +90,8 @@ TEST(LayerNorm, MatchesDefinition) {
 
 TEST(AddResidual, AddsTheBranchAndItsBias) {
   const int64_t rows = 5, width = 19, ldx = 23, ldy = 21;
-  auto x = random_vector(rows * ldx, 14), y = random_vector(rows * ldy, 15);
-  auto bias = random_vector(width, 16);
+  auto x = random_normal_floats(rows * ldx, 14), y = random_normal_floats(rows * ldy, 15);
+  auto bias = random_normal_floats(width, 16);
   auto with_bias = x, without_bias = x;
   add_residual(with_bias.data(), rows, width, ldx, y.data(), ldy, bias.data());
   add_residual(without_bias.data(), rows, width, ldx, y.data(), ldy, nullptr);
@@ -116,7 +111,7 @@ TEST(AddResidual, AddsTheBranchAndItsBias) {
 }
 
 TEST(Activation, MatchesScalarDefinitions) {
-  auto x = random_vector(1003, 13);
+  auto x = random_normal_floats(1003, 13);
   for (float& v : x) v *= 4;
   for (auto act :
        {Activation::kQuickGelu, Activation::kGelu, Activation::kGeluTanh, Activation::kRelu}) {
