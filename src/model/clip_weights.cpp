@@ -105,8 +105,9 @@ Status bind_open_clip_vit(Binder& b, const ClipConfig& c, VisionWeights* vw) {
   const VisionConfig& v = c.vision;
   CLIPSEARCH_RETURN_IF_ERROR(patch_conv(b, "visual.conv1.weight", v, &vw->patch_weight));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind("visual.class_embedding", {v.width}, &vw->class_embedding));
-  CLIPSEARCH_RETURN_IF_ERROR(
-      b.bind("visual.positional_embedding", {v.tokens(), v.width}, &vw->position_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(b.position_embedding("visual.positional_embedding", v.tokens(),
+                                                  v.width, 1, &vw->resized_positions,
+                                                  &vw->position_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm("visual.ln_pre", v.width, &vw->pre_ln));
   vw->layers.resize(static_cast<size_t>(v.layers));
   for (int64_t i = 0; i < v.layers; ++i) {

@@ -54,6 +54,7 @@ struct VisionWeights {
   WeightMatrix patch_weight;               // [width, channels * patch * patch] (the conv, no bias)
   const float* class_embedding = nullptr;  // [width]
   const float* position_embedding = nullptr;  // [tokens, width]
+  std::vector<float> resized_positions;       // what position_embedding points to when resized
   LayerNormWeights pre_ln;
   std::vector<EncoderLayerWeights> layers;
   LayerNormWeights post_ln;
@@ -92,6 +93,7 @@ struct ResNetWeights {
   ConvWeights stem[3];
   std::vector<BottleneckWeights> blocks;      // every stage's blocks, in order
   const float* position_embedding = nullptr;  // [grid * grid + 1, features]
+  std::vector<float> resized_positions;       // what position_embedding points to when resized
   // The attention pooling (AttentionPool2d): q/k/v projections [features, features] and c_proj
   // [projection_dim, features] as `out` (the tower's projection).
   EncoderLayerWeights pool;

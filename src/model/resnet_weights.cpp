@@ -124,8 +124,9 @@ Status bind_resnet(Binder& b, const ClipConfig& config, ResNetWeights* out) {
   // ref: AttentionPool2d(image_size // 32, features, heads, output_dim = embed_dim).
   const std::string a = "visual.attnpool.";
   EncoderLayerWeights& pool = out->pool;
-  CLIPSEARCH_RETURN_IF_ERROR(b.bind(a + "positional_embedding", {config.vision.tokens(), features},
-                                    &out->position_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(
+      b.position_embedding(a + "positional_embedding", config.vision.tokens(), features, 1,
+                           &out->resized_positions, &out->position_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(
       b.matrix(a + "q_proj.weight", features, features, WeightLayout::kOutIn, &pool.q_weight));
   CLIPSEARCH_RETURN_IF_ERROR(

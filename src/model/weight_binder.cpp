@@ -1,5 +1,8 @@
 #include "model/weight_binder.h"
 
+#include "tensor/interpolate.h"
+
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -24,6 +27,29 @@ std::optional<WeightType> stored_type(DType dtype) {
 
 Status Binder::bind(const std::string& name, std::vector<int64_t> shape, const float** out) {
   CLIPSEARCH_ASSIGN_OR_RETURN(*out, store_.f32(name, shape));
+  return Status();
+}
+
+Status Binder::position_embedding(const std::string& name, int64_t tokens, int64_t width,
+                                  int64_t extra, std::vector<float>* resized, const float** out) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(const std::vector<int64_t> shape, store_.shape(name));
+  const int64_t grid = static_cast<int64_t>(std::lround(std::sqrt(tokens - extra)));
+  if (shape.size() != 2 || shape[1] != width || shape[0] <= extra || shape[0] == tokens) {
+    return bind(name, {tokens, width}, out);  // the shape check names what was expected
+  }
+  const int64_t old_grid = static_cast<int64_t>(std::lround(std::sqrt(shape[0] - extra)));
+  if (old_grid * old_grid != shape[0] - extra || grid * grid != tokens - extra) {
+    return bind(name, {tokens, width}, out);
+  }
+  const float* source = nullptr;
+  CLIPSEARCH_RETURN_IF_ERROR(bind(name, shape, &source));
+  // ref: open_clip resize_pos_embed: the extra rows kept, the grid resized bicubically with
+  // antialiasing (F.interpolate, align_corners=False).
+  resized->assign(static_cast<size_t>(tokens * width), 0.0f);
+  std::copy(source, source + extra * width, resized->begin());
+  resize_bicubic_antialias(source + extra * width, old_grid, old_grid, width, grid, grid,
+                           resized->data() + extra * width);
+  *out = resized->data();
   return Status();
 }
 

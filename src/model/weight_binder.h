@@ -23,6 +23,13 @@ class Binder {
   // A float32 tensor of exactly `shape`.
   Status bind(const std::string& name, std::vector<int64_t> shape, const float** out);
 
+  // A position embedding [tokens, width]: `extra` rows that are not positions (a class token, a
+  // ResNet pooling's mean), then a square grid. A checkpoint made for another image size holds
+  // another grid; it is resized into `resized` (which *out then points into) as open_clip's
+  // resize_pos_embed does when it loads such a checkpoint. Any other shape is an error.
+  Status position_embedding(const std::string& name, int64_t tokens, int64_t width, int64_t extra,
+                            std::vector<float>* resized, const float** out);
+
   // `prefix`.weight and `prefix`.bias, each [width].
   Status layer_norm(const std::string& prefix, int64_t width, LayerNormWeights* out);
 

@@ -185,6 +185,53 @@ def open_clip_model(name, out_root, rng, vision, text, embed_dim, quick_gelu, cu
     return [write_case(out_root, name, "open_clip", pixels, texts, image, text_out, "f32")]
 
 
+def resized_positions(state, model, key):
+    """open_clip's resize_pos_embed (2.23) for the position embedding at `key`: the first row
+    kept, the square grid resized by F.interpolate(bicubic, antialias, align_corners=False).
+    open_clip calls it for the ViT's visual.positional_embedding; a ResNet's attention pooling
+    positions are resized the same way."""
+    import math
+    import torch.nn.functional as F
+
+    old = state[key]
+    new_len = dict(model.named_parameters())[key].shape[0]
+    grid = int(math.sqrt(new_len - 1))
+    old_grid = int(math.sqrt(old.shape[0] - 1))
+    img = old[1:].reshape(1, old_grid, old_grid, -1).permute(0, 3, 1, 2)
+    img = F.interpolate(img, size=(grid, grid), mode="bicubic", antialias=True,
+                        align_corners=False)
+    img = img.permute(0, 2, 3, 1).reshape(grid * grid, -1)
+    state[key] = torch.cat([old[:1], img], dim=0)
+
+
+def open_clip_resized(name, out_root, rng, vision, trained_size, text, embed_dim, quick_gelu):
+    """A checkpoint made at trained_size in a folder whose config asks for vision["image_size"]:
+    the reference is open_clip's own model at that size with the checkpoint's position
+    embeddings resized as open_clip's loader resizes them."""
+    import open_clip
+
+    trained = build_open_clip(rng, dict(vision, image_size=trained_size), text, embed_dim,
+                              quick_gelu)
+    model_cfg = {"embed_dim": embed_dim, "quick_gelu": quick_gelu, "vision_cfg": vision,
+                 "text_cfg": text}
+    out_dir = os.path.join(out_root, name)
+    save_open_clip(trained, out_dir, model_cfg)
+    model = open_clip.model.CLIP(embed_dim=embed_dim, vision_cfg=vision, text_cfg=text,
+                                 quick_gelu=quick_gelu).eval()
+    state = trained.state_dict()
+    key = ("visual.attnpool.positional_embedding" if isinstance(vision.get("layers"), list)
+           else "visual.positional_embedding")
+    resized_positions(state, model, key)
+    model.load_state_dict(state)
+    size = vision["image_size"]
+    pixels = rng.standard_normal((2, 3, size, size)).astype(np.float32)
+    texts = random_texts(rng, text.get("context_length", 77), text.get("vocab_size", 49408))
+    with torch.no_grad():
+        image = model.encode_image(torch.from_numpy(pixels)).numpy()
+        text_out = model.encode_text(pad(texts, text.get("context_length", 77), 0)).numpy()
+    return [write_case(out_root, name, "open_clip", pixels, texts, image, text_out, "f32")]
+
+
 def write_case(out_root, name, layout, pixels, texts, image, text, dtype):
     out_dir = os.path.join(out_root, name)
     np.save(os.path.join(out_dir, "pixels.npy"), pixels)
@@ -279,6 +326,21 @@ def main():
         vision=dict(image_size=32, layers=2, width=64, head_width=32, patch_size=16),
         text=dict(context_length=77, vocab_size=49408, width=48, heads=4, layers=2),
         embed_dim=24, quick_gelu=True, custom_text=True)
+    # Checkpoints made for another image size: position embeddings resized at load (a ViT's
+    # 3 x 3 grid to 5 x 5, a ResNet pooling's 2 x 2 to 4 x 4).
+    entries += open_clip_resized(
+        "open_clip_resized_vit", args.out, rng,
+        vision=dict(image_size=80, layers=2, width=64, head_width=32, patch_size=16),
+        trained_size=48, text=dict(context_length=77, vocab_size=49408, width=48, heads=4,
+                                   layers=2),
+        embed_dim=24, quick_gelu=False)
+    entries += open_clip_resized(
+        "open_clip_resized_resnet", args.out, rng,
+        vision=dict(image_size=128, layers=[1, 1, 1, 1], width=16, head_width=32,
+                    patch_size=None),
+        trained_size=64, text=dict(context_length=77, vocab_size=49408, width=48, heads=4,
+                                   layers=2),
+        embed_dim=24, quick_gelu=True)
     if not args.no_full_size:
         # RN50 as open_clip's RN50 (timm/resnet50_clip.openai) and RN50x4's image tower at 288 px
         # (its text tower cut to 2 layers: the text tower is the usual one).
