@@ -73,7 +73,7 @@ def build_rn50(model_dir):
     return model
 
 
-def draw_library(lib, count):
+def draw_library(lib, count=36):
     """Photos of coloured shapes on coloured grounds, seeded; sizes odd and even."""
     from PIL import Image, ImageDraw
     rng = np.random.default_rng(5)
