@@ -16,10 +16,13 @@ struct ConvSpec {
 };
 
 // Where Winograd's F(2x2, 3x3) was measured faster than the direct product (a 2-core AVX2
-// machine, RN50 at 224 px, one thread): from 128 channels on maps of at most 28 x 28 (1.3-1.5x
-// faster per convolution); with fewer channels its products are too thin for sgemm, on larger
-// maps its transformed tiles leave the cache (0.55-0.9x).
-bool winograd_pays(int64_t channels, int64_t side) { return channels >= 128 && side <= 28; }
+// machine, RN50 at 224 px): from 128 channels on maps of 14 x 14 to 28 x 28 (1.3-1.5x faster per
+// convolution); with fewer channels its products are too thin for sgemm, on larger maps its
+// transformed tiles leave the cache (0.55-0.9x), and a 7 x 7 map's 16 tiles make 16 products
+// too small to share between threads.
+bool winograd_pays(int64_t channels, int64_t side) {
+  return channels >= 128 && side >= 14 && side <= 28;
+}
 
 // Binds `conv`.weight [out, in, k, k] and the batch norm `bn`.{weight, bias, running_mean,
 // running_var}, and folds them: W'[o] = W[o] . s[o], bias[o] = beta[o] - mean[o] . s[o] with
