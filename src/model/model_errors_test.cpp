@@ -2,7 +2,9 @@
 // tensor and what was expected; none crashes. Built from the reference fixture's tiny model.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "clipsearch/model.h"
 #include "model/safetensors.h"
@@ -15,17 +17,20 @@ namespace fs = std::filesystem;
 
 class ModelErrors : public ::testing::Test {
  protected:
-  void SetUp() override {
-    source_ = testing::reference_dir() + "/clip_models/tiny_quick_gelu";
-    ASSERT_TRUE(fs::exists(source_ + "/model.safetensors")) << "fixture missing: " << source_;
-    fs::copy_file(source_ + "/config.json", dir_.file("config.json"));
-    fs::copy_file(source_ + "/model.safetensors", dir_.file("model.safetensors"));
+  void SetUp() override { copy_model("tiny_quick_gelu", "config.json", "model.safetensors"); }
+
+  void copy_model(const std::string& name, const std::string& config, const std::string& weights) {
+    source_ = testing::reference_dir() + "/clip_models/" + name;
+    weights_ = weights;
+    ASSERT_TRUE(fs::exists(source_ + "/" + weights)) << "fixture missing: " << source_;
+    fs::copy_file(source_ + "/" + config, dir_.file(config));
+    fs::copy_file(source_ + "/" + weights, dir_.file(weights));
   }
 
-  // Rewrites model.safetensors through `edit`, which may change or drop tensors.
+  // Rewrites the weights file through `edit`, which may change or drop tensors.
   template <class Edit>
   void rewrite_weights(Edit edit) {
-    std::string bytes = testing::read_file(source_ + "/model.safetensors");
+    std::string bytes = testing::read_file(source_ + "/" + weights_);
     auto parsed = SafetensorsFile::parse(reinterpret_cast<const uint8_t*>(bytes.data()),
                                          bytes.size(), "source");
     ASSERT_TRUE(parsed.ok());
@@ -35,7 +40,7 @@ class ModelErrors : public ::testing::Test {
                        std::string(reinterpret_cast<const char*>(view.data), view.nbytes)};
     }
     edit(tensors);
-    testing::write_file(dir_.file("model.safetensors"), testing::safetensors_bytes(tensors));
+    testing::write_file(dir_.file(weights_), testing::safetensors_bytes(tensors));
   }
 
   Status load_failure() {
@@ -44,9 +49,51 @@ class ModelErrors : public ::testing::Test {
     return model.ok() ? Status::error("loaded") : model.status();
   }
 
-  std::string source_;
+  std::string source_, weights_;
   testing::TempDir dir_;
 };
+
+// The same broken folders from the small open_clip ModifiedResNet.
+class ResNetErrors : public ModelErrors {
+ protected:
+  void SetUp() override {
+    copy_model("open_clip_resnet_small", "open_clip_config.json", "open_clip_model.safetensors");
+  }
+};
+
+TEST_F(ResNetErrors, NegativeVarianceNamesTheTensor) {
+  rewrite_weights([](std::map<std::string, testing::RawTensor>& t) {
+    auto& var = t.at("visual.layer2.0.bn2.running_var").bytes;
+    const float negative = -1.0f;
+    std::memcpy(var.data() + 4, &negative, sizeof(float));  // the second channel
+  });
+  Status st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.message();
+  EXPECT_NE(st.message().find("tensor visual.layer2.0.bn2.running_var holds -1.0"),
+            std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("at 1"), std::string::npos) << st.message();
+}
+
+TEST_F(ResNetErrors, MissingOrMisshapenTensorsAreNamed) {
+  rewrite_weights([](std::map<std::string, testing::RawTensor>& t) {
+    t.erase("visual.layer3.0.downsample.1.running_mean");
+  });
+  Status st = load_failure();
+  EXPECT_NE(st.message().find("visual.layer3.0.downsample.1.running_mean"), std::string::npos)
+      << st.message();
+  rewrite_weights([](std::map<std::string, testing::RawTensor>& t) {
+    testing::RawTensor& pos = t.at("visual.attnpool.positional_embedding");
+    pos.shape[0] -= 1;  // 9 rows: neither 3 x 3 + 1 nor any square grid + 1
+    pos.bytes.resize(pos.bytes.size() - static_cast<size_t>(pos.shape[1]) * 4);
+  });
+  st = load_failure();
+  EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.message();
+  EXPECT_NE(st.message().find("tensor visual.attnpool.positional_embedding has shape [9, 512], "
+                              "config says [10, 512]"),
+            std::string::npos)
+      << st.message();
+}
 
 TEST_F(ModelErrors, ValidCopyLoads) {
   auto model = Model::load(dir_.path().string());
