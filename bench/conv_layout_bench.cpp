@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "best_seconds.h"
 #include "clipsearch/threads.h"
 #include "tensor/conv.h"
 #include "tensor/gemm.h"
@@ -31,18 +32,6 @@ constexpr Shape kShapes[] = {
     {"stage3 3x3 256", 14, 256, 256, 3},    {"stage3 1x1 1024->256", 14, 1024, 256, 1},
     {"stage4 3x3 512", 7, 512, 512, 3},
 };
-
-double best_seconds(int reps, const std::function<void()>& fn) {
-  fn();
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    best = std::min(
-        best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
-}
 
 std::vector<float> random_floats(size_t n) {
   std::mt19937 rng(7);

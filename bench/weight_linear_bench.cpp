@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "best_seconds.h"
 #include "clipsearch/threads.h"
 #include "core/isa.h"
 #include "tensor/weight_linear.h"
@@ -29,18 +30,6 @@ constexpr Shape kShapes[] = {
     {"text 10 fc1", 10, 2048, 512},    {"text 10 fc2", 10, 512, 2048},
     {"image 1 fc1", 50, 3072, 768},    {"proj 32", 32, 512, 768},
 };
-
-double best_seconds(int reps, const std::function<void()>& fn) {
-  fn();
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    best = std::min(
-        best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
-}
 
 }  // namespace
 
