@@ -206,43 +206,4 @@ void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerW
   }
 }
 
-void attention_pool(const TransformerConfig& c, const EncoderLayerWeights& l,
-                    const PackedSequences& seqs, const std::vector<int64_t>& pooled_rows,
-                    const float* x, float* out, EncoderWorkspace& ws) {
-  const int64_t rows = seqs.rows(), w = c.width, count = seqs.count(), ld = 3 * w;
-  const int64_t out_dim = l.out.weight.out();
-  grow_buffer(ws.qkv, rows * ld);
-  grow_buffer(ws.pooled, count * w);
-  grow_buffer(ws.branch, count * w);
-  grow_buffer(ws.context, count * w);
-  float* qkv = ws.qkv.data();  // [rows, 3 * width]: q only at the pooled rows, k and v at all
-  // k and v of every row: bias pre-filled, the products accumulate onto it.
-  parallel_for(
-      rows,
-      [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-          std::copy(l.k_bias, l.k_bias + w, qkv + r * ld + w);
-          std::copy(l.v_bias, l.v_bias + w, qkv + r * ld + 2 * w);
-        }
-      },
-      16);
-  linear(rows, x, w, l.k_weight, 1.0f, qkv + w, ld);
-  linear(rows, x, w, l.v_weight, 1.0f, qkv + 2 * w, ld);
-  // q of the pooled rows only, computed compactly and placed at their rows.
-  float* pooled = ws.pooled.data();  // [count, width]
-  float* q = ws.branch.data();       // [count, width]
-  for (int64_t s = 0; s < count; ++s) {
-    const float* src = x + pooled_rows[static_cast<size_t>(s)] * w;
-    std::copy(src, src + w, pooled + s * w);
-  }
-  linear(count, pooled, w, l.q_weight, 0.0f, q, w);
-  for (int64_t s = 0; s < count; ++s) {
-    float* dst = qkv + pooled_rows[static_cast<size_t>(s)] * ld;
-    for (int64_t i = 0; i < w; ++i) dst[i] = q[s * w + i] + l.q_bias[i];
-  }
-  attention_pooled(c, seqs, /*causal=*/false, pooled_rows, qkv, ws.context.data(), ws.scores);
-  linear(count, ws.context.data(), w, l.out.weight, 0.0f, out, out_dim);
-  bias_activation(out, count, out_dim, out_dim, l.out.bias, Activation::kIdentity);
-}
-
 }  // namespace clipsearch

@@ -54,13 +54,4 @@ void encoder_forward(const TransformerConfig& config,
                      const PackedSequences& sequences, bool causal, float* hidden,
                      EncoderWorkspace& ws, const std::vector<int64_t>* pooled_rows = nullptr);
 
-// Multi-head attention of one query row per sequence over all the rows of its sequence, with
-// the layer's q/k/v projections and its out-projection, and nothing else (no layer norm, no
-// residual, no MLP): x [rows, width] -> out [count, l.out.weight.out()].
-// ref: open_clip AttentionPool2d.forward (F.multi_head_attention_forward, separate q/k/v
-// weights, c_proj as the out-projection; only the first token's output is read).
-void attention_pool(const TransformerConfig& config, const EncoderLayerWeights& l,
-                    const PackedSequences& sequences, const std::vector<int64_t>& pooled_rows,
-                    const float* x, float* out, EncoderWorkspace& ws);
-
 }  // namespace clipsearch

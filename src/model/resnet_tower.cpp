@@ -6,6 +6,7 @@
 #include <cassert>
 
 #include "core/thread_pool.h"
+#include "model/attention_pool.h"
 #include "model/towers.h"
 #include "tensor/conv.h"
 #include "tensor/ops.h"
@@ -132,14 +133,7 @@ void resnet_forward(const VisionConfig& c, const ResNetWeights& w, const float* 
   const int64_t tokens = c.tokens();
   float* pool_in = grown(ws.t1, count * tokens * x.channels);  // [count * tokens, features]
   pooling_tokens(x, w.position_embedding, pool_in);
-  TransformerConfig attention;
-  attention.width = c.resnet.features();
-  attention.heads = c.resnet.heads;
-  PackedSequences seqs;
-  std::vector<int64_t> queries;
-  for (int64_t n = 0; n <= count; ++n) seqs.offsets.push_back(n * tokens);
-  for (int64_t n = 0; n < count; ++n) queries.push_back(n * tokens);
-  attention_pool(attention, w.pool, seqs, queries, pool_in, out, tower_ws.encoder);
+  attention_pool(c.resnet.heads, w.pool, pool_in, count, tokens, x.channels, out, ws.cols);
 }
 
 int64_t images_per_pass(const VisionConfig& c) {
