@@ -13,18 +13,6 @@
 namespace clipsearch {
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) {
-  float lanes[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) lanes[j] += a[i + j] * b[i + j];
-  }
-  float sum = 0;
-  for (; i < n; ++i) sum += a[i] * b[i];
-  for (float lane : lanes) sum += lane;
-  return sum;
-}
-
 // context [width] of one image from its query q [width] and tokens x [per_image, width];
 // slot: [heads * width] u, [heads * per_image] scores, [heads * width] weighted token sums.
 void pool_image(int64_t heads, const EncoderLayerWeights& l, const float* q, const float* x,
@@ -35,14 +23,9 @@ void pool_image(int64_t heads, const EncoderLayerWeights& l, const float* q, con
   float* u = slot;                            // [heads, width]: Wk_h^T q_h
   float* scores = u + heads * width;          // [heads, per_image]
   float* mixed = scores + heads * per_image;  // [heads, width]: p_h X
-  for (int64_t h = 0; h < heads; ++h) {
-    float* uh = u + h * width;
-    std::fill(uh, uh + width, 0.0f);
-    for (int64_t j = h * d; j < (h + 1) * d; ++j) {
-      const float qj = q[j];
-      const float* row = wk + j * width;
-      for (int64_t c = 0; c < width; ++c) uh[c] += qj * row[c];
-    }
+  for (int64_t h = 0; h < heads; ++h) {       // u[h] = q_h [1, d] . Wk_h [d, width]
+    gemm_single(1, width, d, 1.0f, q + h * d, d, wk + h * d * width, width,
+                /*b_transposed=*/false, 0.0f, u + h * width, width);
   }
   // scores[h][t] = (x[t] . u[h]) / sqrt(d); ref: q scaled by head_dim^-0.5.
   gemm_single(heads, per_image, width, 1.0f / std::sqrt(static_cast<float>(d)), u, width, x, width,
@@ -50,9 +33,11 @@ void pool_image(int64_t heads, const EncoderLayerWeights& l, const float* q, con
   for (int64_t h = 0; h < heads; ++h) softmax_row(scores + h * per_image, per_image);
   gemm_single(heads, width, per_image, 1.0f, scores, per_image, x, width, /*b_transposed=*/false,
               0.0f, mixed, width);
-  for (int64_t r = 0; r < width; ++r) {
-    context[r] = dot(mixed + (r / d) * width, wv + r * width, width) + l.v_bias[r];
+  for (int64_t h = 0; h < heads; ++h) {  // context_h = mixed[h] [1, width] . Wv_h^T + bv_h
+    gemm_single(1, d, width, 1.0f, mixed + h * width, width, wv + h * d * width, width,
+                /*b_transposed=*/true, 0.0f, context + h * d, d);
   }
+  for (int64_t r = 0; r < width; ++r) context[r] += l.v_bias[r];
 }
 
 }  // namespace
