@@ -175,6 +175,11 @@ def open_clip_model(name, out_root, rng, vision, text, embed_dim, quick_gelu, cu
     if custom_text:
         model_cfg["custom_text"] = True
     save_open_clip(model, out_dir, model_cfg)
+    return open_clip_case(model, name, out_root, rng, size, text, images)
+
+
+def open_clip_case(model, name, out_root, rng, size, text, images=2):
+    """Random pixels and texts through an open_clip model, written as the model's case."""
     context = text.get("context_length", 77)
     vocab = text.get("vocab_size", 49408)
     pixels = rng.standard_normal((images, 3, size, size)).astype(np.float32)
@@ -223,13 +228,7 @@ def open_clip_resized(name, out_root, rng, vision, trained_size, text, embed_dim
            else "visual.positional_embedding")
     resized_positions(state, model, key)
     model.load_state_dict(state)
-    size = vision["image_size"]
-    pixels = rng.standard_normal((2, 3, size, size)).astype(np.float32)
-    texts = random_texts(rng, text.get("context_length", 77), text.get("vocab_size", 49408))
-    with torch.no_grad():
-        image = model.encode_image(torch.from_numpy(pixels)).numpy()
-        text_out = model.encode_text(pad(texts, text.get("context_length", 77), 0)).numpy()
-    return [write_case(out_root, name, "open_clip", pixels, texts, image, text_out, "f32")]
+    return open_clip_case(model, name, out_root, rng, vision["image_size"], text)
 
 
 def write_case(out_root, name, layout, pixels, texts, image, text, dtype):
