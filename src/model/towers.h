@@ -16,7 +16,7 @@ struct ResNetWorkspace {
   std::vector<float> input;   // [count, size, size, channels] the pixels, NHWC
   std::vector<float> a, b;    // a block's input and output, in turn
   std::vector<float> t1, t2;  // a block's inner maps (conv1, conv2, their pooled forms)
-  std::vector<float> cols;    // im2col blocks of conv2d_nhwc
+  std::vector<float> cols;    // scratch: im2col blocks, Winograd tiles, the attention pooling
 };
 
 struct TowerWorkspace {
