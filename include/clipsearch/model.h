@@ -25,6 +25,7 @@ struct ModelInfo {
   std::string weights_file;         // .safetensors or .safetensors.index.json
   int64_t image_size = 0;           // the image tower's input is [3, image_size, image_size]
   std::string image_tower = "vit";  // "vit" (a vision transformer) or "resnet" (ModifiedResNet)
+  std::string text_tower = "clip";  // "clip" (causal, end token pooled) or "bert" (Chinese-CLIP)
   int64_t patch_size = 0;           // 0 for a ResNet
   // ViT: width, layers, heads of its transformer. ResNet: the stem's width, the bottleneck blocks
   // of all stages, the attention pooling's heads.

@@ -200,6 +200,7 @@ void bind_model(nb::module_& m) {
         d["embed_dim"] = i.embed_dim;
         d["image_size"] = i.image_size;
         d["image_tower"] = i.image_tower;
+        d["text_tower"] = i.text_tower;
         d["patch_size"] = i.patch_size;
         d["context_length"] = i.context_length;
         d["vocab_size"] = i.vocab_size;

@@ -105,6 +105,7 @@ Status run_bench(const BenchArgs& args) {
   nlohmann::json result = {
       {"model", info.path},
       {"image_tower", info.image_tower},
+      {"text_tower", info.text_tower},
       {"embed_dim", info.embed_dim},
       {"image_size", info.image_size},
       {"precision", info.precision},

@@ -27,6 +27,7 @@ using nlohmann::json;
 // embeddings.json, similarity.json.
 constexpr const char* kHuggingFace = "search";
 constexpr const char* kRn50 = "search/rn50";
+constexpr const char* kChineseClip = "search/chinese_clip";  // its queries are in Chinese
 
 std::string ref(const std::string& which = kHuggingFace) {
   return testing::reference_dir() + "/" + which;
@@ -78,7 +79,8 @@ std::vector<std::pair<std::string, double>> parse(const std::string& out) {
   return rows;
 }
 
-// The tests every reference model passes: the parameter is its folder (kHuggingFace, kRn50).
+// The tests every reference model passes: the parameter is its folder (kHuggingFace, kRn50,
+// kChineseClip).
 class SearchModels : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -89,10 +91,12 @@ class SearchModels : public ::testing::TestWithParam<std::string> {
   std::string db_;
 };
 
-INSTANTIATE_TEST_SUITE_P(ReferenceModels, SearchModels, ::testing::Values(kHuggingFace, kRn50),
+INSTANTIATE_TEST_SUITE_P(ReferenceModels, SearchModels,
+                         ::testing::Values(kHuggingFace, kRn50, kChineseClip),
                          [](const ::testing::TestParamInfo<std::string>& info) {
-                           return std::string(info.param == kRn50 ? "OpenClipRn50"
-                                                                  : "HuggingFaceClip");
+                           if (info.param == kRn50) return std::string("OpenClipRn50");
+                           if (info.param == kChineseClip) return std::string("ChineseClip");
+                           return std::string("HuggingFaceClip");
                          });
 
 TEST_P(SearchModels, IndexReportsTheBrokenFileAndKeepsTheRest) {
@@ -178,6 +182,7 @@ TEST_P(SearchModels, BenchRunsAndReportsTheModelsShape) {
   ASSERT_FALSE(embeddings.empty());
   EXPECT_EQ(got["embed_dim"].get<size_t>(), embeddings.begin()->size());
   EXPECT_EQ(got["image_tower"], GetParam() == kRn50 ? "resnet" : "vit");
+  EXPECT_EQ(got["text_tower"], GetParam() == kChineseClip ? "bert" : "clip");
   EXPECT_EQ(got["image_size"], GetParam() == kRn50 ? 224 : 64);
   EXPECT_EQ(got["batch"], 2);
   EXPECT_EQ(got["image_batch_s"].size(), 1u);

@@ -13,7 +13,10 @@ bool is_clip_config(const std::string& path) {
   const auto config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (!config.is_object()) return false;
   const auto type = config.find("model_type");
-  if (type != config.end() && type->is_string() && type->get<std::string>() == "clip") return true;
+  if (type != config.end() && type->is_string() &&
+      (type->get<std::string>() == "clip" || type->get<std::string>() == "chinese_clip")) {
+    return true;
+  }
   return config.contains("text_config") || config.contains("vision_config") ||
          config.contains("text_config_dict");
 }

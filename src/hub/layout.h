@@ -1,7 +1,8 @@
 // The files of a CLIP model in the two layouts the hub publishes it in, and when a cached
 // snapshot holds a usable model:
-//  - Hugging Face CLIPModel: config.json (a CLIP configuration) + model.safetensors (or
-//    pytorch_model.bin, or the shards of either with an index), the tokenizer beside them.
+//  - Hugging Face CLIPModel or ChineseCLIPModel: config.json (a CLIP configuration) +
+//    model.safetensors (or pytorch_model.bin, or the shards of either with an index), the
+//    tokenizer beside them.
 //  - open_clip: open_clip_config.json + open_clip_model.safetensors, and no tokenizer: open_clip
 //    bundles CLIP's BPE vocabulary, which openai/clip-vit-base-patch32 publishes as vocab.json +
 //    merges.txt. timm's repositories (timm/resnet50_clip.openai, ...) also carry a config.json
@@ -14,10 +15,12 @@
 namespace clipsearch::hub {
 
 // ref: transformers CLIPModel/CLIPProcessor.from_pretrained: the configuration, the image
-// processor and the tokenizer files (the optional ones may be missing).
+// processor and the tokenizer files (the optional ones may be missing): CLIP's BPE (vocab.json,
+// merges.txt) or Chinese-CLIP's WordPiece (vocab.txt).
 constexpr const char* kHfConfig = "config.json";
-constexpr const char* kHfOptionalFiles[] = {"preprocessor_config.json", "vocab.json", "merges.txt",
-                                            "tokenizer_config.json", "special_tokens_map.json"};
+constexpr const char* kHfOptionalFiles[] = {
+    "preprocessor_config.json", "vocab.json", "merges.txt", "vocab.txt", "tokenizer_config.json",
+    "special_tokens_map.json"};
 // ref: transformers modeling_utils: safetensors first, then the PyTorch checkpoint; a sharded
 // checkpoint has an index instead.
 constexpr const char* kHfWeightFiles[] = {"model.safetensors", "model.safetensors.index.json",
@@ -35,7 +38,8 @@ constexpr const char* kTokenizerFiles[] = {"vocab.json", "merges.txt"};
 constexpr const char* kTokenizerOptionalFiles[] = {"tokenizer_config.json",
                                                    "special_tokens_map.json"};
 
-// Whether `path` is a CLIP config.json: a JSON object with model_type "clip", text_config or
+// Whether `path` is a CLIP config.json: a JSON object with model_type "clip" or "chinese_clip",
+// text_config or
 // vision_config (the test src/model's loader applies; a timm config.json is not one).
 bool is_clip_config(const std::string& path);
 

@@ -177,6 +177,11 @@ const std::vector<ModelPreset>& model_presets() {
        "ViT-B/32 LAION-2B, 512-d, 605 MB"},
       {"laion-vit-h-14", "laion/CLIP-ViT-H-14-laion2B-s32B-b79K",
        "ViT-H/14 LAION-2B, 1024-d, 3.9 GB"},
+      // Chinese-CLIP (README: queries in Chinese): ViT-B/16 with a RoBERTa-wwm-base text tower.
+      {"chinese-clip-vit-base-patch16", "OFA-Sys/chinese-clip-vit-base-patch16",
+       "Chinese-CLIP ViT-B/16, 512-d, 753 MB"},
+      {"chinese-clip-vit-large-patch14", "OFA-Sys/chinese-clip-vit-large-patch14",
+       "Chinese-CLIP ViT-L/14, 768-d, 1.6 GB"},
   };
   return presets;
 }

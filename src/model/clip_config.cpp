@@ -33,6 +33,37 @@ Status read_hf_tower(const Reader& r, TransformerConfig* t, int64_t width, int64
   return check_heads(*t, r.where());
 }
 
+// ref: transformers 4.25.1 ChineseCLIPTextConfig (a BertConfig): its defaults, and the options
+// whose other values change the computation, refused by name.
+Status read_bert_text(const Reader& r, TextConfig* t) {
+  t->tower = TextTower::kBert;
+  t->post_norm = true;
+  CLIPSEARCH_RETURN_IF_ERROR(r.integer("hidden_size", 768, &t->width));
+  CLIPSEARCH_RETURN_IF_ERROR(r.integer("intermediate_size", 3072, &t->mlp_width));
+  CLIPSEARCH_RETURN_IF_ERROR(r.integer("num_hidden_layers", 12, &t->layers));
+  CLIPSEARCH_RETURN_IF_ERROR(r.integer("num_attention_heads", 12, &t->heads));
+  CLIPSEARCH_RETURN_IF_ERROR(r.integer("vocab_size", 30522, &t->vocab_size));
+  CLIPSEARCH_RETURN_IF_ERROR(r.integer("max_position_embeddings", 512, &t->context_length));
+  CLIPSEARCH_RETURN_IF_ERROR(r.integer("type_vocab_size", 2, &t->type_vocab_size));
+  if (t->type_vocab_size < 1) return r.error("type_vocab_size", "must be at least 1");
+  std::string act;
+  CLIPSEARCH_RETURN_IF_ERROR(r.string("hidden_act", "gelu", &act));
+  CLIPSEARCH_ASSIGN_OR_RETURN(t->activation, parse_activation(act, r.where()));
+  double eps = 0;
+  CLIPSEARCH_RETURN_IF_ERROR(r.number("layer_norm_eps", 1e-12, &eps));
+  if (!(eps > 0 && eps < 1)) return r.error("layer_norm_eps", "must be in (0, 1)");
+  t->layer_norm_eps = static_cast<float>(eps);  // BERT's layer norms do use it
+  std::string position_type;
+  CLIPSEARCH_RETURN_IF_ERROR(r.string("position_embedding_type", "absolute", &position_type));
+  if (position_type != "absolute") {
+    return r.unsupported("position_embedding_type",
+                         "'" + position_type + "' is not supported (only 'absolute')");
+  }
+  CLIPSEARCH_RETURN_IF_ERROR(r.require_default("is_decoder", false));
+  CLIPSEARCH_RETURN_IF_ERROR(r.require_default("pruned_heads", json::object()));
+  return check_heads(*t, r.where());
+}
+
 const json& sub_object(const json& root, const char* key, const char* legacy_key) {
   static const json kEmpty = json::object();
   // ref: CLIPConfig.__init__ prefers the legacy *_config_dict when present.
@@ -57,7 +88,10 @@ bool is_hf_clip_config(const fs::path& path) {
   json parsed = json::parse(text.value(), nullptr, false);
   if (!parsed.is_object()) return false;
   auto type = parsed.find("model_type");
-  if (type != parsed.end() && type->is_string() && type->get<std::string>() == "clip") return true;
+  if (type != parsed.end() && type->is_string() &&
+      (type->get<std::string>() == "clip" || type->get<std::string>() == "chinese_clip")) {
+    return true;
+  }
   return parsed.contains("text_config") || parsed.contains("vision_config") ||
          parsed.contains("text_config_dict");
 }
@@ -72,11 +106,22 @@ Result<ClipConfig> parse_hf_config(const std::string& json_text, const std::stri
   Reader text(sub_object(root, "text_config", "text_config_dict"), name + ": text_config.");
   Reader vision(sub_object(root, "vision_config", "vision_config_dict"), name + ": vision_config.");
   CLIPSEARCH_RETURN_IF_ERROR(top.integer("projection_dim", 512, &config.projection_dim));
-  // ref: transformers 4.25.1 CLIPTextConfig / CLIPVisionConfig defaults.
-  CLIPSEARCH_RETURN_IF_ERROR(read_hf_tower(text, &config.text, 512, 2048, 12, 8));
-  CLIPSEARCH_RETURN_IF_ERROR(text.integer("vocab_size", 49408, &config.text.vocab_size));
-  CLIPSEARCH_RETURN_IF_ERROR(
-      text.integer("max_position_embeddings", 77, &config.text.context_length));
+  std::string model_type;
+  CLIPSEARCH_RETURN_IF_ERROR(top.string("model_type", "clip", &model_type));
+  if (model_type == "chinese_clip") {
+    CLIPSEARCH_RETURN_IF_ERROR(read_bert_text(text, &config.text));
+  } else if (model_type != "clip") {
+    return top.unsupported("model_type", "'" + model_type +
+                                             "' is not a model family clipsearch runs "
+                                             "(clip, chinese_clip)");
+  } else {
+    // ref: transformers 4.25.1 CLIPTextConfig / CLIPVisionConfig defaults.
+    CLIPSEARCH_RETURN_IF_ERROR(read_hf_tower(text, &config.text, 512, 2048, 12, 8));
+    CLIPSEARCH_RETURN_IF_ERROR(text.integer("vocab_size", 49408, &config.text.vocab_size));
+    CLIPSEARCH_RETURN_IF_ERROR(
+        text.integer("max_position_embeddings", 77, &config.text.context_length));
+  }
+  // ref: ChineseCLIPVisionConfig has CLIPVisionConfig's fields and defaults.
   CLIPSEARCH_RETURN_IF_ERROR(read_hf_tower(vision, &config.vision, 768, 3072, 12, 12));
   CLIPSEARCH_RETURN_IF_ERROR(vision.integer("image_size", 224, &config.vision.image_size));
   CLIPSEARCH_RETURN_IF_ERROR(vision.integer("patch_size", 32, &config.vision.patch_size));

@@ -1,8 +1,10 @@
 // ClipConfig: every size of a CLIP model, read from the model folder's configuration.
 //
 // Two published layouts are understood:
-//  - Hugging Face CLIPModel: config.json (text_config, vision_config, projection_dim) with
-//    model.safetensors or sharded model-*.safetensors + model.safetensors.index.json;
+//  - Hugging Face CLIPModel (model_type "clip") and ChineseCLIPModel (model_type
+//    "chinese_clip": the same ViT, a BERT text tower): config.json (text_config, vision_config,
+//    projection_dim) with model.safetensors or sharded model-*.safetensors +
+//    model.safetensors.index.json, or pytorch_model.bin;
 //  - open_clip: open_clip_config.json (model_cfg.vision_cfg / text_cfg, embed_dim, quick_gelu)
 //    with open_clip_model.safetensors (OpenAI tensor names, fused in_proj attention weights).
 // Missing fields take the reference's defaults (transformers 4.25.1 CLIPTextConfig /
@@ -27,6 +29,9 @@ struct TransformerConfig {
   int64_t mlp_width = 0;
   Activation activation = Activation::kQuickGelu;
   float layer_norm_eps = 1e-5f;
+  // Where each block's two layer norms sit. Pre-norm (CLIP): h = h + f(LN(h)). Post-norm (BERT):
+  // h = LN(h + f(h)).
+  bool post_norm = false;
   int64_t head_dim() const { return width / heads; }
 };
 
@@ -59,9 +64,18 @@ struct VisionConfig : TransformerConfig {
   int64_t tokens() const { return grid() * grid() + 1; }
 };
 
+// The text tower's architecture, from the configuration.
+enum class TextTower {
+  kClip,  // CLIP (both layouts): causal pre-norm encoder, final LN, pooled at the end token
+  kBert,  // BERT / RoBERTa (Chinese-CLIP): bidirectional post-norm encoder, embeddings LN,
+          // token type embeddings, pooled at the first ([CLS]) token
+};
+
 struct TextConfig : TransformerConfig {
+  TextTower tower = TextTower::kClip;
   int64_t vocab_size = 0;
-  int64_t context_length = 0;
+  int64_t context_length = 0;   // position embeddings (BERT: max_position_embeddings)
+  int64_t type_vocab_size = 0;  // kBert: rows of the token type embedding (every token uses 0)
 };
 
 struct ClipConfig {

@@ -72,6 +72,51 @@ TEST(ClipConfig, HuggingFaceErrorsNameTheField) {
                StatusCode::kInvalidArgument, "projection_dim is 99999999");
 }
 
+TEST(ClipConfig, ChineseClipHasABertTextTower) {
+  auto c = parse_hf_config(R"({"model_type": "chinese_clip", "projection_dim": 32,
+      "text_config": {"hidden_size": 64, "num_attention_heads": 4, "vocab_size": 21128,
+                      "max_position_embeddings": 40, "type_vocab_size": 3},
+      "vision_config": {"hidden_size": 64, "num_attention_heads": 4, "patch_size": 16}})",
+                           "config.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->text.tower, TextTower::kBert);
+  EXPECT_TRUE(c->text.post_norm);
+  EXPECT_FALSE(c->vision.post_norm);
+  EXPECT_EQ(c->text.vocab_size, 21128);
+  EXPECT_EQ(c->text.context_length, 40);
+  EXPECT_EQ(c->text.type_vocab_size, 3);
+  EXPECT_EQ(c->text.activation, Activation::kGelu);  // BertConfig's default
+  EXPECT_FLOAT_EQ(c->text.layer_norm_eps, 1e-12f);   // read, unlike CLIP's
+  EXPECT_EQ(c->text.mlp_width, 3072);
+  EXPECT_EQ(c->vision.grid(), 14);
+  EXPECT_EQ(c->vision.activation, Activation::kQuickGelu);
+  auto clip = parse_hf_config("{}", "config.json");
+  ASSERT_TRUE(clip.ok());
+  EXPECT_EQ(clip->text.tower, TextTower::kClip);
+  EXPECT_FALSE(clip->text.post_norm);
+}
+
+TEST(ClipConfig, ChineseClipRefusesWhatTheEngineDoesNotCompute) {
+  expect_error(parse_hf_config(R"({"model_type": "chinese_clip",
+      "text_config": {"position_embedding_type": "relative_key"}})",
+                               "config.json"),
+               StatusCode::kUnsupported, "text_config.position_embedding_type 'relative_key'");
+  expect_error(parse_hf_config(R"({"model_type": "chinese_clip",
+      "text_config": {"is_decoder": true}})",
+                               "config.json"),
+               StatusCode::kUnsupported, "text_config.is_decoder");
+  expect_error(parse_hf_config(R"({"model_type": "chinese_clip",
+      "text_config": {"pruned_heads": {"0": [1]}}})",
+                               "config.json"),
+               StatusCode::kUnsupported, "text_config.pruned_heads");
+  expect_error(parse_hf_config(R"({"model_type": "chinese_clip",
+      "text_config": {"type_vocab_size": 0}})",
+                               "config.json"),
+               StatusCode::kInvalidArgument, "text_config.type_vocab_size");
+  expect_error(parse_hf_config(R"({"model_type": "siglip", "text_config": {}})", "config.json"),
+               StatusCode::kUnsupported, "model_type 'siglip'");
+}
+
 TEST(ClipConfig, OpenClip) {
   auto c = parse_open_clip_config(R"({"model_cfg": {"embed_dim": 512, "quick_gelu": true,
       "vision_cfg": {"image_size": 224, "layers": 12, "width": 768, "patch_size": 32},

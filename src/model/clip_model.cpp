@@ -26,6 +26,7 @@ ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeigh
   info.weights_file = c.weights_path;
   info.image_size = c.vision.image_size;
   info.image_tower = c.vision.tower == ImageTower::kModifiedResNet ? "resnet" : "vit";
+  info.text_tower = c.text.tower == TextTower::kBert ? "bert" : "clip";
   info.patch_size = c.vision.tower == ImageTower::kModifiedResNet ? 0 : c.vision.patch_size;
   info.context_length = c.text.context_length;
   info.vocab_size = c.text.vocab_size;

@@ -145,13 +145,15 @@ TEST(ClipReferenceManifest, FixtureProducedEveryModel) {
   auto cases = load_manifest();
   ASSERT_GE(cases.size(), 8u) << "reference fixture did not run: " << testing::reference_dir();
   bool has_open_clip = false, has_full = false, has_f16 = false, has_sharded = false;
+  bool has_chinese_clip_bin = false;
   for (const auto& c : cases) {
+    has_chinese_clip_bin |= c.name == "chinese_clip_small_bin";
     has_open_clip |= c.layout == "open_clip";
     has_full |= c.name.find("full") != std::string::npos;
     has_f16 |= c.dtype == "f16";
     has_sharded |= c.dtype == "sharded";
   }
-  EXPECT_TRUE(has_open_clip && has_full && has_f16 && has_sharded);
+  EXPECT_TRUE(has_open_clip && has_full && has_f16 && has_sharded && has_chinese_clip_bin);
 }
 
 }  // namespace

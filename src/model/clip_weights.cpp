@@ -62,6 +62,46 @@ Status bind_open_clip_layer(Binder& b, const std::string& p, const TransformerCo
   return b.linear(p + ".mlp.c_proj", w, c.mlp_width, &l->fc2);
 }
 
+// ref: BertLayer (ChineseCLIPTextLayer): attention.self.{query,key,value}, attention.output.dense
+// and its LayerNorm, intermediate.dense, output.dense and its LayerNorm.
+Status bind_bert_layer(Binder& b, const std::string& p, const TransformerConfig& c,
+                       EncoderLayerWeights* l) {
+  const int64_t w = c.width;
+  CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm(p + ".attention.output.LayerNorm", w, &l->ln1));
+  CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm(p + ".output.LayerNorm", w, &l->ln2));
+  const std::string a = p + ".attention.self.";
+  CLIPSEARCH_RETURN_IF_ERROR(b.reducible(a + "query.weight", {w, w}, w, w, &l->q_weight));
+  CLIPSEARCH_RETURN_IF_ERROR(b.reducible(a + "key.weight", {w, w}, w, w, &l->k_weight));
+  CLIPSEARCH_RETURN_IF_ERROR(b.reducible(a + "value.weight", {w, w}, w, w, &l->v_weight));
+  CLIPSEARCH_RETURN_IF_ERROR(b.bind(a + "query.bias", {w}, &l->q_bias));
+  CLIPSEARCH_RETURN_IF_ERROR(b.bind(a + "key.bias", {w}, &l->k_bias));
+  CLIPSEARCH_RETURN_IF_ERROR(b.bind(a + "value.bias", {w}, &l->v_bias));
+  l->qkv_fused = false;
+  CLIPSEARCH_RETURN_IF_ERROR(b.linear(p + ".attention.output.dense", w, w, &l->out));
+  CLIPSEARCH_RETURN_IF_ERROR(b.linear(p + ".intermediate.dense", c.mlp_width, w, &l->fc1));
+  return b.linear(p + ".output.dense", w, c.mlp_width, &l->fc2);
+}
+
+// ref: ChineseCLIPTextModel(add_pooling_layer=False) under "text_model.", text_projection.
+Status bind_bert_text(Binder& b, const ClipConfig& c, TextWeights* tw) {
+  const TextConfig& t = c.text;
+  const std::string e = "text_model.embeddings.";
+  CLIPSEARCH_RETURN_IF_ERROR(
+      token_embedding(b, e + "word_embeddings.weight", t, &tw->token_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(b.bind(e + "position_embeddings.weight", {t.context_length, t.width},
+                                    &tw->position_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(b.bind(e + "token_type_embeddings.weight",
+                                    {t.type_vocab_size, t.width}, &tw->token_type_embedding));
+  CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm(e + "LayerNorm", t.width, &tw->embedding_ln));
+  tw->layers.resize(static_cast<size_t>(t.layers));
+  for (int64_t i = 0; i < t.layers; ++i) {
+    CLIPSEARCH_RETURN_IF_ERROR(bind_bert_layer(b, "text_model.encoder.layer." + std::to_string(i),
+                                               t, &tw->layers[static_cast<size_t>(i)]));
+  }
+  return b.matrix("text_projection.weight", c.projection_dim, t.width, WeightLayout::kOutIn,
+                  &tw->projection.weight);
+}
+
 Status bind_hf(Binder& b, const ClipConfig& c, ClipWeights* w) {
   const VisionConfig& v = c.vision;
   VisionWeights& vw = w->vision;
@@ -83,6 +123,7 @@ Status bind_hf(Binder& b, const ClipConfig& c, ClipWeights* w) {
   CLIPSEARCH_RETURN_IF_ERROR(b.matrix("visual_projection.weight", c.projection_dim, v.width,
                                       WeightLayout::kOutIn, &vw.projection.weight));
 
+  if (c.text.tower == TextTower::kBert) return bind_bert_text(b, c, &w->text);
   const TextConfig& t = c.text;
   TextWeights& tw = w->text;
   const std::string tp = "text_model.";

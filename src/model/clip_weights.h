@@ -33,8 +33,9 @@ struct LayerNormWeights {
 };
 
 struct EncoderLayerWeights {
-  LayerNormWeights ln1;  // before attention
-  LayerNormWeights ln2;  // before the MLP
+  // Pre-norm: ln1 before attention, ln2 before the MLP. Post-norm: each after its residual add.
+  LayerNormWeights ln1;
+  LayerNormWeights ln2;
   // q, k, v projections, each [width, width] with bias [width]. When qkv_fused, q_weight is
   // one [3*width, width] matrix (open_clip's in_proj_weight), q_bias [3*width], and k_weight and
   // v_weight are empty.
@@ -102,9 +103,13 @@ struct ResNetWeights {
 struct TextWeights {
   WeightMatrix token_embedding;               // [vocab, width], looked up a row per token
   const float* position_embedding = nullptr;  // [context_length, width]
+  // kBert: row 0 of the token type embedding (every token is of type 0) and the layer norm of
+  // the summed embeddings.
+  const float* token_type_embedding = nullptr;  // [width]
+  LayerNormWeights embedding_ln;
   std::vector<EncoderLayerWeights> layers;
-  LayerNormWeights final_ln;
-  LinearWeights projection;  // to [projection_dim], no bias
+  LayerNormWeights final_ln;  // kClip only
+  LinearWeights projection;   // to [projection_dim], no bias
 };
 
 // A tensor kept at the model's precision (an encoder layer's q/k/v, out-projection or MLP

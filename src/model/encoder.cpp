@@ -116,33 +116,49 @@ void mlp(const TransformerConfig& c, const EncoderLayerWeights& l, int64_t rows,
   linear(rows, hidden, m, l.fc2.weight, 0.0f, out, w);
 }
 
-// One pre-norm layer over every row of the residual stream h [rows, width].
-// ref: transformers 4.25.1 CLIPEncoderLayer.forward, step by step:
+// The input of a block's sublayer: LN(h) into `normed` (pre-norm), or h itself (post-norm).
+const float* sublayer_input(const TransformerConfig& c, const LayerNormWeights& ln, const float* h,
+                            int64_t rows, float* normed) {
+  if (c.post_norm) return h;
+  layer_norm(h, rows, c.width, c.width, ln.gamma, ln.beta, c.layer_norm_eps, normed, c.width);
+  return normed;
+}
+
+// h = h + branch + bias, then (post-norm) h = LN(h).
+void sublayer_residual(const TransformerConfig& c, const LayerNormWeights& ln, float* h,
+                       int64_t rows, const float* branch, const float* bias) {
+  add_residual(h, rows, c.width, c.width, branch, c.width, bias);
+  if (c.post_norm) {
+    layer_norm(h, rows, c.width, c.width, ln.gamma, ln.beta, c.layer_norm_eps, h, c.width);
+  }
+}
+
+// One layer over every row of the residual stream h [rows, width].
+// ref: transformers 4.25.1 CLIPEncoderLayer.forward (pre-norm), step by step:
 //   residual = hidden_states                          h itself, updated in place
-//   hidden_states = self.layer_norm1(hidden_states)   layer_norm -> normed
+//   hidden_states = self.layer_norm1(hidden_states)   sublayer_input -> normed
 //   hidden_states, _ = self.self_attn(hidden_states)  qkv_projection, attention, out_proj -> branch
-//   hidden_states = residual + hidden_states          add_residual (with out_proj's bias)
+//   hidden_states = residual + hidden_states          sublayer_residual (with out_proj's bias)
 //   ... and the same with layer_norm2, self.mlp and fc2's bias. open_clip's
 //   ResidualAttentionBlock: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)).
+// Post-norm, ref: BertLayer (ChineseCLIPTextLayer): BertSelfOutput LayerNorm(dense(context) +
+// input), BertOutput LayerNorm(dense(intermediate) + attention_output).
 void encoder_layer(const TransformerConfig& c, const EncoderLayerWeights& l,
                    const PackedSequences& seqs, bool causal, float* h, EncoderWorkspace& ws) {
   const int64_t rows = seqs.rows(), w = c.width;
-  float* normed = ws.normed.data();    // [rows, width]
   float* qkv = ws.qkv.data();          // [rows, 3 * width]
   float* context = ws.context.data();  // [rows, width]
   float* branch = ws.branch.data();    // [rows, width] out_proj or mlp output, before its bias
 
   // h = h + out_proj(attention(layer_norm1(h)))
-  layer_norm(h, rows, w, w, l.ln1.gamma, l.ln1.beta, c.layer_norm_eps, normed, w);
-  qkv_projection(l, rows, w, normed, qkv);
+  qkv_projection(l, rows, w, sublayer_input(c, l.ln1, h, rows, ws.normed.data()), qkv);
   attention(c, seqs, causal, qkv, context, ws.scores);
   linear(rows, context, w, l.out.weight, 0.0f, branch, w);
-  add_residual(h, rows, w, w, branch, w, l.out.bias);
+  sublayer_residual(c, l.ln1, h, rows, branch, l.out.bias);
 
   // h = h + mlp(layer_norm2(h))
-  layer_norm(h, rows, w, w, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps, normed, w);
-  mlp(c, l, rows, normed, ws.mlp.data(), branch);
-  add_residual(h, rows, w, w, branch, w, l.fc2.bias);
+  mlp(c, l, rows, sublayer_input(c, l.ln2, h, rows, ws.normed.data()), ws.mlp.data(), branch);
+  sublayer_residual(c, l.ln2, h, rows, branch, l.fc2.bias);
 }
 
 // The same layer when only pooled_rows (one per sequence) are read afterwards: keys and values
@@ -153,7 +169,6 @@ void encoder_layer_pooled(const TransformerConfig& c, const EncoderLayerWeights&
                           const std::vector<int64_t>& pooled_rows, float* h, EncoderWorkspace& ws) {
   const int64_t rows = seqs.rows(), w = c.width, count = seqs.count();
   grow_buffer(ws.pooled, count * w);
-  float* normed = ws.normed.data();    // [rows, width], then [count, width]
   float* qkv = ws.qkv.data();          // [rows, 3 * width]
   float* context = ws.context.data();  // [count, width]
   float* branch = ws.branch.data();    // [count, width]
@@ -164,16 +179,15 @@ void encoder_layer_pooled(const TransformerConfig& c, const EncoderLayerWeights&
   }
 
   // pooled = pooled + out_proj(attention(layer_norm1(h))), queries from the pooled rows only
-  layer_norm(h, rows, w, w, l.ln1.gamma, l.ln1.beta, c.layer_norm_eps, normed, w);
-  qkv_projection(l, rows, w, normed, qkv);
+  qkv_projection(l, rows, w, sublayer_input(c, l.ln1, h, rows, ws.normed.data()), qkv);
   attention_pooled(c, seqs, causal, pooled_rows, qkv, context, ws.scores);
   linear(count, context, w, l.out.weight, 0.0f, branch, w);
-  add_residual(pooled, count, w, w, branch, w, l.out.bias);
+  sublayer_residual(c, l.ln1, pooled, count, branch, l.out.bias);
 
   // pooled = pooled + mlp(layer_norm2(pooled))
-  layer_norm(pooled, count, w, w, l.ln2.gamma, l.ln2.beta, c.layer_norm_eps, normed, w);
-  mlp(c, l, count, normed, ws.mlp.data(), branch);
-  add_residual(pooled, count, w, w, branch, w, l.fc2.bias);
+  mlp(c, l, count, sublayer_input(c, l.ln2, pooled, count, ws.normed.data()), ws.mlp.data(),
+      branch);
+  sublayer_residual(c, l.ln2, pooled, count, branch, l.fc2.bias);
 
   for (int64_t s = 0; s < count; ++s) {
     std::copy(pooled + s * w, pooled + (s + 1) * w, h + pooled_rows[static_cast<size_t>(s)] * w);

@@ -1,8 +1,10 @@
-// The transformer encoder shared by both CLIP towers: pre-norm residual blocks of multi-head
-// self-attention and an MLP, run over a batch of sequences packed row after row.
+// The transformer encoder shared by every tower: residual blocks of multi-head self-attention
+// and an MLP, run over a batch of sequences packed row after row.
 //
-// ref: transformers CLIPEncoderLayer / open_clip ResidualAttentionBlock:
+// ref: transformers CLIPEncoderLayer / open_clip ResidualAttentionBlock (pre-norm):
 //   h = h + out_proj(attention(layer_norm1(h)));  h = h + fc2(act(fc1(layer_norm2(h))))
+// BertLayer (post-norm, TransformerConfig::post_norm):
+//   h = layer_norm1(h + out_proj(attention(h)));  h = layer_norm2(h + fc2(act(fc1(h))))
 // Each step is its own call, in that order (encoder.cpp's encoder_layer). Fusing the residual
 // adds into the matrix products and the layer norms was measured and did not pay: at most ~2%
 // more images/s and no difference in texts/s on ViT-B/32 (AMD EPYC, 2 cores; bench/RESULTS.md,

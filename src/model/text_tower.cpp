@@ -13,8 +13,9 @@ int64_t pooled_position(const std::vector<int32_t>& ids) {
   return std::max_element(ids.begin(), ids.end()) - ids.begin();
 }
 
-void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
-                  const std::vector<std::vector<int32_t>>& texts, float* out, TowerWorkspace& ws) {
+void clip_text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
+                       const std::vector<std::vector<int32_t>>& texts, float* out,
+                       TowerWorkspace& ws) {
   const int64_t width = c.width;
   const int64_t count = static_cast<int64_t>(texts.size());
   // Each text keeps only the tokens up to its pooled position: with the causal mask, later
@@ -48,6 +49,15 @@ void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
                w.final_ln.beta, c.layer_norm_eps, ws.pooled.data() + s * width, width);
   }
   linear(count, ws.pooled.data(), width, w.projection.weight, 0.0f, out, proj_dim);
+}
+
+void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,
+                  const std::vector<std::vector<int32_t>>& texts, float* out, TowerWorkspace& ws) {
+  if (c.tower == TextTower::kBert) {
+    bert_text_forward(c, w, proj_dim, texts, out, ws);
+  } else {
+    clip_text_forward(c, w, proj_dim, texts, out, ws);
+  }
 }
 
 }  // namespace clipsearch

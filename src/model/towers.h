@@ -1,5 +1,5 @@
-// The two CLIP towers: pixels -> image embedding, token ids -> text embedding. Both write raw
-// (unnormalized) projected embeddings [count, projection_dim].
+// The towers: pixels -> image embedding (ViT or ModifiedResNet), token ids -> text embedding
+// (CLIP or BERT). All write raw (unnormalized) projected embeddings [count, projection_dim].
 #pragma once
 
 #include <cstdint>
@@ -52,6 +52,19 @@ int64_t images_per_pass(const VisionConfig& config);
 // position embeddings, causal encoder, final LN, pooled at the first position of the highest
 // id, projection. Only the tokens up to the pooled position are computed (the causal mask makes
 // later tokens irrelevant). ids must be valid (checked by the caller).
+void clip_text_forward(const TextConfig& config, const TextWeights& weights, int64_t proj_dim,
+                       const std::vector<std::vector<int32_t>>& texts, float* out,
+                       TowerWorkspace& ws);
+
+// ref: ChineseCLIPTextModel (BertModel) + ChineseCLIPModel.get_text_features: token + token type
+// 0 + position embeddings, their layer norm, bidirectional post-norm encoder, the first
+// ([CLS]) token's output, projection. Each text is its own sequence, unpadded (the reference's
+// padding is masked out of every real token's attention, so it changes nothing).
+void bert_text_forward(const TextConfig& config, const TextWeights& weights, int64_t proj_dim,
+                       const std::vector<std::vector<int32_t>>& texts, float* out,
+                       TowerWorkspace& ws);
+
+// The text tower the configuration names: clip_text_forward or bert_text_forward.
 void text_forward(const TextConfig& config, const TextWeights& weights, int64_t proj_dim,
                   const std::vector<std::vector<int32_t>>& texts, float* out, TowerWorkspace& ws);
 

@@ -231,6 +231,42 @@ def open_clip_resized(name, out_root, rng, vision, trained_size, text, embed_dim
     return open_clip_case(model, name, out_root, rng, vision["image_size"], text)
 
 
+def bert_texts(rng, context_length, vocab_size, cls=101, sep=102):
+    """[CLS] body [SEP] id lists of varied lengths, the model's full context among them."""
+    texts = []
+    for n in [2, 3, 7, 16, context_length]:
+        body = rng.integers(103, vocab_size, size=n - 2).tolist()
+        texts.append([cls] + body + [sep])
+    return texts
+
+
+def chinese_clip_model(name, out_root, rng, vision, text, projection_dim):
+    """A random-weight ChineseCLIPModel (transformers 4.25.1): CLIP's ViT and a BERT text tower."""
+    from transformers import ChineseCLIPConfig, ChineseCLIPModel
+
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    config = ChineseCLIPConfig(text_config=text, vision_config=vision,
+                               projection_dim=projection_dim)
+    model = ChineseCLIPModel(config).eval()
+    perturb(model, torch.Generator().manual_seed(int(rng.integers(1 << 30))))
+    out_dir = os.path.join(out_root, name)
+    save_hf(model, out_dir)
+    vc, tc = config.vision_config, config.text_config
+    pixels = rng.standard_normal((2, 3, vc.image_size, vc.image_size)).astype(np.float32)
+    texts = bert_texts(rng, tc.max_position_embeddings, tc.vocab_size)
+    with torch.no_grad():
+        image = model.get_image_features(pixel_values=torch.from_numpy(pixels)).numpy()
+        text = np.concatenate([
+            model.get_text_features(input_ids=torch.tensor([t])).numpy() for t in texts])
+        # The recipe's padded batch ([PAD] = 0, with an attention mask) must agree.
+        length = max(len(t) for t in texts)
+        padded = model.get_text_features(input_ids=pad(texts, length, tc.pad_token_id),
+                                         attention_mask=pad([[1] * len(t) for t in texts],
+                                                            length, 0)).numpy()
+        assert np.allclose(padded, text, rtol=1e-4, atol=1e-5), name
+    return [write_case(out_root, name, "huggingface", pixels, texts, image, text, "f32")]
+
+
 def write_case(out_root, name, layout, pixels, texts, image, text, dtype):
     out_dir = os.path.join(out_root, name)
     np.save(os.path.join(out_dir, "pixels.npy"), pixels)
@@ -353,6 +389,23 @@ def main():
             vision=dict(image_size=288, layers=[4, 6, 10, 6], width=80, patch_size=None),
             text=dict(context_length=77, vocab_size=49408, width=640, heads=10, layers=2),
             embed_dim=640, quick_gelu=True)
+    # Chinese-CLIP: the ViT with a BERT (RoBERTa-wwm) text tower, post-norm, [CLS] pooled; one
+    # with BERT's defaults (exact GELU, eps 1e-12), one with other options.
+    entries += chinese_clip_model(
+        "chinese_clip_small", args.out, rng,
+        vision=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                    num_attention_heads=4, image_size=32, patch_size=16),
+        text=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                  num_attention_heads=4, vocab_size=1200, max_position_embeddings=40),
+        projection_dim=32)
+    entries += chinese_clip_model(
+        "chinese_clip_odd", args.out, rng,
+        vision=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=1,
+                    num_attention_heads=3, image_size=28, patch_size=14, hidden_act="gelu"),
+        text=dict(hidden_size=96, intermediate_size=200, num_hidden_layers=3,
+                  num_attention_heads=6, vocab_size=700, max_position_embeddings=24,
+                  type_vocab_size=3, layer_norm_eps=1e-5, hidden_act="gelu_new"),
+        projection_dim=40)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(entries, f, indent=2)
     print(f"wrote {len(entries)} reference models to {args.out}")

@@ -19,7 +19,7 @@ import shutil
 import sys
 
 import torch
-from transformers import CLIPModel
+from transformers import AutoModel
 
 REFERENCE_FILES = ("pixels.npy", "token_ids.json", "image_raw.npy", "text_raw.npy")
 
@@ -58,14 +58,15 @@ def main():
     out_root = os.path.join(root, "pytorch_bins")
     os.makedirs(out_root, exist_ok=True)
     entries = []
-    for name in ("tiny_quick_gelu", "small_gelu_eps"):
+    # chinese_clip_small: Chinese-CLIP is published as pytorch_model.bin (a BERT text tower).
+    for name in ("tiny_quick_gelu", "small_gelu_eps", "chinese_clip_small"):
         src = os.path.join(src_root, name)
-        model = CLIPModel.from_pretrained(src).eval()
+        model = AutoModel.from_pretrained(src).eval()
         variants = {
             name + "_bin": ("f32", lambda d: model.save_pretrained(d)),
             name + "_bin_sharded": ("sharded",
                                     lambda d: model.save_pretrained(d, max_shard_size="200KB")),
-            name + "_bin_f16": ("f16", lambda d: CLIPModel.from_pretrained(src).half()
+            name + "_bin_f16": ("f16", lambda d: AutoModel.from_pretrained(src).half()
                                 .save_pretrained(d)),
         }
         for variant, (dtype, save) in variants.items():

@@ -8,9 +8,15 @@ width 64, 224 px, embed_dim 1024; a 2-layer text tower) on a smaller library, it
 embeddings from open_clip (image_transform on Pillow images + encode_image; open_clip's
 tokenizer + encode_text).
 
+Then a random-weight Chinese-CLIP (ChineseCLIPModel: the ViT and a BERT text tower, a WordPiece
+vocabulary built for its queries) whose queries are in Chinese, its reference embeddings from
+ChineseCLIPImageProcessor + BertTokenizerFast + get_*_features.
+
 Writes under $CLIPSEARCH_REFERENCE_DIR/search/ (and the same files, zero_shot.json aside, under
 search/rn50/, the model folder in open_clip's layout: open_clip_config.json,
-open_clip_model.safetensors, vocab.json, merges.txt):
+open_clip_model.safetensors, vocab.json, merges.txt; and under search/chinese_clip/, the model
+folder as Chinese-CLIP publishes it: config.json, model.safetensors, vocab.txt,
+tokenizer_config.json, special_tokens_map.json, preprocessor_config.json):
   model/          config.json, model.safetensors, vocab.json, merges.txt, preprocessor_config.json
   library/        the photos (PNG and JPEG, several sizes, one sub-folder) and two broken files
   query.png       the picture of the picture queries
@@ -71,6 +77,74 @@ def build_rn50(model_dir):
                                       "vision_cfg": vision, "text_cfg": text})
     derive_hf_vocab(model_dir)
     return model
+
+
+def write_wordpiece_vocab(model_dir):
+    """A BERT WordPiece vocab.txt for the Chinese queries: the special tokens, every character of
+    CHINESE and ENGLISH (alone and as a ##continuation), some whole words; saved with
+    BertTokenizer.save_pretrained as the published Chinese-CLIP folders hold it."""
+    from transformers import BertTokenizer
+    chars = sorted({c for t in list(CHINESE.values()) + list(ENGLISH.values())
+                    for text in ([t] if isinstance(t, str) else t) for c in text.lower()
+                    if not c.isspace()})
+    words = ["photo", "red", "blue", "circle", "square", "dog", "sea", "##s"]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + ["##" + c for c in chars]
+    vocab += [w for w in words if w not in vocab]
+    path = os.path.join(model_dir, "vocab.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(vocab) + "\n")
+    BertTokenizer(path, do_lower_case=True).save_pretrained(model_dir)
+    return len(vocab)
+
+
+def build_chinese_clip(model_dir):
+    """A random-weight ChineseCLIPModel (the ViT and a 2-layer BERT text tower) with a WordPiece
+    vocabulary for the Chinese queries and ChineseCLIPImageProcessor's settings at 64 px."""
+    from transformers import ChineseCLIPConfig, ChineseCLIPImageProcessor, ChineseCLIPModel
+    os.makedirs(model_dir, exist_ok=True)
+    vocab_size = write_wordpiece_vocab(model_dir)
+    torch.manual_seed(20261203)
+    config = ChineseCLIPConfig(
+        text_config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                         num_attention_heads=4, vocab_size=vocab_size,
+                         max_position_embeddings=52),
+        vision_config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                           num_attention_heads=4, image_size=64, patch_size=16),
+        projection_dim=32)
+    model = ChineseCLIPModel(config).eval()
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(12)
+        for name, p in model.named_parameters():
+            if p.ndim == 1 or name.endswith("bias") or "embedding" in name:
+                p.add_(torch.randn(p.shape, generator=g) * 0.1)
+    model.save_pretrained(model_dir, safe_serialization=True)
+    ChineseCLIPImageProcessor(size={"height": 64, "width": 64},
+                              crop_size={"height": 64, "width": 64}).save_pretrained(model_dir)
+    return model
+
+
+def chinese_clip_embedders(model, model_dir):
+    """The reference's embeddings for Chinese-CLIP: ChineseCLIPImageProcessor on Pillow images,
+    BertTokenizerFast (padded batch, truncated to the model's length), get_*_features."""
+    from PIL import Image
+    from transformers import BertTokenizerFast, ChineseCLIPImageProcessor
+    processor = ChineseCLIPImageProcessor.from_pretrained(model_dir)
+    tokenizer = BertTokenizerFast.from_pretrained(model_dir)
+    max_length = model.config.text_config.max_position_embeddings
+
+    def embed_images(files):
+        images = [Image.open(f).convert("RGB") for f in files]
+        with torch.no_grad():
+            pixels = processor(images=images, return_tensors="pt")["pixel_values"]
+            return normalize(model.get_image_features(pixel_values=pixels).double().numpy())
+
+    def embed_texts(texts):
+        with torch.no_grad():
+            ids = tokenizer(texts, padding=True, truncation=True, max_length=max_length,
+                            return_tensors="pt")
+            return normalize(model.get_text_features(**ids).double().numpy())
+
+    return embed_images, embed_texts
 
 
 def draw_library(lib, count=36):
@@ -202,9 +276,20 @@ def reference_embedders(model, model_dir):
     return embed_images, embed_texts
 
 
-def write_search_reference(root, model, embedders, photos):
-    """The library, queries.json, embeddings.json and similarity.json under `root`; returns
-    what write_zero_shot needs."""
+# The texts of the queries and of `clipsearch similarity`, in English and in Chinese.
+ENGLISH = {"query": "a dog on a summer beach", "shouty": "RED square, bright!",
+           "red": "a red thing", "sea": "a photo of the sea", "sand": "sand",
+           "people": "people", "circle": "a blue circle",
+           "similarity": ["a red square", "a blue circle on grass", "a photo of a cat"]}
+CHINESE = {"query": "夏日海滩度假风格", "shouty": "红色的正方形，很亮！",
+           "red": "一个红色的东西", "sea": "大海的照片", "sand": "沙子", "people": "人们",
+           "circle": "草地上的蓝色circle",
+           "similarity": ["红色的正方形", "一只猫的照片", "a photo of 一只狗"]}
+
+
+def write_search_reference(root, model, embedders, photos, words=ENGLISH):
+    """The library, queries.json, embeddings.json and similarity.json under `root`, the queries
+    in `words`' language; returns what write_zero_shot needs."""
     from PIL import Image
 
     lib = os.path.join(root, "library")
@@ -232,18 +317,19 @@ def write_search_reference(root, model, embedders, photos):
         return sorted(rows, key=lambda r: -r[1])
 
     like = paths[4]
+    t = words
     queries = [
-        (["a dog on a summer beach"], combine(["a dog on a summer beach"]), None),
-        (["RED square, bright!"], combine(["RED square, bright!"]), None),
+        ([t["query"]], combine([t["query"]]), None),
+        ([t["shouty"]], combine([t["shouty"]]), None),
         (["--image", query_image], combine(images=[query_image_vec]), None),
         (["--like", os.path.join(lib, like)], combine(images=[by_path[like]]), None),
-        (["a red thing", "--image", query_image, "--image-weight", "0.3"],
-         combine(["a red thing"], [query_image_vec], image_weight=0.3), None),
-        (["a photo of the sea", "--not", "sand", "--not", "people", "--not-weight", "0.7"],
-         combine(["a photo of the sea"], negatives=["sand", "people"], negative_weight=0.7),
+        ([t["red"], "--image", query_image, "--image-weight", "0.3"],
+         combine([t["red"]], [query_image_vec], image_weight=0.3), None),
+        ([t["sea"], "--not", t["sand"], "--not", t["people"], "--not-weight", "0.7"],
+         combine([t["sea"]], negatives=[t["sand"], t["people"]], negative_weight=0.7),
          None),
-        (["a blue circle", "--folder", os.path.join(lib, "beach trip")],
-         combine(["a blue circle"]), "beach trip"),
+        ([t["circle"], "--folder", os.path.join(lib, "beach trip")],
+         combine([t["circle"]]), "beach trip"),
     ]
     out = []
     for args, q, folder in queries:
@@ -254,7 +340,7 @@ def write_search_reference(root, model, embedders, photos):
         json.dump({p: [float(v) for v in e] for p, e in by_path.items()}, f)
 
     # `clipsearch similarity`: cosines, and CLIP's probabilities softmax(exp(logit_scale) cos).
-    texts = ["a red square", "a blue circle on grass", "a photo of a cat"]
+    texts = words["similarity"]
     tv = embed_texts(texts)
     scale = float(model.logit_scale.exp())
     similarity = {"texts": texts, "images": []}
@@ -283,6 +369,12 @@ def main():
     rn50_root = os.path.join(ROOT, "rn50")
     rn50 = build_rn50(os.path.join(rn50_root, "model"))
     write_search_reference(rn50_root, rn50, open_clip_embedders(rn50), 16)
+
+    chinese_root = os.path.join(ROOT, "chinese_clip")
+    chinese = build_chinese_clip(os.path.join(chinese_root, "model"))
+    write_search_reference(chinese_root, chinese,
+                           chinese_clip_embedders(chinese, os.path.join(chinese_root, "model")),
+                           16, CHINESE)
 
 
 if __name__ == "__main__":
