@@ -235,6 +235,30 @@ TEST(Hub, RepositoryWithOnlyPytorchModelBinEmbedsLikeSafetensors) {
   for (int64_t k = 0; k < dim; ++k) EXPECT_NEAR(ea[k], eb[k], 1e-6);
 }
 
+// Chinese-CLIP as OFA-Sys publishes it (pytorch_model.bin, a WordPiece vocab.txt): fetched with
+// its tokenizer, then a Chinese query embeds offline as the reference does.
+TEST(Hub, ChineseClipRepositoryEmbedsAChineseQuery) {
+  FakeHub hub;
+  testing::TempDir cache;
+  auto pull = run_cli({"pull", "test/chinese-clip-tiny"},
+                      {{"HF_ENDPOINT", hub.endpoint()}, {"HF_HUB_CACHE", cache.path().string()}});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  const fs::path snapshot = pull.out.substr(0, pull.out.find('\n'));
+  for (const char* file : {"config.json", "pytorch_model.bin", "vocab.txt", "tokenizer_config.json",
+                           "preprocessor_config.json"}) {
+    EXPECT_TRUE(fs::exists(snapshot / file)) << file;
+  }
+  auto embed =
+      run_cli({"embed", "--model", "test/chinese-clip-tiny", "--raw", "--text", "夏日海滩度假风格"},
+              {{"HF_HUB_CACHE", cache.path().string()}, {"HF_HUB_OFFLINE", "1"}});
+  ASSERT_EQ(embed.exit_code, 0) << embed.err;
+  auto ref = npy_read(repos_dir() + "/chinese_clip_reference/text_raw.npy");
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  const std::vector<float> got = first_embedding(embed.out);
+  ASSERT_EQ(got.size(), static_cast<size_t>(ref->shape[1]));
+  for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], ref->data[k], 1e-4) << k;
+}
+
 // huggingface_hub 0.36 (the reference venv) reading our cache and writing one we read.
 TEST(Hub, CacheIsSharedWithHuggingfaceHub) {
   FakeHub hub;

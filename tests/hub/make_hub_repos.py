@@ -18,6 +18,10 @@ Output, under $CLIPSEARCH_REFERENCE_DIR/hub_repos:
   no-config/       a README.md only
   clip-tokenizer/  vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json as
                    transformers saves them: served as openai/clip-vit-base-patch32
+  chinese-clip-tiny/  a random-weight ChineseCLIPModel as OFA-Sys publishes it: config.json,
+                   pytorch_model.bin, vocab.txt, tokenizer_config.json, special_tokens_map.json,
+                   preprocessor_config.json
+  chinese_clip_reference/text_raw.npy   get_text_features of CHINESE_TEXT (BertTokenizerFast)
   openclip_reference/text_raw.npy   open_clip's encode_text of open_clip.tokenize(OPEN_CLIP_TEXT)
 """
 import json
@@ -33,6 +37,30 @@ PREPROCESSOR = {
     "image_std": [0.26862954, 0.26130258, 0.27577711], "resample": 3, "size": 32,
 }
 OPEN_CLIP_TEXT = "a photo of a cat"
+CHINESE_TEXT = "夏日海滩度假风格"
+
+
+def write_chinese_clip(out_root):
+    """chinese-clip-tiny/ (pytorch_model.bin, as the OFA-Sys repositories hold it) and the
+    reference's raw text embedding of CHINESE_TEXT."""
+    import numpy as np
+    import torch
+    from transformers import BertTokenizerFast
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                    "reference"))
+    from make_search_reference import build_chinese_clip
+    folder = os.path.join(out_root, "chinese-clip-tiny")
+    model = build_chinese_clip(folder)
+    for name in ("model.safetensors",):
+        os.remove(os.path.join(folder, name))
+    model.save_pretrained(folder)  # pytorch_model.bin by default in 4.25.1
+    ids = BertTokenizerFast.from_pretrained(folder)([CHINESE_TEXT], return_tensors="pt")
+    with torch.no_grad():
+        text = model.get_text_features(**ids).numpy().astype(np.float32)
+    ref = os.path.join(out_root, "chinese_clip_reference")
+    os.makedirs(ref)
+    np.save(os.path.join(ref, "text_raw.npy"), text)
 
 
 def write_open_clip(out_root, source):
@@ -117,6 +145,7 @@ def main():
     os.makedirs(bare)
     shutil.copy(os.path.join(source, "config.json"), bare)
     write_open_clip(out_root, source)
+    write_chinese_clip(out_root)
     print(f"wrote hub repositories to {out_root}")
 
 
