@@ -11,6 +11,12 @@ throughput and load time of:
     one call per caption, and one batch call for all captions;
   - clipsearch's Tokenizer (build/bench/bench_tokenizer), pinned to one thread as well.
 Both produce the same ids (checked by a checksum). Prints a Markdown table for bench/RESULTS.md.
+
+Then the same for the SentencePiece Unigram tokenizer (XLM-R): 10,000 seeded multilingual captions
+(the generators of tests/reference/unigram_golden.py: English, Chinese, Japanese, Korean, Arabic,
+Hindi, Thai, Russian, mixed Chinese/English, emoji), the nmt_nfkc model that test trains
+(8,000 pieces), transformers XLMRobertaTokenizerFast against clipsearch (kUnigram), truncated to
+77 ids on both sides. --skip-clip runs only this part.
 """
 import argparse
 import json
@@ -50,7 +56,91 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--skip-clip", action="store_true")
     args = ap.parse_args()
+    if not args.skip_clip:
+        clip_bench(args)
+    unigram_bench(args)
+
+
+def machine_line():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores visible, {platform.platform()}"
+
+
+def unigram_bench(args):
+    os.environ["CLIPSEARCH_REFERENCE_DIR"] = os.path.join(args.build, "reference")
+    import unigram_golden
+    import tokenizers
+    import transformers
+    from transformers import AutoTokenizer
+
+    models = os.path.join(unigram_golden.ROOT, "models")
+    os.makedirs(models, exist_ok=True)
+    model = os.path.join(models, "xlmr")
+    if not os.path.exists(os.path.join(model, "tokenizer.json")):
+        unigram_golden.train(models, "xlmr", "nmt_nfkc", 8000, 0.98)
+    rng = random.Random(11)
+    cats = ["ascii", "zh_hans", "zh_hant", "ja", "ko", "ar", "hi", "th", "ru", "zh_en", "emoji"]
+    caps = [unigram_golden.gen(rng, rng.choice(cats)).replace("\n", " ") for _ in range(10000)]
+    tmp = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8")
+    tmp.write("\n".join(caps) + "\n")
+    tmp.close()
+    kw = dict(max_length=77, truncation=True)
+    load, single, batch, raw = [], [], [], []
+    checksum = 0
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        tok = AutoTokenizer.from_pretrained(model)
+        load.append((time.perf_counter() - t0) * 1e3)
+        t0 = time.perf_counter()
+        ids = [tok(c, **kw)["input_ids"] for c in caps]
+        single.append(len(caps) / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        ids_batch = tok(caps, **kw)["input_ids"]
+        batch.append(len(caps) / (time.perf_counter() - t0))
+        assert ids == ids_batch
+        checksum = sum(sum(x) for x in ids)
+        backend = tok.backend_tokenizer
+        t0 = time.perf_counter()
+        backend.encode_batch(caps)
+        raw.append(len(caps) / (time.perf_counter() - t0))
+    exe = os.path.join(args.build, "bench", "bench_tokenizer")
+    out = subprocess.run(["taskset", "-c", "0", exe, model, tmp.name, str(args.repeats)],
+                         check=True, capture_output=True, text=True).stdout
+    cs = json.loads(out)
+    os.unlink(tmp.name)
+    assert cs["checksum"] == checksum, (cs["checksum"], checksum)
+    med = statistics.median
+    print(f"\nUnigram (XLM-R). Machine: {machine_line()}; transformers {transformers.__version__}, "
+          f"tokenizers {tokenizers.__version__}; {len(caps)} multilingual captions, "
+          f"{args.repeats} repeats, single thread.\n")
+    print("| tokenizer | captions/s best | captions/s median | load ms min | load ms median |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    rows = [
+        ("transformers XLMRobertaTokenizerFast, one call per caption", max(single), med(single),
+         min(load), med(load)),
+        ("transformers XLMRobertaTokenizerFast, one batch call", max(batch), med(batch), None, None),
+        ("tokenizers (Rust) backend, encode_batch (no truncation)", max(raw), med(raw), None, None),
+        ("clipsearch Tokenizer (kUnigram)", cs["cold_captions_per_s_max"],
+         cs["cold_captions_per_s_median"], cs["load_ms_min"], cs["load_ms_median"]),
+    ]
+    for name, best, m, lmin, lmed in rows:
+        lm = f"{lmin:.1f}" if lmin is not None else ""
+        ld = f"{lmed:.1f}" if lmed is not None else ""
+        print(f"| {name} | {best:,.0f} | {m:,.0f} | {lm} | {ld} |")
+    print(f"\nclipsearch / fastest Rust path (median): "
+          f"{cs['cold_captions_per_s_median'] / max(med(batch), med(raw), med(single)):.2f}x")
+
+
+def clip_bench(args):
 
     os.environ["CLIPSEARCH_REFERENCE_DIR"] = os.path.join(args.build, "reference")
     import tokenizer_golden

@@ -33,7 +33,7 @@ fi
 if [[ ! -x .venv/bin/python ]]; then
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
-if ! .venv/bin/python -c "import transformers, open_clip, safetensors" 2>/dev/null; then
+if ! .venv/bin/python -c "import transformers, open_clip, safetensors, sentencepiece, google.protobuf" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-reference.txt
 fi
 # What builds and tests the Python package (pip install . without build isolation).

@@ -28,9 +28,11 @@ namespace clipsearch {
 
 enum class TokenizerFlavor {
   kAuto,          // kOpenClip for an open_clip model folder (open_clip_config.json or only
-                  // bpe_simple_vocab_16e6.txt.gz), kTransformers otherwise
+                  // bpe_simple_vocab_16e6.txt.gz), kUnigram for a folder whose tokenizer.json
+                  // (without vocab.json) has model.type "Unigram", kTransformers otherwise
   kTransformers,  // transformers CLIPTokenizerFast
   kOpenClip,      // open_clip SimpleTokenizer (its text cleaning on)
+  kUnigram,       // transformers XLMRobertaTokenizerFast / any Unigram tokenizer.json
 };
 
 struct TokenizerOptions {
@@ -50,7 +52,8 @@ struct Encoding {
 class CLIPSEARCH_EXPORT Tokenizer {
  public:
   // Loads the vocabulary of a model folder (vocab.json + merges.txt, or
-  // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file).
+  // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file; or a Unigram
+  // tokenizer.json, docs/TOKENIZER.md "Unigram").
   static Result<Tokenizer> load(const std::string& model_dir, const TokenizerOptions& options = {});
 
   Tokenizer(Tokenizer&&) noexcept;
@@ -62,7 +65,7 @@ class CLIPSEARCH_EXPORT Tokenizer {
   Encoding encode(std::string_view text);
   std::vector<Encoding> encode_batch(const std::vector<std::string>& texts);
 
-  TokenizerFlavor flavor() const;  // kTransformers or kOpenClip, never kAuto
+  TokenizerFlavor flavor() const;  // kTransformers, kOpenClip or kUnigram, never kAuto
   int context_length() const;
   int32_t start_token_id() const;
   int32_t end_token_id() const;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "text/clip_bpe_encoder.h"
+#include "text/unigram_encoder.h"
 #include "text/utf8.h"
 #include "text/vocabulary.h"
 
@@ -76,6 +77,26 @@ TokenizerFlavor detect_flavor(const fs::path& dir, bool is_dir, const text::Voca
   return open_clip ? TokenizerFlavor::kOpenClip : TokenizerFlavor::kTransformers;
 }
 
+// The Unigram encoder of `dir`'s tokenizer.json, or null when kAuto finds none there (a folder
+// with vocab.json, or without tokenizer.json, or whose model.type is not "Unigram").
+Result<std::unique_ptr<text::TokenEncoder>> load_unigram(const fs::path& dir, bool required) {
+  const fs::path p = dir / "tokenizer.json";
+  std::error_code ec;
+  if (!required && (fs::exists(dir / "vocab.json", ec) || !fs::is_regular_file(p, ec))) {
+    return std::unique_ptr<text::TokenEncoder>();
+  }
+  if (!fs::is_regular_file(p, ec)) return Status::not_found(p.string() + ": no such file");
+  std::ifstream in(p, std::ios::binary);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::corruption(p.string() + ": not valid JSON");
+  if (!required && !(j.is_object() && j.contains("model") && j["model"].is_object() &&
+                     j["model"].value("type", "") == "Unigram")) {
+    return std::unique_ptr<text::TokenEncoder>();
+  }
+  CLIPSEARCH_ASSIGN_OR_RETURN(auto enc, text::UnigramEncoder::load(dir.string(), p.string(), j));
+  return std::unique_ptr<text::TokenEncoder>(std::move(enc));
+}
+
 }  // namespace
 
 Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerOptions& options) {
@@ -83,10 +104,21 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
   fs::path dir(model_dir);
   std::error_code ec;
   const bool is_dir = fs::is_directory(dir, ec);
-  CLIPSEARCH_ASSIGN_OR_RETURN(text::Vocabulary vocab, text::load_vocabulary(model_dir));
   impl->flavor = options.flavor;
-  if (impl->flavor == TokenizerFlavor::kAuto) impl->flavor = detect_flavor(dir, is_dir, vocab);
-  impl->encoder = std::make_unique<text::ClipBpeEncoder>(std::move(vocab), impl->flavor);
+  if (options.flavor == TokenizerFlavor::kUnigram && !is_dir) {
+    return Status::invalid_argument(model_dir + ": the Unigram flavour needs a model folder");
+  }
+  if (is_dir &&
+      (options.flavor == TokenizerFlavor::kUnigram || options.flavor == TokenizerFlavor::kAuto)) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(impl->encoder,
+                                load_unigram(dir, options.flavor == TokenizerFlavor::kUnigram));
+    if (impl->encoder) impl->flavor = TokenizerFlavor::kUnigram;
+  }
+  if (!impl->encoder) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(text::Vocabulary vocab, text::load_vocabulary(model_dir));
+    if (impl->flavor == TokenizerFlavor::kAuto) impl->flavor = detect_flavor(dir, is_dir, vocab);
+    impl->encoder = std::make_unique<text::ClipBpeEncoder>(std::move(vocab), impl->flavor);
+  }
   if (options.context_length != 0) {
     if (options.context_length < 2) {
       return Status::invalid_argument(model_dir + ": context length " +
