@@ -69,6 +69,11 @@ class Reader {
     return Status();
   }
 
+  // Whether `key` is present with the value null.
+  bool has_null(const char* key) const {
+    auto it = object_.find(key);
+    return it != object_.end() && it->is_null();
+  }
   // Fails if `key` is present and not equal to the value the engine implements.
   Status require_default(const char* key, const json& expected) const {
     auto it = object_.find(key);
