@@ -49,7 +49,7 @@ Status read_bert_text(const Reader& r, bool roberta, TextConfig* t) {
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("intermediate_size", 3072, &t->mlp_width));
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("num_hidden_layers", 12, &t->layers));
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("num_attention_heads", 12, &t->heads));
-  CLIPSEARCH_RETURN_IF_ERROR(r.integer("vocab_size", 30522, &t->vocab_size));
+  CLIPSEARCH_RETURN_IF_ERROR(r.integer("vocab_size", 30522, &t->vocab_size, kMaxVocab));
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("max_position_embeddings", 512, &t->context_length));
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("type_vocab_size", 2, &t->type_vocab_size));
   if (t->type_vocab_size < 1) return r.error("type_vocab_size", "must be at least 1");
