@@ -182,6 +182,9 @@ const std::vector<ModelPreset>& model_presets() {
        "Chinese-CLIP ViT-B/16, 512-d, 753 MB"},
       {"chinese-clip-vit-large-patch14", "OFA-Sys/chinese-clip-vit-large-patch14",
        "Chinese-CLIP ViT-L/14, 768-d, 1.6 GB"},
+      // ~100 languages: open_clip's ViT-B/32 with an XLM-RoBERTa-base text tower (LAION-5B).
+      {"multilingual-vit-b-32", "laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
+       "ViT-B/32 + XLM-R base, ~100 languages, 512-d, 1.5 GB"},
   };
   return presets;
 }
