@@ -28,16 +28,20 @@ namespace clipsearch {
 
 enum class TokenizerFlavor {
   kAuto,          // kOpenClip for an open_clip model folder (open_clip_config.json or only
-                  // bpe_simple_vocab_16e6.txt.gz), kTransformers otherwise
+                  // bpe_simple_vocab_16e6.txt.gz), kWordPiece for a BERT one (vocab.txt
+                  // without vocab.json, config.json model_type "chinese_clip", or a Bert
+                  // tokenizer_class), kTransformers otherwise
   kTransformers,  // transformers CLIPTokenizerFast
   kOpenClip,      // open_clip SimpleTokenizer (its text cleaning on)
+  kWordPiece,     // transformers BertTokenizerFast (BERT WordPiece: Chinese-CLIP)
 };
 
 struct TokenizerOptions {
   TokenizerFlavor flavor = TokenizerFlavor::kAuto;
   // Maximum ids per text, start and end tokens included; >= 2. 0: the model folder's
   // config.json text_config.max_position_embeddings (or open_clip_config.json
-  // model_cfg.text_cfg.context_length), else 77.
+  // model_cfg.text_cfg.context_length; for kWordPiece then tokenizer_config.json
+  // model_max_length), else 77.
   int context_length = 0;
 };
 
@@ -50,7 +54,8 @@ struct Encoding {
 class CLIPSEARCH_EXPORT Tokenizer {
  public:
   // Loads the vocabulary of a model folder (vocab.json + merges.txt, or
-  // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file).
+  // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file; vocab.txt or a
+  // WordPiece tokenizer.json for kWordPiece).
   static Result<Tokenizer> load(const std::string& model_dir, const TokenizerOptions& options = {});
 
   Tokenizer(Tokenizer&&) noexcept;
@@ -62,7 +67,7 @@ class CLIPSEARCH_EXPORT Tokenizer {
   Encoding encode(std::string_view text);
   std::vector<Encoding> encode_batch(const std::vector<std::string>& texts);
 
-  TokenizerFlavor flavor() const;  // kTransformers or kOpenClip, never kAuto
+  TokenizerFlavor flavor() const;  // never kAuto
   int context_length() const;
   int32_t start_token_id() const;
   int32_t end_token_id() const;

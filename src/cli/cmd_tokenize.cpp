@@ -23,6 +23,7 @@ int run_tokenize(const TokenizeArgs& args) {
   options.context_length = args.context_length;
   if (args.flavor == "transformers") options.flavor = TokenizerFlavor::kTransformers;
   if (args.flavor == "open_clip") options.flavor = TokenizerFlavor::kOpenClip;
+  if (args.flavor == "wordpiece") options.flavor = TokenizerFlavor::kWordPiece;
   auto tokenizer = Tokenizer::load(args.model, options);
   if (!tokenizer.ok()) return report_error(tokenizer.status());
   for (size_t i = 0; i < args.texts.size(); ++i) {
@@ -45,12 +46,15 @@ int run_tokenize(const TokenizeArgs& args) {
 void add_tokenize_command(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "tokenize", "Print the CLIP token ids of each TEXT as JSON Lines {\"text\", \"ids\"}");
-  add_model_option(cmd, &args->model, "vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz");
+      "tokenize", "Print the token ids of each TEXT as JSON Lines {\"text\", \"ids\"}");
+  add_model_option(
+      cmd, &args->model,
+      "vocab.json + merges.txt, bpe_simple_vocab_16e6.txt.gz, or vocab.txt (WordPiece)");
   cmd->add_option("--flavor", args->flavor,
                   "Reference to reproduce: auto (by the model folder), transformers "
-                  "(CLIPTokenizerFast) or open_clip (SimpleTokenizer, with its text cleaning)")
-      ->check(CLI::IsMember({"auto", "transformers", "open_clip"}));
+                  "(CLIPTokenizerFast), open_clip (SimpleTokenizer, with its text cleaning) or "
+                  "wordpiece (BertTokenizerFast, Chinese-CLIP)")
+      ->check(CLI::IsMember({"auto", "transformers", "open_clip", "wordpiece"}));
   cmd->add_option("--context-length", args->context_length,
                   "Maximum ids per text, start and end included (default: the model's, else 77)")
       ->check(CLI::Range(2, 1 << 20));
