@@ -14,8 +14,8 @@ Both produce the same ids (checked by a checksum). Prints a Markdown table for b
 
 Then the same for the WordPiece flavour (Chinese-CLIP): 10,000 seeded Chinese, English and mixed
 captions, the model folder of tests/reference/wordpiece_golden.py (a vocabulary trained at run
-time), transformers BertTokenizerFast against clipsearch's Tokenizer. --only clip|wordpiece runs
-one of the two.
+time, written to reference/wordpiece_bench), transformers BertTokenizerFast against clipsearch's
+Tokenizer. --only clip|wordpiece runs one of the two.
 """
 import argparse
 import json
@@ -113,10 +113,10 @@ def wordpiece_captions(n=10000, seed=11):
 def bench_wordpiece(args):
     os.environ["CLIPSEARCH_REFERENCE_DIR"] = os.path.join(args.build, "reference")
     import wordpiece_golden as wg
-    os.makedirs(wg.ROOT, exist_ok=True)
     items = wg.corpus()
+    # A folder of its own: the test fixture's models must stay those of its goldens.
     cnclip, _, _, tokens = wg.write_models([raw.decode("utf-8", errors="replace")
-                                            for _, raw in items])
+                                            for _, raw in items], wg.ROOT + "_bench")
     caps = wordpiece_captions()
     from transformers import BertTokenizerFast
     load, single, batch = [], [], []

@@ -6,6 +6,8 @@
 //    one space, lowercase, the CLIP pre-tokenizer pattern, byte-level BPE.
 //  - kOpenClip: open_clip's SimpleTokenizer: ftfy-style text fixes, HTML entities unescaped,
 //    whitespace cleaned, Python lowercase, the same pattern and BPE.
+// and, for Chinese-CLIP, BERT's WordPiece (kWordPiece: transformers' BertTokenizerFast, vocab.txt;
+// [CLS] and [SEP] are its start and end tokens).
 // Every text becomes [start-of-text, tokens..., end-of-text], truncated to the context length
 // with end-of-text kept last; no padding. Special tokens are looked up in the vocabulary.
 //

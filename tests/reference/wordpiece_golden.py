@@ -216,9 +216,11 @@ def train_vocab(texts):
     return tokens
 
 
-def write_models(texts):
+def write_models(texts, root=ROOT):
+    """The three model folders under root/models. The trainer's ties are broken in Rust hash
+    order, so the vocabulary can differ between runs: goldens belong to the models of their run."""
     from transformers import BertTokenizerFast
-    models = os.path.join(ROOT, "models")
+    models = os.path.join(root, "models")
     cnclip, saved, cased = (os.path.join(models, d) for d in ("cnclip", "cnclip_saved", "cased"))
     for d in (cnclip, saved, cased):
         shutil.rmtree(d, ignore_errors=True)
