@@ -1,0 +1,177 @@
+// Differential test: the WordPiece flavour against the golden ids of transformers'
+// BertTokenizerFast (tests/reference/wordpiece_golden.py writes them at test time). Every text
+// must give identical ids; the first mismatches are printed in full. A second test runs every
+// code point through the normalizer and pre-tokenizer against the reference's own.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "clipsearch/tokenizer.h"
+#include "text/bert_normalizer.h"
+#include "text/utf8.h"
+
+namespace clipsearch {
+namespace {
+
+struct GoldenCase {
+  std::string text;  // raw bytes, possibly invalid UTF-8
+  std::vector<int32_t> ids;
+  std::string category;
+  bool valid_utf8 = true;
+};
+
+std::string reference_dir() {
+  const char* dir = std::getenv("CLIPSEARCH_REFERENCE_DIR");
+  return std::string(dir ? dir : "reference") + "/wordpiece";
+}
+
+std::string from_hex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+std::string escaped(const std::string& bytes) {
+  std::ostringstream os;
+  for (unsigned char c : bytes) {
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      os << c;
+    } else {
+      os << "\\x" << std::hex << (c >> 4) << (c & 15) << std::dec;
+    }
+  }
+  return os.str();
+}
+
+std::string join(const std::vector<int32_t>& ids) {
+  std::ostringstream os;
+  for (size_t i = 0; i < ids.size(); ++i) os << (i ? "," : "") << ids[i];
+  return os.str();
+}
+
+void expect_identical(const std::string& model, const std::string& golden, int context_length) {
+  auto tokenizer = Tokenizer::load(reference_dir() + "/models/" + model,
+                                   {TokenizerFlavor::kAuto, context_length});
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
+  EXPECT_EQ(tokenizer->flavor(), TokenizerFlavor::kWordPiece);
+  if (context_length == 0) {
+    EXPECT_EQ(tokenizer->context_length(), 512);  // from config.json
+  }
+  std::ifstream in(reference_dir() + "/golden_" + golden + ".jsonl");
+  std::string line;
+  size_t compared = 0, mismatches = 0, truncated = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    GoldenCase c{from_hex(j["hex"]), j["ids"].get<std::vector<int32_t>>(),
+                 j["category"].get<std::string>(), j["valid_utf8"].get<bool>()};
+    ++compared;
+    truncated += c.ids.size() == static_cast<size_t>(tokenizer->context_length());
+    Encoding enc = tokenizer->encode(c.text);
+    EXPECT_EQ(enc.invalid_utf8 == 0, c.valid_utf8) << escaped(c.text);
+    if (enc.ids != c.ids && ++mismatches <= 10) {
+      ADD_FAILURE() << golden << " [" << c.category << "] text \"" << escaped(c.text)
+                    << "\"\n  expected " << join(c.ids) << "\n  actual   " << join(enc.ids);
+    }
+  }
+  ASSERT_GE(compared, 10000u) << "golden file missing or short: " << golden;
+  EXPECT_GT(truncated, 100u) << "the corpus should reach the context length";
+  EXPECT_EQ(mismatches, 0u) << mismatches << " of " << compared << " texts differ";
+  std::cout << golden << ": " << compared << " texts (" << truncated << " at the context length) "
+            << "identical to the reference" << (mismatches ? " (NOT all)" : "") << "\n";
+}
+
+TEST(WordPieceGolden, ChineseClipFolder) { expect_identical("cnclip", "cnclip", 0); }
+
+TEST(WordPieceGolden, ChineseClipContext52) { expect_identical("cnclip", "cnclip_52", 52); }
+
+TEST(WordPieceGolden, SavedWithTokenizerJson) {
+  expect_identical("cnclip_saved", "cnclip_saved", 0);
+}
+
+TEST(WordPieceGolden, Cased) { expect_identical("cased", "cased", 0); }
+
+// Every code point through BertNormalizer (lowercase and accent stripping on, and both off;
+// Chinese spacing off) and BertPreTokenizer, against the reference's runs of code points that
+// it does not leave alone.
+TEST(WordPieceGolden, EveryCodePoint) {
+  const std::string kSelf = "\x01(unchanged)";  // the reference leaves the code point alone
+  struct Expected {
+    std::string lower, cased, split;
+  };
+  std::vector<std::pair<std::pair<char32_t, char32_t>, Expected>> runs;
+  std::ifstream in(reference_dir() + "/golden_chars.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    auto field = [&](const char* k) { return j[k].is_null() ? kSelf : from_hex(j[k]); };
+    runs.push_back({{j["first"].get<char32_t>(), j["last"].get<char32_t>()},
+                    {field("lower"), field("cased"), j["split"].get<std::string>()}});
+  }
+  ASSERT_GT(runs.size(), 1000u) << "golden_chars.jsonl missing or short";
+  text::BertNormalizerOptions lower{true, false, true, true}, cased{true, false, false, false};
+  size_t run = 0, mismatches = 0, checked = 0;
+  std::u32string out;
+  for (char32_t c = 0; c < 0x110000; ++c) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    while (run < runs.size() && runs[run].first.second < c) ++run;
+    Expected e{kSelf, kSelf, ""};
+    if (run < runs.size() && runs[run].first.first <= c) e = runs[run].second;
+    const std::u32string ch(1, c);
+    const std::string self = text::utf8_encode(ch);
+    text::bert_normalize(ch, lower, &out);
+    std::string lo = text::utf8_encode(out);
+    text::bert_normalize(ch, cased, &out);
+    std::string ca = text::utf8_encode(out);
+    std::string split = text::bert_is_split_space(c)   ? "space"
+                        : text::bert_is_punctuation(c) ? "punct"
+                                                       : "";
+    const std::string& want_lo = e.lower == kSelf ? self : e.lower;
+    const std::string& want_ca = e.cased == kSelf ? self : e.cased;
+    ++checked;
+    if ((lo != want_lo || ca != want_ca || split != e.split) && ++mismatches <= 10) {
+      ADD_FAILURE() << "U+" << std::hex << uint32_t(c) << std::dec << ": lower \"" << escaped(lo)
+                    << "\" (reference \"" << escaped(want_lo) << "\"), cased \"" << escaped(ca)
+                    << "\" (\"" << escaped(want_ca) << "\"), split \"" << split << "\" (\""
+                    << e.split << "\")";
+    }
+  }
+  EXPECT_EQ(mismatches, 0u) << mismatches << " of " << checked << " code points differ";
+  std::cout << "chars: " << checked << " code points checked\n";
+}
+
+// Random bytes (mostly ill-formed UTF-8): never a crash (the sanitizer build runs this), always
+// [CLS, ids in the vocabulary..., SEP] within the context length.
+TEST(WordPieceGolden, RandomBytesNeverBreakIt) {
+  auto tokenizer =
+      Tokenizer::load(reference_dir() + "/models/cnclip", {TokenizerFlavor::kAuto, 52});
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
+  uint64_t state = 0x9E3779B97F4A7C15ULL;
+  auto next = [&] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return state;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    std::string bytes(next() % 200, '\0');
+    for (char& c : bytes) c = static_cast<char>(next() % 4 ? next() : "[]# \xe4\n"[next() % 6]);
+    Encoding enc = tokenizer->encode(bytes);
+    ASSERT_GE(enc.ids.size(), 2u);
+    ASSERT_LE(enc.ids.size(), 52u);
+    EXPECT_EQ(enc.ids.front(), tokenizer->start_token_id());
+    EXPECT_EQ(enc.ids.back(), tokenizer->end_token_id());
+    for (int32_t id : enc.ids) {
+      ASSERT_GE(id, 0);
+      ASSERT_LT(static_cast<size_t>(id), tokenizer->vocab_size());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace clipsearch
