@@ -111,9 +111,10 @@ Result<std::string> fetch_hf_model(const HubOptions& options, const RepoSpec& sp
                                    ProgressSink* progress) {
   const std::string at = spec.repo + "@" + spec.revision;
   for (const char* file : hub::kHfOptionalFiles) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(hub::Fetched got,
-                                hub::hub_fetch(options, spec.repo, commit, file, progress));
-    (void)got;
+    auto got = hub::hub_fetch(options, spec.repo, commit, file, progress);
+    // Offline, an optional file that another tool never fetched (huggingface_hub asks only for
+    // the files its classes read: no vocab.txt for CLIP) is simply absent.
+    if (!got.ok() && !options.offline) return got.status();
   }
   for (const char* file : hub::kHfWeightFiles) {
     auto got = hub::hub_fetch(options, spec.repo, commit, file, progress);
