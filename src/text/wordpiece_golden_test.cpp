@@ -14,48 +14,15 @@
 
 #include "clipsearch/tokenizer.h"
 #include "text/bert_normalizer.h"
+#include "text/golden_test_util.h"
 #include "text/utf8.h"
 
 namespace clipsearch {
 namespace {
 
-struct GoldenCase {
-  std::string text;  // raw bytes, possibly invalid UTF-8
-  std::vector<int32_t> ids;
-  std::string category;
-  bool valid_utf8 = true;
-};
+using namespace golden;
 
-std::string reference_dir() {
-  const char* dir = std::getenv("CLIPSEARCH_REFERENCE_DIR");
-  return std::string(dir ? dir : "reference") + "/wordpiece";
-}
-
-std::string from_hex(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-std::string escaped(const std::string& bytes) {
-  std::ostringstream os;
-  for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7F && c != '\\') {
-      os << c;
-    } else {
-      os << "\\x" << std::hex << (c >> 4) << (c & 15) << std::dec;
-    }
-  }
-  return os.str();
-}
-
-std::string join(const std::vector<int32_t>& ids) {
-  std::ostringstream os;
-  for (size_t i = 0; i < ids.size(); ++i) os << (i ? "," : "") << ids[i];
-  return os.str();
-}
+std::string reference_dir() { return golden::reference_dir("wordpiece"); }
 
 void expect_identical(const std::string& model, const std::string& golden, int context_length) {
   auto tokenizer = Tokenizer::load(reference_dir() + "/models/" + model,
@@ -65,27 +32,11 @@ void expect_identical(const std::string& model, const std::string& golden, int c
   if (context_length == 0) {
     EXPECT_EQ(tokenizer->context_length(), 512);  // from config.json
   }
-  std::ifstream in(reference_dir() + "/golden_" + golden + ".jsonl");
-  std::string line;
-  size_t compared = 0, mismatches = 0, truncated = 0;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    GoldenCase c{from_hex(j["hex"]), j["ids"].get<std::vector<int32_t>>(),
-                 j["category"].get<std::string>(), j["valid_utf8"].get<bool>()};
-    ++compared;
-    truncated += c.ids.size() == static_cast<size_t>(tokenizer->context_length());
-    Encoding enc = tokenizer->encode(c.text);
-    EXPECT_EQ(enc.invalid_utf8 == 0, c.valid_utf8) << escaped(c.text);
-    if (enc.ids != c.ids && ++mismatches <= 10) {
-      ADD_FAILURE() << golden << " [" << c.category << "] text \"" << escaped(c.text)
-                    << "\"\n  expected " << join(c.ids) << "\n  actual   " << join(enc.ids);
-    }
-  }
-  ASSERT_GE(compared, 10000u) << "golden file missing or short: " << golden;
-  EXPECT_GT(truncated, 100u) << "the corpus should reach the context length";
-  EXPECT_EQ(mismatches, 0u) << mismatches << " of " << compared << " texts differ";
-  std::cout << golden << ": " << compared << " texts (" << truncated << " at the context length) "
-            << "identical to the reference" << (mismatches ? " (NOT all)" : "") << "\n";
+  const std::vector<GoldenCase> cases =
+      read_golden(reference_dir() + "/golden_" + golden + ".jsonl");
+  ASSERT_GE(cases.size(), 10000u) << "golden file missing or short: " << golden;
+  const Comparison r = compare_golden(*tokenizer, cases, golden);
+  EXPECT_GT(r.at_context, 100u) << "the corpus should reach the context length";
 }
 
 TEST(WordPieceGolden, ChineseClipFolder) { expect_identical("cnclip", "cnclip", 0); }
@@ -153,24 +104,7 @@ TEST(WordPieceGolden, RandomBytesNeverBreakIt) {
   auto tokenizer =
       Tokenizer::load(reference_dir() + "/models/cnclip", {TokenizerFlavor::kAuto, 52});
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
-  uint64_t state = 0x9E3779B97F4A7C15ULL;
-  auto next = [&] {
-    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-    return state;
-  };
-  for (int i = 0; i < 3000; ++i) {
-    std::string bytes(next() % 200, '\0');
-    for (char& c : bytes) c = static_cast<char>(next() % 4 ? next() : "[]# \xe4\n"[next() % 6]);
-    Encoding enc = tokenizer->encode(bytes);
-    ASSERT_GE(enc.ids.size(), 2u);
-    ASSERT_LE(enc.ids.size(), 52u);
-    EXPECT_EQ(enc.ids.front(), tokenizer->start_token_id());
-    EXPECT_EQ(enc.ids.back(), tokenizer->end_token_id());
-    for (int32_t id : enc.ids) {
-      ASSERT_GE(id, 0);
-      ASSERT_LT(static_cast<size_t>(id), tokenizer->vocab_size());
-    }
-  }
+  expect_random_bytes_never_break(*tokenizer, "[]# \xe4\n", 200);
 }
 
 }  // namespace
