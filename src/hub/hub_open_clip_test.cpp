@@ -297,6 +297,36 @@ TEST(HubOpenClip, XlmRobertaTextTowerFromTheNamedRepository) {
                "model_cfg.text_cfg.hf_tokenizer_name): offline");
 }
 
+// laion's configurations name "xlm-roberta-base", a legacy one-part id the hub redirects to
+// FacebookAI/xlm-roberta-base: cached under that name (models--xlm-roberta-tiny), as
+// huggingface_hub does, and read again offline.
+TEST(HubOpenClip, LegacyOnePartRepositoryId) {
+  FakeHub hub({"--repo", "test/openclip-xlmr-legacy=" + repos_dir() + "/openclip-xlmr-legacy",
+               "--renamed", "xlm-roberta-tiny=test/xlm-roberta-tiny"});
+  testing::TempDir cache;
+  HubOptions o = options_for(hub, cache);
+  auto folder = resolve_model("test/openclip-xlmr-legacy", o, nullptr);
+  ASSERT_TRUE(folder.ok()) << folder.status().message();
+  EXPECT_TRUE(hub::snapshot_complete(*folder));
+  EXPECT_TRUE(fs::exists(cache.path() / "models--xlm-roberta-tiny/refs/main"));
+  size_t legacy = 0;  // asked by its legacy id, answered by the redirect
+  for (const auto& line : hub.log()) {
+    legacy += line["path"].get<std::string>().rfind("/xlm-roberta-tiny/resolve/", 0) == 0;
+  }
+  EXPECT_GT(legacy, 0u);
+  EXPECT_GT(requests_to(hub, "/test/xlm-roberta-tiny/resolve/"), 0u);
+  o.offline = true;
+  o.endpoint = "http://127.0.0.1:1";
+  fs::remove(fs::path(*folder) / "tokenizer.json");
+  auto cached = resolve_model("test/openclip-xlmr-legacy", o, nullptr);
+  ASSERT_TRUE(cached.ok()) << cached.status().message();
+  auto tokenizer = Tokenizer::load(*cached);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
+  const auto reference =
+      nlohmann::json::parse(testing::read_file(repos_dir() + "/xlmr_reference/ids.json"));
+  EXPECT_EQ(nlohmann::json(tokenizer->encode("夏日海滩度假风格").ids), reference["ids"]);
+}
+
 // The named repository without tokenizer.json (a SentencePiece-only one): an error that names it.
 TEST(HubOpenClip, NamedTokenizerRepositoryWithoutTokenizerJson) {
   FakeHub hub({"--repo", "test/xlm-roberta-tiny=" + repos_dir() + "/no-config"});

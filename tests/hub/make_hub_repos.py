@@ -25,6 +25,9 @@ Output, under $CLIPSEARCH_REFERENCE_DIR/hub_repos:
                    xlm-roberta CLIPs are published: open_clip_config.json (text_cfg.hf_model_name
                    and hf_tokenizer_name "test/xlm-roberta-tiny", mean_pooler, mlp projection) +
                    open_clip_pytorch_model.bin only, no tokenizer
+  openclip-xlmr-legacy/  the same naming "xlm-roberta-tiny", a legacy one-part id (as laion's
+                   configs name "xlm-roberta-base", which the hub redirects to
+                   FacebookAI/xlm-roberta-base)
   xlm-roberta-tiny/  served as test/xlm-roberta-tiny: config.json (a small XLMRobertaConfig),
                    tokenizer.json, tokenizer_config.json, special_tokens_map.json (a SentencePiece
                    Unigram trained at test time and converted as tests/reference/unigram_golden.py
@@ -127,6 +130,13 @@ def write_open_clip_xlmr(out_root):
         json.dump(config, f, indent=2)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     torch.save(state, os.path.join(repo, "open_clip_pytorch_model.bin"))
+    legacy = os.path.join(out_root, "openclip-xlmr-legacy")
+    os.makedirs(legacy)
+    os.link(os.path.join(repo, "open_clip_pytorch_model.bin"),
+            os.path.join(legacy, "open_clip_pytorch_model.bin"))
+    text.update(hf_model_name="xlm-roberta-tiny", hf_tokenizer_name="xlm-roberta-tiny")
+    with open(os.path.join(legacy, "open_clip_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
 
     reference = os.path.join(out_root, "xlmr_reference")
     os.makedirs(reference)
