@@ -66,8 +66,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < repeats; ++r) {
     double te = 0, td = 0, tr = 0, tf = 0, tfd = 0;
     for (const std::string& f : files) {
-      DecodeOptions exact;
-      exact.fast_min_side = cfg->shortest_edge;
+      DecodeOptions exact = image_decode_options_for(*cfg, DecodeOptions());
       double t0 = now_ms();
       auto im = image_decode_file(f, exact);
       double t1 = now_ms();
@@ -84,6 +83,7 @@ int main(int argc, char** argv) {
 
       DecodeOptions fast = exact;
       fast.mode = DecodeMode::kFast;
+      fast = image_decode_options_for(*cfg, fast);
       double t3 = now_ms();
       auto fim = image_decode_file(f, fast);
       tfd += now_ms() - t3;

@@ -16,7 +16,12 @@ Then the same for the SentencePiece Unigram tokenizer (XLM-R): 10,000 seeded mul
 (the generators of tests/reference/unigram_golden.py: English, Chinese, Japanese, Korean, Arabic,
 Hindi, Thai, Russian, mixed Chinese/English, emoji), the nmt_nfkc model that test trains
 (8,000 pieces), transformers XLMRobertaTokenizerFast against clipsearch (kUnigram), truncated to
-77 ids on both sides. --skip-clip runs only this part.
+77 ids on both sides.
+
+Then the same for the WordPiece flavour (Chinese-CLIP): 10,000 seeded Chinese, English and mixed
+captions, the model folder of tests/reference/wordpiece_golden.py (a vocabulary trained at run
+time, written to reference/wordpiece_bench), transformers BertTokenizerFast against clipsearch's
+Tokenizer. --only clip|wordpiece|unigram runs one of the three.
 """
 import argparse
 import json
@@ -56,11 +61,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--skip-clip", action="store_true")
+    ap.add_argument("--only", choices=["clip", "wordpiece", "unigram"])
     args = ap.parse_args()
-    if not args.skip_clip:
-        clip_bench(args)
-    unigram_bench(args)
+    if args.only in (None, "clip"):
+        bench_clip(args)
+    if args.only in (None, "wordpiece"):
+        bench_wordpiece(args)
+    if args.only in (None, "unigram"):
+        unigram_bench(args)
 
 
 def machine_line():
@@ -72,14 +80,99 @@ def machine_line():
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores visible, {platform.platform()}"
+    import tokenizers
+    import transformers
+    return (f"Machine: {cpu}, {os.cpu_count()} cores visible, {platform.platform()}; "
+            f"transformers {transformers.__version__}, tokenizers {tokenizers.__version__}")
+
+
+def run_clipsearch(args, model, caps):
+    tmp = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+    tmp.write("\n".join(caps) + "\n")
+    tmp.close()
+    exe = os.path.join(args.build, "bench", "bench_tokenizer")
+    out = subprocess.run(["taskset", "-c", "0", exe, model, tmp.name, str(args.repeats)],
+                         check=True, capture_output=True, text=True).stdout
+    os.unlink(tmp.name)
+    return json.loads(out)
+
+
+def wordpiece_captions(n=10000, seed=11):
+    import wordpiece_golden as wg
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.45:
+            s = "".join(rng.choices(wg.ZH, k=rng.randint(4, 16))) + rng.choice(["", "。", "，"])
+        elif r < 0.6:
+            s = "".join(rng.choices(wg.ZH_TRAD, k=rng.randint(4, 16)))
+        elif r < 0.8:
+            s = wg.en_words(rng, rng.randint(5, 20)) + rng.choice(["", ".", "!"])
+        else:
+            s = "".join(rng.choice(wg.ZH) if rng.random() < 0.6 else " " + rng.choice(wg.EN) + " "
+                        for _ in range(rng.randint(4, 14)))
+        if rng.random() < 0.2:
+            s += str(rng.randint(2, 2025))
+        out.append(s)
+    return out
+
+
+def bench_wordpiece(args):
+    os.environ["CLIPSEARCH_REFERENCE_DIR"] = os.path.join(args.build, "reference")
+    import wordpiece_golden as wg
+    items = wg.corpus()
+    # A folder of its own: the test fixture's models must stay those of its goldens.
+    cnclip, _, _, tokens = wg.write_models([raw.decode("utf-8", errors="replace")
+                                            for _, raw in items], wg.ROOT + "_bench")
+    caps = wordpiece_captions()
+    from transformers import BertTokenizerFast
+    load, single, batch = [], [], []
+    checksum = 0
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        tok = BertTokenizerFast.from_pretrained(cnclip)
+        load.append((time.perf_counter() - t0) * 1e3)
+        t0 = time.perf_counter()
+        ids = [tok(c)["input_ids"] for c in caps]
+        single.append(len(caps) / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        ids_batch = tok(caps)["input_ids"]
+        batch.append(len(caps) / (time.perf_counter() - t0))
+        assert ids == ids_batch
+        checksum = sum(sum(x) for x in ids)
+    backend = tok.backend_tokenizer
+    raw = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        backend.encode_batch(caps)
+        raw.append(len(caps) / (time.perf_counter() - t0))
+    cs = run_clipsearch(args, cnclip, caps)
+    assert cs["checksum"] == checksum, (cs["checksum"], checksum)
+    med = statistics.median
+    print(f"{machine_line()}; WordPiece, {len(caps)} Chinese/English captions, vocabulary of "
+          f"{len(tokens)} tokens, {args.repeats} repeats, single thread.\n")
+    print("| tokenizer | captions/s best | captions/s median | load ms min | load ms median |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    rows = [
+        ("transformers BertTokenizerFast, one call per caption", max(single), med(single),
+         f"{min(load):.1f}", f"{med(load):.1f}"),
+        ("transformers BertTokenizerFast, one batch call", max(batch), med(batch), "", ""),
+        ("tokenizers (Rust) backend, encode_batch", max(raw), med(raw), "", ""),
+        ("clipsearch Tokenizer (kWordPiece)", cs["warm_captions_per_s_max"],
+         cs["warm_captions_per_s_median"], f"{cs['load_ms_min']:.1f}",
+         f"{cs['load_ms_median']:.1f}"),
+    ]
+    for name, best, m, lmin, lmed in rows:
+        print(f"| {name} | {best:,.0f} | {m:,.0f} | {lmin} | {lmed} |")
+    fastest = max(med(batch), med(raw), med(single))
+    print(f"\nclipsearch / fastest Rust path (median): "
+          f"{cs['warm_captions_per_s_median'] / fastest:.2f}x")
 
 
 def unigram_bench(args):
     os.environ["CLIPSEARCH_REFERENCE_DIR"] = os.path.join(args.build, "reference")
     import unigram_golden
-    import tokenizers
-    import transformers
     from transformers import AutoTokenizer
 
     models = os.path.join(unigram_golden.ROOT, "models")
@@ -119,8 +212,7 @@ def unigram_bench(args):
     os.unlink(tmp.name)
     assert cs["checksum"] == checksum, (cs["checksum"], checksum)
     med = statistics.median
-    print(f"\nUnigram (XLM-R). Machine: {machine_line()}; transformers {transformers.__version__}, "
-          f"tokenizers {tokenizers.__version__}; {len(caps)} multilingual captions, "
+    print(f"\nUnigram (XLM-R). {machine_line()}; {len(caps)} multilingual captions, "
           f"{args.repeats} repeats, single thread.\n")
     print("| tokenizer | captions/s best | captions/s median | load ms min | load ms median |")
     print("| --- | ---: | ---: | ---: | ---: |")
@@ -140,8 +232,7 @@ def unigram_bench(args):
           f"{cs['cold_captions_per_s_median'] / max(med(batch), med(raw), med(single)):.2f}x")
 
 
-def clip_bench(args):
-
+def bench_clip(args):
     os.environ["CLIPSEARCH_REFERENCE_DIR"] = os.path.join(args.build, "reference")
     import tokenizer_golden
     hf, published, _ = tokenizer_golden.write_models()

@@ -1,6 +1,6 @@
 // libFuzzer target: arbitrary bytes through decode + preprocess. The first byte picks the
-// options (exact or fast decode, EXIF, 16-bit mode, alpha); the rest is the file. Any crash,
-// sanitizer report, or leak of control (hang beyond libFuzzer's -timeout) is a bug.
+// options (exact or fast decode, EXIF, 16-bit mode, alpha, resize mode); the rest is the file. Any
+// crash, sanitizer report, or leak of control (hang beyond libFuzzer's -timeout) is a bug.
 #include <cstddef>
 #include <cstdint>
 
@@ -18,6 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opt.timeout_seconds = 2.0;
   clipsearch::PreprocessConfig cfg;
   cfg.shortest_edge = (sel & 16) ? 17 : 32;
+  if (sel & 128) {  // an exact resize (Chinese-CLIP, SigLIP), non-square
+    cfg.resize_height = 20;
+    cfg.resize_width = 12;
+  }
   cfg.crop_height = 16;
   cfg.crop_width = (sel & 32) ? 40 : 16;  // wider than the resized image sometimes: padding
   cfg.resample =

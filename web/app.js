@@ -38,6 +38,7 @@
   let inflight = null;   // AbortController of the running search
   let generation = 0;    // ignores answers to superseded searches
   let debounceTimer = 0;
+  let composing = false; // an input method is composing text in the search box
   let libraryEmpty = false;
   const blobUrls = new Set();
 
@@ -232,6 +233,7 @@
     meta.className = "meta";
     const name = document.createElement("span");
     name.className = "name";
+    name.lang = "";
     name.textContent = baseName(r.path);
     const details = document.createElement("span");
     details.className = "details";
@@ -277,6 +279,7 @@
     if (src.startsWith("blob:")) els.queryThumb.src = src;
     else setImage(els.queryThumb, src);
     const name = document.createElement("strong");
+    name.lang = "";  // a file name: any language (see index.html)
     name.textContent = strong;
     els.queryLabel.replaceChildren(label, name);
     els.queryImage.classList.remove("hidden");
@@ -440,6 +443,8 @@
 
   document.addEventListener("keydown", (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
+    // Keys for the input method (arrows pick a candidate, Escape cancels), not for the page.
+    if (composing || e.isComposing || e.keyCode === 229) return;
     if (els.viewer.open) { onViewerKey(e); return; }  // Escape: the dialog closes itself
     const typing = document.activeElement && document.activeElement.matches("input, textarea");
     if (e.key === "/" && !typing) {
@@ -457,12 +462,35 @@
   // ---- wiring ----
   els.form.addEventListener("submit", (e) => {
     e.preventDefault();
+    if (composing) return;  // the Enter that picks an input-method candidate
     clearTimeout(debounceTimer);
     searchText(els.q.value);
   });
-  els.q.addEventListener("input", () => {
+  // Input-method composition (pinyin, kana, hangul...): between compositionstart and
+  // compositionend the box holds provisional text ("hong" before it becomes 红), so no search
+  // fires; one does after compositionend. Browsers order the last input event and compositionend
+  // differently (Chrome: input first; Safari: compositionend first), so both only restart the
+  // debounce timer and the search runs once.
+  function searchSoon() {
     clearTimeout(debounceTimer);
     debounceTimer = setTimeout(() => searchText(els.q.value), DEBOUNCE_MS);
+  }
+  els.q.addEventListener("compositionstart", () => {
+    composing = true;
+    clearTimeout(debounceTimer);
+  });
+  els.q.addEventListener("compositionend", () => {
+    composing = false;
+    searchSoon();
+  });
+  els.q.addEventListener("input", (e) => {
+    if (composing || e.isComposing) return;
+    searchSoon();
+  });
+  // Enter (or another key) that ends a composition must not submit the search: keyCode 229 is
+  // the key event Safari sends just after compositionend.
+  els.q.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (composing || e.isComposing || e.keyCode === 229)) e.preventDefault();
   });
   els.file.addEventListener("change", () => {
     if (els.file.files.length) searchImage(els.file.files[0]);

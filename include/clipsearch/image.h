@@ -81,7 +81,13 @@ enum class ResampleFilter { kBox, kBilinear, kHamming, kBicubic, kLanczos };
 // How the reference turns a model folder into preprocessing steps.
 struct PreprocessConfig {
   bool do_resize = true;
+  // Two resize modes. resize_height == resize_width == 0 (CLIP, open_clip's "shortest"): the
+  // short side becomes `shortest_edge`, the aspect ratio kept. Both positive (Chinese-CLIP's
+  // size {"height", "width"}, open_clip's "squash" as SigLIP uses it): the whole image is resized
+  // to exactly resize_width x resize_height, the aspect ratio not kept. One set alone is invalid.
   int shortest_edge = 224;  // the short side after resizing
+  int resize_height = 0;
+  int resize_width = 0;
   ResampleFilter resample = ResampleFilter::kBicubic;
   bool do_center_crop = true;
   int crop_height = 224;
@@ -118,6 +124,11 @@ CLIPSEARCH_EXPORT RgbImage image_resize(const RgbImage& in, int width, int heigh
 CLIPSEARCH_EXPORT void image_resized_size(int width, int height, int shortest_edge, int* out_width,
                                           int* out_height);
 
+// (width, height) of a width x height image after `config`'s resize step: the exact size, the
+// shortest-edge size (image_resized_size), or unchanged without do_resize.
+CLIPSEARCH_EXPORT void image_resize_target(const PreprocessConfig& config, int width, int height,
+                                           int* out_width, int* out_height);
+
 // Resize and centre crop: the uint8 image the reference normalizes. Only the cropped part of
 // the resized image is computed; the pixels are those of the full resize followed by the crop.
 // Where the crop is larger than the image, the border is zero, as in the reference.
@@ -134,7 +145,16 @@ struct ImageTensor {
 CLIPSEARCH_EXPORT ImageTensor image_normalize(const RgbImage& cropped,
                                               const PreprocessConfig& config);
 
-// Decode + orient + resize + crop + normalize. `options.fast_min_side` is taken from `config`.
+// `options` as image_preprocess_* decode with for `config`: fast_min_side set so that
+// DecodeMode::kFast keeps each side of the image at least twice what the resize makes of it (the
+// shortest edge, or the larger side of an exact resize, whichever way the image is oriented), and
+// DecodeMode::kExact where `config` does not resize (a shrunk decode would change what the crop
+// shows).
+CLIPSEARCH_EXPORT DecodeOptions image_decode_options_for(const PreprocessConfig& config,
+                                                         DecodeOptions options);
+
+// Decode + orient + resize + crop + normalize, decoding with image_decode_options_for(config,
+// options).
 CLIPSEARCH_EXPORT Result<ImageTensor> image_preprocess_file(const std::string& path,
                                                             const PreprocessConfig& config,
                                                             const DecodeOptions& options = {});

@@ -6,6 +6,8 @@
 //    one space, lowercase, the CLIP pre-tokenizer pattern, byte-level BPE.
 //  - kOpenClip: open_clip's SimpleTokenizer: ftfy-style text fixes, HTML entities unescaped,
 //    whitespace cleaned, Python lowercase, the same pattern and BPE.
+// and, for Chinese-CLIP, BERT's WordPiece (kWordPiece: transformers' BertTokenizerFast, vocab.txt;
+// [CLS] and [SEP] are its start and end tokens).
 // A Hugging Face tokenizer of another family (kUnigram) in an open_clip model folder
 // (open_clip_config.json present: open_clip's XLM-R CLIPs) is given open_clip's HFTokenizer
 // cleaning first: ftfy, HTML entities, whitespace, no lowercasing, or what
@@ -32,19 +34,23 @@ namespace clipsearch {
 
 enum class TokenizerFlavor {
   kAuto,          // kOpenClip for an open_clip model folder (open_clip_config.json or only
-                  // bpe_simple_vocab_16e6.txt.gz), kUnigram for a folder whose tokenizer.json
-                  // (without vocab.json) has model.type "Unigram", kTransformers otherwise
+                  // bpe_simple_vocab_16e6.txt.gz), kWordPiece for a BERT one (vocab.txt
+                  // without vocab.json, config.json model_type "chinese_clip", or a Bert
+                  // tokenizer_class), kUnigram for a folder whose tokenizer.json (without
+                  // vocab.json) has model.type "Unigram", kTransformers otherwise
   kTransformers,  // transformers CLIPTokenizerFast
   kOpenClip,      // open_clip SimpleTokenizer (its text cleaning on)
   kUnigram,       // transformers XLMRobertaTokenizerFast / any Unigram tokenizer.json (after
                   // open_clip's HFTokenizer cleaning in an open_clip folder)
+  kWordPiece,     // transformers BertTokenizerFast (BERT WordPiece: Chinese-CLIP)
 };
 
 struct TokenizerOptions {
   TokenizerFlavor flavor = TokenizerFlavor::kAuto;
   // Maximum ids per text, start and end tokens included; >= 2. 0: the model folder's
   // config.json text_config.max_position_embeddings (or open_clip_config.json
-  // model_cfg.text_cfg.context_length), else 77.
+  // model_cfg.text_cfg.context_length; for kWordPiece then tokenizer_config.json
+  // model_max_length), else 77.
   int context_length = 0;
 };
 
@@ -57,8 +63,9 @@ struct Encoding {
 class CLIPSEARCH_EXPORT Tokenizer {
  public:
   // Loads the vocabulary of a model folder (vocab.json + merges.txt, or
-  // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file; or a Unigram
-  // tokenizer.json, docs/TOKENIZER.md "Unigram").
+  // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file; vocab.txt or a
+  // WordPiece tokenizer.json for kWordPiece; a Unigram tokenizer.json, docs/TOKENIZER.md
+  // "Unigram").
   static Result<Tokenizer> load(const std::string& model_dir, const TokenizerOptions& options = {});
 
   Tokenizer(Tokenizer&&) noexcept;
@@ -70,7 +77,7 @@ class CLIPSEARCH_EXPORT Tokenizer {
   Encoding encode(std::string_view text);
   std::vector<Encoding> encode_batch(const std::vector<std::string>& texts);
 
-  TokenizerFlavor flavor() const;  // kTransformers, kOpenClip or kUnigram, never kAuto
+  TokenizerFlavor flavor() const;  // never kAuto
   int context_length() const;
   int32_t start_token_id() const;
   int32_t end_token_id() const;

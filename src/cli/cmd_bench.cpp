@@ -112,6 +112,7 @@ Status run_bench(const BenchArgs& args) {
       {"threads", num_threads()},
       {"batch", args.batch},
       {"text_batch", args.text_batch},
+      {"text_tokens", tokens},
       {"iters", args.iters},
       {"load_s", load_s},
       {"images_per_s", args.batch / median(image_runs.wall_s)},

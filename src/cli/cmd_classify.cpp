@@ -124,7 +124,7 @@ void add_classify_command(CLI::App& app, int* exit_code) {
       ->required();
   cmd->add_option("--template", args->templates,
                   "Prompt template with {} for the label (repeatable; averaged). Default: \"a "
-                  "photo of a {}.\"");
+                  "photo of a {}.\" (Chinese-CLIP: \"{}的照片。\")");
   cmd->add_option("images", args->images, "Image files");
   cmd->add_flag("--all", args->all, "Classify every indexed image");
   cmd->add_option("--top", args->top, "Labels shown (and stored) per image")

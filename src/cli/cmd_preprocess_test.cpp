@@ -46,6 +46,27 @@ TEST(PreprocessCommand, WritesTheReferenceTensor) {
   std::remove(out.c_str());
 }
 
+// Chinese-CLIP's config: size {"height": 200, "width": 240}, the whole image resized to exactly
+// 240 x 200, then a 192 x 192 crop (ChineseCLIPImageProcessor's tensor).
+TEST(PreprocessCommand, ExactResizeConfig) {
+  const std::string ref = env("CLIPSEARCH_REFERENCE_DIR") + "/image";
+  const std::string out = testing::TempDir() + "/preprocess_cn_test.npy";
+  std::string log;
+  int rc = run(env("CLIPSEARCH_BINARY") + " preprocess --model " + ref + "/models/cnclip_200x240 " +
+                   ref + "/cases/jpeg_q85_s2_prog.jpg --exif ignore --output " + out,
+               &log);
+  ASSERT_EQ(rc, 0) << log;
+  auto ours = clipsearch::npy_read(out);
+  auto want = clipsearch::npy_read(ref + "/cases/jpeg_q85_s2_prog.cnclip_200x240.npy");
+  ASSERT_TRUE(ours.ok() && want.ok());
+  EXPECT_EQ(ours->shape, (std::vector<int64_t>{3, 192, 192}));
+  ASSERT_EQ(ours->data.size(), want->data.size());
+  for (size_t i = 0; i < ours->data.size(); ++i) {
+    ASSERT_LE(std::fabs(ours->data[i] - want->data[i]), 1e-6f) << i;
+  }
+  std::remove(out.c_str());
+}
+
 TEST(PreprocessCommand, BadImageFailsNamingTheFile) {
   const std::string ref = env("CLIPSEARCH_REFERENCE_DIR") + "/image";
   const std::string bad = testing::TempDir() + "/not_an_image.jpg";

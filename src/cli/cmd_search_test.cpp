@@ -28,6 +28,7 @@ using nlohmann::json;
 constexpr const char* kHuggingFace = "search";
 constexpr const char* kRn50 = "search/rn50";
 constexpr const char* kChineseClip = "search/chinese_clip";  // its queries are in Chinese
+constexpr const char* kXlmRoberta = "search/xlm_roberta";    // open_clip's XLM-R, Chinese queries
 
 std::string ref(const std::string& which = kHuggingFace) {
   return testing::reference_dir() + "/" + which;
@@ -80,7 +81,7 @@ std::vector<std::pair<std::string, double>> parse(const std::string& out) {
 }
 
 // The tests every reference model passes: the parameter is its folder (kHuggingFace, kRn50,
-// kChineseClip).
+// kChineseClip, kXlmRoberta).
 class SearchModels : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -92,10 +93,11 @@ class SearchModels : public ::testing::TestWithParam<std::string> {
 };
 
 INSTANTIATE_TEST_SUITE_P(ReferenceModels, SearchModels,
-                         ::testing::Values(kHuggingFace, kRn50, kChineseClip),
+                         ::testing::Values(kHuggingFace, kRn50, kChineseClip, kXlmRoberta),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            if (info.param == kRn50) return std::string("OpenClipRn50");
                            if (info.param == kChineseClip) return std::string("ChineseClip");
+                           if (info.param == kXlmRoberta) return std::string("OpenClipXlmRoberta");
                            return std::string("HuggingFaceClip");
                          });
 
@@ -182,12 +184,16 @@ TEST_P(SearchModels, BenchRunsAndReportsTheModelsShape) {
   ASSERT_FALSE(embeddings.empty());
   EXPECT_EQ(got["embed_dim"].get<size_t>(), embeddings.begin()->size());
   EXPECT_EQ(got["image_tower"], GetParam() == kRn50 ? "resnet" : "vit");
-  EXPECT_EQ(got["text_tower"], GetParam() == kChineseClip ? "bert" : "clip");
+  const bool bert = GetParam() == kChineseClip || GetParam() == kXlmRoberta;
+  EXPECT_EQ(got["text_tower"], bert ? "bert" : "clip");
   EXPECT_EQ(got["image_size"], GetParam() == kRn50 ? 224 : 64);
   EXPECT_EQ(got["batch"], 2);
   EXPECT_EQ(got["image_batch_s"].size(), 1u);
   EXPECT_GT(got["images_per_s"].get<double>(), 0);
-  EXPECT_GT(got["texts_per_s_ctx77"].get<double>(), 0);
+  // At the model's context length: 77 for CLIP, Chinese-CLIP's 52, the XLM-R's 80 - 2.
+  const std::string texts_key = "texts_per_s_ctx" + std::to_string(got["text_tokens"].get<int>());
+  ASSERT_TRUE(got.contains(texts_key)) << got.dump();
+  EXPECT_GT(got[texts_key].get<double>(), 0);
 }
 
 // The Hugging Face reference's library alone: the CLI's options and errors.

@@ -111,9 +111,10 @@ Result<std::string> fetch_hf_model(const HubOptions& options, const RepoSpec& sp
                                    ProgressSink* progress) {
   const std::string at = spec.repo + "@" + spec.revision;
   for (const char* file : hub::kHfOptionalFiles) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(hub::Fetched got,
-                                hub::hub_fetch(options, spec.repo, commit, file, progress));
-    (void)got;
+    auto got = hub::hub_fetch(options, spec.repo, commit, file, progress);
+    // Offline, an optional file that another tool never fetched (huggingface_hub asks only for
+    // the files its classes read: no vocab.txt for CLIP) is simply absent.
+    if (!got.ok() && !options.offline) return got.status();
   }
   for (const char* file : hub::kHfWeightFiles) {
     auto got = hub::hub_fetch(options, spec.repo, commit, file, progress);
@@ -182,6 +183,9 @@ const std::vector<ModelPreset>& model_presets() {
        "Chinese-CLIP ViT-B/16, 512-d, 753 MB"},
       {"chinese-clip-vit-large-patch14", "OFA-Sys/chinese-clip-vit-large-patch14",
        "Chinese-CLIP ViT-L/14, 768-d, 1.6 GB"},
+      // ~100 languages: open_clip's ViT-B/32 with an XLM-RoBERTa-base text tower (LAION-5B).
+      {"multilingual-vit-b-32", "laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
+       "ViT-B/32 + XLM-R base, ~100 languages, 512-d, 1.5 GB"},
   };
   return presets;
 }

@@ -66,6 +66,28 @@ Status positive(int v, const std::string& what, const std::string& name) {
   return Status();
 }
 
+// A {"height": H, "width": W} dict (a size or a crop size): both keys, integers in range.
+Status read_height_width(const json& s, const char* key, const std::string& name, int* height,
+                         int* width) {
+  for (const char* k : {"height", "width"}) {
+    if (!s.contains(k)) {
+      return Status::invalid_argument(name + ": \"" + key + "\" has no \"" + k +
+                                      "\" (a {\"height\": H, \"width\": W} size needs both), got " +
+                                      s.dump());
+    }
+    if (!s[k].is_number_integer()) {
+      return Status::invalid_argument(name + ": \"" + key + "\" \"" + k +
+                                      "\" must be an integer, got " + s[k].dump());
+    }
+  }
+  const std::string what = std::string(key) + " ";
+  CLIPSEARCH_RETURN_IF_ERROR(positive(s["height"].get<int>(), what + "height", name));
+  CLIPSEARCH_RETURN_IF_ERROR(positive(s["width"].get<int>(), what + "width", name));
+  *height = s["height"].get<int>();
+  *width = s["width"].get<int>();
+  return Status();
+}
+
 }  // namespace
 
 Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
@@ -82,28 +104,43 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
     if (j.contains("resample")) {
       CLIPSEARCH_ASSIGN_OR_RETURN(c.resample, filter_from_pil(j["resample"].get<int>(), name));
     }
-    // ref: transformers get_size_dict(): an int size means the shortest edge (CLIP resizes with
-    // default_to_square=False); a dict must hold "shortest_edge".
+    // ref: transformers 4.25.1 get_size_dict(). "size": an int or {"shortest_edge": N} is the
+    // shortest edge (CLIPImageProcessor resizes with default_to_square=False, and ignores a
+    // "longest_edge" beside it); {"height": H, "width": W} is an exact resize to W x H, aspect
+    // not kept, as ChineseCLIPImageProcessor does (its published configs all use this form; an
+    // int or "shortest_edge" makes it raise KeyError('height')). CLIPImageProcessor would raise
+    // for the height/width form too, but the resize it names is unambiguous, so it is accepted
+    // whatever "image_processor_type" says.
     if (j.contains("size")) {
       const json& s = j["size"];
       if (s.is_number_integer()) {
         c.shortest_edge = s.get<int>();
       } else if (s.is_object() && s.contains("shortest_edge")) {
+        if (s.contains("height") || s.contains("width")) {
+          return Status::invalid_argument(name +
+                                          ": \"size\" holds both \"shortest_edge\" and "
+                                          "\"height\"/\"width\", got " +
+                                          s.dump());
+        }
         c.shortest_edge = s["shortest_edge"].get<int>();
+      } else if (s.is_object() && (s.contains("height") || s.contains("width"))) {
+        CLIPSEARCH_RETURN_IF_ERROR(
+            read_height_width(s, "size", name, &c.resize_height, &c.resize_width));
       } else {
-        return Status::invalid_argument(name +
-                                        ": \"size\" must be an integer or {\"shortest_edge\": N} "
-                                        "(CLIP resizes the shortest edge), got " +
-                                        s.dump());
+        return Status::invalid_argument(
+            name +
+            ": \"size\" must be an integer, {\"shortest_edge\": N} (resize the shortest edge) or "
+            "{\"height\": H, \"width\": W} (resize to exactly W x H), got " +
+            s.dump());
       }
     }
     if (j.contains("crop_size")) {
       const json& s = j["crop_size"];
       if (s.is_number_integer()) {
         c.crop_height = c.crop_width = s.get<int>();
-      } else if (s.is_object() && s.contains("height") && s.contains("width")) {
-        c.crop_height = s["height"].get<int>();
-        c.crop_width = s["width"].get<int>();
+      } else if (s.is_object() && (s.contains("height") || s.contains("width"))) {
+        CLIPSEARCH_RETURN_IF_ERROR(
+            read_height_width(s, "crop_size", name, &c.crop_height, &c.crop_width));
       } else {
         return Status::invalid_argument(name +
                                         ": \"crop_size\" must be an integer or {\"height\": H, "
@@ -128,7 +165,9 @@ Result<PreprocessConfig> preprocess_config_parse_open_clip(const std::string& te
   if (j.is_discarded() || !j.is_object()) return Status::corruption(name + ": not a JSON object");
   // ref: open_clip 2.23 image_transform(is_train=False, resize_mode="shortest"):
   // Resize(image_size, BICUBIC) on the shortest edge, CenterCrop(image_size) (torchvision
-  // rounding), ToTensor (float32 / 255), Normalize(mean, std).
+  // rounding), ToTensor (float32 / 255), Normalize(mean, std). resize_mode="squash" (SigLIP):
+  // Resize((image_size, image_size)), the whole image to the square, no crop (here a crop of
+  // the same size, which takes every pixel).
   PreprocessConfig c;
   c.crop_round_half_even = true;
   c.rescale_in_float32 = true;
@@ -156,9 +195,11 @@ Result<PreprocessConfig> preprocess_config_parse_open_clip(const std::string& te
         return Status::unsupported(name + ": interpolation \"" + interp + "\" is not supported");
       }
       std::string mode = p.value("resize_mode", "shortest");
-      if (mode != "shortest") {
+      if (mode == "squash") {
+        c.resize_height = c.resize_width = size;
+      } else if (mode != "shortest") {
         return Status::unsupported(name + ": resize_mode \"" + mode +
-                                   "\" is not supported (only \"shortest\")");
+                                   "\" is not supported (\"shortest\" and \"squash\" are)");
       }
       CLIPSEARCH_RETURN_IF_ERROR(read_triple(p, "mean", name, c.mean));
       CLIPSEARCH_RETURN_IF_ERROR(read_triple(p, "std", name, c.std));

@@ -33,8 +33,70 @@ TEST(PreprocessConfig, ImageProcessorLayout) {
   EXPECT_EQ(c->mean[0], 0.48145466f);  // CLIPImageProcessor's defaults
 }
 
+// ChineseCLIPImageProcessor's published layout: size {"height", "width"}, an exact resize.
+TEST(PreprocessConfig, ExactResizeHeightWidth) {
+  auto c = preprocess_config_parse_hf(
+      R"({"crop_size": {"height": 224, "width": 224}, "do_center_crop": true,
+          "do_convert_rgb": true, "do_normalize": true, "do_rescale": true, "do_resize": true,
+          "image_mean": [0.48145466, 0.4578275, 0.40821073],
+          "image_processor_type": "ChineseCLIPImageProcessor",
+          "image_std": [0.26862954, 0.26130258, 0.27577711], "resample": 3,
+          "rescale_factor": 0.00392156862745098, "size": {"height": 224, "width": 224}})",
+      "cn.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->resize_height, 224);
+  EXPECT_EQ(c->resize_width, 224);
+  EXPECT_EQ(c->crop_height, 224);
+  EXPECT_FALSE(c->crop_round_half_even);
+  auto wide = preprocess_config_parse_hf(
+      R"({"size": {"height": 200, "width": 240}, "crop_size": {"height": 192, "width": 192}})",
+      "p.json");
+  ASSERT_TRUE(wide.ok()) << wide.status().message();
+  EXPECT_EQ(wide->resize_height, 200);
+  EXPECT_EQ(wide->resize_width, 240);
+  int w = 0, h = 0;
+  image_resize_target(*wide, 1000, 10, &w, &h);  // aspect not kept
+  EXPECT_EQ(w, 240);
+  EXPECT_EQ(h, 200);
+  // The shortest-edge layouts leave the exact size unset.
+  auto se = preprocess_config_parse_hf(R"({"size": {"shortest_edge": 224}})", "p.json");
+  ASSERT_TRUE(se.ok());
+  EXPECT_EQ(se->resize_height, 0);
+  EXPECT_EQ(se->resize_width, 0);
+  image_resize_target(*se, 1000, 10, &w, &h);
+  EXPECT_EQ(w, 22400);
+  EXPECT_EQ(h, 224);
+}
+
+TEST(PreprocessConfig, HeightWidthNeedsBoth) {
+  auto no_width = preprocess_config_parse_hf(R"({"size": {"height": 224}})", "p.json");
+  ASSERT_FALSE(no_width.ok());
+  EXPECT_EQ(no_width.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(no_width.status().message().find("p.json: \"size\" has no \"width\""),
+            std::string::npos)
+      << no_width.status().message();
+  auto no_height = preprocess_config_parse_hf(R"({"size": {"width": 224}})", "p.json");
+  ASSERT_FALSE(no_height.ok());
+  EXPECT_NE(no_height.status().message().find("\"size\" has no \"height\""), std::string::npos)
+      << no_height.status().message();
+  auto crop = preprocess_config_parse_hf(R"({"crop_size": {"height": 224}})", "p.json");
+  ASSERT_FALSE(crop.ok());
+  EXPECT_NE(crop.status().message().find("\"crop_size\" has no \"width\""), std::string::npos)
+      << crop.status().message();
+  auto both = preprocess_config_parse_hf(
+      R"({"size": {"shortest_edge": 224, "height": 224, "width": 224}})", "p.json");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("both"), std::string::npos) << both.status().message();
+  auto code = [](const std::string& text) {
+    return preprocess_config_parse_hf(text, "p.json").status().code();
+  };
+  EXPECT_EQ(code(R"({"size": {"height": 0, "width": 224}})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(R"({"size": {"height": 224, "width": "224"}})"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(R"({"size": {"height": 224, "width": 20000}})"), StatusCode::kInvalidArgument);
+}
+
 TEST(PreprocessConfig, ErrorsNameTheFile) {
-  auto bad = preprocess_config_parse_hf(R"({"size": {"height": 3, "width": 4}})", "p.json");
+  auto bad = preprocess_config_parse_hf(R"({"size": {"longest_edge": 4}})", "p.json");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("p.json"), std::string::npos);
   EXPECT_NE(bad.status().message().find("shortest_edge"), std::string::npos);
@@ -63,13 +125,25 @@ TEST(PreprocessConfig, OpenClip) {
   EXPECT_TRUE(c->crop_round_half_even);
   EXPECT_TRUE(c->rescale_in_float32);
   EXPECT_EQ(c->mean[1], 0.5f);
+  EXPECT_EQ(c->resize_height, 0);
   EXPECT_EQ(preprocess_config_parse_open_clip(
                 R"({"model_cfg": {"vision_cfg": {"image_size": 224}},
-                    "preprocess_cfg": {"resize_mode": "squash"}})",
+                    "preprocess_cfg": {"resize_mode": "longest"}})",
                 "o.json")
                 .status()
                 .code(),
             StatusCode::kUnsupported);
+  // SigLIP's: the whole image to the square, no crop.
+  auto squash = preprocess_config_parse_open_clip(
+      R"({"model_cfg": {"vision_cfg": {"image_size": 256}},
+          "preprocess_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
+                             "interpolation": "bicubic", "resize_mode": "squash"}})",
+      "o.json");
+  ASSERT_TRUE(squash.ok()) << squash.status().message();
+  EXPECT_EQ(squash->resize_height, 256);
+  EXPECT_EQ(squash->resize_width, 256);
+  EXPECT_EQ(squash->crop_height, 256);
+  EXPECT_EQ(squash->crop_width, 256);
   EXPECT_FALSE(preprocess_config_parse_open_clip(R"({"model_cfg": {}})", "o.json").ok());
 }
 

@@ -1,5 +1,6 @@
 // Differential test against the Python reference (tests/reference/make_image_reference.py):
-// Pillow decoding, and transformers' CLIPImageProcessor / open_clip's transform on Pillow.
+// Pillow decoding, and transformers' CLIPImageProcessor and ChineseCLIPImageProcessor / open_clip's
+// transform on Pillow.
 // - decoded RGB identical to Pillow's convert("RGB") (lossy WebP: within a small tolerance);
 // - uint8 pixels after resize + centre crop identical to Pillow's, for every case and config
 //   (every open_clip config on every case: where the reference wrote no pixels, their SHA-256);
@@ -120,11 +121,19 @@ TEST(ImageReference, MatchesPillowAndClipImageProcessor) {
   EXPECT_GE(manifest["cases"].size(), 350u);
   EXPECT_GE(crops_checked, 300);
   // Every open_clip config, OpenAI's (224 px), RN50x4's (288 px, a ResNet tower), the 256 px
-  // ViT's and LAION's mean and std, on every case.
-  for (const char* model : {"openclip", "openclip_rn50x4", "openclip_256", "openclip_laion"}) {
+  // ViT's, LAION's mean and std and SigLIP's squash (the whole image to the square), on every
+  // case.
+  for (const char* model :
+       {"openclip", "openclip_rn50x4", "openclip_256", "openclip_laion", "openclip_squash"}) {
     EXPECT_TRUE(configs.count(model)) << model;
     EXPECT_EQ(cases_of[model], manifest["cases"].size()) << model;
   }
+  // Chinese-CLIP's exact resize (size {"height", "width"}), square and not, with their tensors
+  // from ChineseCLIPImageProcessor.
+  EXPECT_TRUE(configs.count("cnclip224") && configs["cnclip224"].resize_height == 224);
+  EXPECT_TRUE(configs.count("cnclip_200x240") && configs["cnclip_200x240"].resize_width == 240);
+  EXPECT_GE(cases_of["cnclip224"], 20u);
+  EXPECT_GE(cases_of["cnclip_200x240"], 20u);
 }
 
 }  // namespace

@@ -7,21 +7,28 @@
 #include "core/thread_pool.h"
 
 namespace clipsearch {
-namespace {
 
-DecodeOptions with_target(DecodeOptions options, const PreprocessConfig& config) {
-  options.fast_min_side =
-      config.do_resize ? config.shortest_edge : std::max(config.crop_height, config.crop_width);
+DecodeOptions image_decode_options_for(const PreprocessConfig& config, DecodeOptions options) {
+  if (!config.do_resize) {
+    // The crop takes the decoded pixels as they are: shrinking on load would zoom it out.
+    options.mode = DecodeMode::kExact;
+  } else if (config.resize_height > 0 && config.resize_width > 0) {
+    // An exact resize scales each axis by its own factor. Shrink-on-load scales both by one
+    // factor and keeps the short side at least 2 * fast_min_side, so with the larger target
+    // side both sides stay at least twice their target, whichever way EXIF orientation later
+    // turns the image (the shrink is chosen on the stored size).
+    options.fast_min_side = std::max(config.resize_height, config.resize_width);
+  } else {
+    options.fast_min_side = config.shortest_edge;  // both sides scale by shortest_edge / short
+  }
   return options;
 }
-
-}  // namespace
 
 Result<RgbImage> image_decode_for_preprocess(const uint8_t* data, size_t size,
                                              const std::string& name,
                                              const PreprocessConfig& config,
                                              const DecodeOptions& options) {
-  return image_decode_memory(data, size, name, with_target(options, config));
+  return image_decode_memory(data, size, name, image_decode_options_for(config, options));
 }
 
 ImageTensor image_preprocess_rgb(const RgbImage& rgb, const PreprocessConfig& config) {

@@ -46,5 +46,24 @@ TEST(Pipeline, BatchFillsOneTensorPerFileAndNamesFailures) {
   EXPECT_TRUE(std::equal(single->data.begin(), single->data.end(), out.begin() + 2 * per));
 }
 
+// What DecodeMode::kFast may shrink to: each side at least twice what the resize makes of it.
+TEST(Pipeline, DecodeOptionsFollowTheResize) {
+  DecodeOptions fast;
+  fast.mode = DecodeMode::kFast;
+  PreprocessConfig cfg;
+  cfg.shortest_edge = 336;
+  EXPECT_EQ(image_decode_options_for(cfg, fast).fast_min_side, 336);
+  EXPECT_EQ(image_decode_options_for(cfg, fast).mode, DecodeMode::kFast);
+  // Exact 200 x 240: the larger side, so a 4:3 or 3:4 picture keeps >= 480 px on both sides.
+  cfg.resize_height = 200;
+  cfg.resize_width = 240;
+  EXPECT_EQ(image_decode_options_for(cfg, fast).fast_min_side, 240);
+  cfg.resize_height = 300;
+  EXPECT_EQ(image_decode_options_for(cfg, fast).fast_min_side, 300);
+  // Without a resize the crop takes the decoded pixels as they are: never shrunk.
+  cfg.do_resize = false;
+  EXPECT_EQ(image_decode_options_for(cfg, fast).mode, DecodeMode::kExact);
+}
+
 }  // namespace
 }  // namespace clipsearch

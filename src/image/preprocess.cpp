@@ -31,6 +31,22 @@ void image_resized_size(int width, int height, int shortest_edge, int* out_width
   }
 }
 
+void image_resize_target(const PreprocessConfig& config, int width, int height, int* out_width,
+                         int* out_height) {
+  assert((config.resize_height > 0) == (config.resize_width > 0));
+  if (!config.do_resize) {
+    *out_width = width;
+    *out_height = height;
+  } else if (config.resize_height > 0 && config.resize_width > 0) {
+    // ref: transformers 4.25.1 ChineseCLIPImageProcessor.resize(): get_resize_output_image_size
+    // with the tuple (height, width) returns it as is; open_clip's "squash": Resize((h, w)).
+    *out_width = config.resize_width;
+    *out_height = config.resize_height;
+  } else {
+    image_resized_size(width, height, config.shortest_edge, out_width, out_height);
+  }
+}
+
 int image_crop_offset(int size, int crop, bool round_half_even) {
   if (crop > size) {
     // ref: both references pad (crop - size) // 2 on the leading side.
@@ -44,8 +60,8 @@ int image_crop_offset(int size, int crop, bool round_half_even) {
 }
 
 RgbImage image_resize_crop(const RgbImage& in, const PreprocessConfig& config) {
-  int rw = in.width, rh = in.height;
-  if (config.do_resize) image_resized_size(in.width, in.height, config.shortest_edge, &rw, &rh);
+  int rw = 0, rh = 0;
+  image_resize_target(config, in.width, in.height, &rw, &rh);
   const int cw = config.do_center_crop ? config.crop_width : rw;
   const int ch = config.do_center_crop ? config.crop_height : rh;
   const int ox = config.do_center_crop ? image_crop_offset(rw, cw, config.crop_round_half_even) : 0;

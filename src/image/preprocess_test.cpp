@@ -24,6 +24,42 @@ TEST(Preprocess, ResizedSizeKeepsShortEdge) {
   EXPECT_EQ(h, 52266);  // int(224 * 700 / 3)
 }
 
+// Chinese-CLIP's and SigLIP's resize: the whole image to exactly W x H, then the crop. The same
+// pixels as Pillow's resize to W x H followed by the crop.
+TEST(Preprocess, ExactResizeIgnoresTheAspectRatio) {
+  RgbImage im{37, 11, {}};
+  for (int i = 0; i < 37 * 11 * 3; ++i) im.pixels.push_back(static_cast<uint8_t>(i * 7 % 251));
+  PreprocessConfig cfg;
+  cfg.resize_height = 20;
+  cfg.resize_width = 24;
+  cfg.crop_height = cfg.crop_width = 16;
+  int w = 0, h = 0;
+  image_resize_target(cfg, im.width, im.height, &w, &h);
+  EXPECT_EQ(w, 24);
+  EXPECT_EQ(h, 20);
+  RgbImage out = image_resize_crop(im, cfg);
+  ASSERT_EQ(out.width, 16);
+  ASSERT_EQ(out.height, 16);
+  RgbImage full = image_resize(im, 24, 20, cfg.resample);
+  for (int y = 0; y < 16; ++y) {
+    for (int x = 0; x < 48; ++x) {
+      // Offsets floor((20 - 16) / 2) = 2 rows, floor((24 - 16) / 2) = 4 columns.
+      ASSERT_EQ(out.pixels[y * 48 + x], full.pixels[(y + 2) * 24 * 3 + 4 * 3 + x]) << y << " " << x;
+    }
+  }
+  // One axis already at its size: only the other is resampled, as Pillow does.
+  cfg.resize_width = 37;
+  cfg.do_center_crop = false;
+  RgbImage tall = image_resize_crop(im, cfg);
+  ASSERT_EQ(tall.width, 37);
+  ASSERT_EQ(tall.height, 20);
+  EXPECT_EQ(tall.pixels, image_resize(im, 37, 20, cfg.resample).pixels);
+  cfg.do_resize = false;
+  image_resize_target(cfg, 5, 7, &w, &h);
+  EXPECT_EQ(w, 5);
+  EXPECT_EQ(h, 7);
+}
+
 TEST(Preprocess, CropOffsetRounding) {
   EXPECT_EQ(image_crop_offset(298, 224, false), 37);
   EXPECT_EQ(image_crop_offset(225, 224, false), 0);  // floor(0.5)

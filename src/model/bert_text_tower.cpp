@@ -17,7 +17,7 @@ void embed_tokens(const TextConfig& c, const TextWeights& w,
   parallel_for(seqs.count(), [&](int64_t begin, int64_t end) {
     for (int64_t s = begin; s < end; ++s) {
       for (int64_t t = 0; t < seqs.length(s); ++t) {
-        const float* pos = w.position_embedding + t * width;
+        const float* pos = w.position_embedding + (t + c.position_offset) * width;
         float* dst = hidden + (seqs.offsets[s] + t) * width;
         weight_row(w.token_embedding, texts[static_cast<size_t>(s)][static_cast<size_t>(t)], dst);
         for (int64_t i = 0; i < width; ++i) dst[i] = (dst[i] + w.token_type_embedding[i]) + pos[i];
@@ -26,6 +26,42 @@ void embed_tokens(const TextConfig& c, const TextWeights& w,
   });
   layer_norm(hidden, seqs.rows(), width, width, w.embedding_ln.gamma, w.embedding_ln.beta,
              c.layer_norm_eps, hidden, width);
+}
+
+// pooled[s] = the mean of sequence s's rows of hidden.
+// ref: open_clip MeanPooler: (last_hidden_state * mask).sum(1) / mask.sum(-1).
+void mean_pool(const PackedSequences& seqs, int64_t width, const float* hidden, float* pooled) {
+  for (int64_t s = 0; s < seqs.count(); ++s) {
+    float* out = pooled + s * width;
+    std::fill(out, out + width, 0.0f);
+    for (int64_t r = seqs.offsets[s]; r < seqs.offsets[s + 1]; ++r) {
+      for (int64_t i = 0; i < width; ++i) out[i] += hidden[r * width + i];
+    }
+    const float count = static_cast<float>(seqs.length(s));
+    for (int64_t i = 0; i < width; ++i) out[i] /= count;
+  }
+}
+
+// out = the projection of pooled [count, width].
+void project(const TextConfig& c, const TextWeights& w, int64_t proj_dim, int64_t count,
+             float* pooled, float* out, std::vector<float>& scratch) {
+  switch (c.projection) {
+    case TextProjection::kIdentity:
+      std::copy(pooled, pooled + count * c.width, out);
+      return;
+    case TextProjection::kLinear:
+      linear(count, pooled, c.width, w.projection.weight, 0.0f, out, proj_dim);
+      return;
+    case TextProjection::kMlp: {
+      // ref: HFTextEncoder.proj = Sequential(Linear, nn.GELU() (exact), Linear).
+      const int64_t hidden = w.projection.weight.out();
+      grow_buffer(scratch, count * hidden);
+      linear(count, pooled, c.width, w.projection.weight, 0.0f, scratch.data(), hidden);
+      bias_activation(scratch.data(), count, hidden, hidden, nullptr, Activation::kGelu);
+      linear(count, scratch.data(), hidden, w.projection_out.weight, 0.0f, out, proj_dim);
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -45,16 +81,20 @@ void bert_text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_d
   float* hidden = ws.hidden.data();  // [rows, width]
   embed_tokens(c, w, texts, seqs, hidden);
 
-  // Only the first token of each text is read after the last layer.
-  std::vector<int64_t> pooled_rows(seqs.offsets.begin(), seqs.offsets.end() - 1);
-  encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, ws.encoder, &pooled_rows);
-
-  // ref: get_text_features: text_outputs[0][:, 0, :] -> text_projection (no bias).
-  for (int64_t s = 0; s < count; ++s) {
-    const float* cls = hidden + pooled_rows[static_cast<size_t>(s)] * width;
-    std::copy(cls, cls + width, ws.pooled.data() + s * width);
+  if (c.pooling == TextPooling::kMean) {
+    encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, ws.encoder);
+    mean_pool(seqs, width, hidden, ws.pooled.data());
+  } else {
+    // Only the first token of each text is read after the last layer.
+    // ref: get_text_features: text_outputs[0][:, 0, :].
+    std::vector<int64_t> pooled_rows(seqs.offsets.begin(), seqs.offsets.end() - 1);
+    encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, ws.encoder, &pooled_rows);
+    for (int64_t s = 0; s < count; ++s) {
+      const float* cls = hidden + pooled_rows[static_cast<size_t>(s)] * width;
+      std::copy(cls, cls + width, ws.pooled.data() + s * width);
+    }
   }
-  linear(count, ws.pooled.data(), width, w.projection.weight, 0.0f, out, proj_dim);
+  project(c, w, proj_dim, count, ws.pooled.data(), out, ws.projection_hidden);
 }
 
 }  // namespace clipsearch

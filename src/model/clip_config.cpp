@@ -33,16 +33,23 @@ Status read_hf_tower(const Reader& r, TransformerConfig* t, int64_t width, int64
   return check_heads(*t, r.where());
 }
 
-// ref: transformers 4.25.1 ChineseCLIPTextConfig (a BertConfig): its defaults, and the options
-// whose other values change the computation, refused by name.
-Status read_bert_text(const Reader& r, TextConfig* t) {
+// ref: transformers 4.25.1 BertConfig (ChineseCLIPTextConfig is one) and RobertaConfig /
+// XLMRobertaConfig (BertConfig's fields and defaults, pad_token_id 1): their defaults, and the
+// options whose other values change the computation, refused by name. `roberta`: positions count
+// from pad_token_id + 1 (ref: RobertaEmbeddings, create_position_ids_from_input_ids).
+Status read_bert_text(const Reader& r, bool roberta, TextConfig* t) {
   t->tower = TextTower::kBert;
   t->post_norm = true;
+  if (roberta) {
+    int64_t pad = 0;
+    CLIPSEARCH_RETURN_IF_ERROR(r.integer("pad_token_id", 1, &pad));
+    t->position_offset = pad + 1;
+  }
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("hidden_size", 768, &t->width));
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("intermediate_size", 3072, &t->mlp_width));
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("num_hidden_layers", 12, &t->layers));
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("num_attention_heads", 12, &t->heads));
-  CLIPSEARCH_RETURN_IF_ERROR(r.integer("vocab_size", 30522, &t->vocab_size));
+  CLIPSEARCH_RETURN_IF_ERROR(r.integer("vocab_size", 30522, &t->vocab_size, kMaxVocab));
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("max_position_embeddings", 512, &t->context_length));
   CLIPSEARCH_RETURN_IF_ERROR(r.integer("type_vocab_size", 2, &t->type_vocab_size));
   if (t->type_vocab_size < 1) return r.error("type_vocab_size", "must be at least 1");
@@ -61,6 +68,11 @@ Status read_bert_text(const Reader& r, TextConfig* t) {
   }
   CLIPSEARCH_RETURN_IF_ERROR(r.require_default("is_decoder", false));
   CLIPSEARCH_RETURN_IF_ERROR(r.require_default("pruned_heads", json::object()));
+  if (t->max_tokens() < 2) {
+    return r.error("max_position_embeddings",
+                   "leaves room for " + std::to_string(t->max_tokens()) +
+                       " tokens; a text needs at least its start and end tokens");
+  }
   return check_heads(*t, r.where());
 }
 
@@ -109,7 +121,7 @@ Result<ClipConfig> parse_hf_config(const std::string& json_text, const std::stri
   std::string model_type;
   CLIPSEARCH_RETURN_IF_ERROR(top.string("model_type", "clip", &model_type));
   if (model_type == "chinese_clip") {
-    CLIPSEARCH_RETURN_IF_ERROR(read_bert_text(text, &config.text));
+    CLIPSEARCH_RETURN_IF_ERROR(read_bert_text(text, /*roberta=*/false, &config.text));
   } else if (model_type != "clip") {
     return top.unsupported("model_type", "'" + model_type +
                                              "' is not a model family clipsearch runs "
@@ -130,6 +142,28 @@ Result<ClipConfig> parse_hf_config(const std::string& json_text, const std::stri
     return vision.error("patch_size", "is larger than image_size");
   }
   return config;
+}
+
+Status parse_hf_text_config(const std::string& json_text, const std::string& name,
+                            ClipConfig* config) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(json root, parse_object(json_text, name));
+  Reader r(root, name + ": ");
+  std::string model_type;
+  CLIPSEARCH_RETURN_IF_ERROR(r.string("model_type", "", &model_type));
+  const bool roberta = model_type == "xlm-roberta" || model_type == "roberta";
+  if (!roberta && model_type != "bert") {
+    return r.unsupported("model_type", "'" + model_type +
+                                           "' is not a text tower clipsearch runs (xlm-roberta, "
+                                           "roberta, bert)");
+  }
+  TextConfig& t = config->text;
+  CLIPSEARCH_RETURN_IF_ERROR(read_bert_text(r, roberta, &t));
+  if (t.projection == TextProjection::kIdentity && t.width != config->projection_dim) {
+    return Status::unsupported(name + ": hidden_size " + std::to_string(t.width) +
+                               " differs from embed_dim " + std::to_string(config->projection_dim) +
+                               " and open_clip_config.json's text_cfg.hf_proj_type is null");
+  }
+  return Status();
 }
 
 Result<ClipConfig> load_clip_config(const std::string& model_dir) {
@@ -162,12 +196,27 @@ Result<ClipConfig> load_clip_config(const std::string& model_dir) {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(oc_config));
     CLIPSEARCH_ASSIGN_OR_RETURN(config, parse_open_clip_config(text, oc_config.string()));
     config.config_path = oc_config.string();
-    if (!fs::exists(dir / "open_clip_model.safetensors")) {
-      return Status::not_found(model_dir +
-                               ": no open_clip_model.safetensors beside "
-                               "open_clip_config.json");
+    if (config.text.tower == TextTower::kBert) {
+      const fs::path hf_text = dir / kHfTextConfigFile;
+      if (!fs::exists(hf_text, ec)) {
+        return Status::not_found(
+            model_dir + ": the text tower is a Hugging Face model (open_clip_config.json's " +
+            "text_cfg.hf_model_name): its config.json is needed beside open_clip_config.json as " +
+            kHfTextConfigFile + " (`clipsearch pull` fetches it)");
+      }
+      CLIPSEARCH_ASSIGN_OR_RETURN(std::string hf_text_json, read_file(hf_text));
+      CLIPSEARCH_RETURN_IF_ERROR(parse_hf_text_config(hf_text_json, hf_text.string(), &config));
     }
-    config.weights_path = (dir / "open_clip_model.safetensors").string();
+    // ref: open_clip's hub loading: safetensors first, then the PyTorch checkpoint.
+    if (fs::exists(dir / "open_clip_model.safetensors")) {
+      config.weights_path = (dir / "open_clip_model.safetensors").string();
+    } else if (fs::exists(dir / "open_clip_pytorch_model.bin")) {
+      config.weights_path = (dir / "open_clip_pytorch_model.bin").string();
+    } else {
+      return Status::not_found(model_dir +
+                               ": no open_clip_model.safetensors or open_clip_pytorch_model.bin "
+                               "beside open_clip_config.json");
+    }
   } else if (fs::exists(hf_config)) {
     // Another model family's config is unsupported; one that is not even a JSON object is damaged.
     auto text = read_file(hf_config);

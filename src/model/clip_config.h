@@ -67,15 +67,35 @@ struct VisionConfig : TransformerConfig {
 // The text tower's architecture, from the configuration.
 enum class TextTower {
   kClip,  // CLIP (both layouts): causal pre-norm encoder, final LN, pooled at the end token
-  kBert,  // BERT / RoBERTa (Chinese-CLIP): bidirectional post-norm encoder, embeddings LN,
-          // token type embeddings, pooled at the first ([CLS]) token
+  kBert,  // BERT / RoBERTa / XLM-R (Chinese-CLIP, open_clip's Hugging Face text towers):
+          // bidirectional post-norm encoder, embeddings LN, token type embeddings
+};
+
+// Which output rows become the text's vector (kBert; kClip pools at the end token).
+enum class TextPooling {
+  kFirstToken,  // [CLS] / <s>: Chinese-CLIP; open_clip's cls_last_hidden_state_pooler
+  kMean,        // the mean over the text's tokens: open_clip's mean_pooler
+};
+
+// How the pooled vector becomes the embedding (kBert; kClip has one linear layer).
+enum class TextProjection {
+  kLinear,    // one matrix, no bias
+  kMlp,       // open_clip's hf_proj_type "mlp": Linear, GELU, Linear (no biases)
+  kIdentity,  // none: the width is the embedding size
 };
 
 struct TextConfig : TransformerConfig {
   TextTower tower = TextTower::kClip;
   int64_t vocab_size = 0;
-  int64_t context_length = 0;   // position embeddings (BERT: max_position_embeddings)
+  int64_t context_length = 0;   // rows of the position embedding
   int64_t type_vocab_size = 0;  // kBert: rows of the token type embedding (every token uses 0)
+  // kBert: the position of token t is t + position_offset (RoBERTa and XLM-R count from
+  // pad_token_id + 1; BERT from 0).
+  int64_t position_offset = 0;
+  TextPooling pooling = TextPooling::kFirstToken;
+  TextProjection projection = TextProjection::kLinear;
+  // The most token ids one text may have.
+  int64_t max_tokens() const { return context_length - position_offset; }
 };
 
 struct ClipConfig {
@@ -96,5 +116,16 @@ Result<ClipConfig> load_clip_config(const std::string& model_dir);
 // Parses configuration text (exposed for tests and the fuzzer). `name` is used in messages.
 Result<ClipConfig> parse_hf_config(const std::string& json_text, const std::string& name);
 Result<ClipConfig> parse_open_clip_config(const std::string& json_text, const std::string& name);
+
+// The file beside open_clip_config.json that holds the architecture of a Hugging Face text tower
+// (model_cfg.text_cfg.hf_model_name): that repository's config.json, as
+// AutoConfig.from_pretrained(hf_model_name) reads it. `clipsearch pull` fetches it.
+inline constexpr const char* kHfTextConfigFile = "hf_text_config.json";
+
+// Reads a Hugging Face text tower's architecture (a BertConfig, RobertaConfig or
+// XLMRobertaConfig) into config->text, whose tower, pooling and projection
+// parse_open_clip_config set. `name` is used in messages.
+Status parse_hf_text_config(const std::string& json_text, const std::string& name,
+                            ClipConfig* config);
 
 }  // namespace clipsearch

@@ -51,6 +51,12 @@ void expect_error(const Result<ClipConfig>& c, StatusCode code, const std::strin
   EXPECT_NE(c.status().message().find(fragment), std::string::npos) << c.status().message();
 }
 
+void expect_error_status(const Status& st, StatusCode code, const std::string& fragment) {
+  ASSERT_FALSE(st.ok()) << "expected: " << fragment;
+  EXPECT_EQ(st.code(), code) << st.message();
+  EXPECT_NE(st.message().find(fragment), std::string::npos) << st.message();
+}
+
 TEST(ClipConfig, HuggingFaceErrorsNameTheField) {
   expect_error(parse_hf_config("{", "config.json"), StatusCode::kCorruption,
                "config.json: not valid JSON");
@@ -245,7 +251,55 @@ TEST(ClipConfig, FolderErrors) {
                "not a CLIP configuration");
   testing::write_file(dir.file("open_clip_config.json"), R"({"model_cfg": {}})");
   expect_error(load_clip_config(dir.path().string()), StatusCode::kNotFound,
-               "no open_clip_model.safetensors");
+               "no open_clip_model.safetensors or open_clip_pytorch_model.bin");
+  testing::write_file(dir.file("open_clip_pytorch_model.bin"), "x");
+  auto oc_bin = load_clip_config(dir.path().string());
+  ASSERT_TRUE(oc_bin.ok()) << oc_bin.status().message();
+  EXPECT_EQ(oc_bin->weights_path, dir.file("open_clip_pytorch_model.bin"));
+}
+
+// open_clip's Hugging Face text towers (xlm-roberta-base-ViT-B-32): the architecture comes from
+// hf_text_config.json, the pooler and projection from text_cfg.
+TEST(ClipConfig, OpenClipHuggingFaceTextTower) {
+  testing::TempDir dir;
+  testing::write_file(dir.file("open_clip_config.json"), R"({"model_cfg": {"embed_dim": 512,
+      "vision_cfg": {"image_size": 224, "layers": 12, "width": 768, "patch_size": 32},
+      "text_cfg": {"hf_model_name": "xlm-roberta-base", "hf_tokenizer_name": "xlm-roberta-base",
+                   "hf_pooler_type": "mean_pooler"}}})");
+  testing::write_file(dir.file("open_clip_model.safetensors"), "x");
+  expect_error(load_clip_config(dir.path().string()), StatusCode::kNotFound,
+               "needed beside open_clip_config.json as hf_text_config.json");
+  // xlm-roberta-base's published config.json (the fields that matter).
+  testing::write_file(dir.file("hf_text_config.json"), R"({"model_type": "xlm-roberta",
+      "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+      "intermediate_size": 3072, "vocab_size": 250002, "max_position_embeddings": 514,
+      "type_vocab_size": 1, "layer_norm_eps": 1e-05, "pad_token_id": 1, "hidden_act": "gelu"})");
+  auto c = load_clip_config(dir.path().string());
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->text.tower, TextTower::kBert);
+  EXPECT_TRUE(c->custom_text);
+  EXPECT_EQ(c->text.pooling, TextPooling::kMean);
+  EXPECT_EQ(c->text.projection, TextProjection::kMlp);  // open_clip's default hf_proj_type
+  EXPECT_EQ(c->text.vocab_size, 250002);
+  EXPECT_EQ(c->text.position_offset, 2);
+  EXPECT_EQ(c->text.max_tokens(), 512);
+  EXPECT_FLOAT_EQ(c->text.layer_norm_eps, 1e-5f);
+
+  const std::string oc = R"({"model_cfg": {"text_cfg": {"hf_model_name": "m", )";
+  expect_error(parse_open_clip_config(oc + R"("hf_pooler_type": "cls_pooler"}}})", "oc.json"),
+               StatusCode::kUnsupported, "text_cfg.hf_pooler_type 'cls_pooler'");
+  expect_error(parse_open_clip_config(oc + R"("hf_proj_type": "conv"}}})", "oc.json"),
+               StatusCode::kUnsupported, "text_cfg.hf_proj_type 'conv'");
+  auto identity = parse_open_clip_config(oc + R"("hf_proj_type": null}}})", "oc.json");
+  ASSERT_TRUE(identity.ok()) << identity.status().message();
+  EXPECT_EQ(identity->text.projection, TextProjection::kIdentity);
+  ClipConfig config = *identity;
+  expect_error_status(parse_hf_text_config(R"({"model_type": "mt5"})", "hf.json", &config),
+                      StatusCode::kUnsupported, "model_type 'mt5'");
+  expect_error_status(
+      parse_hf_text_config(R"({"model_type": "bert", "hidden_size": 64, "num_attention_heads": 4})",
+                           "hf.json", &config),
+      StatusCode::kUnsupported, "differs from embed_dim 512");
 }
 
 }  // namespace

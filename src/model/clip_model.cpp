@@ -28,7 +28,7 @@ ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeigh
   info.image_tower = c.vision.tower == ImageTower::kModifiedResNet ? "resnet" : "vit";
   info.text_tower = c.text.tower == TextTower::kBert ? "bert" : "clip";
   info.patch_size = c.vision.tower == ImageTower::kModifiedResNet ? 0 : c.vision.patch_size;
-  info.context_length = c.text.context_length;
+  info.context_length = c.text.max_tokens();
   info.vocab_size = c.text.vocab_size;
   info.embed_dim = c.projection_dim;
   if (c.vision.tower == ImageTower::kModifiedResNet) {
@@ -116,10 +116,10 @@ Status Model::encode_texts(const std::vector<std::vector<int32_t>>& texts, float
     const auto& ids = texts[i];
     const std::string which = "text " + std::to_string(i);
     if (ids.empty()) return Status::invalid_argument(which + ": no token ids");
-    if (static_cast<int64_t>(ids.size()) > t.context_length) {
+    if (static_cast<int64_t>(ids.size()) > t.max_tokens()) {
       return Status::invalid_argument(which + ": " + std::to_string(ids.size()) +
                                       " token ids, the model's context length is " +
-                                      std::to_string(t.context_length));
+                                      std::to_string(t.max_tokens()));
     }
     for (int32_t id : ids) {
       if (id < 0 || id >= t.vocab_size) {

@@ -82,10 +82,35 @@ Status bind_bert_layer(Binder& b, const std::string& p, const TransformerConfig&
   return b.linear(p + ".output.dense", w, c.mlp_width, &l->fc2);
 }
 
-// ref: ChineseCLIPTextModel(add_pooling_layer=False) under "text_model.", text_projection.
+// The projection of an open_clip Hugging Face text tower (ref: HFTextEncoder.proj): one
+// nn.Linear, or nn.Sequential(Linear, GELU, Linear) with the hidden width (width + embed) / 2.
+Status bind_hf_text_projection(Binder& b, const ClipConfig& c, TextWeights* tw) {
+  const TextConfig& t = c.text;
+  switch (t.projection) {
+    case TextProjection::kIdentity:
+      return Status();
+    case TextProjection::kLinear:
+      return b.matrix("text.proj.weight", c.projection_dim, t.width, WeightLayout::kOutIn,
+                      &tw->projection.weight);
+    case TextProjection::kMlp: {
+      const int64_t hidden = (t.width + c.projection_dim) / 2;
+      CLIPSEARCH_RETURN_IF_ERROR(b.matrix("text.proj.0.weight", hidden, t.width,
+                                          WeightLayout::kOutIn, &tw->projection.weight));
+      return b.matrix("text.proj.2.weight", c.projection_dim, hidden, WeightLayout::kOutIn,
+                      &tw->projection_out.weight);
+    }
+  }
+  return Status::unsupported("unknown text projection");
+}
+
+// ref: BertModel / XLMRobertaModel without its pooling layer: ChineseCLIPTextModel under
+// "text_model." with text_projection (Hugging Face layout), or open_clip's HFTextEncoder under
+// "text.transformer." with its own projection (open_clip layout).
 Status bind_bert_text(Binder& b, const ClipConfig& c, TextWeights* tw) {
   const TextConfig& t = c.text;
-  const std::string e = "text_model.embeddings.";
+  const bool open_clip = c.layout == ModelLayout::kOpenClip;
+  const std::string p = open_clip ? "text.transformer." : "text_model.";
+  const std::string e = p + "embeddings.";
   CLIPSEARCH_RETURN_IF_ERROR(
       token_embedding(b, e + "word_embeddings.weight", t, &tw->token_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(e + "position_embeddings.weight", {t.context_length, t.width},
@@ -95,9 +120,10 @@ Status bind_bert_text(Binder& b, const ClipConfig& c, TextWeights* tw) {
   CLIPSEARCH_RETURN_IF_ERROR(b.layer_norm(e + "LayerNorm", t.width, &tw->embedding_ln));
   tw->layers.resize(static_cast<size_t>(t.layers));
   for (int64_t i = 0; i < t.layers; ++i) {
-    CLIPSEARCH_RETURN_IF_ERROR(bind_bert_layer(b, "text_model.encoder.layer." + std::to_string(i),
-                                               t, &tw->layers[static_cast<size_t>(i)]));
+    CLIPSEARCH_RETURN_IF_ERROR(bind_bert_layer(b, p + "encoder.layer." + std::to_string(i), t,
+                                               &tw->layers[static_cast<size_t>(i)]));
   }
+  if (open_clip) return bind_hf_text_projection(b, c, tw);
   return b.matrix("text_projection.weight", c.projection_dim, t.width, WeightLayout::kOutIn,
                   &tw->projection.weight);
 }
@@ -186,6 +212,7 @@ Status bind_open_clip(Binder& b, const ClipConfig& c, ClipWeights* w) {
   } else {
     CLIPSEARCH_RETURN_IF_ERROR(bind_open_clip_vit(b, c, &w->vision));
   }
+  if (c.text.tower == TextTower::kBert) return bind_bert_text(b, c, &w->text);
   return bind_open_clip_text(b, c, &w->text);
 }
 

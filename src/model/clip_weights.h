@@ -108,8 +108,9 @@ struct TextWeights {
   const float* token_type_embedding = nullptr;  // [width]
   LayerNormWeights embedding_ln;
   std::vector<EncoderLayerWeights> layers;
-  LayerNormWeights final_ln;  // kClip only
-  LinearWeights projection;   // to [projection_dim], no bias
+  LayerNormWeights final_ln;     // kClip only
+  LinearWeights projection;      // to [projection_dim], no bias (kMlp: to the MLP's hidden width)
+  LinearWeights projection_out;  // kMlp: hidden width -> [projection_dim], no bias
 };
 
 // A tensor kept at the model's precision (an encoder layer's q/k/v, out-projection or MLP

@@ -16,12 +16,14 @@ using nlohmann::json;
 // Upper bound on any single size: far above every published CLIP, low enough that products of
 // sizes cannot overflow.
 constexpr int64_t kMaxDim = 1 << 16;
+// Upper bound on a vocabulary: XLM-R has 250,002 tokens, Gemma's 256,000.
+constexpr int64_t kMaxVocab = 1 << 20;
 
 class Reader {
  public:
   Reader(const json& object, std::string where) : object_(object), where_(std::move(where)) {}
 
-  Status integer(const char* key, int64_t fallback, int64_t* out) const {
+  Status integer(const char* key, int64_t fallback, int64_t* out, int64_t max = kMaxDim) const {
     auto it = object_.find(key);
     if (it == object_.end() || it->is_null()) {
       *out = fallback;
@@ -29,8 +31,8 @@ class Reader {
     }
     if (!it->is_number_integer()) return error(key, "is not an integer");
     int64_t v = it->get<int64_t>();
-    if (v < 1 || v > kMaxDim) {
-      return error(key, "is " + std::to_string(v) + ", expected 1.." + std::to_string(kMaxDim));
+    if (v < 1 || v > max) {
+      return error(key, "is " + std::to_string(v) + ", expected 1.." + std::to_string(max));
     }
     *out = v;
     return Status();
@@ -69,6 +71,11 @@ class Reader {
     return Status();
   }
 
+  // Whether `key` is present with the value null.
+  bool has_null(const char* key) const {
+    auto it = object_.find(key);
+    return it != object_.end() && it->is_null();
+  }
   // Fails if `key` is present and not equal to the value the engine implements.
   Status require_default(const char* key, const json& expected) const {
     auto it = object_.find(key);

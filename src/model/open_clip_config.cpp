@@ -177,8 +177,44 @@ Status read_vit(const json& vcfg, const Reader& vision, VisionConfig* v) {
   return check_heads(*v, vision.where());
 }
 
+// ref: open_clip HFTextEncoder: the Hugging Face model (its architecture read later from
+// kHfTextConfigFile), a pooler (hf_pooler_type, default mean_pooler) and a projection
+// (hf_proj_type, default mlp). The CLIP tower's keys are not used.
+Status read_hf_text(const Reader& text, TextConfig* t) {
+  t->tower = TextTower::kBert;
+  t->post_norm = true;
+  std::string pooler;
+  CLIPSEARCH_RETURN_IF_ERROR(text.string("hf_pooler_type", "mean_pooler", &pooler));
+  if (pooler == "mean_pooler") {
+    t->pooling = TextPooling::kMean;
+  } else if (pooler == "cls_last_hidden_state_pooler") {
+    t->pooling = TextPooling::kFirstToken;
+  } else {
+    return text.unsupported(
+        "hf_pooler_type",
+        "'" + pooler + "' is not supported (mean_pooler, cls_last_hidden_state_pooler)");
+  }
+  if (text.has_null("hf_proj_type")) {
+    t->projection = TextProjection::kIdentity;
+    return Status();
+  }
+  std::string proj;
+  CLIPSEARCH_RETURN_IF_ERROR(text.string("hf_proj_type", "mlp", &proj));
+  if (proj == "mlp") {
+    t->projection = TextProjection::kMlp;
+  } else if (proj == "linear") {
+    t->projection = TextProjection::kLinear;
+  } else {
+    return text.unsupported("hf_proj_type", "'" + proj + "' is not supported (mlp, linear, null)");
+  }
+  return Status();
+}
+
 Status read_text(const json& tcfg, const Reader& text, TextConfig* t) {
-  for (const char* key : {"hf_model_name", "hf_tokenizer_name", "tokenizer_kwargs"}) {
+  if (tcfg.contains("hf_model_name") && !tcfg["hf_model_name"].is_null()) {
+    return read_hf_text(text, t);
+  }
+  for (const char* key : {"hf_tokenizer_name", "tokenizer_kwargs"}) {
     CLIPSEARCH_RETURN_IF_ERROR(text.require_default(key, nullptr));
   }
   CLIPSEARCH_RETURN_IF_ERROR(text.require_default("ls_init_value", nullptr));
@@ -235,6 +271,8 @@ Result<ClipConfig> parse_open_clip_config(const std::string& json_text, const st
     CLIPSEARCH_RETURN_IF_ERROR(read_vit(vcfg, vision, &config.vision));
   }
   CLIPSEARCH_RETURN_IF_ERROR(read_text(tcfg, text, &config.text));
+  // ref: open_clip create_model: a Hugging Face text tower always makes a CustomTextCLIP.
+  if (config.text.tower == TextTower::kBert) config.custom_text = true;
   return config;
 }
 

@@ -25,6 +25,7 @@ struct TowerWorkspace {
   std::vector<float> hidden;   // [rows, width] residual stream
   std::vector<float> patches;  // [count * patches, channels * patch * patch] (vision only)
   std::vector<float> pooled;   // [count, width]
+  std::vector<float> projection_hidden;  // [count, hidden] an MLP projection's inner layer
 };
 
 // ref: CLIPVisionTransformer + CLIPModel.get_image_features (open_clip VisionTransformer):
@@ -56,10 +57,12 @@ void clip_text_forward(const TextConfig& config, const TextWeights& weights, int
                        const std::vector<std::vector<int32_t>>& texts, float* out,
                        TowerWorkspace& ws);
 
-// ref: ChineseCLIPTextModel (BertModel) + ChineseCLIPModel.get_text_features: token + token type
-// 0 + position embeddings, their layer norm, bidirectional post-norm encoder, the first
-// ([CLS]) token's output, projection. Each text is its own sequence, unpadded (the reference's
-// padding is masked out of every real token's attention, so it changes nothing).
+// ref: ChineseCLIPTextModel (BertModel) + ChineseCLIPModel.get_text_features, and open_clip's
+// HFTextEncoder (XLMRobertaModel, a pooler, a projection): token + token type 0 + position
+// embeddings (RoBERTa's positions offset), their layer norm, bidirectional post-norm encoder,
+// the first token's output or the mean of all, projection (linear, MLP or none). Each text is
+// its own sequence, unpadded (the reference's padding is masked out of every real token's
+// attention and of the mean, so it changes nothing).
 void bert_text_forward(const TextConfig& config, const TextWeights& weights, int64_t proj_dim,
                        const std::vector<std::vector<int32_t>>& texts, float* out,
                        TowerWorkspace& ws);

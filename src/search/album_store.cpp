@@ -54,7 +54,8 @@ Result<size_t> classify_new_images(Searcher& searcher, Annotations& annotations,
 }  // namespace
 
 Result<ThemeVectors> album_theme_vectors(const ThemeFile& file, QueryEmbedder& embedder) {
-  const auto& templates = file.templates.empty() ? kDefaultTemplates : file.templates;
+  const auto& templates =
+      file.templates.empty() ? default_templates(embedder.model().info()) : file.templates;
   ThemeVectors out;
   for (const Theme& theme : file.themes) {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> prompts,

@@ -31,7 +31,7 @@ struct Theme {
 
 struct ThemeFile {
   std::vector<Theme> themes;
-  std::vector<std::string> templates;  // empty: zero_shot.h's kDefaultTemplates
+  std::vector<std::string> templates;  // empty: zero_shot.h's default_templates
 };
 
 // `name` is used in error messages (the file's path).

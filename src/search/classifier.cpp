@@ -13,7 +13,7 @@ Result<Classifier> classifier_make(const std::vector<std::string>& labels,
   }
   Classifier c;
   c.labels = labels;
-  const auto& used = templates.empty() ? kDefaultTemplates : templates;
+  const auto& used = templates.empty() ? default_templates(embedder.model().info()) : templates;
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> prompts, zero_shot_prompts(labels, used));
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<Embedding> prompt_vectors, embedder.embed_texts(prompts));
   CLIPSEARCH_ASSIGN_OR_RETURN(c.label_vectors,

@@ -26,8 +26,8 @@ struct Classifier {
   }
 };
 
-// `templates` empty: kDefaultTemplates. No labels, an empty label or a template without "{}" is
-// an error naming it.
+// `templates` empty: default_templates (CLIP's English one; Chinese-CLIP's Chinese one). No labels,
+// an empty label or a template without "{}" is an error naming it.
 Result<Classifier> classifier_make(const std::vector<std::string>& labels,
                                    const std::vector<std::string>& templates,
                                    QueryEmbedder& embedder);

@@ -29,6 +29,13 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
+const std::vector<std::string>& default_templates(const ModelInfo& info) {
+  // A BERT text tower in the Hugging Face layout is Chinese-CLIP's (ChineseCLIPModel); open_clip's
+  // BERT-family towers are the multilingual XLM-R ones, which read CLIP's English template.
+  const bool chinese_clip = info.text_tower == "bert" && info.layout == "huggingface";
+  return chinese_clip ? kChineseTemplates : kDefaultTemplates;
+}
+
 Similarity zero_shot_similarity(const Embedding& image, const std::vector<Embedding>& texts,
                                 float logit_scale) {
   Similarity out;

@@ -11,13 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "clipsearch/model.h"
 #include "clipsearch/status.h"
 #include "search/query_vector.h"
 
 namespace clipsearch::search {
 
-// The templates of zero_shot_prompts when the user gives none.
+// The templates of zero_shot_prompts when the user gives none: CLIP's, or for a model that reads
+// Chinese only, Chinese-CLIP's own first template (ref: Chinese-CLIP's zero-shot
+// _templates, "{}的照片。", "a photo of {}.").
 inline const std::vector<std::string> kDefaultTemplates = {"a photo of a {}."};
+inline const std::vector<std::string> kChineseTemplates = {"{}的照片。"};
+const std::vector<std::string>& default_templates(const ModelInfo& info);
 
 struct Similarity {
   std::vector<float> cosine;       // one per text

@@ -62,3 +62,22 @@ TEST(ZeroShot, ParseLabels) {
 
 }  // namespace
 }  // namespace clipsearch::search
+
+namespace clipsearch::search {
+namespace {
+
+TEST(ZeroShot, DefaultTemplatesFollowTheModelsLanguage) {
+  ModelInfo clip;  // CLIP: "vit" + "clip" in the Hugging Face layout
+  EXPECT_EQ(default_templates(clip), kDefaultTemplates);
+  ModelInfo chinese_clip;
+  chinese_clip.layout = "huggingface";
+  chinese_clip.text_tower = "bert";
+  EXPECT_EQ(default_templates(chinese_clip), (std::vector<std::string>{"{}的照片。"}));
+  ModelInfo multilingual;  // open_clip's XLM-R CLIPs read English prompts too
+  multilingual.layout = "open_clip";
+  multilingual.text_tower = "bert";
+  EXPECT_EQ(default_templates(multilingual), kDefaultTemplates);
+}
+
+}  // namespace
+}  // namespace clipsearch::search

@@ -12,6 +12,7 @@
 #include "text/unigram_encoder.h"
 #include "text/utf8.h"
 #include "text/vocabulary.h"
+#include "text/wordpiece_encoder.h"
 
 namespace clipsearch {
 
@@ -157,16 +158,24 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
   std::error_code ec;
   const bool is_dir = fs::is_directory(dir, ec);
   impl->flavor = options.flavor;
+  if (impl->flavor == TokenizerFlavor::kAuto && is_dir && text::is_wordpiece_folder(model_dir)) {
+    impl->flavor = TokenizerFlavor::kWordPiece;
+  }
   if (options.flavor == TokenizerFlavor::kUnigram && !is_dir) {
     return Status::invalid_argument(model_dir + ": the Unigram flavour needs a model folder");
   }
   if (is_dir &&
-      (options.flavor == TokenizerFlavor::kUnigram || options.flavor == TokenizerFlavor::kAuto)) {
+      (impl->flavor == TokenizerFlavor::kUnigram || impl->flavor == TokenizerFlavor::kAuto)) {
     CLIPSEARCH_ASSIGN_OR_RETURN(impl->encoder,
-                                load_unigram(dir, options.flavor == TokenizerFlavor::kUnigram));
+                                load_unigram(dir, impl->flavor == TokenizerFlavor::kUnigram));
     if (impl->encoder) impl->flavor = TokenizerFlavor::kUnigram;
   }
-  if (!impl->encoder) {
+  int tokenizer_max_length = 0;  // tokenizer_config.json's model_max_length (WordPiece)
+  if (impl->flavor == TokenizerFlavor::kWordPiece) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(text::WordPieceVocab vocab, text::load_wordpiece_vocab(model_dir));
+    tokenizer_max_length = vocab.model_max_length;
+    impl->encoder = std::make_unique<text::WordPieceEncoder>(std::move(vocab));
+  } else if (!impl->encoder) {
     CLIPSEARCH_ASSIGN_OR_RETURN(text::Vocabulary vocab, text::load_vocabulary(model_dir));
     if (impl->flavor == TokenizerFlavor::kAuto) impl->flavor = detect_flavor(dir, is_dir, vocab);
     impl->encoder = std::make_unique<text::ClipBpeEncoder>(std::move(vocab), impl->flavor);
@@ -197,6 +206,7 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
     impl->context_length = options.context_length;
   } else if (is_dir) {
     CLIPSEARCH_ASSIGN_OR_RETURN(int configured, configured_context_length(dir));
+    if (configured == 0) configured = tokenizer_max_length;
     if (configured != 0) impl->context_length = configured;
   }
   return Tokenizer(std::move(impl));

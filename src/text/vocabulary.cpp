@@ -318,7 +318,8 @@ Result<Vocabulary> load_vocabulary(const std::string& model_dir) {
   }
   return Status::not_found(model_dir +
                            ": no tokenizer vocabulary (vocab.json + merges.txt, or "
-                           "bpe_simple_vocab_16e6.txt.gz)");
+                           "bpe_simple_vocab_16e6.txt.gz for CLIP; vocab.txt for Chinese-CLIP; "
+                           "tokenizer.json for a Hugging Face text tower)");
 }
 
 }  // namespace clipsearch::text

@@ -137,6 +137,71 @@ def step_text_search(b, server):
     check(not b.visible("#more"), "'More results' stays after the last page")
 
 
+# What a pinyin input method does in the box while "红色的圆" is typed: provisional Latin text,
+# then characters replacing it, all inside one composition.
+COMPOSITION = ["h", "ho", "hon", "hong", "红", "红s", "红se", "红色", "红色d", "红色de", "红色的",
+               "红色的y", "红色的yu", "红色的yua", "红色的yuan", "红色的圆"]
+
+
+def step_input_method(b, server):
+    """Composition events as an input method sends them: no search while composing (each
+    provisional value would otherwise be one), exactly one with the final text after
+    compositionend; Enter that picks a candidate submits nothing; CJK text gets CJK fonts and
+    is not marked English."""
+    text = COMPOSITION[-1]
+    b.record_states()
+    b.find("#q").click()
+    b.js("""
+      const q = document.getElementById('q');
+      q.dispatchEvent(new CompositionEvent('compositionstart', {bubbles: true, data: ''}));""")
+    for value in COMPOSITION:  # at a typist's pace, 60 ms a key
+        b.js("""
+          const [value] = arguments;
+          const q = document.getElementById('q');
+          q.dispatchEvent(new CompositionEvent('compositionupdate', {bubbles: true, data: value}));
+          q.value = value;
+          q.dispatchEvent(new InputEvent('input', {bubbles: true, isComposing: true, data: value,
+                                                   inputType: 'insertCompositionText'}));""",
+             value)
+        time.sleep(0.06)
+    # The candidate is picked with Enter: its keydown must not submit the form.
+    prevented = b.js("""
+      const e = new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', bubbles: true,
+                                              cancelable: true, isComposing: true});
+      document.getElementById('q').dispatchEvent(e);
+      return e.defaultPrevented""")
+    check(prevented, "Enter during composition is not held back (it would submit the form)")
+    b.js("document.getElementById('search-form').requestSubmit()")  # as an implicit submission
+    time.sleep(1.0)  # four times the page's debounce
+    requests = b.search_requests()
+    check(not requests, f"searches sent while composing: {requests}")
+    check(b.state() == "idle", f"the page left the idle state while composing: {b.state()!r}")
+    b.js("""
+      const q = document.getElementById('q');
+      q.dispatchEvent(new CompositionEvent('compositionend', {bubbles: true, data: arguments[0]}));""",
+         text)
+    expect_results(b, api_text(server, text), "text from an input method")
+    time.sleep(1.0)  # nothing more comes
+    requests = b.search_requests()
+    check(len(requests) == 1, f"{len(requests)} search requests after one composition: {requests}")
+    asked = urllib.parse.parse_qs(urllib.parse.urlparse(requests[0]).query)
+    check(asked.get("q") == [text], f"the request asked {asked}, not {text!r}")
+    # CJK faces in the page's and the box's font list; user text not declared English.
+    fonts = b.js("return getComputedStyle(document.getElementById('q')).fontFamily")
+    for face in ("PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC"):
+        check(face in fonts, f"the search box's fonts {fonts!r} lack {face!r}")
+    langs = b.js("return [document.getElementById('q').lang, "
+                 "document.querySelector('#results .card .name').lang]")
+    check(langs == ["", ""], f"query and file names are marked lang={langs}, not unknown ('')")
+    b.screenshot("desktop-input-method")
+    # Back to an empty box and the idle page for the steps after this one.
+    b.js("""
+      const q = document.getElementById('q');
+      q.value = '';
+      q.dispatchEvent(new InputEvent('input', {bubbles: true}));""")
+    b.wait_state("idle", "the box emptied")
+
+
 def step_keyboard_and_viewer(b, server):
     answer = api_text(server, b.find("#q").get_attribute("value"))
     results = answer["results"]
@@ -299,6 +364,7 @@ def main():
                 Browser(ARTIFACTS) as b:
             steps = [
                 ("idle page", lambda: step_idle(b, server, n_images)),
+                ("input method", lambda: step_input_method(b, server)),
                 ("text search", lambda: step_text_search(b, server)),
                 ("keyboard and viewer", lambda: step_keyboard_and_viewer(b, server)),
                 ("more like this", lambda: step_more_like_this(b, server)),

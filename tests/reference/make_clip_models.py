@@ -18,6 +18,7 @@ import argparse
 import copy
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -267,6 +268,45 @@ def chinese_clip_model(name, out_root, rng, vision, text, projection_dim):
     return [write_case(out_root, name, "huggingface", pixels, texts, image, text, "f32")]
 
 
+def hf_text_open_clip_model(name, out_root, rng, vision, text_config, text_cfg, embed_dim):
+    """open_clip's CustomTextCLIP with a Hugging Face text tower (HFTextEncoder), as the
+    multilingual xlm-roberta-*-ViT-* models: text_config is the transformers config (its
+    config.json is saved as hf_text_config.json, the file clipsearch reads the architecture
+    from), text_cfg the open_clip text_cfg (pooler and projection)."""
+    import open_clip
+    from transformers import AutoConfig
+
+    out_dir = os.path.join(out_root, name)
+    os.makedirs(out_dir, exist_ok=True)
+    model_type = text_config.pop("model_type")
+    config = AutoConfig.for_model(model_type, **text_config)
+    hf_dir = os.path.join(out_root, name + "_hf_text")
+    config.save_pretrained(hf_dir)  # open_clip reads it as AutoConfig.from_pretrained(hf_dir)
+    shutil.copy(os.path.join(hf_dir, "config.json"), os.path.join(out_dir, "hf_text_config.json"))
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    model = open_clip.model.CustomTextCLIP(
+        embed_dim=embed_dim, vision_cfg=vision,
+        text_cfg=dict(text_cfg, hf_model_name=hf_dir, hf_model_pretrained=False)).eval()
+    perturb(model, torch.Generator().manual_seed(int(rng.integers(1 << 30))))
+    published_cfg = dict(text_cfg, hf_model_name=name + "-text", hf_tokenizer_name=name + "-text")
+    save_open_clip(model, out_dir, {"embed_dim": embed_dim, "vision_cfg": vision,
+                                    "text_cfg": published_cfg})
+    size = vision["image_size"]
+    pixels = rng.standard_normal((2, 3, size, size)).astype(np.float32)
+    bos, eos, pad_id = config.bos_token_id, config.eos_token_id, config.pad_token_id
+    context = 77
+    texts = []
+    for n in [2, 3, 9, 30, context]:
+        body = rng.integers(max(bos, eos, pad_id) + 1, config.vocab_size, size=n - 2).tolist()
+        texts.append([bos] + body + [eos])
+    with torch.no_grad():
+        image = model.encode_image(torch.from_numpy(pixels)).numpy()
+        # As open_clip's HFTokenizer gives them: padded to the context with pad_token_id,
+        # which HFTextEncoder masks out.
+        text_out = model.encode_text(pad(texts, context, pad_id)).numpy()
+    return [write_case(out_root, name, "open_clip", pixels, texts, image, text_out, "f32")]
+
+
 def write_case(out_root, name, layout, pixels, texts, image, text, dtype):
     out_dir = os.path.join(out_root, name)
     np.save(os.path.join(out_dir, "pixels.npy"), pixels)
@@ -406,6 +446,30 @@ def main():
                   num_attention_heads=6, vocab_size=700, max_position_embeddings=24,
                   type_vocab_size=3, layer_norm_eps=1e-5, hidden_act="gelu_new"),
         projection_dim=40)
+    # open_clip with Hugging Face text towers: XLM-R as xlm-roberta-base-ViT-B-32 (mean pooling,
+    # MLP projection), RoBERTa with the first token and a linear projection, BERT with none.
+    small_vit = dict(image_size=32, layers=2, width=64, head_width=32, patch_size=16)
+    entries += hf_text_open_clip_model(
+        "open_clip_xlm_roberta", args.out, rng, small_vit,
+        dict(model_type="xlm-roberta", vocab_size=900, hidden_size=64, num_hidden_layers=2,
+             num_attention_heads=4, intermediate_size=128, max_position_embeddings=80,
+             type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0,
+             eos_token_id=2),
+        dict(hf_pooler_type="mean_pooler", hf_proj_type="mlp"), embed_dim=40)
+    entries += hf_text_open_clip_model(
+        "open_clip_roberta_cls", args.out, rng, small_vit,
+        dict(model_type="roberta", vocab_size=700, hidden_size=48, num_hidden_layers=3,
+             num_attention_heads=3, intermediate_size=100, max_position_embeddings=90,
+             type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0,
+             eos_token_id=2, hidden_act="gelu_new"),
+        dict(hf_pooler_type="cls_last_hidden_state_pooler", hf_proj_type="linear"),
+        embed_dim=24)
+    entries += hf_text_open_clip_model(
+        "open_clip_bert_identity", args.out, rng, small_vit,
+        dict(model_type="bert", vocab_size=500, hidden_size=32, num_hidden_layers=2,
+             num_attention_heads=2, intermediate_size=64, max_position_embeddings=77,
+             type_vocab_size=2, pad_token_id=0, bos_token_id=101, eos_token_id=102),
+        dict(hf_pooler_type="mean_pooler", hf_proj_type=None), embed_dim=32)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(entries, f, indent=2)
     print(f"wrote {len(entries)} reference models to {args.out}")

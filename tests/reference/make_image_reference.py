@@ -1,5 +1,6 @@
 """Golden data for the image pipeline (src/image): Pillow decoding and the reference
-preprocessing (transformers 4.25.1 CLIPImageProcessor, open_clip 2.23 image_transform).
+preprocessing (transformers 4.25.1 CLIPImageProcessor and ChineseCLIPImageProcessor, open_clip
+2.23 image_transform).
 
 Writes into $CLIPSEARCH_REFERENCE_DIR/image/:
   models/<name>/preprocessor_config.json | open_clip_config.json   preprocessing configs
@@ -28,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 import open_clip
-from transformers import CLIPImageProcessor
+from transformers import ChineseCLIPImageProcessor, CLIPImageProcessor
 
 OUT = os.path.join(os.environ["CLIPSEARCH_REFERENCE_DIR"], "image")
 CASES = os.path.join(OUT, "cases")
@@ -51,6 +52,17 @@ MODELS = {
     "bilinear": ("hf", {"size": {"shortest_edge": 160}, "crop_size": {"height": 128, "width": 144},
                         "resample": 2, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}),
     "bigcrop": ("hf", {"size": 64, "crop_size": {"height": 80, "width": 96}, "resample": 3}),
+    # Chinese-CLIP (OFA-Sys/chinese-clip-vit-base-patch16's config): the whole image resized to
+    # exactly width x height, aspect not kept, then the centre crop.
+    "cnclip224": ("hf", {"crop_size": {"height": 224, "width": 224}, "do_center_crop": True,
+                         "do_convert_rgb": True, "do_normalize": True, "do_rescale": True,
+                         "do_resize": True, "image_mean": OPENAI_MEAN, "image_std": OPENAI_STD,
+                         "image_processor_type": "ChineseCLIPImageProcessor", "resample": 3,
+                         "rescale_factor": 1 / 255, "size": {"height": 224, "width": 224}}),
+    "cnclip_200x240": ("hf", {"size": {"height": 200, "width": 240},
+                              "crop_size": {"height": 192, "width": 192}, "resample": 3,
+                              "image_processor_type": "ChineseCLIPImageProcessor",
+                              "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}),
     "openclip": ("oc", {"model_cfg": {"embed_dim": 512, "vision_cfg": {"image_size": 224}},
                         "preprocess_cfg": {"mean": [0.48145466, 0.4578275, 0.40821073],
                                            "std": [0.26862954, 0.26130258, 0.27577711]}}),
@@ -76,7 +88,14 @@ MODELS = {
                      "layers": 12}},
         "preprocess_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
                            "interpolation": "bicubic", "resize_mode": "shortest"}}),
+    # SigLIP's (timm/ViT-B-16-SigLIP): the whole image resized to the square, no crop.
+    "openclip_squash": ("oc", {"model_cfg": {
+        "embed_dim": 768,
+        "vision_cfg": {"image_size": 224, "timm_model_name": "vit_base_patch16_siglip_224"}},
+        "preprocess_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
+                           "interpolation": "bicubic", "resize_mode": "squash"}}),
 }
+CHINESE_CLIP = ["cnclip224", "cnclip_200x240"]
 OPEN_CLIP = [name for name, (kind, _) in MODELS.items() if kind == "oc"]
 
 
@@ -91,25 +110,40 @@ def write_models():
 
 def hf_processor(cfg):
     args = {k: v for k, v in cfg.items() if k not in ("feature_extractor_type", "image_processor_type")}
+    if cfg.get("image_processor_type") == "ChineseCLIPImageProcessor":
+        return ChineseCLIPImageProcessor(**args)
     return CLIPImageProcessor(**args)
 
 
 def geometry(kind, cfg):
-    """(shortest edge, crop height, crop width, Pillow filter, centre rounding) of a config."""
+    """(resize, crop height, crop width, Pillow filter, centre rounding) of a config; resize is
+    ("shortest", edge) or ("exact", height, width)."""
     if kind == "hf":
-        size = cfg["size"] if isinstance(cfg["size"], int) else cfg["size"]["shortest_edge"]
+        s = cfg["size"]
+        if isinstance(s, int):
+            resize = ("shortest", s)
+        elif "shortest_edge" in s:
+            resize = ("shortest", s["shortest_edge"])
+        else:  # ChineseCLIPImageProcessor: {"height", "width"}
+            resize = ("exact", s["height"], s["width"])
         crop = cfg["crop_size"]
         ch, cw = (crop, crop) if isinstance(crop, int) else (crop["height"], crop["width"])
-        return size, ch, cw, cfg.get("resample", 3), "floor"
+        return resize, ch, cw, cfg.get("resample", 3), "floor"
     size = cfg["model_cfg"]["vision_cfg"]["image_size"]
-    interpolation = cfg.get("preprocess_cfg", {}).get("interpolation", "bicubic")
-    resample = Image.BILINEAR if interpolation == "bilinear" else Image.BICUBIC
-    return size, size, size, resample, "round"
+    p = cfg.get("preprocess_cfg", {})
+    resample = Image.BILINEAR if p.get("interpolation") == "bilinear" else Image.BICUBIC
+    squash = p.get("resize_mode") == "squash"
+    resize = ("exact", size, size) if squash else ("shortest", size)
+    return resize, size, size, resample, "round"
 
 
-def resize_shortest(rgb, size, resample):
-    """The picture resized with its shortest edge to `size`, as both references do."""
+def resize_to(rgb, resize, resample):
+    """The picture resized as both references do: shortest edge to `size` (aspect kept), or
+    the whole picture to exactly width x height."""
     w, h = rgb.size
+    if resize[0] == "exact":
+        return rgb.resize((resize[2], resize[1]), resample=resample)
+    size = resize[1]
     short, long = (w, h) if w <= h else (h, w)
     if short == size:
         return rgb
@@ -119,10 +153,10 @@ def resize_shortest(rgb, size, resample):
 
 def direct_crop(rgb, kind, cfg, resized=None):
     """uint8 HWC after resize + centre crop, computed with Pillow as the reference does;
-    `resized`: resize_shortest's picture for this config, when the caller has it."""
-    size, ch, cw, resample, rounding = geometry(kind, cfg)
+    `resized`: resize_to's picture for this config, when the caller has it."""
+    resize, ch, cw, resample, rounding = geometry(kind, cfg)
     if resized is None:
-        resized = resize_shortest(rgb, size, resample)
+        resized = resize_to(rgb, resize, resample)
     nw, nh = resized.size
 
     def offs(n, c):
@@ -153,11 +187,17 @@ def direct_tensor(crop, kind, cfg):
 def reference_tensor(rgb, crop, kind, cfg):
     direct = direct_tensor(crop, kind, cfg)
     if kind == "hf":
-        if rgb.size[1] in (1, 3) or crop.shape[0] in (1, 3):
-            return direct  # CLIPImageProcessor mistakes these for channels-first arrays
+        resize = geometry(kind, cfg)[0]
+        # Both processors mistake these for channels-first arrays (also a picture resized to 1 or
+        # 3 rows before the crop).
+        if rgb.size[1] in (1, 3) or crop.shape[0] in (1, 3) or (
+                resize[0] == "exact" and resize[1] in (1, 3)):
+            return direct
         ref = hf_processor(cfg)(rgb, return_tensors="np")["pixel_values"][0]
-        size = cfg["size"] if isinstance(cfg["size"], int) else cfg["size"]["shortest_edge"]
-        if ref.shape != direct.shape and size < max(cfg_crop(cfg)):
+        ch, cw = cfg_crop(cfg)
+        pads = (resize[1] < max(ch, cw) if resize[0] == "shortest"
+                else resize[1] < ch or resize[2] < cw)
+        if ref.shape != direct.shape and pads:
             # Its zero-padding path returns a crop one pixel short where the padding is odd
             # (see docs/IMAGE_PIPELINE.md); clipsearch pads to the full crop size.
             return direct
@@ -224,7 +264,7 @@ def add_case(cid, path, models, exif="ignore", decode_exact=True, tensors=False)
     if not path.endswith(".png") or im.mode != "RGB":
         np.array(rgb).tofile(os.path.join(CASES, cid + ".decoded.u8"))
         entry["decoded"] = cid + ".decoded.u8"
-    # Configs with one shortest edge and filter share the resize (Pillow takes a while to
+    # Configs with one resize and filter share the resized picture (Pillow takes a while to
     # resize a picture a few pixels wide to 288 px), those that differ only in mean and std the
     # crop.
     resized, crops = {}, {}
@@ -232,10 +272,10 @@ def add_case(cid, path, models, exif="ignore", decode_exact=True, tensors=False)
     def crop_of(m):
         g = geometry(*MODELS[m])
         if g not in crops:
-            size, _, _, resample, _ = g
-            if (size, resample) not in resized:
-                resized[size, resample] = resize_shortest(rgb, size, resample)
-            crops[g] = direct_crop(rgb, *MODELS[m], resized=resized[size, resample])
+            resize, _, _, resample, _ = g
+            if (resize, resample) not in resized:
+                resized[resize, resample] = resize_to(rgb, resize, resample)
+            crops[g] = direct_crop(rgb, *MODELS[m], resized=resized[resize, resample])
         return crops[g]
 
     for m in models:
@@ -356,15 +396,20 @@ def format_cases():
     cases.append(("bmp_topdown32", os.path.join(CASES, "bmp_topdown32.bmp")))
     for cid, path in cases:
         exact = True  # lossy WebP and every JPEG included: libvips and Pillow share libjpeg-turbo/libwebp
-        add_case(cid, path, ["clip224"] + OPEN_CLIP if cid == "png_rgb" else ["clip224"],
-                 decode_exact=exact, tensors=True)
+        models = ["clip224"]
+        if cid == "png_rgb":
+            models += OPEN_CLIP + CHINESE_CLIP
+        elif cid == "jpeg_q85_s2_prog":  # also cli_preprocess_test's
+            models += CHINESE_CLIP
+        add_case(cid, path, models, decode_exact=exact, tensors=True)
     # EXIF orientation 1-8, applied (the default) and ignored (parity).
     small = Image.fromarray(content(61, 43))
     for o in range(1, 9):
         ex = Image.Exif(); ex[0x0112] = o
         cid = f"exif{o}"
         path = save(cid, small, "jpg", quality=95, exif=ex.tobytes())
-        add_case(cid + "_apply", path, ["clip224"], exif="apply", tensors=True)
+        # Non-uniform resize after orientation: a turned picture's sides swap before it.
+        add_case(cid + "_apply", path, ["clip224", "cnclip_200x240"], exif="apply", tensors=True)
         manifest[-1]["file"] = os.path.basename(path)
         add_case(cid + "_ignore", path, ["clip224"], exif="ignore")
     # Main image (IFD0) says 6, the embedded thumbnail's IFD1 says 3: IFD0 decides.
@@ -570,7 +615,7 @@ def photo_cases():
         cid = "photo_" + stem
         dst = os.path.join(CASES, cid + ext)
         shutil.copyfile(src, dst)
-        add_case(cid, dst, ["clip224", "clip336"] + OPEN_CLIP, tensors=True)
+        add_case(cid, dst, ["clip224", "clip336"] + OPEN_CLIP + CHINESE_CLIP, tensors=True)
         rgb = Image.open(src).convert("RGB")
         for q, sub in [(92, 2), (80, 0)]:
             jid = f"{cid}_q{q}"

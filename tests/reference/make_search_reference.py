@@ -10,13 +10,18 @@ tokenizer + encode_text).
 
 Then a random-weight Chinese-CLIP (ChineseCLIPModel: the ViT and a BERT text tower, a WordPiece
 vocabulary built for its queries) whose queries are in Chinese, its reference embeddings from
-ChineseCLIPImageProcessor + BertTokenizerFast + get_*_features.
+ChineseCLIPImageProcessor + BertTokenizerFast + get_*_features; and a random-weight open_clip
+XLM-R CLIP (xlm-roberta-base-ViT-B-32 in small, a Unigram tokenizer trained for it) with the
+same Chinese queries, its reference embeddings from open_clip (image_transform + encode_image,
+HFTokenizer + encode_text).
 
 Writes under $CLIPSEARCH_REFERENCE_DIR/search/ (and the same files, zero_shot.json aside, under
 search/rn50/, the model folder in open_clip's layout: open_clip_config.json,
 open_clip_model.safetensors, vocab.json, merges.txt; and under search/chinese_clip/, the model
 folder as Chinese-CLIP publishes it: config.json, model.safetensors, vocab.txt,
-tokenizer_config.json, special_tokens_map.json, preprocessor_config.json):
+tokenizer_config.json, special_tokens_map.json, preprocessor_config.json; and under
+search/xlm_roberta/, open_clip's multilingual layout: open_clip_config.json,
+open_clip_model.safetensors, hf_text_config.json, tokenizer.json and the other tokenizer files):
   model/          config.json, model.safetensors, vocab.json, merges.txt, preprocessor_config.json
   library/        the photos (PNG and JPEG, several sizes, one sub-folder) and two broken files
   query.png       the picture of the picture queries
@@ -36,6 +41,8 @@ import sys
 
 import numpy as np
 import torch
+
+os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")  # transformers' spm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tokenizer_golden import derive_hf_vocab  # noqa: E402
@@ -143,6 +150,90 @@ def chinese_clip_embedders(model, model_dir):
             ids = tokenizer(texts, padding=True, truncation=True, max_length=max_length,
                             return_tensors="pt")
             return normalize(model.get_text_features(**ids).double().numpy())
+
+    return embed_images, embed_texts
+
+
+def write_unigram_tokenizer(model_dir):
+    """An XLM-R style tokenizer.json: a SentencePiece Unigram model (nmt_nfkc, as XLM-R's) trained
+    on seeded multilingual captions that hold the queries' words, converted by transformers'
+    XLMRobertaTokenizerFast. Returns its vocabulary size."""
+    import random
+    import tempfile
+
+    import sentencepiece as spm
+    from transformers import XLMRobertaTokenizerFast
+
+    import unigram_golden
+    rng = random.Random(20261203)
+    words = [w for t in list(CHINESE.values()) + list(ENGLISH.values())
+             for text in ([t] if isinstance(t, str) else t) for w in text.split()]
+    cats = ["ascii", "zh_hans", "zh_hant", "ja", "ko", "ru"]
+    with tempfile.TemporaryDirectory() as work:
+        corpus = os.path.join(work, "corpus.txt")
+        with open(corpus, "w", encoding="utf-8") as f:
+            for _ in range(3000):
+                line = unigram_golden.gen(rng, rng.choice(cats)).replace("\n", " ")
+                f.write(line + " " + rng.choice(words) + "\n")
+        prefix = os.path.join(work, "spm")
+        spm.SentencePieceTrainer.train(
+            input=corpus, model_prefix=prefix, vocab_size=3000, model_type="unigram",
+            normalization_rule_name="nmt_nfkc", character_coverage=0.98, minloglevel=2,
+            hard_vocab_limit=False, num_threads=2)
+        tokenizer = XLMRobertaTokenizerFast(vocab_file=prefix + ".model")
+        tokenizer.save_pretrained(model_dir)
+    return len(tokenizer)
+
+
+def build_xlm_roberta(model_dir):
+    """open_clip's xlm-roberta-base-ViT-B-32 in small: a ViT at 64 px and a 2-layer XLM-R text
+    tower (mean pooling, MLP projection), random weights, saved as the open_clip hub layout with
+    the text tower's config.json as hf_text_config.json and a Unigram tokenizer.json."""
+    import open_clip
+    from transformers import XLMRobertaConfig
+    os.makedirs(model_dir, exist_ok=True)
+    vocab_size = write_unigram_tokenizer(model_dir)
+    hf_dir = os.path.join(model_dir, "hf_text")
+    XLMRobertaConfig(vocab_size=vocab_size, hidden_size=48, num_hidden_layers=2,
+                     num_attention_heads=4, intermediate_size=96, max_position_embeddings=80,
+                     type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0,
+                     eos_token_id=2).save_pretrained(hf_dir)
+    vision = dict(image_size=64, layers=2, width=48, head_width=16, patch_size=16)
+    text_cfg = dict(hf_pooler_type="mean_pooler", hf_proj_type="mlp")
+    torch.manual_seed(20261204)
+    model = open_clip.model.CustomTextCLIP(
+        embed_dim=32, vision_cfg=vision,
+        text_cfg=dict(text_cfg, hf_model_name=hf_dir, hf_tokenizer_name=model_dir,
+                      hf_model_pretrained=False)).eval()
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(13)
+        for name, p in model.named_parameters():
+            if p.ndim == 1 or name.endswith("bias") or "embedding" in name:
+                p.add_(torch.randn(p.shape, generator=g) * 0.1)
+    from make_clip_models import save_open_clip
+    save_open_clip(model, model_dir, {"embed_dim": 32, "vision_cfg": vision, "text_cfg": dict(
+        text_cfg, hf_model_name="xlm-roberta-tiny", hf_tokenizer_name="xlm-roberta-tiny")})
+    shutil.move(os.path.join(hf_dir, "config.json"), os.path.join(model_dir, "hf_text_config.json"))
+    shutil.rmtree(hf_dir)
+    return model
+
+
+def open_clip_hf_embedders(model, model_dir):
+    """open_clip's own for a Hugging Face text tower: image_transform + encode_image, and
+    HFTokenizer (its whitespace cleaning, 77 ids) + encode_text."""
+    import open_clip
+    from PIL import Image
+    transform = open_clip.image_transform(model.visual.image_size, is_train=False)
+    tokenizer = open_clip.tokenizer.HFTokenizer(model_dir)
+
+    def embed_images(files):
+        pixels = torch.stack([transform(Image.open(f).convert("RGB")) for f in files])
+        with torch.no_grad():
+            return normalize(model.encode_image(pixels).double().numpy())
+
+    def embed_texts(texts):
+        with torch.no_grad():
+            return normalize(model.encode_text(tokenizer(texts)).double().numpy())
 
     return embed_images, embed_texts
 
@@ -375,6 +466,11 @@ def main():
     write_search_reference(chinese_root, chinese,
                            chinese_clip_embedders(chinese, os.path.join(chinese_root, "model")),
                            16, CHINESE)
+
+    xlmr_root = os.path.join(ROOT, "xlm_roberta")
+    xlmr_dir = os.path.join(xlmr_root, "model")
+    xlmr = build_xlm_roberta(xlmr_dir)
+    write_search_reference(xlmr_root, xlmr, open_clip_hf_embedders(xlmr, xlmr_dir), 16, CHINESE)
 
 
 if __name__ == "__main__":
