@@ -61,8 +61,11 @@ constexpr const char* kDefaultModel = "clip-vit-base-patch32";
 // "owner/name[@revision]". Returns the folder holding the model's files (the cache snapshot
 // for a repository), downloading what is missing unless offline. A repository with a CLIP
 // config.json is read as a Hugging Face CLIPModel; one with open_clip_config.json (and
-// open_clip_model.safetensors) as open_clip, its snapshot given CLIP's BPE tokenizer from
-// openai/clip-vit-base-patch32 when it has none, so the folder always holds a tokenizer.
+// open_clip_model.safetensors, else open_clip_pytorch_model.bin) as open_clip, its snapshot
+// given CLIP's BPE tokenizer from openai/clip-vit-base-patch32 when it has none, so the folder
+// always holds a tokenizer. An open_clip text tower from Hugging Face (text_cfg.hf_tokenizer_name,
+// hf_model_name: the xlm-roberta CLIPs) gets that repository's tokenizer.json instead, and the
+// hf_model_name repository's config.json as hf_text_config.json.
 CLIPSEARCH_EXPORT Result<std::string> resolve_model(const std::string& spec,
                                                     const HubOptions& options,
                                                     ProgressSink* progress);

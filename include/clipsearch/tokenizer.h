@@ -8,6 +8,10 @@
 //    whitespace cleaned, Python lowercase, the same pattern and BPE.
 // and, for Chinese-CLIP, BERT's WordPiece (kWordPiece: transformers' BertTokenizerFast, vocab.txt;
 // [CLS] and [SEP] are its start and end tokens).
+// A Hugging Face tokenizer of another family (kUnigram) in an open_clip model folder
+// (open_clip_config.json present: open_clip's XLM-R CLIPs) is given open_clip's HFTokenizer
+// cleaning first: ftfy, HTML entities, whitespace, no lowercasing, or what
+// model_cfg.text_cfg.tokenizer_kwargs.clean names ("whitespace", "lower", "canonicalize").
 // Every text becomes [start-of-text, tokens..., end-of-text], truncated to the context length
 // with end-of-text kept last; no padding. Special tokens are looked up in the vocabulary.
 //
@@ -36,7 +40,8 @@ enum class TokenizerFlavor {
                   // vocab.json) has model.type "Unigram", kTransformers otherwise
   kTransformers,  // transformers CLIPTokenizerFast
   kOpenClip,      // open_clip SimpleTokenizer (its text cleaning on)
-  kUnigram,       // transformers XLMRobertaTokenizerFast / any Unigram tokenizer.json
+  kUnigram,       // transformers XLMRobertaTokenizerFast / any Unigram tokenizer.json (after
+                  // open_clip's HFTokenizer cleaning in an open_clip folder)
   kWordPiece,     // transformers BertTokenizerFast (BERT WordPiece: Chinese-CLIP)
 };
 

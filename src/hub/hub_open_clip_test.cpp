@@ -2,11 +2,15 @@
 // holding only open_clip_config.json + open_clip_model.safetensors gets CLIP's BPE tokenizer
 // from (a fake) openai/clip-vit-base-patch32 and embeds like open_clip; later runs ask only for
 // metadata; offline from the cache; timm's extra config.json; a laion-style repository with
-// both layouts stays Hugging Face; the errors; and huggingface_hub 0.36 sharing the cache.
+// both layouts stays Hugging Face; an xlm-roberta CLIP whose tokenizer.json and text tower
+// configuration come from the repository its open_clip_config.json names, with only
+// open_clip_pytorch_model.bin; the errors; and huggingface_hub 0.36 sharing the cache.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "clipsearch/hub.h"
@@ -15,6 +19,7 @@
 #include "core/npy.h"
 #include "hub/cache.h"
 #include "hub/hub_test_util.h"
+#include "hub/layout.h"
 #include "testing/test_util.h"
 
 namespace clipsearch {
@@ -173,28 +178,164 @@ TEST(HubOpenClip, BothLayoutsTakeTheHuggingFacePath) {
   EXPECT_EQ((*model)->info().layout, "huggingface");
 }
 
+// Only open_clip_pytorch_model.bin: it is downloaded (open_clip's own fallback), the snapshot
+// is complete, and a second run asks for config.json's metadata alone.
+TEST(HubOpenClip, PickleOnlyRepositoryIsDownloaded) {
+  FakeHub hub;
+  testing::TempDir cache;
+  const HubOptions o = options_for(hub, cache);
+  auto folder = resolve_model("test/openclip-bin", o, nullptr);
+  ASSERT_TRUE(folder.ok()) << folder.status().message();
+  EXPECT_TRUE(fs::exists(fs::path(*folder) / "open_clip_pytorch_model.bin"));
+  EXPECT_FALSE(fs::exists(fs::path(*folder) / "open_clip_model.safetensors"));
+  EXPECT_TRUE(hub::snapshot_complete(*folder));
+  expect_clip_tokenizer(*folder);
+  const size_t before = hub.log().size();
+  ASSERT_TRUE(resolve_model("test/openclip-bin", o, nullptr).ok());
+  const auto log = hub.log();
+  ASSERT_EQ(log.size(), before + 1);
+  EXPECT_EQ(log[before]["path"], "/test/openclip-bin/resolve/main/config.json");
+  HubOptions offline = o;
+  offline.offline = true;
+  offline.endpoint = "http://127.0.0.1:1";
+  auto cached = resolve_model("test/openclip-bin", offline, nullptr);
+  ASSERT_TRUE(cached.ok()) << cached.status().message();
+  EXPECT_EQ(*cached, *folder);
+}
+
 TEST(HubOpenClip, ErrorsNameTheFilesAndTheRepository) {
   FakeHub hub;
   testing::TempDir cache;
   const HubOptions o = options_for(hub, cache);
-  expect_error(resolve_model("test/openclip-bin", o, nullptr), StatusCode::kUnsupported,
-               "test/openclip-bin@main has only open_clip_pytorch_model.bin; clipsearch needs "
-               "open_clip_model.safetensors");
-  EXPECT_EQ(requests_to(hub, "/cdn/"), 0u) << "the .bin must not be downloaded";
-  EXPECT_EQ(requests_to(hub, "openai/"), 0u) << "nor the tokenizer, for a model that fails";
   expect_error(resolve_model("test/no-config", o, nullptr), StatusCode::kNotFound,
                "test/no-config@main has neither config.json (Hugging Face CLIPModel) nor "
                "open_clip_config.json (open_clip)");
-  // Asking again costs metadata only: config.json's, and the .bin's (never downloaded).
-  const size_t before = hub.log().size();
-  expect_error(resolve_model("test/openclip-bin", o, nullptr), StatusCode::kUnsupported,
-               "open_clip_pytorch_model.bin");
-  const auto log = hub.log();
-  ASSERT_EQ(log.size(), before + 2);
-  EXPECT_EQ(log[before]["path"], "/test/openclip-bin/resolve/main/config.json");
-  EXPECT_EQ(log[before + 1]["method"], "HEAD");
-  EXPECT_NE(log[before + 1]["path"].get<std::string>().find("/open_clip_pytorch_model.bin"),
-            std::string::npos);
+}
+
+// laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k's layout: open_clip_config.json naming
+// hf_tokenizer_name and hf_model_name, open_clip_pytorch_model.bin, no tokenizer. One snapshot
+// gets tokenizer.json (+ tokenizer_config.json, special_tokens_map.json) and, as
+// hf_text_config.json, the config.json of the named repository; CLIP's BPE is never asked for.
+TEST(HubOpenClip, XlmRobertaTextTowerFromTheNamedRepository) {
+  FakeHub hub;
+  testing::TempDir cache;
+  auto pull = run_cli({"pull", "test/openclip-xlmr"},
+                      {{"HF_ENDPOINT", hub.endpoint()}, {"HF_HUB_CACHE", cache.path().string()}});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  const fs::path snapshot = snapshot_of(cache, "test/openclip-xlmr");
+  EXPECT_EQ(pull.out, snapshot.string() + "\n");
+  EXPECT_TRUE(fs::exists(snapshot / "open_clip_config.json"));
+  EXPECT_TRUE(fs::exists(snapshot / "open_clip_pytorch_model.bin"));
+  EXPECT_FALSE(fs::exists(snapshot / "open_clip_model.safetensors"));
+  EXPECT_FALSE(fs::exists(snapshot / "vocab.json"));
+  EXPECT_FALSE(fs::exists(snapshot / "config.json"));
+  EXPECT_EQ(requests_to(hub, "openai/"), 0u);
+  const fs::path hf_blobs = cache.path() / "models--test--xlm-roberta-tiny/blobs";
+  const std::pair<const char*, const char*> borrowed[] = {
+      {"tokenizer.json", "tokenizer.json"},
+      {"tokenizer_config.json", "tokenizer_config.json"},
+      {"special_tokens_map.json", "special_tokens_map.json"},
+      {"hf_text_config.json", "config.json"}};
+  for (const auto& [here, there] : borrowed) {
+    const fs::path pointer = snapshot / here;
+    ASSERT_TRUE(fs::is_symlink(pointer)) << pointer;
+    const fs::path target = fs::read_symlink(pointer);
+    EXPECT_EQ(target.parent_path().string(), "../../blobs") << pointer;
+    ASSERT_TRUE(fs::exists(hf_blobs / target.filename())) << target;
+    EXPECT_TRUE(fs::equivalent(pointer, hf_blobs / target.filename())) << here;
+    EXPECT_EQ(testing::read_file(pointer.string()),
+              testing::read_file(repos_dir() + "/xlm-roberta-tiny/" + there))
+        << here;
+  }
+  EXPECT_TRUE(hub::snapshot_complete(snapshot.string()));
+  auto models = run_cli({"models"}, {{"HF_HUB_CACHE", cache.path().string()}});
+  ASSERT_EQ(models.exit_code, 0) << models.err;
+  const size_t at = models.out.find("test/openclip-xlmr");
+  ASSERT_NE(at, std::string::npos) << models.out;
+  const std::string line = models.out.substr(at, models.out.find('\n', at) - at);
+  EXPECT_EQ(line.substr(line.size() - 9), " complete") << line;
+  // Offline, nothing asked: the same folder, whose tokenizer is open_clip's HFTokenizer.
+  const size_t requests = hub.log().size();
+  HubOptions o = options_for(hub, cache);
+  o.offline = true;
+  o.endpoint = "http://127.0.0.1:1";
+  auto cached = resolve_model("test/openclip-xlmr", o, nullptr);
+  ASSERT_TRUE(cached.ok()) << cached.status().message();
+  EXPECT_EQ(*cached, snapshot.string());
+  const auto reference =
+      nlohmann::json::parse(testing::read_file(repos_dir() + "/xlmr_reference/ids.json"));
+  auto tokenize = run_cli({"tokenize", "--model", "test/openclip-xlmr", "夏日海滩度假风格"},
+                          {{"HF_HUB_CACHE", cache.path().string()}, {"HF_HUB_OFFLINE", "1"}});
+  ASSERT_EQ(tokenize.exit_code, 0) << tokenize.err;
+  EXPECT_EQ(nlohmann::json::parse(tokenize.out)["ids"], reference["ids"]) << tokenize.out;
+  tokenize = run_cli({"tokenize", "--model", snapshot.string(), "夏日海滩度假风格"}, {});
+  ASSERT_EQ(tokenize.exit_code, 0) << tokenize.err;
+  EXPECT_EQ(nlohmann::json::parse(tokenize.out)["ids"], reference["ids"]) << tokenize.out;
+  auto tokenizer = Tokenizer::load(snapshot.string());
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
+  EXPECT_EQ(tokenizer->flavor(), TokenizerFlavor::kUnigram);
+  EXPECT_EQ(tokenizer->context_length(), 77);
+  // Lost links come back from the named repository's cache, still offline.
+  fs::remove(snapshot / "tokenizer.json");
+  fs::remove(snapshot / "hf_text_config.json");
+  EXPECT_FALSE(hub::snapshot_complete(snapshot.string()));
+  ASSERT_TRUE(resolve_model("test/openclip-xlmr", o, nullptr).ok());
+  EXPECT_TRUE(fs::is_symlink(snapshot / "tokenizer.json"));
+  EXPECT_TRUE(fs::is_symlink(snapshot / "hf_text_config.json"));
+  EXPECT_EQ(hub.log().size(), requests);
+  // A second online resolve asks only for config.json's metadata.
+  o = options_for(hub, cache);
+  ASSERT_TRUE(resolve_model("test/openclip-xlmr", o, nullptr).ok());
+  ASSERT_EQ(hub.log().size(), requests + 1);
+  EXPECT_EQ(hub.log().back()["path"], "/test/openclip-xlmr/resolve/main/config.json");
+  // Without the named repository in the cache, the offline error says where it comes from.
+  fs::remove(snapshot / "tokenizer.json");
+  fs::remove_all(cache.path() / "models--test--xlm-roberta-tiny");
+  o.offline = true;
+  expect_error(resolve_model("test/openclip-xlmr", o, nullptr), StatusCode::kNotFound,
+               "the tokenizer of test/openclip-xlmr (test/xlm-roberta-tiny, its "
+               "model_cfg.text_cfg.hf_tokenizer_name): offline");
+}
+
+// laion's configurations name "xlm-roberta-base", a legacy one-part id the hub redirects to
+// FacebookAI/xlm-roberta-base: cached under that name (models--xlm-roberta-tiny), as
+// huggingface_hub does, and read again offline.
+TEST(HubOpenClip, LegacyOnePartRepositoryId) {
+  FakeHub hub({"--repo", "test/openclip-xlmr-legacy=" + repos_dir() + "/openclip-xlmr-legacy",
+               "--renamed", "xlm-roberta-tiny=test/xlm-roberta-tiny"});
+  testing::TempDir cache;
+  HubOptions o = options_for(hub, cache);
+  auto folder = resolve_model("test/openclip-xlmr-legacy", o, nullptr);
+  ASSERT_TRUE(folder.ok()) << folder.status().message();
+  EXPECT_TRUE(hub::snapshot_complete(*folder));
+  EXPECT_TRUE(fs::exists(cache.path() / "models--xlm-roberta-tiny/refs/main"));
+  size_t legacy = 0;  // asked by its legacy id, answered by the redirect
+  for (const auto& line : hub.log()) {
+    legacy += line["path"].get<std::string>().rfind("/xlm-roberta-tiny/resolve/", 0) == 0;
+  }
+  EXPECT_GT(legacy, 0u);
+  EXPECT_GT(requests_to(hub, "/test/xlm-roberta-tiny/resolve/"), 0u);
+  o.offline = true;
+  o.endpoint = "http://127.0.0.1:1";
+  fs::remove(fs::path(*folder) / "tokenizer.json");
+  auto cached = resolve_model("test/openclip-xlmr-legacy", o, nullptr);
+  ASSERT_TRUE(cached.ok()) << cached.status().message();
+  auto tokenizer = Tokenizer::load(*cached);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
+  const auto reference =
+      nlohmann::json::parse(testing::read_file(repos_dir() + "/xlmr_reference/ids.json"));
+  EXPECT_EQ(nlohmann::json(tokenizer->encode("夏日海滩度假风格").ids), reference["ids"]);
+}
+
+// The named repository without tokenizer.json (a SentencePiece-only one): an error that names it.
+TEST(HubOpenClip, NamedTokenizerRepositoryWithoutTokenizerJson) {
+  FakeHub hub({"--repo", "test/xlm-roberta-tiny=" + repos_dir() + "/no-config"});
+  testing::TempDir cache;
+  expect_error(resolve_model("test/openclip-xlmr", options_for(hub, cache), nullptr),
+               StatusCode::kNotFound,
+               "the tokenizer of test/openclip-xlmr (test/xlm-roberta-tiny, its "
+               "model_cfg.text_cfg.hf_tokenizer_name): test/xlm-roberta-tiny has no "
+               "tokenizer.json");
 }
 
 TEST(HubOpenClip, AdoptedFilesLiveInTheirOwnRepository) {

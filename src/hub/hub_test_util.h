@@ -53,9 +53,9 @@ class FakeHub {
     std::vector<std::string> args = {python(),      source_dir() + "/tests/hub/fake_hub.py",
                                      "--log",       dir_.file("log"),
                                      "--port-file", dir_.file("port")};
-    for (const char* repo :
-         {"clip-tiny", "clip-tiny-bin", "no-weights", "openclip-tiny", "openclip-timm",
-          "openclip-bin", "clip-dual", "no-config", "chinese-clip-tiny"}) {
+    for (const char* repo : {"clip-tiny", "clip-tiny-bin", "no-weights", "openclip-tiny",
+                             "openclip-timm", "openclip-bin", "clip-dual", "no-config",
+                             "chinese-clip-tiny", "openclip-xlmr", "xlm-roberta-tiny"}) {
       args.insert(args.end(),
                   {"--repo", std::string("test/") + repo + "=" + repos_dir() + "/" + repo});
     }

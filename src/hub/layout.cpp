@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace clipsearch::hub {
 
@@ -21,6 +22,29 @@ bool is_clip_config(const std::string& path) {
          config.contains("text_config_dict");
 }
 
+Result<OpenClipHfNames> read_open_clip_hf_names(const std::string& path) {
+  std::ifstream in(path);
+  const auto root = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!root.is_object()) return Status::corruption(path + ": not a JSON object");
+  OpenClipHfNames names;
+  const auto model = root.find("model_cfg");
+  if (model == root.end() || !model->is_object()) return names;
+  const auto text = model->find("text_cfg");
+  if (text == model->end() || !text->is_object()) return names;
+  const std::pair<const char*, std::string*> keys[] = {{"hf_tokenizer_name", &names.tokenizer},
+                                                       {"hf_model_name", &names.model}};
+  for (const auto& [key, out] : keys) {
+    const auto it = text->find(key);
+    if (it == text->end() || it->is_null()) continue;
+    if (!it->is_string() || it->get<std::string>().empty()) {
+      return Status::corruption(path + ": model_cfg.text_cfg." + key + " is " + it->dump() +
+                                ", not a repository name");
+    }
+    *out = it->get<std::string>();
+  }
+  return names;
+}
+
 bool snapshot_complete(const std::string& snapshot) {
   const fs::path dir(snapshot);
   std::error_code ec;
@@ -30,7 +54,14 @@ bool snapshot_complete(const std::string& snapshot) {
     }
     return false;
   }
-  return fs::exists(dir / kOpenClipConfig, ec) && fs::exists(dir / kOpenClipWeights, ec);
+  if (!fs::exists(dir / kOpenClipConfig, ec)) return false;
+  if (!fs::exists(dir / kOpenClipWeights, ec) && !fs::exists(dir / kOpenClipPickle, ec)) {
+    return false;
+  }
+  auto names = read_open_clip_hf_names((dir / kOpenClipConfig).string());
+  if (!names.ok()) return false;
+  if (!names->tokenizer.empty() && !fs::exists(dir / kHfTokenizerJson, ec)) return false;
+  return names->model.empty() || fs::exists(dir / kHfTextConfig, ec);
 }
 
 }  // namespace clipsearch::hub

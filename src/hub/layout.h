@@ -7,10 +7,15 @@
 //    bundles CLIP's BPE vocabulary, which openai/clip-vit-base-patch32 publishes as vocab.json +
 //    merges.txt. timm's repositories (timm/resnet50_clip.openai, ...) also carry a config.json
 //    and a model.safetensors of their own: a timm configuration and the image tower alone.
+//    A text tower from Hugging Face (open_clip's xlm-roberta CLIPs: model_cfg.text_cfg names
+//    hf_tokenizer_name and hf_model_name) gets its tokenizer.json from the hf_tokenizer_name
+//    repository and its architecture, as hf_text_config.json, from the hf_model_name one.
 // A repository with both (laion/CLIP-ViT-*) is read as a Hugging Face CLIPModel.
 #pragma once
 
 #include <string>
+
+#include "clipsearch/status.h"
 
 namespace clipsearch::hub {
 
@@ -29,7 +34,7 @@ constexpr const char* kHfWeightFiles[] = {"model.safetensors", "model.safetensor
 // ref: open_clip push_to_hf_hub: HF_CONFIG_NAME, HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME.
 constexpr const char* kOpenClipConfig = "open_clip_config.json";
 constexpr const char* kOpenClipWeights = "open_clip_model.safetensors";
-constexpr const char* kOpenClipPickle = "open_clip_pytorch_model.bin";  // not read
+constexpr const char* kOpenClipPickle = "open_clip_pytorch_model.bin";  // when no safetensors
 
 // Where an open_clip repository without a tokenizer gets one: the same BPE as open_clip's
 // bpe_simple_vocab_16e6.txt.gz, in the Hugging Face files Tokenizer::load reads.
@@ -38,13 +43,31 @@ constexpr const char* kTokenizerFiles[] = {"vocab.json", "merges.txt"};
 constexpr const char* kTokenizerOptionalFiles[] = {"tokenizer_config.json",
                                                    "special_tokens_map.json"};
 
+// ref: open_clip HFTokenizer / HFTextEncoder: AutoTokenizer.from_pretrained(hf_tokenizer_name),
+// AutoConfig.from_pretrained(hf_model_name). The tokenizer files of the hf_tokenizer_name
+// repository (tokenizer.json required) and the config.json of the hf_model_name one, stored in
+// the open_clip snapshot as kHfTextConfig.
+constexpr const char* kHfTokenizerJson = "tokenizer.json";
+constexpr const char* kHfTextConfig = "hf_text_config.json";
+
+// The Hugging Face repositories an open_clip configuration's text tower names (empty when it
+// names none): model_cfg.text_cfg.hf_tokenizer_name and hf_model_name.
+struct OpenClipHfNames {
+  std::string tokenizer, model;
+};
+// Reads them from open_clip_config.json at `path`; an error names the file and the key (not
+// JSON, or a name that is not a string).
+Result<OpenClipHfNames> read_open_clip_hf_names(const std::string& path);
+
 // Whether `path` is a CLIP config.json: a JSON object with model_type "clip" or "chinese_clip",
 // text_config or
 // vision_config (the test src/model's loader applies; a timm config.json is not one).
 bool is_clip_config(const std::string& path);
 
 // Whether a snapshot folder holds a model in either layout: a CLIP config.json and its weights,
-// or open_clip_config.json and open_clip_model.safetensors.
+// or open_clip_config.json and open_clip_model.safetensors (or open_clip_pytorch_model.bin), with
+// tokenizer.json and hf_text_config.json when the configuration names Hugging Face repositories
+// for them.
 bool snapshot_complete(const std::string& snapshot);
 
 }  // namespace clipsearch::hub

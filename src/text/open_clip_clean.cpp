@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "text/ftfy_encoding.h"
 #include "text/html_unescape.h"
@@ -127,11 +128,50 @@ std::u32string ftfy_fix_text(const std::u32string& text) {
   return out;
 }
 
-std::u32string open_clip_clean(const std::u32string& text) {
+const char* open_clip_clean_name(OpenClipClean clean) {
+  switch (clean) {
+    case OpenClipClean::kLower:
+      return "lower";
+    case OpenClipClean::kWhitespace:
+      return "whitespace";
+    case OpenClipClean::kCanonicalize:
+      return "canonicalize";
+  }
+  return "?";
+}
+
+bool parse_open_clip_clean(const std::string& name, OpenClipClean* clean) {
+  for (OpenClipClean c :
+       {OpenClipClean::kLower, OpenClipClean::kWhitespace, OpenClipClean::kCanonicalize}) {
+    if (name == open_clip_clean_name(c)) {
+      *clean = c;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::u32string open_clip_clean(const std::u32string& text, OpenClipClean clean) {
   // basic_clean
   std::u32string s = ftfy_fix_text(text);
   s = html_unescape(html_unescape(s));
   s = python_strip(s);
+  if (clean == OpenClipClean::kCanonicalize) {
+    // ref: canonicalize_text: '_' to ' ', string.punctuation removed, lower(), then as
+    // whitespace_clean.
+    std::u32string kept;
+    kept.reserve(s.size());
+    for (char32_t c : s) {
+      if (c == '_') {
+        kept.push_back(' ');
+      } else if (c >= 0x21 && c <= 0x7E && !std::isalnum(static_cast<int>(c))) {
+        continue;  // string.punctuation: the printable ASCII that is neither letter nor digit
+      } else {
+        kept.push_back(c);
+      }
+    }
+    s = python_lower(kept);
+  }
   // whitespace_clean: regex \s+ -> ' ', strip
   std::u32string w;
   w.reserve(s.size());
@@ -145,7 +185,8 @@ std::u32string open_clip_clean(const std::u32string& text) {
       in_run = false;
     }
   }
-  return python_lower(python_strip(w));
+  w = python_strip(w);
+  return clean == OpenClipClean::kLower ? python_lower(w) : w;
 }
 
 }  // namespace clipsearch::text

@@ -1,4 +1,5 @@
-// The Tokenizer facade: finds the model folder's tokenizer family, adds the start and end
+// The Tokenizer facade: finds the model folder's tokenizer family, applies open_clip's text
+// cleaning before a Hugging Face tokenizer in an open_clip folder, adds the start and end
 // tokens, truncates to the context length.
 #include "clipsearch/tokenizer.h"
 
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "text/clip_bpe_encoder.h"
+#include "text/open_clip_clean.h"
 #include "text/unigram_encoder.h"
 #include "text/utf8.h"
 #include "text/vocabulary.h"
@@ -55,12 +57,62 @@ Result<int> configured_context_length(const fs::path& dir) {
   return 0;
 }
 
+// What open_clip_config.json's model_cfg.text_cfg.tokenizer_kwargs asks of the tokenizer.
+struct OpenClipTokenizerKwargs {
+  bool open_clip = false;  // the folder has open_clip_config.json
+  bool clean_given = false;
+  text::OpenClipClean clean = text::OpenClipClean::kWhitespace;  // HFTokenizer's default
+};
+
+// ref: open_clip 2.23 factory.get_tokenizer: HFTokenizer(text_cfg["hf_tokenizer_name"],
+// context_length, **text_cfg.get("tokenizer_kwargs", {})); SimpleTokenizer likewise. Keys that
+// would change the ids in a way not reproduced are refused by name.
+Result<OpenClipTokenizerKwargs> read_tokenizer_kwargs(const fs::path& dir) {
+  OpenClipTokenizerKwargs out;
+  const fs::path p = dir / "open_clip_config.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return out;
+  out.open_clip = true;
+  std::ifstream in(p);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::corruption(p.string() + ": not valid JSON");
+  const nlohmann::json* node = &j;
+  for (const char* key : {"model_cfg", "text_cfg", "tokenizer_kwargs"}) {
+    if (!node->is_object() || !node->contains(key)) return out;
+    node = &(*node)[key];
+  }
+  const std::string where = p.string() + ": model_cfg.text_cfg.tokenizer_kwargs";
+  if (node->is_null()) return out;
+  if (!node->is_object()) return Status::invalid_argument(where + " must be an object");
+  for (const auto& [key, value] : node->items()) {
+    if (key == "clean") {
+      if (!value.is_string() ||
+          !text::parse_open_clip_clean(value.get<std::string>(), &out.clean)) {
+        return Status::invalid_argument(where + ".clean is " + value.dump() +
+                                        "; open_clip knows \"whitespace\", \"lower\" and "
+                                        "\"canonicalize\"");
+      }
+      out.clean_given = true;
+    } else if (key == "strip_sep_token" && value.is_boolean() && !value.get<bool>()) {
+      // HFTokenizer's default: nothing to do
+    } else {
+      return Status::unsupported(where + "." + key + " = " + value.dump() +
+                                 " is not supported by clipsearch (only \"clean\")");
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Tokenizer::Impl {
   std::unique_ptr<text::TokenEncoder> encoder;
   TokenizerFlavor flavor = TokenizerFlavor::kTransformers;
   int context_length = kDefaultContextLength;
+  // open_clip's cleaning before a Hugging Face tokenizer family (never for CLIP's BPE, whose
+  // open_clip flavour cleans inside its encoder).
+  bool clean = false;
+  text::OpenClipClean clean_kind = text::OpenClipClean::kWhitespace;
 };
 
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -128,6 +180,23 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
     if (impl->flavor == TokenizerFlavor::kAuto) impl->flavor = detect_flavor(dir, is_dir, vocab);
     impl->encoder = std::make_unique<text::ClipBpeEncoder>(std::move(vocab), impl->flavor);
   }
+  if (is_dir) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(OpenClipTokenizerKwargs kwargs, read_tokenizer_kwargs(dir));
+    const bool clip_bpe = impl->flavor == TokenizerFlavor::kTransformers ||
+                          impl->flavor == TokenizerFlavor::kOpenClip;
+    if (impl->flavor == TokenizerFlavor::kOpenClip && kwargs.clean_given &&
+        kwargs.clean != text::OpenClipClean::kLower) {
+      return Status::unsupported(
+          (dir / "open_clip_config.json").string() +
+          ": model_cfg.text_cfg.tokenizer_kwargs.clean \"" +
+          text::open_clip_clean_name(kwargs.clean) +
+          "\" with CLIP's BPE tokenizer is not supported (open_clip's SimpleTokenizer is "
+          "reproduced with its default \"lower\" only)");
+    }
+    // ref: open_clip HFTokenizer.__call__: texts = [self.clean_fn(text) for text in texts].
+    impl->clean = kwargs.open_clip && !clip_bpe;
+    impl->clean_kind = kwargs.clean;
+  }
   if (options.context_length != 0) {
     if (options.context_length < 2) {
       return Status::invalid_argument(model_dir + ": context length " +
@@ -151,6 +220,7 @@ Encoding Tokenizer::encode(std::string_view text) {
     enc.warning = "invalid UTF-8: " + std::to_string(enc.invalid_utf8) +
                   " ill-formed sequence(s) replaced with U+FFFD";
   }
+  if (impl_->clean) cps = text::open_clip_clean(cps, impl_->clean_kind);
   const size_t limit = static_cast<size_t>(impl_->context_length) - 1;  // room for the end
   enc.ids.push_back(impl_->encoder->start_id());
   impl_->encoder->encode(cps, limit, &enc.ids);

@@ -90,6 +90,40 @@ TEST(Unigram, Truncation) {
   EXPECT_EQ(ids_of(*t, "a a a a a a"), (std::vector<int32_t>{0, 13, 13, 13, 2}));
 }
 
+// open_clip_config.json beside tokenizer.json: open_clip's HFTokenizer cleaning first, as
+// text_cfg.tokenizer_kwargs.clean says (default "whitespace"); other kwargs refused by name.
+TEST(Unigram, OpenClipFolderCleaning) {
+  auto load = [](const std::string& name, const json& text_cfg) {
+    fs::path dir = write_folder(name, base_tokenizer_json(), "open_clip_config.json",
+                                json{{"model_cfg", {{"text_cfg", text_cfg}}}}.dump());
+    return Tokenizer::load(dir.string());
+  };
+  auto plain = Tokenizer::load(write_folder("oc_plain", base_tokenizer_json()).string());
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  auto ws = load("oc_whitespace", json{{"hf_tokenizer_name", "xlm-roberta-base"}});
+  ASSERT_TRUE(ws.ok()) << ws.status().message();
+  EXPECT_EQ(ws->flavor(), TokenizerFlavor::kUnigram);
+  // HTML entities decoded, no lowercasing: "a&#98;" is "ab" (▁, ab), "A" stays unknown.
+  EXPECT_EQ(ids_of(*ws, " a&#98;\t"), (std::vector<int32_t>{0, 12, 9, 2}));
+  EXPECT_NE(ids_of(*plain, " a&#98;\t"), (std::vector<int32_t>{0, 12, 9, 2}));
+  EXPECT_EQ(ids_of(*ws, "A"), (std::vector<int32_t>{0, 12, 3, 2}));
+  auto lower = load("oc_lower", json{{"tokenizer_kwargs", {{"clean", "lower"}}}});
+  ASSERT_TRUE(lower.ok()) << lower.status().message();
+  EXPECT_EQ(ids_of(*lower, "A"), (std::vector<int32_t>{0, 13, 2}));
+  auto canon = load("oc_canon", json{{"tokenizer_kwargs", {{"clean", "canonicalize"}}}});
+  ASSERT_TRUE(canon.ok()) << canon.status().message();
+  EXPECT_EQ(ids_of(*canon, "A_b!"), (std::vector<int32_t>{0, 13, 12, 5, 2}));
+  auto bad = load("oc_bad", json{{"tokenizer_kwargs", {{"clean", "bogus"}}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("tokenizer_kwargs.clean is \"bogus\""), std::string::npos)
+      << bad.status().message();
+  auto strip = load("oc_strip", json{{"tokenizer_kwargs", {{"strip_sep_token", true}}}});
+  ASSERT_FALSE(strip.ok());
+  EXPECT_EQ(strip.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(strip.status().message().find("tokenizer_kwargs.strip_sep_token"), std::string::npos)
+      << strip.status().message();
+}
+
 void expect_error(const std::string& name, const json& tokenizer, const std::string& needle,
                   const std::string& extra_file = "", const std::string& extra = "") {
   fs::path dir = write_folder(name, tokenizer, extra_file, extra);

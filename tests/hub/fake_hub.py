@@ -1,7 +1,7 @@
 """A local stand-in for the Hugging Face hub, for src/hub/hub_test.cpp (loopback only).
 
 It answers as huggingface.co does for what clipsearch and huggingface_hub ask:
-  HEAD/GET [/prefix]/{owner}/{name}/resolve/{revision}/{file}
+  HEAD/GET [/prefix]/{owner}/{name}/resolve/{revision}/{file} (or /{name}/..., a legacy id)
     small files: 200, ETag = git blob sha1, X-Repo-Commit, Content-Length (GET: the body)
     LFS files (*.safetensors, *.bin): 302 to /cdn/{sha256}, X-Linked-Etag = sha256,
       X-Linked-Size, X-Repo-Commit (curl and requests follow it for GET)
@@ -97,15 +97,18 @@ def main():
                 path = path[len(args.prefix) + 1:]
             if path.startswith("/cdn/"):
                 return self.cdn(path[5:])
-            parts = path.lstrip("/").split("/", 4)
-            if len(parts) != 5 or parts[2] != "resolve":
+            parts = path.lstrip("/").split("/")
+            if len(parts) >= 4 and parts[1] == "resolve":  # a legacy name: xlm-roberta-base
+                old, rest = parts[0], parts[1:]
+            elif len(parts) >= 5 and parts[2] == "resolve":
+                old, rest = parts[0] + "/" + parts[1], parts[2:]
+            else:
                 return self.reply(404, {})
-            old = parts[0] + "/" + parts[1]
             if old in renamed:  # the hub answers a renamed repository with a relative redirect
-                new_path = "/" + renamed[old] + "/" + "/".join(parts[2:])
+                new_path = "/" + renamed[old] + "/" + "/".join(rest)
                 return self.reply(307, {"Location": new_path + "?renamed=1"})
             repo = repos.get(old)
-            revision, file = parts[3], parts[4]
+            revision, file = rest[1], "/".join(rest[2:])
             if args.token and self.headers.get("Authorization") != "Bearer " + args.token:
                 return self.reply(401, {"X-Error-Code": "RepoNotFound"})
             if repo is None:

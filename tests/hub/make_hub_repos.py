@@ -21,6 +21,21 @@ Output, under $CLIPSEARCH_REFERENCE_DIR/hub_repos:
   chinese-clip-tiny/  a random-weight ChineseCLIPModel as OFA-Sys publishes it: config.json,
                    pytorch_model.bin, vocab.txt, tokenizer_config.json, special_tokens_map.json,
                    preprocessor_config.json
+  openclip-xlmr/   a random-weight open_clip CustomTextCLIP with an XLM-R text tower as laion's
+                   xlm-roberta CLIPs are published: open_clip_config.json (text_cfg.hf_model_name
+                   and hf_tokenizer_name "test/xlm-roberta-tiny", mean_pooler, mlp projection) +
+                   open_clip_pytorch_model.bin only, no tokenizer
+  openclip-xlmr-legacy/  the same naming "xlm-roberta-tiny", a legacy one-part id (as laion's
+                   configs name "xlm-roberta-base", which the hub redirects to
+                   FacebookAI/xlm-roberta-base)
+  xlm-roberta-tiny/  served as test/xlm-roberta-tiny: config.json (a small XLMRobertaConfig),
+                   tokenizer.json, tokenizer_config.json, special_tokens_map.json (a SentencePiece
+                   Unigram trained at test time and converted as tests/reference/unigram_golden.py
+                   does)
+  xlmr_reference/  ids.json: {"text": CHINESE_TEXT, "ids": open_clip HFTokenizer's ids, padding
+                   removed}; text_raw.npy: open_clip's encode_text of them (padded to 77 as
+                   open_clip does); model/: xlm-roberta-tiny's config.json as open_clip built the
+                   tower from it
   chinese_clip_reference/text_raw.npy   get_text_features of CHINESE_TEXT (BertTokenizerFast)
   openclip_reference/text_raw.npy   open_clip's encode_text of open_clip.tokenize(OPEN_CLIP_TEXT)
 """
@@ -61,6 +76,81 @@ def write_chinese_clip(out_root):
     ref = os.path.join(out_root, "chinese_clip_reference")
     os.makedirs(ref)
     np.save(os.path.join(ref, "text_raw.npy"), text)
+
+
+def write_open_clip_xlmr(out_root):
+    """openclip-xlmr/, xlm-roberta-tiny/ and xlmr_reference/ (see the module docstring)."""
+    import numpy as np
+    import open_clip
+    import torch
+    from transformers import AutoTokenizer, XLMRobertaConfig
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                    "reference"))
+    import unigram_golden
+    unigram_golden.ROOT = os.path.join(out_root, "xlmr_work")  # its training folder, not shared
+    work = os.path.join(unigram_golden.ROOT, "models")
+    os.makedirs(work)
+    corpus = os.path.join(unigram_golden.ROOT, "train", "corpus.txt")  # what train() reads
+    os.makedirs(os.path.dirname(corpus))
+    unigram_golden.training_text(corpus)
+    with open(corpus, "a", encoding="utf-8") as f:  # CHINESE_TEXT's characters in the vocabulary
+        f.write((CHINESE_TEXT + "\n") * 50 + "夏日\n海滩\n度假\n风格\n" * 50)
+    trained = unigram_golden.train(work, "xlmr", "nmt_nfkc", 4000, 0.98)
+    hf_repo = os.path.join(out_root, "xlm-roberta-tiny")
+    AutoTokenizer.from_pretrained(trained).save_pretrained(hf_repo)  # as published: added tokens
+    for name in os.listdir(hf_repo):
+        if name not in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+            os.remove(os.path.join(hf_repo, name))
+    tokenizer = AutoTokenizer.from_pretrained(hf_repo)
+    XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=2,
+                     num_attention_heads=4, intermediate_size=128, max_position_embeddings=80,
+                     type_vocab_size=1, layer_norm_eps=1e-5).save_pretrained(hf_repo)
+    shutil.rmtree(unigram_golden.ROOT)
+
+    torch.manual_seed(20261217)
+    vision = dict(image_size=32, layers=1, width=64, head_width=32, patch_size=16)
+    local_text = dict(hf_model_name=hf_repo, hf_tokenizer_name=hf_repo, hf_model_pretrained=False,
+                      hf_pooler_type="mean_pooler", hf_proj_type="mlp")
+    model = open_clip.model.CustomTextCLIP(embed_dim=40, vision_cfg=vision,
+                                           text_cfg=local_text).eval()
+    with torch.no_grad():  # away from the initial values, so a skipped bias or norm shows
+        for name, p in model.named_parameters():
+            if p.ndim == 1 or "embedding" in name:
+                p.add_(torch.randn(p.shape) * 0.1)
+    text = dict(local_text, hf_model_name="test/xlm-roberta-tiny",
+                hf_tokenizer_name="test/xlm-roberta-tiny")
+    del text["hf_model_pretrained"]  # as published: the default, True
+    config = {"model_cfg": {"embed_dim": 40, "vision_cfg": vision, "text_cfg": text},
+              "preprocess_cfg": {"mean": PREPROCESSOR["image_mean"],
+                                 "std": PREPROCESSOR["image_std"]}}
+    repo = os.path.join(out_root, "openclip-xlmr")
+    os.makedirs(repo)
+    with open(os.path.join(repo, "open_clip_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    torch.save(state, os.path.join(repo, "open_clip_pytorch_model.bin"))
+    legacy = os.path.join(out_root, "openclip-xlmr-legacy")
+    os.makedirs(legacy)
+    os.link(os.path.join(repo, "open_clip_pytorch_model.bin"),
+            os.path.join(legacy, "open_clip_pytorch_model.bin"))
+    text.update(hf_model_name="xlm-roberta-tiny", hf_tokenizer_name="xlm-roberta-tiny")
+    with open(os.path.join(legacy, "open_clip_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+
+    reference = os.path.join(out_root, "xlmr_reference")
+    os.makedirs(reference)
+    hf_tokenizer = open_clip.tokenizer.HFTokenizer(hf_repo, context_length=77)
+    padded = hf_tokenizer([CHINESE_TEXT])
+    ids = padded[0].tolist()
+    while ids[-1] == tokenizer.pad_token_id:
+        ids.pop()
+    with open(os.path.join(reference, "ids.json"), "w") as f:
+        json.dump({"text": CHINESE_TEXT, "ids": ids}, f, ensure_ascii=False)
+    with torch.no_grad():
+        embedding = model.encode_text(padded).numpy()
+    np.save(os.path.join(reference, "text_raw.npy"), embedding.astype(np.float32))
+    shutil.copytree(hf_repo, os.path.join(reference, "model"))
 
 
 def write_open_clip(out_root, source):
@@ -146,6 +236,7 @@ def main():
     shutil.copy(os.path.join(source, "config.json"), bare)
     write_open_clip(out_root, source)
     write_chinese_clip(out_root)
+    write_open_clip_xlmr(out_root)
     print(f"wrote hub repositories to {out_root}")
 
 

@@ -10,12 +10,21 @@ $CLIPSEARCH_REFERENCE_DIR/unigram/ (the build folder; nothing is committed):
   models/xlmr_resaved/    the same loaded with from_pretrained and saved again (added tokens in
                           tokenizer.json, as published XLM-R folders have them)
   models/xlmr_cf/         the nmt_nfkc_cf model
+  models/xlmr_open_clip/   xlmr_resaved as an open_clip model folder: open_clip_config.json whose
+                          model_cfg.text_cfg.hf_tokenizer_name names the folder itself (as
+                          laion's xlm-roberta CLIPs name xlm-roberta-base), default cleaning
+  models/xlmr_open_clip_lower/, models/xlmr_open_clip_canon/   the same with
+                          text_cfg.tokenizer_kwargs {"clean": "lower"} (and context_length 32),
+                          {"clean": "canonicalize"}
   golden_<model>.jsonl    one line per text: {"hex": UTF-8 bytes in hex, "ids": [...],
                           "category": ..., "valid_utf8": ...}
 The ids are what open_clip's HFTokenizer gets from the tokenizer loaded with from_pretrained:
 max_length=77, padding="max_length", truncation=True, with the padding taken off by the
-attention mask. Invalid UTF-8 is given to the reference decoded with errors="replace".
-References: transformers 4.25.1 XLMRobertaTokenizerFast, tokenizers 0.13.3, sentencepiece 0.2.
+attention mask; for the open_clip folders, the ids of open_clip.get_tokenizer (HFTokenizer, with
+its text cleaning) on the folder's model config, padding removed. Invalid UTF-8 is given to the
+reference decoded with errors="replace".
+References: transformers 4.25.1 XLMRobertaTokenizerFast, tokenizers 0.13.3, sentencepiece 0.2,
+open_clip 2.23.
 """
 import json
 import os
@@ -228,6 +237,59 @@ def reference_ids(model_dir, texts):
     return ids
 
 
+# open_clip folders: (name, extra text_cfg keys).
+OPEN_CLIP_FOLDERS = [
+    ("xlmr_open_clip", {}),
+    ("xlmr_open_clip_lower", {"tokenizer_kwargs": {"clean": "lower"}, "context_length": 32}),
+    ("xlmr_open_clip_canon", {"tokenizer_kwargs": {"clean": "canonicalize"}}),
+]
+
+
+def make_open_clip_folder(models, source, name, extra):
+    """`source` copied as an open_clip model folder whose config names the folder itself as
+    hf_tokenizer_name; returns (folder, model config)."""
+    out = os.path.join(models, name)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(source, out)
+    text_cfg = {"hf_model_name": "xlm-roberta-base", "hf_tokenizer_name": os.path.abspath(out),
+                "hf_proj_type": "mlp", "hf_pooler_type": "mean_pooler"}
+    text_cfg.update(extra)
+    model_cfg = {"embed_dim": 512, "vision_cfg": {"image_size": 224, "layers": 12, "width": 768,
+                                                  "patch_size": 32},
+                 "text_cfg": text_cfg}
+    with open(os.path.join(out, "open_clip_config.json"), "w") as f:
+        json.dump({"model_cfg": model_cfg, "preprocess_cfg": {}}, f, indent=2)
+    return out, model_cfg
+
+
+def open_clip_ids(name, model_cfg, texts):
+    """ids of open_clip.get_tokenizer(name) with `model_cfg` registered under `name`."""
+    import open_clip
+
+    registry = os.path.join(ROOT, "train", "open_clip_configs")
+    os.makedirs(registry, exist_ok=True)
+    with open(os.path.join(registry, name + ".json"), "w") as f:
+        json.dump(model_cfg, f)
+    open_clip.add_model_config(registry)
+    tok = open_clip.get_tokenizer(name)
+    assert type(tok).__name__ == "HFTokenizer", type(tok).__name__
+    pad, eos = tok.tokenizer.pad_token_id, tok.tokenizer.eos_token_id
+    ids = []
+    for row in tok(texts).tolist():
+        while row and row[-1] == pad:  # the last real id is always </s>
+            row.pop()
+        assert row and row[-1] == eos, row
+        ids.append(row)
+    return ids
+
+
+def write_golden(path, items, ids):
+    with open(path, "w") as f:
+        for (cat, raw), row in zip(items, ids):
+            f.write(json.dumps({"hex": raw.hex(), "ids": row, "category": cat,
+                                "valid_utf8": valid_utf8(raw)}) + "\n")
+
+
 def valid_utf8(raw):
     try:
         raw.decode("utf-8")
@@ -247,16 +309,19 @@ def main():
     shutil.rmtree(resaved, ignore_errors=True)
     AutoTokenizer.from_pretrained(xlmr).save_pretrained(resaved)
     cf = train(models, "xlmr_cf", "nmt_nfkc_cf", 8000, 0.98)
+    open_clip_folders = [make_open_clip_folder(models, resaved, name, extra)
+                         for name, extra in OPEN_CLIP_FOLDERS]
     if "--models-only" in sys.argv[1:]:
         return
     items = corpus()
     texts = [raw.decode("utf-8", errors="replace") for _, raw in items]
     for model in (xlmr, resaved, cf):
         ids = reference_ids(model, texts)
-        with open(os.path.join(ROOT, f"golden_{os.path.basename(model)}.jsonl"), "w") as f:
-            for (cat, raw), row in zip(items, ids):
-                f.write(json.dumps({"hex": raw.hex(), "ids": row, "category": cat,
-                                    "valid_utf8": valid_utf8(raw)}) + "\n")
+        write_golden(os.path.join(ROOT, f"golden_{os.path.basename(model)}.jsonl"), items, ids)
+    for folder, model_cfg in open_clip_folders:
+        name = os.path.basename(folder)
+        write_golden(os.path.join(ROOT, f"golden_{name}.jsonl"), items,
+                     open_clip_ids(name, model_cfg, texts))
     unk = sum(1 for row in ids if 3 in row)
     print(f"unigram_golden: {len(items)} texts, {unk} with an unknown token, in {ROOT}",
           file=sys.stderr)
