@@ -89,8 +89,40 @@ std::vector<double> row_cosines(const std::vector<float>& got, const NpyArray& r
   return out;
 }
 
+// The share of each reference row's norm that differs from the rows' mean: how much of the
+// embedding tells the inputs apart.
+std::vector<double> spread_shares(const NpyArray& ref) {
+  const int64_t rows = ref.shape[0], dim = ref.shape[1];
+  std::vector<double> mean(static_cast<size_t>(dim), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < dim; ++i) {
+      mean[static_cast<size_t>(i)] += ref.data[static_cast<size_t>(r * dim + i)] / rows;
+    }
+  }
+  std::vector<double> out;
+  for (int64_t r = 0; r < rows; ++r) {
+    double centered = 0, whole = 0;
+    for (int64_t i = 0; i < dim; ++i) {
+      const double f = ref.data[static_cast<size_t>(r * dim + i)];
+      centered += (f - mean[static_cast<size_t>(i)]) * (f - mean[static_cast<size_t>(i)]);
+      whole += f * f;
+    }
+    out.push_back(std::sqrt(centered / whole));
+  }
+  return out;
+}
+
+// Below this share the centered cosine is not checked. A random-weight BERT text tower pooled at
+// its first token ([CLS], the same token in every text) gives texts that differ by about 1% of
+// their norm (Chinese-CLIP's and RoBERTa's test models; CLIP's texts and images differ by
+// 25-90%, mean-pooled XLM-R's by 35-50%), so any precision's error, a share of the whole
+// embedding, is a large share of that 1% on random weights; trained weights spread texts far
+// wider. Those rows are held to the plain cosine bound alone.
+constexpr double kMinSpreadForCentered = 0.05;
+
 void report_and_check(const Case& c, Precision p, const char* tower,
-                      const std::vector<double>& cosines, const std::vector<double>& centered) {
+                      const std::vector<double>& cosines, const std::vector<double>& centered,
+                      const std::vector<double>& spread) {
   double least = 1, sum = 0;
   for (double v : cosines) {
     least = std::min(least, v);
@@ -101,11 +133,22 @@ void report_and_check(const Case& c, Precision p, const char* tower,
   std::printf("precision %-4s %-20s %-5s cosine min %.7f mean %.7f, centered min %.7f (%zu rows)\n",
               precision_name(p), c.name.c_str(), tower, least,
               sum / static_cast<double>(cosines.size()), least_centered, cosines.size());
+  size_t unchecked = 0;
   for (size_t i = 0; i < cosines.size(); ++i) {
     const std::string what =
         c.name + " " + precision_name(p) + " " + tower + " row " + std::to_string(i);
     EXPECT_GE(cosines[i], bounds(p).cosine) << what;
-    EXPECT_GE(centered[i], bounds(p).centered) << what << " centered";
+    if (spread[i] >= kMinSpreadForCentered) {
+      EXPECT_GE(centered[i], bounds(p).centered) << what << " centered";
+    } else {
+      ++unchecked;
+    }
+  }
+  if (unchecked != 0) {
+    std::printf(
+        "  %zu rows' centered cosine not checked: their inputs differ by under %.0f%% of "
+        "the norm\n",
+        unchecked, 100 * kMinSpreadForCentered);
   }
 }
 
@@ -174,11 +217,11 @@ TEST_P(PrecisionReference, EmbeddingsStayCloseToTheReference) {
     std::vector<float> image_out(static_cast<size_t>(images * dim));
     ASSERT_TRUE((*model)->encode_images(pixels->data.data(), images, image_out.data(), false).ok());
     report_and_check(c, p, "image", row_cosines(image_out, *image_ref, false),
-                     row_cosines(image_out, *image_ref, true));
+                     row_cosines(image_out, *image_ref, true), spread_shares(*image_ref));
     std::vector<float> text_out(texts.size() * static_cast<size_t>(dim));
     ASSERT_TRUE((*model)->encode_texts(texts, text_out.data(), false).ok());
     report_and_check(c, p, "text", row_cosines(text_out, *text_ref, false),
-                     row_cosines(text_out, *text_ref, true));
+                     row_cosines(text_out, *text_ref, true), spread_shares(*text_ref));
     check_quantized_folder(c, p, *pixels, texts, image_out, text_out);
   }
 }
