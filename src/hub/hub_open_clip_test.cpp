@@ -275,6 +275,17 @@ TEST(HubOpenClip, XlmRobertaTextTowerFromTheNamedRepository) {
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
   EXPECT_EQ(tokenizer->flavor(), TokenizerFlavor::kUnigram);
   EXPECT_EQ(tokenizer->context_length(), 77);
+  // The pulled folder embeds the query as open_clip does (XLM-R text tower from
+  // hf_text_config.json, weights from open_clip_pytorch_model.bin).
+  auto embed =
+      run_cli({"embed", "--model", "test/openclip-xlmr", "--raw", "--text", "夏日海滩度假风格"},
+              {{"HF_HUB_CACHE", cache.path().string()}, {"HF_HUB_OFFLINE", "1"}});
+  ASSERT_EQ(embed.exit_code, 0) << embed.err;
+  auto text_ref = npy_read(repos_dir() + "/xlmr_reference/text_raw.npy");
+  ASSERT_TRUE(text_ref.ok()) << text_ref.status().message();
+  const std::vector<float> got = first_embedding(embed.out);
+  ASSERT_EQ(got.size(), static_cast<size_t>(text_ref->shape[1]));
+  for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], text_ref->data[k], 1e-4) << k;
   // Lost links come back from the named repository's cache, still offline.
   fs::remove(snapshot / "tokenizer.json");
   fs::remove(snapshot / "hf_text_config.json");
