@@ -7,26 +7,14 @@
 #include <cstdlib>
 #include <iterator>
 
+#include "text/code_point_ranges.h"
 #include "text/unicode.h"
 #include "text/utf8.h"
 
 namespace clipsearch::text {
 namespace {
 
-struct CodePointRange {
-  char32_t first;
-  char32_t last;
-};
-
 #include "text/bert_tables.inc"
-
-template <size_t N>
-bool in_ranges(const CodePointRange (&table)[N], char32_t c) {
-  const CodePointRange* end = table + N;
-  const CodePointRange* it = std::upper_bound(
-      table, end, c, [](char32_t v, const CodePointRange& r) { return v < r.first; });
-  return it != table && c <= std::prev(it)->last;
-}
 
 // The classes of one code point, for the loops below.
 enum CharBits : uint8_t {

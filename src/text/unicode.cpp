@@ -6,25 +6,13 @@
 #include <cstdlib>
 #include <iterator>
 
+#include "text/code_point_ranges.h"
 #include "text/utf8.h"
 
 namespace clipsearch::text {
 namespace {
 
-struct CodePointRange {
-  char32_t first;
-  char32_t last;
-};
-
 #include "text/unicode_tables.inc"
-
-template <size_t N>
-bool in_ranges(const CodePointRange (&table)[N], char32_t c) {
-  const CodePointRange* end = table + N;
-  const CodePointRange* it = std::upper_bound(
-      table, end, c, [](char32_t v, const CodePointRange& r) { return v < r.first; });
-  return it != table && c <= std::prev(it)->last;
-}
 
 bool is_python_case_ignorable(char32_t c) { return in_ranges(kPythonCaseIgnorable, c); }
 bool is_python_cased(char32_t c) { return in_ranges(kPythonCased, c); }

@@ -4,11 +4,10 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/errno_status.h"
+#include "core/read_file.h"
 #include "text/utf8.h"
 #include "text/vocab_json.h"
 
@@ -22,18 +21,6 @@ using json = nlohmann::json;
 // 49152 - 256 - 2 merges of the file and ignore the rest.
 constexpr size_t kMaxMerges = 49152 - 256 - 2;
 constexpr char kEndOfWord[] = "</w>";
-
-Result<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;  // ifstream opens through open(2), which sets errno
-    return errno_status(err, path.string() + ": cannot open");
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::io_error(path.string() + ": read error");
-  return ss.str();
-}
 
 // Reads a gzip file up to its first `max_lines` lines (or all of it).
 Result<std::string> read_gzip(const fs::path& path, size_t max_lines) {

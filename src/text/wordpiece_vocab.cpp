@@ -1,13 +1,10 @@
 #include "text/wordpiece_vocab.h"
 
-#include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
-#include "core/errno_status.h"
+#include "core/read_file.h"
 #include "text/utf8.h"
 
 namespace clipsearch::text {
@@ -16,18 +13,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-Result<std::string> read_text_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;  // ifstream opens through open(2), which sets errno
-    return errno_status(err, path.string() + ": cannot open");
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::io_error(path.string() + ": read error");
-  return ss.str();
-}
-
 bool is_file(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);
@@ -35,7 +20,7 @@ bool is_file(const fs::path& p) {
 
 // Parses a JSON file; a syntax error names the file and nlohmann's line and column.
 Result<json> read_json(const fs::path& path) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_text_file(path));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(path));
   try {
     json j = json::parse(text);
     if (!j.is_object()) return Status::corruption(path.string() + ": not a JSON object");
@@ -313,7 +298,7 @@ Result<WordPieceVocab> load_wordpiece_vocab(const std::string& dir_name) {
     CLIPSEARCH_RETURN_IF_ERROR(read_tokenizer_json(dir / "tokenizer.json", &v));
   } else {
     const fs::path p = dir / "vocab.txt";
-    CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_text_file(p));
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(p));
     CLIPSEARCH_ASSIGN_OR_RETURN(v, parse_vocab_txt(text, p.string()));
     // ref: BertConverter: WordPiece(vocab, unk_token=str(unk_token)), prefix "##", 100 chars.
     if (!settings.tokens[0]) return Status::invalid_argument(dir_name + ": no unk_token");
