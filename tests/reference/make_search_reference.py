@@ -133,25 +133,10 @@ def build_chinese_clip(model_dir):
 def chinese_clip_embedders(model, model_dir):
     """The reference's embeddings for Chinese-CLIP: ChineseCLIPImageProcessor on Pillow images,
     BertTokenizerFast (padded batch, truncated to the model's length), get_*_features."""
-    from PIL import Image
     from transformers import BertTokenizerFast, ChineseCLIPImageProcessor
-    processor = ChineseCLIPImageProcessor.from_pretrained(model_dir)
-    tokenizer = BertTokenizerFast.from_pretrained(model_dir)
-    max_length = model.config.text_config.max_position_embeddings
-
-    def embed_images(files):
-        images = [Image.open(f).convert("RGB") for f in files]
-        with torch.no_grad():
-            pixels = processor(images=images, return_tensors="pt")["pixel_values"]
-            return normalize(model.get_image_features(pixel_values=pixels).double().numpy())
-
-    def embed_texts(texts):
-        with torch.no_grad():
-            ids = tokenizer(texts, padding=True, truncation=True, max_length=max_length,
-                            return_tensors="pt")
-            return normalize(model.get_text_features(**ids).double().numpy())
-
-    return embed_images, embed_texts
+    return hf_embedders(model, ChineseCLIPImageProcessor.from_pretrained(model_dir),
+                        BertTokenizerFast.from_pretrained(model_dir),
+                        model.config.text_config.max_position_embeddings)
 
 
 def write_unigram_tokenizer(model_dir):
@@ -345,12 +330,10 @@ def open_clip_embedders(model):
     return embed_images, embed_texts
 
 
-def reference_embedders(model, model_dir):
-    """The reference's image and text embeddings (normalized, float64) for files and texts."""
+def hf_embedders(model, processor, tokenizer, max_length):
+    """embed_images(files), embed_texts(texts): a transformers model's normalized float64
+    embeddings through its image processor (Pillow images) and tokenizer (padded batch)."""
     from PIL import Image
-    from transformers import CLIPImageProcessor, CLIPTokenizerFast
-    processor = CLIPImageProcessor.from_pretrained(model_dir)
-    tokenizer = CLIPTokenizerFast.from_pretrained(model_dir)
 
     def embed_images(files):
         images = [Image.open(f).convert("RGB") for f in files]
@@ -360,11 +343,19 @@ def reference_embedders(model, model_dir):
 
     def embed_texts(texts):
         with torch.no_grad():
-            ids = tokenizer(texts, padding=True, truncation=True, max_length=77,
+            ids = tokenizer(texts, padding=True, truncation=True, max_length=max_length,
                             return_tensors="pt")
             return normalize(model.get_text_features(**ids).double().numpy())
 
     return embed_images, embed_texts
+
+
+def reference_embedders(model, model_dir):
+    """The reference's image and text embeddings (normalized, float64) for files and texts:
+    CLIPImageProcessor and CLIPTokenizerFast."""
+    from transformers import CLIPImageProcessor, CLIPTokenizerFast
+    return hf_embedders(model, CLIPImageProcessor.from_pretrained(model_dir),
+                        CLIPTokenizerFast.from_pretrained(model_dir), 77)
 
 
 # The texts of the queries and of `clipsearch similarity`, in English and in Chinese.
