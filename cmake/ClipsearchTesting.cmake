@@ -4,6 +4,12 @@ find_package(GTest REQUIRED)
 # their golden data at test time; scripts/setup.sh creates it.
 set(CLIPSEARCH_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH
     "Python interpreter with the reference packages")
+# SigLIP's references, each in its venv (scripts/setup.sh): transformers 4.37.2 (SiglipModel,
+# SiglipTokenizer) and 4.50.0 (Gemma's tokenizer of the SigLIP 2 checkpoints).
+set(CLIPSEARCH_SIGLIP_PYTHON "${PROJECT_SOURCE_DIR}/.venv-siglip/bin/python" CACHE FILEPATH
+    "Python interpreter with transformers 4.37.2 (SigLIP reference)")
+set(CLIPSEARCH_SIGLIP2_PYTHON "${PROJECT_SOURCE_DIR}/.venv-siglip2/bin/python" CACHE FILEPATH
+    "Python interpreter with transformers 4.50.0 (SigLIP 2 reference)")
 # Where reference fixtures write generated models and golden outputs.
 set(CLIPSEARCH_REFERENCE_DIR "${PROJECT_BINARY_DIR}/reference")
 
@@ -11,8 +17,14 @@ set(CLIPSEARCH_REFERENCE_DIR "${PROJECT_BINARY_DIR}/reference")
 # reference script (with CLIPSEARCH_REFERENCE_DIR as its output root) before the tests that
 # name NAME in FIXTURES.
 function(clipsearch_add_reference_fixture name script)
+  clipsearch_add_reference_fixture_with(${CLIPSEARCH_PYTHON} ${name} ${script} ${ARGN})
+endfunction()
+
+# clipsearch_add_reference_fixture_with(PYTHON NAME SCRIPT [ARGS...]): the same, run by another
+# reference interpreter (CLIPSEARCH_SIGLIP_PYTHON, ...).
+function(clipsearch_add_reference_fixture_with python name script)
   add_test(NAME ${name}
-           COMMAND ${CLIPSEARCH_PYTHON} -W ignore ${script} ${ARGN}
+           COMMAND ${python} -W ignore ${script} ${ARGN}
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(${name} PROPERTIES FIXTURES_SETUP ${name} LABELS "reference;sanitize;fixture"
                        TIMEOUT 1200

@@ -36,6 +36,17 @@ fi
 if ! .venv/bin/python -c "import transformers, open_clip, safetensors, sentencepiece, google.protobuf" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-reference.txt
 fi
+# SigLIP's reference needs newer transformers than CLIP's 4.25.1: each in a venv of its own.
+make_reference_venv() {  # make_reference_venv DIR REQUIREMENTS IMPORT-CHECK
+  [[ -x $1/bin/python ]] || /usr/bin/python3 -m venv --system-site-packages "$1"
+  if ! "$1/bin/python" -c "$3" 2>/dev/null; then
+    "$1/bin/pip" install -q --disable-pip-version-check -r "$2"
+  fi
+}
+make_reference_venv .venv-siglip scripts/requirements-reference-siglip.txt \
+  "import transformers, sentencepiece, google.protobuf; from transformers import SiglipModel; assert transformers.__version__ == '4.37.2'"
+make_reference_venv .venv-siglip2 scripts/requirements-reference-siglip2.txt \
+  "import transformers, sentencepiece, google.protobuf; from transformers import GemmaTokenizerFast; assert transformers.__version__ == '4.50.0'"
 # What builds and tests the Python package (pip install . without build isolation).
 if ! .venv/bin/python -c "import scikit_build_core, nanobind, pytest, pyarrow" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-python.txt

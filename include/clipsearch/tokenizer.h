@@ -79,8 +79,8 @@ class CLIPSEARCH_EXPORT Tokenizer {
 
   TokenizerFlavor flavor() const;  // never kAuto
   int context_length() const;
-  int32_t start_token_id() const;
-  int32_t end_token_id() const;
+  int32_t start_token_id() const;  // -1: the family puts no start token (SigLIP)
+  int32_t end_token_id() const;    // -1: none
   size_t vocab_size() const;
 
  private:

@@ -6,10 +6,23 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace clipsearch::text {
+
+// What the facade puts around an encoder's ids: [start] ids... [end] [padding].
+struct Framing {
+  std::optional<int32_t> start;  // none: SigLIP's tokenizer adds no start token
+  std::optional<int32_t> end;
+  // Pad every text to the context length with pad_id (SigLIP: its text tower has no attention
+  // mask and pools the last position, so the padding is part of the input), on the left when
+  // pad_left (tokenizer_config.json padding_side "left").
+  bool pad_to_context = false;
+  bool pad_left = false;
+  int32_t pad_id = 0;
+};
 
 class TokenEncoder {
  public:
@@ -23,6 +36,8 @@ class TokenEncoder {
   virtual int32_t start_id() const = 0;  // put before the text's ids ([CLS], <s>, <|startoftext|>)
   virtual int32_t end_id() const = 0;    // put after them ([SEP], </s>, <|endoftext|>)
   virtual size_t vocab_size() const = 0;
+  // The start and end tokens around the ids, no padding, unless the family says otherwise.
+  virtual Framing framing() const { return Framing{start_id(), end_id()}; }
 };
 
 }  // namespace clipsearch::text

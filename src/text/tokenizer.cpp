@@ -3,6 +3,7 @@
 // tokens, truncates to the context length.
 #include "clipsearch/tokenizer.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -113,6 +114,7 @@ struct Tokenizer::Impl {
   // open_clip flavour cleans inside its encoder).
   bool clean = false;
   text::OpenClipClean clean_kind = text::OpenClipClean::kWhitespace;
+  text::Framing framing;  // the encoder's, read once
 };
 
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -197,8 +199,10 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
     impl->clean = kwargs.open_clip && !clip_bpe;
     impl->clean_kind = kwargs.clean;
   }
+  impl->framing = impl->encoder->framing();
+  const int framing_tokens = (impl->framing.start ? 1 : 0) + (impl->framing.end ? 1 : 0);
   if (options.context_length != 0) {
-    if (options.context_length < 2) {
+    if (options.context_length < std::max(2, framing_tokens)) {
       return Status::invalid_argument(model_dir + ": context length " +
                                       std::to_string(options.context_length) +
                                       " is too small (start and end tokens need 2)");
@@ -221,12 +225,18 @@ Encoding Tokenizer::encode(std::string_view text) {
                   " ill-formed sequence(s) replaced with U+FFFD";
   }
   if (impl_->clean) cps = text::open_clip_clean(cps, impl_->clean_kind);
-  const size_t limit = static_cast<size_t>(impl_->context_length) - 1;  // room for the end
-  enc.ids.push_back(impl_->encoder->start_id());
+  const text::Framing& framing = impl_->framing;
+  const size_t length = static_cast<size_t>(impl_->context_length);
+  const size_t limit = length - (framing.end ? 1 : 0);  // room for the end token
+  if (framing.start) enc.ids.push_back(*framing.start);
   impl_->encoder->encode(cps, limit, &enc.ids);
-  // ref: truncation keeps the first context_length - 1 ids and puts the end token last.
+  // ref: truncation keeps the first ids and puts the end token last.
   if (enc.ids.size() > limit) enc.ids.resize(limit);
-  enc.ids.push_back(impl_->encoder->end_id());
+  if (framing.end) enc.ids.push_back(*framing.end);
+  if (framing.pad_to_context && enc.ids.size() < length) {
+    const auto at = framing.pad_left ? enc.ids.begin() : enc.ids.end();
+    enc.ids.insert(at, length - enc.ids.size(), framing.pad_id);
+  }
   return enc;
 }
 
@@ -239,8 +249,8 @@ std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& te
 
 TokenizerFlavor Tokenizer::flavor() const { return impl_->flavor; }
 int Tokenizer::context_length() const { return impl_->context_length; }
-int32_t Tokenizer::start_token_id() const { return impl_->encoder->start_id(); }
-int32_t Tokenizer::end_token_id() const { return impl_->encoder->end_id(); }
+int32_t Tokenizer::start_token_id() const { return impl_->framing.start.value_or(-1); }
+int32_t Tokenizer::end_token_id() const { return impl_->framing.end.value_or(-1); }
 size_t Tokenizer::vocab_size() const { return impl_->encoder->vocab_size(); }
 
 }  // namespace clipsearch
