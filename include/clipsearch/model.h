@@ -35,6 +35,12 @@ struct ModelInfo {
   int64_t vision_width = 0, vision_layers = 0, vision_heads = 0;
   int64_t text_width = 0, text_layers = 0, text_heads = 0;
   float logit_scale = 0;  // log temperature as stored; similarity logits use exp(logit_scale)
+  // How a text's logit exp(logit_scale) * cosine + logit_bias becomes a probability:
+  //   kSoftmax  (CLIP) a softmax over the texts compared; logit_bias is 0
+  //   kSigmoid  (SigLIP) sigmoid of each text's logit on its own, with the model's logit_bias
+  enum class ScoreKind { kSoftmax, kSigmoid };
+  ScoreKind score_kind = ScoreKind::kSoftmax;
+  float logit_bias = 0;
   std::string precision = "f32";  // precision_name() of the precision the model runs at
 };
 
