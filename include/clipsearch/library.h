@@ -101,9 +101,16 @@ struct ScoredImage {
   float score = 0;
 };
 
+// What a search's scores are. kCosine: the cosine of the query's vector with each image (CLIP
+// models; every query that mixes in pictures, examples, negatives or colour). kProbability: a
+// text query on a model whose scores are sigmoid probabilities (SigLIP, ModelInfo::score_kind):
+// the model's probability that the text describes the image, and Query::min_score is one too.
+enum class ScoreKind { kCosine, kProbability };
+
 struct SearchResults {
   std::vector<ScoredImage> hits;  // best first; equal scores by ascending id
-  int64_t candidates = 0;         // images compared with the query (those the filters let pass)
+  ScoreKind score_kind = ScoreKind::kCosine;
+  int64_t candidates = 0;  // images compared with the query (those the filters let pass)
   float best_score = -std::numeric_limits<float>::infinity();  // before min_score
   int64_t generation = 0;  // the catalog's generation searched (see LibraryStatus)
 };

@@ -35,6 +35,7 @@ nb::dict search_dict(const SearchResults& results) {
   d["hits"] = hit_list(results.hits);
   d["candidates"] = results.candidates;
   d["best_score"] = results.best_score;
+  d["score_kind"] = results.score_kind == ScoreKind::kProbability ? "probability" : "cosine";
   d["generation"] = results.generation;
   return d;
 }

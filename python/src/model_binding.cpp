@@ -209,6 +209,8 @@ void bind_model(nb::module_& m) {
         d["text_width"] = i.text_width;
         d["text_layers"] = i.text_layers;
         d["logit_scale"] = i.logit_scale;
+        d["logit_bias"] = i.logit_bias;
+        d["score_kind"] = i.score_kind == ModelInfo::ScoreKind::kSigmoid ? "sigmoid" : "softmax";
         d["precision"] = i.precision;
         return d;
       });

@@ -1,14 +1,32 @@
 #include "clipsearch/library.h"
 
+#include <cmath>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 #include "api/batched_encoder.h"
 #include "api/library_impl.h"
 #include "indexer/model_identity.h"
 #include "search/query_plan.h"
+#include "search/zero_shot.h"
 
 namespace clipsearch {
+namespace {
+
+// The model's scale when this query's scores are its probabilities: a text-only query on a
+// sigmoid-scored model (SigLIP). Anything mixed in (pictures, examples, negatives, colour) makes
+// the score a cosine of a combined vector, which no model probability describes.
+std::optional<search::ScoreScale> probability_scale(const QueryParts& parts,
+                                                    const ModelInfo& info) {
+  const bool text_only = !parts.texts.empty() && parts.pictures.empty() &&
+                         parts.example_ids.empty() && parts.example_paths.empty() &&
+                         parts.negatives.empty() && !parts.color && !parts.color_weight;
+  if (!text_only || info.score_kind != ModelInfo::ScoreKind::kSigmoid) return std::nullopt;
+  return search::score_scale_of(info);
+}
+
+}  // namespace
 
 ImageInfo image_info(const ImageRecord& record) {
   ImageInfo info;
@@ -183,17 +201,28 @@ Result<SearchResults> Library::search(const Query& query, int64_t k, int64_t off
   if (needs_model) {
     CLIPSEARCH_ASSIGN_OR_RETURN(encoder, impl_->query_encoder());
   }
+  const std::optional<search::ScoreScale> probability =
+      needs_model ? probability_scale(parts, impl_->embedder->model().info()) : std::nullopt;
+  QueryParts cosine_parts = parts;
+  if (probability) {
+    cosine_parts.min_score = search::cosine_at_probability(parts.min_score, *probability);
+  }
   CLIPSEARCH_ASSIGN_OR_RETURN(
       search::PreparedQuery prepared,
-      search::prepare_query(parts, k, offset, *encoder, *searcher, impl_->db));
+      search::prepare_query(cosine_parts, k, offset, *encoder, *searcher, impl_->db));
   CLIPSEARCH_ASSIGN_OR_RETURN(search::SearchPage page,
                               searcher->search(prepared.vector, prepared.request));
+  const auto score = [&](float cosine) {
+    return probability && std::isfinite(cosine) ? search::sigmoid_probability(cosine, *probability)
+                                                : cosine;
+  };
   SearchResults results;
+  results.score_kind = probability ? ScoreKind::kProbability : ScoreKind::kCosine;
   results.candidates = page.candidates;
-  results.best_score = page.best_score;
+  results.best_score = score(page.best_score);
   results.generation = generation;
   for (const search::SearchResult& r : page.results) {
-    results.hits.push_back({image_info(r.image), r.score});
+    results.hits.push_back({image_info(r.image), score(r.score)});
   }
   return results;
 }

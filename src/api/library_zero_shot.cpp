@@ -19,8 +19,8 @@ Result<std::vector<TextScore>> score_texts(Library::Impl& impl, const search::Em
                                            const std::vector<std::string>& texts) {
   CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEncoder * encoder, impl.query_encoder());
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::Embedding> embedded, encoder->texts(texts));
-  const float logit_scale = impl.embedder->model().info().logit_scale;
-  const search::Similarity sim = search::zero_shot_similarity(picture, embedded, logit_scale);
+  const search::Similarity sim = search::zero_shot_similarity(
+      picture, embedded, search::score_scale_of(impl.embedder->model().info()));
   std::vector<TextScore> scores;
   for (size_t t = 0; t < texts.size(); ++t) {
     scores.push_back({texts[t], sim.cosine[t], sim.probability[t]});

@@ -165,7 +165,8 @@ void print_results(const SearchResults& page, float min_score, bool json) {
     for (const ScoredImage& r : page.hits) {
       // path_json is already a JSON string literal (paths are bytes).
       std::cout << "{\"id\": " << r.image.id << ", \"path\": " << path_json(r.image.path)
-                << ", \"score\": " << nlohmann::json(r.score).dump()
+                << ", \"score\": " << nlohmann::json(r.score).dump() << ", \"score_kind\": \""
+                << (page.score_kind == ScoreKind::kProbability ? "probability" : "cosine") << "\""
                 << ", \"size\": " << r.image.bytes << ", \"width\": " << r.image.width
                 << ", \"height\": " << r.image.height << ", \"format\": \"" << r.image.format
                 << "\", \"date\": " << r.image.taken_ns / 1000000000 << "}\n";
@@ -255,8 +256,9 @@ void add_search_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--offset", args->offset, "Skip this many results (paging)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--min-score", args->min_score,
-                  "Only results scoring at least this (cosine similarity); prints \"nothing "
-                  "matches\" when none does");
+                  "Only results scoring at least this: a cosine similarity, or for a text "
+                  "query on a SigLIP model its probability (0..1) that the text describes the "
+                  "image; prints \"nothing matches\" when none does");
   cmd->add_option("--folder", args->folders,
                   "Only images under this folder (repeatable; default: the current folder when "
                   "it lies inside an indexed library)");

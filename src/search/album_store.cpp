@@ -15,7 +15,9 @@ std::string themes_fingerprint(const ThemeFile& file, bool exclusive,
                                const std::string& model_fingerprint) {
   nlohmann::json j;
   for (const Theme& t : file.themes) {
-    j["themes"].push_back({{"name", t.name}, {"keywords", t.keywords}, {"threshold", t.threshold}});
+    j["themes"].push_back({{"name", t.name},
+                           {"keywords", t.keywords},
+                           {"threshold", t.threshold.value_or(kDefaultAlbumThreshold)}});
   }
   j["templates"] = file.templates;
   j["exclusive"] = exclusive;
@@ -51,11 +53,27 @@ Result<size_t> classify_new_images(Searcher& searcher, Annotations& annotations,
   return done.size();
 }
 
+// The cosine an image must reach to join `theme`: its threshold, or for a sigmoid-scored model
+// the cosine at which the model's probability reaches it.
+Result<float> cosine_threshold(const Theme& theme, const ScoreScale& scale) {
+  if (scale.kind != ModelInfo::ScoreKind::kSigmoid) {
+    return theme.threshold.value_or(kDefaultAlbumThreshold);
+  }
+  const float p = theme.threshold.value_or(kDefaultAlbumProbabilityThreshold);
+  if (!(p >= 0 && p <= 1)) {
+    return Status::invalid_argument("theme '" + theme.name + "': threshold " + std::to_string(p) +
+                                    " is not a probability; this model's album thresholds are "
+                                    "probabilities between 0 and 1");
+  }
+  return cosine_at_probability(p, scale);
+}
+
 }  // namespace
 
 Result<ThemeVectors> album_theme_vectors(const ThemeFile& file, QueryEmbedder& embedder) {
   const auto& templates =
       file.templates.empty() ? default_templates(embedder.model().info()) : file.templates;
+  const ScoreScale scale = score_scale_of(embedder.model().info());
   ThemeVectors out;
   for (const Theme& theme : file.themes) {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> prompts,
@@ -67,7 +85,8 @@ Result<ThemeVectors> album_theme_vectors(const ThemeFile& file, QueryEmbedder& e
         zero_shot_label_vectors(prompt_vectors, theme.keywords.size(), templates.size()));
     CLIPSEARCH_ASSIGN_OR_RETURN(Embedding v, query_vector_combine(keyword_vectors, {}, {}));
     out.vectors.push_back(std::move(v));
-    out.thresholds.push_back(theme.threshold);
+    CLIPSEARCH_ASSIGN_OR_RETURN(float threshold, cosine_threshold(theme, scale));
+    out.thresholds.push_back(threshold);
   }
   return out;
 }

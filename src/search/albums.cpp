@@ -27,16 +27,18 @@ Result<std::vector<std::string>> string_list(const json& value, const std::strin
   return out;
 }
 
-Result<float> threshold_of(const json& object, float fallback, const std::string& where) {
+Result<std::optional<float>> threshold_of(const json& object, std::optional<float> fallback,
+                                          const std::string& where) {
   if (!object.contains("threshold")) return fallback;
   const json& t = object["threshold"];
   if (!t.is_number() || !(t.get<double>() >= -1 && t.get<double>() <= 1)) {
     return Status::invalid_argument(where + ": \"threshold\" must be a number between -1 and 1");
   }
-  return t.get<float>();
+  return std::optional<float>(t.get<float>());
 }
 
-Result<Theme> parse_theme(const json& j, float default_threshold, const std::string& where) {
+Result<Theme> parse_theme(const json& j, std::optional<float> default_threshold,
+                          const std::string& where) {
   if (!j.is_object() || !j.contains("name") || !j["name"].is_string() ||
       j["name"].get<std::string>().empty()) {
     return Status::invalid_argument(where + ": each theme needs a non-empty \"name\"");
@@ -52,8 +54,8 @@ Result<Theme> parse_theme(const json& j, float default_threshold, const std::str
 
 Result<ThemeFile> parse_full_form(const json& root, const std::string& name) {
   ThemeFile file;
-  CLIPSEARCH_ASSIGN_OR_RETURN(float default_threshold,
-                              threshold_of(root, kDefaultAlbumThreshold, name));
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<float> default_threshold,
+                              threshold_of(root, std::nullopt, name));
   if (root.contains("templates")) {
     CLIPSEARCH_ASSIGN_OR_RETURN(file.templates,
                                 string_list(root["templates"], name + ": \"templates\""));

@@ -4,7 +4,10 @@
 // the prompt ensemble of the theme file's templates (zero_shot.h). An image joins every album
 // whose cosine with it reaches the theme's threshold, or, when exclusive, only the best such
 // album. Thresholds are model-dependent (random-weight and published models score very
-// differently), so the theme file can set one per theme and a default; 0.3 when it sets none.
+// differently), so the theme file can set one per theme and a default; when it sets none, 0.3.
+// For a model whose scores are sigmoid probabilities (SigLIP) a threshold is that probability
+// (0..1, "how likely this theme describes the picture"), 0.1 when none is set: SigLIP's
+// probabilities of short prompts are low even for good matches.
 //
 // Theme file (JSON), either form:
 //   {"threshold": 0.25, "templates": ["a photo of {}."],
@@ -13,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,12 +25,13 @@
 
 namespace clipsearch::search {
 
-inline constexpr float kDefaultAlbumThreshold = 0.3f;
+inline constexpr float kDefaultAlbumThreshold = 0.3f;             // a cosine
+inline constexpr float kDefaultAlbumProbabilityThreshold = 0.1f;  // a sigmoid probability
 
 struct Theme {
   std::string name;
   std::vector<std::string> keywords;
-  float threshold = kDefaultAlbumThreshold;
+  std::optional<float> threshold;  // none: the model's default (above)
 };
 
 struct ThemeFile {

@@ -13,8 +13,8 @@ TEST(Albums, ParsesTheFullForm) {
   ASSERT_TRUE(f.ok()) << f.status().message();
   ASSERT_EQ(f->themes.size(), 2u);
   EXPECT_EQ(f->themes[0].keywords, (std::vector<std::string>{"mountain", "beach"}));
-  EXPECT_FLOAT_EQ(f->themes[0].threshold, 0.2f);
-  EXPECT_FLOAT_EQ(f->themes[1].threshold, 0.4f);
+  EXPECT_FLOAT_EQ(f->themes[0].threshold.value(), 0.2f);
+  EXPECT_FLOAT_EQ(f->themes[1].threshold.value(), 0.4f);
   EXPECT_EQ(f->templates, std::vector<std::string>{"a photo of {}."});
 }
 
@@ -22,7 +22,7 @@ TEST(Albums, ParsesTheShortFormWithTheDefaultThreshold) {
   auto f = album_themes_parse(R"({"travel": ["mountain", "beach"], "food": ["pizza"]})", "t");
   ASSERT_TRUE(f.ok());
   ASSERT_EQ(f->themes.size(), 2u);
-  EXPECT_FLOAT_EQ(f->themes[0].threshold, kDefaultAlbumThreshold);
+  EXPECT_FALSE(f->themes[0].threshold.has_value());  // the model's default
   EXPECT_TRUE(f->templates.empty());
 }
 

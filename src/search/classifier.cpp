@@ -18,7 +18,7 @@ Result<Classifier> classifier_make(const std::vector<std::string>& labels,
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<Embedding> prompt_vectors, embedder.embed_texts(prompts));
   CLIPSEARCH_ASSIGN_OR_RETURN(c.label_vectors,
                               zero_shot_label_vectors(prompt_vectors, labels.size(), used.size()));
-  c.logit_scale = embedder.model().info().logit_scale;
+  c.scale = score_scale_of(embedder.model().info());
   return c;
 }
 

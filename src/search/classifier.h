@@ -18,11 +18,11 @@ namespace clipsearch::search {
 struct Classifier {
   std::vector<std::string> labels;
   std::vector<Embedding> label_vectors;  // one per label, normalized
-  float logit_scale = 0;
+  ScoreScale scale;                      // the model's
 
   // Every label's cosine and probability for one image, best first.
   std::vector<LabelScore> classify(const Embedding& image) const {
-    return zero_shot_classify(image, label_vectors, logit_scale);
+    return zero_shot_classify(image, label_vectors, scale);
   }
 };
 

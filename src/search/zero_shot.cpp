@@ -21,6 +21,12 @@ std::vector<float> softmax_of_logits(const std::vector<float>& cosine, float log
   return p;
 }
 
+// ref: torch.sigmoid(logits_per_text), in double.
+double sigmoid_of_logit(double cosine, const ScoreScale& scale) {
+  const double logit = std::exp(static_cast<double>(scale.logit_scale)) * cosine + scale.logit_bias;
+  return 1.0 / (1.0 + std::exp(-logit));
+}
+
 std::string trim(const std::string& s) {
   const size_t first = s.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return "";
@@ -36,11 +42,32 @@ const std::vector<std::string>& default_templates(const ModelInfo& info) {
   return chinese_clip ? kChineseTemplates : kDefaultTemplates;
 }
 
+ScoreScale score_scale_of(const ModelInfo& info) {
+  return {info.score_kind, info.logit_scale, info.logit_bias};
+}
+
+float sigmoid_probability(float cosine, const ScoreScale& scale) {
+  return static_cast<float>(sigmoid_of_logit(cosine, scale));
+}
+
+float cosine_at_probability(float probability, const ScoreScale& scale) {
+  if (!(probability > 0)) return -INFINITY;
+  if (!(probability < 1)) return INFINITY;
+  const double p = probability;
+  const double logit = std::log(p / (1 - p));
+  return static_cast<float>((logit - scale.logit_bias) /
+                            std::exp(static_cast<double>(scale.logit_scale)));
+}
+
 Similarity zero_shot_similarity(const Embedding& image, const std::vector<Embedding>& texts,
-                                float logit_scale) {
+                                const ScoreScale& scale) {
   Similarity out;
   for (const Embedding& t : texts) out.cosine.push_back(embedding_dot(image, t));
-  out.probability = softmax_of_logits(out.cosine, logit_scale);
+  if (scale.kind == ModelInfo::ScoreKind::kSigmoid) {
+    for (float c : out.cosine) out.probability.push_back(sigmoid_probability(c, scale));
+  } else {
+    out.probability = softmax_of_logits(out.cosine, scale.logit_scale);
+  }
   return out;
 }
 
@@ -84,8 +111,8 @@ Result<std::vector<Embedding>> zero_shot_label_vectors(
 
 std::vector<LabelScore> zero_shot_classify(const Embedding& image,
                                            const std::vector<Embedding>& label_vectors,
-                                           float logit_scale) {
-  const Similarity sim = zero_shot_similarity(image, label_vectors, logit_scale);
+                                           const ScoreScale& scale) {
+  const Similarity sim = zero_shot_similarity(image, label_vectors, scale);
   std::vector<LabelScore> out;
   for (size_t l = 0; l < label_vectors.size(); ++l) {
     out.push_back({l, sim.cosine[l], sim.probability[l]});

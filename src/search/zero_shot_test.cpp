@@ -10,8 +10,8 @@ namespace {
 TEST(ZeroShot, SimilarityIsCosineAndSoftmaxOfScaledLogits) {
   const Embedding image = {1, 0};
   const std::vector<Embedding> texts = {{1, 0}, {0, 1}, {-1, 0}};
-  const float logit_scale = std::log(10.0f);
-  const Similarity s = zero_shot_similarity(image, texts, logit_scale);
+  const ScoreScale scale{ModelInfo::ScoreKind::kSoftmax, std::log(10.0f), 0};
+  const Similarity s = zero_shot_similarity(image, texts, scale);
   ASSERT_EQ(s.cosine.size(), 3u);
   EXPECT_FLOAT_EQ(s.cosine[0], 1);
   EXPECT_FLOAT_EQ(s.cosine[1], 0);
@@ -20,6 +20,30 @@ TEST(ZeroShot, SimilarityIsCosineAndSoftmaxOfScaledLogits) {
   EXPECT_NEAR(s.probability[0], std::exp(10.0) / z, 1e-6);
   EXPECT_NEAR(s.probability[1], 1 / z, 1e-6);
   EXPECT_NEAR(s.probability[0] + s.probability[1] + s.probability[2], 1.0, 1e-6);
+}
+
+// SigLIP: each text's probability is its own sigmoid, whatever the other texts are.
+TEST(ZeroShot, SigmoidModelsScoreEachTextAlone) {
+  const ScoreScale scale{ModelInfo::ScoreKind::kSigmoid, std::log(10.0f), -2.0f};
+  const Embedding image = {1, 0};
+  const Similarity s = zero_shot_similarity(image, {{1, 0}, {0, 1}, {0.6f, 0.8f}}, scale);
+  ASSERT_EQ(s.probability.size(), 3u);
+  EXPECT_NEAR(s.probability[0], 1 / (1 + std::exp(-(10.0 - 2))), 1e-7);
+  EXPECT_NEAR(s.probability[1], 1 / (1 + std::exp(2.0)), 1e-7);
+  EXPECT_NEAR(s.probability[2], 1 / (1 + std::exp(-(6.0 - 2))), 1e-6);
+  const Similarity alone = zero_shot_similarity(image, {{0, 1}}, scale);
+  EXPECT_EQ(alone.probability[0], s.probability[1]);
+}
+
+TEST(ZeroShot, CosineAtProbabilityInvertsTheSigmoid) {
+  const ScoreScale scale{ModelInfo::ScoreKind::kSigmoid, 4.7f, -12.5f};
+  for (float p : {0.001f, 0.1f, 0.5f, 0.9f, 0.999f}) {
+    const float c = cosine_at_probability(p, scale);
+    EXPECT_NEAR(sigmoid_probability(c, scale), p, 1e-5) << p;
+  }
+  EXPECT_EQ(cosine_at_probability(0, scale), -INFINITY);
+  EXPECT_EQ(cosine_at_probability(-1, scale), -INFINITY);
+  EXPECT_EQ(cosine_at_probability(1, scale), INFINITY);
 }
 
 TEST(ZeroShot, PromptsAreLabelMajor) {
@@ -45,7 +69,8 @@ TEST(ZeroShot, LabelVectorsEnsembleTemplates) {
 }
 
 TEST(ZeroShot, ClassifyOrdersBestFirst) {
-  const auto scores = zero_shot_classify({0.6f, 0.8f}, {{1, 0}, {0, 1}, {0.6f, 0.8f}}, 4.6f);
+  const auto scores = zero_shot_classify({0.6f, 0.8f}, {{1, 0}, {0, 1}, {0.6f, 0.8f}},
+                                         ScoreScale{ModelInfo::ScoreKind::kSoftmax, 4.6f, 0});
   ASSERT_EQ(scores.size(), 3u);
   EXPECT_EQ(scores[0].label, 2u);
   EXPECT_EQ(scores[1].label, 1u);

@@ -294,6 +294,9 @@ struct SearchService::Impl {
       body += (i ? ", " : "") + scored_image_json(page->hits[i].image, page->hits[i].score);
     }
     body += "], \"total\": " + std::to_string(page->candidates);
+    // What the scores are: cosines, or a SigLIP model's probabilities for a text query.
+    body += std::string(", \"score_kind\": ") +
+            (page->score_kind == ScoreKind::kProbability ? "\"probability\"" : "\"cosine\"");
     // Under the generation searched: a page of a newer one is still right for it.
     if (key) results.put(*cache_key(q, page->generation), body);
     return search_answer(std::move(body), start, false);
