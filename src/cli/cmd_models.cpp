@@ -1,6 +1,8 @@
 // `clipsearch models`: the presets and what the Hugging Face cache holds.
 // `clipsearch pull NAME`: downloads a model ahead of use (a preset or owner/name[@revision]).
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -22,12 +24,17 @@ Status run_models() {
   const HubOptions options = HubOptions::from_environment();
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<CachedModel> cached, list_cached_models(options));
   std::printf("Presets (--model NAME):\n");
+  int name_width = 0, repo_width = 0;  // columns as wide as their longest entry
+  for (const auto& preset : model_presets()) {
+    name_width = std::max(name_width, static_cast<int>(std::strlen(preset.name)));
+    repo_width = std::max(repo_width, static_cast<int>(std::strlen(preset.repo)));
+  }
   for (const auto& preset : model_presets()) {
     bool have = false;
     for (const auto& m : cached) have = have || (m.repo == preset.repo && m.complete);
-    std::printf("  %-23s %-38s %-34s %s%s\n", preset.name, preset.repo, preset.description,
+    std::printf("  %-*s  %-*s  %s%s\n      %s\n", name_width, preset.name, repo_width, preset.repo,
                 have ? "cached" : "not downloaded",
-                std::string(preset.name) == kDefaultModel ? " (default)" : "");
+                std::string(preset.name) == kDefaultModel ? " (default)" : "", preset.description);
   }
   std::printf("\nCache %s:\n", options.cache_dir.c_str());
   if (cached.empty()) std::printf("  (empty)\n");

@@ -9,15 +9,31 @@ namespace clipsearch::hub {
 
 namespace fs = std::filesystem;
 
-bool is_clip_config(const std::string& path) {
-  std::ifstream in(path);
-  const auto config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!config.is_object()) return false;
+namespace {
+
+// config.json's model_type, or "" (not an object, no such key).
+std::string model_type_of(const nlohmann::json& config) {
+  if (!config.is_object()) return "";
   const auto type = config.find("model_type");
-  if (type != config.end() && type->is_string() &&
-      (type->get<std::string>() == "clip" || type->get<std::string>() == "chinese_clip")) {
-    return true;
-  }
+  return type != config.end() && type->is_string() ? type->get<std::string>() : "";
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+}
+
+}  // namespace
+
+bool is_siglip_config(const std::string& path) {
+  return model_type_of(read_json(path)) == "siglip";
+}
+
+bool is_clip_config(const std::string& path) {
+  const auto config = read_json(path);
+  if (!config.is_object()) return false;
+  const std::string type = model_type_of(config);
+  if (type == "clip" || type == "chinese_clip" || type == "siglip") return true;
   return config.contains("text_config") || config.contains("vision_config") ||
          config.contains("text_config_dict");
 }

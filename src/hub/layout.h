@@ -1,6 +1,6 @@
 // The files of a CLIP model in the two layouts the hub publishes it in, and when a cached
 // snapshot holds a usable model:
-//  - Hugging Face CLIPModel or ChineseCLIPModel: config.json (a CLIP configuration) +
+//  - Hugging Face CLIPModel, ChineseCLIPModel or SiglipModel: config.json (a CLIP configuration) +
 //    model.safetensors (or pytorch_model.bin, or the shards of either with an index), the
 //    tokenizer beside them.
 //  - open_clip: open_clip_config.json + open_clip_model.safetensors, and no tokenizer: open_clip
@@ -26,6 +26,10 @@ constexpr const char* kHfConfig = "config.json";
 constexpr const char* kHfOptionalFiles[] = {
     "preprocessor_config.json", "vocab.json", "merges.txt", "vocab.txt", "tokenizer_config.json",
     "special_tokens_map.json"};
+// ref: SiglipTokenizer (spiece.model) and the SigLIP 2 checkpoints' GemmaTokenizerFast
+// (tokenizer.json): fetched for a SigLIP config.json only (a CLIP repository's tokenizer.json
+// would be a second copy of vocab.json + merges.txt).
+constexpr const char* kSiglipTokenizerFiles[] = {"spiece.model", "tokenizer.json"};
 // ref: transformers modeling_utils: safetensors first, then the PyTorch checkpoint; a sharded
 // checkpoint has an index instead.
 constexpr const char* kHfWeightFiles[] = {"model.safetensors", "model.safetensors.index.json",
@@ -59,10 +63,12 @@ struct OpenClipHfNames {
 // JSON, or a name that is not a string).
 Result<OpenClipHfNames> read_open_clip_hf_names(const std::string& path);
 
-// Whether `path` is a CLIP config.json: a JSON object with model_type "clip" or "chinese_clip",
-// text_config or
-// vision_config (the test src/model's loader applies; a timm config.json is not one).
+// Whether `path` is a CLIP config.json: a JSON object with model_type "clip", "chinese_clip" or
+// "siglip", text_config or vision_config (the test src/model's loader applies; a timm
+// config.json is not one).
 bool is_clip_config(const std::string& path);
+// Whether `path` is a SigLIP config.json (model_type "siglip").
+bool is_siglip_config(const std::string& path);
 
 // Whether a snapshot folder holds a model in either layout: a CLIP config.json and its weights,
 // or open_clip_config.json and open_clip_model.safetensors (or open_clip_pytorch_model.bin), with

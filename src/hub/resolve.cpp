@@ -116,6 +116,12 @@ Result<std::string> fetch_hf_model(const HubOptions& options, const RepoSpec& sp
     // the files its classes read: no vocab.txt for CLIP) is simply absent.
     if (!got.ok() && !options.offline) return got.status();
   }
+  if (hub::is_siglip_config((fs::path(folder) / hub::kHfConfig).string())) {
+    for (const char* file : hub::kSiglipTokenizerFiles) {
+      auto got = hub::hub_fetch(options, spec.repo, commit, file, progress);
+      if (!got.ok() && !options.offline) return got.status();
+    }
+  }
   for (const char* file : hub::kHfWeightFiles) {
     auto got = hub::hub_fetch(options, spec.repo, commit, file, progress);
     if (!got.ok()) {
@@ -186,6 +192,13 @@ const std::vector<ModelPreset>& model_presets() {
       // ~100 languages: open_clip's ViT-B/32 with an XLM-RoBERTa-base text tower (LAION-5B).
       {"multilingual-vit-b-32", "laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
        "ViT-B/32 + XLM-R base, ~100 languages, 512-d, 1.5 GB"},
+      // Google's SigLIP (README: finds the right photo more often than CLIP at the same cost).
+      {"siglip2-base-patch16-224", "google/siglip2-base-patch16-224",
+       "SigLIP 2 B/16, 768-d, multilingual, 1.5 GB (recommended on a CPU)"},
+      {"siglip-base-patch16-224", "google/siglip-base-patch16-224",
+       "SigLIP B/16, 768-d, English, 813 MB"},
+      {"siglip-base-patch16-256-multilingual", "google/siglip-base-patch16-256-multilingual",
+       "SigLIP B/16 at 256 px, 768-d, multilingual, 1.5 GB"},
   };
   return presets;
 }
