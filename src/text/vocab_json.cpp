@@ -104,6 +104,50 @@ class Reader {
     return false;
   }
 
+  // Skips one JSON value of any kind, checking only that strings close and brackets match.
+  bool skip_value() {
+    skip_ws();
+    if (i_ >= s_.size()) return false;
+    if (s_[i_] == '"') return skip_string();
+    if (s_[i_] != '{' && s_[i_] != '[') {  // a number, true, false, null
+      size_t start = i_;
+      while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
+             s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '\t') {
+        ++i_;
+      }
+      return i_ > start;
+    }
+    std::string open;  // the brackets not yet closed
+    while (i_ < s_.size()) {
+      char c = s_[i_];
+      if (c == '"') {
+        if (!skip_string()) return false;
+        continue;
+      }
+      ++i_;
+      if (c == '{' || c == '[') {
+        open.push_back(c);
+      } else if (c == '}' || c == ']') {
+        if (open.empty() || open.back() != (c == '}' ? '{' : '[')) return false;
+        open.pop_back();
+        if (open.empty()) return true;
+      }
+    }
+    return false;
+  }
+
+  bool skip_string() {
+    if (!eat('"')) return false;
+    while (i_ < s_.size()) {
+      char c = s_[i_++];
+      if (c == '"') return true;
+      if (c == '\\') ++i_;
+    }
+    return false;
+  }
+
+  std::string_view text(size_t begin, size_t end) const { return s_.substr(begin, end - begin); }
+
   bool integer(int64_t* v) {
     skip_ws();
     size_t start = i_;
@@ -142,6 +186,67 @@ Result<std::vector<std::pair<std::string, int64_t>>> parse_vocab_json(std::strin
   if (!r.eat('}')) return fail("expected ',' or '}'");
   if (!r.at_end()) return fail("unexpected data after the object");
   return entries;
+}
+
+Result<std::vector<JsonMember>> split_json_object(std::string_view text, const std::string& path,
+                                                  const std::string& where) {
+  std::vector<JsonMember> members;
+  Reader r(text);
+  const std::string name = path + ": " + (where.empty() ? std::string() : where + ": ");
+  auto fail = [&](const std::string& what) {
+    return Status::corruption(name + what + " at byte " + std::to_string(r.pos()));
+  };
+  if (!r.eat('{')) return fail("expected a JSON object");
+  if (r.eat('}')) return members;
+  do {
+    JsonMember m;
+    if (!r.string(&m.key)) return fail("expected a key string");
+    if (!r.eat(':')) return fail("expected ':'");
+    r.skip_ws();
+    const size_t begin = r.pos();
+    if (!r.skip_value()) return fail("malformed value of \"" + m.key + "\"");
+    m.value = r.text(begin, r.pos());
+    members.push_back(std::move(m));
+  } while (r.eat(','));
+  if (!r.eat('}')) return fail("expected ',' or '}'");
+  if (!r.at_end()) return fail("unexpected data after the object");
+  return members;
+}
+
+Status for_each_merge(
+    std::string_view text, const std::string& path,
+    const std::function<Status(size_t, std::string_view, std::string_view)>& on_merge) {
+  Reader r(text);
+  auto fail = [&](const std::string& what) {
+    return Status::corruption(path + ": model.merges: " + what + " at byte " +
+                              std::to_string(r.pos()));
+  };
+  if (!r.eat('[')) return fail("expected an array");
+  if (r.eat(']')) return Status();
+  std::string left, right;
+  size_t index = 0;
+  do {
+    r.skip_ws();
+    if (r.eat('[')) {  // ["left", "right"]
+      if (!r.string(&left) || !r.eat(',') || !r.string(&right) || !r.eat(']')) {
+        return fail("entry " + std::to_string(index) + " is not a pair of strings");
+      }
+    } else {  // "left right": exactly one space (ref: tokenizers convert_merges_to_hashmap)
+      if (!r.string(&left)) return fail("entry " + std::to_string(index) + " is not a string");
+      const size_t space = left.find(' ');
+      if (space == std::string::npos || left.find(' ', space + 1) != std::string::npos) {
+        return fail("entry " + std::to_string(index) + " \"" + left +
+                    "\" is not two tokens separated by one space");
+      }
+      right = left.substr(space + 1);
+      left.resize(space);
+    }
+    CLIPSEARCH_RETURN_IF_ERROR(on_merge(index, left, right));
+    ++index;
+  } while (r.eat(','));
+  if (!r.eat(']')) return fail("expected ',' or ']'");
+  if (!r.at_end()) return fail("unexpected data after the array");
+  return Status();
 }
 
 std::string_view find_json_array(std::string_view text, std::string_view key) {
