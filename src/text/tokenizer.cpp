@@ -138,20 +138,15 @@ TokenizerFlavor detect_flavor(const fs::path& dir, bool is_dir, const text::Voca
   return open_clip ? TokenizerFlavor::kOpenClip : TokenizerFlavor::kTransformers;
 }
 
-// model.type of a tokenizer.json, read without parsing the whole file (Gemma's is ~30 MB); empty
-// when there is none.
+// model.type of a tokenizer.json, read without parsing the whole file (Gemma's is ~30 MB: the
+// members before "model" are small, and "type" comes first in it); empty when there is none.
 Result<std::string> tokenizer_json_model_type(std::string_view text, const std::string& path) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(auto top, text::split_json_object(text, path));
-  for (const text::JsonMember& m : top) {
-    if (m.key != "model") continue;
-    CLIPSEARCH_ASSIGN_OR_RETURN(auto model, text::split_json_object(m.value, path, "model"));
-    for (const text::JsonMember& t : model) {
-      if (t.key != "type") continue;
-      nlohmann::json type = nlohmann::json::parse(t.value, nullptr, /*allow_exceptions=*/false);
-      if (type.is_string()) return type.get<std::string>();
-    }
-  }
-  return std::string();
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string_view model, text::find_json_member(text, "model", path));
+  if (model.empty() || model.front() != '{') return std::string();
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string_view type,
+                              text::find_json_member(model, "type", path, "model"));
+  nlohmann::json j = nlohmann::json::parse(type, nullptr, /*allow_exceptions=*/false);
+  return j.is_string() ? j.get<std::string>() : std::string();
 }
 
 // The encoder of `dir`'s tokenizer.json (`flavor` kUnigram, kGemma, or kAuto: by its model.type,

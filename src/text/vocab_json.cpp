@@ -1,5 +1,7 @@
 #include "text/vocab_json.h"
 
+#include <cstring>
+
 #include "text/utf8.h"
 
 namespace clipsearch::text {
@@ -138,10 +140,16 @@ class Reader {
 
   bool skip_string() {
     if (!eat('"')) return false;
+    // memchr finds the next quote at memory speed; a quote preceded by an odd number of
+    // backslashes is escaped.
     while (i_ < s_.size()) {
-      char c = s_[i_++];
-      if (c == '"') return true;
-      if (c == '\\') ++i_;
+      const void* q = std::memchr(s_.data() + i_, '"', s_.size() - i_);
+      if (q == nullptr) return false;
+      const size_t at = static_cast<size_t>(static_cast<const char*>(q) - s_.data());
+      size_t backslashes = 0;
+      while (at - backslashes > i_ && s_[at - backslashes - 1] == '\\') ++backslashes;
+      i_ = at + 1;
+      if (backslashes % 2 == 0) return true;
     }
     return false;
   }
@@ -188,29 +196,54 @@ Result<std::vector<std::pair<std::string, int64_t>>> parse_vocab_json(std::strin
   return entries;
 }
 
-Result<std::vector<JsonMember>> split_json_object(std::string_view text, const std::string& path,
-                                                  const std::string& where) {
-  std::vector<JsonMember> members;
+namespace {
+
+// Calls on_member(key, value) for each member of the object `text` until it returns false.
+Status for_each_member(std::string_view text, const std::string& path, const std::string& where,
+                       const std::function<bool(std::string&, std::string_view)>& on_member) {
   Reader r(text);
   const std::string name = path + ": " + (where.empty() ? std::string() : where + ": ");
   auto fail = [&](const std::string& what) {
     return Status::corruption(name + what + " at byte " + std::to_string(r.pos()));
   };
   if (!r.eat('{')) return fail("expected a JSON object");
-  if (r.eat('}')) return members;
+  if (r.eat('}')) return Status();
+  std::string key;
   do {
-    JsonMember m;
-    if (!r.string(&m.key)) return fail("expected a key string");
+    if (!r.string(&key)) return fail("expected a key string");
     if (!r.eat(':')) return fail("expected ':'");
     r.skip_ws();
     const size_t begin = r.pos();
-    if (!r.skip_value()) return fail("malformed value of \"" + m.key + "\"");
-    m.value = r.text(begin, r.pos());
-    members.push_back(std::move(m));
+    if (!r.skip_value()) return fail("malformed value of \"" + key + "\"");
+    if (!on_member(key, r.text(begin, r.pos()))) return Status();
   } while (r.eat(','));
   if (!r.eat('}')) return fail("expected ',' or '}'");
   if (!r.at_end()) return fail("unexpected data after the object");
+  return Status();
+}
+
+}  // namespace
+
+Result<std::vector<JsonMember>> split_json_object(std::string_view text, const std::string& path,
+                                                  const std::string& where) {
+  std::vector<JsonMember> members;
+  CLIPSEARCH_RETURN_IF_ERROR(
+      for_each_member(text, path, where, [&](std::string& key, std::string_view value) {
+        members.push_back({std::move(key), value});
+        return true;
+      }));
   return members;
+}
+
+Result<std::string_view> find_json_member(std::string_view text, std::string_view key,
+                                          const std::string& path, const std::string& where) {
+  std::string_view found;
+  CLIPSEARCH_RETURN_IF_ERROR(
+      for_each_member(text, path, where, [&](std::string& k, std::string_view value) {
+        if (k == key) found = value;
+        return found.empty();
+      }));
+  return found;
 }
 
 Status for_each_merge(

@@ -38,6 +38,11 @@ struct JsonMember {
 Result<std::vector<JsonMember>> split_json_object(std::string_view text, const std::string& path,
                                                   const std::string& where = "");
 
+// The raw text of member `key` of the object `text`, or an empty view when there is none; reads
+// no further than that member (the members before it are checked as split_json_object does).
+Result<std::string_view> find_json_member(std::string_view text, std::string_view key,
+                                          const std::string& path, const std::string& where = "");
+
 // Calls on_merge(index, left, right) for each entry of a tokenizers BPE "merges" array, in
 // order: either ["left right", ...] (tokenizers < 0.20) or [["left", "right"], ...]. Stops at
 // the first error, on_merge's included.
