@@ -138,7 +138,7 @@ TokenizerFlavor detect_flavor(const fs::path& dir, bool is_dir, const text::Voca
   return open_clip ? TokenizerFlavor::kOpenClip : TokenizerFlavor::kTransformers;
 }
 
-// model.type of a tokenizer.json, read without parsing the whole file (Gemma's is ~30 MB: the
+// model.type of a tokenizer.json, read without parsing the whole file (Gemma's is tens of MB: the
 // members before "model" are small, and "type" comes first in it); empty when there is none.
 Result<std::string> tokenizer_json_model_type(std::string_view text, const std::string& path) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::string_view model, text::find_json_member(text, "model", path));

@@ -1,9 +1,9 @@
 // A small reader for the JSON shapes the tokenizer loads on every start: vocab.json (one flat
 // object of token -> id, about 1.6 MB), the "added_tokens" array of tokenizer.json (a file that
 // also repeats the whole vocabulary and merge list), and a BPE tokenizer.json's members (Gemma's:
-// 256,000 tokens and ~500,000 merges, ~30 MB). A general JSON parser building a DOM took most of
-// the 50 ms load budget for CLIP and about a second for Gemma; this one reads the flat object and
-// the merge list in a single pass each and only cuts the small members out for a DOM parser.
+// 256,000 tokens and ~500,000 merges, tens of MB). A general JSON parser building a DOM took most
+// of the 50 ms load budget for CLIP and about a second for Gemma; this one reads the flat object
+// and the merge list in a single pass each and only cuts the small members out for a DOM parser.
 // Pure functions.
 #pragma once
 
