@@ -12,8 +12,14 @@
 // (open_clip_config.json present: open_clip's XLM-R CLIPs) is given open_clip's HFTokenizer
 // cleaning first: ftfy, HTML entities, whitespace, no lowercasing, or what
 // model_cfg.text_cfg.tokenizer_kwargs.clean names ("whitespace", "lower", "canonicalize").
+// And, for SigLIP 2, Gemma's SentencePiece BPE with byte fallback (kGemma: transformers'
+// GemmaTokenizerFast from tokenizer.json), the text lower-cased first (Python's str.lower()) in a
+// SigLIP folder (config.json model_type "siglip" or "siglip2"), as SigLIP 2 was trained.
 // Every text becomes [start-of-text, tokens..., end-of-text], truncated to the context length
-// with end-of-text kept last; no padding. Special tokens are looked up in the vocabulary.
+// with end-of-text kept last; no padding, except where the family says otherwise (kGemma: <bos>
+// and <eos> as tokenizer_config.json's add_bos_token / add_eos_token say, padded to the context
+// length with <pad>, on the side its padding_side names). Special tokens are looked up in the
+// vocabulary.
 //
 // Invalid UTF-8 never fails: ill-formed sequences become U+FFFD and the Encoding carries a
 // warning for the caller to show. A Tokenizer owns its vocabulary and a cache of the words it
@@ -43,6 +49,8 @@ enum class TokenizerFlavor {
   kUnigram,       // transformers XLMRobertaTokenizerFast / any Unigram tokenizer.json (after
                   // open_clip's HFTokenizer cleaning in an open_clip folder)
   kWordPiece,     // transformers BertTokenizerFast (BERT WordPiece: Chinese-CLIP)
+  kGemma,         // transformers GemmaTokenizerFast: a SentencePiece-BPE tokenizer.json with byte
+                  // fallback (SigLIP 2; lower-cased first in a SigLIP folder)
 };
 
 struct TokenizerOptions {
@@ -50,12 +58,13 @@ struct TokenizerOptions {
   // Maximum ids per text, start and end tokens included; >= 2. 0: the model folder's
   // config.json text_config.max_position_embeddings (or open_clip_config.json
   // model_cfg.text_cfg.context_length; for kWordPiece then tokenizer_config.json
-  // model_max_length), else 77.
+  // model_max_length), else 77. kGemma: config.json text_config.max_position_embeddings, else 64
+  // in a SigLIP folder, else tokenizer_config.json model_max_length, else 64.
   int context_length = 0;
 };
 
 struct Encoding {
-  std::vector<int32_t> ids;  // start token, text tokens, end token
+  std::vector<int32_t> ids;  // start token, text tokens, end token (kGemma: padding too)
   size_t invalid_utf8 = 0;   // ill-formed UTF-8 sequences replaced with U+FFFD
   std::string warning;       // empty, or a message about the replaced sequences
 };
@@ -65,7 +74,7 @@ class CLIPSEARCH_EXPORT Tokenizer {
   // Loads the vocabulary of a model folder (vocab.json + merges.txt, or
   // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file; vocab.txt or a
   // WordPiece tokenizer.json for kWordPiece; a Unigram tokenizer.json, docs/TOKENIZER.md
-  // "Unigram").
+  // "Unigram"; a BPE tokenizer.json for kGemma, "Gemma / SigLIP 2").
   static Result<Tokenizer> load(const std::string& model_dir, const TokenizerOptions& options = {});
 
   Tokenizer(Tokenizer&&) noexcept;

@@ -24,6 +24,7 @@ int run_tokenize(const TokenizeArgs& args) {
   if (args.flavor == "transformers") options.flavor = TokenizerFlavor::kTransformers;
   if (args.flavor == "open_clip") options.flavor = TokenizerFlavor::kOpenClip;
   if (args.flavor == "unigram") options.flavor = TokenizerFlavor::kUnigram;
+  if (args.flavor == "gemma") options.flavor = TokenizerFlavor::kGemma;
   if (args.flavor == "wordpiece") options.flavor = TokenizerFlavor::kWordPiece;
   auto tokenizer = Tokenizer::load(args.model, options);
   if (!tokenizer.ok()) return report_error(tokenizer.status());
@@ -50,13 +51,15 @@ void add_tokenize_command(CLI::App& app, int* exit_code) {
       "tokenize", "Print the token ids of each TEXT as JSON Lines {\"text\", \"ids\"}");
   add_model_option(cmd, &args->model,
                    "vocab.json + merges.txt, bpe_simple_vocab_16e6.txt.gz, vocab.txt (WordPiece) "
-                   "or a Unigram tokenizer.json");
+                   "or a Unigram or BPE (Gemma) tokenizer.json");
   cmd->add_option("--flavor", args->flavor,
                   "Reference to reproduce: auto (by the model folder), transformers "
                   "(CLIPTokenizerFast), open_clip (SimpleTokenizer, with its text cleaning), "
-                  "wordpiece (BertTokenizerFast, Chinese-CLIP) or unigram "
-                  "(XLMRobertaTokenizerFast from tokenizer.json)")
-      ->check(CLI::IsMember({"auto", "transformers", "open_clip", "wordpiece", "unigram"}));
+                  "wordpiece (BertTokenizerFast, Chinese-CLIP), unigram "
+                  "(XLMRobertaTokenizerFast from tokenizer.json) or gemma (GemmaTokenizerFast "
+                  "from tokenizer.json, SigLIP 2)")
+      ->check(
+          CLI::IsMember({"auto", "transformers", "open_clip", "wordpiece", "unigram", "gemma"}));
   cmd->add_option("--context-length", args->context_length,
                   "Maximum ids per text, start and end included (default: the model's, else 77)")
       ->check(CLI::Range(2, 1 << 20));

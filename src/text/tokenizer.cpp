@@ -1,6 +1,6 @@
 // The Tokenizer facade: finds the model folder's tokenizer family, applies open_clip's text
-// cleaning before a Hugging Face tokenizer in an open_clip folder, adds the start and end
-// tokens, truncates to the context length.
+// cleaning before a Hugging Face tokenizer in an open_clip folder (or lower-cases, for SigLIP 2),
+// adds the start and end tokens, truncates to the context length, pads where the family says.
 #include "clipsearch/tokenizer.h"
 
 #include <algorithm>
@@ -8,10 +8,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/read_file.h"
 #include "text/clip_bpe_encoder.h"
+#include "text/gemma_encoder.h"
 #include "text/open_clip_clean.h"
+#include "text/unicode.h"
 #include "text/unigram_encoder.h"
 #include "text/utf8.h"
+#include "text/vocab_json.h"
 #include "text/vocabulary.h"
 #include "text/wordpiece_encoder.h"
 
@@ -22,6 +26,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kDefaultContextLength = 77;
+constexpr int kSiglipContextLength = 64;
 
 // The context length that the model folder's config names, or 0.
 Result<int> configured_context_length(const fs::path& dir) {
@@ -114,6 +119,7 @@ struct Tokenizer::Impl {
   // open_clip flavour cleans inside its encoder).
   bool clean = false;
   text::OpenClipClean clean_kind = text::OpenClipClean::kWhitespace;
+  bool lower = false;     // Python's str.lower() before the tokenizer (SigLIP 2)
   text::Framing framing;  // the encoder's, read once
 };
 
@@ -132,24 +138,54 @@ TokenizerFlavor detect_flavor(const fs::path& dir, bool is_dir, const text::Voca
   return open_clip ? TokenizerFlavor::kOpenClip : TokenizerFlavor::kTransformers;
 }
 
-// The Unigram encoder of `dir`'s tokenizer.json, or null when kAuto finds none there (a folder
-// with vocab.json, or without tokenizer.json, or whose model.type is not "Unigram").
-Result<std::unique_ptr<text::TokenEncoder>> load_unigram(const fs::path& dir, bool required) {
+// model.type of a tokenizer.json, read without parsing the whole file (Gemma's is tens of MB: the
+// members before "model" are small, and "type" comes first in it); empty when there is none.
+Result<std::string> tokenizer_json_model_type(std::string_view text, const std::string& path) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string_view model, text::find_json_member(text, "model", path));
+  if (model.empty() || model.front() != '{') return std::string();
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string_view type,
+                              text::find_json_member(model, "type", path, "model"));
+  nlohmann::json j = nlohmann::json::parse(type, nullptr, /*allow_exceptions=*/false);
+  return j.is_string() ? j.get<std::string>() : std::string();
+}
+
+// The encoder of `dir`'s tokenizer.json (`flavor` kUnigram, kGemma, or kAuto: by its model.type,
+// "Unigram" or "BPE"), or null when kAuto finds none there (a folder with vocab.json, or without
+// tokenizer.json, or of another model type). *flavor becomes the one found.
+Result<std::unique_ptr<text::TokenEncoder>> load_tokenizer_json(const fs::path& dir,
+                                                                TokenizerFlavor* flavor) {
   const fs::path p = dir / "tokenizer.json";
+  const bool required = *flavor != TokenizerFlavor::kAuto;
   std::error_code ec;
   if (!required && (fs::exists(dir / "vocab.json", ec) || !fs::is_regular_file(p, ec))) {
     return std::unique_ptr<text::TokenEncoder>();
   }
   if (!fs::is_regular_file(p, ec)) return Status::not_found(p.string() + ": no such file");
-  std::ifstream in(p, std::ios::binary);
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::corruption(p.string() + ": not valid JSON");
-  if (!required && !(j.is_object() && j.contains("model") && j["model"].is_object() &&
-                     j["model"].value("type", "") == "Unigram")) {
-    return std::unique_ptr<text::TokenEncoder>();
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(p.string()));
+  if (!required) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::string type, tokenizer_json_model_type(text, p.string()));
+    if (type == "Unigram") *flavor = TokenizerFlavor::kUnigram;
+    if (type == "BPE") *flavor = TokenizerFlavor::kGemma;
   }
+  if (*flavor == TokenizerFlavor::kGemma) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(auto enc, text::GemmaEncoder::load(dir.string(), p.string(), text));
+    return std::unique_ptr<text::TokenEncoder>(std::move(enc));
+  }
+  if (*flavor != TokenizerFlavor::kUnigram) return std::unique_ptr<text::TokenEncoder>();
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::corruption(p.string() + ": not valid JSON");
   CLIPSEARCH_ASSIGN_OR_RETURN(auto enc, text::UnigramEncoder::load(dir.string(), p.string(), j));
   return std::unique_ptr<text::TokenEncoder>(std::move(enc));
+}
+
+// config.json's model_type, or empty.
+std::string config_model_type(const fs::path& dir) {
+  std::ifstream in(dir / "config.json");
+  if (!in) return {};
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j.contains("model_type") && j["model_type"].is_string()
+             ? j["model_type"].get<std::string>()
+             : std::string();
 }
 
 }  // namespace
@@ -163,16 +199,26 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
   if (impl->flavor == TokenizerFlavor::kAuto && is_dir && text::is_wordpiece_folder(model_dir)) {
     impl->flavor = TokenizerFlavor::kWordPiece;
   }
-  if (options.flavor == TokenizerFlavor::kUnigram && !is_dir) {
-    return Status::invalid_argument(model_dir + ": the Unigram flavour needs a model folder");
+  const bool json_family =
+      options.flavor == TokenizerFlavor::kUnigram || options.flavor == TokenizerFlavor::kGemma;
+  if (json_family && !is_dir) {
+    return Status::invalid_argument(model_dir + ": the Unigram and Gemma flavours need a folder");
   }
-  if (is_dir &&
-      (impl->flavor == TokenizerFlavor::kUnigram || impl->flavor == TokenizerFlavor::kAuto)) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(impl->encoder,
-                                load_unigram(dir, impl->flavor == TokenizerFlavor::kUnigram));
-    if (impl->encoder) impl->flavor = TokenizerFlavor::kUnigram;
+  if (is_dir && (json_family || impl->flavor == TokenizerFlavor::kAuto)) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(impl->encoder, load_tokenizer_json(dir, &impl->flavor));
   }
-  int tokenizer_max_length = 0;  // tokenizer_config.json's model_max_length (WordPiece)
+  int tokenizer_max_length = 0;  // tokenizer_config.json's model_max_length (WordPiece, Gemma)
+  int family_default_length = kDefaultContextLength;
+  if (impl->flavor == TokenizerFlavor::kGemma) {
+    // SigLIP 2 was trained on lower-cased text (its model card: lower-case the queries), and its
+    // text tower reads 64 positions (SiglipTextConfig's default max_position_embeddings).
+    const std::string model_type = config_model_type(dir);
+    impl->lower = model_type == "siglip" || model_type == "siglip2";
+    tokenizer_max_length =
+        impl->lower ? kSiglipContextLength
+                    : static_cast<text::GemmaEncoder&>(*impl->encoder).model_max_length();
+    family_default_length = kSiglipContextLength;
+  }
   if (impl->flavor == TokenizerFlavor::kWordPiece) {
     CLIPSEARCH_ASSIGN_OR_RETURN(text::WordPieceVocab vocab, text::load_wordpiece_vocab(model_dir));
     tokenizer_max_length = vocab.model_max_length;
@@ -211,7 +257,9 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
   } else if (is_dir) {
     CLIPSEARCH_ASSIGN_OR_RETURN(int configured, configured_context_length(dir));
     if (configured == 0) configured = tokenizer_max_length;
-    if (configured != 0) impl->context_length = configured;
+    impl->context_length = configured != 0 ? configured : family_default_length;
+  } else {
+    impl->context_length = family_default_length;
   }
   return Tokenizer(std::move(impl));
 }
@@ -225,6 +273,7 @@ Encoding Tokenizer::encode(std::string_view text) {
                   " ill-formed sequence(s) replaced with U+FFFD";
   }
   if (impl_->clean) cps = text::open_clip_clean(cps, impl_->clean_kind);
+  if (impl_->lower) cps = text::python_lower(cps);
   const text::Framing& framing = impl_->framing;
   const size_t length = static_cast<size_t>(impl_->context_length);
   const size_t limit = length - (framing.end ? 1 : 0);  // room for the end token
