@@ -14,6 +14,9 @@
 // model_cfg.text_cfg.tokenizer_kwargs.clean names ("whitespace", "lower", "canonicalize").
 // Every text becomes [start-of-text, tokens..., end-of-text], truncated to the context length
 // with end-of-text kept last; no padding. Special tokens are looked up in the vocabulary.
+// SigLIP (kSiglip: transformers' SiglipTokenizer, spiece.model) is the exception: no start token,
+// </s> last (not repeated when the text's ids already end with it), padded with pad_token to
+// the context length (64), as SiglipProcessor's padding="max_length" gives its text tower.
 //
 // Invalid UTF-8 never fails: ill-formed sequences become U+FFFD and the Encoding carries a
 // warning for the caller to show. A Tokenizer owns its vocabulary and a cache of the words it
@@ -43,6 +46,10 @@ enum class TokenizerFlavor {
   kUnigram,       // transformers XLMRobertaTokenizerFast / any Unigram tokenizer.json (after
                   // open_clip's HFTokenizer cleaning in an open_clip folder)
   kWordPiece,     // transformers BertTokenizerFast (BERT WordPiece: Chinese-CLIP)
+  kSiglip,        // transformers 4.37 SiglipTokenizer (slow, sentencepiece; spiece.model): picked
+                  // by kAuto when spiece.model is there and tokenizer_config.json's
+                  // tokenizer_class is "SiglipTokenizer", or names none while config.json's
+                  // model_type is "siglip" and there is no tokenizer.json
 };
 
 struct TokenizerOptions {
@@ -50,7 +57,8 @@ struct TokenizerOptions {
   // Maximum ids per text, start and end tokens included; >= 2. 0: the model folder's
   // config.json text_config.max_position_embeddings (or open_clip_config.json
   // model_cfg.text_cfg.context_length; for kWordPiece then tokenizer_config.json
-  // model_max_length), else 77.
+  // model_max_length), else 77. kSiglip: config.json text_config.max_position_embeddings, else
+  // 64 when config.json's model_type is "siglip", else model_max_length, else 64.
   int context_length = 0;
 };
 
@@ -65,7 +73,7 @@ class CLIPSEARCH_EXPORT Tokenizer {
   // Loads the vocabulary of a model folder (vocab.json + merges.txt, or
   // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file; vocab.txt or a
   // WordPiece tokenizer.json for kWordPiece; a Unigram tokenizer.json, docs/TOKENIZER.md
-  // "Unigram").
+  // "Unigram"; spiece.model for kSiglip, docs/TOKENIZER.md "SigLIP").
   static Result<Tokenizer> load(const std::string& model_dir, const TokenizerOptions& options = {});
 
   Tokenizer(Tokenizer&&) noexcept;
