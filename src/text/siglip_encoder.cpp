@@ -49,6 +49,7 @@ SiglipEncoder::SiglipEncoder(SiglipVocab vocab) : vocab_(std::move(vocab)) {
   vocab_.sp.encode(unk_utf8_, &pieces_);
   unk_token_length_ = pieces_.size();
   for (const std::u32string& s : vocab_.special_tokens) special_utf8_.push_back(utf8_encode(s));
+  for (const SiglipAddedToken& a : vocab_.added) added_utf8_.push_back(utf8_encode(a.content));
 }
 
 Framing SiglipEncoder::framing() const {
@@ -130,10 +131,8 @@ void SiglipEncoder::tokenize_stretch(const std::u32string& text, std::vector<std
 
 int32_t SiglipEncoder::token_to_id(const std::string& token) const {
   // ref: _convert_token_to_id_with_added_voc: the added tokens first, then piece_to_id.
-  std::u32string cps;
-  for (const SiglipAddedToken& a : vocab_.added) {
-    if (cps.empty()) utf8_decode(token, &cps);
-    if (a.content == cps) return a.id;
+  for (size_t k = 0; k < added_utf8_.size(); ++k) {
+    if (added_utf8_[k] == token) return vocab_.added[k].id;
   }
   return vocab_.sp.piece_to_id(token);
 }
@@ -170,7 +169,7 @@ void SiglipEncoder::encode(const std::u32string& text, size_t limit, std::vector
     // Enough tokens for `limit` ids, and one more that step 5 may drop.
     if (tokens.size() > limit + 1) break;
     if (c.added >= 0) {
-      tokens.push_back(utf8_encode(vocab_.added[static_cast<size_t>(c.added)].content));
+      tokens.push_back(added_utf8_[static_cast<size_t>(c.added)]);
     } else if (!c.text.empty()) {
       tokenize_stretch(c.text, &tokens);
     }

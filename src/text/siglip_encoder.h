@@ -54,6 +54,7 @@ class SiglipEncoder final : public TokenEncoder {
   size_t unk_token_length_ = 0;  // pieces of unk_token alone
   std::string unk_utf8_;
   std::vector<std::string> special_utf8_;  // all_special_tokens
+  std::vector<std::string> added_utf8_;    // [vocab_.added] contents
   // Scratch reused between calls.
   std::vector<SentencePieceProcessor::Piece> pieces_;
 };

@@ -34,20 +34,22 @@ TEST(ProtoReader, ReadsEveryWireTypeAndRefusesGroups) {
   EXPECT_EQ(f.value, 0x0707070707070707u);
   EXPECT_FALSE(*reader.next(&f));
 
-  ProtoReader group(key(5, 3));
+  // The reader borrows its buffer: each one is kept alive here.
+  const std::string group_bytes = key(5, 3);
+  ProtoReader group(group_bytes);
   Result<bool> r = group.next(&f);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("group"), std::string::npos) << r.status().message();
-  ProtoReader zero(std::string("\x00\x01", 2));
+  const std::string zero_bytes("\x00\x01", 2);
+  ProtoReader zero(zero_bytes);
   EXPECT_FALSE(zero.next(&f).ok());
-  ProtoReader truncated(
-      std::string("\x0a\x05"
-                  "ab",
-                  4));  // 5 bytes declared, 2 present
+  const std::string truncated_bytes = key(1, 2) + varint(5) + "ab";  // 5 declared, 2 present
+  ProtoReader truncated(truncated_bytes);
   r = truncated.next(&f);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("truncated"), std::string::npos) << r.status().message();
-  ProtoReader long_varint(std::string(11, '\xff'));
+  const std::string long_bytes(11, '\xff');
+  ProtoReader long_varint(long_bytes);
   EXPECT_FALSE(long_varint.next(&f).ok());
 }
 
