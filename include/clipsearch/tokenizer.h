@@ -19,7 +19,9 @@
 // with end-of-text kept last; no padding, except where the family says otherwise (kGemma: <bos>
 // and <eos> as tokenizer_config.json's add_bos_token / add_eos_token say, padded to the context
 // length with <pad>, on the side its padding_side names). Special tokens are looked up in the
-// vocabulary.
+// vocabulary. SigLIP (kSiglip: transformers' SiglipTokenizer, spiece.model): no start token,
+// </s> last (not repeated when the text's ids already end with it), padded with pad_token to
+// the context length (64), as SiglipProcessor's padding="max_length" gives its text tower.
 //
 // Invalid UTF-8 never fails: ill-formed sequences become U+FFFD and the Encoding carries a
 // warning for the caller to show. A Tokenizer owns its vocabulary and a cache of the words it
@@ -51,6 +53,10 @@ enum class TokenizerFlavor {
   kWordPiece,     // transformers BertTokenizerFast (BERT WordPiece: Chinese-CLIP)
   kGemma,         // transformers GemmaTokenizerFast: a SentencePiece-BPE tokenizer.json with byte
                   // fallback (SigLIP 2; lower-cased first in a SigLIP folder)
+  kSiglip,        // transformers 4.37 SiglipTokenizer (slow, sentencepiece; spiece.model): picked
+                  // by kAuto when spiece.model is there and tokenizer_config.json's
+                  // tokenizer_class is "SiglipTokenizer", or names none while config.json's
+                  // model_type is "siglip" and there is no tokenizer.json
 };
 
 struct TokenizerOptions {
@@ -58,8 +64,9 @@ struct TokenizerOptions {
   // Maximum ids per text, start and end tokens included; >= 2. 0: the model folder's
   // config.json text_config.max_position_embeddings (or open_clip_config.json
   // model_cfg.text_cfg.context_length; for kWordPiece then tokenizer_config.json
-  // model_max_length), else 77. kGemma: config.json text_config.max_position_embeddings, else 64
-  // in a SigLIP folder, else tokenizer_config.json model_max_length, else 64.
+  // model_max_length), else 77. kGemma and kSiglip: config.json
+  // text_config.max_position_embeddings, else 64 in a SigLIP folder, else tokenizer_config.json
+  // model_max_length, else 64.
   int context_length = 0;
 };
 
@@ -74,7 +81,8 @@ class CLIPSEARCH_EXPORT Tokenizer {
   // Loads the vocabulary of a model folder (vocab.json + merges.txt, or
   // bpe_simple_vocab_16e6.txt.gz; `model_dir` may also name that .gz file; vocab.txt or a
   // WordPiece tokenizer.json for kWordPiece; a Unigram tokenizer.json, docs/TOKENIZER.md
-  // "Unigram"; a BPE tokenizer.json for kGemma, "Gemma / SigLIP 2").
+  // "Unigram"; a BPE tokenizer.json for kGemma, "Gemma / SigLIP 2"; spiece.model for kSiglip,
+  // "SigLIP").
   static Result<Tokenizer> load(const std::string& model_dir, const TokenizerOptions& options = {});
 
   Tokenizer(Tokenizer&&) noexcept;

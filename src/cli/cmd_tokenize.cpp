@@ -26,6 +26,7 @@ int run_tokenize(const TokenizeArgs& args) {
   if (args.flavor == "unigram") options.flavor = TokenizerFlavor::kUnigram;
   if (args.flavor == "gemma") options.flavor = TokenizerFlavor::kGemma;
   if (args.flavor == "wordpiece") options.flavor = TokenizerFlavor::kWordPiece;
+  if (args.flavor == "siglip") options.flavor = TokenizerFlavor::kSiglip;
   auto tokenizer = Tokenizer::load(args.model, options);
   if (!tokenizer.ok()) return report_error(tokenizer.status());
   for (size_t i = 0; i < args.texts.size(); ++i) {
@@ -51,15 +52,16 @@ void add_tokenize_command(CLI::App& app, int* exit_code) {
       "tokenize", "Print the token ids of each TEXT as JSON Lines {\"text\", \"ids\"}");
   add_model_option(cmd, &args->model,
                    "vocab.json + merges.txt, bpe_simple_vocab_16e6.txt.gz, vocab.txt (WordPiece) "
-                   "or a Unigram or BPE (Gemma) tokenizer.json");
+                   "a Unigram or BPE (Gemma) tokenizer.json, or a SigLIP spiece.model folder");
   cmd->add_option("--flavor", args->flavor,
                   "Reference to reproduce: auto (by the model folder), transformers "
                   "(CLIPTokenizerFast), open_clip (SimpleTokenizer, with its text cleaning), "
                   "wordpiece (BertTokenizerFast, Chinese-CLIP), unigram "
-                  "(XLMRobertaTokenizerFast from tokenizer.json) or gemma (GemmaTokenizerFast "
-                  "from tokenizer.json, SigLIP 2)")
-      ->check(
-          CLI::IsMember({"auto", "transformers", "open_clip", "wordpiece", "unigram", "gemma"}));
+                  "(XLMRobertaTokenizerFast from tokenizer.json), gemma (GemmaTokenizerFast "
+                  "from tokenizer.json, SigLIP 2) or siglip (SiglipTokenizer, spiece.model; "
+                  "padded to the context length)")
+      ->check(CLI::IsMember(
+          {"auto", "transformers", "open_clip", "wordpiece", "unigram", "gemma", "siglip"}));
   cmd->add_option("--context-length", args->context_length,
                   "Maximum ids per text, start and end included (default: the model's, else 77)")
       ->check(CLI::Range(2, 1 << 20));

@@ -100,6 +100,9 @@ Result<PrecompiledCharsmap> PrecompiledCharsmap::parse(std::string_view blob,
   // Walk every reachable node so that lookups can trust the array: each child and leaf index
   // inside it, each value the start of a replacement string.
   const size_t n = map.units_.size();
+  if (unit_offset(map.units_[0]) >= n) {
+    return Status::corruption(what + ": the trie's root points outside the trie");
+  }
   std::vector<uint8_t> seen(n, 0);
   std::vector<uint32_t> stack{unit_offset(map.units_[0])};
   while (!stack.empty()) {
@@ -145,6 +148,27 @@ std::optional<std::string_view> PrecompiledCharsmap::transform(std::string_view 
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::pair<size_t, std::string_view>> PrecompiledCharsmap::longest_prefix(
+    std::string_view text) const {
+  const size_t n = units_.size();
+  std::optional<std::pair<size_t, std::string_view>> found;
+  uint32_t node = unit_offset(units_[0]);
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0) break;
+    const uint32_t child = node ^ c;
+    if (child >= n || unit_label(units_[child]) != c) break;
+    node = child ^ unit_offset(units_[child]);
+    if (unit_has_leaf(units_[child])) {
+      const char* begin = replacements_.data() + unit_value(units_[node]);
+      found.emplace(
+          i + 1, std::string_view(
+                     begin, strnlen(begin, replacements_.data() + replacements_.size() - begin)));
+    }
+  }
+  return found;
 }
 
 void PrecompiledCharsmap::normalize(std::string_view text, std::string* out) const {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "clipsearch/status.h"
@@ -37,6 +38,11 @@ class PrecompiledCharsmap {
   // The replacement of the shortest key that prefixes `chunk` (stopping at a NUL byte), or
   // nullopt when no key does. ref: spm_precompiled Precompiled::transform.
   std::optional<std::string_view> transform(std::string_view chunk) const;
+
+  // The longest key that prefixes `text` as (its length in bytes, its replacement), or nullopt.
+  // A byte 0 never matches (in darts-clone the label-0 slot holds a value or is unused).
+  // ref: sentencepiece normalizer.cc Normalizer::NormalizePrefix (commonPrefixSearch, longest).
+  std::optional<std::pair<size_t, std::string_view>> longest_prefix(std::string_view text) const;
 
   // Appends the normalization of `text` (valid UTF-8) to *out.
   void normalize(std::string_view text, std::string* out) const;

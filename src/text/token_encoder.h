@@ -3,6 +3,7 @@
 // owns one, adds the start and end tokens and truncates; each family reproduces its reference's
 // normalization, pre-tokenization and model:
 //  - ClipBpeEncoder (clip_bpe_encoder.h): CLIP's byte-level BPE, transformers or open_clip.
+//  - SiglipEncoder (siglip_encoder.h): SigLIP's slow SentencePiece tokenizer.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,9 @@ namespace clipsearch::text {
 struct Framing {
   std::optional<int32_t> start;  // none: SigLIP's tokenizer adds no start token
   std::optional<int32_t> end;
+  // No end token when the (truncated) ids already end with it (ref: T5's and SiglipTokenizer's
+  // _add_eos_if_not_present).
+  bool end_unless_last = false;
   // Pad every text to the context length with pad_id (SigLIP: its text tower has no attention
   // mask and pools the last position, so the padding is part of the input), on the left when
   // pad_left (tokenizer_config.json padding_side "left").

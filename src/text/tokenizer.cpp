@@ -12,6 +12,7 @@
 #include "text/clip_bpe_encoder.h"
 #include "text/gemma_encoder.h"
 #include "text/open_clip_clean.h"
+#include "text/siglip_encoder.h"
 #include "text/unicode.h"
 #include "text/unigram_encoder.h"
 #include "text/utf8.h"
@@ -196,18 +197,22 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
   std::error_code ec;
   const bool is_dir = fs::is_directory(dir, ec);
   impl->flavor = options.flavor;
+  if (impl->flavor == TokenizerFlavor::kAuto && is_dir && text::is_siglip_folder(model_dir)) {
+    impl->flavor = TokenizerFlavor::kSiglip;
+  }
   if (impl->flavor == TokenizerFlavor::kAuto && is_dir && text::is_wordpiece_folder(model_dir)) {
     impl->flavor = TokenizerFlavor::kWordPiece;
   }
   const bool json_family =
       options.flavor == TokenizerFlavor::kUnigram || options.flavor == TokenizerFlavor::kGemma;
-  if (json_family && !is_dir) {
-    return Status::invalid_argument(model_dir + ": the Unigram and Gemma flavours need a folder");
+  if ((json_family || options.flavor == TokenizerFlavor::kSiglip) && !is_dir) {
+    return Status::invalid_argument(model_dir + ": this tokenizer flavour needs a model folder");
   }
   if (is_dir && (json_family || impl->flavor == TokenizerFlavor::kAuto)) {
     CLIPSEARCH_ASSIGN_OR_RETURN(impl->encoder, load_tokenizer_json(dir, &impl->flavor));
   }
-  int tokenizer_max_length = 0;  // tokenizer_config.json's model_max_length (WordPiece, Gemma)
+  // tokenizer_config.json's model_max_length (WordPiece, Gemma, SigLIP)
+  int tokenizer_max_length = 0;
   int family_default_length = kDefaultContextLength;
   if (impl->flavor == TokenizerFlavor::kGemma) {
     // SigLIP 2 was trained on lower-cased text (its model card: lower-case the queries), and its
@@ -219,7 +224,13 @@ Result<Tokenizer> Tokenizer::load(const std::string& model_dir, const TokenizerO
                     : static_cast<text::GemmaEncoder&>(*impl->encoder).model_max_length();
     family_default_length = kSiglipContextLength;
   }
-  if (impl->flavor == TokenizerFlavor::kWordPiece) {
+  if (impl->flavor == TokenizerFlavor::kSiglip) {
+    CLIPSEARCH_ASSIGN_OR_RETURN(text::SiglipVocab vocab, text::load_siglip_vocab(model_dir));
+    auto encoder = std::make_unique<text::SiglipEncoder>(std::move(vocab));
+    tokenizer_max_length = encoder->default_context_length();
+    family_default_length = kSiglipContextLength;
+    impl->encoder = std::move(encoder);
+  } else if (impl->flavor == TokenizerFlavor::kWordPiece) {
     CLIPSEARCH_ASSIGN_OR_RETURN(text::WordPieceVocab vocab, text::load_wordpiece_vocab(model_dir));
     tokenizer_max_length = vocab.model_max_length;
     impl->encoder = std::make_unique<text::WordPieceEncoder>(std::move(vocab));
@@ -281,7 +292,10 @@ Encoding Tokenizer::encode(std::string_view text) {
   impl_->encoder->encode(cps, limit, &enc.ids);
   // ref: truncation keeps the first ids and puts the end token last.
   if (enc.ids.size() > limit) enc.ids.resize(limit);
-  if (framing.end) enc.ids.push_back(*framing.end);
+  if (framing.end &&
+      !(framing.end_unless_last && !enc.ids.empty() && enc.ids.back() == *framing.end)) {
+    enc.ids.push_back(*framing.end);
+  }
   if (framing.pad_to_context && enc.ids.size() < length) {
     const auto at = framing.pad_left ? enc.ids.begin() : enc.ids.end();
     enc.ids.insert(at, length - enc.ids.size(), framing.pad_id);

@@ -23,7 +23,18 @@ size_t utf8_length(unsigned char lead) {
 
 }  // namespace
 
+UnigramModel::UnigramModel(std::vector<std::pair<std::string, double>> vocab, int32_t unk_id,
+                           SentencePieceScoring scoring)
+    : UnigramModel(std::move(vocab), unk_id, &scoring.matchable) {
+  sentencepiece_ = true;
+  unk_score_f_ = scoring.unk_score;
+}
+
 UnigramModel::UnigramModel(std::vector<std::pair<std::string, double>> vocab, int32_t unk_id)
+    : UnigramModel(std::move(vocab), unk_id, nullptr) {}
+
+UnigramModel::UnigramModel(std::vector<std::pair<std::string, double>> vocab, int32_t unk_id,
+                           const std::vector<bool>* matchable)
     : unk_id_(unk_id) {
   assert(unk_id >= 0 && static_cast<size_t>(unk_id) < vocab.size());
   size_t total_bytes = 0;
@@ -55,7 +66,8 @@ UnigramModel::UnigramModel(std::vector<std::pair<std::string, double>> vocab, in
       node = edges_[i].second;
     }
     // The empty token never matches (the root is not a match), as in tokenizers' trie.
-    if (node != 0) node_token_[node] = static_cast<int32_t>(id);
+    const bool match = matchable == nullptr || (id < matchable->size() && (*matchable)[id]);
+    if (node != 0 && match) node_token_[node] = static_cast<int32_t>(id);
   }
   unk_score_ = min_score - kUnkPenalty;
 }
@@ -69,8 +81,7 @@ int32_t UnigramModel::child(int32_t node, unsigned char byte) const {
   }
 }
 
-void UnigramModel::encode(std::string_view word, Scratch* scratch,
-                          std::vector<int32_t>* ids) const {
+void UnigramModel::viterbi(std::string_view word, Scratch* scratch) const {
   const size_t size = word.size();
   auto& best = scratch->best;
   best.assign(size + 1, Scratch::Node{});
@@ -88,7 +99,11 @@ void UnigramModel::encode(std::string_view word, Scratch* scratch,
       const int32_t id = node_token_[node];
       if (id < 0) continue;
       Scratch::Node& target = best[end];
-      const double candidate = scores_[id] + score_here;
+      // ref: EncodeOptimized: `score + best_path_score_till_here` in float.
+      const double candidate = sentencepiece_
+                                   ? static_cast<double>(static_cast<float>(scores_[id]) +
+                                                         static_cast<float>(score_here))
+                                   : scores_[id] + score_here;
       if (target.start < 0 || candidate > target.score) {
         target = {candidate, static_cast<int32_t>(start), id};
       }
@@ -96,14 +111,17 @@ void UnigramModel::encode(std::string_view word, Scratch* scratch,
     }
     if (!has_single_char_token) {
       Scratch::Node& target = best[start + char_len];
-      const double candidate = unk_score_ + score_here;
+      // ref: EncodeOptimized: `unk_score + best_path_score_till_here`, both float.
+      const double candidate =
+          sentencepiece_ ? static_cast<double>(unk_score_f_ + static_cast<float>(score_here))
+                         : unk_score_ + score_here;
       if (target.start < 0 || candidate > target.score) {
         target = {candidate, static_cast<int32_t>(start), unk_id_};
       }
     }
     start += char_len;
   }
-  // Back from the end; then forward, fusing runs of unknown-token nodes (fuse_unk).
+  // Back from the end.
   auto& tokens = scratch->tokens;
   tokens.clear();
   for (size_t end = size; end > 0;) {
@@ -111,6 +129,24 @@ void UnigramModel::encode(std::string_view word, Scratch* scratch,
     tokens.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(end)});
     end = start;
   }
+}
+
+void UnigramModel::segment(std::string_view word, Scratch* scratch,
+                           std::vector<Span>* spans) const {
+  viterbi(word, scratch);
+  for (size_t k = scratch->tokens.size(); k > 0;) {
+    --k;
+    const auto [begin, end] = scratch->tokens[k];
+    spans->push_back({begin, end, scratch->best[end].id});
+  }
+}
+
+void UnigramModel::encode(std::string_view word, Scratch* scratch,
+                          std::vector<int32_t>* ids) const {
+  viterbi(word, scratch);
+  const auto& best = scratch->best;
+  const auto& tokens = scratch->tokens;
+  // Forward, fusing runs of unknown-token nodes (fuse_unk).
   for (size_t k = tokens.size(); k > 0;) {
     --k;
     const auto [begin, end] = tokens[k];
