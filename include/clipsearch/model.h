@@ -51,9 +51,9 @@ struct ModelInfo {
 //
 // Precision is that of the weights of the big linear layers (attention q/k/v and out
 // projections, MLP, patch embedding) and of the token embedding, converted once at load; the two
-// final projections (under 1% of the weights, but the most sensitive), position and class
-// embeddings, activations, layer norms, softmax, GELU and residuals stay float32 at every
-// precision.
+// final projections (under 1% of the weights, but the most sensitive; SigLIP: its attention
+// pooling head and text head), position and class embeddings, activations, layer norms,
+// softmax, GELU and residuals stay float32 at every precision.
 //   kFloat32   the checkpoint's weights as float32: embeddings equal the reference's
 //   kBFloat16  bfloat16 weights (half the memory; 8-bit mantissa)
 //   kFloat16   IEEE half weights (half the memory; 11-bit mantissa, range +-65504)

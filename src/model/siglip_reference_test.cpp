@@ -215,6 +215,32 @@ TEST_P(SiglipReference, ReducedPrecisionsStayClose) {
   }
 }
 
+// A folder whose config.json disagrees with its tensors, or lacks one, is refused naming the
+// tensor.
+TEST(SiglipErrors, NameTheTensor) {
+  const std::string source = testing::reference_dir() + "/siglip_models/siglip_small_odd";
+  testing::TempDir tmp;
+  namespace fs = std::filesystem;
+  fs::copy(source + "/model.safetensors", tmp.file("model.safetensors"));
+  std::ifstream in(source + "/config.json");
+  nlohmann::json config = nlohmann::json::parse(in);
+  config["vision_config"]["image_size"] = 56;  // 7 x 7 patches of 8: the checkpoint has 6 x 6
+  testing::write_file(tmp.file("config.json"), config.dump());
+  auto model = Model::load(tmp.file(""));
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("vision_model.embeddings.position_embedding.weight"),
+            std::string::npos)
+      << model.status().message();
+  config["vision_config"]["image_size"] = 48;
+  config["text_config"]["vocab_size"] = 1001;
+  testing::write_file(tmp.file("config.json"), config.dump());
+  model = Model::load(tmp.file(""));
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("text_model.embeddings.token_embedding.weight"),
+            std::string::npos)
+      << model.status().message();
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, SiglipReference, ::testing::ValuesIn(load_manifest()),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            return info.param.name;
