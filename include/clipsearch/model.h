@@ -25,8 +25,10 @@ struct ModelInfo {
   std::string weights_file;         // .safetensors or .safetensors.index.json
   int64_t image_size = 0;           // the image tower's input is [3, image_size, image_size]
   std::string image_tower = "vit";  // "vit" (a vision transformer) or "resnet" (ModifiedResNet)
-  std::string text_tower = "clip";  // "clip" (causal, end token pooled) or "bert" (Chinese-CLIP)
-  int64_t patch_size = 0;           // 0 for a ResNet
+  // "clip" (causal, end token pooled), "bert" (Chinese-CLIP) or "siglip" (bidirectional, last
+  // token pooled: the texts padded to context_length as SigLIP's tokenizer does)
+  std::string text_tower = "clip";
+  int64_t patch_size = 0;  // 0 for a ResNet
   // ViT: width, layers, heads of its transformer. ResNet: the stem's width, the bottleneck blocks
   // of all stages, the attention pooling's heads.
   int64_t context_length = 0;  // maximum token ids per text
@@ -49,9 +51,9 @@ struct ModelInfo {
 //
 // Precision is that of the weights of the big linear layers (attention q/k/v and out
 // projections, MLP, patch embedding) and of the token embedding, converted once at load; the two
-// final projections (under 1% of the weights, but the most sensitive), position and class
-// embeddings, activations, layer norms, softmax, GELU and residuals stay float32 at every
-// precision.
+// final projections (under 1% of the weights, but the most sensitive; SigLIP: its attention
+// pooling head and text head), position and class embeddings, activations, layer norms,
+// softmax, GELU and residuals stay float32 at every precision.
 //   kFloat32   the checkpoint's weights as float32: embeddings equal the reference's
 //   kBFloat16  bfloat16 weights (half the memory; 8-bit mantissa)
 //   kFloat16   IEEE half weights (half the memory; 11-bit mantissa, range +-65504)
@@ -109,7 +111,9 @@ class CLIPSEARCH_EXPORT Model {
 
   // One token-id sequence per text, as the tokenizer produces (start and end tokens included,
   // no padding needed). Each is pooled at its highest id (the end-of-text token), as
-  // transformers 4.25 and open_clip do, and nothing past that position is computed.
+  // transformers 4.25 and open_clip do, and nothing past that position is computed. SigLIP
+  // (info().text_tower "siglip") takes the ids as given and pools the last one: its tokenizer
+  // pads every text to context_length, and the padding is part of the input.
   // out: [texts.size(), embed_dim].
   Status encode_texts(const std::vector<std::vector<int32_t>>& texts, float* out,
                       bool normalize = true);

@@ -1,5 +1,6 @@
 // Preprocessing configuration from a model folder: transformers' preprocessor_config.json
-// (CLIPImageProcessor / CLIPFeatureExtractor) or open_clip's open_clip_config.json.
+// (CLIPImageProcessor / CLIPFeatureExtractor, ChineseCLIPImageProcessor, SiglipImageProcessor)
+// or open_clip's open_clip_config.json.
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -88,6 +89,35 @@ Status read_height_width(const json& s, const char* key, const std::string& name
   return Status();
 }
 
+// ref: transformers 4.37.2 SiglipImageProcessor: size {"height": 224, "width": 224} resized to
+// exactly (no aspect kept), bicubic, rescale 1/255, IMAGENET_STANDARD mean and std (0.5), and no
+// centre crop ("do_center_crop" and "crop_size" in its file are ignored, as it ignores them).
+bool is_siglip(const json& j) {
+  auto it = j.find("image_processor_type");
+  return it != j.end() && *it == "SiglipImageProcessor";
+}
+
+void siglip_defaults(PreprocessConfig* c) {
+  c->resize_height = c->resize_width = 224;
+  for (int i = 0; i < 3; ++i) c->mean[i] = c->std[i] = 0.5f;
+}
+
+// No crop, written as a centre crop of the resized size (it takes every pixel, as for open_clip's
+// "squash"), so that the output size is the crop size for every processor. SiglipImageProcessor
+// reads size["height"] and size["width"]: an int or {"shortest_edge"} size makes it raise
+// KeyError('height').
+Status siglip_no_crop(PreprocessConfig* c, const std::string& name) {
+  if (c->resize_height == 0) {
+    return Status::invalid_argument(name +
+                                    ": SiglipImageProcessor needs \"size\" as {\"height\": H, "
+                                    "\"width\": W} (it resizes to exactly that size)");
+  }
+  c->do_center_crop = true;
+  c->crop_height = c->resize_height;
+  c->crop_width = c->resize_width;
+  return Status();
+}
+
 }  // namespace
 
 Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
@@ -95,6 +125,8 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Status::corruption(name + ": not a JSON object");
   PreprocessConfig c;
+  const bool siglip = is_siglip(j);
+  if (siglip) siglip_defaults(&c);
   try {
     c.do_resize = j.value("do_resize", true);
     c.do_center_crop = j.value("do_center_crop", true);
@@ -115,6 +147,7 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
       const json& s = j["size"];
       if (s.is_number_integer()) {
         c.shortest_edge = s.get<int>();
+        c.resize_height = c.resize_width = 0;
       } else if (s.is_object() && s.contains("shortest_edge")) {
         if (s.contains("height") || s.contains("width")) {
           return Status::invalid_argument(name +
@@ -123,6 +156,7 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
                                           s.dump());
         }
         c.shortest_edge = s["shortest_edge"].get<int>();
+        c.resize_height = c.resize_width = 0;
       } else if (s.is_object() && (s.contains("height") || s.contains("width"))) {
         CLIPSEARCH_RETURN_IF_ERROR(
             read_height_width(s, "size", name, &c.resize_height, &c.resize_width));
@@ -153,6 +187,7 @@ Result<PreprocessConfig> preprocess_config_parse_hf(const std::string& text,
   }
   CLIPSEARCH_RETURN_IF_ERROR(read_triple(j, "image_mean", name, c.mean));
   CLIPSEARCH_RETURN_IF_ERROR(read_triple(j, "image_std", name, c.std));
+  if (siglip) CLIPSEARCH_RETURN_IF_ERROR(siglip_no_crop(&c, name));
   CLIPSEARCH_RETURN_IF_ERROR(positive(c.shortest_edge, "size", name));
   CLIPSEARCH_RETURN_IF_ERROR(positive(c.crop_height, "crop height", name));
   CLIPSEARCH_RETURN_IF_ERROR(positive(c.crop_width, "crop width", name));

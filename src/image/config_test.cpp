@@ -33,6 +33,52 @@ TEST(PreprocessConfig, ImageProcessorLayout) {
   EXPECT_EQ(c->mean[0], 0.48145466f);  // CLIPImageProcessor's defaults
 }
 
+// SiglipImageProcessor (transformers 4.37.2): an exact resize and no crop (written as a crop of
+// the resized size), its defaults where the file says nothing.
+TEST(PreprocessConfig, SiglipImageProcessor) {
+  auto c = preprocess_config_parse_hf(
+      R"({"do_normalize": true, "do_rescale": true, "do_resize": true,
+          "image_mean": [0.5, 0.5, 0.5], "image_processor_type": "SiglipImageProcessor",
+          "image_std": [0.5, 0.5, 0.5], "processor_class": "SiglipProcessor", "resample": 3,
+          "rescale_factor": 0.00392156862745098, "size": {"height": 384, "width": 384}})",
+      "p.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->resize_height, 384);
+  EXPECT_EQ(c->resize_width, 384);
+  EXPECT_TRUE(c->do_center_crop);
+  EXPECT_EQ(c->crop_height, 384);
+  EXPECT_EQ(c->crop_width, 384);
+  EXPECT_EQ(c->resample, ResampleFilter::kBicubic);
+
+  auto bare = preprocess_config_parse_hf(
+      R"({"image_processor_type": "SiglipImageProcessor", "do_center_crop": true,
+          "crop_size": 100})",
+      "p.json");
+  ASSERT_TRUE(bare.ok()) << bare.status().message();
+  EXPECT_EQ(bare->resize_height, 224);
+  EXPECT_EQ(bare->crop_width, 224);  // its crop keys are ignored, as SiglipImageProcessor does
+  EXPECT_EQ(bare->mean[1], 0.5f);    // IMAGENET_STANDARD_MEAN
+  EXPECT_EQ(bare->std[2], 0.5f);
+  EXPECT_EQ(bare->resample, ResampleFilter::kBicubic);
+
+  auto wide = preprocess_config_parse_hf(
+      R"({"image_processor_type": "SiglipImageProcessor", "size": {"height": 200, "width": 240},
+          "resample": 2})",
+      "p.json");
+  ASSERT_TRUE(wide.ok()) << wide.status().message();
+  EXPECT_EQ(wide->crop_height, 200);
+  EXPECT_EQ(wide->crop_width, 240);
+
+  for (const char* size : {R"(224)", R"({"shortest_edge": 224})"}) {
+    auto bad = preprocess_config_parse_hf(
+        std::string(R"({"image_processor_type": "SiglipImageProcessor", "size": )") + size + "}",
+        "p.json");
+    ASSERT_FALSE(bad.ok()) << size;
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(bad.status().message().find("SiglipImageProcessor"), std::string::npos);
+  }
+}
+
 // ChineseCLIPImageProcessor's published layout: size {"height", "width"}, an exact resize.
 TEST(PreprocessConfig, ExactResizeHeightWidth) {
   auto c = preprocess_config_parse_hf(

@@ -43,7 +43,8 @@ void pool_image(int64_t heads, const EncoderLayerWeights& l, const float* q, con
 }  // namespace
 
 void attention_pool(int64_t heads, const EncoderLayerWeights& l, const float* tokens, int64_t count,
-                    int64_t per_image, int64_t width, float* out, std::vector<float>& scratch) {
+                    int64_t per_image, int64_t width, float* out, std::vector<float>& scratch,
+                    const float* query) {
   assert(l.k_weight.type() == WeightType::kF32 && l.k_weight.layout() == WeightLayout::kOutIn);
   assert(l.v_weight.type() == WeightType::kF32 && l.v_weight.layout() == WeightLayout::kOutIn);
   const int64_t slots = std::min<int64_t>(num_threads(), count);
@@ -53,16 +54,22 @@ void attention_pool(int64_t heads, const EncoderLayerWeights& l, const float* to
   float* q = scratch.data();                   // [count, width]
   float* context = q + count * width;          // [count, width]
   float* slot_base = context + count * width;  // [slots, slot_floats]
-  // q = x0 Wq^T + bq for each image's first token.
-  linear(count, tokens, per_image * width, l.q_weight, 0.0f, q, width);
-  bias_activation(q, count, width, width, l.q_bias, Activation::kIdentity);
+  // q = x0 Wq^T + bq for each image's first token, or once for the shared query.
+  const int64_t queries = query != nullptr ? 1 : count;
+  if (query != nullptr) {
+    linear(1, query, width, l.q_weight, 0.0f, q, width);
+  } else {
+    linear(count, tokens, per_image * width, l.q_weight, 0.0f, q, width);
+  }
+  bias_activation(q, queries, width, width, l.q_bias, Activation::kIdentity);
+  const int64_t q_stride = query != nullptr ? 0 : width;
   std::atomic<int64_t> next_slot{0};
   parallel_for(
       count,
       [&](int64_t begin, int64_t end) {
         float* slot = slot_base + next_slot.fetch_add(1) * slot_floats;
         for (int64_t n = begin; n < end; ++n) {
-          pool_image(heads, l, q + n * width, tokens + n * per_image * width, per_image, width,
+          pool_image(heads, l, q + n * q_stride, tokens + n * per_image * width, per_image, width,
                      slot, context + n * width);
         }
       },

@@ -101,7 +101,8 @@ bool is_hf_clip_config(const fs::path& path) {
   if (!parsed.is_object()) return false;
   auto type = parsed.find("model_type");
   if (type != parsed.end() && type->is_string() &&
-      (type->get<std::string>() == "clip" || type->get<std::string>() == "chinese_clip")) {
+      (type->get<std::string>() == "clip" || type->get<std::string>() == "chinese_clip" ||
+       type->get<std::string>() == "siglip")) {
     return true;
   }
   return parsed.contains("text_config") || parsed.contains("vision_config") ||
@@ -112,6 +113,8 @@ bool is_hf_clip_config(const fs::path& path) {
 
 Result<ClipConfig> parse_hf_config(const std::string& json_text, const std::string& name) {
   CLIPSEARCH_ASSIGN_OR_RETURN(json root, parse_object(json_text, name));
+  auto type = root.find("model_type");
+  if (type != root.end() && *type == "siglip") return parse_siglip_config(json_text, name);
   ClipConfig config;
   config.layout = ModelLayout::kHuggingFace;
   Reader top(root, name + ": ");
@@ -125,7 +128,7 @@ Result<ClipConfig> parse_hf_config(const std::string& json_text, const std::stri
   } else if (model_type != "clip") {
     return top.unsupported("model_type", "'" + model_type +
                                              "' is not a model family clipsearch runs "
-                                             "(clip, chinese_clip)");
+                                             "(clip, chinese_clip, siglip)");
   } else {
     // ref: transformers 4.25.1 CLIPTextConfig / CLIPVisionConfig defaults.
     CLIPSEARCH_RETURN_IF_ERROR(read_hf_tower(text, &config.text, 512, 2048, 12, 8));

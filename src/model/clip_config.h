@@ -1,14 +1,17 @@
 // ClipConfig: every size of a CLIP model, read from the model folder's configuration.
 //
 // Two published layouts are understood:
-//  - Hugging Face CLIPModel (model_type "clip") and ChineseCLIPModel (model_type
-//    "chinese_clip": the same ViT, a BERT text tower): config.json (text_config, vision_config,
-//    projection_dim) with model.safetensors or sharded model-*.safetensors +
-//    model.safetensors.index.json, or pytorch_model.bin;
+//  - Hugging Face CLIPModel (model_type "clip"), ChineseCLIPModel (model_type "chinese_clip":
+//    the same ViT, a BERT text tower) and SiglipModel (model_type "siglip": a ViT without class
+//    token pooled by an attention probe, a bidirectional text tower pooled at its last token;
+//    siglip_config.cpp): config.json (text_config, vision_config, projection_dim) with
+//    model.safetensors or sharded model-*.safetensors + model.safetensors.index.json, or
+//    pytorch_model.bin;
 //  - open_clip: open_clip_config.json (model_cfg.vision_cfg / text_cfg, embed_dim, quick_gelu)
 //    with open_clip_model.safetensors (OpenAI tensor names, fused in_proj attention weights).
 // Missing fields take the reference's defaults (transformers 4.25.1 CLIPTextConfig /
-// CLIPVisionConfig; open_clip 2.23 CLIPVisionCfg / CLIPTextCfg). Nothing is fixed for one model.
+// CLIPVisionConfig; 4.37.2 SiglipTextConfig / SiglipVisionConfig; open_clip 2.23 CLIPVisionCfg /
+// CLIPTextCfg). Nothing is fixed for one model.
 #pragma once
 
 #include <cstdint>
@@ -49,8 +52,21 @@ struct ResNetConfig {
   int64_t features() const { return width * 32; }  // channels of the last stage
 };
 
+// How a ViT's token rows become the image's vector.
+enum class VisionPooling {
+  // CLIP: a class token before the patches, a layer norm before the encoder; the class token's
+  // row after the post layer norm, projected.
+  kClassToken,
+  // SigLIP: patches only (the patch conv has a bias), no layer norm before the encoder; every
+  // row after the post layer norm, attended by one learned probe (multi-head attention
+  // pooling), then a layer norm and MLP with their residual. No projection: the width is the
+  // embedding size.
+  kAttentionProbe,
+};
+
 struct VisionConfig : TransformerConfig {
   ImageTower tower = ImageTower::kVisionTransformer;
+  VisionPooling pooling = VisionPooling::kClassToken;  // tower == kVisionTransformer
   ResNetConfig resnet;  // tower == kModifiedResNet; the TransformerConfig fields are then unused
   int64_t image_size = 0;
   int64_t patch_size = 0;
@@ -60,15 +76,19 @@ struct VisionConfig : TransformerConfig {
   int64_t grid() const {
     return tower == ImageTower::kModifiedResNet ? image_size / 32 : image_size / patch_size;
   }
-  // Tokens per image: patches + class token (ViT); positions + their mean (ResNet's pooling).
-  int64_t tokens() const { return grid() * grid() + 1; }
+  // Tokens per image: patches + class token (ViT; SigLIP: patches alone); positions + their
+  // mean (ResNet's pooling).
+  int64_t tokens() const { return grid() * grid() + (class_token() ? 1 : 0); }
+  bool class_token() const { return pooling == VisionPooling::kClassToken; }
 };
 
 // The text tower's architecture, from the configuration.
 enum class TextTower {
-  kClip,  // CLIP (both layouts): causal pre-norm encoder, final LN, pooled at the end token
-  kBert,  // BERT / RoBERTa / XLM-R (Chinese-CLIP, open_clip's Hugging Face text towers):
-          // bidirectional post-norm encoder, embeddings LN, token type embeddings
+  kClip,    // CLIP (both layouts): causal pre-norm encoder, final LN, pooled at the end token
+  kBert,    // BERT / RoBERTa / XLM-R (Chinese-CLIP, open_clip's Hugging Face text towers):
+            // bidirectional post-norm encoder, embeddings LN, token type embeddings
+  kSiglip,  // SigLIP: CLIP's pre-norm encoder without the causal mask, final LN, pooled at the
+            // last position (the tokenizer pads to the context length), a linear head with bias
 };
 
 // Which output rows become the text's vector (kBert; kClip pools at the end token).
@@ -77,7 +97,8 @@ enum class TextPooling {
   kMean,        // the mean over the text's tokens: open_clip's mean_pooler
 };
 
-// How the pooled vector becomes the embedding (kBert; kClip has one linear layer).
+// How the pooled vector becomes the embedding (kBert; kClip has one linear layer, kSiglip one
+// with a bias).
 enum class TextProjection {
   kLinear,    // one matrix, no bias
   kMlp,       // open_clip's hf_proj_type "mlp": Linear, GELU, Linear (no biases)
@@ -106,6 +127,9 @@ struct ClipConfig {
   // open_clip's CustomTextCLIP (model_cfg.custom_text): the text tower's tensors are named
   // "text.<name>" instead of "<name>".
   bool custom_text = false;
+  // SigLIP: each text's logit exp(logit_scale) * cosine + logit_bias is a probability through a
+  // sigmoid of its own (ModelInfo::ScoreKind::kSigmoid), not a softmax over the texts.
+  bool sigmoid_scores = false;
   std::string config_path;   // the file the sizes came from
   std::string weights_path;  // .safetensors, pytorch_model.bin, or an .index.json of shards
 };
@@ -116,6 +140,8 @@ Result<ClipConfig> load_clip_config(const std::string& model_dir);
 // Parses configuration text (exposed for tests and the fuzzer). `name` is used in messages.
 Result<ClipConfig> parse_hf_config(const std::string& json_text, const std::string& name);
 Result<ClipConfig> parse_open_clip_config(const std::string& json_text, const std::string& name);
+// A config.json of model_type "siglip" (parse_hf_config hands those to it).
+Result<ClipConfig> parse_siglip_config(const std::string& json_text, const std::string& name);
 
 // The file beside open_clip_config.json that holds the architecture of a Hugging Face text tower
 // (model_cfg.text_cfg.hf_model_name): that repository's config.json, as

@@ -119,8 +119,89 @@ TEST(ClipConfig, ChineseClipRefusesWhatTheEngineDoesNotCompute) {
       "text_config": {"type_vocab_size": 0}})",
                                "config.json"),
                StatusCode::kInvalidArgument, "text_config.type_vocab_size");
-  expect_error(parse_hf_config(R"({"model_type": "siglip", "text_config": {}})", "config.json"),
-               StatusCode::kUnsupported, "model_type 'siglip'");
+  expect_error(parse_hf_config(R"({"model_type": "siglip2", "text_config": {}})", "config.json"),
+               StatusCode::kUnsupported, "model_type 'siglip2'");
+}
+
+// ref: transformers 4.37.2 SiglipTextConfig / SiglipVisionConfig defaults, under a published
+// config as minimal as google/siglip-base-patch16-512's.
+TEST(ClipConfig, SiglipTakesTheReferenceDefaults) {
+  auto c = parse_hf_config(R"({"model_type": "siglip",
+      "text_config": {"model_type": "siglip_text_model", "vocab_size": 256000},
+      "vision_config": {"image_size": 512, "model_type": "siglip_vision_model"}})",
+                           "config.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->sigmoid_scores);
+  EXPECT_EQ(c->layout, ModelLayout::kHuggingFace);
+  for (const TransformerConfig* t : {static_cast<const TransformerConfig*>(&c->text),
+                                     static_cast<const TransformerConfig*>(&c->vision)}) {
+    EXPECT_EQ(t->width, 768);
+    EXPECT_EQ(t->layers, 12);
+    EXPECT_EQ(t->heads, 12);
+    EXPECT_EQ(t->mlp_width, 3072);
+    EXPECT_EQ(t->activation, Activation::kGeluTanh);
+    EXPECT_FLOAT_EQ(t->layer_norm_eps, 1e-6f);
+    EXPECT_FALSE(t->post_norm);
+  }
+  EXPECT_EQ(c->text.tower, TextTower::kSiglip);
+  EXPECT_EQ(c->text.vocab_size, 256000);
+  EXPECT_EQ(c->text.context_length, 64);
+  EXPECT_EQ(c->text.max_tokens(), 64);
+  EXPECT_EQ(c->vision.tower, ImageTower::kVisionTransformer);
+  EXPECT_EQ(c->vision.pooling, VisionPooling::kAttentionProbe);
+  EXPECT_EQ(c->vision.image_size, 512);
+  EXPECT_EQ(c->vision.patch_size, 16);
+  EXPECT_EQ(c->vision.tokens(), 32 * 32);  // no class token
+  EXPECT_EQ(c->projection_dim, 768);       // the width: no projection
+
+  auto bare = parse_hf_config(R"({"model_type": "siglip"})", "config.json");
+  ASSERT_TRUE(bare.ok()) << bare.status().message();
+  EXPECT_EQ(bare->text.vocab_size, 32000);
+  EXPECT_EQ(bare->vision.image_size, 224);
+  EXPECT_EQ(bare->vision.tokens(), 14 * 14);
+
+  auto odd = parse_hf_config(R"({"model_type": "siglip",
+      "text_config": {"hidden_size": 96, "num_attention_heads": 3, "hidden_act": "gelu",
+                      "layer_norm_eps": 1e-5, "max_position_embeddings": 20,
+                      "projection_size": 96},
+      "vision_config": {"hidden_size": 96, "num_attention_heads": 3, "patch_size": 8,
+                        "image_size": 48, "vision_use_head": true}})",
+                             "config.json");
+  ASSERT_TRUE(odd.ok()) << odd.status().message();
+  EXPECT_EQ(odd->text.activation, Activation::kGelu);
+  EXPECT_FLOAT_EQ(odd->text.layer_norm_eps, 1e-5f);
+  EXPECT_EQ(odd->vision.grid(), 6);
+  EXPECT_EQ(odd->projection_dim, 96);
+}
+
+TEST(ClipConfig, SiglipRefusesWhatTheEngineDoesNotCompute) {
+  expect_error(parse_hf_config(R"({"model_type": "siglip",
+      "text_config": {"projection_size": 512}})",
+                               "config.json"),
+               StatusCode::kUnsupported, "text_config.projection_size is 512");
+  expect_error(parse_hf_config(R"({"model_type": "siglip", "text_config": {"no_head": true}})",
+                               "config.json"),
+               StatusCode::kUnsupported, "text_config.no_head");
+  expect_error(parse_hf_config(R"({"model_type": "siglip",
+      "vision_config": {"vision_use_head": false}})",
+                               "config.json"),
+               StatusCode::kUnsupported, "vision_config.vision_use_head");
+  expect_error(parse_hf_config(R"({"model_type": "siglip",
+      "text_config": {"hidden_size": 1152, "num_attention_heads": 16}})",
+                               "config.json"),
+               StatusCode::kUnsupported, "text_config.hidden_size 1152 differs");
+  expect_error(parse_hf_config(R"({"model_type": "siglip",
+      "vision_config": {"hidden_act": "swish"}})",
+                               "config.json"),
+               StatusCode::kUnsupported, "vision_config.hidden_act is 'swish'");
+  expect_error(parse_hf_config(R"({"model_type": "siglip",
+      "vision_config": {"image_size": 8}})",
+                               "config.json"),
+               StatusCode::kInvalidArgument, "vision_config.patch_size is larger");
+  expect_error(parse_hf_config(R"({"model_type": "siglip",
+      "text_config": {"layer_norm_eps": 0}})",
+                               "config.json"),
+               StatusCode::kInvalidArgument, "text_config.layer_norm_eps");
 }
 
 TEST(ClipConfig, OpenClip) {

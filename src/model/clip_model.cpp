@@ -18,6 +18,18 @@ namespace {
 // batch size (images: images_per_pass).
 constexpr int64_t kTextsPerChunk = 256;
 
+const char* text_tower_name(TextTower tower) {
+  switch (tower) {
+    case TextTower::kBert:
+      return "bert";
+    case TextTower::kSiglip:
+      return "siglip";
+    case TextTower::kClip:
+      break;
+  }
+  return "clip";
+}
+
 ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeights& w) {
   ModelInfo info;
   info.path = dir;
@@ -26,7 +38,7 @@ ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeigh
   info.weights_file = c.weights_path;
   info.image_size = c.vision.image_size;
   info.image_tower = c.vision.tower == ImageTower::kModifiedResNet ? "resnet" : "vit";
-  info.text_tower = c.text.tower == TextTower::kBert ? "bert" : "clip";
+  info.text_tower = text_tower_name(c.text.tower);
   info.patch_size = c.vision.tower == ImageTower::kModifiedResNet ? 0 : c.vision.patch_size;
   info.context_length = c.text.max_tokens();
   info.vocab_size = c.text.vocab_size;
@@ -45,6 +57,9 @@ ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeigh
   info.text_layers = c.text.layers;
   info.text_heads = c.text.heads;
   info.logit_scale = w.logit_scale;
+  info.logit_bias = w.logit_bias;
+  info.score_kind =
+      c.sigmoid_scores ? ModelInfo::ScoreKind::kSigmoid : ModelInfo::ScoreKind::kSoftmax;
   return info;
 }
 

@@ -1,6 +1,7 @@
 #include "model/clip_weights.h"
 
 #include "model/resnet_weights.h"
+#include "model/tower_binding.h"
 #include "model/weight_binder.h"
 
 #include <cmath>
@@ -8,22 +9,18 @@
 #include <string>
 
 namespace clipsearch {
-namespace {
 
-// The patch embedding, a conv with stride = kernel and no bias, bound as the
-// [width, channels * patch * patch] matrix of the unfolded product.
-Status patch_conv(Binder& b, const std::string& name, const VisionConfig& v, WeightMatrix* out) {
+Status bind_patch_conv(Binder& b, const std::string& name, const VisionConfig& v,
+                       WeightMatrix* out) {
   return b.reducible(name, {v.width, v.channels, v.patch_size, v.patch_size}, v.width,
                      v.channels * v.patch_size * v.patch_size, out);
 }
 
-// The token embedding [vocab, width]: a row per token, each row one "output channel" of int8.
-Status token_embedding(Binder& b, const std::string& name, const TextConfig& t, WeightMatrix* out) {
+Status bind_token_embedding(Binder& b, const std::string& name, const TextConfig& t,
+                            WeightMatrix* out) {
   return b.reducible(name, {t.vocab_size, t.width}, t.vocab_size, t.width, out);
 }
 
-// ref: transformers CLIPEncoderLayer (layer_norm1, self_attn.{q,k,v,out}_proj, layer_norm2,
-// mlp.fc1, mlp.fc2).
 Status bind_hf_layer(Binder& b, const std::string& p, const TransformerConfig& c,
                      EncoderLayerWeights* l) {
   const int64_t w = c.width;
@@ -43,6 +40,8 @@ Status bind_hf_layer(Binder& b, const std::string& p, const TransformerConfig& c
   CLIPSEARCH_RETURN_IF_ERROR(b.linear(p + ".mlp.fc1", c.mlp_width, w, &l->fc1));
   return b.linear(p + ".mlp.fc2", w, c.mlp_width, &l->fc2);
 }
+
+namespace {
 
 // ref: open_clip ResidualAttentionBlock (ln_1, attn = nn.MultiheadAttention with in_proj_weight
 // [3w, w] = q;k;v stacked, ln_2, mlp.c_fc, mlp.c_proj).
@@ -112,7 +111,7 @@ Status bind_bert_text(Binder& b, const ClipConfig& c, TextWeights* tw) {
   const std::string p = open_clip ? "text.transformer." : "text_model.";
   const std::string e = p + "embeddings.";
   CLIPSEARCH_RETURN_IF_ERROR(
-      token_embedding(b, e + "word_embeddings.weight", t, &tw->token_embedding));
+      bind_token_embedding(b, e + "word_embeddings.weight", t, &tw->token_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(e + "position_embeddings.weight", {t.context_length, t.width},
                                     &tw->position_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(e + "token_type_embeddings.weight",
@@ -133,7 +132,7 @@ Status bind_hf(Binder& b, const ClipConfig& c, ClipWeights* w) {
   VisionWeights& vw = w->vision;
   const std::string vp = "vision_model.";
   CLIPSEARCH_RETURN_IF_ERROR(
-      patch_conv(b, vp + "embeddings.patch_embedding.weight", v, &vw.patch_weight));
+      bind_patch_conv(b, vp + "embeddings.patch_embedding.weight", v, &vw.patch_weight));
   CLIPSEARCH_RETURN_IF_ERROR(
       b.bind(vp + "embeddings.class_embedding", {v.width}, &vw.class_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(vp + "embeddings.position_embedding.weight",
@@ -154,7 +153,7 @@ Status bind_hf(Binder& b, const ClipConfig& c, ClipWeights* w) {
   TextWeights& tw = w->text;
   const std::string tp = "text_model.";
   CLIPSEARCH_RETURN_IF_ERROR(
-      token_embedding(b, tp + "embeddings.token_embedding.weight", t, &tw.token_embedding));
+      bind_token_embedding(b, tp + "embeddings.token_embedding.weight", t, &tw.token_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind(tp + "embeddings.position_embedding.weight",
                                     {t.context_length, t.width}, &tw.position_embedding));
   tw.layers.resize(static_cast<size_t>(t.layers));
@@ -170,7 +169,7 @@ Status bind_hf(Binder& b, const ClipConfig& c, ClipWeights* w) {
 
 Status bind_open_clip_vit(Binder& b, const ClipConfig& c, VisionWeights* vw) {
   const VisionConfig& v = c.vision;
-  CLIPSEARCH_RETURN_IF_ERROR(patch_conv(b, "visual.conv1.weight", v, &vw->patch_weight));
+  CLIPSEARCH_RETURN_IF_ERROR(bind_patch_conv(b, "visual.conv1.weight", v, &vw->patch_weight));
   CLIPSEARCH_RETURN_IF_ERROR(b.bind("visual.class_embedding", {v.width}, &vw->class_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(b.position_embedding("visual.positional_embedding", v.tokens(),
                                                   v.width, 1, &vw->resized_positions,
@@ -192,7 +191,7 @@ Status bind_open_clip_text(Binder& b, const ClipConfig& c, TextWeights* tw) {
   const TextConfig& t = c.text;
   const std::string p = c.custom_text ? "text." : "";
   CLIPSEARCH_RETURN_IF_ERROR(
-      token_embedding(b, p + "token_embedding.weight", t, &tw->token_embedding));
+      bind_token_embedding(b, p + "token_embedding.weight", t, &tw->token_embedding));
   CLIPSEARCH_RETURN_IF_ERROR(
       b.bind(p + "positional_embedding", {t.context_length, t.width}, &tw->position_embedding));
   tw->layers.resize(static_cast<size_t>(t.layers));
@@ -247,6 +246,16 @@ void convert_reducible(ClipWeights* w) {
   convert_matrix(*w->store, &w->text.token_embedding, w->type);
 }
 
+// A one-value tensor, 0-d (CLIP's logit_scale) or [1] (SigLIP's logit_scale and logit_bias).
+Status bind_scalar(Binder& b, const std::string& name, float* out) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(const std::vector<int64_t> shape, b.store().shape(name));
+  const float* value = nullptr;
+  CLIPSEARCH_RETURN_IF_ERROR(
+      b.bind(name, shape.empty() ? std::vector<int64_t>{} : std::vector<int64_t>{1}, &value));
+  *out = *value;
+  return Status();
+}
+
 // The type the model runs at: `asked`, or a quantized checkpoint's own type.
 Result<WeightType> model_type(const WeightStore& store, WeightType asked) {
   CLIPSEARCH_ASSIGN_OR_RETURN(const WeightType quantized, quantized_type(store));
@@ -279,15 +288,19 @@ Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type)
   CLIPSEARCH_ASSIGN_OR_RETURN(weights.store, WeightStore::open(config.weights_path));
   CLIPSEARCH_ASSIGN_OR_RETURN(weights.type, model_type(*weights.store, type));
   Binder binder(*weights.store, weights.type);
-  if (config.layout == ModelLayout::kHuggingFace) {
+  if (config.text.tower == TextTower::kSiglip) {
+    CLIPSEARCH_RETURN_IF_ERROR(bind_siglip(binder, config, &weights));
+    // ref: SiglipModel: logit_scale and logit_bias = nn.Parameter(torch.randn(1)), both needed.
+    CLIPSEARCH_RETURN_IF_ERROR(bind_scalar(binder, "logit_scale", &weights.logit_scale));
+    CLIPSEARCH_RETURN_IF_ERROR(bind_scalar(binder, "logit_bias", &weights.logit_bias));
+  } else if (config.layout == ModelLayout::kHuggingFace) {
     CLIPSEARCH_RETURN_IF_ERROR(bind_hf(binder, config, &weights));
   } else {
     CLIPSEARCH_RETURN_IF_ERROR(bind_open_clip(binder, config, &weights));
   }
-  const float* logit_scale = nullptr;
-  if (weights.store->contains("logit_scale")) {
-    CLIPSEARCH_RETURN_IF_ERROR(binder.bind("logit_scale", {}, &logit_scale));
-    weights.logit_scale = *logit_scale;
+  // CLIP's logit_scale is a 0-d tensor, and only the similarity scores need it.
+  if (config.text.tower != TextTower::kSiglip && weights.store->contains("logit_scale")) {
+    CLIPSEARCH_RETURN_IF_ERROR(bind_scalar(binder, "logit_scale", &weights.logit_scale));
   }
   weights.reducible = binder.take_reducible();
   convert_reducible(&weights);

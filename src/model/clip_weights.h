@@ -51,15 +51,28 @@ struct EncoderLayerWeights {
   LinearWeights fc2;  // [width, mlp_width]
 };
 
+// ref: SiglipMultiheadAttentionPoolingHead (VisionPooling::kAttentionProbe): a learned probe
+// attends over the image's tokens through nn.MultiheadAttention (in_proj_weight [3w, w] = q;k;v
+// and in_proj_bias, viewed here as the q/k/v weights and biases; out_proj), then
+// h = h + mlp(layernorm(h)). Float32 at every precision, like the projections: one row per
+// image, and the last steps before the embedding.
+struct AttentionProbeWeights {
+  const float* probe = nullptr;  // [width]
+  // q/k/v, out: the attention; ln2, fc1, fc2: the layer norm and MLP after it (ln1 unused).
+  EncoderLayerWeights block;
+};
+
 struct VisionWeights {
-  WeightMatrix patch_weight;               // [width, channels * patch * patch] (the conv, no bias)
-  const float* class_embedding = nullptr;  // [width]
+  WeightMatrix patch_weight;                  // [width, channels * patch * patch] (the conv)
+  const float* patch_bias = nullptr;          // [width] (SigLIP's conv has one; CLIP's none)
+  const float* class_embedding = nullptr;     // [width] (kClassToken)
   const float* position_embedding = nullptr;  // [tokens, width]
   std::vector<float> resized_positions;       // what position_embedding points to when resized
-  LayerNormWeights pre_ln;
+  LayerNormWeights pre_ln;                    // kClassToken
   std::vector<EncoderLayerWeights> layers;
   LayerNormWeights post_ln;
-  LinearWeights projection;  // to [projection_dim], no bias
+  LinearWeights projection;     // kClassToken: to [projection_dim], no bias
+  AttentionProbeWeights probe;  // kAttentionProbe
 };
 
 // A convolution with the batch norm after it folded in (ref: open_clip ModifiedResNet, conv then
@@ -108,8 +121,9 @@ struct TextWeights {
   const float* token_type_embedding = nullptr;  // [width]
   LayerNormWeights embedding_ln;
   std::vector<EncoderLayerWeights> layers;
-  LayerNormWeights final_ln;     // kClip only
-  LinearWeights projection;      // to [projection_dim], no bias (kMlp: to the MLP's hidden width)
+  LayerNormWeights final_ln;  // kClip and kSiglip
+  // To [projection_dim], no bias (kMlp: to the MLP's hidden width); kSiglip: the head, with bias.
+  LinearWeights projection;
   LinearWeights projection_out;  // kMlp: hidden width -> [projection_dim], no bias
 };
 
@@ -128,6 +142,7 @@ struct ClipWeights {
   ResNetWeights resnet;  // config.vision.tower == kModifiedResNet
   TextWeights text;
   float logit_scale = 0;                   // log of the temperature, as stored
+  float logit_bias = 0;                    // SigLIP's, added to every logit; 0 for the others
   WeightType type = WeightType::kF32;      // the reducible tensors' type once loaded
   std::vector<ReducibleTensor> reducible;  // in the order bound
 };

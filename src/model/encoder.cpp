@@ -202,6 +202,16 @@ int64_t PackedSequences::max_length() const {
   return m;
 }
 
+void encoder_mlp_block(const TransformerConfig& c, const EncoderLayerWeights& l, int64_t rows,
+                       float* h, EncoderWorkspace& ws) {
+  grow_buffer(ws.normed, rows * c.width);
+  grow_buffer(ws.mlp, rows * c.mlp_width);
+  grow_buffer(ws.branch, rows * c.width);
+  mlp(c, l, rows, sublayer_input(c, l.ln2, h, rows, ws.normed.data()), ws.mlp.data(),
+      ws.branch.data());
+  sublayer_residual(c, l.ln2, h, rows, ws.branch.data(), l.fc2.bias);
+}
+
 void encoder_forward(const TransformerConfig& c, const std::vector<EncoderLayerWeights>& layers,
                      const PackedSequences& seqs, bool causal, float* hidden, EncoderWorkspace& ws,
                      const std::vector<int64_t>* pooled_rows) {

@@ -56,4 +56,10 @@ void encoder_forward(const TransformerConfig& config,
                      const PackedSequences& sequences, bool causal, float* hidden,
                      EncoderWorkspace& ws, const std::vector<int64_t>* pooled_rows = nullptr);
 
+// The MLP half of a pre-norm block alone, on rows of h [rows, width] in place:
+// h = h + fc2(act(fc1(ln2(h)))). ref: SiglipMultiheadAttentionPoolingHead.forward after its
+// attention: residual + mlp(layernorm(hidden_state)).
+void encoder_mlp_block(const TransformerConfig& config, const EncoderLayerWeights& layer,
+                       int64_t rows, float* h, EncoderWorkspace& ws);
+
 }  // namespace clipsearch

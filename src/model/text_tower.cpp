@@ -7,7 +7,10 @@
 
 namespace clipsearch {
 
-int64_t pooled_position(const std::vector<int32_t>& ids) {
+int64_t pooled_position(const TextConfig& c, const std::vector<int32_t>& ids) {
+  // ref: SiglipTextTransformer.forward: last_hidden_state[:, -1, :] (the tokenizer pads every
+  // text to the context length, so this is the last pad token, which has seen the whole text).
+  if (c.tower == TextTower::kSiglip) return static_cast<int64_t>(ids.size()) - 1;
   // ref: transformers 4.25 CLIPTextTransformer pools at input_ids.argmax(-1), the first
   // occurrence of the highest id (<|endoftext|> is the highest id of the CLIP vocabulary).
   return std::max_element(ids.begin(), ids.end()) - ids.begin();
@@ -18,12 +21,15 @@ void clip_text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_d
                        TowerWorkspace& ws) {
   const int64_t width = c.width;
   const int64_t count = static_cast<int64_t>(texts.size());
-  // Each text keeps only the tokens up to its pooled position: with the causal mask, later
-  // tokens cannot change it, so the batch is packed without padding.
+  // Each text keeps only the tokens up to its pooled position: with CLIP's causal mask, later
+  // tokens cannot change it, so the batch is packed without padding. SigLIP pools its last
+  // token, so every token is kept.
+  // ref: SiglipTextTransformer.forward: "SigLIP's text model does not use a causal mask".
+  const bool causal = c.tower == TextTower::kClip;
   PackedSequences seqs;
   seqs.offsets.push_back(0);
   for (const auto& ids : texts)
-    seqs.offsets.push_back(seqs.offsets.back() + pooled_position(ids) + 1);
+    seqs.offsets.push_back(seqs.offsets.back() + pooled_position(c, ids) + 1);
   const int64_t rows = seqs.rows();
   grow_buffer(ws.hidden, rows * width);
   grow_buffer(ws.pooled, count * width);
@@ -41,7 +47,7 @@ void clip_text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_d
   });
   std::vector<int64_t> pooled_rows;  // the last token of each packed text is its pooled one
   for (int64_t s = 0; s < count; ++s) pooled_rows.push_back(seqs.offsets[s + 1] - 1);
-  encoder_forward(c, w.layers, seqs, /*causal=*/true, hidden, ws.encoder, &pooled_rows);
+  encoder_forward(c, w.layers, seqs, causal, hidden, ws.encoder, &pooled_rows);
 
   // The last row of each packed sequence is its pooled token -> final layer norm -> projection.
   for (int64_t s = 0; s < count; ++s) {
@@ -49,6 +55,9 @@ void clip_text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_d
                w.final_ln.beta, c.layer_norm_eps, ws.pooled.data() + s * width, width);
   }
   linear(count, ws.pooled.data(), width, w.projection.weight, 0.0f, out, proj_dim);
+  if (w.projection.bias != nullptr) {  // SigLIP's head
+    bias_activation(out, count, proj_dim, proj_dim, w.projection.bias, Activation::kIdentity);
+  }
 }
 
 void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,

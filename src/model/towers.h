@@ -1,5 +1,6 @@
-// The towers: pixels -> image embedding (ViT or ModifiedResNet), token ids -> text embedding
-// (CLIP or BERT). All write raw (unnormalized) projected embeddings [count, projection_dim].
+// The towers: pixels -> image embedding (ViT, CLIP's or SigLIP's, or ModifiedResNet), token ids
+// -> text embedding (CLIP, SigLIP or BERT). All write raw (unnormalized) embeddings [count,
+// projection_dim].
 #pragma once
 
 #include <cstdint>
@@ -26,11 +27,15 @@ struct TowerWorkspace {
   std::vector<float> patches;  // [count * patches, channels * patch * patch] (vision only)
   std::vector<float> pooled;   // [count, width]
   std::vector<float> projection_hidden;  // [count, hidden] an MLP projection's inner layer
+  std::vector<float> pooling;            // scratch of SigLIP's attention pooling (attention_pool)
 };
 
 // ref: CLIPVisionTransformer + CLIPModel.get_image_features (open_clip VisionTransformer):
 // patch conv, [class; patches] + position embeddings, pre-LN, encoder, post-LN of the class
-// token, projection. pixels: [count, channels, image_size, image_size].
+// token, projection. VisionPooling::kAttentionProbe, ref: SiglipVisionTransformer +
+// SiglipModel.get_image_features: patch conv with bias, patches + position embeddings, encoder,
+// post-LN of every token, the attention-probe head (no projection). pixels: [count, channels,
+// image_size, image_size].
 void vision_forward(const VisionConfig& config, const VisionWeights& weights, int64_t proj_dim,
                     const float* pixels, int64_t count, float* out, TowerWorkspace& ws);
 
@@ -52,7 +57,10 @@ int64_t images_per_pass(const VisionConfig& config);
 // ref: CLIPTextTransformer + CLIPModel.get_text_features (open_clip CLIP.encode_text): token +
 // position embeddings, causal encoder, final LN, pooled at the first position of the highest
 // id, projection. Only the tokens up to the pooled position are computed (the causal mask makes
-// later tokens irrelevant). ids must be valid (checked by the caller).
+// later tokens irrelevant). TextTower::kSiglip, ref: SiglipTextTransformer +
+// SiglipModel.get_text_features: the same without the causal mask, pooled at the last position
+// (so every token is computed), the head's bias added. ids must be valid (checked by the
+// caller).
 void clip_text_forward(const TextConfig& config, const TextWeights& weights, int64_t proj_dim,
                        const std::vector<std::vector<int32_t>>& texts, float* out,
                        TowerWorkspace& ws);
@@ -67,11 +75,13 @@ void bert_text_forward(const TextConfig& config, const TextWeights& weights, int
                        const std::vector<std::vector<int32_t>>& texts, float* out,
                        TowerWorkspace& ws);
 
-// The text tower the configuration names: clip_text_forward or bert_text_forward.
+// The text tower the configuration names: clip_text_forward (kClip, kSiglip) or
+// bert_text_forward.
 void text_forward(const TextConfig& config, const TextWeights& weights, int64_t proj_dim,
                   const std::vector<std::vector<int32_t>>& texts, float* out, TowerWorkspace& ws);
 
-// Index of the first maximum: the position text_forward pools at. ids must be non-empty.
-int64_t pooled_position(const std::vector<int32_t>& ids);
+// The position clip_text_forward pools at: the first maximum (kClip), the last (kSiglip). ids
+// must be non-empty.
+int64_t pooled_position(const TextConfig& config, const std::vector<int32_t>& ids);
 
 }  // namespace clipsearch

@@ -75,9 +75,14 @@ void exp_inplace(float* x, int64_t n) {
 
 float quick_gelu(float x) { return x / (1.0f + std::exp(-1.702f * x)); }
 float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752440f)); }
+// ref: torch.nn.functional.gelu(approximate="tanh") ("gelu_pytorch_tanh", SigLIP):
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), computed as x / (1 + exp(-2 sqrt(2/pi) (x +
+// 0.044715 x^3))), the same function (0.5 (1 + tanh(z)) = 1 / (1 + exp(-2z))) without the
+// cancellation of 1 + tanh(z) for negative x, and with the exp that the AVX2 path has.
+constexpr float kGeluTanhScale = -2.0f * 0.79788456080286535588f;  // -2 sqrt(2/pi)
+constexpr float kGeluTanhCubic = 0.044715f;
 float gelu_tanh(float x) {
-  const float kBeta = 0.79788456080286535588f;  // sqrt(2/pi)
-  return 0.5f * x * (1.0f + std::tanh(kBeta * (x + 0.044715f * x * x * x)));
+  return x / (1.0f + std::exp(kGeluTanhScale * (x + kGeluTanhCubic * (x * (x * x)))));
 }
 
 // The activation over the whole 8s of n, for the activations libmvec has; returns how many
@@ -104,6 +109,16 @@ CLIPSEARCH_TARGET_AVX2 int64_t activation_span_avx2(float* x, int64_t n, Activat
       __m256 v = _mm256_loadu_ps(x + i);
       __m256 e = _ZGVdN8v_erff(_mm256_mul_ps(v, rsqrt2));
       _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, e)));
+    }
+  } else if (act == Activation::kGeluTanh) {
+    const __m256 scale = _mm256_set1_ps(kGeluTanhScale);
+    const __m256 cubic = _mm256_set1_ps(kGeluTanhCubic);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= n; i += 8) {
+      __m256 v = _mm256_loadu_ps(x + i);
+      __m256 inner = _mm256_add_ps(v, _mm256_mul_ps(cubic, _mm256_mul_ps(v, _mm256_mul_ps(v, v))));
+      __m256 e = _ZGVdN8v_expf(_mm256_mul_ps(scale, inner));
+      _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
     }
   }
   return i;
