@@ -73,7 +73,9 @@ class Model:
         return self._model.text_features(_texts(texts), normalize)
 
     def tokenize(self, texts: Union[str, Sequence[str]]) -> List[List[int]]:
-        """CLIP token ids per text, start and end tokens included, no padding."""
+        """Token ids per text, as the model's tokenizer gives them: start and end tokens
+        included; no padding, except for SigLIP models (padded to 64, as their text tower
+        reads)."""
         return self._model.tokenize(_texts(texts))
 
     def preprocess(self, image: Picture) -> np.ndarray:
