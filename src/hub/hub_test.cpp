@@ -260,6 +260,33 @@ TEST(Hub, ChineseClipRepositoryEmbedsAChineseQuery) {
   for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], ref->data[k], 1e-4) << k;
 }
 
+// A SigLIP repository (model_type siglip): its spiece.model comes with it, and the snapshot
+// embeds a query as the folder it was published from does.
+TEST(Hub, SiglipRepositoryBringsItsSentencePieceTokenizer) {
+  const std::string published = testing::reference_dir() + "/siglip_search/model";
+  FakeHub hub({"--repo", "test/siglip-tiny=" + published});
+  testing::TempDir cache;
+  auto pull = run_cli({"pull", "test/siglip-tiny"},
+                      {{"HF_ENDPOINT", hub.endpoint()}, {"HF_HUB_CACHE", cache.path().string()}});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  const fs::path snapshot = pull.out.substr(0, pull.out.find('\n'));
+  for (const char* file : {"config.json", "model.safetensors", "spiece.model",
+                           "tokenizer_config.json", "preprocessor_config.json"}) {
+    EXPECT_TRUE(fs::exists(snapshot / file)) << file;
+  }
+  EXPECT_FALSE(fs::exists(snapshot / "vocab.json"));  // no CLIP tokenizer is fetched for it
+  const std::vector<std::string> embed = {"embed", "--raw", "--text", "A dog, running!"};
+  auto args = embed;
+  args.insert(args.begin() + 1, {"--model", "test/siglip-tiny"});
+  auto from_hub = run_cli(args, {{"HF_HUB_CACHE", cache.path().string()}, {"HF_HUB_OFFLINE", "1"}});
+  ASSERT_EQ(from_hub.exit_code, 0) << from_hub.err;
+  args = embed;
+  args.insert(args.begin() + 1, {"--model", published});
+  auto local = run_cli(args, {});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  EXPECT_EQ(first_embedding(from_hub.out), first_embedding(local.out));
+}
+
 // huggingface_hub 0.36 (the reference venv) reading our cache and writing one we read.
 TEST(Hub, CacheIsSharedWithHuggingfaceHub) {
   FakeHub hub;
