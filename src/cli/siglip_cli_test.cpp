@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -20,28 +21,45 @@ namespace {
 using nlohmann::json;
 using testing::json_lines;
 
-std::string ref() { return testing::reference_dir() + "/siglip_search"; }
-std::string model() { return ref() + "/model"; }
-std::string picture(const std::string& name) { return ref() + "/library/" + name; }
+// One reference folder (model/, library/, reference.json) and a catalog of its library, made
+// once per folder for every test that uses it.
+struct Reference {
+  std::string root;
+  testing::TempDir dir;
+  std::string db;
+  json want;
+};
 
-class SiglipCli : public ::testing::Test {
+// Parameter: the reference's folder under the reference dir: siglip_search (SiglipTokenizer's
+// spiece.model) or siglip2_search (SigLIP 2's form: Gemma's tokenizer.json, lower-cased).
+class SiglipCli : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    db_ = dir_->file("index.db");
-    std::ifstream f(ref() + "/reference.json");
-    want_ = json::parse(f);
-    auto r = testing::run_command(
-        {testing::cli_binary(), "index", ref() + "/library", "--db", db_, "--model", model()});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+  void SetUp() override {
+    static std::map<std::string, std::unique_ptr<Reference>> made;
+    auto& r = made[GetParam()];
+    if (!r) {
+      r = std::make_unique<Reference>();
+      r->root = testing::reference_dir() + "/" + GetParam();
+      r->db = r->dir.file("index.db");
+      std::ifstream f(r->root + "/reference.json");
+      r->want = json::parse(f);
+      auto index =
+          run({"index", r->root + "/library", "--db", r->db, "--model", r->root + "/model"});
+      ASSERT_EQ(index.exit_code, 0) << index.err;
+    }
+    ref_ = r.get();
+    want_ = ref_->want;
+    db_ = ref_->db;
   }
-  static void TearDownTestSuite() { delete dir_; }
   static testing::CommandResult run(std::vector<std::string> args) {
     args.insert(args.begin(), testing::cli_binary());
     return testing::run_command(args);
   }
+  std::string model() const { return ref_->root + "/model"; }
+  std::string picture(const std::string& name) const { return ref_->root + "/library/" + name; }
+  testing::TempDir& dir() const { return ref_->dir; }
   // The reference's probability of texts[t] for the picture `name`.
-  static double probability(size_t t, const std::string& name) {
+  double probability(size_t t, const std::string& name) const {
     const json& images = want_["images"];
     const auto at = std::find(images.begin(), images.end(), name) - images.begin();
     return want_["probabilities"][t][at].get<double>();
@@ -51,7 +69,7 @@ class SiglipCli : public ::testing::Test {
     return path.substr(path.rfind('/') + 1);
   }
   // A cutoff halfway between two neighbouring probabilities of texts[t] (none within 1e-4).
-  static double cutoff(size_t t) {
+  double cutoff(size_t t) const {
     std::vector<double> p = want_["probabilities"][t].get<std::vector<double>>();
     std::sort(p.begin(), p.end());
     for (size_t i = p.size() / 2; i + 1 < p.size(); ++i) {
@@ -61,16 +79,12 @@ class SiglipCli : public ::testing::Test {
     return 0.5;
   }
 
-  static testing::TempDir* dir_;
-  static std::string db_;
-  static json want_;
+  Reference* ref_ = nullptr;
+  json want_;
+  std::string db_;
 };
 
-testing::TempDir* SiglipCli::dir_ = nullptr;
-std::string SiglipCli::db_;
-json SiglipCli::want_;
-
-TEST_F(SiglipCli, TokenizeGivesSiglipTokenizersPaddedIds) {
+TEST_P(SiglipCli, TokenizeGivesSiglipTokenizersPaddedIds) {
   for (size_t t = 0; t < want_["texts"].size(); ++t) {
     auto r = run({"tokenize", "--model", model(), want_["texts"][t]});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -78,7 +92,7 @@ TEST_F(SiglipCli, TokenizeGivesSiglipTokenizersPaddedIds) {
   }
 }
 
-TEST_F(SiglipCli, SimilarityGivesTheReferenceSigmoidProbabilities) {
+TEST_P(SiglipCli, SimilarityGivesTheReferenceSigmoidProbabilities) {
   std::vector<std::string> args = {"similarity", "--model", model(), "--json"};
   for (const auto& name : want_["images"]) args.insert(args.end(), {"--image", picture(name)});
   for (const auto& text : want_["texts"]) args.insert(args.end(), {"--text", text});
@@ -98,7 +112,7 @@ TEST_F(SiglipCli, SimilarityGivesTheReferenceSigmoidProbabilities) {
   }
 }
 
-TEST_F(SiglipCli, TextSearchScoresAreProbabilitiesAndMinScoreIsOne) {
+TEST_P(SiglipCli, TextSearchScoresAreProbabilitiesAndMinScoreIsOne) {
   for (size_t t = 0; t < want_["texts"].size(); ++t) {
     SCOPED_TRACE(want_["texts"][t].get<std::string>());
     auto all = run({"search", "--db", db_, "--model", model(), "--all", "--json", "-k", "100",
@@ -128,7 +142,7 @@ TEST_F(SiglipCli, TextSearchScoresAreProbabilitiesAndMinScoreIsOne) {
   }
 }
 
-TEST_F(SiglipCli, AMixedQueryIsScoredByCosine) {
+TEST_P(SiglipCli, AMixedQueryIsScoredByCosine) {
   auto r = run(
       {"search", "--db", db_, "--model", model(), "--all", "--json", "red car", "--not", "snow"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -137,7 +151,7 @@ TEST_F(SiglipCli, AMixedQueryIsScoredByCosine) {
   for (const json& row : rows) EXPECT_EQ(row["score_kind"], "cosine");
 }
 
-TEST_F(SiglipCli, ClassifyGivesEachLabelsOwnProbability) {
+TEST_P(SiglipCli, ClassifyGivesEachLabelsOwnProbability) {
   // With the template "{}" a label's prompt is the label itself: its probability is the
   // reference's for that text.
   const std::string name = want_["images"][2];
@@ -152,9 +166,9 @@ TEST_F(SiglipCli, ClassifyGivesEachLabelsOwnProbability) {
   EXPECT_NEAR(by_label["snow"], probability(1, name), 1e-5);
 }
 
-TEST_F(SiglipCli, AlbumThresholdsAreProbabilities) {
+TEST_P(SiglipCli, AlbumThresholdsAreProbabilities) {
   const double p = cutoff(0);
-  const std::string themes = dir_->file("themes.json");
+  const std::string themes = dir().file("themes.json");
   testing::write_file(themes, json{{"threshold", p},
                                    {"templates", {"{}"}},
                                    {"themes", {{{"name", "cars"}, {"keywords", {"red car"}}}}}}
@@ -178,6 +192,9 @@ TEST_F(SiglipCli, AlbumThresholdsAreProbabilities) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("probabilit"), std::string::npos) << bad.err;
 }
+
+INSTANTIATE_TEST_SUITE_P(Tokenizers, SiglipCli,
+                         ::testing::Values("siglip_search", "siglip2_search"));
 
 }  // namespace
 }  // namespace clipsearch
