@@ -28,12 +28,14 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The timing, BLAS-core and figure helpers of the multilingual benchmark (stdlib only there).
+from multilingual_text_bench import blas_core, figure, timed  # noqa: E402
 WORK = os.path.join(ROOT, "build", "bench-siglip")
 MODEL = os.path.join(WORK, "siglip-base-patch16-224")
 CLI = os.path.join(ROOT, "build", "src", "cli", "clipsearch")
@@ -85,17 +87,6 @@ def build_model():
 
 
 # --- workers (one process each) -----------------------------------------------------------
-
-def timed(fn, repeats):
-    fn()
-    fn()  # warm-up: first-call allocations
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return runs
-
 
 def reference_worker(threads, repeats, out_npy):
     import numpy as np
@@ -160,25 +151,11 @@ def run_worker(side, args, env, out_npy):
 
 # --- the run ------------------------------------------------------------------------------
 
-def blas_core():
-    probe = subprocess.run([os.path.join(ROOT, "build", "bench", "sgemm_peak"), "1", "1"],
-                           capture_output=True, text=True)
-    try:
-        return json.loads(probe.stdout)["blas_core"]
-    except (ValueError, KeyError):
-        return None
-
-
 def least_cosine(a, b):
     import numpy as np
     a = a / np.linalg.norm(a, axis=1, keepdims=True)
     b = b / np.linalg.norm(b, axis=1, keepdims=True)
     return float((a * b).sum(axis=1).min())
-
-
-def figure(runs, count, rate):
-    values = [count / r for r in runs] if rate else [r * 1000 for r in runs]
-    return (max(values) if rate else min(values)), statistics.median(values)
 
 
 def main():

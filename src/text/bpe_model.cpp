@@ -4,20 +4,11 @@
 #include <nlohmann/json.hpp>
 #include <queue>
 
+#include "text/utf8.h"
+
 namespace clipsearch::text {
 
 using nlohmann::json;
-
-namespace {
-
-size_t utf8_length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead < 0xE0) return 2;
-  if (lead < 0xF0) return 3;
-  return 4;
-}
-
-}  // namespace
 
 Result<BpeModel> BpeModel::load(const std::vector<JsonMember>& model, const std::string& path) {
   auto corrupt = [&](const std::string& key, const std::string& msg) {
@@ -131,7 +122,8 @@ void BpeModel::tokenize(std::string_view word, std::vector<int32_t>* ids) {
   };
   int32_t pending_unk_len = -1;  // an unknown token not yet added, and its length
   for (size_t i = 0; i < word.size();) {
-    const size_t len = std::min(utf8_length(static_cast<unsigned char>(word[i])), word.size() - i);
+    const size_t len =
+        std::min(utf8_sequence_length(static_cast<unsigned char>(word[i])), word.size() - i);
     const std::string_view c = word.substr(i, len);
     i += len;
     const int32_t id = token_to_id_.find(c);

@@ -26,12 +26,6 @@ int base64_digit(unsigned char c) {
 }
 
 // Length of the UTF-8 sequence that starts with `lead` (the text is valid UTF-8).
-size_t utf8_length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead < 0xE0) return 2;
-  if (lead < 0xF0) return 3;
-  return 4;
-}
 
 char32_t utf8_code_point(std::string_view s, size_t i, size_t n) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data() + i);
@@ -176,10 +170,10 @@ void PrecompiledCharsmap::normalize(std::string_view text, std::string* out) con
   size_t i = 0;
   while (i < text.size()) {
     // One extended grapheme cluster: [i, end).
-    size_t end = i + utf8_length(static_cast<unsigned char>(text[i]));
+    size_t end = i + utf8_sequence_length(static_cast<unsigned char>(text[i]));
     char32_t prev = utf8_code_point(text, i, end - i);
     while (end < text.size()) {
-      size_t len = utf8_length(static_cast<unsigned char>(text[end]));
+      size_t len = utf8_sequence_length(static_cast<unsigned char>(text[end]));
       char32_t next = utf8_code_point(text, end, len);
       if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(prev),
                                            static_cast<utf8proc_int32_t>(next), &state)) {
@@ -199,7 +193,7 @@ void PrecompiledCharsmap::normalize(std::string_view text, std::string* out) con
     }
     for (size_t k = 0; k < grapheme.size();) {
       std::string_view ch =
-          grapheme.substr(k, utf8_length(static_cast<unsigned char>(grapheme[k])));
+          grapheme.substr(k, utf8_sequence_length(static_cast<unsigned char>(grapheme[k])));
       if (auto norm = transform(ch)) {
         out->append(*norm);
       } else {

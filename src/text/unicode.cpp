@@ -25,6 +25,38 @@ bool is_white_space(char32_t c) {
          c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
+namespace {
+
+// The code point that starts at byte `i` of valid UTF-8 `s`, its length in *len.
+char32_t code_point_at(std::string_view s, size_t i, size_t* len) {
+  *len = std::min(utf8_sequence_length(static_cast<unsigned char>(s[i])), s.size() - i);
+  std::u32string cp;
+  utf8_decode(s.substr(i, *len), &cp);
+  return cp.empty() ? 0 : cp[0];
+}
+
+}  // namespace
+
+size_t white_space_run_before(std::string_view s, size_t end) {
+  while (end > 0) {
+    size_t begin = end - 1;
+    while (begin > 0 && (static_cast<unsigned char>(s[begin]) & 0xC0) == 0x80) --begin;
+    size_t len = 0;
+    if (!is_white_space(code_point_at(s, begin, &len))) break;
+    end = begin;
+  }
+  return end;
+}
+
+size_t white_space_run_after(std::string_view s, size_t begin) {
+  while (begin < s.size()) {
+    size_t len = 0;
+    if (!is_white_space(code_point_at(s, begin, &len))) break;
+    begin += len;
+  }
+  return begin;
+}
+
 bool is_python_space(char32_t c) { return is_white_space(c) || (c >= 0x1C && c <= 0x1F); }
 
 CharClass char_class(char32_t c, UnicodeFlavor flavor) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace clipsearch::text {
 
@@ -26,6 +27,12 @@ CharClass char_class(char32_t c, UnicodeFlavor flavor);
 
 // Unicode White_Space: what \s matches in Oniguruma and in the regex module.
 bool is_white_space(char32_t c);
+
+// In valid UTF-8 `s`: where the run of White_Space characters that ends at byte `end` starts,
+// and where the one that starts at byte `begin` ends (ref: tokenizers' added tokens' lstrip and
+// rstrip, `\s*$` and `^\s*`).
+size_t white_space_run_before(std::string_view s, size_t end);
+size_t white_space_run_after(std::string_view s, size_t begin);
 
 // Python's str.isspace() (str.strip() removes these): White_Space plus U+001C..U+001F.
 bool is_python_space(char32_t c);

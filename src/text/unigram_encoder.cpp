@@ -15,43 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-size_t utf8_length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead < 0xE0) return 2;
-  if (lead < 0xF0) return 3;
-  return 4;
-}
-
-// The code point of the UTF-8 sequence at `i`, and its length in *len.
-char32_t code_point_at(std::string_view s, size_t i, size_t* len) {
-  std::u32string cp;
-  *len = utf8_length(static_cast<unsigned char>(s[i]));
-  utf8_decode(s.substr(i, *len), &cp);
-  return cp.empty() ? 0 : cp[0];
-}
-
-// Where the White_Space run that ends at `end` starts (ref: added_vocabulary.rs \s*$).
-size_t white_space_run_before(std::string_view s, size_t end) {
-  while (end > 0) {
-    size_t begin = end - 1;
-    while (begin > 0 && (static_cast<unsigned char>(s[begin]) & 0xC0) == 0x80) --begin;
-    size_t len = 0;
-    if (!is_white_space(code_point_at(s, begin, &len))) break;
-    end = begin;
-  }
-  return end;
-}
-
-// Where the White_Space run that starts at `begin` ends (ref: added_vocabulary.rs ^\s*).
-size_t white_space_run_after(std::string_view s, size_t begin) {
-  while (begin < s.size()) {
-    size_t len = 0;
-    if (!is_white_space(code_point_at(s, begin, &len))) break;
-    begin += len;
-  }
-  return begin;
-}
-
 // Reads an optional JSON file of `dir`; null when it is not there.
 Result<json> read_optional_json(const fs::path& p) {
   std::error_code ec;
@@ -432,7 +395,7 @@ bool UnigramEncoder::split_added(std::string_view text, bool normalized, size_t 
       }
     }
     if (best == nullptr) {
-      i += utf8_length(static_cast<unsigned char>(text[i]));
+      i += utf8_sequence_length(static_cast<unsigned char>(text[i]));
       continue;
     }
     size_t start = i, stop = i + best->content.size();

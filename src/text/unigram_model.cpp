@@ -3,6 +3,8 @@
 #include <cassert>
 #include <limits>
 
+#include "text/utf8.h"
+
 namespace clipsearch::text {
 
 namespace {
@@ -12,13 +14,6 @@ constexpr double kUnkPenalty = 10.0;
 
 uint64_t edge_key(int32_t node, unsigned char byte) {
   return ((static_cast<uint64_t>(node) << 8) | byte) + 1;  // never 0, the empty slot
-}
-
-size_t utf8_length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead < 0xE0) return 2;
-  if (lead < 0xF0) return 3;
-  return 4;
 }
 
 }  // namespace
@@ -89,7 +84,7 @@ void UnigramModel::viterbi(std::string_view word, Scratch* scratch) const {
   // ref: Unigram::encode_optimized: the best path to every character start, left to right.
   for (size_t start = 0; start < size;) {
     const double score_here = best[start].score;
-    const size_t char_len = utf8_length(static_cast<unsigned char>(word[start]));
+    const size_t char_len = utf8_sequence_length(static_cast<unsigned char>(word[start]));
     bool has_single_char_token = false;
     int32_t node = 0;
     for (size_t end = start; end < size;) {

@@ -22,4 +22,13 @@ void utf8_append(char32_t cp, std::string* out);
 // Encodes code points as UTF-8.
 std::string utf8_encode(std::u32string_view cps);
 
+// The length of the UTF-8 sequence that `lead` starts (1 for ASCII and stray continuation
+// bytes), as the tokenizers walking valid UTF-8 step through it.
+inline size_t utf8_sequence_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead < 0xE0) return 2;
+  if (lead < 0xF0) return 3;
+  return 4;
+}
+
 }  // namespace clipsearch::text
