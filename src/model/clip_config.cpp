@@ -125,6 +125,13 @@ Result<ClipConfig> parse_hf_config(const std::string& json_text, const std::stri
   CLIPSEARCH_RETURN_IF_ERROR(top.string("model_type", "clip", &model_type));
   if (model_type == "chinese_clip") {
     CLIPSEARCH_RETURN_IF_ERROR(read_bert_text(text, /*roberta=*/false, &config.text));
+  } else if (model_type == "siglip2") {
+    // Siglip2Model is SigLIP 2's NaFlex form (each picture at its own aspect ratio and patch
+    // count); the fixed-resolution SigLIP 2 checkpoints are SiglipModel folders.
+    return top.unsupported("model_type",
+                           "'siglip2' (SigLIP 2 NaFlex: pictures at their own aspect ratio) is "
+                           "not supported; the fixed-resolution SigLIP 2 checkpoints "
+                           "(google/siglip2-base-patch16-224, -256, -384, ...) are");
   } else if (model_type != "clip") {
     return top.unsupported("model_type", "'" + model_type +
                                              "' is not a model family clipsearch runs "

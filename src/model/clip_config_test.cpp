@@ -120,7 +120,7 @@ TEST(ClipConfig, ChineseClipRefusesWhatTheEngineDoesNotCompute) {
                                "config.json"),
                StatusCode::kInvalidArgument, "text_config.type_vocab_size");
   expect_error(parse_hf_config(R"({"model_type": "siglip2", "text_config": {}})", "config.json"),
-               StatusCode::kUnsupported, "model_type 'siglip2'");
+               StatusCode::kUnsupported, "google/siglip2-base-patch16-224");
 }
 
 // ref: transformers 4.37.2 SiglipTextConfig / SiglipVisionConfig defaults, under a published
