@@ -1,9 +1,10 @@
 #include "text/gemma_tokenizer_config.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+
+#include "text/json_file.h"
 
 namespace clipsearch::text {
 
@@ -11,17 +12,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-Result<json> read_optional_json(const fs::path& p) {
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) return json();
-  std::ifstream in(p, std::ios::binary);
-  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::corruption(p.string() + ": not a valid JSON object");
-  }
-  return j;
-}
 
 // A token as transformers holds it: a string (special, not normalized) or an AddedToken dict.
 Result<AddedTokenSpec> token_spec(const json& v, const std::string& what) {
@@ -61,7 +51,7 @@ Result<GemmaTokenizerConfig> read_gemma_tokenizer_config(const std::string& dir,
   GemmaTokenizerConfig out;
   const fs::path config_path = fs::path(dir) / "tokenizer_config.json";
   const std::string cfg_name = config_path.string();
-  CLIPSEARCH_ASSIGN_OR_RETURN(json cfg, read_optional_json(config_path));
+  CLIPSEARCH_ASSIGN_OR_RETURN(json cfg, read_optional_json_object(config_path.string()));
   if (cfg.is_null()) cfg = json::object();
   auto bad = [&](const char* key, const std::string& msg) {
     return Status::corruption(cfg_name + ": " + key + ": " + msg);
@@ -132,7 +122,7 @@ Result<GemmaTokenizerConfig> read_gemma_tokenizer_config(const std::string& dir,
   };
   if (padding.present) specials["pad_token"] = {padding.pad_token, "tokenizer.json: padding"};
   const fs::path map_path = fs::path(dir) / "special_tokens_map.json";
-  CLIPSEARCH_ASSIGN_OR_RETURN(json map, read_optional_json(map_path));
+  CLIPSEARCH_ASSIGN_OR_RETURN(json map, read_optional_json_object(map_path.string()));
   for (const auto* source : {&cfg, &map}) {
     const std::string file = source == &cfg ? cfg_name : map_path.string();
     for (const char* attr : kAttributes) {

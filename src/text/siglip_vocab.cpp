@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/read_file.h"
+#include "text/json_file.h"
 #include "text/utf8.h"
 
 namespace clipsearch::text {
@@ -18,16 +19,7 @@ bool is_file(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
-Result<json> read_json(const fs::path& path) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(path.string()));
-  try {
-    json j = json::parse(text);
-    if (!j.is_object()) return Status::corruption(path.string() + ": not a JSON object");
-    return j;
-  } catch (const json::exception& e) {
-    return Status::corruption(path.string() + ": not valid JSON: " + e.what());
-  }
-}
+Result<json> read_json(const fs::path& path) { return read_json_object(path.string()); }
 
 // A JSON file of the folder, or an empty object when it is absent.
 Result<json> read_optional_json(const fs::path& path) {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/read_file.h"
+#include "text/json_file.h"
 #include "text/utf8.h"
 
 namespace clipsearch::text {
@@ -18,17 +19,7 @@ bool is_file(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
-// Parses a JSON file; a syntax error names the file and nlohmann's line and column.
-Result<json> read_json(const fs::path& path) {
-  CLIPSEARCH_ASSIGN_OR_RETURN(std::string text, read_file(path));
-  try {
-    json j = json::parse(text);
-    if (!j.is_object()) return Status::corruption(path.string() + ": not a JSON object");
-    return j;
-  } catch (const json::exception& e) {
-    return Status::corruption(path.string() + ": not valid JSON: " + e.what());
-  }
-}
+Result<json> read_json(const fs::path& path) { return read_json_object(path.string()); }
 
 // One special token as transformers names it: a string (added to the Rust tokenizer with
 // normalized = false), or an AddedToken object (normalized defaults to true in Python).
