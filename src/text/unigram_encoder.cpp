@@ -1,10 +1,10 @@
 #include "text/unigram_encoder.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "text/json_file.h"
 #include "text/unicode.h"
 #include "text/utf8.h"
 
@@ -14,18 +14,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// Reads an optional JSON file of `dir`; null when it is not there.
-Result<json> read_optional_json(const fs::path& p) {
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) return json();
-  std::ifstream in(p, std::ios::binary);
-  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::corruption(p.string() + ": not a valid JSON object");
-  }
-  return j;
-}
 
 // A special token as transformers gives it to tokenizers' add_special_tokens: a string, or an
 // AddedToken object (tokenizer_config.json marks them "__type": "AddedToken").
@@ -194,30 +182,20 @@ Result<std::unique_ptr<UnigramEncoder>> UnigramEncoder::load(const std::string& 
     enc->add_prefix_space_ = p.value("add_prefix_space", true);
   }
 
-  // --- added tokens: tokenizer.json's, then the special tokens transformers adds on loading.
-  // ref: tokenizers AddedVocabulary::add_tokens: a token keeps the split it was first put in
-  // (raw or normalized text); a later add of the same content replaces its strip flags.
-  std::map<std::string, size_t> added_index;
-  int32_t next_new_id = static_cast<int32_t>(model_size);
+  // --- added tokens: tokenizer.json's, then the special tokens transformers adds on loading
+  // (added_vocabulary.h: a token keeps the split it was first put in, raw or normalized text; a
+  // later add of the same content replaces its strip flags).
+  const UnigramModel* model = &enc->model_;
+  enc->added_ = std::make_unique<AddedVocabulary>(
+      [model](std::string_view token) { return model->token_id(token); }, model_size);
   auto add = [&](const SpecialSpec& s, const std::string& what) -> Status {
-    if (s.content.empty()) return Status();
-    if (s.single_word) return unsupported(what + ".single_word", "true is not supported");
-    auto it = added_index.find(s.content);
-    if (it != added_index.end()) {
-      enc->added_[it->second].lstrip = s.lstrip;
-      enc->added_[it->second].rstrip = s.rstrip;
-      return Status();
-    }
-    AddedToken t;
-    t.content = s.content;
-    t.id = enc->model_.token_id(s.content);
-    if (t.id < 0) t.id = next_new_id++;
-    t.lstrip = s.lstrip;
-    t.rstrip = s.rstrip;
-    t.normalized = s.normalized;
-    added_index.emplace(s.content, enc->added_.size());
-    enc->added_.push_back(std::move(t));
-    return Status();
+    AddedTokenSpec spec;
+    spec.content = s.content;
+    spec.normalized = s.normalized;
+    spec.lstrip = s.lstrip;
+    spec.rstrip = s.rstrip;
+    spec.single_word = s.single_word;
+    return enc->added_->add(spec, path + ": " + what);
   };
   if (tj.contains("added_tokens") && !tj["added_tokens"].is_null()) {
     const json& list = tj["added_tokens"];
@@ -251,7 +229,7 @@ Result<std::unique_ptr<UnigramEncoder>> UnigramEncoder::load(const std::string& 
   };
   for (const char* file : {"tokenizer_config.json", "special_tokens_map.json"}) {
     const fs::path fp = fs::path(dir) / file;
-    CLIPSEARCH_ASSIGN_OR_RETURN(json cfg, read_optional_json(fp));
+    CLIPSEARCH_ASSIGN_OR_RETURN(json cfg, read_optional_json_object(fp.string()));
     if (cfg.is_null()) continue;
     for (const char* attr : kAttributes) {
       if (cfg.contains(attr)) specials[attr] = {cfg[attr], fp.string() + ": " + attr};
@@ -276,14 +254,12 @@ Result<std::unique_ptr<UnigramEncoder>> UnigramEncoder::load(const std::string& 
       if (!st.ok()) return Status::unsupported(what + ": single_word tokens are not supported");
     }
   }
-  for (AddedToken& t : enc->added_) {
-    if (!t.normalized) continue;
-    // ref: refresh_added_tokens: normalized tokens are matched by their normalized content.
+  enc->added_->finish([&](std::string_view content) {
     std::string n;
-    enc->normalize(t.content, &n);
-    t.content = std::move(n);
-  }
-  enc->vocab_size_ = static_cast<size_t>(next_new_id);
+    enc->normalize(content, &n);
+    return n;
+  });
+  const int64_t vocab_size = static_cast<int64_t>(enc->added_->vocab_size());
 
   // --- post-processor: the start and end tokens.
   if (!tj.contains("post_processor") || !tj["post_processor"].is_object()) {
@@ -320,7 +296,7 @@ Result<std::unique_ptr<UnigramEncoder>> UnigramEncoder::load(const std::string& 
         return corrupt(key, "missing, or not exactly one id");
       }
       const int64_t id = (*st)["ids"][0].get<int64_t>();
-      if (id < 0 || id >= next_new_id) {
+      if (id < 0 || id >= vocab_size) {
         return corrupt(key, std::to_string(id) + " is outside the vocabulary");
       }
       *targets[k] = static_cast<int32_t>(id);
@@ -332,7 +308,7 @@ Result<std::unique_ptr<UnigramEncoder>> UnigramEncoder::load(const std::string& 
       const std::string key = std::string("post_processor.") + keys[k];
       const json* e = pp.contains(keys[k]) ? &pp[keys[k]] : nullptr;
       if (!e || !e->is_array() || e->size() != 2 || !(*e)[1].is_number_integer() ||
-          (*e)[1].get<int64_t>() < 0 || (*e)[1].get<int64_t>() >= next_new_id) {
+          (*e)[1].get<int64_t>() < 0 || (*e)[1].get<int64_t>() >= vocab_size) {
         return corrupt(key, "must be [token, id] with an id of the vocabulary");
       }
       *targets[k] = static_cast<int32_t>((*e)[1].get<int64_t>());
@@ -380,37 +356,18 @@ void UnigramEncoder::normalize(std::string_view text, std::string* out) const {
   out->append(cur);
 }
 
-template <typename OnText>
 bool UnigramEncoder::split_added(std::string_view text, bool normalized, size_t limit,
-                                 std::vector<int32_t>* ids, OnText&& on_text) const {
-  // ref: AddedVocabulary::find_matches (aho-corasick, leftmost-longest).
-  size_t start_offset = 0;
-  for (size_t i = 0; i < text.size();) {
-    const AddedToken* best = nullptr;
-    for (const AddedToken& t : added_) {
-      if (t.normalized != normalized || t.content.empty()) continue;
-      if ((best == nullptr || t.content.size() > best->content.size()) &&
-          text.compare(i, t.content.size(), t.content) == 0) {
-        best = &t;
-      }
-    }
-    if (best == nullptr) {
-      i += utf8_sequence_length(static_cast<unsigned char>(text[i]));
-      continue;
-    }
-    size_t start = i, stop = i + best->content.size();
-    i = stop;  // the search goes on after the match itself, stripped spaces or not
-    if (best->lstrip) start = std::max(white_space_run_before(text, start), start_offset);
-    if (best->rstrip) stop = white_space_run_after(text, stop);
-    if (start_offset < start && !on_text(text.substr(start_offset, start - start_offset))) {
-      return false;
-    }
-    if (ids->size() >= limit) return false;
-    ids->push_back(best->id);
-    start_offset = stop;
-  }
-  if (start_offset < text.size()) return on_text(text.substr(start_offset));
-  return ids->size() < limit;
+                                 std::vector<int32_t>* ids,
+                                 const std::function<bool(std::string_view)>& on_text) const {
+  const bool whole = added_->split(
+      text, normalized,
+      [&](int32_t id) {
+        if (ids->size() >= limit) return false;
+        ids->push_back(id);
+        return true;
+      },
+      on_text);
+  return whole && ids->size() < limit;
 }
 
 bool UnigramEncoder::encode_normalized(std::string_view text, size_t limit,

@@ -22,12 +22,14 @@
 // Immutable after load apart from scratch buffers: encode() is not thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 #include "clipsearch/status.h"
+#include "text/added_vocabulary.h"
 #include "text/precompiled_charsmap.h"
 #include "text/token_encoder.h"
 #include "text/unigram_model.h"
@@ -45,7 +47,7 @@ class UnigramEncoder final : public TokenEncoder {
   void encode(const std::u32string& text, size_t limit, std::vector<int32_t>* ids) override;
   int32_t start_id() const override { return start_id_; }
   int32_t end_id() const override { return end_id_; }
-  size_t vocab_size() const override { return vocab_size_; }
+  size_t vocab_size() const override { return added_->vocab_size(); }
 
   struct NormalizerStep {
     enum class Kind { kPrecompiled, kReplaceString, kReplaceSpaceRuns } kind;
@@ -53,24 +55,16 @@ class UnigramEncoder final : public TokenEncoder {
     std::string pattern;           // kReplaceString
     std::string content;           // kReplaceString, kReplaceSpaceRuns
   };
-  struct AddedToken {
-    std::string content;  // as matched: normalized when `normalized`
-    int32_t id = -1;
-    bool lstrip = false;
-    bool rstrip = false;
-    bool normalized = false;
-  };
 
  private:
   explicit UnigramEncoder(UnigramModel model) : model_(std::move(model)) {}
 
   void normalize(std::string_view text, std::string* out) const;
-  // Splits `text` around the added tokens of one kind (`normalized`); calls on_text(begin, end)
+  // Splits `text` around the added tokens of one kind (`normalized`); calls on_text(stretch)
   // for each non-empty stretch between them and pushes token ids. Returns false once `limit`
   // ids are reached.
-  template <typename OnText>
   bool split_added(std::string_view text, bool normalized, size_t limit, std::vector<int32_t>* ids,
-                   OnText&& on_text) const;
+                   const std::function<bool(std::string_view)>& on_text) const;
   bool encode_normalized(std::string_view text, size_t limit, std::vector<int32_t>* ids);
 
   UnigramModel model_;
@@ -78,9 +72,8 @@ class UnigramEncoder final : public TokenEncoder {
   bool metaspace_ = false;
   std::string metaspace_replacement_;  // UTF-8 of one character
   bool add_prefix_space_ = true;
-  std::vector<AddedToken> added_;
+  std::unique_ptr<AddedVocabulary> added_;
   int32_t start_id_ = -1, end_id_ = -1;
-  size_t vocab_size_ = 0;
   // Scratch reused between calls.
   std::string utf8_, normalized_, word_, tmp_;
   UnigramModel::Scratch scratch_;
