@@ -9,6 +9,7 @@
 
 #include "clipsearch/model.h"
 #include "core/npy.h"
+#include "model/reference_compare_test_util.h"
 #include "testing/test_util.h"
 
 namespace clipsearch {
@@ -47,24 +48,7 @@ Tolerance tolerance_for(const std::string& dtype) {
 void expect_close(const std::string& what, const std::vector<float>& got, const NpyArray& ref,
                   int64_t rows, int64_t dim, Tolerance tol) {
   ASSERT_EQ(ref.shape, (std::vector<int64_t>{rows, dim})) << what;
-  float ref_max = 0;
-  for (float v : ref.data) ref_max = std::max(ref_max, std::fabs(v));
-  for (int64_t r = 0; r < rows; ++r) {
-    double dot = 0, ng = 0, nr = 0, max_err = 0;
-    for (int64_t i = 0; i < dim; ++i) {
-      const double g = got[static_cast<size_t>(r * dim + i)];
-      const double f = ref.data[static_cast<size_t>(r * dim + i)];
-      dot += g * f;
-      ng += g * g;
-      nr += f * f;
-      max_err = std::max(max_err, std::fabs(g - f));
-    }
-    const double cosine = dot / std::sqrt(ng * nr);
-    EXPECT_GE(cosine, tol.min_cosine) << what << " row " << r;
-    if (tol.max_rel_error >= 0) {
-      EXPECT_LE(max_err, tol.max_rel_error * ref_max) << what << " row " << r;
-    }
-  }
+  testing::expect_rows_close(what, got, ref, tol.min_cosine, tol.max_rel_error);
 }
 
 std::vector<std::vector<int32_t>> load_token_ids(const std::string& path) {

@@ -11,6 +11,7 @@
 
 #include "clipsearch/model.h"
 #include "core/npy.h"
+#include "model/reference_compare_test_util.h"
 #include "testing/test_util.h"
 
 namespace clipsearch {
@@ -29,33 +30,6 @@ std::vector<Case> load_manifest() {
     cases.push_back({e["name"], e["dir"], e["logit_scale"], e["logit_bias"]});
   }
   return cases;
-}
-
-// Every row of `got` against the reference's: cosine >= min_cosine and max |got - ref| <=
-// max_rel_error * max |ref|. Returns the lowest cosine.
-double expect_close(const std::string& what, const std::vector<float>& got, const NpyArray& ref,
-                    double min_cosine, double max_rel_error) {
-  const int64_t rows = ref.shape[0], dim = ref.shape[1];
-  EXPECT_EQ(got.size(), ref.data.size()) << what;
-  float ref_max = 0;
-  for (float v : ref.data) ref_max = std::max(ref_max, std::fabs(v));
-  double lowest = 1;
-  for (int64_t r = 0; r < rows; ++r) {
-    double dot = 0, ng = 0, nr = 0, max_err = 0;
-    for (int64_t i = 0; i < dim; ++i) {
-      const double g = got[static_cast<size_t>(r * dim + i)];
-      const double f = ref.data[static_cast<size_t>(r * dim + i)];
-      dot += g * f;
-      ng += g * g;
-      nr += f * f;
-      max_err = std::max(max_err, std::fabs(g - f));
-    }
-    const double cosine = dot / std::sqrt(ng * nr);
-    lowest = std::min(lowest, cosine);
-    EXPECT_GE(cosine, min_cosine) << what << " row " << r;
-    EXPECT_LE(max_err, max_rel_error * ref_max) << what << " row " << r;
-  }
-  return lowest;
 }
 
 std::vector<std::vector<int32_t>> load_token_ids(const std::string& path) {
@@ -118,10 +92,10 @@ TEST_P(SiglipReference, EmbeddingsMatchTheReference) {
   auto model = Model::load(c.dir);
   ASSERT_TRUE(model.ok()) << model.status().message();
   const Embeddings raw = embed(**model, pixels_, ids_, /*normalize=*/false);
-  const double image_cos =
-      expect_close(c.name + " image", raw.images, read("image_raw.npy"), 0.99999, 1e-4);
+  const double image_cos = testing::expect_rows_close(c.name + " image", raw.images,
+                                                      read("image_raw.npy"), 0.99999, 1e-4);
   const double text_cos =
-      expect_close(c.name + " text", raw.texts, read("text_raw.npy"), 0.99999, 1e-4);
+      testing::expect_rows_close(c.name + " text", raw.texts, read("text_raw.npy"), 0.99999, 1e-4);
   std::cout << "[ info ] " << c.name << ": 1 - lowest cosine: image " << 1 - image_cos << ", text "
             << 1 - text_cos << "\n";
 }
