@@ -23,4 +23,10 @@ Result<nlohmann::json> read_optional_json_object(const std::string& path) {
   return read_json_object(path);
 }
 
+std::optional<std::string> json_file_string_field(const std::string& path, const char* key) {
+  Result<nlohmann::json> j = read_optional_json_object(path);
+  if (!j.ok() || !j->contains(key) || !(*j)[key].is_string()) return std::nullopt;
+  return (*j)[key].get<std::string>();
+}
+
 }  // namespace clipsearch::text

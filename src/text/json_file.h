@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "clipsearch/status.h"
@@ -14,5 +15,10 @@ Result<nlohmann::json> read_json_object(const std::string& path);
 
 // The same, or a null json when `path` is not a regular file (an optional file of the folder).
 Result<nlohmann::json> read_optional_json_object(const std::string& path);
+
+// A top-level string field of an optional JSON object file (config.json's model_type,
+// tokenizer_config.json's tokenizer_class), for telling folders apart: none when the file is
+// missing or unreadable or the field is not a string.
+std::optional<std::string> json_file_string_field(const std::string& path, const char* key);
 
 }  // namespace clipsearch::text

@@ -116,11 +116,8 @@ Status check_settings(const json& config, const std::string& file, SiglipVocab* 
 bool is_siglip_folder(const std::string& dir) {
   const fs::path d(dir);
   if (!is_file(d / "spiece.model")) return false;
-  auto field = [](const fs::path& p, const char* key) -> std::optional<std::string> {
-    if (!is_file(p)) return std::nullopt;
-    Result<json> j = read_json(p);
-    if (!j.ok() || !j->contains(key) || !(*j)[key].is_string()) return std::nullopt;
-    return (*j)[key].get<std::string>();
+  auto field = [](const fs::path& p, const char* key) {
+    return json_file_string_field(p.string(), key);
   };
   // ref: AutoTokenizer: tokenizer_config.json's tokenizer_class first, else config.json's
   // model_type (siglip -> SiglipTokenizer in 4.37).

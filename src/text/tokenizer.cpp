@@ -11,6 +11,7 @@
 #include "core/read_file.h"
 #include "text/clip_bpe_encoder.h"
 #include "text/gemma_encoder.h"
+#include "text/json_file.h"
 #include "text/open_clip_clean.h"
 #include "text/siglip_encoder.h"
 #include "text/unicode.h"
@@ -181,12 +182,7 @@ Result<std::unique_ptr<text::TokenEncoder>> load_tokenizer_json(const fs::path& 
 
 // config.json's model_type, or empty.
 std::string config_model_type(const fs::path& dir) {
-  std::ifstream in(dir / "config.json");
-  if (!in) return {};
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  return j.is_object() && j.contains("model_type") && j["model_type"].is_string()
-             ? j["model_type"].get<std::string>()
-             : std::string();
+  return text::json_file_string_field((dir / "config.json").string(), "model_type").value_or("");
 }
 
 }  // namespace

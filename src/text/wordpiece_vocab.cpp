@@ -255,18 +255,12 @@ bool is_wordpiece_folder(const std::string& dir_name) {
       !is_file(dir / "bpe_simple_vocab_16e6.txt.gz")) {
     return true;
   }
-  if (is_file(dir / "config.json")) {
-    auto j = read_json(dir / "config.json");
-    if (j.ok() && j->contains("model_type") && (*j)["model_type"] == "chinese_clip") return true;
+  if (json_file_string_field((dir / "config.json").string(), "model_type") == "chinese_clip") {
+    return true;
   }
-  if (is_file(dir / "tokenizer_config.json")) {
-    auto j = read_json(dir / "tokenizer_config.json");
-    if (j.ok() && j->contains("tokenizer_class") && (*j)["tokenizer_class"].is_string() &&
-        (*j)["tokenizer_class"].get<std::string>().rfind("Bert", 0) == 0) {
-      return true;
-    }
-  }
-  return false;
+  const auto cls =
+      json_file_string_field((dir / "tokenizer_config.json").string(), "tokenizer_class");
+  return cls && cls->rfind("Bert", 0) == 0;
 }
 
 Result<WordPieceVocab> load_wordpiece_vocab(const std::string& dir_name) {
