@@ -20,6 +20,7 @@ Writes into $CLIPSEARCH_REFERENCE_DIR/heif/:
 
 As a benchmark helper: `make_heif_files.py --bench DIR --count N --size WxH` writes N phone-like
 HEICs (grid, thumbnail, EXIF, ICC, irot) of that size into DIR, and nothing else.
+`--fuzz-seeds DIR` writes small ones (64x64 tiles) into image_fuzz's corpus.
 """
 import argparse
 import io
@@ -102,23 +103,23 @@ def codec_of(fmt):
         ("AV1", "av01", ["avif", "mif1", "avif", "miaf"])
 
 
-def tiles_of(image, codec, bit_depth):
-    """The image cut into TILE x TILE pictures (the last row and column padded by repeating the
+def tiles_of(image, codec, bit_depth, tile):
+    """The image cut into tile x tile pictures (the last row and column padded by repeating the
     edge, as encoders do), each coded by libheif."""
     w, h = image.size
-    cols, rows = -(-w // TILE), -(-h // TILE)
+    cols, rows = -(-w // tile), -(-h // tile)
     a = np.asarray(image)
-    padded = np.pad(a, ((0, rows * TILE - h), (0, cols * TILE - w), (0, 0)), mode="edge")
+    padded = np.pad(a, ((0, rows * tile - h), (0, cols * tile - w), (0, 0)), mode="edge")
     pics = []
     for r in range(rows):
         for c in range(cols):
-            tile = Image.fromarray(padded[r * TILE:(r + 1) * TILE, c * TILE:(c + 1) * TILE])
-            pics.append(hm.encode_picture(tile, codec, bit_depth=bit_depth))
+            part = Image.fromarray(padded[r * tile:(r + 1) * tile, c * tile:(c + 1) * tile])
+            pics.append(hm.encode_picture(part, codec, bit_depth=bit_depth))
     return rows, cols, pics
 
 
 def phone_file(image, fmt="heif", orientation=6, rot=3, mirror=None, thumbnail=True,
-               icc=True, bit_depth=8, primary_not_first=False, grid=True, alpha=None):
+               icc=True, bit_depth=8, primary_not_first=False, grid=True, alpha=None, tile=TILE):
     """A file as a phone writes it. rot: irot's quarter turns anticlockwise (None: no irot);
     mirror: imir's axis (None: none); alpha: an "L" image for an auxiliary alpha plane (AVIF,
     single picture only)."""
@@ -139,7 +140,7 @@ def phone_file(image, fmt="heif", orientation=6, rot=3, mirror=None, thumbnail=T
     described = [hm.ispe(w, h)] + ([hm.colr_icc(display_p3_icc())] if icc else [])
     primary_id = new_id()
     if grid:
-        rows, cols, pics = tiles_of(image, codec, bit_depth)
+        rows, cols, pics = tiles_of(image, codec, bit_depth, tile)
         tile_ids = [primary_id + 1 + i for i in range(len(pics))]
         pixi = pics[0]["pixi"]
         primary = hm.Item(primary_id, "grid", hm.grid_data(rows, cols, w, h),
@@ -148,7 +149,7 @@ def phone_file(image, fmt="heif", orientation=6, rot=3, mirror=None, thumbnail=T
         items.append(primary)
         for tid, pic in zip(tile_ids, pics):
             items.append(hm.Item(tid, kind, pic["bitstream"],
-                                 [pic["config"], hm.ispe(TILE, TILE)] +
+                                 [pic["config"], hm.ispe(tile, tile)] +
                                  ([pic["pixi"]] if pic["pixi"] else []),
                                  essential=[pic["config"]], hidden=True))
         next_id[0] = tile_ids[-1] + 1
@@ -287,13 +288,37 @@ def write_bench(folder, count, width, height):
             f.write(data)
 
 
+def write_fuzz_seeds(folder):
+    """Small phone-structured files (64x64 tiles) for the image_fuzz corpus, each after the option
+    byte image_fuzz reads first: grids with thumbnail, Exif, ICC, irot/imir; AVIF with alpha."""
+    os.makedirs(folder, exist_ok=True)
+    small = photo(100, 90, 5)
+    alpha = Image.fromarray((np.arange(90 * 100).reshape(90, 100) % 256).astype(np.uint8))
+    seeds = {
+        "heic_grid": phone_file(small, "heif", orientation=6, rot=3, tile=64),
+        "heic_grid_mirror": phone_file(small, "heif", orientation=1, rot=1, mirror=0, tile=64,
+                                       primary_not_first=True),
+        "heic_10bit": phone_file(small, "heif", orientation=None, rot=None, bit_depth=10,
+                                 tile=64, thumbnail=False, icc=False),
+        "avif_grid": phone_file(small, "avif", orientation=8, rot=2, tile=64),
+        "avif_alpha": phone_file(small, "avif", orientation=None, rot=None, mirror=1, grid=False,
+                                 alpha=alpha),
+    }
+    for i, (name, data) in enumerate(sorted(seeds.items())):
+        with open(os.path.join(folder, "seed_heif_%s.bin" % name), "wb") as f:
+            f.write(bytes([i * 37 % 256]) + data)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--bench", metavar="DIR", help="write benchmark HEICs into DIR instead")
     p.add_argument("--count", type=int, default=20)
     p.add_argument("--size", default="4032x3024", help="WxH (an iPhone's 12 MP by default)")
+    p.add_argument("--fuzz-seeds", metavar="DIR", help="write image_fuzz seeds into DIR instead")
     args = p.parse_args()
-    if args.bench:
+    if args.fuzz_seeds:
+        write_fuzz_seeds(args.fuzz_seeds)
+    elif args.bench:
         w, h = (int(v) for v in args.size.split("x"))
         write_bench(args.bench, args.count, w, h)
     else:
