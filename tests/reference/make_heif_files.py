@@ -283,7 +283,7 @@ def write_bench(folder, count, width, height):
     """`count` phone-like HEICs (grid, thumbnail, EXIF, ICC, irot) of width x height."""
     os.makedirs(folder, exist_ok=True)
     for i in range(count):
-        # Less noise than the test pictures: about an iPhone's 2-4 MB for 12 MP, not 10.
+        # Less noise than the test pictures: about 6 MB for 12 MP (an iPhone writes 2-4), not 10.
         data = phone_file(photo(width, height, 1000 + i, noise=1.5), "heif", orientation=6, rot=3)
         with open(os.path.join(folder, "phone_%04d.heic" % i), "wb") as f:
             f.write(data)
