@@ -1,7 +1,8 @@
 // Writes a small seed corpus for image_fuzz: one tiny image per format and layout, each
 // prefixed with the option byte image_fuzz reads first. BMP and the TIFF modes with decoders of
 // their own (RLE, 16-bit and bit-field BMPs; 12-bit, float, signed, photometric-less and Lab
-// TIFFs) are written byte by byte: libvips cannot write them.
+// TIFFs) are written byte by byte: libvips cannot write them. Phone-structured HEIC/AVIF seeds come
+// from tests/reference/make_heif_files.py --fuzz-seeds (fuzz/CMakeLists.txt).
 #include <vips/vips.h>
 
 #include <algorithm>
@@ -97,7 +98,8 @@ int main(int argc, char** argv) {
   if (argc != 2 || vips_init(argv[0]) != 0) return 2;
   const std::string dir = argv[1];
   std::filesystem::create_directories(dir);
-  const char* suffixes[] = {".jpg", ".png", ".webp", ".gif", ".tif", ".jpg[Q=50,interlace]"};
+  const char* suffixes[] = {".jpg", ".png",  ".webp", ".gif",
+                            ".tif", ".heic", ".avif", ".jpg[Q=50,interlace]"};
   int n = 0;
   for (int bands = 1; bands <= 4; ++bands) {
     std::vector<uint8_t> px(static_cast<size_t>(23) * 11 * bands);

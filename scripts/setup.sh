@@ -33,7 +33,7 @@ fi
 if [[ ! -x .venv/bin/python ]]; then
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
-if ! .venv/bin/python -c "import transformers, open_clip, safetensors, sentencepiece, google.protobuf" 2>/dev/null; then
+if ! .venv/bin/python -c "import transformers, open_clip, safetensors, sentencepiece, google.protobuf, pillow_heif" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-reference.txt
 fi
 # SigLIP's reference needs newer transformers than CLIP's 4.25.1: each in a venv of its own.

@@ -24,6 +24,35 @@
 
 namespace clipsearch {
 
+namespace {
+
+bool brand_in(const uint8_t* brand, const char* const* list, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (std::memcmp(brand, list[i], 4) == 0) return true;
+  }
+  return false;
+}
+
+// An ISO base media file's ftyp box (`size`, "ftyp", major brand, minor version, compatible
+// brands): HEIF/AVIF brands only, as pillow-heif's openers accept them. The major brand decides;
+// the generic "mif1"/"msf1" is AVIF where a compatible brand says so (AV1 pictures), else HEIF.
+ImageFormat heif_brand_format(const uint8_t* d, size_t n) {
+  static const char* const kAvif[] = {"avif", "avis"};
+  static const char* const kHeif[] = {"heic", "heix", "hevc", "hevx", "heim", "heis"};
+  static const char* const kGeneric[] = {"mif1", "msf1"};
+  const uint8_t* major = d + 8;
+  if (brand_in(major, kAvif, 2)) return ImageFormat::kAvif;
+  if (brand_in(major, kHeif, 6)) return ImageFormat::kHeif;
+  if (!brand_in(major, kGeneric, 2)) return ImageFormat::kUnknown;
+  const size_t box = (size_t{d[0]} << 24) | (size_t{d[1]} << 16) | (size_t{d[2]} << 8) | d[3];
+  for (size_t at = 16; at + 4 <= std::min(box, n); at += 4) {
+    if (brand_in(d + at, kAvif, 2)) return ImageFormat::kAvif;
+  }
+  return ImageFormat::kHeif;
+}
+
+}  // namespace
+
 ImageFormat image_sniff_format(const uint8_t* d, size_t n) {
   auto starts = [&](const char* magic, size_t len, size_t at = 0) {
     return n >= at + len && std::memcmp(d + at, magic, len) == 0;
@@ -34,14 +63,7 @@ ImageFormat image_sniff_format(const uint8_t* d, size_t n) {
   if (starts("RIFF", 4) && starts("WEBP", 4, 8)) return ImageFormat::kWebp;
   if (starts("II*\0", 4) || starts("MM\0*", 4)) return ImageFormat::kTiff;
   if (starts("BM", 2) && n >= 26) return ImageFormat::kBmp;
-  if (starts("ftyp", 4, 4) && n >= 12) {
-    // ISO base media: HEIF/AVIF brands only.
-    static const char* kBrands[] = {"heic", "heix", "hevc", "hevx", "heim",
-                                    "heis", "mif1", "msf1", "avif", "avis"};
-    for (const char* b : kBrands) {
-      if (starts(b, 4, 8)) return ImageFormat::kHeif;
-    }
-  }
+  if (starts("ftyp", 4, 4) && n >= 12) return heif_brand_format(d, n);
   return ImageFormat::kUnknown;
 }
 
@@ -87,6 +109,8 @@ const char* image_format_name(ImageFormat f) {
       return "BMP";
     case ImageFormat::kHeif:
       return "HEIF";
+    case ImageFormat::kAvif:
+      return "AVIF";
     case ImageFormat::kUnknown:
       break;
   }
@@ -123,7 +147,8 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
   const ImageFormat format = image_sniff_format(data, size);
   if (format == ImageFormat::kUnknown) {
     return Status::unsupported(name +
-                               ": not a supported image (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIF), "
+                               ": not a supported image (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIF, "
+                               "AVIF), "
                                "judged by its first bytes");
   }
   if (format == ImageFormat::kBmp) return bmp_decode(data, size, name, options);
@@ -139,7 +164,7 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
   }
 
   if (format == ImageFormat::kTiff) return tiff_decode(data, size, name, options);
-  return vips_decode(format, data, size, name, options);  // PNG, GIF, WebP, HEIF
+  return vips_decode(format, data, size, name, options);  // PNG, GIF, WebP, HEIF, AVIF
 }
 
 Result<RgbImage> image_decode_file(const std::string& path, const DecodeOptions& options) {

@@ -10,7 +10,8 @@
 
 namespace clipsearch {
 
-enum class ImageFormat { kUnknown, kJpeg, kPng, kGif, kWebp, kTiff, kBmp, kHeif };
+// kHeif: HEIF with HEVC pictures (HEIC, as phones write it); kAvif: HEIF with AV1 pictures.
+enum class ImageFormat { kUnknown, kJpeg, kPng, kGif, kWebp, kTiff, kBmp, kHeif, kAvif };
 
 ImageFormat image_sniff_format(const uint8_t* data, size_t size);
 

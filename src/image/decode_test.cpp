@@ -7,6 +7,7 @@
 #include <vips/vips.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -81,12 +82,39 @@ TEST(Decode, SniffsFormatsByContent) {
 TEST(Decode, HeifAndAvifThroughLibheif) {
   for (const char* suffix : {".avif", ".heic"}) {
     auto file = encode(32, 24, 3, false, suffix);
-    ASSERT_EQ(image_sniff_format(file.data(), file.size()), ImageFormat::kHeif) << suffix;
+    ASSERT_EQ(image_sniff_format(file.data(), file.size()),
+              std::string(suffix) == ".avif" ? ImageFormat::kAvif : ImageFormat::kHeif)
+        << suffix;
     auto im = image_decode_memory(file.data(), file.size(), std::string("x") + suffix);
     ASSERT_TRUE(im.ok()) << im.status().message();
     EXPECT_EQ(im->width, 32);
     EXPECT_EQ(im->height, 24);
   }
+}
+
+// The major brand decides; the generic "mif1" is AVIF where a compatible brand says so.
+TEST(Decode, SniffsHeifAndAvifBrands) {
+  auto ftyp = [](const char* major, const char* compatible) {
+    std::string box = std::string("\0\0\0", 3) + char(16 + std::strlen(compatible)) + "ftyp" +
+                      major + std::string(4, '\0') + compatible;
+    return std::vector<uint8_t>(box.begin(), box.end());
+  };
+  const struct {
+    const char *major, *compatible;
+    ImageFormat want;
+  } cases[] = {
+      {"heic", "mif1heic", ImageFormat::kHeif},   {"avif", "mif1avif", ImageFormat::kAvif},
+      {"mif1", "mif1heic", ImageFormat::kHeif},   {"mif1", "mif1miafavif", ImageFormat::kAvif},
+      {"msf1", "avis", ImageFormat::kAvif},       {"isom", "mif1heic", ImageFormat::kUnknown},
+      {"mp42", "isomavc1", ImageFormat::kUnknown}};
+  for (const auto& c : cases) {
+    auto d = ftyp(c.major, c.compatible);
+    EXPECT_EQ(image_sniff_format(d.data(), d.size()), c.want) << c.major << " " << c.compatible;
+  }
+  // A compatible brand past the end of the data (or of the box) is not read.
+  auto d = ftyp("mif1", "mif1avif");
+  EXPECT_EQ(image_sniff_format(d.data(), d.size() - 1), ImageFormat::kHeif);
+  EXPECT_STREQ(image_format_name(ImageFormat::kAvif), "AVIF");
 }
 
 TEST(Decode, DecodesEveryBandLayout) {

@@ -3,7 +3,8 @@
 // ImageMagick or any other delegate); untrusted loaders blocked process-wide by vips_ready()
 // (vips_runtime.h), which every entry here calls first; fail_on = VIPS_FAIL_ON_ERROR: truncated or
 // corrupt data is an error, mere warnings are not; the pixel limit on the header; a wall-clock
-// limit per image, enforced by killing the libvips evaluation; only the first frame (page 0).
+// limit per image, enforced by killing the libvips evaluation; only the first frame (page 0), and
+// for HEIF/AVIF the primary image.
 #include "image/vips_load.h"
 
 #include <vips/vips.h>
@@ -53,8 +54,11 @@ int open_image(ImageFormat f, const uint8_t* data, size_t size, int shrink, Vips
       return vips_tiffload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0, "access",
                                   VIPS_ACCESS_SEQUENTIAL, nullptr);
     case ImageFormat::kHeif:
-      return vips_heifload_buffer(buf, size, out, "fail_on", fail, "n", 1, "page", 0, "access",
-                                  VIPS_ACCESS_SEQUENTIAL, nullptr);
+    case ImageFormat::kAvif:
+      // No page: libvips then loads the primary image (pitm), not the first top-level one, and
+      // never a thumbnail; libheif applies the primary's clap, irot and imir.
+      return vips_heifload_buffer(buf, size, out, "fail_on", fail, "access", VIPS_ACCESS_SEQUENTIAL,
+                                  nullptr);
     case ImageFormat::kJpeg:  // jpeg.cpp
     case ImageFormat::kBmp:   // bmp.cpp
     case ImageFormat::kUnknown:
@@ -85,6 +89,15 @@ std::string replay_failure(ImageFormat f, const uint8_t* data, size_t size, int 
 }
 
 bool samples_are_16bit(VipsBandFormat f) { return f == VIPS_FORMAT_USHORT; }
+
+// The EXIF orientation that still has to be applied. HEIF/AVIF: none. Their irot/imir
+// transforms are normative and libheif has applied them; the EXIF orientation is informative
+// only (ISO/IEC 23008-12) and phones write it to agree with irot, so applying it would turn the
+// picture a second time (pillow-heif resets it to 1, libvips drops it).
+int exif_orientation(ImageFormat f, VipsImage* im) {
+  if (f == ImageFormat::kHeif || f == ImageFormat::kAvif) return 1;
+  return vips_image_get_orientation(im);
+}
 
 struct Deadline {
   std::chrono::steady_clock::time_point at;
@@ -155,7 +168,7 @@ Result<RgbImage> decode_held(ImageFormat format, const uint8_t* data, size_t siz
   // 8-bit CIELab TIFFs arrive LabQ-coded: the file's L, a, b bytes (tiff_lab.h converts them).
   const bool labq = vips_image_get_coding(img.p) == VIPS_CODING_LABQ;
   CLIPSEARCH_ASSIGN_OR_RETURN(SampleLayout layout, layout_of(img.p, name));
-  const int orientation = options.exif == ExifMode::kApply ? vips_image_get_orientation(img.p) : 1;
+  const int orientation = options.exif == ExifMode::kApply ? exif_orientation(format, img.p) : 1;
 
   Deadline deadline{std::chrono::steady_clock::now() +
                     std::chrono::microseconds(static_cast<int64_t>(options.timeout_seconds * 1e6))};
@@ -239,7 +252,7 @@ Status vips_read_header(const uint8_t* data, size_t size, const std::string& nam
     } else {
       header->width = vips_image_get_width(img.p);
       header->height = vips_image_get_height(img.p);
-      header->orientation = vips_image_get_orientation(img.p);
+      header->orientation = exif_orientation(format, img.p);
       const char* value = nullptr;
       // libvips renders EXIF fields as "2019:05:01 10:00:00 (2019:05:01 10:00:00, ASCII, ...)".
       if (vips_image_get_typeof(img.p, "exif-ifd2-DateTimeOriginal") &&

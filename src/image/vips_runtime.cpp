@@ -57,6 +57,10 @@ std::string vips_error_message() {
   std::string msg = buf ? buf : "";
   g_free(buf);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  // libheif's own message is the cause; the lines before it are libvips' reader refusing the
+  // seeks libheif probes past the end of the data ("source: bad seek to N").
+  const size_t heif = msg.rfind("heif: ");
+  if (heif != std::string::npos && (heif == 0 || msg[heif - 1] == '\n')) msg = msg.substr(heif);
   size_t nl = msg.find('\n');
   if (nl != std::string::npos) msg = msg.substr(0, nl);
   return msg.empty() ? "unknown libvips error" : msg;

@@ -54,7 +54,8 @@ class VipsErrorGate {
 // The process's one gate.
 VipsErrorGate& vips_error_gate();
 
-// The first line of libvips' error buffer, which is then cleared; "unknown libvips error" when
+// The first line of libvips' error buffer (libheif's line where there is one), which is then
+// cleared; "unknown libvips error" when
 // the buffer is empty. Only under an exclusive hold of vips_error_gate().
 std::string vips_error_message();
 

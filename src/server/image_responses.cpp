@@ -29,6 +29,8 @@ const char* mime_type(ImageFormat f) {
       return "image/bmp";
     case ImageFormat::kHeif:
       return "image/heif";
+    case ImageFormat::kAvif:
+      return "image/avif";
     case ImageFormat::kUnknown:
       break;
   }
