@@ -59,7 +59,7 @@ def run_schemathesis(url, report_dir, cwd):
         # No example database: each run is the seed's alone, and nothing is written beside the
         # sources.
         "--generation-database", "none",
-        "--workers", "2", "--request-timeout", "30",
+        "--workers", "1", "--request-timeout", "30",
         "-H", f"Authorization: Bearer {TOKEN}",
         "--no-color", "--output-truncate", "false",
         "--report", "junit", "--report-dir", report_dir,
