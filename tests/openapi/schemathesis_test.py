@@ -1,8 +1,9 @@
 """The running server against its own OpenAPI document (GET /api/openapi.json), by schemathesis.
 
 Indexes the search reference library (random-weight CLIP model, 36 pictures and two broken files)
-into a temporary catalog, starts `clipsearch serve` with a token on a free loopback port, and
-runs `st run` on the document it serves: every operation, valid and invalid requests (the
+into a temporary catalog, starts `clipsearch serve` with a token on a free loopback port, checks
+the document it serves against the OpenAPI 3.0 specification (openapi-spec-validator) and runs
+`st run` on it: every operation, valid and invalid requests (the
 document's examples, its boundaries, then random ones, then sequences), a fixed seed and a fixed
 number of examples per operation, so a run is bounded (about 30 s on 2 cores). It fails on any
 5xx, any answer whose status, Content-Type, headers or body is not what the document says, a
@@ -24,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+
+from openapi_spec_validator import validate as validate_openapi
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "browser"))
@@ -75,6 +78,10 @@ def main():
                            os.path.join(REF, "model"))
         with ServeProcess(BINARY, db, tmp, ["--token", TOKEN, "--max-upload-mb", "2"]) as server:
             doc = fetch_json(server.url + "/api/openapi.json")  # public: no token
+            try:
+                validate_openapi(doc)  # against the OpenAPI 3.0 specification's own schema
+            except Exception as e:  # noqa: BLE001 - any reason is the failure to report
+                failures.append(f"the served document is not valid OpenAPI: {e}")
             if doc["info"]["version"] != binary_version():
                 failures.append(f"served info.version {doc['info']['version']!r}, "
                                 f"the binary is {binary_version()!r}")
