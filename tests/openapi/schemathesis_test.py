@@ -101,6 +101,8 @@ def main():
                 status = fetch_json(server.url + "/api/status", TOKEN)
                 if status["images"] != 36:
                     failures.append(f"/api/status after the run: {status}")
+        if server.proc.returncode != 0:  # stopped by SIGTERM: a clean exit
+            failures.append(f"the server did not stop cleanly (exit {server.proc.returncode})")
         log = server.log()
         for sign in ("AddressSanitizer", "runtime error", "terminate called", "Segmentation"):
             if sign in log:
