@@ -10,6 +10,10 @@ set(CLIPSEARCH_SIGLIP_PYTHON "${PROJECT_SOURCE_DIR}/.venv-siglip/bin/python" CAC
     "Python interpreter with transformers 4.37.2 (SigLIP reference)")
 set(CLIPSEARCH_SIGLIP2_PYTHON "${PROJECT_SOURCE_DIR}/.venv-siglip2/bin/python" CACHE FILEPATH
     "Python interpreter with transformers 4.50.0 (SigLIP 2 reference)")
+# schemathesis (PyPI) for the OpenAPI conformance test, in a venv of its own (scripts/setup.sh): it
+# needs newer hypothesis and pytest than .venv's.
+set(CLIPSEARCH_SCHEMATHESIS_PYTHON "${PROJECT_SOURCE_DIR}/.venv-schemathesis/bin/python"
+    CACHE FILEPATH "Python interpreter with schemathesis (tests/openapi)")
 # Where reference fixtures write generated models and golden outputs.
 set(CLIPSEARCH_REFERENCE_DIR "${PROJECT_BINARY_DIR}/reference")
 

@@ -47,6 +47,10 @@ make_reference_venv .venv-siglip scripts/requirements-reference-siglip.txt \
   "import transformers, sentencepiece, google.protobuf; from transformers import SiglipModel; assert transformers.__version__ == '4.37.2'"
 make_reference_venv .venv-siglip2 scripts/requirements-reference-siglip2.txt \
   "import transformers, sentencepiece, google.protobuf; from transformers import GemmaTokenizerFast; assert transformers.__version__ == '4.50.0'"
+# The OpenAPI conformance test (tests/openapi): schemathesis needs newer hypothesis and pytest
+# than Debian's, so it has a venv of its own.
+make_reference_venv .venv-schemathesis scripts/requirements-schemathesis.txt \
+  "import schemathesis, openapi_spec_validator; assert schemathesis.__version__ == '4.32.5'"
 # What builds and tests the Python package (pip install . without build isolation).
 if ! .venv/bin/python -c "import scikit_build_core, nanobind, pytest, pyarrow" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-python.txt

@@ -19,7 +19,7 @@
 #include "image/vips_runtime.h"
 #include "server/http_server.h"
 #include "server/search_service.h"
-#include "server/static_assets.h"
+#include "server/serve_routes.h"
 #include "server/zero_shot_service.h"
 
 namespace clipsearch::cli {
@@ -117,11 +117,9 @@ int run_serve(const ServeArgs& a) {
   for (const std::string& note : (*library)->notes()) std::cerr << "clipsearch: " << note << "\n";
 
   server::SearchService service(library->get(), &metrics, service_options);
-  server::Router router;
-  server::add_static_routes(&router);
-  service.add_routes(&router);
   server::ZeroShotService zero_shot(library->get(), {service_options.max_k});
-  zero_shot.add_routes(&router);
+  server::Router router;
+  server::add_serve_routes(&router, &service, &zero_shot);
 
   // Block the stop signals in every thread; this one waits for them.
   sigset_t stop_signals;

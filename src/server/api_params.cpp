@@ -1,5 +1,6 @@
 #include "server/api_params.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -46,9 +47,20 @@ std::string row_json(const ImageInfo& image, std::optional<float> score,
 
 }  // namespace
 
+std::string request_media_type(const Request& r) {
+  const std::string* header = r.header("content-type");
+  if (header == nullptr) return "";
+  std::string type = header->substr(0, header->find(';'));
+  const size_t begin = type.find_first_not_of(" \t");
+  const size_t end = type.find_last_not_of(" \t");
+  type = begin == std::string::npos ? "" : type.substr(begin, end - begin + 1);
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type;
+}
+
 Parsed<json> json_body(const Request& r) {
-  const std::string* type = r.header("content-type");
-  if (type && type->rfind("application/json", 0) != 0) {
+  const std::string type = request_media_type(r);
+  if (!type.empty() && type != "application/json") {
     return Response::error(415, "send the request body as application/json");
   }
   json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);

@@ -32,6 +32,11 @@ using Parsed = std::variant<T, Response>;
   }                                                                  \
   lhs = std::get<0>(std::move(tmp))
 
+// The media type of the request's Content-Type, lowercased and without its parameters, "" when
+// there is none: "Application/JSON; charset=utf-8" -> "application/json" (media types are
+// case-insensitive, RFC 9110 8.3.1).
+std::string request_media_type(const Request& r);
+
 // The body as a JSON object: 415 unless the Content-Type is absent or application/json, 400 when
 // it is not valid JSON or not an object.
 Parsed<nlohmann::json> json_body(const Request& r);

@@ -41,6 +41,9 @@ class Router {
   };
   Match match(const std::string& method, const std::string& path) const;
 
+  // Every route, in the order added (the OpenAPI document's test compares them with its paths).
+  const std::vector<Route>& routes() const { return routes_; }
+
  private:
   std::vector<Route> routes_;
 };

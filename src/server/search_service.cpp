@@ -176,11 +176,11 @@ ApiResult<ApiQuery> query_from_multipart(const Request& r, const std::string& co
 }
 
 ApiResult<ApiQuery> query_from_post(const Request& r, int64_t max_k) {
-  const std::string* type = r.header("content-type");
-  if (type && type->rfind("multipart/form-data", 0) == 0) {
-    return query_from_multipart(r, *type, max_k);
+  const std::string type = request_media_type(r);
+  if (type == "multipart/form-data") {
+    return query_from_multipart(r, *r.header("content-type"), max_k);
   }
-  if (type && type->rfind("application/json", 0) != 0) {
+  if (!type.empty() && type != "application/json") {
     return ApiError{415, "send application/json or multipart/form-data"};
   }
   return query_from_json(r.body, max_k);
@@ -315,9 +315,8 @@ struct SearchService::Impl {
     std::vector<std::string> texts;
     std::optional<int64_t> id;
     std::optional<std::string> image;
-    const std::string* type = r.header("content-type");
-    if (type && type->rfind("multipart/form-data", 0) == 0) {
-      auto q = query_from_multipart(r, *type, options.max_k);
+    if (request_media_type(r) == "multipart/form-data") {
+      auto q = query_from_multipart(r, *r.header("content-type"), options.max_k);
       if (auto* e = std::get_if<ApiError>(&q)) return error_response(*e);
       texts = std::get<ApiQuery>(q).texts;
       image = std::get<ApiQuery>(q).image;

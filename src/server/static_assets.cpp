@@ -18,6 +18,7 @@ const char* content_type_for(const std::string& name) {
   if (ends(".js")) return "text/javascript; charset=utf-8";
   if (ends(".css")) return "text/css; charset=utf-8";
   if (ends(".svg")) return "image/svg+xml";
+  if (ends(".json")) return "application/json";
   return "application/octet-stream";
 }
 

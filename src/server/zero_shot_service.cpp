@@ -75,9 +75,8 @@ Parsed<ClassifyQuery> classify_query_multipart(const Request& r, const std::stri
 }
 
 Parsed<ClassifyQuery> classify_query(const Request& r) {
-  const std::string* type = r.header("content-type");
-  Parsed<ClassifyQuery> q = type && type->rfind("multipart/form-data", 0) == 0
-                                ? classify_query_multipart(r, *type)
+  Parsed<ClassifyQuery> q = request_media_type(r) == "multipart/form-data"
+                                ? classify_query_multipart(r, *r.header("content-type"))
                                 : classify_query_json(r);
   if (auto* query = std::get_if<ClassifyQuery>(&q)) {
     if (query->labels.empty()) return Response::error(400, "'labels' must list at least one label");
