@@ -73,6 +73,9 @@ Result<ThemeFile> parse_full_form(const json& root, const std::string& name) {
 Result<ThemeFile> parse_short_form(const json& root, const std::string& name) {
   ThemeFile file;
   for (const auto& [theme_name, keywords] : root.items()) {
+    if (theme_name.empty()) {
+      return Status::invalid_argument(name + ": a theme needs a non-empty name");
+    }
     Theme theme;
     theme.name = theme_name;
     CLIPSEARCH_ASSIGN_OR_RETURN(theme.keywords,

@@ -39,6 +39,7 @@ TEST(Albums, BadFilesNameTheProblem) {
       msg(R"({"themes": [{"name": "a", "keywords": ["x"], "threshold": "hi"}]})").find("threshold"),
       std::string::npos);
   EXPECT_NE(msg(R"({"themes": [{"keywords": ["x"]}]})").find("name"), std::string::npos);
+  EXPECT_NE(msg(R"({"": ["x"]})").find("non-empty name"), std::string::npos);
   EXPECT_NE(
       msg(R"({"themes": [{"name": "a", "keywords": ["x"]}, {"name": "a", "keywords": ["y"]}]})")
           .find("twice"),
