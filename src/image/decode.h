@@ -10,7 +10,7 @@
 
 namespace clipsearch {
 
-enum class ImageFormat { kUnknown, kJpeg, kPng, kGif, kWebp, kTiff, kBmp, kHeif };
+enum class ImageFormat { kUnknown, kJpeg, kPng, kGif, kWebp, kTiff, kBmp, kHeif, kRaw };
 
 ImageFormat image_sniff_format(const uint8_t* data, size_t size);
 
@@ -24,6 +24,8 @@ const char* image_format_name(ImageFormat format);
 // What the header says, without decoding pixels (for the catalog).
 struct ImageHeader {
   ImageFormat format = ImageFormat::kUnknown;
+  // What the catalog records: image_format_name(format), or for a RAW its kind ("DNG", "NEF").
+  std::string format_name;
   int width = 0;  // as stored, before EXIF orientation
   int height = 0;
   int orientation = 1;        // EXIF orientation, 1 when absent

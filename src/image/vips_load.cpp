@@ -57,6 +57,7 @@ int open_image(ImageFormat f, const uint8_t* data, size_t size, int shrink, Vips
                                   VIPS_ACCESS_SEQUENTIAL, nullptr);
     case ImageFormat::kJpeg:  // jpeg.cpp
     case ImageFormat::kBmp:   // bmp.cpp
+    case ImageFormat::kRaw:   // raw.cpp
     case ImageFormat::kUnknown:
       break;
   }

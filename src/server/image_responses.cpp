@@ -29,6 +29,7 @@ const char* mime_type(ImageFormat f) {
       return "image/bmp";
     case ImageFormat::kHeif:
       return "image/heif";
+    case ImageFormat::kRaw:  // the browser shows the thumbnail; the file itself is a download
     case ImageFormat::kUnknown:
       break;
   }
