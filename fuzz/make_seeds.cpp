@@ -113,19 +113,20 @@ uint32_t put_ifd(std::vector<uint8_t>* b, std::vector<Entry> entries) {
   return at;
 }
 
-// A tiny DNG (tests/reference/make_raw_files.py writes the same layout): a 16x16 16-bit CFA in a
-// SubIFD, IFD0 the JPEG preview `jpeg` (or, without one, the raw image itself).
+// A tiny DNG (tests/reference/make_raw_files.py writes the same layout): a 32x32 16-bit CFA in a
+// SubIFD (LibRaw refuses raws under 22 pixels a side), IFD0 the 16x16 JPEG preview `jpeg` (half
+// the sensor: used) or, without one, the raw image itself.
 std::vector<uint8_t> dng(const std::vector<uint8_t>& jpeg, std::vector<uint8_t> cfa,
                          uint32_t orientation) {
   std::vector<uint8_t> b = {'I', 'I', 42, 0, 0, 0, 0, 0};
   const uint32_t raw_at = b.size();
-  for (uint32_t i = 0; i < 256; ++i) put16(&b, 256 + (i * 997) % 15000);
+  for (uint32_t i = 0; i < 32 * 32; ++i) put16(&b, 256 + (i * 997) % 15000);
   const uint32_t jpeg_at = b.size();
   b.insert(b.end(), jpeg.begin(), jpeg.end());
-  std::vector<Entry> raw = {longs(254, {0}),      longs(256, {16}),      longs(257, {16}),
+  std::vector<Entry> raw = {longs(254, {0}),      longs(256, {32}),      longs(257, {32}),
                             shorts(258, {16}),    shorts(259, {1}),      shorts(262, {32803}),
-                            longs(273, {raw_at}), shorts(277, {1}),      longs(278, {16}),
-                            longs(279, {512}),    shorts(33421, {2, 2}), bytes(33422, cfa),
+                            longs(273, {raw_at}), shorts(277, {1}),      longs(278, {32}),
+                            longs(279, {2048}),   shorts(33421, {2, 2}), bytes(33422, cfa),
                             longs(50714, {256}),  longs(50717, {16383})};
   std::vector<Entry> camera = {
       bytes(271, {'x', 'y', 'z', 0}), shorts(274, {orientation}), bytes(50706, {1, 4, 0, 0}),
