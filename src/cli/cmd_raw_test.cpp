@@ -2,7 +2,7 @@
 // one rotated, one truncated) and a JPEG is indexed; each DNG's row says "dng" and its displayed
 // size; its stored embedding equals `embed --image` of the file; a search by a DNG finds it
 // first; the truncated DNG is a per-file error and everything else is indexed; `preprocess`
-// takes --raw-mode.
+// takes --raw-mode; the page's thumbnail of a rotated DNG is upright.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,6 +10,7 @@
 
 #include "core/npy.h"
 #include "index/catalog.h"
+#include "server/thumbnails.h"
 #include "testing/test_images.h"
 #include "testing/test_util.h"
 
@@ -106,6 +107,20 @@ TEST_F(RawCli, PreprocessTakesTheRawMode) {
   r = cli({"preprocess", "--model", model(), lib_ + "/truncated_raw.dng", "--output", develop});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("truncated_raw.dng: DNG:"), std::string::npos) << r.err;
+}
+
+TEST_F(RawCli, ThePagesThumbnailIsTheOrientedPreview) {
+  auto jpeg = server::thumbnail_jpeg(lib_ + "/preview_orient6_apply.dng", 48, {});
+  ASSERT_TRUE(jpeg.ok()) << jpeg.status().message();
+  auto t = image_decode_memory(reinterpret_cast<const uint8_t*>(jpeg->data()), jpeg->size(),
+                               "thumbnail");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->width, 32);  // stored 96x64, shown 64x96
+  EXPECT_EQ(t->height, 48);
+  auto broken = server::thumbnail_jpeg(lib_ + "/truncated_raw.dng", 48, {});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("truncated_raw.dng: DNG:"), std::string::npos)
+      << broken.status().message();
 }
 
 }  // namespace

@@ -167,6 +167,37 @@ TEST(Raw, HeaderNamesTheFormat) {
   EXPECT_EQ(h->format_name, "TIFF");
 }
 
+// RAWs with magic bytes of their own are kept by the crawler's 32-byte sniff; these headers alone
+// are not files LibRaw can read: an error naming the file and the kind.
+TEST(Raw, OwnMagicBytesSniffAsRaw) {
+  struct Case {
+    std::string bytes;
+    const char* kind;
+  };
+  const Case cases[] = {{std::string("FUJIFILMCCD-RAW 0201FF383501", 28), "RAF"},
+                        {std::string("\0\0\0\x18"
+                                     "ftypcrx \0\0\0\x01"
+                                     "crx isom",
+                                     24),
+                         "CR3"},
+                        {std::string("IIRO\x08\0\0\0", 8), "ORF"},
+                        {std::string("IIU\0\x08\0\0\0", 8), "RW2"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.kind);
+    std::string file = c.bytes + std::string(200, '\x11');
+    const auto* d = reinterpret_cast<const uint8_t*>(file.data());
+    EXPECT_EQ(image_sniff_format(d, 32), ImageFormat::kRaw);
+    Result<RgbImage> r = image_decode_memory(d, file.size(), "cam.raw", DecodeOptions());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message().rfind(std::string("cam.raw: ") + c.kind + ": ", 0), 0u)
+        << r.status().message();
+  }
+  // A TIFF without any RAW sign is a TIFF.
+  const std::string tiff("II*\0\x08\0\0\0\0\0", 10);
+  EXPECT_EQ(image_sniff_format(reinterpret_cast<const uint8_t*>(tiff.data()), tiff.size()),
+            ImageFormat::kTiff);
+}
+
 TEST(Raw, LimitsApply) {
   const std::string file = case_path("nopreview_rggb.dng");
   DecodeOptions small;
