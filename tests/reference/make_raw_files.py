@@ -26,6 +26,7 @@ Writes into $CLIPSEARCH_REFERENCE_DIR/raw/:
   manifest.json                 {"cases": [{id, file, raw, exif, expect: "decodes" | "fails",
                                             width, height, exact, want, patches}]}
 """
+import functools
 import io
 import json
 import os
@@ -152,13 +153,26 @@ def rational(x, den=10000):
     return (int(round(x * den)), den)
 
 
-def dng(w, h, pattern="RGGB", preview="full", orientation=1, black=256, white=16383):
-    """A DNG of a w x h scene. preview: "full" (a JPEG of the whole scene), "small" (an 8-bit RGB
-    thumbnail a quarter of each side: below the preview rule) or "none". Returns (bytes, the
-    preview JPEG or None)."""
+@functools.lru_cache(maxsize=None)
+def scene_and_mosaic(w, h, pattern, black, white):
+    """Cached: the bench writes many large files of the same scene."""
     rgb = scene(w, h)
+    return rgb, mosaic(rgb, pattern, black, white)
+
+
+def dng(w, h, pattern="RGGB", preview="full", orientation=1, black=256, white=16383, stamp=None):
+    """A DNG of a w x h scene. preview: "full" (a JPEG of the whole scene), "small" (an 8-bit RGB
+    thumbnail a quarter of each side: below the preview rule) or "none". `stamp` (an int) is
+    written into the last row of the raw and of the preview, so that files of one scene differ
+    (the indexer would otherwise take copies for one file). Returns (bytes, the preview JPEG or
+    None)."""
+    rgb, cfa = scene_and_mosaic(w, h, pattern, black, white)
+    if stamp is not None:
+        bits = [(stamp >> i) & 1 for i in range(16)]
+        rgb, cfa = rgb.copy(), cfa.copy()
+        rgb[-1, :16] = np.array(bits, dtype=np.uint8)[:, None] * 255
+        cfa[-1, :16] = black + np.array(bits, dtype=np.uint16) * (white - black) // 2
     t = Tiff()
-    cfa = mosaic(rgb, pattern, black, white)
     raw_at = t.blob(cfa.astype("<u2").tobytes())
     raw_tags = [
         (254, LONG, [0]), (256, LONG, [w]), (257, LONG, [h]), (258, SHORT, [16]),
@@ -299,7 +313,7 @@ def main():
         w, h = parse_size(sys.argv[4]) if len(sys.argv) > 4 else (6000, 4000)
         os.makedirs(folder, exist_ok=True)
         for i in range(n):
-            data, _ = dng(w, h, ("RGGB", "BGGR", "GRBG", "GBRG")[i % 4], "full")
+            data, _ = dng(w, h, ("RGGB", "BGGR", "GRBG", "GBRG")[i % 4], "full", stamp=i)
             with open(os.path.join(folder, f"raw_{i:04d}.dng"), "wb") as f:
                 f.write(data)
         return
