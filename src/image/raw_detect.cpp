@@ -1,6 +1,7 @@
 // Which files are camera RAWs, from their first bytes and first IFD alone (no LibRaw): the
 // magic bytes of the RAWs that have their own, and for TIFF-based ones DNGVersion, CR2's magic or
 // the camera maker's name (raw.h says how each is used). Every read is bounds-checked.
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
