@@ -3,7 +3,7 @@
 // CLIPImageProcessor on the same files) is bench/image_reference_bench.py; run both with
 // bench/run_image_bench.sh, which records the ratio.
 //
-// Usage: image_bench --model DIR [--repeats N] FILE...
+// Usage: image_bench --model DIR [--repeats N] [--raw-mode develop] FILE...
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -39,10 +39,13 @@ Stats stats(std::vector<double> v) {
 int main(int argc, char** argv) {
   std::string model;
   int repeats = 5;
+  RawMode raw = RawMode::kPreview;  // camera RAW files: the embedded preview, or LibRaw's develop
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--model") && i + 1 < argc) {
       model = argv[++i];
+    } else if (!std::strcmp(argv[i], "--raw-mode") && i + 1 < argc) {
+      raw = std::strcmp(argv[++i], "develop") == 0 ? RawMode::kDevelop : RawMode::kPreview;
     } else if (!std::strcmp(argv[i], "--repeats") && i + 1 < argc) {
       repeats = std::max(1, std::atoi(argv[++i]));
     } else {
@@ -50,7 +53,8 @@ int main(int argc, char** argv) {
     }
   }
   if (model.empty() || files.empty()) {
-    std::fprintf(stderr, "usage: image_bench --model DIR [--repeats N] FILE...\n");
+    std::fprintf(stderr,
+                 "usage: image_bench --model DIR [--repeats N] [--raw-mode develop] FILE...\n");
     return 2;
   }
   set_num_threads(1);
@@ -66,7 +70,9 @@ int main(int argc, char** argv) {
   for (int r = 0; r < repeats; ++r) {
     double te = 0, td = 0, tr = 0, tf = 0, tfd = 0;
     for (const std::string& f : files) {
-      DecodeOptions exact = image_decode_options_for(*cfg, DecodeOptions());
+      DecodeOptions base;
+      base.raw = raw;
+      DecodeOptions exact = image_decode_options_for(*cfg, base);
       double t0 = now_ms();
       auto im = image_decode_file(f, exact);
       double t1 = now_ms();

@@ -39,6 +39,15 @@ pkg_check_modules(LCMS2 REQUIRED IMPORTED_TARGET lcms2)
 # JPEG is decoded with libjpeg-turbo directly (src/image/jpeg.cpp); the same library Pillow uses.
 pkg_check_modules(JPEG REQUIRED IMPORTED_TARGET libjpeg)
 
+# Camera RAW (src/image/raw.cpp) with LibRaw's thread-safe build (libraw-dev 0.20). Found by hand,
+# not through pkg-config's IMPORTED_TARGET: its Libs carry -fopenmp, which would make clang link
+# an OpenMP runtime of its own beside the libgomp that libraw_r already brings.
+find_path(LIBRAW_INCLUDE_DIR libraw/libraw.h REQUIRED)
+find_library(LIBRAW_LIBRARY NAMES raw_r REQUIRED)
+add_library(clipsearch_libraw INTERFACE)
+target_include_directories(clipsearch_libraw SYSTEM INTERFACE ${LIBRAW_INCLUDE_DIR})
+target_link_libraries(clipsearch_libraw INTERFACE ${LIBRAW_LIBRARY})
+
 # libmicrohttpd serves HTTP (src/server): it bounds the request head by a per-connection memory
 # pool and hands the body over in pieces, so the server can enforce its limits while receiving.
 pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.71)

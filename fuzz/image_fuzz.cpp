@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary bytes through decode + preprocess. The first byte picks the
-// options (exact or fast decode, EXIF, 16-bit mode, alpha, resize mode); the rest is the file. Any
-// crash, sanitizer report, or leak of control (hang beyond libFuzzer's -timeout) is a bug.
+// options (exact or fast decode, EXIF, 16-bit mode, alpha, RAW mode, resize mode); the rest is the
+// file. Any crash, sanitizer report, or leak of control (hang beyond libFuzzer's -timeout) is a
+// bug.
 #include <cstddef>
 #include <cstdint>
 
@@ -14,6 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opt.exif = (sel & 2) ? clipsearch::ExifMode::kIgnore : clipsearch::ExifMode::kApply;
   opt.sixteen_bit = (sel & 4) ? clipsearch::SixteenBit::kClip : clipsearch::SixteenBit::kScale;
   opt.alpha = (sel & 8) ? clipsearch::AlphaMode::kComposite : clipsearch::AlphaMode::kDrop;
+  // Camera RAW: develop with the smaller shortest edge (bit 4 picks both), the preview otherwise.
+  opt.raw = (sel & 16) ? clipsearch::RawMode::kDevelop : clipsearch::RawMode::kPreview;
   opt.max_pixels = 4 << 20;  // keep each run fast; the limit itself is what is being tested
   opt.timeout_seconds = 2.0;
   clipsearch::PreprocessConfig cfg;

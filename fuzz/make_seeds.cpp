@@ -1,8 +1,9 @@
-// Writes a small seed corpus for image_fuzz: one tiny image per format and layout, each
-// prefixed with the option byte image_fuzz reads first. BMP and the TIFF modes with decoders of
-// their own (RLE, 16-bit and bit-field BMPs; 12-bit, float, signed, photometric-less and Lab
-// TIFFs) are written byte by byte: libvips cannot write them. Phone-structured HEIC/AVIF seeds come
-// from tests/reference/make_heif_files.py --fuzz-seeds (fuzz/CMakeLists.txt).
+// Writes a small seed corpus for image_fuzz: one tiny image per format and layout (camera RAW as
+// tiny DNGs), each prefixed with the option byte image_fuzz reads first. BMP and the TIFF modes
+// with decoders of their own (RLE, 16-bit and bit-field BMPs; 12-bit, float, signed,
+// photometric-less and Lab TIFFs) are written byte by byte: libvips cannot write them.
+// Phone-structured HEIC/AVIF seeds come from tests/reference/make_heif_files.py --fuzz-seeds
+// (fuzz/CMakeLists.txt).
 #include <vips/vips.h>
 
 #include <algorithm>
@@ -61,6 +62,91 @@ std::vector<uint8_t> tiff(std::vector<std::pair<uint16_t, uint32_t>> tags,
   }
   put32(&b, 0);
   b.insert(b.end(), strip.begin(), strip.end());
+  return b;
+}
+
+// A TIFF IFD entry with its values already in the file's byte order.
+struct Entry {
+  uint16_t tag, type;
+  uint32_t count;
+  std::vector<uint8_t> bytes;
+};
+Entry shorts(uint16_t tag, std::vector<uint32_t> v) {
+  Entry e{tag, 3, uint32_t(v.size()), {}};
+  for (uint32_t x : v) put16(&e.bytes, x);
+  return e;
+}
+Entry longs(uint16_t tag, std::vector<uint32_t> v) {
+  Entry e{tag, 4, uint32_t(v.size()), {}};
+  for (uint32_t x : v) put32(&e.bytes, x);
+  return e;
+}
+Entry bytes(uint16_t tag, std::vector<uint8_t> v) { return {tag, 1, uint32_t(v.size()), v}; }
+Entry srationals(uint16_t tag, std::vector<int32_t> num) {  // each over 10000
+  Entry e{tag, 10, uint32_t(num.size()), {}};
+  for (int32_t x : num) {
+    put32(&e.bytes, static_cast<uint32_t>(x));
+    put32(&e.bytes, 10000);
+  }
+  return e;
+}
+
+// Appends an IFD (entries sorted by tag, long values after it) to `b`; returns its offset.
+uint32_t put_ifd(std::vector<uint8_t>* b, std::vector<Entry> entries) {
+  std::sort(entries.begin(), entries.end(), [](auto& x, auto& y) { return x.tag < y.tag; });
+  const uint32_t at = b->size();
+  uint32_t extra = at + 2 + 12 * entries.size() + 4;
+  put16(b, entries.size());
+  for (const Entry& e : entries) {
+    put16(b, e.tag);
+    put16(b, e.type);
+    put32(b, e.count);
+    if (e.bytes.size() <= 4) {
+      for (size_t i = 0; i < 4; ++i) b->push_back(i < e.bytes.size() ? e.bytes[i] : 0);
+    } else {
+      put32(b, extra);
+      extra += e.bytes.size();
+    }
+  }
+  put32(b, 0);
+  for (const Entry& e : entries) {
+    if (e.bytes.size() > 4) b->insert(b->end(), e.bytes.begin(), e.bytes.end());
+  }
+  return at;
+}
+
+// A tiny DNG (tests/reference/make_raw_files.py writes the same layout): a 32x32 16-bit CFA in a
+// SubIFD (LibRaw refuses raws under 22 pixels a side), IFD0 the 16x16 JPEG preview `jpeg` (half
+// the sensor: used) or, without one, the raw image itself.
+std::vector<uint8_t> dng(const std::vector<uint8_t>& jpeg, std::vector<uint8_t> cfa,
+                         uint32_t orientation) {
+  std::vector<uint8_t> b = {'I', 'I', 42, 0, 0, 0, 0, 0};
+  const uint32_t raw_at = b.size();
+  for (uint32_t i = 0; i < 32 * 32; ++i) put16(&b, 256 + (i * 997) % 15000);
+  const uint32_t jpeg_at = b.size();
+  b.insert(b.end(), jpeg.begin(), jpeg.end());
+  std::vector<Entry> raw = {longs(254, {0}),      longs(256, {32}),      longs(257, {32}),
+                            shorts(258, {16}),    shorts(259, {1}),      shorts(262, {32803}),
+                            longs(273, {raw_at}), shorts(277, {1}),      longs(278, {32}),
+                            longs(279, {2048}),   shorts(33421, {2, 2}), bytes(33422, cfa),
+                            longs(50714, {256}),  longs(50717, {16383})};
+  std::vector<Entry> camera = {
+      bytes(271, {'x', 'y', 'z', 0}), shorts(274, {orientation}), bytes(50706, {1, 4, 0, 0}),
+      srationals(50721, {32405, -15371, -4985, -9693, 18760, 416, 556, -2040, 10572}),
+      shorts(50778, {21})};
+  std::vector<Entry> ifd0 = camera;
+  if (jpeg.empty()) {
+    ifd0.insert(ifd0.end(), raw.begin(), raw.end());
+  } else {
+    const uint32_t sub = put_ifd(&b, raw);
+    for (Entry e : {longs(254, {1}), longs(256, {16}), longs(257, {16}), shorts(258, {8, 8, 8}),
+                    shorts(259, {7}), shorts(262, {6}), longs(273, {jpeg_at}), shorts(277, {3}),
+                    longs(278, {16}), longs(279, {uint32_t(jpeg.size())}), longs(330, {sub})}) {
+      ifd0.push_back(e);
+    }
+  }
+  const uint32_t at = put_ifd(&b, ifd0);
+  for (int i = 0; i < 4; ++i) b[4 + i] = static_cast<uint8_t>(at >> (8 * i));
   return b;
 }
 
@@ -127,7 +213,23 @@ int main(int argc, char** argv) {
     }
     g_object_unref(im);
   }
-  for (const std::vector<uint8_t>& seed : handmade_seeds()) {
+  // Camera RAW: DNGs with a 16x16 JPEG preview and without, RGGB and GBRG, one rotated.
+  std::vector<std::vector<uint8_t>> seeds = handmade_seeds();
+  std::vector<uint8_t> px(16 * 16 * 3);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint8_t>(i * 29);
+  VipsImage* im = vips_image_new_from_memory(px.data(), px.size(), 16, 16, 3, VIPS_FORMAT_UCHAR);
+  void* buf = nullptr;
+  size_t len = 0;
+  if (vips_image_write_to_buffer(im, ".jpg", &buf, &len, nullptr) == 0) {
+    const std::vector<uint8_t> jpeg(static_cast<uint8_t*>(buf), static_cast<uint8_t*>(buf) + len);
+    seeds.push_back(dng(jpeg, {0, 1, 1, 2}, 1));
+    seeds.push_back(dng(jpeg, {1, 2, 0, 1}, 6));
+    g_free(buf);
+  }
+  g_object_unref(im);
+  seeds.push_back(dng({}, {0, 1, 1, 2}, 1));
+  seeds.push_back(dng({}, {1, 2, 0, 1}, 8));
+  for (const std::vector<uint8_t>& seed : seeds) {
     FILE* f = std::fopen((dir + "/seed_made" + std::to_string(n) + ".bin").c_str(), "wb");
     if (!f) continue;
     const uint8_t sel = static_cast<uint8_t>(n * 37);

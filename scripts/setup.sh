@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates curl
   libopenblas-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libvips-dev libvips-tools libjpeg-dev libtiff-dev liblcms2-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev
+  libvips-dev libvips-tools libjpeg-dev libtiff-dev liblcms2-dev libraw-dev libutf8proc-dev libsqlite3-dev libcurl4-openssl-dev
   libmicrohttpd-dev zlib1g-dev libhnswlib-dev libssl-dev
   clang libclang-rt-14-dev clang-format ccache
   libhiredis-dev redis-server chromium chromium-driver python3-selenium
@@ -35,6 +35,9 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 if ! .venv/bin/python -c "import transformers, open_clip, safetensors, sentencepiece, google.protobuf, pillow_heif" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-reference.txt
+fi
+if ! .venv/bin/python -c "import rawpy" 2>/dev/null; then
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r scripts/requirements-reference-nodeps.txt
 fi
 # SigLIP's reference needs newer transformers than CLIP's 4.25.1: each in a venv of its own.
 make_reference_venv() {  # make_reference_venv DIR REQUIREMENTS IMPORT-CHECK

@@ -4,7 +4,8 @@
 //
 // Decoding is restricted to an allow-list of formats recognised by their magic bytes: JPEG with
 // libjpeg-turbo (the library Pillow uses, same samples), BMP with the project's own reader, PNG,
-// WebP, GIF, TIFF and HEIF/AVIF (where libvips has the loader) with libvips; with a pixel limit
+// WebP, GIF, TIFF and HEIF/AVIF (where libvips has the loader) with libvips, camera RAWs with
+// LibRaw (the embedded preview through the JPEG decoder, or a demosaic); with a pixel limit
 // checked from the header before any pixel is decoded, a wall-clock limit per image, and only
 // the first frame of animations. Resampling is the project's own reimplementation of Pillow's
 // (separable, fixed point), so the resized uint8 pixels are identical to Pillow's.
@@ -45,6 +46,11 @@ enum class SixteenBit {
   kScale,  // 16-bit samples become their high byte (v >> 8), for every mode
   kClip,   // reference: 16-bit grayscale clipped to 255 (Pillow's "I" -> "RGB")
 };
+// Camera RAW files (docs/IMAGE_PIPELINE.md, "Camera RAW").
+enum class RawMode {
+  kPreview,  // the embedded JPEG preview where it is at least half the sensor's size, else develop
+  kDevelop,  // always LibRaw's demosaic (camera white balance, sRGB, 8 bits)
+};
 enum class AlphaMode {
   kDrop,       // reference: alpha is dropped, transparent areas keep their stored colour
   kComposite,  // alpha-composited onto `background`
@@ -58,6 +64,7 @@ struct DecodeOptions {
   DecodeMode mode = DecodeMode::kExact;
   SixteenBit sixteen_bit = SixteenBit::kScale;
   AlphaMode alpha = AlphaMode::kDrop;
+  RawMode raw = RawMode::kPreview;
   uint8_t background[3] = {255, 255, 255};  // for AlphaMode::kComposite
   int64_t max_pixels = kDefaultMaxPixels;   // width * height, checked before decoding
   double timeout_seconds = 10.0;            // wall-clock limit for decoding one image

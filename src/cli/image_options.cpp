@@ -19,6 +19,10 @@ void add_image_options(CLI::App* cmd, ImageCliOptions* o) {
                   "transparency: drop (default, as the reference) or composite on --background")
       ->check(CLI::IsMember({"drop", "composite"}));
   cmd->add_option("--background", o->background, "R,G,B for --alpha composite (255,255,255)");
+  cmd->add_option("--raw-mode", o->raw,
+                  "camera RAW: preview (default: the embedded JPEG when at least half the "
+                  "sensor's size, else develop) or develop (LibRaw's demosaic, slower)")
+      ->check(CLI::IsMember({"preview", "develop"}));
   cmd->add_option("--max-pixels", o->max_pixels,
                   "refuse images with more pixels than this (default 89478485, as Pillow)")
       ->check(CLI::PositiveNumber);
@@ -33,6 +37,7 @@ Result<DecodeOptions> image_decode_options(const ImageCliOptions& o) {
   d.mode = o.decode == "fast" ? DecodeMode::kFast : DecodeMode::kExact;
   d.sixteen_bit = o.sixteen_bit == "clip" ? SixteenBit::kClip : SixteenBit::kScale;
   d.alpha = o.alpha == "composite" ? AlphaMode::kComposite : AlphaMode::kDrop;
+  d.raw = o.raw == "develop" ? RawMode::kDevelop : RawMode::kPreview;
   d.max_pixels = o.max_pixels;
   d.timeout_seconds = o.timeout_seconds;
   std::stringstream ss(o.background);

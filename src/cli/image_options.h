@@ -1,5 +1,6 @@
 // Command-line options of the image pipeline, shared by `preprocess` and `embed --image`:
-// --exif, --decode, --sixteen-bit, --alpha, --background, --max-pixels, --decode-timeout.
+// --exif, --decode, --sixteen-bit, --alpha, --background, --raw-mode, --max-pixels,
+// --decode-timeout. (Camera RAW is --raw-mode: `embed --raw` is unnormalized output.)
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@ struct ImageCliOptions {
   std::string sixteen_bit = "scale";
   std::string alpha = "drop";
   std::string background = "255,255,255";
+  std::string raw = "preview";
   int64_t max_pixels = kDefaultMaxPixels;
   double timeout_seconds = 10.0;
 };

@@ -19,6 +19,7 @@
 #include "image/bmp.h"
 #include "image/bmp_info.h"
 #include "image/jpeg.h"
+#include "image/raw.h"
 #include "image/tiff.h"
 #include "image/vips_load.h"
 
@@ -63,6 +64,7 @@ ImageFormat image_sniff_format(const uint8_t* d, size_t n) {
   if (starts("RIFF", 4) && starts("WEBP", 4, 8)) return ImageFormat::kWebp;
   if (starts("II*\0", 4) || starts("MM\0*", 4)) return ImageFormat::kTiff;
   if (starts("BM", 2) && n >= 26) return ImageFormat::kBmp;
+  if (raw_magic(d, n)) return ImageFormat::kRaw;  // RAF, CR3, ORF, RW2, MRW; TIFF-based: below
   if (starts("ftyp", 4, 4) && n >= 12) return heif_brand_format(d, n);
   return ImageFormat::kUnknown;
 }
@@ -111,6 +113,8 @@ const char* image_format_name(ImageFormat f) {
       return "HEIF";
     case ImageFormat::kAvif:
       return "AVIF";
+    case ImageFormat::kRaw:
+      return "RAW";
     case ImageFormat::kUnknown:
       break;
   }
@@ -148,8 +152,7 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
   if (format == ImageFormat::kUnknown) {
     return Status::unsupported(name +
                                ": not a supported image (JPEG, PNG, GIF, WebP, TIFF, BMP, HEIF, "
-                               "AVIF), "
-                               "judged by its first bytes");
+                               "AVIF, RAW), judged by its first bytes");
   }
   if (format == ImageFormat::kBmp) return bmp_decode(data, size, name, options);
   const std::string what = name + ": " + image_format_name(format);
@@ -163,6 +166,11 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
     return jpeg_decode(data, size, name, options);
   }
 
+  // A RAW that starts as a TIFF (DNG, CR2, NEF, ...) is told apart by its first IFD (raw.h).
+  if (format == ImageFormat::kRaw ||
+      (format == ImageFormat::kTiff && raw_is_raw_tiff(data, size))) {
+    return raw_decode(data, size, name, options);
+  }
   if (format == ImageFormat::kTiff) return tiff_decode(data, size, name, options);
   return vips_decode(format, data, size, name, options);  // PNG, GIF, WebP, HEIF, AVIF
 }
@@ -177,6 +185,13 @@ Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const st
   h.format = image_sniff_format(data, size);
   if (h.format == ImageFormat::kUnknown) {
     return Status::unsupported(name + ": not a supported image, judged by its first bytes");
+  }
+  if (h.format == ImageFormat::kTiff && raw_is_raw_tiff(data, size)) h.format = ImageFormat::kRaw;
+  h.format_name = image_format_name(h.format);
+  if (h.format == ImageFormat::kRaw) {
+    h.format_name = raw_format_name(data, size);
+    CLIPSEARCH_RETURN_IF_ERROR(raw_read_header(data, size, name, &h));
+    return h;
   }
   if (h.format == ImageFormat::kBmp) {
     CLIPSEARCH_ASSIGN_OR_RETURN(BmpInfo info, bmp_read_info(data, size, name));

@@ -10,8 +10,9 @@
 
 namespace clipsearch {
 
-// kHeif: HEIF with HEVC pictures (HEIC, as phones write it); kAvif: HEIF with AV1 pictures.
-enum class ImageFormat { kUnknown, kJpeg, kPng, kGif, kWebp, kTiff, kBmp, kHeif, kAvif };
+// kHeif: HEIF with HEVC pictures (HEIC, as phones write it); kAvif: HEIF with AV1 pictures;
+// kRaw: camera RAW (LibRaw; the TIFF-based kinds sniff as kTiff and are told apart later).
+enum class ImageFormat { kUnknown, kJpeg, kPng, kGif, kWebp, kTiff, kBmp, kHeif, kAvif, kRaw };
 
 ImageFormat image_sniff_format(const uint8_t* data, size_t size);
 
@@ -25,6 +26,8 @@ const char* image_format_name(ImageFormat format);
 // What the header says, without decoding pixels (for the catalog).
 struct ImageHeader {
   ImageFormat format = ImageFormat::kUnknown;
+  // What the catalog records: image_format_name(format), or for a RAW its kind ("DNG", "NEF").
+  std::string format_name;
   int width = 0;  // as stored, before EXIF orientation
   int height = 0;
   int orientation = 1;        // EXIF orientation, 1 when absent

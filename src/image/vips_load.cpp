@@ -61,6 +61,7 @@ int open_image(ImageFormat f, const uint8_t* data, size_t size, int shrink, Vips
                                   nullptr);
     case ImageFormat::kJpeg:  // jpeg.cpp
     case ImageFormat::kBmp:   // bmp.cpp
+    case ImageFormat::kRaw:   // raw.cpp
     case ImageFormat::kUnknown:
       break;
   }

@@ -159,7 +159,7 @@ Prepared prepare(size_t index, Shared& sh) {
 
   Result<ImageHeader> header = image_read_header(buf.data(), buf.size(), w.path);
   if (!header.ok()) return fail(header.status().message());
-  r.format = image_format_name(header->format);
+  r.format = header->format_name;
   std::transform(r.format.begin(), r.format.end(), r.format.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const bool swap = sh.options.decode.exif == ExifMode::kApply && header->orientation >= 5 &&

@@ -74,6 +74,8 @@ std::string pipeline_description(const DecodeOptions& d) {
     out += " background=" + std::to_string(d.background[0]) + "," +
            std::to_string(d.background[1]) + "," + std::to_string(d.background[2]);
   }
+  // Only where it is not the default, so catalogs made before RAW support keep their string.
+  if (d.raw == RawMode::kDevelop) out += " raw=develop";
   return out;
 }
 

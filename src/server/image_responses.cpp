@@ -31,6 +31,7 @@ const char* mime_type(ImageFormat f) {
       return "image/heif";
     case ImageFormat::kAvif:
       return "image/avif";
+    case ImageFormat::kRaw:  // the browser shows the thumbnail; the file itself is a download
     case ImageFormat::kUnknown:
       break;
   }
