@@ -39,6 +39,9 @@ pkg_check_modules(LCMS2 REQUIRED IMPORTED_TARGET lcms2)
 # JPEG is decoded with libjpeg-turbo directly (src/image/jpeg.cpp); the same library Pillow uses.
 pkg_check_modules(JPEG REQUIRED IMPORTED_TARGET libjpeg)
 
+# Videos: frames decoded by Debian's FFmpeg libraries (src/image/video_decode.cpp).
+pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
+
 # libmicrohttpd serves HTTP (src/server): it bounds the request head by a per-connection memory
 # pool and hands the body over in pieces, so the server can enforce its limits while receiving.
 pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.71)
