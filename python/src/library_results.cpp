@@ -15,12 +15,18 @@ nb::dict image_dict(const ImageInfo& image) {
   d["height"] = image.height;
   d["format"] = image.format;
   d["taken_ns"] = image.taken_ns;
+  d["duration_ms"] = image.duration_ms;
   return d;
 }
 
 nb::dict hit_dict(const ScoredImage& hit) {
   nb::dict d = image_dict(hit.image);
   d["score"] = hit.score;
+  if (hit.time) {
+    d["time"] = *hit.time;
+  } else {
+    d["time"] = nb::none();
+  }
   return d;
 }
 
