@@ -339,6 +339,14 @@ Result<std::vector<VideoFrame>> video_decode_frames(const std::string& path,
   return decode_frames(reader, times_ms);
 }
 
+Result<RgbImage> video_cover_frame(const std::string& path, const DecodeOptions& options) {
+  VideoReader reader(path, options);
+  CLIPSEARCH_RETURN_IF_ERROR(reader.open_path(path));
+  const int64_t time = video_frame_times(reader.info().duration_ms, kDefaultVideoFrames).front();
+  CLIPSEARCH_ASSIGN_OR_RETURN(VideoFrame frame, reader.frame_at(time));
+  return std::move(frame.image);
+}
+
 Result<std::vector<VideoFrame>> video_decode_frames_memory(const uint8_t* data, size_t size,
                                                            const std::string& name,
                                                            const std::vector<int64_t>& times_ms,

@@ -68,6 +68,10 @@ Result<std::vector<VideoFrame>> video_decode_frames(const std::string& path,
                                                     const DecodeOptions& options = {},
                                                     VideoInfo* info = nullptr);
 
+// The cover of a video: its first embedded frame (video_frame_times(duration,
+// kDefaultVideoFrames)[0]), for thumbnails; oriented like the frames.
+Result<RgbImage> video_cover_frame(const std::string& path, const DecodeOptions& options = {});
+
 // The same from memory (the fuzz target; nothing else needs it).
 Result<std::vector<VideoFrame>> video_decode_frames_memory(const uint8_t* data, size_t size,
                                                            const std::string& name,

@@ -270,7 +270,11 @@ MHD_Result HttpServer::Impl::send(MHD_Connection* connection, RequestContext* ct
       add_common_headers(ctx->request, &missing);
       response = std::move(missing);
     } else {
-      r = MHD_create_response_from_fd64(static_cast<uint64_t>(st.st_size), fd);
+      r = response.file_length < 0
+              ? MHD_create_response_from_fd64(static_cast<uint64_t>(st.st_size), fd)
+              : MHD_create_response_from_fd_at_offset64(
+                    static_cast<uint64_t>(response.file_length), fd,
+                    static_cast<uint64_t>(response.file_offset));
       if (r == nullptr) close(fd);
     }
   }

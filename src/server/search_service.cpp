@@ -428,7 +428,7 @@ void SearchService::add_routes(Router* router) {
   router->add("GET", "/api/images/{id}", [impl](const Request& r) {
     auto image = impl->image_of(r);
     if (auto* response = std::get_if<Response>(&image)) return std::move(*response);
-    return image_file_response(std::get<ImageInfo>(image).path);
+    return image_file_response(std::get<ImageInfo>(image).path, r);
   });
   router->add("GET", "/api/thumbnails/{id}", [impl](const Request& r) {
     auto image = impl->image_of(r);
