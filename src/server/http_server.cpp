@@ -65,7 +65,8 @@ struct RequestContext {
 const std::vector<std::pair<std::string, std::string>>& security_headers() {
   static const std::vector<std::pair<std::string, std::string>> kHeaders = {
       {"Content-Security-Policy",
-       "default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; "
+       "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
+       "script-src 'self'; style-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"},
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "no-referrer"},
