@@ -81,8 +81,7 @@ class VideoReader {
  public:
   VideoReader(std::string name, const DecodeOptions& options)
       : name_(std::move(name)), options_(options) {
-    deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(options.timeout_seconds));
+    restart_clock();
   }
   ~VideoReader() {
     sws_freeContext(sws_);
@@ -115,7 +114,7 @@ class VideoReader {
   const VideoInfo& info() const { return info_; }
 
   Result<VideoFrame> frame_at(int64_t time_ms) {
-    if (timed_out()) return image_timeout_error(name_, options_);
+    restart_clock();  // the limit is per frame: a longer video may take more frames
     const int64_t target = stream_start() + av_rescale_q(time_ms, AVRational{1, 1000}, time_base());
     // The keyframe at or before the time; decoding runs forward from it.
     if (av_seek_frame(format_, stream_, target, AVSEEK_FLAG_BACKWARD) < 0 && time_ms > 0) {
@@ -129,6 +128,10 @@ class VideoReader {
   }
 
  private:
+  void restart_clock() {
+    deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(options_.timeout_seconds));
+  }
   bool timed_out() const { return Clock::now() > deadline_; }
   static int interrupt(void* opaque) { return static_cast<VideoReader*>(opaque)->timed_out(); }
 

@@ -12,8 +12,8 @@
 // - Rotation from the display matrix (phones write it) is applied as the EXIF orientation of
 //   the same turn, unless DecodeOptions::exif is kIgnore; a mirrored matrix is not.
 // - Limits: DecodeOptions::max_pixels per frame (checked on the stream's header),
-//   DecodeOptions::timeout_seconds for the whole video (checked inside FFmpeg's I/O and between
-//   packets), kMaxVideoFrames frames.
+//   DecodeOptions::timeout_seconds for opening and again for each frame (checked inside FFmpeg's
+//   I/O and between packets), kMaxVideoFrames frames.
 // Every failure (corrupt, truncated, no video stream, unsupported codec) is a Status naming the
 // file. Thread-safe: no shared state (FFmpeg's contexts are per call).
 #pragma once
