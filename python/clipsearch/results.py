@@ -95,6 +95,8 @@ class IndexReport:
     images: int
     errors: int
     generation: int
+    videos: int = field(default=0, kw_only=True)  # of `embedded`, videos
+    frames: int = field(default=0, kw_only=True)  # their frames embedded
     warnings: List[str] = field(default_factory=list)
 
 
@@ -117,6 +119,8 @@ class LibraryStatus:
     generation: int
     folders: List[str]
     failures: List[Tuple[str, str]]
+    # Items by format ("jpeg", "mp4", ...): dicts of format, video (bool), items, frames.
+    kinds: List[dict] = field(default_factory=list, kw_only=True)
 
 
 class Recommendations(list):

@@ -72,6 +72,8 @@ nb::dict report_dict(const IndexingReport& r) {
   d["failed"] = r.failed;
   d["not_images"] = r.not_images;
   d["decoded"] = r.decoded;
+  d["videos"] = r.videos;
+  d["frames"] = r.frames;
   nb::list failures;
   for (const auto& f : r.failures) failures.append(nb::make_tuple(f.path, f.message));
   d["failures"] = failures;
@@ -115,6 +117,16 @@ nb::dict status_dict(const LibraryStatus& s) {
   nb::list folders;
   for (const auto& f : s.folders) folders.append(f);
   d["folders"] = folders;
+  nb::list kinds;
+  for (const LibraryStatus::Kind& k : s.kinds) {
+    nb::dict kind;
+    kind["format"] = k.format;
+    kind["video"] = k.video;
+    kind["items"] = k.items;
+    kind["frames"] = k.frames;
+    kinds.append(kind);
+  }
+  d["kinds"] = kinds;
   nb::list failures;
   for (const auto& f : s.failures) failures.append(nb::make_tuple(f.path, f.message));
   d["failures"] = failures;
