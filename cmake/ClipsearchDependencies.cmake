@@ -47,6 +47,8 @@ find_library(LIBRAW_LIBRARY NAMES raw_r REQUIRED)
 add_library(clipsearch_libraw INTERFACE)
 target_include_directories(clipsearch_libraw SYSTEM INTERFACE ${LIBRAW_INCLUDE_DIR})
 target_link_libraries(clipsearch_libraw INTERFACE ${LIBRAW_LIBRARY})
+# Videos: frames decoded by Debian's FFmpeg libraries (src/image/video_decode.cpp).
+pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
 
 # libmicrohttpd serves HTTP (src/server): it bounds the request head by a per-connection memory
 # pool and hands the body over in pieces, so the server can enforce its limits while receiving.

@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libhiredis-dev redis-server chromium chromium-driver python3-selenium
   python3 python3-venv python3-torch python3-torchvision python3-numpy python3-pil
   python3-skimage
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
 )
 
 missing=()

@@ -3,7 +3,8 @@
 // inline code (the server's Content-Security-Policy forbids it).
 //
 // API: GET /api/search?q=&k=&offset=, POST /api/search (multipart: image [+ q], or JSON
-// {"like": id}) -> {"results": [{id, path, score, width, height, size}], "total", "query_ms"};
+// {"like": id}) -> {"results": [{id, path, score, width, height, size, and for a video: duration,
+// time (of its best frame, s)}], "total", "query_ms"};
 // GET /api/status -> {model, images, indexing}; GET /api/thumbnails/{id}?size=256;
 // GET /api/images/{id}. With a server token (#token=... in the address, or typed when asked),
 // every call sends "Authorization: Bearer"; pictures are then fetched as blobs.
@@ -21,7 +22,8 @@
   const els = {
     main: $("main"), q: $("q"), form: $("search-form"), file: $("file"), status: $("status"),
     messageText: $("message-text"), retry: $("retry"), results: $("results"), more: $("more"),
-    drop: $("drop"), viewer: $("viewer"), viewerImg: $("viewer-img"), viewerPath: $("viewer-path"),
+    drop: $("drop"), viewer: $("viewer"), viewerImg: $("viewer-img"),
+    viewerVideo: $("viewer-video"), viewerPath: $("viewer-path"),
     viewerInfo: $("viewer-info"), viewerLike: $("viewer-like"), viewerOpen: $("viewer-open"),
     viewerClose: $("viewer-close"), viewerPrev: $("viewer-prev"), viewerNext: $("viewer-next"),
     tokenForm: $("token-form"), token: $("token"), queryImage: $("query-image"),
@@ -103,6 +105,12 @@
   const thumbUrl = (id) => `/api/thumbnails/${encodeURIComponent(id)}?size=256`;
   const imageUrl = (id) => `/api/images/${encodeURIComponent(id)}`;
   const baseName = (path) => (path || "").split("/").pop();
+  const isVideo = (r) => typeof r.duration === "number" && r.duration > 0;
+  // Seconds as m:ss (a video's matching frame, its length).
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds || 0));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
 
   // ---- status line ----
   async function loadStatus() {
@@ -227,6 +235,13 @@
     score.textContent = typeof r.score === "number" ? r.score.toFixed(3) : "";
     score.title = "similarity score";
     thumb.append(img, score);
+    if (isVideo(r)) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = "▶ " + (typeof r.time === "number" ? clock(r.time) : clock(r.duration));
+      badge.title = typeof r.time === "number" ? "video: the best frame is at this time" : "video";
+      thumb.append(badge);
+    }
     thumb.addEventListener("click", () => openViewer(index));
     thumb.addEventListener("focus", () => select(index, false));
     const meta = document.createElement("div");
@@ -386,12 +401,23 @@
     viewing = index;
     select(index, false);
     els.viewerImg.removeAttribute("src");
-    els.viewerImg.alt = baseName(r.path);
-    setImage(els.viewerImg, imageUrl(r.id));
+    stopVideo();
+    const video = isVideo(r);
+    els.viewerImg.classList.toggle("hidden", video);
+    els.viewerVideo.classList.toggle("hidden", !video);
+    if (video) {
+      playFrom(r);
+    } else {
+      els.viewerImg.alt = baseName(r.path);
+      setImage(els.viewerImg, imageUrl(r.id));
+    }
     els.viewerPath.replaceChildren(...breakablePath(r.path || ""));
     const dims = r.width && r.height ? `${r.width} × ${r.height} px` : "";
     const score = typeof r.score === "number" ? `score ${r.score.toFixed(3)}` : "";
-    els.viewerInfo.textContent = [dims, formatBytes(r.size), score].filter(Boolean).join(" · ");
+    const length = video ? `video ${clock(r.duration)}` : "";
+    const at = video && typeof r.time === "number" ? `best frame at ${clock(r.time)}` : "";
+    els.viewerInfo.textContent = [dims, length, formatBytes(r.size), score, at]
+      .filter(Boolean).join(" · ");
     els.viewerOpen.href = imageUrl(r.id);
     els.viewerOpen.classList.toggle("hidden", Boolean(token));
     els.viewerPrev.disabled = index === 0;
@@ -400,7 +426,27 @@
     els.viewerClose.focus();
   }
 
+  // Plays a video result from the time of its best frame (the server answers Range requests,
+  // so the browser seeks without downloading the whole file).
+  function playFrom(r) {
+    const v = els.viewerVideo;
+    const start = typeof r.time === "number" ? r.time : 0;
+    v.addEventListener("loadedmetadata", () => {
+      v.currentTime = start;
+      v.play().catch(() => { /* autoplay refused: the controls are there */ });
+    }, { once: true });
+    setImage(v, imageUrl(r.id));
+  }
+
+  function stopVideo() {
+    const v = els.viewerVideo;
+    v.pause();
+    v.removeAttribute("src");
+    v.load();
+  }
+
   function closeViewer(refocus = true) {
+    stopVideo();
     if (!refocus) viewing = -1;
     if (els.viewer.open) els.viewer.close();
   }
@@ -506,7 +552,10 @@
   els.viewerNext.addEventListener("click", () => step(1));
   els.viewerLike.addEventListener("click", () => searchLike(results[viewing]));
   // The dialog gives the focus back to the card it was opened from; move it to the last one shown.
-  els.viewer.addEventListener("close", () => { if (viewing >= 0) select(viewing); });
+  els.viewer.addEventListener("close", () => {
+    stopVideo();
+    if (viewing >= 0) select(viewing);
+  });
   els.viewer.addEventListener("click", (e) => {
     if (e.target === els.viewer || e.target.tagName === "FIGURE") closeViewer();
   });

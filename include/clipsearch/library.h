@@ -92,13 +92,17 @@ struct ImageInfo {
   std::string path;
   int64_t bytes = 0;
   int width = 0, height = 0;
-  std::string format;    // "jpeg", "png", ...
-  int64_t taken_ns = 0;  // EXIF date taken (else the file's mtime), wall clock, ns
+  std::string format;       // "jpeg", "png", ...; a video's container: "mp4", "mov", "mkv", ...
+  int64_t taken_ns = 0;     // EXIF date taken (a video's creation_time; else mtime), wall clock, ns
+  int64_t duration_ms = 0;  // a video's length; 0 for a photo
 };
 
 struct ScoredImage {
   ImageInfo image;
   float score = 0;
+  // A video found by one of its frames: that frame's time in seconds (the score is the
+  // frame's); unset for photos and for scores of a whole video (albums, more like this).
+  std::optional<double> time;
 };
 
 // What a search's scores are. kCosine: the cosine of the query's vector with each image (CLIP
@@ -122,10 +126,13 @@ struct IndexingProgress {
 };
 
 struct IndexingOptions {
-  std::vector<std::string> excludes;  // glob patterns for the folders given to index()
-  int batch_size = 32;                // images per forward pass and per transaction
-  int workers = 0;                    // threads that read and decode; 0: all cores
-  int64_t max_file_bytes = int64_t{1} << 30;
+  std::vector<std::string> excludes;          // glob patterns for the folders given to index()
+  int batch_size = 32;                        // images per forward pass and per transaction
+  int workers = 0;                            // threads that read and decode; 0: all cores
+  int64_t max_file_bytes = int64_t{1} << 30;  // images only: videos are streamed
+  // Frames embedded per video (one per second of video up to this many, at the middles of equal
+  // spans); 0 leaves videos out of the catalog.
+  int video_frames = 8;
   // Called on the indexing thread after each batch.
   std::function<void(const IndexingProgress&)> on_progress;
   // Embeddings computed elsewhere (another machine, an export of a catalog of the same model):
@@ -153,6 +160,8 @@ struct IndexingReport {
   int64_t failed = 0;      // files that could not be indexed (see failures)
   int64_t not_images = 0;  // files that are no image format clipsearch reads
   int64_t decoded = 0;
+  int64_t videos = 0;  // of `embedded`, videos
+  int64_t frames = 0;  // their frames embedded
   struct Failure {
     std::string path;
     std::string message;
@@ -187,6 +196,15 @@ struct LibraryStatus {
   int64_t generation = 0;                 // grows with every committed change
   std::vector<std::string> folders;
   std::vector<IndexingReport::Failure> failures;  // the first max_failures
+  // Indexed items by kind: one entry per format ("jpeg", "dng", "mp4", ...), ascending; for a
+  // video format, `frames` counts the frames embedded.
+  struct Kind {
+    std::string format;
+    bool video = false;
+    int64_t items = 0;
+    int64_t frames = 0;
+  };
+  std::vector<Kind> kinds;
 };
 
 struct TextScore {

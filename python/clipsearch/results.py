@@ -17,6 +17,8 @@ class Image:
     height: int
     format: str
     taken_ns: int
+    # A video's length in milliseconds; 0 for a photo.
+    duration_ms: int = field(default=0, kw_only=True)
 
     @property
     def date(self) -> datetime:
@@ -26,8 +28,10 @@ class Image:
 @dataclass(frozen=True)
 class Hit(Image):
     """An image found by a search, with its score (cosine similarity to the query, or the
-    colour-mixed score when a colour was asked for)."""
+    colour-mixed score when a colour was asked for). `time`: for a video found by one of its
+    frames, that frame's time in seconds; None otherwise."""
     score: float
+    time: Optional[float] = field(default=None, kw_only=True)
 
 
 class SearchResults(list):
@@ -91,6 +95,8 @@ class IndexReport:
     images: int
     errors: int
     generation: int
+    videos: int = field(default=0, kw_only=True)  # of `embedded`, videos
+    frames: int = field(default=0, kw_only=True)  # their frames embedded
     warnings: List[str] = field(default_factory=list)
 
 
@@ -113,6 +119,8 @@ class LibraryStatus:
     generation: int
     folders: List[str]
     failures: List[Tuple[str, str]]
+    # Items by format ("jpeg", "mp4", ...): dicts of format, video (bool), items, frames.
+    kinds: List[dict] = field(default_factory=list, kw_only=True)
 
 
 class Recommendations(list):
@@ -126,7 +134,7 @@ class Recommendations(list):
 
 def image(d) -> Image:
     return Image(**{k: d[k] for k in ("id", "path", "size", "width", "height", "format",
-                                      "taken_ns")})
+                                      "taken_ns", "duration_ms") if k in d})
 
 
 def hit(d) -> Hit:

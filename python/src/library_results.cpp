@@ -15,12 +15,18 @@ nb::dict image_dict(const ImageInfo& image) {
   d["height"] = image.height;
   d["format"] = image.format;
   d["taken_ns"] = image.taken_ns;
+  d["duration_ms"] = image.duration_ms;
   return d;
 }
 
 nb::dict hit_dict(const ScoredImage& hit) {
   nb::dict d = image_dict(hit.image);
   d["score"] = hit.score;
+  if (hit.time) {
+    d["time"] = *hit.time;
+  } else {
+    d["time"] = nb::none();
+  }
   return d;
 }
 
@@ -66,6 +72,8 @@ nb::dict report_dict(const IndexingReport& r) {
   d["failed"] = r.failed;
   d["not_images"] = r.not_images;
   d["decoded"] = r.decoded;
+  d["videos"] = r.videos;
+  d["frames"] = r.frames;
   nb::list failures;
   for (const auto& f : r.failures) failures.append(nb::make_tuple(f.path, f.message));
   d["failures"] = failures;
@@ -109,6 +117,16 @@ nb::dict status_dict(const LibraryStatus& s) {
   nb::list folders;
   for (const auto& f : s.folders) folders.append(f);
   d["folders"] = folders;
+  nb::list kinds;
+  for (const LibraryStatus::Kind& k : s.kinds) {
+    nb::dict kind;
+    kind["format"] = k.format;
+    kind["video"] = k.video;
+    kind["items"] = k.items;
+    kind["frames"] = k.frames;
+    kinds.append(kind);
+  }
+  d["kinds"] = kinds;
   nb::list failures;
   for (const auto& f : s.failures) failures.append(nb::make_tuple(f.path, f.message));
   d["failures"] = failures;

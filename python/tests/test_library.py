@@ -270,3 +270,34 @@ def test_a_catalog_keeps_its_precision(tmp_path, model_dir, photos):
     with pytest.raises(clipsearch.ClipsearchError) as e:
         clipsearch.Library(db).search("a dog")
     assert "int8" in str(e.value) and "f32" in str(e.value)
+
+
+def test_videos_are_items_found_at_a_time(tmp_path, model_dir, cli):
+    """A video made by the ffmpeg CLI (four flat-colour scenes, a second each) beside a photo:
+    found by the picture of its third scene at 2.5 s, as the CLI answers; counted by kind."""
+    import subprocess
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    ff = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    inputs = []
+    for c in ["0xff0000", "0x00ff00", "0x0000ff", "0xffff00"]:
+        inputs += ["-f", "lavfi", "-i", f"color=c={c}:s=64x48:r=10:d=1"]
+    graph = "".join(f"[{i}:v]" for i in range(4)) + "concat=n=4:v=1:a=0[v]"
+    subprocess.run(ff + inputs + ["-filter_complex", graph, "-map", "[v]", "-c:v", "libx264",
+                                  "-pix_fmt", "yuv420p", str(folder / "scenes.mp4")], check=True)
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(folder / "photo.png")
+    query = tmp_path / "blue.png"
+    Image.new("RGB", (64, 48), (0, 0, 255)).save(query)
+    db = str(tmp_path / "v.db")
+    lib = clipsearch.Library(db, model_dir)
+    report = lib.index([str(folder)])
+    assert report.embedded == 2 and report.videos == 1 and report.frames == 4
+    hits = lib.search(image=str(query), k=2)
+    assert hits[0].path.endswith("scenes.mp4") and hits[0].time == 2.5
+    assert hits[0].duration_ms == 4000 and hits[0].format == "mp4"
+    assert hits[1].time is None and hits[1].duration_ms == 0
+    rows = cli_search(cli, db, "--image", str(query), "-k", "2")
+    assert rows[0]["time"] == hits[0].time and rows[0]["id"] == hits[0].id
+    kinds = {k["format"]: k for k in lib.status().kinds}
+    assert kinds["mp4"] == {"format": "mp4", "video": True, "items": 1, "frames": 4}
+    assert kinds["png"]["items"] == 1 and not kinds["png"]["video"]

@@ -7,6 +7,7 @@
 
 #include "api/batched_encoder.h"
 #include "api/library_impl.h"
+#include "image/video_decode.h"
 #include "indexer/model_identity.h"
 #include "search/query_plan.h"
 #include "search/zero_shot.h"
@@ -37,6 +38,7 @@ ImageInfo image_info(const ImageRecord& record) {
   info.height = record.height;
   info.format = record.format;
   info.taken_ns = record.date_taken_ns;
+  info.duration_ms = record.duration_ms;
   return info;
 }
 
@@ -222,7 +224,9 @@ Result<SearchResults> Library::search(const Query& query, int64_t k, int64_t off
   results.best_score = score(page.best_score);
   results.generation = generation;
   for (const search::SearchResult& r : page.results) {
-    results.hits.push_back({image_info(r.image), score(r.score)});
+    std::optional<double> time;
+    if (r.time_ms) time = static_cast<double>(*r.time_ms) / 1000.0;
+    results.hits.push_back({image_info(r.image), score(r.score), time});
   }
   return results;
 }
@@ -286,6 +290,10 @@ Result<LibraryStatus> Library::status(size_t max_failures) {
   status.generation = stats.generation;
   for (const CatalogRoot& r : roots) status.folders.push_back(r.path);
   for (auto& [path, error] : failures) status.failures.push_back({path, error});
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<FormatCount> kinds, catalog->count_by_format());
+  for (const FormatCount& k : kinds) {
+    status.kinds.push_back({k.format, video_format_is_video(k.format), k.items, k.frames});
+  }
   return status;
 }
 

@@ -15,7 +15,8 @@ namespace {
 
 std::vector<ScoredImage> scored(const std::vector<search::SearchResult>& results) {
   std::vector<ScoredImage> out;
-  for (const search::SearchResult& r : results) out.push_back({image_info(r.image), r.score});
+  for (const search::SearchResult& r : results)
+    out.push_back({image_info(r.image), r.score, std::nullopt});
   return out;
 }
 

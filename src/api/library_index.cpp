@@ -96,6 +96,8 @@ IndexingReport report_of(const IndexStats& s) {
   r.failed = s.failed;
   r.not_images = s.not_images;
   r.decoded = s.decoded;
+  r.videos = s.videos;
+  r.frames = s.frames;
   for (const IndexFailure& f : s.failures) r.failures.push_back({f.path, f.message});
   for (const SkippedRoot& root : s.skipped_roots) {
     r.skipped_folders.push_back({root.root, root_state_name(root.state), root.message, root.kept});
@@ -111,6 +113,7 @@ Result<IndexingReport> run_indexer(const Library::Impl& impl, Catalog& catalog, 
   index_options.workers = options.workers;
   index_options.decode = impl.options.decode;
   index_options.max_file_bytes = options.max_file_bytes;
+  index_options.video_frames = options.video_frames;
   index_options.precomputed = options.precomputed;
   if (options.on_progress) {
     index_options.on_progress = [&](const IndexProgress& p) {

@@ -178,12 +178,14 @@ void sql(const std::string& db, const char* statements) {
   sqlite3_close(h);
 }
 
-// A catalog written before colour signatures: schema version 1, no `color` column.
+// A catalog written before colour signatures: schema version 1, no `color` column (and none of
+// version 3's video columns and frames).
 TEST_F(ColorSearchCli, AnOldCatalogSearchesWithoutColourThenIndexFillsItIn) {
   const std::string old_db = dir_->file("old.db");
   std::filesystem::copy_file(db_, old_db);
   sql(old_db,
-      "ALTER TABLE images DROP COLUMN color; "
+      "ALTER TABLE images DROP COLUMN color; ALTER TABLE images DROP COLUMN duration_ms; "
+      "DROP TABLE frames; "
       "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
   const json colour_query = queries()[0];
   const auto args = colour_query["args"].get<std::vector<std::string>>();

@@ -34,6 +34,7 @@ struct IndexArgs {
   std::string output;  // reindex only
   std::vector<std::string> excludes;
   int batch_size = 32;
+  int video_frames = 8;
   int threads = 0;
   Precision precision = Precision::kFloat32;
   bool quiet = false;
@@ -60,7 +61,8 @@ std::string summary_json(const IndexingReport& s) {
       ", \"colored\": " + std::to_string(s.colored) +
       ", \"removed\": " + std::to_string(s.removed) + ", \"failed\": " + std::to_string(s.failed) +
       ", \"not_images\": " + std::to_string(s.not_images) +
-      ", \"decoded\": " + std::to_string(s.decoded) + ", \"images\": " + std::to_string(s.images) +
+      ", \"decoded\": " + std::to_string(s.decoded) + ", \"videos\": " + std::to_string(s.videos) +
+      ", \"frames\": " + std::to_string(s.frames) + ", \"images\": " + std::to_string(s.images) +
       ", \"errors\": " + std::to_string(s.errors) +
       ", \"generation\": " + std::to_string(s.generation) + ", \"failures\": [";
   for (size_t i = 0; i < s.failures.size(); ++i) {
@@ -82,6 +84,9 @@ std::string summary_text(const IndexingReport& s, const std::string& db) {
          " touched, " + std::to_string(s.removed) + " removed, " + std::to_string(s.failed) +
          " failed, " + std::to_string(s.not_images) + " not images" +
          (s.colored ? ", " + std::to_string(s.colored) + " given colour signatures" : "") +
+         (s.videos ? "; " + std::to_string(s.videos) + " videos (" + std::to_string(s.frames) +
+                         " frames)"
+                   : "") +
          "\ncatalog " + path_json(db) + ": " + std::to_string(s.images) + " images, " +
          std::to_string(s.errors) + " errors, generation " + std::to_string(s.generation) + "\n";
 }
@@ -96,6 +101,7 @@ Result<int> run_indexing(Library& library, const IndexArgs& args, const char* la
   IndexingOptions options;
   options.excludes = args.excludes;
   options.batch_size = args.batch_size;
+  options.video_frames = args.video_frames;
   options.workers = args.threads;
   options.on_progress = [&](const IndexingProgress& p) {
     progress.update(p.done, p.total, p.failed);
@@ -168,6 +174,13 @@ Status run_status(const IndexArgs& args, bool json) {
     for (size_t i = 0; i < st.folders.size(); ++i) {
       out += (i ? ", " : "") + path_json(st.folders[i]);
     }
+    out += "], \"kinds\": [";
+    for (size_t i = 0; i < st.kinds.size(); ++i) {
+      const LibraryStatus::Kind& k = st.kinds[i];
+      out += std::string(i ? ", " : "") + "{\"format\": \"" + k.format + "\", \"kind\": \"" +
+             (k.video ? "video" : "photo") + "\", \"items\": " + std::to_string(k.items) +
+             (k.video ? ", \"frames\": " + std::to_string(k.frames) : std::string()) + "}";
+    }
     out += "], \"failures\": [";
     for (size_t i = 0; i < st.failures.size(); ++i) {
       out += std::string(i ? ", " : "") + "{\"path\": " + path_json(st.failures[i].path) +
@@ -185,6 +198,10 @@ Status run_status(const IndexArgs& args, bool json) {
     out += "images:     " + std::to_string(st.images) + "\n";
     out += "errors:     " + std::to_string(st.errors) + "\n";
     out += "generation: " + std::to_string(st.generation) + "\n";
+    for (const LibraryStatus::Kind& k : st.kinds) {
+      out += "kind:       " + k.format + " " + std::to_string(k.items) +
+             (k.video ? " videos, " + std::to_string(k.frames) + " frames" : std::string()) + "\n";
+    }
     for (const auto& r : st.folders) out += "root:       " + path_json(r) + "\n";
     for (const auto& f : st.failures) {
       out += "failed:     " + path_json(f.path) + ": " + f.message + "\n";
@@ -213,6 +230,10 @@ void add_indexing_options(CLI::App* cmd, IndexArgs* args) {
                   "auto (a bar on a terminal, else lines), bar, lines, json (JSON Lines on "
                   "stderr, summary as JSON on stdout) or none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "json", "none"}));
+  cmd->add_option("--video-frames", args->video_frames,
+                  "Frames embedded per video: one per second up to this many, at the middles "
+                  "of equal spans (default 8; 0 leaves videos out)")
+      ->check(CLI::Range(0, 64));
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
   add_image_options(cmd, &args->image_options);

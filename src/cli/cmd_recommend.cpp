@@ -42,7 +42,7 @@ int run_click(const ClickArgs& a) {
 }
 
 void print_recommendations(const std::vector<ScoredImage>& rows, const char* source, bool json) {
-  for (const auto& [image, score] : rows) {
+  for (const auto& [image, score, time] : rows) {
     if (json) {
       std::cout << "{\"id\": " << image.id << ", \"path\": " << path_json(image.path)
                 << ", \"score\": " << nlohmann::json(score).dump() << ", \"source\": \"" << source

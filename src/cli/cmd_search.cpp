@@ -160,6 +160,17 @@ Result<Query> make_query(const SearchArgs& a, Library& library) {
   return q;
 }
 
+// A video's members: its duration and the time of the frame that found it (none for photos).
+std::string video_json(const ScoredImage& r) {
+  std::string out;
+  if (r.image.duration_ms > 0) {
+    out += ", \"duration\": " +
+           nlohmann::json(static_cast<double>(r.image.duration_ms) / 1000.0).dump();
+  }
+  if (r.time) out += ", \"time\": " + nlohmann::json(*r.time).dump();
+  return out;
+}
+
 void print_results(const SearchResults& page, float min_score, bool json) {
   if (json) {
     for (const ScoredImage& r : page.hits) {
@@ -169,13 +180,19 @@ void print_results(const SearchResults& page, float min_score, bool json) {
                 << (page.score_kind == ScoreKind::kProbability ? "probability" : "cosine") << "\""
                 << ", \"size\": " << r.image.bytes << ", \"width\": " << r.image.width
                 << ", \"height\": " << r.image.height << ", \"format\": \"" << r.image.format
-                << "\", \"date\": " << r.image.taken_ns / 1000000000 << "}\n";
+                << "\", \"date\": " << r.image.taken_ns / 1000000000 << video_json(r) << "}\n";
     }
   } else {
     for (const ScoredImage& r : page.hits) {
       char score[32];
       std::snprintf(score, sizeof score, "%.4f", r.score);
-      std::cout << score << "  " << path_json(r.image.path) << "\n";
+      std::cout << score << "  " << path_json(r.image.path);
+      if (r.time) {
+        char at[48];
+        std::snprintf(at, sizeof at, "  at %.3f s", *r.time);
+        std::cout << at;
+      }
+      std::cout << "\n";
     }
   }
   if (page.hits.empty()) {

@@ -58,9 +58,15 @@ CREATE TABLE images(
   error TEXT,
   embedding BLOB,
   indexed_at_ns INTEGER NOT NULL,
-  color BLOB);
+  color BLOB,
+  duration_ms INTEGER);
 CREATE INDEX images_hash ON images(hash);
 CREATE INDEX images_date ON images(date_taken_ns);
+CREATE TABLE frames(
+  image_id INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  embedding BLOB NOT NULL,
+  PRIMARY KEY(image_id, time_ms)) WITHOUT ROWID;
 )sql";
 
 // 128 random bits as hex: the catalog's id (meta key catalog_id).
@@ -79,6 +85,12 @@ std::string random_id() {
 constexpr const char* kMigrateTo2 =
     "ALTER TABLE images ADD COLUMN color BLOB; "
     "UPDATE meta SET value = 2 WHERE key = 'schema_version';";
+// Version 2 -> 3: videos. Existing rows are photos (duration NULL) without frames.
+constexpr const char* kMigrateTo3 =
+    "ALTER TABLE images ADD COLUMN duration_ms INTEGER; "
+    "CREATE TABLE frames(image_id INTEGER NOT NULL, time_ms INTEGER NOT NULL, "
+    "embedding BLOB NOT NULL, PRIMARY KEY(image_id, time_ms)) WITHOUT ROWID; "
+    "UPDATE meta SET value = 3 WHERE key = 'schema_version';";
 
 }  // namespace
 
@@ -190,14 +202,17 @@ Status Catalog::setup(Mode mode) {
   auto version = get_meta("schema_version");
   if (!version.ok()) return Status::corruption(path_ + ": not a clipsearch catalog");
   if (!version->has_value()) return Status::corruption(path_ + ": not a clipsearch catalog");
-  // A version-1 catalog opened read-only (a search before the first `index` with this build)
-  // is read as it is: no colour signatures.
-  has_colors_ = **version == std::to_string(kCatalogSchemaVersion);
-  if (!has_colors_ && !(mode == Mode::kReadOnly && **version == "1")) {
+  // An older catalog opened read-only (a search before the first `index` with this build) is
+  // read as it is: version 1 without colour signatures, 1 and 2 without videos.
+  const bool current = **version == std::to_string(kCatalogSchemaVersion);
+  const bool older = **version == "1" || **version == "2";
+  if (!current && !(mode == Mode::kReadOnly && older)) {
     return Status::unsupported(path_ + ": catalog schema version " + **version +
-                               ", this clipsearch reads versions 1 and " +
+                               ", this clipsearch reads versions 1 to " +
                                std::to_string(kCatalogSchemaVersion));
   }
+  has_colors_ = **version != "1";
+  has_frames_ = current;
   auto dim = get_meta("embed_dim");
   if (dim.ok() && dim->has_value()) embed_dim_ = std::atoll((*dim)->c_str());
   return Status();
@@ -207,7 +222,11 @@ Status Catalog::setup(Mode mode) {
 // left alone: the version check after it refuses the file.
 Status Catalog::migrate() {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<std::string> version, get_meta("schema_version"));
-  if (version.value_or("") == "1") return exec(kMigrateTo2);
+  if (version.value_or("") == "1") {
+    CLIPSEARCH_RETURN_IF_ERROR(exec(kMigrateTo2));
+    version = "2";
+  }
+  if (version.value_or("") == "2") return exec(kMigrateTo3);
   return Status();
 }
 
@@ -360,12 +379,13 @@ Result<int64_t> Catalog::put_image(const ImageRecord& r, const float* embedding,
   CLIPSEARCH_ASSIGN_OR_RETURN(
       sqlite3_stmt * s,
       prepare("INSERT INTO images(path, root_id, size, mtime_ns, hash, width, height, format, "
-              "date_taken_ns, date_source, status, error, embedding, indexed_at_ns, color) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+              "date_taken_ns, date_source, status, error, embedding, indexed_at_ns, color, "
+              "duration_ms) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
               "ON CONFLICT(path) DO UPDATE SET root_id = ?2, size = ?3, mtime_ns = ?4, "
               "hash = ?5, width = ?6, height = ?7, format = ?8, date_taken_ns = ?9, "
               "date_source = ?10, status = ?11, error = ?12, embedding = ?13, "
-              "indexed_at_ns = ?14, color = ?15 RETURNING id"));
+              "indexed_at_ns = ?14, color = ?15, duration_ms = ?16 RETURNING id"));
   StmtGuard guard(s);
   bind_bytes(s, 1, r.path);
   sqlite3_bind_int64(s, 2, r.root_id);
@@ -395,9 +415,17 @@ Result<int64_t> Catalog::put_image(const ImageRecord& r, const float* embedding,
   }
   sqlite3_bind_int64(s, 14, r.indexed_at_ns ? r.indexed_at_ns : now_ns());
   bind_floats(s, 15, color);
+  if (r.duration_ms > 0) {
+    sqlite3_bind_int64(s, 16, r.duration_ms);
+  } else {
+    sqlite3_bind_null(s, 16);
+  }
   if (sqlite3_step(s) != SQLITE_ROW) return error("writing an image");
   changed_ = true;
-  return sqlite3_column_int64(s, 0);
+  const int64_t id = sqlite3_column_int64(s, 0);
+  // The row's frames belong to the file's old content: a video writes its new ones next.
+  CLIPSEARCH_RETURN_IF_ERROR(delete_frames(id));
+  return id;
 }
 
 Status Catalog::set_color(int64_t id, const std::vector<float>& color) {
@@ -434,6 +462,7 @@ Status Catalog::move_image(int64_t id, const ImageRecord& r) {
 
 Status Catalog::remove_image(int64_t id) {
   assert(in_write_);
+  CLIPSEARCH_RETURN_IF_ERROR(delete_frames(id));
   CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare("DELETE FROM images WHERE id = ?"));
   StmtGuard guard(s);
   sqlite3_bind_int64(s, 1, id);

@@ -28,9 +28,10 @@ struct sqlite3_stmt;
 
 namespace clipsearch {
 
-// Version 2 added images.color (colour signatures); a version-1 file is migrated when opened
-// for writing and read without colours when opened read-only.
-constexpr int kCatalogSchemaVersion = 2;
+// Version 2 added images.color (colour signatures); version 3 videos (images.duration_ms and
+// the frames table). An older file is migrated when opened for writing and read as it is
+// (without colours, without videos) when opened read-only.
+constexpr int kCatalogSchemaVersion = 3;
 
 // What made the embeddings. `fingerprint` changes whenever the weights, the config or the
 // preprocessing change; two catalogs agree on a model when their fingerprints are equal.
@@ -64,6 +65,25 @@ struct ImageRecord {
   ImageStatus status = ImageStatus::kOk;
   std::string error;  // why it failed, when status == kError
   int64_t indexed_at_ns = 0;
+  // A video's length; 0 for a photo. A video's row is the item (its embedding the normalized
+  // mean of its frames'); its frames are in the frames table.
+  int64_t duration_ms = 0;
+};
+
+// The embedded frames of the videos: frame rows (ordered by image id, then time) mapped to
+// their item.
+struct FrameSnapshot {
+  int64_t dim = 0;
+  std::vector<int64_t> image_ids;  // [n]
+  std::vector<int64_t> times_ms;   // [n]
+  std::vector<float> vectors;      // [n, dim]
+};
+
+// Items of one format ("jpeg", "mp4", ...): status ok rows, and for videos their frames.
+struct FormatCount {
+  std::string format;
+  int64_t items = 0;
+  int64_t frames = 0;
 };
 
 // What the incremental indexer needs to know about a row to decide to skip it.
@@ -168,6 +188,14 @@ class Catalog {
   // Calls fn(id, floats, count) for every ok image with a non-empty signature, in id order.
   Status for_each_color(const std::function<void(int64_t id, const float* color, size_t n)>& fn);
 
+  // --- video frames (empty for a catalog read-only at version 1 or 2) ---
+  // Every frame of an ok video, image id then time order.
+  Result<FrameSnapshot> read_frames();
+  // The frames of one video, time order (none for a photo).
+  Result<FrameSnapshot> get_frames(int64_t id);
+  // Ok rows counted by format, with the frames of the videos (status by kind).
+  Result<std::vector<FormatCount>> count_by_format();
+
   // Failed rows: path and message.
   Result<std::vector<std::pair<std::string, std::string>>> failures(int64_t limit);
 
@@ -182,6 +210,10 @@ class Catalog {
   // Returns the row id.
   Result<int64_t> put_image(const ImageRecord& record, const float* embedding,
                             const std::vector<float>* color = nullptr);
+  // Replaces the frames of a video row: times_ms[i] with embeddings[i * embed_dim ...].
+  Status put_frames(int64_t id, const std::vector<int64_t>& times_ms, const float* embeddings);
+  // Gives row `to` the frames of row `from` (a copy of the same video).
+  Status copy_frames(int64_t from, int64_t to);
   // Stores the colour signature of an existing row (filled in for older rows).
   Status set_color(int64_t id, const std::vector<float>& color);
   // A file moved: the row keeps its id and embedding, and takes the new path and file facts.
@@ -201,6 +233,7 @@ class Catalog {
   Status error(const char* what) const;
   Result<std::optional<std::string>> get_meta(const std::string& key);
   Status set_meta(const std::string& key, const std::string& value);
+  Status delete_frames(int64_t id);
 
   std::string path_;
   sqlite3* db_ = nullptr;
@@ -208,6 +241,7 @@ class Catalog {
   bool changed_ = false;
   int64_t embed_dim_ = 0;
   bool has_colors_ = false;
+  bool has_frames_ = false;  // version 3: duration_ms and the frames table
   struct Statements;
   std::unique_ptr<Statements> st_;
 };

@@ -15,9 +15,14 @@
 
 namespace clipsearch::catalog_detail {
 
-inline constexpr const char* kImageColumns =
-    "id, path, root_id, size, mtime_ns, hash, width, height, format, date_taken_ns, date_source, "
-    "status, error, indexed_at_ns";
+// The columns read_record reads; a catalog read-only at version 1 or 2 has no duration_ms.
+#define CLIPSEARCH_IMAGE_COLUMNS                                                                 \
+  "id, path, root_id, size, mtime_ns, hash, width, height, format, date_taken_ns, date_source, " \
+  "status, error, indexed_at_ns, "
+inline constexpr const char* kImageColumns = CLIPSEARCH_IMAGE_COLUMNS "duration_ms";
+inline constexpr const char* kImageColumnsV2 = CLIPSEARCH_IMAGE_COLUMNS "0";
+#undef CLIPSEARCH_IMAGE_COLUMNS
+inline constexpr int kImageColumnCount = 15;
 
 inline int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -47,6 +52,7 @@ inline ImageRecord read_record(sqlite3_stmt* s) {
   r.status = sqlite3_column_int(s, 11) == 0 ? ImageStatus::kOk : ImageStatus::kError;
   r.error = column_bytes(s, 12);
   r.indexed_at_ns = sqlite3_column_int64(s, 13);
+  r.duration_ms = sqlite3_column_int64(s, 14);
   return r;
 }
 

@@ -82,10 +82,11 @@ Result<std::vector<std::string>> Catalog::embedded_hashes() {
 
 Result<std::optional<std::pair<ImageRecord, std::vector<float>>>> Catalog::find_by_hash(
     const std::string& hash) {
-  static const std::string sql = std::string("SELECT ") + kImageColumns +
-                                 ", embedding FROM images WHERE hash = ? AND status = 0 "
-                                 "AND embedding IS NOT NULL LIMIT 1";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  static const std::string tail =
+      ", embedding FROM images WHERE hash = ? AND status = 0 AND embedding IS NOT NULL LIMIT 1";
+  static const std::string sql3 = std::string("SELECT ") + kImageColumns + tail;
+  static const std::string sql2 = std::string("SELECT ") + kImageColumnsV2 + tail;
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare((has_frames_ ? sql3 : sql2).c_str()));
   StmtGuard guard(s);
   bind_bytes(s, 1, hash);
   using Found = std::optional<std::pair<ImageRecord, std::vector<float>>>;
@@ -93,16 +94,18 @@ Result<std::optional<std::pair<ImageRecord, std::vector<float>>>> Catalog::find_
   if (rc == SQLITE_DONE) return Found();
   if (rc != SQLITE_ROW) return error("looking up a hash");
   ImageRecord r = read_record(s);
-  const std::string bytes = column_bytes(s, 14);
+  const std::string bytes = column_bytes(s, kImageColumnCount);
   std::vector<float> e(bytes.size() / sizeof(float));
   std::memcpy(e.data(), bytes.data(), e.size() * sizeof(float));
   return Found(std::make_pair(std::move(r), std::move(e)));
 }
 
 Result<std::optional<ImageRecord>> Catalog::find_by_path(const std::string& path) {
-  static const std::string sql =
+  static const std::string sql3 =
       std::string("SELECT ") + kImageColumns + " FROM images WHERE path = ?";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  static const std::string sql2 =
+      std::string("SELECT ") + kImageColumnsV2 + " FROM images WHERE path = ?";
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare((has_frames_ ? sql3 : sql2).c_str()));
   StmtGuard guard(s);
   bind_bytes(s, 1, path);
   const int rc = sqlite3_step(s);
@@ -112,9 +115,11 @@ Result<std::optional<ImageRecord>> Catalog::find_by_path(const std::string& path
 }
 
 Result<std::vector<ImageRecord>> Catalog::get_images(const std::vector<int64_t>& ids) {
-  static const std::string sql =
+  static const std::string sql3 =
       std::string("SELECT ") + kImageColumns + " FROM images WHERE id = ?";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  static const std::string sql2 =
+      std::string("SELECT ") + kImageColumnsV2 + " FROM images WHERE id = ?";
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare((has_frames_ ? sql3 : sql2).c_str()));
   std::vector<ImageRecord> out;
   out.reserve(ids.size());
   for (int64_t id : ids) {
@@ -263,9 +268,11 @@ Result<std::vector<int64_t>> Catalog::filter_ids(const ImageFilter& f) {
 }
 
 Status Catalog::for_each_image(const std::function<bool(const ImageRecord&)>& fn) {
-  static const std::string sql =
+  static const std::string sql3 =
       std::string("SELECT ") + kImageColumns + " FROM images ORDER BY id";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  static const std::string sql2 =
+      std::string("SELECT ") + kImageColumnsV2 + " FROM images ORDER BY id";
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare((has_frames_ ? sql3 : sql2).c_str()));
   StmtGuard guard(s);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

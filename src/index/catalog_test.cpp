@@ -339,6 +339,7 @@ TEST(Catalog, ColourSignaturesAndTheVersionOneMigration) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "ALTER TABLE images DROP COLUMN color; "
+                         "ALTER TABLE images DROP COLUMN duration_ms; DROP TABLE frames; "
                          "UPDATE meta SET value = 1 WHERE key = 'schema_version'",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -371,6 +372,87 @@ TEST(Catalog, ColourSignaturesAndTheVersionOneMigration) {
   ASSERT_FALSE(future.ok());
   EXPECT_NE(future.status().message().find("schema version 99"), std::string::npos);
   EXPECT_EQ(future.status().code(), StatusCode::kUnsupported);
+}
+
+// A video is one row (the item) with its duration, and its frames in the frames table: copied
+// with a copy of the file, kept by a move, dropped with the row or a rewrite of the row.
+TEST(Catalog, VideosAreOneRowWithFrames) {
+  testing::TempDir tmp;
+  const std::string path = tmp.file("index.db");
+  auto c = open_bound(path);
+  ASSERT_TRUE(c->begin_write().ok());
+  ImageRecord v = record("/p/v.mp4", 5000, 0, "mp4");
+  v.duration_ms = 4000;
+  const int64_t photo = *c->put_image(record("/p/a.png"), vec(1).data());
+  const int64_t video = *c->put_image(v, vec(2).data());
+  std::vector<float> frames = vec(10);
+  const std::vector<float> second = vec(20);
+  frames.insert(frames.end(), second.begin(), second.end());
+  ASSERT_TRUE(c->put_frames(video, {500, 1500}, frames.data()).ok());
+  const int64_t copy = *c->put_image(record("/p/copy.mp4", 5000, 0, "mp4"), vec(2).data());
+  ASSERT_TRUE(c->copy_frames(video, copy).ok());
+  ASSERT_TRUE(c->commit().ok());
+
+  EXPECT_EQ(c->get_images({video})->front().duration_ms, 4000);
+  EXPECT_EQ(c->get_images({photo})->front().duration_ms, 0);
+  auto all = c->read_frames();
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(all->image_ids, (std::vector<int64_t>{video, video, copy, copy}));
+  EXPECT_EQ(all->times_ms, (std::vector<int64_t>{500, 1500, 500, 1500}));
+  ASSERT_EQ(all->vectors.size(), 4u * kDim);
+  EXPECT_EQ(all->vectors[kDim], 20.0f);
+  auto counts = c->count_by_format();
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 2u);
+  EXPECT_EQ((*counts)[0].format, "mp4");
+  EXPECT_EQ((*counts)[0].items, 2);
+  EXPECT_EQ((*counts)[0].frames, 4);
+  EXPECT_EQ((*counts)[1].format, "png");
+  EXPECT_EQ((*counts)[1].frames, 0);
+
+  ASSERT_TRUE(c->begin_write().ok());
+  ASSERT_TRUE(c->remove_image(copy).ok());
+  ASSERT_TRUE(c->commit().ok());
+  EXPECT_EQ(c->read_frames()->image_ids.size(), 2u);
+  ASSERT_TRUE(c->begin_write().ok());
+  ASSERT_TRUE(c->put_image(record("/p/v.mp4"), vec(3).data()).ok());  // now a photo
+  ASSERT_TRUE(c->commit().ok());
+  EXPECT_TRUE(c->read_frames()->image_ids.empty());
+}
+
+// Version 2 (before videos): read as it is read-only, migrated when opened for writing.
+TEST(Catalog, TheVersionTwoMigration) {
+  testing::TempDir tmp;
+  const std::string path = tmp.file("index.db");
+  {
+    auto c = open_bound(path);
+    ASSERT_TRUE(c->begin_write().ok());
+    ASSERT_TRUE(c->put_image(record("/p/a.png"), vec(1).data()).ok());
+    ASSERT_TRUE(c->commit().ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE images DROP COLUMN duration_ms; DROP TABLE frames; "
+                         "UPDATE meta SET value = 2 WHERE key = 'schema_version'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto ro = Catalog::open(path, Catalog::Mode::kReadOnly);
+    ASSERT_TRUE(ro.ok()) << ro.status().message();
+    EXPECT_TRUE((*ro)->has_colors());
+    EXPECT_EQ((*ro)->get_images({1})->front().path, "/p/a.png");
+    EXPECT_TRUE((*ro)->read_frames()->image_ids.empty());
+    EXPECT_EQ((*ro)->count_by_format()->size(), 1u);
+  }
+  auto rw = Catalog::open(path, Catalog::Mode::kReadWrite);
+  ASSERT_TRUE(rw.ok()) << rw.status().message();
+  EXPECT_EQ((*rw)->find_by_path("/p/a.png")->value().duration_ms, 0);
+  ASSERT_TRUE((*rw)->begin_write().ok());
+  ASSERT_TRUE((*rw)->put_frames(1, {0}, vec(4).data()).ok());
+  ASSERT_TRUE((*rw)->commit().ok());
+  EXPECT_EQ((*rw)->read_frames()->image_ids.size(), 1u);
 }
 
 TEST(Catalog, RootsKeepTheirExcludes) {

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "image/decode.h"
+#include "image/video_decode.h"
 
 namespace clipsearch {
 namespace {
@@ -26,10 +27,14 @@ int64_t mtime_of(const struct stat& st) {
 bool looks_like_image(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return false;
-  uint8_t head[32];
+  uint8_t head[64];
   const ssize_t n = ::read(fd, head, sizeof head);
   ::close(fd);
-  return n > 0 && image_sniff_format(head, static_cast<size_t>(n)) != ImageFormat::kUnknown;
+  if (n <= 0) return false;
+  const auto size = static_cast<size_t>(n);
+  // Videos are indexed too (image/video_decode.h).
+  return image_sniff_format(head, size) != ImageFormat::kUnknown ||
+         video_sniff_format(head, size) != VideoFormat::kUnknown;
 }
 
 struct Walk {

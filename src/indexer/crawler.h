@@ -8,8 +8,8 @@
 // - symbolic links are followed; a folder already on the walk (same device and inode) is not
 //   entered again, so link loops end, and a file reachable under several names is listed once,
 //   under the first name in sorted walk order;
-// - with `sniff`, only files whose first bytes are an allow-listed image format are listed (the
-//   indexer sniffs later, in its workers, so an unchanged file is never opened);
+// - with `sniff`, only files whose first bytes are an allow-listed image or video format are
+//   listed (the indexer sniffs later, in its workers, so an unchanged file is never opened);
 // - a root that is missing, not readable, or an empty folder (an unmounted drive looks like one)
 //   gives a RootScan whose state says so: the indexer then keeps that root's catalog entries.
 //   Sub-folders that cannot be read are listed in `unreadable_dirs` for the same reason.

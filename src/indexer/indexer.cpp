@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include "core/sha256.h"
 #include "image/color_signature.h"
 #include "image/decode.h"
+#include "image/video_decode.h"
 #include "indexer/model_identity.h"
 
 namespace clipsearch {
@@ -55,6 +57,9 @@ struct Prepared {
   Outcome outcome = Outcome::kFailed;
   ImageRecord record;
   std::vector<float> pixels;  // [3, H, W] for kTensor
+  // A video's frames for kTensor (pixels then stays empty): [3, H, W] each, at these times.
+  std::vector<std::vector<float>> frame_pixels;
+  std::vector<int64_t> frame_times;
   // Packed colour signature (image/color_signature.h) computed from the decoded pixels; empty
   // when the image could not be decoded for it (kTouch, kColor); unset: not computed.
   std::optional<std::vector<float>> color;
@@ -105,6 +110,82 @@ std::vector<float> color_of(const std::vector<uint8_t>& buf, const std::string& 
   return rgb.ok() ? packed_color(*rgb) : std::vector<float>();
 }
 
+// SHA-256 of the whole file by 1 MiB reads: a video of several GB is never held in memory.
+Status hash_streaming(int fd, int64_t size, std::string* hash) {
+  Sha256 sha;
+  std::vector<uint8_t> chunk(1 << 20);
+  int64_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, chunk.data(), chunk.size(), done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::io_error(std::string("cannot read: ") + std::strerror(errno));
+    if (n == 0) return Status::unavailable("the file shrank while being read");
+    sha.add(chunk.data(), static_cast<size_t>(n));
+    done += n;
+  }
+  *hash = sha.finish();
+  return Status();
+}
+
+// The facts of a video's row: format, size as displayed, duration, the container's date.
+void set_video_facts(const VideoInfo& info, VideoFormat format, ImageRecord* r) {
+  r->format = video_format_name(format);
+  r->width = info.width;
+  r->height = info.height;
+  r->duration_ms = std::max<int64_t>(1, info.duration_ms);
+  int64_t created_ns = 0;
+  if (exif_date_to_ns(info.creation_time, &created_ns)) {
+    r->date_taken_ns = created_ns;
+    r->date_from_exif = true;
+  }
+}
+
+// prepare() for a video: `fd` is open on it and p.record holds its file facts.
+Prepared prepare_video(int fd, VideoFormat format, const WorkItem& w, Shared& sh, Prepared p) {
+  ImageRecord& r = p.record;
+  auto fail = [&](const std::string& message) {
+    p.outcome = w.color_only ? Outcome::kColor : Outcome::kFailed;
+    if (w.color_only) p.color.emplace();
+    r.error = message;
+    return std::move(p);
+  };
+  if (w.color_only) {  // a video's colour comes with its frames; an older row gets none
+    ::close(fd);
+    p.outcome = Outcome::kColor;
+    p.color.emplace();
+    return p;
+  }
+  Status hashed = hash_streaming(fd, r.size, &r.hash);
+  ::close(fd);
+  if (!hashed.ok()) return fail(hashed.message());
+  sh.bytes_read += r.size;
+  const bool same = w.existing_ok && r.hash == w.existing_hash;
+  if (same || (sh.known_hashes && sh.known_hashes->count(r.hash))) {
+    Result<VideoInfo> info = video_probe(w.path, sh.options.decode);
+    if (!info.ok()) return fail(info.status().message());
+    set_video_facts(*info, format, &r);
+    p.outcome = same ? Outcome::kTouch : Outcome::kReuse;
+    r.status = ImageStatus::kOk;
+    return p;
+  }
+  ++sh.decoded;
+  Result<VideoInfo> info = video_probe(w.path, sh.options.decode);
+  if (!info.ok()) return fail(info.status().message());
+  const std::vector<int64_t> times = video_frame_times(info->duration_ms, sh.options.video_frames);
+  Result<std::vector<VideoFrame>> frames =
+      video_decode_frames(w.path, times, sh.options.decode, &*info);
+  if (!frames.ok()) return fail(frames.status().message());
+  set_video_facts(*info, format, &r);
+  p.color = packed_color(frames->front().image);  // the first frame's colours
+  for (const VideoFrame& f : *frames) {
+    p.frame_pixels.push_back(image_preprocess_rgb(f.image, sh.config).data);
+    p.frame_times.push_back(f.time_ms);
+  }
+  p.outcome = Outcome::kTensor;
+  r.status = ImageStatus::kOk;
+  return p;
+}
+
 Prepared prepare(size_t index, Shared& sh) {
   const WorkItem& w = sh.work[index];
   Prepared p;
@@ -130,19 +211,23 @@ Prepared prepare(size_t index, Shared& sh) {
   r.size = st.st_size;
   r.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   r.date_taken_ns = mtime_to_local_ns(r.mtime_ns);
+  // Sniff the first bytes before reading the rest: a large video is not read whole.
+  uint8_t head[64];
+  const ssize_t head_n = ::pread(fd, head, sizeof head, 0);
+  const size_t head_size = head_n > 0 ? static_cast<size_t>(head_n) : 0;
+  if (image_sniff_format(head, head_size) == ImageFormat::kUnknown) {
+    const VideoFormat video = video_sniff_format(head, head_size);
+    if (video != VideoFormat::kUnknown && sh.options.video_frames > 0) {
+      return prepare_video(fd, video, w, sh, std::move(p));
+    }
+    ::close(fd);
+    p.outcome = Outcome::kNotImage;
+    return p;
+  }
   if (r.size > sh.options.max_file_bytes) {
     ::close(fd);
     return fail("a file of " + std::to_string(r.size) + " bytes is larger than the limit of " +
                 std::to_string(sh.options.max_file_bytes));
-  }
-  // Sniff the first bytes before reading the rest: a large video is not read whole.
-  uint8_t head[32];
-  const ssize_t head_n = ::pread(fd, head, sizeof head, 0);
-  if (head_n <= 0 ||
-      image_sniff_format(head, static_cast<size_t>(head_n)) == ImageFormat::kUnknown) {
-    ::close(fd);
-    p.outcome = Outcome::kNotImage;
-    return p;
   }
   std::vector<uint8_t> buf;
   Status st_read = read_whole(fd, r.size, &buf);
@@ -235,9 +320,11 @@ struct Writer {
       if (batch[i].outcome == Outcome::kTensor) tensor_items.push_back(i);
     }
     std::vector<float> embeddings(tensor_items.size() * static_cast<size_t>(dim));
-    CLIPSEARCH_RETURN_IF_ERROR(embed(batch, tensor_items, dim, embeddings.data()));
+    std::vector<std::vector<float>> frame_embeddings;
+    CLIPSEARCH_RETURN_IF_ERROR(
+        embed(batch, tensor_items, dim, embeddings.data(), &frame_embeddings));
     CLIPSEARCH_RETURN_IF_ERROR(catalog.begin_write());
-    Status st = apply(work, batch, tensor_items, embeddings, dim);
+    Status st = apply(work, batch, tensor_items, embeddings, frame_embeddings, dim);
     if (!st.ok()) {
       catalog.rollback();
       return st;
@@ -251,40 +338,69 @@ struct Writer {
   }
 
   // embeddings [tensor_items.size(), dim]: those given by options.precomputed, the others from
-  // the model in one forward pass.
+  // the model in forward passes of at most batch_size pictures; a video's row is the normalized
+  // mean of its frames', which frame_embeddings[k] ([frames, dim]) keeps.
   Status embed(const std::vector<Prepared>& batch, const std::vector<size_t>& tensor_items,
-               int64_t dim, float* embeddings) {
-    std::vector<size_t> to_model;  // positions in tensor_items
+               int64_t dim, float* embeddings, std::vector<std::vector<float>>* frame_embeddings) {
+    const auto d = static_cast<size_t>(dim);
+    frame_embeddings->assign(tensor_items.size(), {});
+    // Each picture for the model, and where its embedding goes.
+    std::vector<const std::vector<float>*> inputs;
+    std::vector<float*> outputs;
     for (size_t k = 0; k < tensor_items.size(); ++k) {
-      float* out = embeddings + k * static_cast<size_t>(dim);
-      if (options.precomputed &&
-          options.precomputed(batch[tensor_items[k]].record.path, dim, out)) {
+      const Prepared& p = batch[tensor_items[k]];
+      float* out = embeddings + k * d;
+      if (!p.frame_pixels.empty()) {
+        (*frame_embeddings)[k].resize(p.frame_pixels.size() * d);
+        for (size_t j = 0; j < p.frame_pixels.size(); ++j) {
+          inputs.push_back(&p.frame_pixels[j]);
+          outputs.push_back((*frame_embeddings)[k].data() + j * d);
+        }
+      } else if (options.precomputed && options.precomputed(p.record.path, dim, out)) {
         ++stats.imported;
       } else {
-        to_model.push_back(k);
+        inputs.push_back(&p.pixels);
+        outputs.push_back(out);
       }
     }
-    if (to_model.empty()) return Status();
-    const size_t per = batch[tensor_items[to_model[0]]].pixels.size();
-    std::vector<float> pixels(to_model.size() * per);  // [n, 3, H, W]
-    for (size_t j = 0; j < to_model.size(); ++j) {
-      const std::vector<float>& p = batch[tensor_items[to_model[j]]].pixels;
-      std::copy(p.begin(), p.end(), pixels.begin() + static_cast<std::ptrdiff_t>(j * per));
+    const size_t pass = static_cast<size_t>(std::max(1, options.batch_size));
+    for (size_t first = 0; first < inputs.size(); first += pass) {
+      const size_t n = std::min(pass, inputs.size() - first);
+      const size_t per = inputs[first]->size();
+      std::vector<float> pixels(n * per);  // [n, 3, H, W]
+      for (size_t j = 0; j < n; ++j) {
+        std::copy(inputs[first + j]->begin(), inputs[first + j]->end(),
+                  pixels.begin() + static_cast<std::ptrdiff_t>(j * per));
+      }
+      std::vector<float> computed(n * d);
+      CLIPSEARCH_RETURN_IF_ERROR(
+          model.encode_images(pixels.data(), static_cast<int64_t>(n), computed.data(), true));
+      for (size_t j = 0; j < n; ++j) {
+        std::copy(computed.begin() + static_cast<std::ptrdiff_t>(j * d),
+                  computed.begin() + static_cast<std::ptrdiff_t>((j + 1) * d), outputs[first + j]);
+      }
     }
-    std::vector<float> computed(to_model.size() * static_cast<size_t>(dim));
-    CLIPSEARCH_RETURN_IF_ERROR(model.encode_images(
-        pixels.data(), static_cast<int64_t>(to_model.size()), computed.data(), true));
-    for (size_t j = 0; j < to_model.size(); ++j) {
-      std::copy(computed.begin() + static_cast<std::ptrdiff_t>(j * dim),
-                computed.begin() + static_cast<std::ptrdiff_t>((j + 1) * dim),
-                embeddings + to_model[j] * static_cast<size_t>(dim));
+    for (size_t k = 0; k < tensor_items.size(); ++k) {
+      if (!(*frame_embeddings)[k].empty())
+        mean_direction((*frame_embeddings)[k], d, embeddings + k * d);
     }
     return Status();
   }
 
+  // The normalized mean of `rows` ([n, d], each normalized): the direction a video as a whole
+  // points to, for duplicates, albums, classify and "more like this".
+  static void mean_direction(const std::vector<float>& rows, size_t d, float* out) {
+    std::vector<double> sum(d, 0.0);
+    for (size_t i = 0; i < rows.size(); ++i) sum[i % d] += rows[i];
+    double norm = 0;
+    for (double v : sum) norm += v * v;
+    norm = std::sqrt(norm);
+    for (size_t j = 0; j < d; ++j) out[j] = norm > 0 ? static_cast<float>(sum[j] / norm) : 0.0f;
+  }
+
   Status apply(const std::vector<WorkItem>& work, std::vector<Prepared>& batch,
                const std::vector<size_t>& tensor_items, const std::vector<float>& embeddings,
-               int64_t dim) {
+               const std::vector<std::vector<float>>& frame_embeddings, int64_t dim) {
     size_t k = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
       Prepared& p = batch[i];
@@ -292,8 +408,15 @@ struct Writer {
       switch (p.outcome) {
         case Outcome::kTensor: {
           assert(tensor_items[k] == i);
-          const float* e = embeddings.data() + static_cast<int64_t>(k++) * dim;
-          CLIPSEARCH_RETURN_IF_ERROR(catalog.put_image(p.record, e, &*p.color).status());
+          const float* e = embeddings.data() + static_cast<int64_t>(k) * dim;
+          CLIPSEARCH_ASSIGN_OR_RETURN(int64_t id, catalog.put_image(p.record, e, &*p.color));
+          if (!p.frame_times.empty()) {
+            CLIPSEARCH_RETURN_IF_ERROR(
+                catalog.put_frames(id, p.frame_times, frame_embeddings[k].data()));
+            ++stats.videos;
+            stats.frames += static_cast<int64_t>(p.frame_times.size());
+          }
+          ++k;
           ++stats.embedded;
           break;
         }
@@ -302,8 +425,14 @@ struct Writer {
           if (!p.color) {
             CLIPSEARCH_ASSIGN_OR_RETURN(p.color, catalog.get_color(w.existing_id));
           }
-          CLIPSEARCH_RETURN_IF_ERROR(
-              catalog.put_image(p.record, e.data(), p.color ? &*p.color : nullptr).status());
+          // A video's frames are kept: put_image drops the frames of the row it rewrites.
+          CLIPSEARCH_ASSIGN_OR_RETURN(FrameSnapshot frames, catalog.get_frames(w.existing_id));
+          CLIPSEARCH_ASSIGN_OR_RETURN(
+              int64_t id, catalog.put_image(p.record, e.data(), p.color ? &*p.color : nullptr));
+          if (!frames.times_ms.empty()) {
+            CLIPSEARCH_RETURN_IF_ERROR(
+                catalog.put_frames(id, frames.times_ms, frames.vectors.data()));
+          }
           ++stats.touched;
           break;
         }
@@ -329,9 +458,9 @@ struct Writer {
           }
           // The copy carries the source's colour too (none yet: the next run computes it).
           CLIPSEARCH_ASSIGN_OR_RETURN(p.color, catalog.get_color(source->first.id));
-          CLIPSEARCH_RETURN_IF_ERROR(
-              catalog.put_image(p.record, source->second.data(), p.color ? &*p.color : nullptr)
-                  .status());
+          CLIPSEARCH_ASSIGN_OR_RETURN(int64_t id, catalog.put_image(p.record, source->second.data(),
+                                                                    p.color ? &*p.color : nullptr));
+          CLIPSEARCH_RETURN_IF_ERROR(catalog.copy_frames(source->first.id, id));
           ++stats.reused;
           break;
         }
@@ -365,6 +494,7 @@ struct Writer {
     for (int i = 0; i < n; ++i) threads.emplace_back(worker, std::ref(sh));
     Status status;
     std::vector<Prepared> batch;
+    size_t pictures = 0;  // model inputs in `batch`: a video counts its frames
     for (;;) {
       Prepared p;
       {
@@ -375,9 +505,12 @@ struct Writer {
         sh.queue.pop_front();
         sh.can_push.notify_one();
       }
+      pictures += std::max<size_t>(1, p.frame_pixels.size());
       batch.push_back(std::move(p));
-      if (static_cast<int>(batch.size()) >= batch_size) {
+      if (static_cast<int>(batch.size()) >= batch_size ||
+          pictures >= static_cast<size_t>(batch_size)) {
         status = flush(work, batch);
+        pictures = 0;
         if (!status.ok()) break;
       }
     }

@@ -12,6 +12,10 @@
 // its colour signature (image/color_signature.h), on the worker threads; copies and moves keep
 // theirs, and images indexed before signatures existed get one without being embedded again.
 //
+// A video (image/video_decode.h) is hashed by streaming reads, a few frames of it are decoded
+// and embedded in the same batches as images, and it is written as one row (the mean of its
+// frames' embeddings, normalized) with its frames beside it (Catalog::put_frames).
+//
 // Failures of single files (unreadable, corrupt, truncated, too large) are stored with status
 // error and listed in the stats; they never stop the run. Roots that are missing, unreadable or
 // empty are reported and their catalog entries kept.
@@ -46,7 +50,10 @@ struct IndexOptions {
   int batch_size = 32;
   int workers = 0;  // threads that read, hash and decode; 0 = num_threads()
   DecodeOptions decode;
-  int64_t max_file_bytes = int64_t{1} << 30;              // larger files fail as "too large"
+  int64_t max_file_bytes = int64_t{1} << 30;  // larger images fail as "too large"
+  // Frames embedded per video (image/video_decode.h: video_frame_times); 0 leaves videos out.
+  // Videos are streamed, never read whole, so max_file_bytes does not apply to them.
+  int video_frames = 8;
   std::function<void(const IndexProgress&)> on_progress;  // called on the calling thread
   // Embeddings computed elsewhere, by absolute path (clipsearch/library.h: IndexingOptions).
   std::function<bool(const std::string& path, int64_t dim, float* out)> precomputed;
@@ -77,6 +84,8 @@ struct IndexStats {
   int64_t failed = 0;      // files stored with status error in this run
   int64_t not_images = 0;  // files whose first bytes are no allow-listed image format
   int64_t decoded = 0;     // images decoded (0 on a re-run over an unchanged library)
+  int64_t videos = 0;      // of `embedded`, videos
+  int64_t frames = 0;      // their frames embedded
   int64_t bytes_read = 0;
   int64_t batches = 0;  // transactions committed
   std::vector<IndexFailure> failures;

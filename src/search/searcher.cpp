@@ -10,6 +10,7 @@
 #include "index/exact_index.h"
 #include "index/hnsw_index.h"
 #include "index/vector_file.h"
+#include "search/frame_search.h"
 
 namespace clipsearch::search {
 namespace {
@@ -34,6 +35,9 @@ struct Searcher::Rows {
   // Packed colour signatures aligned with view's rows ([count, kColorSignatureFloats], zeros
   // for none); read on the first colour query.
   std::optional<std::vector<float>> colors;
+  // Video frames (search/frame_search.h), read from the catalog: the vector file holds items.
+  FrameSnapshot frames;
+  std::vector<int64_t> video_ids;  // the videos with frames, ascending
 };
 
 Searcher::Searcher(std::unique_ptr<Catalog> catalog, SearcherOptions options)
@@ -86,6 +90,9 @@ Status Searcher::load_rows() {
       }
     }
   }
+
+  CLIPSEARCH_ASSIGN_OR_RETURN(rows->frames, catalog_->read_frames());
+  rows->video_ids = frame_video_ids(rows->frames);
 
   const bool want_hnsw = options_.index == IndexChoice::kHnsw ||
                          (options_.index == IndexChoice::kAuto &&
@@ -156,7 +163,11 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
 
   std::optional<IdFilter> filter;
   page.candidates = view.count;
-  if (!filter_is_empty(request.filter) || !request.exclude_ids.empty() || request.only_ids) {
+  // Videos are ranked by their frames (not a colour query: colour signatures are per item).
+  const bool by_frames = !rows_->video_ids.empty() && !request.color;
+  std::vector<int64_t> videos_allowed;
+  if (by_frames || !filter_is_empty(request.filter) || !request.exclude_ids.empty() ||
+      request.only_ids) {
     std::vector<int64_t> allowed;
     if (filter_is_empty(request.filter)) {
       allowed.assign(view.ids, view.ids + view.count);
@@ -175,8 +186,17 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
     std::erase_if(allowed, [&](int64_t id) {
       return std::binary_search(excluded.begin(), excluded.end(), id);
     });
-    filter = IdFilter::allow(allowed);
     page.candidates = static_cast<int64_t>(allowed.size());
+    if (by_frames) {
+      // The item rows answer for photos, the frames for videos.
+      const std::vector<int64_t>& videos = rows_->video_ids;
+      std::set_intersection(allowed.begin(), allowed.end(), videos.begin(), videos.end(),
+                            std::back_inserter(videos_allowed));
+      std::erase_if(allowed, [&](int64_t id) {
+        return std::binary_search(videos.begin(), videos.end(), id);
+      });
+    }
+    filter = IdFilter::allow(allowed);
   }
 
   SearchOptions options;
@@ -200,6 +220,12 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   } else {
     hits = clip(options);
   }
+  std::vector<std::pair<int64_t, int64_t>> frame_times;  // (video id, time of its best frame)
+  if (by_frames) {
+    hits =
+        merge_frame_hits(std::move(hits), best_frames(rows_->frames, query.data(), videos_allowed),
+                         options.k, &frame_times);
+  }
   if (!hits.empty()) page.best_score = hits.front().score;
   std::erase_if(hits, [&](const SearchHit& h) { return h.score < request.min_score; });
 
@@ -208,10 +234,14 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, catalog_->get_images(ids));
   std::unordered_map<int64_t, ImageRecord*> by_id;
   for (ImageRecord& r : records) by_id[r.id] = &r;
+  const std::unordered_map<int64_t, int64_t> time_of(frame_times.begin(), frame_times.end());
   std::vector<SearchResult> results;
   for (const SearchHit& h : hits) {
     auto it = by_id.find(h.id);
-    if (it != by_id.end()) results.push_back({std::move(*it->second), h.score});
+    if (it == by_id.end()) continue;
+    auto t = time_of.find(h.id);
+    results.push_back({std::move(*it->second), h.score,
+                       t == time_of.end() ? std::nullopt : std::optional<int64_t>(t->second)});
   }
   const auto sort_by_date = [&](std::vector<SearchResult>& v) {
     const bool newest = request.sort == SortOrder::kDateNewest;
@@ -280,6 +310,11 @@ int64_t Searcher::size() const {
   return rows_->view.count;
 }
 
+int64_t Searcher::frame_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int64_t>(rows_->frames.image_ids.size());
+}
+
 IndexKind Searcher::index_kind() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return rows_->hnsw ? IndexKind::kHnsw : IndexKind::kExact;
@@ -322,7 +357,7 @@ Result<std::vector<SearchResult>> scored_images(
   std::vector<SearchResult> out;
   for (ImageRecord& image : images) {
     const float score = score_of[image.id];
-    out.push_back({std::move(image), score});
+    out.push_back({std::move(image), score, std::nullopt});
   }
   return out;
 }

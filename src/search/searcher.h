@@ -59,6 +59,7 @@ struct SearchRequest {
 struct SearchResult {
   ImageRecord image;
   float score = 0;
+  std::optional<int64_t> time_ms;  // a video ranked by a frame: that frame's time
 };
 
 struct SearchPage {
@@ -101,7 +102,8 @@ class Searcher {
   Result<bool> refresh();
 
   int64_t generation() const;
-  int64_t size() const;  // rows searched (images with an embedding)
+  int64_t size() const;         // rows searched (images with an embedding)
+  int64_t frame_count() const;  // video frames searched beside them (search/frame_search.h)
   IndexKind index_kind() const;
   // What happened at open/refresh worth telling the user ("vector file rebuilt: ...").
   std::vector<std::string> notes() const;

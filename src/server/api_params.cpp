@@ -28,7 +28,10 @@ std::string image_fields_json(const ImageInfo& image) {
          ", \"height\": " + std::to_string(image.height) +
          ", \"size\": " + std::to_string(image.bytes) +
          ", \"format\": " + json(image.format).dump() +
-         ", \"date\": " + std::to_string(image.taken_ns / 1000000000);
+         ", \"date\": " + std::to_string(image.taken_ns / 1000000000) +
+         (image.duration_ms > 0
+              ? ", \"duration\": " + json(static_cast<double>(image.duration_ms) / 1000.0).dump()
+              : std::string());
 }
 
 // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "{" + std::string.

@@ -65,7 +65,8 @@ struct RequestContext {
 const std::vector<std::pair<std::string, std::string>>& security_headers() {
   static const std::vector<std::pair<std::string, std::string>> kHeaders = {
       {"Content-Security-Policy",
-       "default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; "
+       "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
+       "script-src 'self'; style-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"},
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "no-referrer"},
@@ -270,7 +271,11 @@ MHD_Result HttpServer::Impl::send(MHD_Connection* connection, RequestContext* ct
       add_common_headers(ctx->request, &missing);
       response = std::move(missing);
     } else {
-      r = MHD_create_response_from_fd64(static_cast<uint64_t>(st.st_size), fd);
+      r = response.file_length < 0
+              ? MHD_create_response_from_fd64(static_cast<uint64_t>(st.st_size), fd)
+              : MHD_create_response_from_fd_at_offset64(
+                    static_cast<uint64_t>(response.file_length), fd,
+                    static_cast<uint64_t>(response.file_offset));
       if (r == nullptr) close(fd);
     }
   }

@@ -38,8 +38,11 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included
   std::string body;
-  // When set, the server streams this file as the body (and ignores `body`).
+  // When set, the server streams this file as the body (and ignores `body`): the whole file, or
+  // file_length bytes from file_offset (a 206 answer to a Range request).
   std::string file_path;
+  int64_t file_offset = 0;
+  int64_t file_length = -1;
 
   void set_header(const std::string& name, const std::string& value);
   const std::string* header(const std::string& name) const;  // case-insensitive

@@ -8,6 +8,8 @@
 #include <filesystem>
 
 #include "image/decode.h"
+#include "image/video_decode.h"
+#include "server/byte_range.h"
 
 namespace clipsearch::server {
 
@@ -33,6 +35,24 @@ const char* mime_type(ImageFormat f) {
       return "image/avif";
     case ImageFormat::kRaw:  // the browser shows the thumbnail; the file itself is a download
     case ImageFormat::kUnknown:
+      break;
+  }
+  return nullptr;
+}
+
+const char* video_mime_type(VideoFormat f) {
+  switch (f) {
+    case VideoFormat::kMp4:
+      return "video/mp4";
+    case VideoFormat::kMov:
+      return "video/quicktime";
+    case VideoFormat::kMatroska:
+      return "video/x-matroska";
+    case VideoFormat::kWebm:
+      return "video/webm";
+    case VideoFormat::kAvi:
+      return "video/x-msvideo";
+    case VideoFormat::kUnknown:
       break;
   }
   return nullptr;
@@ -88,16 +108,42 @@ Response thumbnail_response(ThumbnailCache& cache, int64_t id, const std::string
   return r;
 }
 
-Response image_file_response(const std::string& path) {
+Response image_file_response(const std::string& path, const Request& request) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Response::error(404, "file not found");
-  uint8_t head[32] = {0};
+  uint8_t head[64] = {0};
   const ssize_t n = read(fd, head, sizeof head);
+  struct stat st {};
+  const bool stat_ok = fstat(fd, &st) == 0;
   close(fd);
-  const char* type = n > 0 ? mime_type(image_sniff_format(head, static_cast<size_t>(n))) : nullptr;
+  if (!stat_ok) return Response::error(404, "file not found");
+  const size_t got = n > 0 ? static_cast<size_t>(n) : 0;
+  const char* type = mime_type(image_sniff_format(head, got));
+  if (type == nullptr) type = video_mime_type(video_sniff_format(head, got));
   Response r = Response::file(path, type ? type : "application/octet-stream");
   if (type == nullptr) r.set_header("Content-Disposition", "attachment");
   r.set_header("Cache-Control", "private, max-age=3600");
+  // Browsers seek in a video by asking for byte ranges.
+  r.set_header("Accept-Ranges", "bytes");
+  const int64_t size = st.st_size;
+  ByteRange range;
+  switch (parse_byte_range(request.header("range"), size, &range)) {
+    case RangeAnswer::kWhole:
+      break;
+    case RangeAnswer::kPartial:
+      r.status = 206;
+      r.file_offset = range.first;
+      r.file_length = range.length;
+      r.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                        std::to_string(range.first + range.length - 1) + "/" +
+                                        std::to_string(size));
+      break;
+    case RangeAnswer::kUnsatisfiable: {
+      Response bad = Response::error(416, "the range asked for lies outside the file");
+      bad.set_header("Content-Range", "bytes */" + std::to_string(size));
+      return bad;
+    }
+  }
   return r;
 }
 

@@ -22,7 +22,8 @@ Response thumbnail_response(ThumbnailCache& cache, int64_t id, const std::string
                             const Request& request, int default_size = 256);
 
 // The original file, its Content-Type judged by its first bytes (only the formats the decoder
-// accepts are served as images; anything else as an attachment), streamed from disk.
-Response image_file_response(const std::string& path);
+// accepts are served as images or videos; anything else as an attachment), streamed from disk;
+// a Range request (one range) gets 206 with that part, or 416 outside the file.
+Response image_file_response(const std::string& path, const Request& request);
 
 }  // namespace clipsearch::server

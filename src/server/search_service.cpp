@@ -291,7 +291,11 @@ struct SearchService::Impl {
     if (!page.ok()) return Response::from_status(page.status());
     std::string body = "{\"results\": [";
     for (size_t i = 0; i < page->hits.size(); ++i) {
-      body += (i ? ", " : "") + scored_image_json(page->hits[i].image, page->hits[i].score);
+      const ScoredImage& hit = page->hits[i];
+      // A video found by a frame: the frame's time, where the page starts playing it.
+      const std::string time =
+          hit.time ? ", \"time\": " + nlohmann::json(*hit.time).dump() : std::string();
+      body += (i ? ", " : "") + scored_image_json(hit.image, hit.score, time);
     }
     body += "], \"total\": " + std::to_string(page->candidates);
     // What the scores are: cosines, or a SigLIP model's probabilities for a text query.
@@ -423,7 +427,7 @@ void SearchService::add_routes(Router* router) {
   router->add("GET", "/api/images/{id}", [impl](const Request& r) {
     auto image = impl->image_of(r);
     if (auto* response = std::get_if<Response>(&image)) return std::move(*response);
-    return image_file_response(std::get<ImageInfo>(image).path);
+    return image_file_response(std::get<ImageInfo>(image).path, r);
   });
   router->add("GET", "/api/thumbnails/{id}", [impl](const Request& r) {
     auto image = impl->image_of(r);

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "image/decode.h"
+#include "image/video_decode.h"
 #include "image/vips_encode.h"
 
 namespace clipsearch::server {
@@ -17,6 +19,17 @@ namespace clipsearch::server {
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }
+
+// By the first bytes, as the indexer judges it: a video's thumbnail is its cover frame.
+bool is_video(const std::string& path) {
+  uint8_t head[64] = {0};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  return n > 0 && image_sniff_format(head, static_cast<size_t>(n)) == ImageFormat::kUnknown &&
+         video_sniff_format(head, static_cast<size_t>(n)) != VideoFormat::kUnknown;
+}
 
 }  // namespace
 
@@ -27,7 +40,9 @@ Result<std::string> thumbnail_jpeg(const std::string& source_path, int size,
   decode.mode = DecodeMode::kFast;  // shrink-on-load keeps the short side >= size
   decode.fast_min_side = (size + 1) / 2;
   decode.exif = ExifMode::kApply;
-  CLIPSEARCH_ASSIGN_OR_RETURN(RgbImage image, image_decode_file(source_path, decode));
+  CLIPSEARCH_ASSIGN_OR_RETURN(RgbImage image, is_video(source_path)
+                                                  ? video_cover_frame(source_path, options.decode)
+                                                  : image_decode_file(source_path, decode));
   const int longest = std::max(image.width, image.height);
   if (longest > size) {
     const double scale = static_cast<double>(size) / longest;

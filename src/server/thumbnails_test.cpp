@@ -11,10 +11,12 @@
 #include <thread>
 
 #include "image/vips_runtime.h"
+#include "server/byte_range.h"
 #include "server/http_server.h"
 #include "server/image_responses.h"
 #include "server/test_http_client.h"
 #include "testing/test_util.h"
+#include "testing/test_videos.h"
 
 namespace clipsearch::server {
 namespace {
@@ -157,7 +159,7 @@ TEST(PictureRoutes, ThumbnailAndImageResponsesThroughTheServer) {
   });
   router.add("GET", "/api/images/{id}", [&](const Request& req) {
     const std::string* path = lookup(req);
-    return path ? image_file_response(*path) : Response::error(404, "no such image");
+    return path ? image_file_response(*path, req) : Response::error(404, "no such image");
   });
   ServerConfig config;
   config.port = 0;
@@ -190,6 +192,69 @@ TEST(PictureRoutes, ThumbnailAndImageResponsesThroughTheServer) {
   EXPECT_EQ(r.headers["content-type"], "application/octet-stream");
   EXPECT_EQ(r.headers["content-disposition"], "attachment");
   EXPECT_EQ(testing::exchange(port, get_request("/api/images/2")).status, 404);
+}
+
+TEST(ByteRange, OneRangeServedOthersIgnored) {
+  ByteRange r;
+  const std::string a = "bytes=10-19", open = "bytes=90-", last = "bytes=-5", past = "bytes=100-",
+                    many = "bytes=0-1,5-6", odd = "items=0-1", big = "bytes=95-200";
+  EXPECT_EQ(parse_byte_range(nullptr, 100, &r), RangeAnswer::kWhole);
+  ASSERT_EQ(parse_byte_range(&a, 100, &r), RangeAnswer::kPartial);
+  EXPECT_EQ(r.first, 10);
+  EXPECT_EQ(r.length, 10);
+  ASSERT_EQ(parse_byte_range(&open, 100, &r), RangeAnswer::kPartial);
+  EXPECT_EQ(r.length, 10);
+  ASSERT_EQ(parse_byte_range(&last, 100, &r), RangeAnswer::kPartial);
+  EXPECT_EQ(r.first, 95);
+  ASSERT_EQ(parse_byte_range(&big, 100, &r), RangeAnswer::kPartial);
+  EXPECT_EQ(r.length, 5);
+  EXPECT_EQ(parse_byte_range(&past, 100, &r), RangeAnswer::kUnsatisfiable);
+  EXPECT_EQ(parse_byte_range(&many, 100, &r), RangeAnswer::kWhole);
+  EXPECT_EQ(parse_byte_range(&odd, 100, &r), RangeAnswer::kWhole);
+}
+
+// A video through the picture routes: its type, byte ranges (what a <video> element seeks
+// with), and its cover frame as the thumbnail.
+TEST(PictureRoutes, VideosServedInRangesWithACoverThumbnail) {
+  clipsearch::testing::TempDir src, cache_dir;
+  clipsearch::testing::VideoSpec spec;
+  spec.container = "webm";
+  clipsearch::testing::make_video(src.file("v.webm"), spec);
+  const std::string bytes = clipsearch::testing::read_file(src.file("v.webm"));
+  ThumbnailCache cache(cache_dir.file("thumbs"));
+  Router router;
+  router.add("GET", "/api/thumbnails/{id}", [&](const Request& req) {
+    return thumbnail_response(cache, 1, src.file("v.webm"), req);
+  });
+  router.add("GET", "/api/images/{id}",
+             [&](const Request& req) { return image_file_response(src.file("v.webm"), req); });
+  ServerConfig config;
+  config.port = 0;
+  auto server = HttpServer::start(config, std::move(router));
+  ASSERT_TRUE(server.ok());
+  const int port = (*server)->port();
+  using testing::get_request;
+
+  testing::RawResponse r = testing::exchange(port, get_request("/api/images/1"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "video/webm");
+  EXPECT_EQ(r.headers["accept-ranges"], "bytes");
+  EXPECT_EQ(r.body, bytes);
+  r = testing::exchange(port, get_request("/api/images/1", "Range: bytes=100-199\r\n"));
+  ASSERT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, bytes.substr(100, 100));
+  EXPECT_EQ(r.headers["content-range"], "bytes 100-199/" + std::to_string(bytes.size()));
+  r = testing::exchange(port, get_request("/api/images/1", "Range: bytes=-10\r\n"));
+  ASSERT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, bytes.substr(bytes.size() - 10));
+  r = testing::exchange(port, get_request("/api/images/1", "Range: bytes=99999999-\r\n"));
+  EXPECT_EQ(r.status, 416);
+  EXPECT_EQ(r.headers["content-range"], "bytes */" + std::to_string(bytes.size()));
+
+  r = testing::exchange(port, get_request("/api/thumbnails/1?size=128"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "image/jpeg");
+  EXPECT_EQ(decode_jpeg_bytes(r.body).width, 64);  // never enlarged
 }
 
 }  // namespace

@@ -9,12 +9,13 @@ hold no errors (a Content-Security-Policy violation is one) beyond the failed re
 step provokes on purpose. Screenshots go to $CLIPSEARCH_ARTIFACTS_DIR (build/test-artifacts/).
 
 Environment: CLIPSEARCH_BINARY (the CLI), CLIPSEARCH_REFERENCE_DIR (the search_reference fixture),
-CLIPSEARCH_ARTIFACTS_DIR. A missing chromium or chromedriver is a failure, not a skip.
+CLIPSEARCH_ARTIFACTS_DIR; the ffmpeg CLI makes the video. A missing chromium or chromedriver is a failure, not a skip.
 """
 import base64
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -328,6 +329,49 @@ def step_token(b, server, token):
     check(all(s.startswith("blob:") for s in srcs if s), f"thumbnails not fetched as blobs: {srcs[:3]}")
 
 
+def make_video_library(folder):
+    """A WebM of four flat-colour scenes, a second each (VP9: every Chromium plays it), made by
+    the ffmpeg CLI, beside one photo; and the picture of the third scene, to search with."""
+    os.makedirs(folder)
+    ff = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    scenes = ["0xff0000", "0x00ff00", "0x0000ff", "0xffff00"]
+    inputs = []
+    for c in scenes:
+        inputs += ["-f", "lavfi", "-i", f"color=c={c}:s=64x48:r=10:d=1"]
+    graph = "".join(f"[{i}:v]" for i in range(4)) + "concat=n=4:v=1:a=0[v]"
+    subprocess.run(ff + inputs + ["-filter_complex", graph, "-map", "[v]", "-c:v", "libvpx-vp9",
+                                  "-b:v", "200k", os.path.join(folder, "scenes.webm")], check=True)
+    shutil.copy(os.path.join(LIBRARY, "photo_02.png"), folder)
+    query = os.path.join(os.path.dirname(folder), "blue.png")
+    subprocess.run(ff + ["-f", "lavfi", "-i", "color=c=0x0000ff:s=64x48", "-frames:v", "1", query],
+                   check=True)
+    return query
+
+
+def step_video(b, video_server, query):
+    b.open(video_server.url + "/")
+    want = api_image(video_server, query)  # first: see api_image_first
+    top = want["results"][0]
+    check(top["path"].endswith("scenes.webm") and top["time"] == 2.5,
+          f"the API answers {top} for the third scene's picture")
+    b.find("#file").send_keys(os.path.abspath(query))
+    expect_results(b, want, "the picture of a video's scene")
+    badge = b.text("#results .card:nth-child(1) .badge")
+    check("0:02" in badge, f"the video's badge says {badge!r}")
+    b.find("#results .card:nth-child(1) .thumb").click()
+    wait_until(lambda: b.visible("#viewer-video"), 10, "the viewer shows no video")
+    check(not b.visible("#viewer-img"), "the viewer shows a picture for a video")
+    # Playing from the best frame's time (the server's byte ranges let the browser seek there).
+    wait_until(lambda: b.js("const v = document.getElementById('viewer-video');"
+                            "return v.currentTime >= 2.5 && v.readyState >= 2"), 20,
+               lambda: "the video is at " + str(b.js(
+                   "return document.getElementById('viewer-video').currentTime")))
+    b.screenshot("video-viewer")
+    b.keys("ESCAPE")
+    wait_until(lambda: b.js("return document.getElementById('viewer-video').paused"), 10,
+               "closing the viewer leaves the video playing")
+
+
 def step_empty_library(b, empty_server):
     b.open(empty_server.url + "/")
     wait_until(lambda: "0 images" in b.text("#status"), 30,
@@ -357,10 +401,14 @@ def main():
         os.makedirs(os.path.join(tmp, "empty"))
         empty_db = index_library(binary, os.path.join(tmp, "empty"),
                                  os.path.join(tmp, "empty.db"), REF + "/model")
+        video_query = make_video_library(os.path.join(tmp, "videos"))
+        video_db = index_library(binary, os.path.join(tmp, "videos"),
+                                 os.path.join(tmp, "videos.db"), REF + "/model")
         token = "browser-test-token"
         with ServeProcess(binary, db, tmp) as server, \
                 ServeProcess(binary, empty_db, tmp) as empty_server, \
                 ServeProcess(binary, db, tmp, ["--token", token]) as token_server, \
+                ServeProcess(binary, video_db, tmp) as video_server, \
                 Browser(ARTIFACTS) as b:
             steps = [
                 ("idle page", lambda: step_idle(b, server, n_images)),
@@ -372,6 +420,7 @@ def main():
                 ("drop and paste", lambda: step_drop_and_paste(b, server)),
                 ("error state", lambda: step_error(b)),
                 ("phone", lambda: step_phone(b, server)),
+                ("video", lambda: step_video(b, video_server, video_query)),
                 ("empty library", lambda: step_empty_library(b, empty_server)),
                 ("access token", lambda: step_token(b, token_server, token)),
             ]
