@@ -106,6 +106,11 @@
   const imageUrl = (id) => `/api/images/${encodeURIComponent(id)}`;
   const baseName = (path) => (path || "").split("/").pop();
   const isVideo = (r) => typeof r.duration === "number" && r.duration > 0;
+  // Formats browsers show as they are; the viewer shows the others (TIFF, HEIF, camera RAW) as
+  // the server's largest JPEG thumbnail.
+  const shownAsIs = new Set(["jpeg", "png", "gif", "webp", "bmp", "avif"]);
+  const viewUrl = (r) => (shownAsIs.has(r.format) ? imageUrl(r.id)
+    : `/api/thumbnails/${encodeURIComponent(r.id)}?size=1024`);
   // Seconds as m:ss (a video's matching frame, its length).
   function clock(seconds) {
     const s = Math.max(0, Math.floor(seconds || 0));
@@ -409,7 +414,7 @@
       playFrom(r);
     } else {
       els.viewerImg.alt = baseName(r.path);
-      setImage(els.viewerImg, imageUrl(r.id));
+      setImage(els.viewerImg, viewUrl(r));
     }
     els.viewerPath.replaceChildren(...breakablePath(r.path || ""));
     const dims = r.width && r.height ? `${r.width} × ${r.height} px` : "";

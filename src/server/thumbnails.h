@@ -28,7 +28,7 @@
 namespace clipsearch::server {
 
 struct ThumbnailOptions {
-  std::vector<int> sizes = {128, 256, 512};  // allowed box sizes, pixels
+  std::vector<int> sizes = {128, 256, 512, 1024};  // allowed box sizes, pixels (1024: the viewer)
   int quality = 80;                          // JPEG quality
   DecodeOptions decode;                      // limits for the source images
 };
@@ -42,7 +42,7 @@ class ThumbnailCache {
   ThumbnailCache(std::string cache_dir, ThumbnailOptions options = {});
 
   bool size_allowed(int size) const;
-  // "128, 256, 512", for error messages.
+  // "128, 256, 512, 1024", for error messages.
   std::string allowed_sizes_text() const;
 
   // The path of the cached thumbnail of image `id` (whose file is `source_path`) at `size`,

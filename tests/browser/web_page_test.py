@@ -342,6 +342,10 @@ def make_video_library(folder):
     subprocess.run(ff + inputs + ["-filter_complex", graph, "-map", "[v]", "-c:v", "libvpx-vp9",
                                   "-b:v", "200k", os.path.join(folder, "scenes.webm")], check=True)
     shutil.copy(os.path.join(LIBRARY, "photo_02.png"), folder)
+    # A TIFF, which browsers do not show: the viewer shows the server's JPEG of it.
+    from PIL import Image
+    Image.open(os.path.join(LIBRARY, "photo_02.png")).convert("RGB").rotate(90, expand=True).save(
+        os.path.join(folder, "scan.tif"))
     query = os.path.join(os.path.dirname(folder), "blue.png")
     subprocess.run(ff + ["-f", "lavfi", "-i", "color=c=0x0000ff:s=64x48", "-frames:v", "1", query],
                    check=True)
@@ -370,6 +374,18 @@ def step_video(b, video_server, query):
     b.keys("ESCAPE")
     wait_until(lambda: b.js("return document.getElementById('viewer-video').paused"), 10,
                "closing the viewer leaves the video playing")
+    # The TIFF beside it: the viewer shows a picture the browser could decode.
+    b.open(video_server.url + "/")
+    b.find("#q").send_keys("a scan")
+    wait_until(lambda: len(b.grid_ids()) == 3, 20, "the video library's three items")
+    index = next(i for i, r in enumerate(api_text(video_server, "a scan")["results"], 1)
+                 if r["path"].endswith("scan.tif"))
+    b.find(f"#results .card:nth-child({index}) .thumb").click()
+    wait_until(lambda: b.js("const i = document.getElementById('viewer-img');"
+                            "return i.complete && i.naturalWidth > 0"), 20,
+               "the viewer shows nothing for a TIFF")
+    b.screenshot("tiff-viewer")
+    b.keys("ESCAPE")
 
 
 def step_empty_library(b, empty_server):
