@@ -17,25 +17,15 @@
 #include "clipsearch/image.h"
 #include "core/npy.h"
 #include "image/decode.h"
+#include "testing/fixture_manifest.h"
+#include "testing/test_util.h"
 
 namespace clipsearch {
 namespace {
 
-std::string ref_dir() {
-  const char* d = std::getenv("CLIPSEARCH_REFERENCE_DIR");
-  return std::string(d ? d : "reference") + "/heif";
-}
+std::string ref_dir() { return testing::reference_subdir("heif"); }
 
-std::vector<uint8_t> read_raw(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
-nlohmann::json manifest() {
-  std::ifstream mf(ref_dir() + "/manifest.json");
-  EXPECT_TRUE(mf.good()) << "missing " << ref_dir() << "/manifest.json (fixture not run?)";
-  return mf.good() ? nlohmann::json::parse(mf) : nlohmann::json{{"cases", nlohmann::json::array()}};
-}
+nlohmann::json manifest() { return testing::read_fixture_manifest(ref_dir()); }
 
 std::string case_path(const nlohmann::json& c) {
   return ref_dir() + "/cases/" + c["file"].get<std::string>();
@@ -67,7 +57,7 @@ void expect_reference_pixels(const nlohmann::json& c, ExifMode exif) {
   ASSERT_EQ(ours->width, c["width"].get<int>());
   ASSERT_EQ(ours->height, c["height"].get<int>());
   const std::vector<uint8_t> want =
-      read_raw(ref_dir() + "/cases/" + c["decoded"].get<std::string>());
+      testing::read_bytes(ref_dir() + "/cases/" + c["decoded"].get<std::string>());
   ASSERT_EQ(want.size(), ours->pixels.size());
   EXPECT_EQ(describe_diff(*ours, want), "") << "decoded pixels differ from pillow-heif's";
 }
@@ -113,7 +103,7 @@ TEST(HeifReference, HeaderHasDisplayedSizeFormatAndExifDate) {
   for (const auto& c : m["cases"]) {
     if (c["reference"] != "reads") continue;
     SCOPED_TRACE("case " + c["id"].get<std::string>());
-    const std::vector<uint8_t> data = read_raw(case_path(c));
+    const std::vector<uint8_t> data = testing::read_bytes(case_path(c));
     Result<ImageHeader> h = image_read_header(data.data(), data.size(), case_path(c));
     ASSERT_TRUE(h.ok()) << h.status().message();
     EXPECT_EQ(h->format, c["format"] == "avif" ? ImageFormat::kAvif : ImageFormat::kHeif);
@@ -136,7 +126,7 @@ TEST(HeifReference, TruncatedAndCorruptFilesAreErrorsNamingTheFile) {
                             << "), clipsearch decoded it";
     const std::string want = file + ": " + (c["format"] == "avif" ? "AVIF" : "HEIF");
     EXPECT_EQ(ours.status().message().rfind(want, 0), 0u) << ours.status().message();
-    const std::vector<uint8_t> data = read_raw(file);
+    const std::vector<uint8_t> data = testing::read_bytes(file);
     Result<ImageHeader> h = image_read_header(data.data(), data.size(), file);
     if (!h.ok()) {
       EXPECT_EQ(h.status().message().rfind(want, 0), 0u) << h.status().message();
@@ -151,7 +141,7 @@ TEST(HeifReference, TruncatedAndCorruptFilesAreErrorsNamingTheFile) {
 TEST(HeifReference, EveryTruncationIsAnErrorOrTheImage) {
   for (const char* name : {"heic_single_mirror.heic", "avif_alpha.avif"}) {
     const std::string file = ref_dir() + "/cases/" + name;
-    const std::vector<uint8_t> data = read_raw(file);
+    const std::vector<uint8_t> data = testing::read_bytes(file);
     ASSERT_FALSE(data.empty()) << file;
     for (size_t cut = 0; cut < data.size(); cut += std::max<size_t>(1, data.size() / 48)) {
       SCOPED_TRACE(std::string(name) + " cut at " + std::to_string(cut));

@@ -12,19 +12,12 @@
 
 #include "clipsearch/image.h"
 #include "core/npy.h"
+#include "testing/test_util.h"
 
 namespace clipsearch {
 namespace {
 
-std::string ref_dir() {
-  const char* d = std::getenv("CLIPSEARCH_REFERENCE_DIR");
-  return std::string(d ? d : "reference") + "/image_modes";
-}
-
-std::vector<uint8_t> read_raw(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
+std::string ref_dir() { return testing::reference_subdir("image_modes"); }
 
 // Samples that differ, and the first one's position.
 std::string describe_diff(const RgbImage& ours, const std::vector<uint8_t>& want) {
@@ -67,7 +60,7 @@ TEST(ImageModes, PillowsPixelsOrBothRefuse) {
     ASSERT_EQ(ours->width, c["width"].get<int>());
     ASSERT_EQ(ours->height, c["height"].get<int>());
     const std::vector<uint8_t> want =
-        read_raw(ref_dir() + "/cases/" + c["decoded"].get<std::string>());
+        testing::read_bytes(ref_dir() + "/cases/" + c["decoded"].get<std::string>());
     ASSERT_EQ(want.size(), ours->pixels.size());
     EXPECT_EQ(describe_diff(*ours, want), "") << "decoded pixels differ from Pillow's";
     ++read;

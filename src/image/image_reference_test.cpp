@@ -17,19 +17,12 @@
 #include "clipsearch/image.h"
 #include "core/npy.h"
 #include "core/sha256.h"
+#include "testing/test_util.h"
 
 namespace clipsearch {
 namespace {
 
-std::string ref_dir() {
-  const char* d = std::getenv("CLIPSEARCH_REFERENCE_DIR");
-  return std::string(d ? d : "reference") + "/image";
-}
-
-std::vector<uint8_t> read_raw(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
+std::string ref_dir() { return testing::reference_subdir("image"); }
 
 // Number of differing samples and the largest difference.
 std::pair<size_t, int> diff(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
@@ -63,7 +56,7 @@ TEST(ImageReference, MatchesPillowAndClipImageProcessor) {
     ASSERT_EQ(ours->height, c["height"].get<int>());
     RgbImage ref = *ours;  // a lossless RGB PNG decodes to itself
     if (c.contains("decoded")) {
-      ref.pixels = read_raw(ref_dir() + "/cases/" + c["decoded"].get<std::string>());
+      ref.pixels = testing::read_bytes(ref_dir() + "/cases/" + c["decoded"].get<std::string>());
       ASSERT_EQ(ref.pixels.size(), ours->pixels.size());
       auto [n, m] = diff(ours->pixels, ref.pixels);
       if (c["decode_exact"].get<bool>()) {
@@ -94,7 +87,8 @@ TEST(ImageReference, MatchesPillowAndClipImageProcessor) {
         ++digests_checked;
         continue;
       }
-      std::vector<uint8_t> want = read_raw(ref_dir() + "/cases/" + m["crop"].get<std::string>());
+      std::vector<uint8_t> want =
+          testing::read_bytes(ref_dir() + "/cases/" + m["crop"].get<std::string>());
       auto [n, mx] = diff(crop.pixels, want);
       EXPECT_EQ(n, 0u) << model << ": resized pixels differ from Pillow's: " << n
                        << " samples, max " << mx;

@@ -13,27 +13,17 @@
 #include "clipsearch/image.h"
 #include "image/decode.h"
 #include "image/orient.h"
+#include "testing/fixture_manifest.h"
+#include "testing/test_util.h"
 
 namespace clipsearch {
 namespace {
 
-std::string ref_dir() {
-  const char* d = std::getenv("CLIPSEARCH_REFERENCE_DIR");
-  return std::string(d ? d : "reference") + "/raw";
-}
+std::string ref_dir() { return testing::reference_subdir("raw"); }
 
 std::string case_path(const std::string& file) { return ref_dir() + "/cases/" + file; }
 
-std::vector<uint8_t> read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
-nlohmann::json manifest() {
-  std::ifstream mf(ref_dir() + "/manifest.json");
-  EXPECT_TRUE(mf.good()) << "missing " << ref_dir() << "/manifest.json (fixture not run?)";
-  return mf.good() ? nlohmann::json::parse(mf) : nlohmann::json{{"cases", nlohmann::json::array()}};
-}
+nlohmann::json manifest() { return testing::read_fixture_manifest(ref_dir()); }
 
 DecodeOptions options_of(const nlohmann::json& c) {
   DecodeOptions o;
@@ -95,7 +85,7 @@ TEST(Raw, DecodesAsTheReferenceOrFailsNamingTheFile) {
       expect_patch_hues(*ours, c["patches"]);
     }
     if (!c.contains("want")) continue;
-    const std::vector<uint8_t> want = read_all(case_path(c["want"].get<std::string>()));
+    const std::vector<uint8_t> want = testing::read_bytes(case_path(c["want"].get<std::string>()));
     ASSERT_EQ(want.size(), ours->pixels.size());
     double mean = 0;
     int worst = 0;
@@ -151,7 +141,7 @@ TEST(Raw, PreviewAndDevelopDiffer) {
 }
 
 TEST(Raw, HeaderNamesTheFormat) {
-  const std::vector<uint8_t> dng = read_all(case_path("preview_orient6_apply.dng"));
+  const std::vector<uint8_t> dng = testing::read_bytes(case_path("preview_orient6_apply.dng"));
   Result<ImageHeader> h = image_read_header(dng.data(), dng.size(), "x.dng");
   ASSERT_TRUE(h.ok()) << h.status().message();
   EXPECT_EQ(h->format, ImageFormat::kRaw);
@@ -160,7 +150,7 @@ TEST(Raw, HeaderNamesTheFormat) {
   EXPECT_EQ(h->height, 64);
   EXPECT_EQ(h->orientation, 6);
   // A plain TIFF that names a camera maker stays a TIFF.
-  const std::vector<uint8_t> tif = read_all(case_path("camera_made.tif"));
+  const std::vector<uint8_t> tif = testing::read_bytes(case_path("camera_made.tif"));
   h = image_read_header(tif.data(), tif.size(), "x.tif");
   ASSERT_TRUE(h.ok()) << h.status().message();
   EXPECT_EQ(h->format, ImageFormat::kTiff);
@@ -219,7 +209,7 @@ TEST(Raw, LimitsApply) {
 // naming the file, never a crash (the sanitize build runs this).
 TEST(Raw, EveryTruncationIsAnErrorOrADecode) {
   for (const char* file : {"preview_rggb.dng", "nopreview_gbrg.dng"}) {
-    const std::vector<uint8_t> whole = read_all(case_path(file));
+    const std::vector<uint8_t> whole = testing::read_bytes(case_path(file));
     ASSERT_GT(whole.size(), 1000u);
     int errors = 0;
     for (size_t n = 1; n < whole.size(); n += 61) {

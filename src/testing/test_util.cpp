@@ -22,6 +22,11 @@ std::string reference_dir() {
   return dir ? dir : "";
 }
 
+std::string reference_subdir(const std::string& name) {
+  const std::string dir = reference_dir();
+  return (dir.empty() ? std::string("reference") : dir) + "/" + name;
+}
+
 std::string cli_binary() {
   const char* bin = std::getenv("CLIPSEARCH_BINARY");
   return bin ? bin : "";
@@ -121,6 +126,11 @@ std::string read_file(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace clipsearch::testing

@@ -12,6 +12,9 @@ namespace clipsearch::testing {
 
 // $CLIPSEARCH_REFERENCE_DIR (set by ctest); empty when unset.
 std::string reference_dir();
+// The folder a reference fixture writes into: $CLIPSEARCH_REFERENCE_DIR/NAME ("reference/NAME"
+// when unset).
+std::string reference_subdir(const std::string& name);
 // $CLIPSEARCH_BINARY: the clipsearch CLI (set by ctest).
 std::string cli_binary();
 
@@ -48,5 +51,6 @@ std::string safetensors_bytes(const std::map<std::string, RawTensor>& tensors);
 std::string safetensors_with_header(const std::string& header, const std::string& data);
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
+std::vector<uint8_t> read_bytes(const std::string& path);  // empty when unreadable
 
 }  // namespace clipsearch::testing
