@@ -29,8 +29,8 @@ namespace clipsearch::server {
 
 struct ThumbnailOptions {
   std::vector<int> sizes = {128, 256, 512, 1024};  // allowed box sizes, pixels (1024: the viewer)
-  int quality = 80;                          // JPEG quality
-  DecodeOptions decode;                      // limits for the source images
+  int quality = 80;                                // JPEG quality
+  DecodeOptions decode;                            // limits for the source images
 };
 
 // A JPEG of `source_path` fitting in size x size (never enlarged), oriented by its EXIF tag.
