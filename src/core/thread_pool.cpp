@@ -22,6 +22,52 @@ inline void cpu_relax() {
 }
 
 thread_local bool t_inside_pool_task = false;
+thread_local int t_deferrable_depth = 0;
+thread_local std::chrono::milliseconds t_max_deferral = kMaxDeferral;
+
+// The urgent work in progress, and the deferrable callers waiting for it to end.
+class UrgencyGate {
+ public:
+  void enter() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++urgent_;
+  }
+  void leave() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --urgent_;
+    }
+    idle_.notify_all();
+  }
+  // Called before each pool call of deferrable work: waits while urgent work runs.
+  void yield(std::chrono::milliseconds max_wait) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (urgent_ == 0) return;
+    ++deferred_;
+    idle_.wait_for(lock, max_wait, [this] { return urgent_ == 0; });
+  }
+  uint64_t deferred() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return deferred_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  int urgent_ = 0;
+  uint64_t deferred_ = 0;
+};
+
+UrgencyGate& urgency_gate() {
+  static UrgencyGate gate;
+  return gate;
+}
+
+// Deferrable work yields before each operation (never inside a pool task: the operation that
+// called it already waited).
+void yield_if_deferrable() {
+  if (t_deferrable_depth > 0 && !t_inside_pool_task) urgency_gate().yield(t_max_deferral);
+}
 
 // Workers sleep on a condition variable between jobs and spin briefly after one, since the
 // engine issues many short jobs back to back (one per layer op) and a wake-up costs more than
@@ -144,8 +190,22 @@ void set_num_threads(int n) {
   if (g_pool && g_pool->size() != wanted) g_pool.reset();
 }
 
+UrgentWork::UrgentWork() { urgency_gate().enter(); }
+UrgentWork::~UrgentWork() { urgency_gate().leave(); }
+DeferrableWork::DeferrableWork(std::chrono::milliseconds max_wait)
+    : outer_max_wait_(t_max_deferral) {
+  ++t_deferrable_depth;
+  t_max_deferral = max_wait;
+}
+DeferrableWork::~DeferrableWork() {
+  --t_deferrable_depth;
+  t_max_deferral = outer_max_wait_;
+}
+uint64_t deferred_calls() { return urgency_gate().deferred(); }
+
 void parallel_tasks(int64_t tasks, const std::function<void(int64_t task)>& fn) {
   if (tasks <= 0) return;
+  yield_if_deferrable();
   if (tasks == 1 || t_inside_pool_task) {
     for (int64_t t = 0; t < tasks; ++t) fn(t);
     return;
@@ -165,6 +225,7 @@ void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end
   int64_t chunks =
       std::min<int64_t>(t_inside_pool_task ? 1 : num_threads(), (n + min_chunk - 1) / min_chunk);
   if (chunks <= 1) {
+    yield_if_deferrable();
     fn(0, n);
     return;
   }
