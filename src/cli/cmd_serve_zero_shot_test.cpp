@@ -317,7 +317,7 @@ TEST_F(ZeroShotApi, DuplicatesJobEqualsTheCli) {
   // Polled until it ends (a 36-image scan: at once); no deadline but the test's own.
   for (now = ok(get("/api/jobs/" + id)); now["state"] == "running";
        now = ok(get("/api/jobs/" + id))) {
-    const json& running = ok(get("/api/status"))["jobs"];
+    const json running = ok(get("/api/status"))["jobs"];
     EXPECT_TRUE(running.empty() || running[0]["id"] == id) << running.dump();
   }
   ASSERT_EQ(now["state"], "done") << now.dump();

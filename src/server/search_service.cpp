@@ -263,9 +263,10 @@ struct SearchService::Impl {
   // The query's canonical form: every parameter that changes the answer, an uploaded
   // picture by the SHA-256 of its bytes (the same picture in another file name or part order
   // is the same query).
-  static std::string cache_key(const ApiQuery& q, int64_t generation) {
+  static std::string cache_key(const ApiQuery& q, const std::string& image_hash,
+                               int64_t generation) {
     json j = {{"g", generation},
-              {"i", q.image ? hex(sha256_bytes(q.image->data(), q.image->size())) : ""},
+              {"i", image_hash},
               {"t", q.texts},
               {"n", q.negatives},
               {"l", q.like_ids},
@@ -286,7 +287,9 @@ struct SearchService::Impl {
     const ApiQuery& q = std::get<ApiQuery>(parsed);
     Result<int64_t> generation = library.generation();
     if (!generation.ok()) return Response::from_status(generation.status());
-    if (std::optional<std::string> head = results.get(cache_key(q, *generation))) {
+    const std::string image_hash =
+        q.image ? hex(sha256_bytes(q.image->data(), q.image->size())) : std::string();
+    if (std::optional<std::string> head = results.get(cache_key(q, image_hash, *generation))) {
       return search_answer(std::move(*head), start, true);
     }
     Result<SearchResults> page = library.search(query_of(q), q.k, q.offset);
@@ -304,7 +307,7 @@ struct SearchService::Impl {
     body += std::string(", \"score_kind\": ") +
             (page->score_kind == ScoreKind::kProbability ? "\"probability\"" : "\"cosine\"");
     // Under the generation searched: a page of a newer one is still right for it.
-    results.put(cache_key(q, page->generation), body);
+    results.put(cache_key(q, image_hash, page->generation), body);
     return search_answer(std::move(body), start, false);
   }
 
