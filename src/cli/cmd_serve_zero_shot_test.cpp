@@ -336,7 +336,8 @@ TEST_F(ZeroShotApi, DuplicatesJobEqualsTheCli) {
   }
   EXPECT_TRUE(ok(get("/api/status"))["jobs"].empty());
   bool listed = false;
-  for (const json& j : ok(get("/api/jobs"))["jobs"]) listed = listed || j["id"] == id;
+  const json jobs = ok(get("/api/jobs"));  // kept: the loop must not outlive it
+  for (const json& j : jobs["jobs"]) listed = listed || j["id"] == id;
   EXPECT_TRUE(listed);
   const json deleted = ok(send("DELETE /api/jobs/" + id + " HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(deleted["state"], "done");
@@ -344,7 +345,7 @@ TEST_F(ZeroShotApi, DuplicatesJobEqualsTheCli) {
   // No body: the default threshold.
   const RawResponse by_default = post_json("/api/jobs/duplicates", "");
   ASSERT_EQ(by_default.status, 202) << by_default.body;
-  EXPECT_EQ(json::parse(by_default.body)["params"]["threshold"].get<double>(), 0.95);
+  EXPECT_NEAR(json::parse(by_default.body)["params"]["threshold"].get<double>(), 0.95, 1e-6);
 }
 
 TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {

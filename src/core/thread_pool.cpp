@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -25,26 +26,33 @@ thread_local bool t_inside_pool_task = false;
 thread_local int t_deferrable_depth = 0;
 thread_local std::chrono::milliseconds t_max_deferral = kMaxDeferral;
 
-// The urgent work in progress, and the deferrable callers waiting for it to end.
+// The urgent work in progress (one ticket per UrgentWork, in the order they began), and the
+// deferrable callers waiting for it. A deferrable call waits for the urgent work that had begun
+// when it arrived, not for work that begins while it waits: back-to-back text passes would
+// otherwise hold a batch of pictures back indefinitely, and this way each text pass still waits
+// for at most the one image operation let through after the pass before it.
 class UrgencyGate {
  public:
-  void enter() {
+  uint64_t enter() {
     std::lock_guard<std::mutex> lock(mutex_);
-    ++urgent_;
+    const uint64_t ticket = next_ticket_++;
+    active_.insert(ticket);
+    return ticket;
   }
-  void leave() {
+  void leave(uint64_t ticket) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      --urgent_;
+      active_.erase(active_.find(ticket));
     }
     idle_.notify_all();
   }
-  // Called before each pool call of deferrable work: waits while urgent work runs.
+  // Called before each pool call of deferrable work.
   void yield(std::chrono::milliseconds max_wait) {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (urgent_ == 0) return;
+    if (active_.empty()) return;
     ++deferred_;
-    idle_.wait_for(lock, max_wait, [this] { return urgent_ == 0; });
+    const uint64_t arrived = next_ticket_;  // tickets below it began before this call
+    idle_.wait_for(lock, max_wait, [&] { return active_.empty() || *active_.begin() >= arrived; });
   }
   uint64_t deferred() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -54,7 +62,8 @@ class UrgencyGate {
  private:
   std::mutex mutex_;
   std::condition_variable idle_;
-  int urgent_ = 0;
+  uint64_t next_ticket_ = 0;
+  std::set<uint64_t> active_;  // tickets of the urgent work running (unique: never reused)
   uint64_t deferred_ = 0;
 };
 
@@ -190,8 +199,8 @@ void set_num_threads(int n) {
   if (g_pool && g_pool->size() != wanted) g_pool.reset();
 }
 
-UrgentWork::UrgentWork() { urgency_gate().enter(); }
-UrgentWork::~UrgentWork() { urgency_gate().leave(); }
+UrgentWork::UrgentWork() : ticket_(urgency_gate().enter()) {}
+UrgentWork::~UrgentWork() { urgency_gate().leave(ticket_); }
 DeferrableWork::DeferrableWork(std::chrono::milliseconds max_wait)
     : outer_max_wait_(t_max_deferral) {
   ++t_deferrable_depth;

@@ -9,10 +9,11 @@
 // Priorities between concurrent callers: work in an UrgentWork scope (a text query's forward
 // pass) goes before work in a DeferrableWork scope (a batch of pictures). While any thread is
 // inside an UrgentWork scope, a thread inside a DeferrableWork scope waits before each of its
-// parallel_for / parallel_tasks calls (the inline ones too), so urgent work waits at most for
-// the one operation of the deferrable work already running, not for the whole batch. A
-// deferrable caller waits at most kMaxDeferral per call, so a stream of urgent work slows it
-// down but never starves it. Work in neither scope is neither urgent nor deferred.
+// parallel_for / parallel_tasks calls (the inline ones too) until the urgent work that had begun
+// when the call came has ended (not work that begins while it waits), so urgent work waits for
+// at most one operation of the deferrable work, not for the whole batch, and a stream of urgent
+// work slows deferrable work down without starving it (each call also waits kMaxDeferral at
+// most). Work in neither scope is neither urgent nor deferred.
 #pragma once
 
 #include <chrono>
@@ -40,6 +41,9 @@ class UrgentWork {
   ~UrgentWork();
   UrgentWork(const UrgentWork&) = delete;
   UrgentWork& operator=(const UrgentWork&) = delete;
+
+ private:
+  uint64_t ticket_;
 };
 
 // Makes the calling thread's pool calls yield to urgent work while the object lives (on the
