@@ -307,7 +307,7 @@ TEST_F(ZeroShotApi, DuplicatesJobEqualsTheCli) {
   json embeddings = read_json(ref() + "/embeddings.json");
   const double threshold = gap_threshold(embeddings);
   const RawResponse started =
-      post_json("/api/jobs/duplicates", json{{"threshold", threshold}}.dump());
+      post_json("/api/jobs", json{{"kind", "duplicates"}, {"threshold", threshold}}.dump());
   ASSERT_EQ(started.status, 202) << started.body;
   const json job = json::parse(started.body);
   const std::string id = job["id"];
@@ -342,8 +342,8 @@ TEST_F(ZeroShotApi, DuplicatesJobEqualsTheCli) {
   const json deleted = ok(send("DELETE /api/jobs/" + id + " HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(deleted["state"], "done");
   testing::expect_json_error(get("/api/jobs/" + id), 404, "no job");
-  // No body: the default threshold.
-  const RawResponse by_default = post_json("/api/jobs/duplicates", "");
+  // No threshold: the default one.
+  const RawResponse by_default = post_json("/api/jobs", R"({"kind": "duplicates"})");
   ASSERT_EQ(by_default.status, 202) << by_default.body;
   EXPECT_NEAR(json::parse(by_default.body)["params"]["threshold"].get<double>(), 0.95, 1e-6);
 }
@@ -413,13 +413,17 @@ TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {
   expect(get("/api/duplicates?threshold=1.5"), 400, "'threshold'");
   expect(post_json("/api/duplicates", "{}"), 405, "");
   // jobs
-  expect(post_json("/api/jobs/duplicates", "{bad"), 400, "not valid JSON");
-  expect(post_json("/api/jobs/duplicates", R"({"threshold": 1.5})"), 400, "'threshold'");
-  expect(post_json("/api/jobs/duplicates", R"({"threshold": "0.9"})"), 400, "'threshold'");
-  expect(post_json("/api/jobs/duplicates", "threshold=0.9", "text/plain"), 415, "application/json");
+  expect(post_json("/api/jobs", "{bad"), 400, "not valid JSON");
+  expect(post_json("/api/jobs", ""), 400, "not valid JSON");
+  expect(post_json("/api/jobs", R"({"threshold": 0.9})"), 400, "'kind'");
+  expect(post_json("/api/jobs", R"({"kind": "reindex"})"), 400, "'kind'");
+  expect(post_json("/api/jobs", R"({"kind": "duplicates", "threshold": 1.5})"), 400, "'threshold'");
+  expect(post_json("/api/jobs", R"({"kind": "duplicates", "threshold": "0.9"})"), 400,
+         "'threshold'");
+  expect(post_json("/api/jobs", "kind=duplicates", "text/plain"), 415, "application/json");
   expect(get("/api/jobs/0123456789abcdef"), 404, "no job");
   expect(send("DELETE /api/jobs/nope HTTP/1.1\r\nHost: x\r\n\r\n"), 404, "no job");
-  expect(get("/api/jobs/duplicates"), 404, "no job");
+  expect(send("DELETE /api/jobs HTTP/1.1\r\nHost: x\r\n\r\n"), 405, "");
 }
 
 TEST(ZeroShotApiAuth, TheNewRoutesNeedTheToken) {

@@ -1,6 +1,7 @@
 // The background job routes of ZeroShotService (server/job_table.h):
 //
-//   POST   /api/jobs/duplicates   JSON {"threshold": T} (optional, default 0.95) -> 202, the job
+//   POST   /api/jobs              JSON {"kind": "duplicates", "threshold": T} (threshold optional,
+//                                 default 0.95) -> 202, the job
 //   GET    /api/jobs              {"jobs": [job, ...]} every job kept, oldest first
 //   GET    /api/jobs/{id}         the job: state, progress, and once done its "result" (the body
 //                                 GET /api/duplicates answers)
@@ -25,11 +26,9 @@ namespace {
 using nlohmann::json;
 using Context = ZeroShotService::Context;
 
-// The threshold of POST /api/jobs/duplicates: a number in [0, 1] (as GET /api/duplicates takes
-// it), the default when the body is empty or has none.
-Parsed<double> job_threshold(const Request& r) {
-  if (r.body.empty()) return double{search::kDefaultDuplicateThreshold};
-  CLIPSEARCH_PARSE_OR_RESPOND(const json body, json_body(r));  // 415, 400
+// The threshold of a duplicates job: a number in [0, 1] (as GET /api/duplicates takes it), the
+// default when the body has none.
+Parsed<double> job_threshold(const json& body) {
   if (!body.contains("threshold")) return double{search::kDefaultDuplicateThreshold};
   const json& t = body["threshold"];
   if (!t.is_number() || t.get<double>() < 0 || t.get<double>() > 1) {
@@ -38,8 +37,8 @@ Parsed<double> job_threshold(const Request& r) {
   return t.get<double>();
 }
 
-Response start_duplicates(Context& c, const Request& r) {
-  CLIPSEARCH_PARSE_OR_RESPOND(const double threshold, job_threshold(r));
+Response start_duplicates(Context& c, const json& body) {
+  CLIPSEARCH_PARSE_OR_RESPOND(const double threshold, job_threshold(body));
   Library* library = &c.library;
   auto job = c.jobs.start("duplicates", {{"threshold", threshold}},
                           [library, threshold](JobControl& control) -> Result<std::string> {
@@ -55,6 +54,15 @@ Response start_duplicates(Context& c, const Request& r) {
                           });
   if (!job.ok()) return Response::from_status(job.status());
   return Response::bytes(202, job_json(*job, false), "application/json");
+}
+
+// POST /api/jobs: the kind of job names the work; only "duplicates" so far.
+Response start_job(Context& c, const Request& r) {
+  CLIPSEARCH_PARSE_OR_RESPOND(const json body, json_body(r));  // 415, 400
+  if (!body.contains("kind") || body["kind"] != "duplicates") {
+    return Response::error(400, "'kind' must be \"duplicates\" (the one kind of job)");
+  }
+  return start_duplicates(c, body);
 }
 
 Response list_jobs(const Context& c) {
@@ -84,7 +92,7 @@ Response delete_job(Context& c, const Request& r) {
 
 void add_job_routes(Router* router, Context* c) {
   router->add(
-      "POST", "/api/jobs/duplicates", [c](const Request& r) { return start_duplicates(*c, r); },
+      "POST", "/api/jobs", [c](const Request& r) { return start_job(*c, r); },
       RouteOptions{false, kJsonBodyLimit});
   router->add("GET", "/api/jobs", [c](const Request&) { return list_jobs(*c); });
   router->add("GET", "/api/jobs/{id}", [c](const Request& r) { return get_job(*c, r); });

@@ -108,8 +108,8 @@ Response classify(ZeroShotService::Context& c, const Request& r) {
 }
 
 // Answered here, synchronously, as before the jobs existed; the scan no longer holds the
-// searcher's lock, so searches go on meanwhile. POST /api/jobs/duplicates runs it in the
-// background.
+// searcher's lock, so searches go on meanwhile. POST /api/jobs {"kind": "duplicates"} runs it in
+// the background.
 Response duplicates(ZeroShotService::Context& c, const Request& r) {
   CLIPSEARCH_PARSE_OR_RESPOND(
       const double threshold,

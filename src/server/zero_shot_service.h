@@ -9,8 +9,8 @@
 //   GET  /api/albums/{name}?k=N&offset=O    an album's members, best first
 //   POST /api/albums?exclusive=true         body: a theme file; updates the stored albums
 //   GET  /api/duplicates?threshold=T        groups of near-identical images (never deletes)
-//   POST /api/jobs/duplicates, GET /api/jobs[/{id}], DELETE /api/jobs/{id}: the same scan as a
-//                         background job (job_routes.cpp)
+//   POST /api/jobs {"kind": "duplicates", "threshold"}, GET /api/jobs[/{id}], DELETE
+//                         /api/jobs/{id}: the same scan as a background job (job_routes.cpp)
 //
 // Clicks and albums live in the catalog's annotation tables. Errors follow SearchService: JSON,
 // 400 for what is malformed, 404 for an unknown image or album, 415 for a body that is not JSON.
