@@ -102,9 +102,9 @@ def one_run(binary, db, a, pictures, seed):
     finally:
         server.stop()
     p = load_test.percentile
-    return {"idle_p50": p(idle, 50) * 1000, "idle_p99": p(idle, 99) * 1000,
-            "mixed_p50": p(mixed, 50) * 1000, "mixed_p99": p(mixed, 99) * 1000,
-            "p99_ratio": p(mixed, 99) / p(idle, 99), "image_qps": image_qps,
+    return {"idle_p50": p(idle, 0.5) * 1000, "idle_p99": p(idle, 0.99) * 1000,
+            "mixed_p50": p(mixed, 0.5) * 1000, "mixed_p99": p(mixed, 0.99) * 1000,
+            "p99_ratio": p(mixed, 0.99) / p(idle, 0.99), "image_qps": image_qps,
             "texts": (len(idle), len(mixed))}
 
 

@@ -7,6 +7,8 @@
 #include <thread>
 #include <utility>
 
+#include "core/thread_pool.h"
+
 namespace clipsearch::server {
 namespace {
 
@@ -84,6 +86,8 @@ struct JobTable::Job : JobControl {
     }
   }
   void run(const Work& work) {
+    // Background work: its operations on the thread pool yield to text queries' forward passes.
+    const DeferrableWork background;
     Result<std::string> result = Status::error("the job stopped without an answer");
     try {
       result = work(*this);

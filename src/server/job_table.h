@@ -9,7 +9,9 @@
 // beyond: the server answers 503); finished jobs are kept for get() until `max_kept` are, the
 // oldest finished then dropped. The destructor cancels and waits for every job.
 //
-// Thread-safe. The table's lock is never held while work runs or while a thread is joined.
+// The work runs in a DeferrableWork scope (core/thread_pool.h): its thread-pool operations give
+// way to text queries' forward passes. Thread-safe. The table's lock is never held while work
+// runs or while a thread is joined.
 #pragma once
 
 #include <chrono>
