@@ -25,6 +25,8 @@ inline void cpu_relax() {
 thread_local bool t_inside_pool_task = false;
 thread_local int t_deferrable_depth = 0;
 thread_local std::chrono::milliseconds t_max_deferral = kMaxDeferral;
+// After waiting, deferrable work runs unhindered until then (its slice, kDeferrableSlice).
+thread_local std::chrono::steady_clock::time_point t_slice_end;
 
 // The urgent work in progress (one ticket per UrgentWork, in the order they began), and the
 // deferrable callers waiting for it. A deferrable call waits for the urgent work that had begun
@@ -46,13 +48,14 @@ class UrgencyGate {
     }
     idle_.notify_all();
   }
-  // Called before each pool call of deferrable work.
-  void yield(std::chrono::milliseconds max_wait) {
+  // Called before each pool call of deferrable work; returns whether it waited.
+  bool yield(std::chrono::milliseconds max_wait) {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (active_.empty()) return;
+    if (active_.empty()) return false;
     ++deferred_;
     const uint64_t arrived = next_ticket_;  // tickets below it began before this call
     idle_.wait_for(lock, max_wait, [&] { return active_.empty() || *active_.begin() >= arrived; });
+    return true;
   }
   uint64_t deferred() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -73,9 +76,16 @@ UrgencyGate& urgency_gate() {
 }
 
 // Deferrable work yields before each operation (never inside a pool task: the operation that
-// called it already waited).
+// called it already waited), except during the slice that follows a wait: one operation per text
+// pass would leave a batch of pictures hundreds of passes to finish under a steady stream of
+// texts; a slice lets it progress while a text pass waits at most the slice and one operation.
 void yield_if_deferrable() {
-  if (t_deferrable_depth > 0 && !t_inside_pool_task) urgency_gate().yield(t_max_deferral);
+  if (t_deferrable_depth == 0 || t_inside_pool_task) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < t_slice_end) return;
+  if (urgency_gate().yield(t_max_deferral)) {
+    t_slice_end = std::chrono::steady_clock::now() + kDeferrableSlice;
+  }
 }
 
 // Workers sleep on a condition variable between jobs and spin briefly after one, since the

@@ -13,7 +13,9 @@
 // when the call came has ended (not work that begins while it waits), so urgent work waits for
 // at most one operation of the deferrable work, not for the whole batch, and a stream of urgent
 // work slows deferrable work down without starving it (each call also waits kMaxDeferral at
-// most). Work in neither scope is neither urgent nor deferred.
+// most). After a wait, deferrable work runs kDeferrableSlice without yielding, so that it keeps
+// a share of the machine under a steady stream of urgent work: urgent work then waits at most
+// the slice and one operation. Work in neither scope is neither urgent nor deferred.
 #pragma once
 
 #include <chrono>
@@ -33,6 +35,7 @@ void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end
 void parallel_tasks(int64_t tasks, const std::function<void(int64_t task)>& fn);
 
 inline constexpr std::chrono::milliseconds kMaxDeferral{250};
+inline constexpr std::chrono::milliseconds kDeferrableSlice{10};
 
 // Marks the calling thread's work as urgent while the object lives (any thread, nestable).
 class UrgentWork {
