@@ -33,9 +33,10 @@ CLIPSEARCH_BINARY=$PWD/build/src/cli/clipsearch \
 # Forced lower levels: only ever downward (any CPU runs them), each with the OpenBLAS kernels of
 # that level. The fixtures' reference data from the run above is reused (-FA: no setup rerun).
 best=$(build/src/cli/clipsearch --version | sed -n 's/^isa: [a-z0-9]* (this CPU: \([a-z0-9]*\))$/\1/p')
-declare -A blas_core=([avx2]=Haswell [scalar]=Nehalem)
+declare -A blas_core=([avx512]=SkylakeX [avx2]=Haswell [scalar]=Nehalem)
 levels=()
 case "$best" in
+  avx512bf16) levels=(avx512 avx2 scalar) ;;
   avx512) levels=(avx2 scalar) ;;
   avx2) levels=(scalar) ;;
   scalar) ;;

@@ -29,6 +29,7 @@ const WeightKernels& active_kernels() {
 const WeightKernels& weight_kernels(Isa isa) {
   assert(isa_at_least(isa_supported(), isa));
   switch (isa) {
+    case Isa::kAvx512Bf16:  // no float32 kernel of its own: AVX-512's
     case Isa::kAvx512:
       return weight_internal::kAvx512;
     case Isa::kAvx2:

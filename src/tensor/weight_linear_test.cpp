@@ -26,7 +26,7 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
 
 std::vector<Isa> supported_levels() {
   std::vector<Isa> levels;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa isa : kIsaLevels) {
     if (isa_at_least(isa_supported(), isa)) levels.push_back(isa);
   }
   return levels;
