@@ -8,24 +8,22 @@
 
 #include <cmath>
 #include <cstdio>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "tensor/half.h"
 #include "tensor/weight_kernels.h"
 #include "tensor/weight_linear.h"
+#include "testing/random_floats.h"
 
 namespace clipsearch {
 namespace {
 
 bool have_bf16() { return isa_at_least(isa_supported(), Isa::kAvx512Bf16); }
 
-std::vector<float> random_floats(size_t n, unsigned seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::vector<float> v = testing::random_normal_floats(n, seed);
+  for (float& x : v) x *= scale;
   return v;
 }
 
