@@ -3,7 +3,8 @@
 pruning measured once (issue 14).
 
 On the random-weight ViT-B/32 (bench/index_bench.py's model), same threads, one process each:
-  images/s at batch 32, one image's latency, a 10-token text query's latency (median of 20),
+  images/s at batch 32 (and per CPU-second of the process: on a shared machine, the figure that
+  time slicing does not blur), one image's latency, a 10-token text query's latency (median of 20),
   the process's peak memory, the weights file's size,
 for PyTorch F32, PyTorch quantize_dynamic int8, and `clipsearch bench` at f32/bf16/f16/int8 plus
 the int8 folder `clipsearch quantize` writes. Pruning: every nn.Linear of the image and text
