@@ -168,7 +168,11 @@ Result<std::unique_ptr<Library>> Library::open(const std::string& catalog,
   // connection opened to check it); a missing one is created by the first index().
   std::error_code ec;
   if (std::filesystem::exists(impl->db, ec)) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(impl->catalog, Catalog::open(impl->db, Catalog::Mode::kReadOnly));
+    auto opened = Catalog::open(impl->db, Catalog::Mode::kReadOnly);
+    // Not found: a file an interrupted first `index` left without a schema, which the next
+    // index() completes; any other error is the file's.
+    if (!opened.ok() && opened.status().code() != StatusCode::kNotFound) return opened.status();
+    if (opened.ok()) impl->catalog = std::move(*opened);
   }
   return std::unique_ptr<Library>(new Library(std::move(impl)));
 }

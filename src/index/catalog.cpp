@@ -199,6 +199,13 @@ Status Catalog::setup(Mode mode) {
     }
     CLIPSEARCH_RETURN_IF_ERROR(exec("COMMIT"));
   }
+  if (mode == Mode::kReadOnly && schema_is_empty()) {
+    // A database with no tables: an `index` killed between creating the file and committing its
+    // schema. It holds nothing, so it reads as no catalog (the next `index` writes the schema).
+    return Status::not_found(path_ +
+                             ": the catalog was never written (an index stopped before "
+                             "its first commit; `clipsearch index PATH...` creates it)");
+  }
   auto version = get_meta("schema_version");
   if (!version.ok()) return Status::corruption(path_ + ": not a clipsearch catalog");
   if (!version->has_value()) return Status::corruption(path_ + ": not a clipsearch catalog");
@@ -216,6 +223,17 @@ Status Catalog::setup(Mode mode) {
   auto dim = get_meta("embed_dim");
   if (dim.ok() && dim->has_value()) embed_dim_ = std::atoll((*dim)->c_str());
   return Status();
+}
+
+bool Catalog::schema_is_empty() {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_schema", -1, &s, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return false;
+  }
+  const bool empty = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 0;
+  sqlite3_finalize(s);
+  return empty;
 }
 
 // Upgrades an older schema in place, inside the caller's write transaction. A newer version is

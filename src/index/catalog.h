@@ -229,6 +229,8 @@ class Catalog {
   Status exec(const char* sql);
   Status setup(Mode mode);
   Status migrate();
+  // Whether the database has no tables at all (never written by a catalog).
+  bool schema_is_empty();
   Result<sqlite3_stmt*> prepare(const char* sql);
   Status error(const char* what) const;
   Result<std::optional<std::string>> get_meta(const std::string& key);

@@ -74,6 +74,40 @@ TEST(Catalog, HasAStableRandomId) {
   EXPECT_NE(given, a);
 }
 
+// An `index` killed after SQLite made the file but before the schema's commit leaves a database
+// with no tables (empty, or a header in WAL mode): it reads as no catalog, not as a foreign file,
+// and the next read-write open writes the schema.
+TEST(Catalog, ADatabaseWithNoTablesReadsAsNoCatalogYet) {
+  testing::TempDir tmp;
+  const std::string empty = tmp.file("empty.db");
+  testing::write_file(empty, "");
+  const std::string header = tmp.file("header.db");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(header.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  for (const std::string& db : {empty, header}) {
+    SCOPED_TRACE(db);
+    auto read = Catalog::open(db, Catalog::Mode::kReadOnly);
+    ASSERT_FALSE(read.ok());
+    EXPECT_EQ(read.status().code(), StatusCode::kNotFound);
+    EXPECT_NE(read.status().message().find(db + ": the catalog was never written"),
+              std::string::npos)
+        << read.status().message();
+    auto write = Catalog::open(db, Catalog::Mode::kReadWrite);
+    ASSERT_TRUE(write.ok()) << write.status().message();
+    write->reset();
+    EXPECT_TRUE(Catalog::open(db, Catalog::Mode::kReadOnly).ok());
+  }
+  const std::string foreign = tmp.file("foreign.db");
+  ASSERT_EQ(sqlite3_open(foreign.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  auto read = Catalog::open(foreign, Catalog::Mode::kReadOnly);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find("not a clipsearch catalog"), std::string::npos);
+}
+
 TEST(Catalog, CreatesSchemaAndCountsGenerations) {
   testing::TempDir tmp;
   const std::string db = tmp.file("sub/dir/index.db");  // folders are created
