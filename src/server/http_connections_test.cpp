@@ -141,11 +141,11 @@ TEST(HttpConnections, TwoThousandSlowConnectionsDoNotStopARealClient) {
   auto trickle = [&](const std::string& bytes) {
     for (SlowClient& c : slow) {
       if (c.closed) continue;
-      if (peer_closed(c.fd) || send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINPROGRESS) {
-          c.closed = true;
-          c.closed_at = Clock::now();
-        }
+      const bool send_failed = send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0 &&
+                               errno != EAGAIN && errno != EWOULDBLOCK;
+      if (send_failed || peer_closed(c.fd)) {
+        c.closed = true;
+        c.closed_at = Clock::now();
       }
     }
   };
