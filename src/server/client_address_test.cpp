@@ -41,8 +41,8 @@ TEST(AddressRange, ParsesAddressesAndPrefixes) {
 }
 
 TEST(AddressRange, RefusesWhatIsNotARangeNamingIt) {
-  for (const char* bad : {"proxy.example", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "::1/129",
-                          "", "10.0.0.1/-1"}) {
+  for (const char* bad :
+       {"proxy.example", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "::1/129", "", "10.0.0.1/-1"}) {
     auto r = AddressRange::parse(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find(std::string("'") + bad + "'"), std::string::npos)

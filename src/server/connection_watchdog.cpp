@@ -44,17 +44,15 @@ ConnectionWatchdog::Connection* ConnectionWatchdog::opened(int socket_fd,
   if (fd < 0) return nullptr;
   auto* c = new Connection;
   c->fd = fd;
-  const auto limit = head_timeout_seconds > 0
-                         ? std::chrono::duration<double>(head_timeout_seconds)
-                         : header_timeout_;
+  const auto limit = head_timeout_seconds > 0 ? std::chrono::duration<double>(head_timeout_seconds)
+                                              : header_timeout_;
   c->deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(limit);
   std::lock_guard<std::mutex> lock(mutex_);
   open_.insert(c);
   return c;
 }
 
-void ConnectionWatchdog::set_phase(Connection* c, int phase,
-                                   std::chrono::duration<double> limit) {
+void ConnectionWatchdog::set_phase(Connection* c, int phase, std::chrono::duration<double> limit) {
   if (c == nullptr) return;
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(limit);
   std::lock_guard<std::mutex> lock(mutex_);

@@ -36,15 +36,15 @@ Status fit_descriptor_limit(unsigned max_connections) {
   if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return Status();
   if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed) {
     return Status::invalid_argument(
-        "max_connections " + std::to_string(max_connections) + " needs " +
-        std::to_string(needed) + " file descriptors, but this process may open at most " +
-        std::to_string(limit.rlim_max) + " (ulimit -Hn): lower max_connections to " +
+        "max_connections " + std::to_string(max_connections) + " needs " + std::to_string(needed) +
+        " file descriptors, but this process may open at most " + std::to_string(limit.rlim_max) +
+        " (ulimit -Hn): lower max_connections to " +
         std::to_string(connections_within_descriptor_limit()) + " or raise the limit");
   }
   limit.rlim_cur = needed;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    return Status::io_error("cannot raise the file-descriptor limit to " +
-                            std::to_string(needed) + ": " + std::strerror(errno));
+    return Status::io_error("cannot raise the file-descriptor limit to " + std::to_string(needed) +
+                            ": " + std::strerror(errno));
   }
   return Status();
 }

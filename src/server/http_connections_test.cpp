@@ -66,8 +66,9 @@ Router routes(Gate* gate) {
   return r;
 }
 
-std::unique_ptr<HttpServer> start(const ServerConfig& config, Gate* gate) {
-  auto server = HttpServer::start(config, routes(gate));
+std::unique_ptr<HttpServer> start(const ServerConfig& config, Gate* gate,
+                                  Metrics* metrics = nullptr) {
+  auto server = HttpServer::start(config, routes(gate), metrics);
   EXPECT_TRUE(server.ok()) << server.status().message();
   return server.ok() ? std::move(server).value() : nullptr;
 }
@@ -204,7 +205,8 @@ TEST(HttpConnections, PerAddressCapAnswersTheExcessWith429) {
   ServerConfig config = base_config();
   config.max_connections_per_ip = 3;
   Gate gate;
-  auto server = start(config, &gate);
+  Metrics metrics;
+  auto server = start(config, &gate, &metrics);
   ASSERT_NE(server, nullptr);
   std::vector<int> held;
   for (int i = 0; i < 3; ++i) {
@@ -223,6 +225,14 @@ TEST(HttpConnections, PerAddressCapAnswersTheExcessWith429) {
   EXPECT_EQ(r.headers["retry-after"], "1");
   EXPECT_TRUE(testing::wait_closed(extra, 2.0));
   close(extra);
+  std::string text = metrics.render();
+  EXPECT_NE(text.find("clipsearch_http_refused_total{cap=\"connections\"} 1"), std::string::npos)
+      << text;
+  for (int i = 0; i < 100 && text.find("open_connections 3\n") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);  // the server may not have closed its end yet
+    text = metrics.render();
+  }
+  EXPECT_NE(text.find("clipsearch_http_open_connections 3\n"), std::string::npos) << text;
   // Another address is not affected.
   const int other = connect_from("127.0.0.4", server->port());
   ASSERT_TRUE(testing::send_all(other, get_request("/api/images/2")));
@@ -281,8 +291,8 @@ TEST(HttpConnections, ForwardedForCountsOnlyFromATrustedProxy) {
                               "127.0.0.1)"),
             std::string::npos)
       << refused.body;
-  RawResponse other = exchange(server->port(),
-                               get_request("/api/images/2", "X-Forwarded-For: 203.0.113.10\r\n"));
+  RawResponse other =
+      exchange(server->port(), get_request("/api/images/2", "X-Forwarded-For: 203.0.113.10\r\n"));
   EXPECT_EQ(other.status, 200) << "another forwarded client is not affected";
   gate.release();
   for (auto& f : slow) EXPECT_EQ(f.get().status, 200);
@@ -297,9 +307,8 @@ TEST(HttpConnections, StopAnswersQueuedRequestsAndWaitsForRunningHandlers) {
   Gate gate;
   auto server = start(config, &gate);
   ASSERT_NE(server, nullptr);
-  auto running = std::async(std::launch::async, [&] {
-    return exchange(server->port(), get_request("/api/slow"), 10.0);
-  });
+  auto running = std::async(
+      std::launch::async, [&] { return exchange(server->port(), get_request("/api/slow"), 10.0); });
   ASSERT_TRUE(gate.wait_for_waiting(1));
   // The one handler thread is busy: this request waits in the queue, costing no thread.
   const int queued = testing::connect_loopback(server->port());

@@ -15,37 +15,17 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <exception>
-#include <optional>
 
-#include "server/address_slots.h"
-#include "server/client_address.h"
-#include "server/connection_watchdog.h"
 #include "server/descriptor_limit.h"
-#include "server/handler_pool.h"
+#include "server/http_server_impl.h"
 #include "server/mhd_response.h"
 
 namespace clipsearch::server {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::string lowercase(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
 
 std::string address_text(const sockaddr* sa) {
   char buf[INET6_ADDRSTRLEN] = {0};
@@ -58,89 +38,9 @@ std::string address_text(const sockaddr* sa) {
   return buf;
 }
 
-// How long a connection opened past its address's cap has to send the request head that is
-// answered 429 (it holds a descriptor meanwhile, so not the full header timeout).
-constexpr double kRefusedHeadSeconds = 1.0;
-
-// Per-connection state, kept in libmicrohttpd's socket context from open to close.
-struct ConnectionState {
-  ConnectionWatchdog::Connection* watch = nullptr;
-  std::string peer;       // the socket's peer address
-  std::string slot_key;   // the AddressSlots key it holds a slot under; empty: none
-  bool over_cap = false;  // opened while its address held the cap: its request gets 429
-};
-
-// Per-request state, kept in libmicrohttpd's request closure between calls.
-struct RequestContext {
-  Request request;
-  const Route* route = nullptr;
-  size_t body_limit = 0;
-  Clock::time_point started = Clock::now();
-  ConnectionState* connection = nullptr;
-  std::string slot_key;  // a forwarded client's slot, held until the request completes
-  bool handed_off = false;
-  std::optional<Response> answer;  // set by the handler pool before it resumes the connection
-};
-
-}  // namespace
-
-const std::vector<std::pair<std::string, std::string>>& security_headers() {
-  static const std::vector<std::pair<std::string, std::string>> kHeaders = {
-      {"Content-Security-Policy",
-       "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
-       "script-src 'self'; style-src 'self'; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"},
-      {"X-Content-Type-Options", "nosniff"},
-      {"Referrer-Policy", "no-referrer"},
-  };
-  return kHeaders;
-}
-
-struct HttpServer::Impl {
-  ServerConfig config;
-  Router router;
-  Metrics* metrics = nullptr;
-  MHD_Daemon* daemon = nullptr;
-  int port = 0;
-  std::vector<AddressRange> trusted_proxies;
-  std::unique_ptr<AddressSlots> slots;
-  std::unique_ptr<ConnectionWatchdog> watchdog;
-  std::unique_ptr<HandlerPool> handlers;
-
-  // --- libmicrohttpd callbacks (cls = Impl*) ---
-  static MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url,
-                               const char* method, const char* version, const char* upload_data,
-                               size_t* upload_data_size, void** req_cls);
-  static void on_completed(void* cls, MHD_Connection* connection, void** req_cls,
-                           MHD_RequestTerminationCode code);
-  static void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
-                            MHD_ConnectionNotificationCode code);
-
-  void connection_opened(MHD_Connection* connection, ConnectionState* state) const;
-  void connection_closed(ConnectionState* state) const;
-  // The request head is complete: fills the Request, applies the per-address cap and the
-  // checks; an answer sent here ends the request.
-  MHD_Result head_received(MHD_Connection* connection, RequestContext* ctx) const;
-  // The per-address cap: a 429 for a connection opened over it, or a forwarded client holding
-  // its cap in requests; otherwise takes the forwarded client's slot.
-  bool check_address_cap(RequestContext* ctx, Response* answer) const;
-  // Checks that need only the request head; an answer here ends the request.
-  bool check_head(RequestContext* ctx, Response* answer) const;
-  // The body is complete: the connection is suspended and the handler runs on the pool.
-  void hand_off(MHD_Connection* connection, RequestContext* ctx) const;
-  Response run_handler(RequestContext* ctx) const;
-  void add_common_headers(const Request& request, Response* response) const;
-  MHD_Result send(MHD_Connection* connection, RequestContext* ctx, Response response) const;
-  void record(const RequestContext* ctx, int status) const;
-  void write_raw_and_close(MHD_Connection* connection, RequestContext* ctx,
-                           Response response) const;
-};
-
-namespace {
-
 MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
   auto* map = static_cast<std::map<std::string, std::string>*>(cls);
-  if (key != nullptr) map->emplace(lowercase(key), value ? value : "");
+  if (key != nullptr) map->emplace(ascii_lowercase(key), value ? value : "");
   return MHD_YES;
 }
 
@@ -162,107 +62,6 @@ ConnectionWatchdog::Connection* watch_of(const RequestContext* ctx) {
 
 }  // namespace
 
-void HttpServer::Impl::add_common_headers(const Request& request, Response* response) const {
-  for (const auto& [name, value] : security_headers()) {
-    if (response->header(name) == nullptr) response->set_header(name, value);
-  }
-  if (!config.cors_origins.empty()) {
-    const std::string* origin = request.header("origin");
-    if (origin != nullptr && std::find(config.cors_origins.begin(), config.cors_origins.end(),
-                                       *origin) != config.cors_origins.end()) {
-      response->set_header("Access-Control-Allow-Origin", *origin);
-      response->set_header("Vary", "Origin");
-    }
-  }
-}
-
-bool HttpServer::Impl::check_head(RequestContext* ctx, Response* answer) const {
-  Request& req = ctx->request;
-  // CORS preflight: answered for allowed origins before routing and auth (browsers send no
-  // credentials on a preflight).
-  if (req.method == "OPTIONS" && !config.cors_origins.empty() && req.header("origin") &&
-      req.header("access-control-request-method")) {
-    const std::string& origin = *req.header("origin");
-    if (std::find(config.cors_origins.begin(), config.cors_origins.end(), origin) ==
-        config.cors_origins.end()) {
-      *answer = Response::error(403, "origin " + origin + " is not allowed");
-      return true;
-    }
-    Response r;
-    r.status = 204;
-    r.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    r.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
-    r.set_header("Access-Control-Max-Age", "600");
-    *answer = r;
-    return true;
-  }
-
-  Router::Match match = router.match(req.method, req.path);
-  if (match.route == nullptr) {
-    if (match.allowed_methods.empty()) {
-      *answer = Response::error(404, "no such resource: " + req.path);
-    } else {
-      std::string allow;
-      for (const std::string& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
-      *answer = Response::error(405, req.method + " is not allowed on " + req.path);
-      answer->set_header("Allow", allow);
-    }
-    return true;
-  }
-  ctx->route = match.route;
-  req.path_params = std::move(match.params);
-  ctx->body_limit = match.route->options.max_body_bytes ? match.route->options.max_body_bytes
-                                                        : config.max_body_bytes;
-
-  if (!config.auth_token.empty() && !match.route->options.public_route) {
-    const std::string* auth = req.header("authorization");
-    if (auth == nullptr || auth->compare(0, 7, "Bearer ") != 0) {
-      *answer = Response::error(401,
-                                "authentication required: send 'Authorization: Bearer "
-                                "<token>'");
-      answer->set_header("WWW-Authenticate", "Bearer realm=\"clipsearch\"");
-      return true;
-    }
-    if (!constant_time_equal(trim(auth->substr(7)), config.auth_token)) {
-      *answer = Response::error(401, "invalid token");
-      answer->set_header("WWW-Authenticate",
-                         "Bearer realm=\"clipsearch\", error=\"invalid_token\"");
-      return true;
-    }
-  }
-
-  if (const std::string* enc = req.header("content-encoding")) {
-    if (lowercase(trim(*enc)) != "identity" && !trim(*enc).empty()) {
-      *answer = Response::error(415, "Content-Encoding '" + *enc +
-                                         "' is not accepted: request bodies must be sent "
-                                         "uncompressed");
-      return true;
-    }
-  }
-  if (const std::string* len = req.header("content-length")) {
-    errno = 0;
-    char* end = nullptr;
-    const unsigned long long n = std::strtoull(len->c_str(), &end, 10);
-    if (errno == 0 && end != len->c_str() && n > ctx->body_limit) {
-      *answer = Response::error(413, "request body of " + std::to_string(n) +
-                                         " bytes is over the limit of " +
-                                         std::to_string(ctx->body_limit) + " bytes");
-      return true;
-    }
-  }
-  return false;
-}
-
-Response HttpServer::Impl::run_handler(RequestContext* ctx) const {
-  try {
-    return ctx->route->handler(ctx->request);
-  } catch (const std::exception& e) {
-    return Response::error(500, std::string("internal error: ") + e.what());
-  } catch (...) {
-    return Response::error(500, "internal error");
-  }
-}
-
 namespace {
 // The method as a metrics label: clients choose the method token, so anything outside the
 // standard set is "other" (an unbounded label set would grow memory without bound).
@@ -283,7 +82,7 @@ void HttpServer::Impl::record(const RequestContext* ctx, int status) const {
                  {"method", method_label(ctx->request.method)},
                  {"status", std::to_string(status)}})
       .add();
-  const double seconds = std::chrono::duration<double>(Clock::now() - ctx->started).count();
+  const double seconds = std::chrono::duration<double>(ServerClock::now() - ctx->started).count();
   metrics
       ->histogram("clipsearch_http_request_duration_seconds",
                   "Time from the complete request head to the response, by route",
@@ -328,33 +127,7 @@ void HttpServer::Impl::write_raw_and_close(MHD_Connection* connection, RequestCo
   record(ctx, response.status);
 }
 
-bool HttpServer::Impl::check_address_cap(RequestContext* ctx, Response* answer) const {
-  const ConnectionState* conn = ctx->connection;
-  if (conn == nullptr) return false;
-  const std::string limit = "at most " + std::to_string(slots->per_address()) +
-                            " at once per address (max_connections_per_ip)";
-  if (conn->over_cap) {
-    *answer = Response::error(429, "too many connections from " + address_cap_key(conn->peer) +
-                                       ": " + limit);
-    answer->set_header("Retry-After", "1");
-    answer->set_header("Connection", "close");
-    return true;
-  }
-  const std::string& client = ctx->request.client_address;
-  if (!conn->slot_key.empty() || client == conn->peer) return false;  // not forwarded
-  const std::string key = address_cap_key(client);
-  if (!slots->take(key)) {
-    *answer = Response::error(429, "too many requests in flight from " + key +
-                                       " (forwarded by " + conn->peer + "): " + limit);
-    answer->set_header("Retry-After", "1");
-    return true;
-  }
-  ctx->slot_key = key;
-  return false;
-}
-
-MHD_Result HttpServer::Impl::head_received(MHD_Connection* connection,
-                                           RequestContext* ctx) const {
+MHD_Result HttpServer::Impl::head_received(MHD_Connection* connection, RequestContext* ctx) const {
   Request& req = ctx->request;
   MHD_get_connection_values(connection, MHD_HEADER_KIND, collect_header, &req.headers);
   MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_query, &req.query);
@@ -371,11 +144,14 @@ void HttpServer::Impl::hand_off(MHD_Connection* connection, RequestContext* ctx)
   ctx->handed_off = true;
   // Suspended before the job exists, so the job's resume can never come first.
   MHD_suspend_connection(connection);
+  if (waiting_requests) waiting_requests->add(1);
   const bool queued = handlers->submit([this, connection, ctx](bool run) {
+    if (waiting_requests) waiting_requests->add(-1);
     ctx->answer = run ? run_handler(ctx) : Response::overloaded("the server is stopping");
     MHD_resume_connection(connection);
   });
   if (!queued) {
+    if (waiting_requests) waiting_requests->add(-1);
     ctx->answer = Response::overloaded("the server is stopping");
     MHD_resume_connection(connection);
   }
@@ -426,13 +202,13 @@ void HttpServer::Impl::on_completed(void* cls, MHD_Connection* connection, void*
   if (state != nullptr) self->watchdog->request_done(state->watch);
 }
 
-void HttpServer::Impl::connection_opened(MHD_Connection* connection,
-                                         ConnectionState* state) const {
+void HttpServer::Impl::connection_opened(MHD_Connection* connection, ConnectionState* state) const {
   const MHD_ConnectionInfo* address =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   state->peer = address ? address_text(address->client_addr) : "";
-  const bool from_proxy = std::any_of(trusted_proxies.begin(), trusted_proxies.end(),
-                                      [&](const AddressRange& r) { return r.contains(state->peer); });
+  const bool from_proxy =
+      std::any_of(trusted_proxies.begin(), trusted_proxies.end(),
+                  [&](const AddressRange& r) { return r.contains(state->peer); });
   if (!from_proxy) {
     const std::string key = address_cap_key(state->peer);
     if (slots->take(key)) {
@@ -444,8 +220,7 @@ void HttpServer::Impl::connection_opened(MHD_Connection* connection,
   const MHD_ConnectionInfo* fd =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
   if (fd != nullptr) {
-    state->watch =
-        watchdog->opened(fd->connect_fd, state->over_cap ? kRefusedHeadSeconds : 0.0);
+    state->watch = watchdog->opened(fd->connect_fd, state->over_cap ? kRefusedHeadSeconds : 0.0);
   }
 }
 
@@ -462,12 +237,26 @@ void HttpServer::Impl::on_connection(void* cls, MHD_Connection* connection, void
     auto* state = new ConnectionState;
     self->connection_opened(connection, state);
     *socket_context = state;
+    if (self->open_connections) self->open_connections->add(1);
   } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
     if (*socket_context != nullptr) {
       self->connection_closed(static_cast<ConnectionState*>(*socket_context));
+      if (self->open_connections) self->open_connections->add(-1);
     }
     *socket_context = nullptr;
   }
+}
+
+void HttpServer::Impl::bind_metrics() {
+  if (metrics == nullptr) return;
+  open_connections = &metrics->gauge("clipsearch_http_open_connections", "Connections open now");
+  waiting_requests = &metrics->gauge("clipsearch_http_waiting_requests",
+                                     "Complete requests waiting for a handler thread");
+  const char* help = "Requests answered 429 by the per-address cap, by what was counted";
+  refused_connections =
+      &metrics->counter("clipsearch_http_refused_total", help, {{"cap", "connections"}});
+  refused_forwarded =
+      &metrics->counter("clipsearch_http_refused_total", help, {{"cap", "forwarded_requests"}});
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -507,6 +296,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerConfig& config
   CLIPSEARCH_RETURN_IF_ERROR(fit_descriptor_limit(impl->config.max_connections));
   impl->router = std::move(router);
   impl->metrics = metrics;
+  impl->bind_metrics();
   impl->trusted_proxies = parse_address_ranges(config.trusted_proxies).value();
   impl->slots = std::make_unique<AddressSlots>(config.max_connections_per_ip);
   impl->watchdog = std::make_unique<ConnectionWatchdog>(config.header_timeout_seconds,

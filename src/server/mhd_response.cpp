@@ -23,8 +23,7 @@ MHD_Response* file_response(const Response& response) {
   MHD_Response* r =
       response.file_length < 0
           ? MHD_create_response_from_fd64(static_cast<uint64_t>(st.st_size), fd)
-          : MHD_create_response_from_fd_at_offset64(static_cast<uint64_t>(response.file_length),
-                                                    fd,
+          : MHD_create_response_from_fd_at_offset64(static_cast<uint64_t>(response.file_length), fd,
                                                     static_cast<uint64_t>(response.file_offset));
   if (r == nullptr) close(fd);
   return r;

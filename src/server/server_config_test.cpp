@@ -83,8 +83,7 @@ TEST(ServerConfig, ConnectionSettingsAreChecked) {
   c.trusted_proxies = {"10.0.0.0/8", "proxy.example"};
   Status st = c.validate();
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("trusted proxy 'proxy.example'"), std::string::npos)
-      << st.message();
+  EXPECT_NE(st.message().find("trusted proxy 'proxy.example'"), std::string::npos) << st.message();
   c.trusted_proxies = {"10.0.0.0/8", "::1"};
   EXPECT_TRUE(c.validate().ok());
   c.handler_threads = 0;
