@@ -81,6 +81,12 @@ int run_serve(const ServeArgs& a) {
     config.auth_token = *token;
   }
   if (Status st = config.validate(); !st.ok()) return report_error(st);
+  // Before the model loads: a connection limit the descriptor limit cannot hold fails at once.
+  if (config.max_connections != 0) {
+    if (Status st = server::fit_descriptor_limit(config.max_connections); !st.ok()) {
+      return report_error(Status::invalid_argument("--max-connections: " + st.message()));
+    }
+  }
   if (Status st = check_redis_url(a.redis); !st.ok()) return report_error(st);
 
   // The catalog's model (its fingerprint names the Redis keys) before the library that loads it.
