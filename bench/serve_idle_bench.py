@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import load_test  # noqa: E402
 from index_bench import make_model  # noqa: E402
-from load_bench import make_query_pictures  # noqa: E402
+from load_bench import lo_med, make_query_pictures  # noqa: E402
 from synthetic_index import make_synthetic_index  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,13 +39,6 @@ def run(binary, db, pictures, a, idle):
         return load_test.measure(opts, load_test.read_images(pictures), server.port, server.pid)
     finally:
         server.stop()
-
-
-def cell(values, first, digits=1):
-    values = [v for v in values if v is not None]
-    if not values:
-        return "-"
-    return f"{first(values):.{digits}f} / {statistics.median(values):.{digits}f}"
 
 
 def print_table(runs, a, load_before):
@@ -68,11 +61,9 @@ def print_table(runs, a, load_before):
             im = [r["by_type"]["image"] for r in mine]
             held = [r["idle"]["held_mean"] for r in mine if r["idle"]]
             print(f"| {build} | {idle} ({round(statistics.median(held)) if held else 0}) | "
-                  f"{cell([x['qps'] for x in t], min)} | {cell([x['qps'] for x in im], min)} | "
-                  f"{cell([x['p50_ms'] for x in t], min, 0)} | "
-                  f"{cell([x['p99_ms'] for x in t], min, 0)} | "
-                  f"{cell([x['p50_ms'] for x in im], min, 0)} | "
-                  f"{cell([x['p99_ms'] for x in im], min, 0)} | "
+                  f"{lo_med([x['qps'] for x in t])} | {lo_med([x['qps'] for x in im])} | "
+                  f"{lo_med([x['p50_ms'] for x in t])} | {lo_med([x['p99_ms'] for x in t])} | "
+                  f"{lo_med([x['p50_ms'] for x in im])} | {lo_med([x['p99_ms'] for x in im])} | "
                   f"{sum(x['errors'] for x in t + im)} | "
                   f"{statistics.median(r['rss']['peak_mb'] for r in mine):.0f} |")
     errors = [e for r in runs.values() for e in r["error_samples"]]

@@ -62,30 +62,30 @@ TEST(ForwardedClient, HeaderIgnoredUnlessThePeerIsATrustedProxy) {
   EXPECT_EQ(forwarded_client("10.0.0.5", &xff, {}), "10.0.0.5");
 }
 
-TEST(ForwardedClient, RightMostUntrustedEntryWins) {
+// Each X-Forwarded-For value, sent by the trusted peer 10.0.0.5, and the client it names.
+void expect_clients(const std::vector<std::pair<std::string, std::string>>& cases) {
   const auto proxies = ranges({"10.0.0.0/8"});
-  // The client wrote the first entry itself; the proxy appended the real peer.
-  std::string xff = "1.2.3.4, 203.0.113.7";
-  EXPECT_EQ(forwarded_client("10.0.0.5", &xff, proxies), "203.0.113.7");
-  // Two proxies in a chain: the inner one is skipped.
-  xff = "1.2.3.4, 203.0.113.7, 10.1.1.1";
-  EXPECT_EQ(forwarded_client("10.0.0.5", &xff, proxies), "203.0.113.7");
-  xff = " 2001:db8::1 ";
-  EXPECT_EQ(forwarded_client("10.0.0.5", &xff, proxies), "2001:db8::1");
+  for (const auto& [xff, client] : cases) {
+    EXPECT_EQ(forwarded_client("10.0.0.5", &xff, proxies), client) << "X-Forwarded-For: " << xff;
+  }
+}
+
+TEST(ForwardedClient, RightMostUntrustedEntryWins) {
+  expect_clients({
+      {"1.2.3.4, 203.0.113.7", "203.0.113.7"},            // the client wrote the first entry itself
+      {"1.2.3.4, 203.0.113.7, 10.1.1.1", "203.0.113.7"},  // a chain: the inner proxy skipped
+      {" 2001:db8::1 ", "2001:db8::1"},
+  });
 }
 
 TEST(ForwardedClient, GarbageOrOnlyProxiesFallBackToTheLastTrustedHop) {
-  const auto proxies = ranges({"10.0.0.0/8"});
-  std::string xff = "not-an-address";
-  EXPECT_EQ(forwarded_client("10.0.0.5", &xff, proxies), "10.0.0.5");
-  xff = "";
-  EXPECT_EQ(forwarded_client("10.0.0.5", &xff, proxies), "10.0.0.5");
-  xff = "garbage, 10.1.1.1";
-  EXPECT_EQ(forwarded_client("10.0.0.5", &xff, proxies), "10.1.1.1");
-  xff = "10.2.2.2,10.1.1.1";
-  EXPECT_EQ(forwarded_client("10.0.0.5", &xff, proxies), "10.2.2.2");
-  xff = ",,,";
-  EXPECT_EQ(forwarded_client("10.0.0.5", &xff, proxies), "10.0.0.5");
+  expect_clients({
+      {"not-an-address", "10.0.0.5"},
+      {"", "10.0.0.5"},
+      {"garbage, 10.1.1.1", "10.1.1.1"},
+      {"10.2.2.2,10.1.1.1", "10.2.2.2"},
+      {",,,", "10.0.0.5"},
+  });
 }
 
 TEST(AddressCapKey, Ipv4AsIsIpv6ByItsSlash64) {

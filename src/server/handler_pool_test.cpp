@@ -6,33 +6,17 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <future>
-#include <mutex>
 #include <thread>
+
+#include "testing/gate.h"
 
 namespace clipsearch::server {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A gate jobs wait at until the test opens it.
-struct Gate {
-  std::mutex m;
-  std::condition_variable cv;
-  bool open = false;
-  void wait() {
-    std::unique_lock<std::mutex> lock(m);
-    cv.wait_for(lock, 10s, [this] { return open; });
-  }
-  void release() {
-    {
-      std::lock_guard<std::mutex> lock(m);
-      open = true;
-    }
-    cv.notify_all();
-  }
-};
+using clipsearch::testing::Gate;
 
 bool eventually(const std::function<bool()>& condition) {
   for (int i = 0; i < 500 && !condition(); ++i) std::this_thread::sleep_for(10ms);

@@ -10,14 +10,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <future>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "server/http_server.h"
 #include "server/test_http_client.h"
+#include "testing/gate.h"
 
 namespace clipsearch::server {
 namespace {
@@ -29,30 +28,8 @@ using testing::exchange;
 using testing::get_request;
 using testing::RawResponse;
 
-// Requests to /api/slow wait here until the test opens it (at most 10 s).
-struct Gate {
-  std::mutex m;
-  std::condition_variable cv;
-  bool open = false;
-  int waiting = 0;
-  void wait() {
-    std::unique_lock<std::mutex> lock(m);
-    ++waiting;
-    cv.notify_all();
-    cv.wait_for(lock, 10s, [this] { return open; });
-  }
-  bool wait_for_waiting(int n) {
-    std::unique_lock<std::mutex> lock(m);
-    return cv.wait_for(lock, 5s, [&] { return waiting >= n; });
-  }
-  void release() {
-    {
-      std::lock_guard<std::mutex> lock(m);
-      open = true;
-    }
-    cv.notify_all();
-  }
-};
+// Requests to /api/slow wait at the gate until the test opens it.
+using clipsearch::testing::Gate;
 
 Router routes(Gate* gate) {
   Router r;
