@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import load_test  # noqa: E402
 from index_bench import make_model  # noqa: E402
-from load_bench import lo_med, make_query_pictures  # noqa: E402
+from load_bench import cpu_model, lo_med, make_query_pictures  # noqa: E402
 from synthetic_index import make_synthetic_index  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,8 +42,7 @@ def run(binary, db, pictures, a, idle):
 
 
 def print_table(runs, a, load_before):
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                if l.startswith("model name")), "?")
+    cpu = cpu_model()
     print(f"### serve beside {a.idle:,} idle connections, {time.strftime('%Y-%m-%d')}, {cpu}, "
           f"{os.cpu_count()} cores, serve --threads {a.threads}, {a.rounds} rounds, load average "
           f"{load_before:.2f} before, {max(r['machine']['load_after'] for r in runs.values()):.2f}"
