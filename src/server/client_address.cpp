@@ -45,14 +45,14 @@ std::string trim_spaces(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-bool trusted(const std::string& address, const std::vector<AddressRange>& proxies) {
+}  // namespace
+
+bool is_trusted_proxy(const std::string& address, const std::vector<AddressRange>& proxies) {
   for (const AddressRange& r : proxies) {
     if (r.contains(address)) return true;
   }
   return false;
 }
-
-}  // namespace
 
 Result<AddressRange> AddressRange::parse(const std::string& text) {
   const size_t slash = text.find('/');
@@ -97,7 +97,7 @@ Result<std::vector<AddressRange>> parse_address_ranges(const std::vector<std::st
 
 std::string forwarded_client(const std::string& peer, const std::string* x_forwarded_for,
                              const std::vector<AddressRange>& trusted_proxies) {
-  if (x_forwarded_for == nullptr || !trusted(peer, trusted_proxies)) return peer;
+  if (x_forwarded_for == nullptr || !is_trusted_proxy(peer, trusted_proxies)) return peer;
   std::string client = peer;
   const std::string& list = *x_forwarded_for;
   size_t end = list.size();
@@ -109,7 +109,7 @@ std::string forwarded_client(const std::string& peer, const std::string* x_forwa
     std::array<uint8_t, 16> bytes{};
     if (!parse_address(entry, &v4, &bytes)) return client;
     client = entry;
-    if (!trusted(entry, trusted_proxies) || comma == std::string::npos) return client;
+    if (!is_trusted_proxy(entry, trusted_proxies) || comma == std::string::npos) return client;
     end = comma;
   }
 }

@@ -34,6 +34,9 @@ struct AddressRange {
 // Parses every entry; the error names the first bad one.
 Result<std::vector<AddressRange>> parse_address_ranges(const std::vector<std::string>& texts);
 
+// True when `address` is inside one of `proxies`.
+bool is_trusted_proxy(const std::string& address, const std::vector<AddressRange>& proxies);
+
 // The client of a request: `peer` itself unless it is inside one of `trusted_proxies`; then the
 // right-most X-Forwarded-For entry outside them. When every entry is trusted, or the walk meets
 // an entry that is not an IP address, the last trusted hop reached stands for the client.

@@ -206,10 +206,7 @@ void HttpServer::Impl::connection_opened(MHD_Connection* connection, ConnectionS
   const MHD_ConnectionInfo* address =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   state->peer = address ? address_text(address->client_addr) : "";
-  const bool from_proxy =
-      std::any_of(trusted_proxies.begin(), trusted_proxies.end(),
-                  [&](const AddressRange& r) { return r.contains(state->peer); });
-  if (!from_proxy) {
+  if (!is_trusted_proxy(state->peer, trusted_proxies)) {
     const std::string key = address_cap_key(state->peer);
     if (slots->take(key)) {
       state->slot_key = key;
