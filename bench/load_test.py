@@ -15,7 +15,8 @@ server's /metrics before and after: image and text batch-size histograms, cache 
 With --idle-connections N, N more connections from other loopback addresses (127.0.0.2,
 127.0.0.3, ..., --idle-per-address on each) send the start of a request head and then nothing,
 for the whole run: what a crowd of idle or slow clients costs the real ones. One the server
-closes (its head deadline) is opened again, at most once a second.
+closes (its head deadline) is opened again, at most once a second. They are held by a process
+of their own, so their work does not slow this one's clients.
 
 Bounded: --duration at most 600 s, --max-requests in all (default 200,000), --clients at most
 64, --idle-connections at most 10,000, a per-request socket timeout.
@@ -32,6 +33,7 @@ import http.client
 import ipaddress
 import json
 import math
+import multiprocessing
 import os
 import random
 import re
@@ -303,6 +305,17 @@ class IdleConnections(threading.Thread):
             sum(held) / len(held)), "reopened": self.reopened}
 
 
+def hold_idle(port, count, per_address, stop, results):
+    """IdleConnections in a process of its own (so that its work never competes with the clients'
+    threads for the interpreter lock), until `stop` is set; its summary goes to `results`."""
+    idle = IdleConnections(port, count, per_address)
+    idle.start()
+    stop.wait()
+    idle.done.set()
+    idle.join()
+    results.put(idle.summary())
+
+
 # ---------------------------------------------------------------- server observations
 
 
@@ -563,7 +576,10 @@ def measure(a, images, port, pid):
     workload = Workload(images, a.image_share, a.repeat_share, a.k)
     idle = None
     if a.idle_connections:
-        idle = IdleConnections(port, a.idle_connections, a.idle_per_address)
+        fork = multiprocessing.get_context("fork")  # before any thread of this process starts
+        stop, results = fork.Event(), fork.Queue()
+        idle = fork.Process(target=hold_idle, args=(port, a.idle_connections,
+                                                    a.idle_per_address, stop, results))
         idle.start()
         time.sleep(1.0)  # let them connect before the clients start
     try:
@@ -574,9 +590,10 @@ def measure(a, images, port, pid):
                           crowded)
     finally:
         if idle:
-            idle.done.set()
-            idle.join()
-    report["idle"] = idle.summary() if idle else None
+            stop.set()
+    report["idle"] = results.get(timeout=30) if idle else None
+    if idle:
+        idle.join()
     report["config"] = {k: getattr(a, k) for k in (
         "clients", "duration", "max_requests", "image_share", "repeat_share", "k", "serve_arg",
         "idle_connections")}
