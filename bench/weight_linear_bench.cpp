@@ -1,12 +1,13 @@
 // linear() with float32, BF16, F16 and int8 weights on ViT-B/32's shapes: GFLOP/s of each, the
 // best of several runs. Chooses the reduced-precision kernels' design (docs/ARCHITECTURE.md,
-// "Precisions"). Usage: weight_linear_bench [threads] [reps]
+// "Precisions"). Usage: weight_linear_bench [threads] [reps] [shape name part]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "best_seconds.h"
@@ -36,10 +37,12 @@ constexpr Shape kShapes[] = {
 int main(int argc, char** argv) {
   if (argc > 1) set_num_threads(std::atoi(argv[1]));
   const int reps = argc > 2 ? std::atoi(argv[2]) : 10;
+  const std::string only = argc > 3 ? argv[3] : "";
   std::printf("threads %d, isa %s\n", num_threads(), isa_name(isa_active()));
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 0.02f);
   for (const Shape& s : kShapes) {
+    if (std::string(s.what).find(only) == std::string::npos) continue;
     std::vector<float> x(static_cast<size_t>(s.m * s.in)), w(static_cast<size_t>(s.out * s.in));
     std::vector<float> y(static_cast<size_t>(s.m * s.out));
     for (float& v : x) v = normal(rng);

@@ -33,18 +33,24 @@ CLIPSEARCH_BINARY=$PWD/build/src/cli/clipsearch \
 # Forced lower levels: only ever downward (any CPU runs them), each with the OpenBLAS kernels of
 # that level. The fixtures' reference data from the run above is reused (-FA: no setup rerun).
 best=$(build/src/cli/clipsearch --version | sed -n 's/^isa: [a-z0-9]* (this CPU: \([a-z0-9]*\))$/\1/p')
-declare -A blas_core=([avx2]=Haswell [scalar]=Nehalem)
+declare -A blas_core=([avx512]=SkylakeX [avx2]=Haswell [scalar]=Nehalem)
 levels=()
 case "$best" in
+  avx512bf16) levels=(avx512 avx2 scalar) ;;
   avx512) levels=(avx2 scalar) ;;
   avx2) levels=(scalar) ;;
   scalar) ;;
   *) echo "test.sh: cannot tell this machine's SIMD level from 'clipsearch --version'" >&2; exit 1 ;;
 esac
+# Below avx512bf16, avx512 differs only in the products with BF16 and int8 weights (every
+# float32 kernel is the same code at both levels), so that level reruns only the tests of those
+# products; avx2 and scalar, which change every kernel, rerun the whole unit and reference suite.
+declare -A only=([avx512]='^(tensor_test|precision_reference_test|quantize_test)$')
 for level in "${levels[@]}"; do
   echo "== unit and reference tests at the forced level $level (this CPU: $best)"
   (cd build && CLIPSEARCH_ISA=$level OPENBLAS_CORETYPE=${blas_core[$level]} \
-    ctest --output-on-failure -j"$jobs" -L 'unit|reference' -LE "fixture|$exclude" -FA '.*')
+    ctest --output-on-failure -j"$jobs" -L 'unit|reference' -LE "fixture|$exclude" -FA '.*' \
+    -R "${only[$level]:-.}")
 done
 
 # The sanitized builds use -O1 with line tables only (what the sanitizers' docs advise): they

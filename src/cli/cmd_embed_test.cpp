@@ -150,7 +150,8 @@ TEST(VersionFlag, ShowsTheSimdLevelAndRefusesAnUnknownCap) {
   auto bad =
       run_command({"/usr/bin/env", "CLIPSEARCH_ISA=sse9", testing::cli_binary(), "--version"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_EQ(bad.err, "clipsearch: CLIPSEARCH_ISA: 'sse9' is not one of scalar, avx2, avx512\n");
+  EXPECT_EQ(bad.err,
+            "clipsearch: CLIPSEARCH_ISA: 'sse9' is not one of scalar, avx2, avx512, avx512bf16\n");
 }
 
 TEST(BenchCommand, PrintsThroughput) {

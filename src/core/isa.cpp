@@ -17,6 +17,18 @@ bool cpu_has_f16c() {
   return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
 }
 
+// CPUID leaf 7: sub-leaf 0 ECX bit 11 (AVX512_VNNI), sub-leaf 1 EAX bit 5 (AVX512_BF16). Read
+// directly for the same reason as F16C: not every compiler's __builtin_cpu_supports knows them.
+bool cpu_has_avx512_bf16_vnni() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  const unsigned max_subleaf = eax;
+  const bool vnni = (ecx & (1u << 11)) != 0;
+  if (!vnni || max_subleaf < 1) return false;
+  if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return (eax & (1u << 5)) != 0;
+}
+
 Isa detect() {
   // libgcc's checks include the OS side (XCR0: the AVX and AVX-512 register state enabled), so a
   // hypervisor that hides the state also hides the level.
@@ -27,7 +39,8 @@ Isa detect() {
       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
   if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
-    return Isa::kAvx512;
+    // The BF16/VNNI instructions use the AVX-512 register state the checks above confirmed.
+    return cpu_has_avx512_bf16_vnni() ? Isa::kAvx512Bf16 : Isa::kAvx512;
   }
   if (avx2) return Isa::kAvx2;
   return Isa::kScalar;
@@ -59,7 +72,7 @@ Status isa_environment_check() {
   const char* value = std::getenv(kVariable);
   if (value == nullptr || *value == '\0' || isa_parse(value)) return Status();
   return Status::invalid_argument(std::string(kVariable) + ": '" + value +
-                                  "' is not one of scalar, avx2, avx512");
+                                  "' is not one of scalar, avx2, avx512, avx512bf16");
 }
 
 const char* isa_name(Isa isa) {
@@ -70,12 +83,14 @@ const char* isa_name(Isa isa) {
       return "avx2";
     case Isa::kAvx512:
       return "avx512";
+    case Isa::kAvx512Bf16:
+      return "avx512bf16";
   }
   return "scalar";
 }
 
 std::optional<Isa> isa_parse(std::string_view name) {
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa isa : kIsaLevels) {
     if (name == isa_name(isa)) return isa;
   }
   return std::nullopt;

@@ -5,8 +5,12 @@
 //   kScalar  plain C++ for the baseline x86-64 (SSE2): every machine
 //   kAvx2    AVX2 + FMA + F16C (Haswell, Zen 1 and later)
 //   kAvx512  AVX-512 F/BW/DQ/VL (Skylake-X, Ice Lake, Sapphire/Emerald Rapids, Zen 4 and later)
+//   kAvx512Bf16  kAvx512 + AVX512_BF16 (VDPBF16PS) + AVX512_VNNI (VPDPBUSD): the first level
+//            with low-precision arithmetic (Cooper Lake, Sapphire/Emerald Rapids, Zen 4 and
+//            later; Ice Lake has VNNI without BF16 and stays kAvx512)
 //
-// The environment variable CLIPSEARCH_ISA=scalar|avx2|avx512 caps the level (a cap above what
+// Each level includes every level below it. The environment variable
+// CLIPSEARCH_ISA=scalar|avx2|avx512|avx512bf16 caps the level (a cap above what
 // the machine has changes nothing), so the tests can run every fallback on any machine.
 // OpenBLAS is capped separately by OPENBLAS_CORETYPE. The level is read once per process; the
 // functions are thread-safe.
@@ -23,7 +27,10 @@
 
 namespace clipsearch {
 
-enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kAvx512Bf16 = 3 };
+
+// Every level, lowest first (for the tests and the names).
+inline constexpr Isa kIsaLevels[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Bf16};
 
 // The best level this CPU and OS support (cpuid and the OS-enabled register state).
 Isa isa_supported();

@@ -14,3 +14,8 @@
 #define CLIPSEARCH_TARGET_AVX2_F16C __attribute__((target("avx2,fma,f16c")))
 #define CLIPSEARCH_TARGET_AVX512_F16C \
   __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
+// kAvx512Bf16: AVX-512 with VDPBF16PS / VCVTNE2PS2BF16 (AVX512_BF16) and VPDPBUSD (AVX512_VNNI).
+#define CLIPSEARCH_TARGET_AVX512_BF16                                             \
+  __attribute__((                                                                 \
+      target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx512vnni,avx2,fma," \
+             "f16c")))

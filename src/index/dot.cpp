@@ -17,6 +17,7 @@ const DotKernels& active() {
 const DotKernels& dot_kernels(Isa isa) {
   assert(isa_at_least(isa_supported(), isa));
   switch (isa) {
+    case Isa::kAvx512Bf16:  // no float32 kernel of its own: AVX-512's
     case Isa::kAvx512:
       return dot_internal::kDotAvx512;
     case Isa::kAvx2:

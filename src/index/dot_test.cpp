@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "index/dot_kernels.h"
@@ -34,7 +36,7 @@ std::vector<float> random_floats(size_t n, uint64_t seed) {
 
 std::vector<Isa> supported_levels() {
   std::vector<Isa> levels;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa isa : kIsaLevels) {
     if (isa_at_least(isa_supported(), isa)) levels.push_back(isa);
   }
   return levels;
@@ -137,6 +139,24 @@ TEST(Dot, ScalarFmaIsCorrectlyRounded) {
   }
 }
 
+// The cpuid bits read by hand agree with the kernel's reading of them (Linux's flags).
+TEST(Isa, Bf16LevelMatchesTheKernelsCpuFlags) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  if (!cpuinfo) GTEST_SKIP() << "no /proc/cpuinfo to compare with";
+  std::string line;
+  while (std::getline(cpuinfo, line) && line.rfind("flags", 0) != 0) {
+  }
+  auto has = [&](const std::string& flag) {
+    return (line + " ").find(" " + flag + " ") != std::string::npos;
+  };
+  const bool avx512 = has("avx512f") && has("avx512bw") && has("avx512dq") && has("avx512vl");
+  if (avx512 != isa_at_least(isa_supported(), Isa::kAvx512)) {
+    GTEST_SKIP() << "the OS state hides AVX-512 from this process; nothing to compare";
+  }
+  EXPECT_EQ(isa_supported() == Isa::kAvx512Bf16, avx512 && has("avx512_bf16") && has("avx512_vnni"))
+      << "supported: " << isa_name(isa_supported()) << "; flags: " << line;
+}
+
 TEST(Dot, ActiveLevelIsCappedByTheEnvironment) {
   const char* cap = std::getenv("CLIPSEARCH_ISA");
   if (cap == nullptr || *cap == '\0') {
@@ -150,7 +170,7 @@ TEST(Dot, ActiveLevelIsCappedByTheEnvironment) {
 }
 
 TEST(Isa, NamesRoundTripAndUnknownNamesAreRefused) {
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa isa : kIsaLevels) {
     EXPECT_EQ(isa_parse(isa_name(isa)), isa);
   }
   EXPECT_FALSE(isa_parse("sse9").has_value());

@@ -25,6 +25,7 @@ std::string blas_better_coretype() {
   if (kFallbacks.count(current) == 0) return "";
   // Never above the level the project's own kernels may use (CLIPSEARCH_ISA caps both here).
   switch (isa_active()) {
+    case Isa::kAvx512Bf16:  // no float32 kernel of its own: AVX-512's
     case Isa::kAvx512:
       return "SkylakeX";
     case Isa::kAvx2:

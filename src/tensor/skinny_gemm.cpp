@@ -143,6 +143,7 @@ void skinny_gemm(int64_t m, int64_t n, int64_t k, const float* x, int64_t ldx, c
                  float beta, float* y, int64_t ldy) {
   int64_t col = 0;
   switch (isa_active()) {
+    case Isa::kAvx512Bf16:  // no float32 kernel of its own: AVX-512's
     case Isa::kAvx512:
       col = columns_avx512(m, n, k, x, ldx, w, beta, y, ldy);
       break;

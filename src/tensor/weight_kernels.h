@@ -6,6 +6,9 @@
 // float multiply for int8, so every level produces the same panel bit for bit. Products of at
 // most kSkinnyMaxRows rows, bound by reading the weights, use a fused kernel where the level has
 // one: the weights are converted in registers as they stream past, never stored as float32.
+// Where the level has BF16 arithmetic (kAvx512Bf16), products of more rows with BF16 or int8
+// weights multiply in BF16 instead (rounds_activations_to_bf16): the activations rounded to BF16,
+// the accumulation float32.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +27,16 @@ struct WeightKernels {
   // stream past (no panel). Null where the level has none.
   void (*skinny)(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, int64_t col0,
                  int64_t col1, float beta, float* y, int64_t ldy);
+  // y[r][c] = beta * y[r][c] + bf16(x[r]) . w(c, :) for c in [col0, col1), float32 accumulation
+  // (int8: the row's scale times the dot of x with the integers). For kBF16 and kInt8 weights;
+  // null where the level has no BF16 arithmetic.
+  void (*bf16)(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, int64_t col0,
+               int64_t col1, float beta, float* y, int64_t ldy);
 };
+
+// Whether weight_product with kernels `k` multiplies m rows by a matrix of `type` in BF16 (the
+// activations rounded to BF16) rather than float32.
+bool rounds_activations_to_bf16(const WeightKernels& k, WeightType type, int64_t m);
 
 // The kernels of one level; `isa` must be supported by the machine (isa_supported()).
 const WeightKernels& weight_kernels(Isa isa);
@@ -39,7 +51,11 @@ namespace weight_internal {
 extern const WeightKernels kScalar;
 extern const WeightKernels kAvx2;
 extern const WeightKernels kAvx512;
-// kAvx2's skinny kernel, which the AVX-512 level uses too.
+extern const WeightKernels kAvx512Bf16;
+// kAvx512's panel conversion, which the BF16 level uses too.
+void to_f32_avx512(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
+                   float* dst, int64_t ld);
+// kAvx2's skinny kernel, which the AVX-512 levels use too.
 void skinny_avx2(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, int64_t col0,
                  int64_t col1, float beta, float* y, int64_t ldy);
 }  // namespace weight_internal

@@ -54,8 +54,10 @@ CLIPSEARCH_TARGET_AVX512_F16C void rows_to_f32(const T* data, const float* scale
   }
 }
 
-void to_f32(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
-            float* dst, int64_t ld) {
+}  // namespace
+
+void to_f32_avx512(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t col0, int64_t cols,
+                   float* dst, int64_t ld) {
   switch (w.type()) {
     case WeightType::kBF16:
       return rows_to_f32<Bf16>(w.u16_data(), nullptr, w.in(), row0, rows, col0, cols, dst, ld);
@@ -68,10 +70,8 @@ void to_f32(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t col0, int
   }
 }
 
-}  // namespace
-
 // Few-row products use the AVX2 kernel (every AVX-512 CPU runs it); a 512-bit one is not
 // written yet.
-const WeightKernels kAvx512 = {to_f32, skinny_avx2};
+const WeightKernels kAvx512 = {to_f32_avx512, skinny_avx2, nullptr};
 
 }  // namespace clipsearch::weight_internal

@@ -29,6 +29,8 @@ const WeightKernels& active_kernels() {
 const WeightKernels& weight_kernels(Isa isa) {
   assert(isa_at_least(isa_supported(), isa));
   switch (isa) {
+    case Isa::kAvx512Bf16:
+      return weight_internal::kAvx512Bf16;
     case Isa::kAvx512:
       return weight_internal::kAvx512;
     case Isa::kAvx2:
@@ -39,10 +41,19 @@ const WeightKernels& weight_kernels(Isa isa) {
   return weight_internal::kScalar;
 }
 
+bool rounds_activations_to_bf16(const WeightKernels& k, WeightType type, int64_t m) {
+  return k.bf16 != nullptr && m > kSkinnyMaxRows &&
+         (type == WeightType::kBF16 || type == WeightType::kInt8);
+}
+
 void weight_product(const WeightKernels& kernels, int64_t m, const float* x, int64_t ldx,
                     const WeightMatrix& w, int64_t col0, int64_t col1, float beta, float* y,
                     int64_t ldy) {
   assert(w.type() != WeightType::kF32);
+  if (rounds_activations_to_bf16(kernels, w.type(), m)) {
+    kernels.bf16(m, x, ldx, w, col0, col1, beta, y, ldy);
+    return;
+  }
   if (m <= kSkinnyMaxRows && kernels.skinny != nullptr) {
     kernels.skinny(m, x, ldx, w, col0, col1, beta, y, ldy);
     return;
@@ -74,6 +85,16 @@ void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float
   if (m == 0) return;
   gemm_init();
   const WeightKernels& kernels = active_kernels();
+  // Decided once for the whole product, so that no thread's share of the rows, however few,
+  // computes in another arithmetic than the rest.
+  const bool bf16 = rounds_activations_to_bf16(kernels, w.type(), m);
+  auto product = [&](int64_t rows, const float* xs, int64_t col0, int64_t col1, float* ys) {
+    if (bf16) {
+      kernels.bf16(rows, xs, ldx, w, col0, col1, beta, ys, ldy);
+    } else {
+      weight_product(kernels, rows, xs, ldx, w, col0, col1, beta, ys, ldy);
+    }
+  };
   const int threads = num_threads();
   if (m >= 32 * threads) {
     // Many rows: each thread takes a block of rows and converts every panel itself; the
@@ -81,8 +102,7 @@ void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float
     parallel_for(
         m,
         [&](int64_t begin, int64_t end) {
-          weight_product(kernels, end - begin, x + begin * ldx, ldx, w, 0, w.out(), beta,
-                         y + begin * ldy, ldy);
+          product(end - begin, x + begin * ldx, 0, w.out(), y + begin * ldy);
         },
         16);
   } else {
@@ -91,8 +111,7 @@ void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float
     parallel_for(
         blocks,
         [&](int64_t begin, int64_t end) {
-          weight_product(kernels, m, x, ldx, w, begin * 16, std::min(w.out(), end * 16), beta, y,
-                         ldy);
+          product(m, x, begin * 16, std::min(w.out(), end * 16), y);
         },
         4);
   }

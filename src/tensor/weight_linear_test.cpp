@@ -26,7 +26,7 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
 
 std::vector<Isa> supported_levels() {
   std::vector<Isa> levels;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+  for (Isa isa : kIsaLevels) {
     if (isa_at_least(isa_supported(), isa)) levels.push_back(isa);
   }
   return levels;
@@ -151,16 +151,20 @@ TEST(WeightKernels, EveryLevelConvertsPanelsAsTheScalarKernelBitForBit) {
   }
 }
 
-// y = beta * y + x W^T with W's float32 values (WeightMatrix::at), in double.
+// y = beta * y + x W^T with W's float32 values (WeightMatrix::at), in double; with
+// `bf16_activations`, x rounded to BF16 first (what the BF16 arithmetic multiplies).
 std::vector<float> reference_product(int64_t m, const std::vector<float>& x, int64_t ldx,
                                      const WeightMatrix& w, float beta, std::vector<float> y,
-                                     int64_t ldy, std::vector<double>* magnitude) {
+                                     int64_t ldy, std::vector<double>* magnitude,
+                                     bool bf16_activations) {
   magnitude->assign(y.size(), 0.0);
   for (int64_t r = 0; r < m; ++r) {
     for (int64_t o = 0; o < w.out(); ++o) {
       double s = 0, mag = 0;
       for (int64_t i = 0; i < w.in(); ++i) {
-        const double p = static_cast<double>(x[static_cast<size_t>(r * ldx + i)]) * w.at(o, i);
+        const float xi = x[static_cast<size_t>(r * ldx + i)];
+        const float v = bf16_activations ? bf16_to_f32(f32_to_bf16(xi)) : xi;
+        const double p = static_cast<double>(v) * w.at(o, i);
         s += p;
         mag += std::fabs(p);
       }
@@ -200,11 +204,15 @@ TEST(WeightLinear, EveryTypeAndLevelMatchesTheReferenceOnOddShapes) {
       for (float beta : {0.0f, 1.0f, 0.5f}) {
         const std::vector<float> y0 = random_floats(static_cast<size_t>(s.m * ldy), 13);
         std::vector<double> magnitude;
-        const std::vector<float> want =
-            reference_product(s.m, x, ldx, w, beta, y0, ldy, &magnitude);
+        // The arithmetic of `isa`: BF16 products round the activations, float32 ones do not.
+        auto want_at = [&](Isa isa) {
+          const bool bf16 = rounds_activations_to_bf16(weight_kernels(isa), type, s.m);
+          return reference_product(s.m, x, ldx, w, beta, y0, ldy, &magnitude, bf16);
+        };
         const std::string what = std::string(weight_type_name(type)) + " m=" + std::to_string(s.m) +
                                  " out=" + std::to_string(s.out) + " in=" + std::to_string(s.in) +
                                  " beta=" + std::to_string(beta);
+        std::vector<float> want = want_at(isa_active());
         std::vector<float> y = y0;
         linear(s.m, x.data(), ldx, w, beta, y.data(), ldy);
         expect_product_close(y, want, magnitude, what + " linear");
@@ -212,6 +220,7 @@ TEST(WeightLinear, EveryTypeAndLevelMatchesTheReferenceOnOddShapes) {
         linear_single(s.m, x.data(), ldx, w, beta, y.data(), ldy);
         expect_product_close(y, want, magnitude, what + " linear_single");
         for (Isa isa : supported_levels()) {
+          want = want_at(isa);
           y = y0;
           weight_product(weight_kernels(isa), s.m, x.data(), ldx, w, 0, s.out, beta, y.data(), ldy);
           expect_product_close(y, want, magnitude, what + " at " + isa_name(isa));
