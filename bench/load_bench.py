@@ -96,9 +96,13 @@ def hi_med(values):
     return pair(max, values)
 
 
+def cpu_model():
+    return next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                 if l.startswith("model name")), "?")
+
+
 def print_section(runs, a, load_before):
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                if l.startswith("model name")), "?")
+    cpu = cpu_model()
     print(f"### `clipsearch serve` under load, {time.strftime('%Y-%m-%d')}, {cpu}, "
           f"{os.cpu_count()} cores, serve --threads {a.threads}, {a.repeats} repeats, "
           f"load average {load_before:.2f} before, "

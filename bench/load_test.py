@@ -15,8 +15,14 @@ second from /proc/PID/status (start, peak, end, slope over the second half)
 and its CPU use, this client's own CPU use (so a saturated client is visible), and the
 server's /metrics before and after: image and text batch-size histograms, cache hits.
 
+With --idle-connections N, N more connections from other loopback addresses (127.0.0.2,
+127.0.0.3, ..., --idle-per-address on each) send the start of a request head and then nothing,
+for the whole run: what a crowd of idle or slow clients costs the real ones. One the server
+closes (its head deadline) is opened again, at most once a second. They are held by a process
+of their own, so their work does not slow this one's clients.
+
 Bounded: --duration at most 600 s, --max-requests in all (default 200,000), --clients at most
-64, a per-request socket timeout.
+64, --idle-connections at most 10,000, a per-request socket timeout.
 
 Either start the server (--server BINARY --db DB, or --index-library DIR --model DIR to index a
 folder into a temporary catalog first) or attach to a running one (--port P --pid PID).
@@ -30,11 +36,14 @@ import http.client
 import ipaddress
 import json
 import math
+import multiprocessing
 import os
 import random
 import re
 import resource
+import selectors
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +53,7 @@ import urllib.parse
 
 MAX_DURATION_S = 600
 MAX_CLIENTS = 64
+MAX_IDLE_CONNECTIONS = 10000
 ADJECTIVES = ["red", "small", "old", "happy", "wet", "golden", "striped", "sleepy", "blue",
               "bright", "foggy", "wooden", "tiny", "giant", "snowy", "rusty"]
 NOUNS = ["dog", "cat", "car", "boat", "house", "tree", "bicycle", "mountain", "child", "bird",
@@ -231,6 +241,87 @@ def client(port, workload, stats, seed, stop_at, max_requests, timeout_s):
         conn.close()
 
 
+class IdleConnections(threading.Thread):
+    """Holds `count` connections from 127.0.0.2, 127.0.0.3, ... (`per_address` each), each having
+    sent the start of a request head; reopens one the server closes, at most once a second."""
+
+    HEAD = b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Idle: "
+
+    def __init__(self, port, count, per_address):
+        super().__init__(daemon=True)
+        self.port, self.count, self.per_address = port, count, per_address
+        self.selector = selectors.DefaultSelector()
+        self.next_open = [0.0] * count  # monotonic time slot i may (re)open
+        self.socks = [None] * count
+        self.done = threading.Event()
+        self.reopened = 0
+        self.held_samples = []
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = count + 1024
+        if soft < want:
+            if hard != resource.RLIM_INFINITY and hard < want:
+                sys.exit(f"load_test: --idle-connections {count} needs {want} file descriptors; "
+                         f"the hard limit is {hard}")
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+    def open_slot(self, i, now):
+        address = f"127.0.0.{2 + i // self.per_address}"
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            s.bind((address, 0))
+            s.connect_ex(("127.0.0.1", self.port))
+            s.send(self.HEAD)
+        except OSError:
+            pass  # still connecting, or refused: the selector sees it closed
+        self.socks[i] = s
+        self.next_open[i] = now + 1.0
+        self.selector.register(s, selectors.EVENT_READ, i)
+
+    def close_slot(self, i):
+        self.selector.unregister(self.socks[i])
+        self.socks[i].close()
+        self.socks[i] = None
+
+    def run(self):
+        last_sample = 0.0
+        while not self.done.is_set():
+            now = time.monotonic()
+            for i in range(self.count):
+                if self.socks[i] is None and now >= self.next_open[i]:
+                    self.reopened += self.next_open[i] > 0
+                    self.open_slot(i, now)
+            for key, _ in self.selector.select(timeout=0.2):
+                try:
+                    data = key.fileobj.recv(4096)
+                except OSError:
+                    data = b""
+                if not data:  # closed by the server (or never accepted)
+                    self.close_slot(key.data)
+            if now - last_sample >= 1.0:
+                self.held_samples.append(sum(s is not None for s in self.socks))
+                last_sample = now
+        for i in range(self.count):
+            if self.socks[i] is not None:
+                self.close_slot(i)
+
+    def summary(self):
+        held = self.held_samples or [0]
+        return {"target": self.count, "held_min": min(held), "held_mean": round(
+            sum(held) / len(held)), "reopened": self.reopened}
+
+
+def hold_idle(port, count, per_address, stop, results):
+    """IdleConnections in a process of its own (so that its work never competes with the clients'
+    threads for the interpreter lock), until `stop` is set; its summary goes to `results`."""
+    idle = IdleConnections(port, count, per_address)
+    idle.start()
+    stop.wait()
+    idle.done.set()
+    idle.join()
+    results.put(idle.summary())
+
+
 # ---------------------------------------------------------------- server observations
 
 
@@ -293,14 +384,26 @@ def slope(points):
     return sum((x - mx) * (y - my) for x, y in points) / var if var else 0.0
 
 
-def scrape_metrics(port, timeout_s):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
-    conn.request("GET", "/metrics")
-    resp = conn.getresponse()
-    text = resp.read().decode()
-    conn.close()
-    if resp.status != 200:
-        raise RuntimeError(f"/metrics answered {resp.status}")
+def scrape_metrics(port, timeout_s, required=True):
+    """/metrics as {sample: value}. With required=False (idle connections may be crowding the
+    server out), {} when no answer comes within timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+            conn.request("GET", "/metrics")
+            resp = conn.getresponse()
+            text = resp.read().decode()
+            conn.close()
+            if resp.status != 200:
+                raise RuntimeError(f"/metrics answered {resp.status}")
+            break
+        except (OSError, http.client.HTTPException, RuntimeError):
+            if required or time.monotonic() > deadline:
+                if required:
+                    raise
+                return {}
+            time.sleep(0.2)
     values = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
@@ -356,9 +459,9 @@ def type_summary(latencies, errors, in_window, duration_s):
             "p99_ms": ms(percentile(lat, 0.99)), "max_ms": ms(lat[-1] if lat else None)}
 
 
-def run_load(port, pid, workload, clients, duration_s, max_requests, timeout_s):
+def run_load(port, pid, workload, clients, duration_s, max_requests, timeout_s, crowded=False):
     stats = Stats()
-    before = scrape_metrics(port, timeout_s)
+    before = scrape_metrics(port, timeout_s, required=not crowded)
     sampler = RssSampler(pid)
     sampler.start()
     cpu0, usage0 = cpu_seconds(pid), resource.getrusage(resource.RUSAGE_SELF)
@@ -375,7 +478,7 @@ def run_load(port, pid, workload, clients, duration_s, max_requests, timeout_s):
     usage1 = resource.getrusage(resource.RUSAGE_SELF)
     sampler.done.set()
     sampler.join()
-    after = scrape_metrics(port, timeout_s)
+    after = scrape_metrics(port, timeout_s, required=not crowded)
     by_type = {k: type_summary(stats.latencies[k], stats.errors[k], stats.in_window[k],
                                duration_s) for k in ("text", "image")}
     by_type["all"] = type_summary(stats.latencies["text"] + stats.latencies["image"],
@@ -451,6 +554,10 @@ def parse_args(argv=None):
     load.add_argument("--images", nargs="*", default=[], help="pictures to upload")
     load.add_argument("--k", type=int, default=10)
     load.add_argument("--timeout", type=float, default=60, help="per-request socket timeout")
+    load.add_argument("--idle-connections", type=int, default=0,
+                      help="connections from 127.0.0.2, ... that send part of a head, then nothing")
+    load.add_argument("--idle-per-address", type=int, default=30,
+                      help="idle connections per address (keep it under the server's cap)")
     load.add_argument("--warmup", type=float, default=0,
                       help="seconds of the same load before the measured run")
     out = p.add_argument_group("results")
@@ -462,6 +569,10 @@ def parse_args(argv=None):
     check_loopback(a.host)
     if not 0 < a.duration <= MAX_DURATION_S or not 0 < a.clients <= MAX_CLIENTS:
         p.error(f"--duration must be in (0, {MAX_DURATION_S}], --clients in [1, {MAX_CLIENTS}]")
+    if not 0 <= a.idle_connections <= MAX_IDLE_CONNECTIONS or a.idle_per_address < 1 or \
+            a.idle_connections > 250 * a.idle_per_address:
+        p.error(f"--idle-connections must be in [0, {MAX_IDLE_CONNECTIONS}], from at most 250 "
+                "addresses of --idle-per-address (>= 1) each")
     if a.image_share > 0 and not a.images:
         p.error("--image-share > 0 needs --images")
     if (a.port is None) == (a.server is None):
@@ -472,12 +583,29 @@ def parse_args(argv=None):
 def measure(a, images, port, pid):
     workload = Workload(images, a.image_share, a.repeat_share, a.k,
                         unique_uploads=not a.repeat_uploads)
-    if a.warmup > 0:
-        run_load(port, pid, workload, a.clients, a.warmup, a.max_requests, a.timeout)
-    report = run_load(port, pid, workload, a.clients, a.duration, a.max_requests, a.timeout)
+    idle = None
+    if a.idle_connections:
+        fork = multiprocessing.get_context("fork")  # before any thread of this process starts
+        stop, results = fork.Event(), fork.Queue()
+        idle = fork.Process(target=hold_idle, args=(port, a.idle_connections,
+                                                    a.idle_per_address, stop, results))
+        idle.start()
+        time.sleep(1.0)  # let them connect before the clients start
+    try:
+        crowded = idle is not None
+        if a.warmup > 0:
+            run_load(port, pid, workload, a.clients, a.warmup, a.max_requests, a.timeout, crowded)
+        report = run_load(port, pid, workload, a.clients, a.duration, a.max_requests, a.timeout,
+                          crowded)
+    finally:
+        if idle:
+            stop.set()
+    report["idle"] = results.get(timeout=30) if idle else None
+    if idle:
+        idle.join()
     report["config"] = {k: getattr(a, k) for k in (
         "clients", "duration", "max_requests", "image_share", "repeat_share", "repeat_uploads", "k",
-        "serve_arg")}
+        "serve_arg", "idle_connections")}
     report["config"]["images"] = [os.path.basename(i) for i in a.images]
     report["machine"] = {"cores": os.cpu_count(), "load_after": round(os.getloadavg()[0], 2)}
     return report

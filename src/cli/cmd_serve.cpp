@@ -17,6 +17,7 @@
 #include "cli/serve_redis.h"
 #include "clipsearch/library.h"
 #include "image/vips_runtime.h"
+#include "server/descriptor_limit.h"
 #include "server/http_server.h"
 #include "server/search_service.h"
 #include "server/serve_routes.h"
@@ -35,6 +36,10 @@ struct ServeArgs {
   bool no_auth = false;
   std::vector<std::string> cors;
   double max_upload_mb = 20;
+  unsigned max_connections = 0;  // 0: as many as the file-descriptor limit allows (<= 10,000)
+  unsigned max_connections_per_ip = 32;
+  std::vector<std::string> trusted_proxies;
+  unsigned handler_threads = 64;
   std::string thumbnail_dir;
   int max_batch = 16;
   double max_wait_ms = 5;
@@ -66,12 +71,22 @@ int run_serve(const ServeArgs& a) {
   config.no_auth = a.no_auth;
   config.cors_origins = a.cors;
   config.max_body_bytes = static_cast<size_t>(a.max_upload_mb * 1024 * 1024);
+  config.max_connections = a.max_connections;
+  config.max_connections_per_ip = a.max_connections_per_ip;
+  config.trusted_proxies = a.trusted_proxies;
+  config.handler_threads = a.handler_threads;
   if (!a.token_file.empty()) {
     auto token = read_token(a.token_file);
     if (!token.ok()) return report_error(token.status());
     config.auth_token = *token;
   }
   if (Status st = config.validate(); !st.ok()) return report_error(st);
+  // Before the model loads: a connection limit the descriptor limit cannot hold fails at once.
+  if (config.max_connections != 0) {
+    if (Status st = server::fit_descriptor_limit(config.max_connections); !st.ok()) {
+      return report_error(Status::invalid_argument("--max-connections: " + st.message()));
+    }
+  }
   if (Status st = check_redis_url(a.redis); !st.ok()) return report_error(st);
 
   // The catalog's model (its fingerprint names the Redis keys) before the library that loads it.
@@ -132,6 +147,11 @@ int run_serve(const ServeArgs& a) {
   std::cerr << "clipsearch: serving " << status->catalog << " on http://"
             << (a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host) << ":"
             << (*http)->port() << "/" << std::endl;
+  if (const unsigned n = (*http)->config().max_connections;
+      a.max_connections == 0 && n < server::kAutomaticMaxConnections) {
+    std::cerr << "clipsearch: at most " << n
+              << " connections: the file-descriptor limit (ulimit -Hn) allows no more\n";
+  }
   int signal = 0;
   sigwait(&stop_signals, &signal);
   std::cerr << "clipsearch: stopping\n";
@@ -159,6 +179,22 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-upload-mb", args->max_upload_mb, "Largest request body")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-connections", args->max_connections,
+                  "Open connections in all (0: as many as the file-descriptor limit allows, at "
+                  "most 10000)")
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-ip", args->max_connections_per_ip,
+                  "Open connections per client address (IPv6: per /64); the excess is answered "
+                  "429")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000u));
+  cmd->add_option("--trusted-proxy", args->trusted_proxies,
+                  "Reverse proxy (address or range, e.g. 10.0.0.0/8) whose X-Forwarded-For names "
+                  "the client (repeatable)");
+  cmd->add_option("--handler-threads", args->handler_threads,
+                  "Requests handled at once; the rest wait without a thread each")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 4096u));
   cmd->add_option("--thumbnail-dir", args->thumbnail_dir,
                   "Thumbnail cache (default: <db>.thumbnails)");
   cmd->add_option("--max-batch", args->max_batch,

@@ -321,6 +321,28 @@ TEST(Serve, RefusesAnOpenAddressWithoutAToken) {
   EXPECT_NE(r.err.find("token"), std::string::npos) << r.err;
 }
 
+TEST(Serve, ConnectionFlagsAreCheckedWithClearErrors) {
+  testing::TempDir dir;
+  auto serve = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args = {testing::cli_binary(), "serve", "--db", dir.file("x.db")};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return testing::run_command(args);
+  };
+  auto r = serve({"--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "proxy.example"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("trusted proxy 'proxy.example'"), std::string::npos) << r.err;
+  r = serve({"--max-connections", "100000000"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--max-connections: max_connections 100000000 needs"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("ulimit -Hn"), std::string::npos) << r.err;
+  for (const char* flag : {"--handler-threads", "--max-connections-per-ip"}) {
+    r = serve({flag, "0"});
+    EXPECT_NE(r.exit_code, 0) << flag;
+    EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
+  }
+}
+
 TEST(Serve, TokenIsRequiredWhenSet) {
   testing::ServedLibrary server({"--token", "s3cret"});
   ASSERT_TRUE(server.ready()) << server.why();

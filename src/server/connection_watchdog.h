@@ -2,12 +2,12 @@
 // catch. libmicrohttpd's connection timeout restarts on every byte, so a client trickling one
 // header byte per second ("slowloris") or a body at a few bytes per second would hold its
 // connection, and its thread, forever. The watchdog gives the request head, and then the body,
-// a deadline measured from when it started; past it, the socket is shut down and the
-// connection's own thread sees end-of-file and closes it.
+// a deadline measured from when it started; past it, the socket is shut down and the server's
+// event loop sees end-of-file and closes the connection.
 //
 // The watchdog shuts down its own dup() of the socket (shutdown acts on the socket, not on the
 // descriptor), so it can never touch a descriptor number that the server has closed and the
-// kernel has reused. Thread-safe: the server calls it from connection threads, and its thread
+// kernel has reused. Thread-safe: the server calls it from its event threads, and its own thread
 // scans the open connections a few times per second.
 #pragma once
 
@@ -30,9 +30,11 @@ class ConnectionWatchdog {
   ConnectionWatchdog(const ConnectionWatchdog&) = delete;
   ConnectionWatchdog& operator=(const ConnectionWatchdog&) = delete;
 
-  // A new connection: its request head is now due. Null if the descriptor cannot be dup'ed
-  // (out of descriptors): the connection then has only the idle timeout.
-  Connection* opened(int socket_fd);
+  // A new connection: its request head is now due, within the header timeout or, when given,
+  // `head_timeout_seconds` (a connection over its address's cap gets only long enough to send
+  // the head that is answered 429). Null if the descriptor cannot be dup'ed (out of
+  // descriptors): the connection then has only the idle timeout.
+  Connection* opened(int socket_fd, double head_timeout_seconds = 0);
   void headers_received(Connection* c);  // the body (if any) is now due
   void body_received(Connection* c);     // the handler runs: no deadline
   void request_done(Connection* c);      // keep-alive: the next request head is due
@@ -41,7 +43,7 @@ class ConnectionWatchdog {
   uint64_t connections_cut() const { return cut_.load(); }
 
  private:
-  void set_phase(Connection* c, int phase);
+  void set_phase(Connection* c, int phase, std::chrono::duration<double> limit);
   void run();
 
   const std::chrono::duration<double> header_timeout_;

@@ -1,44 +1,31 @@
-// The libmicrohttpd glue. For each request libmicrohttpd calls on_request() several times on the
-// connection's thread: once when the head is complete (all checks that need only the head run
-// here, and may answer at once), once per piece of body (appended, size-checked), and once when
-// the body is complete (the handler runs). Connection-level callbacks feed the watchdog.
+// The libmicrohttpd glue. libmicrohttpd runs a few event threads (epoll); for each request it
+// calls on_request() several times on the connection's event thread: once when the head is
+// complete (the per-address cap and every check that needs only the head run here, and may
+// answer at once), once per piece of body (appended, size-checked), and once when the body is
+// complete. That last call suspends the connection and hands the request to the HandlerPool;
+// the pool's thread runs the handler, stores the answer and resumes the connection, and
+// libmicrohttpd calls on_request() once more, on the event thread, to queue it. Nothing on an
+// event thread waits for a handler. Connection-level callbacks feed the watchdog and the
+// per-address slots.
 #include "server/http_server.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <exception>
 
-#include "server/connection_watchdog.h"
+#include "server/descriptor_limit.h"
+#include "server/http_server_impl.h"
+#include "server/mhd_response.h"
 
 namespace clipsearch::server {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::string lowercase(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
 
 std::string address_text(const sockaddr* sa) {
   char buf[INET6_ADDRSTRLEN] = {0};
@@ -51,61 +38,9 @@ std::string address_text(const sockaddr* sa) {
   return buf;
 }
 
-// Per-request state, kept in libmicrohttpd's request closure between calls.
-struct RequestContext {
-  Request request;
-  const Route* route = nullptr;
-  size_t body_limit = 0;
-  Clock::time_point started = Clock::now();
-  ConnectionWatchdog::Connection* watch = nullptr;
-};
-
-}  // namespace
-
-const std::vector<std::pair<std::string, std::string>>& security_headers() {
-  static const std::vector<std::pair<std::string, std::string>> kHeaders = {
-      {"Content-Security-Policy",
-       "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
-       "script-src 'self'; style-src 'self'; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"},
-      {"X-Content-Type-Options", "nosniff"},
-      {"Referrer-Policy", "no-referrer"},
-  };
-  return kHeaders;
-}
-
-struct HttpServer::Impl {
-  ServerConfig config;
-  Router router;
-  Metrics* metrics = nullptr;
-  MHD_Daemon* daemon = nullptr;
-  int port = 0;
-  std::unique_ptr<ConnectionWatchdog> watchdog;
-
-  // --- libmicrohttpd callbacks (cls = Impl*) ---
-  static MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url,
-                               const char* method, const char* version, const char* upload_data,
-                               size_t* upload_data_size, void** req_cls);
-  static void on_completed(void* cls, MHD_Connection* connection, void** req_cls,
-                           MHD_RequestTerminationCode code);
-  static void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
-                            MHD_ConnectionNotificationCode code);
-
-  // Checks that need only the request head; an answer here ends the request.
-  bool check_head(RequestContext* ctx, Response* answer) const;
-  Response run_handler(RequestContext* ctx) const;
-  void add_common_headers(const Request& request, Response* response) const;
-  MHD_Result send(MHD_Connection* connection, RequestContext* ctx, Response response) const;
-  void record(const RequestContext* ctx, int status) const;
-  void write_raw_and_close(MHD_Connection* connection, RequestContext* ctx,
-                           Response response) const;
-};
-
-namespace {
-
 MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
   auto* map = static_cast<std::map<std::string, std::string>*>(cls);
-  if (key != nullptr) map->emplace(lowercase(key), value ? value : "");
+  if (key != nullptr) map->emplace(ascii_lowercase(key), value ? value : "");
   return MHD_YES;
 }
 
@@ -115,114 +50,17 @@ MHD_Result collect_query(void* cls, MHD_ValueKind, const char* key, const char* 
   return MHD_YES;
 }
 
-ConnectionWatchdog::Connection* watch_of(MHD_Connection* connection) {
+ConnectionState* state_of(MHD_Connection* connection) {
   const MHD_ConnectionInfo* info =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-  return info ? static_cast<ConnectionWatchdog::Connection*>(info->socket_context) : nullptr;
+  return info ? static_cast<ConnectionState*>(info->socket_context) : nullptr;
+}
+
+ConnectionWatchdog::Connection* watch_of(const RequestContext* ctx) {
+  return ctx->connection ? ctx->connection->watch : nullptr;
 }
 
 }  // namespace
-
-void HttpServer::Impl::add_common_headers(const Request& request, Response* response) const {
-  for (const auto& [name, value] : security_headers()) {
-    if (response->header(name) == nullptr) response->set_header(name, value);
-  }
-  if (!config.cors_origins.empty()) {
-    const std::string* origin = request.header("origin");
-    if (origin != nullptr && std::find(config.cors_origins.begin(), config.cors_origins.end(),
-                                       *origin) != config.cors_origins.end()) {
-      response->set_header("Access-Control-Allow-Origin", *origin);
-      response->set_header("Vary", "Origin");
-    }
-  }
-}
-
-bool HttpServer::Impl::check_head(RequestContext* ctx, Response* answer) const {
-  Request& req = ctx->request;
-  // CORS preflight: answered for allowed origins before routing and auth (browsers send no
-  // credentials on a preflight).
-  if (req.method == "OPTIONS" && !config.cors_origins.empty() && req.header("origin") &&
-      req.header("access-control-request-method")) {
-    const std::string& origin = *req.header("origin");
-    if (std::find(config.cors_origins.begin(), config.cors_origins.end(), origin) ==
-        config.cors_origins.end()) {
-      *answer = Response::error(403, "origin " + origin + " is not allowed");
-      return true;
-    }
-    Response r;
-    r.status = 204;
-    r.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    r.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
-    r.set_header("Access-Control-Max-Age", "600");
-    *answer = r;
-    return true;
-  }
-
-  Router::Match match = router.match(req.method, req.path);
-  if (match.route == nullptr) {
-    if (match.allowed_methods.empty()) {
-      *answer = Response::error(404, "no such resource: " + req.path);
-    } else {
-      std::string allow;
-      for (const std::string& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
-      *answer = Response::error(405, req.method + " is not allowed on " + req.path);
-      answer->set_header("Allow", allow);
-    }
-    return true;
-  }
-  ctx->route = match.route;
-  req.path_params = std::move(match.params);
-  ctx->body_limit = match.route->options.max_body_bytes ? match.route->options.max_body_bytes
-                                                        : config.max_body_bytes;
-
-  if (!config.auth_token.empty() && !match.route->options.public_route) {
-    const std::string* auth = req.header("authorization");
-    if (auth == nullptr || auth->compare(0, 7, "Bearer ") != 0) {
-      *answer = Response::error(401,
-                                "authentication required: send 'Authorization: Bearer "
-                                "<token>'");
-      answer->set_header("WWW-Authenticate", "Bearer realm=\"clipsearch\"");
-      return true;
-    }
-    if (!constant_time_equal(trim(auth->substr(7)), config.auth_token)) {
-      *answer = Response::error(401, "invalid token");
-      answer->set_header("WWW-Authenticate",
-                         "Bearer realm=\"clipsearch\", error=\"invalid_token\"");
-      return true;
-    }
-  }
-
-  if (const std::string* enc = req.header("content-encoding")) {
-    if (lowercase(trim(*enc)) != "identity" && !trim(*enc).empty()) {
-      *answer = Response::error(415, "Content-Encoding '" + *enc +
-                                         "' is not accepted: request bodies must be sent "
-                                         "uncompressed");
-      return true;
-    }
-  }
-  if (const std::string* len = req.header("content-length")) {
-    errno = 0;
-    char* end = nullptr;
-    const unsigned long long n = std::strtoull(len->c_str(), &end, 10);
-    if (errno == 0 && end != len->c_str() && n > ctx->body_limit) {
-      *answer = Response::error(413, "request body of " + std::to_string(n) +
-                                         " bytes is over the limit of " +
-                                         std::to_string(ctx->body_limit) + " bytes");
-      return true;
-    }
-  }
-  return false;
-}
-
-Response HttpServer::Impl::run_handler(RequestContext* ctx) const {
-  try {
-    return ctx->route->handler(ctx->request);
-  } catch (const std::exception& e) {
-    return Response::error(500, std::string("internal error: ") + e.what());
-  } catch (...) {
-    return Response::error(500, "internal error");
-  }
-}
 
 namespace {
 // The method as a metrics label: clients choose the method token, so anything outside the
@@ -244,7 +82,7 @@ void HttpServer::Impl::record(const RequestContext* ctx, int status) const {
                  {"method", method_label(ctx->request.method)},
                  {"status", std::to_string(status)}})
       .add();
-  const double seconds = std::chrono::duration<double>(Clock::now() - ctx->started).count();
+  const double seconds = std::chrono::duration<double>(ServerClock::now() - ctx->started).count();
   metrics
       ->histogram("clipsearch_http_request_duration_seconds",
                   "Time from the complete request head to the response, by route",
@@ -261,28 +99,9 @@ void HttpServer::Impl::record(const RequestContext* ctx, int status) const {
 MHD_Result HttpServer::Impl::send(MHD_Connection* connection, RequestContext* ctx,
                                   Response response) const {
   add_common_headers(ctx->request, &response);
-  MHD_Response* r = nullptr;
-  if (!response.file_path.empty()) {
-    const int fd = open(response.file_path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      if (fd >= 0) close(fd);
-      Response missing = Response::error(404, "file not found");
-      add_common_headers(ctx->request, &missing);
-      response = std::move(missing);
-    } else {
-      r = response.file_length < 0
-              ? MHD_create_response_from_fd64(static_cast<uint64_t>(st.st_size), fd)
-              : MHD_create_response_from_fd_at_offset64(
-                    static_cast<uint64_t>(response.file_length), fd,
-                    static_cast<uint64_t>(response.file_offset));
-      if (r == nullptr) close(fd);
-    }
-  }
-  if (r == nullptr) {
-    r = MHD_create_response_from_buffer(
-        response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
-  }
+  bool replaced_by_404 = false;
+  MHD_Response* r = make_mhd_response(&response, &replaced_by_404);
+  if (replaced_by_404) add_common_headers(ctx->request, &response);
   if (r == nullptr) return MHD_NO;
   for (const auto& [name, value] : response.headers) {
     MHD_add_response_header(r, name.c_str(), value.c_str());
@@ -294,37 +113,48 @@ MHD_Result HttpServer::Impl::send(MHD_Connection* connection, RequestContext* ct
 }
 
 // libmicrohttpd cannot queue a response while a body is arriving, and an over-limit body must
-// not be read to its end: the 413 is written on the socket directly (this is the connection's
-// own thread and nothing else is being sent), then the connection is closed.
+// not be read to its end: the 413 is written on the socket directly (nothing else is being sent
+// on this connection, and the write never blocks the event thread), then the connection is
+// closed.
 void HttpServer::Impl::write_raw_and_close(MHD_Connection* connection, RequestContext* ctx,
                                            Response response) const {
   add_common_headers(ctx->request, &response);
   response.set_header("Content-Length", std::to_string(response.body.size()));
   response.set_header("Connection", "close");
-  std::string raw = "HTTP/1.1 " + std::to_string(response.status) + " " +
-                    http_status_text(response.status) + "\r\n";
-  for (const auto& [name, value] : response.headers) raw += name + ": " + value + "\r\n";
-  raw += "\r\n" + response.body;
   const MHD_ConnectionInfo* info =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-  if (info != nullptr) {
-    const int fd = info->connect_fd;
-    size_t sent = 0;
-    const auto deadline = Clock::now() + std::chrono::seconds(1);
-    while (sent < raw.size() && Clock::now() < deadline) {
-      const ssize_t n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
-      if (n > 0) {
-        sent += static_cast<size_t>(n);
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        pollfd p{fd, POLLOUT, 0};
-        poll(&p, 1, 100);
-      } else {
-        break;
-      }
-    }
-    shutdown(fd, SHUT_WR);
-  }
+  if (info != nullptr) write_raw_response(info->connect_fd, response);
   record(ctx, response.status);
+}
+
+MHD_Result HttpServer::Impl::head_received(MHD_Connection* connection, RequestContext* ctx) const {
+  Request& req = ctx->request;
+  MHD_get_connection_values(connection, MHD_HEADER_KIND, collect_header, &req.headers);
+  MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_query, &req.query);
+  const std::string peer = ctx->connection ? ctx->connection->peer : "";
+  req.client_address = forwarded_client(peer, req.header("x-forwarded-for"), trusted_proxies);
+  Response answer;
+  if (check_address_cap(ctx, &answer) || check_head(ctx, &answer)) {
+    return send(connection, ctx, std::move(answer));
+  }
+  return MHD_YES;
+}
+
+void HttpServer::Impl::hand_off(MHD_Connection* connection, RequestContext* ctx) const {
+  ctx->handed_off = true;
+  // Suspended before the job exists, so the job's resume can never come first.
+  MHD_suspend_connection(connection);
+  if (waiting_requests) waiting_requests->add(1);
+  const bool queued = handlers->submit([this, connection, ctx](bool run) {
+    if (waiting_requests) waiting_requests->add(-1);
+    ctx->answer = run ? run_handler(ctx) : Response::overloaded("the server is stopping");
+    MHD_resume_connection(connection);
+  });
+  if (!queued) {
+    if (waiting_requests) waiting_requests->add(-1);
+    ctx->answer = Response::overloaded("the server is stopping");
+    MHD_resume_connection(connection);
+  }
 }
 
 MHD_Result HttpServer::Impl::on_request(void* cls, MHD_Connection* connection, const char* url,
@@ -336,20 +166,13 @@ MHD_Result HttpServer::Impl::on_request(void* cls, MHD_Connection* connection, c
   if (ctx == nullptr) {  // the head is complete
     ctx = new RequestContext;
     *req_cls = ctx;
-    ctx->watch = watch_of(connection);
-    if (self->watchdog) self->watchdog->headers_received(ctx->watch);
-    Request& req = ctx->request;
-    req.method = method ? method : "";
-    req.path = url ? url : "";
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, collect_header, &req.headers);
-    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_query, &req.query);
-    const MHD_ConnectionInfo* info =
-        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (info != nullptr) req.client_address = address_text(info->client_addr);
-    Response answer;
-    if (self->check_head(ctx, &answer)) return self->send(connection, ctx, std::move(answer));
-    return MHD_YES;
+    ctx->connection = state_of(connection);
+    self->watchdog->headers_received(watch_of(ctx));
+    ctx->request.method = method ? method : "";
+    ctx->request.path = url ? url : "";
+    return self->head_received(connection, ctx);
   }
+  if (ctx->answer) return self->send(connection, ctx, std::move(*ctx->answer));  // resumed
   if (*upload_data_size > 0) {  // a piece of the body
     if (ctx->request.body.size() + *upload_data_size > ctx->body_limit) {
       self->write_raw_and_close(
@@ -362,48 +185,86 @@ MHD_Result HttpServer::Impl::on_request(void* cls, MHD_Connection* connection, c
     *upload_data_size = 0;
     return MHD_YES;
   }
-  if (self->watchdog) self->watchdog->body_received(ctx->watch);
-  return self->send(connection, ctx, self->run_handler(ctx));
+  if (ctx->handed_off) return MHD_YES;  // not reached: a suspended connection gets no calls
+  self->watchdog->body_received(watch_of(ctx));
+  self->hand_off(connection, ctx);
+  return MHD_YES;
 }
 
 void HttpServer::Impl::on_completed(void* cls, MHD_Connection* connection, void** req_cls,
                                     MHD_RequestTerminationCode /*code*/) {
   auto* self = static_cast<Impl*>(cls);
-  delete static_cast<RequestContext*>(*req_cls);
+  auto* ctx = static_cast<RequestContext*>(*req_cls);
+  if (ctx != nullptr && !ctx->slot_key.empty()) self->slots->give_back(ctx->slot_key);
+  delete ctx;
   *req_cls = nullptr;
-  if (self->watchdog) self->watchdog->request_done(watch_of(connection));
+  const ConnectionState* state = state_of(connection);
+  if (state != nullptr) self->watchdog->request_done(state->watch);
+}
+
+void HttpServer::Impl::connection_opened(MHD_Connection* connection, ConnectionState* state) const {
+  const MHD_ConnectionInfo* address =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  state->peer = address ? address_text(address->client_addr) : "";
+  if (!is_trusted_proxy(state->peer, trusted_proxies)) {
+    const std::string key = address_cap_key(state->peer);
+    if (slots->take(key)) {
+      state->slot_key = key;
+    } else {
+      state->over_cap = true;
+    }
+  }
+  const MHD_ConnectionInfo* fd =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (fd != nullptr) {
+    state->watch = watchdog->opened(fd->connect_fd, state->over_cap ? kRefusedHeadSeconds : 0.0);
+  }
+}
+
+void HttpServer::Impl::connection_closed(ConnectionState* state) const {
+  if (!state->slot_key.empty()) slots->give_back(state->slot_key);
+  watchdog->closed(state->watch);
+  delete state;
 }
 
 void HttpServer::Impl::on_connection(void* cls, MHD_Connection* connection, void** socket_context,
                                      MHD_ConnectionNotificationCode code) {
   auto* self = static_cast<Impl*>(cls);
-  if (!self->watchdog) return;
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-    const MHD_ConnectionInfo* info =
-        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-    *socket_context = info ? self->watchdog->opened(info->connect_fd) : nullptr;
+    auto* state = new ConnectionState;
+    self->connection_opened(connection, state);
+    *socket_context = state;
+    if (self->open_connections) self->open_connections->add(1);
   } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-    self->watchdog->closed(static_cast<ConnectionWatchdog::Connection*>(*socket_context));
+    if (*socket_context != nullptr) {
+      self->connection_closed(static_cast<ConnectionState*>(*socket_context));
+      if (self->open_connections) self->open_connections->add(-1);
+    }
     *socket_context = nullptr;
   }
+}
+
+void HttpServer::Impl::bind_metrics() {
+  if (metrics == nullptr) return;
+  open_connections = &metrics->gauge("clipsearch_http_open_connections", "Connections open now");
+  waiting_requests = &metrics->gauge("clipsearch_http_waiting_requests",
+                                     "Complete requests waiting for a handler thread");
+  const char* help = "Requests answered 429 by the per-address cap, by what was counted";
+  refused_connections =
+      &metrics->counter("clipsearch_http_refused_total", help, {{"cap", "connections"}});
+  refused_forwarded =
+      &metrics->counter("clipsearch_http_refused_total", help, {{"cap", "forwarded_requests"}});
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerConfig& config, Router router,
-                                                      Metrics* metrics) {
-  CLIPSEARCH_RETURN_IF_ERROR(config.validate());
-  auto impl = std::make_unique<Impl>();
-  impl->config = config;
-  impl->router = std::move(router);
-  impl->metrics = metrics;
-  impl->watchdog = std::make_unique<ConnectionWatchdog>(config.header_timeout_seconds,
-                                                        config.body_timeout_seconds);
+namespace {
 
+// The listening address as a sockaddr; sets MHD_USE_IPv6 in *flags for an IPv6 one.
+sockaddr_storage listen_address(const ServerConfig& config, unsigned* flags) {
   sockaddr_storage addr{};
-  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
   if (inet_pton(AF_INET, config.bind_address.c_str(),
                 &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr) == 1) {
     auto* a = reinterpret_cast<sockaddr_in*>(&addr);
@@ -414,15 +275,42 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerConfig& config
     inet_pton(AF_INET6, config.bind_address.c_str(), &a->sin6_addr);
     a->sin6_family = AF_INET6;
     a->sin6_port = htons(static_cast<uint16_t>(config.port));
-    flags |= MHD_USE_IPv6;
+    *flags |= MHD_USE_IPv6;
   }
+  return addr;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerConfig& config, Router router,
+                                                      Metrics* metrics) {
+  CLIPSEARCH_RETURN_IF_ERROR(config.validate());
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  if (impl->config.max_connections == 0) {
+    impl->config.max_connections = connections_within_descriptor_limit();
+  }
+  CLIPSEARCH_RETURN_IF_ERROR(fit_descriptor_limit(impl->config.max_connections));
+  impl->router = std::move(router);
+  impl->metrics = metrics;
+  impl->bind_metrics();
+  impl->trusted_proxies = parse_address_ranges(config.trusted_proxies).value();
+  impl->slots = std::make_unique<AddressSlots>(config.max_connections_per_ip);
+  impl->watchdog = std::make_unique<ConnectionWatchdog>(config.header_timeout_seconds,
+                                                        config.body_timeout_seconds);
+  impl->handlers = std::make_unique<HandlerPool>(config.handler_threads);
+
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+  sockaddr_storage addr = listen_address(config, &flags);
+  // A pool of one is no pool: libmicrohttpd wants the option only for two or more.
+  const unsigned pool = config.event_threads > 1 ? config.event_threads : 0;
   Impl* raw = impl.get();
   impl->daemon = MHD_start_daemon(
       flags, static_cast<uint16_t>(config.port), nullptr, nullptr, &Impl::on_request, raw,
-      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&addr), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      static_cast<size_t>(config.max_header_bytes), MHD_OPTION_CONNECTION_LIMIT,
-      static_cast<unsigned>(config.max_connections), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-      static_cast<unsigned>(config.max_connections_per_ip), MHD_OPTION_CONNECTION_TIMEOUT,
+      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&addr), MHD_OPTION_THREAD_POOL_SIZE, pool,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(config.max_header_bytes),
+      MHD_OPTION_CONNECTION_LIMIT, impl->config.max_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+      std::min(impl->config.max_connections, 4096u), MHD_OPTION_CONNECTION_TIMEOUT,
       static_cast<unsigned>(config.idle_timeout_seconds), MHD_OPTION_NOTIFY_COMPLETED,
       &Impl::on_completed, raw, MHD_OPTION_NOTIFY_CONNECTION, &Impl::on_connection, raw,
       MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
@@ -444,6 +332,10 @@ uint64_t HttpServer::connections_cut() const {
 
 void HttpServer::stop() {
   if (impl_ && impl_->daemon != nullptr) {
+    // Every suspended connection must be resumed before the daemon stops: the pool answers what
+    // is queued with 503, waits for the running handlers, and refuses new work from here on
+    // (hand_off then resumes at once).
+    impl_->handlers->stop();
     MHD_stop_daemon(impl_->daemon);
     impl_->daemon = nullptr;
   }

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "server/client_address.h"
+
 namespace clipsearch::server {
 
 bool is_loopback_address(const std::string& address) {
@@ -59,8 +61,19 @@ Status ServerConfig::validate() const {
     return Status::error("max_header_bytes " + std::to_string(max_header_bytes) +
                          " is below 4096: ordinary browser requests would be refused");
   }
-  if (max_connections == 0 || max_connections_per_ip == 0) {
-    return Status::error("connection limits must be positive");
+  if (max_connections_per_ip == 0) {
+    return Status::error("max_connections_per_ip must be positive");
+  }
+  if (handler_threads == 0 || handler_threads > 4096) {
+    return Status::error("handler_threads " + std::to_string(handler_threads) +
+                         " is outside 1..4096");
+  }
+  if (event_threads == 0 || event_threads > 64) {
+    return Status::error("event_threads " + std::to_string(event_threads) + " is outside 1..64");
+  }
+  if (Result<std::vector<AddressRange>> proxies = parse_address_ranges(trusted_proxies);
+      !proxies.ok()) {
+    return Status::error("trusted proxy " + proxies.status().message());
   }
   if (header_timeout_seconds <= 0 || body_timeout_seconds <= 0) {
     return Status::error("request timeouts must be positive");

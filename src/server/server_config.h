@@ -31,8 +31,16 @@ struct ServerConfig {
   unsigned idle_timeout_seconds = 30;    // no byte received or sent for this long: closed
   double header_timeout_seconds = 10.0;  // the whole request head must arrive within this
   double body_timeout_seconds = 120.0;   // the whole body must arrive within this
-  unsigned max_connections = 256;        // also the thread limit (one thread per connection)
+  // Open connections in all. 0: as many as the file-descriptor limit allows, at most 10,000
+  // (descriptor_limit.h); HttpServer::config() then says how many.
+  unsigned max_connections = 0;
+  // Per client address (an IPv6 client by its /64). Connections from a trusted proxy are not
+  // counted; the requests it forwards count, in flight, under the client it names.
   unsigned max_connections_per_ip = 32;
+  // Reverse proxies whose X-Forwarded-For is believed: addresses or ranges ("10.0.0.0/8").
+  std::vector<std::string> trusted_proxies;
+  unsigned handler_threads = 64;  // requests handled at once (the rest wait, costing no thread)
+  unsigned event_threads = 2;     // threads reading and writing the sockets (epoll)
 
   Status validate() const;
 };

@@ -77,5 +77,24 @@ TEST(Router, MatchesPatternsAndListsAllowedMethods) {
   EXPECT_TRUE(r.match("GET", "/missing").allowed_methods.empty());
 }
 
+TEST(ServerConfig, ConnectionSettingsAreChecked) {
+  ServerConfig c;
+  EXPECT_TRUE(c.validate().ok());
+  c.trusted_proxies = {"10.0.0.0/8", "proxy.example"};
+  Status st = c.validate();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("trusted proxy 'proxy.example'"), std::string::npos) << st.message();
+  c.trusted_proxies = {"10.0.0.0/8", "::1"};
+  EXPECT_TRUE(c.validate().ok());
+  c.handler_threads = 0;
+  EXPECT_NE(c.validate().message().find("handler_threads"), std::string::npos);
+  c.handler_threads = 8;
+  c.event_threads = 0;
+  EXPECT_NE(c.validate().message().find("event_threads"), std::string::npos);
+  c.event_threads = 1;
+  c.max_connections_per_ip = 0;
+  EXPECT_NE(c.validate().message().find("max_connections_per_ip"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace clipsearch::server

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -35,14 +36,22 @@ bool read_some(int fd, Clock::time_point deadline, std::string* buf, bool* eof) 
 }
 }  // namespace
 
-int connect_loopback(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+int connect_loopback(int port) { return connect_from("127.0.0.1", port); }
+
+int connect_from(const std::string& source, int port, bool nonblocking) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok =
+      inet_pton(AF_INET, source.c_str(), &from.sin_addr) == 1 &&
+      bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0 &&
+      (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 || errno == EINPROGRESS);
+  if (!ok) {
     close(fd);
     return -1;
   }
@@ -129,19 +138,25 @@ std::string get_request(const std::string& path, const std::string& extra_header
   return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" + extra_headers + "\r\n";
 }
 
-long resident_kib() {
+namespace {
+// A number from /proc/self/status ("VmRSS:", "Threads:"), or -1.
+long process_status_value(const std::string& wanted) {
   std::ifstream in("/proc/self/status");
   std::string key;
   while (in >> key) {
-    if (key == "VmRSS:") {
-      long kib = 0;
-      in >> kib;
-      return kib;
+    if (key == wanted) {
+      long value = 0;
+      in >> value;
+      return value;
     }
     std::string rest;
     std::getline(in, rest);
   }
   return -1;
 }
+}  // namespace
+
+long resident_kib() { return process_status_value("VmRSS:"); }
+long thread_count() { return process_status_value("Threads:"); }
 
 }  // namespace clipsearch::server::testing

@@ -17,6 +17,9 @@ struct RawResponse {
 
 // A blocking socket connected to 127.0.0.1:port, or -1.
 int connect_loopback(int port);
+// A socket from `source` (another loopback address, "127.0.0.2", stands for another client) to
+// 127.0.0.1:port, or -1. Non-blocking: the connect may still be in progress.
+int connect_from(const std::string& source, int port, bool nonblocking = false);
 // Sends everything; false when the peer closed or reset the connection.
 bool send_all(int fd, const std::string& bytes);
 // Reads one response: the head, then Content-Length bytes (or until close).
@@ -30,5 +33,7 @@ bool wait_closed(int fd, double timeout_seconds);
 std::string get_request(const std::string& path, const std::string& extra_headers = "");
 // This process's resident set size in KiB (/proc/self/status VmRSS).
 long resident_kib();
+// This process's thread count (/proc/self/status Threads).
+long thread_count();
 
 }  // namespace clipsearch::server::testing
