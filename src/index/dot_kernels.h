@@ -3,7 +3,11 @@
 // A kernel class K provides block<Q, R>(q, r, dim, out, ld), which writes the Q x R inner
 // products of Q consecutive query vectors and R consecutive rows (each `dim` floats) to
 // out[a * ld + b], each pair summed in dot.h's order; and the block shape it is fastest with:
-// kQ x kR for many queries, 1 x kRowsAlone for one query.
+// kQ x kR for many queries, 1 x kRowsAlone for one query. kRowsAlone is 1 at every level: one
+// query reads its rows one after another, a single sequential stream that the hardware
+// prefetcher follows at full memory bandwidth; 1 x 4 blocks (four interleaved streams 2 KB
+// apart) reached half of it on 512-d rows (bench/RESULTS.md, "Exact scan"). One row's 16 lanes
+// give 16-deep chains of FMAs, which the CPU overlaps across consecutive rows.
 #pragma once
 
 #include <algorithm>
@@ -52,6 +56,12 @@ void dot_matrix_tiled(const float* queries, int64_t query_count, const float* ro
       dot_row_span<K, 1>(queries + q * dim, rows, r0, r1, dim, out + q * ld, ld);
     }
   }
+}
+
+// The F16 order's final step (dot.h): lanes[64] folded to 16, (j + j+16) + (j+32 + j+48).
+inline void fold_f16_lanes(const float lanes[64], float out[16]) {
+  for (int j = 0; j < 16; ++j)
+    out[j] = (lanes[j] + lanes[j + 16]) + (lanes[j + 32] + lanes[j + 48]);
 }
 
 // fma(a, b, c), correctly rounded, without an FMA instruction: the scalar kernel's step. Inline

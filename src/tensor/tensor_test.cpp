@@ -6,7 +6,7 @@
 
 #include "clipsearch/threads.h"
 #include "tensor/gemm.h"
-#include "tensor/half.h"
+#include "core/half.h"
 #include "tensor/ops.h"
 #include "tensor/skinny_gemm.h"
 #include "testing/random_floats.h"

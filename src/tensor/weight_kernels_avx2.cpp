@@ -5,7 +5,7 @@
 #include <immintrin.h>
 
 #include "core/simd_target.h"
-#include "tensor/half.h"
+#include "core/half.h"
 #include "tensor/weight_kernels.h"
 
 namespace clipsearch::weight_internal {

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "core/thread_pool.h"
-#include "tensor/half.h"
+#include "core/half.h"
 
 namespace clipsearch {
 namespace {
