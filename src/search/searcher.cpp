@@ -7,6 +7,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/half.h"
+#include "index/compact_file.h"
+#include "index/compact_search.h"
 #include "index/exact_index.h"
 #include "index/hnsw_index.h"
 #include "index/vector_file.h"
@@ -23,7 +26,22 @@ bool filter_is_empty(const ImageFilter& f) {
 std::string vector_file_path(const std::string& db) { return db + ".vectors"; }
 std::string hnsw_file_path(const std::string& db) { return db + ".hnsw"; }
 
+// The F16 copy of `rows`, its recall measured, written to `path`; then mapped from there.
+Result<CompactVectorFile> build_compact_file(const std::string& path, const VectorFileInfo& info,
+                                             const VectorView& rows) {
+  std::vector<uint16_t> halves(static_cast<size_t>(rows.count * rows.dim));
+  for (size_t i = 0; i < halves.size(); ++i) halves[i] = f32_to_f16(rows.vectors[i]);
+  const CompactRecall recall = measure_compact_recall(rows, halves.data());
+  halves = {};
+  CLIPSEARCH_RETURN_IF_ERROR(write_compact_file(path, info, rows, recall));
+  return CompactVectorFile::open(path, info, rows.count, rows.dim);
+}
+
 }  // namespace
+
+std::string compact_file_path(const std::string& db) { return db + ".f16"; }
+
+namespace {}  // namespace
 
 // The rows being searched, and the index over them, for one catalog generation.
 struct Searcher::Rows {
@@ -32,6 +50,8 @@ struct Searcher::Rows {
   EmbeddingSnapshot snapshot;      // rows read from the catalog
   VectorView view;
   std::optional<HnswIndex> hnsw;  // set when the HNSW graph answers queries
+  // The F16 copy of view's rows, when the catalog asks for it (exact search only).
+  std::optional<CompactVectorFile> compact;
   // Packed colour signatures aligned with view's rows ([count, kColorSignatureFloats], zeros
   // for none); read on the first colour query.
   std::optional<std::vector<float>> colors;
@@ -114,7 +134,40 @@ Status Searcher::load_rows() {
                        "); searching exactly instead");
     }
   }
+  if (!rows->hnsw && rows->view.count > 0) CLIPSEARCH_RETURN_IF_ERROR(load_compact(*rows));
   rows_ = std::move(rows);
+  return Status();
+}
+
+Status Searcher::load_compact(Rows& rows) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<std::string> store, catalog_->setting(kVectorStoreKey));
+  if (!store || *store == "f32") return Status();
+  if (*store != "f16") {
+    notes_.push_back("vector store '" + *store + "' unknown to this version; searching F32");
+    return Status();
+  }
+  const std::string path = compact_file_path(catalog_->path());
+  Result<CompactVectorFile> file =
+      CompactVectorFile::open(path, rows.info, rows.view.count, rows.view.dim);
+  if (file.ok()) {
+    rows.compact = std::move(file).value();
+    return Status();
+  }
+  if (!options_.write_index_files) {
+    notes_.push_back("compact vector file unusable (" + file.status().message() +
+                     "); searching F32");
+    return Status();
+  }
+  const bool existed = std::filesystem::exists(path);
+  Result<CompactVectorFile> built = build_compact_file(path, rows.info, rows.view);
+  if (!built.ok()) {
+    notes_.push_back("compact vector file not written: " + built.status().message());
+    return Status();
+  }
+  if (existed) {
+    notes_.push_back("compact vector file rebuilt (" + file.status().message() + ")");
+  }
+  rows.compact = std::move(built).value();
   return Status();
 }
 
@@ -209,7 +262,9 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
       request.k > view.count - request.offset ? view.count : request.offset + request.k;
   options.k = all_above_cutoff ? view.count : page_end;
   const ClipSearch clip = [&](const SearchOptions& o) {
-    return rows_->hnsw ? rows_->hnsw->search(query.data(), o) : exact_search(view, query.data(), o);
+    if (rows_->hnsw) return rows_->hnsw->search(query.data(), o);
+    if (rows_->compact) return compact_search(view, rows_->compact->rows(), query.data(), o);
+    return exact_search(view, query.data(), o);
   };
   std::vector<SearchHit> hits;
   if (request.color) {
@@ -318,6 +373,12 @@ int64_t Searcher::frame_count() const {
 IndexKind Searcher::index_kind() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return rows_->hnsw ? IndexKind::kHnsw : IndexKind::kExact;
+}
+
+VectorStore Searcher::vector_store() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!rows_->compact) return {};
+  return {"f16", rows_->compact->recall()};
 }
 
 std::vector<std::string> Searcher::notes() const {

@@ -8,6 +8,11 @@
 // from `<db>.hnsw` under the same rule. A stale, foreign or corrupt file is never trusted: it is
 // rebuilt, and the reason is kept in notes() for the caller to show.
 //
+// With the catalog setting `vector_store` = "f16" (kVectorStoreKey), exact searches go through
+// an F16 copy of the rows (`<db>.f16`, index/compact_search.h: half the bytes read, the scores
+// still exact) under the same rule: a missing, stale or corrupt file is rebuilt, its recall@10
+// against F32 measured on a sample. An HNSW graph ignores it.
+//
 // refresh() re-checks the generation (a server calls it before each query so that search sees
 // what a running indexer has committed). Colour signatures are read from the catalog on the first
 // colour query of a generation, so plain searches never pay for them. All methods are thread-safe
@@ -27,6 +32,7 @@
 #include "clipsearch/query.h"
 #include "clipsearch/status.h"
 #include "index/catalog.h"
+#include "index/compact_file.h"
 #include "index/vector_index.h"
 #include "search/color_search.h"
 #include "search/query_vector.h"
@@ -38,6 +44,17 @@ enum class IndexChoice { kAuto, kExact, kHnsw };
 struct SearcherOptions {
   IndexChoice index = IndexChoice::kAuto;
   bool write_index_files = true;  // rewrite a stale vector/HNSW file beside the catalog
+};
+
+// The catalog setting that asks for a compact vector store: "f32" (none, the default) or "f16".
+inline constexpr const char* kVectorStoreKey = "vector_store";
+// `<db>.f16`: where the compact store of the catalog at `db` lives.
+std::string compact_file_path(const std::string& db);
+
+// What exact searches scan: "f32", or "f16" with the recall measured when it was built.
+struct VectorStore {
+  std::string kind = "f32";
+  std::optional<CompactRecall> recall;
 };
 
 struct SearchRequest {
@@ -105,6 +122,7 @@ class Searcher {
   int64_t size() const;         // rows searched (images with an embedding)
   int64_t frame_count() const;  // video frames searched beside them (search/frame_search.h)
   IndexKind index_kind() const;
+  VectorStore vector_store() const;
   // What happened at open/refresh worth telling the user ("vector file rebuilt: ...").
   std::vector<std::string> notes() const;
   Result<std::vector<CatalogRoot>> roots();
@@ -118,6 +136,7 @@ class Searcher {
   Searcher(std::unique_ptr<Catalog> catalog, SearcherOptions options);
   Status load_rows();
   Status load_colors();
+  Status load_compact(Rows& rows);
 
   mutable std::mutex mutex_;
   std::unique_ptr<Catalog> catalog_;
