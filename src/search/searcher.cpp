@@ -204,9 +204,11 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   if (request.k < 0 || request.offset < 0) {
     return Status::invalid_argument("search: k and offset must not be negative");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
+  // Kept alive by this pointer while the scan runs without the lock (refresh() may replace rows_).
+  const std::shared_ptr<Rows> rows = rows_;
   SearchPage page;
-  const VectorView& view = rows_->view;
+  const VectorView& view = rows->view;
   if (view.count == 0 || request.k == 0) return page;
   if (static_cast<int64_t>(query.size()) != view.dim) {
     return Status::invalid_argument("search: the query has " + std::to_string(query.size()) +
@@ -217,7 +219,7 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   std::optional<IdFilter> filter;
   page.candidates = view.count;
   // Videos are ranked by their frames (not a colour query: colour signatures are per item).
-  const bool by_frames = !rows_->video_ids.empty() && !request.color;
+  const bool by_frames = !rows->video_ids.empty() && !request.color;
   std::vector<int64_t> videos_allowed;
   if (by_frames || !filter_is_empty(request.filter) || !request.exclude_ids.empty() ||
       request.only_ids) {
@@ -242,7 +244,7 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
     page.candidates = static_cast<int64_t>(allowed.size());
     if (by_frames) {
       // The item rows answer for photos, the frames for videos.
-      const std::vector<int64_t>& videos = rows_->video_ids;
+      const std::vector<int64_t>& videos = rows->video_ids;
       std::set_intersection(allowed.begin(), allowed.end(), videos.begin(), videos.end(),
                             std::back_inserter(videos_allowed));
       std::erase_if(allowed, [&](int64_t id) {
@@ -262,23 +264,34 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
       request.k > view.count - request.offset ? view.count : request.offset + request.k;
   options.k = all_above_cutoff ? view.count : page_end;
   const ClipSearch clip = [&](const SearchOptions& o) {
-    if (rows_->hnsw) return rows_->hnsw->search(query.data(), o);
-    if (rows_->compact) return compact_search(view, rows_->compact->rows(), query.data(), o);
+    if (rows->hnsw) return rows->hnsw->search(query.data(), o);
+    if (rows->compact) return compact_search(view, rows->compact->rows(), query.data(), o);
     return exact_search(view, query.data(), o);
   };
   std::vector<SearchHit> hits;
   if (request.color) {
     CLIPSEARCH_RETURN_IF_ERROR(load_colors());
     // Without a graph the CLIP side is a scan: one pass scoring every row beats repeated ones.
-    hits = color_mixed_search(view, rows_->colors->data(), query.data(), *request.color, options,
-                              rows_->hnsw ? clip : ClipSearch());
-  } else {
+    hits = color_mixed_search(view, rows->colors->data(), query.data(), *request.color, options,
+                              rows->hnsw ? clip : ClipSearch());
+  } else if (rows->hnsw) {
     hits = clip(options);
+  } else {
+    // Without the lock, so that concurrent searches meet in scans_ and share a pass.
+    lock.unlock();
+    ScanBatcher::Single alone;
+    if (rows->compact) {
+      alone = [&](const float* q, const SearchOptions& o) {
+        return compact_search(view, rows->compact->rows(), q, o);
+      };
+    }
+    hits = scans_.search(view, query.data(), options, alone);
+    lock.lock();
   }
   std::vector<std::pair<int64_t, int64_t>> frame_times;  // (video id, time of its best frame)
   if (by_frames) {
     hits =
-        merge_frame_hits(std::move(hits), best_frames(rows_->frames, query.data(), videos_allowed),
+        merge_frame_hits(std::move(hits), best_frames(rows->frames, query.data(), videos_allowed),
                          options.k, &frame_times);
   }
   if (!hits.empty()) page.best_score = hits.front().score;

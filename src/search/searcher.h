@@ -13,11 +13,16 @@
 // still exact) under the same rule: a missing, stale or corrupt file is rebuilt, its recall@10
 // against F32 measured on a sample. An HNSW graph ignores it.
 //
+// Concurrent exact searches share passes over the rows (index/scan_batcher.h): the scan runs
+// outside the searcher's lock, and searches that arrive while one runs are answered together
+// by the next pass, through the batched F32 kernel (with a compact store, a lone search scans
+// the F16 copy; a batch reads the F32 rows once for all of its queries).
+//
 // refresh() re-checks the generation (a server calls it before each query so that search sees
 // what a running indexer has committed). Colour signatures are read from the catalog on the first
 // colour query of a generation, so plain searches never pay for them. All methods are thread-safe
-// (one mutex: the catalog connection is single-threaded; the vector scan itself runs on the thread
-// pool).
+// (one mutex: the catalog connection is single-threaded; an exact scan runs outside it, on the
+// thread pool).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +38,7 @@
 #include "clipsearch/status.h"
 #include "index/catalog.h"
 #include "index/compact_file.h"
+#include "index/scan_batcher.h"
 #include "index/vector_index.h"
 #include "search/color_search.h"
 #include "search/query_vector.h"
@@ -141,7 +147,8 @@ class Searcher {
   mutable std::mutex mutex_;
   std::unique_ptr<Catalog> catalog_;
   SearcherOptions options_;
-  std::unique_ptr<Rows> rows_;
+  std::shared_ptr<Rows> rows_;  // shared with the searches scanning them
+  ScanBatcher scans_;           // where concurrent exact scans meet
   std::vector<std::string> notes_;
 };
 
