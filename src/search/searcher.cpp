@@ -141,12 +141,17 @@ Status Searcher::load_rows() {
 
 Status Searcher::load_compact(Rows& rows) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<std::string> store, catalog_->setting(kVectorStoreKey));
-  if (!store || *store == "f32") return Status();
+  const std::string path = compact_file_path(catalog_->path());
+  if (!store || *store == "f32") {
+    // A store turned off leaves no stale copy behind (a failed removal is harmless: unused).
+    std::error_code ignored;
+    if (options_.write_index_files) std::filesystem::remove(path, ignored);
+    return Status();
+  }
   if (*store != "f16") {
     notes_.push_back("vector store '" + *store + "' unknown to this version; searching F32");
     return Status();
   }
-  const std::string path = compact_file_path(catalog_->path());
   Result<CompactVectorFile> file =
       CompactVectorFile::open(path, rows.info, rows.view.count, rows.view.dim);
   if (file.ok()) {
