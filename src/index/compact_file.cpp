@@ -51,25 +51,12 @@ std::vector<uint16_t> to_f16(const float* values, size_t n) {
 
 Status write_compact_file(const std::string& path, const VectorFileInfo& info,
                           const VectorView& rows, const CompactRecall& recall) {
-  if (info.model_id.size() > kMaxModelIdBytes) {
-    return Status::invalid_argument(path + ": model id longer than " +
-                                    std::to_string(kMaxModelIdBytes) + " bytes: " + info.model_id);
-  }
-  if (rows.dim <= 0 || rows.dim > 65536 || rows.count < 0) {
-    return Status::invalid_argument(path + ": bad shape [" + std::to_string(rows.count) + ", " +
-                                    std::to_string(rows.dim) + "]");
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(check_index_rows(path, info, rows));
   Header h{};
-  std::memcpy(h.magic, kMagic, sizeof kMagic);
-  h.version = kCompactFileVersion;
-  h.dim = static_cast<uint32_t>(rows.dim);
-  h.count = static_cast<uint64_t>(rows.count);
-  h.generation = info.generation;
-  h.model_id_size = static_cast<uint32_t>(info.model_id.size());
+  fill_index_header(h, kKind, info, rows);
   h.file_size = file_size_for(h.count, h.dim);
   h.recall_at_10 = recall.recall_at_10;
   h.recall_queries = recall.queries;
-  std::memcpy(h.model_id, info.model_id.data(), info.model_id.size());
 
   // The checksum covers the header and the rows; it is known only once every row is converted,
   // so the header is written again at the end.

@@ -19,18 +19,15 @@ namespace {
 
 using testing::TempDir;
 
-struct Rows {
-  std::vector<int64_t> ids;
-  std::vector<float> vectors;
+// Rows with ids from 100, and their F16 copy.
+struct Rows : testing::VectorRows {
   std::vector<uint16_t> halves;
-  int64_t dim;
-  VectorView view() const {
-    return {ids.data(), vectors.data(), static_cast<int64_t>(ids.size()), dim};
-  }
 };
 
 Rows make_rows(std::vector<float> vectors, int64_t dim) {
-  Rows rows{{}, std::move(vectors), {}, dim};
+  Rows rows;
+  rows.vectors = std::move(vectors);
+  rows.dim = dim;
   rows.ids.resize(rows.vectors.size() / static_cast<size_t>(dim));
   std::iota(rows.ids.begin(), rows.ids.end(), 100);
   for (float v : rows.vectors) rows.halves.push_back(f32_to_f16(v));

@@ -47,6 +47,25 @@ Result<Header> read_index_header(const MappedFile& map, const std::string& path,
   return h;
 }
 
+// What a writer refuses before writing anything: a model id too long for the header, or rows of
+// no or too large a dimension (no reader accepts more than 65536).
+Status check_index_rows(const std::string& path, const VectorFileInfo& info,
+                        const VectorView& rows);
+
+// Fills the fields every index file header starts with: magic, version, dim, count,
+// generation and model id (the rest is the caller's). check_index_rows() must have passed.
+template <class Header>
+void fill_index_header(Header& h, const IndexFileKind& kind, const VectorFileInfo& info,
+                       const VectorView& rows) {
+  std::memcpy(h.magic, kind.magic, sizeof kind.magic);
+  h.version = kind.version;
+  h.dim = static_cast<uint32_t>(rows.dim);
+  h.count = static_cast<uint64_t>(rows.count);
+  h.generation = info.generation;
+  h.model_id_size = static_cast<uint32_t>(info.model_id.size());
+  std::memcpy(h.model_id, info.model_id.data(), info.model_id.size());
+}
+
 // Refuses a file built for another catalog generation, model or dimension (`expected_dim` 0
 // accepts any). Cheap, so it runs before the checksum reads the data.
 Status check_index_identity(const std::string& path, const VectorFileInfo& found,

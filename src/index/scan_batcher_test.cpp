@@ -15,20 +15,13 @@
 namespace clipsearch {
 namespace {
 
-struct Rows {
-  std::vector<int64_t> ids;
-  std::vector<float> vectors;
-  int64_t dim;
-  VectorView view() const {
-    return {ids.data(), vectors.data(), static_cast<int64_t>(ids.size()), dim};
-  }
-};
+using Rows = testing::VectorRows;
 
+// n rows with ids from 5; rows 1..4 copy row 0 (tied scores, ordered by id).
 Rows make_rows(int64_t n, int64_t dim, uint64_t seed) {
   Rows rows{std::vector<int64_t>(static_cast<size_t>(n)),
             testing::random_unit_vectors(n, dim, seed), dim};
   std::iota(rows.ids.begin(), rows.ids.end(), 5);
-  // Rows 1..4 copy row 0: tied scores, ordered by id.
   for (int r = 1; r < 5; ++r)
     std::copy_n(rows.vectors.begin(), dim, rows.vectors.begin() + r * dim);
   return rows;

@@ -44,22 +44,9 @@ void layout(uint64_t count, uint64_t dim, Header& h) {
 
 Status write_vector_file(const std::string& path, const VectorFileInfo& info,
                          const VectorView& rows) {
-  if (info.model_id.size() > kMaxModelIdBytes) {
-    return Status::invalid_argument(path + ": model id longer than " +
-                                    std::to_string(kMaxModelIdBytes) + " bytes: " + info.model_id);
-  }
-  if (rows.dim <= 0 || rows.dim > UINT32_MAX || rows.count < 0) {
-    return Status::invalid_argument(path + ": bad shape [" + std::to_string(rows.count) + ", " +
-                                    std::to_string(rows.dim) + "]");
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(check_index_rows(path, info, rows));
   Header h{};
-  std::memcpy(h.magic, kMagic, sizeof kMagic);
-  h.version = kVectorFileVersion;
-  h.dim = static_cast<uint32_t>(rows.dim);
-  h.count = static_cast<uint64_t>(rows.count);
-  h.generation = info.generation;
-  h.model_id_size = static_cast<uint32_t>(info.model_id.size());
-  std::memcpy(h.model_id, info.model_id.data(), info.model_id.size());
+  fill_index_header(h, kKind, info, rows);
   layout(h.count, h.dim, h);
 
   const uint64_t ids_bytes = h.count * sizeof(int64_t);
