@@ -82,12 +82,7 @@ Result<CompactVectorFile> CompactVectorFile::open(const std::string& path,
                                                   int64_t dim) {
   CLIPSEARCH_ASSIGN_OR_RETURN(MappedFile map, MappedFile::open(path));
   CLIPSEARCH_ASSIGN_OR_RETURN(const Header h, read_index_header<Header>(map, path, kKind));
-  if (h.dim == 0 || h.dim > 65536 || h.count > (uint64_t{1} << 40) ||
-      h.model_id_size > kMaxModelIdBytes) {
-    return Status::corruption(path + ": corrupt header (dim " + std::to_string(h.dim) + ", count " +
-                              std::to_string(h.count) + ", model id size " +
-                              std::to_string(h.model_id_size) + ")");
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(check_index_shape(path, h));
   if (h.file_size != file_size_for(h.count, h.dim) || map.size() != h.file_size) {
     return Status::corruption(path + ": truncated or extended: " + std::to_string(h.count) +
                               " rows of dim " + std::to_string(h.dim) + " take " +

@@ -66,6 +66,19 @@ void fill_index_header(Header& h, const IndexFileKind& kind, const VectorFileInf
   std::memcpy(h.model_id, info.model_id.data(), info.model_id.size());
 }
 
+// Refuses a header whose dim, count or model id size is out of range, before any size arithmetic
+// (2^40 rows of 2^16 values fit in 64 bits).
+template <class Header>
+Status check_index_shape(const std::string& path, const Header& h) {
+  if (h.dim == 0 || h.dim > 65536 || h.count > (uint64_t{1} << 40) ||
+      h.model_id_size > kMaxModelIdBytes) {
+    return Status::corruption(path + ": corrupt header (dim " + std::to_string(h.dim) + ", count " +
+                              std::to_string(h.count) + ", model id size " +
+                              std::to_string(h.model_id_size) + ")");
+  }
+  return Status();
+}
+
 // Refuses a file built for another catalog generation, model or dimension (`expected_dim` 0
 // accepts any). Cheap, so it runs before the checksum reads the data.
 Status check_index_identity(const std::string& path, const VectorFileInfo& found,

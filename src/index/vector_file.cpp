@@ -70,12 +70,7 @@ Result<VectorFile> VectorFile::open(const std::string& path, const VectorFileInf
   CLIPSEARCH_ASSIGN_OR_RETURN(const Header h, read_index_header<Header>(map, path, kKind));
   // Bounds that keep every offset computation below from overflowing (2^40 rows of 2^16
   // floats is 2^58 bytes).
-  if (h.dim == 0 || h.dim > 65536 || h.count > (uint64_t{1} << 40) ||
-      h.model_id_size > kMaxModelIdBytes) {
-    return Status::corruption(path + ": corrupt header (dim " + std::to_string(h.dim) + ", count " +
-                              std::to_string(h.count) + ", model id size " +
-                              std::to_string(h.model_id_size) + ")");
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(check_index_shape(path, h));
   Header expected_layout{};
   layout(h.count, h.dim, expected_layout);
   if (h.ids_offset != expected_layout.ids_offset ||
