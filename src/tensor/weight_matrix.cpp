@@ -4,8 +4,8 @@
 #include <cassert>
 #include <cmath>
 
-#include "core/thread_pool.h"
 #include "core/half.h"
+#include "core/thread_pool.h"
 
 namespace clipsearch {
 namespace {
