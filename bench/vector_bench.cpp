@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "clipsearch/threads.h"
+#include "core/half.h"
+#include "index/compact_search.h"
 #include "index/exact_index.h"
 #include "index/hnsw_index.h"
 #include "index/vector_file.h"
@@ -187,6 +189,33 @@ int main(int argc, char** argv) {
     });
     std::printf("  exact, 1 query, %d thread(s): %.1f / %.1f ms (CPU %.1f / %.1f ms)\n", threads,
                 s.min, s.median, g_cpu.min, g_cpu.median);
+  }
+  // Exact through the compact F16 store (index/compact_search.h): F16 scan, F32 rescoring.
+  {
+    std::vector<uint16_t> halves(data.vectors.size());
+    for (size_t i = 0; i < halves.size(); ++i) halves[i] = f32_to_f16(data.vectors[i]);
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      Stats s = time_queries(queries, repeats, [&](int64_t i) {
+        (void)compact_search(data.view(), halves.data(), q.data() + i * dim, SearchOptions{});
+      });
+      std::printf("  compact f16, 1 query, %d thread(s): %.1f / %.1f ms (CPU %.1f / %.1f ms)\n",
+                  threads, s.min, s.median, g_cpu.min, g_cpu.median);
+    }
+    int64_t found = 0, total = 0;
+    for (int64_t i = 0; i < queries; ++i) {
+      const auto got =
+          compact_search(data.view(), halves.data(), q.data() + i * dim, SearchOptions{});
+      for (const SearchHit& t : truth[i])
+        found += std::find(got.begin(), got.end(), t) != got.end();
+      total += static_cast<int64_t>(truth[i].size());
+    }
+    const CompactRecall sampled = measure_compact_recall(data.view(), halves.data());
+    std::printf(
+        "  compact f16 recall@10 against f32 exact: %.4f (bench queries), %.4f (the %u "
+        "sample queries of the build)\n",
+        static_cast<double>(found) / static_cast<double>(total), sampled.recall_at_10,
+        sampled.queries);
   }
   // Exact, batched.
   for (int threads : {1, 2}) {

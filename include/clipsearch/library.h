@@ -145,6 +145,10 @@ struct IndexingOptions {
   // the model is loaded and the folders are read: a caller that runs index() on a thread of its
   // own learns here that it started (or, from index()'s error, that it did not).
   std::function<void()> on_started;
+  // What exact searches scan, recorded in the catalog (docs/SEARCH.md, "Compact vector store"):
+  // "f32" (the rows as embedded), or "f16", an extra copy at half the bytes that is scanned
+  // first, its best candidates then rescored over F32. Empty keeps the catalog's (f32 at first).
+  std::string vector_store;
 };
 
 struct IndexingReport {
@@ -205,6 +209,10 @@ struct LibraryStatus {
     int64_t frames = 0;
   };
   std::vector<Kind> kinds;
+  // IndexingOptions::vector_store of the catalog; for "f16", the recall@10 against F32 exact
+  // measured when the compact file was built (none until a search or index() built it).
+  std::string vector_store = "f32";
+  std::optional<double> vector_store_recall;
 };
 
 struct TextScore {

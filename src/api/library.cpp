@@ -299,6 +299,14 @@ Result<LibraryStatus> Library::status(size_t max_failures) {
   for (const FormatCount& k : kinds) {
     status.kinds.push_back({k.format, video_format_is_video(k.format), k.items, k.frames});
   }
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<std::string> store,
+                              catalog->setting(search::kVectorStoreKey));
+  if (store) status.vector_store = *store;
+  if (status.vector_store == "f16") {
+    // The header alone: status never reads the rows. A missing or foreign file has no figure.
+    auto recall = CompactVectorFile::read_recall(search::compact_file_path(impl_->db));
+    if (recall.ok()) status.vector_store_recall = recall->recall_at_10;
+  }
   return status;
 }
 

@@ -123,6 +123,9 @@ Result<IndexingReport> run_indexer(const Library::Impl& impl, Catalog& catalog, 
   CLIPSEARCH_ASSIGN_OR_RETURN(IndexStats stats,
                               index_library(catalog, *m.model, m.config, index_options));
   IndexingReport report = report_of(stats);
+  if (!options.vector_store.empty()) {
+    CLIPSEARCH_RETURN_IF_ERROR(catalog.set_setting(search::kVectorStoreKey, options.vector_store));
+  }
   // The vector file (and the HNSW graph of a large library) for the next searches: written now
   // so that the first search maps them instead of reading the catalog.
   if (impl.options.write_index_files) {
@@ -150,10 +153,16 @@ void fsync_folder_of(const std::string& path) {
   }
 }
 
+Status check_vector_store(const std::string& store) {
+  if (store.empty() || store == "f32" || store == "f16") return Status();
+  return Status::invalid_argument("vector store '" + store + "': expected f32 or f16");
+}
+
 }  // namespace
 
 Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
                                       const IndexingOptions& options) {
+  CLIPSEARCH_RETURN_IF_ERROR(check_vector_store(options.vector_store));
   if (folders.empty() && !options.excludes.empty()) {
     return Status::invalid_argument(
         "index: --exclude applies to the PATHs given with it (the catalog's "
@@ -174,7 +183,9 @@ Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
   return run_indexer(*impl_, *catalog, m, std::move(roots), options);
 }
 
-Result<IndexingReport> Library::reindex(const std::string& output, const IndexingOptions& options) {
+Result<IndexingReport> Library::reindex(const std::string& output, const IndexingOptions& given) {
+  CLIPSEARCH_RETURN_IF_ERROR(check_vector_store(given.vector_store));
+  IndexingOptions options = given;
   CLIPSEARCH_RETURN_IF_ERROR(impl_->needs_catalog("reindex"));
   const std::string& db = impl_->db;
   impl_->close_catalog();
@@ -187,6 +198,10 @@ Result<IndexingReport> Library::reindex(const std::string& output, const Indexin
                                 Catalog::open(db, Catalog::Mode::kReadOnly));
     CLIPSEARCH_ASSIGN_OR_RETURN(roots, old->roots());
     CLIPSEARCH_ASSIGN_OR_RETURN(name, model_name(*impl_, *old));
+    // The new catalog keeps the old one's vector store unless asked for another.
+    CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<std::string> store,
+                                old->setting(search::kVectorStoreKey));
+    if (options.vector_store.empty() && store) options.vector_store = *store;
   }
   if (roots.empty()) {
     return Status::invalid_argument(db + ": the catalog has no roots to re-embed");

@@ -35,6 +35,7 @@ struct IndexArgs {
   std::vector<std::string> excludes;
   int batch_size = 32;
   int video_frames = 8;
+  std::string vector_store;  // empty: the catalog's
   int threads = 0;
   Precision precision = Precision::kFloat32;
   bool quiet = false;
@@ -102,6 +103,7 @@ Result<int> run_indexing(Library& library, const IndexArgs& args, const char* la
   options.excludes = args.excludes;
   options.batch_size = args.batch_size;
   options.video_frames = args.video_frames;
+  options.vector_store = args.vector_store;
   options.workers = args.threads;
   options.on_progress = [&](const IndexingProgress& p) {
     progress.update(p.done, p.total, p.failed);
@@ -170,6 +172,10 @@ Status run_status(const IndexArgs& args, bool json) {
              ", \"pipeline\": \"" + st.model->pipeline + "\", \"precision\": \"" +
              st.model->precision + "\"";
     }
+    out += ", \"vector_store\": \"" + st.vector_store + "\"";
+    if (st.vector_store_recall) {
+      out += ", \"vector_store_recall_at_10\": " + std::to_string(*st.vector_store_recall);
+    }
     out += ", \"roots\": [";
     for (size_t i = 0; i < st.folders.size(); ++i) {
       out += (i ? ", " : "") + path_json(st.folders[i]);
@@ -198,6 +204,15 @@ Status run_status(const IndexArgs& args, bool json) {
     out += "images:     " + std::to_string(st.images) + "\n";
     out += "errors:     " + std::to_string(st.errors) + "\n";
     out += "generation: " + std::to_string(st.generation) + "\n";
+    out += "store:      " + st.vector_store;
+    if (st.vector_store == "f16") {
+      char recall[64];
+      std::snprintf(recall, sizeof recall, "%.3f", st.vector_store_recall.value_or(0));
+      out += st.vector_store_recall
+                 ? std::string(" (recall@10 against f32 exact: ") + recall + ")"
+                 : std::string(" (compact file not built yet: the next search builds it)");
+    }
+    out += "\n";
     for (const LibraryStatus::Kind& k : st.kinds) {
       out += "kind:       " + k.format + " " + std::to_string(k.items) +
              (k.video ? " videos, " + std::to_string(k.frames) + " frames" : std::string()) + "\n";
@@ -234,6 +249,11 @@ void add_indexing_options(CLI::App* cmd, IndexArgs* args) {
                   "Frames embedded per video: one per second up to this many, at the middles "
                   "of equal spans (default 8; 0 leaves videos out)")
       ->check(CLI::Range(0, 64));
+  cmd->add_option("--store", args->vector_store,
+                  "What exact searches scan, kept in the catalog: f32 (default) or f16 (a copy "
+                  "at half the bytes, scanned first, its best candidates rescored over f32; "
+                  "`status` shows its recall@10)")
+      ->check(CLI::IsMember({"f32", "f16"}));
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
   add_image_options(cmd, &args->image_options);

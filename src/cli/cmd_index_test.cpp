@@ -173,6 +173,38 @@ TEST_F(IndexCli, AnotherModelIsRefusedAndReindexSwitches) {
   EXPECT_EQ(cli({"index", "--db", db_}).exit_code, 0);  // the new model is the catalog's now
 }
 
+// `--store f16`: kept in the catalog, its file written by index, shown by status with its
+// recall, carried over by reindex, turned off by `--store f32`; an unknown store is refused.
+TEST_F(IndexCli, CompactStoreIsKeptShownAndCarriedOver) {
+  put("a.png", testing::make_image(20, 20, 1));
+  put("b.png", testing::make_image(24, 20, 2));
+  auto r = cli({"index", lib_, "--db", db_, "--model", model(), "--store", "f16", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(db_ + ".f16"));
+  r = cli({"status", "--db", db_, "--json"});
+  json s = json::parse(r.out);
+  EXPECT_EQ(s["vector_store"], "f16");
+  EXPECT_EQ(s["vector_store_recall_at_10"], 1.0);  // two rows: the F32 scan answers
+  r = cli({"status", "--db", db_});
+  EXPECT_NE(r.out.find("store:      f16 (recall@10 against f32 exact: 1.000)"), std::string::npos)
+      << r.out;
+
+  r = cli({"index", "--db", db_, "--store", "int8"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--store"), std::string::npos) << r.err;
+
+  r = cli({"reindex", "--db", db_, "--model", model("open_clip_small"), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(cli({"status", "--db", db_, "--json"}).out)["vector_store"], "f16");
+
+  r = cli({"index", "--db", db_, "--store", "f32", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  s = json::parse(cli({"status", "--db", db_, "--json"}).out);
+  EXPECT_EQ(s["vector_store"], "f32");
+  EXPECT_FALSE(s.contains("vector_store_recall_at_10"));
+  EXPECT_FALSE(fs::exists(db_ + ".f16"));
+}
+
 // A catalog records the precision it was embedded at: another precision is refused (indexing and
 // searching), naming both; `reindex --precision` converts it with its own model.
 TEST_F(IndexCli, AnotherPrecisionIsRefusedAndReindexConverts) {

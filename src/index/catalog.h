@@ -199,6 +199,14 @@ class Catalog {
   // Failed rows: path and message.
   Result<std::vector<std::pair<std::string, std::string>>> failures(int64_t limit);
 
+  // --- settings: small named values in the meta table that change no image row and not the
+  // generation (vector_store, docs/FORMATS.md); nullopt when never set. set_setting() is its
+  // own transaction.
+  Result<std::optional<std::string>> setting(const std::string& key) { return get_meta(key); }
+  Status set_setting(const std::string& key, const std::string& value) {
+    return set_meta(key, value);
+  }
+
   // --- writing: only between begin_write() and commit() ---
   Status begin_write();  // BEGIN IMMEDIATE
   // Increments the generation when anything changed, then commits.

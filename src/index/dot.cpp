@@ -39,4 +39,8 @@ void dot_matrix(const float* queries, int64_t query_count, const float* rows, in
   active().matrix(queries, query_count, rows, row_count, dim, out, ld_out);
 }
 
+void dot_rows_f16(const float* query, const uint16_t* rows, int64_t n, int64_t dim, float* out) {
+  active().rows_f16(query, rows, n, dim, out);
+}
+
 }  // namespace clipsearch

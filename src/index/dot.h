@@ -9,6 +9,13 @@
 // at every ISA level, on every machine, and from every entry point below (a row scored alone or
 // in a block of many).
 //
+// Rows kept as F16 (the compact store, index/compact_search.h) have an order of their own, also
+// the same at every level: 64 lanes, lane j accumulating q[i] * r[i] for i = j (mod 64) in
+// ascending i with fused multiply-adds (the F16 value widened exactly to float); then lanes j,
+// j+16, j+32, j+48 are added as (j + j+16) + (j+32 + j+48), and those 16 lanes as above. Four
+// chains per row instead of one: a compact row is half the bytes, so the scan needs twice the
+// arithmetic rate from one row at a time.
+//
 // Thread-safe; the kernels run on the calling thread.
 #pragma once
 
@@ -27,12 +34,17 @@ void dot_rows(const float* query, const float* rows, int64_t n, int64_t dim, flo
 void dot_matrix(const float* queries, int64_t query_count, const float* rows, int64_t row_count,
                 int64_t dim, float* out, int64_t ld_out);
 
+// out[r] = query . rows_f16[r * dim ...] (IEEE binary16 rows), for r in [0, n), in the F16
+// order above.
+void dot_rows_f16(const float* query, const uint16_t* rows, int64_t n, int64_t dim, float* out);
+
 // The kernels of one ISA level, for tests that compare levels in one process. `isa` must be
 // supported by the machine (isa_supported()).
 struct DotKernels {
   float (*dot)(const float* a, const float* b, int64_t dim);
   void (*matrix)(const float* queries, int64_t query_count, const float* rows, int64_t row_count,
                  int64_t dim, float* out, int64_t ld_out);
+  void (*rows_f16)(const float* query, const uint16_t* rows, int64_t n, int64_t dim, float* out);
 };
 const DotKernels& dot_kernels(Isa isa);
 

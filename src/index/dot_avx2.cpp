@@ -2,6 +2,8 @@
 // (lanes 8-15); the tail past the last full 16 updates only the lanes it covers.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "core/simd_target.h"
 #include "index/dot_kernels.h"
 
@@ -28,8 +30,60 @@ CLIPSEARCH_TARGET_AVX2 inline __m256 masked_fma(const float* a, const float* b, 
   return _mm256_blendv_ps(acc, sum, _mm256_castsi256_ps(mask));
 }
 
+// Eight F16 values at r as floats; only the first `count` (< 8) are read, the rest are zero.
+CLIPSEARCH_TARGET_AVX2_F16C inline __m256 load_f16_partial(const uint16_t* r, int64_t count) {
+  alignas(16) uint16_t part[8] = {};
+  std::memcpy(part, r, static_cast<size_t>(count) * sizeof(uint16_t));
+  return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(part)));
+}
+
+// acc[h] += q * r for the 16 elements at offset `at` (h: the low and high 8), only the first
+// `count` of them when count < 16.
+CLIPSEARCH_TARGET_AVX2_F16C inline void fma_f16_chunk(const float* q, const uint16_t* r,
+                                                      int64_t count, __m256 acc[2]) {
+  for (int h = 0; h < 2; ++h) {
+    const int64_t n = count - 8 * h;
+    if (n >= 8) {
+      const __m256 rv =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 8 * h)));
+      acc[h] = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * h), rv, acc[h]);
+    } else if (n > 0) {
+      const __m256i mask = first_lanes(n);
+      const __m256 sum = _mm256_fmadd_ps(_mm256_maskload_ps(q + 8 * h, mask),
+                                         load_f16_partial(r + 8 * h, n), acc[h]);
+      acc[h] = _mm256_blendv_ps(acc[h], sum, _mm256_castsi256_ps(mask));
+    }
+  }
+}
+
+// One F16 row in dot.h's F16 order: chunk c of 16 elements goes to accumulator pair c mod 4.
+CLIPSEARCH_TARGET_AVX2_F16C inline float dot_f16_row(const float* q, const uint16_t* r,
+                                                     int64_t dim) {
+  __m256 acc[4][2];
+  for (auto& pair : acc) pair[0] = pair[1] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 64 <= dim; i += 64) {
+    for (int c = 0; c < 4; ++c) fma_f16_chunk(q + i + 16 * c, r + i + 16 * c, 16, acc[c]);
+  }
+  for (int c = 0; i < dim; i += 16, ++c) fma_f16_chunk(q + i, r + i, dim - i, acc[c]);
+  __m256 folded[2];
+  for (int h = 0; h < 2; ++h) {
+    folded[h] =
+        _mm256_add_ps(_mm256_add_ps(acc[0][h], acc[1][h]), _mm256_add_ps(acc[2][h], acc[3][h]));
+  }
+  return reduce(folded[0], folded[1]);
+}
+
+CLIPSEARCH_TARGET_AVX2_F16C void rows_f16(const float* q, const uint16_t* rows, int64_t n,
+                                          int64_t dim, float* out) {
+  for (int64_t r = 0; r < n; ++r) {
+    prefetch_pages_ahead(rows + r * dim, sizeof(uint16_t) * dim);
+    out[r] = dot_f16_row(q, rows + r * dim, dim);
+  }
+}
+
 struct Avx2 {
-  static constexpr int kQ = 2, kR = 2, kRowsAlone = 4;
+  static constexpr int kQ = 2, kR = 2, kRowsAlone = 1;
 
   template <int Q, int R>
   CLIPSEARCH_TARGET_AVX2 static void block(const float* q, const float* r, int64_t dim, float* out,
@@ -73,6 +127,6 @@ struct Avx2 {
 
 }  // namespace
 
-const DotKernels kDotAvx2 = {dot_single<Avx2>, dot_matrix_tiled<Avx2>};
+const DotKernels kDotAvx2 = {dot_single<Avx2>, dot_matrix_tiled<Avx2>, rows_f16};
 
 }  // namespace clipsearch::dot_internal

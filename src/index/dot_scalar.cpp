@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/half.h"
 #include "index/dot_kernels.h"
 
 namespace clipsearch::dot_internal {
@@ -29,6 +30,18 @@ float dot_one(const float* a, const float* b, int64_t dim) {
   return reduce_lanes(lanes);
 }
 
+void rows_f16(const float* q, const uint16_t* rows, int64_t n, int64_t dim, float* out) {
+  for (int64_t r = 0; r < n; ++r) {
+    const uint16_t* row = rows + r * dim;
+    float lanes[64] = {}, folded[16];
+    for (int64_t i = 0; i < dim; ++i) {
+      lanes[i % 64] = fma_exact(q[i], f16_to_f32(row[i]), lanes[i % 64]);
+    }
+    fold_f16_lanes(lanes, folded);
+    out[r] = reduce_lanes(folded);
+  }
+}
+
 struct Scalar {
   static constexpr int kQ = 1, kR = 1, kRowsAlone = 1;
   template <int Q, int R>
@@ -41,6 +54,6 @@ struct Scalar {
 
 }  // namespace
 
-const DotKernels kDotScalar = {dot_one, dot_matrix_tiled<Scalar>};
+const DotKernels kDotScalar = {dot_one, dot_matrix_tiled<Scalar>, rows_f16};
 
 }  // namespace clipsearch::dot_internal

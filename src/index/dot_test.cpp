@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/half.h"
 #include "index/dot_kernels.h"
 
 namespace clipsearch {
@@ -20,6 +21,17 @@ namespace {
 float specified_dot(const float* a, const float* b, int64_t dim) {
   float lane[16] = {};
   for (int64_t i = 0; i < dim; ++i) lane[i % 16] = std::fma(a[i], b[i], lane[i % 16]);
+  for (int step = 8; step >= 1; step /= 2) {
+    for (int j = 0; j < step; ++j) lane[j] = lane[j] + lane[j + step];
+  }
+  return lane[0];
+}
+
+// dot.h's F16 order, written independently of the kernels.
+float specified_f16_dot(const float* q, const uint16_t* r, int64_t dim) {
+  float lane[64] = {};
+  for (int64_t i = 0; i < dim; ++i) lane[i % 64] = std::fma(q[i], f16_to_f32(r[i]), lane[i % 64]);
+  for (int j = 0; j < 16; ++j) lane[j] = (lane[j] + lane[j + 16]) + (lane[j + 32] + lane[j + 48]);
   for (int step = 8; step >= 1; step /= 2) {
     for (int j = 0; j < step; ++j) lane[j] = lane[j] + lane[j + step];
   }
@@ -83,6 +95,38 @@ TEST(Dot, MatrixAndRowsEqualSinglePairsAtEveryLevel) {
       }
     }
   }
+}
+
+TEST(Dot, F16RowsFollowTheSpecifiedOrderAtEveryLevel) {
+  for (Isa isa : supported_levels()) {
+    SCOPED_TRACE(isa_name(isa));
+    for (int64_t dim : {1, 7, 8, 9, 15, 16, 17, 33, 63, 64, 65, 100, 127, 511, 512, 768}) {
+      const int64_t rows = 5;
+      const std::vector<float> q = random_floats(static_cast<size_t>(dim), 20 + dim);
+      const std::vector<float> r = random_floats(static_cast<size_t>(rows * dim), 40 + dim);
+      std::vector<uint16_t> halves(r.size());
+      for (size_t i = 0; i < r.size(); ++i) halves[i] = f32_to_f16(r[i]);
+      std::vector<float> out(rows + 1, -7.0f);
+      dot_kernels(isa).rows_f16(q.data(), halves.data(), rows, dim, out.data());
+      for (int64_t j = 0; j < rows; ++j) {
+        ASSERT_EQ(bits(out[j]), bits(specified_f16_dot(q.data(), halves.data() + j * dim, dim)))
+            << "dim " << dim << " row " << j;
+      }
+      EXPECT_EQ(out[rows], -7.0f) << "wrote past n";
+    }
+  }
+}
+
+TEST(Dot, F16RowsAreCloseToTheF32Scores) {
+  // Normalized 512-d rows: rounding to F16 moves a score by about 2^-11 of its size at most.
+  const int64_t dim = 512;
+  std::vector<float> q = random_floats(dim, 3), r = random_floats(dim, 4);
+  std::vector<uint16_t> halves(dim);
+  for (int64_t i = 0; i < dim; ++i) halves[i] = f32_to_f16(r[i]);
+  float got;
+  dot_rows_f16(q.data(), halves.data(), 1, dim, &got);
+  const float exact = dot(q.data(), r.data(), dim);
+  EXPECT_NEAR(got, exact, 1e-3 * std::sqrt(dim) * 4);
 }
 
 TEST(Dot, TailLanesKeepTheirSignedZeros) {

@@ -65,12 +65,20 @@ std::vector<SearchHit> exact_search(const VectorView& rows, const float* query,
 std::vector<std::vector<SearchHit>> exact_search_batch(const VectorView& rows, const float* queries,
                                                        int64_t query_count,
                                                        const SearchOptions& options) {
-  std::vector<std::vector<SearchHit>> results(
-      static_cast<size_t>(std::max<int64_t>(query_count, 0)));
-  if (options.k <= 0 || rows.count <= 0 || query_count <= 0) return results;
+  return exact_search_batch(
+      rows, queries,
+      std::vector<SearchOptions>(static_cast<size_t>(std::max<int64_t>(query_count, 0)), options));
+}
+
+std::vector<std::vector<SearchHit>> exact_search_batch(const VectorView& rows, const float* queries,
+                                                       const std::vector<SearchOptions>& options) {
+  const auto query_count = static_cast<int64_t>(options.size());
+  std::vector<std::vector<SearchHit>> results(options.size());
+  if (rows.count <= 0 || query_count == 0) return results;
   // A [queries, rows] block of scores: 256 x 4096 floats = 4 MiB, within L2+L3 of a core pair.
   constexpr int64_t kQueryBlock = 256, kRowBlock = 4096;
-  std::vector<TopK> tops(static_cast<size_t>(query_count), TopK(std::min(options.k, rows.count)));
+  std::vector<TopK> tops;
+  for (const SearchOptions& o : options) tops.emplace_back(std::min(o.k, rows.count));
   std::vector<float> scores(static_cast<size_t>(kQueryBlock * kRowBlock));  // [qn, rn]
   for (int64_t q0 = 0; q0 < query_count; q0 += kQueryBlock) {
     const int64_t qn = std::min(kQueryBlock, query_count - q0);
@@ -86,7 +94,8 @@ std::vector<std::vector<SearchHit>> exact_search_batch(const VectorView& rows, c
           kScanBlock);
       parallel_for(qn, [&](int64_t begin, int64_t end) {
         for (int64_t q = begin; q < end; ++q) {
-          keep(rows, r0, scores.data() + q * rn, rn, options, tops[static_cast<size_t>(q0 + q)]);
+          const auto at = static_cast<size_t>(q0 + q);
+          keep(rows, r0, scores.data() + q * rn, rn, options[at], tops[at]);
         }
       });
     }

@@ -26,5 +26,9 @@ std::vector<SearchHit> exact_search(const VectorView& rows, const float* query,
 std::vector<std::vector<SearchHit>> exact_search_batch(const VectorView& rows, const float* queries,
                                                        int64_t query_count,
                                                        const SearchOptions& options);
+// The same with options of each query's own (k, filter, min_score): options[q] for query q, as
+// many queries as options. A filter here does not save reading rows: all are scored.
+std::vector<std::vector<SearchHit>> exact_search_batch(const VectorView& rows, const float* queries,
+                                                       const std::vector<SearchOptions>& options);
 
 }  // namespace clipsearch

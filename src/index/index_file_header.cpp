@@ -2,6 +2,19 @@
 
 namespace clipsearch {
 
+Status check_index_rows(const std::string& path, const VectorFileInfo& info,
+                        const VectorView& rows) {
+  if (info.model_id.size() > kMaxModelIdBytes) {
+    return Status::invalid_argument(path + ": model id longer than " +
+                                    std::to_string(kMaxModelIdBytes) + " bytes: " + info.model_id);
+  }
+  if (rows.dim <= 0 || rows.dim > 65536 || rows.count < 0) {
+    return Status::invalid_argument(path + ": bad shape [" + std::to_string(rows.count) + ", " +
+                                    std::to_string(rows.dim) + "]");
+  }
+  return Status();
+}
+
 Status check_index_identity(const std::string& path, const VectorFileInfo& found,
                             uint32_t found_dim, const VectorFileInfo& expected,
                             int64_t expected_dim) {

@@ -47,6 +47,38 @@ Result<Header> read_index_header(const MappedFile& map, const std::string& path,
   return h;
 }
 
+// What a writer refuses before writing anything: a model id too long for the header, or rows of
+// no or too large a dimension (no reader accepts more than 65536).
+Status check_index_rows(const std::string& path, const VectorFileInfo& info,
+                        const VectorView& rows);
+
+// Fills the fields every index file header starts with: magic, version, dim, count,
+// generation and model id (the rest is the caller's). check_index_rows() must have passed.
+template <class Header>
+void fill_index_header(Header& h, const IndexFileKind& kind, const VectorFileInfo& info,
+                       const VectorView& rows) {
+  std::memcpy(h.magic, kind.magic, sizeof kind.magic);
+  h.version = kind.version;
+  h.dim = static_cast<uint32_t>(rows.dim);
+  h.count = static_cast<uint64_t>(rows.count);
+  h.generation = info.generation;
+  h.model_id_size = static_cast<uint32_t>(info.model_id.size());
+  std::memcpy(h.model_id, info.model_id.data(), info.model_id.size());
+}
+
+// Refuses a header whose dim, count or model id size is out of range, before any size arithmetic
+// (2^40 rows of 2^16 values fit in 64 bits).
+template <class Header>
+Status check_index_shape(const std::string& path, const Header& h) {
+  if (h.dim == 0 || h.dim > 65536 || h.count > (uint64_t{1} << 40) ||
+      h.model_id_size > kMaxModelIdBytes) {
+    return Status::corruption(path + ": corrupt header (dim " + std::to_string(h.dim) + ", count " +
+                              std::to_string(h.count) + ", model id size " +
+                              std::to_string(h.model_id_size) + ")");
+  }
+  return Status();
+}
+
 // Refuses a file built for another catalog generation, model or dimension (`expected_dim` 0
 // accepts any). Cheap, so it runs before the checksum reads the data.
 Status check_index_identity(const std::string& path, const VectorFileInfo& found,

@@ -44,22 +44,9 @@ void layout(uint64_t count, uint64_t dim, Header& h) {
 
 Status write_vector_file(const std::string& path, const VectorFileInfo& info,
                          const VectorView& rows) {
-  if (info.model_id.size() > kMaxModelIdBytes) {
-    return Status::invalid_argument(path + ": model id longer than " +
-                                    std::to_string(kMaxModelIdBytes) + " bytes: " + info.model_id);
-  }
-  if (rows.dim <= 0 || rows.dim > UINT32_MAX || rows.count < 0) {
-    return Status::invalid_argument(path + ": bad shape [" + std::to_string(rows.count) + ", " +
-                                    std::to_string(rows.dim) + "]");
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(check_index_rows(path, info, rows));
   Header h{};
-  std::memcpy(h.magic, kMagic, sizeof kMagic);
-  h.version = kVectorFileVersion;
-  h.dim = static_cast<uint32_t>(rows.dim);
-  h.count = static_cast<uint64_t>(rows.count);
-  h.generation = info.generation;
-  h.model_id_size = static_cast<uint32_t>(info.model_id.size());
-  std::memcpy(h.model_id, info.model_id.data(), info.model_id.size());
+  fill_index_header(h, kKind, info, rows);
   layout(h.count, h.dim, h);
 
   const uint64_t ids_bytes = h.count * sizeof(int64_t);
@@ -83,12 +70,7 @@ Result<VectorFile> VectorFile::open(const std::string& path, const VectorFileInf
   CLIPSEARCH_ASSIGN_OR_RETURN(const Header h, read_index_header<Header>(map, path, kKind));
   // Bounds that keep every offset computation below from overflowing (2^40 rows of 2^16
   // floats is 2^58 bytes).
-  if (h.dim == 0 || h.dim > 65536 || h.count > (uint64_t{1} << 40) ||
-      h.model_id_size > kMaxModelIdBytes) {
-    return Status::corruption(path + ": corrupt header (dim " + std::to_string(h.dim) + ", count " +
-                              std::to_string(h.count) + ", model id size " +
-                              std::to_string(h.model_id_size) + ")");
-  }
+  CLIPSEARCH_RETURN_IF_ERROR(check_index_shape(path, h));
   Header expected_layout{};
   layout(h.count, h.dim, expected_layout);
   if (h.ids_offset != expected_layout.ids_offset ||

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "tensor/half.h"
+#include "core/half.h"
 
 namespace clipsearch {
 namespace {

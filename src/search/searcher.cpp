@@ -7,6 +7,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/half.h"
+#include "index/compact_file.h"
+#include "index/compact_search.h"
 #include "index/exact_index.h"
 #include "index/hnsw_index.h"
 #include "index/vector_file.h"
@@ -23,7 +26,22 @@ bool filter_is_empty(const ImageFilter& f) {
 std::string vector_file_path(const std::string& db) { return db + ".vectors"; }
 std::string hnsw_file_path(const std::string& db) { return db + ".hnsw"; }
 
+// The F16 copy of `rows`, its recall measured, written to `path`; then mapped from there.
+Result<CompactVectorFile> build_compact_file(const std::string& path, const VectorFileInfo& info,
+                                             const VectorView& rows) {
+  std::vector<uint16_t> halves(static_cast<size_t>(rows.count * rows.dim));
+  for (size_t i = 0; i < halves.size(); ++i) halves[i] = f32_to_f16(rows.vectors[i]);
+  const CompactRecall recall = measure_compact_recall(rows, halves.data());
+  halves = {};
+  CLIPSEARCH_RETURN_IF_ERROR(write_compact_file(path, info, rows, recall));
+  return CompactVectorFile::open(path, info, rows.count, rows.dim);
+}
+
 }  // namespace
+
+std::string compact_file_path(const std::string& db) { return db + ".f16"; }
+
+namespace {}  // namespace
 
 // The rows being searched, and the index over them, for one catalog generation.
 struct Searcher::Rows {
@@ -32,6 +50,8 @@ struct Searcher::Rows {
   EmbeddingSnapshot snapshot;      // rows read from the catalog
   VectorView view;
   std::optional<HnswIndex> hnsw;  // set when the HNSW graph answers queries
+  // The F16 copy of view's rows, when the catalog asks for it (exact search only).
+  std::optional<CompactVectorFile> compact;
   // Packed colour signatures aligned with view's rows ([count, kColorSignatureFloats], zeros
   // for none); read on the first colour query.
   std::optional<std::vector<float>> colors;
@@ -114,7 +134,45 @@ Status Searcher::load_rows() {
                        "); searching exactly instead");
     }
   }
+  if (!rows->hnsw && rows->view.count > 0) CLIPSEARCH_RETURN_IF_ERROR(load_compact(*rows));
   rows_ = std::move(rows);
+  return Status();
+}
+
+Status Searcher::load_compact(Rows& rows) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<std::string> store, catalog_->setting(kVectorStoreKey));
+  const std::string path = compact_file_path(catalog_->path());
+  if (!store || *store == "f32") {
+    // A store turned off leaves no stale copy behind (a failed removal is harmless: unused).
+    std::error_code ignored;
+    if (options_.write_index_files) std::filesystem::remove(path, ignored);
+    return Status();
+  }
+  if (*store != "f16") {
+    notes_.push_back("vector store '" + *store + "' unknown to this version; searching F32");
+    return Status();
+  }
+  Result<CompactVectorFile> file =
+      CompactVectorFile::open(path, rows.info, rows.view.count, rows.view.dim);
+  if (file.ok()) {
+    rows.compact = std::move(file).value();
+    return Status();
+  }
+  if (!options_.write_index_files) {
+    notes_.push_back("compact vector file unusable (" + file.status().message() +
+                     "); searching F32");
+    return Status();
+  }
+  const bool existed = std::filesystem::exists(path);
+  Result<CompactVectorFile> built = build_compact_file(path, rows.info, rows.view);
+  if (!built.ok()) {
+    notes_.push_back("compact vector file not written: " + built.status().message());
+    return Status();
+  }
+  if (existed) {
+    notes_.push_back("compact vector file rebuilt (" + file.status().message() + ")");
+  }
+  rows.compact = std::move(built).value();
   return Status();
 }
 
@@ -151,9 +209,11 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   if (request.k < 0 || request.offset < 0) {
     return Status::invalid_argument("search: k and offset must not be negative");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
+  // Kept alive by this pointer while the scan runs without the lock (refresh() may replace rows_).
+  const std::shared_ptr<Rows> rows = rows_;
   SearchPage page;
-  const VectorView& view = rows_->view;
+  const VectorView& view = rows->view;
   if (view.count == 0 || request.k == 0) return page;
   if (static_cast<int64_t>(query.size()) != view.dim) {
     return Status::invalid_argument("search: the query has " + std::to_string(query.size()) +
@@ -164,7 +224,7 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   std::optional<IdFilter> filter;
   page.candidates = view.count;
   // Videos are ranked by their frames (not a colour query: colour signatures are per item).
-  const bool by_frames = !rows_->video_ids.empty() && !request.color;
+  const bool by_frames = !rows->video_ids.empty() && !request.color;
   std::vector<int64_t> videos_allowed;
   if (by_frames || !filter_is_empty(request.filter) || !request.exclude_ids.empty() ||
       request.only_ids) {
@@ -189,7 +249,7 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
     page.candidates = static_cast<int64_t>(allowed.size());
     if (by_frames) {
       // The item rows answer for photos, the frames for videos.
-      const std::vector<int64_t>& videos = rows_->video_ids;
+      const std::vector<int64_t>& videos = rows->video_ids;
       std::set_intersection(allowed.begin(), allowed.end(), videos.begin(), videos.end(),
                             std::back_inserter(videos_allowed));
       std::erase_if(allowed, [&](int64_t id) {
@@ -209,21 +269,34 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
       request.k > view.count - request.offset ? view.count : request.offset + request.k;
   options.k = all_above_cutoff ? view.count : page_end;
   const ClipSearch clip = [&](const SearchOptions& o) {
-    return rows_->hnsw ? rows_->hnsw->search(query.data(), o) : exact_search(view, query.data(), o);
+    if (rows->hnsw) return rows->hnsw->search(query.data(), o);
+    if (rows->compact) return compact_search(view, rows->compact->rows(), query.data(), o);
+    return exact_search(view, query.data(), o);
   };
   std::vector<SearchHit> hits;
   if (request.color) {
     CLIPSEARCH_RETURN_IF_ERROR(load_colors());
     // Without a graph the CLIP side is a scan: one pass scoring every row beats repeated ones.
-    hits = color_mixed_search(view, rows_->colors->data(), query.data(), *request.color, options,
-                              rows_->hnsw ? clip : ClipSearch());
-  } else {
+    hits = color_mixed_search(view, rows->colors->data(), query.data(), *request.color, options,
+                              rows->hnsw ? clip : ClipSearch());
+  } else if (rows->hnsw) {
     hits = clip(options);
+  } else {
+    // Without the lock, so that concurrent searches meet in scans_ and share a pass.
+    lock.unlock();
+    ScanBatcher::Single alone;
+    if (rows->compact) {
+      alone = [&](const float* q, const SearchOptions& o) {
+        return compact_search(view, rows->compact->rows(), q, o);
+      };
+    }
+    hits = scans_.search(view, query.data(), options, alone);
+    lock.lock();
   }
   std::vector<std::pair<int64_t, int64_t>> frame_times;  // (video id, time of its best frame)
   if (by_frames) {
     hits =
-        merge_frame_hits(std::move(hits), best_frames(rows_->frames, query.data(), videos_allowed),
+        merge_frame_hits(std::move(hits), best_frames(rows->frames, query.data(), videos_allowed),
                          options.k, &frame_times);
   }
   if (!hits.empty()) page.best_score = hits.front().score;
@@ -323,6 +396,12 @@ int64_t Searcher::frame_count() const {
 IndexKind Searcher::index_kind() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return rows_->hnsw ? IndexKind::kHnsw : IndexKind::kExact;
+}
+
+VectorStore Searcher::vector_store() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!rows_->compact) return {};
+  return {"f16", rows_->compact->recall()};
 }
 
 std::vector<std::string> Searcher::notes() const {

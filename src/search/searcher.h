@@ -8,11 +8,21 @@
 // from `<db>.hnsw` under the same rule. A stale, foreign or corrupt file is never trusted: it is
 // rebuilt, and the reason is kept in notes() for the caller to show.
 //
+// With the catalog setting `vector_store` = "f16" (kVectorStoreKey), exact searches go through
+// an F16 copy of the rows (`<db>.f16`, index/compact_search.h: half the bytes read, the scores
+// still exact) under the same rule: a missing, stale or corrupt file is rebuilt, its recall@10
+// against F32 measured on a sample. An HNSW graph ignores it.
+//
+// Concurrent exact searches share passes over the rows (index/scan_batcher.h): the scan runs
+// outside the searcher's lock, and searches that arrive while one runs are answered together
+// by the next pass, through the batched F32 kernel (with a compact store, a lone search scans
+// the F16 copy; a batch reads the F32 rows once for all of its queries).
+//
 // refresh() re-checks the generation (a server calls it before each query so that search sees
 // what a running indexer has committed). Colour signatures are read from the catalog on the first
 // colour query of a generation, so plain searches never pay for them. All methods are thread-safe
-// (one mutex: the catalog connection is single-threaded; the vector scan itself runs on the thread
-// pool).
+// (one mutex: the catalog connection is single-threaded; an exact scan runs outside it, on the
+// thread pool).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +37,8 @@
 #include "clipsearch/query.h"
 #include "clipsearch/status.h"
 #include "index/catalog.h"
+#include "index/compact_file.h"
+#include "index/scan_batcher.h"
 #include "index/vector_index.h"
 #include "search/color_search.h"
 #include "search/query_vector.h"
@@ -38,6 +50,17 @@ enum class IndexChoice { kAuto, kExact, kHnsw };
 struct SearcherOptions {
   IndexChoice index = IndexChoice::kAuto;
   bool write_index_files = true;  // rewrite a stale vector/HNSW file beside the catalog
+};
+
+// The catalog setting that asks for a compact vector store: "f32" (none, the default) or "f16".
+inline constexpr const char* kVectorStoreKey = "vector_store";
+// `<db>.f16`: where the compact store of the catalog at `db` lives.
+std::string compact_file_path(const std::string& db);
+
+// What exact searches scan: "f32", or "f16" with the recall measured when it was built.
+struct VectorStore {
+  std::string kind = "f32";
+  std::optional<CompactRecall> recall;
 };
 
 struct SearchRequest {
@@ -112,6 +135,7 @@ class Searcher {
   int64_t size() const;         // rows searched (images with an embedding)
   int64_t frame_count() const;  // video frames searched beside them (search/frame_search.h)
   IndexKind index_kind() const;
+  VectorStore vector_store() const;
   // What happened at open/refresh worth telling the user ("vector file rebuilt: ...").
   std::vector<std::string> notes() const;
   Result<std::vector<CatalogRoot>> roots();
@@ -125,11 +149,13 @@ class Searcher {
   Searcher(std::unique_ptr<Catalog> catalog, SearcherOptions options);
   Status load_rows();
   Status load_colors();
+  Status load_compact(Rows& rows);
 
   mutable std::mutex mutex_;
   std::unique_ptr<Catalog> catalog_;
   SearcherOptions options_;
-  std::shared_ptr<Rows> rows_;  // shared with the leases of long work
+  std::shared_ptr<Rows> rows_;  // shared with scans in flight and the leases of long work
+  ScanBatcher scans_;           // where concurrent exact scans meet
   std::vector<std::string> notes_;
 };
 

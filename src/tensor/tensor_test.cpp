@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "clipsearch/threads.h"
+#include "core/half.h"
 #include "tensor/gemm.h"
-#include "tensor/half.h"
 #include "tensor/ops.h"
 #include "tensor/skinny_gemm.h"
 #include "testing/random_floats.h"

@@ -4,8 +4,8 @@
 // through the scalar conversions, which give the same values.
 #include <immintrin.h>
 
+#include "core/half.h"
 #include "core/simd_target.h"
-#include "tensor/half.h"
 #include "tensor/weight_kernels.h"
 
 namespace clipsearch::weight_internal {

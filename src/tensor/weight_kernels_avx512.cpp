@@ -3,8 +3,8 @@
 // kernels by weight_linear_test).
 #include <immintrin.h>
 
+#include "core/half.h"
 #include "core/simd_target.h"
-#include "tensor/half.h"
 #include "tensor/weight_kernels.h"
 
 namespace clipsearch::weight_internal {

@@ -1,5 +1,5 @@
 // Panel conversion in plain C++: the reference the SIMD levels must equal bit for bit.
-#include "tensor/half.h"
+#include "core/half.h"
 #include "tensor/weight_kernels.h"
 
 namespace clipsearch::weight_internal {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "clipsearch/threads.h"
-#include "tensor/half.h"
+#include "core/half.h"
 #include "tensor/weight_kernels.h"
 #include "tensor/weight_linear.h"
 

@@ -4,8 +4,8 @@
 #include <cassert>
 #include <cmath>
 
+#include "core/half.h"
 #include "core/thread_pool.h"
-#include "tensor/half.h"
 
 namespace clipsearch {
 namespace {

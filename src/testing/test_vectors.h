@@ -30,6 +30,16 @@ inline void PrintTo(const SearchHit& hit, std::ostream* out) {
 
 namespace clipsearch::testing {
 
+// Rows a test owns, viewed as the index sees them.
+struct VectorRows {
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;  // [ids.size(), dim]
+  int64_t dim = 0;
+  VectorView view() const {
+    return {ids.data(), vectors.data(), static_cast<int64_t>(ids.size()), dim};
+  }
+};
+
 inline void normalize_rows(std::vector<float>& v, int64_t dim) {
   for (size_t r = 0; r < v.size() / static_cast<size_t>(dim); ++r) {
     float* row = v.data() + r * dim;

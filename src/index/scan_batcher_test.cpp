@@ -1,0 +1,113 @@
+// Batched scans: the batch kernel with each query's own options answers what each query alone
+// gets, and concurrent searches through a ScanBatcher share passes over the rows.
+#include "index/scan_batcher.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <numeric>
+#include <thread>
+
+#include "index/exact_index.h"
+#include "testing/test_vectors.h"
+
+namespace clipsearch {
+namespace {
+
+using Rows = testing::VectorRows;
+
+// n rows with ids from 5; rows 1..4 copy row 0 (tied scores, ordered by id).
+Rows make_rows(int64_t n, int64_t dim, uint64_t seed) {
+  Rows rows{std::vector<int64_t>(static_cast<size_t>(n)),
+            testing::random_unit_vectors(n, dim, seed), dim};
+  std::iota(rows.ids.begin(), rows.ids.end(), 5);
+  for (int r = 1; r < 5; ++r)
+    std::copy_n(rows.vectors.begin(), dim, rows.vectors.begin() + r * dim);
+  return rows;
+}
+
+TEST(ExactSearchBatch, EachQueryKeepsItsOwnOptions) {
+  const Rows rows = make_rows(3001, 40, 1);
+  const std::vector<float> q = testing::random_unit_vectors(6, 40, 2);
+  std::vector<int64_t> even;
+  for (int64_t id = 6; id < 3006; id += 2) even.push_back(id);
+  const IdFilter filter = IdFilter::allow(even);
+  std::vector<SearchOptions> options(6);
+  options[0].k = 0;
+  options[1].k = 1;
+  options[2].k = 10;
+  options[2].filter = &filter;
+  options[3].k = 5000;  // more than the rows
+  options[4].k = 50;
+  options[4].min_score = 0.3f;
+  options[5].k = 7;
+  options[5].filter = &filter;
+  options[5].min_score = 0.1f;
+  const auto batch = exact_search_batch(rows.view(), q.data(), options);
+  ASSERT_EQ(batch.size(), 6u);
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(batch[i], exact_search(rows.view(), q.data() + i * 40, options[i])) << "query " << i;
+  }
+  EXPECT_EQ(batch[3].size(), 3001u);
+  EXPECT_TRUE(exact_search_batch(rows.view(), q.data(), std::vector<SearchOptions>{}).empty());
+}
+
+// Holds the batcher busy with one lone search until `expected` others queue behind it, so the
+// test decides, without timing, which searches share a pass.
+struct Blocker {
+  ScanBatcher& batcher;
+  size_t expected;
+  std::atomic<bool> inside{false};
+  std::vector<SearchHit> operator()(const VectorView& rows, const float* query,
+                                    const SearchOptions& options) {
+    inside = true;
+    while (batcher.waiting() < expected) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return exact_search(rows, query, options);
+  }
+};
+
+TEST(ScanBatcher, SearchesQueuedBehindAScanShareOnePass) {
+  const Rows a = make_rows(2000, 64, 3), b = make_rows(1500, 64, 4);
+  const std::vector<float> q = testing::random_unit_vectors(8, 64, 5);
+  ScanBatcher batcher;
+  Blocker blocker{batcher, 7};
+  SearchOptions options;
+  options.k = 12;
+  std::vector<std::vector<SearchHit>> got(8);
+  std::thread first([&] {
+    got[0] = batcher.search(a.view(), q.data(), options, [&](const float* query, const auto& o) {
+      return blocker(a.view(), query, o);
+    });
+  });
+  while (!blocker.inside) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Four searches on rows a and three on rows b queue; one pass answers each group.
+  std::vector<std::thread> others;
+  for (int i = 1; i < 8; ++i) {
+    others.emplace_back([&, i] {
+      got[i] = batcher.search(i % 2 ? a.view() : b.view(), q.data() + i * 64, options);
+    });
+  }
+  first.join();
+  for (std::thread& t : others) t.join();
+  EXPECT_EQ(batcher.queries(), 8);
+  EXPECT_EQ(batcher.passes(), 3);
+  for (int i = 0; i < 8; ++i) {
+    const VectorView rows = i == 0 || i % 2 ? a.view() : b.view();
+    EXPECT_EQ(got[i], exact_search(rows, q.data() + i * 64, options)) << "query " << i;
+  }
+}
+
+TEST(ScanBatcher, ALoneSearchIsTheExactSearch) {
+  const Rows rows = make_rows(500, 33, 6);
+  const std::vector<float> q = testing::random_unit_vectors(1, 33, 7);
+  ScanBatcher batcher;
+  SearchOptions options;
+  options.k = 20;
+  EXPECT_EQ(batcher.search(rows.view(), q.data(), options),
+            exact_search(rows.view(), q.data(), options));
+  EXPECT_EQ(batcher.passes(), 1);
+}
+
+}  // namespace
+}  // namespace clipsearch
