@@ -116,6 +116,9 @@ struct SearchResults {
   ScoreKind score_kind = ScoreKind::kCosine;
   int64_t candidates = 0;  // images compared with the query (those the filters let pass)
   float best_score = -std::numeric_limits<float>::infinity();  // before min_score
+  // With a min_score: how many images score at or above it (all pages together). Known when the
+  // search ranked them all: an exact search, or any search sorted by date; unset otherwise.
+  std::optional<int64_t> above_min_score;
   int64_t generation = 0;  // the catalog's generation searched (see LibraryStatus)
 };
 
@@ -250,6 +253,13 @@ struct LibraryUsage {
   int64_t texts_embedded = 0;  // texts that went through the text tower (in no cache)
 };
 
+// A folder of the library (a root folder or one below it) and the indexed images under it,
+// those of its sub-folders included.
+struct FolderSize {
+  std::string path;
+  int64_t images = 0;
+};
+
 struct AlbumSize {
   std::string name;
   int64_t images = 0;
@@ -292,6 +302,9 @@ class CLIPSEARCH_EXPORT Library {
   // `output` (empty: replaces this catalog once the new one is complete).
   Result<IndexingReport> reindex(const std::string& output, const IndexingOptions& options = {});
   Result<LibraryStatus> status(size_t max_failures = 20);
+  // Every folder that holds indexed images, and each of its parents up to the catalog's root
+  // folder, ascending by path: what Query::folder() can narrow a search to.
+  Result<std::vector<FolderSize>> folders();
 
   // The page [offset, offset + k) of the ranking.
   Result<SearchResults> search(const Query& query, int64_t k = 10, int64_t offset = 0);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "clipsearch/export.h"
+#include "clipsearch/status.h"
 
 namespace clipsearch {
 
@@ -31,6 +32,16 @@ inline constexpr float kDefaultImageWeight = 0.5f;
 inline constexpr float kDefaultNegativeWeight = 0.5f;
 
 enum class SortOrder { kScore, kDateNewest, kDateOldest };
+
+// Query values as people write them (the CLI's flags, the HTTP API's parameters), parsed once for
+// every client; errors are kInvalidArgument and quote the text.
+// "2024-06-01" or "2024-06-01T13:45:00", a naive wall-clock time as dates taken are stored, in
+// ns; a day alone means its first (or, with end_of_day, its last) nanosecond.
+CLIPSEARCH_EXPORT Result<int64_t> parse_query_date(const std::string& text, bool end_of_day);
+// "2000000", "500K", "2.5M", "1G" (powers of 1024), in bytes.
+CLIPSEARCH_EXPORT Result<int64_t> parse_query_size(const std::string& text);
+// "score" (or "relevance"), "date" (newest first), "date-oldest".
+CLIPSEARCH_EXPORT Result<SortOrder> parse_sort_order(const std::string& text);
 
 // A picture given with the query: a file, or encoded bytes (JPEG, PNG, ...) held in memory.
 struct QueryPicture {

@@ -222,6 +222,7 @@ Result<SearchResults> Library::search(const Query& query, int64_t k, int64_t off
   results.score_kind = probability ? ScoreKind::kProbability : ScoreKind::kCosine;
   results.candidates = page.candidates;
   results.best_score = score(page.best_score);
+  results.above_min_score = page.above_cutoff;
   results.generation = generation;
   for (const search::SearchResult& r : page.results) {
     std::optional<double> time;

@@ -24,5 +24,14 @@ TEST(AbsolutePath, RelativeToTheCurrentFolder) {
   EXPECT_EQ(absolute_path("."), cwd);
 }
 
+TEST(PathIsUnder, AFolderAndWhatIsInsideIt) {
+  EXPECT_TRUE(path_is_under("/a/b", "/a/b"));
+  EXPECT_TRUE(path_is_under("/a/b/c.jpg", "/a/b"));
+  EXPECT_TRUE(path_is_under("/a/b/c.jpg", "/"));
+  EXPECT_FALSE(path_is_under("/a/bc", "/a/b"));
+  EXPECT_FALSE(path_is_under("/a", "/a/b"));
+  EXPECT_FALSE(path_is_under("/a", ""));
+}
+
 }  // namespace
 }  // namespace clipsearch

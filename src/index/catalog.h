@@ -86,6 +86,12 @@ struct FormatCount {
   int64_t frames = 0;
 };
 
+// Ok rows directly in one folder (not in its sub-folders); `path` without a trailing '/'.
+struct FolderCount {
+  std::string path;
+  int64_t items = 0;
+};
+
 // What the incremental indexer needs to know about a row to decide to skip it.
 struct FileState {
   int64_t id = 0;
@@ -195,6 +201,8 @@ class Catalog {
   Result<FrameSnapshot> get_frames(int64_t id);
   // Ok rows counted by format, with the frames of the videos (status by kind).
   Result<std::vector<FormatCount>> count_by_format();
+  // Ok rows counted by the folder that holds them, ascending by path.
+  Result<std::vector<FolderCount>> count_by_folder();
 
   // Failed rows: path and message.
   Result<std::vector<std::pair<std::string, std::string>>> failures(int64_t limit);

@@ -124,4 +124,22 @@ Result<std::vector<FormatCount>> Catalog::count_by_format() {
   return out;
 }
 
+Result<std::vector<FolderCount>> Catalog::count_by_folder() {
+  // rtrim(path, <the path's characters other than '/'>) cuts the file name: "/a/b/c.jpg" -> "/a/b/".
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s,
+      prepare("SELECT rtrim(path, replace(path, '/', '')) AS folder, count(*) FROM images "
+              "WHERE status = 0 GROUP BY folder ORDER BY folder"));
+  StmtGuard guard(s);
+  std::vector<FolderCount> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    std::string folder = column_bytes(s, 0);
+    if (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+    out.push_back({std::move(folder), sqlite3_column_int64(s, 1)});
+  }
+  if (rc != SQLITE_DONE) return error("counting folders");
+  return out;
+}
+
 }  // namespace clipsearch
