@@ -95,6 +95,9 @@ struct ImageInfo {
   std::string format;       // "jpeg", "png", ...; a video's container: "mp4", "mov", "mkv", ...
   int64_t taken_ns = 0;     // EXIF date taken (a video's creation_time; else mtime), wall clock, ns
   int64_t duration_ms = 0;  // a video's length; 0 for a photo
+  // EXIF Make and Model as one name ("Canon EOS R5"); empty when the file has none, or when it
+  // was indexed before clipsearch read cameras and not read since (`clipsearch reindex`).
+  std::string camera;
 };
 
 struct ScoredImage {
@@ -260,6 +263,11 @@ struct FolderSize {
   int64_t images = 0;
 };
 
+struct CameraSize {
+  std::string camera;
+  int64_t images = 0;
+};
+
 struct AlbumSize {
   std::string name;
   int64_t images = 0;
@@ -305,6 +313,9 @@ class CLIPSEARCH_EXPORT Library {
   // Every folder that holds indexed images, and each of its parents up to the catalog's root
   // folder, ascending by path: what Query::folder() can narrow a search to.
   Result<std::vector<FolderSize>> folders();
+  // The cameras of the indexed images (ImageInfo::camera), ascending by name, with their images:
+  // what Query::camera() can narrow a search to.
+  Result<std::vector<CameraSize>> cameras();
 
   // The page [offset, offset + k) of the ranking.
   Result<SearchResults> search(const Query& query, int64_t k = 10, int64_t offset = 0);

@@ -1,6 +1,6 @@
 // clipsearch::Query: one search, built step by step: what to look for (texts, pictures, indexed
 // examples, negative texts, a colour) and which images may answer (folders, dates, sizes,
-// formats, labels, albums, a score cutoff). The CLI, the HTTP server and the Python package all
+// formats, cameras, labels, albums, a score cutoff). The CLI, the HTTP server and the Python package all
 // build their searches with it, so one request means the same thing wherever it comes from.
 //
 // How the parts become one vector: each text, picture and example is embedded and normalized.
@@ -76,6 +76,7 @@ struct QueryParts {
   std::optional<int64_t> taken_before_ns;
   std::optional<int64_t> min_bytes, max_bytes;  // file size
   std::vector<std::string> formats;             // "jpeg", "png", ... (any of them)
+  std::vector<std::string> cameras;             // ImageInfo::camera (any of them)
   std::optional<std::string> tag;               // only images labelled so by classify
   float tag_min_probability = 0;
   std::optional<std::string> album;  // only images in this album
@@ -108,6 +109,7 @@ class CLIPSEARCH_EXPORT Query {
   Query& taken_between(std::optional<int64_t> after_ns, std::optional<int64_t> before_ns);
   Query& size_between(std::optional<int64_t> min_bytes, std::optional<int64_t> max_bytes);
   Query& format(std::string format);  // "jpeg" ("jpg" too), "png", "webp", ...
+  Query& camera(std::string camera);  // as Library::cameras() names it: "Canon EOS R5"
   Query& tag(std::string label, float min_probability = 0);
   Query& album(std::string name);
   Query& min_score(float score);

@@ -39,6 +39,7 @@ ImageInfo image_info(const ImageRecord& record) {
   info.format = record.format;
   info.taken_ns = record.date_taken_ns;
   info.duration_ms = record.duration_ms;
+  info.camera = record.camera;
   return info;
 }
 

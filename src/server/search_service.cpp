@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "server/api_params.h"
-#include "server/folder_routes.h"
+#include "server/facet_routes.h"
 #include "server/image_responses.h"
 #include "server/multipart.h"
 #include "server/rescan.h"
@@ -53,6 +53,7 @@ struct ApiQuery {
   std::optional<int64_t> since_ns, until_ns;    // date taken
   std::optional<int64_t> min_bytes, max_bytes;  // file size
   std::vector<std::string> types;               // formats, any of them
+  std::vector<std::string> cameras;             // any of them
   SortOrder sort = SortOrder::kScore;
 };
 
@@ -88,6 +89,8 @@ std::optional<ApiError> set_filter(ApiQuery* q, const std::string& name, const s
       if (comma > start) q->types.push_back(value.substr(start, comma - start));
       start = comma + 1;
     }
+  } else if (name == "camera") {  // repeated for several
+    q->cameras.push_back(value);
   } else if (name == "sort") {
     Result<SortOrder> sort = parse_sort_order(value);
     if (!sort.ok()) return bad(sort.status());
@@ -98,7 +101,7 @@ std::optional<ApiError> set_filter(ApiQuery* q, const std::string& name, const s
 
 bool is_filter(const std::string& name) {
   return name == "since" || name == "until" || name == "min_size" || name == "max_size" ||
-         name == "type" || name == "sort";
+         name == "type" || name == "camera" || name == "sort";
 }
 
 // Sets one field of the query from a text value (query string or multipart field).
@@ -175,6 +178,7 @@ ApiResult<ApiQuery> query_from_json(const std::string& body, int64_t max_k) {
   std::vector<std::string> types;
   if (auto e = json_strings(j, "type", &types)) return *e;
   for (const std::string& t : types) set_filter(&q, "type", t);
+  if (auto e = json_strings(j, "camera", &q.cameras)) return *e;
   if (j.contains("like")) {
     const json& like = j["like"];
     if (like.is_number_integer()) {
@@ -313,6 +317,7 @@ struct SearchService::Impl {
     if (q.color_weight) query.color_weight(*q.color_weight);
     query.taken_between(q.since_ns, q.until_ns).size_between(q.min_bytes, q.max_bytes);
     for (const std::string& t : q.types) query.format(t);
+    for (const std::string& c : q.cameras) query.camera(c);
     query.sort(q.sort);
     return query;
   }
@@ -335,6 +340,7 @@ struct SearchService::Impl {
               {"d", {q.since_ns.value_or(-1), q.until_ns.value_or(-1)}},
               {"b", {q.min_bytes.value_or(-1), q.max_bytes.value_or(-1)}},
               {"ty", q.types},
+              {"cam", q.cameras},
               {"s", static_cast<int>(q.sort)}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
@@ -508,7 +514,7 @@ void SearchService::add_routes(Router* router) {
     return thumbnail_response(impl->thumbnails, info.id, info.path, r);
   });
   router->add("GET", "/api/status", [impl](const Request&) { return impl->status(); });
-  add_folder_routes(router, &impl->library);
+  add_facet_routes(router, &impl->library);
   router->add("POST", "/api/index", [impl](const Request&) { return impl->start_rescan(); });
   router->add(
       "GET", "/healthz",

@@ -1,14 +1,16 @@
-// The filter bar beside the search box: date range, folder, type, file size, order, a relevance
-// cutoff with the number of results it keeps, and a colour with its weight. Each control maps to
-// one parameter of /api/search (the same name in the address, except min -> min_score and
-// cw -> color_weight), so the page asks exactly what the API documents.
+// The filter bar beside the search box: date range, folder, type, camera, file size, order, a
+// relevance cutoff with the number of results it keeps, and a colour with its weight. Each
+// control maps to one parameter of /api/search (the same name in the address, except
+// min -> min_score and cw -> color_weight), so the page asks exactly what the API documents.
 //
-// Folders come from GET /api/folders, types from GET /api/status (kinds).
+// Folders come from GET /api/folders, cameras from GET /api/cameras (the camera list is hidden
+// when no picture names one), types from GET /api/status (kinds).
 import { $, el, getJson } from "./api.js";
 
 const els = {
   bar: $("filters"), since: $("f-since"), until: $("f-until"), folder: $("f-folder"),
-  type: $("f-type"), minSize: $("f-min-size"), maxSize: $("f-max-size"), sort: $("f-sort"),
+  type: $("f-type"), camera: $("f-camera"), cameraLabel: $("f-camera-label"),
+  minSize: $("f-min-size"), maxSize: $("f-max-size"), sort: $("f-sort"),
   min: $("f-min"), minText: $("f-min-text"), kept: $("f-kept"), colorOn: $("f-color-on"),
   color: $("f-color"), colorWeight: $("f-color-weight"), clear: $("f-clear"),
   count: $("filters-count"),
@@ -18,7 +20,7 @@ const CUTOFF_MS = 300;  // a dragged cutoff searches once it rests
 
 // Text controls: address name -> element.
 const texts = {
-  since: els.since, until: els.until, folder: els.folder, type: els.type,
+  since: els.since, until: els.until, folder: els.folder, type: els.type, camera: els.camera,
   min_size: els.minSize, max_size: els.maxSize,
 };
 
@@ -107,12 +109,16 @@ function fillSelect(select, rows, label) {
   select.value = keep;
 }
 
-// The folder and type lists, from the server.
+// The folder, camera and type lists, from the server.
 export async function loadChoices(status) {
   try {
     const { folders } = await getJson("/api/folders");
     fillSelect(els.folder, folders.map((f) => [f.path, `${f.path} (${f.images})`]), "All folders");
-  } catch (_) { /* the search still works without the list */ }
+    const { cameras } = await getJson("/api/cameras");
+    fillSelect(els.camera, cameras.map((c) => [c.camera, `${c.camera} (${c.images})`]),
+      "All cameras");
+    els.cameraLabel.classList.toggle("hidden", cameras.length === 0 && !els.camera.value);
+  } catch (_) { /* the search still works without the lists */ }
   const kinds = (status && status.kinds) || [];
   fillSelect(els.type, kinds.map((k) => [k.format, `${k.format} (${k.items})`]), "All types");
 }
