@@ -1,6 +1,7 @@
 // End to end: what the page's photo browser asks of `clipsearch serve` beyond a plain search
-// (web/js/filters.js, status.js): date, size and type filters, the order by date, the count a
-// score cutoff keeps, the folder list, and the status view's failures, kinds and precision.
+// (web/js/filters.js, status.js): date, size, type and camera filters, the order by date, the
+// count a score cutoff keeps, the folder and camera lists, and the status view's failures, kinds
+// and precision.
 // The search reference library: 36 photos (18 JPEG, 18 PNG; 12 in "beach trip/"), two broken
 // files, no EXIF dates (each photo's date is its file's mtime).
 #include <gtest/gtest.h>
@@ -98,6 +99,14 @@ TEST_F(ServeBrowse, FoldersListTheRootAndItsSubFolderWithCounts) {
   EXPECT_EQ(folders[1]["images"], 12);
 }
 
+TEST_F(ServeBrowse, NoCameraInTheLibraryNoneToFilterBy) {
+  const RawResponse r = get("/api/cameras");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"cameras": []})"));
+  EXPECT_TRUE(search("camera=Canon%20EOS%20R5")["results"].empty());
+  for (const json& row : search("")["results"]) EXPECT_FALSE(row.contains("camera"));
+}
+
 TEST_F(ServeBrowse, StatusListsFailuresKindsAndPrecision) {
   const json status = json::parse(get("/api/status").body);
   EXPECT_EQ(status["precision"], "f32");
@@ -127,6 +136,9 @@ TEST_F(ServeBrowse, BadFiltersAreErrorsNamingTheParameter) {
   testing::expect_json_error(
       send(testing::post_request("/api/search", "application/json", R"({"q": "x", "type": 1})")),
       400, "'type' must be a string or a list");
+  testing::expect_json_error(
+      send(testing::post_request("/api/search", "application/json", R"({"q": "x", "camera": 1})")),
+      400, "'camera' must be a string or a list");
 }
 
 }  // namespace

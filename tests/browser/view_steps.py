@@ -53,8 +53,8 @@ def step_filters(b, server):
     scores = [r["score"] for r in api_text(server, TEXT, type="png")["results"]]
     cutoff = math.floor(scores[len(scores) // 3] / 0.005) * 0.005
     check(0 < cutoff < scores[0], f"no cutoff on the slider fits these scores: {scores[:5]}")
-    cutoff = f"{cutoff:.3f}"
-    set_control(b, "#f-min", cutoff)
+    set_control(b, "#f-min", f"{cutoff:.3f}")
+    cutoff = b.js("return document.getElementById('f-min').value")  # as the slider holds it
     want = api_text(server, TEXT, type="png", sort="date", min_score=cutoff)
     expect_results(b, want, f"png, newest first, relevance at least {cutoff}")
     check(want["kept"] == len(want["results"]) < len(scores), f"the API keeps {want.get('kept')}")
@@ -102,7 +102,7 @@ def step_colour(b, server):
 def step_labels_and_texts(b, server):
     """The viewer classifies its picture against typed labels and scores typed texts, as
     /api/classify and /api/similarity answer."""
-    image = api_like(server, 1)["results"][0]
+    image = api_like(server, int(address(b)["like"]))["results"][0]  # the first card's
     b.find("#results .card:nth-child(1) .thumb").click()
     b.expect_viewer(image, None)
     b.find("#viewer .inspect summary").click()

@@ -57,7 +57,8 @@ function group(g, n) {
 function picture(images, r, index) {
   const img = el("img", { loading: "lazy", decoding: "async", alt: baseName(r.path) });
   setImage(img, thumbUrl(r.id));
-  const open = el("button", { type: "button", className: "thumb", title: r.path }, img);
+  const open = el("button", { type: "button", className: "thumb", title: r.path,
+    "aria-label": "Open " + baseName(r.path) }, img);
   open.addEventListener("click", () => hooks.view(images, index));
   return el("li", { className: "dup", dataset: { id: r.id } }, open,
     el("span", { className: "dup-path", lang: "", textContent: r.path }),

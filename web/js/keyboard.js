@@ -48,9 +48,12 @@ export function initKeyboard(composing) {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     // Keys for the input method (arrows pick a candidate, Escape cancels), not for the page.
     if (composing() || isComposing(e)) return;
-    if (isOpen()) { onViewerKey(e); return; }  // Escape: the dialog closes itself
     const typing = document.activeElement &&
       document.activeElement.matches("input, textarea, select");
+    if (isOpen()) {  // Escape: the dialog closes itself; typed labels and texts are not keys
+      if (!typing) onViewerKey(e);
+      return;
+    }
     if (e.key === "/" && !typing) {
       e.preventDefault();
       q.focus();

@@ -258,21 +258,21 @@ export function columns() {
 }
 
 // ---- paging in as the grid scrolls ----
-// The end of the grid within a screen of the viewport: the next page, now.
+// The end of the grid within half a screen below the viewport: the next page, now.
 function loadMoreIfNear() {
   if (els.more.classList.contains("hidden") || els.main.classList.contains("hidden")) return;
-  if (els.more.getBoundingClientRect().top < 2 * window.innerHeight) runSearch(true);
+  if (els.more.getBoundingClientRect().top < 1.5 * window.innerHeight) runSearch(true);
 }
 
 export function initSearch() {
   els.retry.addEventListener("click", () => runSearch());
   els.more.addEventListener("click", () => runSearch(true));
-  // The "More results" button doubles as the sentinel: when it comes within a screen of the
-  // viewport, the next page loads.
+  // The "More results" button doubles as the sentinel: when it comes within half a screen of
+  // the viewport, the next page loads.
   const observer = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting) && !els.more.classList.contains("hidden")) {
       runSearch(true);
     }
-  }, { rootMargin: "0px 0px 100% 0px" });
+  }, { rootMargin: "0px 0px 50% 0px" });
   observer.observe(els.more);
 }
