@@ -46,6 +46,7 @@ struct SearchArgs {
   std::string since, until;
   std::string min_size, max_size;
   std::vector<std::string> types;
+  std::vector<std::string> cameras;
   std::string tag;
   double tag_min = 0;
   std::string album;
@@ -105,6 +106,7 @@ Result<Query> make_query(const SearchArgs& a, Library& library) {
   }
   q.taken_between(since, until).size_between(min_size, max_size);
   for (const std::string& t : a.types) q.format(t);
+  for (const std::string& c : a.cameras) q.camera(c);
   if (!a.tag.empty()) q.tag(a.tag, static_cast<float>(a.tag_min));
   if (!a.album.empty()) q.album(a.album);
   q.min_score(static_cast<float>(a.min_score));
@@ -239,6 +241,9 @@ void add_search_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-size", args->max_size, "File size at most");
   cmd->add_option("--type", args->types, "Only these formats (jpeg, png, webp, gif, tiff, ...)")
       ->delimiter(',');
+  cmd->add_option("--camera", args->cameras,
+                  "Only images from this camera (EXIF Make and Model as one name, as "
+                  "`clipsearch status` lists them; repeat for several)");
   cmd->add_option("--tag", args->tag, "Only images labelled so by `clipsearch classify --store`");
   cmd->add_option("--tag-min", args->tag_min, "With --tag: the label's probability at least");
   cmd->add_option("--album", args->album, "Only images in this album (`clipsearch albums`)");
