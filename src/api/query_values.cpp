@@ -1,5 +1,7 @@
 // Query values as people write them: dates, sizes, sort orders (clipsearch/query.h). The CLI and
 // the HTTP server both parse with these, so "--since 2024-06-01" and "since=2024-06-01" agree.
+#include <cctype>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 
@@ -28,14 +30,19 @@ Result<int64_t> parse_query_date(const std::string& text, bool end_of_day) {
 }
 
 Result<int64_t> parse_query_size(const std::string& text) {
+  // Digits, an optional fraction, a unit: nothing else (no sign, exponent, hex or spaces).
   size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (...) {
+  while (used < text.size() && std::isdigit(static_cast<unsigned char>(text[used]))) ++used;
+  const size_t whole = used;
+  if (used < text.size() && text[used] == '.') {
+    ++used;
+    while (used < text.size() && std::isdigit(static_cast<unsigned char>(text[used]))) ++used;
+  }
+  if (whole == 0 || used == whole + 1) {
     return Status::invalid_argument("size '" + text +
                                     "': expected a number of bytes, e.g. 500K or 2M");
   }
+  const double value = std::strtod(text.substr(0, used).c_str(), nullptr);
   const std::string unit = text.substr(used);
   double scale = 1;
   if (unit == "K" || unit == "k" || unit == "KB")
@@ -47,8 +54,8 @@ Result<int64_t> parse_query_size(const std::string& text) {
   else if (!unit.empty() && unit != "B")
     return Status::invalid_argument("size '" + text + "': unknown unit");
   // Below 2^62 bytes: larger is no file, and the product must fit an int64.
-  if (!(value >= 0) || value * scale > 4.6e18) {
-    return Status::invalid_argument("size '" + text + "': must be between 0 and 4 EB");
+  if (value * scale > 4.6e18) {
+    return Status::invalid_argument("size '" + text + "': must be at most 4 EB");
   }
   return static_cast<int64_t>(value * scale);
 }

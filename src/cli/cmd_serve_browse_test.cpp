@@ -129,6 +129,7 @@ TEST_F(ServeBrowse, BadFiltersAreErrorsNamingTheParameter) {
   expect_400("min_size=lots", "'min_size': size 'lots'");
   expect_400("max_size=5Q", "'max_size': size '5Q': unknown unit");
   expect_400("max_size=-1", "'max_size'");
+  expect_400("max_size=1e5", "'max_size'");
   expect_400("sort=random", "'sort': sort 'random': expected score");
   testing::expect_json_error(
       send(testing::post_request("/api/search", "application/json", R"({"q": "x", "sort": 1})")),
