@@ -95,7 +95,7 @@ std::string make_shapes_image(int width, int height, uint32_t seed) {
       }
     }
   }
-  return encode(px, width, height, "png", "");
+  return encode(px, width, height, "png", {});
 }
 
 }  // namespace clipsearch::testing

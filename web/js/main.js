@@ -29,6 +29,7 @@ let view = "search";
 // ---- views and the address ----
 function showView(name, params = new URLSearchParams()) {
   view = VIEWS[name] ? name : "search";
+  document.body.dataset.view = view;  // the CSS hides what belongs to the search view alone
   for (const [n, section] of Object.entries(VIEWS)) section.classList.toggle("hidden", n !== view);
   els.filters.classList.toggle("hidden", view !== "search");
   for (const tab of els.tabs) {
