@@ -226,8 +226,8 @@ Status Catalog::setup(Mode mode) {
   return Status();
 }
 
-const char* Catalog::image_columns() const {
-  return has_camera_ ? kImageColumns : has_frames_ ? kImageColumnsV3 : kImageColumnsV2;
+const char* Catalog::image_select(const std::array<std::string, 3>& selects) const {
+  return selects[has_camera_ ? 2 : has_frames_ ? 1 : 0].c_str();
 }
 
 // Upgrades an older schema in place, inside the caller's write transaction. A newer version is

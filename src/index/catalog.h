@@ -14,6 +14,7 @@
 // (catalog_lock), not by this class.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -258,8 +259,8 @@ class Catalog {
   bool has_colors_ = false;
   bool has_frames_ = false;  // version 3: duration_ms and the frames table
   bool has_camera_ = false;  // version 4: the camera column
-  // The image columns this catalog's version has (catalog_internal.h).
-  const char* image_columns() const;
+  // Of a call site's image_selects() (catalog_internal.h), the one for this catalog's version.
+  const char* image_select(const std::array<std::string, 3>& selects) const;
   // (value, count) rows of a GROUP BY query.
   Result<std::vector<ValueCount>> count_by(const char* sql, const char* what);
   struct Statements;

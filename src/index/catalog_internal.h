@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -25,6 +26,15 @@ inline constexpr const char* kImageColumnsV3 = CLIPSEARCH_IMAGE_COLUMNS "duratio
 inline constexpr const char* kImageColumnsV2 = CLIPSEARCH_IMAGE_COLUMNS "0, NULL";
 #undef CLIPSEARCH_IMAGE_COLUMNS
 inline constexpr int kImageColumnCount = 16;
+
+// "SELECT <image columns> <tail>" for versions 1-2, 3 and 4, in that order. Each call site keeps
+// its own in a static: the statement cache is keyed by the SQL's address.
+using ImageSelects = std::array<std::string, 3>;
+inline ImageSelects image_selects(const char* tail) {
+  return {std::string("SELECT ") + kImageColumnsV2 + tail,
+          std::string("SELECT ") + kImageColumnsV3 + tail,
+          std::string("SELECT ") + kImageColumns + tail};
+}
 
 inline int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -82,10 +82,9 @@ Result<std::vector<std::string>> Catalog::embedded_hashes() {
 
 Result<std::optional<std::pair<ImageRecord, std::vector<float>>>> Catalog::find_by_hash(
     const std::string& hash) {
-  static const std::string tail =
-      ", embedding FROM images WHERE hash = ? AND status = 0 AND embedding IS NOT NULL LIMIT 1";
-  const std::string sql = std::string("SELECT ") + image_columns() + tail;
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  static const ImageSelects sql = image_selects(
+      ", embedding FROM images WHERE hash = ? AND status = 0 AND embedding IS NOT NULL LIMIT 1");
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(image_select(sql)));
   StmtGuard guard(s);
   bind_bytes(s, 1, hash);
   using Found = std::optional<std::pair<ImageRecord, std::vector<float>>>;
@@ -100,8 +99,8 @@ Result<std::optional<std::pair<ImageRecord, std::vector<float>>>> Catalog::find_
 }
 
 Result<std::optional<ImageRecord>> Catalog::find_by_path(const std::string& path) {
-  const std::string sql = std::string("SELECT ") + image_columns() + " FROM images WHERE path = ?";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  static const ImageSelects sql = image_selects(" FROM images WHERE path = ?");
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(image_select(sql)));
   StmtGuard guard(s);
   bind_bytes(s, 1, path);
   const int rc = sqlite3_step(s);
@@ -111,8 +110,8 @@ Result<std::optional<ImageRecord>> Catalog::find_by_path(const std::string& path
 }
 
 Result<std::vector<ImageRecord>> Catalog::get_images(const std::vector<int64_t>& ids) {
-  const std::string sql = std::string("SELECT ") + image_columns() + " FROM images WHERE id = ?";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  static const ImageSelects sql = image_selects(" FROM images WHERE id = ?");
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(image_select(sql)));
   std::vector<ImageRecord> out;
   out.reserve(ids.size());
   for (int64_t id : ids) {
@@ -268,8 +267,8 @@ Result<std::vector<int64_t>> Catalog::filter_ids(const ImageFilter& f) {
 }
 
 Status Catalog::for_each_image(const std::function<bool(const ImageRecord&)>& fn) {
-  const std::string sql = std::string("SELECT ") + image_columns() + " FROM images ORDER BY id";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql.c_str()));
+  static const ImageSelects sql = image_selects(" FROM images ORDER BY id");
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(image_select(sql)));
   StmtGuard guard(s);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -83,13 +83,13 @@ std::optional<ApiError> set_filter(ApiQuery* q, const std::string& name, const s
     Result<int64_t> bytes = parse_query_size(value);
     if (!bytes.ok()) return bad(bytes.status());
     (name == "min_size" ? q->min_bytes : q->max_bytes) = *bytes;
-  } else if (name == "type") {  // "jpeg,png" or repeated
+  } else if (name == "type") {  // "jpeg,png"; repeated multipart fields add
     for (size_t start = 0; start <= value.size();) {
       const size_t comma = std::min(value.find(',', start), value.size());
       if (comma > start) q->types.push_back(value.substr(start, comma - start));
       start = comma + 1;
     }
-  } else if (name == "camera") {  // repeated for several
+  } else if (name == "camera") {  // one; a JSON list or repeated multipart fields for several
     q->cameras.push_back(value);
   } else if (name == "sort") {
     Result<SortOrder> sort = parse_sort_order(value);
