@@ -114,7 +114,9 @@ function showPage(body, append) {
   const page = body.results || [];
   const start = grid.results.length;
   grid.results = grid.results.concat(page);
-  total = typeof body.total === "number" ? body.total : null;
+  // With a cutoff the answer says how many reach it: that is the whole, not the candidates.
+  total = typeof body.kept === "number" ? body.kept
+    : typeof body.total === "number" ? body.total : null;
   const cards = document.createDocumentFragment();
   const actions = { open: (i) => grid.onOpen(i), like: searchLike, focus: (i) => select(i, false) };
   page.forEach((r, i) => cards.appendChild(card(r, start + i, actions)));
