@@ -1,7 +1,8 @@
 // clipsearch::Query: one search, built step by step: what to look for (texts, pictures, indexed
 // examples, negative texts, a colour) and which images may answer (folders, dates, sizes,
-// formats, cameras, labels, albums, a score cutoff). The CLI, the HTTP server and the Python package all
-// build their searches with it, so one request means the same thing wherever it comes from.
+// formats, cameras, labels, albums, a score cutoff). The CLI, the HTTP server and the Python
+// package all build their searches with it, so one request means the same thing wherever it comes
+// from.
 //
 // How the parts become one vector: each text, picture and example is embedded and normalized.
 // Texts are averaged into T, pictures and examples into I (each renormalized); with both,

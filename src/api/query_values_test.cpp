@@ -27,8 +27,8 @@ TEST(QueryValues, SizesInBytesOrPowersOf1024) {
   EXPECT_EQ(*parse_query_size("2.5M"), 5 * 512 * 1024);
   EXPECT_EQ(*parse_query_size("1GB"), int64_t{1} << 30);
   EXPECT_EQ(*parse_query_size("0.5K"), 512);
-  for (const char* bad : {"", "lots", "5Q", "-1", "1e300", "1e5", "0x10", " 5", "5.", ".5",
-                          "99999999999G"}) {
+  for (const char* bad :
+       {"", "lots", "5Q", "-1", "1e300", "1e5", "0x10", " 5", "5.", ".5", "99999999999G"}) {
     EXPECT_FALSE(parse_query_size(bad).ok()) << bad;
   }
 }

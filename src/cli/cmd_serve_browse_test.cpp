@@ -117,8 +117,7 @@ TEST_F(ServeBrowse, StatusListsFailuresKindsAndPrecision) {
   const std::string path = status["failures"][0]["path"];
   EXPECT_EQ(path.substr(path.size() - 14), "/truncated.jpg");
   EXPECT_FALSE(status["failures"][0]["error"].get<std::string>().empty());
-  EXPECT_EQ(status["kinds"],
-            json::parse(R"([{"format": "jpeg", "video": false, "items": 18},
+  EXPECT_EQ(status["kinds"], json::parse(R"([{"format": "jpeg", "video": false, "items": 18},
                             {"format": "png", "video": false, "items": 18}])"));
 }
 

@@ -125,7 +125,8 @@ Result<std::vector<FormatCount>> Catalog::count_by_format() {
 }
 
 Result<std::vector<ValueCount>> Catalog::count_by_folder() {
-  // rtrim(path, <the path's characters other than '/'>) cuts the file name: "/a/b/c.jpg" -> "/a/b/".
+  // rtrim(path, <the path's characters other than '/'>) cuts the file name: "/a/b/c.jpg" ->
+  // "/a/b/".
   CLIPSEARCH_ASSIGN_OR_RETURN(
       std::vector<ValueCount> out,
       count_by("SELECT rtrim(path, replace(path, '/', '')) AS folder, count(*) FROM images "

@@ -74,7 +74,9 @@ std::optional<ApiError> parse_number(const std::string& name, const std::string&
 
 // The filters and the order: dates, sizes, types, sort (their parsers are the library's).
 std::optional<ApiError> set_filter(ApiQuery* q, const std::string& name, const std::string& value) {
-  const auto bad = [&](const Status& st) { return ApiError{400, "'" + name + "': " + st.message()}; };
+  const auto bad = [&](const Status& st) {
+    return ApiError{400, "'" + name + "': " + st.message()};
+  };
   if (name == "since" || name == "until") {
     Result<int64_t> ns = parse_query_date(value, name == "until");
     if (!ns.ok()) return bad(ns.status());

@@ -1,5 +1,5 @@
-// The web page (web/index.html, app.css, and its script as ES modules under web/js/), embedded into the binary at build time by
-// cmake/EmbedFiles.cmake, and the routes that serve it.
+// The web page (web/index.html, app.css, and its script as ES modules under web/js/), embedded into
+// the binary at build time by cmake/EmbedFiles.cmake, and the routes that serve it.
 //
 // Served with their content types, an ETag computed from the bytes (a 64-bit FNV-1a hash) and
 // "Cache-Control: no-cache", so a browser revalidates each time and gets 304 Not Modified until

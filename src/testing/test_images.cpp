@@ -31,7 +31,8 @@ std::string encode(const std::vector<uint8_t>& px, int width, int height, const 
   size_t len = 0;
   int rc;
   if (format == "jpeg") {
-    for (const auto& [field, value] : exif) vips_image_set_string(img, field.c_str(), value.c_str());
+    for (const auto& [field, value] : exif)
+      vips_image_set_string(img, field.c_str(), value.c_str());
     rc = vips_jpegsave_buffer(img, &buf, &len, "Q", 95, nullptr);
   } else if (format == "webp") {
     rc = vips_webpsave_buffer(img, &buf, &len, "Q", 90, nullptr);
