@@ -457,6 +457,12 @@ TEST(Catalog, TheVersionTwoMigration) {
   EXPECT_EQ((*rw)->read_frames()->image_ids.size(), 1u);
 }
 
+ImageRecord camera_record(const std::string& path, int64_t size, const std::string& camera) {
+  ImageRecord r = record(path, size, 0, "jpeg");
+  r.camera = camera;
+  return r;
+}
+
 // Version 3 (before cameras): read as it is read-only (no camera, none to filter by), migrated
 // when opened for writing; old rows have no camera until their file is read again.
 TEST(Catalog, TheVersionThreeMigrationAndCameras) {
@@ -465,9 +471,7 @@ TEST(Catalog, TheVersionThreeMigrationAndCameras) {
   {
     auto c = open_bound(path);
     ASSERT_TRUE(c->begin_write().ok());
-    ImageRecord a = record("/p/a.jpg", 100, 0, "jpeg");
-    a.camera = "Canon EOS R5";
-    ASSERT_TRUE(c->put_image(a, vec(1).data()).ok());
+    ASSERT_TRUE(c->put_image(camera_record("/p/a.jpg", 100, "Canon EOS R5"), vec(1).data()).ok());
     ASSERT_TRUE(c->commit().ok());
   }
   sqlite3* db = nullptr;
@@ -501,12 +505,8 @@ TEST(Catalog, TheVersionThreeMigrationAndCameras) {
   sqlite3_close(db);
   EXPECT_EQ(c.find_by_path("/p/a.jpg")->value().camera, "");  // not read since
   ASSERT_TRUE(c.begin_write().ok());
-  ImageRecord b = record("/p/b.jpg", 200, 0, "jpeg");
-  b.camera = "Canon EOS R5";
-  ImageRecord d = record("/p/d.jpg", 300, 0, "jpeg");
-  d.camera = "Apple iPhone 12";
-  const int64_t b_id = *c.put_image(b, vec(2).data());
-  ASSERT_TRUE(c.put_image(d, vec(3).data()).ok());
+  const int64_t b_id = *c.put_image(camera_record("/p/b.jpg", 200, "Canon EOS R5"), vec(2).data());
+  ASSERT_TRUE(c.put_image(camera_record("/p/d.jpg", 300, "Apple iPhone 12"), vec(3).data()).ok());
   ASSERT_TRUE(c.commit().ok());
   auto cameras = c.count_by_camera();
   ASSERT_TRUE(cameras.ok()) << cameras.status().message();
