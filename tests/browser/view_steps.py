@@ -255,9 +255,13 @@ def step_views_on_a_phone(b, server):
             open_filters(b)
         else:
             view = hash_["view"]
-            loaded = {"albums": "#album-list .album", "duplicates": "#dup-groups .dup-group",
+            loaded = {"albums": "#album-list .covers img", "duplicates": "#dup-groups .dup img",
                       "status": "#status-facts dt"}[view]
-            wait_until(lambda: b.js(f"return document.querySelectorAll('{loaded}').length > 0"),
+            # Loaded with its pictures: their own sizes must not widen the page.
+            wait_until(lambda: b.js(f"const e = [...document.querySelectorAll('{loaded}')];"
+                                    "return e.length > 0 && e.every(i => i.tagName !== 'IMG' ||"
+                                    " (i.complete && i.naturalWidth > 0) ||"
+                                    " i.getBoundingClientRect().top > innerHeight)"),
                        30, f"{name}: the view did not load")
         b.expect_no_horizontal_overflow(name)
         b.screenshot(name)
