@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
 #include "server/http_server.h"
+#include "server/openapi_document.h"
 #include "server/test_http_client.h"
 
 namespace clipsearch::server {
@@ -27,6 +32,20 @@ TEST(StaticAssets, EmbeddedFilesArePresent) {
     EXPECT_EQ(f->data[f->size], 0) << name;
   }
   EXPECT_EQ(embedded_web_file("secret.txt"), nullptr);
+}
+
+// GET /js/{name} documents its names: every embedded module, nothing else.
+TEST(StaticAssets, TheModulesAreTheDocumentedNames) {
+  std::set<std::string> embedded;
+  for (const EmbeddedFile& f : embedded_web_files()) {
+    const std::string name = f.name;
+    if (name.rfind("js/", 0) == 0) embedded.insert(name.substr(3));
+  }
+  EXPECT_GE(embedded.size(), 6u);
+  const nlohmann::json doc = nlohmann::json::parse(openapi_document());
+  const auto names = doc["paths"]["/js/{name}"]["get"]["parameters"][0]["schema"]["enum"]
+                         .get<std::set<std::string>>();
+  EXPECT_EQ(names, embedded);
 }
 
 TEST(StaticAssets, PageHasNoInlineScriptOrStyle) {
