@@ -25,12 +25,16 @@ TEST(AbsolutePath, RelativeToTheCurrentFolder) {
 }
 
 TEST(PathIsUnder, AFolderAndWhatIsInsideIt) {
-  EXPECT_TRUE(path_is_under("/a/b", "/a/b"));
-  EXPECT_TRUE(path_is_under("/a/b/c.jpg", "/a/b"));
-  EXPECT_TRUE(path_is_under("/a/b/c.jpg", "/"));
-  EXPECT_FALSE(path_is_under("/a/bc", "/a/b"));
-  EXPECT_FALSE(path_is_under("/a", "/a/b"));
-  EXPECT_FALSE(path_is_under("/a", ""));
+  struct Case {
+    const char* path;
+    const char* folder;
+    bool under;
+  };
+  for (const Case& c :
+       {Case{"/a/b", "/a/b", true}, Case{"/a/b/c.jpg", "/a/b", true}, Case{"/a/b/c.jpg", "/", true},
+        Case{"/a/bc", "/a/b", false}, Case{"/a", "/a/b", false}, Case{"/a", "", false}}) {
+    EXPECT_EQ(path_is_under(c.path, c.folder), c.under) << c.path << " under " << c.folder;
+  }
 }
 
 }  // namespace
