@@ -4,7 +4,10 @@ Each client is a thread with its own keep-alive connection to 127.0.0.1 (nothing
 accepted). A request is a text search (GET /api/search?q=...) or an image search (POST
 /api/search, multipart with an uploaded picture), drawn by --image-share. A share of the text
 queries (--repeat-share) comes from a small fixed set, so the server's text and result caches
-see repeats; the rest are unique. Any non-2xx answer, exception or malformed body is an error.
+see repeats; the rest are unique. Every upload gets 8 random bytes after the picture's end
+(decoders ignore them), so the answer cache, which keys uploads by their bytes, never answers
+one: each upload is a forward pass, as before that cache existed (--repeat-uploads sends the
+files as they are). Any non-2xx answer, exception or malformed body is an error.
 
 Recorded: per-type p50/p90/p99 latency and QPS (answers that arrived within the duration,
 divided by it), errors (with the first few messages), the server's RSS and anonymous RSS every
@@ -112,10 +115,11 @@ def index_folder(binary, library, model, db):
 class Workload:
     """What each client sends; one random generator per client, seeded, so runs repeat."""
 
-    def __init__(self, images, image_share, repeat_share, k, hot_queries=32):
+    def __init__(self, images, image_share, repeat_share, k, hot_queries=32, unique_uploads=True):
         self.images = images  # [(file name, bytes, content type)]
         self.image_share = image_share
         self.repeat_share = repeat_share
+        self.unique_uploads = unique_uploads
         self.k = k
         rng = random.Random(0)
         self.hot = [self.make_text(rng) for _ in range(hot_queries)]
@@ -130,6 +134,8 @@ class Workload:
         """(type, method, path, body, headers)."""
         if self.images and rng.random() < self.image_share:
             name, data, ctype = rng.choice(self.images)
+            if self.unique_uploads:
+                data = data + rng.getrandbits(64).to_bytes(8, "little")
             boundary = "loadtest%016x" % rng.getrandbits(64)
             head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n"
                     f"{self.k}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
@@ -440,6 +446,8 @@ def parse_args(argv=None):
     load.add_argument("--image-share", type=float, default=0.25)
     load.add_argument("--repeat-share", type=float, default=0.5,
                       help="share of text queries taken from a fixed set of 32")
+    load.add_argument("--repeat-uploads", action="store_true",
+                      help="send each picture as it is (the answer cache then answers repeats)")
     load.add_argument("--images", nargs="*", default=[], help="pictures to upload")
     load.add_argument("--k", type=int, default=10)
     load.add_argument("--timeout", type=float, default=60, help="per-request socket timeout")
@@ -462,12 +470,14 @@ def parse_args(argv=None):
 
 
 def measure(a, images, port, pid):
-    workload = Workload(images, a.image_share, a.repeat_share, a.k)
+    workload = Workload(images, a.image_share, a.repeat_share, a.k,
+                        unique_uploads=not a.repeat_uploads)
     if a.warmup > 0:
         run_load(port, pid, workload, a.clients, a.warmup, a.max_requests, a.timeout)
     report = run_load(port, pid, workload, a.clients, a.duration, a.max_requests, a.timeout)
     report["config"] = {k: getattr(a, k) for k in (
-        "clients", "duration", "max_requests", "image_share", "repeat_share", "k", "serve_arg")}
+        "clients", "duration", "max_requests", "image_share", "repeat_share", "repeat_uploads", "k",
+        "serve_arg")}
     report["config"]["images"] = [os.path.basename(i) for i in a.images]
     report["machine"] = {"cores": os.cpu_count(), "load_after": round(os.getloadavg()[0], 2)}
     return report

@@ -229,6 +229,17 @@ struct DuplicateGroup {
   float min_similarity = 1;       // the lowest cosine among the group's linked pairs
 };
 
+// Library::duplicates as long work (a server's background job): the threshold, and optional
+// hooks called on the scanning thread between blocks of rows.
+struct DuplicatesOptions {
+  float min_similarity = 0.95f;  // cosine from which two images are near-duplicates
+  // Blocks of row pairs scanned so far, of the total (n^2 / 2 pairs in 1024 x 1024 blocks).
+  std::function<void(int64_t done, int64_t total)> on_progress;
+  // Polled between blocks: true stops the scan, and duplicates() returns kUnavailable
+  // "duplicates: cancelled".
+  std::function<bool()> cancelled;
+};
+
 struct AlbumsUpdate {
   int64_t classified = 0;           // images put in albums by this update
   bool restarted = false;           // the themes (or the model) changed: every album made afresh
@@ -253,7 +264,8 @@ struct RecommendOptions {
 struct LibraryUsage {
   std::string index;  // "exact" or "hnsw": how searches run; empty before the first
   int64_t text_cache_hits = 0, text_cache_misses = 0, text_cache_size = 0;
-  int64_t texts_embedded = 0;  // texts that went through the text tower (in no cache)
+  int64_t texts_embedded = 0;     // texts that went through the text tower (in no cache)
+  int64_t pictures_embedded = 0;  // query pictures that went through the image tower
 };
 
 // A folder of the library (a root folder or one below it) and the indexed images under it,
@@ -341,8 +353,11 @@ class CLIPSEARCH_EXPORT Library {
   Result<std::vector<ImageLabels>> classify_all(const std::vector<std::string>& labels,
                                                 const std::vector<std::string>& templates = {},
                                                 size_t top = 5, bool store = false);
-  // Groups of near-identical images (cosine >= min_similarity). Nothing is deleted.
+  // Groups of near-identical images (cosine >= min_similarity). Nothing is deleted. The n^2
+  // scan reads the rows without holding the searcher's lock: searches from other threads are
+  // answered meanwhile.
   Result<std::vector<DuplicateGroup>> duplicates(float min_similarity = 0.95f);
+  Result<std::vector<DuplicateGroup>> duplicates(const DuplicatesOptions& options);
 
   // Automatic albums from a theme file (JSON: docs/SEARCH.md): images not yet placed are
   // classified against the themes and kept in the catalog. `exclusive`: each image joins only

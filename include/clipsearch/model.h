@@ -3,8 +3,10 @@
 //
 // Loading maps the weights file (no copy for float32 checkpoints) and checks every tensor's name
 // and shape against the configuration; any problem is a returned error naming the file and the
-// tensor. A Model may be shared between threads: encode calls are serialized internally (each
-// call already uses every thread of the pool, see clipsearch/threads.h).
+// tensor. A Model may be shared between threads: encode calls of one tower are serialized
+// internally (each call already uses every thread of the pool, see clipsearch/threads.h); a
+// text call runs beside an image call and goes first, the image call pausing between its
+// operations while texts are encoded, so a text query never waits for a whole batch of pictures.
 #pragma once
 
 #include <cstdint>

@@ -95,8 +95,8 @@ std::vector<Result<search::Embedding>> BatchedQueryEncoder::embed_picture_batch(
     std::copy(pictures[i].data.begin(), pictures[i].data.end(), pixels.begin() + i * floats);
   }
   std::vector<float> out(pictures.size() * dim);
-  const Status st = embedder_.model().encode_images(
-      pixels.data(), static_cast<int64_t>(pictures.size()), out.data());
+  const Status st =
+      embedder_.embed_pixels(pixels.data(), static_cast<int64_t>(pictures.size()), out.data());
   std::vector<Result<search::Embedding>> results;
   for (size_t i = 0; i < pictures.size(); ++i) {
     if (!st.ok()) {

@@ -259,6 +259,7 @@ LibraryUsage Library::usage() {
     usage.text_cache_misses = static_cast<int64_t>(cache.misses());
     usage.text_cache_size = static_cast<int64_t>(cache.size());
     usage.texts_embedded = static_cast<int64_t>(impl_->embedder->texts_embedded());
+    usage.pictures_embedded = static_cast<int64_t>(impl_->embedder->pictures_embedded());
   }
   return usage;
 }

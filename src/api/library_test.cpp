@@ -11,6 +11,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "index/catalog.h"
 #include "testing/test_images.h"
@@ -320,6 +322,40 @@ TEST_F(LibraryApi, DuplicatesFindsACopy) {
   std::set<std::string> names;
   for (const ImageInfo& i : (*groups)[0].images) names.insert(fs::path(i.path).filename());
   EXPECT_EQ(names, (std::set<std::string>{"copy-of-p2.png", "p2.png"}));
+}
+
+// Issue 19: the n^2 scan reads the rows without the searcher's lock (a search made while it
+// runs, from its progress hook, is answered), reports its progress, and stops when cancelled.
+TEST_F(LibraryApi, DuplicatesScanLetsSearchesRunAndStopsWhenCancelled) {
+  fs::copy_file(fs::path(photos_) / "p2.png", fs::path(photos_) / "copy-of-p2.png");
+  auto library = indexed();
+  DuplicatesOptions options;
+  options.min_similarity = 0.999f;
+  std::vector<std::pair<int64_t, int64_t>> progress;
+  int64_t searched = -1;
+  options.on_progress = [&](int64_t done, int64_t total) {
+    progress.emplace_back(done, total);
+    if (done == 0) {
+      auto page = library->search(Query().text("a red square"), 3);
+      ASSERT_TRUE(page.ok()) << page.status().message();
+      searched = static_cast<int64_t>(page->hits.size());
+    }
+  };
+  auto groups = library->duplicates(options);
+  ASSERT_TRUE(groups.ok()) << groups.status().message();
+  EXPECT_EQ(searched, 3);
+  EXPECT_EQ(progress, (std::vector<std::pair<int64_t, int64_t>>{{0, 1}, {1, 1}}));
+  auto plain = library->duplicates(0.999f);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_EQ(groups->size(), plain->size());
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].images.size(), (*plain)[0].images.size());
+
+  options.on_progress = nullptr;
+  options.cancelled = [] { return true; };
+  auto cancelled = library->duplicates(options);
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(cancelled.status().message().find("cancelled"), std::string::npos);
 }
 
 TEST_F(LibraryApi, ClassifyRanksEveryLabel) {

@@ -120,12 +120,20 @@ Result<std::vector<ImageLabels>> Library::classify_all(const std::vector<std::st
 }
 
 Result<std::vector<DuplicateGroup>> Library::duplicates(float min_similarity) {
+  DuplicatesOptions options;
+  options.min_similarity = min_similarity;
+  return duplicates(options);
+}
+
+Result<std::vector<DuplicateGroup>> Library::duplicates(const DuplicatesOptions& options) {
+  const float min_similarity = options.min_similarity;
   if (!(min_similarity >= -1 && min_similarity <= 1)) {
     return Status::invalid_argument("duplicates: the similarity threshold must be in [-1, 1]");
   }
   CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl_->current_searcher());
+  const search::ScanControl control{options.on_progress, options.cancelled};
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<search::DuplicateImages> found,
-                              search::duplicate_groups_indexed(*searcher, min_similarity));
+                              search::duplicate_groups_indexed(*searcher, min_similarity, control));
   std::vector<DuplicateGroup> groups;
   for (const search::DuplicateImages& g : found) {
     DuplicateGroup group;

@@ -189,6 +189,39 @@ double metric_value(const std::string& metrics, const std::string& name) {
   return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size() + 2));
 }
 
+// A search by an uploaded picture (and a text), through `port`.
+RawResponse picture_search(int port, const std::string& picture, const std::string& k = "3") {
+  return exchange(port,
+                  post("/api/search", "multipart/form-data; boundary=XyZ",
+                       multipart({{"q", "red"}, {"k", k}}, picture)),
+                  30);
+}
+
+// Issue 19: the same picture uploaded again is answered from the result cache, keyed by the
+// SHA-256 of its bytes and the other parameters: the image tower does not run again.
+TEST_F(ServeApi, PictureAnswersComeFromTheResultCache) {
+  const std::string png = testing::read_file(ref() + "/query.png");
+  const auto embedded = [] { return body(get("/api/status"))["pictures_embedded"].get<int64_t>(); };
+  const RawResponse first = picture_search(port(), png, "7");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const int64_t after_first = embedded();
+  const RawResponse again = picture_search(port(), png, "7");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_FALSE(body(first)["cached"].get<bool>());
+  EXPECT_TRUE(body(again)["cached"].get<bool>());
+  EXPECT_EQ(body(first)["results"], body(again)["results"]);
+  EXPECT_EQ(embedded(), after_first) << "the same picture went through the image tower again";
+  EXPECT_EQ(metric_value(get("/metrics").body, "clipsearch_pictures_embedded_total"),
+            static_cast<double>(after_first));
+  // Another picture is another query.
+  const RawResponse other =
+      picture_search(port(), testing::read_file(ref() + "/library/photo_01.jpg"), "7");
+  ASSERT_EQ(other.status, 200) << other.body;
+  EXPECT_FALSE(body(other)["cached"].get<bool>());
+  EXPECT_EQ(embedded(), after_first + 1);
+  EXPECT_GE(body(get("/api/status"))["result_cache"]["hits"].get<int64_t>(), 1);
+}
+
 TEST_F(ServeApi, ConcurrentTextQueriesShareAForwardPassAndKeepTheirErrors) {
   // A long wait and a batch of three: the three queries below meet in one batch.
   ServeProcess batching({testing::cli_binary(), "serve", "--db", db_, "--port", "0", "--threads",
@@ -344,6 +377,12 @@ TEST(Serve, RescanInTheBackgroundFindsNewImages) {
     return json::parse(r.body)["total"].get<int64_t>();
   };
   EXPECT_EQ(total(), 36);
+  // A picture's answer, cached before the rescan (asked twice), is not served after it.
+  const std::string png = testing::read_file(ref() + "/query.png");
+  ASSERT_EQ(picture_search(server.port(), png).status, 200);
+  const json cached = json::parse(picture_search(server.port(), png).body);
+  EXPECT_TRUE(cached["cached"].get<bool>());
+  EXPECT_EQ(cached["total"], 36);
   std::filesystem::copy_file(ref() + "/query.png", library + "/new photo.png");
   auto started = exchange(server.port(), post("/api/index", "application/json", "{}"), 30);
   ASSERT_EQ(started.status, 202) << started.body;
@@ -358,6 +397,9 @@ TEST(Serve, RescanInTheBackgroundFindsNewImages) {
   EXPECT_EQ(status["last_result"].get<std::string>().rfind("ok: 1 embedded", 0), 0u)
       << status.dump();
   EXPECT_EQ(total(), 37);
+  const json fresh = json::parse(picture_search(server.port(), png).body);
+  EXPECT_FALSE(fresh["cached"].get<bool>());
+  EXPECT_EQ(fresh["total"], 37);
 }
 
 }  // namespace

@@ -300,6 +300,54 @@ TEST_F(ZeroShotApi, DuplicatesMatchTheReferenceEmbeddingsAndTheCli) {
   EXPECT_EQ(ok(get("/api/duplicates?threshold=1"))["groups"].size(), 0u);
 }
 
+// Issue 19: the duplicates scan as a background job. Its result is GET /api/duplicates's answer
+// and the CLI's groups; the job is listed while it runs, reaches "done", and is forgotten when
+// deleted; unknown ids are 404.
+TEST_F(ZeroShotApi, DuplicatesJobEqualsTheCli) {
+  json embeddings = read_json(ref() + "/embeddings.json");
+  const double threshold = gap_threshold(embeddings);
+  const RawResponse started =
+      post_json("/api/jobs", json{{"kind", "duplicates"}, {"threshold", threshold}}.dump());
+  ASSERT_EQ(started.status, 202) << started.body;
+  const json job = json::parse(started.body);
+  const std::string id = job["id"];
+  EXPECT_EQ(job["kind"], "duplicates");
+  EXPECT_EQ(job["params"]["threshold"], threshold);
+  json now;
+  // Polled until it ends (a 36-image scan: at once); no deadline but the test's own.
+  for (now = ok(get("/api/jobs/" + id)); now["state"] == "running";
+       now = ok(get("/api/jobs/" + id))) {
+    const json running = ok(get("/api/status"))["jobs"];
+    EXPECT_TRUE(running.empty() || running[0]["id"] == id) << running.dump();
+  }
+  ASSERT_EQ(now["state"], "done") << now.dump();
+  EXPECT_EQ(now["progress"]["done"], now["progress"]["total"]);
+  const json direct = ok(get("/api/duplicates?threshold=" + json(threshold).dump()));
+  EXPECT_EQ(now["result"], direct);
+  auto r = cli({"duplicates", "--threshold", json(threshold).dump(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto from_cli = json_lines(r.out);
+  ASSERT_EQ(from_cli.size(), now["result"]["groups"].size());
+  ASSERT_FALSE(from_cli.empty());
+  for (size_t g = 0; g < from_cli.size(); ++g) {
+    const json& mine = now["result"]["groups"][g];
+    EXPECT_EQ(paths_of(mine["images"]), paths_of(from_cli[g]["images"]));
+    EXPECT_EQ(mine["min_similarity"], from_cli[g]["min_similarity"]);
+  }
+  EXPECT_TRUE(ok(get("/api/status"))["jobs"].empty());
+  bool listed = false;
+  const json jobs = ok(get("/api/jobs"));  // kept: the loop must not outlive it
+  for (const json& j : jobs["jobs"]) listed = listed || j["id"] == id;
+  EXPECT_TRUE(listed);
+  const json deleted = ok(send("DELETE /api/jobs/" + id + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(deleted["state"], "done");
+  testing::expect_json_error(get("/api/jobs/" + id), 404, "no job");
+  // No threshold: the default one.
+  const RawResponse by_default = post_json("/api/jobs", R"({"kind": "duplicates"})");
+  ASSERT_EQ(by_default.status, 202) << by_default.body;
+  EXPECT_NEAR(json::parse(by_default.body)["params"]["threshold"].get<double>(), 0.95, 1e-6);
+}
+
 TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {
   const auto expect = &testing::expect_json_error;
   // clicks
@@ -364,6 +412,18 @@ TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {
   expect(get("/api/duplicates?threshold=abc"), 400, "'threshold'");
   expect(get("/api/duplicates?threshold=1.5"), 400, "'threshold'");
   expect(post_json("/api/duplicates", "{}"), 405, "");
+  // jobs
+  expect(post_json("/api/jobs", "{bad"), 400, "not valid JSON");
+  expect(post_json("/api/jobs", ""), 400, "not valid JSON");
+  expect(post_json("/api/jobs", R"({"threshold": 0.9})"), 400, "'kind'");
+  expect(post_json("/api/jobs", R"({"kind": "reindex"})"), 400, "'kind'");
+  expect(post_json("/api/jobs", R"({"kind": "duplicates", "threshold": 1.5})"), 400, "'threshold'");
+  expect(post_json("/api/jobs", R"({"kind": "duplicates", "threshold": "0.9"})"), 400,
+         "'threshold'");
+  expect(post_json("/api/jobs", "kind=duplicates", "text/plain"), 415, "application/json");
+  expect(get("/api/jobs/0123456789abcdef"), 404, "no job");
+  expect(send("DELETE /api/jobs/nope HTTP/1.1\r\nHost: x\r\n\r\n"), 404, "no job");
+  expect(send("DELETE /api/jobs HTTP/1.1\r\nHost: x\r\n\r\n"), 405, "");
 }
 
 TEST(ZeroShotApiAuth, TheNewRoutesNeedTheToken) {

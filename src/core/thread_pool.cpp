@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,70 @@ inline void cpu_relax() {
 }
 
 thread_local bool t_inside_pool_task = false;
+thread_local int t_deferrable_depth = 0;
+thread_local std::chrono::milliseconds t_max_deferral = kMaxDeferral;
+// After waiting, deferrable work runs unhindered until then (its slice, kDeferrableSlice).
+thread_local std::chrono::steady_clock::time_point t_slice_end;
+
+// The urgent work in progress (one ticket per UrgentWork, in the order they began), and the
+// deferrable callers waiting for it. A deferrable call waits for the urgent work that had begun
+// when it arrived, not for work that begins while it waits: back-to-back text passes would
+// otherwise hold a batch of pictures back indefinitely, and this way each text pass still waits
+// for at most the one image operation let through after the pass before it.
+class UrgencyGate {
+ public:
+  uint64_t enter() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const uint64_t ticket = next_ticket_++;
+    active_.insert(ticket);
+    return ticket;
+  }
+  void leave(uint64_t ticket) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      active_.erase(active_.find(ticket));
+    }
+    idle_.notify_all();
+  }
+  // Called before each pool call of deferrable work; returns whether it waited.
+  bool yield(std::chrono::milliseconds max_wait) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (active_.empty()) return false;
+    ++deferred_;
+    const uint64_t arrived = next_ticket_;  // tickets below it began before this call
+    idle_.wait_for(lock, max_wait, [&] { return active_.empty() || *active_.begin() >= arrived; });
+    return true;
+  }
+  uint64_t deferred() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return deferred_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  uint64_t next_ticket_ = 0;
+  std::set<uint64_t> active_;  // tickets of the urgent work running (unique: never reused)
+  uint64_t deferred_ = 0;
+};
+
+UrgencyGate& urgency_gate() {
+  static UrgencyGate gate;
+  return gate;
+}
+
+// Deferrable work yields before each operation (never inside a pool task: the operation that
+// called it already waited), except during the slice that follows a wait: one operation per text
+// pass would leave a batch of pictures hundreds of passes to finish under a steady stream of
+// texts; a slice lets it progress while a text pass waits at most the slice and one operation.
+void yield_if_deferrable() {
+  if (t_deferrable_depth == 0 || t_inside_pool_task) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < t_slice_end) return;
+  if (urgency_gate().yield(t_max_deferral)) {
+    t_slice_end = std::chrono::steady_clock::now() + kDeferrableSlice;
+  }
+}
 
 // Workers sleep on a condition variable between jobs and spin briefly after one, since the
 // engine issues many short jobs back to back (one per layer op) and a wake-up costs more than
@@ -144,8 +209,22 @@ void set_num_threads(int n) {
   if (g_pool && g_pool->size() != wanted) g_pool.reset();
 }
 
+UrgentWork::UrgentWork() : ticket_(urgency_gate().enter()) {}
+UrgentWork::~UrgentWork() { urgency_gate().leave(ticket_); }
+DeferrableWork::DeferrableWork(std::chrono::milliseconds max_wait)
+    : outer_max_wait_(t_max_deferral) {
+  ++t_deferrable_depth;
+  t_max_deferral = max_wait;
+}
+DeferrableWork::~DeferrableWork() {
+  --t_deferrable_depth;
+  t_max_deferral = outer_max_wait_;
+}
+uint64_t deferred_calls() { return urgency_gate().deferred(); }
+
 void parallel_tasks(int64_t tasks, const std::function<void(int64_t task)>& fn) {
   if (tasks <= 0) return;
+  yield_if_deferrable();
   if (tasks == 1 || t_inside_pool_task) {
     for (int64_t t = 0; t < tasks; ++t) fn(t);
     return;
@@ -165,6 +244,7 @@ void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end
   int64_t chunks =
       std::min<int64_t>(t_inside_pool_task ? 1 : num_threads(), (n + min_chunk - 1) / min_chunk);
   if (chunks <= 1) {
+    yield_if_deferrable();
     fn(0, n);
     return;
   }

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
 #include <vector>
 
 namespace clipsearch {
@@ -47,6 +52,48 @@ TEST(ThreadPool, MinChunkLimitsSplitting) {
   parallel_for(
       10, [&](int64_t, int64_t) { chunks++; }, 10);
   EXPECT_EQ(chunks.load(), 1);
+  set_num_threads(0);
+}
+
+}  // namespace
+}  // namespace clipsearch
+
+namespace clipsearch {
+namespace {
+
+// Issue 19: deferrable work (a batch of pictures) waits before its next operation while urgent
+// work (a text pass) runs, so the urgent work's operation runs first.
+TEST(ThreadPoolPriority, DeferrableWorkWaitsForUrgentWork) {
+  set_num_threads(2);
+  std::mutex log_mutex;
+  std::vector<std::string> log;
+  const auto note = [&](const char* what) {
+    std::lock_guard<std::mutex> lock(log_mutex);
+    log.push_back(what);
+  };
+  const uint64_t deferred_before = deferred_calls();
+  std::optional<UrgentWork> urgent;
+  urgent.emplace();
+  std::thread deferrable([&] {
+    const DeferrableWork yields(std::chrono::hours(1));
+    parallel_for(100, [&](int64_t b, int64_t) {
+      if (b == 0) note("deferrable");
+    });
+  });
+  while (deferred_calls() == deferred_before) std::this_thread::yield();
+  parallel_for(100, [&](int64_t b, int64_t) {
+    if (b == 0) note("urgent");
+  });
+  urgent.reset();
+  deferrable.join();
+  EXPECT_EQ(log, (std::vector<std::string>{"urgent", "deferrable"}));
+  // Without urgent work, deferrable work runs at once.
+  const uint64_t deferred_now = deferred_calls();
+  {
+    const DeferrableWork yields;
+    parallel_for(10, [](int64_t, int64_t) {});
+  }
+  EXPECT_EQ(deferred_calls(), deferred_now);
   set_num_threads(0);
 }
 

@@ -1,10 +1,13 @@
-// The public Model facade: configuration + weights + workspace, one encode at a time.
+// The public Model facade: configuration + weights + a workspace per tower. One encode at a time
+// per tower; a text pass runs beside an image pass and goes first (thread_pool.h's UrgentWork):
+// a text query must not wait for a whole batch of pictures (issue 19).
 #include <algorithm>
 #include <mutex>
 #include <optional>
 
 #include "clipsearch/model.h"
 #include "clipsearch/threads.h"
+#include "core/thread_pool.h"
 #include "model/clip_config.h"
 #include "model/clip_weights.h"
 #include "model/towers.h"
@@ -69,8 +72,12 @@ struct Model::Impl {
   ClipConfig config;
   ClipWeights weights;
   ModelInfo info;
-  std::mutex mutex;  // one forward pass at a time: the workspace is shared
-  TowerWorkspace workspace;
+  // One forward pass at a time per tower, each with its own scratch memory, so that the towers
+  // can run at once (the weights are read-only).
+  std::mutex image_mutex;
+  TowerWorkspace image_workspace;
+  std::mutex text_mutex;
+  TowerWorkspace text_workspace;
 };
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -111,12 +118,14 @@ Status Model::encode_images(const float* pixels, int64_t count, float* out, bool
   const VisionConfig& v = impl_->config.vision;
   const int64_t dim = impl_->config.projection_dim;
   const int64_t image_floats = v.channels * v.image_size * v.image_size;
-  std::lock_guard<std::mutex> lock(impl_->mutex);
+  // Pictures come in batches (indexing, uploads): their operations yield to a text pass.
+  const DeferrableWork yields_to_texts;
+  std::lock_guard<std::mutex> lock(impl_->image_mutex);
   const int64_t per_pass = images_per_pass(v);
   for (int64_t first = 0; first < count; first += per_pass) {
     const int64_t n = std::min(per_pass, count - first);
     image_forward(impl_->config, impl_->weights, pixels + first * image_floats, n,
-                  out + first * dim, impl_->workspace);
+                  out + first * dim, impl_->image_workspace);
   }
   if (normalize) l2_normalize_rows(out, count, dim);
   return Status();
@@ -145,13 +154,14 @@ Status Model::encode_texts(const std::vector<std::vector<int32_t>>& texts, float
     }
   }
   const int64_t dim = impl_->config.projection_dim;
-  std::lock_guard<std::mutex> lock(impl_->mutex);
+  const UrgentWork before_pictures;
+  std::lock_guard<std::mutex> lock(impl_->text_mutex);
   for (size_t first = 0; first < texts.size(); first += kTextsPerChunk) {
     const size_t last = std::min(texts.size(), first + kTextsPerChunk);
     std::vector<std::vector<int32_t>> chunk(texts.begin() + static_cast<std::ptrdiff_t>(first),
                                             texts.begin() + static_cast<std::ptrdiff_t>(last));
     text_forward(t, impl_->weights.text, dim, chunk, out + static_cast<int64_t>(first) * dim,
-                 impl_->workspace);
+                 impl_->text_workspace);
   }
   if (normalize) l2_normalize_rows(out, static_cast<int64_t>(texts.size()), dim);
   return Status();

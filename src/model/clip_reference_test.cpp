@@ -51,11 +51,6 @@ void expect_close(const std::string& what, const std::vector<float>& got, const 
   testing::expect_rows_close(what, got, ref, tol.min_cosine, tol.max_rel_error);
 }
 
-std::vector<std::vector<int32_t>> load_token_ids(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in).get<std::vector<std::vector<int32_t>>>();
-}
-
 class ClipReference : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ClipReference, EmbeddingsMatchTheReference) {
@@ -75,7 +70,7 @@ TEST_P(ClipReference, EmbeddingsMatchTheReference) {
   std::vector<float> image_out(static_cast<size_t>(images * dim));
   ASSERT_TRUE(m.encode_images(pixels->data.data(), images, image_out.data(), false).ok());
   expect_close(c.name + " image raw", image_out, *image_ref, images, dim, tol);
-  auto texts = load_token_ids(c.dir + "/token_ids.json");
+  auto texts = testing::load_token_ids(c.dir + "/token_ids.json");
   auto text_ref = npy_read(c.dir + "/text_raw.npy");
   ASSERT_TRUE(text_ref.ok());
   std::vector<float> text_out(texts.size() * static_cast<size_t>(dim));
@@ -106,7 +101,7 @@ TEST_P(ClipReference, BatchOfTextsEqualsTextsOneByOne) {
   const Case& c = GetParam();
   auto model = Model::load(c.dir);
   ASSERT_TRUE(model.ok()) << model.status().message();
-  auto texts = load_token_ids(c.dir + "/token_ids.json");
+  auto texts = testing::load_token_ids(c.dir + "/token_ids.json");
   const int64_t dim = (*model)->info().embed_dim;
   std::vector<float> batch(texts.size() * static_cast<size_t>(dim));
   ASSERT_TRUE((*model)->encode_texts(texts, batch.data()).ok());

@@ -6,12 +6,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "core/npy.h"
 
 namespace clipsearch::testing {
+
+// A fixture's token_ids.json: one list of token ids per text, as the reference tokenized them.
+inline std::vector<std::vector<int32_t>> load_token_ids(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in).get<std::vector<std::vector<int32_t>>>();
+}
 
 // Every row of `got` ([rows, dim], as `ref` is shaped) against the reference's: cosine >=
 // min_cosine and max |got - ref| <= max_rel_error * max |ref| (not checked when max_rel_error is

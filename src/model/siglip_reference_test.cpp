@@ -32,11 +32,6 @@ std::vector<Case> load_manifest() {
   return cases;
 }
 
-std::vector<std::vector<int32_t>> load_token_ids(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in).get<std::vector<std::vector<int32_t>>>();
-}
-
 struct Embeddings {
   std::vector<float> images, texts;  // normalized
 };
@@ -60,7 +55,7 @@ class SiglipReference : public ::testing::TestWithParam<Case> {
     auto pixels = npy_read(c.dir + "/pixels.npy");
     ASSERT_TRUE(pixels.ok()) << pixels.status().message();
     pixels_ = *pixels;
-    ids_ = load_token_ids(c.dir + "/token_ids.json");
+    ids_ = testing::load_token_ids(c.dir + "/token_ids.json");
   }
   NpyArray read(const std::string& file) {
     auto array = npy_read(GetParam().dir + "/" + file);

@@ -75,14 +75,21 @@ void scan_block_pair(const float* vectors, int64_t dim, int64_t a0, int64_t a1, 
 }  // namespace
 
 std::vector<DuplicateGroup> duplicate_groups(const float* vectors, const int64_t* ids, int64_t n,
-                                             int64_t dim, float threshold) {
+                                             int64_t dim, float threshold,
+                                             const ScanControl& control) {
   Components components(n);
   std::vector<float> tile;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  const int64_t pairs = blocks * (blocks + 1) / 2;
+  int64_t done = 0;
+  if (control.on_progress) control.on_progress(0, pairs);
   for (int64_t a0 = 0; a0 < n; a0 += kBlock) {
     const int64_t a1 = std::min(n, a0 + kBlock);
     for (int64_t b0 = a0; b0 < n; b0 += kBlock) {
+      if (control.cancelled && control.cancelled()) return {};
       scan_block_pair(vectors, dim, a0, a1, b0, std::min(n, b0 + kBlock), threshold, &tile,
                       &components);
+      if (control.on_progress) control.on_progress(++done, pairs);
     }
   }
   std::map<int64_t, DuplicateGroup> by_root;
@@ -103,12 +110,15 @@ std::vector<DuplicateGroup> duplicate_groups(const float* vectors, const int64_t
   return groups;
 }
 
-Result<std::vector<DuplicateImages>> duplicate_groups_indexed(Searcher& searcher, float threshold) {
-  std::vector<DuplicateGroup> groups;
-  CLIPSEARCH_RETURN_IF_ERROR(searcher.with_rows([&](const VectorView& rows) {
-    groups = duplicate_groups(rows.vectors, rows.ids, rows.count, rows.dim, threshold);
-    return Status();
-  }));
+Result<std::vector<DuplicateImages>> duplicate_groups_indexed(Searcher& searcher, float threshold,
+                                                              const ScanControl& control) {
+  const Searcher::RowsLease lease = searcher.lease_rows();
+  const VectorView& rows = lease.view;
+  std::vector<DuplicateGroup> groups =
+      duplicate_groups(rows.vectors, rows.ids, rows.count, rows.dim, threshold, control);
+  if (control.cancelled && control.cancelled()) {
+    return Status::unavailable("duplicates: cancelled");
+  }
   std::vector<DuplicateImages> out;
   for (DuplicateGroup& g : groups) {
     CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<ImageRecord> images, searcher.images(g.ids));

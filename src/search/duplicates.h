@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "clipsearch/status.h"
@@ -25,9 +26,17 @@ struct DuplicateGroup {
   float min_similarity = 1;  // the lowest similarity among the group's linked pairs
 };
 
+// How a caller follows and stops a long scan (a background job). Both optional; both called on
+// the scanning thread, between blocks of rows.
+struct ScanControl {
+  std::function<void(int64_t done, int64_t total)> on_progress;  // block pairs scanned, of total
+  std::function<bool()> cancelled;  // true: stop now (what was found so far is returned)
+};
+
 // vectors: [n, dim] normalized rows, ids[n]. Groups of two or more, ordered by their first id.
 std::vector<DuplicateGroup> duplicate_groups(const float* vectors, const int64_t* ids, int64_t n,
-                                             int64_t dim, float threshold);
+                                             int64_t dim, float threshold,
+                                             const ScanControl& control = {});
 
 struct DuplicateImages {
   DuplicateGroup group;
@@ -35,7 +44,10 @@ struct DuplicateImages {
 };
 
 // The groups among the rows a Searcher searches, with their catalog rows: what
-// `clipsearch duplicates` and GET /api/duplicates share. The scan holds the searcher's lock.
-Result<std::vector<DuplicateImages>> duplicate_groups_indexed(Searcher& searcher, float threshold);
+// `clipsearch duplicates`, GET /api/duplicates and the duplicates job share. The scan reads a
+// lease of the rows (Searcher::lease_rows), never holding the searcher's lock, so searches are
+// answered meanwhile. Cancelled (control.cancelled): kUnavailable "duplicates: cancelled".
+Result<std::vector<DuplicateImages>> duplicate_groups_indexed(Searcher& searcher, float threshold,
+                                                              const ScanControl& control = {});
 
 }  // namespace clipsearch::search

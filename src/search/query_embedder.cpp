@@ -145,9 +145,14 @@ Result<std::vector<float>> QueryEmbedder::embed_tensor(const ImageTensor& tensor
                               " (preprocessor config and model config disagree)");
   }
   std::vector<float> out(static_cast<size_t>(model_->info().embed_dim));
-  CLIPSEARCH_RETURN_IF_ERROR(
-      model_->encode_images(tensor.data.data(), 1, out.data()).with_context(name));
+  CLIPSEARCH_RETURN_IF_ERROR(embed_pixels(tensor.data.data(), 1, out.data()).with_context(name));
   return out;
+}
+
+Status QueryEmbedder::embed_pixels(const float* pixels, int64_t count, float* out) {
+  pictures_embedded_.fetch_add(static_cast<uint64_t>(std::max<int64_t>(count, 0)),
+                               std::memory_order_relaxed);
+  return model_->encode_images(pixels, count, out);
 }
 
 }  // namespace clipsearch::search

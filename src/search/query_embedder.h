@@ -61,6 +61,9 @@ class QueryEmbedder {
                                               ColorSignature* color = nullptr) const;
   // The embedding of a preprocessed picture (preprocess_image_memory).
   Result<std::vector<float>> embed_tensor(const ImageTensor& tensor, const std::string& name);
+  // Normalized embeddings of `count` preprocessed pictures, [count, channels, size, size], in
+  // one forward pass: out [count, embed_dim]. Counted in pictures_embedded().
+  Status embed_pixels(const float* pixels, int64_t count, float* out);
   Result<std::vector<float>> embed_image_memory(const uint8_t* data, size_t size,
                                                 const std::string& name,
                                                 ColorSignature* color = nullptr);
@@ -75,6 +78,8 @@ class QueryEmbedder {
   void set_shared_cache(std::shared_ptr<SharedCache> cache, std::chrono::seconds ttl);
   // Texts that went through the text tower (found in neither cache).
   uint64_t texts_embedded() const { return texts_embedded_.load(std::memory_order_relaxed); }
+  // Query pictures that went through the image tower (answers cached elsewhere never come here).
+  uint64_t pictures_embedded() const { return pictures_embedded_.load(std::memory_order_relaxed); }
 
  private:
   bool shared_get(const std::string& text, std::vector<float>* out);
@@ -89,6 +94,7 @@ class QueryEmbedder {
   std::shared_ptr<SharedCache> shared_;
   std::chrono::seconds shared_ttl_{0};
   std::atomic<uint64_t> texts_embedded_{0};
+  std::atomic<uint64_t> pictures_embedded_{0};
 };
 
 }  // namespace clipsearch::search

@@ -61,7 +61,7 @@ Result<std::unique_ptr<Searcher>> Searcher::open(std::unique_ptr<Catalog> catalo
 }
 
 Status Searcher::load_rows() {
-  auto rows = std::make_unique<Rows>();
+  auto rows = std::make_shared<Rows>();
   CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ModelIdentity> model, catalog_->model());
   CLIPSEARCH_ASSIGN_OR_RETURN(int64_t generation, catalog_->generation());
   rows->info.model_id = model ? model->fingerprint : "";
@@ -301,6 +301,11 @@ Result<std::vector<ImageRecord>> Searcher::images(const std::vector<int64_t>& id
 Status Searcher::with_rows(const std::function<Status(const VectorView&)>& fn) {
   std::lock_guard<std::mutex> lock(mutex_);
   return fn(rows_->view);
+}
+
+Searcher::RowsLease Searcher::lease_rows() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return {rows_->view, rows_};
 }
 
 int64_t Searcher::generation() const {

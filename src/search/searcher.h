@@ -98,6 +98,13 @@ class Searcher {
 
   // Calls fn with the rows being searched (ids and vectors), under the searcher's lock.
   Status with_rows(const std::function<Status(const VectorView&)>& fn);
+  // The rows being searched, kept alive by `owner` after a refresh replaces them: long work
+  // (duplicates) reads them without holding the searcher's lock, so searches go on meanwhile.
+  struct RowsLease {
+    VectorView view;
+    std::shared_ptr<const void> owner;
+  };
+  RowsLease lease_rows() const;
 
   // Reloads the rows when the catalog's generation moved on. Returns whether it did.
   Result<bool> refresh();
@@ -123,7 +130,7 @@ class Searcher {
   mutable std::mutex mutex_;
   std::unique_ptr<Catalog> catalog_;
   SearcherOptions options_;
-  std::unique_ptr<Rows> rows_;
+  std::shared_ptr<Rows> rows_;  // shared with the leases of long work
   std::vector<std::string> notes_;
 };
 

@@ -1,9 +1,9 @@
 // BackgroundRescan: `POST /api/index` — Library::index of the catalog's folders on a thread of
 // its own while the server keeps answering (the same incremental indexer as `clipsearch index`,
-// with the server's model: forward passes of queries and of the rescan take turns on the model's
-// lock). One rescan at a time, and none while another process indexes the catalog (its lock
-// file): start() says which at once. Progress is read by /api/status; search sees the new images
-// at its next refresh.
+// with the server's model: its image passes yield to text queries' passes, core/thread_pool.h). One
+// rescan at a time, and none while another process indexes the catalog (its lock file): start()
+// says which at once. Progress is read by /api/status; search sees the new images at its next
+// refresh.
 #pragma once
 
 #include <cstdint>

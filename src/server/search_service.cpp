@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/sha256.h"
 #include "server/api_params.h"
 #include "server/facet_routes.h"
 #include "server/image_responses.h"
@@ -270,6 +271,7 @@ struct SearchService::Impl {
   ThumbnailCache thumbnails;
   BackgroundRescan rescan;
   ResultCache results;
+  std::vector<std::pair<std::string, std::function<json()>>> status_members;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   Impl(Library& l, Metrics* m, SearchServiceOptions o)
@@ -296,6 +298,9 @@ struct SearchService::Impl {
     metrics->add_callback("clipsearch_text_embeddings_computed_total",
                           "Texts that went through the text tower (in no cache)", "counter",
                           usage(&LibraryUsage::texts_embedded));
+    metrics->add_callback("clipsearch_pictures_embedded_total",
+                          "Query pictures that went through the image tower (in no cache)",
+                          "counter", usage(&LibraryUsage::pictures_embedded));
     metrics->add_callback("clipsearch_result_cache_hits_total", "Searches answered from cache",
                           "counter", [this] { return double(results.hits()); });
     metrics->add_callback("clipsearch_result_cache_shared_hits_total",
@@ -324,10 +329,13 @@ struct SearchService::Impl {
     return query;
   }
 
-  // The query's canonical form; uploads are not cached (their bytes would be the key).
-  static std::optional<std::string> cache_key(const ApiQuery& q, int64_t generation) {
-    if (q.image) return std::nullopt;
+  // The query's canonical form: every parameter that changes the answer, an uploaded
+  // picture by the SHA-256 of its bytes (the same picture in another file name or part order
+  // is the same query).
+  static std::string cache_key(const ApiQuery& q, const std::string& image_hash,
+                               int64_t generation) {
     json j = {{"g", generation},
+              {"i", image_hash},
               {"t", q.texts},
               {"n", q.negatives},
               {"l", q.like_ids},
@@ -351,15 +359,12 @@ struct SearchService::Impl {
     const auto start = std::chrono::steady_clock::now();
     if (auto* e = std::get_if<ApiError>(&parsed)) return error_response(*e);
     const ApiQuery& q = std::get<ApiQuery>(parsed);
-    // Only a query that can be cached needs the generation before it runs.
-    std::optional<std::string> key;
-    if (!q.image) {
-      Result<int64_t> generation = library.generation();
-      if (!generation.ok()) return Response::from_status(generation.status());
-      key = cache_key(q, *generation);
-      if (std::optional<std::string> head = results.get(*key)) {
-        return search_answer(std::move(*head), start, true);
-      }
+    Result<int64_t> generation = library.generation();
+    if (!generation.ok()) return Response::from_status(generation.status());
+    const std::string image_hash =
+        q.image ? hex(sha256_bytes(q.image->data(), q.image->size())) : std::string();
+    if (std::optional<std::string> head = results.get(cache_key(q, image_hash, *generation))) {
+      return search_answer(std::move(*head), start, true);
     }
     Result<SearchResults> page = library.search(query_of(q), q.k, q.offset);
     if (!page.ok()) return Response::from_status(page.status());
@@ -378,7 +383,7 @@ struct SearchService::Impl {
     body += std::string(", \"score_kind\": ") +
             (page->score_kind == ScoreKind::kProbability ? "\"probability\"" : "\"cosine\"");
     // Under the generation searched: a page of a newer one is still right for it.
-    if (key) results.put(*cache_key(q, page->generation), body);
+    results.put(cache_key(q, image_hash, page->generation), body);
     return search_answer(std::move(body), start, false);
   }
 
@@ -450,21 +455,28 @@ struct SearchService::Impl {
     Result<LibraryStatus> st = library.status(kStatusFailures);
     if (!st.ok()) return Response::from_status(st.status());
     const LibraryUsage usage = library.usage();
-    return Response::json(200, {{"model", st->model ? st->model->name : ""},
-                                {"precision", st->model ? st->model->precision : ""},
-                                {"images", st->images},
-                                {"errors", st->errors},
-                                {"failures", failures_json(*st)},
-                                {"kinds", kinds_json(*st)},
-                                {"folders", st->folders},
-                                {"generation", st->generation},
-                                {"index", usage.index.empty() ? "exact" : usage.index},
-                                {"uptime_seconds", elapsed_ms(started) / 1000},
-                                {"indexing", indexing_status()},
-                                {"text_cache",
-                                 {{"hits", usage.text_cache_hits},
-                                  {"misses", usage.text_cache_misses},
-                                  {"size", usage.text_cache_size}}}});
+    json answer = {{"model", st->model ? st->model->name : ""},
+                   {"precision", st->model ? st->model->precision : ""},
+                   {"images", st->images},
+                   {"errors", st->errors},
+                   {"failures", failures_json(*st)},
+                   {"kinds", kinds_json(*st)},
+                   {"folders", st->folders},
+                   {"generation", st->generation},
+                   {"index", usage.index.empty() ? "exact" : usage.index},
+                   {"uptime_seconds", elapsed_ms(started) / 1000},
+                   {"indexing", indexing_status()},
+                   {"text_cache",
+                    {{"hits", usage.text_cache_hits},
+                     {"misses", usage.text_cache_misses},
+                     {"size", usage.text_cache_size}}},
+                   {"result_cache",
+                    {{"hits", results.hits()},
+                     {"misses", results.misses()},
+                     {"shared_hits", results.shared_hits()}}},
+                   {"pictures_embedded", usage.pictures_embedded}};
+    for (const auto& [name, member] : status_members) answer[name] = member();
+    return Response::json(200, answer);
   }
 };
 
@@ -494,6 +506,10 @@ SearchService::SearchService(Library* library, Metrics* metrics, SearchServiceOp
     : impl_(std::make_unique<Impl>(*library, metrics, std::move(options))) {}
 
 SearchService::~SearchService() = default;
+
+void SearchService::add_status_member(std::string name, std::function<json()> member) {
+  impl_->status_members.emplace_back(std::move(name), std::move(member));
+}
 
 void SearchService::add_routes(Router* router) {
   Impl* impl = impl_.get();

@@ -15,7 +15,8 @@
 // it batches concurrent queries' forward passes (LibraryOptions::batching; texts its caches hold
 // never wait) and re-reads the catalog's generation before each query, so results include what a
 // running indexer has committed. Answers go through a ResultCache, keyed by that generation,
-// which asks the shared cache (Redis) on a local miss when one is set. Every failure is a JSON
+// which asks the shared cache (Redis) on a local miss when one is set; a query with an uploaded
+// picture is cached by the SHA-256 of its bytes, like a text query. Every failure is a JSON
 // error with a 4xx status for what the client sent (400 malformed, 404 unknown id, 422
 // undecodable picture) and 503 + Retry-After when the batch queue is full
 // (Response::from_status).
@@ -23,7 +24,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "clipsearch/library.h"
@@ -51,6 +54,9 @@ class SearchService {
   ~SearchService();
 
   void add_routes(Router* router);
+  // A member of GET /api/status's answer computed by another part of the server at each call
+  // (the background jobs running). Call before serving.
+  void add_status_member(std::string name, std::function<nlohmann::json()> member);
 
  private:
   struct Impl;

@@ -1,12 +1,15 @@
-// What the route files of ZeroShotService share (private to src/server): the library and the
-// limits. zero_shot_service.cpp makes it and registers the classify and duplicates routes;
-// album_routes.cpp and recommend_routes.cpp add theirs.
+// What the route files of ZeroShotService share (private to src/server): the library, the
+// limits and the background jobs. zero_shot_service.cpp makes it and registers the classify and
+// duplicates routes; album_routes.cpp, recommend_routes.cpp and job_routes.cpp add theirs.
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "clipsearch/library.h"
+#include "server/job_table.h"
 #include "server/router.h"
 #include "server/zero_shot_service.h"
 
@@ -20,9 +23,17 @@ struct ZeroShotService::Context {
 
   Library& library;
   ZeroShotServiceOptions options;
+  JobTable jobs;  // declared last: its jobs stop before the rest goes
 };
 
 void add_album_routes(Router* router, ZeroShotService::Context* context);
 void add_recommend_routes(Router* router, ZeroShotService::Context* context);
+void add_job_routes(Router* router, ZeroShotService::Context* context);
+// The jobs still running, as /api/status lists them (job_json's objects, without results).
+nlohmann::json running_jobs_json(const ZeroShotService::Context& context);
+
+// {"threshold", "groups": [{"size", "min_similarity", "images": [...]}]}: the answer of GET
+// /api/duplicates and the result of a duplicates job.
+std::string duplicates_body(double threshold, const std::vector<DuplicateGroup>& groups);
 
 }  // namespace clipsearch::server

@@ -107,30 +107,37 @@ Response classify(ZeroShotService::Context& c, const Request& r) {
   return Response::json(200, out);
 }
 
+// Answered here, synchronously, as before the jobs existed; the scan no longer holds the
+// searcher's lock, so searches go on meanwhile. POST /api/jobs {"kind": "duplicates"} runs it in
+// the background.
 Response duplicates(ZeroShotService::Context& c, const Request& r) {
   CLIPSEARCH_PARSE_OR_RESPOND(
       const double threshold,
       query_number(r, "threshold", 0, 1, search::kDefaultDuplicateThreshold));
   auto groups = c.library.duplicates(static_cast<float>(threshold));
   if (!groups.ok()) return Response::from_status(groups.status());
+  return Response::bytes(200, duplicates_body(threshold, *groups), "application/json");
+}
+
+}  // namespace
+
+std::string duplicates_body(double threshold, const std::vector<DuplicateGroup>& groups) {
   std::vector<std::string> items;
-  for (const DuplicateGroup& g : *groups) {
+  for (const DuplicateGroup& g : groups) {
     std::vector<std::string> images;
     for (const ImageInfo& image : g.images) images.push_back(image_json(image));
     items.push_back("{\"size\": " + std::to_string(g.images.size()) + ", \"min_similarity\": " +
                     json(g.min_similarity).dump() + ", \"images\": " + json_list(images) + "}");
   }
-  return Response::bytes(
-      200, "{\"threshold\": " + json(threshold).dump() + ", \"groups\": " + json_list(items) + "}",
-      "application/json");
+  return "{\"threshold\": " + json(threshold).dump() + ", \"groups\": " + json_list(items) + "}";
 }
-
-}  // namespace
 
 ZeroShotService::ZeroShotService(Library* library, ZeroShotServiceOptions options)
     : context_(std::make_unique<Context>(library, std::move(options))) {}
 
 ZeroShotService::~ZeroShotService() = default;
+
+nlohmann::json ZeroShotService::running_jobs() const { return running_jobs_json(*context_); }
 
 void ZeroShotService::add_routes(Router* router) {
   Context* c = context_.get();
@@ -138,6 +145,7 @@ void ZeroShotService::add_routes(Router* router) {
   router->add("GET", "/api/duplicates", [c](const Request& r) { return duplicates(*c, r); });
   add_album_routes(router, c);
   add_recommend_routes(router, c);
+  add_job_routes(router, c);
 }
 
 }  // namespace clipsearch::server

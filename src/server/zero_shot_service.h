@@ -9,6 +9,8 @@
 //   GET  /api/albums/{name}?k=N&offset=O    an album's members, best first
 //   POST /api/albums?exclusive=true         body: a theme file; updates the stored albums
 //   GET  /api/duplicates?threshold=T        groups of near-identical images (never deletes)
+//   POST /api/jobs {"kind": "duplicates", "threshold"}, GET /api/jobs[/{id}], DELETE
+//                         /api/jobs/{id}: the same scan as a background job (job_routes.cpp)
 //
 // Clicks and albums live in the catalog's annotation tables. Errors follow SearchService: JSON,
 // 400 for what is malformed, 404 for an unknown image or album, 415 for a body that is not JSON.
@@ -16,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "clipsearch/library.h"
 #include "server/router.h"
@@ -33,6 +36,8 @@ class ZeroShotService {
   ~ZeroShotService();
 
   void add_routes(Router* router);
+  // The background jobs still running (for /api/status).
+  nlohmann::json running_jobs() const;
 
   struct Context;
 
