@@ -1,6 +1,6 @@
-# cmake -DOUTPUT=out.cpp -DFILES="a|b|c" -P EmbedFiles.cmake
-# Writes a C++ source defining clipsearch::server::embedded_web_files(): each file's base name
-# and its bytes, so the server carries its web page and works offline (no CDN, no files to
+# cmake -DOUTPUT=out.cpp -DFILES="a|b|c" [-DBASE=dir] -P EmbedFiles.cmake
+# Writes a C++ source defining clipsearch::server::embedded_web_files(): each file's name (its
+# path relative to BASE, "js/main.js"; without BASE, its base name) and its bytes, so the server carries its web page and works offline (no CDN, no files to
 # install). Each array has a terminating zero byte that is not counted in the size, so an empty
 # file is still a valid array.
 string(REPLACE "|" ";" files "${FILES}")
@@ -8,7 +8,11 @@ set(arrays "")
 set(entries "")
 set(i 0)
 foreach(path IN LISTS files)
-  get_filename_component(name "${path}" NAME)
+  if(BASE)
+    file(RELATIVE_PATH name "${BASE}" "${path}")
+  else()
+    get_filename_component(name "${path}" NAME)
+  endif()
   file(READ "${path}" hex HEX)
   string(LENGTH "${hex}" hex_len)
   math(EXPR size "${hex_len} / 2")

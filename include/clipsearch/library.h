@@ -95,6 +95,9 @@ struct ImageInfo {
   std::string format;       // "jpeg", "png", ...; a video's container: "mp4", "mov", "mkv", ...
   int64_t taken_ns = 0;     // EXIF date taken (a video's creation_time; else mtime), wall clock, ns
   int64_t duration_ms = 0;  // a video's length; 0 for a photo
+  // EXIF Make and Model as one name ("Canon EOS R5"); empty when the file has none, or when it
+  // was indexed before clipsearch read cameras and not read since (`clipsearch reindex`).
+  std::string camera;
 };
 
 struct ScoredImage {
@@ -116,6 +119,9 @@ struct SearchResults {
   ScoreKind score_kind = ScoreKind::kCosine;
   int64_t candidates = 0;  // images compared with the query (those the filters let pass)
   float best_score = -std::numeric_limits<float>::infinity();  // before min_score
+  // With a min_score: how many images score at or above it (all pages together). Known when the
+  // search ranked them all: an exact search, or any search sorted by date; unset otherwise.
+  std::optional<int64_t> above_min_score;
   int64_t generation = 0;  // the catalog's generation searched (see LibraryStatus)
 };
 
@@ -270,6 +276,18 @@ struct LibraryUsage {
   int64_t pictures_embedded = 0;  // query pictures that went through the image tower
 };
 
+// A folder of the library (a root folder or one below it) and the indexed images under it,
+// those of its sub-folders included.
+struct FolderSize {
+  std::string path;
+  int64_t images = 0;
+};
+
+struct CameraSize {
+  std::string camera;
+  int64_t images = 0;
+};
+
 struct AlbumSize {
   std::string name;
   int64_t images = 0;
@@ -312,6 +330,12 @@ class CLIPSEARCH_EXPORT Library {
   // `output` (empty: replaces this catalog once the new one is complete).
   Result<IndexingReport> reindex(const std::string& output, const IndexingOptions& options = {});
   Result<LibraryStatus> status(size_t max_failures = 20);
+  // Every folder that holds indexed images, and each of its parents up to the catalog's root
+  // folder, ascending by path: what Query::folder() can narrow a search to.
+  Result<std::vector<FolderSize>> folders();
+  // The cameras of the indexed images (ImageInfo::camera), ascending by name, with their images:
+  // what Query::camera() can narrow a search to.
+  Result<std::vector<CameraSize>> cameras();
 
   // The page [offset, offset + k) of the ranking.
   Result<SearchResults> search(const Query& query, int64_t k = 10, int64_t offset = 0);

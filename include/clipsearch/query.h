@@ -1,7 +1,8 @@
 // clipsearch::Query: one search, built step by step: what to look for (texts, pictures, indexed
 // examples, negative texts, a colour) and which images may answer (folders, dates, sizes,
-// formats, labels, albums, a score cutoff). The CLI, the HTTP server and the Python package all
-// build their searches with it, so one request means the same thing wherever it comes from.
+// formats, cameras, labels, albums, a score cutoff). The CLI, the HTTP server and the Python
+// package all build their searches with it, so one request means the same thing wherever it comes
+// from.
 //
 // How the parts become one vector: each text, picture and example is embedded and normalized.
 // Texts are averaged into T, pictures and examples into I (each renormalized); with both,
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "clipsearch/export.h"
+#include "clipsearch/status.h"
 
 namespace clipsearch {
 
@@ -31,6 +33,16 @@ inline constexpr float kDefaultImageWeight = 0.5f;
 inline constexpr float kDefaultNegativeWeight = 0.5f;
 
 enum class SortOrder { kScore, kDateNewest, kDateOldest };
+
+// Query values as people write them (the CLI's flags, the HTTP API's parameters), parsed once for
+// every client; errors are kInvalidArgument and quote the text.
+// "2024-06-01" or "2024-06-01T13:45:00", a naive wall-clock time as dates taken are stored, in
+// ns; a day alone means its first (or, with end_of_day, its last) nanosecond.
+CLIPSEARCH_EXPORT Result<int64_t> parse_query_date(const std::string& text, bool end_of_day);
+// "2000000", "500K", "2.5M", "1G" (powers of 1024), in bytes.
+CLIPSEARCH_EXPORT Result<int64_t> parse_query_size(const std::string& text);
+// "score" (or "relevance"), "date" (newest first), "date-oldest".
+CLIPSEARCH_EXPORT Result<SortOrder> parse_sort_order(const std::string& text);
 
 // A picture given with the query: a file, or encoded bytes (JPEG, PNG, ...) held in memory.
 struct QueryPicture {
@@ -65,6 +77,7 @@ struct QueryParts {
   std::optional<int64_t> taken_before_ns;
   std::optional<int64_t> min_bytes, max_bytes;  // file size
   std::vector<std::string> formats;             // "jpeg", "png", ... (any of them)
+  std::vector<std::string> cameras;             // ImageInfo::camera (any of them)
   std::optional<std::string> tag;               // only images labelled so by classify
   float tag_min_probability = 0;
   std::optional<std::string> album;  // only images in this album
@@ -97,6 +110,7 @@ class CLIPSEARCH_EXPORT Query {
   Query& taken_between(std::optional<int64_t> after_ns, std::optional<int64_t> before_ns);
   Query& size_between(std::optional<int64_t> min_bytes, std::optional<int64_t> max_bytes);
   Query& format(std::string format);  // "jpeg" ("jpg" too), "png", "webp", ...
+  Query& camera(std::string camera);  // as Library::cameras() names it: "Canon EOS R5"
   Query& tag(std::string label, float min_probability = 0);
   Query& album(std::string name);
   Query& min_score(float score);

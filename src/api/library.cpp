@@ -39,6 +39,7 @@ ImageInfo image_info(const ImageRecord& record) {
   info.format = record.format;
   info.taken_ns = record.date_taken_ns;
   info.duration_ms = record.duration_ms;
+  info.camera = record.camera;
   return info;
 }
 
@@ -226,6 +227,7 @@ Result<SearchResults> Library::search(const Query& query, int64_t k, int64_t off
   results.score_kind = probability ? ScoreKind::kProbability : ScoreKind::kCosine;
   results.candidates = page.candidates;
   results.best_score = score(page.best_score);
+  results.above_min_score = page.above_cutoff;
   results.generation = generation;
   for (const search::SearchResult& r : page.results) {
     std::optional<double> time;

@@ -263,6 +263,41 @@ TEST_F(LibraryApi, FiltersAndExamples) {
   for (const ScoredImage& h : cut->hits) EXPECT_GE(h.score, like->hits[2].score);
 }
 
+// What the page's filters list: the folders (with the images under each, sub-folders included)
+// and the cameras EXIF names, each narrowing a search; a cutoff says how many it keeps.
+TEST_F(LibraryApi, FoldersCamerasAndTheCutoffsCount) {
+  put("cams/canon.jpg", testing::make_camera_jpeg(40, 30, 1, "Canon", "Canon EOS R5"));
+  put("cams/phone.jpg", testing::make_camera_jpeg(40, 30, 2, "Apple", "iPhone 12"));
+  auto library = indexed();
+  auto folders = library->folders();
+  ASSERT_TRUE(folders.ok()) << folders.status().message();
+  ASSERT_EQ(folders->size(), 3u);
+  EXPECT_EQ((*folders)[0].path, photos_);
+  EXPECT_EQ((*folders)[0].images, 10);
+  EXPECT_EQ((*folders)[1].path, photos_ + "/beach");
+  EXPECT_EQ((*folders)[1].images, 2);
+  EXPECT_EQ((*folders)[2].path, photos_ + "/cams");
+  auto cameras = library->cameras();
+  ASSERT_TRUE(cameras.ok()) << cameras.status().message();
+  ASSERT_EQ(cameras->size(), 2u);
+  EXPECT_EQ((*cameras)[0].camera, "Apple iPhone 12");
+  EXPECT_EQ((*cameras)[1].camera, "Canon EOS R5");
+  EXPECT_EQ((*cameras)[1].images, 1);
+  auto canon = library->search(Query().text("a photo").camera("Canon EOS R5"), 10);
+  ASSERT_TRUE(canon.ok()) << canon.status().message();
+  ASSERT_EQ(canon->hits.size(), 1u);
+  EXPECT_EQ(canon->hits[0].image.camera, "Canon EOS R5");
+  // The cutoff between the 4th and 5th score keeps 4, whatever the page size.
+  auto all = library->search(Query().text("a photo"), 10);
+  ASSERT_TRUE(all.ok());
+  EXPECT_FALSE(all->above_min_score.has_value());
+  const float cutoff = (all->hits[3].score + all->hits[4].score) / 2;
+  auto page = library->search(Query().text("a photo").min_score(cutoff), 2);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->hits.size(), 2u);
+  EXPECT_EQ(page->above_min_score, std::optional<int64_t>(4));
+}
+
 TEST_F(LibraryApi, ColourWeightZeroIsPlainSearch) {
   auto library = indexed();
   auto plain = library->search(Query().text("a red car"), 8);

@@ -76,6 +76,11 @@ Query& Query::format(std::string format) {
   return *this;
 }
 
+Query& Query::camera(std::string camera) {
+  parts_.cameras.push_back(std::move(camera));
+  return *this;
+}
+
 Query& Query::tag(std::string label, float min_probability) {
   parts_.tag = std::move(label);
   parts_.tag_min_probability = min_probability;

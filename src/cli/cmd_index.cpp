@@ -160,6 +160,10 @@ Status run_status(const IndexArgs& args, bool json) {
   plain.image_options = {};
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Library> library, open_library(plain));
   CLIPSEARCH_ASSIGN_OR_RETURN(LibraryStatus st, library->status(json ? 1000000 : 20));
+  std::vector<CameraSize> cameras;
+  if (st.model) {  // a catalog made by an index run (else none to count)
+    CLIPSEARCH_ASSIGN_OR_RETURN(cameras, library->cameras());
+  }
   const std::string& db = st.catalog;
   std::string out;
   if (json) {
@@ -186,6 +190,11 @@ Status run_status(const IndexArgs& args, bool json) {
       out += std::string(i ? ", " : "") + "{\"format\": \"" + k.format + "\", \"kind\": \"" +
              (k.video ? "video" : "photo") + "\", \"items\": " + std::to_string(k.items) +
              (k.video ? ", \"frames\": " + std::to_string(k.frames) : std::string()) + "}";
+    }
+    out += "], \"cameras\": [";
+    for (size_t i = 0; i < cameras.size(); ++i) {
+      out += std::string(i ? ", " : "") + "{\"camera\": " + path_json(cameras[i].camera) +
+             ", \"images\": " + std::to_string(cameras[i].images) + "}";
     }
     out += "], \"failures\": [";
     for (size_t i = 0; i < st.failures.size(); ++i) {
@@ -216,6 +225,9 @@ Status run_status(const IndexArgs& args, bool json) {
     for (const LibraryStatus::Kind& k : st.kinds) {
       out += "kind:       " + k.format + " " + std::to_string(k.items) +
              (k.video ? " videos, " + std::to_string(k.frames) + " frames" : std::string()) + "\n";
+    }
+    for (const CameraSize& c : cameras) {
+      out += "camera:     " + path_json(c.camera) + " " + std::to_string(c.images) + "\n";
     }
     for (const auto& r : st.folders) out += "root:       " + path_json(r) + "\n";
     for (const auto& f : st.failures) {

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
@@ -22,6 +21,7 @@
 #include "clipsearch/library.h"
 #include "clipsearch/query.h"
 #include "core/path_json.h"
+#include "core/paths.h"
 #include "search/color_search.h"
 
 namespace clipsearch::cli {
@@ -46,6 +46,7 @@ struct SearchArgs {
   std::string since, until;
   std::string min_size, max_size;
   std::vector<std::string> types;
+  std::vector<std::string> cameras;
   std::string tag;
   double tag_min = 0;
   std::string album;
@@ -59,52 +60,6 @@ struct SearchArgs {
   ImageCliOptions image_options;
 };
 
-// "2024-06-01" or "2024-06-01T13:45:00" as a naive wall-clock time (as date_taken is stored).
-Result<int64_t> parse_date(const std::string& text, bool end_of_day) {
-  std::tm tm{};
-  const char* rest = strptime(text.c_str(), "%Y-%m-%d", &tm);
-  if (rest == nullptr) return Status::error("date '" + text + "': expected YYYY-MM-DD");
-  bool has_time = false;
-  if (*rest == 'T' || *rest == ' ') {
-    rest = strptime(rest + 1, "%H:%M:%S", &tm);
-    if (rest == nullptr) return Status::error("date '" + text + "': expected YYYY-MM-DDTHH:MM:SS");
-    has_time = true;
-  }
-  if (*rest != '\0') return Status::error("date '" + text + "': unexpected '" + rest + "'");
-  int64_t seconds = timegm(&tm);
-  if (end_of_day && !has_time) seconds += 86400 - 1;
-  return seconds * 1000000000 + (end_of_day && !has_time ? 999999999 : 0);
-}
-
-// "2000000", "500K", "2.5M", "1G" (powers of 1024).
-Result<int64_t> parse_size(const std::string& text) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (...) {
-    return Status::error("size '" + text + "': expected a number of bytes, e.g. 500K or 2M");
-  }
-  const std::string unit = text.substr(used);
-  double scale = 1;
-  if (unit == "K" || unit == "k" || unit == "KB")
-    scale = 1024;
-  else if (unit == "M" || unit == "MB")
-    scale = 1024.0 * 1024;
-  else if (unit == "G" || unit == "GB")
-    scale = 1024.0 * 1024 * 1024;
-  else if (!unit.empty() && unit != "B")
-    return Status::error("size '" + text + "': unknown unit");
-  if (!(value >= 0)) return Status::error("size '" + text + "': must not be negative");
-  return static_cast<int64_t>(value * scale);
-}
-
-bool is_under(const std::string& path, const std::string& folder) {
-  if (path == folder) return true;
-  const std::string prefix = folder.back() == '/' ? folder : folder + "/";
-  return path.compare(0, prefix.size(), prefix) == 0;
-}
-
 // As rclip does: run from inside an indexed library, search that folder; elsewhere, search all.
 Result<std::vector<std::string>> default_folders(Library& library) {
   std::error_code ec;
@@ -112,7 +67,7 @@ Result<std::vector<std::string>> default_folders(Library& library) {
   if (ec) return std::vector<std::string>{};
   CLIPSEARCH_ASSIGN_OR_RETURN(LibraryStatus status, library.status(0));
   for (const std::string& root : status.folders) {
-    if (is_under(cwd, root)) return std::vector<std::string>{cwd};
+    if (path_is_under(cwd, root)) return std::vector<std::string>{cwd};
   }
   return std::vector<std::string>{};
 }
@@ -138,25 +93,25 @@ Result<Query> make_query(const SearchArgs& a, Library& library) {
   for (const std::string& f : folders) q.folder(f);
   std::optional<int64_t> since, until, min_size, max_size;
   if (!a.since.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(since, parse_date(a.since, false));
+    CLIPSEARCH_ASSIGN_OR_RETURN(since, parse_query_date(a.since, false));
   }
   if (!a.until.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(until, parse_date(a.until, true));
+    CLIPSEARCH_ASSIGN_OR_RETURN(until, parse_query_date(a.until, true));
   }
   if (!a.min_size.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(min_size, parse_size(a.min_size));
+    CLIPSEARCH_ASSIGN_OR_RETURN(min_size, parse_query_size(a.min_size));
   }
   if (!a.max_size.empty()) {
-    CLIPSEARCH_ASSIGN_OR_RETURN(max_size, parse_size(a.max_size));
+    CLIPSEARCH_ASSIGN_OR_RETURN(max_size, parse_query_size(a.max_size));
   }
   q.taken_between(since, until).size_between(min_size, max_size);
   for (const std::string& t : a.types) q.format(t);
+  for (const std::string& c : a.cameras) q.camera(c);
   if (!a.tag.empty()) q.tag(a.tag, static_cast<float>(a.tag_min));
   if (!a.album.empty()) q.album(a.album);
   q.min_score(static_cast<float>(a.min_score));
-  q.sort(a.sort == "date"          ? SortOrder::kDateNewest
-         : a.sort == "date-oldest" ? SortOrder::kDateOldest
-                                   : SortOrder::kScore);
+  CLIPSEARCH_ASSIGN_OR_RETURN(const SortOrder sort, parse_sort_order(a.sort));
+  q.sort(sort);
   return q;
 }
 
@@ -286,6 +241,9 @@ void add_search_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-size", args->max_size, "File size at most");
   cmd->add_option("--type", args->types, "Only these formats (jpeg, png, webp, gif, tiff, ...)")
       ->delimiter(',');
+  cmd->add_option("--camera", args->cameras,
+                  "Only images from this camera (EXIF Make and Model as one name, as "
+                  "`clipsearch status` lists them; repeat for several)");
   cmd->add_option("--tag", args->tag, "Only images labelled so by `clipsearch classify --store`");
   cmd->add_option("--tag-min", args->tag_min, "With --tag: the label's probability at least");
   cmd->add_option("--album", args->album, "Only images in this album (`clipsearch albums`)");

@@ -15,4 +15,11 @@ std::string absolute_path(const std::string& path) {
   return out;
 }
 
+bool path_is_under(const std::string& path, const std::string& folder) {
+  if (path == folder) return true;
+  if (folder.empty()) return false;
+  const std::string prefix = folder.back() == '/' ? folder : folder + "/";
+  return path.compare(0, prefix.size(), prefix) == 0;
+}
+
 }  // namespace clipsearch

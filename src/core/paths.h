@@ -14,4 +14,8 @@ namespace clipsearch {
 // folder cannot be read, a relative `path` is only normalized.
 std::string absolute_path(const std::string& path);
 
+// Whether `path` is `folder` or inside it (both absolute, as absolute_path() gives them):
+// "/a/b" is under "/a", "/ab" is not.
+bool path_is_under(const std::string& path, const std::string& folder);
+
 }  // namespace clipsearch

@@ -24,5 +24,18 @@ TEST(AbsolutePath, RelativeToTheCurrentFolder) {
   EXPECT_EQ(absolute_path("."), cwd);
 }
 
+TEST(PathIsUnder, AFolderAndWhatIsInsideIt) {
+  struct Case {
+    const char* path;
+    const char* folder;
+    bool under;
+  };
+  for (const Case& c :
+       {Case{"/a/b", "/a/b", true}, Case{"/a/b/c.jpg", "/a/b", true}, Case{"/a/b/c.jpg", "/", true},
+        Case{"/a/bc", "/a/b", false}, Case{"/a", "/a/b", false}, Case{"/a", "", false}}) {
+    EXPECT_EQ(path_is_under(c.path, c.folder), c.under) << c.path << " under " << c.folder;
+  }
+}
+
 }  // namespace
 }  // namespace clipsearch

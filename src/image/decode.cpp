@@ -8,6 +8,7 @@
 #include "image/decode.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -178,6 +179,34 @@ Result<RgbImage> image_decode_memory(const uint8_t* data, size_t size, const std
 Result<RgbImage> image_decode_file(const std::string& path, const DecodeOptions& options) {
   CLIPSEARCH_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(path));
   return image_decode_memory(file.data(), file.size(), path, options);
+}
+
+namespace {
+
+std::string trimmed(const std::string& s) {
+  const size_t begin = s.find_first_not_of(" \t");
+  if (begin == std::string::npos) return "";
+  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
+}
+
+bool starts_with_word_ignoring_case(const std::string& text, const std::string& word) {
+  if (word.empty() || text.size() < word.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) !=
+        std::tolower(static_cast<unsigned char>(word[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string camera_name(const std::string& make, const std::string& model) {
+  const std::string m = trimmed(make), n = trimmed(model);
+  if (m.empty() || n.empty()) return m.empty() ? n : m;
+  const std::string maker = m.substr(0, m.find(' '));  // "NIKON" of "NIKON CORPORATION"
+  return starts_with_word_ignoring_case(n, maker) ? n : m + " " + n;
 }
 
 Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const std::string& name) {

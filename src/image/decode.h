@@ -32,7 +32,12 @@ struct ImageHeader {
   int height = 0;
   int orientation = 1;        // EXIF orientation, 1 when absent
   std::string date_original;  // EXIF DateTimeOriginal "YYYY:MM:DD HH:MM:SS", empty when absent
+  std::string camera;         // EXIF Make and Model as one name (camera_name), empty when absent
 };
+// A camera's name from EXIF Make and Model, trimmed: the model alone when it already names the
+// maker ("Canon" + "Canon EOS R5" -> "Canon EOS R5"; "NIKON CORPORATION" + "NIKON D750" ->
+// "NIKON D750"), else both ("Apple" + "iPhone 12" -> "Apple iPhone 12"); "" when neither is set.
+std::string camera_name(const std::string& make, const std::string& model);
 // Fails (naming `name`) for data that is not an allow-listed image or whose header is corrupt.
 Result<ImageHeader> image_read_header(const uint8_t* data, size_t size, const std::string& name);
 

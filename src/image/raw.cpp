@@ -235,6 +235,7 @@ Status raw_read_header(const uint8_t* data, size_t size, const std::string& name
   header->height = d.sizes.height;
   header->orientation = flip_to_exif(d.sizes.flip);
   header->date_original = exif_date(d.other.timestamp);
+  header->camera = camera_name(d.idata.make, d.idata.model);
   return Status();
 }
 

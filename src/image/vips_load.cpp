@@ -100,6 +100,20 @@ int exif_orientation(ImageFormat f, VipsImage* im) {
   return vips_image_get_orientation(im);
 }
 
+// An EXIF text field's value, "" when absent. libvips renders EXIF fields as
+// "VALUE (VALUE, ASCII, 6 components, 6 bytes)": the value is what precedes " (" + itself.
+std::string exif_text(VipsImage* im, const char* field) {
+  const char* raw = nullptr;
+  if (!vips_image_get_typeof(im, field) || vips_image_get_string(im, field, &raw) != 0 || !raw) {
+    return "";
+  }
+  const std::string text = raw;
+  for (size_t pos = text.find(" ("); pos != std::string::npos; pos = text.find(" (", pos + 1)) {
+    if (text.compare(pos + 2, pos, text, 0, pos) == 0) return text.substr(0, pos);
+  }
+  return text;
+}
+
 struct Deadline {
   std::chrono::steady_clock::time_point at;
   bool expired = false;
@@ -254,12 +268,9 @@ Status vips_read_header(const uint8_t* data, size_t size, const std::string& nam
       header->width = vips_image_get_width(img.p);
       header->height = vips_image_get_height(img.p);
       header->orientation = exif_orientation(format, img.p);
-      const char* value = nullptr;
-      // libvips renders EXIF fields as "2019:05:01 10:00:00 (2019:05:01 10:00:00, ASCII, ...)".
-      if (vips_image_get_typeof(img.p, "exif-ifd2-DateTimeOriginal") &&
-          vips_image_get_string(img.p, "exif-ifd2-DateTimeOriginal", &value) == 0 && value) {
-        header->date_original = std::string(value).substr(0, 19);
-      }
+      header->date_original = exif_text(img.p, "exif-ifd2-DateTimeOriginal").substr(0, 19);
+      header->camera =
+          camera_name(exif_text(img.p, "exif-ifd0-Make"), exif_text(img.p, "exif-ifd0-Model"));
     }
   }
   if (!failed) return Status();

@@ -59,7 +59,8 @@ CREATE TABLE images(
   embedding BLOB,
   indexed_at_ns INTEGER NOT NULL,
   color BLOB,
-  duration_ms INTEGER);
+  duration_ms INTEGER,
+  camera TEXT);
 CREATE INDEX images_hash ON images(hash);
 CREATE INDEX images_date ON images(date_taken_ns);
 CREATE TABLE frames(
@@ -91,6 +92,11 @@ constexpr const char* kMigrateTo3 =
     "CREATE TABLE frames(image_id INTEGER NOT NULL, time_ms INTEGER NOT NULL, "
     "embedding BLOB NOT NULL, PRIMARY KEY(image_id, time_ms)) WITHOUT ROWID; "
     "UPDATE meta SET value = 3 WHERE key = 'schema_version';";
+// Version 3 -> 4: the camera (EXIF Make and Model). Existing rows get NULL ("not read yet"); a
+// row gets its camera when its file is read again: `clipsearch reindex`, or a change to the file.
+constexpr const char* kMigrateTo4 =
+    "ALTER TABLE images ADD COLUMN camera TEXT; "
+    "UPDATE meta SET value = 4 WHERE key = 'schema_version';";
 
 }  // namespace
 
@@ -210,16 +216,18 @@ Status Catalog::setup(Mode mode) {
   if (!version.ok()) return Status::corruption(path_ + ": not a clipsearch catalog");
   if (!version->has_value()) return Status::corruption(path_ + ": not a clipsearch catalog");
   // An older catalog opened read-only (a search before the first `index` with this build) is
-  // read as it is: version 1 without colour signatures, 1 and 2 without videos.
+  // read as it is: version 1 without colour signatures, 1 and 2 without videos, 1 to 3 without
+  // cameras.
   const bool current = **version == std::to_string(kCatalogSchemaVersion);
-  const bool older = **version == "1" || **version == "2";
+  const bool older = **version == "1" || **version == "2" || **version == "3";
   if (!current && !(mode == Mode::kReadOnly && older)) {
     return Status::unsupported(path_ + ": catalog schema version " + **version +
                                ", this clipsearch reads versions 1 to " +
                                std::to_string(kCatalogSchemaVersion));
   }
   has_colors_ = **version != "1";
-  has_frames_ = current;
+  has_frames_ = current || **version == "3";
+  has_camera_ = current;
   auto dim = get_meta("embed_dim");
   if (dim.ok() && dim->has_value()) embed_dim_ = std::atoll((*dim)->c_str());
   return Status();
@@ -236,6 +244,10 @@ bool Catalog::schema_is_empty() {
   return empty;
 }
 
+const char* Catalog::image_select(const std::array<std::string, 3>& selects) const {
+  return selects[has_camera_ ? 2 : has_frames_ ? 1 : 0].c_str();
+}
+
 // Upgrades an older schema in place, inside the caller's write transaction. A newer version is
 // left alone: the version check after it refuses the file.
 Status Catalog::migrate() {
@@ -244,7 +256,11 @@ Status Catalog::migrate() {
     CLIPSEARCH_RETURN_IF_ERROR(exec(kMigrateTo2));
     version = "2";
   }
-  if (version.value_or("") == "2") return exec(kMigrateTo3);
+  if (version.value_or("") == "2") {
+    CLIPSEARCH_RETURN_IF_ERROR(exec(kMigrateTo3));
+    version = "3";
+  }
+  if (version.value_or("") == "3") return exec(kMigrateTo4);
   return Status();
 }
 
@@ -398,12 +414,13 @@ Result<int64_t> Catalog::put_image(const ImageRecord& r, const float* embedding,
       sqlite3_stmt * s,
       prepare("INSERT INTO images(path, root_id, size, mtime_ns, hash, width, height, format, "
               "date_taken_ns, date_source, status, error, embedding, indexed_at_ns, color, "
-              "duration_ms) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+              "duration_ms, camera) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+              "?17) "
               "ON CONFLICT(path) DO UPDATE SET root_id = ?2, size = ?3, mtime_ns = ?4, "
               "hash = ?5, width = ?6, height = ?7, format = ?8, date_taken_ns = ?9, "
               "date_source = ?10, status = ?11, error = ?12, embedding = ?13, "
-              "indexed_at_ns = ?14, color = ?15, duration_ms = ?16 RETURNING id"));
+              "indexed_at_ns = ?14, color = ?15, duration_ms = ?16, camera = ?17 RETURNING id"));
   StmtGuard guard(s);
   bind_bytes(s, 1, r.path);
   sqlite3_bind_int64(s, 2, r.root_id);
@@ -438,6 +455,7 @@ Result<int64_t> Catalog::put_image(const ImageRecord& r, const float* embedding,
   } else {
     sqlite3_bind_null(s, 16);
   }
+  sqlite3_bind_text(s, 17, r.camera.c_str(), static_cast<int>(r.camera.size()), SQLITE_TRANSIENT);
   if (sqlite3_step(s) != SQLITE_ROW) return error("writing an image");
   changed_ = true;
   const int64_t id = sqlite3_column_int64(s, 0);
@@ -463,7 +481,8 @@ Status Catalog::move_image(int64_t id, const ImageRecord& r) {
   CLIPSEARCH_ASSIGN_OR_RETURN(
       sqlite3_stmt * s,
       prepare("UPDATE images SET path = ?2, root_id = ?3, size = ?4, mtime_ns = ?5, "
-              "date_taken_ns = ?6, date_source = ?7, indexed_at_ns = ?8 WHERE id = ?1"));
+              "date_taken_ns = ?6, date_source = ?7, indexed_at_ns = ?8, camera = ?9 "
+              "WHERE id = ?1"));
   StmtGuard guard(s);
   sqlite3_bind_int64(s, 1, id);
   bind_bytes(s, 2, r.path);
@@ -473,6 +492,7 @@ Status Catalog::move_image(int64_t id, const ImageRecord& r) {
   sqlite3_bind_int64(s, 6, r.date_taken_ns);
   sqlite3_bind_text(s, 7, r.date_from_exif ? "exif" : "mtime", -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 8, now_ns());
+  sqlite3_bind_text(s, 9, r.camera.c_str(), static_cast<int>(r.camera.size()), SQLITE_TRANSIENT);
   if (sqlite3_step(s) != SQLITE_DONE) return error("moving an image");
   changed_ = true;
   return Status();

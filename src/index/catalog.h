@@ -14,6 +14,7 @@
 // (catalog_lock), not by this class.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,7 +32,7 @@ namespace clipsearch {
 // Version 2 added images.color (colour signatures); version 3 videos (images.duration_ms and
 // the frames table). An older file is migrated when opened for writing and read as it is
 // (without colours, without videos) when opened read-only.
-constexpr int kCatalogSchemaVersion = 3;
+constexpr int kCatalogSchemaVersion = 4;
 
 // What made the embeddings. `fingerprint` changes whenever the weights, the config or the
 // preprocessing change; two catalogs agree on a model when their fingerprints are equal.
@@ -68,6 +69,9 @@ struct ImageRecord {
   // A video's length; 0 for a photo. A video's row is the item (its embedding the normalized
   // mean of its frames'); its frames are in the frames table.
   int64_t duration_ms = 0;
+  // EXIF Make and Model as one name ("Canon EOS R5"); empty when the file has none, or when the
+  // row was written before version 4 and its file not read since.
+  std::string camera;
 };
 
 // The embedded frames of the videos: frame rows (ordered by image id, then time) mapped to
@@ -84,6 +88,13 @@ struct FormatCount {
   std::string format;
   int64_t items = 0;
   int64_t frames = 0;
+};
+
+// Ok rows sharing one value: a folder (the rows directly in it, not in its sub-folders; without
+// a trailing '/') or a camera.
+struct ValueCount {
+  std::string value;
+  int64_t items = 0;
 };
 
 // What the incremental indexer needs to know about a row to decide to skip it.
@@ -109,6 +120,7 @@ struct ImageFilter {
   std::optional<int64_t> date_min_ns, date_max_ns;  // date_taken within [min, max]
   std::optional<int64_t> size_min, size_max;        // file size in bytes within [min, max]
   std::vector<std::string> formats;                 // "jpeg", "png", ... (any of them)
+  std::vector<std::string> cameras;                 // ImageRecord::camera (any of them)
 };
 
 // Embeddings of every image with status ok, in id order, read in one snapshot together with the
@@ -195,6 +207,10 @@ class Catalog {
   Result<FrameSnapshot> get_frames(int64_t id);
   // Ok rows counted by format, with the frames of the videos (status by kind).
   Result<std::vector<FormatCount>> count_by_format();
+  // Ok rows counted by the folder that holds them, ascending by path.
+  Result<std::vector<ValueCount>> count_by_folder();
+  // Ok rows counted by camera, ascending by name; rows without one are left out.
+  Result<std::vector<ValueCount>> count_by_camera();
 
   // Failed rows: path and message.
   Result<std::vector<std::pair<std::string, std::string>>> failures(int64_t limit);
@@ -252,6 +268,11 @@ class Catalog {
   int64_t embed_dim_ = 0;
   bool has_colors_ = false;
   bool has_frames_ = false;  // version 3: duration_ms and the frames table
+  bool has_camera_ = false;  // version 4: the camera column
+  // Of a call site's image_selects() (catalog_internal.h), the one for this catalog's version.
+  const char* image_select(const std::array<std::string, 3>& selects) const;
+  // (value, count) rows of a GROUP BY query.
+  Result<std::vector<ValueCount>> count_by(const char* sql, const char* what);
   struct Statements;
   std::unique_ptr<Statements> st_;
 };

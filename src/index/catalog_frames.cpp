@@ -124,4 +124,38 @@ Result<std::vector<FormatCount>> Catalog::count_by_format() {
   return out;
 }
 
+Result<std::vector<ValueCount>> Catalog::count_by_folder() {
+  // rtrim(path, <the path's characters other than '/'>) cuts the file name: "/a/b/c.jpg" ->
+  // "/a/b/".
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      std::vector<ValueCount> out,
+      count_by("SELECT rtrim(path, replace(path, '/', '')) AS folder, count(*) FROM images "
+               "WHERE status = 0 GROUP BY folder ORDER BY folder",
+               "counting folders"));
+  for (ValueCount& f : out) {
+    if (f.value.size() > 1 && f.value.back() == '/') f.value.pop_back();
+  }
+  return out;
+}
+
+Result<std::vector<ValueCount>> Catalog::count_by_camera() {
+  if (!has_camera_) return std::vector<ValueCount>();
+  return count_by(
+      "SELECT camera, count(*) FROM images WHERE status = 0 AND camera IS NOT NULL "
+      "AND camera != '' GROUP BY camera ORDER BY camera",
+      "counting cameras");
+}
+
+Result<std::vector<ValueCount>> Catalog::count_by(const char* sql, const char* what) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(sql));
+  StmtGuard guard(s);
+  std::vector<ValueCount> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    out.push_back({column_bytes(s, 0), sqlite3_column_int64(s, 1)});
+  }
+  if (rc != SQLITE_DONE) return error(what);
+  return out;
+}
+
 }  // namespace clipsearch

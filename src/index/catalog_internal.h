@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -15,14 +16,25 @@
 
 namespace clipsearch::catalog_detail {
 
-// The columns read_record reads; a catalog read-only at version 1 or 2 has no duration_ms.
+// The columns read_record reads, by schema version: a catalog opened read-only at version 1 or
+// 2 has no duration_ms, one at 3 no camera (read as NULL: not read yet).
 #define CLIPSEARCH_IMAGE_COLUMNS                                                                 \
   "id, path, root_id, size, mtime_ns, hash, width, height, format, date_taken_ns, date_source, " \
   "status, error, indexed_at_ns, "
-inline constexpr const char* kImageColumns = CLIPSEARCH_IMAGE_COLUMNS "duration_ms";
-inline constexpr const char* kImageColumnsV2 = CLIPSEARCH_IMAGE_COLUMNS "0";
+inline constexpr const char* kImageColumns = CLIPSEARCH_IMAGE_COLUMNS "duration_ms, camera";
+inline constexpr const char* kImageColumnsV3 = CLIPSEARCH_IMAGE_COLUMNS "duration_ms, NULL";
+inline constexpr const char* kImageColumnsV2 = CLIPSEARCH_IMAGE_COLUMNS "0, NULL";
 #undef CLIPSEARCH_IMAGE_COLUMNS
-inline constexpr int kImageColumnCount = 15;
+inline constexpr int kImageColumnCount = 16;
+
+// "SELECT <image columns> <tail>" for versions 1-2, 3 and 4, in that order. Each call site keeps
+// its own in a static: the statement cache is keyed by the SQL's address.
+using ImageSelects = std::array<std::string, 3>;
+inline ImageSelects image_selects(const char* tail) {
+  return {std::string("SELECT ") + kImageColumnsV2 + tail,
+          std::string("SELECT ") + kImageColumnsV3 + tail,
+          std::string("SELECT ") + kImageColumns + tail};
+}
 
 inline int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -53,6 +65,7 @@ inline ImageRecord read_record(sqlite3_stmt* s) {
   r.error = column_bytes(s, 12);
   r.indexed_at_ns = sqlite3_column_int64(s, 13);
   r.duration_ms = sqlite3_column_int64(s, 14);
+  r.camera = column_bytes(s, 15);
   return r;
 }
 

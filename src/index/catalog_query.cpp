@@ -82,11 +82,9 @@ Result<std::vector<std::string>> Catalog::embedded_hashes() {
 
 Result<std::optional<std::pair<ImageRecord, std::vector<float>>>> Catalog::find_by_hash(
     const std::string& hash) {
-  static const std::string tail =
-      ", embedding FROM images WHERE hash = ? AND status = 0 AND embedding IS NOT NULL LIMIT 1";
-  static const std::string sql3 = std::string("SELECT ") + kImageColumns + tail;
-  static const std::string sql2 = std::string("SELECT ") + kImageColumnsV2 + tail;
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare((has_frames_ ? sql3 : sql2).c_str()));
+  static const ImageSelects sql = image_selects(
+      ", embedding FROM images WHERE hash = ? AND status = 0 AND embedding IS NOT NULL LIMIT 1");
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(image_select(sql)));
   StmtGuard guard(s);
   bind_bytes(s, 1, hash);
   using Found = std::optional<std::pair<ImageRecord, std::vector<float>>>;
@@ -101,11 +99,8 @@ Result<std::optional<std::pair<ImageRecord, std::vector<float>>>> Catalog::find_
 }
 
 Result<std::optional<ImageRecord>> Catalog::find_by_path(const std::string& path) {
-  static const std::string sql3 =
-      std::string("SELECT ") + kImageColumns + " FROM images WHERE path = ?";
-  static const std::string sql2 =
-      std::string("SELECT ") + kImageColumnsV2 + " FROM images WHERE path = ?";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare((has_frames_ ? sql3 : sql2).c_str()));
+  static const ImageSelects sql = image_selects(" FROM images WHERE path = ?");
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(image_select(sql)));
   StmtGuard guard(s);
   bind_bytes(s, 1, path);
   const int rc = sqlite3_step(s);
@@ -115,11 +110,8 @@ Result<std::optional<ImageRecord>> Catalog::find_by_path(const std::string& path
 }
 
 Result<std::vector<ImageRecord>> Catalog::get_images(const std::vector<int64_t>& ids) {
-  static const std::string sql3 =
-      std::string("SELECT ") + kImageColumns + " FROM images WHERE id = ?";
-  static const std::string sql2 =
-      std::string("SELECT ") + kImageColumnsV2 + " FROM images WHERE id = ?";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare((has_frames_ ? sql3 : sql2).c_str()));
+  static const ImageSelects sql = image_selects(" FROM images WHERE id = ?");
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(image_select(sql)));
   std::vector<ImageRecord> out;
   out.reserve(ids.size());
   for (int64_t id : ids) {
@@ -236,11 +228,15 @@ Result<std::vector<int64_t>> Catalog::filter_ids(const ImageFilter& f) {
   if (f.date_max_ns) sql += " AND date_taken_ns <= ?";
   if (f.size_min) sql += " AND size >= ?";
   if (f.size_max) sql += " AND size <= ?";
-  if (!f.formats.empty()) {
-    sql += " AND format IN (";
-    for (size_t i = 0; i < f.formats.size(); ++i) sql += i ? ", ?" : "?";
+  const auto any_of = [&](const char* column, size_t n) {
+    if (n == 0) return;
+    sql += std::string(" AND ") + column + " IN (";
+    for (size_t i = 0; i < n; ++i) sql += i ? ", ?" : "?";
     sql += ")";
-  }
+  };
+  any_of("format", f.formats.size());
+  if (!f.cameras.empty() && !has_camera_) return std::vector<int64_t>();  // none known yet
+  any_of("camera", f.cameras.size());
   sql += " ORDER BY id";
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
@@ -259,6 +255,9 @@ Result<std::vector<int64_t>> Catalog::filter_ids(const ImageFilter& f) {
   for (const auto& format : f.formats) {
     sqlite3_bind_text(s, i++, format.c_str(), -1, SQLITE_TRANSIENT);
   }
+  for (const auto& camera : f.cameras) {
+    sqlite3_bind_text(s, i++, camera.c_str(), static_cast<int>(camera.size()), SQLITE_TRANSIENT);
+  }
   std::vector<int64_t> out;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s, 0));
@@ -268,11 +267,8 @@ Result<std::vector<int64_t>> Catalog::filter_ids(const ImageFilter& f) {
 }
 
 Status Catalog::for_each_image(const std::function<bool(const ImageRecord&)>& fn) {
-  static const std::string sql3 =
-      std::string("SELECT ") + kImageColumns + " FROM images ORDER BY id";
-  static const std::string sql2 =
-      std::string("SELECT ") + kImageColumnsV2 + " FROM images ORDER BY id";
-  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare((has_frames_ ? sql3 : sql2).c_str()));
+  static const ImageSelects sql = image_selects(" FROM images ORDER BY id");
+  CLIPSEARCH_ASSIGN_OR_RETURN(sqlite3_stmt * s, prepare(image_select(sql)));
   StmtGuard guard(s);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

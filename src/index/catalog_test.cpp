@@ -374,6 +374,7 @@ TEST(Catalog, ColourSignaturesAndTheVersionOneMigration) {
   ASSERT_EQ(sqlite3_exec(db,
                          "ALTER TABLE images DROP COLUMN color; "
                          "ALTER TABLE images DROP COLUMN duration_ms; DROP TABLE frames; "
+                         "ALTER TABLE images DROP COLUMN camera; "
                          "UPDATE meta SET value = 1 WHERE key = 'schema_version'",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -468,6 +469,7 @@ TEST(Catalog, TheVersionTwoMigration) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "ALTER TABLE images DROP COLUMN duration_ms; DROP TABLE frames; "
+                         "ALTER TABLE images DROP COLUMN camera; "
                          "UPDATE meta SET value = 2 WHERE key = 'schema_version'",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -487,6 +489,71 @@ TEST(Catalog, TheVersionTwoMigration) {
   ASSERT_TRUE((*rw)->put_frames(1, {0}, vec(4).data()).ok());
   ASSERT_TRUE((*rw)->commit().ok());
   EXPECT_EQ((*rw)->read_frames()->image_ids.size(), 1u);
+}
+
+ImageRecord camera_record(const std::string& path, int64_t size, const std::string& camera) {
+  ImageRecord r = record(path, size, 0, "jpeg");
+  r.camera = camera;
+  return r;
+}
+
+// Version 3 (before cameras): read as it is read-only (no camera, none to filter by), migrated
+// when opened for writing; old rows have no camera until their file is read again.
+TEST(Catalog, TheVersionThreeMigrationAndCameras) {
+  testing::TempDir tmp;
+  const std::string path = tmp.file("index.db");
+  {
+    auto c = open_bound(path);
+    ASSERT_TRUE(c->begin_write().ok());
+    ASSERT_TRUE(c->put_image(camera_record("/p/a.jpg", 100, "Canon EOS R5"), vec(1).data()).ok());
+    ASSERT_TRUE(c->commit().ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE images DROP COLUMN camera; "
+                         "UPDATE meta SET value = 3 WHERE key = 'schema_version'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ImageFilter by_camera;
+  by_camera.cameras = {"Canon EOS R5"};
+  {
+    auto ro = Catalog::open(path, Catalog::Mode::kReadOnly);
+    ASSERT_TRUE(ro.ok()) << ro.status().message();
+    EXPECT_EQ((*ro)->get_images({1})->front().camera, "");
+    EXPECT_EQ((*ro)->get_images({1})->front().path, "/p/a.jpg");
+    EXPECT_TRUE((*ro)->count_by_camera()->empty());
+    EXPECT_TRUE((*ro)->filter_ids(by_camera)->empty());
+  }
+  auto rw = Catalog::open(path, Catalog::Mode::kReadWrite);
+  ASSERT_TRUE(rw.ok()) << rw.status().message();
+  Catalog& c = **rw;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* version = nullptr;
+  sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &version,
+                     nullptr);
+  ASSERT_EQ(sqlite3_step(version), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(version, 0), 4);
+  sqlite3_finalize(version);
+  sqlite3_close(db);
+  EXPECT_EQ(c.find_by_path("/p/a.jpg")->value().camera, "");  // not read since
+  ASSERT_TRUE(c.begin_write().ok());
+  const int64_t b_id = *c.put_image(camera_record("/p/b.jpg", 200, "Canon EOS R5"), vec(2).data());
+  ASSERT_TRUE(c.put_image(camera_record("/p/d.jpg", 300, "Apple iPhone 12"), vec(3).data()).ok());
+  ASSERT_TRUE(c.commit().ok());
+  auto cameras = c.count_by_camera();
+  ASSERT_TRUE(cameras.ok()) << cameras.status().message();
+  ASSERT_EQ(cameras->size(), 2u);
+  EXPECT_EQ((*cameras)[0].value, "Apple iPhone 12");
+  EXPECT_EQ((*cameras)[1].value, "Canon EOS R5");
+  EXPECT_EQ((*cameras)[1].items, 1);
+  EXPECT_EQ(*c.filter_ids(by_camera), std::vector<int64_t>{b_id});
+  auto folders = c.count_by_folder();
+  ASSERT_TRUE(folders.ok());
+  ASSERT_EQ(folders->size(), 1u);
+  EXPECT_EQ((*folders)[0].value, "/p");
+  EXPECT_EQ((*folders)[0].items, 3);
 }
 
 TEST(Catalog, RootsKeepTheirExcludes) {

@@ -251,6 +251,7 @@ Prepared prepare(size_t index, Shared& sh) {
                     header->orientation <= 8;
   r.width = swap ? header->height : header->width;
   r.height = swap ? header->width : header->height;
+  r.camera = header->camera;
   int64_t exif_ns = 0;
   if (exif_date_to_ns(header->date_original, &exif_ns)) {
     r.date_taken_ns = exif_ns;

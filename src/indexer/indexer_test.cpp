@@ -13,6 +13,7 @@
 
 #include "clipsearch/threads.h"
 #include "image/color_signature.h"
+#include "image/decode.h"
 #include "indexer/model_identity.h"
 #include "testing/test_images.h"
 #include "testing/test_util.h"
@@ -348,6 +349,26 @@ TEST_F(IndexerTest, DateTakenFromExifElseMtime) {
   auto plain = row("plain.png");
   EXPECT_FALSE(plain->date_from_exif);
   EXPECT_EQ(plain->date_taken_ns, mtime_to_local_ns(plain->mtime_ns));
+}
+
+TEST_F(IndexerTest, CameraFromExifMakeAndModel) {
+  put("canon.jpg", testing::make_camera_jpeg(16, 16, 1, "Canon", "Canon EOS R5"));
+  put("phone.jpg", testing::make_camera_jpeg(16, 16, 2, "Apple", "iPhone 12"));
+  put("plain.png", testing::make_image(16, 16, 3));
+  index();
+  EXPECT_EQ(row("canon.jpg")->camera, "Canon EOS R5");
+  EXPECT_EQ(row("phone.jpg")->camera, "Apple iPhone 12");
+  EXPECT_EQ(row("plain.png")->camera, "");
+}
+
+TEST(CameraName, MakeAndModelAsOneName) {
+  EXPECT_EQ(camera_name("Canon", "Canon EOS R5"), "Canon EOS R5");
+  EXPECT_EQ(camera_name("NIKON CORPORATION", "NIKON D750"), "NIKON D750");
+  EXPECT_EQ(camera_name("Apple", "iPhone 12"), "Apple iPhone 12");
+  EXPECT_EQ(camera_name(" SONY ", "ILCE-7M3 "), "SONY ILCE-7M3");
+  EXPECT_EQ(camera_name("", "X100V"), "X100V");
+  EXPECT_EQ(camera_name("FUJIFILM", ""), "FUJIFILM");
+  EXPECT_EQ(camera_name("", ""), "");
 }
 
 TEST(ExifDate, Parses) {

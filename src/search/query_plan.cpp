@@ -39,6 +39,7 @@ SearchRequest request_of(const QueryParts& q, int64_t k, int64_t offset) {
   r.filter.size_min = q.min_bytes;
   r.filter.size_max = q.max_bytes;
   for (const std::string& f : q.formats) r.filter.formats.push_back(query_format_name(f));
+  r.filter.cameras = q.cameras;
   r.sort = q.sort;
   return r;
 }

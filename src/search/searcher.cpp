@@ -20,7 +20,7 @@ namespace {
 
 bool filter_is_empty(const ImageFilter& f) {
   return f.folders.empty() && !f.date_min_ns && !f.date_max_ns && !f.size_min && !f.size_max &&
-         f.formats.empty();
+         f.formats.empty() && f.cameras.empty();
 }
 
 std::string vector_file_path(const std::string& db) { return db + ".vectors"; }
@@ -261,9 +261,11 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
 
   SearchOptions options;
   options.filter = filter ? &*filter : nullptr;
-  // Sorting by date ranks everything above the score cutoff; otherwise only one page is needed.
-  const bool all_above_cutoff = request.sort != SortOrder::kScore &&
-                                request.min_score > -std::numeric_limits<float>::infinity();
+  // A cutoff ranks everything above it: sorting by date needs all of it, and the page says how
+  // many the cutoff keeps. An exact scan scores every row anyway; an HNSW graph ranks only what
+  // a page needs when the order is by score.
+  const bool all_above_cutoff = request.min_score > -std::numeric_limits<float>::infinity() &&
+                                (request.sort != SortOrder::kScore || !rows_->hnsw);
   // offset + k hits, never more than there are rows (offset + k may not fit in an int64).
   const int64_t page_end =
       request.k > view.count - request.offset ? view.count : request.offset + request.k;
@@ -327,6 +329,7 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   // holds the ranks it holds by score, ordered by date: ordering the first offset + k by date
   // before paging would let a later page repeat rows of an earlier one and skip others.
   if (request.sort != SortOrder::kScore && all_above_cutoff) sort_by_date(results);
+  if (all_above_cutoff) page.above_cutoff = static_cast<int64_t>(results.size());
   const auto first = std::min<size_t>(results.size(), static_cast<size_t>(request.offset));
   const auto last = std::min<size_t>(results.size(), first + static_cast<size_t>(request.k));
   page.results.assign(std::make_move_iterator(results.begin() + static_cast<std::ptrdiff_t>(first)),

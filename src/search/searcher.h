@@ -89,6 +89,7 @@ struct SearchPage {
   std::vector<SearchResult> results;
   int64_t candidates = 0;  // images the query was compared with (after filters)
   float best_score = -std::numeric_limits<float>::infinity();  // before min_score (none: -inf)
+  std::optional<int64_t> above_cutoff;  // results at or above min_score, when all were ranked
 };
 
 class Searcher {

@@ -29,6 +29,7 @@ std::string image_fields_json(const ImageInfo& image) {
          ", \"size\": " + std::to_string(image.bytes) +
          ", \"format\": " + json(image.format).dump() +
          ", \"date\": " + std::to_string(image.taken_ns / 1000000000) +
+         (image.camera.empty() ? std::string() : ", \"camera\": " + json_text(image.camera)) +
          (image.duration_ms > 0
               ? ", \"duration\": " + json(static_cast<double>(image.duration_ms) / 1000.0).dump()
               : std::string());

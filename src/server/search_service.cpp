@@ -1,5 +1,6 @@
 #include "server/search_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 
 #include "core/sha256.h"
 #include "server/api_params.h"
+#include "server/facet_routes.h"
 #include "server/image_responses.h"
 #include "server/multipart.h"
 #include "server/rescan.h"
@@ -49,6 +51,11 @@ struct ApiQuery {
   std::string folder;
   std::optional<std::string> color;
   std::optional<float> color_weight;
+  std::optional<int64_t> since_ns, until_ns;    // date taken
+  std::optional<int64_t> min_bytes, max_bytes;  // file size
+  std::vector<std::string> types;               // formats, any of them
+  std::vector<std::string> cameras;             // any of them
+  SortOrder sort = SortOrder::kScore;
 };
 
 std::optional<ApiError> parse_number(const std::string& name, const std::string& text, double lo,
@@ -66,10 +73,45 @@ std::optional<ApiError> parse_number(const std::string& name, const std::string&
   return std::nullopt;
 }
 
+// The filters and the order: dates, sizes, types, sort (their parsers are the library's).
+std::optional<ApiError> set_filter(ApiQuery* q, const std::string& name, const std::string& value) {
+  const auto bad = [&](const Status& st) {
+    return ApiError{400, "'" + name + "': " + st.message()};
+  };
+  if (name == "since" || name == "until") {
+    Result<int64_t> ns = parse_query_date(value, name == "until");
+    if (!ns.ok()) return bad(ns.status());
+    (name == "since" ? q->since_ns : q->until_ns) = *ns;
+  } else if (name == "min_size" || name == "max_size") {
+    Result<int64_t> bytes = parse_query_size(value);
+    if (!bytes.ok()) return bad(bytes.status());
+    (name == "min_size" ? q->min_bytes : q->max_bytes) = *bytes;
+  } else if (name == "type") {  // "jpeg,png"; repeated multipart fields add
+    for (size_t start = 0; start <= value.size();) {
+      const size_t comma = std::min(value.find(',', start), value.size());
+      if (comma > start) q->types.push_back(value.substr(start, comma - start));
+      start = comma + 1;
+    }
+  } else if (name == "camera") {  // one; a JSON list or repeated multipart fields for several
+    q->cameras.push_back(value);
+  } else if (name == "sort") {
+    Result<SortOrder> sort = parse_sort_order(value);
+    if (!sort.ok()) return bad(sort.status());
+    q->sort = *sort;
+  }
+  return std::nullopt;
+}
+
+bool is_filter(const std::string& name) {
+  return name == "since" || name == "until" || name == "min_size" || name == "max_size" ||
+         name == "type" || name == "camera" || name == "sort";
+}
+
 // Sets one field of the query from a text value (query string or multipart field).
 std::optional<ApiError> set_field(ApiQuery* q, const std::string& name, const std::string& value,
                                   int64_t max_k) {
   double v = 0;
+  if (is_filter(name)) return set_filter(q, name, value);
   if (name == "q" || name == "text") {
     q->texts.push_back(value);
   } else if (name == "not") {
@@ -131,11 +173,15 @@ ApiResult<ApiQuery> query_from_json(const std::string& body, int64_t max_k) {
   if (auto e = json_strings(j, "q", &q.texts)) return *e;
   if (auto e = json_strings(j, "texts", &q.texts)) return *e;
   if (auto e = json_strings(j, "not", &q.negatives)) return *e;
-  for (const char* key : {"folder", "color"}) {
+  for (const char* key : {"folder", "color", "since", "until", "min_size", "max_size", "sort"}) {
     if (!j.contains(key)) continue;
     if (!j[key].is_string()) return ApiError{400, std::string("'") + key + "' must be a string"};
     if (auto e = set_field(&q, key, j[key].get<std::string>(), max_k)) return *e;
   }
+  std::vector<std::string> types;
+  if (auto e = json_strings(j, "type", &types)) return *e;
+  for (const std::string& t : types) set_filter(&q, "type", t);
+  if (auto e = json_strings(j, "camera", &q.cameras)) return *e;
   if (j.contains("like")) {
     const json& like = j["like"];
     if (like.is_number_integer()) {
@@ -190,6 +236,25 @@ ApiResult<ApiQuery> query_from_post(const Request& r, int64_t max_k) {
 Response error_response(const ApiError& e) {
   if (e.status == 503) return Response::overloaded(e.message);
   return Response::error(e.status, e.message);
+}
+
+// The failed files /api/status lists (the first ones; "errors" counts them all).
+constexpr size_t kStatusFailures = 50;
+
+json failures_json(const LibraryStatus& st) {
+  json out = json::array();
+  for (const IndexingReport::Failure& f : st.failures) {
+    out.push_back({{"path", f.path}, {"error", f.message}});
+  }
+  return out;
+}
+
+json kinds_json(const LibraryStatus& st) {
+  json out = json::array();
+  for (const LibraryStatus::Kind& k : st.kinds) {
+    out.push_back({{"format", k.format}, {"video", k.video}, {"items", k.items}});
+  }
+  return out;
 }
 
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
@@ -257,6 +322,10 @@ struct SearchService::Impl {
     if (!q.folder.empty()) query.folder(q.folder);
     if (q.color) query.color(*q.color);
     if (q.color_weight) query.color_weight(*q.color_weight);
+    query.taken_between(q.since_ns, q.until_ns).size_between(q.min_bytes, q.max_bytes);
+    for (const std::string& t : q.types) query.format(t);
+    for (const std::string& c : q.cameras) query.camera(c);
+    query.sort(q.sort);
     return query;
   }
 
@@ -277,7 +346,12 @@ struct SearchService::Impl {
               {"m", q.min_score},
               {"f", q.folder},
               {"c", q.color.value_or("")},
-              {"cw", q.color_weight.value_or(-1.0f)}};
+              {"cw", q.color_weight.value_or(-1.0f)},
+              {"d", {q.since_ns.value_or(-1), q.until_ns.value_or(-1)}},
+              {"b", {q.min_bytes.value_or(-1), q.max_bytes.value_or(-1)}},
+              {"ty", q.types},
+              {"cam", q.cameras},
+              {"s", static_cast<int>(q.sort)}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
 
@@ -303,6 +377,8 @@ struct SearchService::Impl {
       body += (i ? ", " : "") + scored_image_json(hit.image, hit.score, time);
     }
     body += "], \"total\": " + std::to_string(page->candidates);
+    // How many the score cutoff keeps, when the search knows (the page shows it by its slider).
+    if (page->above_min_score) body += ", \"kept\": " + std::to_string(*page->above_min_score);
     // What the scores are: cosines, or a SigLIP model's probabilities for a text query.
     body += std::string(", \"score_kind\": ") +
             (page->score_kind == ScoreKind::kProbability ? "\"probability\"" : "\"cosine\"");
@@ -376,12 +452,16 @@ struct SearchService::Impl {
   }
 
   Response status() {
-    Result<LibraryStatus> st = library.status(0);
+    Result<LibraryStatus> st = library.status(kStatusFailures);
     if (!st.ok()) return Response::from_status(st.status());
     const LibraryUsage usage = library.usage();
     json answer = {{"model", st->model ? st->model->name : ""},
+                   {"precision", st->model ? st->model->precision : ""},
                    {"images", st->images},
                    {"errors", st->errors},
+                   {"failures", failures_json(*st)},
+                   {"kinds", kinds_json(*st)},
+                   {"folders", st->folders},
                    {"generation", st->generation},
                    {"index", usage.index.empty() ? "exact" : usage.index},
                    {"uptime_seconds", elapsed_ms(started) / 1000},
@@ -452,6 +532,7 @@ void SearchService::add_routes(Router* router) {
     return thumbnail_response(impl->thumbnails, info.id, info.path, r);
   });
   router->add("GET", "/api/status", [impl](const Request&) { return impl->status(); });
+  add_facet_routes(router, &impl->library);
   router->add("POST", "/api/index", [impl](const Request&) { return impl->start_rescan(); });
   router->add(
       "GET", "/healthz",

@@ -1,10 +1,12 @@
 // SearchService: the API routes of `clipsearch serve` over one catalog and its model.
 //
 //   GET  /api/search?q=TEXT&k=N&offset=O&min_score=S&folder=DIR&color=C&color_weight=W
+//                      &since=DATE&until=DATE&min_size=500K&max_size=2M&type=jpeg,png&sort=date
 //   POST /api/search   JSON {"q", "texts", "like", "image_weight", "not", "not_weight", "k",
-//                      "offset", "min_score", "folder", "color", "color_weight"} or multipart
-//                      with an `image` file part and optional `q`, `k`, `offset`,
-//                      `image_weight`, `min_score`, `color`, `color_weight` fields
+//                      "offset", "min_score", "folder", "color", "color_weight", "since",
+//                      "until", "min_size", "max_size", "type", "sort"} or multipart with an
+//                      `image` file part and any of those as fields
+//   GET  /api/folders  the folders 'folder' can name, with their image counts
 //   POST /api/similarity  JSON {"id", "texts"} or multipart `image` + repeated `text` fields
 //   GET  /api/images/{id}, GET /api/thumbnails/{id}?size=S, GET /api/status, GET /healthz
 //   POST /api/index    rescan the library in the background (202; 409 when one runs)

@@ -70,11 +70,23 @@ Response static_file_response(const EmbeddedFile& file, const Request& request) 
   return r;
 }
 
+namespace {
+
+// GET /js/{name}: the page's modules (web/js/*.js); nothing else answers there.
+Response module_response(const Request& request) {
+  const std::string& name = request.path_params.at("name");
+  const bool module = name.size() > 3 && name.compare(name.size() - 3, 3, ".js") == 0 &&
+                      name.find('/') == std::string::npos;
+  const EmbeddedFile* file = module ? embedded_web_file("js/" + name) : nullptr;
+  if (file == nullptr) return Response::error(404, "no page module '" + name + "'");
+  return static_file_response(*file, request);
+}
+
+}  // namespace
+
 void add_static_routes(Router* router) {
-  const std::pair<const char*, const char*> kRoutes[] = {{"/", "index.html"},
-                                                         {"/app.js", "app.js"},
-                                                         {"/app.css", "app.css"},
-                                                         {"/favicon.svg", "favicon.svg"}};
+  const std::pair<const char*, const char*> kRoutes[] = {
+      {"/", "index.html"}, {"/app.css", "app.css"}, {"/favicon.svg", "favicon.svg"}};
   for (const auto& [path, name] : kRoutes) {
     const EmbeddedFile* file = embedded_web_file(name);
     assert(file != nullptr && "web/ file missing from the build");
@@ -82,6 +94,8 @@ void add_static_routes(Router* router) {
                 [file](const Request& request) { return static_file_response(*file, request); },
                 {.public_route = true});
   }
+  assert(embedded_web_file("js/main.js") != nullptr && "web/js/ missing from the build");
+  router->add("GET", "/js/{name}", module_response, {.public_route = true});
 }
 
 }  // namespace clipsearch::server

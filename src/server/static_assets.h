@@ -1,5 +1,5 @@
-// The web page (web/index.html, app.js, app.css), embedded into the binary at build time by
-// cmake/EmbedFiles.cmake, and the routes that serve it.
+// The web page (web/index.html, app.css, and its script as ES modules under web/js/), embedded into
+// the binary at build time by cmake/EmbedFiles.cmake, and the routes that serve it.
 //
 // Served with their content types, an ETag computed from the bytes (a 64-bit FNV-1a hash) and
 // "Cache-Control: no-cache", so a browser revalidates each time and gets 304 Not Modified until
@@ -17,7 +17,7 @@
 namespace clipsearch::server {
 
 struct EmbeddedFile {
-  const char* name;  // base name: "index.html"
+  const char* name;  // path under web/: "index.html", "js/main.js"
   const unsigned char* data;
   size_t size;
 };
@@ -34,7 +34,8 @@ std::string content_etag(std::string_view bytes);
 // 200 with the bytes, or 304 when the request's If-None-Match names the current ETag.
 Response static_file_response(const EmbeddedFile& file, const Request& request);
 
-// GET / (index.html), /app.js, /app.css.
+// GET / (index.html), /app.css, /favicon.svg, /js/{name} (the modules of web/js/; 404 for any
+// other name).
 void add_static_routes(Router* router);
 
 }  // namespace clipsearch::server

@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
 #include "server/http_server.h"
+#include "server/openapi_document.h"
 #include "server/test_http_client.h"
 
 namespace clipsearch::server {
@@ -18,13 +23,29 @@ std::string file_text(const char* name) {
 }
 
 TEST(StaticAssets, EmbeddedFilesArePresent) {
-  for (const char* name : {"index.html", "app.js", "app.css", "favicon.svg"}) {
+  for (const char* name :
+       {"index.html", "js/main.js", "js/search.js", "js/filters.js", "js/viewer.js", "js/albums.js",
+        "js/duplicates.js", "app.css", "favicon.svg"}) {
     const EmbeddedFile* f = embedded_web_file(name);
     ASSERT_NE(f, nullptr) << name;
     EXPECT_GT(f->size, 100u) << name;
     EXPECT_EQ(f->data[f->size], 0) << name;
   }
   EXPECT_EQ(embedded_web_file("secret.txt"), nullptr);
+}
+
+// GET /js/{name} documents its names: every embedded module, nothing else.
+TEST(StaticAssets, TheModulesAreTheDocumentedNames) {
+  std::set<std::string> embedded;
+  for (const EmbeddedFile& f : embedded_web_files()) {
+    const std::string name = f.name;
+    if (name.rfind("js/", 0) == 0) embedded.insert(name.substr(3));
+  }
+  EXPECT_GE(embedded.size(), 6u);
+  const nlohmann::json doc = nlohmann::json::parse(openapi_document());
+  const auto names = doc["paths"]["/js/{name}"]["get"]["parameters"][0]["schema"]["enum"]
+                         .get<std::set<std::string>>();
+  EXPECT_EQ(names, embedded);
 }
 
 TEST(StaticAssets, PageHasNoInlineScriptOrStyle) {
@@ -47,7 +68,12 @@ TEST(StaticAssets, PageHasNoInlineScriptOrStyle) {
   EXPECT_EQ(html.find(" onclick="), std::string::npos);
   EXPECT_EQ(html.find("http://"), std::string::npos) << "no external resources";
   EXPECT_EQ(html.find("https://"), std::string::npos) << "no external resources";
-  EXPECT_EQ(file_text("app.js").find("https://"), std::string::npos);
+  for (const EmbeddedFile& f : embedded_web_files()) {
+    const std::string text(reinterpret_cast<const char*>(f.data), f.size);
+    if (std::string(f.name).find(".js") == std::string::npos) continue;
+    EXPECT_EQ(text.find("https://"), std::string::npos) << f.name << ": no external resources";
+    EXPECT_EQ(text.find("http://"), std::string::npos) << f.name << ": no external resources";
+  }
 }
 
 TEST(StaticAssets, ServedWithTypesEtagsAndCsp) {
@@ -77,9 +103,14 @@ TEST(StaticAssets, ServedWithTypesEtagsAndCsp) {
   r = testing::exchange(port, get_request("/", "If-None-Match: \"0000000000000000\"\r\n"));
   EXPECT_EQ(r.status, 200);
 
-  r = testing::exchange(port, get_request("/app.js"));
+  r = testing::exchange(port, get_request("/js/main.js"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.headers["content-type"], "text/javascript; charset=utf-8");
+  EXPECT_EQ(r.body, file_text("js/main.js"));
+  // Only the page's modules answer under /js/.
+  EXPECT_EQ(testing::exchange(port, get_request("/js/missing.js")).status, 404);
+  EXPECT_EQ(testing::exchange(port, get_request("/js/index.html")).status, 404);
+  EXPECT_EQ(testing::exchange(port, get_request("/app.js")).status, 404);
   r = testing::exchange(port, get_request("/app.css"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.headers["content-type"], "text/css; charset=utf-8");

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "image/vips_runtime.h"
@@ -15,9 +17,11 @@ namespace clipsearch::testing {
 
 namespace {
 
-// Encodes RGB pixels [height, width, 3] as `format`.
+using ExifFields = std::vector<std::pair<std::string, std::string>>;
+
+// Encodes RGB pixels [height, width, 3] as `format` (a JPEG with these EXIF fields).
 std::string encode(const std::vector<uint8_t>& px, int width, int height, const std::string& format,
-                   const std::string& exif_date) {
+                   const ExifFields& exif) {
   // The project's init (untrusted loaders blocked), never libvips' own: see image/vips_runtime.h.
   if (const Status ready = vips_ready(); !ready.ok()) throw std::runtime_error(ready.message());
   VipsImage* img =
@@ -27,9 +31,8 @@ std::string encode(const std::vector<uint8_t>& px, int width, int height, const 
   size_t len = 0;
   int rc;
   if (format == "jpeg") {
-    if (!exif_date.empty()) {
-      vips_image_set_string(img, "exif-ifd2-DateTimeOriginal", exif_date.c_str());
-    }
+    for (const auto& [field, value] : exif)
+      vips_image_set_string(img, field.c_str(), value.c_str());
     rc = vips_jpegsave_buffer(img, &buf, &len, "Q", 95, nullptr);
   } else if (format == "webp") {
     rc = vips_webpsave_buffer(img, &buf, &len, "Q", 90, nullptr);
@@ -43,17 +46,29 @@ std::string encode(const std::vector<uint8_t>& px, int width, int height, const 
   return out;
 }
 
-}  // namespace
-
-std::string make_image(int width, int height, uint32_t seed, const std::string& format,
-                       const std::string& exif_date) {
+std::vector<uint8_t> seeded_pixels(int width, int height, uint32_t seed) {
   std::vector<uint8_t> px(static_cast<size_t>(width) * height * 3);
   uint32_t s = seed * 2654435761u + 12345u;
   for (size_t i = 0; i < px.size(); ++i) {
     s = s * 1664525u + 1013904223u;
     px[i] = static_cast<uint8_t>((s >> 24) ^ (i * (seed % 7 + 1)));
   }
-  return encode(px, width, height, format, exif_date);
+  return px;
+}
+
+}  // namespace
+
+std::string make_image(int width, int height, uint32_t seed, const std::string& format,
+                       const std::string& exif_date) {
+  ExifFields exif;
+  if (!exif_date.empty()) exif.emplace_back("exif-ifd2-DateTimeOriginal", exif_date);
+  return encode(seeded_pixels(width, height, seed), width, height, format, exif);
+}
+
+std::string make_camera_jpeg(int width, int height, uint32_t seed, const std::string& make,
+                             const std::string& model) {
+  return encode(seeded_pixels(width, height, seed), width, height, "jpeg",
+                {{"exif-ifd0-Make", make}, {"exif-ifd0-Model", model}});
 }
 
 std::string make_shapes_image(int width, int height, uint32_t seed) {
@@ -81,7 +96,7 @@ std::string make_shapes_image(int width, int height, uint32_t seed) {
       }
     }
   }
-  return encode(px, width, height, "png", "");
+  return encode(px, width, height, "png", {});
 }
 
 }  // namespace clipsearch::testing

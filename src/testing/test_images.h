@@ -12,6 +12,10 @@ namespace clipsearch::testing {
 std::string make_image(int width, int height, uint32_t seed, const std::string& format = "png",
                        const std::string& exif_date = "");
 
+// The same as a JPEG whose EXIF names a camera (IFD0 Make and Model).
+std::string make_camera_jpeg(int width, int height, uint32_t seed, const std::string& make,
+                             const std::string& model);
+
 // A PNG of a few filled rectangles and discs of random colours on a plain background, drawn from
 // `seed`: pictures that differ in what they show (noise images all look alike to a model).
 std::string make_shapes_image(int width, int height, uint32_t seed);

@@ -20,82 +20,17 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser_session import Browser, StepFailed, check, wait_until  # noqa: E402
 from serve_process import ServeProcess, index_library  # noqa: E402
+from api_answers import (PAGE, api_get, api_image, api_like, api_text,  # noqa: E402
+                         expect_results, format_bytes, ids)
+import view_steps  # noqa: E402
 
-PAGE = 48  # results per page, as web/app.js asks
 REF = os.path.join(os.environ.get("CLIPSEARCH_REFERENCE_DIR", "build/reference"), "search")
 LIBRARY = os.path.join(REF, "library")
 ARTIFACTS = os.environ.get("CLIPSEARCH_ARTIFACTS_DIR", "build/test-artifacts")
-
-
-# ---- the server's own answers, asked directly ----
-
-def api_get(server, path, headers=None):
-    req = urllib.request.Request(server.url + path, headers=headers or {})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.load(r)
-
-
-def api_post(server, body, content_type):
-    req = urllib.request.Request(server.url + "/api/search", data=body,
-                                 headers={"Content-Type": content_type})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.load(r)
-
-
-def api_text(server, text, offset=0):
-    query = urllib.parse.urlencode({"q": text, "k": PAGE, "offset": offset})
-    return api_get(server, "/api/search?" + query)
-
-
-def api_like(server, image_id):
-    return api_post(server, json.dumps({"like": image_id, "k": PAGE}).encode(), "application/json")
-
-
-# api_image_first: a picture query's answer is asked for before the page asks, never at the same
-# time. Two uploads in flight together may share one forward pass (the server batches them), and a
-# row's embedding can differ in its last bits between a batch of one and a batch of two: enough
-# to swap two near-identical photos in the ranking. The page must show what the API answers for
-# the same request, not be batch-invariant.
-def api_image(server, path):
-    with open(path, "rb") as f:
-        data = f.read()
-    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n%d\r\n" % PAGE +
-            b"--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"q\"\r\n"
-            b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--XyZ--\r\n")
-    return api_post(server, body, "multipart/form-data; boundary=XyZ")
-
-
-def ids(answer):
-    return [r["id"] for r in answer["results"]]
-
-
-def format_bytes(n):
-    """The viewer's size text, computed here from the API's byte count."""
-    units, i, v = ["bytes", "KB", "MB", "GB"], 0, float(n)
-    while v >= 1024 and i < len(units) - 1:
-        v, i = v / 1024, i + 1
-    return f"{v:.1f} {units[i]}" if i else f"{int(v)} bytes"
-
-
-# ---- steps ----
-
-def expect_results(b, answer, what):
-    """Waits for the grid to show `answer` (same ids in the same order, same scores)."""
-    want = ids(answer)
-    check(want, f"{what}: the API found nothing to compare with")
-    b.wait_state("results", what)
-    wait_until(lambda: b.grid_ids() == want, 30,
-               lambda: f"{what}: grid shows ids {b.grid_ids()}, the API answers {want}")
-    scores = b.js("return [...document.querySelectorAll('#results .score')]"
-                  ".map(s => s.textContent)")
-    check(scores == [f"{r['score']:.3f}" for r in answer["results"]],
-          f"{what}: scores shown {scores[:5]}... differ from the API's")
-    b.wait_thumbnails_loaded(what)
 
 
 def step_idle(b, server, n_images):
@@ -129,13 +64,18 @@ def step_text_search(b, server):
           "the address does not keep the query")
     b.screenshot("desktop-results")
     b.expect_accessible_names("results")
-    # The library holds more than a page: the rest comes with "More results".
-    b.find("#more").click()
+    # The library holds more than a page: the rest pages in as the grid scrolls to its end.
+    b.js("window.scrollTo(0, document.body.scrollHeight)")
     rest = api_text(server, text, offset=PAGE)
     want = ids(api_text(server, text)) + ids(rest)
     wait_until(lambda: b.grid_ids() == want, 30,
-               lambda: f"'More results': grid shows {len(b.grid_ids())} ids, expected {len(want)}")
+               lambda: f"scrolled to the end: grid shows {len(b.grid_ids())} ids, "
+                       f"expected {len(want)}")
+    offsets = [urllib.parse.parse_qs(urllib.parse.urlparse(u).query).get("offset")
+               for u in b.search_requests()]
+    check(["48"] in offsets, f"no request for the second page (offset=48): {offsets}")
     check(not b.visible("#more"), "'More results' stays after the last page")
+    b.js("window.scrollTo(0, 0)")
 
 
 # What a pinyin input method does in the box while "红色的圆" is typed: provisional Latin text,
@@ -435,7 +375,14 @@ def main():
                 ("file picker", lambda: step_file_picker(b, server)),
                 ("drop and paste", lambda: step_drop_and_paste(b, server)),
                 ("error state", lambda: step_error(b)),
+                ("filters and the address", lambda: view_steps.step_filters(b, server)),
+                ("colour", lambda: view_steps.step_colour(b, server)),
+                ("labels and texts", lambda: view_steps.step_labels_and_texts(b, server)),
+                ("albums", lambda: view_steps.step_albums(b, server)),
+                ("duplicates", lambda: view_steps.step_duplicates(b, server)),
+                ("status and rescan", lambda: view_steps.step_status(b, server, n_images)),
                 ("phone", lambda: step_phone(b, server)),
+                ("views on a phone", lambda: view_steps.step_views_on_a_phone(b, server)),
                 ("video", lambda: step_video(b, video_server, video_query)),
                 ("empty library", lambda: step_empty_library(b, empty_server)),
                 ("access token", lambda: step_token(b, token_server, token)),
