@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -107,6 +108,9 @@ const Shape kShapes[] = {{1, 1, 1},    {1, 16, 4},     {1, 17, 5},   {3, 65, 33}
                          {7, 64, 768}, {50, 100, 131}, {77, 33, 70}, {13, 130, 3072}};
 
 TEST(Int8Gemm, EveryLevelEqualsTheReferenceBitForBit) {
+  std::printf("int8 levels tested:");
+  for (Int8Level level : int8_levels()) std::printf(" %s", int8_level_name(level));
+  std::printf(" (active: %s)\n", int8_level_name(int8_level_active()));
   for (const Shape& s : kShapes) {
     const int64_t ldx = s.in + 3, ldy = s.out + 1;
     const std::vector<float> x = uniform_floats(static_cast<size_t>(s.m * ldx), 31, 2.0f);
