@@ -104,7 +104,9 @@ TEST(EmbedCommand, PrecisionOptionRunsTheModelAtThatPrecision) {
       EXPECT_NE(got, f32) << precision << " ran as f32";
     }
     if (std::string(precision) == "int8") int8 = got;
-    if (std::string(precision) == "int8-dynamic") EXPECT_NE(got, int8) << "ran weight-only";
+    if (std::string(precision) == "int8-dynamic") {
+      EXPECT_NE(got, int8) << "ran weight-only";
+    }
   }
 }
 

@@ -39,6 +39,7 @@ std::vector<Case> float32_models() {
 //   f16      0.9999998  0.999995, 0.99998, 0.99999
 //   bf16     0.999993   0.99969,  0.99884, 0.99992
 //   int8     0.99988    0.9932,   0.9745,  0.9981
+//   int8-dynamic 0.99961 0.9855,  0.9375,  0.9959 (the same on every CPU: int8_gemm.h)
 // The centered figure of images falls with the share of the embedding that tells random images
 // apart (6% of its norm on B/32, 3% on B/16, whose class token averages 196 patches): the
 // quantization error is a share of the whole embedding. Published checkpoints spread pictures
@@ -56,7 +57,7 @@ Bounds bounds(Precision p) {
     case Precision::kInt8:
       return {0.9995, 0.95};
     case Precision::kInt8Dynamic:
-      return {0.999, 0.9};
+      return {0.9995, 0.92};
     case Precision::kFloat32:
       break;
   }
