@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -106,29 +107,19 @@ CLIPSEARCH_TARGET_AVX2 void tile(const Int8Packed& w, int64_t b, const int8_t* q
   store_tile(w, b * 16, MR, sums, row_scales, beta, y, ldy);
 }
 
+// tile<MR> for MR = 1..4 rows: kTiles[MR - 1].
+using TileFn = void (*)(const Int8Packed&, int64_t, const int8_t*, int64_t, const float*, float,
+                        float*, int64_t);
+constexpr std::array<TileFn, kTileRows> kTiles = {tile<1>, tile<2>, tile<3>, tile<4>};
+
 void product_avx2(const Int8Packed& w, int64_t rows, const int8_t* q, int64_t ldq,
                   const float* row_scales, int64_t block0, int64_t block1, float beta, float* y,
                   int64_t ldy) {
   // Blocks outside, rows inside: a block's weights (16 x depth bytes) stay in L1 across the rows.
   for (int64_t b = block0; b < block1; ++b) {
     for (int64_t r = 0; r < rows; r += kTileRows) {
-      const int8_t* qr = q + r * ldq;
-      const float* sr = row_scales + r;
-      float* yr = y + r * ldy;
-      switch (std::min<int64_t>(kTileRows, rows - r)) {
-        case 1:
-          tile<1>(w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-        case 2:
-          tile<2>(w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-        case 3:
-          tile<3>(w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-        default:
-          tile<4>(w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-      }
+      const int64_t mr = std::min<int64_t>(kTileRows, rows - r);
+      kTiles[mr - 1](w, b, q + r * ldq, ldq, row_scales + r, beta, y + r * ldy, ldy);
     }
   }
 }

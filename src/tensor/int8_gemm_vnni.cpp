@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "tensor/int8_gemm.h"
@@ -96,20 +97,14 @@ CLIPSEARCH_TARGET_AVX512_VNNI void tile(const Int8Packed& w, int64_t b, const in
   }
 }
 
+// tile<MR, NB> for MR = 1..6 rows and NB = 1..4 blocks: kTiles[MR - 1][NB - 1].
+using TileFn = void (*)(const Int8Packed&, int64_t, const int8_t*, int64_t, const float*, float,
+                        float*, int64_t);
 template <int MR>
-void tile_rows(int64_t nb, const Int8Packed& w, int64_t b, const int8_t* q, int64_t ldq,
-               const float* row_scales, float beta, float* y, int64_t ldy) {
-  switch (nb) {
-    case 1:
-      return tile<MR, 1>(w, b, q, ldq, row_scales, beta, y, ldy);
-    case 2:
-      return tile<MR, 2>(w, b, q, ldq, row_scales, beta, y, ldy);
-    case 3:
-      return tile<MR, 3>(w, b, q, ldq, row_scales, beta, y, ldy);
-    default:
-      return tile<MR, 4>(w, b, q, ldq, row_scales, beta, y, ldy);
-  }
-}
+constexpr std::array<TileFn, kTileBlocks> kTileRow = {tile<MR, 1>, tile<MR, 2>, tile<MR, 3>,
+                                                      tile<MR, 4>};
+constexpr std::array<std::array<TileFn, kTileBlocks>, kTileRows> kTiles = {
+    kTileRow<1>, kTileRow<2>, kTileRow<3>, kTileRow<4>, kTileRow<5>, kTileRow<6>};
 
 void product_vnni(const Int8Packed& w, int64_t rows, const int8_t* q, int64_t ldq,
                   const float* row_scales, int64_t block0, int64_t block1, float beta, float* y,
@@ -119,29 +114,8 @@ void product_vnni(const Int8Packed& w, int64_t rows, const int8_t* q, int64_t ld
   for (int64_t b = block0; b < block1; b += kTileBlocks) {
     const int64_t nb = std::min<int64_t>(kTileBlocks, block1 - b);
     for (int64_t r = 0; r < rows; r += kTileRows) {
-      const int8_t* qr = q + r * ldq;
-      const float* sr = row_scales + r;
-      float* yr = y + r * ldy;
-      switch (std::min<int64_t>(kTileRows, rows - r)) {
-        case 1:
-          tile_rows<1>(nb, w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-        case 2:
-          tile_rows<2>(nb, w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-        case 3:
-          tile_rows<3>(nb, w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-        case 4:
-          tile_rows<4>(nb, w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-        case 5:
-          tile_rows<5>(nb, w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-        default:
-          tile_rows<6>(nb, w, b, qr, ldq, sr, beta, yr, ldy);
-          break;
-      }
+      const int64_t mr = std::min<int64_t>(kTileRows, rows - r);
+      kTiles[mr - 1][nb - 1](w, b, q + r * ldq, ldq, row_scales + r, beta, y + r * ldy, ldy);
     }
   }
 }
