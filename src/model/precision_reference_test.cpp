@@ -1,8 +1,8 @@
 // Reduced precisions against the reference (and `clipsearch quantize`'s folders of each): every
 // float32 model that tests/reference/make_clip_models.py built (the full-size ViT-B/32 and B/16
-// among them) loaded at bf16, f16 and int8, and the cosine of each image and text embedding to the
-// reference's float32 embedding printed and bounded, for every model (the small ones cover the
-// layouts and odd shapes; the full-size ones are what the bounds are about).
+// among them) loaded at bf16, f16, int8 and int8-dynamic, and the cosine of each image and text
+// embedding to the reference's float32 embedding printed and bounded, for every model (the small
+// ones cover the layouts and odd shapes; the full-size ones are what the bounds are about).
 #include <gtest/gtest.h>
 
 #include <cmath>
