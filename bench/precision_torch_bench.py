@@ -7,13 +7,15 @@ On the random-weight ViT-B/32 (bench/index_bench.py's model), same threads, one 
   time slicing does not blur), one image's latency, a 10-token text query's latency (median of 20),
   the process's peak memory, the weights file's size,
 for PyTorch F32, PyTorch quantize_dynamic int8, and `clipsearch bench` at f32/bf16/f16/int8 plus
-the int8 folder `clipsearch quantize` writes. Pruning: every nn.Linear of the image and text
+the int8 folder `clipsearch quantize` writes, and int8-dynamic (int8 activations per token at run
+time, int8 products). Pruning: every nn.Linear of the image and text
 towers with 20% of its weights zeroed by magnitude (torch.nn.utils.prune.l1_unstructured, the
 seed's call, on all layers rather than two) saved as a checkpoint and run by `clipsearch bench`
 (dense kernels: the zeros cost the same), and the cosine of its image embeddings to the dense
 model's.
 
 Usage: .venv/bin/python -W ignore bench/precision_torch_bench.py [--threads 2] [--repeats 3]
+       [--int8-only] (PyTorch F32 and quantize_dynamic, clipsearch f32, int8, int8-dynamic)
 Prints a Markdown section for bench/RESULTS.md.
 """
 import argparse
@@ -129,13 +131,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--int8-only", action="store_true")
     args = parser.parse_args()
     model = make_model(os.path.join(WORK, "model"))
     int8_dir = os.path.join(WORK, "model-int8")
     if not os.path.exists(int8_dir):
         subprocess.run([CLI, "quantize", "--model", model, "--precision", "int8", "--output",
                         int8_dir], check=True, capture_output=True)
-    pruned = pruned_model(model, os.path.join(WORK, "model-pruned"))
+    pruned = None if args.int8_only else pruned_model(model, os.path.join(WORK, "model-pruned"))
     core = blas_core()
     runs = {
         "PyTorch F32": lambda: run_torch(model, "f32", args.threads, core),
@@ -144,9 +147,14 @@ def main():
         "clipsearch bf16": lambda: run_clipsearch(model, "bf16", args.threads),
         "clipsearch f16": lambda: run_clipsearch(model, "f16", args.threads),
         "clipsearch int8": lambda: run_clipsearch(model, "int8", args.threads),
+        "clipsearch int8-dynamic": lambda: run_clipsearch(model, "int8-dynamic", args.threads),
         "clipsearch int8 folder (quantize)": lambda: run_clipsearch(int8_dir, "f32", args.threads),
         "clipsearch f32, 20% pruned": lambda: run_clipsearch(pruned, "f32", args.threads),
     }
+    if args.int8_only:
+        for name in ["clipsearch bf16", "clipsearch f16", "clipsearch int8 folder (quantize)",
+                     "clipsearch f32, 20% pruned"]:
+            del runs[name]
     results = {
 name: [] for name in runs}
     for _ in range(args.repeats):  # interleaved, so the machine's load touches all alike
@@ -155,7 +163,6 @@ name: [] for name in runs}
     sizes = {"PyTorch F32": os.path.getsize(os.path.join(model, "model.safetensors")),
              "clipsearch int8 folder (quantize)":
                  os.path.getsize(os.path.join(int8_dir, "model.safetensors"))}
-    least, mean = pruned_cosine(model, pruned)
 
     def fig(name, key, fmt):
         values = [r[key] for r in results[name]]
@@ -177,15 +184,22 @@ name: [] for name in runs}
 n: statistics.median(r["images_per_s"] for r in results[n]) for n in runs}
     text = {
 n: statistics.median(r["text_ms"] for r in results[n]) for n in runs}
-    print(f"\nclipsearch int8 / PyTorch quantize_dynamic: images/s "
-          f"{med['clipsearch int8'] / med['PyTorch quantize_dynamic int8']:.2f}x, text query "
-          f"{text['PyTorch quantize_dynamic int8'] / text['clipsearch int8']:.2f}x faster. Files: "
-          f"F32 {sizes['PyTorch F32'] / 1e6:.0f} MB, int8 folder "
+    torch_dynamic = "PyTorch quantize_dynamic int8"
+    for name in ["clipsearch int8", "clipsearch int8-dynamic"]:
+        print(f"\n{name} / PyTorch quantize_dynamic: images/s "
+              f"{med[name] / med[torch_dynamic]:.2f}x, text query "
+              f"{text[torch_dynamic] / text[name]:.2f}x faster; against clipsearch f32: images/s "
+              f"{med[name] / med['clipsearch f32']:.2f}x.")
+    print(f"\nFiles: F32 {sizes['PyTorch F32'] / 1e6:.0f} MB, int8 folder "
           f"{sizes['clipsearch int8 folder (quantize)'] / 1e6:.0f} MB.")
     cpu = {n: statistics.median(r["images_per_cpu_s"] for r in results[n]) for n in runs}
-    for name in ("clipsearch bf16", "clipsearch int8"):
+    for name in (n for n in ("clipsearch bf16", "clipsearch int8", "clipsearch int8-dynamic")
+                 if n in runs):
         print(f"\n{name} / clipsearch f32, images at batch 32: {med[name] / med['clipsearch f32']:.2f}x"
               f" per second, {cpu[name] / cpu['clipsearch f32']:.2f}x per CPU-second (medians).")
+    if args.int8_only:
+        return
+    least, mean = pruned_cosine(model, pruned)
     print(f"\nPruning (20% of every tower Linear zeroed by magnitude): images/s "
           f"{med['clipsearch f32, 20% pruned'] / med['clipsearch f32']:.2f}x the dense model's; "
           f"image embeddings' cosine to the dense model's: least {least:.5f}, mean {mean:.5f}.")

@@ -1,4 +1,5 @@
-// linear() with float32, BF16, F16 and int8 weights on ViT-B/32's shapes: GFLOP/s of each, the
+// linear() with float32, BF16, F16 and int8 weights, and int8-dynamic's int8 x int8 products
+// (tensor/int8_gemm.h), on ViT-B/32's shapes: GFLOP/s (GOP/s) of each, the
 // best of several runs. Chooses the reduced-precision kernels' design (docs/ARCHITECTURE.md,
 // "Precisions"). Usage: weight_linear_bench [threads] [reps] [shape name part]
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "best_seconds.h"
 #include "clipsearch/threads.h"
 #include "core/isa.h"
+#include "tensor/int8_gemm.h"
 #include "tensor/weight_linear.h"
 
 using namespace clipsearch;
@@ -38,7 +40,8 @@ int main(int argc, char** argv) {
   if (argc > 1) set_num_threads(std::atoi(argv[1]));
   const int reps = argc > 2 ? std::atoi(argv[2]) : 10;
   const std::string only = argc > 3 ? argv[3] : "";
-  std::printf("threads %d, isa %s\n", num_threads(), isa_name(isa_active()));
+  std::printf("threads %d, isa %s, int8 kernels %s\n", num_threads(), isa_name(isa_active()),
+              int8_level_name(int8_level_active()));
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 0.02f);
   for (const Shape& s : kShapes) {
@@ -58,6 +61,11 @@ int main(int argc, char** argv) {
       std::printf(" %s %7.1f", weight_type_name(type),
                   2.0 * static_cast<double>(s.m * s.out * s.in) / t * 1e-9);
     }
+    const WeightMatrix dynamic =
+        WeightMatrix::int8_products(WeightMatrix::convert(f32, WeightType::kInt8));
+    const double t =
+        best_seconds(reps, [&] { linear(s.m, x.data(), s.in, dynamic, 0.0f, y.data(), s.out); });
+    std::printf(" int8-dynamic %7.1f", 2.0 * static_cast<double>(s.m * s.out * s.in) / t * 1e-9);
     std::printf("  GFLOP/s\n");
   }
   return 0;

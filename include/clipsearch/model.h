@@ -61,11 +61,17 @@ struct ModelInfo {
 //   kFloat16   IEEE half weights (half the memory; 11-bit mantissa, range +-65504)
 //   kInt8      int8 weights with one float scale per output channel, symmetric (weight-only:
 //              a quarter of the memory)
+//   kInt8Dynamic  kInt8's weights, and the activations entering those layers quantized to int8
+//              per row at run time (symmetric, one scale per token), the products in int8 with
+//              int32 sums (VNNI, AVX2): faster image batches, at a further loss that checkpoints
+//              with activation outliers feel most, so opt-in (README "Precision" has the
+//              figures); its quantized folder is kInt8's (quantize_model writes int8)
 // A folder that quantize_model wrote holds these weights converted already.
-enum class Precision { kFloat32, kBFloat16, kFloat16, kInt8 };
+enum class Precision { kFloat32, kBFloat16, kFloat16, kInt8, kInt8Dynamic };
 enum class Device { kCpu };
 
-// "f32", "bf16", "f16", "int8": the names the CLI's --precision takes and catalogs record.
+// "f32", "bf16", "f16", "int8", "int8-dynamic": the names the CLI's --precision takes and
+// catalogs record.
 CLIPSEARCH_EXPORT const char* precision_name(Precision precision);
 // The precision named `name` (precision_name's names), or kInvalidArgument listing them.
 CLIPSEARCH_EXPORT Result<Precision> precision_parse(std::string_view name);

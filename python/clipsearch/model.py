@@ -30,8 +30,10 @@ class Model:
         into the Hugging Face cache as the CLI does (HF_HOME, HF_HUB_OFFLINE, HF_TOKEN).
 
         precision: "f32" (the reference's embeddings), "bf16", "f16" or "int8" (weights of the
-        big linear layers at that precision: less memory, faster text queries; the README's
-        "Precision" has the measured cost). device: "auto" or "cpu".
+        big linear layers at that precision: less memory, faster text queries), or
+        "int8-dynamic" (int8 weights and activations quantized per token at run time: faster
+        image batches, a further loss; opt-in). The README's "Precision" has the measured
+        cost. device: "auto" or "cpu".
         threads: > 0 sets the process-wide thread count. exif: "apply" (turn pictures upright
         by their EXIF orientation) or "ignore" (the reference's pixels). decode: "exact" or
         "fast" (JPEG/WebP shrink-on-load)."""

@@ -270,6 +270,9 @@ def test_a_catalog_keeps_its_precision(tmp_path, model_dir, photos):
     with pytest.raises(clipsearch.ClipsearchError) as e:
         clipsearch.Library(db).search("a dog")
     assert "int8" in str(e.value) and "f32" in str(e.value)
+    with pytest.raises(clipsearch.ClipsearchError) as e:  # int8 arithmetic: other embeddings
+        clipsearch.Library(db, precision="int8-dynamic").search("a dog")
+    assert "int8-dynamic" in str(e.value)
 
 
 def test_videos_are_items_found_at_a_time(tmp_path, model_dir, cli):

@@ -26,8 +26,9 @@ void add_threads_option(CLI::App* cmd, int* threads);
 // Applies --threads to the whole process (the engine's pool and OpenBLAS).
 void apply_threads(int threads);
 
-// Adds `--precision f32|bf16|f16|int8` (default f32): the precision the model's weights run at
-// (clipsearch/model.h). A name precision_parse refuses is a usage error naming the choices.
+// Adds `--precision f32|bf16|f16|int8|int8-dynamic` (default f32): the precision the model's
+// weights run at (clipsearch/model.h). A name precision_parse refuses is a usage error naming the
+// choices.
 void add_precision_option(CLI::App* cmd, Precision* precision);
 
 // Adds `--model SPEC` (default: the preset clip-vit-base-patch32). `what` says which files the

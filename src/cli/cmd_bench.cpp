@@ -13,6 +13,7 @@
 #include "clipsearch/threads.h"
 #include "core/isa.h"
 #include "tensor/blas_core.h"
+#include "tensor/int8_gemm.h"
 
 #include <nlohmann/json.hpp>
 
@@ -123,6 +124,7 @@ Status run_bench(const BenchArgs& args) {
       {"texts_per_cpu_s_ctx" + std::to_string(tokens), args.text_batch / median(text_runs.cpu_s)},
       {"blas_core", blas_core_name()},
       {"isa", isa_name(isa_active())},
+      {"int8_kernels", int8_level_name(int8_level_active())},  // what int8-dynamic runs
       {"image_batch_s", image_runs.wall_s},
       {"text_batch_s", text_runs.wall_s},
       {"image_batch_cpu_s", image_runs.cpu_s},

@@ -84,8 +84,8 @@ TEST(EmbedCommand, PrecisionOptionRunsTheModelAtThatPrecision) {
   const std::string dir = model_dir("open_clip_small");
   auto ref = npy_read(dir + "/image_raw.npy");
   ASSERT_TRUE(ref.ok());
-  std::vector<float> f32;
-  for (const char* precision : {"f32", "bf16", "f16", "int8"}) {
+  std::vector<float> f32, int8;
+  for (const char* precision : {"f32", "bf16", "f16", "int8", "int8-dynamic"}) {
     auto r = run_command({testing::cli_binary(), "embed", "--model", dir, "--pixels",
                           dir + "/pixels.npy", "--raw", "--precision", precision});
     ASSERT_EQ(r.exit_code, 0) << precision << ": " << r.err;
@@ -102,6 +102,10 @@ TEST(EmbedCommand, PrecisionOptionRunsTheModelAtThatPrecision) {
       f32 = got;
     } else {
       EXPECT_NE(got, f32) << precision << " ran as f32";
+    }
+    if (std::string(precision) == "int8") int8 = got;
+    if (std::string(precision) == "int8-dynamic") {
+      EXPECT_NE(got, int8) << "ran weight-only";
     }
   }
 }
@@ -123,7 +127,7 @@ TEST(EmbedCommand, ErrorsNameTheProblem) {
   expect_failure({"embed", "--model", dir, "--token-ids", "49406,99999"}, "outside the vocabulary");
   expect_failure({"embed", "--model", dir, "--pixels", "/no/such.npy"}, "/no/such.npy");
   expect_failure({"embed", "--model", dir, "--token-ids", "1", "--precision", "fp8"},
-                 "--precision: precision 'fp8' is not one of f32, bf16, f16, int8");
+                 "--precision: precision 'fp8' is not one of f32, bf16, f16, int8, int8-dynamic");
   const std::string other = model_dir("small_gelu_eps") + "/pixels.npy";  // 64x64 images
   expect_failure({"embed", "--model", dir, "--pixels", other}, "the model expects [3, 32, 32]");
   expect_failure({"embed", "--model", dir, "--pixels", dir + "/config.json"}, "not a .npy file");

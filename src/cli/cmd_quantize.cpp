@@ -102,12 +102,13 @@ void print_check(const PrecisionCheck& c, bool json) {
   std::printf("%lld pictures of the catalog, %lld queries; recall@%lld against f32\n\n",
               static_cast<long long>(c.images), static_cast<long long>(c.queries),
               static_cast<long long>(c.k));
-  std::printf("precision  recall@%-3lld mean cosine  least cosine  images/s  speed-up  query ms\n",
-              static_cast<long long>(c.k));
-  std::printf("f32        %-9s %-12s %-13s %8.1f  %8s  %8.1f\n", "1", "1", "1", c.f32.images_per_s,
-              "1.00x", c.f32.query_ms);
+  std::printf(
+      "precision     recall@%-3lld mean cosine  least cosine  images/s  speed-up  query ms\n",
+      static_cast<long long>(c.k));
+  std::printf("f32           %-9s %-12s %-13s %8.1f  %8s  %8.1f\n", "1", "1", "1",
+              c.f32.images_per_s, "1.00x", c.f32.query_ms);
   for (const PrecisionCheckRow& r : c.rows) {
-    std::printf("%-10s %-9.3f %-12.5f %-13.5f %8.1f  %7.2fx  %8.1f\n", precision_name(r.precision),
+    std::printf("%-13s %-9.3f %-12.5f %-13.5f %8.1f  %7.2fx  %8.1f\n", precision_name(r.precision),
                 r.recall_at_10, r.mean_cosine, r.least_cosine, r.images_per_s,
                 r.images_per_s / c.f32.images_per_s, r.query_ms);
   }
@@ -148,7 +149,8 @@ void add_quantize_command(CLI::App& app, int* exit_code) {
       "precisions change on your own catalog (--check)");
   add_model_option(cmd, &args->model, "Hugging Face or open_clip layout");
   cmd->add_option("--precision", args->precisions,
-                  "bf16, f16 or int8; with --check repeatable, default all three");
+                  "bf16, f16 or int8 (int8-dynamic writes int8's folder); with --check "
+                  "repeatable, default bf16, f16, int8 and int8-dynamic");
   cmd->add_option("--output", args->output, "The folder to write (must not exist, or be empty)");
   cmd->add_flag("--check", args->check,
                 "Compare the precisions with f32 on a sample of the catalog's pictures: "

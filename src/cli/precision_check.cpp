@@ -184,7 +184,8 @@ Result<PrecisionCheck> run_precision_check(const PrecisionCheckOptions& options)
   }
   std::vector<Precision> precisions = options.precisions;
   if (precisions.empty())
-    precisions = {Precision::kBFloat16, Precision::kFloat16, Precision::kInt8};
+    precisions = {Precision::kBFloat16, Precision::kFloat16, Precision::kInt8,
+                  Precision::kInt8Dynamic};
 
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Library> library, Library::open(options.db));
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<std::string> paths,

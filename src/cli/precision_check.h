@@ -17,7 +17,7 @@ namespace clipsearch::cli {
 struct PrecisionCheckOptions {
   std::string db;                     // the catalog whose pictures are sampled
   std::string model_dir;              // a local model folder (resolved)
-  std::vector<Precision> precisions;  // compared with kFloat32; none: bf16, f16 and int8
+  std::vector<Precision> precisions;  // compared with kFloat32; none: bf16, f16, int8, int8-dynamic
   int64_t sample = 200;               // pictures, spread evenly over the catalog's ids
   std::string queries_file;           // one query per line; empty: the built-in set
 };

@@ -145,18 +145,21 @@ TEST_F(QuantizeCheck, RecallAtTenOfEveryPrecisionAgainstFloat32) {
   EXPECT_EQ(out["images"], kPictures);
   EXPECT_EQ(out["queries"], kQueries);
   EXPECT_EQ(out["k"], 10);
-  ASSERT_EQ(out["precisions"].size(), 3u);
+  ASSERT_EQ(out["precisions"].size(), 4u);
   for (const auto& row : out["precisions"]) {
     const std::string p = row["precision"];
     const double recall = row["recall_at_10"], cosine = row["least_cosine"];
     std::printf(
-        "quantize --check (%d layers) %-4s recall@10 %.4f, mean cosine %.7f, least %.7f, "
+        "quantize --check (%d layers) %-12s recall@10 %.4f, mean cosine %.7f, least %.7f, "
         "%.1f images/s (f32 %.1f)\n",
         layers(), p.c_str(), recall, row["mean_cosine"].get<double>(), cosine,
         row["images_per_s"].get<double>(), out["f32"]["images_per_s"].get<double>());
-    EXPECT_GE(recall, p == "int8" ? 0.9 : 0.95) << p;
+    // int8-dynamic measured 0.794 here (2026-12-04): below int8's 0.9, which is why it is
+    // opt-in (docs/ARCHITECTURE.md, "Precisions"); the bound keeps it from getting worse.
+    const bool int8 = p.rfind("int8", 0) == 0;  // int8 and int8-dynamic
+    EXPECT_GE(recall, p == "int8-dynamic" ? 0.75 : int8 ? 0.9 : 0.95) << p;
     EXPECT_LE(recall, 1.0) << p;
-    EXPECT_GE(cosine, p == "int8" ? 0.999 : 0.9999) << p;
+    EXPECT_GE(cosine, int8 ? 0.999 : 0.9999) << p;
   }
 }
 

@@ -89,7 +89,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
   if (!type) {
     return Status::unsupported(model_dir + ": precision " +
                                std::to_string(static_cast<int>(options.precision)) +
-                               " is not one this build runs (f32, bf16, f16, int8)");
+                               " is not one this build runs (f32, bf16, f16, int8, int8-dynamic)");
   }
   if (options.device != Device::kCpu) {
     return Status::unsupported(model_dir + ": this build runs models on the CPU only");
@@ -102,9 +102,11 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
   gemm_init();
   auto impl = std::make_unique<Impl>();
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->config, load_clip_config(model_dir));
-  CLIPSEARCH_ASSIGN_OR_RETURN(impl->weights, load_clip_weights(impl->config, *type));
+  CLIPSEARCH_ASSIGN_OR_RETURN(
+      impl->weights,
+      load_clip_weights(impl->config, *type, precision_activations(options.precision)));
   impl->info = make_info(model_dir, impl->config, impl->weights);
-  impl->info.precision = weight_type_name(impl->weights.type);
+  impl->info.precision = loaded_precision_name(impl->weights);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 

@@ -4,6 +4,7 @@
 #include "model/tower_binding.h"
 #include "model/weight_binder.h"
 
+#include <cassert>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -246,6 +247,24 @@ void convert_reducible(ClipWeights* w) {
   convert_matrix(*w->store, &w->text.token_embedding, w->type);
 }
 
+// Packs the weights of every encoder layer and the patch embedding for int8 x int8 products
+// (int8-dynamic). An owned int8 copy is freed as its packing replaces it; a quantized folder's
+// mapped tensors stay mapped (clean pages the kernel may drop).
+void pack_int8_products(ClipWeights* w) {
+  auto pack = [](WeightMatrix* m) {
+    if (!m->empty() && m->type() == WeightType::kInt8) *m = WeightMatrix::int8_products(*m);
+  };
+  for (auto* layers : {&w->vision.layers, &w->text.layers}) {
+    for (EncoderLayerWeights& l : *layers) {
+      for (WeightMatrix* m :
+           {&l.q_weight, &l.k_weight, &l.v_weight, &l.out.weight, &l.fc1.weight, &l.fc2.weight}) {
+        pack(m);
+      }
+    }
+  }
+  pack(&w->vision.patch_weight);
+}
+
 // A one-value tensor, 0-d (CLIP's logit_scale) or [1] (SigLIP's logit_scale and logit_bias).
 Status bind_scalar(Binder& b, const std::string& name, float* out) {
   CLIPSEARCH_ASSIGN_OR_RETURN(const std::vector<int64_t> shape, b.store().shape(name));
@@ -283,8 +302,11 @@ Result<WeightType> quantized_type(const WeightStore& store) {
                             it->second + "\", expected bf16, f16 or int8");
 }
 
-Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type) {
+Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type,
+                                      Activations activations) {
+  assert(activations == Activations::kFloat32 || type == WeightType::kInt8);
   ClipWeights weights;
+  weights.activations = activations;
   CLIPSEARCH_ASSIGN_OR_RETURN(weights.store, WeightStore::open(config.weights_path));
   CLIPSEARCH_ASSIGN_OR_RETURN(weights.type, model_type(*weights.store, type));
   Binder binder(*weights.store, weights.type);
@@ -304,6 +326,7 @@ Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type)
   }
   weights.reducible = binder.take_reducible();
   convert_reducible(&weights);
+  if (activations == Activations::kInt8Dynamic) pack_int8_products(&weights);
   return weights;
 }
 

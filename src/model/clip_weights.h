@@ -136,14 +136,21 @@ struct ReducibleTensor {
   int64_t out = 0, in = 0;
 };
 
+// What the products with the reducible tensors multiply: float32 activations (every precision's
+// default), or, at `int8-dynamic`, activations quantized to int8 per row at run time times the
+// int8 weights packed for it at load (tensor/int8_gemm.h). The token embedding, a lookup, stays
+// as `type` stores it.
+enum class Activations { kFloat32, kInt8Dynamic };
+
 struct ClipWeights {
   std::unique_ptr<WeightStore> store;
   VisionWeights vision;  // config.vision.tower == kVisionTransformer
   ResNetWeights resnet;  // config.vision.tower == kModifiedResNet
   TextWeights text;
-  float logit_scale = 0;                   // log of the temperature, as stored
-  float logit_bias = 0;                    // SigLIP's, added to every logit; 0 for the others
-  WeightType type = WeightType::kF32;      // the reducible tensors' type once loaded
+  float logit_scale = 0;               // log of the temperature, as stored
+  float logit_bias = 0;                // SigLIP's, added to every logit; 0 for the others
+  WeightType type = WeightType::kF32;  // the reducible tensors' type once loaded
+  Activations activations = Activations::kFloat32;
   std::vector<ReducibleTensor> reducible;  // in the order bound
 };
 
@@ -152,8 +159,10 @@ struct ClipWeights {
 // them in that type already). A checkpoint that `clipsearch quantize` wrote (quantized_type)
 // runs at its own type: asked for kF32 (the default) or that type; any other is kUnsupported
 // naming both. The two projections, the position embeddings, layer norms and biases stay
-// float32 (clip_weights.cpp says why for the projections).
-Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type);
+// float32 (clip_weights.cpp says why for the projections). Activations::kInt8Dynamic needs type
+// kInt8 and packs the linear layers' weights for int8 products (no [out, in] copy kept).
+Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type,
+                                      Activations activations = Activations::kFloat32);
 
 // The safetensors metadata key `clipsearch quantize` writes the precision under.
 inline constexpr const char* kQuantizedPrecisionKey = "clipsearch.precision";
@@ -165,6 +174,10 @@ Result<WeightType> quantized_type(const WeightStore& store);
 // The type the reducible tensors are kept in at `precision`; nullopt for a value that is not a
 // Precision (a cast integer).
 std::optional<WeightType> precision_weight_type(Precision precision);
+// The activations the products run with at `precision` (kInt8Dynamic for int8-dynamic only).
+Activations precision_activations(Precision precision);
+// The precision_name() of a model loaded with these weights.
+const char* loaded_precision_name(const ClipWeights& weights);
 
 // The name of the float32 [out] scales that an int8 tensor `name` is stored with.
 std::string int8_scale_name(const std::string& name);

@@ -6,7 +6,7 @@ namespace clipsearch {
 
 namespace {
 constexpr Precision kAll[] = {Precision::kFloat32, Precision::kBFloat16, Precision::kFloat16,
-                              Precision::kInt8};
+                              Precision::kInt8, Precision::kInt8Dynamic};
 }  // namespace
 
 const char* precision_name(Precision precision) {
@@ -19,6 +19,8 @@ const char* precision_name(Precision precision) {
       return "f16";
     case Precision::kInt8:
       return "int8";
+    case Precision::kInt8Dynamic:
+      return "int8-dynamic";
   }
   return "f32";
 }
@@ -41,9 +43,21 @@ std::optional<WeightType> precision_weight_type(Precision precision) {
     case Precision::kFloat16:
       return WeightType::kF16;
     case Precision::kInt8:
+    case Precision::kInt8Dynamic:
       return WeightType::kInt8;
   }
   return std::nullopt;
+}
+
+Activations precision_activations(Precision precision) {
+  return precision == Precision::kInt8Dynamic ? Activations::kInt8Dynamic : Activations::kFloat32;
+}
+
+const char* loaded_precision_name(const ClipWeights& weights) {
+  if (weights.activations == Activations::kInt8Dynamic) {
+    return precision_name(Precision::kInt8Dynamic);
+  }
+  return weight_type_name(weights.type);
 }
 
 }  // namespace clipsearch

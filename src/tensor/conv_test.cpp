@@ -9,7 +9,7 @@
 
 #include "clipsearch/threads.h"
 #include "tensor/conv.h"
-#include "tensor/half.h"
+#include "core/half.h"
 #include "tensor/weight_kernels.h"
 #include "tensor/winograd.h"
 #include "testing/random_floats.h"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/half.h"
+#include "core/half.h"
 #include "tensor/weight_kernels.h"
 #include "tensor/weight_linear.h"
 #include "testing/random_floats.h"

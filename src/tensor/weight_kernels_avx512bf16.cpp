@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "core/simd_target.h"
-#include "tensor/half.h"
+#include "core/half.h"
 #include "tensor/weight_kernels.h"
 
 namespace clipsearch::weight_internal {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "tensor/int8_gemm.h"
 #include "tensor/skinny_gemm.h"
 #include "tensor/weight_kernels.h"
 
@@ -78,6 +79,7 @@ void weight_product(const WeightKernels& kernels, int64_t m, const float* x, int
 
 void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta, float* y,
             int64_t ldy) {
+  if (w.int8_packed() != nullptr) return int8_linear(m, x, ldx, *w.int8_packed(), beta, y, ldy);
   if (w.type() == WeightType::kF32) {
     linear(m, w.out(), w.in(), x, ldx, w.f32_data(), w.layout(), beta, y, ldy);
     return;
@@ -118,7 +120,9 @@ void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float
 }
 
 void weight_row(const WeightMatrix& w, int64_t row, float* dst) {
-  if (w.type() != WeightType::kF32) {
+  if (w.int8_packed() != nullptr) {
+    for (int64_t i = 0; i < w.in(); ++i) dst[i] = w.at(row, i);
+  } else if (w.type() != WeightType::kF32) {
     active_kernels().to_f32(w, row, 1, 0, w.in(), dst, w.in());
   } else if (w.layout() == WeightLayout::kOutIn) {
     std::copy(w.f32_data() + row * w.in(), w.f32_data() + (row + 1) * w.in(), dst);
@@ -129,6 +133,9 @@ void weight_row(const WeightMatrix& w, int64_t row, float* dst) {
 
 void linear_single(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta,
                    float* y, int64_t ldy) {
+  if (w.int8_packed() != nullptr) {
+    return int8_linear_single(m, x, ldx, *w.int8_packed(), beta, y, ldy);
+  }
   if (w.type() == WeightType::kF32) {
     const bool transposed = w.layout() == WeightLayout::kOutIn;
     gemm_single(m, w.out(), w.in(), 1.0f, x, ldx, w.f32_data(), transposed ? w.in() : w.out(),

@@ -6,6 +6,7 @@
 
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "tensor/int8_gemm.h"
 
 namespace clipsearch {
 namespace {
@@ -127,7 +128,27 @@ WeightMatrix WeightMatrix::convert(const WeightMatrix& source, WeightType type) 
   return w;
 }
 
+WeightMatrix WeightMatrix::int8_products(const WeightMatrix& int8) {
+  assert(int8.type_ == WeightType::kInt8 && int8.int8_packed_ == nullptr);
+  WeightMatrix w;
+  w.type_ = WeightType::kInt8;
+  w.out_ = int8.out_;
+  w.in_ = int8.in_;
+  w.int8_packed_ = std::make_shared<const Int8Packed>(
+      int8_pack(int8.i8_data(), int8.scales(), int8.out_, int8.in_));
+  return w;
+}
+
+const float* WeightMatrix::scales() const {
+  if (int8_packed_ != nullptr) return int8_packed_->scales.data();
+  return scales_.empty() ? scales_view_ : scales_.data();
+}
+
 float WeightMatrix::at(int64_t o, int64_t i) const {
+  if (int8_packed_ != nullptr) {
+    return int8_packed_->scales[static_cast<size_t>(o)] *
+           static_cast<float>(int8_packed_->at(o, i));
+  }
   switch (type_) {
     case WeightType::kF32:
       return layout_ == WeightLayout::kOutIn ? f32_data()[o * in_ + i] : f32_data()[i * out_ + o];
@@ -142,6 +163,7 @@ float WeightMatrix::at(int64_t o, int64_t i) const {
 }
 
 int64_t WeightMatrix::bytes() const {
+  if (int8_packed_ != nullptr) return int8_packed_->bytes();
   const int64_t count = out_ * in_;
   switch (type_) {
     case WeightType::kF32:

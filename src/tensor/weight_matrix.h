@@ -9,7 +9,8 @@
 //   kF16   IEEE binary16 [out, in], rounded to nearest even
 //   kInt8  int8 [out, in], symmetric per output channel: w[o][i] ~ scale[o] * q[o][i], with
 //          scale[o] = max_i |w[o][i]| / 127 and q in [-127, 127] (weight-only: the activations
-//          stay float32)
+//          stay float32); or, for `--precision int8-dynamic`, the same values packed for
+//          int8 x int8 products (int8_gemm.h: the activations quantized per row at run time)
 //
 // A float32 matrix is a view of memory the caller keeps alive (the weight store's map); a matrix
 // of a reduced type either owns its storage (converted at load) or is a view too (a folder that
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tensor/gemm.h"
@@ -25,6 +27,7 @@
 namespace clipsearch {
 
 enum class WeightType { kF32, kBF16, kF16, kInt8 };
+struct Int8Packed;  // tensor/int8_gemm.h
 
 const char* weight_type_name(WeightType type);
 
@@ -44,6 +47,9 @@ class WeightMatrix {
   // `source` (float32) converted to `type`, stored [out, in] whatever the source layout. kF32
   // returns the view unchanged. Runs on the thread pool.
   static WeightMatrix convert(const WeightMatrix& source, WeightType type);
+  // `int8` (kInt8, [out, in]) packed for int8 x int8 products (int8_gemm.h), which linear()
+  // then runs; the result keeps no [out, in] copy (i8_data() is null). Runs on the thread pool.
+  static WeightMatrix int8_products(const WeightMatrix& int8);
 
   WeightType type() const { return type_; }
   WeightLayout layout() const { return layout_; }
@@ -55,7 +61,9 @@ class WeightMatrix {
   // Owned storage when there is some, else the view's (so that copies stay valid).
   const uint16_t* u16_data() const { return u16_.empty() ? u16_view_ : u16_.data(); }
   const int8_t* i8_data() const { return i8_.empty() ? i8_view_ : i8_.data(); }  // kInt8
-  const float* scales() const { return scales_.empty() ? scales_view_ : scales_.data(); }
+  const float* scales() const;
+  // The packing for int8 x int8 products, or null (weight-only int8, other types).
+  const Int8Packed* int8_packed() const { return int8_packed_.get(); }
   // The float32 value the matrix stands for at (o, i): what every kernel multiplies by.
   float at(int64_t o, int64_t i) const;
   // Bytes the weights occupy in this type (the float32 view counts its mapped tensor).
@@ -73,6 +81,7 @@ class WeightMatrix {
   std::vector<uint16_t> u16_;
   std::vector<int8_t> i8_;
   std::vector<float> scales_;
+  std::shared_ptr<const Int8Packed> int8_packed_;  // shared by copies, like a view
 };
 
 }  // namespace clipsearch
