@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "clipsearch/threads.h"
-#include "tensor/conv.h"
 #include "core/half.h"
+#include "tensor/conv.h"
 #include "tensor/weight_kernels.h"
 #include "tensor/winograd.h"
 #include "testing/random_floats.h"

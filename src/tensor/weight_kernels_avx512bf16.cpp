@@ -24,8 +24,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/simd_target.h"
 #include "core/half.h"
+#include "core/simd_target.h"
 #include "tensor/weight_kernels.h"
 
 namespace clipsearch::weight_internal {
