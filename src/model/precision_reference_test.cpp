@@ -39,7 +39,8 @@ std::vector<Case> float32_models() {
 //   f16      0.9999998  0.999995, 0.99998, 0.99999
 //   bf16     0.999993   0.99969,  0.99884, 0.99992
 //   int8     0.99988    0.9932,   0.9745,  0.9981
-//   int8-dynamic 0.99961 0.9855,  0.9375,  0.9959 (the same on every CPU: int8_gemm.h)
+//   int8-dynamic 0.99961 0.9855,  0.9375,  0.9959 (the same on every CPU: int8_gemm.h; the
+//                small ResNet's text tower 0.99942)
 // and where the products of many rows run in BF16 arithmetic (the avx512bf16 level, activations
 // rounded to BF16 too; Zen 4):
 //   bf16     0.99997    0.99947,  0.99778, 0.99986
@@ -61,7 +62,7 @@ Bounds bounds(Precision p) {
     case Precision::kInt8:
       return {0.9995, 0.95};
     case Precision::kInt8Dynamic:
-      return {0.9995, 0.92};
+      return {0.999, 0.92};
     case Precision::kFloat32:
       break;
   }
