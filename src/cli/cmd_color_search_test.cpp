@@ -179,13 +179,13 @@ void sql(const std::string& db, const char* statements) {
 }
 
 // A catalog written before colour signatures: schema version 1, no `color` column (and none of
-// version 3's video columns and frames).
+// version 3's video columns and frames, nor version 4's camera).
 TEST_F(ColorSearchCli, AnOldCatalogSearchesWithoutColourThenIndexFillsItIn) {
   const std::string old_db = dir_->file("old.db");
   std::filesystem::copy_file(db_, old_db);
   sql(old_db,
       "ALTER TABLE images DROP COLUMN color; ALTER TABLE images DROP COLUMN duration_ms; "
-      "DROP TABLE frames; "
+      "ALTER TABLE images DROP COLUMN camera; DROP TABLE frames; "
       "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
   const json colour_query = queries()[0];
   const auto args = colour_query["args"].get<std::vector<std::string>>();
