@@ -105,7 +105,8 @@ TEST_F(ServeBrowse, NoCameraInTheLibraryNoneToFilterBy) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body), json::parse(R"({"cameras": []})"));
   EXPECT_TRUE(search("camera=Canon%20EOS%20R5")["results"].empty());
-  for (const json& row : search("")["results"]) EXPECT_FALSE(row.contains("camera"));
+  const json all = search("");  // kept: a range-for over a temporary's member would dangle
+  for (const json& row : all["results"]) EXPECT_FALSE(row.contains("camera"));
 }
 
 TEST_F(ServeBrowse, StatusListsFailuresKindsAndPrecision) {
