@@ -6,6 +6,13 @@
 #include <cpuid.h>
 
 namespace clipsearch {
+
+// CPUID leaf 7, sub-leaf 0, ECX bit 11 (AVX512_VNNI).
+bool cpu_has_avx512_vnni() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 11)) != 0;
+}
+
 namespace {
 
 constexpr const char* kVariable = "CLIPSEARCH_ISA";
@@ -17,14 +24,13 @@ bool cpu_has_f16c() {
   return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
 }
 
-// CPUID leaf 7: sub-leaf 0 ECX bit 11 (AVX512_VNNI), sub-leaf 1 EAX bit 5 (AVX512_BF16). Read
-// directly for the same reason as F16C: not every compiler's __builtin_cpu_supports knows them.
+// CPUID leaf 7, sub-leaf 1 EAX bit 5 (AVX512_BF16), beside VNNI. Read directly for the same
+// reason as F16C: not every compiler's __builtin_cpu_supports knows it.
 bool cpu_has_avx512_bf16_vnni() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
-  const unsigned max_subleaf = eax;
-  const bool vnni = (ecx & (1u << 11)) != 0;
-  if (!vnni || max_subleaf < 1) return false;
+  if (!cpu_has_avx512_vnni() || __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0 || eax < 1) {
+    return false;
+  }
   if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) == 0) return false;
   return (eax & (1u << 5)) != 0;
 }

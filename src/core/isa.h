@@ -34,6 +34,9 @@ inline constexpr Isa kIsaLevels[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa
 
 // The best level this CPU and OS support (cpuid and the OS-enabled register state).
 Isa isa_supported();
+// Whether the CPU has AVX512_VNNI (cpuid alone: the OS's zmm state is what kAvx512 checks, so
+// ask it only under that level). Ice and Cascade Lake have it without BF16, below kAvx512Bf16.
+bool cpu_has_avx512_vnni();
 // The level kernels use: isa_supported() capped by CLIPSEARCH_ISA. An unparseable value is
 // reported by isa_environment_check() and otherwise ignored (no cap).
 Isa isa_active();

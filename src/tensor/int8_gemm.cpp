@@ -1,7 +1,5 @@
 #include "tensor/int8_gemm.h"
 
-#include <cpuid.h>
-
 #include <algorithm>
 #include <cassert>
 #include <vector>
@@ -16,14 +14,6 @@ using int8_internal::Int8Kernels;
 // Rows quantized at a time per thread: 48 rows of fc2's 3072 inputs are 144 KiB, which stay in
 // L2 beside the 64 weight columns (192 KiB) that every row tile of the chunk reads.
 constexpr int64_t kChunkRows = 48;
-
-// cpuid leaf 7, sub-leaf 0, ECX bit 11: AVX512_VNNI. The OS state for the zmm registers is what
-// isa_supported() checks for kAvx512, which int8_level asks first.
-bool cpu_has_avx512_vnni() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
-  return (ecx & (1u << 11)) != 0;
-}
 
 // Quantizes rows [0, m) of x into q (depth bytes a row) and their scales.
 void quantize_rows(const Int8Kernels& k, int64_t m, const float* x, int64_t ldx,
