@@ -55,6 +55,14 @@ make_reference_venv .venv-siglip2 scripts/requirements-reference-siglip2.txt \
 # than Debian's, so it has a venv of its own.
 make_reference_venv .venv-schemathesis scripts/requirements-schemathesis.txt \
   "import schemathesis, openapi_spec_validator; assert schemathesis.__version__ == '4.32.5'"
+# The distributed path (Ray + Milvus Lite, issue 22): its own venv without Debian's site
+# packages, since Ray and pymilvus need numpy 2 (Debian's torch in .venv needs numpy 1).
+if [[ ! -x .venv-distributed/bin/python ]]; then
+  /usr/bin/python3 -m venv .venv-distributed
+fi
+if ! .venv-distributed/bin/python -c "import ray, pymilvus, milvus_lite, pyarrow, scikit_build_core, nanobind, pytest; assert ray.__version__ == '2.60.0'" 2>/dev/null; then
+  .venv-distributed/bin/pip install -q --disable-pip-version-check -r scripts/requirements-distributed.txt
+fi
 # What builds and tests the Python package (pip install . without build isolation).
 if ! .venv/bin/python -c "import scikit_build_core, nanobind, pytest, pyarrow" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-python.txt
