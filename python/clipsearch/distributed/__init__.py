@@ -2,6 +2,8 @@
 and searched in Milvus (Milvus Lite's file on a laptop and in tests, a Milvus cluster in
 production), with the answers of the single-machine tool. Install with
 `pip install 'clipsearch[distributed]'`; docs/DISTRIBUTED.md describes it."""
+from .catalog_rows import catalog_model, catalog_rows
+from .milvus_library import MilvusLibrary
 from .milvus_store import MilvusStore, row_id
 
-__all__ = ["MilvusStore", "row_id"]
+__all__ = ["MilvusLibrary", "MilvusStore", "catalog_model", "catalog_rows", "row_id"]
