@@ -63,6 +63,19 @@ class MilvusLibrary:
         has too). The page [offset, offset + k) of the images ranked by the query."""
         _refuse_unsupported(color=color, color_weight=color_weight, tag=tag, album=album,
                             sort=None if sort == "score" else sort)
+        rows, candidates, best = self.search_rows(
+            text, image=image, like=like, negative=negative, k=k, offset=offset,
+            image_weight=image_weight, negative_weight=negative_weight, folder=folder,
+            since=since, until=until, min_size=min_size, max_size=max_size, format=format,
+            camera=camera, min_score=min_score)
+        return SearchResults([_hit(h) for h in rows], candidates, best, 0)
+
+    def search_rows(self, text=None, *, image=None, like=None, negative=None, k=10, offset=0,
+                    image_weight=None, negative_weight=None, folder=None, since=None,
+                    until=None, min_size=None, max_size=None, format=None, camera=None,
+                    min_score=None) -> Tuple[List[Dict[str, Any]], int, float]:
+        """search() as the collection's rows (dicts with score and camera), the candidate
+        count and the best score: what the HTTP API writes."""
         _check_numbers(k, offset, min_score)
         vector, exclude = self.query_vector(text, image, like, negative, image_weight,
                                             negative_weight)
@@ -108,12 +121,12 @@ class MilvusLibrary:
         return [i for i, _ in wanted], [np.asarray(found[i], np.float32) for i, _ in wanted]
 
     def _ranked(self, vector: np.ndarray, expr: str, k: int, offset: int,
-                min_score: Optional[float]) -> SearchResults:
+                min_score: Optional[float]) -> Tuple[List[Dict[str, Any]], int, float]:
         if offset + k > MAX_RANK:
             raise QueryError(f"offset + k = {offset + k}: Milvus ranks at most {MAX_RANK} "
                              "images a search", "invalid argument")
         if k == 0:  # as the local search: nothing ranked, nothing counted
-            return SearchResults([], 0, float("-inf"), 0)
+            return [], 0, float("-inf")
         candidates = self.store.count_where(expr)
         found = self.store.search(vector, expr, offset + k) if candidates else []
         # Equal scores by ascending id, as the local search orders them.
@@ -121,8 +134,7 @@ class MilvusLibrary:
         best = found[0]["score"] if found else float("-inf")
         if min_score is not None:
             found = [h for h in found if h["score"] >= min_score]
-        hits = [_hit(h) for h in found[offset:offset + k]]
-        return SearchResults(hits, candidates, best, 0)
+        return found[offset:offset + k], candidates, best
 
     def image(self, image_id: int) -> Dict[str, Any]:
         """A row by id: path, size, dates, dimensions, format, camera (CatalogError "not
