@@ -162,6 +162,13 @@ class MilvusStore:
         done = self._client.upsert(self.collection, entities)
         return int(done["upsert_count"])
 
+    def flush(self) -> None:
+        """Seals the rows written so far into indexed segments. Call it after a bulk load:
+        Milvus searches rows still in growing segments without the index, with filters by a
+        slow path (Milvus Lite: about 0.5 s a search at 2,000 fresh rows, 20 ms sealed)."""
+        self._require()
+        self._client.flush(self.collection)
+
     def _check_ids(self, entities: List[Dict[str, Any]]) -> None:
         """Refuses a batch where two paths meet at one id (53 bits: unlikely below ~10**8
         images, but then silently replacing another image would lose it)."""
