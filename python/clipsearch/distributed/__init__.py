@@ -1,0 +1,7 @@
+"""clipsearch past one machine (issue 22): embeddings computed on a Ray cluster, vectors kept
+and searched in Milvus (Milvus Lite's file on a laptop and in tests, a Milvus cluster in
+production), with the answers of the single-machine tool. Install with
+`pip install 'clipsearch[distributed]'`; docs/DISTRIBUTED.md describes it."""
+from .milvus_store import MilvusStore, row_id
+
+__all__ = ["MilvusStore", "row_id"]
