@@ -75,6 +75,11 @@ class ImageFiles {
     return d;
   }
 
+  // (3, H, W) of every prepared image's pixels.
+  nb::tuple pixels_shape() const {
+    return nb::make_tuple(3, config_.crop_height, config_.crop_width);
+  }
+
  private:
   PreprocessConfig config_;
   DecodeOptions decode_;
@@ -85,7 +90,8 @@ class ImageFiles {
 void bind_image_files(nb::module_& m) {
   nb::class_<ImageFiles>(m, "ImageFiles")
       .def_static("load", &ImageFiles::load, nb::arg("spec"), nb::arg("exif"), nb::arg("decode"))
-      .def("prepare", &ImageFiles::prepare, nb::arg("data"), nb::arg("path"), nb::arg("mtime_ns"));
+      .def("prepare", &ImageFiles::prepare, nb::arg("data"), nb::arg("path"), nb::arg("mtime_ns"))
+      .def_prop_ro("pixels_shape", &ImageFiles::pixels_shape);
 }
 
 }  // namespace clipsearch::python

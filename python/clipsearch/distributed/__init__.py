@@ -3,5 +3,7 @@ and searched in Milvus (Milvus Lite's file on a laptop and in tests, a Milvus cl
 production), with the answers of the single-machine tool. Install with
 `pip install 'clipsearch[distributed]'`; docs/DISTRIBUTED.md describes it."""
 from .milvus_store import MilvusStore, row_id
+from .pipeline import index
+from .report import JobReport
 
-__all__ = ["MilvusStore", "row_id"]
+__all__ = ["JobReport", "MilvusStore", "index", "row_id"]
