@@ -16,7 +16,7 @@ class JobReport:
     shards_written: int = 0
     failures: List[Tuple[str, str]] = field(default_factory=list)  # this run's (path, message)
     decoded_by: Set[str] = field(default_factory=set)   # "node id:pid" of the decode tasks
-    embedded_by: Set[str] = field(default_factory=set)  # actor ids of the embedders
+    embedded_by: Set[str] = field(default_factory=set)  # "actor id:pid" of the embedders
     seconds: float = 0.0
     skipped_locations: Dict[str, str] = field(default_factory=dict)
 
@@ -32,13 +32,18 @@ class JobReport:
         """The cluster nodes whose workers decoded files."""
         return {w.split(":", 1)[0] for w in self.decoded_by}
 
+    @property
+    def actors(self) -> Set[str]:
+        """The embedding actors (one id across its restarts)."""
+        return {w.split(":", 1)[0] for w in self.embedded_by}
+
     def summary(self) -> str:
         rate = self.written / self.seconds if self.seconds > 0 else 0.0
         line = (f"clipsearch.distributed: {self.written} images written to {self.sink} in "
                 f"{self.shards_written} shards ({self.shards_skipped} of {self.shards} done "
                 f"before), {self.failed} failed, {self.not_images} not images; "
                 f"{len(self.decoded_by)} decode workers on {len(self.nodes)} nodes, "
-                f"{len(self.embedded_by)} embedding actors; {self.seconds:.1f} s, "
+                f"{len(self.actors)} embedding actors; {self.seconds:.1f} s, "
                 f"{rate:.1f} images/s; state: {self.state}")
         for root, why in sorted(self.skipped_locations.items()):
             line += f"\n  skipped {root}: {why}"

@@ -70,7 +70,7 @@ class Embedder:
         import clipsearch
         self.model = clipsearch.Model.from_pretrained(model, precision=precision,
                                                       threads=threads)
-        self.name = ray.get_runtime_context().get_actor_id()
+        self.name = f"{ray.get_runtime_context().get_actor_id()}:{os.getpid()}"
 
     def __call__(self, batch: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
         images = batch["outcome"] == "image"
