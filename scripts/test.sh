@@ -5,7 +5,8 @@
 #      with the Python reference (.venv); nothing is downloaded. Then the unit and reference
 #      tests again at every SIMD level below this machine's best (CLIPSEARCH_ISA, and
 #      OPENBLAS_CORETYPE for OpenBLAS), so a CPU no developer had cannot surprise the suite.
-#   2. The Python package: pip install into .venv, its pytest suite (python/tests).
+#   2. The Python package: pip install into .venv, its pytest suite (python/tests); then into
+#      .venv-distributed, the distributed path's suite (python/tests_distributed: Ray, Milvus Lite).
 #   3. ASan+UBSan build: the tests labelled "sanitize".
 #   4. clang libFuzzer build: each fuzz target for a bounded time (CLIPSEARCH_FUZZ_SECONDS).
 # Slow suites are opt-in: CLIPSEARCH_SLOW_TESTS=1 adds the tests labelled "slow".
@@ -29,6 +30,17 @@ CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CMAKE_CXX_COMPILER_LAUNCHER=ccache \
   .venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
 CLIPSEARCH_BINARY=$PWD/build/src/cli/clipsearch \
   .venv/bin/python -m pytest python/tests -q -p no:cacheprovider -W ignore::DeprecationWarning
+
+# The distributed path (python/clipsearch/distributed, issue 22): the same package installed into
+# .venv-distributed (Ray, pymilvus, Milvus Lite, numpy 2), then its tests, which start a local Ray
+# cluster (a head and a worker node) and Milvus Lite files of their own, and have the reference
+# venv (.venv) make their random-weight model and pictures. Nothing reaches the network.
+echo "== distributed: Ray and Milvus Lite"
+CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CMAKE_CXX_COMPILER_LAUNCHER=ccache \
+  CMAKE_C_COMPILER_LAUNCHER=ccache \
+  .venv-distributed/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
+.venv-distributed/bin/python -m pytest python/tests_distributed -q -p no:cacheprovider \
+  -W ignore::DeprecationWarning
 
 # Forced lower levels: only ever downward (any CPU runs them), each with the OpenBLAS kernels of
 # that level. The fixtures' reference data from the run above is reused (-FA: no setup rerun).

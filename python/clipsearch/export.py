@@ -10,7 +10,7 @@ autofaiss and vector-database loaders read):
 import json
 import os
 import re
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -40,17 +40,33 @@ def _metadata_format(metadata: str) -> str:
     return metadata
 
 
-def _write_metadata(path: str, rows: List[Dict[str, Any]], fmt: str) -> None:
+def _write_metadata(path: str, rows: List[Dict[str, Any]], fmt: str,
+                    columns: Sequence[str]) -> None:
     tmp = path + ".tmp"
     if fmt == "parquet":
         pa = _pyarrow()
-        table = pa.table({c: [r[c] for r in rows] for c in _COLUMNS})
+        table = pa.table({c: [r[c] for r in rows] for c in columns})
         pa.parquet.write_table(table, tmp)
     else:
         with open(tmp, "w", encoding="utf-8") as f:
             for r in rows:
-                f.write(json.dumps({c: r[c] for c in _COLUMNS}, ensure_ascii=False) + "\n")
+                f.write(json.dumps({c: r[c] for c in columns}, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
+
+
+def write_part(folder: str, index: int, vectors: np.ndarray, rows: List[Dict[str, Any]],
+               fmt: str = "parquet", dtype: str = "float32",
+               extra_columns: Sequence[str] = ()) -> None:
+    """Part `index` of the layout: img_emb_<index>.npy (row i = rows[i]) and its metadata, each
+    written to a temporary name and renamed, so a part is whole or absent. rows hold _COLUMNS
+    and extra_columns."""
+    os.makedirs(os.path.join(folder, "img_emb"), exist_ok=True)
+    os.makedirs(os.path.join(folder, "metadata"), exist_ok=True)
+    emb_path = os.path.join(folder, "img_emb", f"img_emb_{index}.npy")
+    np.save(emb_path + ".tmp.npy", vectors.astype(dtype))
+    os.replace(emb_path + ".tmp.npy", emb_path)
+    _write_metadata(os.path.join(folder, "metadata", f"metadata_{index}.{fmt}"), rows, fmt,
+                    _COLUMNS + tuple(extra_columns))
 
 
 def write(library, folder: str, rows_per_file: int, metadata: str, dtype: str) -> Dict[str, Any]:
@@ -63,13 +79,10 @@ def write(library, folder: str, rows_per_file: int, metadata: str, dtype: str) -
     os.makedirs(os.path.join(folder, "metadata"), exist_ok=True)
     count, files, dim = 0, 0, 0
     for i, (images, vectors) in enumerate(library.embeddings(batch=rows_per_file)):
-        emb_path = os.path.join(folder, "img_emb", f"img_emb_{i}.npy")
-        np.save(emb_path + ".tmp.npy", vectors.astype(dtype))
-        os.replace(emb_path + ".tmp.npy", emb_path)
         rows = [{"image_path": im.path, "id": im.id, "size": im.size, "width": im.width,
                  "height": im.height, "format": im.format, "taken_ns": im.taken_ns}
                 for im in images]
-        _write_metadata(os.path.join(folder, "metadata", f"metadata_{i}.{fmt}"), rows, fmt)
+        write_part(folder, i, vectors, rows, fmt, dtype)
         count, files, dim = count + len(images), files + 1, vectors.shape[1]
     return {"images": count, "files": files, "dim": dim, "metadata": fmt}
 

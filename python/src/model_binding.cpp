@@ -61,6 +61,32 @@ class PythonModel {
     return numpy_matrix(std::move(out), pictures.size(), dim);
   }
 
+  // Embeddings of pictures already preprocessed (clipsearch.distributed's decode tasks).
+  nb::object pixel_features(
+      nb::ndarray<const float, nb::ndim<4>, nb::c_contig, nb::device::cpu> pixels, bool normalize) {
+    const auto expected = std::vector<size_t>{3, static_cast<size_t>(config_.crop_height),
+                                              static_cast<size_t>(config_.crop_width)};
+    const auto given = std::vector<size_t>{pixels.shape(1), pixels.shape(2), pixels.shape(3)};
+    if (given != expected) {
+      raise_status(ErrorSite::kQuery,
+                   Status::invalid_argument(
+                       "pixels: expected [n, 3, " + std::to_string(expected[1]) + ", " +
+                       std::to_string(expected[2]) + "], got [n, " + std::to_string(given[0]) +
+                       ", " + std::to_string(given[1]) + ", " + std::to_string(given[2]) + "]"));
+    }
+    const size_t rows = pixels.shape(0);
+    const size_t dim = static_cast<size_t>(model_->info().embed_dim);
+    std::vector<float> out(rows * dim);
+    Status status;
+    if (rows > 0) {
+      nb::gil_scoped_release unlocked;
+      status =
+          model_->encode_images(pixels.data(), static_cast<int64_t>(rows), out.data(), normalize);
+    }
+    check(ErrorSite::kModel, status);
+    return numpy_matrix(std::move(out), rows, dim);
+  }
+
   nb::object text_features(const std::vector<std::string>& texts, bool normalize) {
     const size_t dim = static_cast<size_t>(model_->info().embed_dim);
     std::vector<float> out(texts.size() * dim);
@@ -187,6 +213,7 @@ void bind_model(nb::module_& m) {
           nb::arg("exif"), nb::arg("decode"))
       .def("image_features", &PythonModel::image_features, nb::arg("images"), nb::arg("batch_size"),
            nb::arg("normalize"))
+      .def("pixel_features", &PythonModel::pixel_features, nb::arg("pixels"), nb::arg("normalize"))
       .def("text_features", &PythonModel::text_features, nb::arg("texts"), nb::arg("normalize"))
       .def("tokenize", &PythonModel::tokenize, nb::arg("texts"))
       .def("preprocess", &PythonModel::preprocess, nb::arg("image"))

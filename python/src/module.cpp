@@ -13,6 +13,7 @@ namespace nb = nanobind;
 namespace clipsearch::python {
 void bind_model(nb::module_& m);
 void bind_library(nb::module_& m);
+void bind_image_files(nb::module_& m);
 void bind_serving(nb::module_& m);
 }  // namespace clipsearch::python
 
@@ -23,5 +24,6 @@ NB_MODULE(_core, m) {
   m.def("set_num_threads", &clipsearch::set_num_threads, nb::arg("n"));
   clipsearch::python::bind_model(m);
   clipsearch::python::bind_library(m);
+  clipsearch::python::bind_image_files(m);
   clipsearch::python::bind_serving(m);
 }

@@ -23,9 +23,9 @@
 
 #include "clipsearch/threads.h"
 #include "core/sha256.h"
-#include "image/color_signature.h"
 #include "image/decode.h"
 #include "image/video_decode.h"
+#include "indexer/image_file_steps.h"
 #include "indexer/model_identity.h"
 
 namespace clipsearch {
@@ -96,18 +96,13 @@ Status read_whole(int fd, int64_t size, std::vector<uint8_t>* buf) {
   return Status();
 }
 
-std::vector<float> packed_color(const RgbImage& rgb) {
-  const auto packed = color_signature(rgb).pack();
-  return std::vector<float>(packed.begin(), packed.end());
-}
-
 // The colour signature alone, for a file whose embedding is kept: a file that no longer decodes
 // gets an empty signature ("no colour") rather than failing a row whose embedding is fine.
 std::vector<float> color_of(const std::vector<uint8_t>& buf, const std::string& path,
                             const Shared& sh) {
   Result<RgbImage> rgb =
       image_decode_for_preprocess(buf.data(), buf.size(), path, sh.config, sh.options.decode);
-  return rgb.ok() ? packed_color(*rgb) : std::vector<float>();
+  return rgb.ok() ? image_file_color(*rgb) : std::vector<float>();
 }
 
 // SHA-256 of the whole file by 1 MiB reads: a video of several GB is never held in memory.
@@ -176,7 +171,7 @@ Prepared prepare_video(int fd, VideoFormat format, const WorkItem& w, Shared& sh
       video_decode_frames(w.path, times, sh.options.decode, &*info);
   if (!frames.ok()) return fail(frames.status().message());
   set_video_facts(*info, format, &r);
-  p.color = packed_color(frames->front().image);  // the first frame's colours
+  p.color = image_file_color(frames->front().image);  // the first frame's colours
   for (const VideoFrame& f : *frames) {
     p.frame_pixels.push_back(image_preprocess_rgb(f.image, sh.config).data);
     p.frame_times.push_back(f.time_ms);
@@ -242,21 +237,16 @@ Prepared prepare(size_t index, Shared& sh) {
   }
   r.hash = sha256_bytes(buf.data(), buf.size());
 
-  Result<ImageHeader> header = image_read_header(buf.data(), buf.size(), w.path);
-  if (!header.ok()) return fail(header.status().message());
-  r.format = header->format_name;
-  std::transform(r.format.begin(), r.format.end(), r.format.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const bool swap = sh.options.decode.exif == ExifMode::kApply && header->orientation >= 5 &&
-                    header->orientation <= 8;
-  r.width = swap ? header->height : header->width;
-  r.height = swap ? header->width : header->height;
-  r.camera = header->camera;
-  int64_t exif_ns = 0;
-  if (exif_date_to_ns(header->date_original, &exif_ns)) {
-    r.date_taken_ns = exif_ns;
-    r.date_from_exif = true;
-  }
+  ImageFileFacts facts;
+  Status read_facts =
+      image_file_read_facts(buf.data(), buf.size(), w.path, r.mtime_ns, sh.options.decode, &facts);
+  if (!read_facts.ok()) return fail(read_facts.message());
+  r.format = facts.format;
+  r.width = facts.width;
+  r.height = facts.height;
+  r.camera = facts.camera;
+  r.date_taken_ns = facts.taken_ns;
+  r.date_from_exif = facts.taken_from_exif;
   if (w.existing_ok && r.hash == w.existing_hash) {
     p.outcome = Outcome::kTouch;
     r.status = ImageStatus::kOk;
@@ -272,14 +262,13 @@ Prepared prepare(size_t index, Shared& sh) {
     return p;
   }
   ++sh.decoded;
-  // One decode feeds both the model's input and the colour signature.
-  Result<RgbImage> rgb =
-      image_decode_for_preprocess(buf.data(), buf.size(), w.path, sh.config, sh.options.decode);
-  if (!rgb.ok()) return fail(rgb.status().message());
-  p.color = packed_color(*rgb);
+  Result<DecodedImageFile> decoded =
+      image_file_decode(buf.data(), buf.size(), w.path, sh.config, sh.options.decode);
+  if (!decoded.ok()) return fail(decoded.status().message());
+  p.color = std::move(decoded->color);
   p.outcome = Outcome::kTensor;
   r.status = ImageStatus::kOk;
-  p.pixels = image_preprocess_rgb(*rgb, sh.config).data;
+  p.pixels = std::move(decoded->pixels.data);
   return p;
 }
 

@@ -5,5 +5,8 @@ production), with the answers of the single-machine tool. Install with
 from .catalog_rows import catalog_model, catalog_rows
 from .milvus_library import MilvusLibrary
 from .milvus_store import MilvusStore, row_id
+from .pipeline import index
+from .report import JobReport
 
-__all__ = ["MilvusLibrary", "MilvusStore", "catalog_model", "catalog_rows", "row_id"]
+__all__ = ["JobReport", "MilvusLibrary", "MilvusStore", "catalog_model", "catalog_rows", "index",
+           "row_id"]
