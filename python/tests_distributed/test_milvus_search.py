@@ -80,7 +80,8 @@ def test_pictures_and_examples_equal_the_local_search(milvus, local_library, lib
     for query in [dict(image=photo), dict(image=[photo, rows[2]["path"]], text="sand",
                                           image_weight=0.3),
                   dict(like=example), dict(like=[example, rows[9]["path"]], negative="blue",
-                                           k=12)]:
+                                           k=12),
+                  dict(like=example, format=rows[5]["format"], k=5, offset=1)]:
         remote = lib.search(**query)
         assert_same(local.search(**query), remote)
         if "like" in query:

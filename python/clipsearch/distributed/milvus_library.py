@@ -85,15 +85,19 @@ class MilvusLibrary:
             taken_before_ns=_date_ns(until, end_of_day=True, name="until"),
             min_bytes=min_size, max_bytes=max_size, formats=_strings(format, "format"),
             cameras=_strings(camera, "camera"))
-        exclusion = milvus_filters.expression(exclude_ids=exclude)
-        expr = " and ".join(e for e in (filters, exclusion) if e)
         if k == 0:  # as the local search: nothing ranked, nothing counted
             return [], 0, float("-inf")
-        # A filtered count(*) costs Milvus Lite a scan (100-500 ms at 2,000 rows, measured):
-        # without filters the count is the collection's less the examples (which exist).
-        candidates = (self.store.count_where(expr) if filters
-                      else self.store.count() - len(set(exclude)))
-        return self._ranked(vector, expr, candidates, k, offset, min_score)
+        if filters:
+            exclusion = milvus_filters.expression(exclude_ids=exclude)
+            expr = f"{filters} and {exclusion}" if exclusion else filters
+            return self._ranked(vector, expr, self.store.count_where(expr), k, offset,
+                                min_score, set())
+        # Any filter sends Milvus (Lite) down a slow path (a filtered count(*) or search costs
+        # about a scan: bench/RESULTS.md): without filters the examples are dropped from a
+        # longer answer instead, and the candidates are the collection's count less them.
+        left_out = set(exclude)
+        return self._ranked(vector, "", self.store.count() - len(left_out), k, offset,
+                            min_score, left_out)
 
     def query_vector(self, text=None, image=None, like=None, negative=None, image_weight=None,
                      negative_weight=None) -> Tuple[np.ndarray, List[int]]:
@@ -129,8 +133,11 @@ class MilvusLibrary:
         return [i for i, _ in wanted], [np.asarray(found[i], np.float32) for i, _ in wanted]
 
     def _ranked(self, vector: np.ndarray, expr: str, candidates: int, k: int, offset: int,
-                min_score: Optional[float]) -> Tuple[List[Dict[str, Any]], int, float]:
-        found = self.store.search(vector, expr, offset + k) if candidates else []
+                min_score: Optional[float],
+                left_out: set) -> Tuple[List[Dict[str, Any]], int, float]:
+        limit = min(offset + k + len(left_out), MAX_RANK)
+        found = self.store.search(vector, expr, limit) if candidates > 0 else []
+        found = [h for h in found if h["id"] not in left_out]
         # Equal scores by ascending id, as the local search orders them.
         found.sort(key=lambda h: (-h["score"], h["id"]))
         best = found[0]["score"] if found else float("-inf")
