@@ -99,7 +99,7 @@ def assert_same_search(local, remote):
 
 SEARCHES = ["q=sand", "q=sand&k=7&offset=3", "q=red&not=blue&not_weight=0.8",
             "q=sand&type=jpeg", "q=sand&type=png,jpg&k=40", "q=sand&camera=NIKON%20Z%206",
-            "q=sand&since=2019-02-01&until=2019-08-31", "q=sand&min_size=2K&max_size=20K",
+            "q=sand&since=2019-02-01&until=2019-08-31", "q=sand&since=2019-02-30T00:00:00", "q=sand&min_size=2K&max_size=20K",
             "q=sand&folder={photos}/beach%20trip", "q=sand&k=1000"]
 
 
@@ -171,7 +171,9 @@ def test_status(servers, collection, local_library):
 
 
 def test_errors_are_the_local_servers_or_501(servers, local_library):
-    for query in ["k=0", "q=sand&since=2019-13-45", "q=sand&min_size=big", "q=sand&k=1.5",
+    for query in ["k=0", "q=sand&since=2019-13-45",
+                  "q=sand&since=2019-01-01T25:00:00", "q=sand&since=2019-01-01x",
+                  "q=sand&min_size=big", "q=sand&min_size=1.", "q=sand&k=1.5",
                   "q=sand&image_weight=3", "like=123456789"]:
         a, b = get_json(f"{servers[0]}/api/search?{query}"), \
             get_json(f"{servers[1]}/api/search?{query}")

@@ -6,7 +6,6 @@ import calendar
 import json
 import math
 import re
-import time
 from typing import Any, Dict, List, Optional, Tuple
 
 MAX_K = 1000  # SearchServiceOptions::max_k
@@ -34,15 +33,23 @@ def _number(name: str, text: str, lo: float, hi: float) -> float:
 
 
 def parse_date(text: str, end_of_day: bool) -> int:
-    m = re.fullmatch(r"(\d{4}-\d{1,2}-\d{1,2})(?:[T ](\d{1,2}:\d{1,2}:\d{1,2}))?", text)
-    if not m:
+    """As query_values.cpp: strptime("%Y-%m-%d"), then "T" or " " and "%H:%M:%S", then
+    timegm (UTC; a day past the month's end carried over: 2019-02-30 is March 2nd)."""
+    day = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if not day or not (1 <= int(day.group(2)) <= 12 and 1 <= int(day.group(3)) <= 31):
         raise ApiError(400, f"date '{text}': expected YYYY-MM-DD")
-    try:
-        tm = time.strptime(m.group(1) + " " + (m.group(2) or "00:00:00"), "%Y-%m-%d %H:%M:%S")
-    except ValueError as e:
-        raise ApiError(400, f"date '{text}': expected YYYY-MM-DD") from e
-    seconds = calendar.timegm(tm)
-    whole_day = end_of_day and m.group(2) is None
+    fields, rest = [int(v) for v in day.groups()], text[day.end():]
+    clock = re.match(r"[T ](\d{1,2}):(\d{1,2}):(\d{1,2})", rest)
+    if rest[:1] in ("T", " "):
+        if not clock or not (int(clock.group(1)) <= 23 and int(clock.group(2)) <= 59 and
+                             int(clock.group(3)) <= 61):
+            raise ApiError(400, f"date '{text}': expected YYYY-MM-DDTHH:MM:SS")
+        rest = rest[clock.end():]
+    if rest:
+        raise ApiError(400, f"date '{text}': unexpected '{rest}'")
+    times = [int(v) for v in clock.groups()] if clock else [0, 0, 0]
+    seconds = calendar.timegm(tuple(fields + times))
+    whole_day = end_of_day and clock is None
     return (seconds + (86400 - 1 if whole_day else 0)) * 1_000_000_000 + \
         (999_999_999 if whole_day else 0)
 
