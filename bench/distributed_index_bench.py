@@ -8,9 +8,9 @@ decoding (tasks on 2 logical CPUs) and the model (one actor, 2 logical CPUs, 2 t
 them. The cluster is started once, before the runs (a cluster outlives its jobs); each run is a
 whole job: listing, model loads, decode, embed, parquet written, manifest.
 
-The model and photos are made by the reference venv (bench/index_bench.py's make_model; photos
-from scikit-image's pictures resized to 800-1600 pixels wide, JPEG quality 90), once, under
-build/bench-distributed.
+The model and photos are made by the reference venv (bench/index_bench.py's make_model and
+make_photos: scikit-image's pictures resized to 800-1600 pixels wide, JPEG quality 90), once,
+under build/bench-distributed.
 
 Usage: .venv-distributed/bin/python bench/distributed_index_bench.py [--photos 300] [--repeats 3]
 Prints a Markdown section for bench/RESULTS.md.
@@ -30,24 +30,11 @@ CLI = os.path.join(ROOT, "build", "src", "cli", "clipsearch")
 WORK = os.path.join(ROOT, "build", "bench-distributed")
 
 MAKE = r"""
-import importlib.util, os, random, sys
+import os, sys
 sys.path.insert(0, os.path.join(sys.argv[1], "bench"))
 import index_bench
-from PIL import Image
 index_bench.make_model(sys.argv[2])
-out, count = sys.argv[3], int(sys.argv[4])
-os.makedirs(out, exist_ok=True)
-data = os.path.join(os.path.dirname(importlib.util.find_spec("skimage").origin), "data")
-sources = [Image.open(os.path.join(data, n)).convert("RGB") for n in
-           ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png"]]
-rng = random.Random(22)
-for i in range(count):
-    dst = os.path.join(out, f"photo_{i:04d}.jpg")
-    if os.path.exists(dst):
-        continue
-    w = rng.randrange(800, 1601)
-    h = int(w * rng.choice([0.75, 0.5625, 1.3333, 1.0]))
-    sources[i % len(sources)].resize((w, h), Image.LANCZOS).save(dst, quality=90)
+index_bench.make_photos(sys.argv[3], int(sys.argv[4]), widths=(800, 1600))
 """
 
 

@@ -42,7 +42,7 @@ def make_model(out):
     return out
 
 
-def make_photos(out, count):
+def make_photos(out, count, widths=(2000, 4000)):
     from PIL import Image
     os.makedirs(out, exist_ok=True)
     data = os.path.join(os.path.dirname(importlib.util.find_spec("skimage").origin), "data")
@@ -53,7 +53,7 @@ def make_photos(out, count):
         dst = os.path.join(out, f"photo_{i:04d}.jpg")
         if os.path.exists(dst):
             continue
-        w = rng.randrange(2000, 4001)
+        w = rng.randrange(widths[0], widths[1] + 1)
         h = int(w * rng.choice([0.75, 0.5625, 0.6667, 1.3333, 1.0]))
         src = sources[i % len(sources)]
         src.resize((w, h), Image.LANCZOS).save(dst, quality=90)

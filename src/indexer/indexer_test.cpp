@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "clipsearch/image_file.h"
 #include "clipsearch/threads.h"
 #include "image/color_signature.h"
 #include "image/decode.h"
@@ -359,6 +360,52 @@ TEST_F(IndexerTest, CameraFromExifMakeAndModel) {
   EXPECT_EQ(row("canon.jpg")->camera, "Canon EOS R5");
   EXPECT_EQ(row("phone.jpg")->camera, "Apple iPhone 12");
   EXPECT_EQ(row("plain.png")->camera, "");
+}
+
+// image_file_prepare (clipsearch/image_file.h), what clipsearch.distributed runs on a file's
+// bytes, gives the facts, colour, pixels and failure messages the indexer stores.
+TEST_F(IndexerTest, ImageFilePrepareGivesWhatTheIndexerStores) {
+  put("canon.jpg", testing::make_camera_jpeg(40, 24, 1, "Canon", "Canon EOS R5"));
+  put("dated.jpg", testing::make_image(30, 50, 2, "jpeg", "2019:05:01 10:20:30"));
+  put("plain.png", testing::make_image(33, 47, 3));
+  const std::string jpeg = testing::make_image(64, 64, 4, "jpeg");
+  put("truncated.jpg", jpeg.substr(0, jpeg.size() / 3));
+  put("corrupt.png", std::string("\x89PNG\r\n\x1A\n", 8) + std::string(100, 'z'));
+  put("notes.txt", "not a picture");
+  const IndexStats stats = index();
+  ASSERT_EQ(stats.failures.size(), 2u);
+  auto prepare = [&](const std::string& rel, int64_t limit = int64_t{1} << 30) {
+    const std::string bytes = testing::read_file(path(rel));
+    struct stat st;
+    EXPECT_EQ(::stat(path(rel).c_str(), &st), 0);
+    const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    return image_file_prepare(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+                              path(rel), mtime_ns, config_, DecodeOptions{}, limit);
+  };
+  for (const std::string rel : {"canon.jpg", "dated.jpg", "plain.png"}) {
+    const PreparedImageFile p = prepare(rel);
+    ASSERT_EQ(p.outcome, ImageFileOutcome::kImage) << p.error;
+    const ImageRecord r = *row(rel);
+    EXPECT_EQ(p.facts.format, r.format) << rel;
+    EXPECT_EQ(p.facts.width, r.width) << rel;
+    EXPECT_EQ(p.facts.height, r.height) << rel;
+    EXPECT_EQ(p.facts.camera, r.camera) << rel;
+    EXPECT_EQ(p.facts.taken_ns, r.date_taken_ns) << rel;
+    EXPECT_EQ(p.facts.taken_from_exif, r.date_from_exif) << rel;
+    EXPECT_EQ(p.color, catalog_->get_color(r.id)->value()) << rel;
+    EXPECT_EQ(p.pixels.data, image_preprocess_file(path(rel), config_)->data) << rel;
+  }
+  EXPECT_EQ(prepare("canon.jpg").facts.camera, "Canon EOS R5");
+  EXPECT_TRUE(prepare("dated.jpg").facts.taken_from_exif);
+  for (const IndexFailure& f : stats.failures) {
+    const PreparedImageFile p = prepare(fs::path(f.path).filename().string());
+    EXPECT_EQ(p.outcome, ImageFileOutcome::kFailed);
+    EXPECT_EQ(p.error, f.message);
+  }
+  EXPECT_EQ(prepare("notes.txt").outcome, ImageFileOutcome::kNotImage);
+  const PreparedImageFile big = prepare("plain.png", 100);
+  EXPECT_EQ(big.outcome, ImageFileOutcome::kFailed);
+  EXPECT_NE(big.error.find("larger than the limit of 100"), std::string::npos) << big.error;
 }
 
 TEST(CameraName, MakeAndModelAsOneName) {
