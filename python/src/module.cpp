@@ -14,6 +14,7 @@ namespace clipsearch::python {
 void bind_model(nb::module_& m);
 void bind_library(nb::module_& m);
 void bind_image_files(nb::module_& m);
+void bind_serving(nb::module_& m);
 }  // namespace clipsearch::python
 
 NB_MODULE(_core, m) {
@@ -24,4 +25,5 @@ NB_MODULE(_core, m) {
   clipsearch::python::bind_model(m);
   clipsearch::python::bind_library(m);
   clipsearch::python::bind_image_files(m);
+  clipsearch::python::bind_serving(m);
 }

@@ -1,5 +1,8 @@
 """Fixtures of the distributed path's tests (run with .venv-distributed): Milvus Lite files in
 temporary folders. Nothing reaches the network."""
+import os
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -21,3 +24,30 @@ def unit_rows(n, dim, seed=0, folder="/photos"):
              "width": 64, "height": 48, "format": "jpeg", "camera": "Canon EOS R5" if i % 2 else "",
              "color": np.full(16, 0.5, np.float32) if i % 3 else np.zeros(0, np.float32)}
             for i in range(n)]
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="session")
+def library_files(tmp_path_factory):
+    """(model folder, photo folder): made by make_library.py in the reference venv."""
+    model = str(tmp_path_factory.mktemp("model"))
+    photos = str(tmp_path_factory.mktemp("photos"))
+    python = os.environ.get("CLIPSEARCH_REFERENCE_PYTHON", os.path.join(ROOT, ".venv", "bin",
+                                                                        "python"))
+    subprocess.run([python, os.path.join(ROOT, "python", "tests_distributed", "make_library.py"),
+                    model, photos], check=True)
+    return model, photos
+
+
+@pytest.fixture(scope="session")
+def local_library(tmp_path_factory, library_files):
+    """(catalog path, clipsearch.Library) of the photo library, indexed locally."""
+    import clipsearch
+    model, photos = library_files
+    db = str(tmp_path_factory.mktemp("catalog") / "photos.db")
+    lib = clipsearch.Library(db, model)
+    report = lib.index([photos])
+    assert report.embedded >= 40, report
+    return db, lib

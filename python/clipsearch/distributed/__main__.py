@@ -1,6 +1,8 @@
 """python -m clipsearch.distributed index --model M (--output DIR | --milvus URI --collection C)
 [--address ray://host:10001 | HOST:PORT | auto] [--batch-size N] [--actors N] [--precision P]
 PATHS...
+python -m clipsearch.distributed serve --milvus URI --collection C [--model M] [--port N] ...
+(serve_cli.py: the HTTP API and web page of `clipsearch serve` over the collection)
 
 Exit status, as clipsearch index's: 0 all indexed; 3 some files failed (listed on stderr and
 in the job's failures/) or PATHS were skipped (missing, empty); 1 the job could not run (the
@@ -45,10 +47,17 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--exif", default="apply", choices=("apply", "ignore"))
     index.add_argument("--decode", default="exact", choices=("exact", "fast"))
     index.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    commands.add_parser("serve", add_help=False,
+                        help="the HTTP API and web page of clipsearch serve over a Milvus "
+                             "collection (serve --help for its options)")
     return parser
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:  # its own parser (serve_cli.py)
+        from . import serve_cli
+        return serve_cli.main(argv[1:])
     args = _parser().parse_args(argv)
     from .pipeline import index
     try:

@@ -11,7 +11,7 @@ A row is one indexed image, with what `clipsearch index` stores for it (docs/DIS
 """
 import hashlib
 import math
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import numpy as np
 
@@ -52,7 +52,7 @@ def _utf8(row: Dict[str, Any], key: str, limit: int, where: str) -> str:
     return value
 
 
-def _vector(row: Dict[str, Any], key: str, sizes: tuple, where: str) -> List[float]:
+def _vector(row: Dict[str, Any], key: str, sizes: tuple, where: str) -> np.ndarray:
     value = np.asarray(row.get(key), dtype=np.float32).reshape(-1)
     if value.size not in sizes:
         expected = " or ".join(str(s) for s in sizes)
@@ -60,7 +60,7 @@ def _vector(row: Dict[str, Any], key: str, sizes: tuple, where: str) -> List[flo
                          "invalid argument")
     if not np.all(np.isfinite(value)):
         raise QueryError(f"{where}: '{key}' holds a NaN or an infinity", "invalid argument")
-    return value.tolist()
+    return value
 
 
 def to_entity(row: Dict[str, Any], dim: int) -> Dict[str, Any]:
@@ -75,12 +75,12 @@ def to_entity(row: Dict[str, Any], dim: int) -> Dict[str, Any]:
     entity = {"path": _utf8(row, "path", MAX_PATH_BYTES, where)}
     entity["id"] = row_id(entity["path"])
     embedding = _vector(row, "embedding", (dim,), where)
-    norm = math.sqrt(sum(v * v for v in embedding))
+    norm = math.sqrt(float(np.dot(embedding.astype(np.float64), embedding)))
     if abs(norm - 1) > 1e-3:
         raise QueryError(f"{where}: 'embedding' has length {norm:.6g}, expected a unit vector "
                          "(as clipsearch index stores it)", "invalid argument")
     entity["embedding"] = embedding
-    entity["color"] = _vector(row, "color", (0, COLOR_VALUES), where)
+    entity["color"] = _vector(row, "color", (0, COLOR_VALUES), where).tolist()
     entity["format"] = _utf8(row, "format", MAX_FORMAT_BYTES, where)
     entity["camera"] = _utf8(row, "camera", MAX_CAMERA_BYTES, where)
     for key in INT_FIELDS:

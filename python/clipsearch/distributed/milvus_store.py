@@ -10,7 +10,7 @@ writing a shard twice never duplicates an image) and what search reads back.
 Thread-safety: pymilvus' client may be shared between threads. The schema is in
 docs/DISTRIBUTED.md."""
 import json
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from ..errors import CatalogError, QueryError, UnavailableError
 from . import milvus_index, milvus_rows
@@ -162,6 +162,13 @@ class MilvusStore:
         done = self._client.upsert(self.collection, entities)
         return int(done["upsert_count"])
 
+    def flush(self) -> None:
+        """Seals the rows written so far into indexed segments. Call it after a bulk load:
+        Milvus searches rows still in growing segments without the index, with filters by a
+        slow path (Milvus Lite: about 0.5 s a search at 2,000 fresh rows, 20 ms sealed)."""
+        self._require()
+        self._client.flush(self.collection)
+
     def _check_ids(self, entities: List[Dict[str, Any]]) -> None:
         """Refuses a batch where two paths meet at one id (53 bits: unlikely below ~10**8
         images, but then silently replacing another image would lose it)."""
@@ -191,6 +198,21 @@ class MilvusStore:
         self._ready()
         return list(self._client.query(self.collection, filter=expr,
                                        output_fields=list(fields), limit=limit))
+
+    def scan(self, expr: str, fields: Sequence[str],
+             batch: int = 10_000) -> Iterator[Dict[str, Any]]:
+        """Every row passing `expr` ("" = all), `batch` at a time from Milvus."""
+        self._ready()
+        it = self._client.query_iterator(self.collection, batch_size=batch, filter=expr,
+                                         output_fields=list(fields))
+        try:
+            while True:
+                rows = it.next()
+                if not rows:
+                    return
+                yield from rows
+        finally:
+            it.close()
 
     def search(self, vector: Sequence[float], expr: str, limit: int) -> List[Dict[str, Any]]:
         """The `limit` best rows by inner product with `vector` among those passing `expr`:
