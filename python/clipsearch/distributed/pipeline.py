@@ -66,6 +66,7 @@ def index(paths: Sequence[str], *, model: str, output: Optional[str] = None,
     try:
         report = _run(job, sink, model, precision, exif, decode, batch_size, actors,
                       cpus_per_actor, progress)
+        sink.finish()
     finally:
         if owns_ray:
             import ray
