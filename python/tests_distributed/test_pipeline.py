@@ -65,6 +65,10 @@ def test_parquet_equals_clipsearch_index(library, local_index, connected, tmp_pa
                                          report.decoded_by)
     assert 1 <= len(report.actors) <= 2
     assert report.shards == report.shards_written == 5
+    # clip-retrieval's layout, as Library.import_embeddings reads it: no image embedded again.
+    import clipsearch
+    imported = clipsearch.Library(str(tmp_path / "c.db"), model).import_embeddings(out)
+    assert imported.imported == PICTURES and imported.embedded == PICTURES
 
 
 def test_milvus_lite_from_a_file_uri(library, local_index, connected, tmp_path):
