@@ -68,15 +68,32 @@ def summary(name, runs):
     return med, qps
 
 
+def insert(store, db):
+    from clipsearch.distributed import catalog_model, catalog_rows
+    if store._client.has_collection("bench"):
+        store.drop()
+    store.create(512, catalog_model(db), index="flat")
+    start, rows_written = time.perf_counter(), 0
+    for batch in catalog_rows(db, batch=5000):
+        rows_written += store.upsert(batch)
+    store.flush()
+    insert_s = time.perf_counter() - start
+    print(f"insert: {rows_written} rows in {insert_s:.1f} s = {rows_written / insert_s:.0f} "
+          f"rows/s (catalog read + checks + upsert + flush), load {load()}", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--work", default="")
+    p.add_argument("--kinds", default="flat,hnsw", help="indexes to measure, in order")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep the Milvus collection of an earlier run (no insert measured)")
     args = p.parse_args()
     import clipsearch
-    from clipsearch.distributed import MilvusLibrary, MilvusStore, catalog_model, catalog_rows
+    from clipsearch.distributed import MilvusLibrary, MilvusStore
     clipsearch.set_num_threads(2)
     work = args.work or tempfile.mkdtemp(prefix="milvus_bench_")
     model, photos = os.path.join(work, "model"), os.path.join(work, "photos")
@@ -92,16 +109,8 @@ def main():
 
     uri = os.path.join(work, "milvus.db")
     store = MilvusStore(uri, "bench")
-    if store._client.has_collection("bench"):
-        store.drop()
-    store.create(512, catalog_model(db), index="flat")
-    start, rows_written = time.perf_counter(), 0
-    for batch in catalog_rows(db, batch=5000):
-        rows_written += store.upsert(batch)
-    store.flush()
-    insert_s = time.perf_counter() - start
-    print(f"insert: {rows_written} rows in {insert_s:.1f} s = {rows_written / insert_s:.0f} "
-          f"rows/s (catalog read + checks + upsert + flush), load {load()}", flush=True)
+    if not (args.reuse and store._client.has_collection("bench")):
+        insert(store, db)
     remote = MilvusLibrary(uri, "bench", model=model)
 
     rng = np.random.default_rng(1)
@@ -111,13 +120,13 @@ def main():
     print("| search, k = 10, one at a time | median ms (min / median of repeats) | "
           "QPS (best / median) |\n| --- | --- | --- |", flush=True)
     exact = {i: [h.path for h in local.search(like=i, k=10)] for i in ids}
-    for kind in ("flat", "hnsw"):
-        if kind == "hnsw":
+    for kind in args.kinds.split(","):
+        if store.index_info()["kind"] != kind:
             start = time.perf_counter()
-            store.set_index("hnsw")
+            store.set_index(kind)
             remote = MilvusLibrary(uri, "bench", model=model)
-            print(f"HNSW build (M 16, efConstruction 200): {time.perf_counter() - start:.1f} s,"
-                  f" load {load()}", flush=True)
+            print(f"{kind.upper()} build: {time.perf_counter() - start:.1f} s, load {load()}",
+                  flush=True)
         runs_local, runs_remote = [], []
         for _ in range(args.repeats):
             runs_local.append(timed(lambda i: local.search(like=i, k=10), ids))

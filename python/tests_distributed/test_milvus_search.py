@@ -122,3 +122,11 @@ def test_what_a_collection_cannot_answer_is_refused(milvus):
         lib.search("sand", image=rows[0]["path"], image_weight=2)
     with pytest.raises(QueryError, match="Milvus ranks at most 16384"):
         lib.search("sand", k=20000)
+
+
+def test_filtered_searches_can_skip_the_count(milvus):
+    lib, _ = milvus
+    counted = lib.search_rows("sand", format="jpeg", k=5)
+    uncounted = lib.search_rows("sand", format="jpeg", k=5, count_filtered=False)
+    assert counted[1] > 0 and uncounted[1] == -1
+    assert [r["path"] for r in uncounted[0]] == [r["path"] for r in counted[0]]

@@ -223,3 +223,12 @@ def test_the_command_serves_with_a_token(local_library, library_files, tmp_path)
     finally:
         process.terminate()
         process.wait(30)
+
+
+def test_totals_of_filtered_searches_can_be_left_out(collection, library_files, tmp_path):
+    app = serve.App(MilvusLibrary(collection[0], "photos", library_files[0]), str(tmp_path),
+                    count_filtered=False)
+    filtered = json.loads(app.answer("GET", "/api/search?q=sand&type=jpeg", {}, b"").body)
+    assert "total" not in filtered and len(filtered["results"]) == 20
+    plain = json.loads(app.answer("GET", "/api/search?q=sand", {}, b"").body)
+    assert plain["total"] == collection[1]

@@ -10,6 +10,7 @@ writing a shard twice never duplicates an image) and what search reads back.
 Thread-safety: pymilvus' client may be shared between threads. The schema is in
 docs/DISTRIBUTED.md."""
 import json
+import time
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from ..errors import CatalogError, QueryError, UnavailableError
@@ -101,10 +102,24 @@ class MilvusStore:
         self._require()
         self._client.release_collection(self.collection)
         self._client.drop_index(self.collection, VECTOR_FIELD)
-        self._client.create_index(self.collection, self._index_params(kind, rows))
+        try:
+            self._client.create_index(self.collection, self._index_params(kind, rows))
+        except Exception:  # a long build: pymilvus may retry a call the server already took
+            if self._built_kind() != kind:
+                raise
+        while self._client.describe_index(self.collection, VECTOR_FIELD).get("state") not in (
+                None, "Finished"):
+            time.sleep(1)
         self._client.load_collection(self.collection)
         self._info = None
         return kind
+
+    def _built_kind(self) -> str:
+        try:
+            return str(self._client.describe_index(self.collection, VECTOR_FIELD)
+                       ["index_type"]).lower()
+        except Exception:
+            return ""
 
     # -- what it holds ----------------------------------------------------------------------
 

@@ -41,8 +41,10 @@ PUBLIC = ("/", "/app.css", "/favicon.svg", "/healthz", "/api/openapi.json")
 class App:
     """The routes over one MilvusLibrary. Thread-safe: each request only reads."""
 
-    def __init__(self, library: MilvusLibrary, thumbnail_dir: str, token: str = "") -> None:
+    def __init__(self, library: MilvusLibrary, thumbnail_dir: str, token: str = "",
+                 count_filtered: bool = True) -> None:
         self.library = library
+        self.count_filtered = count_filtered
         self.thumbnails = _core.ThumbnailCache(thumbnail_dir)
         self.token = token
         self.started = time.monotonic()
@@ -127,7 +129,7 @@ class App:
         if q.pop("sort", "score") != "score":
             raise QueryError("'sort': only 'score' is served from a Milvus collection "
                              "(docs/DISTRIBUTED.md)", "unsupported")
-        rows, candidates, _ = self.library.search_rows(**q)
+        rows, candidates, _ = self.library.search_rows(**q, count_filtered=self.count_filtered)
         return serve_answers.search(rows, candidates, (time.monotonic() - start) * 1000)
 
     def _image_row(self, r) -> Dict[str, Any]:

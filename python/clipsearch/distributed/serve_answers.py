@@ -48,8 +48,13 @@ def hit_json(row: Dict[str, Any]) -> Dict[str, Any]:
 
 def search(rows: List[Dict[str, Any]], candidates: int, query_ms: float) -> Answer:
     # "kept" (how many pass min_score on all pages) is left out: the page then counts "total".
-    return json_answer({"results": [hit_json(r) for r in rows], "total": candidates,
-                        "score_kind": "cosine", "query_ms": query_ms, "cached": False})
+    # "total" is left out when the candidates were not counted (-1): the page then shows the
+    # results without a count, as it does for an unknown "kept".
+    answer = {"results": [hit_json(r) for r in rows], "total": candidates,
+              "score_kind": "cosine", "query_ms": query_ms, "cached": False}
+    if candidates < 0:
+        del answer["total"]
+    return json_answer(answer)
 
 
 def status(model: Dict[str, Any], images: int, index: str, uptime_s: float, uri: str,
