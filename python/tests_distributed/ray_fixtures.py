@@ -86,19 +86,19 @@ def _children(pid):
     return out
 
 
-def embedder_pids(cluster):
-    """The processes of this cluster's embedding actors (children of its raylets whose title
-    Ray sets to ray::MapWorker(MapBatches(Embedder)))."""
+def worker_pids(cluster, title):
+    """This cluster's worker processes (children of its raylets) whose title, which Ray sets to
+    what the process runs, contains `title`: "MapWorker(MapBatches(Embedder))" for the
+    embedding actors, "MapBatches(prepare_files)" for a decode task running."""
     pids = []
     for raylet in raylet_pids(cluster):
         for child in _children(raylet):
             try:
                 with open(f"/proc/{child}/cmdline", "rb") as f:
-                    title = f.read()
+                    if title.encode() in f.read():
+                        pids.append(child)
             except OSError:
                 continue
-            if b"MapBatches(Embedder)" in title and b"MapWorker" in title:
-                pids.append(child)
     return pids
 
 

@@ -28,6 +28,11 @@ Status image_file_read_facts(const uint8_t* data, size_t size, const std::string
   return Status();
 }
 
+std::string image_file_too_large(int64_t size, int64_t max_file_bytes) {
+  return "a file of " + std::to_string(size) + " bytes is larger than the limit of " +
+         std::to_string(max_file_bytes);
+}
+
 std::vector<float> image_file_color(const RgbImage& rgb) {
   const auto packed = color_signature(rgb).pack();
   return std::vector<float>(packed.begin(), packed.end());
@@ -54,8 +59,7 @@ PreparedImageFile image_file_prepare(const uint8_t* data, size_t size, const std
     return p;
   }
   if (static_cast<int64_t>(size) > max_file_bytes) {
-    p.error = "a file of " + std::to_string(size) + " bytes is larger than the limit of " +
-              std::to_string(max_file_bytes);
+    p.error = image_file_too_large(static_cast<int64_t>(size), max_file_bytes);
     return p;
   }
   Status facts = image_file_read_facts(data, size, path, mtime_ns, options, &p.facts);

@@ -27,6 +27,9 @@ Result<DecodedImageFile> image_file_decode(const uint8_t* data, size_t size,
                                            const std::string& path, const PreprocessConfig& config,
                                            const DecodeOptions& options);
 
+// The failure of a file larger than IndexOptions::max_file_bytes.
+std::string image_file_too_large(int64_t size, int64_t max_file_bytes);
+
 // The packed colour signature of decoded pixels.
 std::vector<float> image_file_color(const RgbImage& rgb);
 

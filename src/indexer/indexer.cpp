@@ -221,8 +221,7 @@ Prepared prepare(size_t index, Shared& sh) {
   }
   if (r.size > sh.options.max_file_bytes) {
     ::close(fd);
-    return fail("a file of " + std::to_string(r.size) + " bytes is larger than the limit of " +
-                std::to_string(sh.options.max_file_bytes));
+    return fail(image_file_too_large(r.size, sh.options.max_file_bytes));
   }
   std::vector<uint8_t> buf;
   Status st_read = read_whole(fd, r.size, &buf);

@@ -4,8 +4,9 @@ PATHS...
 python -m clipsearch.distributed serve --milvus URI --collection C [--model M] [--port N] ...
 (serve_cli.py: the HTTP API and web page of `clipsearch serve` over the collection)
 
-Exit status: 0 done (failed files are listed, not fatal), 1 the job could not run (the message
-says why), 2 bad command line."""
+Exit status, as clipsearch index's: 0 all indexed; 3 some files failed (listed on stderr and
+in the job's failures/) or PATHS were skipped (missing, empty); 1 the job could not run (the
+message says why); 2 a bad command line."""
 import argparse
 import sys
 
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
         return 1
     for path, message in report.failures:
         print(f"failed: {path}: {message}", file=sys.stderr)
-    return 0
+    return 3 if report.failures or report.skipped_locations else 0
 
 
 if __name__ == "__main__":

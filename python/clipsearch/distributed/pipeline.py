@@ -8,6 +8,7 @@ The driver lists the files once and fixes them in the job's state folder, cut in
 through the two stages (stages.py) and retries the tasks and actors of workers that die; the
 driver keeps each shard's rows by path, so a row computed twice is written once, and writes a
 shard when all its files are back."""
+import os
 import socket
 import sys
 import time
@@ -41,7 +42,12 @@ def index(paths: Sequence[str], *, model: str, output: Optional[str] = None,
                    shard_size=shard_size)
     if not paths:
         raise QueryError("no PATHS to index", "invalid argument")
+    paths = [p if "://" in p else os.path.abspath(os.path.expanduser(p)) for p in paths]
     sink = _sink(output, milvus, collection, token)
+    # A folder by its absolute path: Ray's workers do not share the driver's working directory,
+    # and the Milvus collection records it for serving.
+    if os.path.isdir(os.path.expanduser(model)):
+        model = os.path.abspath(os.path.expanduser(model))
     import clipsearch
     info = clipsearch.Model.from_pretrained(model, precision=precision, exif=exif,
                                             decode=decode).info
@@ -66,6 +72,7 @@ def index(paths: Sequence[str], *, model: str, output: Optional[str] = None,
     try:
         report = _run(job, sink, model, precision, exif, decode, batch_size, actors,
                       cpus_per_actor, progress)
+        sink.finish()
     finally:
         if owns_ray:
             import ray

@@ -49,6 +49,9 @@ class ParquetSink:
         export.write_part(self.folder, shard, vectors, table, "parquet", self.dtype,
                           extra_columns=("mtime_ns", "camera", "color"))
 
+    def finish(self) -> None:
+        """Nothing to do: every part was renamed into place whole."""
+
 
 class MilvusSink:
     def __init__(self, uri: str, collection: str, token: str = ""):
@@ -76,3 +79,7 @@ class MilvusSink:
              "height": r["height"], "format": r["format"], "camera": r["camera"],
              "color": np.asarray(r["color"], dtype=np.float32)}
             for i, r in enumerate(rows)])
+
+    def finish(self) -> None:
+        """Seals the rows of the job into indexed segments (fresh rows are searched slowly)."""
+        self.store.flush()
