@@ -9,6 +9,8 @@
 #include <numeric>
 #include <thread>
 
+#include "core/half.h"
+#include "index/compact_search.h"
 #include "index/exact_index.h"
 #include "testing/test_vectors.h"
 
@@ -76,7 +78,7 @@ TEST(ScanBatcher, SearchesQueuedBehindAScanShareOnePass) {
   options.k = 12;
   std::vector<std::vector<SearchHit>> got(8);
   std::thread first([&] {
-    got[0] = batcher.search(a.view(), q.data(), options, [&](const float* query, const auto& o) {
+    got[0] = batcher.search({a.view()}, q.data(), options, [&](const float* query, const auto& o) {
       return blocker(a.view(), query, o);
     });
   });
@@ -85,7 +87,7 @@ TEST(ScanBatcher, SearchesQueuedBehindAScanShareOnePass) {
   std::vector<std::thread> others;
   for (int i = 1; i < 8; ++i) {
     others.emplace_back([&, i] {
-      got[i] = batcher.search(i % 2 ? a.view() : b.view(), q.data() + i * 64, options);
+      got[i] = batcher.search({i % 2 ? a.view() : b.view()}, q.data() + i * 64, options);
     });
   }
   first.join();
@@ -104,9 +106,48 @@ TEST(ScanBatcher, ALoneSearchIsTheExactSearch) {
   ScanBatcher batcher;
   SearchOptions options;
   options.k = 20;
-  EXPECT_EQ(batcher.search(rows.view(), q.data(), options),
+  EXPECT_EQ(batcher.search({rows.view()}, q.data(), options),
             exact_search(rows.view(), q.data(), options));
   EXPECT_EQ(batcher.passes(), 1);
+}
+
+// With a compact store, the searches queued behind a scan share one pass over the halves, and
+// each gets compact_search's answer. The halves are another set's, so an F32 pass would give
+// other answers.
+TEST(ScanBatcher, CompactSearchesShareOnePassOverTheHalves) {
+  const Rows rows = make_rows(4000, 48, 8);
+  const std::vector<float> other = testing::random_unit_vectors(4000, 48, 9);
+  std::vector<uint16_t> halves;
+  for (float v : other) halves.push_back(f32_to_f16(v));
+  const ScanRows source{rows.view(), halves.data()};
+  const std::vector<float> q = testing::random_unit_vectors(5, 48, 10);
+  ScanBatcher batcher;
+  Blocker blocker{batcher, 4};
+  SearchOptions options;
+  options.k = 10;
+  std::vector<std::vector<SearchHit>> got(5);
+  std::thread first([&] {
+    got[0] = batcher.search(source, q.data(), options, [&](const float* query, const auto& o) {
+      return blocker(rows.view(), query, o);
+    });
+  });
+  while (!blocker.inside) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::vector<std::thread> others;
+  for (int i = 1; i < 5; ++i) {
+    others.emplace_back([&, i] { got[i] = batcher.search(source, q.data() + i * 48, options); });
+  }
+  first.join();
+  for (std::thread& t : others) t.join();
+  EXPECT_EQ(batcher.passes(), 2);
+  EXPECT_EQ(batcher.queries(), 5);
+  for (int i = 1; i < 5; ++i) {
+    const float* query = q.data() + i * 48;
+    EXPECT_EQ(got[i], compact_search(rows.view(), halves.data(), query, options)) << i;
+    EXPECT_NE(got[i], exact_search(rows.view(), query, options)) << i;
+  }
+  // Alone, too, a search goes through the halves.
+  EXPECT_EQ(batcher.search(source, q.data(), options),
+            compact_search(rows.view(), halves.data(), q.data(), options));
 }
 
 }  // namespace

@@ -286,13 +286,8 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   } else {
     // Without the lock, so that concurrent searches meet in scans_ and share a pass.
     lock.unlock();
-    ScanBatcher::Single alone;
-    if (rows->compact) {
-      alone = [&](const float* q, const SearchOptions& o) {
-        return compact_search(view, rows->compact->rows(), q, o);
-      };
-    }
-    hits = scans_.search(view, query.data(), options, alone);
+    const ScanRows scanned{view, rows->compact ? rows->compact->rows() : nullptr};
+    hits = scans_.search(scanned, query.data(), options);
     lock.lock();
   }
   std::vector<std::pair<int64_t, int64_t>> frame_times;  // (video id, time of its best frame)
