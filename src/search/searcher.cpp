@@ -23,7 +23,6 @@ bool filter_is_empty(const ImageFilter& f) {
          f.formats.empty() && f.cameras.empty();
 }
 
-std::string vector_file_path(const std::string& db) { return db + ".vectors"; }
 std::string hnsw_file_path(const std::string& db) { return db + ".hnsw"; }
 
 // The F16 copy of `rows`, its recall measured, written to `path`; then mapped from there.
@@ -39,6 +38,7 @@ Result<CompactVectorFile> build_compact_file(const std::string& path, const Vect
 
 }  // namespace
 
+std::string vector_file_path(const std::string& db) { return db + ".vectors"; }
 std::string compact_file_path(const std::string& db) { return db + ".f16"; }
 
 namespace {}  // namespace

@@ -54,6 +54,8 @@ struct SearcherOptions {
 
 // The catalog setting that asks for a compact vector store: "f32" (none, the default) or "f16".
 inline constexpr const char* kVectorStoreKey = "vector_store";
+// `<db>.vectors`: where the F32 rows of the catalog at `db` live (index/vector_file.h).
+std::string vector_file_path(const std::string& db);
 // `<db>.f16`: where the compact store of the catalog at `db` lives.
 std::string compact_file_path(const std::string& db);
 

@@ -339,6 +339,15 @@ TEST(HttpServer, CorsHeadersOnlyWhenConfigured) {
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.headers["access-control-allow-origin"], "http://app.example");
   EXPECT_NE(r.headers["access-control-allow-headers"].find("Authorization"), std::string::npos);
+  // A job started from another origin can be cancelled from it (DELETE /api/jobs/{id}).
+  r = exchange(server->port(),
+               "OPTIONS /api/jobs/0123456789abcdef HTTP/1.1\r\nHost: x\r\n"
+               "Origin: http://app.example\r\n"
+               "Access-Control-Request-Method: DELETE\r\n\r\n");
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.headers["access-control-allow-origin"], "http://app.example");
+  EXPECT_NE(r.headers["access-control-allow-methods"].find("DELETE"), std::string::npos)
+      << r.headers["access-control-allow-methods"];
   r = exchange(server->port(),
                "OPTIONS /api/upload HTTP/1.1\r\nHost: x\r\n"
                "Origin: http://evil.example\r\n"
