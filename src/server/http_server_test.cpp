@@ -6,10 +6,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "server/file_stream.h"
 #include "server/test_http_client.h"
 
 namespace clipsearch::server {
@@ -306,6 +312,66 @@ TEST(HttpServer, BearerTokenRequiredWhenConfigured) {
   EXPECT_EQ(r.status, 200);
   // The page itself is public: it holds no data, and it is what asks for the token.
   EXPECT_EQ(exchange(server->port(), get_request("/")).status, 200);
+}
+
+// A file answer is read on the handler pool, never on an event thread: while the read of its
+// second chunk is held up (a slow disk), the one event thread answers another request; then
+// the file arrives whole. A read that fails midway closes the connection short of the length.
+TEST(HttpServer, ASlowFileReadDoesNotStallTheEventThread) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("clipsearch_file_stream_" + std::to_string(getpid())))
+                               .string();
+  std::string contents(3 * kFileChunkBytes + 123, '\0');
+  for (size_t i = 0; i < contents.size(); ++i) contents[i] = static_cast<char>(i * 7 + i / 4096);
+  std::ofstream(path, std::ios::binary) << contents;
+  std::mutex mutex;
+  std::condition_variable opened;
+  bool open = false, fail = false;
+  std::atomic<int> held{0};
+  ServerConfig config = test_config();
+  config.event_threads = 1;
+  config.idle_timeout_seconds = 30;
+  config.file_read = [&](int fd, char* buf, size_t n, int64_t at) -> ssize_t {
+    if (at > 0) {  // every chunk after the first waits for the test
+      ++held;
+      std::unique_lock<std::mutex> lock(mutex);
+      opened.wait(lock, [&] { return open; });
+      if (fail) return -1;
+    }
+    return pread(fd, buf, n, at);
+  };
+  Router routes = test_routes();
+  routes.add("GET", "/file",
+             [&](const Request&) { return Response::file(path, "application/octet-stream"); });
+  auto server = HttpServer::start(config, std::move(routes), nullptr);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  const int port = (*server)->port();
+
+  const int slow = testing::connect_loopback(port);
+  ASSERT_GE(slow, 0);
+  ASSERT_TRUE(testing::send_all(slow, get_request("/file")));
+  while (held == 0) std::this_thread::sleep_for(1ms);
+  const RawResponse other = exchange(port, get_request("/api/images/7"), 10.0);
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(body_json(other)["id"], "7");
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    open = true;
+  }
+  opened.notify_all();
+  const RawResponse file = testing::read_response(slow, 30.0);
+  close(slow);
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body.size(), contents.size());
+  EXPECT_TRUE(file.body == contents);
+
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    fail = true;
+  }
+  const RawResponse failed = exchange(port, get_request("/file"), 30.0);
+  EXPECT_LT(failed.body.size(), contents.size());
+  std::filesystem::remove(path);
 }
 
 TEST(HttpServer, CorsHeadersOnlyWhenConfigured) {
