@@ -7,7 +7,8 @@
 // pool reads the next; when the event thread finds nothing read yet, it suspends the connection
 // and the pool's read resumes it. So an event thread only ever copies bytes already in memory.
 //
-// Memory: at most two chunks (kFileChunkBytes) per answer being sent. Thread-safe: read() runs
+// Memory: at most two chunks (kFileChunkBytes) per answer being sent, the first no larger than
+// the answer, and libmicrohttpd's send buffer (up to 64 KiB). Thread-safe: read() runs
 // on the connection's event thread, the reads on pool threads. The stream is shared by the
 // libmicrohttpd response and a read in flight; release() says the response is gone.
 #pragma once

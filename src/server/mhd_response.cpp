@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 namespace clipsearch::server {
@@ -35,9 +36,11 @@ MHD_Response* make_mhd_response(const Response& response, std::shared_ptr<FileSt
         response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
   }
   const auto size = static_cast<uint64_t>(file->size());
+  // libmicrohttpd's own send buffer per answer: up to 64 KiB, no more than a small file needs.
+  const auto block = static_cast<size_t>(std::clamp<uint64_t>(size, 1, 64 * 1024));
   auto* reader = new FileReader{std::move(file), connection};
   MHD_Response* r =
-      MHD_create_response_from_callback(size, kFileChunkBytes, read_file, reader, free_file_reader);
+      MHD_create_response_from_callback(size, block, read_file, reader, free_file_reader);
   if (r == nullptr) free_file_reader(reader);
   return r;
 }
