@@ -188,18 +188,9 @@ TEST(CompactSearch, ABatchAnswersEachQueryAsAlone) {
   std::vector<int64_t> allowed;
   for (int64_t id = 100; id < 9100; id += 3) allowed.push_back(id);
   const IdFilter filter = IdFilter::allow(allowed);
-  std::vector<SearchOptions> options(7);
-  options[0].k = 0;
-  options[1].k = 1;
-  options[2].k = 10;
-  options[2].filter = &filter;
-  options[3].k = 6000;  // the candidates would be half the rows or more: the F32 scan answers
-  options[4].k = 50;
-  options[4].min_score = 0.2f;
-  options[5].k = 7;
-  options[5].filter = &filter;
-  options[5].min_score = 0.1f;
-  options[6].k = 10;
+  // k 6000: the candidates would be half the rows or more, so the F32 scan answers.
+  std::vector<SearchOptions> options = testing::mixed_search_options(&filter, 6000);
+  options.push_back(SearchOptions{});
   const auto batch = compact_search_batch(rows.view(), rows.halves.data(), queries.data(), options);
   ASSERT_EQ(batch.size(), 7u);
   int differs_from_f32 = 0;

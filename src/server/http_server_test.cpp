@@ -374,6 +374,13 @@ TEST(HttpServer, ASlowFileReadDoesNotStallTheEventThread) {
   std::filesystem::remove(path);
 }
 
+// A CORS preflight for `method` on `path` from `origin`.
+std::string preflight(const std::string& path, const std::string& origin,
+                      const std::string& method) {
+  return "OPTIONS " + path + " HTTP/1.1\r\nHost: x\r\nOrigin: " + origin +
+         "\r\nAccess-Control-Request-Method: " + method + "\r\n\r\n";
+}
+
 TEST(HttpServer, CorsHeadersOnlyWhenConfigured) {
   {
     auto server = start(test_config());
@@ -382,10 +389,7 @@ TEST(HttpServer, CorsHeadersOnlyWhenConfigured) {
         exchange(server->port(), get_request("/api/images/1", "Origin: http://evil.example\r\n"));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
-    r = exchange(server->port(),
-                 "OPTIONS /api/images/1 HTTP/1.1\r\nHost: x\r\n"
-                 "Origin: http://evil.example\r\n"
-                 "Access-Control-Request-Method: GET\r\n\r\n");
+    r = exchange(server->port(), preflight("/api/images/1", "http://evil.example", "GET"));
     EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
     EXPECT_EQ(r.status, 405);
   }
@@ -398,26 +402,18 @@ TEST(HttpServer, CorsHeadersOnlyWhenConfigured) {
   EXPECT_EQ(r.headers["access-control-allow-origin"], "http://app.example");
   r = exchange(server->port(), get_request("/api/images/1", "Origin: http://evil.example\r\n"));
   EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
-  r = exchange(server->port(),
-               "OPTIONS /api/upload HTTP/1.1\r\nHost: x\r\n"
-               "Origin: http://app.example\r\n"
-               "Access-Control-Request-Method: POST\r\n\r\n");
+  r = exchange(server->port(), preflight("/api/upload", "http://app.example", "POST"));
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.headers["access-control-allow-origin"], "http://app.example");
   EXPECT_NE(r.headers["access-control-allow-headers"].find("Authorization"), std::string::npos);
   // A job started from another origin can be cancelled from it (DELETE /api/jobs/{id}).
   r = exchange(server->port(),
-               "OPTIONS /api/jobs/0123456789abcdef HTTP/1.1\r\nHost: x\r\n"
-               "Origin: http://app.example\r\n"
-               "Access-Control-Request-Method: DELETE\r\n\r\n");
+               preflight("/api/jobs/0123456789abcdef", "http://app.example", "DELETE"));
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.headers["access-control-allow-origin"], "http://app.example");
   EXPECT_NE(r.headers["access-control-allow-methods"].find("DELETE"), std::string::npos)
       << r.headers["access-control-allow-methods"];
-  r = exchange(server->port(),
-               "OPTIONS /api/upload HTTP/1.1\r\nHost: x\r\n"
-               "Origin: http://evil.example\r\n"
-               "Access-Control-Request-Method: POST\r\n\r\n");
+  r = exchange(server->port(), preflight("/api/upload", "http://evil.example", "POST"));
   expect_json_error(r, 403);
 }
 
