@@ -51,6 +51,7 @@ ssize_t FileStream::read(MHD_Connection* connection, uint64_t pos, char* out, si
   if (failed_) return MHD_CONTENT_READER_END_WITH_ERROR;
   const auto at = static_cast<int64_t>(pos);
   if (at >= length_) return MHD_CONTENT_READER_END_OF_STREAM;
+  if (at < ready_at_) return MHD_CONTENT_READER_END_WITH_ERROR;  // libmicrohttpd reads forward
   if (at >= ready_at_ + static_cast<int64_t>(ready_.size())) {
     if (!next_ready_) {
       if (!reading_) start_read_locked();
