@@ -23,6 +23,7 @@
 #include "clipsearch/threads.h"
 #include "core/half.h"
 #include "index/compact_search.h"
+#include "index/dot.h"
 #include "index/exact_index.h"
 #include "index/hnsw_index.h"
 #include "index/vector_file.h"
@@ -202,6 +203,26 @@ int main(int argc, char** argv) {
       std::printf("  compact f16, 1 query, %d thread(s): %.1f / %.1f ms (CPU %.1f / %.1f ms)\n",
                   threads, s.min, s.median, g_cpu.min, g_cpu.median);
     }
+    // The kernels alone on this thread (no pool, no heap, no rescoring): what the whole
+    // searches above lose around them.
+    std::vector<float> scores(256);
+    const auto kernel_alone = [&](auto&& score_block) {
+      return time_queries(queries, repeats, [&](int64_t i) {
+        for (int64_t b = 0; b < rows; b += 256)
+          score_block(q.data() + i * dim, b, std::min<int64_t>(256, rows - b));
+      });
+    };
+    Stats k32 = kernel_alone([&](const float* query, int64_t b, int64_t n) {
+      dot_rows(query, data.vectors.data() + b * dim, n, dim, scores.data());
+    });
+    const Stats c32 = g_cpu;
+    Stats k16 = kernel_alone([&](const float* query, int64_t b, int64_t n) {
+      dot_rows_f16(query, halves.data() + b * dim, n, dim, scores.data());
+    });
+    std::printf(
+        "  kernels alone, 1 query, 1 thread: f32 %.1f / %.1f ms (CPU %.1f / %.1f), f16 %.1f / "
+        "%.1f ms (CPU %.1f / %.1f)\n",
+        k32.min, k32.median, c32.min, c32.median, k16.min, k16.median, g_cpu.min, g_cpu.median);
     int64_t found = 0, total = 0;
     for (int64_t i = 0; i < queries; ++i) {
       const auto got =
@@ -216,6 +237,21 @@ int main(int argc, char** argv) {
         "sample queries of the build)\n",
         static_cast<double>(found) / static_cast<double>(total), sampled.recall_at_10,
         sampled.queries);
+    // Batched through the compact store: one pass over the halves for all the queries (what
+    // the server's ScanBatcher runs for concurrent searches).
+    const std::vector<SearchOptions> each(static_cast<size_t>(queries));
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      std::vector<double> qps;
+      for (int r = 0; r < std::min(repeats, 3); ++r) {
+        const double t = now_ms();
+        (void)compact_search_batch(data.view(), halves.data(), q.data(), each);
+        qps.push_back(static_cast<double>(queries) / ((now_ms() - t) / 1000));
+      }
+      std::sort(qps.begin(), qps.end());
+      std::printf("  compact f16, batch of %lld, %d thread(s): %.1f queries/s best, %.1f median\n",
+                  static_cast<long long>(queries), threads, qps.back(), qps[qps.size() / 2]);
+    }
   }
   // Exact, batched.
   for (int threads : {1, 2}) {

@@ -219,6 +219,9 @@ struct LibraryStatus {
   // measured when the compact file was built (none until a search or index() built it).
   std::string vector_store = "f32";
   std::optional<double> vector_store_recall;
+  // Size of the file an exact search scans (`<db>.vectors`, or `<db>.f16` for "f16"); none
+  // until a search or index() wrote it.
+  std::optional<int64_t> vector_store_bytes;
 };
 
 struct TextScore {

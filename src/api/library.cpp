@@ -309,6 +309,11 @@ Result<LibraryStatus> Library::status(size_t max_failures) {
     auto recall = CompactVectorFile::read_recall(search::compact_file_path(impl_->db));
     if (recall.ok()) status.vector_store_recall = recall->recall_at_10;
   }
+  std::error_code error;
+  const std::string scanned = status.vector_store == "f16" ? search::compact_file_path(impl_->db)
+                                                           : search::vector_file_path(impl_->db);
+  const uintmax_t bytes = std::filesystem::file_size(scanned, error);
+  if (!error) status.vector_store_bytes = static_cast<int64_t>(bytes);
   return status;
 }
 

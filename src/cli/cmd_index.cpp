@@ -177,6 +177,9 @@ Status run_status(const IndexArgs& args, bool json) {
              st.model->precision + "\"";
     }
     out += ", \"vector_store\": \"" + st.vector_store + "\"";
+    if (st.vector_store_bytes) {
+      out += ", \"vector_store_bytes\": " + std::to_string(*st.vector_store_bytes);
+    }
     if (st.vector_store_recall) {
       out += ", \"vector_store_recall_at_10\": " + std::to_string(*st.vector_store_recall);
     }
@@ -214,6 +217,7 @@ Status run_status(const IndexArgs& args, bool json) {
     out += "errors:     " + std::to_string(st.errors) + "\n";
     out += "generation: " + std::to_string(st.generation) + "\n";
     out += "store:      " + st.vector_store;
+    if (st.vector_store_bytes) out += ", " + std::to_string(*st.vector_store_bytes) + " bytes";
     if (st.vector_store == "f16") {
       char recall[64];
       std::snprintf(recall, sizeof recall, "%.3f", st.vector_store_recall.value_or(0));

@@ -185,8 +185,12 @@ TEST_F(IndexCli, CompactStoreIsKeptShownAndCarriedOver) {
   json s = json::parse(r.out);
   EXPECT_EQ(s["vector_store"], "f16");
   EXPECT_EQ(s["vector_store_recall_at_10"], 1.0);  // two rows: the F32 scan answers
+  const auto f16_bytes = static_cast<int64_t>(fs::file_size(db_ + ".f16"));
+  EXPECT_EQ(s["vector_store_bytes"], f16_bytes);
   r = cli({"status", "--db", db_});
-  EXPECT_NE(r.out.find("store:      f16 (recall@10 against f32 exact: 1.000)"), std::string::npos)
+  EXPECT_NE(r.out.find("store:      f16, " + std::to_string(f16_bytes) +
+                       " bytes (recall@10 against f32 exact: 1.000)"),
+            std::string::npos)
       << r.out;
 
   r = cli({"index", "--db", db_, "--store", "int8"});
@@ -202,6 +206,7 @@ TEST_F(IndexCli, CompactStoreIsKeptShownAndCarriedOver) {
   s = json::parse(cli({"status", "--db", db_, "--json"}).out);
   EXPECT_EQ(s["vector_store"], "f32");
   EXPECT_FALSE(s.contains("vector_store_recall_at_10"));
+  EXPECT_EQ(s["vector_store_bytes"], static_cast<int64_t>(fs::file_size(db_ + ".vectors")));
   EXPECT_FALSE(fs::exists(db_ + ".f16"));
 }
 

@@ -150,6 +150,10 @@ TEST_F(ServeApi, ImagesThumbnailsStatusHealthMetricsPage) {
   auto status = body(get("/api/status"));
   EXPECT_EQ(status["images"], 36);
   EXPECT_EQ(status["index"], "exact");
+  EXPECT_EQ(status["vector_store"]["kind"], "f32");  // f16: the same LibraryStatus (IndexCli)
+  EXPECT_EQ(status["vector_store"]["bytes"],
+            static_cast<int64_t>(std::filesystem::file_size(db_ + ".vectors")));
+  EXPECT_FALSE(status["vector_store"].contains("recall_at_10"));
   EXPECT_EQ(get("/healthz").status, 200);
   auto metrics = get("/metrics");
   EXPECT_EQ(metrics.status, 200);

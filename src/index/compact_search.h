@@ -5,7 +5,9 @@
 // rows are returned, when F16 rounding pushes one of the true top k below the candidates.
 // measure_compact_recall() says how often on a sample of the collection's own rows.
 //
-// Threading as exact_search: the rows are split across the thread pool; thread-safe.
+// Threading as exact_search: the rows are split across the thread pool; thread-safe. A batch of
+// queries (compact_search_batch) shares one pass over the F16 rows instead: the rows are read
+// from memory in blocks, and every query scans each block while it is in cache.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,14 @@ int64_t compact_candidates(int64_t k);
 // F32 scan when the candidates would be half the rows or more.
 std::vector<SearchHit> compact_search(const VectorView& rows, const uint16_t* compact,
                                       const float* query, const SearchOptions& options);
+
+// compact_search for each of queries[options.size(), rows.dim], with each query's own options,
+// in one pass over the compact rows: result[q] equals compact_search(rows, compact, query q,
+// options[q]) exactly (the same F16 scores pick the same candidates, rescored alike).
+std::vector<std::vector<SearchHit>> compact_search_batch(const VectorView& rows,
+                                                         const uint16_t* compact,
+                                                         const float* queries,
+                                                         const std::vector<SearchOptions>& options);
 
 // Recall@10 of compact_search against exact_search on `queries` sample queries, each a stored
 // row blended with another (deterministic: the same rows give the same figure).

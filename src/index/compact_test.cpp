@@ -176,5 +176,34 @@ TEST(CompactSearch, FiltersMinScoreTiesAndSmallCollections) {
   EXPECT_TRUE(compact_search(VectorView{}, nullptr, q, SearchOptions{}).empty());
 }
 
+// A batch through one pass over the halves answers each query as compact_search does alone:
+// options of every kind, and halves that are not the rows' own (so that the F16 scan, not the
+// F32 one, visibly decides which rows come back).
+TEST(CompactSearch, ABatchAnswersEachQueryAsAlone) {
+  const int64_t dim = 40;
+  Rows rows = make_rows(testing::random_unit_vectors(9000, dim, 11), dim);
+  const std::vector<float> other = testing::random_unit_vectors(9000, dim, 12);
+  for (size_t i = 0; i < other.size(); ++i) rows.halves[i] = f32_to_f16(other[i]);
+  const std::vector<float> queries = testing::random_unit_vectors(7, dim, 13);
+  std::vector<int64_t> allowed;
+  for (int64_t id = 100; id < 9100; id += 3) allowed.push_back(id);
+  const IdFilter filter = IdFilter::allow(allowed);
+  // k 6000: the candidates would be half the rows or more, so the F32 scan answers.
+  std::vector<SearchOptions> options = testing::mixed_search_options(&filter, 6000);
+  options.push_back(SearchOptions{});
+  const auto batch = compact_search_batch(rows.view(), rows.halves.data(), queries.data(), options);
+  ASSERT_EQ(batch.size(), 7u);
+  int differs_from_f32 = 0;
+  for (size_t q = 0; q < 7; ++q) {
+    const float* query = queries.data() + q * dim;
+    EXPECT_EQ(batch[q], compact_search(rows.view(), rows.halves.data(), query, options[q]))
+        << "query " << q;
+    differs_from_f32 += batch[q] != exact_search(rows.view(), query, options[q]);
+  }
+  EXPECT_GE(differs_from_f32, 3);
+  EXPECT_EQ(batch[3], exact_search(rows.view(), queries.data() + 3 * dim, options[3]));
+  EXPECT_TRUE(compact_search_batch(rows.view(), rows.halves.data(), queries.data(), {}).empty());
+}
+
 }  // namespace
 }  // namespace clipsearch

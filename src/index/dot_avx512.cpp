@@ -49,7 +49,7 @@ CLIPSEARCH_TARGET_AVX512_F16C inline float dot_f16_row(const float* q, const uin
 CLIPSEARCH_TARGET_AVX512_F16C void rows_f16(const float* q, const uint16_t* rows, int64_t n,
                                             int64_t dim, float* out) {
   for (int64_t r = 0; r < n; ++r) {
-    prefetch_pages_ahead(rows + r * dim, sizeof(uint16_t) * dim);
+    prefetch_pages_ahead<kPrefetchAheadF16>(rows + r * dim, sizeof(uint16_t) * dim);
     out[r] = dot_f16_row(q, rows + r * dim, dim);
   }
 }

@@ -27,15 +27,21 @@ inline float reduce_lanes(const float lanes[16]) {
 }
 
 // Called before reading each row of a one-query scan: when the row ends in another 4 KiB page
-// than it starts, asks for one line 32 KiB past its end. The hardware prefetcher stops at page
-// boundaries, so each new page of a sequential stream began with a full miss (and a TLB walk);
-// touching pages ahead restarts it early. 512-d rows: 112 -> 80 ms for 1M F32 rows, 70 -> 55 ms
-// for F16 (bench/RESULTS.md, "Exact scan"). A prefetch never faults, past the end included.
+// than it starts, asks for one line `Ahead` bytes past its end. The hardware prefetcher stops at
+// page boundaries, so each new page of a sequential stream began with a full miss (and a TLB
+// walk); touching pages ahead restarts it early. 512-d rows: 112 -> 80 ms for 1M F32 rows
+// (bench/RESULTS.md, "Exact scan"). A prefetch never faults, past the end included.
+template <uintptr_t Ahead>
 inline void prefetch_pages_ahead(const void* row, size_t row_bytes) {
-  constexpr uintptr_t kPage = 4096, kAhead = 32768;
+  constexpr uintptr_t kPage = 4096;
   const auto begin = reinterpret_cast<uintptr_t>(row), end = begin + row_bytes;
-  if (begin / kPage != end / kPage) __builtin_prefetch(reinterpret_cast<const void*>(end + kAhead));
+  if (begin / kPage != end / kPage) __builtin_prefetch(reinterpret_cast<const void*>(end + Ahead));
 }
+// How far ahead each scan asks. F32: 32 KiB (64 and 128 KiB measured the same). F16 rows are
+// scanned at a higher byte rate (its arithmetic is not the limit: 20 ms for 1M rows from L2),
+// so more must be in flight: 32 -> 64 KiB took 1M F16 rows from 40 to 36 ms of CPU (128 and
+// 256 KiB: 35 ms, within the noise; bench/RESULTS.md, "The compact store at 1.8x").
+constexpr uintptr_t kPrefetchAheadF32 = 32768, kPrefetchAheadF16 = 65536;
 
 template <class K, int Q>
 void dot_row_span(const float* q, const float* rows, int64_t r0, int64_t r1, int64_t dim,
@@ -43,7 +49,8 @@ void dot_row_span(const float* q, const float* rows, int64_t r0, int64_t r1, int
   constexpr int R = Q == 1 ? K::kRowsAlone : K::kR;
   int64_t r = r0;
   for (; r + R <= r1; r += R) {
-    if constexpr (Q == 1) prefetch_pages_ahead(rows + r * dim, sizeof(float) * R * dim);
+    if constexpr (Q == 1)
+      prefetch_pages_ahead<kPrefetchAheadF32>(rows + r * dim, sizeof(float) * R * dim);
     K::template block<Q, R>(q, rows + r * dim, dim, out + r, ld);
   }
   for (; r < r1; ++r) K::template block<Q, 1>(q, rows + r * dim, dim, out + r, ld);

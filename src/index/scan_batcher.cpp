@@ -2,12 +2,13 @@
 
 #include <algorithm>
 
+#include "index/compact_search.h"
 #include "index/exact_index.h"
 
 namespace clipsearch {
 
 struct ScanBatcher::Pending {
-  const VectorView* rows;
+  const ScanRows* rows;
   const float* query;
   const SearchOptions* options;
   const Single* single;
@@ -15,7 +16,7 @@ struct ScanBatcher::Pending {
   bool done = false;
 };
 
-std::vector<SearchHit> ScanBatcher::search(const VectorView& rows, const float* query,
+std::vector<SearchHit> ScanBatcher::search(const ScanRows& rows, const float* query,
                                            const SearchOptions& options, const Single& single) {
   Pending me{&rows, query, &options, &single, {}, false};
   std::unique_lock<std::mutex> lock(mutex_);
@@ -43,10 +44,11 @@ std::vector<SearchHit> ScanBatcher::search(const VectorView& rows, const float* 
 
 std::vector<ScanBatcher::Pending*> ScanBatcher::take_batch() {
   std::vector<Pending*> batch;
-  const VectorView* rows = waiting_.front()->rows;
+  const ScanRows& rows = *waiting_.front()->rows;
   for (auto it = waiting_.begin(); it != waiting_.end() && batch.size() < max_batch_;) {
-    const VectorView* r = (*it)->rows;
-    if (r->vectors == rows->vectors && r->count == rows->count && r->dim == rows->dim) {
+    const ScanRows& r = *(*it)->rows;
+    if (r.rows.vectors == rows.rows.vectors && r.rows.count == rows.rows.count &&
+        r.rows.dim == rows.rows.dim && r.compact == rows.compact) {
       batch.push_back(*it);
       it = waiting_.erase(it);
     } else {
@@ -59,18 +61,27 @@ std::vector<ScanBatcher::Pending*> ScanBatcher::take_batch() {
 void ScanBatcher::run(const std::vector<Pending*>& batch) {
   if (batch.size() == 1) {
     Pending& p = *batch[0];
-    p.hits =
-        *p.single ? (*p.single)(p.query, *p.options) : exact_search(*p.rows, p.query, *p.options);
+    if (*p.single) {
+      p.hits = (*p.single)(p.query, *p.options);
+    } else if (p.rows->compact != nullptr) {
+      p.hits = compact_search(p.rows->rows, p.rows->compact, p.query, *p.options);
+    } else {
+      p.hits = exact_search(p.rows->rows, p.query, *p.options);
+    }
     return;
   }
-  const VectorView& rows = *batch[0]->rows;
+  const ScanRows& source = *batch[0]->rows;
+  const VectorView& rows = source.rows;
   std::vector<float> queries;  // [batch, dim]
   std::vector<SearchOptions> options;
   for (const Pending* p : batch) {
     queries.insert(queries.end(), p->query, p->query + rows.dim);
     options.push_back(*p->options);
   }
-  std::vector<std::vector<SearchHit>> hits = exact_search_batch(rows, queries.data(), options);
+  std::vector<std::vector<SearchHit>> hits =
+      source.compact != nullptr
+          ? compact_search_batch(rows, source.compact, queries.data(), options)
+          : exact_search_batch(rows, queries.data(), options);
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->hits = std::move(hits[i]);
 }
 

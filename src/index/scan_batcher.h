@@ -6,6 +6,9 @@
 // kernel (exact_search_batch: q queries x a block of rows, each query with its own k, filter
 // and cutoff). A lone query never waits; under load a pass over the rows answers up to
 // max_batch queries. Answers are exact_search's, bit for bit, whichever way a query went.
+// With a compact F16 copy of the rows (ScanRows::compact), both ways go through it instead
+// (compact_search alone, compact_search_batch together: one pass over the halves), and the
+// answers are compact_search's, bit for bit.
 //
 // Thread-safe. The rows and the query must outlive the call.
 #pragma once
@@ -21,15 +24,23 @@
 
 namespace clipsearch {
 
+// What a scan reads: the F32 rows and, when the catalog keeps one, their F16 copy
+// [rows.count, rows.dim] (index/compact_search.h), which is then scanned instead.
+struct ScanRows {
+  VectorView rows;
+  const uint16_t* compact = nullptr;
+};
+
 class ScanBatcher {
  public:
-  // How a query scanned alone is answered (default: exact_search); e.g. through a compact store.
+  // How a query scanned alone is answered, when given (a test's seam); by default exact_search,
+  // or compact_search with a compact store.
   using Single =
       std::function<std::vector<SearchHit>(const float* query, const SearchOptions& options)>;
 
   explicit ScanBatcher(size_t max_batch = 64) : max_batch_(max_batch) {}
 
-  std::vector<SearchHit> search(const VectorView& rows, const float* query,
+  std::vector<SearchHit> search(const ScanRows& rows, const float* query,
                                 const SearchOptions& options, const Single& single = nullptr);
 
   // Passes over the rows so far, and the queries they answered (passes <= queries).

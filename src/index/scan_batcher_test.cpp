@@ -9,6 +9,8 @@
 #include <numeric>
 #include <thread>
 
+#include "core/half.h"
+#include "index/compact_search.h"
 #include "index/exact_index.h"
 #include "testing/test_vectors.h"
 
@@ -33,17 +35,7 @@ TEST(ExactSearchBatch, EachQueryKeepsItsOwnOptions) {
   std::vector<int64_t> even;
   for (int64_t id = 6; id < 3006; id += 2) even.push_back(id);
   const IdFilter filter = IdFilter::allow(even);
-  std::vector<SearchOptions> options(6);
-  options[0].k = 0;
-  options[1].k = 1;
-  options[2].k = 10;
-  options[2].filter = &filter;
-  options[3].k = 5000;  // more than the rows
-  options[4].k = 50;
-  options[4].min_score = 0.3f;
-  options[5].k = 7;
-  options[5].filter = &filter;
-  options[5].min_score = 0.1f;
+  const std::vector<SearchOptions> options = testing::mixed_search_options(&filter, 5000);
   const auto batch = exact_search_batch(rows.view(), q.data(), options);
   ASSERT_EQ(batch.size(), 6u);
   for (size_t i = 0; i < 6; ++i) {
@@ -53,48 +45,51 @@ TEST(ExactSearchBatch, EachQueryKeepsItsOwnOptions) {
   EXPECT_TRUE(exact_search_batch(rows.view(), q.data(), std::vector<SearchOptions>{}).empty());
 }
 
-// Holds the batcher busy with one lone search until `expected` others queue behind it, so the
-// test decides, without timing, which searches share a pass.
-struct Blocker {
-  ScanBatcher& batcher;
-  size_t expected;
+// Runs searches[0] alone and holds the batcher busy with it until every other search queues
+// behind it, so the test decides, without timing, which searches share a pass. The answers, in
+// the order of `searches`.
+std::vector<std::vector<SearchHit>> search_behind_a_scan(
+    ScanBatcher& batcher, const std::vector<std::pair<ScanRows, const float*>>& searches,
+    const SearchOptions& options) {
+  std::vector<std::vector<SearchHit>> got(searches.size());
   std::atomic<bool> inside{false};
-  std::vector<SearchHit> operator()(const VectorView& rows, const float* query,
-                                    const SearchOptions& options) {
+  const ScanBatcher::Single held = [&](const float* query, const SearchOptions& o) {
     inside = true;
-    while (batcher.waiting() < expected) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    return exact_search(rows, query, options);
+    while (batcher.waiting() < searches.size() - 1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return exact_search(searches[0].first.rows, query, o);
+  };
+  std::thread first(
+      [&] { got[0] = batcher.search(searches[0].first, searches[0].second, options, held); });
+  while (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::vector<std::thread> others;
+  for (size_t i = 1; i < searches.size(); ++i) {
+    others.emplace_back(
+        [&, i] { got[i] = batcher.search(searches[i].first, searches[i].second, options); });
   }
-};
+  first.join();
+  for (std::thread& t : others) t.join();
+  return got;
+}
 
 TEST(ScanBatcher, SearchesQueuedBehindAScanShareOnePass) {
   const Rows a = make_rows(2000, 64, 3), b = make_rows(1500, 64, 4);
   const std::vector<float> q = testing::random_unit_vectors(8, 64, 5);
   ScanBatcher batcher;
-  Blocker blocker{batcher, 7};
   SearchOptions options;
   options.k = 12;
-  std::vector<std::vector<SearchHit>> got(8);
-  std::thread first([&] {
-    got[0] = batcher.search(a.view(), q.data(), options, [&](const float* query, const auto& o) {
-      return blocker(a.view(), query, o);
-    });
-  });
-  while (!blocker.inside) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   // Four searches on rows a and three on rows b queue; one pass answers each group.
-  std::vector<std::thread> others;
-  for (int i = 1; i < 8; ++i) {
-    others.emplace_back([&, i] {
-      got[i] = batcher.search(i % 2 ? a.view() : b.view(), q.data() + i * 64, options);
-    });
+  std::vector<std::pair<ScanRows, const float*>> searches;
+  for (int i = 0; i < 8; ++i) {
+    searches.push_back({ScanRows{i == 0 || i % 2 ? a.view() : b.view()}, q.data() + i * 64});
   }
-  first.join();
-  for (std::thread& t : others) t.join();
+  const auto got = search_behind_a_scan(batcher, searches, options);
   EXPECT_EQ(batcher.queries(), 8);
   EXPECT_EQ(batcher.passes(), 3);
   for (int i = 0; i < 8; ++i) {
-    const VectorView rows = i == 0 || i % 2 ? a.view() : b.view();
-    EXPECT_EQ(got[i], exact_search(rows, q.data() + i * 64, options)) << "query " << i;
+    EXPECT_EQ(got[i], exact_search(searches[i].first.rows, q.data() + i * 64, options))
+        << "query " << i;
   }
 }
 
@@ -104,9 +99,37 @@ TEST(ScanBatcher, ALoneSearchIsTheExactSearch) {
   ScanBatcher batcher;
   SearchOptions options;
   options.k = 20;
-  EXPECT_EQ(batcher.search(rows.view(), q.data(), options),
+  EXPECT_EQ(batcher.search({rows.view()}, q.data(), options),
             exact_search(rows.view(), q.data(), options));
   EXPECT_EQ(batcher.passes(), 1);
+}
+
+// With a compact store, the searches queued behind a scan share one pass over the halves, and
+// each gets compact_search's answer. The halves are another set's, so an F32 pass would give
+// other answers.
+TEST(ScanBatcher, CompactSearchesShareOnePassOverTheHalves) {
+  const Rows rows = make_rows(4000, 48, 8);
+  const std::vector<float> other = testing::random_unit_vectors(4000, 48, 9);
+  std::vector<uint16_t> halves;
+  for (float v : other) halves.push_back(f32_to_f16(v));
+  const ScanRows source{rows.view(), halves.data()};
+  const std::vector<float> q = testing::random_unit_vectors(5, 48, 10);
+  ScanBatcher batcher;
+  SearchOptions options;
+  options.k = 10;
+  std::vector<std::pair<ScanRows, const float*>> searches;
+  for (int i = 0; i < 5; ++i) searches.push_back({source, q.data() + i * 48});
+  const auto got = search_behind_a_scan(batcher, searches, options);
+  EXPECT_EQ(batcher.passes(), 2);
+  EXPECT_EQ(batcher.queries(), 5);
+  for (int i = 1; i < 5; ++i) {
+    const float* query = q.data() + i * 48;
+    EXPECT_EQ(got[i], compact_search(rows.view(), halves.data(), query, options)) << i;
+    EXPECT_NE(got[i], exact_search(rows.view(), query, options)) << i;
+  }
+  // Alone, too, a search goes through the halves.
+  EXPECT_EQ(batcher.search(source, q.data(), options),
+            compact_search(rows.view(), halves.data(), q.data(), options));
 }
 
 }  // namespace

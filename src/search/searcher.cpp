@@ -23,7 +23,6 @@ bool filter_is_empty(const ImageFilter& f) {
          f.formats.empty() && f.cameras.empty();
 }
 
-std::string vector_file_path(const std::string& db) { return db + ".vectors"; }
 std::string hnsw_file_path(const std::string& db) { return db + ".hnsw"; }
 
 // The F16 copy of `rows`, its recall measured, written to `path`; then mapped from there.
@@ -39,6 +38,7 @@ Result<CompactVectorFile> build_compact_file(const std::string& path, const Vect
 
 }  // namespace
 
+std::string vector_file_path(const std::string& db) { return db + ".vectors"; }
 std::string compact_file_path(const std::string& db) { return db + ".f16"; }
 
 namespace {}  // namespace
@@ -286,13 +286,8 @@ Result<SearchPage> Searcher::search(const Embedding& query, const SearchRequest&
   } else {
     // Without the lock, so that concurrent searches meet in scans_ and share a pass.
     lock.unlock();
-    ScanBatcher::Single alone;
-    if (rows->compact) {
-      alone = [&](const float* q, const SearchOptions& o) {
-        return compact_search(view, rows->compact->rows(), q, o);
-      };
-    }
-    hits = scans_.search(view, query.data(), options, alone);
+    const ScanRows scanned{view, rows->compact ? rows->compact->rows() : nullptr};
+    hits = scans_.search(scanned, query.data(), options);
     lock.lock();
   }
   std::vector<std::pair<int64_t, int64_t>> frame_times;  // (video id, time of its best frame)

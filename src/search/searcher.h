@@ -15,8 +15,8 @@
 //
 // Concurrent exact searches share passes over the rows (index/scan_batcher.h): the scan runs
 // outside the searcher's lock, and searches that arrive while one runs are answered together
-// by the next pass, through the batched F32 kernel (with a compact store, a lone search scans
-// the F16 copy; a batch reads the F32 rows once for all of its queries).
+// by the next pass, through the batched kernel: with a compact store, alone or batched, they
+// scan the F16 copy (one pass over the halves for the whole batch), without one the F32 rows.
 //
 // refresh() re-checks the generation (a server calls it before each query so that search sees
 // what a running indexer has committed). Colour signatures are read from the catalog on the first
@@ -54,6 +54,8 @@ struct SearcherOptions {
 
 // The catalog setting that asks for a compact vector store: "f32" (none, the default) or "f16".
 inline constexpr const char* kVectorStoreKey = "vector_store";
+// `<db>.vectors`: where the F32 rows of the catalog at `db` live (index/vector_file.h).
+std::string vector_file_path(const std::string& db);
 // `<db>.f16`: where the compact store of the catalog at `db` lives.
 std::string compact_file_path(const std::string& db);
 

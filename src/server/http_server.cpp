@@ -99,9 +99,7 @@ void HttpServer::Impl::record(const RequestContext* ctx, int status) const {
 MHD_Result HttpServer::Impl::send(MHD_Connection* connection, RequestContext* ctx,
                                   Response response) const {
   add_common_headers(ctx->request, &response);
-  bool replaced_by_404 = false;
-  MHD_Response* r = make_mhd_response(&response, &replaced_by_404);
-  if (replaced_by_404) add_common_headers(ctx->request, &response);
+  MHD_Response* r = make_mhd_response(response, std::move(ctx->file), connection);
   if (r == nullptr) return MHD_NO;
   for (const auto& [name, value] : response.headers) {
     MHD_add_response_header(r, name.c_str(), value.c_str());
@@ -148,6 +146,7 @@ void HttpServer::Impl::hand_off(MHD_Connection* connection, RequestContext* ctx)
   const bool queued = handlers->submit([this, connection, ctx](bool run) {
     if (waiting_requests) waiting_requests->add(-1);
     ctx->answer = run ? run_handler(ctx) : Response::overloaded("the server is stopping");
+    if (run) open_answer_file(ctx);
     MHD_resume_connection(connection);
   });
   if (!queued) {
@@ -155,6 +154,14 @@ void HttpServer::Impl::hand_off(MHD_Connection* connection, RequestContext* ctx)
     ctx->answer = Response::overloaded("the server is stopping");
     MHD_resume_connection(connection);
   }
+}
+
+void HttpServer::Impl::open_answer_file(RequestContext* ctx) const {
+  Response& answer = *ctx->answer;
+  if (answer.file_path.empty()) return;
+  ctx->file = FileStream::open(answer.file_path, answer.file_offset, answer.file_length,
+                               handlers.get(), config.file_read);
+  if (ctx->file == nullptr) answer = Response::error(404, "file not found");
 }
 
 MHD_Result HttpServer::Impl::on_request(void* cls, MHD_Connection* connection, const char* url,

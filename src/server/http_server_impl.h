@@ -15,6 +15,7 @@
 #include "server/address_slots.h"
 #include "server/client_address.h"
 #include "server/connection_watchdog.h"
+#include "server/file_stream.h"
 #include "server/handler_pool.h"
 #include "server/http_server.h"
 
@@ -43,7 +44,8 @@ struct RequestContext {
   ConnectionState* connection = nullptr;
   std::string slot_key;  // a forwarded client's slot, held until the request completes
   bool handed_off = false;
-  std::optional<Response> answer;  // set by the handler pool before it resumes the connection
+  std::optional<Response> answer;    // set by the handler pool before it resumes the connection
+  std::shared_ptr<FileStream> file;  // the answer's file, opened and first read on the pool
 };
 
 struct HttpServer::Impl {
@@ -84,6 +86,9 @@ struct HttpServer::Impl {
   // The body is complete: the connection is suspended and the handler runs on the pool.
   void hand_off(MHD_Connection* connection, RequestContext* ctx) const;
   Response run_handler(RequestContext* ctx) const;
+  // On the pool: a file answer's file is opened and its first chunk read (ctx->file); a file
+  // that cannot be opened as a regular file makes the answer a 404.
+  void open_answer_file(RequestContext* ctx) const;
   void add_common_headers(const Request& request, Response* response) const;
   MHD_Result send(MHD_Connection* connection, RequestContext* ctx, Response response) const;
   void record(const RequestContext* ctx, int status) const;

@@ -6,10 +6,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "server/file_stream.h"
 #include "server/test_http_client.h"
 
 namespace clipsearch::server {
@@ -308,6 +314,73 @@ TEST(HttpServer, BearerTokenRequiredWhenConfigured) {
   EXPECT_EQ(exchange(server->port(), get_request("/")).status, 200);
 }
 
+// A file answer is read on the handler pool, never on an event thread: while the read of its
+// second chunk is held up (a slow disk), the one event thread answers another request; then
+// the file arrives whole. A read that fails midway closes the connection short of the length.
+TEST(HttpServer, ASlowFileReadDoesNotStallTheEventThread) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("clipsearch_file_stream_" + std::to_string(getpid())))
+                               .string();
+  std::string contents(3 * kFileChunkBytes + 123, '\0');
+  for (size_t i = 0; i < contents.size(); ++i) contents[i] = static_cast<char>(i * 7 + i / 4096);
+  std::ofstream(path, std::ios::binary) << contents;
+  std::mutex mutex;
+  std::condition_variable opened;
+  bool open = false, fail = false;
+  std::atomic<int> held{0};
+  ServerConfig config = test_config();
+  config.event_threads = 1;
+  config.idle_timeout_seconds = 30;
+  config.file_read = [&](int fd, char* buf, size_t n, int64_t at) -> ssize_t {
+    if (at > 0) {  // every chunk after the first waits for the test
+      ++held;
+      std::unique_lock<std::mutex> lock(mutex);
+      opened.wait(lock, [&] { return open; });
+      if (fail) return -1;
+    }
+    return pread(fd, buf, n, at);
+  };
+  Router routes = test_routes();
+  routes.add("GET", "/file",
+             [&](const Request&) { return Response::file(path, "application/octet-stream"); });
+  auto server = HttpServer::start(config, std::move(routes), nullptr);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  const int port = (*server)->port();
+
+  const int slow = testing::connect_loopback(port);
+  ASSERT_GE(slow, 0);
+  ASSERT_TRUE(testing::send_all(slow, get_request("/file")));
+  while (held == 0) std::this_thread::sleep_for(1ms);
+  const RawResponse other = exchange(port, get_request("/api/images/7"), 10.0);
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(body_json(other)["id"], "7");
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    open = true;
+  }
+  opened.notify_all();
+  const RawResponse file = testing::read_response(slow, 30.0);
+  close(slow);
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body.size(), contents.size());
+  EXPECT_TRUE(file.body == contents);
+
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    fail = true;
+  }
+  const RawResponse failed = exchange(port, get_request("/file"), 30.0);
+  EXPECT_LT(failed.body.size(), contents.size());
+  std::filesystem::remove(path);
+}
+
+// A CORS preflight for `method` on `path` from `origin`.
+std::string preflight(const std::string& path, const std::string& origin,
+                      const std::string& method) {
+  return "OPTIONS " + path + " HTTP/1.1\r\nHost: x\r\nOrigin: " + origin +
+         "\r\nAccess-Control-Request-Method: " + method + "\r\n\r\n";
+}
+
 TEST(HttpServer, CorsHeadersOnlyWhenConfigured) {
   {
     auto server = start(test_config());
@@ -316,10 +389,7 @@ TEST(HttpServer, CorsHeadersOnlyWhenConfigured) {
         exchange(server->port(), get_request("/api/images/1", "Origin: http://evil.example\r\n"));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
-    r = exchange(server->port(),
-                 "OPTIONS /api/images/1 HTTP/1.1\r\nHost: x\r\n"
-                 "Origin: http://evil.example\r\n"
-                 "Access-Control-Request-Method: GET\r\n\r\n");
+    r = exchange(server->port(), preflight("/api/images/1", "http://evil.example", "GET"));
     EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
     EXPECT_EQ(r.status, 405);
   }
@@ -332,17 +402,18 @@ TEST(HttpServer, CorsHeadersOnlyWhenConfigured) {
   EXPECT_EQ(r.headers["access-control-allow-origin"], "http://app.example");
   r = exchange(server->port(), get_request("/api/images/1", "Origin: http://evil.example\r\n"));
   EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
-  r = exchange(server->port(),
-               "OPTIONS /api/upload HTTP/1.1\r\nHost: x\r\n"
-               "Origin: http://app.example\r\n"
-               "Access-Control-Request-Method: POST\r\n\r\n");
+  r = exchange(server->port(), preflight("/api/upload", "http://app.example", "POST"));
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.headers["access-control-allow-origin"], "http://app.example");
   EXPECT_NE(r.headers["access-control-allow-headers"].find("Authorization"), std::string::npos);
+  // A job started from another origin can be cancelled from it (DELETE /api/jobs/{id}).
   r = exchange(server->port(),
-               "OPTIONS /api/upload HTTP/1.1\r\nHost: x\r\n"
-               "Origin: http://evil.example\r\n"
-               "Access-Control-Request-Method: POST\r\n\r\n");
+               preflight("/api/jobs/0123456789abcdef", "http://app.example", "DELETE"));
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.headers["access-control-allow-origin"], "http://app.example");
+  EXPECT_NE(r.headers["access-control-allow-methods"].find("DELETE"), std::string::npos)
+      << r.headers["access-control-allow-methods"];
+  r = exchange(server->port(), preflight("/api/upload", "http://evil.example", "POST"));
   expect_json_error(r, 403);
 }
 

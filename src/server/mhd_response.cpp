@@ -1,50 +1,47 @@
 #include "server/mhd_response.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 namespace clipsearch::server {
 
 namespace {
 
-// The file of `response`, or nullptr (and the file closed) when it is not a readable regular
-// file.
-MHD_Response* file_response(const Response& response) {
-  const int fd = open(response.file_path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) close(fd);
-    return nullptr;
-  }
-  MHD_Response* r =
-      response.file_length < 0
-          ? MHD_create_response_from_fd64(static_cast<uint64_t>(st.st_size), fd)
-          : MHD_create_response_from_fd_at_offset64(static_cast<uint64_t>(response.file_length), fd,
-                                                    static_cast<uint64_t>(response.file_offset));
-  if (r == nullptr) close(fd);
-  return r;
+// libmicrohttpd's content reader closure: the stream and the connection it answers.
+struct FileReader {
+  std::shared_ptr<FileStream> stream;
+  MHD_Connection* connection;
+};
+
+ssize_t read_file(void* cls, uint64_t pos, char* buf, size_t max) {
+  auto* reader = static_cast<FileReader*>(cls);
+  return reader->stream->read(reader->connection, pos, buf, max);
+}
+
+void free_file_reader(void* cls) {
+  auto* reader = static_cast<FileReader*>(cls);
+  reader->stream->release();
+  delete reader;
 }
 
 }  // namespace
 
-MHD_Response* make_mhd_response(Response* response, bool* replaced_by_404) {
-  *replaced_by_404 = false;
-  MHD_Response* r = nullptr;
-  if (!response->file_path.empty()) {
-    r = file_response(*response);
-    if (r == nullptr) {
-      *response = Response::error(404, "file not found");
-      *replaced_by_404 = true;
-    }
+MHD_Response* make_mhd_response(const Response& response, std::shared_ptr<FileStream> file,
+                                MHD_Connection* connection) {
+  if (file == nullptr) {
+    return MHD_create_response_from_buffer(
+        response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
   }
-  if (r == nullptr) {
-    r = MHD_create_response_from_buffer(
-        response->body.size(), const_cast<char*>(response->body.data()), MHD_RESPMEM_MUST_COPY);
-  }
+  const auto size = static_cast<uint64_t>(file->size());
+  // libmicrohttpd's own send buffer per answer: up to 64 KiB, no more than a small file needs.
+  const auto block = static_cast<size_t>(std::clamp<uint64_t>(size, 1, 64 * 1024));
+  auto* reader = new FileReader{std::move(file), connection};
+  MHD_Response* r =
+      MHD_create_response_from_callback(size, block, read_file, reader, free_file_reader);
+  if (r == nullptr) free_file_reader(reader);
   return r;
 }
 

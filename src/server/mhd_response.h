@@ -4,14 +4,18 @@
 
 #include <microhttpd.h>
 
+#include <memory>
+
+#include "server/file_stream.h"
 #include "server/http_types.h"
 
 namespace clipsearch::server {
 
-// A new MHD_Response carrying `response` (its body copied, or its file opened and streamed), or
-// nullptr when libmicrohttpd cannot allocate one. A file that cannot be opened as a regular file
-// becomes, in `*response`, a 404 JSON error (the caller adds its common headers again).
-MHD_Response* make_mhd_response(Response* response, bool* replaced_by_404);
+// A new MHD_Response carrying `response`'s body (copied) or, when `file` is given, the file
+// opened for it on the handler pool (file_stream.h: read there, sent from memory by the event
+// thread of `connection`), or nullptr when libmicrohttpd cannot allocate one.
+MHD_Response* make_mhd_response(const Response& response, std::shared_ptr<FileStream> file,
+                                MHD_Connection* connection);
 
 // Writes `response` (status line, headers, body) on `socket_fd` without blocking, then shuts the
 // socket down for writing. For the one case libmicrohttpd cannot queue an answer: a body that

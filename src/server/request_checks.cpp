@@ -67,7 +67,8 @@ bool HttpServer::Impl::check_head(RequestContext* ctx, Response* answer) const {
     }
     Response r;
     r.status = 204;
-    r.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    // DELETE: a page on another origin cancels the jobs it started (DELETE /api/jobs/{id}).
+    r.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
     r.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
     r.set_header("Access-Control-Max-Age", "600");
     *answer = r;

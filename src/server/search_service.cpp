@@ -249,6 +249,15 @@ json failures_json(const LibraryStatus& st) {
   return out;
 }
 
+// What exact searches scan, as `clipsearch status` says it: the kind, the file's size and the
+// recall@10 recorded for a compact store (each only when known).
+json vector_store_json(const LibraryStatus& st) {
+  json store = {{"kind", st.vector_store}};
+  if (st.vector_store_bytes) store["bytes"] = *st.vector_store_bytes;
+  if (st.vector_store_recall) store["recall_at_10"] = *st.vector_store_recall;
+  return store;
+}
+
 json kinds_json(const LibraryStatus& st) {
   json out = json::array();
   for (const LibraryStatus::Kind& k : st.kinds) {
@@ -464,6 +473,7 @@ struct SearchService::Impl {
                    {"folders", st->folders},
                    {"generation", st->generation},
                    {"index", usage.index.empty() ? "exact" : usage.index},
+                   {"vector_store", vector_store_json(*st)},
                    {"uptime_seconds", elapsed_ms(started) / 1000},
                    {"indexing", indexing_status()},
                    {"text_cache",

@@ -6,13 +6,20 @@
 // network in front of the server does the access control.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "clipsearch/status.h"
 
 namespace clipsearch::server {
+
+// pread(2)'s contract: bytes read into buf (0 at the end of the file), or -1 with errno.
+using FileRead = std::function<ssize_t(int fd, char* buf, size_t n, int64_t offset)>;
 
 struct ServerConfig {
   std::string bind_address = "127.0.0.1";  // an IPv4 or IPv6 literal
@@ -41,6 +48,9 @@ struct ServerConfig {
   std::vector<std::string> trusted_proxies;
   unsigned handler_threads = 64;  // requests handled at once (the rest wait, costing no thread)
   unsigned event_threads = 2;     // threads reading and writing the sockets (epoll)
+  // How file answers are read, on the handler pool (server/file_stream.h): empty means pread.
+  // A seam for tests (a slow or failing disk).
+  FileRead file_read;
 
   Status validate() const;
 };

@@ -102,4 +102,22 @@ inline std::vector<float> embedding_like_vectors(int64_t n, int64_t dim, int64_t
   return v;
 }
 
+// Options of every kind, one per query, for tests that compare a batched search with the same
+// queries alone: k 0, k 1, a filter, k = `many` (more than the rows, or enough to change the
+// path), a cutoff, a filter and a cutoff together.
+inline std::vector<SearchOptions> mixed_search_options(const IdFilter* filter, int64_t many) {
+  std::vector<SearchOptions> options(6);
+  options[0].k = 0;
+  options[1].k = 1;
+  options[2].k = 10;
+  options[2].filter = filter;
+  options[3].k = many;
+  options[4].k = 50;
+  options[4].min_score = 0.3f;
+  options[5].k = 7;
+  options[5].filter = filter;
+  options[5].min_score = 0.1f;
+  return options;
+}
+
 }  // namespace clipsearch::testing
