@@ -1,21 +1,25 @@
 // The background job routes of ZeroShotService (server/job_table.h):
 //
 //   POST   /api/jobs              JSON {"kind": "duplicates", "threshold": T} (threshold optional,
-//                                 default 0.95) -> 202, the job
+//                                 default 0.95) or {"kind": "albums", "themes": {theme file},
+//                                 "exclusive": false} -> 202, the job
 //   GET    /api/jobs              {"jobs": [job, ...]} every job kept, oldest first
 //   GET    /api/jobs/{id}         the job: state, progress, and once done its "result" (the body
-//                                 GET /api/duplicates answers)
+//                                 GET /api/duplicates, or POST /api/albums, answers)
 //   DELETE /api/jobs/{id}         cancels a running job (waits for it to stop), forgets it;
 //                                 answers its last state
 //
 // A job is {"id", "kind", "params", "state": "running|done|failed|cancelled", "progress":
 // {"done", "total"}, "elapsed_ms"} (+ "result" / "error"). An unknown id is 404; a third job while
 // two run is 503 with Retry-After. The scan runs Library::duplicates, the same call as
-// `clipsearch duplicates`, with its progress and cancellation hooks.
+// `clipsearch duplicates`, with its progress and cancellation hooks; an albums job runs
+// Library::update_albums_from_text, the call of `clipsearch albums`, with its hooks (progress:
+// themes embedded, then images looked at).
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
+#include "search/albums.h"
 #include "search/duplicates.h"
 #include "server/api_params.h"
 #include "server/zero_shot_routes.h"
@@ -56,13 +60,51 @@ Response start_duplicates(Context& c, const json& body) {
   return Response::bytes(202, job_json(*job, false), "application/json");
 }
 
-// POST /api/jobs: the kind of job names the work; only "duplicates" so far.
+// The theme file of an albums job ("themes": the JSON a theme file holds, as POST /api/albums
+// takes it) and its "exclusive" flag (optional, false).
+Parsed<std::pair<std::string, bool>> job_themes(const json& body) {
+  if (!body.contains("themes") || !body["themes"].is_object()) {
+    return Response::error(400, "'themes' must be a theme file's JSON object");
+  }
+  if (body.contains("exclusive") && !body["exclusive"].is_boolean()) {
+    return Response::error(400, "'exclusive' must be true or false");
+  }
+  std::string themes = body["themes"].dump();
+  // What the file itself gets wrong is a 400 now, not a failed job later.
+  Result<search::ThemeFile> parsed = search::album_themes_parse(themes, "'themes'");
+  if (!parsed.ok()) return Response::from_status(parsed.status());
+  return std::pair{std::move(themes), body.value("exclusive", false)};
+}
+
+Response start_albums(Context& c, const json& body) {
+  CLIPSEARCH_PARSE_OR_RESPOND(const auto themes, job_themes(body));
+  Library* library = &c.library;
+  auto job = c.jobs.start(
+      "albums", {{"exclusive", themes.second}},
+      [library, themes](JobControl& control) -> Result<std::string> {
+        AlbumsOptions options;
+        options.exclusive = themes.second;
+        options.on_progress = [&control](int64_t done, int64_t total) {
+          control.progress(done, total);
+        };
+        options.cancelled = [&control] { return control.cancelled(); };
+        CLIPSEARCH_ASSIGN_OR_RETURN(
+            AlbumsUpdate update,
+            library->update_albums_from_text(themes.first, "the theme file", options));
+        CLIPSEARCH_ASSIGN_OR_RETURN(json answer, albums_update_json(*library, update));
+        return answer.dump();
+      });
+  if (!job.ok()) return Response::from_status(job.status());
+  return Response::bytes(202, job_json(*job, false), "application/json");
+}
+
+// POST /api/jobs: the kind of job names the work.
 Response start_job(Context& c, const Request& r) {
   CLIPSEARCH_PARSE_OR_RESPOND(const json body, json_body(r));  // 415, 400
-  if (!body.contains("kind") || body["kind"] != "duplicates") {
-    return Response::error(400, "'kind' must be \"duplicates\" (the one kind of job)");
-  }
-  return start_duplicates(c, body);
+  const json kind = body.value("kind", json());
+  if (kind == "duplicates") return start_duplicates(c, body);
+  if (kind == "albums") return start_albums(c, body);
+  return Response::error(400, "'kind' must be \"duplicates\" or \"albums\"");
 }
 
 Response list_jobs(const Context& c) {
