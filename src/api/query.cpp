@@ -65,8 +65,7 @@ Query& Query::taken_between(std::optional<int64_t> after_ns, std::optional<int64
   return *this;
 }
 
-Query& Query::modified_between(std::optional<int64_t> after_ns,
-                               std::optional<int64_t> before_ns) {
+Query& Query::modified_between(std::optional<int64_t> after_ns, std::optional<int64_t> before_ns) {
   parts_.modified_after_ns = after_ns;
   parts_.modified_before_ns = before_ns;
   return *this;

@@ -10,7 +10,7 @@ namespace clipsearch::search {
 // Both optional; both called on the working thread, between blocks of work.
 struct ScanControl {
   std::function<void(int64_t done, int64_t total)> on_progress;  // steps done, of total
-  std::function<bool()> cancelled;                                // true: stop now
+  std::function<bool()> cancelled;                               // true: stop now
 };
 
 }  // namespace clipsearch::search

@@ -79,21 +79,21 @@ Parsed<std::pair<std::string, bool>> job_themes(const json& body) {
 Response start_albums(Context& c, const json& body) {
   CLIPSEARCH_PARSE_OR_RESPOND(const auto themes, job_themes(body));
   Library* library = &c.library;
-  auto job = c.jobs.start(
-      "albums", {{"exclusive", themes.second}},
-      [library, themes](JobControl& control) -> Result<std::string> {
-        AlbumsOptions options;
-        options.exclusive = themes.second;
-        options.on_progress = [&control](int64_t done, int64_t total) {
-          control.progress(done, total);
-        };
-        options.cancelled = [&control] { return control.cancelled(); };
-        CLIPSEARCH_ASSIGN_OR_RETURN(
-            AlbumsUpdate update,
-            library->update_albums_from_text(themes.first, "the theme file", options));
-        CLIPSEARCH_ASSIGN_OR_RETURN(json answer, albums_update_json(*library, update));
-        return answer.dump();
-      });
+  auto job =
+      c.jobs.start("albums", {{"exclusive", themes.second}},
+                   [library, themes](JobControl& control) -> Result<std::string> {
+                     AlbumsOptions options;
+                     options.exclusive = themes.second;
+                     options.on_progress = [&control](int64_t done, int64_t total) {
+                       control.progress(done, total);
+                     };
+                     options.cancelled = [&control] { return control.cancelled(); };
+                     CLIPSEARCH_ASSIGN_OR_RETURN(
+                         AlbumsUpdate update,
+                         library->update_albums_from_text(themes.first, "the theme file", options));
+                     CLIPSEARCH_ASSIGN_OR_RETURN(json answer, albums_update_json(*library, update));
+                     return answer.dump();
+                   });
   if (!job.ok()) return Response::from_status(job.status());
   return Response::bytes(202, job_json(*job, false), "application/json");
 }

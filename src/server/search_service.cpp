@@ -51,7 +51,7 @@ struct ApiQuery {
   std::string folder;
   std::optional<std::string> color;
   std::optional<float> color_weight;
-  std::optional<int64_t> since_ns, until_ns;    // the date `date_field` names
+  std::optional<int64_t> since_ns, until_ns;  // the date `date_field` names
   DateField date_field = DateField::kTaken;
   std::optional<int64_t> min_bytes, max_bytes;  // file size
   std::vector<std::string> types;               // formats, any of them
@@ -178,7 +178,8 @@ ApiResult<ApiQuery> query_from_json(const std::string& body, int64_t max_k) {
   if (auto e = json_strings(j, "q", &q.texts)) return *e;
   if (auto e = json_strings(j, "texts", &q.texts)) return *e;
   if (auto e = json_strings(j, "not", &q.negatives)) return *e;
-  for (const char* key : {"folder", "color", "since", "until", "date", "min_size", "max_size", "sort"}) {
+  for (const char* key :
+       {"folder", "color", "since", "until", "date", "min_size", "max_size", "sort"}) {
     if (!j.contains(key)) continue;
     if (!j[key].is_string()) return ApiError{400, std::string("'") + key + "' must be a string"};
     if (auto e = set_field(&q, key, j[key].get<std::string>(), max_k)) return *e;
@@ -340,25 +341,25 @@ struct SearchService::Impl {
   // is the same query).
   static std::string cache_key(const ApiQuery& q, const std::string& image_hash,
                                int64_t generation) {
-    json j = {{"g", generation},
-              {"i", image_hash},
-              {"t", q.texts},
-              {"n", q.negatives},
-              {"l", q.like_ids},
-              {"w", q.image_weight},
-              {"nw", q.negative_weight},
-              {"k", q.k},
-              {"o", q.offset},
-              {"m", q.min_score},
-              {"f", q.folder},
-              {"c", q.color.value_or("")},
-              {"cw", q.color_weight.value_or(-1.0f)},
-              {"d",
-               {q.since_ns.value_or(-1), q.until_ns.value_or(-1), static_cast<int>(q.date_field)}},
-              {"b", {q.min_bytes.value_or(-1), q.max_bytes.value_or(-1)}},
-              {"ty", q.types},
-              {"cam", q.cameras},
-              {"s", static_cast<int>(q.sort)}};
+    json j = {
+        {"g", generation},
+        {"i", image_hash},
+        {"t", q.texts},
+        {"n", q.negatives},
+        {"l", q.like_ids},
+        {"w", q.image_weight},
+        {"nw", q.negative_weight},
+        {"k", q.k},
+        {"o", q.offset},
+        {"m", q.min_score},
+        {"f", q.folder},
+        {"c", q.color.value_or("")},
+        {"cw", q.color_weight.value_or(-1.0f)},
+        {"d", {q.since_ns.value_or(-1), q.until_ns.value_or(-1), static_cast<int>(q.date_field)}},
+        {"b", {q.min_bytes.value_or(-1), q.max_bytes.value_or(-1)}},
+        {"ty", q.types},
+        {"cam", q.cameras},
+        {"s", static_cast<int>(q.sort)}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
 
