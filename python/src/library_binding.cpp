@@ -273,6 +273,24 @@ class PythonLibrary {
     return list;
   }
 
+  // [(path, images)]: the catalog's folders and sub-folders, as Library::folders() lists them.
+  nb::list folders() {
+    nb::list list;
+    for (const FolderSize& f : call(ErrorSite::kCatalog, [&] { return library_->folders(); })) {
+      list.append(nb::make_tuple(f.path, f.images));
+    }
+    return list;
+  }
+
+  // [(camera, images)], as Library::cameras() lists them.
+  nb::list cameras() {
+    nb::list list;
+    for (const CameraSize& c : call(ErrorSite::kCatalog, [&] { return library_->cameras(); })) {
+      list.append(nb::make_tuple(c.camera, c.images));
+    }
+    return list;
+  }
+
   nb::list album(const std::string& name) {
     return hit_list(call(ErrorSite::kCatalog, [&] { return library_->album(name); }));
   }
@@ -388,6 +406,8 @@ void bind_library(nb::module_& m) {
            nb::arg("exclusive"))
       .def("albums", &PythonLibrary::albums)
       .def("album", &PythonLibrary::album, nb::arg("name"))
+      .def("folders", &PythonLibrary::folders)
+      .def("cameras", &PythonLibrary::cameras)
       .def("record_click", &PythonLibrary::record_click, nb::arg("user"), nb::arg("id"))
       .def("recommend", &PythonLibrary::recommend, nb::arg("user"), nb::arg("k"),
            nb::arg("last_clicks"), nb::arg("recency_weighted"), nb::arg("half_life"))
