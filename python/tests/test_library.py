@@ -314,7 +314,7 @@ def _camera_jpeg(path, seed, make=None, model=None, taken=None):
     if make:
         exif[0x010F], exif[0x0110] = make, model
     if taken:
-        exif.get_ifd(0x8769)[0x9003] = taken
+        exif[0x8769] = {0x9003: taken}  # the Exif IFD's DateTimeOriginal
     os.makedirs(os.path.dirname(path), exist_ok=True)
     picture.save(path, format="JPEG", exif=exif.tobytes(), quality=90)
 
