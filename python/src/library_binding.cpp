@@ -86,6 +86,14 @@ auto call(ErrorSite site, F&& f) {
   return value_or_raise(site, std::move(result));
 }
 
+// [(name, images)] of rows that count the images of something named (albums, folders, cameras).
+template <typename Row>
+nb::list name_counts(const std::vector<Row>& rows, std::string Row::*name) {
+  nb::list list;
+  for (const Row& row : rows) list.append(nb::make_tuple(row.*name, row.images));
+  return list;
+}
+
 void load_model_of(Library& library) {
   Status status;
   {
@@ -266,29 +274,20 @@ class PythonLibrary {
   }
 
   nb::list albums() {
-    nb::list list;
-    for (const AlbumSize& a : call(ErrorSite::kCatalog, [&] { return library_->albums(); })) {
-      list.append(nb::make_tuple(a.name, a.images));
-    }
-    return list;
+    return name_counts(call(ErrorSite::kCatalog, [&] { return library_->albums(); }),
+                       &AlbumSize::name);
   }
 
   // [(path, images)]: the catalog's folders and sub-folders, as Library::folders() lists them.
   nb::list folders() {
-    nb::list list;
-    for (const FolderSize& f : call(ErrorSite::kCatalog, [&] { return library_->folders(); })) {
-      list.append(nb::make_tuple(f.path, f.images));
-    }
-    return list;
+    return name_counts(call(ErrorSite::kCatalog, [&] { return library_->folders(); }),
+                       &FolderSize::path);
   }
 
   // [(camera, images)], as Library::cameras() lists them.
   nb::list cameras() {
-    nb::list list;
-    for (const CameraSize& c : call(ErrorSite::kCatalog, [&] { return library_->cameras(); })) {
-      list.append(nb::make_tuple(c.camera, c.images));
-    }
-    return list;
+    return name_counts(call(ErrorSite::kCatalog, [&] { return library_->cameras(); }),
+                       &CameraSize::camera);
   }
 
   nb::list album(const std::string& name) {
