@@ -475,6 +475,8 @@ TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {
          "'threshold'");
   expect(post_json("/api/jobs", "kind=duplicates", "text/plain"), 415, "application/json");
   expect(post_json("/api/jobs", R"({"kind": "albums"})"), 400, "'themes'");
+  expect(post_json("/api/jobs", R"({"kind": "duplicates", "exclusive": {}})"), 400,
+         "'exclusive'");  // checked whatever the kind: one body schema serves both
   expect(post_json("/api/jobs", R"({"kind": "albums", "themes": [1]})"), 400, "'themes'");
   expect(post_json("/api/jobs", R"({"kind": "albums", "themes": {"themes": []}})"), 400,
          "no themes");
