@@ -341,25 +341,25 @@ struct SearchService::Impl {
   // is the same query).
   static std::string cache_key(const ApiQuery& q, const std::string& image_hash,
                                int64_t generation) {
-    json j = {
-        {"g", generation},
-        {"i", image_hash},
-        {"t", q.texts},
-        {"n", q.negatives},
-        {"l", q.like_ids},
-        {"w", q.image_weight},
-        {"nw", q.negative_weight},
-        {"k", q.k},
-        {"o", q.offset},
-        {"m", q.min_score},
-        {"f", q.folder},
-        {"c", q.color.value_or("")},
-        {"cw", q.color_weight.value_or(-1.0f)},
-        {"d", {q.since_ns.value_or(-1), q.until_ns.value_or(-1), static_cast<int>(q.date_field)}},
-        {"b", {q.min_bytes.value_or(-1), q.max_bytes.value_or(-1)}},
-        {"ty", q.types},
-        {"cam", q.cameras},
-        {"s", static_cast<int>(q.sort)}};
+    json j = {{"g", generation},
+              {"i", image_hash},
+              {"t", q.texts},
+              {"n", q.negatives},
+              {"l", q.like_ids},
+              {"w", q.image_weight},
+              {"nw", q.negative_weight},
+              {"k", q.k},
+              {"o", q.offset},
+              {"m", q.min_score},
+              {"f", q.folder},
+              {"c", q.color.value_or("")},
+              {"cw", q.color_weight.value_or(-1.0f)},
+              {"d", {q.since_ns.value_or(-1), q.until_ns.value_or(-1)}},
+              {"df", static_cast<int>(q.date_field)},
+              {"b", {q.min_bytes.value_or(-1), q.max_bytes.value_or(-1)}},
+              {"ty", q.types},
+              {"cam", q.cameras},
+              {"s", static_cast<int>(q.sort)}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
 
