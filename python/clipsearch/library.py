@@ -186,10 +186,13 @@ class Library:
                 for g in self._lib.duplicates(min_similarity)]
 
     def albums(self, themes: Union[None, PathLike, Dict[str, Any]] = None, *,
-               exclusive: bool = False) -> Dict[str, int]:
+               exclusive: bool = False,
+               progress: Optional[Callable[[int, int], Any]] = None) -> Dict[str, int]:
         """The automatic albums and their sizes. themes (a theme file's path, or its content as
         a dict: docs/SEARCH.md): first places the images not yet in albums (exclusive: each
-        only in its best album)."""
+        only in its best album). progress: called with (done, total) steps, one per theme,
+        then one per image looked at (every 256), as the web page's albums job shows it; an
+        exception it raises stops the run (nothing classified is kept) and is raised here."""
         if themes is not None:
             if isinstance(themes, dict):
                 text, name = json.dumps(themes), "themes"
@@ -200,7 +203,7 @@ class Library:
                         text = f.read()
                 except OSError as e:
                     raise QueryError(f"{name}: {e.strerror}", "not found") from e
-            self._lib.update_albums(text, name, exclusive)
+            self._lib.update_albums(text, name, exclusive, progress)
         return dict(self._lib.albums())
 
     def album(self, name: str) -> List[Hit]:

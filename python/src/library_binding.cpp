@@ -58,15 +58,24 @@ struct ProgressRelay {
 
   std::function<void(const IndexingProgress&)> function() {
     if (callback.is_none()) return {};
-    return [this](const IndexingProgress& p) {
-      nb::gil_scoped_acquire acquire;
-      if (error) return;
-      try {
-        callback(p.done, p.total, p.failed);
-      } catch (nb::python_error& e) {
-        error.emplace(std::move(e));
-      }
-    };
+    return [this](const IndexingProgress& p) { call(p.done, p.total, p.failed); };
+  }
+  // For hooks of (done, total), as AlbumsOptions has.
+  std::function<void(int64_t, int64_t)> steps() {
+    if (callback.is_none()) return {};
+    return [this](int64_t done, int64_t total) { call(done, total); };
+  }
+  // True once the callback raised: the work stops, and raise_pending() raises that instead.
+  bool failed() const { return error.has_value(); }
+  template <typename... Args>
+  void call(Args... args) {
+    nb::gil_scoped_acquire acquire;
+    if (error) return;
+    try {
+      callback(args...);
+    } catch (nb::python_error& e) {
+      error.emplace(std::move(e));
+    }
   }
   void raise_pending() {
     if (error) {
@@ -260,15 +269,25 @@ class PythonLibrary {
         call(ErrorSite::kCatalog, [&] { return library_->duplicates(min_similarity); }));
   }
 
-  nb::dict update_albums(const std::string& themes_json, const std::string& name, bool exclusive) {
-    AlbumsUpdate update = call(ErrorSite::kCatalog, [&] {
-      return library_->update_albums_from_text(themes_json, name, exclusive);
-    });
+  nb::dict update_albums(const std::string& themes_json, const std::string& name, bool exclusive,
+                         nb::object progress) {
+    ProgressRelay relay{progress, {}};
+    AlbumsOptions options;
+    options.exclusive = exclusive;
+    options.on_progress = relay.steps();
+    options.cancelled = [&relay] { return relay.failed(); };
+    Result<AlbumsUpdate> update = Status::error("not run");
+    {
+      nb::gil_scoped_release unlocked;
+      update = library_->update_albums_from_text(themes_json, name, options);
+    }
+    relay.raise_pending();
+    const AlbumsUpdate done = value_or_raise(ErrorSite::kCatalog, std::move(update));
     nb::dict d;
-    d["classified"] = update.classified;
-    d["restarted"] = update.restarted;
+    d["classified"] = done.classified;
+    d["restarted"] = done.restarted;
     nb::list albums;
-    for (const std::string& a : update.albums) albums.append(a);
+    for (const std::string& a : done.albums) albums.append(a);
     d["albums"] = albums;
     return d;
   }
@@ -402,7 +421,7 @@ void bind_library(nb::module_& m) {
            nb::arg("top"), nb::arg("store"))
       .def("duplicates", &PythonLibrary::duplicates, nb::arg("min_similarity"))
       .def("update_albums", &PythonLibrary::update_albums, nb::arg("themes_json"), nb::arg("name"),
-           nb::arg("exclusive"))
+           nb::arg("exclusive"), nb::arg("progress").none())
       .def("albums", &PythonLibrary::albums)
       .def("album", &PythonLibrary::album, nb::arg("name"))
       .def("folders", &PythonLibrary::folders)

@@ -357,6 +357,19 @@ def test_what_the_page_filters_by(tmp_path, model_dir, cli):
     with pytest.raises(clipsearch.QueryError, match="date='created'"):
         lib.search("a photo", since="2020-01-01", date="created")
 
+    # A theme file's run reports its progress, as the page's albums job does: one step per
+    # theme, then the images (4 here); an exception from the callback stops it and is raised.
+    themes = {"threshold": -1, "themes": [{"name": "a", "keywords": ["x"]},
+                                          {"name": "b", "keywords": ["y"]}]}
+    steps = []
+    with pytest.raises(KeyError):
+        lib.albums(themes, progress=lambda done, total: steps.append(done) or {}[done])
+    assert steps == [1] and lib.albums() == {}  # stopped before anything was stored
+    seen = []
+    assert lib.albums(themes, progress=lambda done, total: seen.append((done, total))) == \
+        {"a": 4, "b": 4}
+    assert seen == [(1, 6), (2, 6), (2, 6), (6, 6)]
+
     everything = lib.search("a photo", k=4)
     assert everything.kept is None  # no cutoff, nothing to count
     cutoff = (everything[1].score + everything[2].score) / 2
