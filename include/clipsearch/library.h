@@ -251,6 +251,18 @@ struct DuplicatesOptions {
   std::function<bool()> cancelled;
 };
 
+// Library::update_albums as long work (a server's background job): the exclusive flag, and
+// optional hooks called on the working thread.
+struct AlbumsOptions {
+  bool exclusive = false;  // each image joins only its best album
+  // Steps done of the total: one per theme embedded, then one per indexed image looked at
+  // (reported every 256), so total = themes + images, known from the first call.
+  std::function<void(int64_t done, int64_t total)> on_progress;
+  // Polled after each theme and every 256 images: true stops the run, which returns
+  // kUnavailable "albums: cancelled" and stores no classification.
+  std::function<bool()> cancelled;
+};
+
 struct AlbumsUpdate {
   int64_t classified = 0;           // images put in albums by this update
   bool restarted = false;           // the themes (or the model) changed: every album made afresh
@@ -377,6 +389,9 @@ class CLIPSEARCH_EXPORT Library {
   // The same, from the theme file's text (`name` stands for it in messages).
   Result<AlbumsUpdate> update_albums_from_text(const std::string& themes_json,
                                                const std::string& name, bool exclusive = false);
+  Result<AlbumsUpdate> update_albums_from_text(const std::string& themes_json,
+                                               const std::string& name,
+                                               const AlbumsOptions& options);
   // The albums kept in the catalog, with their sizes.
   Result<std::vector<AlbumSize>> albums();
   // An album's images, best first (an album never made: kNotFound).

@@ -44,6 +44,13 @@ CLIPSEARCH_EXPORT Result<int64_t> parse_query_size(const std::string& text);
 // "score" (or "relevance"), "date" (newest first), "date-oldest".
 CLIPSEARCH_EXPORT Result<SortOrder> parse_sort_order(const std::string& text);
 
+// Which date a date range filters on: the date taken (EXIF DateTimeOriginal, else the file's
+// modification time, as ImageInfo::date and the date order use it), or the file's modification
+// time alone.
+enum class DateField { kTaken, kModified };
+// "taken" or "modified".
+CLIPSEARCH_EXPORT Result<DateField> parse_date_field(const std::string& text);
+
 // A picture given with the query: a file, or encoded bytes (JPEG, PNG, ...) held in memory.
 struct QueryPicture {
   std::string path;   // a file to read, or
@@ -75,6 +82,9 @@ struct QueryParts {
   std::vector<std::string> folders;       // only images under one of these (absolute) folders
   std::optional<int64_t> taken_after_ns;  // date taken, ns since the epoch of a wall clock
   std::optional<int64_t> taken_before_ns;
+  // file modification time, as a wall-clock time of this machine's time zone (as dates are given)
+  std::optional<int64_t> modified_after_ns;
+  std::optional<int64_t> modified_before_ns;
   std::optional<int64_t> min_bytes, max_bytes;  // file size
   std::vector<std::string> formats;             // "jpeg", "png", ... (any of them)
   std::vector<std::string> cameras;             // ImageInfo::camera (any of them)
@@ -107,7 +117,14 @@ class CLIPSEARCH_EXPORT Query {
 
   // Which images may answer. Each narrows the search; several folders or formats mean any.
   Query& folder(std::string absolute_folder);
+  // Dates as parse_query_date gives them, both ends included. Taken: the date taken, else the
+  // file's modification time. Modified: the modification time alone, read in this machine's
+  // time zone. Both may be given; an image must then be in both ranges.
   Query& taken_between(std::optional<int64_t> after_ns, std::optional<int64_t> before_ns);
+  Query& modified_between(std::optional<int64_t> after_ns, std::optional<int64_t> before_ns);
+  // taken_between or modified_between, as `field` says.
+  Query& date_between(DateField field, std::optional<int64_t> after_ns,
+                      std::optional<int64_t> before_ns);
   Query& size_between(std::optional<int64_t> min_bytes, std::optional<int64_t> max_bytes);
   Query& format(std::string format);  // "jpeg" ("jpg" too), "png", "webp", ...
   Query& camera(std::string camera);  // as Library::cameras() names it: "Canon EOS R5"

@@ -87,6 +87,7 @@ class Library:
                since: Any = None, until: Any = None,
                min_size: Optional[int] = None, max_size: Optional[int] = None,
                format: Union[None, str, Sequence[str]] = None,
+               camera: Union[None, str, Sequence[str]] = None, date: str = "taken",
                tag: Optional[str] = None, tag_min_probability: float = 0.0,
                album: Optional[str] = None, min_score: Optional[float] = None,
                sort: str = "score") -> SearchResults:
@@ -97,9 +98,12 @@ class Library:
         negative: texts to move away from. image_weight (0..1, default 0.5): the pictures'
         share against the texts; negative_weight (default 0.5). color ("#c0392b", "navy") and
         color_weight (default 0.3): rank by colour too. Filters: folder (any of them),
-        since/until (date, datetime, "YYYY-MM-DD"; date taken), min_size/max_size (bytes),
-        format ("jpeg", "png", ...), tag (a label stored by classify_all(store=True)),
-        album, min_score. sort: "score", "newest" or "oldest".
+        since/until (date, datetime, "YYYY-MM-DD") of the date `date` names: "taken" (EXIF,
+        else the file's modification time) or "modified" (the file's modification time, in
+        this machine's time zone), min_size/max_size (bytes), format ("jpeg", "png", ...),
+        camera (as cameras() names them; any of them), tag (a label stored by
+        classify_all(store=True)), album, min_score (the results' `kept` then says how many
+        pass it). sort: "score", "newest" or "oldest".
 
         The query is the CLI's: `clipsearch search` with the same options gives the same
         answer."""
@@ -111,12 +115,16 @@ class Library:
             "formats": _strings(format, "format"),
             "image_weight": image_weight, "negative_weight": negative_weight,
             "color": color, "color_weight": color_weight,
-            "taken_after_ns": _date_ns(since, end_of_day=False, name="since"),
-            "taken_before_ns": _date_ns(until, end_of_day=True, name="until"),
+            "cameras": _strings(camera, "camera"),
             "min_size": min_size, "max_size": max_size, "tag": tag,
             "tag_min_probability": tag_min_probability, "album": album, "min_score": min_score,
             "sort": sort,
         }
+        if date not in ("taken", "modified"):
+            raise QueryError(f"date={date!r}: expected 'taken' or 'modified'",
+                             "invalid argument")
+        parts[date + "_after_ns"] = _date_ns(since, end_of_day=False, name="since")
+        parts[date + "_before_ns"] = _date_ns(until, end_of_day=True, name="until")
         files, blobs = [], []
         if image is not None:
             for i, item in enumerate(_pictures.many(image)[0]):
@@ -132,7 +140,17 @@ class Library:
         parts["like_ids"], parts["like_paths"] = ids, like_paths
         page = self._lib.search(parts, k, offset)
         return SearchResults([results.hit(h) for h in page["hits"]], page["candidates"],
-                             page["best_score"], page["generation"])
+                             page["best_score"], page["generation"], page["kept"])
+
+    def folders(self) -> Dict[str, int]:
+        """The catalog's folders and their sub-folders, each with the images under it
+        (sub-folders included), by path: what search(folder=...) can narrow to."""
+        return dict(self._lib.folders())
+
+    def cameras(self) -> Dict[str, int]:
+        """The cameras the indexed images name (EXIF Make and Model), each with its images,
+        by name: what search(camera=...) can narrow to."""
+        return dict(self._lib.cameras())
 
     def image(self, image_id: int) -> Image:
         """An indexed image by id (CatalogError, code "not found", when there is none)."""
@@ -168,10 +186,13 @@ class Library:
                 for g in self._lib.duplicates(min_similarity)]
 
     def albums(self, themes: Union[None, PathLike, Dict[str, Any]] = None, *,
-               exclusive: bool = False) -> Dict[str, int]:
+               exclusive: bool = False,
+               progress: Optional[Callable[[int, int], Any]] = None) -> Dict[str, int]:
         """The automatic albums and their sizes. themes (a theme file's path, or its content as
         a dict: docs/SEARCH.md): first places the images not yet in albums (exclusive: each
-        only in its best album)."""
+        only in its best album). progress: called with (done, total) steps, one per theme,
+        then one per image looked at (every 256), as the web page's albums job shows it; an
+        exception it raises stops the run (nothing classified is kept) and is raised here."""
         if themes is not None:
             if isinstance(themes, dict):
                 text, name = json.dumps(themes), "themes"
@@ -182,7 +203,7 @@ class Library:
                         text = f.read()
                 except OSError as e:
                     raise QueryError(f"{name}: {e.strerror}", "not found") from e
-            self._lib.update_albums(text, name, exclusive)
+            self._lib.update_albums(text, name, exclusive, progress)
         return dict(self._lib.albums())
 
     def album(self, name: str) -> List[Hit]:

@@ -19,6 +19,8 @@ class Image:
     taken_ns: int
     # A video's length in milliseconds; 0 for a photo.
     duration_ms: int = field(default=0, kw_only=True)
+    # EXIF Make and Model as one name ("Canon EOS R5"); "" when the file names none.
+    camera: str = field(default="", kw_only=True)
 
     @property
     def date(self) -> datetime:
@@ -37,13 +39,17 @@ class Hit(Image):
 class SearchResults(list):
     """The hits of a search, best first, and what the search saw: `candidates` (images compared
     with the query: those the filters let through), `best_score` (before min_score),
-    `generation` (of the catalog searched)."""
+    `generation` (of the catalog searched), `kept` (with min_score: how many images score at
+    least that, whatever the page size, as the web page's cutoff shows it; None without a
+    cutoff, or when an HNSW search by score cannot count them)."""
 
-    def __init__(self, hits, candidates=0, best_score=float("-inf"), generation=0):
+    def __init__(self, hits, candidates=0, best_score=float("-inf"), generation=0,
+                 kept=None):
         super().__init__(hits)
         self.candidates = candidates
         self.best_score = best_score
         self.generation = generation
+        self.kept = kept
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,7 @@ class Recommendations(list):
 
 def image(d) -> Image:
     return Image(**{k: d[k] for k in ("id", "path", "size", "width", "height", "format",
-                                      "taken_ns", "duration_ms") if k in d})
+                                      "taken_ns", "duration_ms", "camera") if k in d})
 
 
 def hit(d) -> Hit:

@@ -58,15 +58,24 @@ struct ProgressRelay {
 
   std::function<void(const IndexingProgress&)> function() {
     if (callback.is_none()) return {};
-    return [this](const IndexingProgress& p) {
-      nb::gil_scoped_acquire acquire;
-      if (error) return;
-      try {
-        callback(p.done, p.total, p.failed);
-      } catch (nb::python_error& e) {
-        error.emplace(std::move(e));
-      }
-    };
+    return [this](const IndexingProgress& p) { call(p.done, p.total, p.failed); };
+  }
+  // For hooks of (done, total), as AlbumsOptions has.
+  std::function<void(int64_t, int64_t)> steps() {
+    if (callback.is_none()) return {};
+    return [this](int64_t done, int64_t total) { call(done, total); };
+  }
+  // True once the callback raised: the work stops, and raise_pending() raises that instead.
+  bool failed() const { return error.has_value(); }
+  template <typename... Args>
+  void call(Args... args) {
+    nb::gil_scoped_acquire acquire;
+    if (error) return;
+    try {
+      callback(args...);
+    } catch (nb::python_error& e) {
+      error.emplace(std::move(e));
+    }
   }
   void raise_pending() {
     if (error) {
@@ -84,6 +93,14 @@ auto call(ErrorSite site, F&& f) {
     return f();
   }();
   return value_or_raise(site, std::move(result));
+}
+
+// [(name, images)] of rows that count the images of something named (albums, folders, cameras).
+template <typename Row>
+nb::list name_counts(const std::vector<Row>& rows, std::string Row::*name) {
+  nb::list list;
+  for (const Row& row : rows) list.append(nb::make_tuple(row.*name, row.images));
+  return list;
 }
 
 void load_model_of(Library& library) {
@@ -252,25 +269,44 @@ class PythonLibrary {
         call(ErrorSite::kCatalog, [&] { return library_->duplicates(min_similarity); }));
   }
 
-  nb::dict update_albums(const std::string& themes_json, const std::string& name, bool exclusive) {
-    AlbumsUpdate update = call(ErrorSite::kCatalog, [&] {
-      return library_->update_albums_from_text(themes_json, name, exclusive);
-    });
+  nb::dict update_albums(const std::string& themes_json, const std::string& name, bool exclusive,
+                         nb::object progress) {
+    ProgressRelay relay{progress, {}};
+    AlbumsOptions options;
+    options.exclusive = exclusive;
+    options.on_progress = relay.steps();
+    options.cancelled = [&relay] { return relay.failed(); };
+    Result<AlbumsUpdate> update = Status::error("not run");
+    {
+      nb::gil_scoped_release unlocked;
+      update = library_->update_albums_from_text(themes_json, name, options);
+    }
+    relay.raise_pending();
+    const AlbumsUpdate done = value_or_raise(ErrorSite::kCatalog, std::move(update));
     nb::dict d;
-    d["classified"] = update.classified;
-    d["restarted"] = update.restarted;
+    d["classified"] = done.classified;
+    d["restarted"] = done.restarted;
     nb::list albums;
-    for (const std::string& a : update.albums) albums.append(a);
+    for (const std::string& a : done.albums) albums.append(a);
     d["albums"] = albums;
     return d;
   }
 
   nb::list albums() {
-    nb::list list;
-    for (const AlbumSize& a : call(ErrorSite::kCatalog, [&] { return library_->albums(); })) {
-      list.append(nb::make_tuple(a.name, a.images));
-    }
-    return list;
+    return name_counts(call(ErrorSite::kCatalog, [&] { return library_->albums(); }),
+                       &AlbumSize::name);
+  }
+
+  // [(path, images)]: the catalog's folders and sub-folders, as Library::folders() lists them.
+  nb::list folders() {
+    return name_counts(call(ErrorSite::kCatalog, [&] { return library_->folders(); }),
+                       &FolderSize::path);
+  }
+
+  // [(camera, images)], as Library::cameras() lists them.
+  nb::list cameras() {
+    return name_counts(call(ErrorSite::kCatalog, [&] { return library_->cameras(); }),
+                       &CameraSize::camera);
   }
 
   nb::list album(const std::string& name) {
@@ -385,9 +421,11 @@ void bind_library(nb::module_& m) {
            nb::arg("top"), nb::arg("store"))
       .def("duplicates", &PythonLibrary::duplicates, nb::arg("min_similarity"))
       .def("update_albums", &PythonLibrary::update_albums, nb::arg("themes_json"), nb::arg("name"),
-           nb::arg("exclusive"))
+           nb::arg("exclusive"), nb::arg("progress").none())
       .def("albums", &PythonLibrary::albums)
       .def("album", &PythonLibrary::album, nb::arg("name"))
+      .def("folders", &PythonLibrary::folders)
+      .def("cameras", &PythonLibrary::cameras)
       .def("record_click", &PythonLibrary::record_click, nb::arg("user"), nb::arg("id"))
       .def("recommend", &PythonLibrary::recommend, nb::arg("user"), nb::arg("k"),
            nb::arg("last_clicks"), nb::arg("recency_weighted"), nb::arg("half_life"))

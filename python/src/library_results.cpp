@@ -16,6 +16,7 @@ nb::dict image_dict(const ImageInfo& image) {
   d["format"] = image.format;
   d["taken_ns"] = image.taken_ns;
   d["duration_ms"] = image.duration_ms;
+  d["camera"] = image.camera;
   return d;
 }
 
@@ -43,6 +44,11 @@ nb::dict search_dict(const SearchResults& results) {
   d["best_score"] = results.best_score;
   d["score_kind"] = results.score_kind == ScoreKind::kProbability ? "probability" : "cosine";
   d["generation"] = results.generation;
+  if (results.above_min_score) {
+    d["kept"] = *results.above_min_score;
+  } else {
+    d["kept"] = nb::none();
+  }
   return d;
 }
 

@@ -74,11 +74,17 @@ Query query_from_dict(const nb::dict& parts) {
   auto after = optional_of<int64_t>(parts, "taken_after_ns");
   auto before = optional_of<int64_t>(parts, "taken_before_ns");
   if (after || before) query.taken_between(after, before);
+  auto modified_after = optional_of<int64_t>(parts, "modified_after_ns");
+  auto modified_before = optional_of<int64_t>(parts, "modified_before_ns");
+  if (modified_after || modified_before) query.modified_between(modified_after, modified_before);
   auto min_size = optional_of<int64_t>(parts, "min_size");
   auto max_size = optional_of<int64_t>(parts, "max_size");
   if (min_size || max_size) query.size_between(min_size, max_size);
   for (std::string& format : list_of<std::string>(parts, "formats")) {
     query.format(std::move(format));
+  }
+  for (std::string& camera : list_of<std::string>(parts, "cameras")) {
+    query.camera(std::move(camera));
   }
   if (auto tag = optional_of<std::string>(parts, "tag")) {
     query.tag(*tag, optional_of<float>(parts, "tag_min_probability").value_or(0.0f));

@@ -304,3 +304,74 @@ def test_videos_are_items_found_at_a_time(tmp_path, model_dir, cli):
     kinds = {k["format"]: k for k in lib.status().kinds}
     assert kinds["mp4"] == {"format": "mp4", "video": True, "items": 1, "frames": 4}
     assert kinds["png"]["items"] == 1 and not kinds["png"]["video"]
+
+
+def _camera_jpeg(path, seed, make=None, model=None, taken=None):
+    """A small JPEG with EXIF Make/Model and DateTimeOriginal when given."""
+    rng = np.random.default_rng(seed)
+    picture = Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8))
+    exif = Image.Exif()
+    if make:
+        exif[0x010F], exif[0x0110] = make, model
+    if taken:
+        exif[0x8769] = {0x9003: taken}  # the Exif IFD's DateTimeOriginal
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    picture.save(path, format="JPEG", exif=exif.tobytes(), quality=90)
+
+
+def test_what_the_page_filters_by(tmp_path, model_dir, cli):
+    """Issue 20: the folders and cameras lists, the camera filter, the date switch (taken or
+    modified) and how many a cutoff keeps, as the library (and the CLI) answer them."""
+    root = str(tmp_path / "shots")
+    _camera_jpeg(f"{root}/canon.jpg", 1, "Canon", "Canon EOS R5", "2010:06:01 12:00:00")
+    _camera_jpeg(f"{root}/phone/a.jpg", 2, "Apple", "iPhone 12")
+    _camera_jpeg(f"{root}/phone/b.jpg", 3, "Apple", "iPhone 12")
+    _camera_jpeg(f"{root}/plain.jpg", 4)
+    # Every file modified on 2020-01-01 at noon UTC, plain.jpg on 2015-06-01.
+    for name in ("canon.jpg", "phone/a.jpg", "phone/b.jpg"):
+        os.utime(f"{root}/{name}", (1577880000, 1577880000))
+    os.utime(f"{root}/plain.jpg", (1433160000, 1433160000))
+    db = str(tmp_path / "shots.db")
+    lib = clipsearch.Library(db, model_dir)
+    lib.index([root])
+    assert lib.folders() == {root: 4, f"{root}/phone": 2}
+    assert lib.cameras() == {"Apple iPhone 12": 2, "Canon EOS R5": 1}
+    phone = lib.search("a photo", camera="Apple iPhone 12")
+    assert sorted(os.path.basename(h.path) for h in phone) == ["a.jpg", "b.jpg"]
+    assert {h.camera for h in phone} == {"Apple iPhone 12"}
+    assert_same_ranking(lib.search("a photo", camera=["Canon EOS R5", "Apple iPhone 12"]),
+                        cli_search(cli, db, "a photo", "--camera", "Canon EOS R5", "--camera",
+                                   "Apple iPhone 12"))
+
+    def names(**filters):
+        return sorted(os.path.basename(h.path) for h in lib.search("a photo", **filters))
+
+    assert names(until="2012-01-01") == ["canon.jpg"]  # EXIF: taken in 2010
+    assert names(until="2016-01-01", date="modified") == ["plain.jpg"]
+    assert names(since="2020-01-01", until="2020-01-01", date="modified") == \
+        ["a.jpg", "b.jpg", "canon.jpg"]
+    assert names(since="2015-06-01", until="2015-06-01") == ["plain.jpg"]  # no EXIF: modified
+    assert_same_ranking(lib.search("a photo", until="2016-01-01", date="modified"),
+                        cli_search(cli, db, "a photo", "--until", "2016-01-01", "--date",
+                                   "modified"))
+    with pytest.raises(clipsearch.QueryError, match="date='created'"):
+        lib.search("a photo", since="2020-01-01", date="created")
+
+    # A theme file's run reports its progress, as the page's albums job does: one step per
+    # theme, then the images (4 here); an exception from the callback stops it and is raised.
+    themes = {"threshold": -1, "themes": [{"name": "a", "keywords": ["x"]},
+                                          {"name": "b", "keywords": ["y"]}]}
+    steps = []
+    with pytest.raises(KeyError):
+        lib.albums(themes, progress=lambda done, total: steps.append(done) or {}[done])
+    assert steps == [1] and lib.albums() == {}  # stopped before anything was stored
+    seen = []
+    assert lib.albums(themes, progress=lambda done, total: seen.append((done, total))) == \
+        {"a": 4, "b": 4}
+    assert seen == [(1, 6), (2, 6), (2, 6), (6, 6)]
+
+    everything = lib.search("a photo", k=4)
+    assert everything.kept is None  # no cutoff, nothing to count
+    cutoff = (everything[1].score + everything[2].score) / 2
+    page = lib.search("a photo", k=1, min_score=cutoff)
+    assert len(page) == 1 and page.kept == 2

@@ -25,15 +25,17 @@ std::vector<ScoredImage> scored(const std::vector<search::SearchResult>& results
 namespace {
 
 Result<AlbumsUpdate> update_albums_with(Library::Impl& impl, const search::ThemeFile& themes,
-                                        bool exclusive) {
+                                        const AlbumsOptions& options) {
   CLIPSEARCH_ASSIGN_OR_RETURN(search::QueryEmbedder * embedder, impl.query_embedder());
-  CLIPSEARCH_ASSIGN_OR_RETURN(search::ThemeVectors vectors,
-                              search::album_theme_vectors(themes, *embedder));
   CLIPSEARCH_ASSIGN_OR_RETURN(search::Searcher * searcher, impl.current_searcher());
+  const search::ScanControl control{options.on_progress, options.cancelled};
+  const auto total = static_cast<int64_t>(themes.themes.size()) + searcher->size();
+  CLIPSEARCH_ASSIGN_OR_RETURN(search::ThemeVectors vectors,
+                              search::album_theme_vectors(themes, *embedder, control, total));
   search::AlbumUpdate update;
   CLIPSEARCH_RETURN_IF_ERROR(impl.with_annotations([&](Annotations& annotations) -> Status {
-    CLIPSEARCH_ASSIGN_OR_RETURN(
-        update, search::albums_update(*searcher, annotations, themes, vectors, exclusive));
+    CLIPSEARCH_ASSIGN_OR_RETURN(update, search::albums_update(*searcher, annotations, themes,
+                                                              vectors, options.exclusive, control));
     return Status();
   }));
   AlbumsUpdate out;
@@ -47,14 +49,24 @@ Result<AlbumsUpdate> update_albums_with(Library::Impl& impl, const search::Theme
 
 Result<AlbumsUpdate> Library::update_albums(const std::string& theme_file, bool exclusive) {
   CLIPSEARCH_ASSIGN_OR_RETURN(search::ThemeFile themes, search::album_themes_load(theme_file));
-  return update_albums_with(*impl_, themes, exclusive);
+  AlbumsOptions options;
+  options.exclusive = exclusive;
+  return update_albums_with(*impl_, themes, options);
 }
 
 Result<AlbumsUpdate> Library::update_albums_from_text(const std::string& themes_json,
                                                       const std::string& name, bool exclusive) {
+  AlbumsOptions options;
+  options.exclusive = exclusive;
+  return update_albums_from_text(themes_json, name, options);
+}
+
+Result<AlbumsUpdate> Library::update_albums_from_text(const std::string& themes_json,
+                                                      const std::string& name,
+                                                      const AlbumsOptions& options) {
   CLIPSEARCH_ASSIGN_OR_RETURN(search::ThemeFile themes,
                               search::album_themes_parse(themes_json, name));
-  return update_albums_with(*impl_, themes, exclusive);
+  return update_albums_with(*impl_, themes, options);
 }
 
 Result<std::vector<AlbumSize>> Library::albums() {

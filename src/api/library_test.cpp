@@ -3,7 +3,9 @@
 // every misuse with an error code.
 #include "clipsearch/library.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -422,6 +424,89 @@ TEST_F(LibraryApi, AlbumsAreKeptAndUpdatedIncrementally) {
   EXPECT_EQ(city->size() + beach->size(), 8u);  // each image in its best album only
   EXPECT_EQ(library->update_albums(tmp_.file("missing.json")).status().code(),
             StatusCode::kNotFound);
+}
+
+// Issue 20: an albums run as a background job sees its progress (themes, then images: total
+// known from the first call, ending at total) and stops when cancelled, storing nothing.
+TEST_F(LibraryApi, AlbumsRunReportsProgressAndStopsWhenCancelled) {
+  auto library = indexed();
+  const std::string themes = R"({"threshold": -1, "themes": [
+      {"name": "beach", "keywords": ["sand"]}, {"name": "city", "keywords": ["street"]}]})";
+  AlbumsOptions options;
+  options.cancelled = [] { return true; };
+  auto cancelled = library->update_albums_from_text(themes, "themes", options);
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(cancelled.status().message().find("albums: cancelled"), std::string::npos);
+  std::vector<std::pair<int64_t, int64_t>> progress;
+  int64_t polls = 0;
+  options.on_progress = [&](int64_t done, int64_t total) { progress.emplace_back(done, total); };
+  options.cancelled = [&] { return ++polls == 3; };  // after the themes, in the images
+  auto stopped = library->update_albums_from_text(themes, "themes", options);
+  EXPECT_EQ(stopped.status().code(), StatusCode::kUnavailable);
+  auto empty = library->albums();  // the new themes' albums, nothing of the cancelled run in them
+  ASSERT_TRUE(empty.ok());
+  ASSERT_EQ(empty->size(), 2u);
+  for (const AlbumSize& album : *empty) EXPECT_EQ(album.images, 0) << album.name;
+  EXPECT_EQ(progress, (std::vector<std::pair<int64_t, int64_t>>{{1, 10}, {2, 10}, {2, 10}}));
+  progress.clear();
+  options.cancelled = nullptr;
+  auto done = library->update_albums_from_text(themes, "themes", options);
+  ASSERT_TRUE(done.ok()) << done.status().message();
+  EXPECT_EQ(done->classified, 8);
+  // Two themes, then the first row and the end of the eight images.
+  EXPECT_EQ(progress,
+            (std::vector<std::pair<int64_t, int64_t>>{{1, 10}, {2, 10}, {2, 10}, {10, 10}}));
+  auto beach = library->album("beach");
+  ASSERT_TRUE(beach.ok()) << beach.status().message();
+  EXPECT_EQ(beach->size(), 8u);
+}
+
+// Issue 20: "taken" is the date taken (EXIF, else the file's modification time), "modified" the
+// modification time alone; given both, an image must be in both ranges.
+TEST_F(LibraryApi, TakenAndModifiedDatesFilterApart) {
+  put("exif.jpg", testing::make_image(40, 30, 3, "jpeg", "2010:06:01 12:00:00"));
+  // Every file modified in 2020, one in 2015; noon UTC, a day from any zone's midnight.
+  const auto set_mtime = [&](const std::string& name, const char* day) {
+    const int64_t seconds =
+        parse_query_date(std::string(day) + "T12:00:00", false).value() / 1000000000;
+    const timespec times[2] = {{seconds, 0}, {seconds, 0}};
+    ASSERT_EQ(utimensat(AT_FDCWD, (fs::path(photos_) / name).c_str(), times, 0), 0) << name;
+  };
+  for (const auto& entry : fs::recursive_directory_iterator(photos_)) {
+    if (entry.is_regular_file()) {
+      set_mtime(fs::relative(entry.path(), photos_).string(), "2020-01-01");
+    }
+  }
+  set_mtime("p1.png", "2015-06-01");
+  auto library = indexed();
+  const auto names = [&](const Query& q) {
+    std::set<std::string> out;
+    auto page = library->search(q, 20);
+    EXPECT_TRUE(page.ok()) << page.status().message();
+    if (page.ok()) {
+      for (const ScoredImage& h : page->hits) out.insert(fs::path(h.image.path).filename());
+    }
+    return out;
+  };
+  const auto day = [](const char* text, bool end) { return parse_query_date(text, end).value(); };
+  const Query x = Query().text("x");
+  EXPECT_EQ(names(Query(x).taken_between(std::nullopt, day("2012-01-01", true))),
+            std::set<std::string>{"exif.jpg"});
+  EXPECT_EQ(names(Query(x).modified_between(std::nullopt, day("2016-01-01", true))),
+            std::set<std::string>{"p1.png"});
+  EXPECT_EQ(names(Query(x).date_between(DateField::kModified, day("2020-01-01", false),
+                                        day("2020-01-01", true)))
+                .size(),
+            8u);  // every file but p1.png, the EXIF one too
+  EXPECT_EQ(names(Query(x).taken_between(day("2015-06-01", false), day("2015-06-01", true))),
+            std::set<std::string>{"p1.png"});  // no EXIF: taken is when it was modified
+  EXPECT_TRUE(names(Query(x)
+                        .taken_between(std::nullopt, day("2012-01-01", true))
+                        .modified_between(std::nullopt, day("2016-01-01", true)))
+                  .empty());
+  EXPECT_EQ(parse_date_field("modified").value(), DateField::kModified);
+  EXPECT_EQ(parse_date_field("taken").value(), DateField::kTaken);
+  EXPECT_EQ(parse_date_field("created").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(LibraryApi, RecommendationsFollowClicks) {

@@ -65,6 +65,18 @@ Query& Query::taken_between(std::optional<int64_t> after_ns, std::optional<int64
   return *this;
 }
 
+Query& Query::modified_between(std::optional<int64_t> after_ns, std::optional<int64_t> before_ns) {
+  parts_.modified_after_ns = after_ns;
+  parts_.modified_before_ns = before_ns;
+  return *this;
+}
+
+Query& Query::date_between(DateField field, std::optional<int64_t> after_ns,
+                           std::optional<int64_t> before_ns) {
+  return field == DateField::kTaken ? taken_between(after_ns, before_ns)
+                                    : modified_between(after_ns, before_ns);
+}
+
 Query& Query::size_between(std::optional<int64_t> min_bytes, std::optional<int64_t> max_bytes) {
   parts_.min_bytes = min_bytes;
   parts_.max_bytes = max_bytes;

@@ -68,4 +68,10 @@ Result<SortOrder> parse_sort_order(const std::string& text) {
                                   "': expected score (or relevance), date or date-oldest");
 }
 
+Result<DateField> parse_date_field(const std::string& text) {
+  if (text == "taken") return DateField::kTaken;
+  if (text == "modified") return DateField::kModified;
+  return Status::invalid_argument("date '" + text + "': expected taken or modified");
+}
+
 }  // namespace clipsearch

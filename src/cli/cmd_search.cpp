@@ -44,6 +44,7 @@ struct SearchArgs {
   std::vector<std::string> folders;
   bool all = false;
   std::string since, until;
+  std::string date = "taken";  // which date --since and --until filter on
   std::string min_size, max_size;
   std::vector<std::string> types;
   std::vector<std::string> cameras;
@@ -104,7 +105,8 @@ Result<Query> make_query(const SearchArgs& a, Library& library) {
   if (!a.max_size.empty()) {
     CLIPSEARCH_ASSIGN_OR_RETURN(max_size, parse_query_size(a.max_size));
   }
-  q.taken_between(since, until).size_between(min_size, max_size);
+  CLIPSEARCH_ASSIGN_OR_RETURN(const DateField date, parse_date_field(a.date));
+  q.date_between(date, since, until).size_between(min_size, max_size);
   for (const std::string& t : a.types) q.format(t);
   for (const std::string& c : a.cameras) q.camera(c);
   if (!a.tag.empty()) q.tag(a.tag, static_cast<float>(a.tag_min));
@@ -235,8 +237,15 @@ void add_search_command(CLI::App& app, int* exit_code) {
                   "Only images under this folder (repeatable; default: the current folder when "
                   "it lies inside an indexed library)");
   cmd->add_flag("--all", args->all, "Search the whole index, wherever it is run from");
-  cmd->add_option("--since", args->since, "Taken on or after this date (YYYY-MM-DD)");
-  cmd->add_option("--until", args->until, "Taken on or before this date (YYYY-MM-DD)");
+  cmd->add_option("--since", args->since,
+                  "Dated on or after this day (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS); which date: "
+                  "--date");
+  cmd->add_option("--until", args->until, "Dated on or before this day (or time)");
+  cmd->add_option("--date", args->date,
+                  "The date --since and --until filter on: taken (EXIF, else the file's "
+                  "modification time) or modified (the file's modification time)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"taken", "modified"}));
   cmd->add_option("--min-size", args->min_size, "File size at least (bytes, or 500K, 2M, 1G)");
   cmd->add_option("--max-size", args->max_size, "File size at most");
   cmd->add_option("--type", args->types, "Only these formats (jpeg, png, webp, gif, tiff, ...)")

@@ -284,6 +284,16 @@ TEST_F(SearchCli, FiltersByTypeSizeAndDate) {
   EXPECT_TRUE(old.out.empty());
   EXPECT_NE(old.err.find("no indexed image passes the filters"), std::string::npos) << old.err;
   EXPECT_EQ(search({"x", "--all", "--since", "yesterday"}).exit_code, 1);
+  // --date modified: the file's modification time (every photo's is recent; none has EXIF).
+  EXPECT_EQ(parse(search({"x", "--all", "--json", "-k", "100", "--since", "2000-01-01", "--date",
+                          "modified"})
+                      .out)
+                .size(),
+            36u);
+  EXPECT_TRUE(search({"x", "--all", "--until", "2000-01-01", "--date", "modified"}).out.empty());
+  auto unknown = search({"x", "--all", "--since", "2000-01-01", "--date", "created"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("--date"), std::string::npos) << unknown.err;
 }
 
 TEST_F(SearchCli, RepeatableOptionsTakeOneValueEach) {

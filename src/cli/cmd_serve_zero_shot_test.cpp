@@ -348,6 +348,59 @@ TEST_F(ZeroShotApi, DuplicatesJobEqualsTheCli) {
   EXPECT_NEAR(json::parse(by_default.body)["params"]["threshold"].get<double>(), 0.95, 1e-6);
 }
 
+// Issue 20: a theme file run as a background job. It ends "done" with its progress at its total
+// (themes + images), its result is what POST /api/albums answers, and the albums it keeps are the
+// CLI's: `clipsearch albums` on the same theme file afterwards finds nothing left to classify and
+// lists the same members, best first. A cancelled job is "cancelled".
+TEST_F(ZeroShotApi, AlbumsJobEqualsTheCli) {
+  const json themes = want_["themes"];
+  const RawResponse started =
+      post_json("/api/jobs", json{{"kind", "albums"}, {"themes", themes}}.dump());
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string id = json::parse(started.body)["id"];
+  EXPECT_EQ(json::parse(started.body)["kind"], "albums");
+  json now;
+  for (now = ok(get("/api/jobs/" + id)); now["state"] == "running";
+       now = ok(get("/api/jobs/" + id))) {
+  }
+  ASSERT_EQ(now["state"], "done") << now.dump();
+  const int64_t theme_count = static_cast<int64_t>(themes["themes"].size());
+  EXPECT_EQ(now["progress"]["total"], theme_count + 36);
+  EXPECT_EQ(now["progress"]["done"], now["progress"]["total"]);
+  const json result = now["result"];
+  EXPECT_EQ(result["classified"], 36);
+  std::map<std::string, int64_t> counts;
+  for (const json& a : result["albums"]) counts[a["name"]] = a["count"];
+  // The CLI runs the same file on the same catalog: the job's run is the one it finds stored.
+  const std::string file = db_ + ".themes-job.json";
+  std::ofstream(file) << themes.dump();
+  auto r = cli({"albums", "--themes", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("0 image(s) classified"), std::string::npos) << r.err;
+  const auto from_cli = json_lines(r.out);
+  ASSERT_EQ(from_cli.size(), result["albums"].size());
+  for (const json& album : from_cli) {
+    const std::string name = album["album"];
+    EXPECT_EQ(counts[name], static_cast<int64_t>(album["images"].size())) << name;
+    const json members = ok(get("/api/albums/" + name + "?k=100"));
+    ASSERT_EQ(members["results"].size(), album["images"].size()) << name;
+    for (size_t i = 0; i < album["images"].size(); ++i) {
+      EXPECT_EQ(members["results"][i]["id"], album["images"][i]["id"]) << name << " " << i;
+    }
+  }
+  // The same file again: nothing new; exclusive: a restart. The POST route answers alike.
+  EXPECT_EQ(ok(post_json("/api/albums", themes.dump()))["albums"], result["albums"]);
+  const RawResponse exclusive = post_json(
+      "/api/jobs", json{{"kind", "albums"}, {"themes", themes}, {"exclusive", true}}.dump());
+  ASSERT_EQ(exclusive.status, 202) << exclusive.body;
+  const std::string second = json::parse(exclusive.body)["id"];
+  EXPECT_EQ(json::parse(exclusive.body)["params"]["exclusive"], true);
+  const json cancelled = ok(send("DELETE /api/jobs/" + second + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(cancelled["state"] == "cancelled" || cancelled["state"] == "done")
+      << cancelled.dump();
+  testing::expect_json_error(get("/api/jobs/" + second), 404, "no job");
+}
+
 TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {
   const auto expect = &testing::expect_json_error;
   // clicks
@@ -421,6 +474,14 @@ TEST_F(ZeroShotApi, ErrorsAreJsonWithTheRightStatus) {
   expect(post_json("/api/jobs", R"({"kind": "duplicates", "threshold": "0.9"})"), 400,
          "'threshold'");
   expect(post_json("/api/jobs", "kind=duplicates", "text/plain"), 415, "application/json");
+  expect(post_json("/api/jobs", R"({"kind": "albums"})"), 400, "'themes'");
+  expect(post_json("/api/jobs", R"({"kind": "duplicates", "exclusive": {}})"), 400,
+         "'exclusive'");  // checked whatever the kind: one body schema serves both
+  expect(post_json("/api/jobs", R"({"kind": "albums", "themes": [1]})"), 400, "'themes'");
+  expect(post_json("/api/jobs", R"({"kind": "albums", "themes": {"themes": []}})"), 400,
+         "no themes");
+  expect(post_json("/api/jobs", R"({"kind": "albums", "themes": {"a": ["x"]}, "exclusive": 1})"),
+         400, "'exclusive'");
   expect(get("/api/jobs/0123456789abcdef"), 404, "no job");
   expect(send("DELETE /api/jobs/nope HTTP/1.1\r\nHost: x\r\n\r\n"), 404, "no job");
   expect(send("DELETE /api/jobs HTTP/1.1\r\nHost: x\r\n\r\n"), 405, "");

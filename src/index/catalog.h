@@ -117,10 +117,11 @@ struct CatalogRoot {
 // Filters for the search side. Empty/unset fields do not filter.
 struct ImageFilter {
   std::vector<std::string> folders;  // absolute folder paths: an image under any of them
-  std::optional<int64_t> date_min_ns, date_max_ns;  // date_taken within [min, max]
-  std::optional<int64_t> size_min, size_max;        // file size in bytes within [min, max]
-  std::vector<std::string> formats;                 // "jpeg", "png", ... (any of them)
-  std::vector<std::string> cameras;                 // ImageRecord::camera (any of them)
+  std::optional<int64_t> date_min_ns, date_max_ns;    // date_taken within [min, max]
+  std::optional<int64_t> mtime_min_ns, mtime_max_ns;  // mtime (ns since the epoch) within them
+  std::optional<int64_t> size_min, size_max;          // file size in bytes within [min, max]
+  std::vector<std::string> formats;                   // "jpeg", "png", ... (any of them)
+  std::vector<std::string> cameras;                   // ImageRecord::camera (any of them)
 };
 
 // Embeddings of every image with status ok, in id order, read in one snapshot together with the

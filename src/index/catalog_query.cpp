@@ -226,6 +226,8 @@ Result<std::vector<int64_t>> Catalog::filter_ids(const ImageFilter& f) {
   }
   if (f.date_min_ns) sql += " AND date_taken_ns >= ?";
   if (f.date_max_ns) sql += " AND date_taken_ns <= ?";
+  if (f.mtime_min_ns) sql += " AND mtime_ns >= ?";
+  if (f.mtime_max_ns) sql += " AND mtime_ns <= ?";
   if (f.size_min) sql += " AND size >= ?";
   if (f.size_max) sql += " AND size <= ?";
   const auto any_of = [&](const char* column, size_t n) {
@@ -250,6 +252,8 @@ Result<std::vector<int64_t>> Catalog::filter_ids(const ImageFilter& f) {
   }
   if (f.date_min_ns) sqlite3_bind_int64(s, i++, *f.date_min_ns);
   if (f.date_max_ns) sqlite3_bind_int64(s, i++, *f.date_max_ns);
+  if (f.mtime_min_ns) sqlite3_bind_int64(s, i++, *f.mtime_min_ns);
+  if (f.mtime_max_ns) sqlite3_bind_int64(s, i++, *f.mtime_max_ns);
   if (f.size_min) sqlite3_bind_int64(s, i++, *f.size_min);
   if (f.size_max) sqlite3_bind_int64(s, i++, *f.size_max);
   for (const auto& format : f.formats) {

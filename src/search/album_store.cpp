@@ -26,31 +26,57 @@ std::string themes_fingerprint(const ThemeFile& file, bool exclusive,
   return hex(sha256_bytes(text.data(), text.size()));
 }
 
+Status albums_cancelled() { return Status::unavailable("albums: cancelled"); }
+
+// Reports the rows' progress after the themes' steps, every kAlbumRowsPerStep rows; false once
+// the run is cancelled.
+bool rows_step(const ScanControl& control, int64_t themes, int64_t row, int64_t rows) {
+  if (row % kAlbumRowsPerStep != 0 && row != rows) return true;
+  if (control.on_progress) control.on_progress(themes + row, themes + rows);
+  return !(control.cancelled && control.cancelled());
+}
+
+// The albums each row of `todo` joins (members), and the rows classified (done).
+struct Classified {
+  std::vector<int64_t> done;
+  std::vector<std::pair<std::string, AlbumMember>> members;
+};
+
+Status classify_rows(const VectorView& rows, const std::vector<int64_t>& todo,
+                     const ThemeFile& file, const ThemeVectors& themes, bool exclusive,
+                     const ScanControl& control, Classified* out) {
+  const auto steps = static_cast<int64_t>(file.themes.size());
+  for (int64_t r = 0; r < rows.count; ++r) {
+    if (!rows_step(control, steps, r, rows.count)) return albums_cancelled();
+    if (!std::binary_search(todo.begin(), todo.end(), rows.ids[r])) continue;
+    const float* v = rows.vectors + r * rows.dim;  // [dim]
+    std::vector<float> scores;
+    const auto joined = album_membership(Embedding(v, v + rows.dim), themes.vectors,
+                                         themes.thresholds, exclusive, &scores);
+    for (size_t t : joined) {
+      out->members.push_back({file.themes[t].name, AlbumMember{rows.ids[r], scores[t]}});
+    }
+    out->done.push_back(rows.ids[r]);
+  }
+  return rows_step(control, steps, rows.count, rows.count) ? Status() : albums_cancelled();
+}
+
 // Classifies the images not yet classified against these themes and stores their albums.
 Result<size_t> classify_new_images(Searcher& searcher, Annotations& annotations,
                                    const ThemeFile& file, const ThemeVectors& themes,
-                                   bool exclusive, const std::string& fingerprint) {
+                                   bool exclusive, const std::string& fingerprint,
+                                   const ScanControl& control) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<int64_t> todo,
                               annotations.images_without_album_run(fingerprint));
   std::sort(todo.begin(), todo.end());
-  std::vector<int64_t> done;
-  std::vector<std::pair<std::string, AlbumMember>> members;
-  CLIPSEARCH_RETURN_IF_ERROR(searcher.with_rows([&](const VectorView& rows) {
-    for (int64_t r = 0; r < rows.count; ++r) {
-      if (!std::binary_search(todo.begin(), todo.end(), rows.ids[r])) continue;
-      const float* v = rows.vectors + r * rows.dim;
-      std::vector<float> scores;
-      const auto joined = album_membership(Embedding(v, v + rows.dim), themes.vectors,
-                                           themes.thresholds, exclusive, &scores);
-      for (size_t t : joined) {
-        members.push_back({file.themes[t].name, AlbumMember{rows.ids[r], scores[t]}});
-      }
-      done.push_back(rows.ids[r]);
-    }
-    return Status();
-  }));
-  CLIPSEARCH_RETURN_IF_ERROR(annotations.put_album_run(fingerprint, done, members));
-  return done.size();
+  // A lease, not with_rows: searches are answered while a large library is classified.
+  const Searcher::RowsLease lease = searcher.lease_rows();
+  Classified classified;
+  CLIPSEARCH_RETURN_IF_ERROR(
+      classify_rows(lease.view, todo, file, themes, exclusive, control, &classified));
+  CLIPSEARCH_RETURN_IF_ERROR(
+      annotations.put_album_run(fingerprint, classified.done, classified.members));
+  return classified.done.size();
 }
 
 // The cosine an image must reach to join `theme`: its threshold, or for a sigmoid-scored model
@@ -70,7 +96,8 @@ Result<float> cosine_threshold(const Theme& theme, const ScoreScale& scale) {
 
 }  // namespace
 
-Result<ThemeVectors> album_theme_vectors(const ThemeFile& file, QueryEmbedder& embedder) {
+Result<ThemeVectors> album_theme_vectors(const ThemeFile& file, QueryEmbedder& embedder,
+                                         const ScanControl& control, int64_t total) {
   const auto& templates =
       file.templates.empty() ? default_templates(embedder.model().info()) : file.templates;
   const ScoreScale scale = score_scale_of(embedder.model().info());
@@ -87,13 +114,15 @@ Result<ThemeVectors> album_theme_vectors(const ThemeFile& file, QueryEmbedder& e
     out.vectors.push_back(std::move(v));
     CLIPSEARCH_ASSIGN_OR_RETURN(float threshold, cosine_threshold(theme, scale));
     out.thresholds.push_back(threshold);
+    if (control.on_progress) control.on_progress(static_cast<int64_t>(out.vectors.size()), total);
+    if (control.cancelled && control.cancelled()) return albums_cancelled();
   }
   return out;
 }
 
 Result<AlbumUpdate> albums_update(Searcher& searcher, Annotations& annotations,
                                   const ThemeFile& themes, const ThemeVectors& vectors,
-                                  bool exclusive) {
+                                  bool exclusive, const ScanControl& control) {
   CLIPSEARCH_ASSIGN_OR_RETURN(std::optional<ModelIdentity> model, searcher.model());
   if (!model) return Status::not_found("the index is empty (run `clipsearch index` first)");
   const std::string fingerprint = themes_fingerprint(themes, exclusive, model->fingerprint);
@@ -103,7 +132,7 @@ Result<AlbumUpdate> albums_update(Searcher& searcher, Annotations& annotations,
   CLIPSEARCH_ASSIGN_OR_RETURN(update.restarted, annotations.use_album_themes(fingerprint, names));
   CLIPSEARCH_ASSIGN_OR_RETURN(
       update.classified,
-      classify_new_images(searcher, annotations, themes, vectors, exclusive, fingerprint));
+      classify_new_images(searcher, annotations, themes, vectors, exclusive, fingerprint, control));
   return update;
 }
 

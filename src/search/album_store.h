@@ -15,6 +15,7 @@
 #include "index/annotations.h"
 #include "search/albums.h"
 #include "search/query_embedder.h"
+#include "search/scan_control.h"
 #include "search/searcher.h"
 
 namespace clipsearch::search {
@@ -29,13 +30,22 @@ struct ThemeVectors {
   std::vector<float> thresholds;
 };
 
-// Fails on what the theme file holds (a template without "{}", an empty keyword).
-Result<ThemeVectors> album_theme_vectors(const ThemeFile& themes, QueryEmbedder& embedder);
+// Progress of an albums run (a server's background job) counts one step per theme embedded,
+// then one per row of the searcher looked at: total = themes + searcher.size(), known at once.
+// Cancelled (polled after each theme and every kAlbumRowsPerStep rows): kUnavailable "albums:
+// cancelled"; the classification is then not stored (a cancelled run that had started afresh
+// leaves the new themes' albums empty, for the next run to fill).
+inline constexpr int64_t kAlbumRowsPerStep = 256;
 
-// `vectors` from album_theme_vectors(themes).
+// Fails on what the theme file holds (a template without "{}", an empty keyword). `control`
+// sees steps 1..themes of `total`.
+Result<ThemeVectors> album_theme_vectors(const ThemeFile& themes, QueryEmbedder& embedder,
+                                         const ScanControl& control = {}, int64_t total = 0);
+
+// `vectors` from album_theme_vectors(themes); `control` sees the rows' steps after the themes'.
 Result<AlbumUpdate> albums_update(Searcher& searcher, Annotations& annotations,
                                   const ThemeFile& themes, const ThemeVectors& vectors,
-                                  bool exclusive);
+                                  bool exclusive, const ScanControl& control = {});
 
 // The album's members, best first, scored by their cosine with the theme (unknown album: an
 // empty list).

@@ -11,10 +11,10 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <vector>
 
 #include "clipsearch/status.h"
+#include "search/scan_control.h"
 #include "search/searcher.h"
 
 namespace clipsearch::search {
@@ -26,14 +26,8 @@ struct DuplicateGroup {
   float min_similarity = 1;  // the lowest similarity among the group's linked pairs
 };
 
-// How a caller follows and stops a long scan (a background job). Both optional; both called on
-// the scanning thread, between blocks of rows.
-struct ScanControl {
-  std::function<void(int64_t done, int64_t total)> on_progress;  // block pairs scanned, of total
-  std::function<bool()> cancelled;  // true: stop now (what was found so far is returned)
-};
-
 // vectors: [n, dim] normalized rows, ids[n]. Groups of two or more, ordered by their first id.
+// `control`: progress in block pairs scanned; cancelled, what was found so far is returned.
 std::vector<DuplicateGroup> duplicate_groups(const float* vectors, const int64_t* ids, int64_t n,
                                              int64_t dim, float threshold,
                                              const ScanControl& control = {});

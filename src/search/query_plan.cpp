@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <ctime>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -28,6 +29,20 @@ Status check_numbers(const QueryParts& q, int64_t k, int64_t offset) {
   return Status();
 }
 
+// A wall-clock time of this machine's time zone (as parse_query_date reads "2024-06-01") as ns
+// since the epoch, the way the catalog keeps modification times. The indexer turns an mtime into
+// local wall-clock time the same way round (localtime_r), so a day means the same day for both.
+std::optional<int64_t> epoch_ns_of_local(std::optional<int64_t> wall_clock_ns) {
+  if (!wall_clock_ns) return std::nullopt;
+  const int64_t ns = *wall_clock_ns;
+  const time_t wall_seconds = static_cast<time_t>(ns / 1000000000 - (ns % 1000000000 < 0));
+  const int64_t fraction = ns - static_cast<int64_t>(wall_seconds) * 1000000000;
+  std::tm tm{};
+  gmtime_r(&wall_seconds, &tm);
+  tm.tm_isdst = -1;  // whatever daylight saving time the zone had on that day
+  return static_cast<int64_t>(mktime(&tm)) * 1000000000 + fraction;
+}
+
 SearchRequest request_of(const QueryParts& q, int64_t k, int64_t offset) {
   SearchRequest r;
   r.k = k;
@@ -36,6 +51,8 @@ SearchRequest request_of(const QueryParts& q, int64_t k, int64_t offset) {
   for (const std::string& f : q.folders) r.filter.folders.push_back(absolute_path(f));
   r.filter.date_min_ns = q.taken_after_ns;
   r.filter.date_max_ns = q.taken_before_ns;
+  r.filter.mtime_min_ns = epoch_ns_of_local(q.modified_after_ns);
+  r.filter.mtime_max_ns = epoch_ns_of_local(q.modified_before_ns);
   r.filter.size_min = q.min_bytes;
   r.filter.size_max = q.max_bytes;
   for (const std::string& f : q.formats) r.filter.formats.push_back(query_format_name(f));

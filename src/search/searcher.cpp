@@ -19,8 +19,8 @@ namespace clipsearch::search {
 namespace {
 
 bool filter_is_empty(const ImageFilter& f) {
-  return f.folders.empty() && !f.date_min_ns && !f.date_max_ns && !f.size_min && !f.size_max &&
-         f.formats.empty() && f.cameras.empty();
+  return f.folders.empty() && !f.date_min_ns && !f.date_max_ns && !f.mtime_min_ns &&
+         !f.mtime_max_ns && !f.size_min && !f.size_max && f.formats.empty() && f.cameras.empty();
 }
 
 std::string hnsw_file_path(const std::string& db) { return db + ".hnsw"; }

@@ -1,5 +1,6 @@
 // The album routes of ZeroShotService: the albums stored in the catalog, an album's members, and
-// POST /api/albums, which runs a theme file as `clipsearch albums --themes` does.
+// POST /api/albums, which runs a theme file as `clipsearch albums --themes` does (and as an
+// albums job does in the background: job_routes.cpp).
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -15,28 +16,28 @@ using Context = ZeroShotService::Context;
 using nlohmann::json;
 
 // [{"name", "count"}] for the albums named (all: `names` null), in the order of `names`.
-Parsed<json> album_counts(Context& c, const std::vector<std::string>* names) {
-  auto albums = c.library.albums();
-  if (!albums.ok()) return Response::from_status(albums.status());
+Result<json> album_counts(Library& library, const std::vector<std::string>* names) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(std::vector<AlbumSize> albums, library.albums());
   json out = json::array();
   const auto add = [&](const AlbumSize& a) {
     out.push_back({{"name", a.name}, {"count", a.images}});
   };
   if (!names) {
-    for (const AlbumSize& a : *albums) add(a);
+    for (const AlbumSize& a : albums) add(a);
     return out;
   }
   for (const std::string& name : *names) {
-    const auto it = std::find_if(albums->begin(), albums->end(),
+    const auto it = std::find_if(albums.begin(), albums.end(),
                                  [&](const AlbumSize& a) { return a.name == name; });
-    add(it != albums->end() ? *it : AlbumSize{name, 0});
+    add(it != albums.end() ? *it : AlbumSize{name, 0});
   }
   return out;
 }
 
 Response list_albums(Context& c) {
-  CLIPSEARCH_PARSE_OR_RESPOND(const json albums, album_counts(c, nullptr));
-  return Response::json(200, {{"albums", albums}});
+  auto albums = album_counts(c.library, nullptr);
+  if (!albums.ok()) return Response::from_status(albums.status());
+  return Response::json(200, {{"albums", *albums}});
 }
 
 Response album_page(Context& c, const Request& r) {
@@ -62,13 +63,18 @@ Response update_albums(Context& c, const Request& r) {
   CLIPSEARCH_PARSE_OR_RESPOND([[maybe_unused]] const json body, json_body(r));  // 415, 400
   auto update = c.library.update_albums_from_text(r.body, "the theme file", exclusive);
   if (!update.ok()) return Response::from_status(update.status());
-  CLIPSEARCH_PARSE_OR_RESPOND(const json albums, album_counts(c, &update->albums));
-  return Response::json(
-      200,
-      {{"classified", update->classified}, {"restarted", update->restarted}, {"albums", albums}});
+  auto answer = albums_update_json(c.library, *update);
+  if (!answer.ok()) return Response::from_status(answer.status());
+  return Response::json(200, *answer);
 }
 
 }  // namespace
+
+Result<json> albums_update_json(Library& library, const AlbumsUpdate& update) {
+  CLIPSEARCH_ASSIGN_OR_RETURN(json albums, album_counts(library, &update.albums));
+  return json{
+      {"classified", update.classified}, {"restarted", update.restarted}, {"albums", albums}};
+}
 
 void add_album_routes(Router* router, Context* c) {
   router->add("GET", "/api/albums", [c](const Request&) { return list_albums(*c); });

@@ -51,7 +51,8 @@ struct ApiQuery {
   std::string folder;
   std::optional<std::string> color;
   std::optional<float> color_weight;
-  std::optional<int64_t> since_ns, until_ns;    // date taken
+  std::optional<int64_t> since_ns, until_ns;  // the date `date_field` names
+  DateField date_field = DateField::kTaken;
   std::optional<int64_t> min_bytes, max_bytes;  // file size
   std::vector<std::string> types;               // formats, any of them
   std::vector<std::string> cameras;             // any of them
@@ -82,6 +83,10 @@ std::optional<ApiError> set_filter(ApiQuery* q, const std::string& name, const s
     Result<int64_t> ns = parse_query_date(value, name == "until");
     if (!ns.ok()) return bad(ns.status());
     (name == "since" ? q->since_ns : q->until_ns) = *ns;
+  } else if (name == "date") {
+    Result<DateField> field = parse_date_field(value);
+    if (!field.ok()) return bad(field.status());
+    q->date_field = *field;
   } else if (name == "min_size" || name == "max_size") {
     Result<int64_t> bytes = parse_query_size(value);
     if (!bytes.ok()) return bad(bytes.status());
@@ -103,8 +108,8 @@ std::optional<ApiError> set_filter(ApiQuery* q, const std::string& name, const s
 }
 
 bool is_filter(const std::string& name) {
-  return name == "since" || name == "until" || name == "min_size" || name == "max_size" ||
-         name == "type" || name == "camera" || name == "sort";
+  return name == "since" || name == "until" || name == "date" || name == "min_size" ||
+         name == "max_size" || name == "type" || name == "camera" || name == "sort";
 }
 
 // Sets one field of the query from a text value (query string or multipart field).
@@ -173,7 +178,8 @@ ApiResult<ApiQuery> query_from_json(const std::string& body, int64_t max_k) {
   if (auto e = json_strings(j, "q", &q.texts)) return *e;
   if (auto e = json_strings(j, "texts", &q.texts)) return *e;
   if (auto e = json_strings(j, "not", &q.negatives)) return *e;
-  for (const char* key : {"folder", "color", "since", "until", "min_size", "max_size", "sort"}) {
+  for (const char* key :
+       {"folder", "color", "since", "until", "date", "min_size", "max_size", "sort"}) {
     if (!j.contains(key)) continue;
     if (!j[key].is_string()) return ApiError{400, std::string("'") + key + "' must be a string"};
     if (auto e = set_field(&q, key, j[key].get<std::string>(), max_k)) return *e;
@@ -331,7 +337,8 @@ struct SearchService::Impl {
     if (!q.folder.empty()) query.folder(q.folder);
     if (q.color) query.color(*q.color);
     if (q.color_weight) query.color_weight(*q.color_weight);
-    query.taken_between(q.since_ns, q.until_ns).size_between(q.min_bytes, q.max_bytes);
+    query.date_between(q.date_field, q.since_ns, q.until_ns);
+    query.size_between(q.min_bytes, q.max_bytes);
     for (const std::string& t : q.types) query.format(t);
     for (const std::string& c : q.cameras) query.camera(c);
     query.sort(q.sort);
@@ -357,6 +364,7 @@ struct SearchService::Impl {
               {"c", q.color.value_or("")},
               {"cw", q.color_weight.value_or(-1.0f)},
               {"d", {q.since_ns.value_or(-1), q.until_ns.value_or(-1)}},
+              {"df", static_cast<int>(q.date_field)},
               {"b", {q.min_bytes.value_or(-1), q.max_bytes.value_or(-1)}},
               {"ty", q.types},
               {"cam", q.cameras},

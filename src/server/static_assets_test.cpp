@@ -25,7 +25,7 @@ std::string file_text(const char* name) {
 TEST(StaticAssets, EmbeddedFilesArePresent) {
   for (const char* name :
        {"index.html", "js/main.js", "js/search.js", "js/filters.js", "js/viewer.js", "js/albums.js",
-        "js/duplicates.js", "app.css", "favicon.svg"}) {
+        "js/duplicates.js", "js/jobs.js", "app.css", "favicon.svg"}) {
     const EmbeddedFile* f = embedded_web_file(name);
     ASSERT_NE(f, nullptr) << name;
     EXPECT_GT(f->size, 100u) << name;

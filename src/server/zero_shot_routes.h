@@ -36,4 +36,8 @@ nlohmann::json running_jobs_json(const ZeroShotService::Context& context);
 // /api/duplicates and the result of a duplicates job.
 std::string duplicates_body(double threshold, const std::vector<DuplicateGroup>& groups);
 
+// {"classified", "restarted", "albums": [{"name", "count"}]} for the theme file's albums: the
+// answer of POST /api/albums and the result of an albums job.
+Result<nlohmann::json> albums_update_json(Library& library, const AlbumsUpdate& update);
+
 }  // namespace clipsearch::server

@@ -22,9 +22,23 @@ window.__csp = [];
 document.addEventListener('securitypolicyviolation',
   e => window.__csp.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline code')));
 window.__fetches = [];
+window.__requests = [];
+window.__jobHold = null;
 const pageFetch = window.fetch;
 window.fetch = function (input, init) {
-  window.__fetches.push(String(input instanceof Request ? input.url : input));
+  const url = String(input instanceof Request ? input.url : input);
+  const method = (init && init.method) || 'GET';
+  window.__fetches.push(url);
+  window.__requests.push(method + ' ' + new URL(url, location.href).pathname);
+  // A test holding jobs (hold_jobs) sees every poll answered "running" at its progress, so the
+  // page's progress and its Cancel can be watched however fast the server's job is.
+  const job = url.match(/\/api\/jobs\/([0-9a-f]{16})$/);
+  if (window.__jobHold && job && method === 'GET') {
+    const body = {id: job[1], kind: window.__jobHold.kind, params: {}, state: 'running',
+                  progress: window.__jobHold.progress, elapsed_ms: 1};
+    return Promise.resolve(new Response(JSON.stringify(body),
+                                        {headers: {'Content-Type': 'application/json'}}));
+  }
   return pageFetch.apply(this, arguments);
 };
 """
@@ -115,6 +129,18 @@ class Browser:
     def wait_focused_card(self, index, after):
         wait_until(lambda: self.focused_card() == index, 10,
                    lambda: f"after {after} card {self.focused_card()} has the focus, not {index}")
+
+    def requests(self, path_prefix):
+        """'METHOD /path' of every fetch since the page loaded whose path starts so."""
+        return self.js("return window.__requests.filter(r => r.split(' ')[1]"
+                       ".startsWith(arguments[0]))", path_prefix)
+
+    def hold_jobs(self, kind, progress):
+        """Polls of /api/jobs/{id} answer "running" at `progress` until release_jobs()."""
+        self.js("window.__jobHold = {kind: arguments[0], progress: arguments[1]}", kind, progress)
+
+    def release_jobs(self):
+        self.js("window.__jobHold = null")
 
     def search_requests(self):
         return self.js("return window.__fetches.filter(u => u.includes('/api/search?'))")

@@ -1,7 +1,8 @@
 """The photo browser's views and controls in the browser (web/js/filters.js, viewer.js,
 albums.js, duplicates.js, status.js), each checked against the server's own API answer for the
 same request: the filters and the address, the colour search, a picture's labels and texts, the
-albums (made here from a theme file), the duplicates, the status and a rescan, and the views on
+albums (made here from a theme file, as a job with its progress and Cancel), the duplicates
+(a job too), the date switch (taken or modified), the status and a rescan, and the views on
 a phone. Run by web_page_test.py on its server and browser."""
 import json
 import math
@@ -76,6 +77,37 @@ def step_filters(b, server):
     b.find("#f-clear").click()
     expect_results(b, api_text(server, TEXT), "filters cleared")
     check(address(b) == {"q": TEXT}, f"cleared filters stay in the address: {address(b)}")
+    step_modified_dates(b, server)
+
+
+def step_modified_dates(b, server):
+    """The date switch: a range of the modification time is the API's date=modified, in the
+    address as date=modified through a reload; a range before every file's modification finds
+    nothing, as the API says."""
+    set_control(b, "#f-date", "modified")
+    set_control(b, "#f-since", "2001-01-01")
+    want = api_text(server, TEXT, since="2001-01-01", date="modified")
+    # Every photo is newer than 2001: the grid does not change, so wait for the request itself.
+    wait_until(lambda: any("date=modified" in u and "since=2001-01-01" in u
+                           for u in b.search_requests()), 30,
+               lambda: f"the page did not ask for date=modified: {b.search_requests()[-2:]}")
+    expect_results(b, want, "modified since 2001")
+    wait_until(lambda: address(b) == {"q": TEXT, "since": "2001-01-01", "date": "modified"}, 10,
+               lambda: f"the address holds {address(b)}")
+    b.open(server.url + "/" + b.js("return location.hash"))
+    expect_results(b, want, "modified since 2001, reloaded")
+    check(b.js("return document.getElementById('f-date').value") == "modified",
+          "the reloaded date switch is not 'modified'")
+    open_filters(b)
+    set_control(b, "#f-since", "")
+    set_control(b, "#f-until", "2001-01-01")
+    check(not api_text(server, TEXT, until="2001-01-01", date="modified")["results"],
+          "the API finds files modified before 2001")
+    b.wait_state("empty", "modified until 2001")
+    b.find("#f-clear").click()
+    expect_results(b, api_text(server, TEXT), "filters cleared")
+    check(b.js("return document.getElementById('f-date').value") == "taken",
+          "clearing the filters leaves the date switch on 'modified'")
 
 
 def step_colour(b, server):
@@ -146,12 +178,18 @@ def step_albums(b, server):
     b.find("#albums-view .themes summary").click()
     b.js("document.getElementById('themes').value = arguments[0]", json.dumps(THEMES))
     b.find("#themes-exclusive").click()
+    step_job_progress_and_cancel(b, "albums", "#themes-run", "#themes-progress",
+                                 "#themes-cancel", "steps (themes, then pictures)")
     b.find("#themes-run").click()
     wait_until(lambda: "classified" in b.text("#themes-outcome"), 60,
                lambda: f"the theme file's outcome says {b.text('#themes-outcome')!r}")
     albums = api_get(server, "/api/albums")["albums"]
     check(sorted(a["name"] for a in albums) == ["Cool", "Warm"] and
           sum(a["count"] for a in albums) == 72, f"the API has albums {albums}")
+    outcome = b.text("#themes-outcome")
+    check(all(f"{a['name']} {a['count']}" in outcome for a in albums),
+          f"the outcome {outcome!r} is not the job's albums {albums}")
+    expect_job_requests(b, "POST /api/albums")
     tiles = "return [...document.querySelectorAll('#album-list .album')].map(t => " \
             "[t.dataset.name, t.querySelector('.album-count').textContent])"
     want = [[a["name"], f"{a['count']} pictures"] for a in albums]
@@ -178,15 +216,53 @@ def step_albums(b, server):
     wait_until(lambda: b.visible("#album-list"), 10, "'All albums' does not go back")
 
 
+def step_job_progress_and_cancel(b, kind, run, bar, cancel, unit):
+    """A job's progress shows while it runs, and Cancel stops it on the server (DELETE) and
+    gives the controls back. The polls are held at 1 of 4 (hold_jobs): the server's own job
+    ends too fast to watch."""
+    b.hold_jobs(kind, {"done": 1, "total": 4})
+    b.find(run).click()
+    wait_until(lambda: b.text(bar + "-text") == f"1 of 4 {unit}", 30,
+               lambda: f"the {kind} job's progress says {b.text(bar + '-text')!r}")
+    check(b.js(f"const p = document.querySelector('{bar}'); return [p.value, p.max]") == [1, 4]
+          and b.visible(cancel), f"the {kind} job's progress bar or Cancel is not shown")
+    b.screenshot(f"{kind}-progress")
+    b.find(cancel).click()
+    wait_until(lambda: not b.visible(cancel) and not b.visible(bar), 30,
+               f"the {kind} job's Cancel did not end it")
+    b.release_jobs()
+    started = [r for r in b.requests("/api/jobs") if r == "POST /api/jobs"]
+    deleted = [r for r in b.requests("/api/jobs/") if r.startswith("DELETE ")]
+    check(started and deleted, f"Cancel sent {b.requests('/api/jobs')}")
+    check("Cancelled" in b.text("#themes-outcome" if kind == "albums" else "#dup-message"),
+          f"the {kind} view does not say it was cancelled")
+
+
+def expect_job_requests(b, old_request):
+    """The view ran its work as a job (started, polled, forgotten), not with the old request."""
+    jobs = b.requests("/api/jobs")
+    check("POST /api/jobs" in jobs and any(r.startswith("GET /api/jobs/") for r in jobs)
+          and any(r.startswith("DELETE /api/jobs/") for r in jobs),
+          f"the page's job requests: {jobs}")
+    check(old_request not in b.requests(old_request.split(" ")[1]),
+          f"the page still sends {old_request}")
+
+
 def dup_groups(b):
     return b.js("return [...document.querySelectorAll('#dup-groups .dup-group')].map(g => "
                 "[...g.querySelectorAll('.dup')].map(d => Number(d.dataset.id)))")
 
 
 def step_duplicates(b, server):
-    """Near-duplicate groups at the chosen threshold, as the API groups them, with sizes and
-    dimensions; paths can be copied; nothing offers to delete."""
+    """Near-duplicate groups at the chosen threshold, as the API groups them, found by a job
+    whose progress shows and which can be cancelled, with sizes and dimensions; paths can be
+    copied; nothing offers to delete."""
     b.find("#views [data-view=duplicates]").click()
+    wait_until(lambda: not b.visible("#dup-cancel"), 60, "the first scan never ended")
+    set_control(b, "#dup-threshold", "0.95")
+    step_job_progress_and_cancel(b, "duplicates", "#dup-find", "#dup-progress", "#dup-cancel",
+                                 "blocks")
+    b.find("#dup-find").click()
     for threshold in ("0.95", "0.99"):
         if threshold != "0.95":
             set_control(b, "#dup-threshold", threshold)
@@ -199,6 +275,7 @@ def step_duplicates(b, server):
                            f"the API {want[:3]}...")
     check(address(b) == {"view": "duplicates", "threshold": "0.99"},
           f"the address holds {address(b)}")
+    expect_job_requests(b, "GET /api/duplicates")
     first = groups[0]["images"][0]
     facts = b.text("#dup-groups .dup-group:nth-child(1) .dup:nth-child(1) .dup-facts")
     check(f"{first['width']}×{first['height']}" in facts and first["format"] in facts,

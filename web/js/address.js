@@ -1,6 +1,6 @@
 // The page's state in the address (after '#'), so a reload or a shared link shows the same page:
 // the view (view=albums|duplicates|status; none: search), the search (q= or like=) and its
-// filters (since, until, folder, type, camera, min_size, max_size, sort, min, color, cw), an album
+// filters (since, until, date=modified, folder, type, camera, min_size, max_size, sort, min, color, cw), an album
 // (album=). Parameters at their defaults are left out: a plain search is just "#q=...".
 
 export function readAddress() {

@@ -1,9 +1,11 @@
 // The albums view: the albums the catalog keeps (GET /api/albums) with their sizes and a few
 // covers (each album's best members), an album's members best first (GET /api/albums/{name},
-// paged as the list scrolls), and running a theme file (POST /api/albums, pasted or read from a
-// file) with its progress and outcome.
-import { $, el, getJson, postJson, releaseBlobs, setImage, thumbUrl } from "./api.js";
+// paged as the list scrolls), and running a theme file (pasted or read from a file) as a
+// background job (POST /api/jobs {kind: "albums"}, jobs.js) with its progress, a way to cancel it,
+// and its outcome.
+import { $, el, getJson, releaseBlobs, setImage, thumbUrl } from "./api.js";
 import { card } from "./cards.js";
+import { JobCancelled, showProgress, startJob } from "./jobs.js";
 
 const COVERS = 4;
 const PAGE = 48;
@@ -12,10 +14,11 @@ const els = {
   members: $("album-members"), title: $("album-title"), back: $("album-back"),
   grid: $("album-grid"), more: $("album-more"), themes: $("themes"), themeFile: $("theme-file"),
   exclusive: $("themes-exclusive"), run: $("themes-run"), progress: $("themes-progress"),
-  outcome: $("themes-outcome"),
+  progressText: $("themes-progress-text"), cancel: $("themes-cancel"), outcome: $("themes-outcome"),
 };
 
 let open = { name: null, results: [], total: 0 };
+let running = null;  // the theme file's job while it runs
 let hooks = { view: () => {}, address: () => {} };
 
 function say(text, state = "ready") {
@@ -101,22 +104,30 @@ async function runThemes() {
     return;
   }
   els.run.disabled = true;
+  els.cancel.classList.remove("hidden");
   els.progress.classList.remove("hidden");
   els.outcome.textContent = "Classifying the library against the themes…";
   els.outcome.className = "outcome";
+  const onProgress = (p) => showProgress(els.progress, els.progressText, p,
+    "steps (themes, then pictures)");
+  onProgress({ done: 0, total: 0 });
   try {
-    const url = "/api/albums" + (els.exclusive.checked ? "?exclusive=true" : "");
-    const r = await postJson(url, themes);
+    running = startJob({ kind: "albums", themes, exclusive: els.exclusive.checked }, onProgress);
+    const r = await running.done;
     els.outcome.textContent = `${r.classified} pictures classified` +
       (r.restarted ? " (themes changed: albums made afresh)" : "") + ": " +
       r.albums.map((a) => `${a.name} ${a.count}`).join(", ");
     await showAlbums();
   } catch (e) {
-    els.outcome.textContent = e.message;
+    els.outcome.textContent = e instanceof JobCancelled ? "Cancelled." : e.message;
     els.outcome.className = "outcome error";
+    if (e instanceof JobCancelled) showAlbums();  // what the library holds now
   } finally {
+    running = null;
     els.run.disabled = false;
+    els.cancel.classList.add("hidden");
     els.progress.classList.add("hidden");
+    els.progressText.textContent = "";
   }
 }
 
@@ -129,6 +140,7 @@ export function initAlbums(callbacks) {
   });
   els.more.addEventListener("click", loadMembers);
   els.run.addEventListener("click", runThemes);
+  els.cancel.addEventListener("click", () => running && running.cancel());
   els.themeFile.addEventListener("change", async () => {
     const file = els.themeFile.files[0];
     if (file) els.themes.value = await file.text();

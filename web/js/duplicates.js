@@ -1,15 +1,18 @@
-// The duplicates view: groups of near-identical pictures at a threshold the user picks
-// (GET /api/duplicates?threshold=), side by side with their sizes, dimensions and dates, to
-// review. Nothing is ever deleted from here: a group's paths can be copied, to act on elsewhere.
-import { $, baseName, el, formatBytes, formatDate, getJson, releaseBlobs, setImage,
+// The duplicates view: groups of near-identical pictures at a threshold the user picks, side by
+// side with their sizes, dimensions and dates, to review. The n^2 scan runs as a background job
+// (POST /api/jobs {kind: "duplicates"}, jobs.js) whose progress shows and which can be cancelled.
+// Nothing is ever deleted from here: a group's paths can be copied, to act on elsewhere.
+import { $, baseName, el, formatBytes, formatDate, releaseBlobs, setImage,
   thumbUrl } from "./api.js";
+import { JobCancelled, showProgress, startJob } from "./jobs.js";
 
 const els = {
   view: $("duplicates-view"), threshold: $("dup-threshold"), thresholdText: $("dup-threshold-text"),
   find: $("dup-find"), message: $("dup-message"), groups: $("dup-groups"),
+  progress: $("dup-progress"), progressText: $("dup-progress-text"), cancel: $("dup-cancel"),
 };
 let hooks = { view: () => {}, address: () => {} };
-let generation = 0;
+let running = null;  // the scan's job while it runs
 
 function say(text, state = "ready") {
   els.message.textContent = text;
@@ -22,23 +25,42 @@ export function setThreshold(value) {
   els.thresholdText.textContent = Number(els.threshold.value).toFixed(2);
 }
 
+function showRunning(on) {
+  els.cancel.classList.toggle("hidden", !on);
+  els.progress.classList.toggle("hidden", !on);
+  if (!on) els.progressText.textContent = "";
+}
+
+// Starts a scan at the chosen threshold (one that still runs is cancelled: the newer wins).
 export async function findDuplicates() {
   const threshold = els.threshold.value;
-  const mine = ++generation;
+  if (running) running.cancel();
   hooks.address(threshold);
   releaseBlobs();
   els.groups.replaceChildren();
   say("Comparing every picture with every other…", "loading");
+  const mine = startJob({ kind: "duplicates", threshold: Number(threshold) },
+    (p) => { if (running === mine) showProgress(els.progress, els.progressText, p, "blocks"); });
+  running = mine;
+  showRunning(true);
+  showProgress(els.progress, els.progressText, { done: 0, total: 0 }, "blocks");
   try {
-    const body = await getJson("/api/duplicates?threshold=" + encodeURIComponent(threshold));
-    if (mine !== generation) return;
+    const body = await mine.done;
+    if (running !== mine) return;
     els.groups.replaceChildren(...body.groups.map(group));
     const pictures = body.groups.reduce((n, g) => n + g.size, 0);
     say(body.groups.length
       ? `${body.groups.length} groups, ${pictures} pictures, at similarity ${threshold} or more`
       : `No near-duplicates at similarity ${threshold} or more.`);
   } catch (e) {
-    if (mine === generation) say(e.message, "error");
+    if (running !== mine) return;
+    if (e instanceof JobCancelled) say("Cancelled.");
+    else say(e.message, "error");
+  } finally {
+    if (running === mine) {
+      running = null;
+      showRunning(false);
+    }
   }
 }
 
@@ -85,4 +107,5 @@ export function initDuplicates(callbacks) {
   hooks = callbacks;
   els.threshold.addEventListener("input", () => setThreshold(els.threshold.value));
   els.find.addEventListener("click", findDuplicates);
+  els.cancel.addEventListener("click", () => running && running.cancel());
 }

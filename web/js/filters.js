@@ -1,4 +1,4 @@
-// The filter bar beside the search box: date range, folder, type, camera, file size, order, a
+// The filter bar beside the search box: date range (of the date taken or modified), folder, type, camera, file size, order, a
 // relevance cutoff with the number of results it keeps, and a colour with its weight. Each
 // control maps to one parameter of /api/search (the same name in the address, except
 // min -> min_score and cw -> color_weight), so the page asks exactly what the API documents.
@@ -8,7 +8,7 @@
 import { $, el, getJson } from "./api.js";
 
 const els = {
-  bar: $("filters"), since: $("f-since"), until: $("f-until"), folder: $("f-folder"),
+  bar: $("filters"), date: $("f-date"), since: $("f-since"), until: $("f-until"), folder: $("f-folder"),
   type: $("f-type"), camera: $("f-camera"), cameraLabel: $("f-camera-label"),
   minSize: $("f-min-size"), maxSize: $("f-max-size"), sort: $("f-sort"),
   min: $("f-min"), minText: $("f-min-text"), kept: $("f-kept"), colorOn: $("f-color-on"),
@@ -33,6 +33,8 @@ export function searchParams() {
   for (const [name, input] of Object.entries(texts)) {
     if (input.value.trim()) out[name] = input.value.trim();
   }
+  // The date the range filters on: taken unless said (the API's default), so only "modified".
+  if ((out.since || out.until) && els.date.value === "modified") out.date = "modified";
   if (els.sort.value !== "score") out.sort = els.sort.value;
   if (Number(els.min.value) > 0) out.min_score = els.min.value;
   if (els.colorOn.checked) {
@@ -58,6 +60,7 @@ export function restoreFrom(params) {
     }
     input.value = value;
   }
+  els.date.value = params.get("date") === "modified" ? "modified" : "taken";
   els.sort.value = ["date", "date-oldest"].includes(params.get("sort")) ? params.get("sort")
     : "score";
   const min = Number(params.get("min"));
@@ -92,7 +95,8 @@ function showCutoff() {
 }
 
 function showCount() {
-  const n = Object.keys(searchParams()).filter((k) => k !== "color_weight").length;
+  const n = Object.keys(searchParams()).filter((k) => k !== "color_weight" && k !== "date")
+    .length;
   els.count.textContent = n ? String(n) : "";
   els.bar.classList.toggle("active", n > 0);
 }
@@ -125,7 +129,7 @@ export async function loadChoices(status) {
 
 export function initFilters(onChange) {
   changed = onChange;
-  for (const input of [...Object.values(texts), els.sort, els.colorOn, els.color,
+  for (const input of [...Object.values(texts), els.date, els.sort, els.colorOn, els.color,
     els.colorWeight]) {
     input.addEventListener("change", fire);
   }
