@@ -6,6 +6,7 @@
 
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "tensor/bf16_packed.h"
 #include "tensor/int8_gemm.h"
 
 namespace clipsearch {
@@ -139,6 +140,17 @@ WeightMatrix WeightMatrix::int8_products(const WeightMatrix& int8) {
   return w;
 }
 
+WeightMatrix WeightMatrix::bf16_products(const WeightMatrix& bf16) {
+  assert(bf16.type_ == WeightType::kBF16 && bf16.bf16_packed_ == nullptr);
+  WeightMatrix w;
+  w.type_ = WeightType::kBF16;
+  w.out_ = bf16.out_;
+  w.in_ = bf16.in_;
+  w.bf16_packed_ =
+      std::make_shared<const Bf16Packed>(bf16_pack(bf16.u16_data(), bf16.out_, bf16.in_));
+  return w;
+}
+
 const float* WeightMatrix::scales() const {
   if (int8_packed_ != nullptr) return int8_packed_->scales.data();
   return scales_.empty() ? scales_view_ : scales_.data();
@@ -149,6 +161,7 @@ float WeightMatrix::at(int64_t o, int64_t i) const {
     return int8_packed_->scales[static_cast<size_t>(o)] *
            static_cast<float>(int8_packed_->at(o, i));
   }
+  if (bf16_packed_ != nullptr) return bf16_to_f32(bf16_packed_->at(o, i));
   switch (type_) {
     case WeightType::kF32:
       return layout_ == WeightLayout::kOutIn ? f32_data()[o * in_ + i] : f32_data()[i * out_ + o];
@@ -164,6 +177,7 @@ float WeightMatrix::at(int64_t o, int64_t i) const {
 
 int64_t WeightMatrix::bytes() const {
   if (int8_packed_ != nullptr) return int8_packed_->bytes();
+  if (bf16_packed_ != nullptr) return bf16_packed_->bytes();
   const int64_t count = out_ * in_;
   switch (type_) {
     case WeightType::kF32:
