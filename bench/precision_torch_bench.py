@@ -16,7 +16,8 @@ model's.
 
 Usage: .venv/bin/python -W ignore bench/precision_torch_bench.py [--threads 2] [--repeats 3]
        [--int8-only] (PyTorch F32 and quantize_dynamic, clipsearch f32, int8, int8-dynamic)
-       [--shape b32|b16] (the random-weight ViT-B/16: CLIPConfig with patch 16; no pruning row)
+       [--shape b32|b16] (the random-weight ViT-B/16: CLIPConfig with patch 16; no pruning or
+       int8 folder rows)
 Prints a Markdown section for bench/RESULTS.md.
 """
 import argparse
@@ -163,8 +164,8 @@ def main():
     b16 = args.shape == "b16"
     model = (make_b16_model(os.path.join(WORK, "model-b16")) if b16
              else make_model(os.path.join(WORK, "model")))
-    int8_dir = quantized(model, "int8")
     folders = {p: quantized(model, p) for p in ("bf16", "f16", "int8")}
+    int8_dir = folders["int8"]
     pruned = (None if args.int8_only or b16
               else pruned_model(model, os.path.join(WORK, "model-pruned")))
     core = blas_core()
@@ -184,14 +185,14 @@ def main():
             del runs[name]
     if pruned is None:
         del runs["clipsearch f32, 20% pruned"]
+    if b16:  # the folder runs as the conversion at load does (B/32's rows); its size is printed
+        del runs["clipsearch int8 folder (quantize)"]
     results = {
 name: [] for name in runs}
     for _ in range(args.repeats):  # interleaved, so the machine's load touches all alike
         for name, run in runs.items():
             results[name].append(run())
-    sizes = {"PyTorch F32": os.path.getsize(os.path.join(model, "model.safetensors")),
-             "clipsearch int8 folder (quantize)":
-                 os.path.getsize(os.path.join(int8_dir, "model.safetensors"))}
+    sizes = {"PyTorch F32": os.path.getsize(os.path.join(model, "model.safetensors"))}
 
     def fig(name, key, fmt):
         values = [r[key] for r in results[name]]
