@@ -129,12 +129,17 @@ WeightMatrix WeightMatrix::convert(const WeightMatrix& source, WeightType type) 
   return w;
 }
 
+WeightMatrix WeightMatrix::without_storage(const WeightMatrix& source) {
+  WeightMatrix w;
+  w.type_ = source.type_;
+  w.out_ = source.out_;
+  w.in_ = source.in_;
+  return w;
+}
+
 WeightMatrix WeightMatrix::int8_products(const WeightMatrix& int8) {
   assert(int8.type_ == WeightType::kInt8 && int8.int8_packed_ == nullptr);
-  WeightMatrix w;
-  w.type_ = WeightType::kInt8;
-  w.out_ = int8.out_;
-  w.in_ = int8.in_;
+  WeightMatrix w = without_storage(int8);
   w.int8_packed_ = std::make_shared<const Int8Packed>(
       int8_pack(int8.i8_data(), int8.scales(), int8.out_, int8.in_));
   return w;
@@ -142,10 +147,7 @@ WeightMatrix WeightMatrix::int8_products(const WeightMatrix& int8) {
 
 WeightMatrix WeightMatrix::bf16_products(const WeightMatrix& bf16) {
   assert(bf16.type_ == WeightType::kBF16 && bf16.bf16_packed_ == nullptr);
-  WeightMatrix w;
-  w.type_ = WeightType::kBF16;
-  w.out_ = bf16.out_;
-  w.in_ = bf16.in_;
+  WeightMatrix w = without_storage(bf16);
   w.bf16_packed_ =
       std::make_shared<const Bf16Packed>(bf16_pack(bf16.u16_data(), bf16.out_, bf16.in_));
   return w;

@@ -79,6 +79,9 @@ class WeightMatrix {
   int64_t bytes() const;
 
  private:
+  // `source`'s type and shape, no weights yet: what a packing fills.
+  static WeightMatrix without_storage(const WeightMatrix& source);
+
   WeightType type_ = WeightType::kF32;
   WeightLayout layout_ = WeightLayout::kOutIn;
   int64_t out_ = 0, in_ = 0;
