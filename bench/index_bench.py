@@ -8,6 +8,9 @@ repeat, once with exact decoding and once with --decode fast. PyTorch runs with 
 as it is and with OPENBLAS_CORETYPE set to the kernels clipsearch selects.
 
 Usage: .venv/bin/python bench/index_bench.py [--photos 64] [--threads 2] [--repeats 3]
+       [--precisions f32,bf16,int8] (instead: `index --decode fast` at each precision, interleaved,
+       against f32, beside `clipsearch bench`'s embedding rate at batch 32: the difference of the
+       two per-image times is what the rest (decode, resize, catalog) costs)
 Prints a Markdown section for bench/RESULTS.md.
 """
 import argparse
@@ -92,16 +95,49 @@ def run_reference(model_dir, threads, repeats, files, coretype):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def index_seconds(model_dir, threads, photos, decode, precision="f32"):
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run([CLI, "index", photos, "--db", os.path.join(tmp, "index.db"),
+                        "--model", model_dir, "--threads", str(threads), "--batch-size",
+                        "32", "--decode", decode, "--precision", precision, "--quiet"],
+                       check=True)
+        return time.perf_counter() - start
+
+
 def run_clipsearch(model_dir, threads, repeats, photos, decode):
-    runs = []
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            subprocess.run([CLI, "index", photos, "--db", os.path.join(tmp, "index.db"),
-                            "--model", model_dir, "--threads", str(threads), "--batch-size",
-                            "32", "--decode", decode, "--quiet"], check=True)
-            runs.append(time.perf_counter() - start)
-    return runs
+    return [index_seconds(model_dir, threads, photos, decode) for _ in range(repeats)]
+
+
+def run_precisions(a, model, photos_dir, n, megapixels):
+    """`index --decode fast` per precision, interleaved, and the embedding alone (`bench`)."""
+    precisions = a.precisions.split(",")
+    runs = {p: [] for p in precisions}
+    embed = {p: [] for p in precisions}
+    loads = []
+    for _ in range(a.repeats):
+        for p in precisions:
+            loads.append(os.getloadavg()[0])
+            runs[p].append(index_seconds(model, a.threads, photos_dir, "fast", p))
+            out = subprocess.run([CLI, "bench", "--model", model, "--precision", p, "--threads",
+                                  str(a.threads), "--batch", "32", "--iters", "2"],
+                                 capture_output=True, text=True, check=True)
+            embed[p].append(json.loads(out.stdout)["images_per_s"])
+    print(f"### `index --decode fast` by precision, {time.strftime('%Y-%m-%d')}, "
+          f"{a.threads} threads, {a.repeats} repeats, load {min(loads):.1f}-{max(loads):.1f}\n")
+    print(f"{n} JPEGs, {megapixels:.1f} megapixels on average; random-weight ViT-B/32; "
+          "best / median.\n")
+    print("| precision | index, images/s | vs f32 (median) | embedding alone (`bench`, batch 32), "
+          "images/s | vs f32 (median) | the rest (decode, resize, catalog), ms per image |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    f32 = rate(n, runs[precisions[0]])[1]
+    f32_embed = statistics.median(embed[precisions[0]])
+    for p in precisions:
+        lo, med = rate(n, runs[p])
+        e = statistics.median(embed[p])
+        print(f"| {p} | {n / min(runs[p]):.2f} / {med:.2f} | {med / f32:.2f}x | "
+              f"{max(embed[p]):.2f} / {e:.2f} | {e / f32_embed:.2f}x | "
+              f"{1000 * (1 / med - 1 / e):.0f} |")
 
 
 def blas_core():
@@ -125,6 +161,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--reference-worker")
+    p.add_argument("--precisions")
     a = p.parse_args()
     if a.reference_worker:
         files = sys.stdin.read().split("\n")
@@ -135,6 +172,9 @@ def main():
     files = make_photos(photos_dir, a.photos)[:a.photos]
     from PIL import Image
     megapixels = statistics.mean(Image.open(f).size[0] * Image.open(f).size[1] for f in files) / 1e6
+    if a.precisions:
+        run_precisions(a, model, photos_dir, len(files), megapixels)
+        return
     core = blas_core()
     exact = run_clipsearch(model, a.threads, a.repeats, photos_dir, "exact")
     fast = run_clipsearch(model, a.threads, a.repeats, photos_dir, "fast")

@@ -16,6 +16,8 @@ model's.
 
 Usage: .venv/bin/python -W ignore bench/precision_torch_bench.py [--threads 2] [--repeats 3]
        [--int8-only] (PyTorch F32 and quantize_dynamic, clipsearch f32, int8, int8-dynamic)
+       [--shape b32|b16] (the random-weight ViT-B/16: CLIPConfig with patch 16; no pruning or
+       int8 folder rows)
 Prints a Markdown section for bench/RESULTS.md.
 """
 import argparse
@@ -90,6 +92,31 @@ def run_clipsearch(model_dir, precision, threads):
             "text_ms": 1000 * statistics.median(single["text_batch_s"]), "rss_mb": rss}
 
 
+def make_b16_model(out):
+    """The random-weight ViT-B/16: CLIPConfig's defaults with 16-pixel patches (197 tokens)."""
+    if os.path.exists(os.path.join(out, "model.safetensors")):
+        return out
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+    b32 = make_model(os.path.join(WORK, "model"))
+    torch.manual_seed(0)
+    CLIPModel(CLIPConfig(vision_config={"patch_size": 16})).eval().save_pretrained(
+        out, safe_serialization=True)
+    for name in os.listdir(b32):
+        if not name.startswith("model.") and not os.path.exists(os.path.join(out, name)):
+            shutil.copy(os.path.join(b32, name), out)
+    return out
+
+
+def quantized(model, precision):
+    """The folder `clipsearch quantize` writes for `model` at `precision`, made once."""
+    out = f"{model}-{precision}"
+    if not os.path.exists(out):
+        subprocess.run([CLI, "quantize", "--model", model, "--precision", precision, "--output",
+                        out], check=True, capture_output=True)
+    return out
+
+
 def pruned_model(model_dir, out):
     """The model with 20% of every tower Linear's weights zeroed by magnitude."""
     if os.path.exists(os.path.join(out, "model.safetensors")):
@@ -132,13 +159,15 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--int8-only", action="store_true")
+    parser.add_argument("--shape", choices=["b32", "b16"], default="b32")
     args = parser.parse_args()
-    model = make_model(os.path.join(WORK, "model"))
-    int8_dir = os.path.join(WORK, "model-int8")
-    if not os.path.exists(int8_dir):
-        subprocess.run([CLI, "quantize", "--model", model, "--precision", "int8", "--output",
-                        int8_dir], check=True, capture_output=True)
-    pruned = None if args.int8_only else pruned_model(model, os.path.join(WORK, "model-pruned"))
+    b16 = args.shape == "b16"
+    model = (make_b16_model(os.path.join(WORK, "model-b16")) if b16
+             else make_model(os.path.join(WORK, "model")))
+    folders = {p: quantized(model, p) for p in ("bf16", "f16", "int8")}
+    int8_dir = folders["int8"]
+    pruned = (None if args.int8_only or b16
+              else pruned_model(model, os.path.join(WORK, "model-pruned")))
     core = blas_core()
     runs = {
         "PyTorch F32": lambda: run_torch(model, "f32", args.threads, core),
@@ -152,17 +181,18 @@ def main():
         "clipsearch f32, 20% pruned": lambda: run_clipsearch(pruned, "f32", args.threads),
     }
     if args.int8_only:
-        for name in ["clipsearch bf16", "clipsearch f16", "clipsearch int8 folder (quantize)",
-                     "clipsearch f32, 20% pruned"]:
+        for name in ["clipsearch bf16", "clipsearch f16", "clipsearch int8 folder (quantize)"]:
             del runs[name]
+    if pruned is None:
+        del runs["clipsearch f32, 20% pruned"]
+    if b16:  # the folder runs as the conversion at load does (B/32's rows); its size is printed
+        del runs["clipsearch int8 folder (quantize)"]
     results = {
 name: [] for name in runs}
     for _ in range(args.repeats):  # interleaved, so the machine's load touches all alike
         for name, run in runs.items():
             results[name].append(run())
-    sizes = {"PyTorch F32": os.path.getsize(os.path.join(model, "model.safetensors")),
-             "clipsearch int8 folder (quantize)":
-                 os.path.getsize(os.path.join(int8_dir, "model.safetensors"))}
+    sizes = {"PyTorch F32": os.path.getsize(os.path.join(model, "model.safetensors"))}
 
     def fig(name, key, fmt):
         values = [r[key] for r in results[name]]
@@ -171,7 +201,7 @@ name: [] for name in runs}
     load = os.getloadavg()[0]
     print(f"### Precisions against PyTorch, {time.strftime('%Y-%m-%d')}, {platform.processor() or 'CPU'}"
           f" ({core}), {args.threads} threads, {args.repeats} repeats, load {load:.1f}\n")
-    print("Random-weight ViT-B/32; best / median of the repeats.\n")
+    print(f"Random-weight ViT-{'B/16' if b16 else 'B/32'}; best / median of the repeats.\n")
     print("| | images/s, batch 32 | images per CPU-second | one image, ms | 10-token text, ms | "
           "peak RSS, MB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -190,14 +220,16 @@ n: statistics.median(r["text_ms"] for r in results[n]) for n in runs}
               f"{med[name] / med[torch_dynamic]:.2f}x, text query "
               f"{text[torch_dynamic] / text[name]:.2f}x faster; against clipsearch f32: images/s "
               f"{med[name] / med['clipsearch f32']:.2f}x.")
-    print(f"\nFiles: F32 {sizes['PyTorch F32'] / 1e6:.0f} MB, int8 folder "
-          f"{sizes['clipsearch int8 folder (quantize)'] / 1e6:.0f} MB.")
+    folder_sizes = ", ".join(
+        f"{p} folder {os.path.getsize(os.path.join(d, 'model.safetensors')) / 1e6:.0f} MB"
+        for p, d in folders.items())
+    print(f"\nFiles: F32 {sizes['PyTorch F32'] / 1e6:.0f} MB, {folder_sizes}.")
     cpu = {n: statistics.median(r["images_per_cpu_s"] for r in results[n]) for n in runs}
     for name in (n for n in ("clipsearch bf16", "clipsearch int8", "clipsearch int8-dynamic")
                  if n in runs):
         print(f"\n{name} / clipsearch f32, images at batch 32: {med[name] / med['clipsearch f32']:.2f}x"
               f" per second, {cpu[name] / cpu['clipsearch f32']:.2f}x per CPU-second (medians).")
-    if args.int8_only:
+    if pruned is None:
         return
     least, mean = pruned_cosine(model, pruned)
     print(f"\nPruning (20% of every tower Linear zeroed by magnitude): images/s "

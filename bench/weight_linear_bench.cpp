@@ -1,4 +1,5 @@
-// linear() with float32, BF16, F16 and int8 weights, and int8-dynamic's int8 x int8 products
+// linear() with float32, BF16, F16 and int8 weights, BF16 packed at load (where the CPU has BF16
+// arithmetic), and int8-dynamic's int8 x int8 products
 // (tensor/int8_gemm.h), on ViT-B/32's shapes: GFLOP/s (GOP/s) of each, the
 // best of several runs. Chooses the reduced-precision kernels' design (docs/ARCHITECTURE.md,
 // "Precisions"). Usage: weight_linear_bench [threads] [reps] [shape name part]
@@ -60,6 +61,14 @@ int main(int argc, char** argv) {
           best_seconds(reps, [&] { linear(s.m, x.data(), s.in, m, 0.0f, y.data(), s.out); });
       std::printf(" %s %7.1f", weight_type_name(type),
                   2.0 * static_cast<double>(s.m * s.out * s.in) / t * 1e-9);
+    }
+    // Packed as the model packs them at load, where this CPU's level multiplies packed BF16.
+    if (bf16_products_packed()) {
+      const WeightMatrix packed =
+          WeightMatrix::bf16_products(WeightMatrix::convert(f32, WeightType::kBF16));
+      const double t =
+          best_seconds(reps, [&] { linear(s.m, x.data(), s.in, packed, 0.0f, y.data(), s.out); });
+      std::printf(" bf16-packed %7.1f", 2.0 * static_cast<double>(s.m * s.out * s.in) / t * 1e-9);
     }
     const WeightMatrix dynamic =
         WeightMatrix::int8_products(WeightMatrix::convert(f32, WeightType::kInt8));

@@ -154,10 +154,11 @@ TEST_F(QuantizeCheck, RecallAtTenOfEveryPrecisionAgainstFloat32) {
         "%.1f images/s (f32 %.1f)\n",
         layers(), p.c_str(), recall, row["mean_cosine"].get<double>(), cosine,
         row["images_per_s"].get<double>(), out["f32"]["images_per_s"].get<double>());
-    // int8-dynamic measured 0.794 here (2026-12-04): below int8's 0.9, which is why it is
-    // opt-in (docs/ARCHITECTURE.md, "Precisions"); the bound keeps it from getting worse.
+    // int8-dynamic measured 0.886 here (2026-12-04, its out-projections and fc2 weight-only;
+    // 0.794 with every product in int8): below int8's 0.9, which is why it is opt-in
+    // (docs/ARCHITECTURE.md, "Precisions"); the bound keeps it from getting worse.
     const bool int8 = p.rfind("int8", 0) == 0;  // int8 and int8-dynamic
-    EXPECT_GE(recall, p == "int8-dynamic" ? 0.75 : int8 ? 0.9 : 0.95) << p;
+    EXPECT_GE(recall, p == "int8-dynamic" ? 0.85 : int8 ? 0.9 : 0.95) << p;
     EXPECT_LE(recall, 1.0) << p;
     EXPECT_GE(cosine, int8 ? 0.999 : 0.9999) << p;
   }

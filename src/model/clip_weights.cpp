@@ -3,6 +3,7 @@
 #include "model/resnet_weights.h"
 #include "model/tower_binding.h"
 #include "model/weight_binder.h"
+#include "tensor/weight_linear.h"
 
 #include <cassert>
 #include <cmath>
@@ -247,18 +248,27 @@ void convert_reducible(ClipWeights* w) {
   convert_matrix(*w->store, &w->text.token_embedding, w->type);
 }
 
-// Packs the weights of every encoder layer and the patch embedding for int8 x int8 products
-// (int8-dynamic). An owned int8 copy is freed as its packing replaces it; a quantized folder's
-// mapped tensors stay mapped (clean pages the kernel may drop).
-void pack_int8_products(ClipWeights* w) {
-  auto pack = [](WeightMatrix* m) {
-    if (!m->empty() && m->type() == WeightType::kInt8) *m = WeightMatrix::int8_products(*m);
+// Packs the weights of every encoder layer and the patch embedding for the products that read
+// them in a layout of their own: BF16 arithmetic (bf16 where the CPU has it), or int8 x int8
+// (int8-dynamic), which `all_products` false limits to the products whose inputs are a layer
+// norm's output or pixels (q/k/v, fc1, the patch embedding): the out-projection's input (the
+// attention's output) and fc2's (GELU's) lose the most to a per-token int8 scale, so they stay
+// weight-only int8. Measured (quantize_check_test's library, bench/RESULTS.md "int8-dynamic:
+// which products"): recall@10 0.794 with every product in int8, 0.860 with fc2 weight-only, 0.886
+// with fc2 and the out-projection. An owned copy is freed as its packing replaces it; a quantized
+// folder's mapped tensors stay mapped (clean pages the kernel may drop). The token embedding,
+// looked up a row at a time, keeps [out, in].
+void pack_products(ClipWeights* w, WeightType type, bool all_products,
+                   WeightMatrix (*packed)(const WeightMatrix&)) {
+  auto pack = [&](WeightMatrix* m) {
+    if (!m->empty() && m->type() == type) *m = packed(*m);
   };
   for (auto* layers : {&w->vision.layers, &w->text.layers}) {
     for (EncoderLayerWeights& l : *layers) {
-      for (WeightMatrix* m :
-           {&l.q_weight, &l.k_weight, &l.v_weight, &l.out.weight, &l.fc1.weight, &l.fc2.weight}) {
-        pack(m);
+      for (WeightMatrix* m : {&l.q_weight, &l.k_weight, &l.v_weight, &l.fc1.weight}) pack(m);
+      if (all_products) {
+        pack(&l.out.weight);
+        pack(&l.fc2.weight);
       }
     }
   }
@@ -326,7 +336,11 @@ Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type,
   }
   weights.reducible = binder.take_reducible();
   convert_reducible(&weights);
-  if (activations == Activations::kInt8Dynamic) pack_int8_products(&weights);
+  if (activations == Activations::kInt8Dynamic) {
+    pack_products(&weights, WeightType::kInt8, false, WeightMatrix::int8_products);
+  } else if (weights.type == WeightType::kBF16 && bf16_products_packed()) {
+    pack_products(&weights, WeightType::kBF16, true, WeightMatrix::bf16_products);
+  }
   return weights;
 }
 

@@ -39,8 +39,8 @@ std::vector<Case> float32_models() {
 //   f16      0.9999998  0.999995, 0.99998, 0.99999
 //   bf16     0.999993   0.99969,  0.99884, 0.99992
 //   int8     0.99988    0.9932,   0.9745,  0.9981
-//   int8-dynamic 0.99961 0.9855,  0.9375,  0.9959 (the same on every CPU: int8_gemm.h; the
-//                small ResNet's text tower 0.99942)
+//   int8-dynamic 0.99961 0.9855,  0.9375,  0.9959 (every product in int8, before the
+//                out-projections and fc2 stayed weight-only; the small ResNet's text tower 0.99942)
 // and where the products of many rows run in BF16 arithmetic (the avx512bf16 level, activations
 // rounded to BF16 too; Zen 4):
 //   bf16     0.99997    0.99947,  0.99778, 0.99986

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/half.h"
+#include "tensor/skinny_gemm.h"
 #include "tensor/weight_kernels.h"
 #include "tensor/weight_linear.h"
 #include "testing/random_floats.h"
@@ -41,7 +42,12 @@ struct Case {
   int64_t m, out, in, col0, col1;
 };
 
-void expect_kernel_matches_definition(const Case& c, WeightType type, float beta) {
+// Which kernel: the BF16 one on [out, in] storage, or the one on weights packed at load (BF16
+// arithmetic for many rows, float32 for at most kSkinnyMaxRows).
+enum class Kernel { kRepacking, kPacked };
+
+void expect_kernel_matches_definition(const Case& c, WeightType type, float beta,
+                                      Kernel kernel = Kernel::kRepacking) {
   const int64_t ldx = c.in + 3, ldy = c.out + 5;
   const std::vector<float> x = random_floats(static_cast<size_t>(c.m * ldx), 31);
   const std::vector<float> data = random_floats(static_cast<size_t>(c.out * c.in), 32, 0.05f);
@@ -49,8 +55,17 @@ void expect_kernel_matches_definition(const Case& c, WeightType type, float beta
       WeightMatrix::f32(data.data(), c.out, c.in, WeightLayout::kOutIn), type);
   const std::vector<float> y0 = random_floats(static_cast<size_t>(c.m * ldy), 33);
   std::vector<float> y = y0;
-  weight_kernels(Isa::kAvx512Bf16).bf16(c.m, x.data(), ldx, w, c.col0, c.col1, beta, y.data(), ldy);
-  const std::string what = std::string(weight_type_name(type)) + " m=" + std::to_string(c.m) +
+  const WeightKernels& k = weight_kernels(Isa::kAvx512Bf16);
+  const bool rounded = kernel == Kernel::kRepacking || c.m > kSkinnyMaxRows;
+  if (kernel == Kernel::kPacked) {
+    const WeightMatrix packed = WeightMatrix::bf16_products(w);
+    k.bf16_packed(rounded, c.m, x.data(), ldx, *packed.bf16_packed(), c.col0, c.col1, beta,
+                  y.data(), ldy);
+  } else {
+    k.bf16(c.m, x.data(), ldx, w, c.col0, c.col1, beta, y.data(), ldy);
+  }
+  const std::string what = std::string(kernel == Kernel::kPacked ? "packed " : "") +
+                           weight_type_name(type) + " m=" + std::to_string(c.m) +
                            " out=" + std::to_string(c.out) + " in=" + std::to_string(c.in) +
                            " cols=[" + std::to_string(c.col0) + "," + std::to_string(c.col1) +
                            ") beta=" + std::to_string(beta);
@@ -63,7 +78,8 @@ void expect_kernel_matches_definition(const Case& c, WeightType type, float beta
       }
       double sum = 0, magnitude = 0;
       for (int64_t i = 0; i < c.in; ++i) {
-        const double p = round_bf16(x[static_cast<size_t>(r * ldx + i)]) * weight_value(w, o, i);
+        const float xi = x[static_cast<size_t>(r * ldx + i)];
+        const double p = (rounded ? round_bf16(xi) : xi) * weight_value(w, o, i);
         sum += p;
         magnitude += std::fabs(p);
       }
@@ -90,6 +106,55 @@ TEST(Bf16Product, MatchesItsDefinitionOnOddShapes) {
       for (float beta : {0.0f, 1.0f, 0.5f}) expect_kernel_matches_definition(c, type, beta);
     }
   }
+}
+
+// The same definition for BF16 weights packed at load: many rows in BF16 arithmetic, at most
+// kSkinnyMaxRows in float32 (activations not rounded); column ranges start on a 32-column panel
+// as linear() splits them.
+TEST(Bf16Product, PackedWeightsMatchTheDefinitionOnOddShapes) {
+  if (!have_bf16()) GTEST_SKIP() << "this CPU has no AVX512_BF16: the BF16 kernel cannot run";
+  const Case cases[] = {{1, 1, 1, 0, 1},       {1, 33, 7, 0, 33},     {14, 32, 256, 0, 32},
+                        {15, 50, 255, 0, 50},  {16, 65, 513, 32, 65}, {17, 63, 600, 32, 63},
+                        {77, 100, 48, 0, 100}, {530, 40, 257, 0, 40}, {64, 96, 770, 32, 80},
+                        {3, 17, 2, 0, 17},     {9, 70, 3, 64, 70}};
+  for (const Case& c : cases) {
+    for (float beta : {0.0f, 1.0f, 0.5f}) {
+      expect_kernel_matches_definition(c, WeightType::kBF16, beta, Kernel::kPacked);
+    }
+  }
+}
+
+// The packing holds the matrix's values (at() reads them back), replaces the [out, in] copy, and
+// linear() / linear_single() / weight_row() on it give what they give on the unpacked matrix
+// where both run the same arithmetic (a product of many rows: BF16 either way).
+TEST(Bf16Product, PackedMatrixHoldsTheSameWeights) {
+  const int64_t out = 45, in = 37, m = 40;
+  const std::vector<float> data = random_floats(static_cast<size_t>(out * in), 7);
+  const WeightMatrix w = WeightMatrix::convert(
+      WeightMatrix::f32(data.data(), out, in, WeightLayout::kOutIn), WeightType::kBF16);
+  const WeightMatrix packed = WeightMatrix::bf16_products(w);
+  ASSERT_NE(packed.bf16_packed(), nullptr);
+  EXPECT_EQ(packed.u16_data(), nullptr);
+  EXPECT_EQ(packed.bytes(), 2 * 32 * ((in + 1) / 2) * 4);  // two panels of 19 pairs
+  for (int64_t o = 0; o < out; ++o) {
+    for (int64_t i = 0; i < in; ++i) ASSERT_EQ(packed.at(o, i), w.at(o, i)) << o << "," << i;
+  }
+  std::vector<float> row_packed(in), row(in);
+  weight_row(packed, 44, row_packed.data());
+  weight_row(w, 44, row.data());
+  EXPECT_EQ(row_packed, row);
+  if (!have_bf16() || isa_active() != Isa::kAvx512Bf16) {
+    std::printf("BF16 arithmetic not active here: the packed products were not run\n");
+    return;
+  }
+  EXPECT_TRUE(bf16_products_packed());
+  const std::vector<float> x = random_floats(static_cast<size_t>(m * in), 8);
+  std::vector<float> y(static_cast<size_t>(m * out)), y_packed(y.size());
+  linear(m, x.data(), in, w, 0.0f, y.data(), out);
+  linear(m, x.data(), in, packed, 0.0f, y_packed.data(), out);
+  EXPECT_EQ(y_packed, y);
+  linear_single(m, x.data(), in, packed, 0.0f, y_packed.data(), out);
+  EXPECT_EQ(y_packed, y);
 }
 
 // The activations are rounded to nearest, ties to even, exactly as f32_to_bf16 does (one input,

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "core/isa.h"
+#include "tensor/bf16_packed.h"
 #include "tensor/weight_matrix.h"
 
 namespace clipsearch {
@@ -32,6 +33,13 @@ struct WeightKernels {
   // null where the level has no BF16 arithmetic.
   void (*bf16)(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, int64_t col0,
                int64_t col1, float beta, float* y, int64_t ldy);
+  // The same product for weights packed at load (tensor/bf16_packed.h), col0 a multiple of
+  // Bf16Packed::kPanelCols: in BF16 arithmetic as `bf16` when `bf16_arithmetic`
+  // (rounds_activations_to_bf16 for the whole product), else in float32 as `skinny` (for at most
+  // kSkinnyMaxRows rows). Null where the level has no BF16 arithmetic (nothing is packed there).
+  void (*bf16_packed)(bool bf16_arithmetic, int64_t m, const float* x, int64_t ldx,
+                      const Bf16Packed& w, int64_t col0, int64_t col1, float beta, float* y,
+                      int64_t ldy);
 };
 
 // Whether weight_product with kernels `k` multiplies m rows by a matrix of `type` in BF16 (the

@@ -181,6 +181,6 @@ void to_f32(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t col0, int
 
 }  // namespace
 
-const WeightKernels kAvx2 = {to_f32, skinny_avx2, nullptr};
+const WeightKernels kAvx2 = {to_f32, skinny_avx2, nullptr, nullptr};
 
 }  // namespace clipsearch::weight_internal

@@ -72,6 +72,6 @@ void to_f32_avx512(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t co
 
 // Few-row products use the AVX2 kernel (every AVX-512 CPU runs it); a 512-bit one is not
 // written yet.
-const WeightKernels kAvx512 = {to_f32_avx512, skinny_avx2, nullptr};
+const WeightKernels kAvx512 = {to_f32_avx512, skinny_avx2, nullptr, nullptr};
 
 }  // namespace clipsearch::weight_internal

@@ -11,21 +11,25 @@
 //     of x by (columns past the end and the padded input are zero). BF16 weights are copied;
 //     int8 weights become the BF16 of their integer (exact: |q| <= 127 fits BF16's 8 bits) and
 //     the row's scale multiplies the finished float32 dot product.
-// The repack is done per panel and per block of rows rather than once at load, so the matrix
-// keeps one copy in its own type (the skinny kernel and weight_row read that [out, in] storage
-// too): it costs about one pass over the panel per kRowBlock rows of products (measured in
-// bench/RESULTS.md, "Precisions on an AVX-512 BF16 machine").
+// A BF16 matrix of the forward pass is packed so once at load (Bf16Packed, tensor/bf16_packed.h)
+// and its panels read in place; a few-row product reads the same packing with float32 FMAs
+// (packed_skinny). Int8 weights, and BF16 matrices not packed, are repacked per panel and per
+// block of rows: about one pass over the panel per kRowBlock rows of products, which keeps int8's
+// one byte a weight (a packed int8 would be its BF16, twice the memory).
 // Register tile: kTileRows rows x 2 vectors of 16 columns = 28 zmm accumulators of the 32.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstring>
 #include <utility>
 #include <vector>
 
 #include "core/half.h"
 #include "core/simd_target.h"
+#include "tensor/bf16_packed.h"
+#include "tensor/skinny_gemm.h"
 #include "tensor/weight_kernels.h"
 
 namespace clipsearch::weight_internal {
@@ -33,9 +37,10 @@ namespace {
 
 constexpr int kVectors = 2;                // zmm vectors of 16 output columns per tile
 constexpr int kPanelCols = 16 * kVectors;  // output columns per weight panel
-constexpr int kTileRows = 14;              // rows of x per register tile
-constexpr int64_t kDepth = 256;            // inputs per block: a panel is 16 KiB, in L1
-constexpr int64_t kRowBlock = 512;         // rows per block: packed x is 256 KiB, in L2
+static_assert(kPanelCols == Bf16Packed::kPanelCols);
+constexpr int kTileRows = 14;       // rows of x per register tile
+constexpr int64_t kDepth = 256;     // inputs per block: a panel is 16 KiB, in L1
+constexpr int64_t kRowBlock = 512;  // rows per block: packed x is 256 KiB, in L2
 constexpr __mmask16 kAll = 0xffff;
 
 __mmask16 first_lanes(int64_t n) {
@@ -184,13 +189,43 @@ constexpr std::array<TileFn, sizeof...(R)> tiles(std::integer_sequence<int, R...
 // kTiles[r - 1] multiplies r rows.
 constexpr auto kTiles = tiles(std::make_integer_sequence<int, kTileRows>());
 
+// Panels repacked from a matrix's [out, in] storage, into one buffer reused per panel.
 template <class T>
-void product(int64_t m, const float* x, int64_t ldx, const T* w, const float* scales, int64_t k,
+class RepackedPanels {
+ public:
+  RepackedPanels(const T* w, int64_t k, int64_t ld)
+      : w_(w), k_(k), buffer_(static_cast<size_t>(ld * kPanelCols)) {}
+  const uint32_t* panel(int64_t c, int64_t cols, int64_t k0, int64_t depth) {
+    pack_panel(w_, k_, c, cols, k0, depth, buffer_.data());
+    return buffer_.data();
+  }
+
+ private:
+  const T* w_;
+  int64_t k_;
+  std::vector<uint32_t> buffer_;
+};
+
+// Panels packed at load, read in place (k0 is a multiple of kDepth, so even).
+class PackedPanels {
+ public:
+  explicit PackedPanels(const Bf16Packed& w) : w_(w) {}
+  const uint32_t* panel(int64_t c, int64_t /*cols*/, int64_t k0, int64_t /*depth*/) const {
+    return w_.panel(c) + (k0 / 2) * kPanelCols;
+  }
+
+ private:
+  const Bf16Packed& w_;
+};
+
+// y[r][c] = beta * y[r][c] + scale[c] * (bf16(x[r]) . w(c, :)) for c in [col0, col1), the panels
+// from `panels`.
+template <class Panels>
+void product(int64_t m, const float* x, int64_t ldx, Panels& panels, const float* scales, int64_t k,
              int64_t col0, int64_t col1, float beta, float* y, int64_t ldy) {
   const int64_t ld = (std::min(k, kDepth) + 1) / 2;  // pairs per packed row
   const int64_t tiles_max = (std::min(m, kRowBlock) + kTileRows - 1) / kTileRows;
   std::vector<uint32_t> a(static_cast<size_t>(tiles_max * kTileRows * ld));
-  std::vector<uint32_t> panel(static_cast<size_t>(ld * kPanelCols));
   float scale[kPanelCols];
   for (int64_t r0 = 0; r0 < m; r0 += kRowBlock) {
     const int64_t rows = std::min(kRowBlock, m - r0);
@@ -200,16 +235,97 @@ void product(int64_t m, const float* x, int64_t ldx, const T* w, const float* sc
       pack_rows(x + r0 * ldx, ldx, rows, k0, depth, a.data(), ld);
       for (int64_t c = col0; c < col1; c += kPanelCols) {
         const int64_t cols = std::min<int64_t>(kPanelCols, col1 - c);
-        pack_panel(w, k, c, cols, k0, depth, panel.data());
+        const uint32_t* panel = panels.panel(c, cols, k0, depth);
         for (int64_t j = 0; j < kPanelCols; ++j) {
           scale[j] = scales != nullptr && j < cols ? scales[c + j] : 1.0f;
         }
         for (int64_t t = 0; t < rows; t += kTileRows) {
           const int64_t n = std::min<int64_t>(kTileRows, rows - t);
-          kTiles[static_cast<size_t>(n - 1)](pairs, a.data() + t * ld, panel.data(), scale, cols, b,
+          kTiles[static_cast<size_t>(n - 1)](pairs, a.data() + t * ld, panel, scale, cols, b,
                                              y + (r0 + t) * ldy + c, ldy);
         }
       }
+    }
+  }
+}
+
+template <class T>
+void repacking_product(int64_t m, const float* x, int64_t ldx, const T* w, const float* scales,
+                       int64_t k, int64_t col0, int64_t col1, float beta, float* y, int64_t ldy) {
+  RepackedPanels<T> panels(w, k, (std::min(k, kDepth) + 1) / 2);
+  product(m, x, ldx, panels, scales, k, col0, col1, beta, y, ldy);
+}
+
+// Few rows (text queries): float32 FMAs on the packed pairs widened in registers (a BF16 value
+// is the high half of its float32), the activations not rounded, as the other levels' skinny
+// kernels compute; the weights stream once at two bytes. R rows x kPanelCols columns.
+template <int R>
+CLIPSEARCH_TARGET_AVX512_BF16 void skinny_tile(int64_t k, const float* x, int64_t ldx,
+                                               const uint32_t* panel, int64_t cols, float beta,
+                                               float* y, int64_t ldy) {
+  const __m512i high = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
+  __m512 acc[R][kVectors];
+  for (int r = 0; r < R; ++r) {
+    for (int v = 0; v < kVectors; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  const int64_t even = k / 2;
+  for (int64_t p = 0; p < (k + 1) / 2; ++p) {
+    __m512 lo[kVectors], hi[kVectors];
+    for (int v = 0; v < kVectors; ++v) {
+      const __m512i pair = _mm512_loadu_si512(panel + p * kPanelCols + 16 * v);
+      lo[v] = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAll, pair, 16));
+      hi[v] = _mm512_castsi512_ps(_mm512_maskz_and_epi32(kAll, pair, high));
+    }
+    for (int r = 0; r < R; ++r) {
+      const float* xr = x + r * ldx + 2 * p;
+      const __m512 x0 = _mm512_set1_ps(xr[0]);
+      for (int v = 0; v < kVectors; ++v)
+        acc[r][v] = _mm512_maskz_fmadd_ps(kAll, x0, lo[v], acc[r][v]);
+      if (p == even) continue;  // odd k: the last pair has no second input
+      const __m512 x1 = _mm512_set1_ps(xr[1]);
+      for (int v = 0; v < kVectors; ++v)
+        acc[r][v] = _mm512_maskz_fmadd_ps(kAll, x1, hi[v], acc[r][v]);
+    }
+  }
+  for (int v = 0; v < kVectors; ++v) {
+    const __mmask16 lanes = first_lanes(cols - 16 * v);
+    for (int r = 0; r < R; ++r) {
+      float* dst = y + r * ldy + 16 * v;
+      __m512 out = acc[r][v];
+      if (beta != 0.0f) {
+        out = _mm512_maskz_fmadd_ps(kAll, _mm512_set1_ps(beta), _mm512_maskz_loadu_ps(lanes, dst),
+                                    out);
+      }
+      _mm512_mask_storeu_ps(dst, lanes, out);
+    }
+  }
+}
+
+constexpr int kSkinnyTileRows = 8;  // 16 accumulators, 4 widened weight vectors
+using SkinnyTileFn = void (*)(int64_t, const float*, int64_t, const uint32_t*, int64_t, float,
+                              float*, int64_t);
+template <int... R>
+constexpr std::array<SkinnyTileFn, sizeof...(R)> skinny_tiles(std::integer_sequence<int, R...>) {
+  return {skinny_tile<R + 1>...};
+}
+// kSkinnyTiles[r - 1] multiplies r rows.
+constexpr auto kSkinnyTiles = skinny_tiles(std::make_integer_sequence<int, kSkinnyTileRows>());
+
+void packed_product(bool bf16_arithmetic, int64_t m, const float* x, int64_t ldx,
+                    const Bf16Packed& w, int64_t col0, int64_t col1, float beta, float* y,
+                    int64_t ldy) {
+  assert(col0 % kPanelCols == 0 && (bf16_arithmetic || m <= kSkinnyMaxRows));
+  if (bf16_arithmetic) {
+    PackedPanels panels(w);
+    product(m, x, ldx, panels, nullptr, w.in, col0, col1, beta, y, ldy);
+    return;
+  }
+  for (int64_t c = col0; c < col1; c += kPanelCols) {
+    const int64_t cols = std::min<int64_t>(kPanelCols, col1 - c);
+    for (int64_t r = 0; r < m; r += kSkinnyTileRows) {
+      const int64_t n = std::min<int64_t>(kSkinnyTileRows, m - r);
+      kSkinnyTiles[static_cast<size_t>(n - 1)](w.in, x + r * ldx, ldx, w.panel(c), cols, beta,
+                                               y + r * ldy + c, ldy);
     }
   }
 }
@@ -218,9 +334,10 @@ void bf16_product(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w,
                   int64_t col1, float beta, float* y, int64_t ldy) {
   switch (w.type()) {
     case WeightType::kBF16:
-      return product(m, x, ldx, w.u16_data(), nullptr, w.in(), col0, col1, beta, y, ldy);
+      return repacking_product(m, x, ldx, w.u16_data(), nullptr, w.in(), col0, col1, beta, y, ldy);
     case WeightType::kInt8:
-      return product(m, x, ldx, w.i8_data(), w.scales(), w.in(), col0, col1, beta, y, ldy);
+      return repacking_product(m, x, ldx, w.i8_data(), w.scales(), w.in(), col0, col1, beta, y,
+                               ldy);
     case WeightType::kF16:  // no FP16 arithmetic here: rounding F16 weights to BF16 would lose bits
     case WeightType::kF32:
       break;
@@ -229,6 +346,6 @@ void bf16_product(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w,
 
 }  // namespace
 
-const WeightKernels kAvx512Bf16 = {to_f32_avx512, skinny_avx2, bf16_product};
+const WeightKernels kAvx512Bf16 = {to_f32_avx512, skinny_avx2, bf16_product, packed_product};
 
 }  // namespace clipsearch::weight_internal

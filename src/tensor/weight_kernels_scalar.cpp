@@ -33,6 +33,6 @@ void to_f32(const WeightMatrix& w, int64_t row0, int64_t rows, int64_t col0, int
 }  // namespace
 
 // No skinny kernel: without SIMD, few-row products go through panels and BLAS like the rest.
-const WeightKernels kScalar = {to_f32, nullptr, nullptr};
+const WeightKernels kScalar = {to_f32, nullptr, nullptr, nullptr};
 
 }  // namespace clipsearch::weight_internal

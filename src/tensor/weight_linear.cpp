@@ -91,7 +91,9 @@ void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float
   // computes in another arithmetic than the rest.
   const bool bf16 = rounds_activations_to_bf16(kernels, w.type(), m);
   auto product = [&](int64_t rows, const float* xs, int64_t col0, int64_t col1, float* ys) {
-    if (bf16) {
+    if (w.bf16_packed() != nullptr) {
+      kernels.bf16_packed(bf16, rows, xs, ldx, *w.bf16_packed(), col0, col1, beta, ys, ldy);
+    } else if (bf16) {
       kernels.bf16(rows, xs, ldx, w, col0, col1, beta, ys, ldy);
     } else {
       weight_product(kernels, rows, xs, ldx, w, col0, col1, beta, ys, ldy);
@@ -108,19 +110,21 @@ void linear(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float
         },
         16);
   } else {
-    // Few rows: output columns split, in blocks of 16, each thread reading only its weights.
-    const int64_t blocks = (w.out() + 15) / 16;
+    // Few rows: output columns split, in blocks of 16 (a packed matrix: of its panels), each
+    // thread reading only its weights.
+    const int64_t width = w.bf16_packed() != nullptr ? Bf16Packed::kPanelCols : 16;
+    const int64_t blocks = (w.out() + width - 1) / width;
     parallel_for(
         blocks,
         [&](int64_t begin, int64_t end) {
-          product(m, x, begin * 16, std::min(w.out(), end * 16), y);
+          product(m, x, begin * width, std::min(w.out(), end * width), y);
         },
         4);
   }
 }
 
 void weight_row(const WeightMatrix& w, int64_t row, float* dst) {
-  if (w.int8_packed() != nullptr) {
+  if (w.int8_packed() != nullptr || w.bf16_packed() != nullptr) {
     for (int64_t i = 0; i < w.in(); ++i) dst[i] = w.at(row, i);
   } else if (w.type() != WeightType::kF32) {
     active_kernels().to_f32(w, row, 1, 0, w.in(), dst, w.in());
@@ -144,7 +148,15 @@ void linear_single(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w
   }
   if (m == 0) return;
   gemm_init();
-  weight_product(active_kernels(), m, x, ldx, w, 0, w.out(), beta, y, ldy);
+  const WeightKernels& kernels = active_kernels();
+  if (w.bf16_packed() != nullptr) {
+    kernels.bf16_packed(rounds_activations_to_bf16(kernels, w.type(), m), m, x, ldx,
+                        *w.bf16_packed(), 0, w.out(), beta, y, ldy);
+    return;
+  }
+  weight_product(kernels, m, x, ldx, w, 0, w.out(), beta, y, ldy);
 }
+
+bool bf16_products_packed() { return active_kernels().bf16_packed != nullptr; }
 
 }  // namespace clipsearch

@@ -6,6 +6,7 @@
 
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "tensor/bf16_packed.h"
 #include "tensor/int8_gemm.h"
 
 namespace clipsearch {
@@ -128,14 +129,27 @@ WeightMatrix WeightMatrix::convert(const WeightMatrix& source, WeightType type) 
   return w;
 }
 
+WeightMatrix WeightMatrix::without_storage(const WeightMatrix& source) {
+  WeightMatrix w;
+  w.type_ = source.type_;
+  w.out_ = source.out_;
+  w.in_ = source.in_;
+  return w;
+}
+
 WeightMatrix WeightMatrix::int8_products(const WeightMatrix& int8) {
   assert(int8.type_ == WeightType::kInt8 && int8.int8_packed_ == nullptr);
-  WeightMatrix w;
-  w.type_ = WeightType::kInt8;
-  w.out_ = int8.out_;
-  w.in_ = int8.in_;
+  WeightMatrix w = without_storage(int8);
   w.int8_packed_ = std::make_shared<const Int8Packed>(
       int8_pack(int8.i8_data(), int8.scales(), int8.out_, int8.in_));
+  return w;
+}
+
+WeightMatrix WeightMatrix::bf16_products(const WeightMatrix& bf16) {
+  assert(bf16.type_ == WeightType::kBF16 && bf16.bf16_packed_ == nullptr);
+  WeightMatrix w = without_storage(bf16);
+  w.bf16_packed_ =
+      std::make_shared<const Bf16Packed>(bf16_pack(bf16.u16_data(), bf16.out_, bf16.in_));
   return w;
 }
 
@@ -149,6 +163,7 @@ float WeightMatrix::at(int64_t o, int64_t i) const {
     return int8_packed_->scales[static_cast<size_t>(o)] *
            static_cast<float>(int8_packed_->at(o, i));
   }
+  if (bf16_packed_ != nullptr) return bf16_to_f32(bf16_packed_->at(o, i));
   switch (type_) {
     case WeightType::kF32:
       return layout_ == WeightLayout::kOutIn ? f32_data()[o * in_ + i] : f32_data()[i * out_ + o];
@@ -164,6 +179,7 @@ float WeightMatrix::at(int64_t o, int64_t i) const {
 
 int64_t WeightMatrix::bytes() const {
   if (int8_packed_ != nullptr) return int8_packed_->bytes();
+  if (bf16_packed_ != nullptr) return bf16_packed_->bytes();
   const int64_t count = out_ * in_;
   switch (type_) {
     case WeightType::kF32:

@@ -11,6 +11,8 @@
 //          scale[o] = max_i |w[o][i]| / 127 and q in [-127, 127] (weight-only: the activations
 //          stay float32); or, for `--precision int8-dynamic`, the same values packed for
 //          int8 x int8 products (int8_gemm.h: the activations quantized per row at run time)
+// On a CPU with BF16 arithmetic, a BF16 layer of the forward pass is held packed for it
+// (bf16_packed.h) instead of [out, in].
 //
 // A float32 matrix is a view of memory the caller keeps alive (the weight store's map); a matrix
 // of a reduced type either owns its storage (converted at load) or is a view too (a folder that
@@ -28,6 +30,7 @@ namespace clipsearch {
 
 enum class WeightType { kF32, kBF16, kF16, kInt8 };
 struct Int8Packed;  // tensor/int8_gemm.h
+struct Bf16Packed;  // tensor/bf16_packed.h
 
 const char* weight_type_name(WeightType type);
 
@@ -50,6 +53,10 @@ class WeightMatrix {
   // `int8` (kInt8, [out, in]) packed for int8 x int8 products (int8_gemm.h), which linear()
   // then runs; the result keeps no [out, in] copy (i8_data() is null). Runs on the thread pool.
   static WeightMatrix int8_products(const WeightMatrix& int8);
+  // `bf16` (kBF16, [out, in]) packed for the BF16 arithmetic level's products
+  // (bf16_packed.h), which linear() then runs; the result keeps no [out, in] copy (u16_data()
+  // is null). Only where bf16_products_packed() (weight_linear.h). Runs on the thread pool.
+  static WeightMatrix bf16_products(const WeightMatrix& bf16);
 
   WeightType type() const { return type_; }
   WeightLayout layout() const { return layout_; }
@@ -64,12 +71,17 @@ class WeightMatrix {
   const float* scales() const;
   // The packing for int8 x int8 products, or null (weight-only int8, other types).
   const Int8Packed* int8_packed() const { return int8_packed_.get(); }
+  // The packing for the BF16 arithmetic level, or null.
+  const Bf16Packed* bf16_packed() const { return bf16_packed_.get(); }
   // The float32 value the matrix stands for at (o, i): what every kernel multiplies by.
   float at(int64_t o, int64_t i) const;
   // Bytes the weights occupy in this type (the float32 view counts its mapped tensor).
   int64_t bytes() const;
 
  private:
+  // `source`'s type and shape, no weights yet: what a packing fills.
+  static WeightMatrix without_storage(const WeightMatrix& source);
+
   WeightType type_ = WeightType::kF32;
   WeightLayout layout_ = WeightLayout::kOutIn;
   int64_t out_ = 0, in_ = 0;
@@ -82,6 +94,7 @@ class WeightMatrix {
   std::vector<int8_t> i8_;
   std::vector<float> scales_;
   std::shared_ptr<const Int8Packed> int8_packed_;  // shared by copies, like a view
+  std::shared_ptr<const Bf16Packed> bf16_packed_;  // the same
 };
 
 }  // namespace clipsearch
