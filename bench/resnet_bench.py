@@ -2,11 +2,12 @@
 random weights, the same threads, the same machine, the same run.
 
 Measures image throughput at batch 32 and the latency of one image (batch 1), each repeated
-(--repeats) and reported as min / median, and the share of this machine's OpenBLAS sgemm rate
+(--repeats per round) and reported as min / median over all rounds; the rounds (--rounds)
+alternate the two sides, so that a shared machine's load changes hit both alike, and the share of this machine's OpenBLAS sgemm rate
 the tower reaches (the FLOPs of every convolution and of the attention pooling, counted from
 the architecture).
 
-Usage: .venv/bin/python bench/resnet_bench.py [--threads 2] [--repeats 5]
+Usage: .venv/bin/python bench/resnet_bench.py [--threads 2] [--repeats 5] [--rounds 1]
 Prints a Markdown section for bench/RESULTS.md.
 """
 import argparse
@@ -125,20 +126,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--dir", default=os.path.join(ROOT, "build", "bench-resnet"))
     args = parser.parse_args()
     model = make_model(os.path.join(args.dir, "rn50"))
     flops = resnet_flops()
-    rows = {}
-    for batch in (32, 1):
-        ours = clipsearch_times(model, args.threads, args.repeats, batch)
-        ref = torch_times(model, args.threads, args.repeats, batch)
-        rows[batch] = (summary(ours), summary(ref))
+    times = {batch: ([], []) for batch in (32, 1)}
+    loads = [os.getloadavg()[0]]
+    for _ in range(args.rounds):
+        for batch, (ours, ref) in times.items():
+            ours += clipsearch_times(model, args.threads, args.repeats, batch)
+            ref += torch_times(model, args.threads, args.repeats, batch)
+            loads.append(os.getloadavg()[0])
+    rows = {batch: (summary(ours), summary(ref)) for batch, (ours, ref) in times.items()}
     peak = sgemm_gflops(args.threads)
     (o32, r32), (o1, r1) = rows[32], rows[1]
     print(f"### RN50 image tower vs open_clip on PyTorch ({args.threads} threads)\n")
     print(f"Machine: {cpu_name()}, {os.cpu_count()} cores; "
-          f"{args.repeats} repeats, min / median. RN50: {flops / 1e9:.2f} GFLOP per 224 px image "
+          f"{args.rounds} rounds x {args.repeats} repeats, min / median; load average "
+          f"{min(loads):.1f}-{max(loads):.1f}. RN50: {flops / 1e9:.2f} GFLOP per 224 px image "
           f"(convolutions and attention pooling, counted by the script).\n")
     print("| | clipsearch | open_clip (PyTorch) | ratio (min / median) |")
     print("|---|---|---|---|")
