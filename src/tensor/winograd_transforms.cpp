@@ -173,70 +173,51 @@ template <int kTile>
   }
 }
 
+// The two transforms as jobs, so that one wrapper per level compiles either.
+template <int kTile>
+struct InputTiles {
+  const WinogradTiling& t;
+  const float* x;
+  int64_t first, count, begin, end;
+  float* v;
+  [[gnu::always_inline]] void operator()() const {
+    input_tiles<kTile>(t, x, first, count, begin, end, v);
+  }
+};
+
+template <int kTile>
+struct OutputTiles {
+  const WinogradTiling& t;
+  const float* m;
+  int64_t first, count, begin, end, out;
+  float beta;
+  float* y;
+  const float* bias;
+  Activation act;
+  [[gnu::always_inline]] void operator()() const {
+    output_tiles<kTile>(t, m, first, count, begin, end, out, beta, y, bias, act);
+  }
+};
+
 // The same C++ compiled at each level (the attribute lets the compiler vectorize the lane loops
 // with that level's registers).
-template <int kTile>
-CLIPSEARCH_TARGET_AVX512 void input_tiles_avx512(const WinogradTiling& t, const float* x,
-                                                 int64_t first, int64_t count, int64_t begin,
-                                                 int64_t end, float* v) {
-  input_tiles<kTile>(t, x, first, count, begin, end, v);
+template <class Job>
+CLIPSEARCH_TARGET_AVX512 void run_avx512(const Job& job) {
+  job();
 }
-template <int kTile>
-CLIPSEARCH_TARGET_AVX2 void input_tiles_avx2(const WinogradTiling& t, const float* x, int64_t first,
-                                             int64_t count, int64_t begin, int64_t end, float* v) {
-  input_tiles<kTile>(t, x, first, count, begin, end, v);
+template <class Job>
+CLIPSEARCH_TARGET_AVX2 void run_avx2(const Job& job) {
+  job();
 }
-template <int kTile>
-void input_tiles_scalar(const WinogradTiling& t, const float* x, int64_t first, int64_t count,
-                        int64_t begin, int64_t end, float* v) {
-  input_tiles<kTile>(t, x, first, count, begin, end, v);
-}
-
-template <int kTile>
-CLIPSEARCH_TARGET_AVX512 void output_tiles_avx512(const WinogradTiling& t, const float* m,
-                                                  int64_t first, int64_t count, int64_t begin,
-                                                  int64_t end, int64_t out, float beta, float* y,
-                                                  const float* bias, Activation act) {
-  output_tiles<kTile>(t, m, first, count, begin, end, out, beta, y, bias, act);
-}
-template <int kTile>
-CLIPSEARCH_TARGET_AVX2 void output_tiles_avx2(const WinogradTiling& t, const float* m,
-                                              int64_t first, int64_t count, int64_t begin,
-                                              int64_t end, int64_t out, float beta, float* y,
-                                              const float* bias, Activation act) {
-  output_tiles<kTile>(t, m, first, count, begin, end, out, beta, y, bias, act);
-}
-template <int kTile>
-void output_tiles_scalar(const WinogradTiling& t, const float* m, int64_t first, int64_t count,
-                         int64_t begin, int64_t end, int64_t out, float beta, float* y,
-                         const float* bias, Activation act) {
-  output_tiles<kTile>(t, m, first, count, begin, end, out, beta, y, bias, act);
-}
-
-template <int kTile>
-void input_tiles_at_level(const WinogradTiling& t, const float* x, int64_t first, int64_t count,
-                          int64_t begin, int64_t end, float* v) {
+template <class Job>
+void run_at_level(const Job& job) {
   const Isa isa = isa_active();
   if (isa_at_least(isa, Isa::kAvx512)) {
-    input_tiles_avx512<kTile>(t, x, first, count, begin, end, v);
+    run_avx512(job);
   } else if (isa_at_least(isa, Isa::kAvx2)) {
-    input_tiles_avx2<kTile>(t, x, first, count, begin, end, v);
+    run_avx2(job);
   } else {
-    input_tiles_scalar<kTile>(t, x, first, count, begin, end, v);
-  }
-}
-
-template <int kTile>
-void output_tiles_at_level(const WinogradTiling& t, const float* m, int64_t first, int64_t count,
-                           int64_t begin, int64_t end, int64_t out, float beta, float* y,
-                           const float* bias, Activation act) {
-  const Isa isa = isa_active();
-  if (isa_at_least(isa, Isa::kAvx512)) {
-    output_tiles_avx512<kTile>(t, m, first, count, begin, end, out, beta, y, bias, act);
-  } else if (isa_at_least(isa, Isa::kAvx2)) {
-    output_tiles_avx2<kTile>(t, m, first, count, begin, end, out, beta, y, bias, act);
-  } else {
-    output_tiles_scalar<kTile>(t, m, first, count, begin, end, out, beta, y, bias, act);
+    job();
   }
 }
 
@@ -256,9 +237,9 @@ WinogradTiling::WinogradTiling(const ConvGeometry& g, int64_t tile_size)
 void winograd_input_tiles(const WinogradTiling& t, const float* x, int64_t first, int64_t count,
                           int64_t begin, int64_t end, float* v) {
   if (t.tile == 2) {
-    input_tiles_at_level<2>(t, x, first, count, begin, end, v);
+    run_at_level(InputTiles<2>{t, x, first, count, begin, end, v});
   } else {
-    input_tiles_at_level<4>(t, x, first, count, begin, end, v);
+    run_at_level(InputTiles<4>{t, x, first, count, begin, end, v});
   }
 }
 
@@ -266,9 +247,9 @@ void winograd_output_tiles(const WinogradTiling& t, const float* m, int64_t firs
                            int64_t begin, int64_t end, int64_t out, float beta, float* y,
                            const float* bias, Activation act) {
   if (t.tile == 2) {
-    output_tiles_at_level<2>(t, m, first, count, begin, end, out, beta, y, bias, act);
+    run_at_level(OutputTiles<2>{t, m, first, count, begin, end, out, beta, y, bias, act});
   } else {
-    output_tiles_at_level<4>(t, m, first, count, begin, end, out, beta, y, bias, act);
+    run_at_level(OutputTiles<4>{t, m, first, count, begin, end, out, beta, y, bias, act});
   }
 }
 
