@@ -1,6 +1,6 @@
 // conv2d_nhwc, avg_pool_nhwc and nchw_to_nhwc against their definitions computed in double, on
 // odd shapes, through both of conv2d_nhwc's paths (blocks of rows per thread, the whole patch
-// matrix) and every precision of the weight.
+// matrix) and every precision of the weight and the weight packed at load.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -105,6 +105,38 @@ TEST(Conv2d, EveryPathAndPrecisionMatchesTheDefinition) {
                 << " at " << i;
           }
         }
+      }
+    }
+  }
+}
+
+// The weight packed at load (the ResNet's form) through both paths, on the cases above.
+TEST(Conv2d, PackedWeightMatchesTheDefinition) {
+  set_num_threads(2);
+  const std::vector<ConvCase> cases = {
+      {{1, 7, 5, 3, 3, 2, 1}, 5},      // whole path, outputs short of a panel
+      {{2, 40, 33, 5, 3, 1, 1}, 19},   // blocks of rows per thread, a ragged second panel
+      {{2, 40, 33, 12, 1, 1, 0}, 40},  // pointwise, blocked
+      {{1, 6, 6, 10, 1, 1, 0}, 33},    // pointwise, whole
+  };
+  uint32_t seed = 50;
+  for (const ConvCase& c : cases) {
+    const ConvGeometry& g = c.g;
+    const auto x = random_normal_floats(
+        static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
+    const auto weights = random_normal_floats(static_cast<size_t>(c.out * g.patch()), seed++);
+    const auto bias = random_normal_floats(static_cast<size_t>(c.out), seed++);
+    const auto y0 = random_normal_floats(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+    const WeightMatrix f32 = WeightMatrix::owned_f32(weights, c.out, g.patch());
+    const PackedWeights packed(weights.data(), c.out, g.patch());
+    for (float beta : {0.0f, 1.0f}) {
+      std::vector<float> got = y0, scratch;
+      conv2d_nhwc(g, x.data(), packed, beta, got.data(), bias.data(), Activation::kRelu, scratch);
+      const auto want = naive_conv(g, x, f32, beta, y0, bias, Activation::kRelu);
+      for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], 1e-4f * (1.0f + std::fabs(want[i])))
+            << "case " << g.height << "x" << g.width << "x" << g.channels << " k" << g.kernel
+            << " beta " << beta << " at " << i;
       }
     }
   }
