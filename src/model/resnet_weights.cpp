@@ -16,12 +16,12 @@ struct ConvSpec {
 };
 
 // The Winograd tile for a 3x3 convolution at stride 1 of `channels` inputs on maps `side` wide:
-// 4 (F(4x4, 3x3)), 2 (F(2x2, 3x3)) or 0 (the direct product). Measured on RN50's convolutions
-// (one image, one thread of the 2-core AVX-512 machine, bench/RESULTS.md): F(4x4) is 1.2-2.1x
-// faster than the direct product from the stem's 112 x 112 maps down to 14 x 14 ones; at 14 x 14
-// with 512 channels its 16 tiles per image make products too short for its 36 weights (F(2x2)
-// as fast, with 2.25 times less weight memory), and on 7 x 7 maps F(4x4)'s 8 x 8 tiles mostly
-// compute padding (F(2x2) 1.3x faster than direct, F(4x4) slower).
+// 4 (F(4x4, 3x3)) or 2 (F(2x2, 3x3)). Measured on RN50's convolutions (bench/resnet_conv_bench:
+// one image, one thread; bench/RESULTS.md): F(4x4) is as fast as the direct product on the
+// stem's 112 x 112 maps (1.1x with 64 outputs) and 1.9-2.9x faster from 56 x 56 down to 14 x 14
+// maps of 256 channels; on 14 x 14 maps of 512 channels its 16 tiles per image make products too
+// short for its 36 weights (F(2x2) as fast, with 2.25 times less weight memory), and on 7 x 7
+// maps its 8 x 8 tiles mostly compute padding (F(2x2) 1.2x faster than direct and than F(4x4)).
 int64_t winograd_tile(int64_t channels, int64_t side) {
   if (side >= 28 || (side >= 14 && channels <= 256)) return 4;
   return 2;
