@@ -62,6 +62,22 @@ struct ConvCase {
   int64_t out;
 };
 
+// A case's random input, weight [out, patch], bias and prior output (for beta = 1).
+struct ConvData {
+  std::vector<float> x, weights, bias, y0;
+};
+
+ConvData conv_data(const ConvCase& c, uint32_t& seed) {
+  const ConvGeometry& g = c.g;
+  ConvData d;
+  d.x =
+      random_normal_floats(static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
+  d.weights = random_normal_floats(static_cast<size_t>(c.out * g.patch()), seed++);
+  d.bias = random_normal_floats(static_cast<size_t>(c.out), seed++);
+  d.y0 = random_normal_floats(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+  return d;
+}
+
 TEST(Conv2d, EveryPathAndPrecisionMatchesTheDefinition) {
   set_num_threads(2);
   const std::vector<ConvCase> cases = {
@@ -75,11 +91,8 @@ TEST(Conv2d, EveryPathAndPrecisionMatchesTheDefinition) {
   uint32_t seed = 1;
   for (const ConvCase& c : cases) {
     const ConvGeometry& g = c.g;
-    const auto x = random_normal_floats(
-        static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
-    const auto weights = random_normal_floats(static_cast<size_t>(c.out * g.patch()), seed++);
-    const auto bias = random_normal_floats(static_cast<size_t>(c.out), seed++);
-    const auto y0 = random_normal_floats(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+    const ConvData d = conv_data(c, seed);
+    const auto &x = d.x, &weights = d.weights, &bias = d.bias, &y0 = d.y0;
     const WeightMatrix f32 = WeightMatrix::owned_f32(weights, c.out, g.patch());
     for (WeightType type : {WeightType::kF32, WeightType::kBF16, WeightType::kInt8}) {
       const WeightMatrix w = WeightMatrix::convert(f32, type);
@@ -122,11 +135,8 @@ TEST(Conv2d, PackedWeightMatchesTheDefinition) {
   uint32_t seed = 50;
   for (const ConvCase& c : cases) {
     const ConvGeometry& g = c.g;
-    const auto x = random_normal_floats(
-        static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
-    const auto weights = random_normal_floats(static_cast<size_t>(c.out * g.patch()), seed++);
-    const auto bias = random_normal_floats(static_cast<size_t>(c.out), seed++);
-    const auto y0 = random_normal_floats(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+    const ConvData d = conv_data(c, seed);
+    const auto &x = d.x, &weights = d.weights, &bias = d.bias, &y0 = d.y0;
     const WeightMatrix f32 = WeightMatrix::owned_f32(weights, c.out, g.patch());
     const PackedWeights packed(weights.data(), c.out, g.patch());
     for (float beta : {0.0f, 1.0f}) {
