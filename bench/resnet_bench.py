@@ -2,11 +2,12 @@
 random weights, the same threads, the same machine, the same run.
 
 Measures image throughput at batch 32 and the latency of one image (batch 1), each repeated
-(--repeats) and reported as min / median, and the share of this machine's OpenBLAS sgemm rate
+(--repeats per round) and reported as min / median over all rounds; the rounds (--rounds)
+alternate the two sides, so that a shared machine's load changes hit both alike, and the share of this machine's OpenBLAS sgemm rate
 the tower reaches (the FLOPs of every convolution and of the attention pooling, counted from
 the architecture).
 
-Usage: .venv/bin/python bench/resnet_bench.py [--threads 2] [--repeats 5]
+Usage: .venv/bin/python bench/resnet_bench.py [--threads 2] [--repeats 5] [--rounds 1]
 Prints a Markdown section for bench/RESULTS.md.
 """
 import argparse
@@ -83,21 +84,23 @@ def torch_times(model_dir, threads, repeats, batch):
     model.load_state_dict(load_file(os.path.join(model_dir, "open_clip_model.safetensors")))
     pixels = torch.from_numpy(np.random.default_rng(1).standard_normal(
         (batch, 3, 224, 224)).astype(np.float32))
-    times = []
+    times, cpu = [], []
     with torch.no_grad():
         model.encode_image(pixels)  # warm-up
         for _ in range(repeats):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             model.encode_image(pixels)
             times.append(time.perf_counter() - start)
-    return times
+            cpu.append(time.process_time() - start_cpu)
+    return times, cpu
 
 
 def clipsearch_times(model_dir, threads, repeats, batch):
     out = subprocess.run([CLI, "bench", "--model", model_dir, "--batch", str(batch),
                           "--iters", str(repeats), "--text-batch", "1", "--threads",
                           str(threads)], check=True, capture_output=True, text=True).stdout
-    return json.loads(out)["image_batch_s"]
+    result = json.loads(out)
+    return result["image_batch_s"], result["image_batch_cpu_s"]
 
 
 def sgemm_gflops(threads):
@@ -125,20 +128,31 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--dir", default=os.path.join(ROOT, "build", "bench-resnet"))
     args = parser.parse_args()
     model = make_model(os.path.join(args.dir, "rn50"))
     flops = resnet_flops()
-    rows = {}
-    for batch in (32, 1):
-        ours = clipsearch_times(model, args.threads, args.repeats, batch)
-        ref = torch_times(model, args.threads, args.repeats, batch)
-        rows[batch] = (summary(ours), summary(ref))
+    # [batch] -> wall and CPU seconds (all threads) of clipsearch's and the reference's repeats.
+    times = {batch: ([], [], [], []) for batch in (32, 1)}
+    loads = [os.getloadavg()[0]]
+    for _ in range(args.rounds):
+        for batch, (ours, ref, ours_cpu, ref_cpu) in times.items():
+            wall, cpu = clipsearch_times(model, args.threads, args.repeats, batch)
+            ours += wall
+            ours_cpu += cpu
+            wall, cpu = torch_times(model, args.threads, args.repeats, batch)
+            ref += wall
+            ref_cpu += cpu
+            loads.append(os.getloadavg()[0])
+    rows = {batch: (summary(t[0]), summary(t[1])) for batch, t in times.items()}
+    c1 = (summary(times[1][2]), summary(times[1][3]))
     peak = sgemm_gflops(args.threads)
     (o32, r32), (o1, r1) = rows[32], rows[1]
     print(f"### RN50 image tower vs open_clip on PyTorch ({args.threads} threads)\n")
     print(f"Machine: {cpu_name()}, {os.cpu_count()} cores; "
-          f"{args.repeats} repeats, min / median. RN50: {flops / 1e9:.2f} GFLOP per 224 px image "
+          f"{args.rounds} rounds x {args.repeats} repeats, min / median; load average "
+          f"{min(loads):.1f}-{max(loads):.1f}. RN50: {flops / 1e9:.2f} GFLOP per 224 px image "
           f"(convolutions and attention pooling, counted by the script).\n")
     print("| | clipsearch | open_clip (PyTorch) | ratio (min / median) |")
     print("|---|---|---|---|")
@@ -148,6 +162,9 @@ def main():
     print(f"| one image, ms | {o1[0] * 1e3:.1f} / {o1[1] * 1e3:.1f} | "
           f"{r1[0] * 1e3:.1f} / {r1[1] * 1e3:.1f} | {r1[0] / o1[0]:.2f}x / "
           f"{r1[1] / o1[1]:.2f}x |")
+    print(f"| one image, CPU ms (all threads) | {c1[0][0] * 1e3:.1f} / {c1[0][1] * 1e3:.1f} | "
+          f"{c1[1][0] * 1e3:.1f} / {c1[1][1] * 1e3:.1f} | {c1[1][0] / c1[0][0]:.2f}x / "
+          f"{c1[1][1] / c1[0][1]:.2f}x |")
     print(f"\nImage tower at batch 32: {32 * flops / o32[0] / 1e9:.1f} GFLOP/s = "
           f"{100 * 32 * flops / o32[0] / 1e9 / peak:.0f}% of OpenBLAS sgemm ({peak:.1f} GFLOP/s); "
           f"batch 1: {flops / o1[0] / 1e9:.1f} GFLOP/s.")

@@ -23,20 +23,26 @@ void pool_image(int64_t heads, const EncoderLayerWeights& l, const float* q, con
   float* u = slot;                            // [heads, width]: Wk_h^T q_h
   float* scores = u + heads * width;          // [heads, per_image]
   float* mixed = scores + heads * per_image;  // [heads, width]: p_h X
-  for (int64_t h = 0; h < heads; ++h) {       // u[h] = q_h [1, d] . Wk_h [d, width]
-    gemm_single(1, width, d, 1.0f, q + h * d, d, wk + h * d * width, width,
-                /*b_transposed=*/false, 0.0f, u + h * width, width);
-  }
+  // The per-head products read all of Wk and Wv (32 MB on RN50): split over the pool by heads
+  // when this is the only image (inside a task of several images, parallel_for runs inline).
+  parallel_for(heads, [&](int64_t begin, int64_t end) {
+    for (int64_t h = begin; h < end; ++h) {  // u[h] = q_h [1, d] . Wk_h [d, width]
+      gemm_single(1, width, d, 1.0f, q + h * d, d, wk + h * d * width, width,
+                  /*b_transposed=*/false, 0.0f, u + h * width, width);
+    }
+  });
   // scores[h][t] = (x[t] . u[h]) / sqrt(d); ref: q scaled by head_dim^-0.5.
   gemm_single(heads, per_image, width, 1.0f / std::sqrt(static_cast<float>(d)), u, width, x, width,
               /*b_transposed=*/true, 0.0f, scores, per_image);
   for (int64_t h = 0; h < heads; ++h) softmax_row(scores + h * per_image, per_image);
   gemm_single(heads, width, per_image, 1.0f, scores, per_image, x, width, /*b_transposed=*/false,
               0.0f, mixed, width);
-  for (int64_t h = 0; h < heads; ++h) {  // context_h = mixed[h] [1, width] . Wv_h^T + bv_h
-    gemm_single(1, d, width, 1.0f, mixed + h * width, width, wv + h * d * width, width,
-                /*b_transposed=*/true, 0.0f, context + h * d, d);
-  }
+  parallel_for(heads, [&](int64_t begin, int64_t end) {
+    for (int64_t h = begin; h < end; ++h) {  // context_h = mixed[h] [1, width] . Wv_h^T + bv_h
+      gemm_single(1, d, width, 1.0f, mixed + h * width, width, wv + h * d * width, width,
+                  /*b_transposed=*/true, 0.0f, context + h * d, d);
+    }
+  });
   for (int64_t r = 0; r < width; ++r) context[r] += l.v_bias[r];
 }
 

@@ -80,7 +80,7 @@ struct VisionWeights {
 // sqrt(var + eps) = conv'(x) + bias.
 struct ConvWeights {
   int64_t kernel = 1, stride = 1, padding = 0;
-  WeightMatrix weight;       // [out, kernel * kernel * in], columns (ky, kx, c): NHWC patches
+  PackedWeights weight;      // [out, kernel * kernel * in], columns (ky, kx, c): NHWC patches
   WinogradWeights winograd;  // instead of `weight` for a 3x3 at stride 1 (tensor/winograd.h)
   std::vector<float> bias;   // [out]
   int64_t out() const { return winograd.points.empty() ? weight.out() : winograd.out; }

@@ -77,7 +77,11 @@ FeatureMap bottleneck(const BottleneckWeights& b, const FeatureMap& x, std::vect
     const FeatureMap source = b.stride > 1 ? avg_pool(x, b.stride, ws.t2) : x;
     convolve(b.downsample, source, 0.0f, y, nullptr, Activation::kIdentity, ws.cols);
   } else {
-    std::copy(x.data, x.data + x.floats(), y);
+    // Split over the pool: a 56 x 56 x 256 map is 3 MB, a serial copy at batch 1.
+    parallel_for(
+        x.floats(),
+        [&](int64_t begin, int64_t end) { std::copy(x.data + begin, x.data + end, y + begin); },
+        int64_t{1} << 16);
   }
   return convolve(b.conv3, inner, 1.0f, y, b.residual_bias.data(), Activation::kRelu, ws.cols);
 }

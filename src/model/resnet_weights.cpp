@@ -12,16 +12,19 @@ constexpr double kBatchNormEps = 1e-5;
 
 struct ConvSpec {
   int64_t in = 0, out = 0, kernel = 1, stride = 1, padding = 0;
-  bool winograd = false;  // a 3x3 at stride 1 kept in the Winograd domain instead
+  int64_t winograd_tile = 0;  // a 3x3 at stride 1 kept in the domain of F(tile x tile, 3x3)
 };
 
-// Where Winograd's F(2x2, 3x3) was measured faster than the direct product (a 2-core AVX2
-// machine, RN50 at 224 px): from 128 channels on maps of 14 x 14 to 28 x 28 (1.3-1.5x faster per
-// convolution); with fewer channels its products are too thin for sgemm, on larger maps its
-// transformed tiles leave the cache (0.55-0.9x), and a 7 x 7 map's 16 tiles make 16 products
-// too small to share between threads.
-bool winograd_pays(int64_t channels, int64_t side) {
-  return channels >= 128 && side >= 14 && side <= 28;
+// The Winograd tile for a 3x3 convolution at stride 1 of `channels` inputs on maps `side` wide:
+// 4 (F(4x4, 3x3)) or 2 (F(2x2, 3x3)). Measured on RN50's convolutions (bench/resnet_conv_bench:
+// one image, one thread; bench/RESULTS.md): F(4x4) is as fast as the direct product on the
+// stem's 112 x 112 maps (1.1x with 64 outputs) and 1.9-2.9x faster from 56 x 56 down to 14 x 14
+// maps of 256 channels; on 14 x 14 maps of 512 channels its 16 tiles per image make products too
+// short for its 36 weights (F(2x2) as fast, with 2.25 times less weight memory), and on 7 x 7
+// maps its 8 x 8 tiles mostly compute padding (F(2x2) 1.2x faster than direct and than F(4x4)).
+int64_t winograd_tile(int64_t channels, int64_t side) {
+  if (side >= 28 || (side >= 14 && channels <= 256)) return 4;
+  return 2;
 }
 
 // Binds `conv`.weight [out, in, k, k] and the batch norm `bn`.{weight, bias, running_mean,
@@ -59,12 +62,12 @@ Status folded_conv(Binder& b, const std::string& conv, const std::string& bn, Co
   out->kernel = k;
   out->stride = spec.stride;
   out->padding = spec.padding;
-  out->weight = WeightMatrix::owned_f32(std::move(folded), n, k * k * in);
-  if (spec.winograd) {
-    // 2.25 times fewer multiplications than the direct product; the direct weight is dropped.
+  if (spec.winograd_tile > 0) {
+    // 2.25 or 4 times fewer multiplications than the direct product; no direct weight kept.
     assert(k == 3 && spec.stride == 1 && spec.padding == 1);
-    out->winograd = winograd_weights(out->weight);
-    out->weight = WeightMatrix();
+    out->winograd = winograd_weights(folded.data(), n, k * k * in, spec.winograd_tile);
+  } else {
+    out->weight = PackedWeights(folded.data(), n, k * k * in);
   }
   return Status();
 }
@@ -77,7 +80,7 @@ Status bind_bottleneck(Binder& b, const std::string& p, int64_t inplanes, int64_
   CLIPSEARCH_RETURN_IF_ERROR(
       folded_conv(b, p + ".conv1", p + ".bn1", {inplanes, planes, 1, 1, 0}, &out->conv1));
   CLIPSEARCH_RETURN_IF_ERROR(folded_conv(b, p + ".conv2", p + ".bn2",
-                                         {planes, planes, 3, 1, 1, winograd_pays(planes, side)},
+                                         {planes, planes, 3, 1, 1, winograd_tile(planes, side)},
                                          &out->conv2));
   CLIPSEARCH_RETURN_IF_ERROR(
       folded_conv(b, p + ".conv3", p + ".bn3", {planes, expanded, 1, 1, 0}, &out->conv3));
@@ -99,18 +102,21 @@ Status bind_bottleneck(Binder& b, const std::string& p, int64_t inplanes, int64_
 Status bind_resnet(Binder& b, const ClipConfig& config, ResNetWeights* out) {
   const ResNetConfig& r = config.vision.resnet;
   const int64_t half = r.width / 2, features = r.features();
+  const int64_t stem_side = (config.vision.image_size + 1) / 2;  // after the first, strided one
   // ref: ModifiedResNet.stem: conv1 3x3 stride 2, conv2 3x3, conv3 3x3, each with a batch norm
   // and a ReLU, then AvgPool2d(2).
   CLIPSEARCH_RETURN_IF_ERROR(folded_conv(b, "visual.conv1", "visual.bn1",
                                          {config.vision.channels, half, 3, 2, 1}, &out->stem[0]));
-  CLIPSEARCH_RETURN_IF_ERROR(
-      folded_conv(b, "visual.conv2", "visual.bn2", {half, half, 3, 1, 1}, &out->stem[1]));
-  CLIPSEARCH_RETURN_IF_ERROR(
-      folded_conv(b, "visual.conv3", "visual.bn3", {half, r.width, 3, 1, 1}, &out->stem[2]));
+  CLIPSEARCH_RETURN_IF_ERROR(folded_conv(b, "visual.conv2", "visual.bn2",
+                                         {half, half, 3, 1, 1, winograd_tile(half, stem_side)},
+                                         &out->stem[1]));
+  CLIPSEARCH_RETURN_IF_ERROR(folded_conv(b, "visual.conv3", "visual.bn3",
+                                         {half, r.width, 3, 1, 1, winograd_tile(half, stem_side)},
+                                         &out->stem[2]));
   // ref: ModifiedResNet._make_layer: the first block of a stage strides (from the second stage
   // on) and changes the width; the others keep it.
   int64_t inplanes = r.width;
-  int64_t side = (config.vision.image_size + 1) / 2 / 2;  // after the stem
+  int64_t side = stem_side / 2;  // after the stem's average pool
   for (size_t stage = 0; stage < r.stage_blocks.size(); ++stage) {
     const int64_t planes = r.width << stage;
     for (int64_t i = 0; i < r.stage_blocks[stage]; ++i) {

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "core/thread_pool.h"
+#include "tensor/packed_gemm.h"
 #include "tensor/weight_linear.h"
 
 namespace clipsearch {
@@ -40,14 +41,39 @@ void unfold_rows(const ConvGeometry& g, const float* x, int64_t first, int64_t c
   }
 }
 
+// The product of a block of patches with either kind of weight, on the calling thread or on the
+// pool.
+void product_single(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta,
+                    float* y, int64_t ldy) {
+  linear_single(m, x, ldx, w, beta, y, ldy);
+}
+void product_single(int64_t m, const float* x, int64_t ldx, const PackedWeights& w, float beta,
+                    float* y, int64_t ldy) {
+  packed_gemm_single(m, x, ldx, w, 0, w.out(), beta, y, ldy);
+}
+void product(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta, float* y,
+             int64_t ldy) {
+  linear(m, x, ldx, w, beta, y, ldy);
+}
+void product(int64_t m, const float* x, int64_t ldx, const PackedWeights& w, float beta, float* y,
+             int64_t ldy) {
+  packed_gemm(m, x, ldx, w, beta, y, ldy);
+}
+
 // Each thread takes blocks of output rows: unfolds a block into its own slot (a 1x1 convolution
 // at stride 1 reads the activations in place), multiplies it, and applies bias and activation.
-void conv_blocked(const ConvGeometry& g, const float* x, const WeightMatrix& w, float beta,
-                  float* y, const float* bias, Activation act, std::vector<float>& scratch) {
+template <class Weights>
+void conv_blocked(const ConvGeometry& g, const float* x, const Weights& w, float beta, float* y,
+                  const float* bias, Activation act, std::vector<float>& scratch) {
   const bool pointwise = g.kernel == 1 && g.stride == 1 && g.padding == 0;
-  const int64_t rows = g.out_pixels(), blocks = (rows + kBlockRows - 1) / kBlockRows;
+  // At most kBlockRows rows per block, as many blocks for each thread: 3136 rows (a 56 x 56 map)
+  // in 256-row blocks would leave one of two threads a block behind the other.
+  const int64_t rows = g.out_pixels(), threads = num_threads();
+  const int64_t per_thread = (rows + threads * kBlockRows - 1) / (threads * kBlockRows);
+  const int64_t block_rows = (rows + threads * per_thread - 1) / (threads * per_thread);
+  const int64_t blocks = (rows + block_rows - 1) / block_rows;
   const int64_t slots = std::min<int64_t>(num_threads(), blocks);
-  const int64_t slot_floats = pointwise ? 0 : kBlockRows * g.patch();
+  const int64_t slot_floats = pointwise ? 0 : block_rows * g.patch();
   if (scratch.size() < static_cast<size_t>(slots * slot_floats)) {
     scratch.resize(static_cast<size_t>(slots * slot_floats));
   }
@@ -57,14 +83,14 @@ void conv_blocked(const ConvGeometry& g, const float* x, const WeightMatrix& w, 
       [&](int64_t begin, int64_t end) {
         float* cols = scratch.data() + next_slot.fetch_add(1) * slot_floats;
         for (int64_t b = begin; b < end; ++b) {
-          const int64_t first = b * kBlockRows, count = std::min(kBlockRows, rows - first);
+          const int64_t first = b * block_rows, count = std::min(block_rows, rows - first);
           const float* patches = x + first * g.channels;
           if (!pointwise) {
             unfold_rows(g, x, first, count, cols);
             patches = cols;
           }
           float* out = y + first * w.out();
-          linear_single(count, patches, g.patch(), w, beta, out, w.out());
+          product_single(count, patches, g.patch(), w, beta, out, w.out());
           bias_activation(out, count, w.out(), w.out(), bias, act);  // inline: inside a task
         }
       },
@@ -73,7 +99,8 @@ void conv_blocked(const ConvGeometry& g, const float* x, const WeightMatrix& w, 
 
 // Few output rows (late stages, small batches): the whole patch matrix, then one product that
 // the pool splits by columns or rows as suits its shape, then bias and activation.
-void conv_whole(const ConvGeometry& g, const float* x, const WeightMatrix& w, float beta, float* y,
+template <class Weights>
+void conv_whole(const ConvGeometry& g, const float* x, const Weights& w, float beta, float* y,
                 const float* bias, Activation act, std::vector<float>& scratch) {
   const int64_t rows = g.out_pixels();
   const float* patches = x;
@@ -89,9 +116,19 @@ void conv_whole(const ConvGeometry& g, const float* x, const WeightMatrix& w, fl
         16);
     patches = scratch.data();
   }
-  linear(rows, patches, g.patch(), w, beta, y, w.out());
+  product(rows, patches, g.patch(), w, beta, y, w.out());
   if (bias != nullptr || act != Activation::kIdentity) {
     bias_activation(y, rows, w.out(), w.out(), bias, act);
+  }
+}
+
+template <class Weights>
+void conv(const ConvGeometry& g, const float* x, const Weights& w, float beta, float* y,
+          const float* bias, Activation act, std::vector<float>& scratch) {
+  if (g.out_pixels() >= 4 * kBlockRows * num_threads()) {
+    conv_blocked(g, x, w, beta, y, bias, act, scratch);
+  } else {
+    conv_whole(g, x, w, beta, y, bias, act, scratch);
   }
 }
 
@@ -99,11 +136,12 @@ void conv_whole(const ConvGeometry& g, const float* x, const WeightMatrix& w, fl
 
 void conv2d_nhwc(const ConvGeometry& g, const float* x, const WeightMatrix& w, float beta, float* y,
                  const float* bias, Activation act, std::vector<float>& scratch) {
-  if (g.out_pixels() >= 4 * kBlockRows * num_threads()) {
-    conv_blocked(g, x, w, beta, y, bias, act, scratch);
-  } else {
-    conv_whole(g, x, w, beta, y, bias, act, scratch);
-  }
+  conv(g, x, w, beta, y, bias, act, scratch);
+}
+
+void conv2d_nhwc(const ConvGeometry& g, const float* x, const PackedWeights& w, float beta,
+                 float* y, const float* bias, Activation act, std::vector<float>& scratch) {
+  conv(g, x, w, beta, y, bias, act, scratch);
 }
 
 void avg_pool_nhwc(const float* x, int64_t batch, int64_t height, int64_t width, int64_t channels,

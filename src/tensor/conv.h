@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tensor/ops.h"
+#include "tensor/packed_gemm.h"
 #include "tensor/weight_matrix.h"
 
 namespace clipsearch {
@@ -36,6 +37,10 @@ struct ConvGeometry {
 // the patch blocks (grown on demand). Runs on the thread pool.
 void conv2d_nhwc(const ConvGeometry& g, const float* x, const WeightMatrix& w, float beta, float* y,
                  const float* bias, Activation act, std::vector<float>& scratch);
+// The same with a float32 weight packed at load (packed_gemm.h): no repacking per call, which is
+// what small maps (a single image's later stages) pay for most with sgemm.
+void conv2d_nhwc(const ConvGeometry& g, const float* x, const PackedWeights& w, float beta,
+                 float* y, const float* bias, Activation act, std::vector<float>& scratch);
 
 // ref: torch.nn.AvgPool2d(k) (stride k, no padding, floor): y[n, oy, ox, c] = the mean of the k x k
 // window of x at (oy * k, ox * k). x [batch, height, width, channels] -> y [batch, height / k,

@@ -1,6 +1,6 @@
 // conv2d_nhwc, avg_pool_nhwc and nchw_to_nhwc against their definitions computed in double, on
 // odd shapes, through both of conv2d_nhwc's paths (blocks of rows per thread, the whole patch
-// matrix) and every precision of the weight.
+// matrix) and every precision of the weight and the weight packed at load.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -62,6 +62,22 @@ struct ConvCase {
   int64_t out;
 };
 
+// A case's random input, weight [out, patch], bias and prior output (for beta = 1).
+struct ConvData {
+  std::vector<float> x, weights, bias, y0;
+};
+
+ConvData conv_data(const ConvCase& c, uint32_t& seed) {
+  const ConvGeometry& g = c.g;
+  ConvData d;
+  d.x =
+      random_normal_floats(static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
+  d.weights = random_normal_floats(static_cast<size_t>(c.out * g.patch()), seed++);
+  d.bias = random_normal_floats(static_cast<size_t>(c.out), seed++);
+  d.y0 = random_normal_floats(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+  return d;
+}
+
 TEST(Conv2d, EveryPathAndPrecisionMatchesTheDefinition) {
   set_num_threads(2);
   const std::vector<ConvCase> cases = {
@@ -75,11 +91,8 @@ TEST(Conv2d, EveryPathAndPrecisionMatchesTheDefinition) {
   uint32_t seed = 1;
   for (const ConvCase& c : cases) {
     const ConvGeometry& g = c.g;
-    const auto x = random_normal_floats(
-        static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
-    const auto weights = random_normal_floats(static_cast<size_t>(c.out * g.patch()), seed++);
-    const auto bias = random_normal_floats(static_cast<size_t>(c.out), seed++);
-    const auto y0 = random_normal_floats(static_cast<size_t>(g.out_pixels() * c.out), seed++);
+    const ConvData d = conv_data(c, seed);
+    const auto &x = d.x, &weights = d.weights, &bias = d.bias, &y0 = d.y0;
     const WeightMatrix f32 = WeightMatrix::owned_f32(weights, c.out, g.patch());
     for (WeightType type : {WeightType::kF32, WeightType::kBF16, WeightType::kInt8}) {
       const WeightMatrix w = WeightMatrix::convert(f32, type);
@@ -110,13 +123,47 @@ TEST(Conv2d, EveryPathAndPrecisionMatchesTheDefinition) {
   }
 }
 
+// The weight packed at load (the ResNet's form) through both paths, on the cases above.
+TEST(Conv2d, PackedWeightMatchesTheDefinition) {
+  set_num_threads(2);
+  const std::vector<ConvCase> cases = {
+      {{1, 7, 5, 3, 3, 2, 1}, 5},      // whole path, outputs short of a panel
+      {{2, 40, 33, 5, 3, 1, 1}, 19},   // blocks of rows per thread, a ragged second panel
+      {{2, 40, 33, 12, 1, 1, 0}, 40},  // pointwise, blocked
+      {{1, 6, 6, 10, 1, 1, 0}, 33},    // pointwise, whole
+  };
+  uint32_t seed = 50;
+  for (const ConvCase& c : cases) {
+    const ConvGeometry& g = c.g;
+    const ConvData d = conv_data(c, seed);
+    const auto &x = d.x, &weights = d.weights, &bias = d.bias, &y0 = d.y0;
+    const WeightMatrix f32 = WeightMatrix::owned_f32(weights, c.out, g.patch());
+    const PackedWeights packed(weights.data(), c.out, g.patch());
+    for (float beta : {0.0f, 1.0f}) {
+      std::vector<float> got = y0, scratch;
+      conv2d_nhwc(g, x.data(), packed, beta, got.data(), bias.data(), Activation::kRelu, scratch);
+      const auto want = naive_conv(g, x, f32, beta, y0, bias, Activation::kRelu);
+      for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], 1e-4f * (1.0f + std::fabs(want[i])))
+            << "case " << g.height << "x" << g.width << "x" << g.channels << " k" << g.kernel
+            << " beta " << beta << " at " << i;
+      }
+    }
+  }
+}
+
+// F(2x2) within a few units in the last place of the definition; F(4x4)'s transforms scale by up
+// to 8 (and its weights by 1/24), so its rounding is about ten times larger, still far below
+// what the differential tests against open_clip allow (cosine 0.99999).
+float winograd_tolerance(int64_t tile) { return tile == 2 ? 2e-5f : 2e-4f; }
+
 TEST(Winograd, MatchesTheDefinitionOnOddSizesAcrossPasses) {
   set_num_threads(2);
   const std::vector<ConvCase> cases = {
       {{1, 1, 1, 3, 3, 1, 1}, 2},  // one pixel: every input but the centre is padding
       {{2, 7, 5, 6, 3, 1, 1}, 5},  // odd sizes: the last tiles' extra outputs dropped
-      {{3, 12, 9, 17, 3, 1, 1}, 11},
-      {{1, 30, 31, 8, 3, 1, 1}, 16},
+      {{3, 12, 9, 17, 3, 1, 1}, 11},  {{1, 30, 31, 8, 3, 1, 1}, 16},
+      {{1, 13, 10, 35, 3, 1, 1}, 33},  // channels past two 16-lane steps, ragged at both ends
   };
   uint32_t seed = 100;
   for (const ConvCase& c : cases) {
@@ -125,22 +172,25 @@ TEST(Winograd, MatchesTheDefinitionOnOddSizesAcrossPasses) {
         static_cast<size_t>(g.batch * g.height * g.width * g.channels), seed++);
     const WeightMatrix w = WeightMatrix::owned_f32(
         random_normal_floats(static_cast<size_t>(c.out * g.patch()), seed++), c.out, g.patch());
-    const WinogradWeights u = winograd_weights(w);
     const auto bias = random_normal_floats(static_cast<size_t>(c.out), seed++);
     const auto y0 = random_normal_floats(static_cast<size_t>(g.out_pixels() * c.out), seed++);
-    for (int64_t pass : {0, 1, 7}) {  // automatic, one tile at a time, a ragged last pass
-      for (float beta : {0.0f, 1.0f}) {
-        for (Activation act : {Activation::kIdentity, Activation::kRelu}) {
-          const std::vector<float> no_bias;
-          const std::vector<float>& b = act == Activation::kRelu ? bias : no_bias;
-          std::vector<float> got = y0, scratch;
-          conv3x3_winograd_nhwc(g, x.data(), u, beta, got.data(), b.empty() ? nullptr : b.data(),
-                                act, scratch, pass);
-          const auto want = naive_conv(g, x, w, beta, y0, b, act);
-          for (size_t i = 0; i < want.size(); ++i) {
-            ASSERT_NEAR(got[i], want[i], 2e-5f * (1.0f + std::fabs(want[i])))
-                << g.height << "x" << g.width << "x" << g.channels << " pass " << pass << " beta "
-                << beta << " at " << i;
+    for (int64_t tile : {2, 4}) {
+      const WinogradWeights u = winograd_weights(w.f32_data(), w.out(), w.in(), tile);
+      ASSERT_EQ(u.points.size(), static_cast<size_t>((tile + 2) * (tile + 2)));
+      for (int64_t pass : {0, 1, 7}) {  // automatic, one tile at a time, a ragged last pass
+        for (float beta : {0.0f, 1.0f}) {
+          for (Activation act : {Activation::kIdentity, Activation::kRelu}) {
+            const std::vector<float> no_bias;
+            const std::vector<float>& b = act == Activation::kRelu ? bias : no_bias;
+            std::vector<float> got = y0, scratch;
+            conv3x3_winograd_nhwc(g, x.data(), u, beta, got.data(), b.empty() ? nullptr : b.data(),
+                                  act, scratch, pass);
+            const auto want = naive_conv(g, x, w, beta, y0, b, act);
+            for (size_t i = 0; i < want.size(); ++i) {
+              ASSERT_NEAR(got[i], want[i], winograd_tolerance(tile) * (1.0f + std::fabs(want[i])))
+                  << "F(" << tile << "x" << tile << ") " << g.height << "x" << g.width << "x"
+                  << g.channels << " pass " << pass << " beta " << beta << " at " << i;
+            }
           }
         }
       }

@@ -1,0 +1,71 @@
+// packed_gemm against the product computed in double, on shapes that leave every edge ragged
+// (rows not a multiple of the register block, outputs not a multiple of a panel, inputs across
+// passes), at the level CLIPSEARCH_ISA selects (scripts/test.sh runs every level).
+#include "tensor/packed_gemm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "clipsearch/threads.h"
+#include "testing/random_floats.h"
+
+namespace clipsearch {
+namespace {
+
+using testing::random_normal_floats;
+
+struct Shape {
+  int64_t m, out, in;
+};
+
+std::vector<float> reference(const Shape& s, const std::vector<float>& x,
+                             const std::vector<float>& w, float beta, std::vector<float> y) {
+  for (int64_t r = 0; r < s.m; ++r) {
+    for (int64_t o = 0; o < s.out; ++o) {
+      double sum = 0;
+      for (int64_t k = 0; k < s.in; ++k) {
+        sum += static_cast<double>(x[static_cast<size_t>(r * s.in + k)]) *
+               w[static_cast<size_t>(o * s.in + k)];
+      }
+      float& dst = y[static_cast<size_t>(r * s.out + o)];
+      dst = static_cast<float>(beta * static_cast<double>(dst) + sum);
+    }
+  }
+  return y;
+}
+
+TEST(PackedGemm, MatchesTheProductOnRaggedShapes) {
+  set_num_threads(2);
+  const std::vector<Shape> shapes = {{1, 1, 1},     {5, 15, 3},   {6, 16, 256}, {7, 17, 257},
+                                     {13, 33, 600}, {50, 70, 31}, {3, 200, 9},  {200, 40, 64}};
+  uint32_t seed = 1;
+  for (const Shape& s : shapes) {
+    const auto x = random_normal_floats(static_cast<size_t>(s.m * s.in), seed++);
+    const auto w = random_normal_floats(static_cast<size_t>(s.out * s.in), seed++);
+    const auto y0 = random_normal_floats(static_cast<size_t>(s.m * s.out), seed++);
+    const PackedWeights packed(w.data(), s.out, s.in);
+    ASSERT_EQ(packed.out(), s.out);
+    ASSERT_EQ(packed.in(), s.in);
+    for (float beta : {0.0f, 1.0f, 0.5f}) {
+      const auto want = reference(s, x, w, beta, y0);
+      std::vector<float> pooled = y0, halves = y0;
+      packed_gemm(s.m, x.data(), s.in, packed, beta, pooled.data(), s.out);
+      // The calling thread's form on two column ranges split at a panel boundary.
+      const int64_t split = std::min(s.out, kPackedPanel);
+      packed_gemm_single(s.m, x.data(), s.in, packed, 0, split, beta, halves.data(), s.out);
+      packed_gemm_single(s.m, x.data(), s.in, packed, split, s.out, beta, halves.data(), s.out);
+      for (size_t i = 0; i < want.size(); ++i) {
+        const float tolerance = 1e-5f * static_cast<float>(s.in) * (1.0f + std::fabs(want[i]));
+        ASSERT_NEAR(pooled[i], want[i], tolerance)
+            << s.m << "x" << s.out << "x" << s.in << " beta " << beta << " at " << i;
+        ASSERT_NEAR(halves[i], want[i], tolerance)
+            << s.m << "x" << s.out << "x" << s.in << " beta " << beta << " at " << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace clipsearch
