@@ -69,6 +69,9 @@ def status(model: Dict[str, Any], images: int, index: str, uptime_s: float, uri:
             "text_cache": {"hits": 0, "misses": 0, "size": 0},
             "result_cache": {"hits": 0, "misses": 0, "shared_hits": 0},
             "pictures_embedded": 0, "jobs": [],
+            # A collection holds FLOAT_VECTOR rows: what Milvus scans is float32, never the
+            # local compact store.
+            "vector_store": {"kind": "f32"},
             "milvus": {"uri": uri, "collection": collection}}
 
 
