@@ -24,6 +24,7 @@ document.addEventListener('securitypolicyviolation',
 window.__fetches = [];
 window.__requests = [];
 window.__jobHold = null;
+window.__jobsEndFirst = false;
 const pageFetch = window.fetch;
 window.fetch = function (input, init) {
   const url = String(input instanceof Request ? input.url : input);
@@ -38,6 +39,22 @@ window.fetch = function (input, init) {
                   progress: window.__jobHold.progress, elapsed_ms: 1};
     return Promise.resolve(new Response(JSON.stringify(body),
                                         {headers: {'Content-Type': 'application/json'}}));
+  }
+  // A test ending jobs early (end_jobs_before_answer) has POST /api/jobs answered only once
+  // the job has ended on the server, as that answer looks then (state "done", no result):
+  // what a short job gives a page on a fast server.
+  if (window.__jobsEndFirst && method === 'POST' && url.endsWith('/api/jobs')) {
+    return pageFetch.apply(this, arguments).then(async (posted) => {
+      const job = await posted.json();
+      let now = job;
+      while (now.state === 'running') {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        now = await (await pageFetch(url + '/' + job.id)).json();
+      }
+      const body = Object.assign({}, job, {state: now.state, progress: now.progress});
+      return new Response(JSON.stringify(body),
+                          {status: posted.status, headers: {'Content-Type': 'application/json'}});
+    });
   }
   return pageFetch.apply(this, arguments);
 };
@@ -141,6 +158,11 @@ class Browser:
 
     def release_jobs(self):
         self.js("window.__jobHold = null")
+
+    def end_jobs_before_answer(self, on=True):
+        """POST /api/jobs answers only after its job ended (without the result, as the server
+        answers a POST), until called with on=False."""
+        self.js("window.__jobsEndFirst = arguments[0]", on)
 
     def search_requests(self):
         return self.js("return window.__fetches.filter(u => u.includes('/api/search?'))")

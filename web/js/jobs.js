@@ -29,6 +29,11 @@ export function startJob(body, onProgress) {
       await sleep(POLL_MS);
       if (!cancelled) job = await getJson(`/api/jobs/${encodeURIComponent(job.id)}`);
     }
+    // POST's answer never carries the result, and a short job can end before that answer is
+    // written: then the result is read here.
+    if (!cancelled && job.state === "done" && !("result" in job)) {
+      job = await getJson(`/api/jobs/${encodeURIComponent(job.id)}`);
+    }
     await forget(job.id);  // cancels it if it still runs
     if (cancelled || job.state === "cancelled") throw new JobCancelled();
     if (job.state === "failed") throw new Error(job.error);
