@@ -163,10 +163,7 @@ Precision precision_from_name(const std::string& name) {
 }
 
 Device device_from_name(const std::string& name) {
-  if (name == "cpu" || name == "auto") return Device::kCpu;
-  raise_status(ErrorSite::kModel, Status::unsupported("device '" + name +
-                                                      "': this build runs on the CPU only "
-                                                      "(device='cpu' or 'auto')"));
+  return value_or_raise(ErrorSite::kModel, device_parse(name));
 }
 
 DecodeOptions decode_options_from(const std::string& exif, const std::string& decode) {

@@ -45,6 +45,19 @@ void add_precision_option(CLI::App* cmd, Precision* precision) {
           "f32|bf16|f16|int8|int8-dynamic", "precision"));
 }
 
+void add_device_option(CLI::App* cmd, Device* device) {
+  cmd->add_option_function<std::string>(
+         "--device", [device](const std::string& name) { *device = *device_parse(name); },
+         "Where the model runs: auto (default: a GPU when this build can use one, else the CPU), "
+         "cpu, or cuda[:N] (NVIDIA GPU N; an error saying why where it cannot run)")
+      ->check(CLI::Validator(
+          [](const std::string& name) {
+            auto parsed = device_parse(name);
+            return parsed.ok() ? std::string() : parsed.status().message();
+          },
+          "auto|cpu|cuda[:N]", "device"));
+}
+
 void add_db_option(CLI::App* cmd, std::string* db) {
   cmd->add_option("--db", *db, "Catalog file (default: " + Library::default_catalog_path() + ")");
 }
