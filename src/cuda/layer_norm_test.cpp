@@ -18,7 +18,7 @@ namespace {
 class DeviceBuffer {
  public:
   explicit DeviceBuffer(const std::vector<float>& host) : size_(host.size()) {
-    EXPECT_EQ(cudaMalloc(&data_, size_ * sizeof(float)), cudaSuccess);
+    EXPECT_EQ(cudaMalloc(reinterpret_cast<void**>(&data_), size_ * sizeof(float)), cudaSuccess);
     EXPECT_EQ(cudaMemcpy(data_, host.data(), size_ * sizeof(float), cudaMemcpyHostToDevice),
               cudaSuccess);
   }
@@ -60,7 +60,8 @@ TEST(CudaLayerNorm, MatchesTheCpu) {
     const auto x = random_values(rows * ld, 30.0f, rng);
     const auto gamma = random_values(width, 1.0f, rng), beta = random_values(width, 0.0f, rng);
     std::vector<float> want(rows * ld, 0.0f);
-    layer_norm(x.data(), rows, width, ld, gamma.data(), beta.data(), 1e-5f, want.data(), ld);
+    clipsearch::layer_norm(x.data(), rows, width, ld, gamma.data(), beta.data(), 1e-5f, want.data(),
+                           ld);
 
     DeviceBuffer dx(x), dgamma(gamma), dbeta(beta), dout(std::vector<float>(rows * ld, 0.0f));
     ASSERT_EQ(cuda::layer_norm(dx.get(), rows, width, ld, dgamma.get(), dbeta.get(), 1e-5f,
