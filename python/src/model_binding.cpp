@@ -163,7 +163,10 @@ Precision precision_from_name(const std::string& name) {
 }
 
 Device device_from_name(const std::string& name) {
-  return value_or_raise(ErrorSite::kModel, device_parse(name));
+  Result<Device> device = device_parse(name);
+  // A ModelError, as before devices had names: Python callers catch it for an unusable device.
+  if (!device.ok()) raise_status(ErrorSite::kModel, Status::unsupported(device.status().message()));
+  return *device;
 }
 
 DecodeOptions decode_options_from(const std::string& exif, const std::string& decode) {
