@@ -148,6 +148,18 @@ TEST(EmbedCommand, DeviceOptionChoosesWhereTheModelRuns) {
                  "--device: device 'cuda:-1': the GPU number must be 0, 1, ...");
 }
 
+// Every command that takes --precision takes --device, with the same usage error for a bad name
+// (given before anything else is checked or loaded).
+TEST(DeviceOption, EveryCommandThatLoadsAModelTakesIt) {
+  for (const char* command : {"embed", "index", "reindex", "search", "similarity", "classify",
+                              "serve", "albums", "bench"}) {
+    auto r = run_command({testing::cli_binary(), command, "--device", "tpu"});
+    EXPECT_NE(r.exit_code, 0) << command;
+    EXPECT_NE(r.err.find("--device: device 'tpu' is not one of auto, cpu, cuda"), std::string::npos)
+        << command << ": " << r.err;
+  }
+}
+
 TEST(EmbedCommand, ErrorsNameTheProblem) {
   const std::string dir = model_dir("tiny_quick_gelu");
   expect_failure({"embed", "--model", "/no/such/model", "--token-ids", "1,2"}, "/no/such/model");
