@@ -45,12 +45,12 @@ __global__ void layer_norm_rows(const float* x, int64_t width, int64_t ldx, cons
 
 }  // namespace
 
-cudaError_t layer_norm(const float* x, int64_t rows, int64_t width, int64_t ldx,
-                       const float* gamma, const float* beta, float eps, float* out,
-                       int64_t ldout, cudaStream_t stream) {
+cudaError_t layer_norm(const float* x, int64_t rows, int64_t width, int64_t ldx, const float* gamma,
+                       const float* beta, float eps, float* out, int64_t ldout,
+                       cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
-  layer_norm_rows<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(x, width, ldx, gamma,
-                                                                        beta, eps, out, ldout);
+  layer_norm_rows<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(x, width, ldx, gamma, beta,
+                                                                        eps, out, ldout);
   return cudaGetLastError();
 }
 
