@@ -57,3 +57,18 @@ pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.71)
 # hiredis (libhiredis-dev) talks to Redis for `serve --redis` (src/redis): the text embeddings
 # and search answers that several server processes share.
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+
+# CLIPSEARCH_CUDA=ON: nvcc and the CUDA toolkit (src/cuda). Default architectures: Ampere (80)
+# and Hopper (90) code, with PTX for later GPUs.
+if(CLIPSEARCH_CUDA)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 80-real 90)
+  endif()
+  enable_language(CUDA)
+  # C++17: CMake 3.25 knows no C++20 flag for nvcc. The .cu files are kernels and their
+  # launchers, plain C++17.
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+  set(CMAKE_CUDA_VISIBILITY_PRESET hidden)
+  find_package(CUDAToolkit REQUIRED)
+endif()

@@ -68,7 +68,25 @@ struct ModelInfo {
 //              figures); its quantized folder is kInt8's (quantize_model writes int8)
 // A folder that quantize_model wrote holds these weights converted already.
 enum class Precision { kFloat32, kBFloat16, kFloat16, kInt8, kInt8Dynamic };
-enum class Device { kCpu };
+
+// Where a model runs (docs/ARCHITECTURE.md, "Devices").
+//   kAuto  a GPU when this build can run the model on one and one is usable; otherwise the
+//          CPU, silently. This build runs every model on the CPU.
+//   kCpu   the CPU
+//   kCuda  NVIDIA GPU number `index`; Model::load fails (kUnsupported) saying why when it cannot
+//          run there: no CUDA runtime library, no driver, no such device, or no CUDA engine in
+//          this build (there is none yet: issue 16)
+enum class DeviceKind { kAuto, kCpu, kCuda };
+struct Device {
+  DeviceKind kind = DeviceKind::kAuto;
+  int index = 0;  // the GPU's number for kCuda; 0 otherwise
+};
+
+// "auto", "cpu", "cuda:N": the names the CLI's --device takes.
+CLIPSEARCH_EXPORT std::string device_name(const Device& device);
+// "auto", "cpu", "cuda" (GPU 0) or "cuda:N" (N a device number, 0, 1, ...), or kInvalidArgument
+// naming the value and the choices.
+CLIPSEARCH_EXPORT Result<Device> device_parse(std::string_view name);
 
 // "f32", "bf16", "f16", "int8", "int8-dynamic": the names the CLI's --precision takes and
 // catalogs record.
@@ -78,7 +96,7 @@ CLIPSEARCH_EXPORT Result<Precision> precision_parse(std::string_view name);
 
 struct ModelOptions {
   Precision precision = Precision::kFloat32;
-  Device device = Device::kCpu;
+  Device device;    // default: auto
   int threads = 0;  // > 0: the process-wide thread count (clipsearch/threads.h); 0: unchanged
 };
 

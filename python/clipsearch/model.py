@@ -33,7 +33,8 @@ class Model:
         big linear layers at that precision: less memory, faster text queries), or
         "int8-dynamic" (int8 weights and activations quantized per token at run time: faster
         image batches, a further loss; opt-in). The README's "Precision" has the measured
-        cost. device: "auto" or "cpu".
+        cost. device: "auto" (the CPU in this version), "cpu", or "cuda" / "cuda:N" (a
+        ModelError saying why it cannot run there: CUDA is not supported yet).
         threads: > 0 sets the process-wide thread count. exif: "apply" (turn pictures upright
         by their EXIF orientation) or "ignore" (the reference's pixels). decode: "exact" or
         "fast" (JPEG/WebP shrink-on-load)."""

@@ -163,10 +163,10 @@ Precision precision_from_name(const std::string& name) {
 }
 
 Device device_from_name(const std::string& name) {
-  if (name == "cpu" || name == "auto") return Device::kCpu;
-  raise_status(ErrorSite::kModel, Status::unsupported("device '" + name +
-                                                      "': this build runs on the CPU only "
-                                                      "(device='cpu' or 'auto')"));
+  Result<Device> device = device_parse(name);
+  // A ModelError, as before devices had names: Python callers catch it for an unusable device.
+  if (!device.ok()) raise_status(ErrorSite::kModel, Status::unsupported(device.status().message()));
+  return *device;
 }
 
 DecodeOptions decode_options_from(const std::string& exif, const std::string& decode) {

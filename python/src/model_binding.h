@@ -11,8 +11,9 @@
 
 namespace clipsearch::python {
 
-// "f32", "bf16", "f16", "int8" (QueryError for another name); "cpu" / "auto" (ModelError,
-// unsupported, for a device this build does not run on).
+// "f32", "bf16", "f16", "int8" (QueryError for another name); "auto", "cpu", "cuda[:N]"
+// (ModelError, unsupported, for another name; Model::load says why a device cannot run the
+// model).
 Precision precision_from_name(const std::string& name);
 Device device_from_name(const std::string& name);
 // "apply" / "ignore" (ExifMode), "exact" / "fast" (DecodeMode): QueryError for anything else.

@@ -29,20 +29,41 @@ void add_model_option(CLI::App* cmd, std::string* model, const std::string& what
       ->capture_default_str();
 }
 
-void add_precision_option(CLI::App* cmd, Precision* precision) {
+namespace {
+
+// Adds `flag`, whose value `parse` turns into *out; a value it refuses is a usage error with its
+// message (CLI11 prefixes the flag). `choices` is the value's form in --help.
+template <typename T>
+void add_parsed_option(CLI::App* cmd, const std::string& flag, T* out,
+                       Result<T> (*parse)(std::string_view), const std::string& help,
+                       const std::string& choices) {
   cmd->add_option_function<std::string>(
-         "--precision",
-         [precision](const std::string& name) { *precision = *precision_parse(name); },
-         "Precision of the model's weights: f32 (default; embeddings equal the reference's), "
-         "bf16, f16, int8 (weight-only, per output channel) or int8-dynamic (int8's weights, "
-         "activations quantized per token at run time: faster image batches, a further loss; "
-         "opt-in)")
+         flag, [out, parse](const std::string& text) { *out = *parse(text); }, help)
       ->check(CLI::Validator(
-          [](const std::string& name) {
-            auto parsed = precision_parse(name);
+          [parse](const std::string& text) {
+            auto parsed = parse(text);
             return parsed.ok() ? std::string() : parsed.status().message();
           },
-          "f32|bf16|f16|int8|int8-dynamic", "precision"));
+          choices, flag.substr(2)));
+}
+
+}  // namespace
+
+void add_precision_option(CLI::App* cmd, Precision* precision) {
+  add_parsed_option(cmd, "--precision", precision, &precision_parse,
+                    "Precision of the model's weights: f32 (default; embeddings equal the "
+                    "reference's), bf16, f16, int8 (weight-only, per output channel) or "
+                    "int8-dynamic (int8's weights, activations quantized per token at run time: "
+                    "faster image batches, a further loss; opt-in)",
+                    "f32|bf16|f16|int8|int8-dynamic");
+}
+
+void add_device_option(CLI::App* cmd, Device* device) {
+  add_parsed_option(cmd, "--device", device, &device_parse,
+                    "Where the model runs: auto (default: a GPU when this build can use one, else "
+                    "the CPU), cpu, or cuda[:N] (NVIDIA GPU N; an error saying why where it "
+                    "cannot run)",
+                    "auto|cpu|cuda[:N]");
 }
 
 void add_db_option(CLI::App* cmd, std::string* db) {

@@ -1,5 +1,5 @@
-// Helpers shared by the subcommands: error reporting, the --threads, --model and --precision
-// options.
+// Helpers shared by the subcommands: error reporting, the --threads, --model, --precision and
+// --device options.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -30,6 +30,10 @@ void apply_threads(int threads);
 // weights run at (clipsearch/model.h). A name precision_parse refuses is a usage error naming the
 // choices.
 void add_precision_option(CLI::App* cmd, Precision* precision);
+
+// Adds `--device auto|cpu|cuda[:N]` (default auto): where the model runs (clipsearch/model.h). A
+// name device_parse refuses is a usage error naming the choices.
+void add_device_option(CLI::App* cmd, Device* device);
 
 // Adds `--model SPEC` (default: the preset clip-vit-base-patch32). `what` says which files the
 // command reads from the model.

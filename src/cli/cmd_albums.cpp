@@ -30,6 +30,7 @@ struct AlbumsArgs {
   std::string model;
   int threads = 0;
   Precision precision = Precision::kFloat32;
+  Device device;  // auto
 };
 
 // A name for the link: the photo's file name, made unique with its id when needed.
@@ -62,6 +63,7 @@ int run_albums(const AlbumsArgs& a) {
   LibraryOptions options;
   options.model = a.model;
   options.model_options.precision = a.precision;
+  options.model_options.device = a.device;
   options.index = VectorIndex::kExact;
   options.download_progress = terminal_progress();
   auto library = Library::open(a.db, options);
@@ -107,6 +109,7 @@ void add_albums_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--model", args->model, "Model (default: the one the index was built with)");
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
+  add_device_option(cmd, &args->device);
   cmd->callback([args, exit_code] { *exit_code = run_albums(*args); });
 }
 

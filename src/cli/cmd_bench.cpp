@@ -28,6 +28,7 @@ struct BenchArgs {
   int text_batch = 32;
   int text_tokens = 0;  // 0: the model's context length
   Precision precision = Precision::kFloat32;
+  Device device;  // auto
 };
 
 using Clock = std::chrono::steady_clock;
@@ -74,6 +75,7 @@ Status run_bench(const BenchArgs& args) {
   auto load_start = Clock::now();
   ModelOptions options;
   options.precision = args.precision;
+  options.device = args.device;
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model, options));
   const double load_s = seconds_since(load_start);
   const ModelInfo& info = model->info();
@@ -149,6 +151,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
                   "Token ids per text, start and end tokens included (default: context length)");
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
+  add_device_option(cmd, &args->device);
   cmd->callback([args, exit_code] {
     Status status = resolve_model_arg(&args->model);
     if (status.ok()) status = run_bench(*args);

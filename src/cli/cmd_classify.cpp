@@ -31,6 +31,7 @@ struct ClassifyArgs {
   std::string model;
   int threads = 0;
   Precision precision = Precision::kFloat32;
+  Device device;  // auto
   ImageCliOptions image_options;
 };
 
@@ -59,6 +60,7 @@ int classify_files(const ClassifyArgs& a, const std::vector<std::string>& labels
   LibraryOptions options;
   options.model = a.model;
   options.model_options.precision = a.precision;
+  options.model_options.device = a.device;
   options.decode = decode;
   options.download_progress = terminal_progress();
   auto library = Library::open_model(options);
@@ -84,6 +86,7 @@ int classify_index(const ClassifyArgs& a, const std::vector<std::string>& labels
   LibraryOptions options;
   options.model = a.model;
   options.model_options.precision = a.precision;
+  options.model_options.device = a.device;
   options.index = VectorIndex::kExact;
   options.decode = decode;
   options.download_progress = terminal_progress();
@@ -137,6 +140,7 @@ void add_classify_command(CLI::App& app, int* exit_code) {
                   "Model (files: default clip-vit-base-patch32; --all: the index's model)");
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
+  add_device_option(cmd, &args->device);
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code] { *exit_code = run_classify(*args); });
 }

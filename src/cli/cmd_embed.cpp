@@ -28,6 +28,7 @@ struct EmbedArgs {
   bool raw = false;
   int threads = 0;
   Precision precision = Precision::kFloat32;
+  Device device;  // auto
 };
 
 struct Embedded {
@@ -135,6 +136,7 @@ Status run_embed(const EmbedArgs& args) {
   }
   ModelOptions options;
   options.precision = args.precision;
+  options.device = args.device;
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model, options));
   std::vector<Embedded> results;
   for (const auto& path : args.pixels) {
@@ -184,6 +186,7 @@ void add_embed_command(CLI::App& app, int* exit_code) {
   cmd->add_flag("--raw", args->raw, "Print projected embeddings without L2 normalization");
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
+  add_device_option(cmd, &args->device);
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code] {
     Status status = resolve_model_arg(&args->model);

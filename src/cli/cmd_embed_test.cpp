@@ -119,6 +119,47 @@ void expect_failure(const std::vector<std::string>& args, const std::string& fra
   EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
 }
 
+// --device reaches the model: cpu and auto (the CPU on every machine this version runs) embed as
+// the default does; cuda fails saying why, whatever the machine has (no runtime, no driver, no
+// GPU, or no CUDA engine in this build); a bad name is a usage error naming the flag.
+TEST(EmbedCommand, DeviceOptionChoosesWhereTheModelRuns) {
+  const std::string dir = model_dir("tiny_quick_gelu");
+  auto embed = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {testing::cli_binary(), "embed",          "--model", dir,
+                                     "--token-ids",         "49406,320,49407"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_command(args);
+  };
+  auto plain = embed({});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  for (const char* device : {"cpu", "auto"}) {
+    auto r = embed({"--device", device});
+    ASSERT_EQ(r.exit_code, 0) << device << ": " << r.err;
+    EXPECT_EQ(r.out, plain.out) << device;
+    EXPECT_EQ(r.err, plain.err) << device << ": auto falls back silently";
+  }
+  auto cuda = embed({"--device", "cuda:3"});
+  EXPECT_NE(cuda.exit_code, 0);
+  EXPECT_TRUE(cuda.out.empty()) << cuda.out;
+  EXPECT_NE(cuda.err.find(dir + ": device cuda:3: "), std::string::npos) << cuda.err;
+  expect_failure({"embed", "--model", dir, "--token-ids", "1", "--device", "gpu"},
+                 "--device: device 'gpu' is not one of auto, cpu, cuda, cuda:N");
+  expect_failure({"embed", "--model", dir, "--token-ids", "1", "--device", "cuda:-1"},
+                 "--device: device 'cuda:-1': the GPU number must be 0, 1, ...");
+}
+
+// Every command that takes --precision takes --device, with the same usage error for a bad name
+// (given before anything else is checked or loaded).
+TEST(DeviceOption, EveryCommandThatLoadsAModelTakesIt) {
+  for (const char* command : {"embed", "index", "reindex", "search", "similarity", "classify",
+                              "serve", "albums", "bench"}) {
+    auto r = run_command({testing::cli_binary(), command, "--device", "tpu"});
+    EXPECT_NE(r.exit_code, 0) << command;
+    EXPECT_NE(r.err.find("--device: device 'tpu' is not one of auto, cpu, cuda"), std::string::npos)
+        << command << ": " << r.err;
+  }
+}
+
 TEST(EmbedCommand, ErrorsNameTheProblem) {
   const std::string dir = model_dir("tiny_quick_gelu");
   expect_failure({"embed", "--model", "/no/such/model", "--token-ids", "1,2"}, "/no/such/model");

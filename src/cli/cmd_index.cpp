@@ -38,6 +38,7 @@ struct IndexArgs {
   std::string vector_store;  // empty: the catalog's
   int threads = 0;
   Precision precision = Precision::kFloat32;
+  Device device;  // auto
   bool quiet = false;
   std::string progress = "auto";
   ImageCliOptions image_options;
@@ -47,6 +48,7 @@ Result<std::unique_ptr<Library>> open_library(const IndexArgs& args) {
   LibraryOptions options;
   options.model = args.model;
   options.model_options.precision = args.precision;
+  options.model_options.device = args.device;
   CLIPSEARCH_ASSIGN_OR_RETURN(options.decode, image_decode_options(args.image_options));
   options.download_progress = terminal_progress();
   return Library::open(args.db, options);
@@ -272,6 +274,7 @@ void add_indexing_options(CLI::App* cmd, IndexArgs* args) {
       ->check(CLI::IsMember({"f32", "f16"}));
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
+  add_device_option(cmd, &args->device);
   add_image_options(cmd, &args->image_options);
 }
 

@@ -58,6 +58,7 @@ struct SearchArgs {
   std::string index = "auto";
   int threads = 0;
   Precision precision = Precision::kFloat32;
+  Device device;  // auto
   ImageCliOptions image_options;
 };
 
@@ -180,6 +181,7 @@ int run_search(const SearchArgs& a) {
   LibraryOptions options;
   options.model = a.model;
   options.model_options.precision = a.precision;
+  options.model_options.device = a.device;
   options.index = a.index == "exact"  ? VectorIndex::kExact
                   : a.index == "hnsw" ? VectorIndex::kHnsw
                                       : VectorIndex::kAuto;
@@ -267,6 +269,7 @@ void add_search_command(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"auto", "exact", "hnsw"}));
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
+  add_device_option(cmd, &args->device);
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code, color, color_weight] {
     if (color->count()) args->color.color = args->color_text;

@@ -46,6 +46,7 @@ struct ServeArgs {
   int max_queue = 256;
   int threads = 0;
   Precision precision = Precision::kFloat32;
+  Device device;  // auto
   ServeRedisArgs redis;
 };
 
@@ -102,6 +103,7 @@ int run_serve(const ServeArgs& a) {
   LibraryOptions library_options;
   library_options.model = a.model;
   library_options.model_options.precision = a.precision;
+  library_options.model_options.device = a.device;
   QueryBatching batching;
   batching.max_batch = static_cast<size_t>(a.max_batch);
   batching.max_wait = std::chrono::microseconds(static_cast<int64_t>(a.max_wait_ms * 1000));
@@ -221,6 +223,7 @@ void add_serve_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 60000));
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
+  add_device_option(cmd, &args->device);
   cmd->callback([args, exit_code] { *exit_code = run_serve(*args); });
 }
 

@@ -23,6 +23,7 @@ struct SimilarityArgs {
   bool json = false;
   int threads = 0;
   Precision precision = Precision::kFloat32;
+  Device device;  // auto
   ImageCliOptions image_options;
 };
 
@@ -52,6 +53,7 @@ int run_similarity(const SimilarityArgs& a) {
   LibraryOptions options;
   options.model = a.model;
   options.model_options.precision = a.precision;
+  options.model_options.device = a.device;
   options.decode = *decode;
   options.download_progress = terminal_progress();
   auto library = Library::open_model(options);
@@ -82,6 +84,7 @@ void add_similarity_command(CLI::App& app, int* exit_code) {
   cmd->add_flag("--json", args->json, "One JSON object per image");
   add_threads_option(cmd, &args->threads);
   add_precision_option(cmd, &args->precision);
+  add_device_option(cmd, &args->device);
   add_image_options(cmd, &args->image_options);
   cmd->callback([args, exit_code] { *exit_code = run_similarity(*args); });
 }

@@ -10,6 +10,7 @@
 #include "core/thread_pool.h"
 #include "model/clip_config.h"
 #include "model/clip_weights.h"
+#include "model/device.h"
 #include "model/towers.h"
 #include "tensor/gemm.h"
 #include "tensor/ops.h"
@@ -91,8 +92,11 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
                                std::to_string(static_cast<int>(options.precision)) +
                                " is not one this build runs (f32, bf16, f16, int8, int8-dynamic)");
   }
-  if (options.device != Device::kCpu) {
-    return Status::unsupported(model_dir + ": this build runs models on the CPU only");
+  // Every device select_device can return runs the CPU engine until the CUDA one exists.
+  const Result<Device> device =
+      select_device(options.device, system_cuda_probe(), kCudaEngineBuilt);
+  if (!device.ok()) {
+    return Status::error(device.status().code(), model_dir + ": " + device.status().message());
   }
   if (options.threads < 0) {
     return Status::invalid_argument("threads must be 0 (all cores) or more, got " +

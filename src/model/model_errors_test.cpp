@@ -113,7 +113,7 @@ TEST_F(ModelErrors, UnknownPrecisionOrDevice) {
             std::string::npos)
       << model.status().message();
   options = {};
-  options.device = static_cast<Device>(3);
+  options.device.kind = static_cast<DeviceKind>(3);
   model = Model::load(dir_.path().string(), options);
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), StatusCode::kUnsupported);

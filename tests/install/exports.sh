@@ -22,7 +22,9 @@ classes=$(grep -oE '^CLIPSEARCH_EXPORT [A-Za-z_][A-Za-z0-9_]* *\{' <<<"$marked" 
 functions=$(grep -oE '[A-Za-z_][A-Za-z0-9_]* *\($' <<<"$marked" | tr -d ' (' | sort -u)
 [[ -n $classes && -n $functions ]] || { echo "no CLIPSEARCH_EXPORT found in $source/include"; exit 1; }
 
-symbols=$(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | c++filt)
+# [abi:cxx11]: the tag of a function returning std::string (device_name), not part of its name.
+symbols=$(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | c++filt |
+  sed 's/\[abi:cxx11\]//g')
 [[ -n $symbols ]] || { echo "$lib: no exported symbols"; exit 1; }
 
 class_re=$(paste -sd'|' <<<"$classes")
