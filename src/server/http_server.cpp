@@ -147,13 +147,24 @@ void HttpServer::Impl::hand_off(MHD_Connection* connection, RequestContext* ctx)
     if (waiting_requests) waiting_requests->add(-1);
     ctx->answer = run ? run_handler(ctx) : Response::overloaded("the server is stopping");
     if (run) open_answer_file(ctx);
+    give_back_forwarded_slot(ctx);
     MHD_resume_connection(connection);
   });
   if (!queued) {
     if (waiting_requests) waiting_requests->add(-1);
     ctx->answer = Response::overloaded("the server is stopping");
+    give_back_forwarded_slot(ctx);
     MHD_resume_connection(connection);
   }
+}
+
+// A forwarded client's slot counts requests in flight: it is free once the answer exists, so
+// the client's next request, sent as soon as it reads this answer, never meets its own slot
+// (on_completed runs on the event thread after the answer was written).
+void HttpServer::Impl::give_back_forwarded_slot(RequestContext* ctx) const {
+  if (ctx->slot_key.empty()) return;
+  slots->give_back(ctx->slot_key);
+  ctx->slot_key.clear();
 }
 
 void HttpServer::Impl::open_answer_file(RequestContext* ctx) const {

@@ -89,6 +89,7 @@ struct HttpServer::Impl {
   // On the pool: a file answer's file is opened and its first chunk read (ctx->file); a file
   // that cannot be opened as a regular file makes the answer a 404.
   void open_answer_file(RequestContext* ctx) const;
+  void give_back_forwarded_slot(RequestContext* ctx) const;
   void add_common_headers(const Request& request, Response* response) const;
   MHD_Result send(MHD_Connection* connection, RequestContext* ctx, Response response) const;
   void record(const RequestContext* ctx, int status) const;
