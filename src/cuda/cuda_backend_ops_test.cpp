@@ -1,0 +1,179 @@
+// CudaBackend's row-wise operations against the CPU's (tensor/ops.h, and the index arithmetic of
+// backend.h's contract) on the shapes of B/32, B/16 and L/14. Float32 throughout: the device
+// must agree with the CPU to a few ulp (1e-5 relative; erff and expf differ from glibc's by an
+// ulp or two).
+#include <algorithm>
+
+#include "cuda/cuda_backend_test_util.h"
+#include "tensor/ops.h"
+
+namespace clipsearch::cuda::testing {
+namespace {
+
+struct RowsShape {
+  int64_t rows, width;
+};
+// Tokens x width of B/32 (50 x 768), B/16 (197 x 768), L/14 (257 x 1024), an MLP's width.
+const RowsShape kShapes[] = {{50, 768}, {197, 768}, {257, 1024}, {77, 3072}};
+
+TEST(CudaOps, LayerNormMatchesTheCpu) {
+  CLIPSEARCH_NEED_GPU();
+  for (const auto& s : kShapes) {
+    const int64_t ld = s.width + 3;  // a leading dimension wider than the row
+    const auto x = random_values(s.rows * ld, 30.0f, 2.0f, 1);  // offset: no one-pass variance
+    const auto gamma = random_values(s.width, 1.0f, 0.5f, 2);
+    const auto beta = random_values(s.width, 0.0f, 0.5f, 3);
+    ASSERT_TRUE(cuda.prepare(gamma.data(), s.width).ok());
+    ASSERT_TRUE(cuda.prepare(beta.data(), s.width).ok());
+    std::vector<float> want(x.size(), 0.0f);
+    layer_norm(x.data(), s.rows, s.width, ld, gamma.data(), beta.data(), 1e-5f, want.data(), ld);
+    const float* dx = cuda.to_backend(x.data(), s.rows * ld, Buffer::kHidden);
+    float* out = cuda.buffer(Buffer::kNormed, s.rows * ld);
+    cuda.to_backend(want.data(), s.rows * ld, Buffer::kNormed);  // zeros in the padding
+    cuda.layer_norm(dx, s.rows, s.width, ld, gamma.data(), beta.data(), 1e-5f, out, ld);
+    const auto got = host_copy(cuda, out, x.size());
+    ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
+    expect_near(got, want, 1e-5f, 1e-5f, "layer_norm width " + std::to_string(s.width));
+  }
+}
+
+TEST(CudaOps, BiasActivationMatchesTheCpuForEveryActivation) {
+  CLIPSEARCH_NEED_GPU();
+  const Activation acts[] = {Activation::kQuickGelu, Activation::kGelu, Activation::kGeluTanh,
+                             Activation::kRelu, Activation::kIdentity};
+  const auto bias = random_values(3072, 0.0f, 1.0f, 4);
+  ASSERT_TRUE(cuda.prepare(bias.data(), 3072).ok());
+  for (const auto& s : kShapes) {
+    for (Activation act : acts) {
+      for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
+        const int64_t ld = s.width + 1;
+        auto want = random_values(s.rows * ld, 0.0f, 3.0f, 5);
+        float* dx = cuda.buffer(Buffer::kMlp, s.rows * ld);
+        cuda.to_backend(want.data(), s.rows * ld, Buffer::kMlp);
+        cuda.bias_activation(dx, s.rows, s.width, ld, b, act);
+        bias_activation(want.data(), s.rows, s.width, ld, b, act);
+        const auto got = host_copy(cuda, dx, want.size());
+        ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
+        expect_near(got, want, 1e-6f, 1e-5f,
+                    "activation " + std::to_string(static_cast<int>(act)) +
+                        (b ? " with bias" : " without bias"));
+      }
+    }
+  }
+}
+
+TEST(CudaOps, AddResidualAndFillRowsMatchTheCpu) {
+  CLIPSEARCH_NEED_GPU();
+  const auto bias = random_values(1024, 0.0f, 1.0f, 6);
+  ASSERT_TRUE(cuda.prepare(bias.data(), 1024).ok());
+  for (const auto& s : kShapes) {
+    if (s.width > 1024) continue;
+    for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
+      const int64_t ldx = s.width + 2, ldy = s.width + 5;
+      auto want = random_values(s.rows * ldx, 0.0f, 1.0f, 7);
+      const auto y = random_values(s.rows * ldy, 0.0f, 1.0f, 8);
+      float* dx = cuda.buffer(Buffer::kHidden, s.rows * ldx);
+      cuda.to_backend(want.data(), s.rows * ldx, Buffer::kHidden);
+      const float* dy = cuda.to_backend(y.data(), s.rows * ldy, Buffer::kBranch);
+      cuda.add_residual(dx, s.rows, s.width, ldx, dy, ldy, b);
+      add_residual(want.data(), s.rows, s.width, ldx, y.data(), ldy, b);
+      expect_near(host_copy(cuda, dx, want.size()), want, 0.0f, 1e-6f, "add_residual");
+    }
+    // fill_rows: every row = bias, the padding of each row untouched.
+    const int64_t ld = s.width + 4;
+    std::vector<float> want(s.rows * ld, -1.0f);
+    float* dy = cuda.buffer(Buffer::kBranch, s.rows * ld);
+    cuda.to_backend(want.data(), s.rows * ld, Buffer::kBranch);
+    cuda.fill_rows(dy, s.rows, s.width, ld, bias.data());
+    for (int64_t r = 0; r < s.rows; ++r) std::copy_n(bias.data(), s.width, &want[r * ld]);
+    expect_near(host_copy(cuda, dy, want.size()), want, 0.0f, 0.0f, "fill_rows");
+  }
+  ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
+}
+
+TEST(CudaOps, GatherAndScatterRows) {
+  CLIPSEARCH_NEED_GPU();
+  const int64_t rows = 197 * 3, width = 768, ld = 3 * width;
+  const auto src = random_values(rows * ld, 0.0f, 1.0f, 9);
+  const std::vector<int64_t> picked = {0, 197, 394, 5, 590};
+  const float* dsrc = cuda.to_backend(src.data(), rows * ld, Buffer::kQkv);
+  float* dst = cuda.buffer(Buffer::kPooled, picked.size() * width);
+  cuda.gather_rows(dsrc, ld, picked.data(), picked.size(), width, dst);
+  std::vector<float> want(picked.size() * width);
+  for (size_t i = 0; i < picked.size(); ++i) {
+    std::copy_n(&src[picked[i] * ld], width, &want[i * width]);
+  }
+  expect_near(host_copy(cuda, dst, want.size()), want, 0.0f, 0.0f, "gather_rows");
+
+  // Scatter the gathered rows, doubled, back into a zeroed [rows, ld].
+  std::vector<float> doubled = want, back(rows * ld, 0.0f);
+  for (float& v : doubled) v *= 2;
+  const float* dd = cuda.to_backend(doubled.data(), doubled.size(), Buffer::kPooled);
+  float* dback = cuda.buffer(Buffer::kHidden, rows * ld);
+  cuda.to_backend(back.data(), rows * ld, Buffer::kHidden);
+  cuda.scatter_rows(dd, picked.data(), picked.size(), width, dback, ld);
+  for (size_t i = 0; i < picked.size(); ++i) {
+    std::copy_n(&doubled[i * width], width, &back[picked[i] * ld]);
+  }
+  expect_near(host_copy(cuda, dback, back.size()), back, 0.0f, 0.0f, "scatter_rows");
+  ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
+}
+
+// backend.h's formula for unfold_patches, on the host.
+std::vector<float> unfold_on_host(const std::vector<float>& pixels, int64_t images,
+                                  int64_t channels, int64_t size, int64_t p) {
+  const int64_t grid = size / p, cols = channels * p * p;
+  std::vector<float> out(images * grid * grid * cols);
+  for (int64_t n = 0; n < images; ++n)
+    for (int64_t gy = 0; gy < grid; ++gy)
+      for (int64_t gx = 0; gx < grid; ++gx)
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t ky = 0; ky < p; ++ky)
+            for (int64_t kx = 0; kx < p; ++kx) {
+              out[(n * grid * grid + gy * grid + gx) * cols + c * p * p + ky * p + kx] =
+                  pixels[((n * channels + c) * size + gy * p + ky) * size + gx * p + kx];
+            }
+  return out;
+}
+
+TEST(CudaOps, UnfoldPatchesForEachPatchSize) {
+  CLIPSEARCH_NEED_GPU();
+  for (int64_t patch : {32, 16, 14}) {  // B/32, B/16, L/14 at 224 pixels
+    const int64_t images = 2, channels = 3, size = 224;
+    const auto pixels = random_values(images * channels * size * size, 0.0f, 1.0f, 10);
+    const auto want = unfold_on_host(pixels, images, channels, size, patch);
+    const float* dp = cuda.to_backend(pixels.data(), pixels.size(), Buffer::kInput);
+    float* out = cuda.buffer(Buffer::kPatches, want.size());
+    cuda.unfold_patches(dp, images, channels, size, patch, out);
+    expect_near(host_copy(cuda, out, want.size()), want, 0.0f, 0.0f,
+                "patch " + std::to_string(patch));
+  }
+  ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
+}
+
+TEST(CudaOps, PositionRowsWithAndWithoutAClassEmbedding) {
+  CLIPSEARCH_NEED_GPU();
+  const int64_t images = 3, tokens = 197, width = 768;
+  const auto positions = random_values(tokens * width, 0.0f, 1.0f, 11);
+  const auto cls = random_values(width, 0.0f, 1.0f, 12);
+  ASSERT_TRUE(cuda.prepare(positions.data(), tokens * width).ok());
+  ASSERT_TRUE(cuda.prepare(cls.data(), width).ok());
+  for (const float* c : {cls.data(), static_cast<const float*>(nullptr)}) {
+    float* hidden = cuda.buffer(Buffer::kHidden, images * tokens * width);
+    cuda.position_rows(hidden, images, tokens, width, c, positions.data());
+    std::vector<float> want(images * tokens * width);
+    for (int64_t n = 0; n < images; ++n) {
+      for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t i = 0; i < width; ++i) {
+          const float v = positions[t * width + i];
+          want[(n * tokens + t) * width + i] = (t == 0 && c) ? v + c[i] : v;
+        }
+      }
+    }
+    expect_near(host_copy(cuda, hidden, want.size()), want, 0.0f, 0.0f, "position_rows");
+  }
+  ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
+}
+
+}  // namespace
+}  // namespace clipsearch::cuda::testing
