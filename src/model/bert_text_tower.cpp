@@ -76,25 +76,23 @@ void bert_text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_d
   for (const auto& ids : texts) {
     seqs.offsets.push_back(seqs.offsets.back() + static_cast<int64_t>(ids.size()));
   }
-  grow_buffer(ws.hidden, seqs.rows() * width);
-  grow_buffer(ws.pooled, count * width);
-  float* hidden = ws.hidden.data();  // [rows, width]
+  // On the CPU only (host memory): model/device.cpp keeps BERT text towers there.
+  Backend& b = *ws.backend;
+  float* hidden = b.buffer(Buffer::kHidden, seqs.rows() * width);  // [rows, width]
+  float* pooled = b.buffer(Buffer::kPooled, count * width);
   embed_tokens(c, w, texts, seqs, hidden);
 
   if (c.pooling == TextPooling::kMean) {
-    encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, ws.encoder);
-    mean_pool(seqs, width, hidden, ws.pooled.data());
+    encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, b);
+    mean_pool(seqs, width, hidden, pooled);
   } else {
     // Only the first token of each text is read after the last layer.
     // ref: get_text_features: text_outputs[0][:, 0, :].
     std::vector<int64_t> pooled_rows(seqs.offsets.begin(), seqs.offsets.end() - 1);
-    encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, ws.encoder, &pooled_rows);
-    for (int64_t s = 0; s < count; ++s) {
-      const float* cls = hidden + pooled_rows[static_cast<size_t>(s)] * width;
-      std::copy(cls, cls + width, ws.pooled.data() + s * width);
-    }
+    encoder_forward(c, w.layers, seqs, /*causal=*/false, hidden, b, &pooled_rows);
+    b.gather_rows(hidden, width, pooled_rows.data(), count, width, pooled);
   }
-  project(c, w, proj_dim, count, ws.pooled.data(), out, ws.projection_hidden);
+  project(c, w, proj_dim, count, pooled, out, ws.projection_hidden);
 }
 
 }  // namespace clipsearch

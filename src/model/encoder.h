@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/backend.h"
 #include "model/clip_config.h"
 #include "model/clip_weights.h"
 
@@ -24,18 +25,6 @@ inline void grow_buffer(std::vector<float>& buffer, int64_t size) {
   if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
 }
 
-// Scratch memory for one forward pass, grown on demand and kept between passes. Owned by the
-// model; one pass at a time.
-struct EncoderWorkspace {
-  std::vector<float> normed;   // [rows, width]      layer-norm output
-  std::vector<float> qkv;      // [rows, 3 * width]  q | k | v
-  std::vector<float> context;  // [rows, width]      attention output, heads side by side
-  std::vector<float> mlp;      // [rows, mlp_width]  act(fc1(...))
-  std::vector<float> branch;   // [rows, width]      out_proj or fc2 output, before the residual add
-  std::vector<float> scores;   // [threads, max_len, max_len] attention probabilities
-  std::vector<float> pooled;   // [sequences, width] residual of the pooled rows (last layer)
-};
-
 // A batch of sequences stored back to back: sequence s owns rows [offsets[s], offsets[s+1]).
 struct PackedSequences {
   std::vector<int64_t> offsets;  // size = count + 1
@@ -43,23 +32,25 @@ struct PackedSequences {
   int64_t rows() const { return offsets.back(); }
   int64_t length(int64_t s) const { return offsets[s + 1] - offsets[s]; }
   int64_t max_length() const;
+  // Its attention over `config`'s heads.
+  AttentionShape attention(const TransformerConfig& config, bool causal) const;
 };
 
-// Runs every layer over hidden [rows, width] in place. `causal`: each token attends only to
-// itself and earlier tokens of its sequence (the text tower).
-// pooled_rows (one absolute row per sequence, or null for all rows): the only rows whose final
-// output the caller reads. The last layer then computes keys and values for every row but
-// queries, out-projection and MLP for those rows alone; the other rows of `hidden` keep the
-// previous layer's output.
+// Runs every layer over hidden [rows, width] (backend memory) in place, on `backend`, whose
+// buffers kNormed, kQkv, kContext, kMlp, kBranch and kPooled it uses. `causal`: each token attends
+// only to itself and earlier tokens of its sequence (the text tower). pooled_rows (one absolute row
+// per sequence, or null for all rows): the only rows whose final output the caller reads. The last
+// layer then computes keys and values for every row but queries, out-projection and MLP for those
+// rows alone; the other rows of `hidden` keep the previous layer's output.
 void encoder_forward(const TransformerConfig& config,
                      const std::vector<EncoderLayerWeights>& layers,
-                     const PackedSequences& sequences, bool causal, float* hidden,
-                     EncoderWorkspace& ws, const std::vector<int64_t>* pooled_rows = nullptr);
+                     const PackedSequences& sequences, bool causal, float* hidden, Backend& backend,
+                     const std::vector<int64_t>* pooled_rows = nullptr);
 
 // The MLP half of a pre-norm block alone, on rows of h [rows, width] in place:
 // h = h + fc2(act(fc1(ln2(h)))). ref: SiglipMultiheadAttentionPoolingHead.forward after its
 // attention: residual + mlp(layernorm(hidden_state)).
 void encoder_mlp_block(const TransformerConfig& config, const EncoderLayerWeights& layer,
-                       int64_t rows, float* h, EncoderWorkspace& ws);
+                       int64_t rows, float* h, Backend& backend);
 
 }  // namespace clipsearch

@@ -1,9 +1,7 @@
 #include <algorithm>
 
-#include "core/thread_pool.h"
 #include "model/towers.h"
 #include "tensor/ops.h"
-#include "tensor/weight_linear.h"
 
 namespace clipsearch {
 
@@ -31,33 +29,37 @@ void clip_text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_d
   for (const auto& ids : texts)
     seqs.offsets.push_back(seqs.offsets.back() + pooled_position(c, ids) + 1);
   const int64_t rows = seqs.rows();
-  grow_buffer(ws.hidden, rows * width);
-  grow_buffer(ws.pooled, count * width);
-  float* hidden = ws.hidden.data();  // [rows, width]
+  Backend& b = *ws.backend;
+  float* hidden = b.buffer(Buffer::kHidden, rows * width);  // [rows, width]
 
-  parallel_for(count, [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) {
-      for (int64_t t = 0; t < seqs.length(s); ++t) {
-        const float* pos = w.position_embedding + t * width;
-        float* dst = hidden + (seqs.offsets[s] + t) * width;
-        weight_row(w.token_embedding, texts[s][t], dst);
-        for (int64_t i = 0; i < width; ++i) dst[i] += pos[i];
-      }
+  std::vector<int32_t> ids;        // every packed token's id
+  std::vector<int64_t> positions;  // and its position in its text
+  ids.reserve(static_cast<size_t>(rows));
+  positions.reserve(static_cast<size_t>(rows));
+  for (int64_t s = 0; s < count; ++s) {
+    for (int64_t t = 0; t < seqs.length(s); ++t) {
+      ids.push_back(texts[static_cast<size_t>(s)][static_cast<size_t>(t)]);
+      positions.push_back(t);
     }
-  });
+  }
+  b.embed_tokens(w.token_embedding, ids.data(), positions.data(), rows, w.position_embedding, width,
+                 hidden);
   std::vector<int64_t> pooled_rows;  // the last token of each packed text is its pooled one
   for (int64_t s = 0; s < count; ++s) pooled_rows.push_back(seqs.offsets[s + 1] - 1);
-  encoder_forward(c, w.layers, seqs, causal, hidden, ws.encoder, &pooled_rows);
+  encoder_forward(c, w.layers, seqs, causal, hidden, b, &pooled_rows);
 
   // The last row of each packed sequence is its pooled token -> final layer norm -> projection.
-  for (int64_t s = 0; s < count; ++s) {
-    layer_norm(hidden + (seqs.offsets[s + 1] - 1) * width, 1, width, width, w.final_ln.gamma,
-               w.final_ln.beta, c.layer_norm_eps, ws.pooled.data() + s * width, width);
-  }
-  linear(count, ws.pooled.data(), width, w.projection.weight, 0.0f, out, proj_dim);
+  float* pooled = b.buffer(Buffer::kPooled, count * width);
+  float* embeddings = b.buffer(Buffer::kOutput, count * proj_dim);
+  b.gather_rows(hidden, width, pooled_rows.data(), count, width, pooled);
+  b.layer_norm(pooled, count, width, width, w.final_ln.gamma, w.final_ln.beta, c.layer_norm_eps,
+               pooled, width);
+  b.linear(count, pooled, width, w.projection.weight, 0.0f, embeddings, proj_dim);
   if (w.projection.bias != nullptr) {  // SigLIP's head
-    bias_activation(out, count, proj_dim, proj_dim, w.projection.bias, Activation::kIdentity);
+    b.bias_activation(embeddings, count, proj_dim, proj_dim, w.projection.bias,
+                      Activation::kIdentity);
   }
+  b.to_host(embeddings, count * proj_dim, out);
 }
 
 void text_forward(const TextConfig& c, const TextWeights& w, int64_t proj_dim,

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "model/clip_config.h"
 #include "model/clip_weights.h"
+#include "model/cpu_backend.h"
 #include "model/encoder.h"
 
 namespace clipsearch {
@@ -20,12 +22,12 @@ struct ResNetWorkspace {
   std::vector<float> cols;    // scratch: im2col blocks, Winograd tiles, the attention pooling
 };
 
+// A tower's scratch memory and where its operations run. The transformer towers run on
+// `backend` (its buffers hold their activations); the parts that only the CPU runs (the ResNet,
+// SigLIP's probe, BERT's projection) use the host vectors, and backend is then the CPU's.
 struct TowerWorkspace {
-  EncoderWorkspace encoder;
+  std::unique_ptr<Backend> backend = make_cpu_backend();
   ResNetWorkspace resnet;
-  std::vector<float> hidden;   // [rows, width] residual stream
-  std::vector<float> patches;  // [count * patches, channels * patch * patch] (vision only)
-  std::vector<float> pooled;   // [count, width]
   std::vector<float> projection_hidden;  // [count, hidden] an MLP projection's inner layer
   std::vector<float> pooling;            // scratch of SigLIP's attention pooling (attention_pool)
 };

@@ -11,10 +11,10 @@
 //
 // A job is {"id", "kind", "params", "state": "running|done|failed|cancelled", "progress":
 // {"done", "total"}, "elapsed_ms"} (+ "result" / "error"). An unknown id is 404; a third job while
-// two run is 503 with Retry-After. The scan runs Library::duplicates, the same call as
-// `clipsearch duplicates`, with its progress and cancellation hooks; an albums job runs
-// Library::update_albums_from_text, the call of `clipsearch albums`, with its hooks (progress:
-// themes embedded, then images looked at).
+// two run is 429 with Retry-After (the client's to retry, not a server fault). The scan runs
+// Library::duplicates, the same call as `clipsearch duplicates`, with its progress and cancellation
+// hooks; an albums job runs Library::update_albums_from_text, the call of `clipsearch albums`, with
+// its hooks (progress: themes embedded, then images looked at).
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -49,6 +49,14 @@ void follow_job(Options& options, JobControl& control) {
   options.cancelled = [&control] { return control.cancelled(); };
 }
 
+// kUnavailable from JobTable::start is the running-jobs limit: too many requests, retry soon.
+Response refused_job(const Status& status) {
+  if (status.code() != StatusCode::kUnavailable) return Response::from_status(status);
+  Response r = Response::error(429, status.message());
+  r.set_header("Retry-After", "1");
+  return r;
+}
+
 Response start_duplicates(Context& c, double threshold) {
   Library* library = &c.library;
   auto job = c.jobs.start("duplicates", {{"threshold", threshold}},
@@ -60,7 +68,7 @@ Response start_duplicates(Context& c, double threshold) {
                             if (!groups.ok()) return groups.status();
                             return duplicates_body(threshold, *groups);
                           });
-  if (!job.ok()) return Response::from_status(job.status());
+  if (!job.ok()) return refused_job(job.status());
   return Response::bytes(202, job_json(*job, false), "application/json");
 }
 
@@ -101,7 +109,7 @@ Response start_albums(Context& c, const AlbumsJob& albums) {
         CLIPSEARCH_ASSIGN_OR_RETURN(json answer, albums_update_json(*library, update));
         return answer.dump();
       });
-  if (!job.ok()) return Response::from_status(job.status());
+  if (!job.ok()) return refused_job(job.status());
   return Response::bytes(202, job_json(*job, false), "application/json");
 }
 

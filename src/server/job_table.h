@@ -6,7 +6,7 @@
 // returns the JSON body of its result. get() reads a job's state, progress and (once done) result;
 // remove() cancels a running job, waits for it to stop (the work polls between blocks of a few
 // milliseconds) and forgets it. At most `max_running` jobs run at once (start() is kUnavailable
-// beyond: the server answers 503); finished jobs are kept for get() until `max_kept` are, the
+// beyond: the server answers 429); finished jobs are kept for get() until `max_kept` are, the
 // oldest finished then dropped. The destructor cancels and waits for every job.
 //
 // The work runs in a DeferrableWork scope (core/thread_pool.h): its thread-pool operations give
