@@ -1,10 +1,10 @@
-// CudaBackend's attention and attention_rows against attention in double on the host (the
-// formula of CLIPAttention.forward, as encoder.cpp computes it) on the shapes of B/32, B/16 and
-// L/14 images (equal lengths: the cuBLAS path) and of texts (lengths 1..77, causal: the fused
-// path). The equal-length products run in TF32 (10-bit mantissa, as F16): inputs of the size a
-// layer norm and a projection give (|q|, |k|, |v| ~ 1) agree within 8e-3 + 8e-3 |want|; the fused
-// path is float32 and agrees much closer, within the same bound.
-#include <cmath>
+// CudaBackend's attention and attention_rows against CpuBackend's (ref: CLIPAttention.forward)
+// on the shapes of B/32, B/16 and L/14 images (equal lengths: the cuBLAS path) and of texts
+// (lengths 1..77, causal: the fused path). The equal-length products run in TF32 (10-bit
+// mantissa, as F16): inputs of the size a layer norm and a projection give (|q|, |k|, |v| ~ 1)
+// agree within 8e-3 + 8e-3 |want|; the fused path is float32 and agrees much closer, within the
+// same bound.
+#include <algorithm>
 
 #include "cuda/cuda_backend_test_util.h"
 
@@ -36,34 +36,6 @@ Sequences of_lengths(int64_t heads, int64_t head_dim, const std::vector<int64_t>
   return s;
 }
 
-// context row `row` (its [width] floats) = query `q_row`'s attention over keys [first, first +
-// keys), every head, in double.
-void attend_on_host(const Sequences& s, const std::vector<float>& qkv, int64_t q_row, int64_t first,
-                    int64_t keys, float* out) {
-  const int64_t width = s.width(), ld = 3 * width;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(s.head_dim));
-  std::vector<double> p(static_cast<size_t>(keys));
-  for (int64_t h = 0; h < s.heads; ++h) {
-    const float* q = &qkv[q_row * ld + h * s.head_dim];
-    double max = -1e300, sum = 0;
-    for (int64_t j = 0; j < keys; ++j) {
-      const float* k = &qkv[(first + j) * ld + width + h * s.head_dim];
-      double dot = 0;
-      for (int64_t d = 0; d < s.head_dim; ++d) dot += static_cast<double>(q[d]) * k[d];
-      p[j] = dot * scale;
-      max = std::max(max, p[j]);
-    }
-    for (double& v : p) sum += (v = std::exp(v - max));
-    for (int64_t d = 0; d < s.head_dim; ++d) {
-      double acc = 0;
-      for (int64_t j = 0; j < keys; ++j) {
-        acc += p[j] * qkv[(first + j) * ld + 2 * width + h * s.head_dim + d];
-      }
-      out[h * s.head_dim + d] = static_cast<float>(acc / sum);
-    }
-  }
-}
-
 void expect_attention(const Sequences& s, bool causal, uint32_t seed, const std::string& what) {
   Backend& cuda = *gpu();
   const int64_t rows = s.offsets.back(), width = s.width();
@@ -74,12 +46,7 @@ void expect_attention(const Sequences& s, bool causal, uint32_t seed, const std:
   const auto got = host_copy(cuda, context, rows * width);
   ASSERT_TRUE(cuda.status().ok()) << what << ": " << cuda.status().message();
   std::vector<float> want(rows * width);
-  for (int64_t seq = 0; seq < s.count(); ++seq) {
-    const int64_t first = s.offsets[seq], length = s.offsets[seq + 1] - first;
-    for (int64_t i = 0; i < length; ++i) {
-      attend_on_host(s, qkv, first + i, first, causal ? i + 1 : length, &want[(first + i) * width]);
-    }
-  }
+  cpu_backend().attention(s.shape(causal), qkv.data(), want.data());
   expect_near(got, want, 8e-3f, 8e-3f, what);
 
   // attention_rows: the last row of each sequence (causal: it sees them all), and the first.
@@ -93,11 +60,7 @@ void expect_attention(const Sequences& s, bool causal, uint32_t seed, const std:
     const auto got_rows = host_copy(cuda, pooled, s.count() * width);
     ASSERT_TRUE(cuda.status().ok()) << what << ": " << cuda.status().message();
     std::vector<float> want_rows(s.count() * width);
-    for (int64_t seq = 0; seq < s.count(); ++seq) {
-      const int64_t first = s.offsets[seq], row = query_rows[seq];
-      const int64_t keys = causal ? row - first + 1 : s.offsets[seq + 1] - first;
-      attend_on_host(s, qkv, row, first, keys, &want_rows[seq * width]);
-    }
+    cpu_backend().attention_rows(s.shape(causal), query_rows.data(), qkv.data(), want_rows.data());
     expect_near(got_rows, want_rows, 8e-3f, 8e-3f,
                 what + (last ? ", attention_rows (last rows)" : ", attention_rows (first rows)"));
   }

@@ -1,9 +1,9 @@
-// CudaBackend's products (linear, linear_blocks) and embed_tokens against the CPU on the shapes
-// of B/32, B/16 and L/14, for every weight type the host holds. The device multiplies 16-bit
-// values with F32 accumulation, so the bound is that of rounding both factors to 16 bits: with
-// u the unit roundoff (F16 2^-11, BF16 2^-8 for activations converted to BF16),
-// |got - want| <= 2.5 u sum_i |x_i w_i| + 1e-5 (the want computed in double from the weight's
-// values as the host holds them).
+// CudaBackend's products (linear, linear_blocks) and embed_tokens against CpuBackend's on the
+// shapes of B/32, B/16 and L/14, for every weight type the host holds. The device multiplies
+// 16-bit values with F32 accumulation, so the bound is that of rounding both factors to 16 bits:
+// with u the unit roundoff (F16 2^-11; BF16 2^-8, activations converted to BF16),
+// |cuda - cpu| <= 2.5 u sum_i |x_i w_i| + 1e-5 (2 u for the two roundings, a margin for the
+// CPU's own, which is at most u for BF16 on a CPU that multiplies in BF16).
 #include <algorithm>
 #include <cmath>
 
@@ -22,21 +22,18 @@ struct Product {
 // (50 x 3072 -> 768), a projection (7 x 768 -> 512).
 const Product kProducts[] = {{197, 768, 2304}, {257, 1024, 4096}, {50, 3072, 768}, {7, 768, 512}};
 
-// y [rows, ldy] = x w^T + beta y0 within the bound, in double; every 7th row and the last (the
-// CPU's side of the check is the slow one).
-void expect_product(const std::vector<float>& got, const std::vector<float>& x,
-                    const WeightMatrix& w, float beta, const std::vector<float>& y0, int64_t rows,
-                    int64_t ldy, double roundoff, const std::string& what) {
+// got (the device's y [rows, ldy]) within the bound of want (the CPU's), the bound's magnitude
+// sum_i |x_i w_i| in double; every 7th row and the last (the bound is the slow part).
+void expect_product(const std::vector<float>& got, const std::vector<float>& want,
+                    const std::vector<float>& x, const WeightMatrix& w, int64_t rows, int64_t ldy,
+                    double roundoff, const std::string& what) {
   for (int64_t r = 0; r < rows; r += r + 7 < rows ? 7 : std::max<int64_t>(1, rows - 1 - r)) {
     for (int64_t o = 0; o < w.out(); ++o) {
-      double sum = 0, magnitude = 0;
+      double magnitude = 0;
       for (int64_t i = 0; i < w.in(); ++i) {
-        const double term = static_cast<double>(x[r * w.in() + i]) * w.at(o, i);
-        sum += term;
-        magnitude += std::fabs(term);
+        magnitude += std::fabs(static_cast<double>(x[r * w.in() + i]) * w.at(o, i));
       }
-      const double want = sum + beta * y0[r * ldy + o];
-      ASSERT_NEAR(got[r * ldy + o], want, 2.5 * roundoff * magnitude + 1e-5)
+      ASSERT_NEAR(got[r * ldy + o], want[r * ldy + o], 2.5 * roundoff * magnitude + 1e-5)
           << what << ", row " << r << " output " << o;
     }
   }
@@ -68,7 +65,7 @@ TEST(CudaLinear, EveryWeightTypeAndBetaMatchTheCpu) {
     const int64_t ldy = p.out + 8;
     const auto y0 = random_values(p.rows * ldy, 0.0f, 1.0f, 22);
     for (const WeightMatrix& w : every_type(f32, t, p)) {
-      ASSERT_TRUE(cuda.prepare(w, host_values(w)).ok()) << cuda.status().message();
+      ASSERT_TRUE(cuda.prepare(w, host_matrix(w)).ok()) << cuda.status().message();
       for (float beta : {0.0f, 1.0f}) {
         const float* dx = cuda.to_backend(x.data(), x.size(), Buffer::kNormed);
         float* dy = cuda.buffer(Buffer::kMlp, y0.size());
@@ -76,10 +73,12 @@ TEST(CudaLinear, EveryWeightTypeAndBetaMatchTheCpu) {
         cuda.linear(p.rows, dx, p.in, w, beta, dy, ldy);
         const auto got = host_copy(cuda, dy, y0.size());
         ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
+        std::vector<float> want = y0;
+        cpu.linear(p.rows, x.data(), p.in, w, beta, want.data(), ldy);
         const std::string what = std::string(weight_type_name(w.type())) +
                                  (w.layout() == WeightLayout::kInOut ? " [in, out]" : "") +
                                  " beta " + std::to_string(beta) + " in " + std::to_string(p.in);
-        expect_product(got, x, w, beta, y0, p.rows, ldy,
+        expect_product(got, want, x, w, p.rows, ldy,
                        w.type() == WeightType::kBF16 ? kBf16Roundoff : kF16Roundoff, what);
       }
     }
@@ -93,7 +92,7 @@ TEST(CudaLinear, BlocksWriteEachImagesRows) {
   const int64_t images = 3, patches = 49, in = 3 * 32 * 32, width = 768, tokens = patches + 1;
   const auto f32 = random_values(width * in, 0.0f, 0.02f, 23);
   const WeightMatrix w = WeightMatrix::f32(f32.data(), width, in, WeightLayout::kOutIn);
-  ASSERT_TRUE(cuda.prepare(w, host_values(w)).ok());
+  ASSERT_TRUE(cuda.prepare(w, host_matrix(w)).ok());
   const int64_t x_stride = patches * in + 5;  // blocks apart by more than their rows
   const auto x = random_values(images * x_stride, 0.0f, 1.0f, 24);
   const auto hidden = random_values(images * tokens * width, 0.0f, 1.0f, 25);
@@ -103,16 +102,18 @@ TEST(CudaLinear, BlocksWriteEachImagesRows) {
   cuda.linear_blocks(images, patches, dx, x_stride, in, w, 1.0f, dh + width, tokens * width, width);
   const auto got = host_copy(cuda, dh, hidden.size());
   ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
+  std::vector<float> want = hidden;
+  cpu.linear_blocks(images, patches, x.data(), x_stride, in, w, 1.0f, want.data() + width,
+                    tokens * width, width);
   for (int64_t n = 0; n < images; ++n) {
     for (int64_t i = 0; i < width; ++i) {  // the class token's row
       ASSERT_EQ(got[n * tokens * width + i], hidden[n * tokens * width + i]) << n;
     }
+    const auto first = (n * tokens + 1) * width, last = (n + 1) * tokens * width;
     const std::vector<float> xn(x.begin() + n * x_stride, x.begin() + n * x_stride + patches * in);
-    const std::vector<float> yn(got.begin() + (n * tokens + 1) * width,
-                                got.begin() + (n + 1) * tokens * width);
-    const std::vector<float> y0(hidden.begin() + (n * tokens + 1) * width,
-                                hidden.begin() + (n + 1) * tokens * width);
-    expect_product(yn, xn, w, 1.0f, y0, patches, width, kF16Roundoff, "image " + std::to_string(n));
+    expect_product({got.begin() + first, got.begin() + last},
+                   {want.begin() + first, want.begin() + last}, xn, w, patches, width, kF16Roundoff,
+                   "image " + std::to_string(n));
   }
 }
 
@@ -134,17 +135,21 @@ TEST(CudaEmbedTokens, EveryTableTypeMatchesTheCpu) {
   }
   const auto rows = static_cast<int64_t>(ids.size());
   for (const WeightMatrix& table : every_type(f32, t, Product{0, width, vocabulary})) {
-    ASSERT_TRUE(cuda.prepare(table, host_values(table)).ok()) << cuda.status().message();
+    ASSERT_TRUE(cuda.prepare(table, host_matrix(table)).ok()) << cuda.status().message();
     float* hidden = cuda.buffer(Buffer::kHidden, rows * width);
     cuda.embed_tokens(table, ids.data(), position.data(), rows, positions.data(), width, hidden);
     const auto got = host_copy(cuda, hidden, rows * width);
     ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
-    const double roundoff = table.type() == WeightType::kBF16 ? 0.0 : kF16Roundoff;
+    std::vector<float> want(rows * width);
+    cpu.embed_tokens(table, ids.data(), position.data(), rows, positions.data(), width,
+                     want.data());
+    // Exact for a 16-bit table; else the table's value rounded to F16 (|value| <= |want| + |pos|).
+    const double roundoff =
+        table.type() == WeightType::kBF16 || table.type() == WeightType::kF16 ? 0.0 : kF16Roundoff;
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t i = 0; i < width; ++i) {
-        const double value = table.at(ids[r], i);  // [vocabulary, width] whatever the layout
-        const double want = value + positions[position[r] * width + i];
-        ASSERT_NEAR(got[r * width + i], want, roundoff * std::fabs(value) + 1e-7)
+        const double w = want[r * width + i], pos = positions[position[r] * width + i];
+        ASSERT_NEAR(got[r * width + i], w, roundoff * (std::fabs(w) + std::fabs(pos)) + 1e-7)
             << weight_type_name(table.type()) << " row " << r << " column " << i;
       }
     }

@@ -1,11 +1,10 @@
-// CudaBackend's row-wise operations against the CPU's (tensor/ops.h, and the index arithmetic of
-// backend.h's contract) on the shapes of B/32, B/16 and L/14. Float32 throughout: the device
-// must agree with the CPU to a few ulp (1e-5 relative; erff and expf differ from glibc's by an
-// ulp or two).
+// CudaBackend's row-wise operations against CpuBackend's (make_cpu_backend()) on the shapes of
+// B/32, B/16 and L/14. Float32 throughout: the device must agree with the CPU to a few ulp
+// (1e-5 relative; CUDA's erff and expf differ from glibc's vector ones by an ulp or two); the
+// row movements exactly.
 #include <algorithm>
 
 #include "cuda/cuda_backend_test_util.h"
-#include "tensor/ops.h"
 
 namespace clipsearch::cuda::testing {
 namespace {
@@ -26,10 +25,12 @@ TEST(CudaOps, LayerNormMatchesTheCpu) {
     ASSERT_TRUE(cuda.prepare(gamma.data(), s.width).ok());
     ASSERT_TRUE(cuda.prepare(beta.data(), s.width).ok());
     std::vector<float> want(x.size(), 0.0f);
-    layer_norm(x.data(), s.rows, s.width, ld, gamma.data(), beta.data(), 1e-5f, want.data(), ld);
+    cpu.layer_norm(x.data(), s.rows, s.width, ld, gamma.data(), beta.data(), 1e-5f, want.data(),
+                   ld);
     const float* dx = cuda.to_backend(x.data(), s.rows * ld, Buffer::kHidden);
     float* out = cuda.buffer(Buffer::kNormed, s.rows * ld);
-    cuda.to_backend(want.data(), s.rows * ld, Buffer::kNormed);  // zeros in the padding
+    const std::vector<float> zeros(x.size(), 0.0f);  // the padding, as in want
+    cuda.to_backend(zeros.data(), s.rows * ld, Buffer::kNormed);
     cuda.layer_norm(dx, s.rows, s.width, ld, gamma.data(), beta.data(), 1e-5f, out, ld);
     const auto got = host_copy(cuda, out, x.size());
     ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
@@ -51,7 +52,7 @@ TEST(CudaOps, BiasActivationMatchesTheCpuForEveryActivation) {
         float* dx = cuda.buffer(Buffer::kMlp, s.rows * ld);
         cuda.to_backend(want.data(), s.rows * ld, Buffer::kMlp);
         cuda.bias_activation(dx, s.rows, s.width, ld, b, act);
-        bias_activation(want.data(), s.rows, s.width, ld, b, act);
+        cpu.bias_activation(want.data(), s.rows, s.width, ld, b, act);
         const auto got = host_copy(cuda, dx, want.size());
         ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
         expect_near(got, want, 1e-6f, 1e-5f,
@@ -76,7 +77,7 @@ TEST(CudaOps, AddResidualAndFillRowsMatchTheCpu) {
       cuda.to_backend(want.data(), s.rows * ldx, Buffer::kHidden);
       const float* dy = cuda.to_backend(y.data(), s.rows * ldy, Buffer::kBranch);
       cuda.add_residual(dx, s.rows, s.width, ldx, dy, ldy, b);
-      add_residual(want.data(), s.rows, s.width, ldx, y.data(), ldy, b);
+      cpu.add_residual(want.data(), s.rows, s.width, ldx, y.data(), ldy, b);
       expect_near(host_copy(cuda, dx, want.size()), want, 0.0f, 1e-6f, "add_residual");
     }
     // fill_rows: every row = bias, the padding of each row untouched.
@@ -85,7 +86,7 @@ TEST(CudaOps, AddResidualAndFillRowsMatchTheCpu) {
     float* dy = cuda.buffer(Buffer::kBranch, s.rows * ld);
     cuda.to_backend(want.data(), s.rows * ld, Buffer::kBranch);
     cuda.fill_rows(dy, s.rows, s.width, ld, bias.data());
-    for (int64_t r = 0; r < s.rows; ++r) std::copy_n(bias.data(), s.width, &want[r * ld]);
+    cpu.fill_rows(want.data(), s.rows, s.width, ld, bias.data());
     expect_near(host_copy(cuda, dy, want.size()), want, 0.0f, 0.0f, "fill_rows");
   }
   ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
@@ -96,52 +97,33 @@ TEST(CudaOps, GatherAndScatterRows) {
   const int64_t rows = 197 * 3, width = 768, ld = 3 * width;
   const auto src = random_values(rows * ld, 0.0f, 1.0f, 9);
   const std::vector<int64_t> picked = {0, 197, 394, 5, 590};
+  const auto count = static_cast<int64_t>(picked.size());
   const float* dsrc = cuda.to_backend(src.data(), rows * ld, Buffer::kQkv);
-  float* dst = cuda.buffer(Buffer::kPooled, picked.size() * width);
-  cuda.gather_rows(dsrc, ld, picked.data(), picked.size(), width, dst);
-  std::vector<float> want(picked.size() * width);
-  for (size_t i = 0; i < picked.size(); ++i) {
-    std::copy_n(&src[picked[i] * ld], width, &want[i * width]);
-  }
+  float* dst = cuda.buffer(Buffer::kPooled, count * width);
+  cuda.gather_rows(dsrc, ld, picked.data(), count, width, dst);
+  std::vector<float> want(count * width);
+  cpu.gather_rows(src.data(), ld, picked.data(), count, width, want.data());
   expect_near(host_copy(cuda, dst, want.size()), want, 0.0f, 0.0f, "gather_rows");
 
   // Scatter the gathered rows, doubled, back into a zeroed [rows, ld].
   std::vector<float> doubled = want, back(rows * ld, 0.0f);
   for (float& v : doubled) v *= 2;
-  const float* dd = cuda.to_backend(doubled.data(), doubled.size(), Buffer::kPooled);
+  const float* dd = cuda.to_backend(doubled.data(), count * width, Buffer::kPooled);
   float* dback = cuda.buffer(Buffer::kHidden, rows * ld);
   cuda.to_backend(back.data(), rows * ld, Buffer::kHidden);
-  cuda.scatter_rows(dd, picked.data(), picked.size(), width, dback, ld);
-  for (size_t i = 0; i < picked.size(); ++i) {
-    std::copy_n(&doubled[i * width], width, &back[picked[i] * ld]);
-  }
+  cuda.scatter_rows(dd, picked.data(), count, width, dback, ld);
+  cpu.scatter_rows(doubled.data(), picked.data(), count, width, back.data(), ld);
   expect_near(host_copy(cuda, dback, back.size()), back, 0.0f, 0.0f, "scatter_rows");
   ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
-}
-
-// backend.h's formula for unfold_patches, on the host.
-std::vector<float> unfold_on_host(const std::vector<float>& pixels, int64_t images,
-                                  int64_t channels, int64_t size, int64_t p) {
-  const int64_t grid = size / p, cols = channels * p * p;
-  std::vector<float> out(images * grid * grid * cols);
-  for (int64_t n = 0; n < images; ++n)
-    for (int64_t gy = 0; gy < grid; ++gy)
-      for (int64_t gx = 0; gx < grid; ++gx)
-        for (int64_t c = 0; c < channels; ++c)
-          for (int64_t ky = 0; ky < p; ++ky)
-            for (int64_t kx = 0; kx < p; ++kx) {
-              out[(n * grid * grid + gy * grid + gx) * cols + c * p * p + ky * p + kx] =
-                  pixels[((n * channels + c) * size + gy * p + ky) * size + gx * p + kx];
-            }
-  return out;
 }
 
 TEST(CudaOps, UnfoldPatchesForEachPatchSize) {
   CLIPSEARCH_NEED_GPU();
   for (int64_t patch : {32, 16, 14}) {  // B/32, B/16, L/14 at 224 pixels
-    const int64_t images = 2, channels = 3, size = 224;
+    const int64_t images = 2, channels = 3, size = 224, grid = size / patch;
     const auto pixels = random_values(images * channels * size * size, 0.0f, 1.0f, 10);
-    const auto want = unfold_on_host(pixels, images, channels, size, patch);
+    std::vector<float> want(images * grid * grid * channels * patch * patch);
+    cpu.unfold_patches(pixels.data(), images, channels, size, patch, want.data());
     const float* dp = cuda.to_backend(pixels.data(), pixels.size(), Buffer::kInput);
     float* out = cuda.buffer(Buffer::kPatches, want.size());
     cuda.unfold_patches(dp, images, channels, size, patch, out);
@@ -162,14 +144,7 @@ TEST(CudaOps, PositionRowsWithAndWithoutAClassEmbedding) {
     float* hidden = cuda.buffer(Buffer::kHidden, images * tokens * width);
     cuda.position_rows(hidden, images, tokens, width, c, positions.data());
     std::vector<float> want(images * tokens * width);
-    for (int64_t n = 0; n < images; ++n) {
-      for (int64_t t = 0; t < tokens; ++t) {
-        for (int64_t i = 0; i < width; ++i) {
-          const float v = positions[t * width + i];
-          want[(n * tokens + t) * width + i] = (t == 0 && c) ? v + c[i] : v;
-        }
-      }
-    }
+    cpu.position_rows(want.data(), images, tokens, width, c, positions.data());
     expect_near(host_copy(cuda, hidden, want.size()), want, 0.0f, 0.0f, "position_rows");
   }
   ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();

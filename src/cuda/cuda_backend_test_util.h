@@ -1,6 +1,7 @@
 // What the CUDA backend's tests share: the backend, opened from the module as the program opens
-// it (dlopen, the entry of model/cuda_module.h), random data, and the comparison of a device
-// result with the CPU's. The GPU tests skip where open_cuda_backend() finds no device.
+// it (dlopen, the entry of model/cuda_module.h), the CPU's backend (the reference: every test
+// runs one operation on both and compares), random data, and the comparison. The GPU tests skip
+// where open_cuda_backend() finds no device.
 #pragma once
 
 #include <dlfcn.h>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "model/backend.h"
+#include "model/cpu_backend.h"
 #include "model/cuda_module.h"
 
 namespace clipsearch::cuda::testing {
@@ -47,9 +49,17 @@ inline Backend* gpu() {
   return backend.get();
 }
 
+// The CPU's backend: its memory is the host's, so its operations take host pointers.
+inline Backend& cpu_backend() {
+  static std::unique_ptr<Backend> backend = make_cpu_backend();
+  return *backend;
+}
+
+// Declares `cuda` (the GPU's backend, its status cleared) and `cpu`, or skips the test.
 #define CLIPSEARCH_NEED_GPU()                                                          \
   if (::clipsearch::cuda::testing::gpu() == nullptr) GTEST_SKIP() << "no CUDA device"; \
-  Backend& cuda = *::clipsearch::cuda::testing::gpu();                                 \
+  [[maybe_unused]] Backend& cuda = *::clipsearch::cuda::testing::gpu();                \
+  [[maybe_unused]] Backend& cpu = ::clipsearch::cuda::testing::cpu_backend();          \
   cuda.reset_status()
 
 inline std::vector<float> random_values(size_t n, float mean, float stddev, uint32_t seed) {
@@ -74,33 +84,6 @@ inline void expect_near(const std::vector<float>& got, const std::vector<float>&
   for (size_t i = 0; i < got.size(); ++i) {
     ASSERT_NEAR(got[i], want[i], abs + rel * std::fabs(want[i])) << what << ", element " << i;
   }
-}
-
-}  // namespace clipsearch::cuda::testing
-
-namespace clipsearch::cuda::testing {
-
-// `w`'s values as backend.h's host_matrix() gives them, for the types a test builds.
-inline HostMatrix host_values(const WeightMatrix& w) {
-  HostMatrix m;
-  m.type = w.type();
-  m.layout = w.layout();
-  m.out = w.out();
-  m.in = w.in();
-  switch (w.type()) {
-    case WeightType::kF32:
-      m.data = w.f32_data();
-      break;
-    case WeightType::kBF16:
-    case WeightType::kF16:
-      m.data = w.u16_data();
-      break;
-    case WeightType::kInt8:
-      m.data = w.i8_data();
-      m.scales = w.scales();
-      break;
-  }
-  return m;
 }
 
 }  // namespace clipsearch::cuda::testing

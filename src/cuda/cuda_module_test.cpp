@@ -88,7 +88,7 @@ TEST(CudaModule, AWeightNeverPreparedIsAnInternalErrorAndSticks) {
   EXPECT_EQ(host, std::vector<float>(4, -7.0f));
   // reset_status(): the backend works again.
   backend->reset_status();
-  ASSERT_TRUE(backend->prepare(w, host_values(w)).ok());
+  ASSERT_TRUE(backend->prepare(w, host_matrix(w)).ok());
   backend->linear(4, dx, 8, w, 0.0f, dy, 16);
   std::vector<float> y(4 * 16);
   backend->to_host(dy, y.size(), y.data());
