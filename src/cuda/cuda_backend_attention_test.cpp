@@ -36,8 +36,8 @@ Sequences of_lengths(int64_t heads, int64_t head_dim, const std::vector<int64_t>
   return s;
 }
 
-void expect_attention(const Sequences& s, bool causal, uint32_t seed, const std::string& what) {
-  Backend& cuda = *gpu();
+void expect_attention(Backend& cuda, const Sequences& s, bool causal, uint32_t seed,
+                      const std::string& what) {
   const int64_t rows = s.offsets.back(), width = s.width();
   const auto qkv = random_values(rows * 3 * width, 0.0f, 1.0f, seed);
   const float* dqkv = cuda.to_backend(qkv.data(), qkv.size(), Buffer::kQkv);
@@ -68,10 +68,10 @@ void expect_attention(const Sequences& s, bool causal, uint32_t seed, const std:
 
 TEST(CudaAttention, ImagesOfB32B16AndL14) {
   CLIPSEARCH_NEED_GPU();
-  expect_attention(of_lengths(12, 64, {50, 50, 50, 50, 50}), false, 30, "B/32, 5 images");
-  expect_attention(of_lengths(12, 64, {197, 197, 197}), false, 31, "B/16, 3 images");
-  expect_attention(of_lengths(16, 64, {257, 257}), false, 32, "L/14, 2 images");
-  expect_attention(of_lengths(12, 64, {197}), false, 33, "B/16, 1 image");
+  expect_attention(cuda, of_lengths(12, 64, {50, 50, 50, 50, 50}), false, 30, "B/32, 5 images");
+  expect_attention(cuda, of_lengths(12, 64, {197, 197, 197}), false, 31, "B/16, 3 images");
+  expect_attention(cuda, of_lengths(16, 64, {257, 257}), false, 32, "L/14, 2 images");
+  expect_attention(cuda, of_lengths(12, 64, {197}), false, 33, "B/16, 1 image");
 }
 
 TEST(CudaAttention, TextsOfEveryLengthCausal) {
@@ -80,15 +80,15 @@ TEST(CudaAttention, TextsOfEveryLengthCausal) {
   std::vector<int64_t> lengths;
   for (int64_t len = 1; len <= 77; len += 4) lengths.push_back(len);
   lengths.push_back(77);
-  expect_attention(of_lengths(8, 64, lengths), true, 34, "B/32 text, lengths 1..77");
-  expect_attention(of_lengths(12, 64, {77, 3, 40}), true, 35, "L/14 text");
+  expect_attention(cuda, of_lengths(8, 64, lengths), true, 34, "B/32 text, lengths 1..77");
+  expect_attention(cuda, of_lengths(12, 64, {77, 3, 40}), true, 35, "L/14 text");
   // Equal lengths and causal: the cuBLAS path's mask.
-  expect_attention(of_lengths(8, 64, {77, 77, 77}), true, 36, "texts of 77 tokens");
+  expect_attention(cuda, of_lengths(8, 64, {77, 77, 77}), true, 36, "texts of 77 tokens");
 }
 
 TEST(CudaAttention, UnequalImagesTakeTheFusedPathNonCausal) {
   CLIPSEARCH_NEED_GPU();
-  expect_attention(of_lengths(12, 64, {197, 50, 257}), false, 37, "unequal lengths");
+  expect_attention(cuda, of_lengths(12, 64, {197, 50, 257}), false, 37, "unequal lengths");
 }
 
 }  // namespace

@@ -57,8 +57,8 @@ std::vector<float> transposed(const std::vector<float>& m, int64_t rows, int64_t
 }
 
 TEST(CudaLinear, EveryWeightTypeAndBetaMatchTheCpu) {
-  CLIPSEARCH_NEED_GPU();
   for (const Product& p : kProducts) {
+    CLIPSEARCH_NEED_GPU();  // a backend for each product's weights, freed with them
     const auto f32 = random_values(p.out * p.in, 0.0f, 0.05f, 20);
     const auto t = transposed(f32, p.out, p.in);
     const auto x = random_values(p.rows * p.in, 0.0f, 1.0f, 21);

@@ -17,13 +17,13 @@ const RowsShape kShapes[] = {{50, 768}, {197, 768}, {257, 1024}, {77, 3072}};
 
 TEST(CudaOps, LayerNormMatchesTheCpu) {
   CLIPSEARCH_NEED_GPU();
+  // Weights are prepared once per host address: one gamma and beta for every width.
+  const auto gamma = random_values(3072, 1.0f, 0.5f, 2), beta = random_values(3072, 0.0f, 0.5f, 3);
+  ASSERT_TRUE(cuda.prepare(gamma.data(), 3072).ok());
+  ASSERT_TRUE(cuda.prepare(beta.data(), 3072).ok());
   for (const auto& s : kShapes) {
     const int64_t ld = s.width + 3;  // a leading dimension wider than the row
     const auto x = random_values(s.rows * ld, 30.0f, 2.0f, 1);  // offset: no one-pass variance
-    const auto gamma = random_values(s.width, 1.0f, 0.5f, 2);
-    const auto beta = random_values(s.width, 0.0f, 0.5f, 3);
-    ASSERT_TRUE(cuda.prepare(gamma.data(), s.width).ok());
-    ASSERT_TRUE(cuda.prepare(beta.data(), s.width).ok());
     std::vector<float> want(x.size(), 0.0f);
     cpu.layer_norm(x.data(), s.rows, s.width, ld, gamma.data(), beta.data(), 1e-5f, want.data(),
                    ld);

@@ -41,12 +41,11 @@ inline std::unique_ptr<Backend> open_cuda_backend(std::string* why) {
   return backend;
 }
 
-// The backend of a GPU test, opened once for the test program; null (the test skips) without a
-// device.
-inline Backend* gpu() {
-  static std::string why;
-  static std::unique_ptr<Backend> backend = open_cuda_backend(&why);
-  return backend.get();
+// A new backend on GPU 0 for one test, null (the test skips) without a device. New for each:
+// weights are keyed by their host address, and a test's freed host memory is the next one's.
+inline std::unique_ptr<Backend> new_gpu_backend() {
+  std::string why;
+  return open_cuda_backend(&why);
 }
 
 // The CPU's backend: its memory is the host's, so its operations take host pointers.
@@ -55,12 +54,12 @@ inline Backend& cpu_backend() {
   return *backend;
 }
 
-// Declares `cuda` (the GPU's backend, its status cleared) and `cpu`, or skips the test.
-#define CLIPSEARCH_NEED_GPU()                                                          \
-  if (::clipsearch::cuda::testing::gpu() == nullptr) GTEST_SKIP() << "no CUDA device"; \
-  [[maybe_unused]] Backend& cuda = *::clipsearch::cuda::testing::gpu();                \
-  [[maybe_unused]] Backend& cpu = ::clipsearch::cuda::testing::cpu_backend();          \
-  cuda.reset_status()
+// Declares `cuda` (a new GPU backend) and `cpu`, or skips the test.
+#define CLIPSEARCH_NEED_GPU()                                                                   \
+  const std::unique_ptr<Backend> cuda_backend = ::clipsearch::cuda::testing::new_gpu_backend(); \
+  if (cuda_backend == nullptr) GTEST_SKIP() << "no CUDA device";                                \
+  [[maybe_unused]] Backend& cuda = *cuda_backend;                                               \
+  [[maybe_unused]] Backend& cpu = ::clipsearch::cuda::testing::cpu_backend()
 
 inline std::vector<float> random_values(size_t n, float mean, float stddev, uint32_t seed) {
   std::mt19937 rng(seed);
