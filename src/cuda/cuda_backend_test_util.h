@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
@@ -19,9 +20,12 @@
 
 namespace clipsearch::cuda::testing {
 
-// The module's factory, or null with dlerror()'s words in `why`.
+// The module's factory, or null with dlerror()'s words in `why`. The module: the file
+// $CLIPSEARCH_CUDA_MODULE names (as the program's loader takes it: scripts/gpu_check.sh runs the
+// tests where they were not built), else the one this build made.
 inline CudaBackendFactory module_factory(std::string* why) {
-  void* module = dlopen(CLIPSEARCH_CUDA_MODULE_PATH, RTLD_NOW | RTLD_LOCAL);
+  const char* path = std::getenv("CLIPSEARCH_CUDA_MODULE");
+  void* module = dlopen(path ? path : CLIPSEARCH_CUDA_MODULE_PATH, RTLD_NOW | RTLD_LOCAL);
   if (module == nullptr) {
     *why = dlerror();
     return nullptr;
