@@ -1,15 +1,47 @@
 #!/usr/bin/env bash
-# The GPU suite in one short script, for a machine with an NVIDIA GPU and driver (issue 16): builds
-# the CUDA kernels and their tests (CLIPSEARCH_CUDA=ON, build-cuda/), runs the tests labelled gpu
-# and says which device ran them. A test that found no device is reported as skipped and fails
-# this script: here a skip means the GPU was not reached. Usage: scripts/gpu_check.sh
+# The GPU suite in one short script, for a machine with an NVIDIA GPU and driver (issue 16): the
+# tests labelled gpu (src/cuda: the kernels, CudaBackend against CpuBackend on every operation,
+# the module's entry), and which device ran them. A test that found no device is reported as
+# skipped and fails this script: here a skip means the GPU was not reached.
+#
+# Two ways to run it, by what the GPU machine has:
+#   scripts/gpu_check.sh
+#       builds build-cuda/ (CLIPSEARCH_CUDA=ON) and runs `ctest -L gpu`. Needs what any build
+#       needs (scripts/setup.sh's Debian packages: configuring the project asks for all of them,
+#       OpenBLAS and GTest for these tests) plus the CUDA toolkit (nvcc, cuBLAS; 13 here).
+#   scripts/gpu_check.sh --bundle build-gpu-bundle
+#       runs tests built elsewhere by scripts/gpu_bundle.sh (on a development machine), for a
+#       GPU machine that has the NVIDIA driver and the CUDA 13 libraries (libcublas.so.13,
+#       libcublasLt.so.13; e.g. a Python 3.12 + PyTorch + nvcc image) but none of the Debian
+#       libraries: the bundle carries the tests, libclipsearch_cuda.so, the CUDA runtime and
+#       the Debian libraries the tests link (OpenBLAS, libgfortran, libstdc++), about 46 MB.
+#       It needs glibc >= 2.36 (Debian 12's, which built it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/cuda/bin
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
   { echo "gpu_check.sh: nvidia-smi finds no GPU" >&2; exit 1; }
-CLIPSEARCH_TARGETS=cuda_kernels_test scripts/build.sh build-cuda -DCLIPSEARCH_CUDA=ON \
-  -DCLIPSEARCH_BUILD_BENCH=OFF
+
+if [[ "${1:-}" == --bundle ]]; then
+  bundle=$(cd "${2:?usage: scripts/gpu_check.sh --bundle DIR}" && pwd)
+  # The bundle's libraries first, then the machine's CUDA libraries (cuBLAS is not bundled).
+  cuda_libs=$(dirname "$(dirname "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")")/lib64
+  export LD_LIBRARY_PATH=$bundle/lib:$cuda_libs:${LD_LIBRARY_PATH:-}
+  export CLIPSEARCH_CUDA_MODULE=$bundle/lib/libclipsearch_cuda.so
+  failed=0
+  for t in "$bundle"/bin/*_test; do
+    echo "== $(basename "$t")"
+    if ! "$t" 2>&1 | tee "$t.log"; then failed=1; fi
+    if grep -q "\[  SKIPPED \]" "$t.log"; then
+      echo "gpu_check.sh: $(basename "$t") skipped a test: it found no device" >&2
+      failed=1
+    fi
+  done
+  exit $failed
+fi
+
+CLIPSEARCH_TARGETS="clipsearch_cuda_module cuda_kernels_test cuda_backend_test cuda_module_test" \
+  scripts/build.sh build-cuda -DCLIPSEARCH_CUDA=ON -DCLIPSEARCH_BUILD_BENCH=OFF
 cd build-cuda
 ctest --output-on-failure -L gpu | tee ctest-gpu.log
 if grep -q "(Skipped)" ctest-gpu.log; then
