@@ -60,3 +60,10 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/clipsearch.pc.in
                ${PROJECT_BINARY_DIR}/generated/clipsearch.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/generated/clipsearch.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The CUDA engine's module (src/cuda) beside the library: the loader (model/cuda_module.h) looks
+# in <executable>/../lib, and then on the dynamic linker's path, which also covers a multiarch
+# lib directory (lib/x86_64-linux-gnu under /usr).
+if(CLIPSEARCH_CUDA)
+  install(TARGETS clipsearch_cuda_module LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endif()
