@@ -48,10 +48,15 @@ bool CudaBackend::grow(DeviceBuffer& buffer, size_t bytes, const char* what) {
   if (buffer.fits(bytes)) return true;
   // Operations queued on the stream may still read the old allocation.
   if (!check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize")) return false;
-  const size_t size = grown_size(buffer.bytes(), bytes);
+  size_t size = grown_size(buffer.bytes(), bytes);
   buffer.release();
   void* p = nullptr;
-  const cudaError_t error = cudaMalloc(&p, size);
+  cudaError_t error = cudaMalloc(&p, size);
+  if (error == cudaErrorMemoryAllocation && size > bytes) {  // the margin did not fit: no margin
+    cudaGetLastError();
+    size = bytes;
+    error = cudaMalloc(&p, size);
+  }
   if (error == cudaErrorMemoryAllocation) {
     cudaGetLastError();
     fail(Status::unavailable(prefix() + ": out of device memory allocating " + mib(size) +

@@ -1,7 +1,8 @@
 // CudaBackend's row-wise operations against CpuBackend's (make_cpu_backend()) on the shapes of
-// B/32, B/16 and L/14. Float32 throughout: the device must agree with the CPU to a few ulp
-// (1e-5 relative; CUDA's erff and expf differ from glibc's vector ones by an ulp or two); the
-// row movements exactly.
+// B/32, B/16 and L/14. Float32 throughout: the activations agree with the CPU to a few ulp
+// (1e-5 relative; CUDA's erff and expf differ from glibc's vector ones by an ulp or two), the
+// residual add to one, the layer norm to 1e-4 (sums in another order), the row movements
+// exactly.
 #include <algorithm>
 
 #include "cuda/cuda_backend_test_util.h"
@@ -34,7 +35,8 @@ TEST(CudaOps, LayerNormMatchesTheCpu) {
     cuda.layer_norm(dx, s.rows, s.width, ld, gamma.data(), beta.data(), 1e-5f, out, ld);
     const auto got = host_copy(cuda, out, x.size());
     ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
-    expect_near(got, want, 1e-5f, 1e-5f, "layer_norm width " + std::to_string(s.width));
+    // The mean of 3072 values near 30 summed in another order: 1e-4, not a few ulp.
+    expect_near(got, want, 1e-4f, 1e-4f, "layer_norm width " + std::to_string(s.width));
   }
 }
 
