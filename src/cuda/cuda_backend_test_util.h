@@ -58,11 +58,12 @@ inline Backend& cpu_backend() {
   return *backend;
 }
 
-// Declares `cuda` (a new GPU backend) and `cpu`, or skips the test.
+// Declares `cuda` (a new GPU backend, owned by `cuda_backend_owner`) and `cpu`, or skips the
+// test.
 #define CLIPSEARCH_NEED_GPU()                                                                   \
-  const std::unique_ptr<Backend> cuda_backend = ::clipsearch::cuda::testing::new_gpu_backend(); \
-  if (cuda_backend == nullptr) GTEST_SKIP() << "no CUDA device";                                \
-  [[maybe_unused]] Backend& cuda = *cuda_backend;                                               \
+  std::unique_ptr<Backend> cuda_backend_owner = ::clipsearch::cuda::testing::new_gpu_backend(); \
+  if (cuda_backend_owner == nullptr) GTEST_SKIP() << "no CUDA device";                          \
+  [[maybe_unused]] Backend& cuda = *cuda_backend_owner;                                         \
   [[maybe_unused]] Backend& cpu = ::clipsearch::cuda::testing::cpu_backend()
 
 inline std::vector<float> random_values(size_t n, float mean, float stddev, uint32_t seed) {
