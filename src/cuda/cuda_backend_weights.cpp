@@ -30,21 +30,6 @@ size_t host_bytes(const HostMatrix& v) {
   return 0;
 }
 
-// weight_type_name's words, here because the module links no engine library (CMakeLists.txt).
-const char* type_name(WeightType type) {
-  switch (type) {
-    case WeightType::kF32:
-      return "f32";
-    case WeightType::kBF16:
-      return "bf16";
-    case WeightType::kF16:
-      return "f16";
-    case WeightType::kInt8:
-      return "int8";
-  }
-  return "?";
-}
-
 std::string describe(const void* host, int64_t out, int64_t in) {
   std::ostringstream s;
   s << "weight at " << host << " [" << out << ", " << in << "]";
@@ -57,7 +42,7 @@ Status CudaBackend::prepare(const WeightMatrix& w, const HostMatrix& values) {
   if (matrices_.count(&w) != 0) return Status();
   if (values.data == nullptr) {
     return Status::unsupported(prefix() + ": the " + describe(&w, values.out, values.in) + " (" +
-                               type_name(values.type) +
+                               weight_type_name(values.type) +
                                ") is held only packed for the CPU's products; the CUDA engine "
                                "needs its values (load it with another precision)");
   }

@@ -1,5 +1,4 @@
-// Grid-stride loops over rows x cols elements; the activation is a template parameter so that
-// each kernel has one branch-free body.
+// Grid-stride loops over rows x cols elements, one thread per element.
 #include "cuda/elementwise.h"
 #include "cuda/launch.h"
 
@@ -26,14 +25,14 @@ __device__ float activate(float x, Activation act) {
   return x;
 }
 
-template <Activation kAct>
+// `act` is the same for every thread: its switch never diverges.
 __global__ void bias_activation_kernel(float* x, int64_t rows, int64_t cols, int64_t ld,
-                                       const float* bias) {
+                                       const float* bias, Activation act) {
   const int64_t total = rows * cols;
   for (int64_t i = grid_index(); i < total; i += grid_stride()) {
     const int64_t r = i / cols, c = i % cols;
     float& v = x[r * ld + c];
-    v = activate(bias ? v + bias[c] : v, kAct);
+    v = activate(bias ? v + bias[c] : v, act);
   }
 }
 
@@ -55,13 +54,6 @@ __global__ void fill_rows_kernel(float* y, int64_t rows, int64_t cols, int64_t l
   }
 }
 
-template <Activation kAct>
-void launch_bias_activation(float* x, int64_t rows, int64_t cols, int64_t ld, const float* bias,
-                            cudaStream_t stream) {
-  bias_activation_kernel<kAct>
-      <<<grid_for(rows * cols), kThreads, 0, stream>>>(x, rows, cols, ld, bias);
-}
-
 }  // namespace
 
 cudaError_t fill_rows(float* y, int64_t rows, int64_t cols, int64_t ldy, const float* values,
@@ -74,23 +66,8 @@ cudaError_t fill_rows(float* y, int64_t rows, int64_t cols, int64_t ldy, const f
 cudaError_t bias_activation(float* x, int64_t rows, int64_t cols, int64_t ld, const float* bias,
                             Activation act, cudaStream_t stream) {
   if (rows * cols == 0 || (act == Activation::kIdentity && bias == nullptr)) return cudaSuccess;
-  switch (act) {
-    case Activation::kQuickGelu:
-      launch_bias_activation<Activation::kQuickGelu>(x, rows, cols, ld, bias, stream);
-      break;
-    case Activation::kGelu:
-      launch_bias_activation<Activation::kGelu>(x, rows, cols, ld, bias, stream);
-      break;
-    case Activation::kGeluTanh:
-      launch_bias_activation<Activation::kGeluTanh>(x, rows, cols, ld, bias, stream);
-      break;
-    case Activation::kRelu:
-      launch_bias_activation<Activation::kRelu>(x, rows, cols, ld, bias, stream);
-      break;
-    case Activation::kIdentity:
-      launch_bias_activation<Activation::kIdentity>(x, rows, cols, ld, bias, stream);
-      break;
-  }
+  bias_activation_kernel<<<grid_for(rows * cols), kThreads, 0, stream>>>(x, rows, cols, ld, bias,
+                                                                         act);
   return cudaGetLastError();
 }
 

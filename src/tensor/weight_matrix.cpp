@@ -41,20 +41,6 @@ float quantize_row(const float* row, int64_t n, int8_t* q) {
 
 }  // namespace
 
-const char* weight_type_name(WeightType type) {
-  switch (type) {
-    case WeightType::kF32:
-      return "f32";
-    case WeightType::kBF16:
-      return "bf16";
-    case WeightType::kF16:
-      return "f16";
-    case WeightType::kInt8:
-      return "int8";
-  }
-  return "f32";
-}
-
 WeightMatrix WeightMatrix::f32(const float* data, int64_t out, int64_t in, WeightLayout layout) {
   WeightMatrix w;
   w.f32_ = data;

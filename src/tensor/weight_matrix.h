@@ -32,7 +32,20 @@ enum class WeightType { kF32, kBF16, kF16, kInt8 };
 struct Int8Packed;  // tensor/int8_gemm.h
 struct Bf16Packed;  // tensor/bf16_packed.h
 
-const char* weight_type_name(WeightType type);
+// Inline: the CUDA module (src/cuda), which links no layer, names types too.
+inline const char* weight_type_name(WeightType type) {
+  switch (type) {
+    case WeightType::kF32:
+      return "f32";
+    case WeightType::kBF16:
+      return "bf16";
+    case WeightType::kF16:
+      return "f16";
+    case WeightType::kInt8:
+      return "int8";
+  }
+  return "f32";
+}
 
 class WeightMatrix {
  public:
