@@ -92,7 +92,11 @@ Status CudaBackend::prepare_matrix(const HostMatrix& v, DeviceMatrix& m) {
 }
 
 Status CudaBackend::prepare(const float* host, int64_t count) {
-  if (vectors_.count(host) != 0) return Status();
+  if (host == nullptr) return Status();  // an absent bias
+  const auto known = vectors_.find(host);
+  // Prepared again with more floats (a caller that learns a vector's size from its first use):
+  // uploaded again, whole. grow() below waits for the operations that read the old copy.
+  if (known != vectors_.end() && known->second.count >= count) return Status();
   if (!ready()) return status_;
   DeviceBuffer device;
   const size_t bytes = static_cast<size_t>(count) * sizeof(float);
@@ -102,7 +106,7 @@ Status CudaBackend::prepare(const float* host, int64_t count) {
   DeviceVector v;
   v.data = device.take();
   v.count = count;
-  vectors_.emplace(host, std::move(v));
+  vectors_[host] = std::move(v);
   return Status();
 }
 
