@@ -154,3 +154,23 @@ TEST(CudaOps, PositionRowsWithAndWithoutAClassEmbedding) {
 
 }  // namespace
 }  // namespace clipsearch::cuda::testing
+
+namespace clipsearch::cuda::testing {
+namespace {
+
+// A caller that learns a vector's size from its first use may prepare it again, larger.
+TEST(CudaOps, AVectorPreparedAgainWithMoreFloatsIsUploadedAgain) {
+  CLIPSEARCH_NEED_GPU();
+  const std::vector<float> values = {1, 2, 3, 4, 5, 6, 7, 8};
+  ASSERT_TRUE(cuda.prepare(values.data(), 4).ok());
+  ASSERT_TRUE(cuda.prepare(values.data(), 8).ok());
+  ASSERT_TRUE(cuda.prepare(values.data(), 2).ok());  // fewer: the copy already holds them
+  float* y = cuda.buffer(Buffer::kBranch, 2 * 8);
+  cuda.fill_rows(y, 2, 8, 8, values.data());
+  const auto got = host_copy(cuda, y, 16);
+  ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], values[i % 8]) << i;
+}
+
+}  // namespace
+}  // namespace clipsearch::cuda::testing
