@@ -152,12 +152,6 @@ TEST(CudaOps, PositionRowsWithAndWithoutAClassEmbedding) {
   ASSERT_TRUE(cuda.status().ok()) << cuda.status().message();
 }
 
-}  // namespace
-}  // namespace clipsearch::cuda::testing
-
-namespace clipsearch::cuda::testing {
-namespace {
-
 // A caller that learns a vector's size from its first use may prepare it again, larger.
 TEST(CudaOps, AVectorPreparedAgainWithMoreFloatsIsUploadedAgain) {
   CLIPSEARCH_NEED_GPU();
