@@ -289,6 +289,9 @@ struct LibraryUsage {
   int64_t text_cache_hits = 0, text_cache_misses = 0, text_cache_size = 0;
   int64_t texts_embedded = 0;     // texts that went through the text tower (in no cache)
   int64_t pictures_embedded = 0;  // query pictures that went through the image tower
+  // Where the query model's towers run (ModelInfo::image_device, text_device, device_note);
+  // empty before the first query loads it.
+  std::string image_device, text_device, device_note;
 };
 
 // A folder of the library (a root folder or one below it) and the indexed images under it,

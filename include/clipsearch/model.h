@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,6 +47,13 @@ struct ModelInfo {
   ScoreKind score_kind = ScoreKind::kSoftmax;
   float logit_bias = 0;
   std::string precision = "f32";  // precision_name() of the precision the model runs at
+  // Where each tower runs, as placed at load: "cpu", or a GPU as "cuda:0 (NVIDIA H200,
+  // 139 GiB)". A tower moves to the CPU when its device fails under `auto`: Model::devices()
+  // says where they run now.
+  std::string image_device = "cpu";
+  std::string text_device = "cpu";
+  // Why a tower is on the CPU although a GPU was found or asked for (empty otherwise).
+  std::string device_note;
 };
 
 // How a model is run. New precisions and devices are new values here, not new functions; a
@@ -94,10 +102,21 @@ CLIPSEARCH_EXPORT const char* precision_name(Precision precision);
 // The precision named `name` (precision_name's names), or kInvalidArgument listing them.
 CLIPSEARCH_EXPORT Result<Precision> precision_parse(std::string_view name);
 
+// Where a model's towers run now (ModelInfo's fields of the same names, after any move to the
+// CPU).
+struct ModelDevices {
+  std::string image_device, text_device, device_note;
+};
+
 struct ModelOptions {
   Precision precision = Precision::kFloat32;
   Device device;    // default: auto
   int threads = 0;  // > 0: the process-wide thread count (clipsearch/threads.h); 0: unchanged
+  // Called with a line for the user when a tower runs on a GPU ("image and text towers on
+  // cuda:0 (NVIDIA H200, 139 GiB)"), when a GPU was found or asked for but a tower stays on the
+  // CPU (and why), and when a GPU fails under `auto` and a tower moves to the CPU. Not called
+  // for a model wholly on the CPU by choice. The CLI prints it on stderr.
+  std::function<void(const std::string& line)> on_device;
 };
 
 // What quantize_model wrote.
@@ -130,6 +149,8 @@ class CLIPSEARCH_EXPORT Model {
   Model& operator=(const Model&) = delete;
 
   const ModelInfo& info() const;
+  // Where the towers run now. Thread-safe.
+  ModelDevices devices() const;
 
   // pixels: float32 [count, 3, image_size, image_size] (already normalized, as the image
   // processor produces). out: [count, embed_dim]. normalize: divide each by its L2 norm.

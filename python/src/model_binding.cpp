@@ -239,6 +239,8 @@ void bind_model(nb::module_& m) {
         d["logit_bias"] = i.logit_bias;
         d["score_kind"] = i.score_kind == ModelInfo::ScoreKind::kSigmoid ? "sigmoid" : "softmax";
         d["precision"] = i.precision;
+        d["image_device"] = i.image_device;
+        d["text_device"] = i.text_device;
         return d;
       });
 }

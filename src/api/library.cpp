@@ -264,6 +264,10 @@ LibraryUsage Library::usage() {
     usage.text_cache_size = static_cast<int64_t>(cache.size());
     usage.texts_embedded = static_cast<int64_t>(impl_->embedder->texts_embedded());
     usage.pictures_embedded = static_cast<int64_t>(impl_->embedder->pictures_embedded());
+    const ModelDevices devices = impl_->embedder->model().devices();
+    usage.image_device = devices.image_device;
+    usage.text_device = devices.text_device;
+    usage.device_note = devices.device_note;
   }
   return usage;
 }

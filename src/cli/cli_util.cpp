@@ -66,6 +66,10 @@ void add_device_option(CLI::App* cmd, Device* device) {
                     "auto|cpu|cuda[:N]");
 }
 
+void print_device_line(const std::string& line) {
+  std::fprintf(stderr, "clipsearch: %s\n", line.c_str());
+}
+
 void add_db_option(CLI::App* cmd, std::string* db) {
   cmd->add_option("--db", *db, "Catalog file (default: " + Library::default_catalog_path() + ")");
 }

@@ -34,6 +34,8 @@ void add_precision_option(CLI::App* cmd, Precision* precision);
 // Adds `--device auto|cpu|cuda[:N]` (default auto): where the model runs (clipsearch/model.h). A
 // name device_parse refuses is a usage error naming the choices.
 void add_device_option(CLI::App* cmd, Device* device);
+// ModelOptions::on_device of every command: the line on stderr, "clipsearch: " first.
+void print_device_line(const std::string& line);
 
 // Adds `--model SPEC` (default: the preset clip-vit-base-patch32). `what` says which files the
 // command reads from the model.

@@ -64,6 +64,7 @@ int run_albums(const AlbumsArgs& a) {
   options.model = a.model;
   options.model_options.precision = a.precision;
   options.model_options.device = a.device;
+  options.model_options.on_device = print_device_line;
   options.index = VectorIndex::kExact;
   options.download_progress = terminal_progress();
   auto library = Library::open(a.db, options);

@@ -76,6 +76,7 @@ Status run_bench(const BenchArgs& args) {
   ModelOptions options;
   options.precision = args.precision;
   options.device = args.device;
+  options.on_device = print_device_line;
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model, options));
   const double load_s = seconds_since(load_start);
   const ModelInfo& info = model->info();
@@ -112,6 +113,8 @@ Status run_bench(const BenchArgs& args) {
       {"embed_dim", info.embed_dim},
       {"image_size", info.image_size},
       {"precision", info.precision},
+      {"image_device", info.image_device},
+      {"text_device", info.text_device},
       {"threads", num_threads()},
       {"batch", args.batch},
       {"text_batch", args.text_batch},

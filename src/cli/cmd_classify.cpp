@@ -61,6 +61,7 @@ int classify_files(const ClassifyArgs& a, const std::vector<std::string>& labels
   options.model = a.model;
   options.model_options.precision = a.precision;
   options.model_options.device = a.device;
+  options.model_options.on_device = print_device_line;
   options.decode = decode;
   options.download_progress = terminal_progress();
   auto library = Library::open_model(options);
@@ -87,6 +88,7 @@ int classify_index(const ClassifyArgs& a, const std::vector<std::string>& labels
   options.model = a.model;
   options.model_options.precision = a.precision;
   options.model_options.device = a.device;
+  options.model_options.on_device = print_device_line;
   options.index = VectorIndex::kExact;
   options.decode = decode;
   options.download_progress = terminal_progress();

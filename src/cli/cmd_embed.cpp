@@ -137,6 +137,7 @@ Status run_embed(const EmbedArgs& args) {
   ModelOptions options;
   options.precision = args.precision;
   options.device = args.device;
+  options.on_device = print_device_line;
   CLIPSEARCH_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(args.model, options));
   std::vector<Embedded> results;
   for (const auto& path : args.pixels) {

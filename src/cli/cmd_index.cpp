@@ -49,6 +49,7 @@ Result<std::unique_ptr<Library>> open_library(const IndexArgs& args) {
   options.model = args.model;
   options.model_options.precision = args.precision;
   options.model_options.device = args.device;
+  options.model_options.on_device = print_device_line;
   CLIPSEARCH_ASSIGN_OR_RETURN(options.decode, image_decode_options(args.image_options));
   options.download_progress = terminal_progress();
   return Library::open(args.db, options);

@@ -182,6 +182,7 @@ int run_search(const SearchArgs& a) {
   options.model = a.model;
   options.model_options.precision = a.precision;
   options.model_options.device = a.device;
+  options.model_options.on_device = print_device_line;
   options.index = a.index == "exact"  ? VectorIndex::kExact
                   : a.index == "hnsw" ? VectorIndex::kHnsw
                                       : VectorIndex::kAuto;

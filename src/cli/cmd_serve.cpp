@@ -104,6 +104,7 @@ int run_serve(const ServeArgs& a) {
   library_options.model = a.model;
   library_options.model_options.precision = a.precision;
   library_options.model_options.device = a.device;
+  library_options.model_options.on_device = print_device_line;
   QueryBatching batching;
   batching.max_batch = static_cast<size_t>(a.max_batch);
   batching.max_wait = std::chrono::microseconds(static_cast<int64_t>(a.max_wait_ms * 1000));

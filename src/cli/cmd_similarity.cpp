@@ -54,6 +54,7 @@ int run_similarity(const SimilarityArgs& a) {
   options.model = a.model;
   options.model_options.precision = a.precision;
   options.model_options.device = a.device;
+  options.model_options.on_device = print_device_line;
   options.decode = *decode;
   options.download_progress = terminal_progress();
   auto library = Library::open_model(options);

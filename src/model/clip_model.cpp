@@ -2,6 +2,7 @@
 // per tower; a text pass runs beside an image pass and goes first (thread_pool.h's UrgentWork):
 // a text query must not wait for a whole batch of pictures (issue 19).
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -10,7 +11,10 @@
 #include "core/thread_pool.h"
 #include "model/clip_config.h"
 #include "model/clip_weights.h"
+#include "model/cpu_backend.h"
+#include "model/cuda_module.h"
 #include "model/device.h"
+#include "model/tower_placement.h"
 #include "model/towers.h"
 #include "tensor/gemm.h"
 #include "tensor/ops.h"
@@ -67,19 +71,70 @@ ModelInfo make_info(const std::string& dir, const ClipConfig& c, const ClipWeigh
   return info;
 }
 
+// The tower runs on `backend` when there is one (its description in *device), else on the
+// CPU.
+void place_tower(std::unique_ptr<Backend> backend, TowerWorkspace* ws, std::string* device) {
+  if (backend == nullptr) return;
+  *device = backend->description();
+  ws->backend = std::move(backend);
+  ws->on_device = true;
+}
+
+// One line for the user when a tower is on a GPU or a GPU went unused, and why.
+void report_devices(const ModelInfo& info,
+                    const std::function<void(const std::string&)>& on_device) {
+  if (!on_device) return;
+  std::string line;
+  if (info.image_device == info.text_device && info.image_device != "cpu") {
+    line = "image and text towers on " + info.image_device;
+  } else {
+    if (info.image_device != "cpu") line = "image tower on " + info.image_device;
+    if (info.text_device != "cpu") line = "text tower on " + info.text_device;
+  }
+  if (!info.device_note.empty()) line += (line.empty() ? "" : "; ") + info.device_note;
+  if (!line.empty()) on_device(line);
+}
+
 }  // namespace
 
 struct Model::Impl {
   ClipConfig config;
   ClipWeights weights;
   ModelInfo info;
-  // One forward pass at a time per tower, each with its own scratch memory, so that the towers
-  // can run at once (the weights are read-only).
+  // Under `auto` a tower whose device fails moves to the CPU; under a named device the failure
+  // is the caller's error.
+  bool device_required = false;
+  std::function<void(const std::string&)> on_device;
+  // One forward pass at a time per tower, each with its own scratch memory and backend, so that
+  // the towers can run at once (the weights are read-only).
   std::mutex image_mutex;
   TowerWorkspace image_workspace;
   std::mutex text_mutex;
   TowerWorkspace text_workspace;
+
+  // Where the towers run now (info's fields as at load, then any move to the CPU).
+  mutable std::mutex devices_mutex;
+  ModelDevices devices;
+
+  // The tower's pass failed on its device (status): under `auto` the tower moves to the CPU and
+  // the pass is to be run again (OK); else the error.
+  Status device_failed(TowerWorkspace& ws, std::string ModelDevices::*device, const char* tower,
+                       const Status& status);
 };
+
+Status Model::Impl::device_failed(TowerWorkspace& ws, std::string ModelDevices::*device,
+                                  const char* tower, const Status& status) {
+  std::lock_guard<std::mutex> lock(devices_mutex);
+  const std::string line =
+      std::string(tower) + " tower: " + devices.*device + " failed (" + status.message() + ")";
+  if (device_required) return Status::error(status.code(), line);
+  ws.backend = make_cpu_backend();
+  ws.on_device = false;
+  devices.*device = "cpu";
+  devices.device_note += (devices.device_note.empty() ? "" : "; ") + line + "; on the CPU now";
+  if (on_device) on_device(line + "; running it on the CPU from now on");
+  return Status();
+}
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
@@ -92,11 +147,10 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
                                std::to_string(static_cast<int>(options.precision)) +
                                " is not one this build runs (f32, bf16, f16, int8, int8-dynamic)");
   }
-  // Every device select_device can return runs the CPU engine until the CUDA one exists.
-  const Result<Device> device =
-      select_device(options.device, system_cuda_probe(), kCudaEngineBuilt);
-  if (!device.ok()) {
-    return Status::error(device.status().code(), model_dir + ": " + device.status().message());
+  Result<DeviceChoice> choice = select_device(options.device, system_cuda_probe(),
+                                              [] { return load_cuda_module().status(); });
+  if (!choice.ok()) {
+    return Status::error(choice.status().code(), model_dir + ": " + choice.status().message());
   }
   if (options.threads < 0) {
     return Status::invalid_argument("threads must be 0 (all cores) or more, got " +
@@ -106,15 +160,32 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir,
   gemm_init();
   auto impl = std::make_unique<Impl>();
   CLIPSEARCH_ASSIGN_OR_RETURN(impl->config, load_clip_config(model_dir));
-  CLIPSEARCH_ASSIGN_OR_RETURN(
-      impl->weights,
-      load_clip_weights(impl->config, *type, precision_activations(options.precision)));
+  const Activations activations = precision_activations(options.precision);
+  const bool required = options.device.kind == DeviceKind::kCuda;
+  Result<TowerPlan> plan = plan_towers(impl->config, activations, *choice, required);
+  if (!plan.ok()) return plan.status().with_context(model_dir);
+  CLIPSEARCH_ASSIGN_OR_RETURN(impl->weights,
+                              load_clip_weights(impl->config, *type, activations, !plan->any()));
+  Result<TowerBackends> backends = start_towers(&*plan, impl->config, impl->weights);
+  if (!backends.ok()) return backends.status().with_context(model_dir);
   impl->info = make_info(model_dir, impl->config, impl->weights);
   impl->info.precision = loaded_precision_name(impl->weights);
+  impl->device_required = required;
+  impl->on_device = options.on_device;
+  place_tower(std::move(backends->image), &impl->image_workspace, &impl->info.image_device);
+  place_tower(std::move(backends->text), &impl->text_workspace, &impl->info.text_device);
+  impl->info.device_note = plan->note;
+  impl->devices = {impl->info.image_device, impl->info.text_device, impl->info.device_note};
+  report_devices(impl->info, options.on_device);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
 const ModelInfo& Model::info() const { return impl_->info; }
+
+ModelDevices Model::devices() const {
+  std::lock_guard<std::mutex> lock(impl_->devices_mutex);
+  return impl_->devices;
+}
 
 Status Model::encode_images(const float* pixels, int64_t count, float* out, bool normalize) {
   if (count < 0) return Status::invalid_argument("encode_images: negative image count");
@@ -127,11 +198,19 @@ Status Model::encode_images(const float* pixels, int64_t count, float* out, bool
   // Pictures come in batches (indexing, uploads): their operations yield to a text pass.
   const DeferrableWork yields_to_texts;
   std::lock_guard<std::mutex> lock(impl_->image_mutex);
-  const int64_t per_pass = images_per_pass(v);
-  for (int64_t first = 0; first < count; first += per_pass) {
-    const int64_t n = std::min(per_pass, count - first);
+  TowerWorkspace& ws = impl_->image_workspace;
+  for (int64_t first = 0; first < count;) {
+    const int64_t n = std::min(images_per_pass(v, ws.on_device), count - first);
+    ws.backend->reset_status();
     image_forward(impl_->config, impl_->weights, pixels + first * image_floats, n,
-                  out + first * dim, impl_->image_workspace);
+                  out + first * dim, ws);
+    const Status pass = ws.backend->status();
+    if (pass.ok()) {
+      first += n;
+    } else {  // again from the same image on the CPU, or the error
+      CLIPSEARCH_RETURN_IF_ERROR(
+          impl_->device_failed(ws, &ModelDevices::image_device, "image", pass));
+    }
   }
   if (normalize) l2_normalize_rows(out, count, dim);
   return Status();
@@ -162,12 +241,20 @@ Status Model::encode_texts(const std::vector<std::vector<int32_t>>& texts, float
   const int64_t dim = impl_->config.projection_dim;
   const UrgentWork before_pictures;
   std::lock_guard<std::mutex> lock(impl_->text_mutex);
-  for (size_t first = 0; first < texts.size(); first += kTextsPerChunk) {
+  TowerWorkspace& ws = impl_->text_workspace;
+  for (size_t first = 0; first < texts.size();) {
     const size_t last = std::min(texts.size(), first + kTextsPerChunk);
     std::vector<std::vector<int32_t>> chunk(texts.begin() + static_cast<std::ptrdiff_t>(first),
                                             texts.begin() + static_cast<std::ptrdiff_t>(last));
-    text_forward(t, impl_->weights.text, dim, chunk, out + static_cast<int64_t>(first) * dim,
-                 impl_->text_workspace);
+    ws.backend->reset_status();
+    text_forward(t, impl_->weights.text, dim, chunk, out + static_cast<int64_t>(first) * dim, ws);
+    const Status pass = ws.backend->status();
+    if (pass.ok()) {
+      first = last;
+    } else {  // again from the same text on the CPU, or the error
+      CLIPSEARCH_RETURN_IF_ERROR(
+          impl_->device_failed(ws, &ModelDevices::text_device, "text", pass));
+    }
   }
   if (normalize) l2_normalize_rows(out, static_cast<int64_t>(texts.size()), dim);
   return Status();

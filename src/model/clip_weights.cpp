@@ -313,7 +313,7 @@ Result<WeightType> quantized_type(const WeightStore& store) {
 }
 
 Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type,
-                                      Activations activations) {
+                                      Activations activations, bool pack_for_cpu) {
   assert(activations == Activations::kFloat32 || type == WeightType::kInt8);
   ClipWeights weights;
   weights.activations = activations;
@@ -338,7 +338,7 @@ Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type,
   convert_reducible(&weights);
   if (activations == Activations::kInt8Dynamic) {
     pack_products(&weights, WeightType::kInt8, false, WeightMatrix::int8_products);
-  } else if (weights.type == WeightType::kBF16 && bf16_products_packed()) {
+  } else if (weights.type == WeightType::kBF16 && bf16_products_packed() && pack_for_cpu) {
     pack_products(&weights, WeightType::kBF16, true, WeightMatrix::bf16_products);
   }
   return weights;

@@ -161,8 +161,11 @@ struct ClipWeights {
 // naming both. The two projections, the position embeddings, layer norms and biases stay
 // float32 (clip_weights.cpp says why for the projections). Activations::kInt8Dynamic needs type
 // kInt8 and packs the linear layers' weights for int8 products (no [out, in] copy kept).
+// `pack_for_cpu` false (a tower runs on a device, which needs the [out, in] values): BF16
+// weights are not packed for the CPU's BF16 arithmetic (the CPU then multiplies them unpacked).
 Result<ClipWeights> load_clip_weights(const ClipConfig& config, WeightType type,
-                                      Activations activations = Activations::kFloat32);
+                                      Activations activations = Activations::kFloat32,
+                                      bool pack_for_cpu = true);
 
 // The safetensors metadata key `clipsearch quantize` writes the precision under.
 inline constexpr const char* kQuantizedPrecisionKey = "clipsearch.precision";

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "clipsearch/status.h"
 #include "model/backend.h"
@@ -31,6 +32,10 @@ using CudaBackendFactory = Backend* (*)(int abi, int device, char* error, size_t
 // (the build has no CUDA engine), kUnsupported for a module that does not load (its libraries
 // missing: dlerror's words) or of another ABI.
 Result<CudaBackendFactory> load_cuda_module();
+
+// The first of `candidates` (paths, or a bare file name for the linker's search path) that
+// loads, uncached: load_cuda_module's search, for tests.
+Result<CudaBackendFactory> open_cuda_module(const std::vector<std::string>& candidates);
 
 // A backend on GPU `device` from the module: kUnavailable with the module's reason (no device,
 // out of memory, a driver too old).

@@ -70,31 +70,33 @@ Result<Device> device_parse(std::string_view name) {
   return Status::invalid_argument("device '" + std::string(name) + "' is not one of " + kChoices);
 }
 
-Result<Device> select_device(const Device& requested, const CudaProbe& probe,
-                             bool cuda_engine_built) {
+Result<DeviceChoice> select_device(const Device& requested, const CudaProbe& probe,
+                                   const CudaEngineCheck& engine) {
   if (requested.index < 0) {
     return Status::invalid_argument("device index " + std::to_string(requested.index) +
                                     " is negative");
   }
   switch (requested.kind) {
-    case DeviceKind::kAuto:
     case DeviceKind::kCpu:
+    case DeviceKind::kAuto: {
       if (requested.index != 0) {
         return Status::invalid_argument("device index " + std::to_string(requested.index) +
                                         " is for cuda only, not " + device_name(requested));
       }
-      if (requested.kind == DeviceKind::kAuto && cuda_engine_built && cuda_usable(0, probe).ok()) {
-        return Device{DeviceKind::kCuda, 0};
-      }
-      return Device{DeviceKind::kCpu, 0};
+      const DeviceChoice cpu{Device{DeviceKind::kCpu, 0}, ""};
+      if (requested.kind == DeviceKind::kCpu || !cuda_usable(0, probe).ok()) return cpu;
+      const Status ready = engine();
+      if (!ready.ok()) return DeviceChoice{cpu.device, "cuda:0 found; " + ready.message()};
+      return DeviceChoice{Device{DeviceKind::kCuda, 0}, ""};
+    }
     case DeviceKind::kCuda: {
       CLIPSEARCH_RETURN_IF_ERROR(cuda_usable(requested.index, probe));
-      if (!cuda_engine_built) {
-        return Status::unsupported("device " + device_name(requested) +
-                                   ": this build cannot run models on CUDA yet (issue 16); use "
-                                   "--device cpu or auto");
+      const Status ready = engine();
+      if (!ready.ok()) {
+        return Status::unsupported("device " + device_name(requested) + ": " + ready.message() +
+                                   "; use --device cpu or auto");
       }
-      return requested;
+      return DeviceChoice{requested, ""};
     }
   }
   return Status::unsupported(device_name(requested) + " is not a device this build knows");

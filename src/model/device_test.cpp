@@ -1,6 +1,8 @@
 // device_parse / device_name (the --device values) and select_device against fake machines.
 #include "model/device.h"
 
+#include "model/cuda_module.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -35,13 +37,43 @@ constexpr Device kAuto{DeviceKind::kAuto, 0};
 constexpr Device kCpu{DeviceKind::kCpu, 0};
 Device cuda(int index) { return Device{DeviceKind::kCuda, index}; }
 
+// An engine that loads (OK) or does not (its reason); counts how often it was asked.
+struct FakeEngine {
+  Status answer;
+  int calls = 0;
+  CudaEngineCheck check() {
+    return [this] {
+      ++calls;
+      return answer;
+    };
+  }
+};
+CudaEngineCheck built() {
+  return [] { return Status(); };
+}
+CudaEngineCheck not_built() {
+  return [] {
+    return Status::not_found(
+        "this build has no CUDA engine (libclipsearch_cuda.so not found: looked in x)");
+  };
+}
+
 void expect_device(const Result<Device>& got, DeviceKind kind, int index) {
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_EQ(got->kind, kind);
   EXPECT_EQ(got->index, index);
 }
 
-void expect_error(const Result<Device>& got, StatusCode code, const std::string& words) {
+void expect_device(const Result<DeviceChoice>& got, DeviceKind kind, int index,
+                   const std::string& note = "") {
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->device.kind, kind);
+  EXPECT_EQ(got->device.index, index);
+  EXPECT_EQ(got->note, note);
+}
+
+template <class T>
+void expect_error(const Result<T>& got, StatusCode code, const std::string& words) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), code);
   EXPECT_NE(got.status().message().find(words), std::string::npos) << got.status().message();
@@ -77,53 +109,59 @@ TEST(DeviceParse, NamesRoundTrip) {
   }
 }
 
-TEST(SelectDevice, AutoFallsBackToTheCpuSilently) {
+TEST(SelectDevice, AutoFallsBackToTheCpuSilentlyAndNeverLoadsTheEngineWithoutAGpu) {
   for (FakeProbe probe : {no_runtime(), no_driver(), gpus(0)}) {
-    expect_device(select_device(kAuto, probe, /*cuda_engine_built=*/true), DeviceKind::kCpu, 0);
+    FakeEngine engine;
+    expect_device(select_device(kAuto, probe, engine.check()), DeviceKind::kCpu, 0);
+    EXPECT_EQ(engine.calls, 0);
   }
 }
 
 TEST(SelectDevice, AutoTakesGpuZeroWhenTheEngineCanRunThere) {
   FakeProbe probe = gpus(2);
-  expect_device(select_device(kAuto, probe, true), DeviceKind::kCuda, 0);
+  expect_device(select_device(kAuto, probe, built()), DeviceKind::kCuda, 0);
 }
 
-TEST(SelectDevice, WithoutAnEngineAutoIsTheCpuAndProbesNothing) {
+TEST(SelectDevice, AutoWithAGpuButNoEngineIsTheCpuAndSaysWhy) {
   FakeProbe probe = gpus(2);
-  expect_device(select_device(kAuto, probe, false), DeviceKind::kCpu, 0);
-  EXPECT_EQ(probe.calls, 0);
+  expect_device(select_device(kAuto, probe, not_built()), DeviceKind::kCpu, 0,
+                "cuda:0 found; this build has no CUDA engine (libclipsearch_cuda.so not found: "
+                "looked in x)");
 }
 
 TEST(SelectDevice, CpuIsTheCpuWhateverTheMachine) {
   FakeProbe probe = gpus(2);
-  expect_device(select_device(kCpu, probe, true), DeviceKind::kCpu, 0);
+  FakeEngine engine;
+  expect_device(select_device(kCpu, probe, engine.check()), DeviceKind::kCpu, 0);
   EXPECT_EQ(probe.calls, 0);
+  EXPECT_EQ(engine.calls, 0);
 }
 
 TEST(SelectDevice, CudaSaysWhyItCannotRun) {
-  expect_error(select_device(cuda(0), no_runtime(), true), StatusCode::kUnsupported,
+  expect_error(select_device(cuda(0), no_runtime(), built()), StatusCode::kUnsupported,
                "device cuda:0: no CUDA runtime library");
-  expect_error(select_device(cuda(0), no_driver(), true), StatusCode::kUnsupported,
+  expect_error(select_device(cuda(0), no_driver(), built()), StatusCode::kUnsupported,
                "device cuda:0: the CUDA runtime cannot reach a GPU (CUDA driver version is "
                "insufficient for CUDA runtime version; is the NVIDIA driver installed?)");
-  expect_error(select_device(cuda(0), gpus(0), true), StatusCode::kUnsupported,
+  expect_error(select_device(cuda(0), gpus(0), built()), StatusCode::kUnsupported,
                "device cuda:0: no such GPU (this machine has 0)");
-  expect_error(select_device(cuda(2), gpus(2), true), StatusCode::kUnsupported,
+  expect_error(select_device(cuda(2), gpus(2), built()), StatusCode::kUnsupported,
                "device cuda:2: no such GPU (this machine has 2)");
 }
 
 TEST(SelectDevice, CudaRunsWhereTheGpuAndTheEngineAre) {
-  expect_device(select_device(cuda(1), gpus(2), true), DeviceKind::kCuda, 1);
-  expect_error(select_device(cuda(1), gpus(2), false), StatusCode::kUnsupported,
-               "device cuda:1: this build cannot run models on CUDA yet");
+  expect_device(select_device(cuda(1), gpus(2), built()), DeviceKind::kCuda, 1);
+  expect_error(select_device(cuda(1), gpus(2), not_built()), StatusCode::kUnsupported,
+               "device cuda:1: this build has no CUDA engine (libclipsearch_cuda.so not found: "
+               "looked in x); use --device cpu or auto");
 }
 
 TEST(SelectDevice, RefusesBadIndicesAndKinds) {
-  expect_error(select_device(cuda(-1), gpus(2), true), StatusCode::kInvalidArgument,
+  expect_error(select_device(cuda(-1), gpus(2), built()), StatusCode::kInvalidArgument,
                "device index -1 is negative");
-  expect_error(select_device(Device{DeviceKind::kCpu, 1}, gpus(2), true),
+  expect_error(select_device(Device{DeviceKind::kCpu, 1}, gpus(2), built()),
                StatusCode::kInvalidArgument, "device index 1 is for cuda only, not cpu");
-  expect_error(select_device(Device{static_cast<DeviceKind>(5), 0}, gpus(2), true),
+  expect_error(select_device(Device{static_cast<DeviceKind>(5), 0}, gpus(2), built()),
                StatusCode::kUnsupported, "device 5 is not a device this build knows");
 }
 
@@ -136,7 +174,23 @@ TEST(SystemCudaProbe, AnswersOnAnyMachine) {
   } else {
     EXPECT_FALSE(found.detail.empty());
   }
-  expect_device(select_device(kAuto, system_cuda_probe(), kCudaEngineBuilt), DeviceKind::kCpu, 0);
+  const Result<DeviceChoice> choice =
+      select_device(kAuto, system_cuda_probe(), [] { return load_cuda_module().status(); });
+  ASSERT_TRUE(choice.ok()) << choice.status().message();
+}
+
+TEST(CudaModule, SaysWhyItCannotLoad) {
+  expect_error(open_cuda_module({"/nonexistent/libclipsearch_cuda.so"}), StatusCode::kUnsupported,
+               "the CUDA engine /nonexistent/libclipsearch_cuda.so does not load: ");
+  // A library that loads but is not the module.
+  expect_error(open_cuda_module({"libc.so.6"}), StatusCode::kUnsupported,
+               "the CUDA engine libc.so.6 has no clipsearch_cuda_create_backend");
+  // Only the module's own name, absent from the linker's path, means the build has no engine.
+  expect_error(open_cuda_module({"libclipsearch_cuda_absent.so"}), StatusCode::kUnsupported,
+               "does not load");
+  expect_error(open_cuda_module({kCudaModuleFile}), StatusCode::kNotFound,
+               "this build has no CUDA engine (libclipsearch_cuda.so not found: looked in "
+               "libclipsearch_cuda.so; build with -DCLIPSEARCH_CUDA=ON");
 }
 
 }  // namespace

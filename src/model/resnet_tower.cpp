@@ -140,7 +140,7 @@ void resnet_forward(const VisionConfig& c, const ResNetWeights& w, const float* 
   attention_pool(c.resnet.heads, w.pool, pool_in, count, tokens, x.channels, out, ws.cols);
 }
 
-int64_t images_per_pass(const VisionConfig& c) {
+int64_t images_per_pass(const VisionConfig& c, bool on_device) {
   if (c.tower == ImageTower::kModifiedResNet) {
     // The largest map, the stem's last (ceil(size / 2)^2 x width, as large as the first stage's
     // output), bounded to about 16 MB per buffer.
@@ -148,6 +148,8 @@ int64_t images_per_pass(const VisionConfig& c) {
     const int64_t side = (c.image_size + 1) / 2;
     return std::max<int64_t>(1, kFloatsPerMap / (side * side * c.resnet.width));
   }
+  // A GPU: about 256 images of L/14 (257 tokens) per pass, enough rows to fill the device.
+  if (on_device) return std::max<int64_t>(1, (int64_t{1} << 16) / c.tokens());
   // About 2048 token rows: the encoder's products have enough rows to run at full speed.
   constexpr int64_t kRowsPerPass = 2048;
   return std::max<int64_t>(1, kRowsPerPass / c.tokens());

@@ -27,6 +27,7 @@ struct ResNetWorkspace {
 // SigLIP's probe, BERT's projection) use the host vectors, and backend is then the CPU's.
 struct TowerWorkspace {
   std::unique_ptr<Backend> backend = make_cpu_backend();
+  bool on_device = false;  // backend is a device's (not the CPU's)
   ResNetWorkspace resnet;
   std::vector<float> projection_hidden;  // [count, hidden] an MLP projection's inner layer
   std::vector<float> pooling;            // scratch of SigLIP's attention pooling (attention_pool)
@@ -54,7 +55,8 @@ void image_forward(const ClipConfig& config, const ClipWeights& weights, const f
 // How many images one image_forward call takes at most, so that its scratch memory stays
 // bounded (and mostly in cache) whatever the batch, with enough rows per product to run at
 // full speed.
-int64_t images_per_pass(const VisionConfig& config);
+// On a device (`on_device`) a pass takes enough images to fill it (its scratch is the device's).
+int64_t images_per_pass(const VisionConfig& config, bool on_device);
 
 // ref: CLIPTextTransformer + CLIPModel.get_text_features (open_clip CLIP.encode_text): token +
 // position embeddings, causal encoder, final LN, pooled at the first position of the highest

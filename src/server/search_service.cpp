@@ -257,6 +257,14 @@ json failures_json(const LibraryStatus& st) {
 
 // What exact searches scan, as `clipsearch status` says it: the kind, the file's size and the
 // recall@10 recorded for a compact store (each only when known).
+// Where the query model's towers run; null before the first query loads it.
+json devices_json(const LibraryUsage& usage) {
+  if (usage.image_device.empty()) return nullptr;
+  json devices = {{"image", usage.image_device}, {"text", usage.text_device}};
+  if (!usage.device_note.empty()) devices["note"] = usage.device_note;
+  return devices;
+}
+
 json vector_store_json(const LibraryStatus& st) {
   json store = {{"kind", st.vector_store}};
   if (st.vector_store_bytes) store["bytes"] = *st.vector_store_bytes;
@@ -481,6 +489,7 @@ struct SearchService::Impl {
                    {"folders", st->folders},
                    {"generation", st->generation},
                    {"index", usage.index.empty() ? "exact" : usage.index},
+                   {"devices", devices_json(usage)},
                    {"vector_store", vector_store_json(*st)},
                    {"uptime_seconds", elapsed_ms(started) / 1000},
                    {"indexing", indexing_status()},
