@@ -1,14 +1,12 @@
 // What the CUDA backend's tests share: the backend, opened from the module as the program opens
-// it (dlopen, the entry of model/cuda_module.h), the CPU's backend (the reference: every test
+// it (create_cuda_backend, model/cuda_module.h), the CPU's backend (the reference: every test
 // runs one operation on both and compares), random data, and the comparison. The GPU tests skip
 // where open_cuda_backend() finds no device.
 #pragma once
 
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
@@ -20,29 +18,25 @@
 
 namespace clipsearch::cuda::testing {
 
-// The module's factory, or null with dlerror()'s words in `why`. The module: the file
-// $CLIPSEARCH_CUDA_MODULE names (as the program's loader takes it: scripts/gpu_check.sh runs the
-// tests where they were not built), else the one this build made.
+// The module's factory as the program loads it (model/cuda_module.h: $CLIPSEARCH_CUDA_MODULE,
+// else beside the test, in build/src/cuda), or null with the loader's words in `why`.
 inline CudaBackendFactory module_factory(std::string* why) {
-  const char* path = std::getenv("CLIPSEARCH_CUDA_MODULE");
-  void* module = dlopen(path ? path : CLIPSEARCH_CUDA_MODULE_PATH, RTLD_NOW | RTLD_LOCAL);
-  if (module == nullptr) {
-    *why = dlerror();
+  auto factory = load_cuda_module();
+  if (!factory.ok()) {
+    *why = factory.status().message();
     return nullptr;
   }
-  auto factory = reinterpret_cast<CudaBackendFactory>(dlsym(module, kCudaModuleEntry));
-  if (factory == nullptr) *why = dlerror();
-  return factory;
+  return *factory;
 }
 
-// The backend on GPU 0, or null with the module's reason in `why`.
+// The backend on GPU 0 (create_cuda_backend), or null with the module's reason in `why`.
 inline std::unique_ptr<Backend> open_cuda_backend(std::string* why) {
-  CudaBackendFactory factory = module_factory(why);
-  if (factory == nullptr) return nullptr;
-  char error[512] = {};
-  std::unique_ptr<Backend> backend(factory(kCudaModuleAbi, 0, error, sizeof error));
-  if (backend == nullptr) *why = error;
-  return backend;
+  auto backend = create_cuda_backend(0);
+  if (!backend.ok()) {
+    *why = backend.status().message();
+    return nullptr;
+  }
+  return std::move(backend).value();
 }
 
 // A new backend on GPU 0 for one test, null (the test skips) without a device. New for each:
