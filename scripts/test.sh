@@ -23,15 +23,16 @@ build/src/cli/clipsearch --version
 (cd build && ctest --output-on-failure -j"$jobs" -LE "$exclude")
 
 # The CUDA engine (src/cuda, CLIPSEARCH_CUDA=ON: its kernels compiled with nvcc, the module
-# libclipsearch_cuda.so linked with -Wl,--no-undefined against cudart and cuBLAS) and its tests,
-# so they never rot where no GPU runs them. Without a device the tests that need one skip
+# libclipsearch_cuda.so linked with -Wl,--no-undefined against cudart and cuBLAS), its tests and
+# its benchmark, so they never rot where no GPU runs them. Without a device the tests that need one skip
 # (ctest: "Skipped") and cuda_module_test checks the module's entry, ABI check and reason.
 # 25 s at -j1 (nvcc included): the C++ layers the tests link are ccache hits from the build above.
 echo "== CUDA build (compile and link; GPU tests skip without a device)"
 if command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]]; then
   PATH=$PATH:/usr/local/cuda/bin \
-    CLIPSEARCH_TARGETS="clipsearch_cuda_module cuda_kernels_test cuda_backend_test cuda_module_test" \
-    scripts/build.sh build-cuda -DCLIPSEARCH_CUDA=ON -DCLIPSEARCH_BUILD_BENCH=OFF
+    CLIPSEARCH_TARGETS="clipsearch_cuda_module cuda_kernels_test cuda_backend_test cuda_module_test
+                        cuda_tower_bench" \
+    scripts/build.sh build-cuda -DCLIPSEARCH_CUDA=ON -DCLIPSEARCH_BUILD_BENCH=ON
   (cd build-cuda && ctest --output-on-failure -L gpu)
 else
   echo "test.sh: no nvcc (CUDA toolkit): the CUDA build is not checked" >&2
