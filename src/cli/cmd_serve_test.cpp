@@ -154,6 +154,11 @@ TEST_F(ServeApi, ImagesThumbnailsStatusHealthMetricsPage) {
   EXPECT_EQ(status["vector_store"]["bytes"],
             static_cast<int64_t>(std::filesystem::file_size(db_ + ".vectors")));
   EXPECT_FALSE(status["vector_store"].contains("recall_at_10"));
+  ASSERT_EQ(get("/api/search?q=a%20dog").status, 200);  // the query model is loaded now
+  const auto devices = body(get("/api/status"))["devices"];
+  ASSERT_TRUE(devices.is_object()) << devices.dump();
+  EXPECT_FALSE(devices["image"].get<std::string>().empty()) << devices.dump();
+  EXPECT_FALSE(devices["text"].get<std::string>().empty()) << devices.dump();
   EXPECT_EQ(get("/healthz").status, 200);
   auto metrics = get("/metrics");
   EXPECT_EQ(metrics.status, 200);

@@ -250,5 +250,26 @@ TEST(DeviceEngineFailure, APassThatFailsOnANamedDeviceIsTheCallersError) {
   EXPECT_EQ(loaded->model->devices().image_device, kDevice) << "a named device is kept";
 }
 
+// The CLI says where the towers run on stderr, and only when a GPU is in play.
+TEST(DeviceEngineCli, SaysWhereTheTowersRun) {
+  const std::vector<std::string> embed = {
+      testing::cli_binary(), "embed", "--model", tiny().dir, "--token-ids", "49406,320,49407"};
+  const testing::CommandResult on_device = testing::run_command(embed);
+  ASSERT_EQ(on_device.exit_code, 0) << on_device.err;
+  EXPECT_EQ(on_device.err, std::string("clipsearch: image and text towers on ") + kDevice + "\n");
+  std::vector<std::string> on_cpu = embed;
+  on_cpu.insert(on_cpu.end(), {"--device", "cpu"});
+  const testing::CommandResult cpu = testing::run_command(on_cpu);
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
+  EXPECT_EQ(cpu.err, "");
+  EXPECT_EQ(cpu.out, on_device.out) << "the same embedding, printed the same";
+  std::vector<std::string> absent = embed;
+  absent.insert(absent.end(), {"--device", "cuda:3"});
+  const testing::CommandResult refused = testing::run_command(absent);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("device cuda:3: no such GPU (this machine has 1)"), std::string::npos)
+      << refused.err;
+}
+
 }  // namespace
 }  // namespace clipsearch
