@@ -52,6 +52,14 @@ class RandomWeights {
   std::deque<std::vector<float>> storage_;
 };
 
+// CLIP's transformer proportions: the MLP four times the width.
+inline void set_transformer(TransformerConfig& c, int64_t width, int64_t heads, int64_t layers) {
+  c.width = width;
+  c.heads = heads;
+  c.layers = layers;
+  c.mlp_width = 4 * width;
+}
+
 struct VitShape {
   std::string name;
   int64_t width, heads, layers, patch, proj_dim;
@@ -71,10 +79,7 @@ struct RandomVit {
 // Filled in place: `vit.weights` points into `vit.random`.
 inline void make_random_vit(const VitShape& s, RandomVit& vit) {
   VisionConfig& c = vit.config;
-  c.width = s.width;
-  c.heads = s.heads;
-  c.layers = s.layers;
-  c.mlp_width = 4 * s.width;
+  set_transformer(c, s.width, s.heads, s.layers);
   c.image_size = 224;
   c.patch_size = s.patch;
   vit.proj_dim = s.proj_dim;
@@ -106,10 +111,7 @@ struct RandomText {
 // CLIP's text tower (12 layers, 77 positions) with a vocabulary of 1000 tokens.
 inline void make_random_text(const TextShape& s, RandomText& text) {
   TextConfig& c = text.config;
-  c.width = s.width;
-  c.heads = s.heads;
-  c.layers = 12;
-  c.mlp_width = 4 * s.width;
+  set_transformer(c, s.width, s.heads, 12);
   c.vocab_size = 1000;
   c.context_length = 77;
   text.proj_dim = s.proj_dim;
