@@ -69,14 +69,17 @@ inline const VitShape kB32{"B/32", 768, 12, 12, 32, 512};
 inline const VitShape kB16{"B/16", 768, 12, 12, 16, 512};
 inline const VitShape kL14{"L/14", 1024, 16, 24, 14, 768};
 
-struct RandomVit {
-  VisionConfig config;
+// A tower's configuration and weights, which point into `random`.
+template <class Config, class Weights>
+struct RandomTower {
+  Config config;
   int64_t proj_dim = 0;
   RandomWeights random{40};
-  VisionWeights weights;
+  Weights weights;
 };
+using RandomVit = RandomTower<VisionConfig, VisionWeights>;
+using RandomText = RandomTower<TextConfig, TextWeights>;
 
-// Filled in place: `vit.weights` points into `vit.random`.
 inline void make_random_vit(const VitShape& s, RandomVit& vit) {
   VisionConfig& c = vit.config;
   set_transformer(c, s.width, s.heads, s.layers);
@@ -100,13 +103,6 @@ struct TextShape {
 };
 inline const TextShape kB32Text{"B/32 text", 512, 8, 512};
 inline const TextShape kL14Text{"L/14 text", 768, 12, 768};
-
-struct RandomText {
-  TextConfig config;
-  int64_t proj_dim = 0;
-  RandomWeights random{50};
-  TextWeights weights;
-};
 
 // CLIP's text tower (12 layers, 77 positions) with a vocabulary of 1000 tokens.
 inline void make_random_text(const TextShape& s, RandomText& text) {
