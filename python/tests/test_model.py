@@ -167,6 +167,7 @@ def test_lower_precisions_stay_close_to_the_reference(model_dir, photos, referen
     for precision, bound in (("f16", 0.99999), ("bf16", 0.99995), ("int8", 0.9995)):
         model = clipsearch.Model.from_pretrained(model_dir, precision=precision)
         assert model.info["precision"] == precision
+        assert model.info["image_device"] == model.info["text_device"] == "cpu"  # no GPU here
         images = cosines(model.get_image_features(files), expected_images)
         text = cosines(model.get_text_features(texts), expected_texts)
         print(f"{precision}: images {images.min():.6f}, texts {text.min():.6f}")
