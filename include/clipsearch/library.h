@@ -131,9 +131,15 @@ struct IndexingProgress {
   int64_t failed = 0;
 };
 
+// IndexingOptions::batch_size 0: images per batch where the model's image tower runs.
+inline constexpr int kDefaultCpuBatch = 32;
+inline constexpr int kDefaultGpuBatch = 256;
+
 struct IndexingOptions {
-  std::vector<std::string> excludes;          // glob patterns for the folders given to index()
-  int batch_size = 32;                        // images per forward pass and per transaction
+  std::vector<std::string> excludes;  // glob patterns for the folders given to index()
+  // Images per forward pass and per transaction; 0: the model's device decides
+  // (kDefaultCpuBatch on the CPU, kDefaultGpuBatch on a GPU, where bigger batches fill it).
+  int batch_size = 0;
   int workers = 0;                            // threads that read and decode; 0: all cores
   int64_t max_file_bytes = int64_t{1} << 30;  // images only: videos are streamed
   // Frames embedded per video (one per second of video up to this many, at the middles of equal

@@ -54,18 +54,19 @@ class Library:
     # -- indexing ---------------------------------------------------------------------------
 
     def index(self, paths: Union[PathLike, Sequence[PathLike]] = (), *,
-              exclude: Sequence[str] = (), batch_size: int = 32, workers: int = 0,
+              exclude: Sequence[str] = (), batch_size: int = 0, workers: int = 0,
               progress: Progress = None) -> IndexReport:
         """Brings the catalog up to date with folders (or single files), remembered for later
         runs; none: the folders remembered. Only new and changed files are read; a killed
         process loses at most one batch. Files that fail are in the report, not raised.
 
+        batch_size: images per forward pass and transaction (0: 32 on the CPU, 256 on a GPU).
         progress: True draws a bar on stderr; a callable gets (done, total, failed) after each
         batch."""
         return results.report(self._lib.index(_paths(paths), list(exclude), batch_size, workers,
                                                _progress(progress), None, None))
 
-    def reindex(self, output: Optional[PathLike] = None, *, batch_size: int = 32,
+    def reindex(self, output: Optional[PathLike] = None, *, batch_size: int = 0,
                 workers: int = 0, progress: Progress = None) -> IndexReport:
         """Embeds every image again with this Library's model (or decoding options) into
         `output`, or in place once the new catalog is complete."""
@@ -242,7 +243,7 @@ class Library:
         from . import export
         return export.write(self, os.fspath(folder), rows_per_file, metadata, dtype)
 
-    def import_embeddings(self, folder: PathLike, *, batch_size: int = 32, workers: int = 0,
+    def import_embeddings(self, folder: PathLike, *, batch_size: int = 0, workers: int = 0,
                           progress: Progress = None) -> IndexReport:
         """Adds the pictures of an export (clip-retrieval's layout, from this or another
         machine: `image_path` in the metadata) with their embeddings, without running the

@@ -105,11 +105,23 @@ IndexingReport report_of(const IndexStats& s) {
   return r;
 }
 
+Status check_batch_size(int batch_size) {
+  if (batch_size >= 0) return Status();
+  return Status::invalid_argument("batch size " + std::to_string(batch_size) +
+                                  ": expected 0 (the device's default) or more");
+}
+
+// Images per batch: as asked, else what fills the image tower's device.
+int batch_size_for(const IndexingOptions& options, const Model& model) {
+  if (options.batch_size > 0) return options.batch_size;
+  return model.devices().image_device == "cpu" ? kDefaultCpuBatch : kDefaultGpuBatch;
+}
+
 Result<IndexingReport> run_indexer(const Library::Impl& impl, Catalog& catalog, LoadedModel& m,
                                    std::vector<CatalogRoot> roots, const IndexingOptions& options) {
   IndexOptions index_options;
   index_options.roots = std::move(roots);
-  index_options.batch_size = options.batch_size;
+  index_options.batch_size = batch_size_for(options, *m.model);
   index_options.workers = options.workers;
   index_options.decode = impl.options.decode;
   index_options.max_file_bytes = options.max_file_bytes;
@@ -163,6 +175,7 @@ Status check_vector_store(const std::string& store) {
 Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
                                       const IndexingOptions& options) {
   CLIPSEARCH_RETURN_IF_ERROR(check_vector_store(options.vector_store));
+  CLIPSEARCH_RETURN_IF_ERROR(check_batch_size(options.batch_size));
   if (folders.empty() && !options.excludes.empty()) {
     return Status::invalid_argument(
         "index: --exclude applies to the PATHs given with it (the catalog's "
@@ -185,6 +198,7 @@ Result<IndexingReport> Library::index(const std::vector<std::string>& folders,
 
 Result<IndexingReport> Library::reindex(const std::string& output, const IndexingOptions& given) {
   CLIPSEARCH_RETURN_IF_ERROR(check_vector_store(given.vector_store));
+  CLIPSEARCH_RETURN_IF_ERROR(check_batch_size(given.batch_size));
   IndexingOptions options = given;
   CLIPSEARCH_RETURN_IF_ERROR(impl_->needs_catalog("reindex"));
   const std::string& db = impl_->db;

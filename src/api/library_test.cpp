@@ -91,6 +91,20 @@ TEST_F(LibraryApi, IndexesIncrementallyAndReportsStatus) {
   EXPECT_EQ(status->folders, std::vector<std::string>{photos_});
 }
 
+TEST_F(LibraryApi, ANegativeBatchSizeIsRefusedByName) {
+  auto library = open();
+  IndexingOptions options;
+  options.batch_size = -4;
+  for (auto run : {+[](Library&l, const IndexingOptions&o) { return l.index({}, o).status(); },
+                   +[](Library&l, const IndexingOptions&o) { return l.reindex("", o).status(); }}) {
+    const Status refused = run(*library, options);
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(refused.message().find("batch size -4: expected 0 (the device's default) or more"),
+              std::string::npos)
+        << refused.message();
+  }
+}
+
 // open() checks an existing catalog with a connection it keeps: status() reads through it, the
 // first search takes it over; index() and reindex() close it first, else the -wal file would stay
 // beside the catalog and reindex could not swap the new catalog in.

@@ -33,7 +33,7 @@ struct IndexArgs {
   std::string model;
   std::string output;  // reindex only
   std::vector<std::string> excludes;
-  int batch_size = 32;
+  int batch_size = 0;  // the device's default
   int video_frames = 8;
   std::string vector_store;  // empty: the catalog's
   int threads = 0;
@@ -257,7 +257,8 @@ void add_common(CLI::App* cmd, IndexArgs* args) {
 
 void add_indexing_options(CLI::App* cmd, IndexArgs* args) {
   cmd->add_option("--batch-size", args->batch_size,
-                  "Images embedded together; each batch is one transaction (default 32)")
+                  "Images embedded together; each batch is one transaction (default 32 on "
+                  "the CPU, 256 on a GPU)")
       ->check(CLI::Range(1, 4096));
   cmd->add_flag("--quiet", args->quiet, "No progress and no summary (failures still listed)");
   cmd->add_option("--progress", args->progress,
