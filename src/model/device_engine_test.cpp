@@ -6,14 +6,17 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "clipsearch/model.h"
 #include "core/npy.h"
 #include "model/reference_compare_test_util.h"
+#include "testing/test_images.h"
 #include "testing/test_util.h"
 
 namespace clipsearch {
@@ -269,6 +272,54 @@ TEST(DeviceEngineCli, SaysWhereTheTowersRun) {
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("device cuda:3: no such GPU (this machine has 1)"), std::string::npos)
       << refused.err;
+}
+
+// `index` embeds a library on the device as on the CPU (the device's batch size), and `search`
+// by a picture answers the same on either catalog.
+TEST(DeviceEngineCli, IndexesAndSearchesOnTheDeviceAsOnTheCpu) {
+  testing::TempDir tmp;
+  const std::string photos = tmp.file("photos");
+  std::filesystem::create_directory(photos);
+  for (int i = 0; i < 6; ++i) {
+    testing::write_file(photos + "/" + std::to_string(i) + ".png",
+                        testing::make_image(40 + 8 * i, 36, static_cast<uint32_t>(i)));
+  }
+  // An open_clip folder: its config has the preprocessing index needs.
+  const std::string open_clip_small = testing::reference_dir() + "/clip_models/open_clip_small";
+  std::vector<std::string> answers;
+  for (const std::string device : {"auto", "cpu"}) {
+    const std::string db = tmp.file(device + ".db");
+    const testing::CommandResult indexed =
+        testing::run_command({testing::cli_binary(), "index", photos, "--db", db, "--model",
+                              open_clip_small, "--device", device, "--progress", "none"});
+    ASSERT_EQ(indexed.exit_code, 0) << indexed.err;
+    EXPECT_EQ(indexed.err.find("towers on cuda:0") != std::string::npos, device == "auto")
+        << indexed.err;
+    const testing::CommandResult found =
+        testing::run_command({testing::cli_binary(), "search", "--image", photos + "/2.png", "--db",
+                              db, "--device", device, "--json", "-k", "6"});
+    ASSERT_EQ(found.exit_code, 0) << found.err;
+    answers.push_back(found.out);
+  }
+  // The same paths in the same order, the same scores up to the batch's rounding (ids follow
+  // the order the workers finished in).
+  auto ranked = [](const std::string& lines) {
+    std::vector<std::pair<std::string, double>> rows;
+    std::stringstream in(lines);
+    for (std::string line; std::getline(in, line);) {
+      const auto row = nlohmann::json::parse(line);
+      rows.emplace_back(row["path"], row["score"]);
+    }
+    return rows;
+  };
+  const auto on_device = ranked(answers[0]), on_cpu = ranked(answers[1]);
+  ASSERT_EQ(on_device.size(), 6u) << answers[0];
+  ASSERT_EQ(on_cpu.size(), 6u) << answers[1];
+  EXPECT_EQ(on_device.front().first, photos + "/2.png");
+  for (size_t i = 0; i < on_device.size(); ++i) {
+    EXPECT_EQ(on_device[i].first, on_cpu[i].first) << i;
+    EXPECT_NEAR(on_device[i].second, on_cpu[i].second, 1e-6) << i;
+  }
 }
 
 }  // namespace
