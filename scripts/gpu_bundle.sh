@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bundle=${1:-build-gpu-bundle}
 export PATH=$PATH:/usr/local/cuda/bin
-tests="cuda_kernels_test cuda_backend_test cuda_module_test"
+tests="cuda_kernels_test cuda_backend_test cuda_module_test cuda_reference_test"
 CLIPSEARCH_TARGETS="clipsearch_cuda_module $tests cuda_tower_bench" scripts/build.sh build-cuda \
   -DCLIPSEARCH_CUDA=ON -DCLIPSEARCH_BUILD_BENCH=ON
 rm -rf "$bundle"

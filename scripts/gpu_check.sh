@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The GPU suite in one short script, for a machine with an NVIDIA GPU and driver (issue 16): the
 # tests labelled gpu (src/cuda: the kernels, CudaBackend against CpuBackend on every operation
-# and whole towers, the module's entry), and which device ran them; then, when they pass, the
+# and whole towers, the module's entry, and Model::load on cuda:0 against transformers on CUDA:
+# tests/gpu/make_cuda_references.py makes the random-weight B/32, B/16 and L/14 models and their
+# embeddings first, with $PYTHON or python3), and which device ran them; then, when they pass, the
 # benchmark (bench/run_cuda_bench.sh: B/32 and L/14 images/s at batch 256 against transformers
 # with fp16 autocast, $PYTHON or python3 with torch + transformers). A test that found no device
 # is reported as skipped and fails this script: here a skip means the GPU was not reached.
@@ -23,6 +25,10 @@ cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/cuda/bin
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
   { echo "gpu_check.sh: nvidia-smi finds no GPU" >&2; exit 1; }
+
+# transformers on CUDA: the references cuda_reference_test compares with (about 2 GB of models).
+export CLIPSEARCH_CUDA_REFERENCE_DIR=${CLIPSEARCH_CUDA_REFERENCE_DIR:-$PWD/build-cuda-reference}
+"${PYTHON:-python3}" tests/gpu/make_cuda_references.py "$CLIPSEARCH_CUDA_REFERENCE_DIR"
 
 if [[ "${1:-}" == --bundle ]]; then
   bundle=$(cd "${2:?usage: scripts/gpu_check.sh --bundle DIR}" && pwd)
@@ -48,7 +54,7 @@ if [[ "${1:-}" == --bundle ]]; then
 fi
 
 CLIPSEARCH_TARGETS="clipsearch_cuda_module cuda_kernels_test cuda_backend_test cuda_module_test
-                    cuda_tower_bench" \
+                    cuda_reference_test cuda_tower_bench" \
   scripts/build.sh build-cuda -DCLIPSEARCH_CUDA=ON -DCLIPSEARCH_BUILD_BENCH=ON
 (cd build-cuda && ctest --output-on-failure -L gpu) | tee build-cuda/ctest-gpu.log
 if grep -q "(Skipped)" build-cuda/ctest-gpu.log; then

@@ -31,7 +31,7 @@ echo "== CUDA build (compile and link; GPU tests skip without a device)"
 if command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]]; then
   PATH=$PATH:/usr/local/cuda/bin \
     CLIPSEARCH_TARGETS="clipsearch_cuda_module cuda_kernels_test cuda_backend_test cuda_module_test
-                        cuda_tower_bench" \
+                        cuda_reference_test cuda_tower_bench" \
     scripts/build.sh build-cuda -DCLIPSEARCH_CUDA=ON -DCLIPSEARCH_BUILD_BENCH=ON
   (cd build-cuda && ctest --output-on-failure -L gpu)
 else
