@@ -167,6 +167,7 @@ def test_status(servers, collection, local_library):
     assert remote["images"] == local["images"] == collection[1]  # Milvus' own row count
     assert remote["model"] == local["model"] and remote["precision"] == local["precision"]
     assert remote["index"] == "flat" and remote["milvus"]["collection"] == "photos"
+    assert remote["devices"] == {"image": "cpu", "text": "cpu"}  # no GPU on these machines
     assert set(local) - set(remote) == set()  # every member the page reads is there
 
 

@@ -152,9 +152,11 @@ class App:
 
     def status(self, r) -> serve_answers.Answer:
         store = self.library.store
+        info = self.library.model.info
+        devices = {"image": info["image_device"], "text": info["text_device"]}
         return serve_answers.json_answer(serve_answers.status(
             self.library.recorded, store.count(), store.index_info()["kind"],
-            time.monotonic() - self.started, store.uri, store.collection))
+            time.monotonic() - self.started, store.uri, store.collection, devices))
 
     def folders(self, r) -> serve_answers.Answer:
         return serve_answers.json_answer({"folders": serve_answers.folder_counts(

@@ -58,12 +58,13 @@ def search(rows: List[Dict[str, Any]], candidates: int, query_ms: float) -> Answ
 
 
 def status(model: Dict[str, Any], images: int, index: str, uptime_s: float, uri: str,
-           collection: str) -> Dict[str, Any]:
+           collection: str, devices: Dict[str, str]) -> Dict[str, Any]:
     """/api/status's members; what a collection has no notion of (failures, rescans, caches)
-    is empty or zero, and "milvus" says where the rows are."""
+    is empty or zero, and "milvus" says where the rows are. devices: where the query model's
+    towers run ({"image", "text"}, as `clipsearch serve` says)."""
     return {"model": model.get("name", ""), "precision": model.get("precision", ""),
             "images": images, "errors": 0, "failures": [], "kinds": [], "folders": [],
-            "generation": 0, "index": index, "uptime_seconds": uptime_s,
+            "generation": 0, "index": index, "devices": devices, "uptime_seconds": uptime_s,
             "indexing": {"running": False, "done": 0, "total": 0, "failed": 0, "runs": 0,
                          "last_result": ""},
             "text_cache": {"hits": 0, "misses": 0, "size": 0},
