@@ -15,16 +15,19 @@ namespace {
 
 // Rows per register block; inputs per pass over the weight (a pass's two panels, kDepth x 32
 // floats = 32 KiB, stay in L1 while the rows stream past them); rows per pass, whose inputs are
-// copied into register-block order first (kBlockRows x kDepth floats = 192 KiB, in L2). The copy
-// makes each register block's rows one contiguous stream: read in place, rows a few KiB apart
-// (the 9 x channels inputs of a 3x3 patch) ran the kernel at half speed.
+// copied into one buffer first (kBlockRows x kRowStride floats = 204 KiB, in L2). The copy keeps
+// each register block's rows close together: read in place, rows a few KiB apart (the 9 x
+// channels inputs of a 3x3 patch, or 1024 channels of a 1x1: 4 KiB, one L1 set) ran the kernel at
+// half speed. A copied row keeps its inputs in order, so the copy is a plain memory copy; the
+// stride is padded by a cache line so that rows land in different L1 sets.
 constexpr int64_t kRows = 6;
 constexpr int64_t kDepth = 256;
+constexpr int64_t kRowStride = kDepth + 16;
 constexpr int64_t kBlockRows = 32 * kRows;
 
-// The arguments of one register block: x [depth][kRows] (copied rows, zero past the last) against
-// `panels` panels starting at `w` (panel stride `panel_stride`), writing outputs [0, cols) of
-// rows y, y + ldy, ...
+// The arguments of one register block: rows x [r * kRowStride + k] (copied) against `panels`
+// panels starting at `w` (panel stride `panel_stride`), writing outputs [0, cols) of rows y, y +
+// ldy, ...
 struct Block {
   const float* x;
   const float* w;
@@ -41,7 +44,7 @@ void block_scalar(const Block& b, int64_t rows) {
       const float* w = b.w + (c0 / kPackedPanel) * b.panel_stride;
       float acc[kPackedPanel] = {};
       for (int64_t k = 0; k < b.depth; ++k) {
-        const float a = b.x[k * kRows + r];
+        const float a = b.x[r * kRowStride + k];
         for (int64_t j = 0; j < kPackedPanel; ++j) acc[j] += a * w[k * kPackedPanel + j];
       }
       float* out = b.y + r * b.ldy + c0;
@@ -67,7 +70,7 @@ CLIPSEARCH_TARGET_AVX512 void block_avx512(const Block& b) {
     for (int p = 0; p < kP; ++p) w[p] = _mm512_loadu_ps(b.w + p * b.panel_stride + k * 16);
 #pragma GCC unroll 16
     for (int r = 0; r < kR; ++r) {
-      const __m512 a = _mm512_set1_ps(b.x[k * kRows + r]);
+      const __m512 a = _mm512_set1_ps(b.x[r * kRowStride + k]);
 #pragma GCC unroll 2
       for (int p = 0; p < kP; ++p) acc[r][p] = _mm512_fmadd_ps(a, w[p], acc[r][p]);
     }
@@ -99,7 +102,7 @@ CLIPSEARCH_TARGET_AVX2 void block_avx2(const Block& b) {
     const __m256 w0 = _mm256_loadu_ps(b.w + k * 16), w1 = _mm256_loadu_ps(b.w + k * 16 + 8);
 #pragma GCC unroll 16
     for (int r = 0; r < kR; ++r) {
-      const __m256 a = _mm256_broadcast_ss(b.x + k * kRows + r);
+      const __m256 a = _mm256_broadcast_ss(b.x + r * kRowStride + k);
       acc[r][0] = _mm256_fmadd_ps(a, w0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
     }
@@ -151,21 +154,13 @@ void rows_avx2(const Block& b, int64_t rows) {
 }
 #endif
 
-// Rows [r0, r0 + rows) x inputs [k0, k0 + depth) of x into register-block order: dst[(j * depth
-// + k) * kRows + r] = x[r0 + j * kRows + r][k0 + k], zero past the last row.
+// Rows [r0, r0 + rows) x inputs [k0, k0 + depth) of x into the pass's buffer: dst[j * kRowStride
+// + k] = x[r0 + j][k0 + k].
 void copy_rows(const float* x, int64_t ldx, int64_t r0, int64_t rows, int64_t k0, int64_t depth,
                float* dst) {
-  for (int64_t j = 0; j * kRows < rows; ++j) {
-    float* block = dst + j * depth * kRows;
-    for (int64_t r = 0; r < kRows; ++r) {
-      const int64_t row = j * kRows + r;
-      if (row >= rows) {
-        for (int64_t k = 0; k < depth; ++k) block[k * kRows + r] = 0.0f;
-        continue;
-      }
-      const float* src = x + (r0 + row) * ldx + k0;
-      for (int64_t k = 0; k < depth; ++k) block[k * kRows + r] = src[k];
-    }
+  for (int64_t j = 0; j < rows; ++j) {
+    const float* src = x + (r0 + j) * ldx + k0;
+    std::copy(src, src + depth, dst + j * kRowStride);
   }
 }
 
@@ -184,7 +179,7 @@ void pass(Isa isa, int64_t m, const float* x, int64_t ldx, const PackedWeights& 
       const int64_t panels = (cols + kPackedPanel - 1) / kPackedPanel;
       for (int64_t r = 0; r < block_rows; r += kRows) {
         const int64_t rows = std::min(kRows, block_rows - r);
-        const Block b{rows_buffer.data() + r * depth,
+        const Block b{rows_buffer.data() + r * kRowStride,
                       w.panel(c / kPackedPanel) + k0 * kPackedPanel,
                       w.in() * kPackedPanel,
                       depth,
@@ -225,7 +220,7 @@ PackedWeights::PackedWeights(const float* w, int64_t out, int64_t in)
 void packed_gemm_single(int64_t m, const float* x, int64_t ldx, const PackedWeights& w,
                         int64_t col0, int64_t col1, float beta, float* y, int64_t ldy) {
   const Isa isa = isa_active();
-  thread_local std::vector<float> rows_buffer(static_cast<size_t>(kBlockRows * kDepth));
+  thread_local std::vector<float> rows_buffer(static_cast<size_t>(kBlockRows * kRowStride));
   for (int64_t k0 = 0; k0 < w.in(); k0 += kDepth) {
     const float b = k0 == 0 ? beta : 1.0f;  // later passes accumulate onto the first
     pass(isa, m, x, ldx, w, col0, col1, k0, std::min(kDepth, w.in() - k0), b, y, ldy, rows_buffer);
