@@ -27,7 +27,8 @@ constexpr int64_t kBlockRows = 32 * kRows;
 
 // The arguments of one register block: rows x [r * kRowStride + k] (copied) against `panels`
 // panels starting at `w` (panel stride `panel_stride`), writing outputs [0, cols) of rows y, y +
-// ldy, ...
+// ldy, ...; `bias` (offset to the block's first output) and `relu` as PackedOutput's, null and
+// false before the last pass.
 struct Block {
   const float* x;
   const float* w;
@@ -35,7 +36,15 @@ struct Block {
   float beta;
   float* y;
   int64_t ldy, cols;
+  const float* bias;
+  bool relu;
 };
+
+// ref: bias_activation (ops.h) after the product: the bias added, then max(v, 0) (0 for NaN).
+float finish_scalar(const Block& b, float v, int64_t col) {
+  if (b.bias != nullptr) v += b.bias[col];
+  return b.relu ? std::max(0.0f, v) : v;
+}
 
 // Plain C++ (the compiler vectorizes the 16 outputs of a panel at the baseline level).
 void block_scalar(const Block& b, int64_t rows) {
@@ -49,8 +58,9 @@ void block_scalar(const Block& b, int64_t rows) {
       }
       float* out = b.y + r * b.ldy + c0;
       const int64_t cols = std::min(kPackedPanel, b.cols - c0);
-      for (int64_t j = 0; j < cols; ++j)
-        out[j] = b.beta == 0.0f ? acc[j] : b.beta * out[j] + acc[j];
+      for (int64_t j = 0; j < cols; ++j) {
+        out[j] = finish_scalar(b, b.beta == 0.0f ? acc[j] : b.beta * out[j] + acc[j], c0 + j);
+      }
     }
   }
 }
@@ -81,6 +91,8 @@ CLIPSEARCH_TARGET_AVX512 void block_avx512(const Block& b) {
     const int64_t left = b.cols - p * 16;
     if (left <= 0) break;
     const __mmask16 mask = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1);
+    const __m512 bias =
+        b.bias == nullptr ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, b.bias + p * 16);
 #pragma GCC unroll 16
     for (int r = 0; r < kR; ++r) {
       float* out = b.y + r * b.ldy + p * 16;
@@ -88,6 +100,9 @@ CLIPSEARCH_TARGET_AVX512 void block_avx512(const Block& b) {
       if (b.beta != 0.0f) {
         v = _mm512_add_ps(_mm512_mul_ps(beta, _mm512_maskz_loadu_ps(mask, out)), v);
       }
+      if (b.bias != nullptr) v = _mm512_add_ps(v, bias);
+      // 0 for NaN, as ops.h's ReLU (maskz: GCC 12 warns on _mm512_max_ps's undefined source).
+      if (b.relu) v = _mm512_maskz_max_ps(__mmask16(0xffff), v, _mm512_setzero_ps());
       _mm512_mask_storeu_ps(out, mask, v);
     }
   }
@@ -113,7 +128,9 @@ CLIPSEARCH_TARGET_AVX2 void block_avx2(const Block& b) {
     _mm256_store_ps(tmp + 8, acc[r][1]);
     float* out = b.y + r * b.ldy;
     const int64_t cols = std::min<int64_t>(b.cols, 16);
-    for (int64_t c = 0; c < cols; ++c) out[c] = b.beta == 0.0f ? tmp[c] : b.beta * out[c] + tmp[c];
+    for (int64_t c = 0; c < cols; ++c) {
+      out[c] = finish_scalar(b, b.beta == 0.0f ? tmp[c] : b.beta * out[c] + tmp[c], c);
+    }
   }
 }
 
@@ -169,7 +186,7 @@ void copy_rows(const float* x, int64_t ldx, int64_t r0, int64_t rows, int64_t k0
 // below).
 void pass(Isa isa, int64_t m, const float* x, int64_t ldx, const PackedWeights& w, int64_t col0,
           int64_t col1, int64_t k0, int64_t depth, float beta, float* y, int64_t ldy,
-          std::vector<float>& rows_buffer) {
+          const PackedOutput& output, std::vector<float>& rows_buffer) {
   const int64_t group = isa_at_least(isa, Isa::kAvx512) ? 2 : 1;
   for (int64_t r0 = 0; r0 < m; r0 += kBlockRows) {
     const int64_t block_rows = std::min(kBlockRows, m - r0);
@@ -186,7 +203,9 @@ void pass(Isa isa, int64_t m, const float* x, int64_t ldx, const PackedWeights& 
                       beta,
                       y + (r0 + r) * ldy + c,
                       ldy,
-                      cols};
+                      cols,
+                      output.bias == nullptr ? nullptr : output.bias + c,
+                      output.relu};
 #if defined(__x86_64__)
         if (group == 2) {
           panels == 2 ? rows_avx512<2>(b, rows) : rows_avx512<1>(b, rows);
@@ -218,31 +237,34 @@ PackedWeights::PackedWeights(const float* w, int64_t out, int64_t in)
 }
 
 void packed_gemm_single(int64_t m, const float* x, int64_t ldx, const PackedWeights& w,
-                        int64_t col0, int64_t col1, float beta, float* y, int64_t ldy) {
+                        int64_t col0, int64_t col1, float beta, float* y, int64_t ldy,
+                        const PackedOutput& output) {
   const Isa isa = isa_active();
   thread_local std::vector<float> rows_buffer(static_cast<size_t>(kBlockRows * kRowStride));
   for (int64_t k0 = 0; k0 < w.in(); k0 += kDepth) {
     const float b = k0 == 0 ? beta : 1.0f;  // later passes accumulate onto the first
-    pass(isa, m, x, ldx, w, col0, col1, k0, std::min(kDepth, w.in() - k0), b, y, ldy, rows_buffer);
+    const bool last = k0 + kDepth >= w.in();
+    pass(isa, m, x, ldx, w, col0, col1, k0, std::min(kDepth, w.in() - k0), b, y, ldy,
+         last ? output : PackedOutput{}, rows_buffer);
   }
 }
 
 void packed_gemm(int64_t m, const float* x, int64_t ldx, const PackedWeights& w, float beta,
-                 float* y, int64_t ldy) {
+                 float* y, int64_t ldy, const PackedOutput& output) {
   const int64_t threads = num_threads();
   const int64_t groups = (w.out() + 2 * kPackedPanel - 1) / (2 * kPackedPanel);
   if (groups >= 2 * threads || m < 4 * kRows * threads) {
     // By outputs, in groups of two panels: each thread reads only its share of the weight.
     parallel_for(groups, [&](int64_t begin, int64_t end) {
       packed_gemm_single(m, x, ldx, w, begin * 2 * kPackedPanel,
-                         std::min(w.out(), end * 2 * kPackedPanel), beta, y, ldy);
+                         std::min(w.out(), end * 2 * kPackedPanel), beta, y, ldy, output);
     });
     return;
   }
   const int64_t blocks = (m + kRows - 1) / kRows;  // by rows: few outputs, many rows
   parallel_for(blocks, [&](int64_t begin, int64_t end) {
     const int64_t r0 = begin * kRows, r1 = std::min(m, end * kRows);
-    packed_gemm_single(r1 - r0, x + r0 * ldx, ldx, w, 0, w.out(), beta, y + r0 * ldy, ldy);
+    packed_gemm_single(r1 - r0, x + r0 * ldx, ldx, w, 0, w.out(), beta, y + r0 * ldy, ldy, output);
   });
 }
 

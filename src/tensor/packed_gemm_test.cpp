@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -62,6 +63,51 @@ TEST(PackedGemm, MatchesTheProductOnRaggedShapes) {
             << s.m << "x" << s.out << "x" << s.in << " beta " << beta << " at " << i;
         ASSERT_NEAR(halves[i], want[i], tolerance)
             << s.m << "x" << s.out << "x" << s.in << " beta " << beta << " at " << i;
+      }
+    }
+  }
+}
+
+// The store's bias and ReLU (PackedOutput), applied once after the last pass over the inputs
+// (257 and 600 inputs take two and three passes), on every edge as above, with and without a
+// bias: relu(beta * y + x . W^T + bias).
+TEST(PackedGemm, AppliesBiasAndReluAfterTheLastPass) {
+  set_num_threads(2);
+  const std::vector<Shape> shapes = {
+      {1, 1, 1}, {5, 15, 3}, {7, 17, 257}, {13, 33, 600}, {50, 70, 31}};
+  uint32_t seed = 100;
+  for (const Shape& s : shapes) {
+    const auto x = random_normal_floats(static_cast<size_t>(s.m * s.in), seed++);
+    const auto w = random_normal_floats(static_cast<size_t>(s.out * s.in), seed++);
+    const auto y0 = random_normal_floats(static_cast<size_t>(s.m * s.out), seed++);
+    const auto bias = random_normal_floats(static_cast<size_t>(s.out), seed++);
+    const PackedWeights packed(w.data(), s.out, s.in);
+    for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
+      for (bool relu : {true, false}) {
+        for (float beta : {0.0f, 1.0f}) {
+          auto want = reference(s, x, w, beta, y0);
+          for (size_t i = 0; i < want.size(); ++i) {
+            if (b != nullptr) want[i] += b[i % static_cast<size_t>(s.out)];
+            if (relu) want[i] = std::max(0.0f, want[i]);
+          }
+          std::vector<float> pooled = y0, single = y0;
+          packed_gemm(s.m, x.data(), s.in, packed, beta, pooled.data(), s.out, {b, relu});
+          packed_gemm_single(s.m, x.data(), s.in, packed, 0, s.out, beta, single.data(), s.out,
+                             {b, relu});
+          int64_t zeros = 0;
+          for (size_t i = 0; i < want.size(); ++i) {
+            const float tolerance = 1e-5f * static_cast<float>(s.in) * (1.0f + std::fabs(want[i]));
+            ASSERT_NEAR(pooled[i], want[i], tolerance)
+                << s.m << "x" << s.out << "x" << s.in << " relu " << relu << " at " << i;
+            ASSERT_NEAR(single[i], want[i], tolerance)
+                << s.m << "x" << s.out << "x" << s.in << " relu " << relu << " at " << i;
+            zeros += pooled[i] == 0.0f;
+          }
+          // The ReLU really clipped (random normal sums are negative about half the time).
+          if (relu && want.size() >= 64) {
+            EXPECT_GT(zeros, static_cast<int64_t>(want.size() / 4));
+          }
+        }
       }
     }
   }
