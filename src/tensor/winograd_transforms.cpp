@@ -129,14 +129,28 @@ template <int kTile>
   }
 }
 
+// One output pixel's lanes [o0, o0 + lanes) from its transformed tile values: dst = act(beta * dst
+// + src + bias), in the order of bias_activation (ops.h) after the sum. ReLU and identity in
+// place (the lanes are still in registers); any other activation through bias_activation.
+[[gnu::always_inline]] inline void store_output(const float* src, int64_t lanes, float beta,
+                                                const float* bias, Activation act, float* dst) {
+  const bool relu = act == Activation::kRelu;
+  for (int64_t l = 0; l < lanes; ++l) {
+    float v = beta == 0.0f ? src[l] : beta * dst[l] + src[l];
+    if (bias != nullptr) v += bias[l];
+    dst[l] = relu ? std::max(0.0f, v) : v;
+  }
+  if (!relu && act != Activation::kIdentity) bias_activation(dst, 1, lanes, lanes, nullptr, act);
+}
+
 template <int kTile>
 [[gnu::always_inline]] inline void output_tiles(const WinogradTiling& t, const float* m,
                                                 int64_t first, int64_t count, int64_t begin,
                                                 int64_t end, int64_t out, float beta, float* y,
                                                 const float* bias, Activation act) {
   constexpr int kAlpha = kTile + 2, kPoints = kAlpha * kAlpha;
-  std::vector<float> tile(static_cast<size_t>(kTile * kTile * out));  // [kTile^2][out]
   for (int64_t i = begin; i < end; ++i) {
+    const TilePosition p = position(t, first + i);
     for (int64_t o0 = 0; o0 < out; o0 += kLanes) {
       const int64_t lanes = std::min<int64_t>(kLanes, out - o0);
       float a[kPoints][kLanes], b[kPoints][kLanes];
@@ -150,24 +164,15 @@ template <int kTile>
       for (int r = 0; r < kTile; ++r) {  // (A^T m) A: combine columns
         output_1d<kTile>(b[r * kAlpha], kLanes, a[r * kTile], kLanes);
       }
-      for (int e = 0; e < kTile * kTile; ++e) {
-        float* dst = tile.data() + e * out + o0;
-        for (int64_t l = 0; l < lanes; ++l) dst[l] = a[e][l];
-      }
-    }
-    const TilePosition p = position(t, first + i);
-    for (int r = 0; r < kTile; ++r) {
-      for (int s = 0; s < kTile; ++s) {
-        const int64_t oy = p.y + r, ox = p.x + s;
-        if (oy >= t.height || ox >= t.width) continue;  // odd sizes drop the rest
-        float* dst = y + ((p.image * t.height + oy) * t.width + ox) * out;
-        const float* src = tile.data() + (r * kTile + s) * out;
-        if (beta == 0.0f) {
-          std::copy(src, src + out, dst);
-        } else {
-          for (int64_t o = 0; o < out; ++o) dst[o] = beta * dst[o] + src[o];
+      // Straight into the map, bias and activation included: no tile buffer, no second pass.
+      for (int r = 0; r < kTile; ++r) {
+        for (int s = 0; s < kTile; ++s) {
+          const int64_t oy = p.y + r, ox = p.x + s;
+          if (oy >= t.height || ox >= t.width) continue;  // odd sizes drop the rest
+          float* dst = y + ((p.image * t.height + oy) * t.width + ox) * out + o0;
+          store_output(a[r * kTile + s], lanes, beta, bias == nullptr ? nullptr : bias + o0, act,
+                       dst);
         }
-        bias_activation(dst, 1, out, out, bias, act);  // inline: inside a task
       }
     }
   }
