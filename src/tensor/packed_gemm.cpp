@@ -14,23 +14,26 @@ namespace clipsearch {
 namespace {
 
 // Rows per register block; inputs per pass over the weight (a pass's two panels, kDepth x 32
-// floats = 32 KiB, stay in L1 while the rows stream past them); rows per pass, whose inputs are
-// copied into one buffer first (kBlockRows x kRowStride floats = 204 KiB, in L2). The copy keeps
-// each register block's rows close together: read in place, rows a few KiB apart (the 9 x
-// channels inputs of a 3x3 patch, or 1024 channels of a 1x1: 4 KiB, one L1 set) ran the kernel at
-// half speed. A copied row keeps its inputs in order, so the copy is a plain memory copy; the
-// stride is padded by a cache line so that rows land in different L1 sets.
+// floats = 32 KiB, stay in L1 while the rows stream past them); rows per pass (kBlockRows x kDepth
+// floats, 192 KiB, in L2 for every group of panels). The kernel reads the rows where they are (a
+// 1x1 convolution's activations, the patch matrix, Winograd's transformed tiles): copying them
+// first cost 3% of an RN50 image. Except when rows lie a multiple of 4 KiB apart (1024 or 2048
+// channels): then a pass's rows would share few L2 sets, and they are copied into a buffer whose
+// stride, padded by a cache line, spreads them.
 constexpr int64_t kRows = 6;
 constexpr int64_t kDepth = 256;
 constexpr int64_t kRowStride = kDepth + 16;
 constexpr int64_t kBlockRows = 32 * kRows;
 
-// The arguments of one register block: rows x [r * kRowStride + k] (copied) against `panels`
+bool reads_in_place(int64_t ldx) { return ldx % 1024 != 0; }
+
+// The arguments of one register block: rows x [r * ldx + k] (in place or copied) against `panels`
 // panels starting at `w` (panel stride `panel_stride`), writing outputs [0, cols) of rows y, y +
 // ldy, ...; `bias` (offset to the block's first output) and `relu` as PackedOutput's, null and
 // false before the last pass.
 struct Block {
   const float* x;
+  int64_t ldx;
   const float* w;
   int64_t panel_stride, depth;
   float beta;
@@ -53,7 +56,7 @@ void block_scalar(const Block& b, int64_t rows) {
       const float* w = b.w + (c0 / kPackedPanel) * b.panel_stride;
       float acc[kPackedPanel] = {};
       for (int64_t k = 0; k < b.depth; ++k) {
-        const float a = b.x[r * kRowStride + k];
+        const float a = b.x[r * b.ldx + k];
         for (int64_t j = 0; j < kPackedPanel; ++j) acc[j] += a * w[k * kPackedPanel + j];
       }
       float* out = b.y + r * b.ldy + c0;
@@ -80,7 +83,7 @@ CLIPSEARCH_TARGET_AVX512 void block_avx512(const Block& b) {
     for (int p = 0; p < kP; ++p) w[p] = _mm512_loadu_ps(b.w + p * b.panel_stride + k * 16);
 #pragma GCC unroll 16
     for (int r = 0; r < kR; ++r) {
-      const __m512 a = _mm512_set1_ps(b.x[r * kRowStride + k]);
+      const __m512 a = _mm512_set1_ps(b.x[r * b.ldx + k]);
 #pragma GCC unroll 2
       for (int p = 0; p < kP; ++p) acc[r][p] = _mm512_fmadd_ps(a, w[p], acc[r][p]);
     }
@@ -117,7 +120,7 @@ CLIPSEARCH_TARGET_AVX2 void block_avx2(const Block& b) {
     const __m256 w0 = _mm256_loadu_ps(b.w + k * 16), w1 = _mm256_loadu_ps(b.w + k * 16 + 8);
 #pragma GCC unroll 16
     for (int r = 0; r < kR; ++r) {
-      const __m256 a = _mm256_broadcast_ss(b.x + r * kRowStride + k);
+      const __m256 a = _mm256_broadcast_ss(b.x + r * b.ldx + k);
       acc[r][0] = _mm256_fmadd_ps(a, w0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
     }
@@ -182,21 +185,23 @@ void copy_rows(const float* x, int64_t ldx, int64_t r0, int64_t rows, int64_t k0
 }
 
 // One pass of inputs [k0, k0 + depth) over outputs [col0, col1), kBlockRows rows at a time: the
-// rows copied, then every register block against each group of panels (two at AVX-512, one
-// below).
+// rows copied where reads_in_place says so, then every register block against each group of
+// panels (two at AVX-512, one below).
 void pass(Isa isa, int64_t m, const float* x, int64_t ldx, const PackedWeights& w, int64_t col0,
           int64_t col1, int64_t k0, int64_t depth, float beta, float* y, int64_t ldy,
           const PackedOutput& output, std::vector<float>& rows_buffer) {
   const int64_t group = isa_at_least(isa, Isa::kAvx512) ? 2 : 1;
   for (int64_t r0 = 0; r0 < m; r0 += kBlockRows) {
     const int64_t block_rows = std::min(kBlockRows, m - r0);
-    copy_rows(x, ldx, r0, block_rows, k0, depth, rows_buffer.data());
+    const bool in_place = reads_in_place(ldx);
+    if (!in_place) copy_rows(x, ldx, r0, block_rows, k0, depth, rows_buffer.data());
     for (int64_t c = col0; c < col1; c += group * kPackedPanel) {
       const int64_t cols = std::min(group * kPackedPanel, col1 - c);
       const int64_t panels = (cols + kPackedPanel - 1) / kPackedPanel;
       for (int64_t r = 0; r < block_rows; r += kRows) {
         const int64_t rows = std::min(kRows, block_rows - r);
-        const Block b{rows_buffer.data() + r * kRowStride,
+        const Block b{in_place ? x + (r0 + r) * ldx + k0 : rows_buffer.data() + r * kRowStride,
+                      in_place ? ldx : kRowStride,
                       w.panel(c / kPackedPanel) + k0 * kPackedPanel,
                       w.in() * kPackedPanel,
                       depth,

@@ -40,7 +40,8 @@ std::vector<float> reference(const Shape& s, const std::vector<float>& x,
 TEST(PackedGemm, MatchesTheProductOnRaggedShapes) {
   set_num_threads(2);
   const std::vector<Shape> shapes = {{1, 1, 1},     {5, 15, 3},   {6, 16, 256}, {7, 17, 257},
-                                     {13, 33, 600}, {50, 70, 31}, {3, 200, 9},  {200, 40, 64}};
+                                     {13, 33, 600}, {50, 70, 31}, {3, 200, 9},  {200, 40, 64},
+                                     {9, 40, 1024}};  // rows 4 KiB apart: copied, not read in place
   uint32_t seed = 1;
   for (const Shape& s : shapes) {
     const auto x = random_normal_floats(static_cast<size_t>(s.m * s.in), seed++);
@@ -69,12 +70,12 @@ TEST(PackedGemm, MatchesTheProductOnRaggedShapes) {
 }
 
 // The store's bias and ReLU (PackedOutput), applied once after the last pass over the inputs
-// (257 and 600 inputs take two and three passes), on every edge as above, with and without a
-// bias: relu(beta * y + x . W^T + bias).
+// (257, 600 and 2048 inputs take two, three and eight passes), on every edge as above, with and
+// without a bias: relu(beta * y + x . W^T + bias).
 TEST(PackedGemm, AppliesBiasAndReluAfterTheLastPass) {
   set_num_threads(2);
-  const std::vector<Shape> shapes = {
-      {1, 1, 1}, {5, 15, 3}, {7, 17, 257}, {13, 33, 600}, {50, 70, 31}};
+  const std::vector<Shape> shapes = {{1, 1, 1},     {5, 15, 3},   {7, 17, 257},
+                                     {13, 33, 600}, {50, 70, 31}, {9, 40, 2048}};
   uint32_t seed = 100;
   for (const Shape& s : shapes) {
     const auto x = random_normal_floats(static_cast<size_t>(s.m * s.in), seed++);
