@@ -151,16 +151,23 @@ template <int kTile>
 // One output pixel's lanes [o0, o0 + lanes) from its transformed tile values: dst = act(beta * dst
 // + src + bias), in the order of bias_activation (ops.h) after the sum. ReLU and identity in
 // place (the lanes are still in registers); any other activation through bias_activation.
+[[gnu::always_inline]] inline void finish_lanes(const float* src, int64_t lanes, float beta,
+                                                const float* bias, bool relu, float* dst) {
+  for (int64_t l = 0; l < lanes; ++l) {
+    float v = beta == 0.0f ? src[l] : beta * dst[l] + src[l];
+    if (bias != nullptr) v += bias[l];
+    dst[l] = relu ? std::max(0.0f, v) : v;
+  }
+}
+
 [[gnu::always_inline]] inline void store_output(const float* src, int64_t lanes, float beta,
                                                 const float* bias, Activation act, float* dst) {
   const bool relu = act == Activation::kRelu;
-  float v[kLanes];
-  for (int l = 0; l < kLanes; ++l) {
-    v[l] = beta == 0.0f ? src[l] : beta * (l < lanes ? dst[l] : 0.0f) + src[l];
-    if (bias != nullptr) v[l] += l < lanes ? bias[l] : 0.0f;
-    v[l] = relu ? std::max(0.0f, v[l]) : v[l];
+  if (lanes == kLanes) {  // a constant count, as in load_lanes
+    finish_lanes(src, kLanes, beta, bias, relu, dst);
+  } else {
+    finish_lanes(src, lanes, beta, bias, relu, dst);
   }
-  store_lanes(v, lanes, dst);
   if (!relu && act != Activation::kIdentity) bias_activation(dst, 1, lanes, lanes, nullptr, act);
 }
 
