@@ -63,26 +63,24 @@ FeatureMap avg_pool(const FeatureMap& x, int64_t k, std::vector<float>& buffer) 
 // ref: Bottleneck.forward:
 //   out = relu(bn1(conv1(x))); out = relu(bn2(conv2(out))); out = avgpool(out)
 //   out = bn3(conv3(out)); identity = downsample(x) or x; out = relu(out + identity)
-// The identity (or the downsample's product) is written to `y` first and conv3 accumulates onto
-// it; both biases are then added with the ReLU.
-FeatureMap bottleneck(const BottleneckWeights& b, const FeatureMap& x, std::vector<float>& y_buf,
-                      ResNetWorkspace& ws) {
+// conv3 accumulates onto the identity: without a downsample, the block's input itself (x_buf,
+// which holds x and is not read again: the output overwrites it, no copy); with one, the
+// downsample's product, written to y_buf first. Both biases are then added with the ReLU.
+// Returns the output map, in x_buf or y_buf.
+FeatureMap bottleneck(const BottleneckWeights& b, const FeatureMap& x, std::vector<float>& x_buf,
+                      std::vector<float>& y_buf, ResNetWorkspace& ws) {
+  assert(x.data == x_buf.data());
   FeatureMap inner = conv_relu(b.conv1, x, ws.t1, ws.cols);
   inner = conv_relu(b.conv2, inner, ws.t2, ws.cols);
   if (b.stride > 1) inner = avg_pool(inner, b.stride, ws.t1);  // conv1's map is free again
-  const int64_t channels = b.conv3.out();
-  float* y = grown(y_buf, inner.pixels() * channels);
-  if (b.has_downsample) {
-    // ref: downsample = AvgPool2d(stride), conv 1x1, BatchNorm2d.
-    const FeatureMap source = b.stride > 1 ? avg_pool(x, b.stride, ws.t2) : x;
-    convolve(b.downsample, source, 0.0f, y, nullptr, Activation::kIdentity, ws.cols);
-  } else {
-    // Split over the pool: a 56 x 56 x 256 map is 3 MB, a serial copy at batch 1.
-    parallel_for(
-        x.floats(),
-        [&](int64_t begin, int64_t end) { std::copy(x.data + begin, x.data + end, y + begin); },
-        int64_t{1} << 16);
+  if (!b.has_downsample) {
+    return convolve(b.conv3, inner, 1.0f, x_buf.data(), b.residual_bias.data(), Activation::kRelu,
+                    ws.cols);
   }
+  // ref: downsample = AvgPool2d(stride), conv 1x1, BatchNorm2d.
+  float* y = grown(y_buf, inner.pixels() * b.conv3.out());
+  const FeatureMap source = b.stride > 1 ? avg_pool(x, b.stride, ws.t2) : x;
+  convolve(b.downsample, source, 0.0f, y, nullptr, Activation::kIdentity, ws.cols);
   return convolve(b.conv3, inner, 1.0f, y, b.residual_bias.data(), Activation::kRelu, ws.cols);
 }
 
@@ -125,11 +123,13 @@ void resnet_forward(const VisionConfig& c, const ResNetWeights& w, const float* 
   x = conv_relu(w.stem[2], x, ws.t1, ws.cols);
   x = avg_pool(x, 2, ws.a);
 
-  // ref: layer1..layer4; each block reads one of a/b and writes the other.
-  std::vector<float>* next = &ws.b;
+  // ref: layer1..layer4; each block reads one of a/b and writes the same one (no downsample) or
+  // the other.
+  std::vector<float>* current = &ws.a;
   for (const BottleneckWeights& block : w.blocks) {
-    x = bottleneck(block, x, *next, ws);
-    next = next == &ws.b ? &ws.a : &ws.b;
+    std::vector<float>* other = current == &ws.a ? &ws.b : &ws.a;
+    x = bottleneck(block, x, *current, *other, ws);
+    if (x.data == other->data()) current = other;
   }
   assert(x.height == c.grid() && x.width == c.grid());
 

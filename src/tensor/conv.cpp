@@ -42,22 +42,30 @@ void unfold_rows(const ConvGeometry& g, const float* x, int64_t first, int64_t c
 }
 
 // The product of a block of patches with either kind of weight, on the calling thread or on the
-// pool.
-void product_single(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta,
-                    float* y, int64_t ldy) {
+// pool. Each returns whether it also applied the bias and the activation: the packed kernel does
+// both (a ReLU or none) as it stores, which saves a pass over the output.
+bool product_single(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta,
+                    float* y, int64_t ldy, const float*, Activation) {
   linear_single(m, x, ldx, w, beta, y, ldy);
+  return false;
 }
-void product_single(int64_t m, const float* x, int64_t ldx, const PackedWeights& w, float beta,
-                    float* y, int64_t ldy) {
-  packed_gemm_single(m, x, ldx, w, 0, w.out(), beta, y, ldy);
+bool fusable(Activation act) { return act == Activation::kIdentity || act == Activation::kRelu; }
+bool product_single(int64_t m, const float* x, int64_t ldx, const PackedWeights& w, float beta,
+                    float* y, int64_t ldy, const float* bias, Activation act) {
+  if (!fusable(act)) bias = nullptr;
+  packed_gemm_single(m, x, ldx, w, 0, w.out(), beta, y, ldy, {bias, act == Activation::kRelu});
+  return fusable(act);
 }
-void product(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta, float* y,
-             int64_t ldy) {
+bool product(int64_t m, const float* x, int64_t ldx, const WeightMatrix& w, float beta, float* y,
+             int64_t ldy, const float*, Activation) {
   linear(m, x, ldx, w, beta, y, ldy);
+  return false;
 }
-void product(int64_t m, const float* x, int64_t ldx, const PackedWeights& w, float beta, float* y,
-             int64_t ldy) {
-  packed_gemm(m, x, ldx, w, beta, y, ldy);
+bool product(int64_t m, const float* x, int64_t ldx, const PackedWeights& w, float beta, float* y,
+             int64_t ldy, const float* bias, Activation act) {
+  if (!fusable(act)) bias = nullptr;
+  packed_gemm(m, x, ldx, w, beta, y, ldy, {bias, act == Activation::kRelu});
+  return fusable(act);
 }
 
 // Each thread takes blocks of output rows: unfolds a block into its own slot (a 1x1 convolution
@@ -90,8 +98,9 @@ void conv_blocked(const ConvGeometry& g, const float* x, const Weights& w, float
             patches = cols;
           }
           float* out = y + first * w.out();
-          product_single(count, patches, g.patch(), w, beta, out, w.out());
-          bias_activation(out, count, w.out(), w.out(), bias, act);  // inline: inside a task
+          if (!product_single(count, patches, g.patch(), w, beta, out, w.out(), bias, act)) {
+            bias_activation(out, count, w.out(), w.out(), bias, act);  // inline: inside a task
+          }
         }
       },
       (blocks + slots - 1) / slots);  // at most `slots` chunks, one scratch slot each
@@ -116,8 +125,8 @@ void conv_whole(const ConvGeometry& g, const float* x, const Weights& w, float b
         16);
     patches = scratch.data();
   }
-  product(rows, patches, g.patch(), w, beta, y, w.out());
-  if (bias != nullptr || act != Activation::kIdentity) {
+  const bool applied = product(rows, patches, g.patch(), w, beta, y, w.out(), bias, act);
+  if (!applied && (bias != nullptr || act != Activation::kIdentity)) {
     bias_activation(y, rows, w.out(), w.out(), bias, act);
   }
 }

@@ -7,7 +7,7 @@
 // few output rows, unfolded whole and multiplied on the pool). The products go through
 // weight_linear.h, so every precision of WeightMatrix works here too. The bias and activation
 // that follow (a folded batch norm and its ReLU) are applied to each block of rows while it is
-// still in cache.
+// still in cache; with a packed weight, by the kernel as it stores (packed_gemm.h, PackedOutput).
 #pragma once
 
 #include <cstdint>

@@ -33,14 +33,23 @@ class PackedWeights {
   std::vector<float> data_;
 };
 
-// Outputs [col0, col1) of y = beta * y + x . W^T on the calling thread. col0 is a multiple of
-// kPackedPanel.
-void packed_gemm_single(int64_t m, const float* x, int64_t ldx, const PackedWeights& w,
-                        int64_t col0, int64_t col1, float beta, float* y, int64_t ldy);
+// What the kernel applies to each output as it stores it: y = relu?(beta * y + x . W^T + bias),
+// the bias [W.out()] (null: none) added before the ReLU. Done in the store, the product's output
+// is not read again for a separate pass (a folded batch norm and its ReLU).
+struct PackedOutput {
+  const float* bias = nullptr;
+  bool relu = false;
+};
 
-// All of y = beta * y + x . W^T, the outputs (or, with few of them, the rows) split over the
-// thread pool.
+// Outputs [col0, col1) of y = beta * y + x . W^T (then `output`) on the calling thread. col0 is a
+// multiple of kPackedPanel.
+void packed_gemm_single(int64_t m, const float* x, int64_t ldx, const PackedWeights& w,
+                        int64_t col0, int64_t col1, float beta, float* y, int64_t ldy,
+                        const PackedOutput& output = {});
+
+// All of y = beta * y + x . W^T (then `output`), the outputs (or, with few of them, the rows)
+// split over the thread pool.
 void packed_gemm(int64_t m, const float* x, int64_t ldx, const PackedWeights& w, float beta,
-                 float* y, int64_t ldy);
+                 float* y, int64_t ldy, const PackedOutput& output = {});
 
 }  // namespace clipsearch
