@@ -120,6 +120,20 @@ struct Model::Impl {
   // the pass is to be run again (OK); else the error.
   Status device_failed(TowerWorkspace& ws, std::string ModelDevices::*device, const char* tower,
                        const Status& status);
+
+  // Runs `pass` on the tower's backend; after a device failure, again on the CPU (auto) or the
+  // error (a named device).
+  template <class Pass>
+  Status run_pass(TowerWorkspace& ws, std::string ModelDevices::*device, const char* tower,
+                  Pass pass) {
+    for (;;) {
+      ws.backend->reset_status();
+      pass();
+      const Status status = ws.backend->status();
+      if (status.ok()) return status;
+      CLIPSEARCH_RETURN_IF_ERROR(device_failed(ws, device, tower, status));
+    }
+  }
 };
 
 Status Model::Impl::device_failed(TowerWorkspace& ws, std::string ModelDevices::*device,
@@ -200,17 +214,13 @@ Status Model::encode_images(const float* pixels, int64_t count, float* out, bool
   std::lock_guard<std::mutex> lock(impl_->image_mutex);
   TowerWorkspace& ws = impl_->image_workspace;
   for (int64_t first = 0; first < count;) {
-    const int64_t n = std::min(images_per_pass(v, ws.on_device), count - first);
-    ws.backend->reset_status();
-    image_forward(impl_->config, impl_->weights, pixels + first * image_floats, n,
-                  out + first * dim, ws);
-    const Status pass = ws.backend->status();
-    if (pass.ok()) {
-      first += n;
-    } else {  // again from the same image on the CPU, or the error
-      CLIPSEARCH_RETURN_IF_ERROR(
-          impl_->device_failed(ws, &ModelDevices::image_device, "image", pass));
-    }
+    int64_t n = 0;  // as many as a pass on the tower's backend takes (the CPU's after a failure)
+    CLIPSEARCH_RETURN_IF_ERROR(impl_->run_pass(ws, &ModelDevices::image_device, "image", [&] {
+      n = std::min(images_per_pass(v, ws.on_device), count - first);
+      image_forward(impl_->config, impl_->weights, pixels + first * image_floats, n,
+                    out + first * dim, ws);
+    }));
+    first += n;
   }
   if (normalize) l2_normalize_rows(out, count, dim);
   return Status();
@@ -246,15 +256,10 @@ Status Model::encode_texts(const std::vector<std::vector<int32_t>>& texts, float
     const size_t last = std::min(texts.size(), first + kTextsPerChunk);
     std::vector<std::vector<int32_t>> chunk(texts.begin() + static_cast<std::ptrdiff_t>(first),
                                             texts.begin() + static_cast<std::ptrdiff_t>(last));
-    ws.backend->reset_status();
-    text_forward(t, impl_->weights.text, dim, chunk, out + static_cast<int64_t>(first) * dim, ws);
-    const Status pass = ws.backend->status();
-    if (pass.ok()) {
-      first = last;
-    } else {  // again from the same text on the CPU, or the error
-      CLIPSEARCH_RETURN_IF_ERROR(
-          impl_->device_failed(ws, &ModelDevices::text_device, "text", pass));
-    }
+    CLIPSEARCH_RETURN_IF_ERROR(impl_->run_pass(ws, &ModelDevices::text_device, "text", [&] {
+      text_forward(t, impl_->weights.text, dim, chunk, out + static_cast<int64_t>(first) * dim, ws);
+    }));
+    first = last;
   }
   if (normalize) l2_normalize_rows(out, static_cast<int64_t>(texts.size()), dim);
   return Status();
