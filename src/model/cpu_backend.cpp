@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "model/encoder.h"
 #include "tensor/gemm.h"
 #include "tensor/ops.h"
 #include "tensor/weight_linear.h"
@@ -50,7 +51,7 @@ class CpuBackend final : public Backend {
 
   float* buffer(Buffer which, int64_t floats) override {
     std::vector<float>& b = buffers_[static_cast<size_t>(which)];
-    if (b.size() < static_cast<size_t>(floats)) b.resize(static_cast<size_t>(floats));
+    grow_buffer(b, floats);
     return b.data();
   }
   const float* to_backend(const float* host, int64_t, Buffer) override { return host; }
@@ -214,9 +215,7 @@ class CpuBackend final : public Backend {
     const int64_t tasks = a.count * a.heads;
     if (tasks == 0) return;
     const int64_t slots = std::min<int64_t>(num_threads(), tasks);
-    if (scores_.size() < static_cast<size_t>(slots * slot_floats)) {
-      scores_.resize(static_cast<size_t>(slots * slot_floats));
-    }
+    grow_buffer(scores_, slots * slot_floats);
     std::atomic<int64_t> next_slot{0};
     parallel_for(
         tasks,
